@@ -1,0 +1,148 @@
+// Clock: where every timed behaviour of courier reads the time, sets timers and blocks.
+//
+// Visibility timeouts, delays, retention, dedup windows, Wait states, retries and schedules all
+// read `Now()` from the environment's clock and set timers on it, so a test can drive them with a
+// ManualClock and no sleeps.
+//
+// Example:
+//   courier::ManualClock clock;                       // starts at 2026-01-01T00:00:00Z
+//   clock.ScheduleAfter(absl::Seconds(30), [] { std::puts("visible again"); });
+//   clock.Advance(absl::Seconds(30));                 // prints, at exactly t+30s
+#ifndef COURIER_CLOCK_H_
+#define COURIER_CLOCK_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <absl/base/thread_annotations.h>
+#include <absl/functional/any_invocable.h>
+#include <absl/functional/function_ref.h>
+#include <absl/synchronization/mutex.h>
+#include <absl/time/time.h>
+
+namespace courier {
+
+// A signal that blocked callers wait on. A component calls Notify() after a change that may make
+// a waiter's condition true (a message sent, an execution finished). Notify costs one atomic load
+// when nobody waits, so it is safe on a hot path.
+class WakeSignal {
+ public:
+  WakeSignal() = default;
+  WakeSignal(const WakeSignal&) = delete;
+  WakeSignal& operator=(const WakeSignal&) = delete;
+
+  // Wakes every waiter so it re-checks its condition. Thread-safe. Lock-free when no one waits.
+  void Notify();
+
+ private:
+  friend class SystemClock;
+  friend class ManualClock;
+  // Returns the epoch to wait on; registers the caller as a waiter until Leave().
+  uint64_t Enter();
+  void Leave();
+  // Blocks until the epoch moves past `epoch` or the real-time deadline passes.
+  void AwaitChange(uint64_t epoch, absl::Time real_deadline);
+
+  std::atomic<int> waiters_{0};
+  absl::Mutex mu_;
+  uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+class Clock {
+ public:
+  using TimerId = uint64_t;
+  using TimerFn = absl::AnyInvocable<void()>;
+
+  virtual ~Clock() = default;
+
+  // The current time. Thread-safe.
+  virtual absl::Time Now() const = 0;
+
+  // Runs `fn` once at `when` (at once if `when` has passed: on the next Advance for a
+  // ManualClock). Timers fire in deadline order, ties in scheduling order. Thread-safe.
+  virtual TimerId ScheduleAt(absl::Time when, TimerFn fn) = 0;
+  TimerId ScheduleAfter(absl::Duration delay, TimerFn fn) {
+    return ScheduleAt(Now() + delay, std::move(fn));
+  }
+
+  // Cancels a timer that has not fired; returns whether it was pending. Thread-safe.
+  virtual bool Cancel(TimerId id) = 0;
+
+  // Blocks the caller until `ready()` is true or the clock reaches `deadline`; `ready` is
+  // re-checked whenever `signal` is notified. Returns the last value of `ready()`.
+  // This is how long polls and "wait for the execution" block without sleeping in tests.
+  virtual bool WaitUntil(absl::Time deadline, WakeSignal& signal,
+                         absl::FunctionRef<bool()> ready) = 0;
+};
+
+// Real time; timers run on one internal thread started on first use.
+class SystemClock final : public Clock {
+ public:
+  SystemClock();
+  ~SystemClock() override;
+  SystemClock(const SystemClock&) = delete;
+  SystemClock& operator=(const SystemClock&) = delete;
+
+  absl::Time Now() const override { return absl::Now(); }
+  TimerId ScheduleAt(absl::Time when, TimerFn fn) override;
+  bool Cancel(TimerId id) override;
+  bool WaitUntil(absl::Time deadline, WakeSignal& signal,
+                 absl::FunctionRef<bool()> ready) override;
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+};
+
+// Virtual time that moves only when told. Modelled on absl::SimulatedClock.
+class ManualClock final : public Clock {
+ public:
+  // 2026-01-01T00:00:00Z: a fixed, recognisable start so that timestamps in tests are stable.
+  static absl::Time DefaultStart();
+
+  explicit ManualClock(absl::Time start = DefaultStart());
+  ManualClock(const ManualClock&) = delete;
+  ManualClock& operator=(const ManualClock&) = delete;
+
+  absl::Time Now() const override;
+  TimerId ScheduleAt(absl::Time when, TimerFn fn) override;
+  bool Cancel(TimerId id) override;
+  bool WaitUntil(absl::Time deadline, WakeSignal& signal,
+                 absl::FunctionRef<bool()> ready) override;
+
+  // Moves time forward to `t` (never backwards), firing due timers in deadline order with Now()
+  // equal to each timer's deadline, and waking blocked waiters. Returns the timers fired.
+  int AdvanceTo(absl::Time t);
+  int Advance(absl::Duration d) { return AdvanceTo(Now() + d); }
+
+  // The earliest pending timer's deadline, if any.
+  std::optional<absl::Time> NextTimer() const;
+  size_t PendingTimers() const;
+
+  // When set, a WaitUntil that would block first calls `idle` (which runs other ready work and
+  // returns whether it did any), then jumps time to the next timer or the deadline: a
+  // single-threaded test never hangs. testing::Simulation sets this.
+  void SetAutoAdvance(std::function<bool()> idle);
+
+ private:
+  void WakeWaiters() ABSL_LOCKS_EXCLUDED(mu_);
+
+  mutable absl::Mutex mu_;
+  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  TimerId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // Keyed by (deadline, id): deadline order, then scheduling order.
+  std::map<std::pair<absl::Time, TimerId>, TimerFn> timers_ ABSL_GUARDED_BY(mu_);
+  std::map<TimerId, absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
+  std::map<WakeSignal*, int> waiting_ ABSL_GUARDED_BY(mu_);
+  std::function<bool()> auto_advance_idle_;
+  bool auto_advance_ = false;
+};
+
+}  // namespace courier
+
+#endif  // COURIER_CLOCK_H_

@@ -1,0 +1,108 @@
+// Hub: creates, names and wires resources, as AWS's control plane does.
+//
+// Resources get ARNs from the environment's region and account
+// (arn:aws:sqs:us-east-1:000000000000:orders), because definitions written for AWS refer to
+// resources by ARN (a redrive policy's deadLetterTargetArn, an ASL Task's Resource) and must run
+// unchanged. The hub hands out std::shared_ptr handles; a deleted resource stays usable by those
+// who hold it but is no longer found by name or ARN.
+//
+// Example:
+//   courier::testing::Simulation sim;
+//   courier::Hub hub(sim.environment());
+//   auto dlq = hub.CreateQueue("orders-dlq").value();
+//   auto orders = hub.CreateQueue("orders", {.visibility_timeout = absl::Seconds(30)}).value();
+#ifndef COURIER_HUB_H_
+#define COURIER_HUB_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <typeindex>
+#include <vector>
+
+#include <absl/base/thread_annotations.h>
+#include <absl/container/flat_hash_map.h>
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/synchronization/mutex.h>
+
+#include "courier/environment.h"
+#include "courier/function.h"
+#include "courier/resource.h"
+
+namespace courier {
+
+class Queue;
+class FifoQueue;
+struct QueueAttributes;
+class StateMachine;
+struct StateMachineOptions;
+
+class Hub {
+ public:
+  // The default environment: system clock, thread pool, memory storage.
+  Hub();
+  explicit Hub(Environment environment);
+  ~Hub();
+  // Resources keep a reference to their hub: neither copyable nor movable.
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
+  const Environment& environment() const { return environment_; }
+  Clock& clock() const { return *environment_.clock; }
+
+  // "arn:aws:<service>:<region>:<account>:<resource>".
+  std::string Arn(std::string_view service, std::string_view resource) const;
+
+  // ---- Resources by ARN (any kind). Thread-safe. ----
+  std::shared_ptr<Resource> FindResource(std::string_view arn) const;
+  std::shared_ptr<MessageSink> FindSink(std::string_view arn) const;
+  // Adds a resource under its ARN; AlreadyExists if the ARN is taken.
+  absl::Status AddResource(std::shared_ptr<Resource> resource);
+  // Removes and returns the resource, or nullptr.
+  std::shared_ptr<Resource> RemoveResource(std::string_view arn);
+  // Every resource whose ARN starts with `arn_prefix`, in ARN order.
+  std::vector<std::shared_ptr<Resource>> ListResources(std::string_view arn_prefix) const;
+
+  // ---- SQS (implemented in src/queue) ----
+  // https://sqs.<region>.amazonaws.com/<account>/<name>
+  std::string QueueUrl(std::string_view name) const;
+  absl::StatusOr<std::shared_ptr<Queue>> CreateQueue(std::string_view name,
+                                                     const QueueAttributes& attributes);
+  absl::StatusOr<std::shared_ptr<Queue>> CreateQueue(std::string_view name);
+  // By name, ARN or URL.
+  absl::StatusOr<std::shared_ptr<Queue>> GetQueue(std::string_view name_arn_or_url) const;
+  absl::StatusOr<std::string> GetQueueUrl(std::string_view name) const;
+  std::vector<std::string> ListQueues(std::string_view prefix = {}) const;
+  absl::Status DeleteQueue(std::string_view name_arn_or_url);
+
+  // ---- Functions and Step Functions (implemented in src/states) ----
+  absl::StatusOr<std::shared_ptr<Function>> RegisterFunction(std::string_view name,
+                                                             FunctionHandler handler);
+  std::shared_ptr<Function> FindFunction(std::string_view name_or_arn) const;
+  absl::StatusOr<std::shared_ptr<StateMachine>> CreateStateMachine(
+      std::string_view name, std::string_view definition, const StateMachineOptions& options);
+  absl::StatusOr<std::shared_ptr<StateMachine>> CreateStateMachine(std::string_view name,
+                                                                   std::string_view definition);
+
+  // Per-component state the hub keeps for a component's implementation (deleted-queue times,
+  // move tasks, ...), created on first use as T(Hub&). Not API. Thread-safe.
+  template <typename T>
+  T& Extension() {
+    absl::MutexLock lock(&mu_);
+    auto& slot = extensions_[std::type_index(typeid(T))];
+    if (!slot) slot = std::make_shared<T>(*this);
+    return *static_cast<T*>(slot.get());
+  }
+
+ private:
+  Environment environment_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Resource>, std::less<>> resources_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::type_index, std::shared_ptr<void>> extensions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace courier
+
+#endif  // COURIER_HUB_H_

@@ -1,0 +1,32 @@
+// courier::Json: the one JSON value type of the public API (Boost.JSON's value).
+//
+// Documents that are built or changed (state machine data, SNS envelopes, definitions) are Json.
+// Hot paths that only read JSON (event matching) use simdjson internally and never build one.
+//
+// Example:
+//   absl::StatusOr<courier::Json> doc = courier::ParseJson(R"({"order": 1})");
+//   std::string text = courier::ToJsonText(*doc);   // {"order":1}
+#ifndef COURIER_JSON_H_
+#define COURIER_JSON_H_
+
+#include <string>
+#include <string_view>
+
+#include <absl/status/statusor.h>
+#include <boost/json/value.hpp>
+
+namespace courier {
+
+using Json = boost::json::value;
+using JsonObject = boost::json::object;
+using JsonArray = boost::json::array;
+
+// Parses JSON text; a syntax error is InvalidArgument with the parser's reason and offset.
+absl::StatusOr<Json> ParseJson(std::string_view text);
+
+// Compact serialization.
+std::string ToJsonText(const Json& value);
+
+}  // namespace courier
+
+#endif  // COURIER_JSON_H_

@@ -1,0 +1,95 @@
+// Message value types shared by every component: attributes, send requests and results,
+// received messages, receipt handles.
+//
+// Example:
+//   courier::SendMessageRequest request{
+//       .body = "hello",
+//       .attributes = {{"kind", courier::MessageAttribute::String("new")},
+//                      {"count", courier::MessageAttribute::Number("3")}},
+//       .delay = absl::Seconds(5)};
+#ifndef COURIER_MESSAGE_H_
+#define COURIER_MESSAGE_H_
+
+#include <compare>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <absl/time/time.h>
+
+namespace courier {
+
+// One message attribute. `data_type` is "String", "Number" or "Binary", optionally followed by
+// ".label" (e.g. "Number.float"); Number values are kept as their decimal text, Binary values as
+// raw bytes (not base64).
+struct MessageAttribute {
+  std::string data_type;
+  std::string string_value;  // String and Number
+  std::string binary_value;  // Binary
+
+  static MessageAttribute String(std::string value, std::string_view label = {});
+  static MessageAttribute Number(std::string value, std::string_view label = {});
+  static MessageAttribute Binary(std::string bytes, std::string_view label = {});
+
+  // "String", "Number" or "Binary": the data type without its label.
+  std::string_view base_type() const;
+  bool is_binary() const { return base_type() == "Binary"; }
+  const std::string& value() const { return is_binary() ? binary_value : string_value; }
+
+  friend bool operator==(const MessageAttribute&, const MessageAttribute&) = default;
+};
+
+// Sorted by name, byte-wise, which is also the order MD5OfMessageAttributes hashes them in.
+using MessageAttributes = std::map<std::string, MessageAttribute, std::less<>>;
+
+// Identifies one receive of one message; opaque to users.
+class ReceiptHandle {
+ public:
+  ReceiptHandle() = default;
+  explicit ReceiptHandle(std::string value) : value_(std::move(value)) {}
+  const std::string& value() const { return value_; }
+  bool empty() const { return value_.empty(); }
+  friend auto operator<=>(const ReceiptHandle&, const ReceiptHandle&) = default;
+
+ private:
+  std::string value_;
+};
+
+struct SendMessageRequest {
+  std::string body;
+  MessageAttributes attributes;
+  // Per-message delay (0-900 s); unset means the queue's DelaySeconds.
+  std::optional<absl::Duration> delay;
+  // The one system attribute SQS accepts on send (X-Ray trace header).
+  std::optional<std::string> aws_trace_header;
+  // FIFO queues (required there); fair queues on standard queues.
+  std::optional<std::string> message_group_id;
+  std::optional<std::string> message_deduplication_id;
+};
+
+struct SendMessageResult {
+  std::string message_id;
+  std::string md5_of_message_body;
+  std::string md5_of_message_attributes;         // empty when the message has no attributes
+  std::string md5_of_message_system_attributes;  // empty without AWSTraceHeader
+  std::string sequence_number;                   // FIFO only
+  friend bool operator==(const SendMessageResult&, const SendMessageResult&) = default;
+};
+
+// A message as ReceiveMessage returns it.
+struct Message {
+  std::string message_id;
+  ReceiptHandle receipt_handle;
+  std::string body;
+  std::string md5_of_body;
+  std::string md5_of_message_attributes;
+  MessageAttributes message_attributes;
+  // System attributes by AWS name (SentTimestamp, ApproximateReceiveCount, ...), as AWS's strings.
+  std::map<std::string, std::string, std::less<>> attributes;
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+}  // namespace courier
+
+#endif  // COURIER_MESSAGE_H_

@@ -1,0 +1,40 @@
+// Resource: anything the Hub names with an ARN; MessageSink: any resource that accepts a message
+// (Queue, FifoQueue, and later Topic, EventBus, Function), so components wire to each other by
+// ARN without knowing each other's types.
+#ifndef COURIER_RESOURCE_H_
+#define COURIER_RESOURCE_H_
+
+#include <string>
+
+#include <absl/status/statusor.h>
+
+#include "courier/message.h"
+
+namespace courier {
+
+class Resource {
+ public:
+  Resource(std::string name, std::string arn) : name_(std::move(name)), arn_(std::move(arn)) {}
+  virtual ~Resource() = default;
+  // Resources hold atomics and are shared by handle: neither copyable nor movable.
+  Resource(const Resource&) = delete;
+  Resource& operator=(const Resource&) = delete;
+
+  const std::string& name() const { return name_; }
+  const std::string& arn() const { return arn_; }
+
+ private:
+  std::string name_;
+  std::string arn_;
+};
+
+class MessageSink : public Resource {
+ public:
+  using Resource::Resource;
+  // Accepts one message with the resource's own rules (an SQS SendMessage, an SNS Publish...).
+  virtual absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) = 0;
+};
+
+}  // namespace courier
+
+#endif  // COURIER_RESOURCE_H_

@@ -1,0 +1,69 @@
+#include "courier/hub.h"
+
+#include <fmt/format.h>
+
+#include "courier/status.h"
+
+namespace courier {
+
+Hub::Hub() : Hub(Environment::Default()) {}
+
+Hub::Hub(Environment environment) : environment_(std::move(environment)) {
+  if (!environment_.clock) environment_.clock = std::make_shared<SystemClock>();
+  if (!environment_.executor) environment_.executor = std::make_shared<ThreadPoolExecutor>();
+  if (!environment_.storage) environment_.storage = std::make_shared<MemoryStorage>();
+}
+
+Hub::~Hub() = default;
+
+std::string Hub::Arn(std::string_view service, std::string_view resource) const {
+  return fmt::format("arn:aws:{}:{}:{}:{}", service, environment_.region, environment_.account,
+                     resource);
+}
+
+std::string Hub::QueueUrl(std::string_view name) const {
+  return fmt::format("https://sqs.{}.amazonaws.com/{}/{}", environment_.region,
+                     environment_.account, name);
+}
+
+std::shared_ptr<Resource> Hub::FindResource(std::string_view arn) const {
+  absl::MutexLock lock(&mu_);
+  auto it = resources_.find(arn);
+  return it == resources_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<MessageSink> Hub::FindSink(std::string_view arn) const {
+  return std::dynamic_pointer_cast<MessageSink>(FindResource(arn));
+}
+
+absl::Status Hub::AddResource(std::shared_ptr<Resource> resource) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = resources_.try_emplace(resource->arn(), resource);
+  if (!inserted) {
+    return absl::AlreadyExistsError(fmt::format("{} already exists", resource->arn()));
+  }
+  return absl::OkStatus();
+}
+
+std::shared_ptr<Resource> Hub::RemoveResource(std::string_view arn) {
+  absl::MutexLock lock(&mu_);
+  auto it = resources_.find(arn);
+  if (it == resources_.end()) return nullptr;
+  std::shared_ptr<Resource> removed = std::move(it->second);
+  resources_.erase(it);
+  return removed;
+}
+
+std::vector<std::shared_ptr<Resource>> Hub::ListResources(std::string_view arn_prefix) const {
+  std::vector<std::shared_ptr<Resource>> out;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto it = resources_.lower_bound(arn_prefix);
+         it != resources_.end() && std::string_view(it->first).starts_with(arn_prefix); ++it) {
+      out.push_back(it->second);
+    }
+  }
+  return out;
+}
+
+}  // namespace courier

@@ -1,0 +1,103 @@
+#include <regex>
+#include <set>
+
+#include <catch2/catch.hpp>
+
+#include "courier/detail/digest.h"
+#include "courier/detail/uuid.h"
+#include "courier/executor.h"
+#include "courier/hub.h"
+#include "courier/json.h"
+#include "courier/status.h"
+
+namespace courier {
+namespace {
+
+TEST_CASE("AWS error names round-trip through absl::Status", "[status]") {
+  absl::Status s = AwsErrorF(absl::StatusCode::kInvalidArgument, "ReceiptHandleIsInvalid",
+                             "The input receipt handle \"{}\" is not valid.", "junk");
+  REQUIRE(s.code() == absl::StatusCode::kInvalidArgument);
+  REQUIRE(ErrorName(s) == "ReceiptHandleIsInvalid");
+  REQUIRE(ErrorMessage(s) == "The input receipt handle \"junk\" is not valid.");
+  REQUIRE(ErrorName(absl::OkStatus()).empty());
+  REQUIRE(ErrorName(absl::InternalError("no name here: at all")).empty());
+  REQUIRE(ErrorName(AwsError(absl::StatusCode::kNotFound, "AWS.SimpleQueueService.NonExistentQueue",
+                             "x")) == "AWS.SimpleQueueService.NonExistentQueue");
+}
+
+TEST_CASE("MD5 of message attributes matches the AWS vectors", "[digest]") {
+  REQUIRE(detail::Md5Hex("hello") == "5d41402abc4b2a76b9719d911017c592");
+  REQUIRE(detail::Sha256Hex("hello") ==
+          "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+  REQUIRE(detail::Md5OfMessageAttributes(
+              {{"attribName1", MessageAttribute::String("attribValue 1")}}) ==
+          "19e27d4e946b072f3f58da80d94fd778");
+  REQUIRE(detail::Md5OfMessageAttributes(
+              {{"binaryAttribute", MessageAttribute::Binary("Hello binary world!")}}) ==
+          "31a92b15d92f8db860eda32aceb656c3");
+  REQUIRE(detail::Md5OfMessageAttributes({}).empty());
+}
+
+TEST_CASE("UUIDs are version 4 and distinct", "[uuid]") {
+  std::regex v4("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = detail::NewUuid();
+    REQUIRE(std::regex_match(id, v4));
+    seen.insert(id);
+  }
+  REQUIRE(seen.size() == 1000);
+}
+
+TEST_CASE("Json parses and serializes", "[json]") {
+  auto doc = ParseJson(R"({"order": 1, "items": [1, 2]})");
+  REQUIRE(doc.ok());
+  REQUIRE(ToJsonText(*doc) == R"({"order":1,"items":[1,2]})");
+  REQUIRE_FALSE(ParseJson("{").ok());
+}
+
+TEST_CASE("ManualExecutor runs queued work, including work it submits", "[executor]") {
+  ManualExecutor executor;
+  int ran = 0;
+  executor.Submit([&] {
+    ++ran;
+    executor.Submit([&] { ++ran; });
+  });
+  REQUIRE(executor.Pending() == 1);
+  REQUIRE(executor.RunUntilIdle() == 2);
+  REQUIRE(ran == 2);
+}
+
+TEST_CASE("ThreadPoolExecutor runs everything submitted before destruction", "[executor]") {
+  std::atomic<int> ran{0};
+  {
+    ThreadPoolExecutor pool(2);
+    for (int i = 0; i < 100; ++i) pool.Submit([&] { ++ran; });
+  }
+  REQUIRE(ran == 100);
+}
+
+class FakeSink final : public MessageSink {
+ public:
+  using MessageSink::MessageSink;
+  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override {
+    return SendMessageResult{.message_id = request.body};
+  }
+};
+
+TEST_CASE("Hub names resources by ARN", "[hub]") {
+  Hub hub(Environment::Deterministic());
+  REQUIRE(hub.Arn("sqs", "orders") == "arn:aws:sqs:us-east-1:000000000000:orders");
+  REQUIRE(hub.QueueUrl("orders") == "https://sqs.us-east-1.amazonaws.com/000000000000/orders");
+  auto sink = std::make_shared<FakeSink>("orders", hub.Arn("sqs", "orders"));
+  REQUIRE(hub.AddResource(sink).ok());
+  REQUIRE(hub.AddResource(sink).code() == absl::StatusCode::kAlreadyExists);
+  REQUIRE(hub.FindSink(sink->arn()) == sink);
+  REQUIRE(hub.ListResources("arn:aws:sqs:").size() == 1);
+  REQUIRE(hub.ListResources("arn:aws:sns:").empty());
+  REQUIRE(hub.RemoveResource(sink->arn()) == sink);
+  REQUIRE(hub.FindResource(sink->arn()) == nullptr);
+}
+
+}  // namespace
+}  // namespace courier
