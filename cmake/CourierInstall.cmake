@@ -1,7 +1,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 get_property(_components GLOBAL PROPERTY COURIER_COMPONENTS)
-set(_targets courier courier_warnings)
+set(_targets courier)
 foreach(c IN LISTS _components)
   list(APPEND _targets courier_${c})
 endforeach()

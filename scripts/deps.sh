@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs courier's build dependencies from Debian's packages when any is missing.
+# Run as root (or with sudo available); does nothing when everything is present.
+set -euo pipefail
+
+packages=(g++ cmake make pkg-config libabsl-dev libfmt-dev catch2 libbenchmark-dev libssl-dev
+          libsimdjson-dev libboost-json1.81-dev libboost1.81-dev libsqlite3-dev zlib1g-dev
+          libconcurrentqueue-dev clang-format python3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "courier: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "courier: run as root to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq "${missing[@]}"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Builds and runs every test three times: Release with -Werror, AddressSanitizer+UBSan, and
+# ThreadSanitizer (each in its own build folder), after a format check.
+# Usage: scripts/test.sh [release|asan|tsan|format]...   (default: all of them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+jobs=$(nproc)
+steps=("$@")
+[ ${#steps[@]} -eq 0 ] && steps=(format release asan tsan)
+
+run_build() {  # name, cmake args...
+  local name=$1; shift
+  echo "--- courier: $name build"
+  cmake -S . -B "build/$name" -DCOURIER_WERROR=ON "$@" >/dev/null
+  cmake --build "build/$name" -j"$jobs"
+  (cd "build/$name" && ctest --output-on-failure -j"$jobs" --timeout 900)
+}
+
+for step in "${steps[@]}"; do
+  case "$step" in
+    format)
+      echo "--- courier: format check"
+      git ls-files -- '*.h' '*.cc' '*.cpp' | xargs clang-format --dry-run --Werror
+      ;;
+    release) run_build release -DCMAKE_BUILD_TYPE=Release -DCOURIER_BUILD_BENCHMARKS=ON ;;
+    asan) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+            run_build asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOURIER_SANITIZE=address,undefined \
+            -DCOURIER_BUILD_TOOLS=OFF ;;
+    tsan) TSAN_OPTIONS=halt_on_error=1 \
+            run_build tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOURIER_SANITIZE=thread \
+            -DCOURIER_BUILD_EXAMPLES=OFF -DCOURIER_BUILD_TOOLS=OFF ;;
+    *) echo "unknown step $step" >&2; exit 2 ;;
+  esac
+done
+echo "courier: all test steps passed (${steps[*]})"
