@@ -11,6 +11,12 @@
 #ifndef COURIER_CLOCK_H_
 #define COURIER_CLOCK_H_
 
+#include <absl/base/thread_annotations.h>
+#include <absl/functional/any_invocable.h>
+#include <absl/functional/function_ref.h>
+#include <absl/synchronization/mutex.h>
+#include <absl/time/time.h>
+
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -18,12 +24,6 @@
 #include <memory>
 #include <optional>
 #include <utility>
-
-#include <absl/base/thread_annotations.h>
-#include <absl/functional/any_invocable.h>
-#include <absl/functional/function_ref.h>
-#include <absl/synchronization/mutex.h>
-#include <absl/time/time.h>
 
 namespace courier {
 
@@ -91,8 +91,7 @@ class SystemClock final : public Clock {
   absl::Time Now() const override { return absl::Now(); }
   TimerId ScheduleAt(absl::Time when, TimerFn fn) override;
   bool Cancel(TimerId id) override;
-  bool WaitUntil(absl::Time deadline, WakeSignal& signal,
-                 absl::FunctionRef<bool()> ready) override;
+  bool WaitUntil(absl::Time deadline, WakeSignal& signal, absl::FunctionRef<bool()> ready) override;
 
  private:
   struct State;
@@ -112,8 +111,7 @@ class ManualClock final : public Clock {
   absl::Time Now() const override;
   TimerId ScheduleAt(absl::Time when, TimerFn fn) override;
   bool Cancel(TimerId id) override;
-  bool WaitUntil(absl::Time deadline, WakeSignal& signal,
-                 absl::FunctionRef<bool()> ready) override;
+  bool WaitUntil(absl::Time deadline, WakeSignal& signal, absl::FunctionRef<bool()> ready) override;
 
   // Moves time forward to `t` (never backwards), firing due timers in deadline order with Now()
   // equal to each timer's deadline, and waking blocked waiters. Returns the timers fired.

@@ -8,15 +8,15 @@
 #ifndef COURIER_EXECUTOR_H_
 #define COURIER_EXECUTOR_H_
 
+#include <absl/base/thread_annotations.h>
+#include <absl/functional/any_invocable.h>
+#include <absl/synchronization/mutex.h>
+
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <thread>
 #include <vector>
-
-#include <absl/base/thread_annotations.h>
-#include <absl/functional/any_invocable.h>
-#include <absl/synchronization/mutex.h>
 
 namespace courier {
 

@@ -9,10 +9,10 @@
 #ifndef COURIER_FUNCTION_H_
 #define COURIER_FUNCTION_H_
 
+#include <absl/status/statusor.h>
+
 #include <functional>
 #include <string>
-
-#include <absl/status/statusor.h>
 
 #include "courier/json.h"
 #include "courier/resource.h"

@@ -14,18 +14,18 @@
 #ifndef COURIER_HUB_H_
 #define COURIER_HUB_H_
 
+#include <absl/base/thread_annotations.h>
+#include <absl/container/flat_hash_map.h>
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/synchronization/mutex.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <typeindex>
 #include <vector>
-
-#include <absl/base/thread_annotations.h>
-#include <absl/container/flat_hash_map.h>
-#include <absl/status/status.h>
-#include <absl/status/statusor.h>
-#include <absl/synchronization/mutex.h>
 
 #include "courier/environment.h"
 #include "courier/function.h"

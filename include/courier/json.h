@@ -9,11 +9,11 @@
 #ifndef COURIER_JSON_H_
 #define COURIER_JSON_H_
 
+#include <absl/status/statusor.h>
+
+#include <boost/json/value.hpp>
 #include <string>
 #include <string_view>
-
-#include <absl/status/statusor.h>
-#include <boost/json/value.hpp>
 
 namespace courier {
 

@@ -10,13 +10,13 @@
 #ifndef COURIER_MESSAGE_H_
 #define COURIER_MESSAGE_H_
 
+#include <absl/time/time.h>
+
 #include <compare>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <absl/time/time.h>
 
 namespace courier {
 

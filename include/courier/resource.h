@@ -4,9 +4,9 @@
 #ifndef COURIER_RESOURCE_H_
 #define COURIER_RESOURCE_H_
 
-#include <string>
-
 #include <absl/status/statusor.h>
+
+#include <string>
 
 #include "courier/message.h"
 

@@ -10,13 +10,13 @@
 #ifndef COURIER_STATUS_H_
 #define COURIER_STATUS_H_
 
-#include <string>
-#include <string_view>
-#include <utility>
-
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 #include <fmt/format.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace courier {
 
@@ -47,12 +47,11 @@ inline absl::Status ResourceNotFound(std::string_view message) {
 }  // namespace courier
 
 // Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define COURIER_RETURN_IF_ERROR(expr)          \
-  do {                                         \
-    if (::absl::Status _courier_st = (expr);   \
-        !_courier_st.ok()) [[unlikely]] {      \
-      return _courier_st;                      \
-    }                                          \
+#define COURIER_RETURN_IF_ERROR(expr)                                          \
+  do {                                                                         \
+    if (::absl::Status _courier_st = (expr); !_courier_st.ok()) [[unlikely]] { \
+      return _courier_st;                                                      \
+    }                                                                          \
   } while (false)
 
 #define COURIER_CONCAT_INNER_(a, b) a##b
@@ -62,7 +61,8 @@ inline absl::Status ResourceNotFound(std::string_view message) {
   COURIER_ASSIGN_OR_RETURN_IMPL_(COURIER_CONCAT_(_courier_or_, __LINE__), lhs, rexpr)
 #define COURIER_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, rexpr) \
   auto tmp = (rexpr);                                   \
-  if (!tmp.ok()) [[unlikely]] return tmp.status();      \
+  if (!tmp.ok()) [[unlikely]]                           \
+    return tmp.status();                                \
   lhs = std::move(tmp).value()
 
 #endif  // COURIER_STATUS_H_

@@ -10,12 +10,12 @@
 #ifndef COURIER_STORAGE_H_
 #define COURIER_STORAGE_H_
 
+#include <absl/functional/function_ref.h>
+#include <absl/status/status.h>
+
 #include <span>
 #include <string>
 #include <string_view>
-
-#include <absl/functional/function_ref.h>
-#include <absl/status/status.h>
 
 namespace courier {
 

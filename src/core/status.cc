@@ -16,7 +16,8 @@ std::string_view ErrorName(const absl::Status& status) {
   std::string_view name = message.substr(0, colon);
   // An AWS error name is one word of letters, digits and dots (AWS.SimpleQueueService.X).
   for (char c : name) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.';
     if (!ok) return {};
   }
   return name;

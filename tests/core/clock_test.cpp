@@ -1,9 +1,8 @@
 #include "courier/clock.h"
 
+#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 namespace courier {
 namespace {

@@ -1,7 +1,6 @@
+#include <catch2/catch.hpp>
 #include <regex>
 #include <set>
-
-#include <catch2/catch.hpp>
 
 #include "courier/detail/digest.h"
 #include "courier/detail/uuid.h"

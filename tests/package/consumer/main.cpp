@@ -1,8 +1,8 @@
 // A project outside courier's tree that finds the installed package and uses it.
-#include <cstdio>
-
 #include <courier/hub.h>
 #include <courier/testing/simulation.h>
+
+#include <cstdio>
 
 int main() {
   courier::testing::Simulation sim;
