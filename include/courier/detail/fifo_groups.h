@@ -1,0 +1,489 @@
+// FifoGroups: the clock-free core of a FIFO queue. Not API.
+//
+// Messages live in per-group sub-queues. A group is eligible while it has a queued message and
+// none of its messages is in flight; eligible groups wait in a ready ring that receivers serve.
+// Groups are sharded by the hash of their id, each shard with its own lock, so operations on
+// different groups rarely meet; a receive visits shards from a rotating cursor and skips shards
+// with nothing ready by reading an atomic count. No operation takes a queue-wide lock.
+//
+// Time comes in as `now`: a message is available once `enqueued + delay <= now` (the delay is
+// the queue's current DelaySeconds, so changing it applies to queued messages); an in-flight
+// message whose deadline has come is put back first in its group by whichever operation next
+// visits its shard (lazily, like a timing wheel's entries).
+//
+// Example:
+//   detail::FifoGroups<std::string> groups;
+//   groups.Push("g1", "a", now);
+//   groups.Push("g1", "b", now);
+//   // A receive takes "a" and "b" (as many of one group as it can); g1 is then blocked.
+#ifndef COURIER_DETAIL_FIFO_GROUPS_H_
+#define COURIER_DETAIL_FIFO_GROUPS_H_
+
+#include <absl/base/thread_annotations.h>
+#include <absl/container/flat_hash_map.h>
+#include <absl/hash/hash.h>
+#include <absl/strings/string_view.h>
+#include <absl/synchronization/mutex.h>
+#include <absl/time/time.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace courier::detail {
+
+// What a receipt handle carries to find one receive of one message again.
+struct FifoReceipt {
+  uint32_t shard = 0;
+  uint64_t seq = 0;
+  uint32_t receive = 0;  // the message's receive count at that receive: its generation
+  friend bool operator==(const FifoReceipt&, const FifoReceipt&) = default;
+};
+
+enum class FifoOutcome {
+  kOk,
+  kExpired,        // the handle's receive is over (visibility lapsed or received again)
+  kGone,           // no such message any more (deleted, expired, purged)
+  kLimitExceeded,  // a visibility change past the 12-hour cap
+};
+
+// What a receive's visitor decides for the next available message of a group.
+enum class FifoVerdict {
+  kTake,       // return it (it goes in flight)
+  kRemove,     // drop it (retention expired, moved to a dead-letter queue) and look at the next
+  kSkipGroup,  // leave this group alone for this receive
+};
+
+template <typename T>
+class FifoGroups {
+ public:
+  static constexpr uint32_t kShards = 16;
+
+  struct Group;
+  struct Node {
+    T value;
+    uint64_t seq = 0;
+    absl::Time enqueued;
+    absl::Time first_received = absl::InfinitePast();
+    absl::Time received = absl::InfinitePast();  // the latest receive
+    absl::Time deadline = absl::InfinitePast();  // in flight until then
+    uint32_t receives = 0;
+    bool in_flight = false;
+    Group* group = nullptr;
+  };
+  struct Group {
+    std::string id;
+    std::deque<Node*> queued;  // in sequence order
+    int in_flight = 0;
+    bool ready = false;  // in its shard's ready ring
+  };
+
+  struct Counts {
+    size_t visible = 0;
+    size_t in_flight = 0;
+    size_t delayed = 0;
+  };
+
+  FifoGroups() = default;
+  FifoGroups(const FifoGroups&) = delete;
+  FifoGroups& operator=(const FifoGroups&) = delete;
+  ~FifoGroups() { Clear(); }
+
+  static uint32_t ShardOf(std::string_view group) {
+    return static_cast<uint32_t>(absl::Hash<std::string_view>{}(group) % kShards);
+  }
+
+  // Appends a message to `group`; returns its sequence number, which is greater than that of
+  // every message pushed before it to any group. `enqueued` must not precede the group's last
+  // push. Thread-safe; locks one shard.
+  uint64_t Push(std::string_view group, T value, absl::Time enqueued) {
+    Shard& s = shards_[ShardOf(group)];
+    auto node = std::make_unique<Node>();
+    node->value = std::move(value);
+    node->enqueued = enqueued;
+    absl::MutexLock lock(&s.mu);
+    // Taken under the shard lock, so sequence order is the group's order.
+    node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+    auto [it, inserted] =
+        s.groups.try_emplace(absl::string_view(group.data(), group.size()), nullptr);
+    if (inserted) {
+      it->second = std::make_unique<Group>();
+      it->second->id = std::string(group);
+    }
+    Group* g = it->second.get();
+    node->group = g;
+    Node* raw = node.release();
+    s.nodes.emplace(raw->seq, raw);
+    g->queued.push_back(raw);
+    MakeReadyIfEligible(s, g);
+    PublishLocked(s);
+    return raw->seq;
+  }
+
+  // Receives up to `max` messages: as many of one group as it can, then other groups. Each
+  // available message (enqueued + delay <= now) is shown to `visitor.Check(Node&)`; a taken one
+  // goes in flight until now + visibility and is passed to `visitor.Taken(const Node&,
+  // FifoReceipt)` with its receive count and timestamps already updated. Both run under the
+  // shard's lock: keep them short and do not call back into this object. Returns the number
+  // taken. Thread-safe; locks the shards it visits one at a time.
+  template <typename Visitor>
+  int Receive(absl::Time now, absl::Duration delay, int max, absl::Duration visibility,
+              Visitor&& visitor) {
+    int taken = 0;
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    const uint32_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
+    for (uint32_t i = 0; i < kShards && taken < max; ++i) {
+      const uint32_t shard = (start + i) % kShards;
+      Shard& s = shards_[shard];
+      if (s.ready_count.load(std::memory_order_acquire) == 0 &&
+          s.next_deadline.load(std::memory_order_acquire) > now_ns) {
+        continue;
+      }
+      absl::MutexLock lock(&s.mu);
+      SweepLocked(s, now);
+      // Visit each group ready now at most once: a delayed or skipped group goes to the back.
+      for (size_t n = s.ready.size(); n > 0 && taken < max; --n) {
+        Group* g = s.ready.front();
+        s.ready.pop_front();
+        g->ready = false;
+        while (taken < max && !g->queued.empty()) {
+          Node* node = g->queued.front();
+          // A delayed head leaves its group waiting, not blocked.
+          if (node->enqueued + delay > now) break;
+          const FifoVerdict verdict = visitor.Check(*node);
+          if (verdict == FifoVerdict::kSkipGroup) break;
+          g->queued.pop_front();
+          if (verdict == FifoVerdict::kRemove) {
+            s.nodes.erase(node->seq);
+            delete node;
+            continue;
+          }
+          ++node->receives;
+          if (node->first_received == absl::InfinitePast()) node->first_received = now;
+          node->received = now;
+          node->deadline = now + visibility;
+          node->in_flight = true;
+          ++g->in_flight;
+          s.deadlines.push({node->deadline, node->seq, node->receives});
+          ++taken;
+          visitor.Taken(*node, FifoReceipt{shard, node->seq, node->receives});
+        }
+        if (g->in_flight > 0) continue;  // blocked until its in-flight messages resolve
+        if (g->queued.empty()) {
+          s.groups.erase(g->id);
+        } else {
+          g->ready = true;
+          s.ready.push_back(g);
+        }
+      }
+      PublishLocked(s);
+    }
+    return taken;
+  }
+
+  // Deletes the message of an unexpired receive. Thread-safe; locks one shard.
+  FifoOutcome Delete(const FifoReceipt& r, absl::Time now) {
+    if (r.shard >= kShards) return FifoOutcome::kGone;
+    Shard& s = shards_[r.shard];
+    absl::MutexLock lock(&s.mu);
+    Node* node = FindLocked(s, r.seq);
+    if (node == nullptr) return FifoOutcome::kGone;
+    if (!Current(*node, r, now)) return FifoOutcome::kExpired;
+    RemoveInFlightLocked(s, node);
+    PublishLocked(s);
+    return FifoOutcome::kOk;
+  }
+
+  // Sets an unexpired receive's deadline to now + timeout, unless that passes received + cap.
+  // A zero timeout makes the message first in its group again at once. Thread-safe.
+  FifoOutcome ChangeVisibility(const FifoReceipt& r, absl::Time now, absl::Duration timeout,
+                               absl::Duration cap) {
+    if (r.shard >= kShards) return FifoOutcome::kGone;
+    Shard& s = shards_[r.shard];
+    absl::MutexLock lock(&s.mu);
+    Node* node = FindLocked(s, r.seq);
+    if (node == nullptr) return FifoOutcome::kGone;
+    if (!Current(*node, r, now)) return FifoOutcome::kExpired;
+    if (now + timeout > node->received + cap) return FifoOutcome::kLimitExceeded;
+    node->deadline = now + timeout;
+    s.deadlines.push({node->deadline, node->seq, node->receives});
+    SweepLocked(s, now);
+    PublishLocked(s);
+    return FifoOutcome::kOk;
+  }
+
+  // For a retried receive (ReceiveRequestAttemptId): if every receipt still names its message's
+  // latest receive (not received again since; in flight, or put back first in its group and not
+  // taken by anyone), puts them all in flight again until now + visibility and returns true.
+  // Thread-safe; locks the shards one at a time (a concurrent receive may win a put-back
+  // message, and then this returns false having renewed the others: a retry is best effort).
+  bool Renew(std::vector<FifoReceipt> receipts, absl::Time now, absl::Duration visibility) {
+    std::sort(receipts.begin(), receipts.end(),
+              [](const FifoReceipt& a, const FifoReceipt& b) { return a.seq < b.seq; });
+    for (const FifoReceipt& r : receipts) {
+      if (r.shard >= kShards) return false;
+      Shard& s = shards_[r.shard];
+      absl::MutexLock lock(&s.mu);
+      SweepLocked(s, now);
+      PublishLocked(s);
+      Node* node = FindLocked(s, r.seq);
+      if (node == nullptr || node->receives != r.receive) return false;
+      if (!node->in_flight) {
+        // Put back: only its own receive's messages may precede it in its group.
+        for (Node* before : node->group->queued) {
+          if (before == node) break;
+          if (std::none_of(receipts.begin(), receipts.end(),
+                           [&](const FifoReceipt& o) { return o.seq == before->seq; })) {
+            return false;
+          }
+        }
+      }
+    }
+    bool all = true;
+    for (const FifoReceipt& r : receipts) {
+      Shard& s = shards_[r.shard];
+      absl::MutexLock lock(&s.mu);
+      Node* node = FindLocked(s, r.seq);
+      if (node == nullptr || node->receives != r.receive) {
+        all = false;
+        continue;
+      }
+      Group* g = node->group;
+      if (!node->in_flight) {
+        if (g->queued.empty() || g->queued.front() != node) {
+          all = false;
+          continue;
+        }
+        g->queued.pop_front();
+        node->in_flight = true;
+        if (g->in_flight++ == 0 && g->ready) {
+          g->ready = false;
+          s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
+        }
+      }
+      node->deadline = now + visibility;
+      s.deadlines.push({node->deadline, node->seq, node->receives});
+      PublishLocked(s);
+    }
+    return all;
+  }
+
+  // Calls fn(const Node&) for the message a receipt names if that receive is current.
+  template <typename Fn>
+  bool Inspect(const FifoReceipt& r, absl::Time now, Fn&& fn) {
+    if (r.shard >= kShards) return false;
+    Shard& s = shards_[r.shard];
+    absl::MutexLock lock(&s.mu);
+    Node* node = FindLocked(s, r.seq);
+    if (node == nullptr || !Current(*node, r, now)) return false;
+    fn(static_cast<const Node&>(*node));
+    return true;
+  }
+
+  // Removes every message (queued or in flight) for which pred(const Node&) is true, e.g. those
+  // past retention. Returns how many. Thread-safe; locks each shard in turn.
+  template <typename Pred>
+  size_t RemoveIf(Pred&& pred) {
+    size_t removed = 0;
+    for (Shard& s : shards_) {
+      absl::MutexLock lock(&s.mu);
+      std::vector<Node*> doomed;
+      for (auto& [seq, node] : s.nodes) {
+        if (pred(static_cast<const Node&>(*node))) doomed.push_back(node);
+      }
+      for (Node* node : doomed) {
+        Group* g = node->group;
+        if (node->in_flight) {
+          RemoveInFlightLocked(s, node);
+        } else {
+          g->queued.erase(std::find(g->queued.begin(), g->queued.end(), node));
+          s.nodes.erase(node->seq);
+          delete node;
+          if (g->queued.empty() && g->in_flight == 0) DropGroupLocked(s, g);
+        }
+        ++removed;
+      }
+      PublishLocked(s);
+    }
+    return removed;
+  }
+
+  // Removes and returns (through fn(Node&&)) the oldest queued, available message that is not
+  // in flight and whose group has nothing in flight, if any. For message move tasks (slow path:
+  // scans every ready group). Thread-safe.
+  template <typename Fn>
+  bool TakeOldest(absl::Time now, absl::Duration delay, Fn&& fn) {
+    for (;;) {
+      uint32_t best_shard = kShards;
+      uint64_t best_seq = ~uint64_t{0};
+      for (uint32_t i = 0; i < kShards; ++i) {
+        Shard& s = shards_[i];
+        absl::MutexLock lock(&s.mu);
+        SweepLocked(s, now);
+        PublishLocked(s);
+        for (Group* g : s.ready) {
+          Node* head = g->queued.front();
+          if (head->enqueued + delay <= now && head->seq < best_seq) {
+            best_seq = head->seq;
+            best_shard = i;
+          }
+        }
+      }
+      if (best_shard == kShards) return false;
+      Shard& s = shards_[best_shard];
+      absl::MutexLock lock(&s.mu);
+      auto it = s.nodes.find(best_seq);
+      if (it == s.nodes.end()) continue;  // raced with a receive: look again
+      Node* node = it->second;
+      Group* g = node->group;
+      if (node->in_flight || g->in_flight > 0 || g->queued.front() != node) continue;
+      g->queued.pop_front();
+      s.nodes.erase(it);
+      std::unique_ptr<Node> owned(node);
+      if (g->queued.empty()) DropGroupLocked(s, g);
+      PublishLocked(s);
+      fn(std::move(*owned));
+      return true;
+    }
+  }
+
+  // Exact counts at `now`: visible (available, not in flight, whatever its group's state),
+  // in flight, delayed. Thread-safe; locks each shard in turn.
+  Counts Count(absl::Time now, absl::Duration delay) {
+    Counts c;
+    for (Shard& s : shards_) {
+      absl::MutexLock lock(&s.mu);
+      SweepLocked(s, now);
+      PublishLocked(s);
+      for (auto& [seq, node] : s.nodes) {
+        if (node->in_flight) {
+          ++c.in_flight;
+        } else if (node->enqueued + delay > now) {
+          ++c.delayed;
+        } else {
+          ++c.visible;
+        }
+      }
+    }
+    return c;
+  }
+
+  // Removes every message. Thread-safe.
+  void Clear() {
+    for (Shard& s : shards_) {
+      absl::MutexLock lock(&s.mu);
+      for (auto& [seq, node] : s.nodes) delete node;
+      s.nodes.clear();
+      s.groups.clear();
+      s.ready.clear();
+      s.deadlines = {};
+      PublishLocked(s);
+    }
+  }
+
+  size_t size() {
+    size_t n = 0;
+    for (Shard& s : shards_) {
+      absl::MutexLock lock(&s.mu);
+      n += s.nodes.size();
+    }
+    return n;
+  }
+
+ private:
+  struct Deadline {
+    absl::Time when;
+    uint64_t seq;
+    uint32_t receive;
+    bool operator>(const Deadline& o) const { return when > o.when; }
+  };
+  struct alignas(64) Shard {
+    absl::Mutex mu;
+    absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<uint64_t, Node*> nodes ABSL_GUARDED_BY(mu);  // owned
+    std::deque<Group*> ready ABSL_GUARDED_BY(mu);
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines
+        ABSL_GUARDED_BY(mu);  // may hold stale entries, checked when they come due
+    // Read without the lock so that a receive can skip an idle shard.
+    std::atomic<size_t> ready_count{0};
+    std::atomic<int64_t> next_deadline{INT64_MAX};
+  };
+
+  static bool Current(const Node& node, const FifoReceipt& r, absl::Time now) {
+    return node.in_flight && node.receives == r.receive && node.deadline > now;
+  }
+
+  static Node* FindLocked(Shard& s, uint64_t seq) {
+    auto it = s.nodes.find(seq);
+    return it == s.nodes.end() ? nullptr : it->second;
+  }
+
+  static void MakeReadyIfEligible(Shard& s, Group* g) {
+    if (!g->ready && g->in_flight == 0 && !g->queued.empty()) {
+      g->ready = true;
+      s.ready.push_back(g);
+    }
+  }
+
+  static void DropGroupLocked(Shard& s, Group* g) {
+    if (g->ready) s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
+    s.groups.erase(g->id);
+  }
+
+  void RemoveInFlightLocked(Shard& s, Node* node) {
+    Group* g = node->group;
+    s.nodes.erase(node->seq);
+    delete node;
+    if (--g->in_flight == 0) {
+      if (g->queued.empty()) {
+        s.groups.erase(g->id);
+      } else {
+        MakeReadyIfEligible(s, g);
+      }
+    }
+  }
+
+  // Puts every in-flight message whose deadline has come back at its place in its group.
+  void SweepLocked(Shard& s, absl::Time now) {
+    while (!s.deadlines.empty() && s.deadlines.top().when <= now) {
+      const Deadline d = s.deadlines.top();
+      s.deadlines.pop();
+      Node* node = FindLocked(s, d.seq);
+      if (node == nullptr || !node->in_flight || node->receives != d.receive ||
+          node->deadline != d.when) {
+        continue;  // stale: deleted, received again or visibility changed since
+      }
+      node->in_flight = false;
+      Group* g = node->group;
+      // Lapsed messages are older than every queued one of their group except other lapsed
+      // ones: insert in sequence order (almost always at the front).
+      auto pos = std::find_if(g->queued.begin(), g->queued.end(),
+                              [&](const Node* n) { return n->seq > node->seq; });
+      g->queued.insert(pos, node);
+      if (--g->in_flight == 0) MakeReadyIfEligible(s, g);
+    }
+  }
+
+  static void PublishLocked(Shard& s) {
+    s.ready_count.store(s.ready.size(), std::memory_order_release);
+    s.next_deadline.store(
+        s.deadlines.empty() ? INT64_MAX : absl::ToUnixNanos(s.deadlines.top().when),
+        std::memory_order_release);
+  }
+
+  std::array<Shard, kShards> shards_;
+  std::atomic<uint64_t> next_seq_{1};
+  std::atomic<uint32_t> cursor_{0};
+};
+
+}  // namespace courier::detail
+
+#endif  // COURIER_DETAIL_FIFO_GROUPS_H_

@@ -1,0 +1,75 @@
+// The deduplication window on its own, to the exact instant.
+#include <catch2/catch.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "courier/detail/dedup_window.h"
+
+namespace courier::detail {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
+
+TEST_CASE("DedupWindow: a key is a duplicate until exactly 5 minutes after its admission") {
+  DedupWindow<std::string> w;
+  int made = 0;
+  auto make = [&] { return "m" + std::to_string(++made); };
+  CHECK(w.Admit("k", kT0, make) == std::pair<std::string, bool>{"m1", true});
+  CHECK(w.Admit("k", kT0 + absl::Minutes(5) - absl::Milliseconds(1), make) ==
+        std::pair<std::string, bool>{"m1", false});
+  CHECK(w.Find("k", kT0 + absl::Minutes(5) - absl::Milliseconds(1)) == "m1");
+  CHECK_FALSE(w.Find("k", kT0 + absl::Minutes(5)).has_value());
+  CHECK(w.Admit("k", kT0 + absl::Minutes(5), make) == std::pair<std::string, bool>{"m2", true});
+  // The window restarts from the new admission, not from the duplicate.
+  CHECK(w.Admit("k", kT0 + absl::Minutes(10) - absl::Milliseconds(1), make).second == false);
+  CHECK(w.Admit("k", kT0 + absl::Minutes(10), make).second == true);
+  CHECK(made == 3);
+}
+
+TEST_CASE("DedupWindow: duplicates do not extend the window") {
+  DedupWindow<int> w;
+  CHECK(w.Admit("k", kT0, [] { return 1; }).second);
+  CHECK_FALSE(w.Admit("k", kT0 + absl::Minutes(4), [] { return 2; }).second);
+  CHECK(w.Admit("k", kT0 + absl::Minutes(5), [] { return 3; }).first == 3);
+}
+
+TEST_CASE("DedupWindow: keys are independent and expired ones are dropped") {
+  DedupWindow<int> w;
+  for (int i = 0; i < 1000; ++i) w.Admit(std::to_string(i), kT0, [&] { return i; });
+  CHECK(w.size() == 1000);
+  CHECK(w.Admit("500", kT0 + absl::Seconds(1), [] { return -1; }).first == 500);
+  // Admissions after the window drop old entries shard by shard.
+  for (int i = 0; i < 1000; ++i) {
+    w.Admit("new" + std::to_string(i), kT0 + absl::Minutes(5), [&] { return i; });
+  }
+  CHECK(w.size() == 1000);
+  w.Clear();
+  CHECK(w.size() == 0);
+}
+
+TEST_CASE("DedupWindow: a custom window") {
+  DedupWindow<int> w(absl::Seconds(1));
+  CHECK(w.Admit("k", kT0, [] { return 1; }).second);
+  CHECK_FALSE(w.Admit("k", kT0 + absl::Milliseconds(999), [] { return 2; }).second);
+  CHECK(w.Admit("k", kT0 + absl::Seconds(1), [] { return 3; }).second);
+}
+
+TEST_CASE("DedupWindow: concurrent admissions of one key admit exactly one", "[stress]") {
+  DedupWindow<int> w;
+  std::atomic<int> admitted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        auto [v, fresh] = w.Admit("k" + std::to_string(i), kT0, [&] { return t; });
+        if (fresh) admitted.fetch_add(1);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(admitted.load() == 2000);
+}
+
+}  // namespace
+}  // namespace courier::detail
