@@ -14,7 +14,6 @@
 #include <absl/base/thread_annotations.h>
 #include <absl/functional/any_invocable.h>
 #include <absl/functional/function_ref.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
 #include <atomic>
@@ -24,6 +23,8 @@
 #include <memory>
 #include <optional>
 #include <utility>
+
+#include "courier/detail/mutex.h"
 
 namespace courier {
 
@@ -49,7 +50,7 @@ class WakeSignal {
   void AwaitChange(uint64_t epoch, absl::Time real_deadline);
 
   std::atomic<int> waiters_{0};
-  absl::Mutex mu_;
+  detail::Mutex mu_;
   uint64_t epoch_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -130,7 +131,7 @@ class ManualClock final : public Clock {
  private:
   void WakeWaiters() ABSL_LOCKS_EXCLUDED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable detail::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
   TimerId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   // Keyed by (deadline, id): deadline order, then scheduling order.

@@ -10,13 +10,14 @@
 
 #include <absl/base/thread_annotations.h>
 #include <absl/functional/any_invocable.h>
-#include <absl/synchronization/mutex.h>
 
 #include <cstddef>
 #include <deque>
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "courier/detail/mutex.h"
 
 namespace courier {
 
@@ -45,7 +46,7 @@ class ManualExecutor final : public Executor {
   size_t Pending() const;
 
  private:
-  mutable absl::Mutex mu_;
+  mutable detail::Mutex mu_;
   std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -63,7 +64,7 @@ class ThreadPoolExecutor final : public Executor {
  private:
   void Work();
 
-  absl::Mutex mu_;
+  detail::Mutex mu_;
   std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;

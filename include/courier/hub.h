@@ -18,7 +18,6 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
-#include <absl/synchronization/mutex.h>
 
 #include <map>
 #include <memory>
@@ -27,6 +26,7 @@
 #include <typeindex>
 #include <vector>
 
+#include "courier/detail/mutex.h"
 #include "courier/environment.h"
 #include "courier/function.h"
 #include "courier/resource.h"
@@ -77,20 +77,43 @@ class Hub {
   std::vector<std::string> ListQueues(std::string_view prefix = {}) const;
   absl::Status DeleteQueue(std::string_view name_arn_or_url);
 
-  // ---- Functions and Step Functions (implemented in src/states) ----
+  // ---- Functions and Step Functions (implemented in src/states; include state_machine.h) ----
+  // Registers `handler` as arn:aws:lambda:<region>:<account>:function:<name>.
+  // AlreadyExists (ResourceConflictException) if the name is taken. Thread-safe.
   absl::StatusOr<std::shared_ptr<Function>> RegisterFunction(std::string_view name,
                                                              FunctionHandler handler);
+  // As RegisterFunction, for a handler that completes later through its callback.
+  absl::StatusOr<std::shared_ptr<Function>> RegisterAsyncFunction(std::string_view name,
+                                                                  AsyncFunctionHandler handler);
+  // By name or ARN (an ARN of another account or region, or with a version qualifier, resolves
+  // by its function name: definitions written for AWS run unchanged). Thread-safe.
   std::shared_ptr<Function> FindFunction(std::string_view name_or_arn) const;
+  // Validates the ASL definition (InvalidDefinition with the first problem and its location)
+  // and creates arn:aws:states:<region>:<account>:stateMachine:<name>. Thread-safe.
   absl::StatusOr<std::shared_ptr<StateMachine>> CreateStateMachine(
       std::string_view name, std::string_view definition, const StateMachineOptions& options);
   absl::StatusOr<std::shared_ptr<StateMachine>> CreateStateMachine(std::string_view name,
                                                                    std::string_view definition);
+  // By name or ARN; nullptr if none. Thread-safe.
+  std::shared_ptr<StateMachine> FindStateMachine(std::string_view name_or_arn) const;
+  // Every state machine, in ARN order. Thread-safe.
+  std::vector<std::shared_ptr<StateMachine>> ListStateMachines() const;
+  // Removes the state machine; its running executions are stopped. StateMachineDoesNotExist
+  // if there is none. Thread-safe.
+  absl::Status DeleteStateMachine(std::string_view name_or_arn);
+  // The callback pattern: complete, fail or keep alive the task waiting on `task_token`
+  // ($$.Task.Token of a .waitForTaskToken task). InvalidToken for a malformed token,
+  // TaskDoesNotExist for an unknown or closed one. Thread-safe; the task resumes on the executor.
+  absl::Status SendTaskSuccess(std::string_view task_token, std::string_view output);
+  absl::Status SendTaskFailure(std::string_view task_token, std::string_view error = {},
+                               std::string_view cause = {});
+  absl::Status SendTaskHeartbeat(std::string_view task_token);
 
   // Per-component state the hub keeps for a component's implementation (deleted-queue times,
   // move tasks, ...), created on first use as T(Hub&). Not API. Thread-safe.
   template <typename T>
   T& Extension() {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     auto& slot = extensions_[std::type_index(typeid(T))];
     if (!slot) slot = std::make_shared<T>(*this);
     return *static_cast<T*>(slot.get());
@@ -98,7 +121,7 @@ class Hub {
 
  private:
   Environment environment_;
-  mutable absl::Mutex mu_;
+  mutable detail::Mutex mu_;
   std::map<std::string, std::shared_ptr<Resource>, std::less<>> resources_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::type_index, std::shared_ptr<void>> extensions_ ABSL_GUARDED_BY(mu_);
 };

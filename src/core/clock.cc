@@ -19,20 +19,20 @@ void WakeSignal::Notify() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (waiters_.load(std::memory_order_relaxed) == 0) return;
 #endif
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   ++epoch_;
 }
 
 uint64_t WakeSignal::Enter() {
   waiters_.fetch_add(1, std::memory_order_seq_cst);
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   return epoch_;
 }
 
 void WakeSignal::Leave() { waiters_.fetch_sub(1, std::memory_order_seq_cst); }
 
 void WakeSignal::AwaitChange(uint64_t epoch, absl::Time real_deadline) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   auto changed = [this, epoch]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return epoch_ != epoch; };
   mu_.AwaitWithDeadline(absl::Condition(&changed), real_deadline);
 }
@@ -125,12 +125,12 @@ absl::Time ManualClock::DefaultStart() { return absl::FromUnixSeconds(1767225600
 ManualClock::ManualClock(absl::Time start) : now_(start) {}
 
 absl::Time ManualClock::Now() const {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   return now_;
 }
 
 Clock::TimerId ManualClock::ScheduleAt(absl::Time when, TimerFn fn) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   TimerId id = next_id_++;
   timers_.emplace(std::make_pair(when, id), std::move(fn));
   deadlines_.emplace(id, when);
@@ -138,7 +138,7 @@ Clock::TimerId ManualClock::ScheduleAt(absl::Time when, TimerFn fn) {
 }
 
 bool ManualClock::Cancel(TimerId id) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   auto it = deadlines_.find(id);
   if (it == deadlines_.end()) return false;
   timers_.erase({it->second, id});
@@ -147,13 +147,13 @@ bool ManualClock::Cancel(TimerId id) {
 }
 
 std::optional<absl::Time> ManualClock::NextTimer() const {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   if (timers_.empty()) return std::nullopt;
   return timers_.begin()->first.first;
 }
 
 size_t ManualClock::PendingTimers() const {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   return timers_.size();
 }
 
@@ -167,7 +167,7 @@ int ManualClock::AdvanceTo(absl::Time t) {
   for (;;) {
     TimerFn fn;
     {
-      absl::MutexLock lock(&mu_);
+      detail::MutexLock lock(&mu_);
       if (timers_.empty() || timers_.begin()->first.first > t) {
         if (t > now_) now_ = t;
         break;
@@ -189,9 +189,9 @@ int ManualClock::AdvanceTo(absl::Time t) {
 void ManualClock::WakeWaiters() {
   // Holding mu_ keeps every registered signal alive: a waiter deregisters under mu_ before it
   // returns. Lock order is always clock, then signal.
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   for (auto& [signal, count] : waiting_) {
-    absl::MutexLock signal_lock(&signal->mu_);
+    detail::MutexLock signal_lock(&signal->mu_);
     ++signal->epoch_;
   }
 }
@@ -199,7 +199,7 @@ void ManualClock::WakeWaiters() {
 bool ManualClock::WaitUntil(absl::Time deadline, WakeSignal& signal,
                             absl::FunctionRef<bool()> ready) {
   {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     ++waiting_[&signal];
   }
   bool result = false;
@@ -226,7 +226,7 @@ bool ManualClock::WaitUntil(absl::Time deadline, WakeSignal& signal,
     signal.AwaitChange(epoch, absl::InfiniteFuture());
     signal.Leave();
   }
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   if (--waiting_[&signal] == 0) waiting_.erase(&signal);
   return result;
 }

@@ -5,14 +5,14 @@
 namespace courier {
 
 void ManualExecutor::Submit(Task task) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   tasks_.push_back(std::move(task));
 }
 
 bool ManualExecutor::RunOne() {
   Task task;
   {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     if (tasks_.empty()) return false;
     task = std::move(tasks_.front());
     tasks_.pop_front();
@@ -28,7 +28,7 @@ size_t ManualExecutor::RunUntilIdle() {
 }
 
 size_t ManualExecutor::Pending() const {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   return tasks_.size();
 }
 
@@ -40,14 +40,14 @@ ThreadPoolExecutor::ThreadPoolExecutor(size_t threads) {
 
 ThreadPoolExecutor::~ThreadPoolExecutor() {
   {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     stopping_ = true;
   }
   for (auto& thread : threads_) thread.join();
 }
 
 void ThreadPoolExecutor::Submit(Task task) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   tasks_.push_back(std::move(task));
 }
 
@@ -55,7 +55,7 @@ void ThreadPoolExecutor::Work() {
   for (;;) {
     Task task;
     {
-      absl::MutexLock lock(&mu_);
+      detail::MutexLock lock(&mu_);
       auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !tasks_.empty();
       };

@@ -27,7 +27,7 @@ std::string Hub::QueueUrl(std::string_view name) const {
 }
 
 std::shared_ptr<Resource> Hub::FindResource(std::string_view arn) const {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   auto it = resources_.find(arn);
   return it == resources_.end() ? nullptr : it->second;
 }
@@ -37,7 +37,7 @@ std::shared_ptr<MessageSink> Hub::FindSink(std::string_view arn) const {
 }
 
 absl::Status Hub::AddResource(std::shared_ptr<Resource> resource) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   auto [it, inserted] = resources_.try_emplace(resource->arn(), resource);
   if (!inserted) {
     return absl::AlreadyExistsError(fmt::format("{} already exists", resource->arn()));
@@ -46,7 +46,7 @@ absl::Status Hub::AddResource(std::shared_ptr<Resource> resource) {
 }
 
 std::shared_ptr<Resource> Hub::RemoveResource(std::string_view arn) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   auto it = resources_.find(arn);
   if (it == resources_.end()) return nullptr;
   std::shared_ptr<Resource> removed = std::move(it->second);
@@ -57,7 +57,7 @@ std::shared_ptr<Resource> Hub::RemoveResource(std::string_view arn) {
 std::vector<std::shared_ptr<Resource>> Hub::ListResources(std::string_view arn_prefix) const {
   std::vector<std::shared_ptr<Resource>> out;
   {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     for (auto it = resources_.lower_bound(arn_prefix);
          it != resources_.end() && std::string_view(it->first).starts_with(arn_prefix); ++it) {
       out.push_back(it->second);
