@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(g++ cmake make pkg-config libabsl-dev libfmt-dev catch2 libbenchmark-dev libssl-dev
           libsimdjson-dev libboost-json1.81-dev libboost1.81-dev libsqlite3-dev zlib1g-dev
-          libconcurrentqueue-dev clang-format python3)
+          libconcurrentqueue-dev clang-format python3 ccache)
 
 missing=()
 for p in "${packages[@]}"; do
