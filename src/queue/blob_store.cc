@@ -38,7 +38,7 @@ absl::Status Internal(std::string_view what, const std::filesystem::path& path, 
 absl::Status MemoryBlobStore::Put(std::string_view bucket, std::string_view key,
                                   std::string_view data) {
   auto blob = std::make_shared<const std::string>(data);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   blobs_[{std::string(bucket), std::string(key)}] = std::move(blob);
   return absl::OkStatus();
 }
@@ -46,7 +46,7 @@ absl::Status MemoryBlobStore::Put(std::string_view bucket, std::string_view key,
 absl::StatusOr<std::string> MemoryBlobStore::Get(std::string_view bucket, std::string_view key) {
   std::shared_ptr<const std::string> blob;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     auto it = blobs_.find({std::string(bucket), std::string(key)});
     if (it == blobs_.end()) return NoSuchKey(bucket, key);
     blob = it->second;
@@ -56,7 +56,7 @@ absl::StatusOr<std::string> MemoryBlobStore::Get(std::string_view bucket, std::s
 
 absl::Status MemoryBlobStore::Delete(std::string_view bucket, std::string_view key) {
   std::shared_ptr<const std::string> doomed;  // freed outside the lock
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   auto it = blobs_.find({std::string(bucket), std::string(key)});
   if (it != blobs_.end()) {
     doomed = std::move(it->second);
@@ -66,7 +66,7 @@ absl::Status MemoryBlobStore::Delete(std::string_view bucket, std::string_view k
 }
 
 size_t MemoryBlobStore::Count() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return blobs_.size();
 }
 

@@ -13,16 +13,15 @@
 #ifndef COURIER_DETAIL_DEDUP_WINDOW_H_
 #define COURIER_DETAIL_DEDUP_WINDOW_H_
 
-#include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
 #include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,7 +44,7 @@ class DedupWindow {
   template <typename Make>
   std::pair<V, bool> Admit(std::string_view key, absl::Time now, Make&& make) {
     Shard& s = shards_[absl::Hash<std::string_view>{}(key) % kShards];
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard lock(s.mu);
     ExpireLocked(s, now);
     auto it = s.entries.find(absl::string_view(key.data(), key.size()));
     if (it != s.entries.end() && now < it->second.admitted + window_) {
@@ -64,7 +63,7 @@ class DedupWindow {
   // The value of a key inside the window at `now`, if any. Thread-safe.
   std::optional<V> Find(std::string_view key, absl::Time now) {
     Shard& s = shards_[absl::Hash<std::string_view>{}(key) % kShards];
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard lock(s.mu);
     auto it = s.entries.find(absl::string_view(key.data(), key.size()));
     if (it == s.entries.end() || now >= it->second.admitted + window_) return std::nullopt;
     return it->second.value;
@@ -74,7 +73,7 @@ class DedupWindow {
   size_t size() {
     size_t n = 0;
     for (Shard& s : shards_) {
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       n += s.entries.size();
     }
     return n;
@@ -83,7 +82,7 @@ class DedupWindow {
   // Forgets every key. Thread-safe.
   void Clear() {
     for (Shard& s : shards_) {
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       s.entries.clear();
       s.order.clear();
     }
@@ -95,10 +94,10 @@ class DedupWindow {
     absl::Time admitted;
   };
   struct alignas(64) Shard {
-    absl::Mutex mu;
-    absl::flat_hash_map<std::string, Entry> entries ABSL_GUARDED_BY(mu);
+    std::mutex mu;  // std::mutex: visible to ThreadSanitizer
+    absl::flat_hash_map<std::string, Entry> entries;
     // Admissions in time order; an entry re-admitted later leaves a stale record behind.
-    std::deque<std::pair<absl::Time, std::string>> order ABSL_GUARDED_BY(mu);
+    std::deque<std::pair<absl::Time, std::string>> order;
   };
 
   void ExpireLocked(Shard& s, absl::Time now) {

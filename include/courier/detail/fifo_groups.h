@@ -19,11 +19,9 @@
 #ifndef COURIER_DETAIL_FIFO_GROUPS_H_
 #define COURIER_DETAIL_FIFO_GROUPS_H_
 
-#include <absl/base/thread_annotations.h>
 #include <absl/container/flat_hash_map.h>
 #include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
 #include <algorithm>
@@ -32,7 +30,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <queue>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -78,6 +76,7 @@ class FifoGroups {
     uint32_t receives = 0;
     bool in_flight = false;
     Group* group = nullptr;
+    size_t heap_index = 0;  // position in its shard's deadline heap while in flight
   };
   struct Group {
     std::string id;
@@ -109,7 +108,7 @@ class FifoGroups {
     auto node = std::make_unique<Node>();
     node->value = std::move(value);
     node->enqueued = enqueued;
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard lock(s.mu);
     // Taken under the shard lock, so sequence order is the group's order.
     node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
     auto [it, inserted] =
@@ -147,7 +146,7 @@ class FifoGroups {
           s.next_deadline.load(std::memory_order_acquire) > now_ns) {
         continue;
       }
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       SweepLocked(s, now);
       // Visit each group ready now at most once: a delayed or skipped group goes to the back.
       for (size_t n = s.ready.size(); n > 0 && taken < max; --n) {
@@ -172,7 +171,7 @@ class FifoGroups {
           node->deadline = now + visibility;
           node->in_flight = true;
           ++g->in_flight;
-          s.deadlines.push({node->deadline, node->seq, node->receives});
+          HeapPush(s, node);
           ++taken;
           visitor.Taken(*node, FifoReceipt{shard, node->seq, node->receives});
         }
@@ -193,7 +192,7 @@ class FifoGroups {
   FifoOutcome Delete(const FifoReceipt& r, absl::Time now) {
     if (r.shard >= kShards) return FifoOutcome::kGone;
     Shard& s = shards_[r.shard];
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard lock(s.mu);
     Node* node = FindLocked(s, r.seq);
     if (node == nullptr) return FifoOutcome::kGone;
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
@@ -208,13 +207,13 @@ class FifoGroups {
                                absl::Duration cap) {
     if (r.shard >= kShards) return FifoOutcome::kGone;
     Shard& s = shards_[r.shard];
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard lock(s.mu);
     Node* node = FindLocked(s, r.seq);
     if (node == nullptr) return FifoOutcome::kGone;
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
     if (now + timeout > node->received + cap) return FifoOutcome::kLimitExceeded;
     node->deadline = now + timeout;
-    s.deadlines.push({node->deadline, node->seq, node->receives});
+    HeapFix(s, node);
     SweepLocked(s, now);
     PublishLocked(s);
     return FifoOutcome::kOk;
@@ -231,7 +230,7 @@ class FifoGroups {
     for (const FifoReceipt& r : receipts) {
       if (r.shard >= kShards) return false;
       Shard& s = shards_[r.shard];
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       SweepLocked(s, now);
       PublishLocked(s);
       Node* node = FindLocked(s, r.seq);
@@ -250,7 +249,7 @@ class FifoGroups {
     bool all = true;
     for (const FifoReceipt& r : receipts) {
       Shard& s = shards_[r.shard];
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       Node* node = FindLocked(s, r.seq);
       if (node == nullptr || node->receives != r.receive) {
         all = false;
@@ -268,9 +267,12 @@ class FifoGroups {
           g->ready = false;
           s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
         }
+        node->deadline = now + visibility;
+        HeapPush(s, node);
+      } else {
+        node->deadline = now + visibility;
+        HeapFix(s, node);
       }
-      node->deadline = now + visibility;
-      s.deadlines.push({node->deadline, node->seq, node->receives});
       PublishLocked(s);
     }
     return all;
@@ -281,7 +283,7 @@ class FifoGroups {
   bool Inspect(const FifoReceipt& r, absl::Time now, Fn&& fn) {
     if (r.shard >= kShards) return false;
     Shard& s = shards_[r.shard];
-    absl::MutexLock lock(&s.mu);
+    std::lock_guard lock(s.mu);
     Node* node = FindLocked(s, r.seq);
     if (node == nullptr || !Current(*node, r, now)) return false;
     fn(static_cast<const Node&>(*node));
@@ -294,7 +296,7 @@ class FifoGroups {
   size_t RemoveIf(Pred&& pred) {
     size_t removed = 0;
     for (Shard& s : shards_) {
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       std::vector<Node*> doomed;
       for (auto& [seq, node] : s.nodes) {
         if (pred(static_cast<const Node&>(*node))) doomed.push_back(node);
@@ -326,7 +328,7 @@ class FifoGroups {
       uint64_t best_seq = ~uint64_t{0};
       for (uint32_t i = 0; i < kShards; ++i) {
         Shard& s = shards_[i];
-        absl::MutexLock lock(&s.mu);
+        std::lock_guard lock(s.mu);
         SweepLocked(s, now);
         PublishLocked(s);
         for (Group* g : s.ready) {
@@ -339,7 +341,7 @@ class FifoGroups {
       }
       if (best_shard == kShards) return false;
       Shard& s = shards_[best_shard];
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       auto it = s.nodes.find(best_seq);
       if (it == s.nodes.end()) continue;  // raced with a receive: look again
       Node* node = it->second;
@@ -360,7 +362,7 @@ class FifoGroups {
   Counts Count(absl::Time now, absl::Duration delay) {
     Counts c;
     for (Shard& s : shards_) {
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       SweepLocked(s, now);
       PublishLocked(s);
       for (auto& [seq, node] : s.nodes) {
@@ -379,12 +381,12 @@ class FifoGroups {
   // Removes every message. Thread-safe.
   void Clear() {
     for (Shard& s : shards_) {
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       for (auto& [seq, node] : s.nodes) delete node;
       s.nodes.clear();
       s.groups.clear();
       s.ready.clear();
-      s.deadlines = {};
+      s.deadlines.clear();
       PublishLocked(s);
     }
   }
@@ -392,26 +394,21 @@ class FifoGroups {
   size_t size() {
     size_t n = 0;
     for (Shard& s : shards_) {
-      absl::MutexLock lock(&s.mu);
+      std::lock_guard lock(s.mu);
       n += s.nodes.size();
     }
     return n;
   }
 
  private:
-  struct Deadline {
-    absl::Time when;
-    uint64_t seq;
-    uint32_t receive;
-    bool operator>(const Deadline& o) const { return when > o.when; }
-  };
   struct alignas(64) Shard {
-    absl::Mutex mu;
-    absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups ABSL_GUARDED_BY(mu);
-    absl::flat_hash_map<uint64_t, Node*> nodes ABSL_GUARDED_BY(mu);  // owned
-    std::deque<Group*> ready ABSL_GUARDED_BY(mu);
-    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines
-        ABSL_GUARDED_BY(mu);  // may hold stale entries, checked when they come due
+    std::mutex mu;  // std::mutex: visible to ThreadSanitizer
+    absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups;
+    absl::flat_hash_map<uint64_t, Node*> nodes;  // owned
+    std::deque<Group*> ready;
+    // In-flight messages, a binary min-heap on deadline (each node knows its index), so that a
+    // delete or visibility change updates it in O(log n) and it never holds stale entries.
+    std::vector<Node*> deadlines;
     // Read without the lock so that a receive can skip an idle shard.
     std::atomic<size_t> ready_count{0};
     std::atomic<int64_t> next_deadline{INT64_MAX};
@@ -440,6 +437,7 @@ class FifoGroups {
 
   void RemoveInFlightLocked(Shard& s, Node* node) {
     Group* g = node->group;
+    HeapRemove(s, node);
     s.nodes.erase(node->seq);
     delete node;
     if (--g->in_flight == 0) {
@@ -453,14 +451,9 @@ class FifoGroups {
 
   // Puts every in-flight message whose deadline has come back at its place in its group.
   void SweepLocked(Shard& s, absl::Time now) {
-    while (!s.deadlines.empty() && s.deadlines.top().when <= now) {
-      const Deadline d = s.deadlines.top();
-      s.deadlines.pop();
-      Node* node = FindLocked(s, d.seq);
-      if (node == nullptr || !node->in_flight || node->receives != d.receive ||
-          node->deadline != d.when) {
-        continue;  // stale: deleted, received again or visibility changed since
-      }
+    while (!s.deadlines.empty() && s.deadlines.front()->deadline <= now) {
+      Node* node = s.deadlines.front();
+      HeapRemove(s, node);
       node->in_flight = false;
       Group* g = node->group;
       // Lapsed messages are older than every queued one of their group except other lapsed
@@ -475,8 +468,55 @@ class FifoGroups {
   static void PublishLocked(Shard& s) {
     s.ready_count.store(s.ready.size(), std::memory_order_release);
     s.next_deadline.store(
-        s.deadlines.empty() ? INT64_MAX : absl::ToUnixNanos(s.deadlines.top().when),
+        s.deadlines.empty() ? INT64_MAX : absl::ToUnixNanos(s.deadlines.front()->deadline),
         std::memory_order_release);
+  }
+
+  // ---- The deadline heap ----
+  static void HeapSet(Shard& s, size_t i, Node* node) {
+    s.deadlines[i] = node;
+    node->heap_index = i;
+  }
+  static void SiftUp(Shard& s, size_t i) {
+    Node* node = s.deadlines[i];
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (s.deadlines[parent]->deadline <= node->deadline) break;
+      HeapSet(s, i, s.deadlines[parent]);
+      i = parent;
+    }
+    HeapSet(s, i, node);
+  }
+  static void SiftDown(Shard& s, size_t i) {
+    Node* node = s.deadlines[i];
+    const size_t n = s.deadlines.size();
+    for (;;) {
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && s.deadlines[child + 1]->deadline < s.deadlines[child]->deadline) {
+        ++child;
+      }
+      if (node->deadline <= s.deadlines[child]->deadline) break;
+      HeapSet(s, i, s.deadlines[child]);
+      i = child;
+    }
+    HeapSet(s, i, node);
+  }
+  static void HeapPush(Shard& s, Node* node) {
+    s.deadlines.push_back(node);
+    SiftUp(s, s.deadlines.size() - 1);
+  }
+  static void HeapFix(Shard& s, Node* node) {
+    SiftUp(s, node->heap_index);
+    SiftDown(s, node->heap_index);
+  }
+  static void HeapRemove(Shard& s, Node* node) {
+    const size_t i = node->heap_index;
+    Node* last = s.deadlines.back();
+    s.deadlines.pop_back();
+    if (last == node) return;
+    HeapSet(s, i, last);
+    HeapFix(s, last);
   }
 
   std::array<Shard, kShards> shards_;
