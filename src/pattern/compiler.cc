@@ -497,7 +497,7 @@ class Compiler {
     if (it.size() < 2 || !it[1].IsNumber()) {
       return Fail(it.size() < 2 ? v : it[1], "Value of " + op_name + " must be numeric", failure);
     }
-    double a;
+    double a = 0;
     if (!Comparable(it[1], &a, failure)) return false;
     if (op == "=") {
       r->has_low = r->has_high = true;
@@ -525,7 +525,7 @@ class Compiler {
     if (it.size() < 4 || !it[3].IsNumber()) {
       return Fail(it.size() < 4 ? v : it[3], "Value of " + op2 + " must be numeric", failure);
     }
-    double b;
+    double b = 0;
     if (!Comparable(it[3], &b, failure)) return false;
     if (it.size() > 4) return Fail(it[4], "Too many terms in numeric range expression", failure);
     if (!(a < b)) return Fail(it[3], "Bottom must be less than top", failure);
@@ -594,7 +594,7 @@ class Compiler {
         m->ab_strings.push_back(n->text);
       } else if (n->type == Node::kNumber) {
         has_number = true;
-        double d;
+        double d = 0;
         if (!Comparable(*n, &d, failure)) return false;
         m->ab_numbers.push_back(d);
       } else {

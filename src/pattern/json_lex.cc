@@ -27,19 +27,6 @@ inline const char* FindQuoteOrBackslash(const char* p, const char* end) {
   return p;
 }
 
-// Classes for skipping: 1 quote, 2 open, 3 close.
-struct SkipTable {
-  uint8_t cls[256] = {};
-  constexpr SkipTable() {
-    cls[static_cast<uint8_t>('"')] = 1;
-    cls[static_cast<uint8_t>('{')] = 2;
-    cls[static_cast<uint8_t>('[')] = 2;
-    cls[static_cast<uint8_t>('}')] = 3;
-    cls[static_cast<uint8_t>(']')] = 3;
-  }
-};
-constexpr SkipTable kSkip;
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -66,30 +53,38 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 }
 
 // Digits of a decimal text without leading/trailing zeros, and the power of ten of its first
-// digit: 300 -> ("3", 2), 0.05 -> ("5", -2). Zero -> ("", 0).
+// digit: 300 -> ("3", 2), 0.05 -> ("5", -2). Zero -> ("", 0). No allocation.
 struct Decimal {
-  bool negative = false;
-  std::string digits;
+  char digits[40];
+  int count = 0;
   int exponent = 0;
+  bool overflow = false;
+  bool operator==(const Decimal& o) const {
+    return !overflow && !o.overflow && count == o.count && exponent == o.exponent &&
+           std::memcmp(digits, o.digits, static_cast<size_t>(count)) == 0;
+  }
 };
 
-Decimal Normalize(std::string_view text) {
-  Decimal d;
+void Normalize(std::string_view text, Decimal* d) {
   size_t i = 0;
-  if (i < text.size() && (text[i] == '-' || text[i] == '+')) d.negative = text[i++] == '-';
-  int int_digits = 0;
+  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
+  int int_digits = 0, leading_zeros_after_point = 0;
   bool seen_point = false;
-  int leading_zeros_after_point = 0;
+  d->count = 0;
   for (; i < text.size(); ++i) {
     char c = text[i];
     if (c == '.') {
       seen_point = true;
     } else if (c >= '0' && c <= '9') {
-      if (d.digits.empty() && c == '0') {
+      if (d->count == 0 && c == '0') {
         if (seen_point) ++leading_zeros_after_point;
         continue;
       }
-      d.digits.push_back(c);
+      if (d->count == static_cast<int>(sizeof d->digits)) {
+        d->overflow = true;
+      } else {
+        d->digits[d->count++] = c;
+      }
       if (!seen_point) ++int_digits;
     } else {
       break;  // exponent
@@ -103,11 +98,101 @@ Decimal Normalize(std::string_view text) {
     for (; i < text.size() && exp < 100000; ++i) exp = exp * 10 + (text[i] - '0');
     if (neg) exp = -exp;
   }
-  while (!d.digits.empty() && d.digits.back() == '0') d.digits.pop_back();
-  if (d.digits.empty()) return Decimal{};
-  d.exponent =
-      static_cast<int>(exp) + (int_digits > 0 ? int_digits - 1 : -leading_zeros_after_point - 1);
-  return d;
+  while (d->count > 0 && d->digits[d->count - 1] == '0') --d->count;
+  d->exponent = d->count == 0
+                    ? 0
+                    : static_cast<int>(exp) +
+                          (int_digits > 0 ? int_digits - 1 : -leading_zeros_after_point - 1);
+}
+
+// Skips a whole object or array starting at p. 64-byte blocks are classified with SSE2: quotes
+// delimit strings (found with a prefix XOR, as simdjson does), and brackets outside strings
+// change the depth; a block whose closing brackets cannot bring the depth to zero is passed with
+// two popcounts. Blocks holding backslashes take the byte-by-byte path.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("popcnt", "default")))
+#endif
+const char*
+SkipContainer(const char* p, const char* end, int max_depth) {
+  int depth = 0;
+  bool in_string = false, escape = false;
+  auto scalar = [&](const char* from, const char* to) -> const char* {
+    for (const char* q = from; q < to; ++q) {
+      char c = *q;
+      if (in_string) {
+        if (escape) {
+          escape = false;
+        } else if (c == '\\') {
+          escape = true;
+        } else if (c == '"') {
+          in_string = false;
+        }
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '{' || c == '[') {
+        if (++depth > max_depth) return end + 1;  // too deep
+      } else if (c == '}' || c == ']') {
+        if (--depth == 0) return q + 1;
+      }
+    }
+    return nullptr;
+  };
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  const __m128i lbrace = _mm_set1_epi8('{'), rbrace = _mm_set1_epi8('}');
+  const __m128i lbracket = _mm_set1_epi8('['), rbracket = _mm_set1_epi8(']');
+  while (end - p >= 64) {
+    uint64_t q = 0, b = 0, o = 0, cl = 0;
+    for (int k = 0; k < 4; ++k) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      auto bits = [&](__m128i m) {
+        return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(m))) << (16 * k);
+      };
+      q |= bits(_mm_cmpeq_epi8(v, quote));
+      b |= bits(_mm_cmpeq_epi8(v, backslash));
+      o |= bits(_mm_or_si128(_mm_cmpeq_epi8(v, lbrace), _mm_cmpeq_epi8(v, lbracket)));
+      cl |= bits(_mm_or_si128(_mm_cmpeq_epi8(v, rbrace), _mm_cmpeq_epi8(v, rbracket)));
+    }
+    if (b != 0 || escape) {
+      const char* r = scalar(p, p + 64);
+      if (r == end + 1) return nullptr;
+      if (r != nullptr) return r;
+      p += 64;
+      continue;
+    }
+    uint64_t inside = q;
+    inside ^= inside << 1;
+    inside ^= inside << 2;
+    inside ^= inside << 4;
+    inside ^= inside << 8;
+    inside ^= inside << 16;
+    inside ^= inside << 32;
+    if (in_string) inside = ~inside;
+    in_string = (inside >> 63) != 0;
+    o &= ~inside;
+    cl &= ~inside;
+    int closes = __builtin_popcountll(cl);
+    if (depth - closes > 0) {
+      depth += __builtin_popcountll(o) - closes;
+      if (depth > max_depth) return nullptr;
+      p += 64;
+      continue;
+    }
+    uint64_t all = o | cl;
+    while (all != 0) {
+      int i = __builtin_ctzll(all);
+      if ((o >> i) & 1) {
+        if (++depth > max_depth) return nullptr;
+      } else if (--depth == 0) {
+        return p + i + 1;
+      }
+      all &= all - 1;
+    }
+    p += 64;
+  }
+#endif
+  const char* r = scalar(p, end);
+  return r == end + 1 ? nullptr : r;
 }
 
 }  // namespace
@@ -241,28 +326,7 @@ const char* SkipValue(const char* p, const char* end, int depth) {
   }
   if (c == '{' || c == '[') {
     if (depth >= kMaxJsonDepth) return nullptr;
-    int level = 0;
-    while (p < end) {
-      switch (kSkip.cls[static_cast<uint8_t>(*p)]) {
-        case 1: {
-          std::string_view raw;
-          bool esc;
-          p = ScanString(p + 1, end, &raw, &esc);
-          if (p == nullptr) return nullptr;
-          continue;
-        }
-        case 2:
-          if (++level + depth > kMaxJsonDepth) return nullptr;
-          break;
-        case 3:
-          if (--level == 0) return p + 1;
-          break;
-        default:
-          break;
-      }
-      ++p;
-    }
-    return nullptr;
+    return SkipContainer(p, end, kMaxJsonDepth - depth);
   }
   if (c == 't') return (end - p >= 4 && std::memcmp(p, "true", 4) == 0) ? p + 4 : nullptr;
   if (c == 'f') return (end - p >= 5 && std::memcmp(p, "false", 5) == 0) ? p + 5 : nullptr;
@@ -271,22 +335,30 @@ const char* SkipValue(const char* p, const char* end, int depth) {
   return ScanNumber(p, end, &sig);
 }
 
+bool ParseDouble(std::string_view text, double* value) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(*value)) {
+    return false;
+  }
+  if (*value == 0) *value = 0;  // -0.0 == 0
+  return true;
+}
+
+bool IsShortestText(std::string_view text, int significant_digits, double value) {
+  // Every decimal of <= 15 digits survives a round trip through double.
+  if (significant_digits <= 15) return true;
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), value);
+  Decimal a, b;
+  Normalize(text, &a);
+  Normalize(std::string_view(buf, static_cast<size_t>(res.ptr - buf)), &b);
+  return a == b;
+}
+
 NumberValue ParseNumber(std::string_view text, int significant_digits) {
   NumberValue n;
-  const char* first = text.data();
-  const char* last = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(first, last, n.value);
-  if (ec != std::errc() || ptr != last || !std::isfinite(n.value)) return NumberValue{};
-  if (n.value == 0) n.value = 0;  // -0.0 == 0
-  if (significant_digits <= 15) {
-    n.comparable = true;  // every decimal of <= 15 digits survives a round trip through double
-    return n;
-  }
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), n.value);
-  Decimal a = Normalize(text);
-  Decimal b = Normalize(std::string_view(buf, static_cast<size_t>(res.ptr - buf)));
-  n.comparable = a.digits == b.digits && a.exponent == b.exponent;
+  if (!ParseDouble(text, &n.value)) return NumberValue{};
+  n.comparable = IsShortestText(text, significant_digits, n.value);
   return n;
 }
 

@@ -39,6 +39,9 @@ struct NumberValue {
   bool comparable = false;
 };
 NumberValue ParseNumber(std::string_view text, int significant_digits);
+// The two halves of ParseNumber, for callers that can often skip the second.
+bool ParseDouble(std::string_view text, double* value);
+bool IsShortestText(std::string_view text, int significant_digits, double value);
 
 // Appends s to out as a JSON string literal (with quotes).
 void AppendJsonString(std::string_view s, std::string* out);

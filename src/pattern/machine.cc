@@ -46,7 +46,7 @@ struct Scratch {
   std::vector<uint32_t> slot_stamp;
   std::vector<uint8_t> slot_root;  // the slot has a hit outside every array
   std::vector<uint32_t> conj_stamp, conj_count, conj_done;
-  std::vector<uint32_t> node_present;
+  std::vector<uint32_t> node_present, node_seen;
   std::vector<uint32_t> ab_value, ab_seen, ab_veto;
   std::vector<uint32_t> rule_stamp;
   std::vector<uint32_t> candidates, pending_abs;
@@ -62,8 +62,8 @@ struct Scratch {
 
   uint32_t Next() {
     if (++tick == 0) {  // wrapped: forget every stamp
-      for (auto* v : {&slot_stamp, &conj_stamp, &conj_done, &node_present, &ab_value, &ab_seen,
-                      &ab_veto, &rule_stamp}) {
+      for (auto* v : {&slot_stamp, &conj_stamp, &conj_done, &node_present, &node_seen, &ab_value,
+                      &ab_seen, &ab_veto, &rule_stamp}) {
         std::fill(v->begin(), v->end(), 0);
       }
       tick = 1;
@@ -94,6 +94,7 @@ class Scanner {
     p_ = SkipSpace(p_, end_);
     if (p_ >= end_ || *p_ != '{') return false;
     if (!Object(0, 0, 0)) return false;
+    if (done_) return true;
     p_ = SkipSpace(p_, end_);
     return p_ == end_;
   }
@@ -139,8 +140,17 @@ class Scanner {
       if (child == kNoNode) {
         p_ = SkipValue(p_, end_, depth + 1);
         if (p_ == nullptr) return false;
-      } else if (!Value(child, ctx, depth + 1)) {
-        return false;
+      } else {
+        if (!Value(child, ctx, depth + 1)) return false;
+        // Once every top-level field that a rule names has been read, the rest of the event
+        // cannot change the outcome: stop reading (see RuleSet::Match on well-formedness).
+        if (depth == 0 && m_.nodes_[child].parent == 0 && s_.node_seen[child] != event_) {
+          s_.node_seen[child] = event_;
+          if (++root_seen_ == m_.nodes_[0].ids.size()) {
+            done_ = true;
+            return true;
+          }
+        }
       }
       p_ = SkipSpace(p_, end_);
       if (p_ >= end_) return false;
@@ -312,18 +322,33 @@ class Scanner {
   void OnNumber(uint32_t node, const Leaf& leaf, std::string_view text, int sig, uint32_t ctx) {
     BeginValue(node, leaf, ctx);
     if (leaf.numbers_needed) {
-      NumberValue n = ParseNumber(text, sig);
-      if (n.comparable) {
-        Lookup(leaf.number_exact, DoubleBits(n.value), ctx);
-        if (!leaf.bounds.empty()) {
-          size_t i = static_cast<size_t>(
-              std::lower_bound(leaf.bounds.begin(), leaf.bounds.end(), n.value) -
-              leaf.bounds.begin());
-          size_t piece = (i < leaf.bounds.size() && leaf.bounds[i] == n.value) ? 2 * i + 1 : 2 * i;
-          Emit(leaf.pieces[piece], ctx);
+      // Look up by value first: the (costlier) check that the text is exactly its double is
+      // needed only when the value would match something.
+      double value;
+      const IdList* exact = nullptr;
+      const IdList* piece = nullptr;
+      bool parsed = ParseDouble(text, &value);
+      if (parsed) {
+        if (!leaf.number_exact.empty()) {
+          auto it = leaf.number_exact.find(DoubleBits(value));
+          if (it != leaf.number_exact.end()) exact = &it->second;
         }
-      } else {
-        Lookup(leaf.number_text, text, ctx);
+        if (!leaf.bounds.empty()) {
+          size_t i =
+              static_cast<size_t>(std::lower_bound(leaf.bounds.begin(), leaf.bounds.end(), value) -
+                                  leaf.bounds.begin());
+          size_t k = (i < leaf.bounds.size() && leaf.bounds[i] == value) ? 2 * i + 1 : 2 * i;
+          if (!leaf.pieces[k].empty()) piece = &leaf.pieces[k];
+        }
+      }
+      bool needs_text = !leaf.number_text.empty();
+      if (exact != nullptr || piece != nullptr || needs_text) {
+        if (parsed && IsShortestText(text, sig, value)) {
+          if (exact != nullptr) Emit(*exact, ctx);
+          if (piece != nullptr) Emit(*piece, ctx);
+        } else {
+          Lookup(leaf.number_text, text, ctx);
+        }
       }
     }
     EndValue(leaf, ctx);
@@ -366,6 +391,9 @@ class Scanner {
       if (s_.slot_stamp[f.slot] != event_ && s_.node_present[f.node] == event_) return false;
     }
     if (!m_.track_arrays_ || conj.required_slots.size() < 2) return true;
+    int in_arrays_only = 0;
+    for (uint32_t slot : conj.required_slots) in_arrays_only += !s_.slot_root[slot];
+    if (in_arrays_only < 2) return true;  // a value outside arrays combines with anything
     std::vector<std::vector<uint32_t>> choices;
     for (uint32_t slot : conj.required_slots) {
       if (s_.slot_root[slot]) continue;
@@ -406,6 +434,8 @@ class Scanner {
   uint32_t event_ = 0;
   uint32_t value_ = 0;
   uint32_t arrays_ = 0;
+  size_t root_seen_ = 0;
+  bool done_ = false;
 };
 
 uint32_t Machine::EnsurePath(std::string_view path) {
@@ -424,6 +454,7 @@ uint32_t Machine::EnsurePath(std::string_view path) {
       nodes_[node].names.emplace_back(seg);
       nodes_[node].ids.push_back(next);
       nodes_.emplace_back();
+      nodes_.back().parent = node;
     }
     node = next;
     if (dot == std::string_view::npos) return node;
@@ -655,6 +686,7 @@ size_t Machine::Match(std::string_view event, std::vector<uint32_t>* out) const 
   Fit(scratch.conj_count, conjs_.size());
   Fit(scratch.conj_done, conjs_.size());
   Fit(scratch.node_present, nodes_.size());
+  Fit(scratch.node_seen, nodes_.size());
   Fit(scratch.ab_value, abs_.size());
   Fit(scratch.ab_seen, abs_.size());
   Fit(scratch.ab_veto, abs_.size());

@@ -106,6 +106,7 @@ class Machine {
     std::vector<uint32_t> ids;
     StringMap<uint32_t> index;  // when there are many children
     int32_t leaf = -1;
+    uint32_t parent = 0;
   };
   struct Slot {
     uint32_t conj;

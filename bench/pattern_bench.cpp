@@ -1,0 +1,233 @@
+// Event-pattern matching throughput on the CityLots-shaped data set (213,068 events of ~950 bytes)
+// for every rule set of bench/data/citylots/cl2-rules.json, checked against expected-counts.json,
+// and the cost of matching as the rule count grows (10, 1,000, 100,000 rules).
+//
+// The events are generated on first use by bench/data/citylots/gen_citylots_synth.py (~25 s) into
+// $COURIER_CITYLOTS_DIR (default: ./tmp/citylots under the working directory).
+#include <benchmark/benchmark.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "courier/json.h"
+#include "courier/pattern.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string DataDir() {
+  const char* env = std::getenv("COURIER_CITYLOTS_DIR");
+  return env != nullptr ? env : (fs::current_path() / "tmp" / "citylots").string();
+}
+
+const std::vector<std::string>& Events() {
+  static const std::vector<std::string> events = [] {
+    std::string dir = DataDir();
+    std::string file = dir + "/citylots2-synth.json.gz";
+    if (!fs::exists(file)) {
+      fs::create_directories(dir);
+      std::string cmd = "python3 " COURIER_BENCH_DATA_DIR "/citylots/gen_citylots_synth.py '" +
+                        dir + "' > /dev/null";
+      std::fprintf(stderr, "generating %s (about 25 s)\n", file.c_str());
+      if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "generator failed\n");
+    }
+    std::vector<std::string> out;
+    gzFile gz = gzopen(file.c_str(), "rb");
+    if (gz == nullptr) return out;
+    std::string line;
+    char buf[1 << 16];
+    while (gzgets(gz, buf, sizeof buf) != nullptr) {
+      line.append(buf);
+      if (!line.empty() && line.back() == '\n') {
+        line.pop_back();
+        out.push_back(std::move(line));
+        line.clear();
+      }
+    }
+    if (!line.empty()) out.push_back(line);
+    gzclose(gz);
+    return out;
+  }();
+  return events;
+}
+
+courier::Json ReadJson(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return courier::ParseJson(ss.str()).value();
+}
+
+struct RuleSetCase {
+  std::vector<std::string> rules;
+  std::vector<int64_t> expected;
+};
+
+RuleSetCase LoadSet(const std::string& name) {
+  static const courier::Json rules = ReadJson(COURIER_BENCH_DATA_DIR "/citylots/cl2-rules.json");
+  static const courier::Json counts =
+      ReadJson(COURIER_BENCH_DATA_DIR "/citylots/expected-counts.json");
+  RuleSetCase c;
+  std::vector<std::string> members;
+  if (rules.as_object().contains(name) && rules.at(name).is_array()) {
+    for (const auto& m : rules.at(name).as_array()) members.emplace_back(m.as_string());
+  } else {
+    members.push_back(name);
+  }
+  for (const std::string& set : members) {
+    for (const auto& r : rules.at("sets").at(set).at("rules").as_array()) {
+      c.rules.emplace_back(r.as_string());
+    }
+    for (const auto& n : counts.at(set).as_array()) c.expected.push_back(n.as_int64());
+  }
+  return c;
+}
+
+// Matches every event once per iteration; fails the benchmark if any rule's count is off.
+void RunSet(benchmark::State& state, const std::string& name) {
+  const auto& events = Events();
+  if (events.empty()) {
+    state.SkipWithError("no events (generator failed?)");
+    return;
+  }
+  RuleSetCase c = LoadSet(name);
+  courier::RuleSet set;
+  std::vector<std::pair<std::string, courier::RuleSet::Rule>> rules;
+  for (size_t i = 0; i < c.rules.size(); ++i) {
+    auto p = courier::EventPattern::Compile(c.rules[i]);
+    if (!p.ok()) {
+      state.SkipWithError(std::string(p.status().message()).c_str());
+      return;
+    }
+    char rule_name[16];
+    std::snprintf(rule_name, sizeof rule_name, "r%03zu", i);
+    rules.emplace_back(rule_name, *p);
+  }
+  set.Update(std::move(rules));
+  auto snap = set.snapshot();
+  std::vector<int64_t> counts(c.rules.size());
+  for (auto _ : state) {
+    std::fill(counts.begin(), counts.end(), 0);
+    for (const std::string& e : events) {
+      snap.ForEachMatch(e, [&](size_t i) { ++counts[i]; });
+    }
+  }
+  if (counts != c.expected) {
+    std::string msg = "match counts differ from expected-counts.json:";
+    for (size_t i = 0; i < counts.size(); ++i) {
+      msg += " " + std::to_string(counts[i]) + "/" + std::to_string(c.expected[i]);
+    }
+    state.SkipWithError(msg.c_str());
+    return;
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(events.size()));
+  state.counters["events_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * static_cast<int64_t>(events.size())),
+      benchmark::Counter::kIsRate);
+}
+
+#define CL2_SET(name)                                                        \
+  void BM_CityLots_##name(benchmark::State& state) { RunSet(state, #name); } \
+  BENCHMARK(BM_CityLots_##name)->Unit(benchmark::kMillisecond)->UseRealTime()
+
+CL2_SET(EXACT);
+CL2_SET(WILDCARD);
+CL2_SET(PREFIX);
+CL2_SET(PREFIX_EQUALS_IGNORE_CASE);
+CL2_SET(SUFFIX);
+CL2_SET(SUFFIX_EQUALS_IGNORE_CASE);
+CL2_SET(EQUALS_IGNORE_CASE);
+CL2_SET(NUMERIC);
+CL2_SET(ANYTHING_BUT);
+CL2_SET(ANYTHING_BUT_IGNORE_CASE);
+CL2_SET(ANYTHING_BUT_PREFIX);
+CL2_SET(ANYTHING_BUT_SUFFIX);
+CL2_SET(ANYTHING_BUT_WILDCARD);
+CL2_SET(COMPLEX_ARRAYS);
+CL2_SET(ANYTHING_BUT_PERF);
+CL2_SET(PARTIAL_COMBO);
+CL2_SET(COMBO);
+
+// N rules of mixed kinds (exact MAPBLKLOT, STREET prefix, numeric x range, anything-but on
+// FROM_ST with an exact ST_TYPE): matching time should not grow with N.
+void BM_CityLots_RuleCount(benchmark::State& state) {
+  const auto& events = Events();
+  if (events.empty()) {
+    state.SkipWithError("no events");
+    return;
+  }
+  size_t n = static_cast<size_t>(state.range(0));
+  std::mt19937_64 rng(42);
+  std::vector<std::pair<std::string, courier::RuleSet::Rule>> rules;
+  for (size_t i = 0; i < n; ++i) {
+    std::string text;
+    switch (i % 4) {
+      case 0:
+        text = R"({"properties":{"MAPBLKLOT":[")" + std::to_string(1000000 + rng() % 7600000) +
+               R"("]}})";
+        break;
+      case 1: {
+        std::string p;
+        for (int k = 0; k < 5; ++k) p.push_back(static_cast<char>('A' + rng() % 26));
+        text = R"({"properties":{"STREET":[{"prefix":")" + p + R"("}]}})";
+        break;
+      }
+      case 2: {
+        double lo = -122.514 + static_cast<double>(rng() % 157000) * 1e-6;
+        char buf[160];
+        std::snprintf(
+            buf, sizeof buf,
+            R"({"geometry":{"firstCoordinates":{"x":[{"numeric":[">",%.6f,"<",%.6f]}]}}})", lo,
+            lo + 1e-5);
+        text = buf;
+        break;
+      }
+      default:
+        text = R"({"properties":{"ST_TYPE":["ST"],"FROM_ST":[{"anything-but":[")" +
+               std::to_string(rng() % 4000) + R"("]}]}})";
+        // The anything-but on FROM_ST costs per rule on that field; keep it to a few rules.
+        if (i >= 40)
+          text = R"({"properties":{"TO_ST":[")" + std::to_string(rng() % 4000) + R"("]}})";
+        break;
+    }
+    auto p = courier::EventPattern::Compile(text);
+    if (!p.ok()) {
+      state.SkipWithError(std::string(p.status().message()).c_str());
+      return;
+    }
+    rules.emplace_back("r" + std::to_string(i), *p);
+  }
+  courier::RuleSet set;
+  set.Update(std::move(rules));
+  auto snap = set.snapshot();
+  int64_t matches = 0;
+  for (auto _ : state) {
+    for (const std::string& e : events)
+      matches += static_cast<int64_t>(snap.ForEachMatch(e, [](size_t) {}));
+  }
+  benchmark::DoNotOptimize(matches);
+  state.counters["events_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * static_cast<int64_t>(events.size())),
+      benchmark::Counter::kIsRate);
+  state.counters["matches_per_event"] =
+      static_cast<double>(matches) /
+      static_cast<double>(state.iterations() * static_cast<int64_t>(events.size()));
+}
+BENCHMARK(BM_CityLots_RuleCount)
+    ->Arg(10)
+    ->Arg(1000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
