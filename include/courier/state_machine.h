@@ -1,0 +1,118 @@
+// StateMachine: an Amazon States Language definition, validated once into an immutable plan,
+// whose executions run on the hub's executor with the hub's clock (Wait states, retries and
+// timeouts are clock timers, so a testing::Simulation runs a one-year workflow at once).
+//
+// Example:
+//   courier::testing::Simulation sim;
+//   courier::Hub hub(sim.environment());
+//   hub.RegisterFunction("charge", [](const courier::Json& in) -> absl::StatusOr<courier::Json> {
+//     return courier::Json{{"charged", true}};
+//   });
+//   auto machine = hub.CreateStateMachine("checkout", R"({
+//     "StartAt": "Charge",
+//     "States": {"Charge": {"Type": "Task", "End": true,
+//                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:charge"}}})").value();
+//   auto exec = machine->StartExecution({.input = R"({"order": 1})"}).value();
+//   sim.RunUntilIdle();
+//   assert(exec->Describe().status == courier::ExecutionStatus::kSucceeded);
+#ifndef COURIER_STATE_MACHINE_H_
+#define COURIER_STATE_MACHINE_H_
+
+#include <absl/status/statusor.h>
+#include <absl/synchronization/mutex.h>
+#include <absl/time/time.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "courier/asl_validation.h"
+#include "courier/execution.h"
+#include "courier/hub.h"
+#include "courier/json.h"
+#include "courier/resource.h"
+
+namespace courier {
+
+enum class StateMachineType { kStandard, kExpress };
+
+struct StateMachineOptions {
+  // Standard: up to one year, exactly-once, history kept. Express: up to five minutes, no
+  // history, no .sync / .waitForTaskToken.
+  StateMachineType type = StateMachineType::kStandard;
+  std::string role_arn = "arn:aws:iam::000000000000:role/courier";
+};
+
+struct StartExecutionRequest {
+  // Unique among this machine's executions (1-80 characters); empty = a fresh UUID.
+  std::string name;
+  // The execution input, JSON text (at most 256 KiB).
+  std::string input = "{}";
+};
+
+namespace states {
+struct Plan;
+class Registry;
+class ExecutionImpl;
+}  // namespace states
+
+class StateMachine final : public Resource {
+ public:
+  // Use Hub::CreateStateMachine.
+  StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
+               std::shared_ptr<const states::Plan> plan);
+  ~StateMachine() override;
+
+  StateMachineType type() const { return options_.type; }
+  const StateMachineOptions& options() const { return options_; }
+  // The current definition's text. Thread-safe.
+  std::string definition() const;
+  absl::Time creation_date() const { return creation_date_; }
+
+  // StartExecution: validates the input and name, then runs the execution on the executor.
+  // InvalidExecutionInput, InvalidName, ExecutionAlreadyExists. Thread-safe.
+  absl::StatusOr<std::shared_ptr<Execution>> StartExecution(StartExecutionRequest request = {});
+  // StartSyncExecution (Express only): runs to the end and describes the result.
+  absl::StatusOr<ExecutionDescription> StartSyncExecution(StartExecutionRequest request = {});
+
+  // By ARN or name; nullptr if unknown. Thread-safe.
+  std::shared_ptr<Execution> FindExecution(std::string_view arn_or_name) const;
+  // DescribeExecution / GetExecutionHistory / StopExecution by ARN or name:
+  // ExecutionDoesNotExist if unknown. Thread-safe.
+  absl::StatusOr<ExecutionDescription> DescribeExecution(std::string_view arn_or_name) const;
+  absl::StatusOr<std::vector<HistoryEvent>> GetExecutionHistory(std::string_view arn_or_name) const;
+  absl::Status StopExecution(std::string_view arn_or_name, std::string_view error = {},
+                             std::string_view cause = {});
+  // ListExecutions, newest first, optionally only those with `status`. Thread-safe.
+  std::vector<ExecutionDescription> ListExecutions(
+      std::optional<ExecutionStatus> status = std::nullopt) const;
+
+  // UpdateStateMachine: new executions use the new definition; running ones keep theirs.
+  // InvalidDefinition as CreateStateMachine. Thread-safe.
+  absl::Status Update(std::string_view definition);
+
+  // Graphviz DOT and Mermaid flowcharts of the definition; with an execution, states are
+  // coloured by what happened to them (succeeded, failed, caught, retried, running).
+  std::string ToDot(const Execution* execution = nullptr) const;
+  std::string ToMermaid(const Execution* execution = nullptr) const;
+
+  // Not API: the current plan, and the hub.
+  std::shared_ptr<const states::Plan> plan() const;
+  Hub& hub() const { return hub_; }
+
+ private:
+  Hub& hub_;
+  StateMachineOptions options_;
+  absl::Time creation_date_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const states::Plan> plan_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<states::ExecutionImpl>, std::less<>> executions_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace courier
+
+#endif  // COURIER_STATE_MACHINE_H_

@@ -1,0 +1,205 @@
+// The interpreter: one ExecutionImpl per execution, running the plan as steps on the hub's
+// executor. Everything an execution does happens on its strand (one closure at a time, in
+// order), so frames need no locks; Describe/History read a snapshot under info_mu_.
+#ifndef COURIER_SRC_STATES_EXECUTION_IMPL_H_
+#define COURIER_SRC_STATES_EXECUTION_IMPL_H_
+
+#include <absl/functional/any_invocable.h>
+#include <absl/synchronization/mutex.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "courier/clock.h"
+#include "courier/execution.h"
+#include "courier/state_machine.h"
+#include "states/plan.h"
+
+namespace courier::states {
+
+// A failure travelling through the state machine.
+struct Failure {
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  bool heartbeat = false;  // a missed heartbeat (reported as States.Timeout)
+  static Failure From(const absl::Status& status);
+  Json ErrorOutput() const;  // {"Error": .., "Cause": ..} with "" for missing parts
+  const std::string& name() const;
+};
+
+struct FanOut;
+
+// A running state list: the top level, one Parallel branch or one Map iteration.
+struct Frame : std::enable_shared_from_this<Frame> {
+  const Scope* scope = nullptr;
+  Frame* parent = nullptr;  // variables are looked up outwards
+  JsonObject vars;
+  int state = -1;
+  Json input;  // the current state's raw input
+  absl::Time entered;
+  int64_t last_event = 0;
+  std::vector<int64_t> retry_counts;
+  int64_t retry_count = 0;
+  uint64_t seq = 0;  // bumped whenever a wait ends: stale callbacks compare and drop
+  std::vector<Clock::TimerId> timers;
+  std::string task_token;
+  int64_t heartbeat_seconds = 0;
+  Clock::TimerId heartbeat_timer = 0;
+  std::function<void(Frame&)> on_heartbeat_timeout;
+  std::unique_ptr<FanOut> fan;
+  // As a child of a Map or Parallel.
+  FanOut* owner = nullptr;
+  size_t child_index = 0;
+  bool finished = false;
+  // The transition the driving loop takes next (set by ExitState).
+  bool pending = false;
+  int pending_index = -1;
+  Json pending_input;
+  bool in_run = false;
+  Json hold;  // a Wait's effective input while it waits
+};
+
+struct FanOut {
+  bool is_map = false;
+  std::vector<std::shared_ptr<Frame>> children;
+  std::vector<std::optional<Json>> results;
+  JsonArray items;      // Map: the items
+  Json selector_input;  // Map: the effective input ItemSelector reads
+  size_t next = 0, running = 0, done = 0, failed = 0;
+  size_t limit = 0;
+  std::optional<double> tolerated_count, tolerated_percentage;
+  bool pumping = false;
+  bool over = false;
+  std::optional<Failure> failure;
+};
+
+class Registry;
+
+class ExecutionImpl final : public Execution, public std::enable_shared_from_this<ExecutionImpl> {
+ public:
+  ExecutionImpl(StateMachine& machine, std::shared_ptr<const Plan> plan, std::string name,
+                std::string arn, Json input);
+  ~ExecutionImpl() override;
+
+  const std::string& arn() const override { return arn_; }
+  const std::string& name() const override { return name_; }
+  ExecutionDescription Describe() const override;
+  std::vector<HistoryEvent> History() const override;
+  absl::Status Stop(std::string_view error, std::string_view cause) override;
+  bool done() const override;
+  ExecutionDescription Await(absl::Duration timeout) override;
+
+  // Starts running (on the executor).
+  void Start();
+  // Called once, on the strand, when the execution ends.
+  void OnDone(std::function<void(const ExecutionDescription&)> fn);
+
+  // Callback pattern entry points (any thread).
+  void CompleteTask(std::weak_ptr<Frame> frame, uint64_t seq, absl::StatusOr<Json> result);
+  void Heartbeat(std::weak_ptr<Frame> frame, uint64_t seq);
+
+  absl::Time start_time() const { return start_; }
+  ExecutionStatus status() const;
+
+ private:
+  friend class FrameEnv;
+  void Post(absl::AnyInvocable<void()> fn);
+  void Drain();
+
+  // Interpreter (strand only).
+  void EnterState(Frame& f, int index, Json input);
+  void Execute(Frame& f);
+  void Run(Frame& f);  // resumes f after an async step completed
+  void ExitState(Frame& f, Json output, int next);
+  void FinishFrame(Frame& f, absl::StatusOr<Json> result, std::optional<Failure> failure);
+  void HandleError(Frame& f, Failure failure);
+  void TaskResult(Frame& f, absl::StatusOr<Json> result);
+  void StartTask(Frame& f, Json payload);
+  void StartFanOut(Frame& f, Json effective);
+  void Pump(Frame& f);
+  void ChildDone(Frame& child, absl::StatusOr<Json> result, std::optional<Failure> failure);
+  void FanOutDone(Frame& f);
+  void ClearWait(Frame& f);
+  void CancelFrame(Frame& f);
+  void EndExecution(ExecutionStatus status, std::optional<Json> output,
+                    std::optional<std::string> error, std::optional<std::string> cause);
+  absl::StatusOr<Json> FinishResult(Frame& f, Json raw_input, Json result,
+                                    const Json& assign_input);
+  absl::Status ApplyAssign(Frame& f, const std::optional<Template>& assign, const Json& input,
+                           const Json* result, const Json* error_output);
+  std::shared_ptr<Frame> FrameRef(Frame& f);
+  Clock::TimerId ScheduleResume(Frame& f, absl::Time when, std::function<void(Frame&)> fn);
+
+  int64_t Record(Frame* f, std::string_view type, Json details);
+  std::string StateName(const Frame& f) const;
+
+  StateMachine& machine_;
+  Hub& hub_;
+  std::shared_ptr<const Plan> plan_;
+  std::string name_;
+  std::string arn_;
+  Json input_;
+  absl::Time start_;
+  bool keep_history_;
+  std::shared_ptr<Frame> root_;
+  Clock::TimerId execution_timer_ = 0;
+  std::vector<std::function<void(const ExecutionDescription&)>> on_done_;
+  uint64_t token_counter_ = 0;
+
+  // Strand.
+  absl::Mutex mail_mu_;
+  std::deque<absl::AnyInvocable<void()>> mailbox_ ABSL_GUARDED_BY(mail_mu_);
+  bool draining_ ABSL_GUARDED_BY(mail_mu_) = false;
+
+  // Snapshot read by other threads.
+  mutable absl::Mutex info_mu_;
+  ExecutionStatus status_ ABSL_GUARDED_BY(info_mu_) = ExecutionStatus::kRunning;
+  std::optional<absl::Time> stop_ ABSL_GUARDED_BY(info_mu_);
+  std::optional<Json> output_ ABSL_GUARDED_BY(info_mu_);
+  std::optional<std::string> error_ ABSL_GUARDED_BY(info_mu_);
+  std::optional<std::string> cause_ ABSL_GUARDED_BY(info_mu_);
+  std::vector<HistoryEvent> history_ ABSL_GUARDED_BY(info_mu_);
+  WakeSignal done_signal_;
+};
+
+// Per-hub state of the states component: task tokens.
+class Registry {
+ public:
+  explicit Registry(Hub&) {}
+  struct Waiter {
+    std::weak_ptr<ExecutionImpl> execution;
+    std::weak_ptr<Frame> frame;
+    uint64_t seq = 0;
+  };
+  std::string NewToken(Waiter waiter);
+  std::optional<Waiter> Find(std::string_view token);
+  std::optional<Waiter> Take(std::string_view token);
+  void Drop(std::string_view token);
+
+ private:
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+};
+
+// Task resources (hub_states.cc): runs the resource and reports through `done`.
+struct TaskCall {
+  std::string resource;
+  Json payload;
+  std::string task_token;
+  std::shared_ptr<ExecutionImpl> execution;
+};
+// The history event family of a resource: "LambdaFunction" for a plain function ARN, else "Task".
+bool IsLambdaArn(std::string_view resource);
+// Runs a resource; `done` gets the result (or, for .waitForTaskToken, only failures to start;
+// success then comes through SendTaskSuccess). Returns false when the resource pattern waits for
+// a token.
+void InvokeResource(Hub& hub, const TaskCall& call, std::function<void(absl::StatusOr<Json>)> done,
+                    bool* waits_for_token);
+
+}  // namespace courier::states
+
+#endif  // COURIER_SRC_STATES_EXECUTION_IMPL_H_

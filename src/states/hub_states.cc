@@ -1,0 +1,691 @@
+// The hub's Functions and Step Functions section, task tokens and the service integrations.
+#include <absl/strings/str_split.h>
+
+#include "courier/detail/uuid.h"
+#include "courier/function.h"
+#include "courier/hub.h"
+#include "courier/state_machine.h"
+#include "states/execution_impl.h"
+#include "states/json_util.h"
+
+namespace courier {
+
+using states::ExecutionImpl;
+using states::JsonText;
+using states::Registry;
+
+// ---------------------------------------------------------------------------------------------
+// Task tokens.
+
+namespace states {
+
+constexpr std::string_view kTokenPrefix = "AQCourierTaskToken.";
+
+std::string Registry::NewToken(Waiter waiter) {
+  std::string token = std::string(kTokenPrefix) + detail::NewUuid();
+  absl::MutexLock lock(&mu_);
+  waiters_[token] = std::move(waiter);
+  return token;
+}
+
+std::optional<Registry::Waiter> Registry::Find(std::string_view token) {
+  absl::MutexLock lock(&mu_);
+  auto it = waiters_.find(std::string(token));
+  if (it == waiters_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Registry::Waiter> Registry::Take(std::string_view token) {
+  absl::MutexLock lock(&mu_);
+  auto it = waiters_.find(std::string(token));
+  if (it == waiters_.end()) return std::nullopt;
+  Waiter w = std::move(it->second);
+  waiters_.erase(it);
+  return w;
+}
+
+void Registry::Drop(std::string_view token) {
+  absl::MutexLock lock(&mu_);
+  waiters_.erase(std::string(token));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service integrations.
+
+bool IsLambdaArn(std::string_view resource) {
+  return resource.starts_with("arn:aws:lambda:") &&
+         resource.find(":function:") != std::string_view::npos;
+}
+
+namespace {
+
+const Json* Field(const Json& payload, std::string_view name) {
+  return payload.is_object() ? payload.get_object().if_contains(name) : nullptr;
+}
+
+std::string TextOf(const Json& v) {
+  return v.is_string() ? std::string(v.get_string()) : JsonText(v);
+}
+
+absl::Status MissingParameter(std::string_view service, std::string_view name) {
+  return FunctionError(fmt::format("{}.ValidationException", service),
+                       fmt::format("The parameter '{}' is required", name));
+}
+
+absl::StatusOr<MessageAttributes> Attributes(const Json* attrs, std::string_view service) {
+  MessageAttributes out;
+  if (!attrs) return out;
+  if (!attrs->is_object()) {
+    return FunctionError(fmt::format("{}.InvalidParameterValueException", service),
+                         "MessageAttributes must be an object");
+  }
+  for (const auto& [k, v] : attrs->get_object()) {
+    const Json* type = Field(v, "DataType");
+    if (!type || !type->is_string()) {
+      return FunctionError(
+          fmt::format("{}.InvalidParameterValueException", service),
+          fmt::format("The message attribute '{}' has no DataType", std::string(k)));
+    }
+    MessageAttribute a;
+    a.data_type = type->get_string();
+    if (const Json* s = Field(v, "StringValue")) a.string_value = TextOf(*s);
+    if (const Json* b = Field(v, "BinaryValue")) a.binary_value = TextOf(*b);
+    out[std::string(k)] = std::move(a);
+  }
+  return out;
+}
+
+absl::StatusOr<Json> SendToSink(Hub& hub, std::string_view arn, std::string_view service,
+                                std::string_view not_found, SendMessageRequest request) {
+  std::shared_ptr<MessageSink> sink = hub.FindSink(arn);
+  if (!sink) {
+    return FunctionError(fmt::format("{}.{}", service, not_found),
+                         fmt::format("The resource {} does not exist on this hub", arn));
+  }
+  auto sent = sink->SendMessage(std::move(request));
+  if (!sent.ok()) {
+    std::string_view name = ErrorName(sent.status());
+    return FunctionError(fmt::format("{}.{}", service, name.empty() ? "ServiceException" : name),
+                         ErrorMessage(sent.status()));
+  }
+  JsonObject out;
+  out["MessageId"] = sent->message_id;
+  if (!sent->md5_of_message_body.empty()) out["MD5OfMessageBody"] = sent->md5_of_message_body;
+  if (!sent->md5_of_message_attributes.empty()) {
+    out["MD5OfMessageAttributes"] = sent->md5_of_message_attributes;
+  }
+  if (!sent->sequence_number.empty()) out["SequenceNumber"] = sent->sequence_number;
+  return Json(std::move(out));
+}
+
+absl::StatusOr<Json> SqsSendMessage(Hub& hub, const Json& p) {
+  const Json* url = Field(p, "QueueUrl");
+  const Json* body = Field(p, "MessageBody");
+  if (!url || !url->is_string()) return MissingParameter("SQS", "QueueUrl");
+  if (!body) return MissingParameter("SQS", "MessageBody");
+  std::string_view u = url->get_string();
+  std::string arn =
+      u.starts_with("arn:") ? std::string(u) : hub.Arn("sqs", u.substr(u.rfind('/') + 1));
+  SendMessageRequest request;
+  request.body = TextOf(*body);
+  COURIER_ASSIGN_OR_RETURN(request.attributes, Attributes(Field(p, "MessageAttributes"), "SQS"));
+  if (const Json* d = Field(p, "DelaySeconds"); d && d->is_number()) {
+    request.delay = absl::Seconds(states::AsDouble(*d));
+  }
+  if (const Json* g = Field(p, "MessageGroupId"); g && g->is_string()) {
+    request.message_group_id = std::string(g->get_string());
+  }
+  if (const Json* g = Field(p, "MessageDeduplicationId"); g && g->is_string()) {
+    request.message_deduplication_id = std::string(g->get_string());
+  }
+  return SendToSink(hub, arn, "SQS", "QueueDoesNotExistException", std::move(request));
+}
+
+absl::StatusOr<Json> SnsPublish(Hub& hub, const Json& p) {
+  const Json* topic = Field(p, "TopicArn");
+  if (!topic) topic = Field(p, "TargetArn");
+  const Json* message = Field(p, "Message");
+  if (!topic || !topic->is_string()) return MissingParameter("SNS", "TopicArn");
+  if (!message) return MissingParameter("SNS", "Message");
+  SendMessageRequest request;
+  request.body = TextOf(*message);
+  COURIER_ASSIGN_OR_RETURN(request.attributes, Attributes(Field(p, "MessageAttributes"), "SNS"));
+  if (const Json* g = Field(p, "MessageGroupId"); g && g->is_string()) {
+    request.message_group_id = std::string(g->get_string());
+  }
+  if (const Json* g = Field(p, "MessageDeduplicationId"); g && g->is_string()) {
+    request.message_deduplication_id = std::string(g->get_string());
+  }
+  COURIER_ASSIGN_OR_RETURN(Json out, SendToSink(hub, topic->get_string(), "SNS",
+                                                "NotFoundException", std::move(request)));
+  JsonObject result{{"MessageId", out.at("MessageId")}};
+  if (auto* seq = out.get_object().if_contains("SequenceNumber")) result["SequenceNumber"] = *seq;
+  return Json(std::move(result));
+}
+
+absl::StatusOr<Json> EventsPutEvents(Hub& hub, const Json& p) {
+  const Json* entries = Field(p, "Entries");
+  if (!entries || !entries->is_array()) return MissingParameter("EventBridge", "Entries");
+  JsonArray results;
+  int64_t failed = 0;
+  for (const Json& e : entries->get_array()) {
+    std::string bus = "default";
+    if (const Json* b = Field(e, "EventBusName"); b && b->is_string()) bus = b->get_string();
+    std::string arn = bus.starts_with("arn:") ? bus : hub.Arn("events", "event-bus/" + bus);
+    std::string id = detail::NewUuid();
+    JsonObject event;
+    event["version"] = "0";
+    event["id"] = id;
+    if (const Json* v = Field(e, "DetailType")) event["detail-type"] = *v;
+    if (const Json* v = Field(e, "Source")) event["source"] = *v;
+    event["account"] = hub.environment().account;
+    event["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", hub.clock().Now(), absl::UTCTimeZone());
+    event["region"] = hub.environment().region;
+    event["resources"] = Field(e, "Resources") ? *Field(e, "Resources") : Json(JsonArray());
+    if (const Json* d = Field(e, "Detail")) {
+      if (d->is_string()) {
+        auto parsed = ParseJson(d->get_string());
+        event["detail"] = parsed.ok() ? *parsed : Json(JsonObject());
+      } else {
+        event["detail"] = *d;
+      }
+    } else {
+      event["detail"] = JsonObject();
+    }
+    auto sent = SendToSink(hub, arn, "EventBridge", "ResourceNotFoundException",
+                           SendMessageRequest{.body = JsonText(Json(event))});
+    if (!sent.ok()) return sent.status();
+    results.push_back(JsonObject{{"EventId", id}});
+  }
+  return Json(JsonObject{{"Entries", std::move(results)}, {"FailedEntryCount", failed}});
+}
+
+absl::StatusOr<Json> LambdaInvokeResult(absl::StatusOr<Json> r) {
+  if (!r.ok()) return r;
+  return Json(
+      JsonObject{{"ExecutedVersion", "$LATEST"}, {"Payload", *std::move(r)}, {"StatusCode", 200}});
+}
+
+Json DescribeForTask(const ExecutionDescription& d, bool json_io) {
+  JsonObject o;
+  o["ExecutionArn"] = d.execution_arn;
+  o["StateMachineArn"] = d.state_machine_arn;
+  o["Name"] = d.name;
+  o["Status"] = std::string(ExecutionStatusName(d.status));
+  o["StartDate"] = states::FormatTimestamp(d.start_date);
+  if (d.stop_date) o["StopDate"] = states::FormatTimestamp(*d.stop_date);
+  o["Input"] = json_io ? d.input : Json(JsonText(d.input));
+  o["InputDetails"] = JsonObject{{"Included", true}};
+  if (d.output) {
+    o["Output"] = json_io ? *d.output : Json(JsonText(*d.output));
+    o["OutputDetails"] = JsonObject{{"Included", true}};
+  }
+  if (d.error) o["Error"] = *d.error;
+  if (d.cause) o["Cause"] = *d.cause;
+  return o;
+}
+
+void StartNestedExecution(Hub& hub, const Json& p, std::string_view pattern,
+                          std::function<void(absl::StatusOr<Json>)> done) {
+  const Json* arn = Field(p, "StateMachineArn");
+  if (!arn || !arn->is_string()) return done(MissingParameter("StepFunctions", "StateMachineArn"));
+  std::shared_ptr<StateMachine> machine = hub.FindStateMachine(arn->get_string());
+  if (!machine) {
+    return done(FunctionError(
+        "StepFunctions.StateMachineDoesNotExistException",
+        fmt::format("State Machine Does Not Exist: '{}'", std::string(arn->get_string()))));
+  }
+  StartExecutionRequest request;
+  if (const Json* in = Field(p, "Input"))
+    request.input = in->is_string() ? TextOf(*in) : JsonText(*in);
+  if (const Json* n = Field(p, "Name"); n && n->is_string()) request.name = n->get_string();
+  auto exec = machine->StartExecution(std::move(request));
+  if (!exec.ok()) {
+    return done(FunctionError(fmt::format("StepFunctions.{}", ErrorName(exec.status())),
+                              ErrorMessage(exec.status())));
+  }
+  if (pattern == "sync" || pattern == "sync:2") {
+    bool json_io = pattern == "sync:2";
+    std::static_pointer_cast<ExecutionImpl>(*exec)->OnDone(
+        [done, json_io](const ExecutionDescription& d) {
+          Json out = DescribeForTask(d, json_io);
+          if (d.status == ExecutionStatus::kSucceeded) return done(out);
+          std::string error =
+              d.status == ExecutionStatus::kTimedOut ? "States.Timeout" : "States.TaskFailed";
+          done(FunctionError(error, JsonText(out)));
+        });
+    return;
+  }
+  done(Json(JsonObject{
+      {"ExecutionArn", (*exec)->arn()},
+      {"StartDate",
+       states::FormatTimestamp(std::static_pointer_cast<ExecutionImpl>(*exec)->start_time())}}));
+}
+
+}  // namespace
+
+void InvokeResource(Hub& hub, const TaskCall& call, std::function<void(absl::StatusOr<Json>)> done,
+                    bool* waits_for_token) {
+  std::string_view r = call.resource;
+  std::string_view pattern;
+  if (size_t dot = r.rfind('.'); dot != std::string_view::npos && r.substr(dot).find(':') == 0) {
+  }
+  // Split "arn:aws:states:::service:action[.pattern]".
+  std::string_view base = r;
+  for (std::string_view p : {".waitForTaskToken", ".sync:2", ".sync"}) {
+    if (r.ends_with(p)) {
+      pattern = p.substr(1);
+      base = r.substr(0, r.size() - p.size());
+      break;
+    }
+  }
+  bool wait_token = pattern == "waitForTaskToken";
+  *waits_for_token = wait_token;
+  // With .waitForTaskToken the call's own result is dropped: SendTaskSuccess completes the task.
+  auto finish = [done, wait_token](absl::StatusOr<Json> result) {
+    if (wait_token && result.ok()) return;
+    done(std::move(result));
+  };
+  if (IsLambdaArn(base)) {
+    std::shared_ptr<Function> fn = hub.FindFunction(base);
+    if (!fn) {
+      return done(FunctionError("Lambda.ResourceNotFoundException",
+                                fmt::format("Function not found: {}", std::string(base))));
+    }
+    return fn->InvokeAsync(call.payload, finish);
+  }
+  constexpr std::string_view kPrefix = "arn:aws:states:::";
+  if (!base.starts_with(kPrefix)) {
+    return done(
+        FunctionError("States.Runtime", fmt::format("Unsupported resource: {}", std::string(r))));
+  }
+  std::string_view api = base.substr(kPrefix.size());
+  if (api == "lambda:invoke") {
+    const Json* name = Field(call.payload, "FunctionName");
+    if (!name || !name->is_string()) return done(MissingParameter("Lambda", "FunctionName"));
+    std::shared_ptr<Function> fn = hub.FindFunction(name->get_string());
+    if (!fn) {
+      return done(
+          FunctionError("Lambda.ResourceNotFoundException",
+                        fmt::format("Function not found: {}", std::string(name->get_string()))));
+    }
+    const Json* payload = Field(call.payload, "Payload");
+    return fn->InvokeAsync(
+        payload ? *payload : Json(JsonObject()),
+        [finish](absl::StatusOr<Json> r) { finish(LambdaInvokeResult(std::move(r))); });
+  }
+  if (api == "sqs:sendMessage") return finish(SqsSendMessage(hub, call.payload));
+  if (api == "sns:publish") return finish(SnsPublish(hub, call.payload));
+  if (api == "events:putEvents") return finish(EventsPutEvents(hub, call.payload));
+  if (api == "states:startExecution") {
+    return StartNestedExecution(hub, call.payload, pattern, finish);
+  }
+  done(FunctionError("States.Runtime", fmt::format("Unsupported resource: {}", std::string(r))));
+}
+
+}  // namespace states
+
+// ---------------------------------------------------------------------------------------------
+// Public value types.
+
+std::string_view ExecutionStatusName(ExecutionStatus status) {
+  switch (status) {
+    case ExecutionStatus::kRunning:
+      return "RUNNING";
+    case ExecutionStatus::kSucceeded:
+      return "SUCCEEDED";
+    case ExecutionStatus::kFailed:
+      return "FAILED";
+    case ExecutionStatus::kTimedOut:
+      return "TIMED_OUT";
+    case ExecutionStatus::kAborted:
+      return "ABORTED";
+  }
+  return "";
+}
+
+Json ExecutionDescription::ToJson() const {
+  JsonObject o;
+  o["executionArn"] = execution_arn;
+  o["stateMachineArn"] = state_machine_arn;
+  o["name"] = name;
+  o["status"] = std::string(ExecutionStatusName(status));
+  o["startDate"] = states::FormatTimestamp(start_date);
+  if (stop_date) o["stopDate"] = states::FormatTimestamp(*stop_date);
+  o["input"] = JsonText(input);
+  if (output) o["output"] = JsonText(*output);
+  if (error) o["error"] = *error;
+  if (cause) o["cause"] = *cause;
+  return o;
+}
+
+std::string HistoryEvent::DetailsKey() const {
+  if (type.ends_with("StateEntered")) return "stateEnteredEventDetails";
+  if (type.ends_with("StateExited")) return "stateExitedEventDetails";
+  std::string key = type;
+  if (!key.empty()) key[0] = static_cast<char>(std::tolower(key[0]));
+  return key + "EventDetails";
+}
+
+Json HistoryEvent::ToJson() const {
+  JsonObject o;
+  o["id"] = id;
+  o["previousEventId"] = previous_event_id;
+  o["timestamp"] = states::FormatTimestamp(timestamp);
+  o["type"] = type;
+  if (details.is_object() && !details.get_object().empty()) o[DetailsKey()] = details;
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// StateMachine.
+
+StateMachine::StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
+                           std::shared_ptr<const states::Plan> plan)
+    : Resource(std::move(name), std::move(arn)),
+      hub_(hub),
+      options_(std::move(options)),
+      creation_date_(hub.clock().Now()),
+      plan_(std::move(plan)) {}
+
+StateMachine::~StateMachine() = default;
+
+std::shared_ptr<const states::Plan> StateMachine::plan() const {
+  absl::MutexLock lock(&mu_);
+  return plan_;
+}
+
+std::string StateMachine::definition() const { return JsonText(plan()->definition); }
+
+namespace {
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > 80) return false;
+  for (char c : name) {
+    if (std::isspace(static_cast<unsigned char>(c)) ||
+        std::string_view("<>{}[]?*\"#%\\^|~`$&,;:/").find(c) != std::string_view::npos ||
+        static_cast<unsigned char>(c) < 0x20) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Express machines support neither .sync nor .waitForTaskToken.
+bool UsesCallbackPatterns(const states::Scope& scope) {
+  for (const auto& s : scope.states) {
+    if (s.resource.ends_with(".waitForTaskToken") ||
+        s.resource.find(".sync") != std::string::npos) {
+      return true;
+    }
+    for (const auto& b : s.branches) {
+      if (UsesCallbackPatterns(*b)) return true;
+    }
+    if (s.processor && UsesCallbackPatterns(*s.processor)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
+    StartExecutionRequest request) {
+  if (request.name.empty()) request.name = detail::NewUuid();
+  if (!ValidName(request.name)) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidName", "Invalid Name: '{}'",
+                     request.name);
+  }
+  if (request.input.size() > 262144) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidExecutionInput",
+                    "The input exceeds the maximum size of 262144 bytes");
+  }
+  auto input = ParseJson(request.input.empty() ? "{}" : request.input);
+  if (!input.ok()) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidExecutionInput",
+                     "Invalid execution input: {}", std::string(input.status().message()));
+  }
+  std::string arn = fmt::format(
+      "arn:aws:states:{}:{}:{}:{}:{}", hub_.environment().region, hub_.environment().account,
+      options_.type == StateMachineType::kExpress ? "express" : "execution", name(), request.name);
+  std::shared_ptr<ExecutionImpl> exec;
+  {
+    absl::MutexLock lock(&mu_);
+    if (executions_.contains(arn)) {
+      return AwsErrorF(absl::StatusCode::kAlreadyExists, "ExecutionAlreadyExists",
+                       "Execution Already Exists: '{}'", arn);
+    }
+    exec = std::make_shared<ExecutionImpl>(*this, plan_, request.name, arn, *std::move(input));
+    executions_.emplace(arn, exec);
+  }
+  exec->Start();
+  return std::shared_ptr<Execution>(exec);
+}
+
+absl::StatusOr<ExecutionDescription> StateMachine::StartSyncExecution(
+    StartExecutionRequest request) {
+  if (options_.type != StateMachineType::kExpress) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "StateMachineTypeNotSupported",
+                    "StartSyncExecution is only supported for EXPRESS state machines");
+  }
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Execution> exec, StartExecution(std::move(request)));
+  return exec->Await();
+}
+
+std::shared_ptr<Execution> StateMachine::FindExecution(std::string_view arn_or_name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = executions_.find(arn_or_name);
+  if (it != executions_.end()) return it->second;
+  for (const auto& [arn, e] : executions_) {
+    if (e->name() == arn_or_name) return e;
+  }
+  return nullptr;
+}
+
+namespace {
+absl::Status NoExecution(std::string_view arn) {
+  return AwsErrorF(absl::StatusCode::kNotFound, "ExecutionDoesNotExist",
+                   "Execution Does Not Exist: '{}'", arn);
+}
+}  // namespace
+
+absl::StatusOr<ExecutionDescription> StateMachine::DescribeExecution(
+    std::string_view arn_or_name) const {
+  auto e = FindExecution(arn_or_name);
+  if (!e) return NoExecution(arn_or_name);
+  return e->Describe();
+}
+
+absl::StatusOr<std::vector<HistoryEvent>> StateMachine::GetExecutionHistory(
+    std::string_view arn_or_name) const {
+  auto e = FindExecution(arn_or_name);
+  if (!e) return NoExecution(arn_or_name);
+  if (options_.type == StateMachineType::kExpress) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidArn",
+                    "GetExecutionHistory is not supported for EXPRESS executions");
+  }
+  return e->History();
+}
+
+absl::Status StateMachine::StopExecution(std::string_view arn_or_name, std::string_view error,
+                                         std::string_view cause) {
+  auto e = FindExecution(arn_or_name);
+  if (!e) return NoExecution(arn_or_name);
+  return e->Stop(error, cause);
+}
+
+std::vector<ExecutionDescription> StateMachine::ListExecutions(
+    std::optional<ExecutionStatus> status) const {
+  std::vector<std::shared_ptr<ExecutionImpl>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [arn, e] : executions_) all.push_back(e);
+  }
+  std::vector<ExecutionDescription> out;
+  for (const auto& e : all) {
+    ExecutionDescription d = e->Describe();
+    if (!status || d.status == *status) out.push_back(std::move(d));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.start_date > b.start_date; });
+  return out;
+}
+
+absl::Status StateMachine::Update(std::string_view definition) {
+  COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
+  if (options_.type == StateMachineType::kExpress && UsesCallbackPatterns(*plan->root)) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidDefinition",
+                    "Express state machines do not support .sync or .waitForTaskToken");
+  }
+  absl::MutexLock lock(&mu_);
+  plan_ = std::move(plan);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hub.
+
+absl::StatusOr<std::shared_ptr<Function>> Hub::RegisterFunction(std::string_view name,
+                                                                FunctionHandler handler) {
+  if (!ValidName(name) || name.size() > 64) {
+    return InvalidParameterValue(fmt::format("Invalid function name: '{}'", name));
+  }
+  auto fn = std::make_shared<Function>(
+      std::string(name), Arn("lambda", fmt::format("function:{}", name)), std::move(handler));
+  if (absl::Status st = AddResource(fn); !st.ok()) {
+    return AwsErrorF(absl::StatusCode::kAlreadyExists, "ResourceConflictException",
+                     "Function already exist: {}", name);
+  }
+  return fn;
+}
+
+absl::StatusOr<std::shared_ptr<Function>> Hub::RegisterAsyncFunction(std::string_view name,
+                                                                     AsyncFunctionHandler handler) {
+  if (!ValidName(name) || name.size() > 64) {
+    return InvalidParameterValue(fmt::format("Invalid function name: '{}'", name));
+  }
+  auto fn = std::make_shared<Function>(
+      std::string(name), Arn("lambda", fmt::format("function:{}", name)), std::move(handler));
+  if (absl::Status st = AddResource(fn); !st.ok()) {
+    return AwsErrorF(absl::StatusCode::kAlreadyExists, "ResourceConflictException",
+                     "Function already exist: {}", name);
+  }
+  return fn;
+}
+
+std::shared_ptr<Function> Hub::FindFunction(std::string_view name_or_arn) const {
+  if (!name_or_arn.starts_with("arn:")) {
+    return std::dynamic_pointer_cast<Function>(
+        FindResource(Arn("lambda", fmt::format("function:{}", name_or_arn))));
+  }
+  if (auto fn = std::dynamic_pointer_cast<Function>(FindResource(name_or_arn))) return fn;
+  // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+  size_t at = name_or_arn.find(":function:");
+  if (at == std::string_view::npos) return nullptr;
+  std::string_view rest = name_or_arn.substr(at + 10);
+  rest = rest.substr(0, rest.find(':'));
+  return std::dynamic_pointer_cast<Function>(
+      FindResource(Arn("lambda", fmt::format("function:{}", rest))));
+}
+
+absl::StatusOr<std::shared_ptr<StateMachine>> Hub::CreateStateMachine(
+    std::string_view name, std::string_view definition, const StateMachineOptions& options) {
+  if (!ValidName(name)) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidName", "Invalid Name: '{}'", name);
+  }
+  COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
+  if (options.type == StateMachineType::kExpress && UsesCallbackPatterns(*plan->root)) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidDefinition",
+                    "Express state machines do not support .sync or .waitForTaskToken");
+  }
+  std::string arn = Arn("states", fmt::format("stateMachine:{}", name));
+  auto machine =
+      std::make_shared<StateMachine>(*this, std::string(name), arn, options, std::move(plan));
+  if (absl::Status st = AddResource(machine); !st.ok()) {
+    return AwsErrorF(absl::StatusCode::kAlreadyExists, "StateMachineAlreadyExists",
+                     "State Machine Already Exists: '{}'", arn);
+  }
+  return machine;
+}
+
+absl::StatusOr<std::shared_ptr<StateMachine>> Hub::CreateStateMachine(std::string_view name,
+                                                                      std::string_view definition) {
+  return CreateStateMachine(name, definition, StateMachineOptions{});
+}
+
+std::shared_ptr<StateMachine> Hub::FindStateMachine(std::string_view name_or_arn) const {
+  std::string arn = name_or_arn.starts_with("arn:")
+                        ? std::string(name_or_arn)
+                        : Arn("states", fmt::format("stateMachine:{}", name_or_arn));
+  return std::dynamic_pointer_cast<StateMachine>(FindResource(arn));
+}
+
+std::vector<std::shared_ptr<StateMachine>> Hub::ListStateMachines() const {
+  std::vector<std::shared_ptr<StateMachine>> out;
+  for (auto& r : ListResources(Arn("states", "stateMachine:"))) {
+    if (auto m = std::dynamic_pointer_cast<StateMachine>(r)) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+absl::Status Hub::DeleteStateMachine(std::string_view name_or_arn) {
+  auto machine = FindStateMachine(name_or_arn);
+  if (!machine) {
+    return AwsErrorF(absl::StatusCode::kNotFound, "StateMachineDoesNotExist",
+                     "State Machine Does Not Exist: '{}'", name_or_arn);
+  }
+  RemoveResource(machine->arn());
+  for (const auto& d : machine->ListExecutions(ExecutionStatus::kRunning)) {
+    (void)machine->StopExecution(d.execution_arn, "States.Aborted",
+                                 "The state machine was deleted");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+absl::StatusOr<Registry::Waiter> FindWaiter(Hub& hub, std::string_view token, bool take) {
+  if (!token.starts_with(states::kTokenPrefix)) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidToken", "Invalid Token");
+  }
+  auto& registry = hub.Extension<Registry>();
+  auto w = take ? registry.Take(token) : registry.Find(token);
+  if (!w) {
+    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
+  }
+  return *w;
+}
+}  // namespace
+
+absl::Status Hub::SendTaskSuccess(std::string_view task_token, std::string_view output) {
+  auto parsed = ParseJson(output);
+  if (!parsed.ok()) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidOutput", "Invalid output: {}",
+                     std::string(parsed.status().message()));
+  }
+  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(*this, task_token, true));
+  auto exec = w.execution.lock();
+  if (!exec)
+    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
+  exec->CompleteTask(w.frame, w.seq, *std::move(parsed));
+  return absl::OkStatus();
+}
+
+absl::Status Hub::SendTaskFailure(std::string_view task_token, std::string_view error,
+                                  std::string_view cause) {
+  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(*this, task_token, true));
+  auto exec = w.execution.lock();
+  if (!exec)
+    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
+  exec->CompleteTask(w.frame, w.seq, FunctionError(error, cause));
+  return absl::OkStatus();
+}
+
+absl::Status Hub::SendTaskHeartbeat(std::string_view task_token) {
+  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(*this, task_token, false));
+  auto exec = w.execution.lock();
+  if (!exec)
+    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
+  exec->Heartbeat(w.frame, w.seq);
+  return absl::OkStatus();
+}
+
+}  // namespace courier
