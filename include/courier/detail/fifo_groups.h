@@ -103,11 +103,15 @@ class FifoGroups {
   // Appends a message to `group`; returns its sequence number, which is greater than that of
   // every message pushed before it to any group. `enqueued` must not precede the group's last
   // push. Thread-safe; locks one shard.
-  uint64_t Push(std::string_view group, T value, absl::Time enqueued) {
+  // `receives` and `first_received` carry a message's history (a dead-letter queue's messages).
+  uint64_t Push(std::string_view group, T value, absl::Time enqueued, uint32_t receives = 0,
+                absl::Time first_received = absl::InfinitePast()) {
     Shard& s = shards_[ShardOf(group)];
     auto node = std::make_unique<Node>();
     node->value = std::move(value);
     node->enqueued = enqueued;
+    node->receives = receives;
+    node->first_received = first_received;
     std::lock_guard lock(s.mu);
     // Taken under the shard lock, so sequence order is the group's order.
     node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
@@ -186,6 +190,22 @@ class FifoGroups {
       PublishLocked(s);
     }
     return taken;
+  }
+
+  // The earliest instant after `now` at which a receive could find something new: a delayed
+  // group head becoming available or an in-flight message lapsing. InfiniteFuture if none.
+  // Thread-safe; locks each shard in turn.
+  absl::Time NextChange(absl::Time now, absl::Duration delay) {
+    absl::Time next = absl::InfiniteFuture();
+    for (Shard& s : shards_) {
+      std::lock_guard lock(s.mu);
+      if (!s.deadlines.empty()) next = std::min(next, s.deadlines.front()->deadline);
+      for (Group* g : s.ready) {
+        const absl::Time at = g->queued.front()->enqueued + delay;
+        if (at > now) next = std::min(next, at);
+      }
+    }
+    return next;
   }
 
   // Deletes the message of an unexpired receive. Thread-safe; locks one shard.

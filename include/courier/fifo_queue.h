@@ -1,0 +1,161 @@
+// FifoQueue: an in-process SQS FIFO queue (spec §5 and the FIFO parts of §1-4 and §6).
+//
+// Strict order within a message group; a receive takes as many messages of one group as it can
+// and may add other groups; while any message of a group is in flight no later one is returned.
+// Exactly-once sends inside the 5-minute deduplication window (by MessageDeduplicationId or the
+// SHA-256 of the body), scoped to the queue or to the message group. Every timeout reads the
+// environment's clock, so a ManualClock drives it to the exact instant.
+//
+// Example:
+//   courier::testing::Simulation sim;
+//   courier::Hub hub(sim.environment());
+//   auto q = courier::FifoQueue::Create(hub, "orders.fifo",
+//                                       {{"ContentBasedDeduplication", "true"}}).value();
+//   q->SendMessage({.body = "a", .message_group_id = "customer-1"});
+//   q->SendMessage({.body = "a", .message_group_id = "customer-1"});  // duplicate: not delivered
+//   auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();   // exactly one "a"
+//   q->DeleteMessage(got[0].receipt_handle);
+//
+// Thread-safety: every method is thread-safe. Send, receive, delete and visibility changes take
+// no queue-wide lock: they lock one shard of message groups (and, for sends, one shard of the
+// deduplication window); a receive visits shards one at a time. Attribute changes publish a new
+// immutable configuration atomically.
+#ifndef COURIER_FIFO_QUEUE_H_
+#define COURIER_FIFO_QUEUE_H_
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/time/time.h>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "courier/blob_store.h"
+#include "courier/clock.h"
+#include "courier/message.h"
+#include "courier/resource.h"
+
+namespace courier {
+
+class Hub;
+
+class FifoQueue final : public MessageSink, public std::enable_shared_from_this<FifoQueue> {
+ public:
+  // AWS attribute names to values, as CreateQueue / Get/SetQueueAttributes carry them.
+  using AttributeMap = std::map<std::string, std::string, std::less<>>;
+
+  // Options that are not SQS attributes.
+  struct Options {
+    // The extended client (spec §7): offload large bodies to a blob store.
+    std::optional<LargePayloadOptions> large_payloads;
+  };
+
+  struct ReceiveRequest {
+    int max_number_of_messages = 1;                    // 1-10
+    std::optional<absl::Duration> wait_time;           // 0-20 s; default: the queue's
+    std::optional<absl::Duration> visibility_timeout;  // 0-43,200 s; default: the queue's
+    // System attributes to return: "All" or names (SentTimestamp, SequenceNumber, ...).
+    std::vector<std::string> message_system_attribute_names;
+    // Message attributes to return: "All", ".*", "prefix.*" or names.
+    std::vector<std::string> message_attribute_names;
+    std::optional<std::string> receive_request_attempt_id;
+  };
+
+  struct BatchError {
+    std::string id;
+    bool sender_fault = true;
+    std::string code;
+    std::string message;
+    friend bool operator==(const BatchError&, const BatchError&) = default;
+  };
+  struct SendBatchEntry {
+    std::string id;
+    SendMessageRequest request;
+  };
+  struct SendBatchResult {
+    std::vector<std::pair<std::string, SendMessageResult>> successful;
+    std::vector<BatchError> failed;
+  };
+  struct HandleBatchEntry {
+    std::string id;
+    ReceiptHandle receipt_handle;
+    absl::Duration visibility_timeout;  // ChangeMessageVisibilityBatch only
+  };
+  struct BatchResult {
+    std::vector<std::string> successful;
+    std::vector<BatchError> failed;
+  };
+
+  // Creates a FIFO queue and registers it on the hub under its ARN. The name must end in
+  // ".fifo" (1-80 characters with the suffix). `attributes` are AWS's (FifoQueue may be given as
+  // "true"). With an existing queue of that name: the same queue if the attributes match,
+  // QueueAlreadyExists otherwise.
+  static absl::StatusOr<std::shared_ptr<FifoQueue>> Create(Hub& hub, std::string_view name,
+                                                           const AttributeMap& attributes = {},
+                                                           Options options = {});
+
+  ~FifoQueue() override;
+
+  const std::string& url() const { return url_; }
+
+  // SendMessage (spec §2, §5). MessageGroupId is required; the deduplication id is the explicit
+  // one, else the body's SHA-256 with ContentBasedDeduplication. A duplicate inside the window is
+  // accepted and not delivered; the result is the original's. Lock-free but for one group shard
+  // and one dedup shard.
+  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
+  // 1-10 entries with distinct ids; entries fail one by one. Entries are sent in order.
+  absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries);
+
+  // ReceiveMessage (spec §3, §5). Long polls on the environment's clock when nothing is
+  // available. Blocking only while long polling; otherwise visits group shards one at a time.
+  absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
+
+  // DeleteMessage: a handle whose receive is over fails with InvalidParameterValue "...The
+  // receipt handle has expired."; a malformed or foreign one with ReceiptHandleIsInvalid.
+  absl::Status DeleteMessage(const ReceiptHandle& handle);
+  absl::StatusOr<BatchResult> DeleteMessageBatch(const std::vector<HandleBatchEntry>& entries);
+  // ChangeMessageVisibility: timeout 0-43,200 s from now, at most 12 h after the receive.
+  absl::Status ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout);
+  absl::StatusOr<BatchResult> ChangeMessageVisibilityBatch(
+      const std::vector<HandleBatchEntry>& entries);
+
+  // Removes every message; a second purge within 60 s fails with PurgeQueueInProgress.
+  absl::Status PurgeQueue();
+
+  // "All" or names; read-only counts are exact.
+  absl::StatusOr<AttributeMap> GetQueueAttributes(const std::vector<std::string>& names = {
+                                                      "All"}) const;
+  // Validates every attribute first: on error nothing changes.
+  absl::Status SetQueueAttributes(const AttributeMap& attributes);
+
+  // ---- Message move tasks and dead-letter queues (used by the hub's move tasks) ----
+  // Removes the oldest available message whose group has nothing in flight, for a move task.
+  std::optional<SendMessageRequest> TakeOldestForMove();
+  // The queue's attributes as configured (the ones given at create time plus changes).
+  AttributeMap ConfiguredAttributes() const;
+
+ private:
+  struct Config;
+  struct Record;
+  struct Impl;
+  FifoQueue(Hub& hub, std::string name, std::string arn, std::string url, Options options);
+  static AttributeMap ToMap(const Config& config);
+
+  absl::StatusOr<SendMessageResult> Send(SendMessageRequest request, absl::Time now);
+  absl::Status AcceptDeadLetter(Record record, uint32_t receives, absl::Time first_received);
+  absl::StatusOr<std::vector<Message>> TryReceive(const ReceiveRequest& request,
+                                                  const Config& config, absl::Time now);
+
+  Hub& hub_;
+  std::string url_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace courier
+
+#endif  // COURIER_FIFO_QUEUE_H_

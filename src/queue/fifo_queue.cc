@@ -1,0 +1,946 @@
+#include "courier/fifo_queue.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "courier/detail/dedup_window.h"
+#include "courier/detail/digest.h"
+#include "courier/detail/extended_payload.h"
+#include "courier/detail/fifo_groups.h"
+#include "courier/detail/uuid.h"
+#include "courier/hub.h"
+#include "courier/json.h"
+#include "courier/status.h"
+#include "queue/fifo_checks.h"
+
+namespace courier {
+namespace {
+
+constexpr absl::Duration kDedupWindow = absl::Minutes(5);
+constexpr absl::Duration kAttemptWindow = absl::Minutes(5);
+constexpr absl::Duration kVisibilityCap = absl::Hours(12);
+constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
+
+absl::Status InvalidAttributeValue(std::string_view message) {
+  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeValue", message);
+}
+absl::Status InvalidAttributeName(std::string_view message) {
+  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeName", message);
+}
+absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
+  return AwsErrorF(absl::StatusCode::kInvalidArgument, "ReceiptHandleIsInvalid",
+                   "The input receipt handle \"{}\" is not a valid receipt handle.", handle);
+}
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  int64_t v = 0;
+  if (text.empty()) return std::nullopt;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::string Seconds(absl::Duration d) { return std::to_string(absl::ToInt64Seconds(d)); }
+
+// A SequenceNumber of 20 digits: increasing with the group core's sequence, not consecutive.
+std::string SequenceNumber(uint64_t seq) {
+  return std::to_string(10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024);
+}
+
+// The queue's 48-hex-digit receipt handle: token, shard, sequence, receive count.
+std::string EncodeHandle(uint64_t token, const detail::FifoReceipt& r) {
+  return fmt::format("{:016x}{:08x}{:016x}{:08x}", token, r.shard, r.seq, r.receive);
+}
+
+bool ParseHex(std::string_view text, uint64_t* out) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out, 16);
+  return ec == std::errc() && p == text.data() + text.size();
+}
+
+}  // namespace
+
+// One message as stored. Immutable once queued (receive counts live in the group core's node).
+struct FifoQueue::Record {
+  std::string message_id;
+  std::string body;
+  MessageAttributes attributes;
+  std::string md5_of_body;
+  std::string md5_of_attributes;
+  std::optional<std::string> trace_header;
+  std::string group_id;
+  std::string dedup_id;
+  absl::Time sent;      // SentTimestamp: the original send
+  absl::Time enqueued;  // retention counts from here (reset in a FIFO dead-letter queue)
+  std::string dead_letter_source_arn;
+};
+
+// The queue's attributes; immutable once published.
+struct FifoQueue::Config {
+  absl::Duration delay = absl::ZeroDuration();
+  size_t maximum_message_size = 1048576;
+  absl::Duration retention = absl::Seconds(345600);
+  absl::Duration receive_wait = absl::ZeroDuration();
+  absl::Duration visibility = absl::Seconds(30);
+  bool content_based_deduplication = false;
+  std::string deduplication_scope = "queue";
+  std::string fifo_throughput_limit = "perQueue";
+  std::string redrive_policy;  // as given (JSON), empty for none
+  std::string dead_letter_target_arn;
+  int max_receive_count = 0;
+  std::string redrive_allow_policy;
+  bool sqs_managed_sse = true;
+  AttributeMap other;  // Policy, KmsMasterKeyId, ...: stored and returned as given
+  absl::Time created;
+  absl::Time last_modified;
+};
+
+struct FifoQueue::Impl {
+  detail::FifoGroups<Record> groups;
+  detail::DedupWindow<SendMessageResult> dedup{kDedupWindow};
+  std::atomic<std::shared_ptr<const Config>> config;
+  std::mutex config_mu;  // serialises attribute changes
+  std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
+  const uint64_t token = detail::RandomBits();
+  std::optional<LargePayloadOptions> large_payloads;
+  std::mutex purge_mu;
+  absl::Time last_purge = absl::InfinitePast();
+
+  // ReceiveRequestAttemptId: the receives to replay, and which message belongs to which.
+  struct Attempt {
+    absl::Time started;
+    std::vector<detail::FifoReceipt> receipts;
+    std::vector<Message> messages;
+    bool spent = false;  // a message was deleted or had its visibility changed
+  };
+  std::atomic<bool> attempts_used{false};
+  std::mutex attempts_mu;
+  absl::flat_hash_map<std::string, Attempt> attempts;
+  absl::flat_hash_map<uint64_t, std::string> attempt_of_seq;
+
+  std::shared_ptr<const Config> Load() const { return config.load(std::memory_order_acquire); }
+
+  void SpendAttemptOf(uint64_t seq) {
+    if (!attempts_used.load(std::memory_order_acquire)) return;
+    std::lock_guard lock(attempts_mu);
+    auto it = attempt_of_seq.find(seq);
+    if (it == attempt_of_seq.end()) return;
+    auto attempt = attempts.find(it->second);
+    if (attempt != attempts.end()) attempt->second.spent = true;
+    attempt_of_seq.erase(it);
+  }
+};
+
+namespace {
+
+// Parses and checks attributes onto `config`. `creating`: CreateQueue (FifoQueue allowed).
+absl::Status ApplyAttributes(Hub& hub, std::string_view self_arn,
+                             const FifoQueue::AttributeMap& attributes, bool creating,
+                             auto& config) {
+  auto seconds = [&](std::string_view name, std::string_view value, int64_t lo, int64_t hi,
+                     absl::Duration* out) -> absl::Status {
+    std::optional<int64_t> v = ParseInt(value);
+    if (!v || *v < lo || *v > hi) {
+      return InvalidAttributeValue(fmt::format("Invalid value for the parameter {}.", name));
+    }
+    *out = absl::Seconds(*v);
+    return absl::OkStatus();
+  };
+  auto boolean = [&](std::string_view name, std::string_view value, bool* out) -> absl::Status {
+    if (value == "true" || value == "True") {
+      *out = true;
+    } else if (value == "false" || value == "False") {
+      *out = false;
+    } else {
+      return InvalidAttributeValue(fmt::format("Invalid value for the parameter {}.", name));
+    }
+    return absl::OkStatus();
+  };
+  for (const auto& [name, value] : attributes) {
+    if (name == "DelaySeconds") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 900, &config.delay));
+    } else if (name == "MaximumMessageSize") {
+      absl::Duration d;
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 1024, 1048576, &d));
+      config.maximum_message_size = static_cast<size_t>(absl::ToInt64Seconds(d));
+    } else if (name == "MessageRetentionPeriod") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 60, 1209600, &config.retention));
+    } else if (name == "ReceiveMessageWaitTimeSeconds") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 20, &config.receive_wait));
+    } else if (name == "VisibilityTimeout") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 43200, &config.visibility));
+    } else if (name == "FifoQueue") {
+      if (!creating) return InvalidAttributeValue("Modifying queue type is not supported.");
+      if (value != "true" && value != "True") {
+        return InvalidParameterValue(
+            "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
+            "underscores, must end with .fifo suffix and be 1 to 80 in length.");
+      }
+    } else if (name == "ContentBasedDeduplication") {
+      COURIER_RETURN_IF_ERROR(boolean(name, value, &config.content_based_deduplication));
+    } else if (name == "DeduplicationScope") {
+      if (value != "queue" && value != "messageGroup") {
+        return InvalidAttributeValue("Invalid value for the parameter DeduplicationScope.");
+      }
+      config.deduplication_scope = value;
+    } else if (name == "FifoThroughputLimit") {
+      if (value != "perQueue" && value != "perMessageGroupId") {
+        return InvalidAttributeValue("Invalid value for the parameter FifoThroughputLimit.");
+      }
+      config.fifo_throughput_limit = value;
+    } else if (name == "SqsManagedSseEnabled") {
+      COURIER_RETURN_IF_ERROR(boolean(name, value, &config.sqs_managed_sse));
+    } else if (name == "RedrivePolicy") {
+      if (value.empty()) {
+        config.redrive_policy.clear();
+        config.dead_letter_target_arn.clear();
+        config.max_receive_count = 0;
+        continue;
+      }
+      auto invalid = [&](std::string_view reason) {
+        return InvalidParameterValue(fmt::format(
+            "Value {} for parameter RedrivePolicy is invalid. Reason: {}", value, reason));
+      };
+      absl::StatusOr<Json> doc = ParseJson(value);
+      if (!doc.ok() || !doc->is_object()) return invalid("Redrive policy is not a valid JSON map.");
+      const JsonObject& o = doc->as_object();
+      const auto* target = o.if_contains("deadLetterTargetArn");
+      const auto* count = o.if_contains("maxReceiveCount");
+      if (target == nullptr || !target->is_string()) {
+        return invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.");
+      }
+      if (count == nullptr) {
+        return invalid("Redrive policy does not contain mandatory attribute: maxReceiveCount.");
+      }
+      std::optional<int64_t> n;
+      if (count->is_int64()) n = count->as_int64();
+      if (count->is_string()) n = ParseInt(std::string(count->as_string()));
+      if (!n || *n < 1 || *n > 1000) {
+        return invalid("Invalid value for maxReceiveCount: must be an integer from 1 to 1000.");
+      }
+      const std::string arn(target->as_string());
+      auto dlq = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn));
+      if (hub.FindResource(arn) == nullptr) return invalid("Dead letter target does not exist.");
+      if (dlq == nullptr) {
+        return invalid("Dead-letter queue must be same type of queue as the source.");
+      }
+      if (arn == self_arn) return invalid("Dead letter target cannot be the queue itself.");
+      // The target's RedriveAllowPolicy decides who may use it.
+      auto allow_text = dlq->ConfiguredAttributes();
+      if (auto it = allow_text.find("RedriveAllowPolicy"); it != allow_text.end()) {
+        absl::StatusOr<Json> allow = ParseJson(it->second);
+        if (allow.ok() && allow->is_object()) {
+          const auto* permission = allow->as_object().if_contains("redrivePermission");
+          const std::string p = permission && permission->is_string()
+                                    ? std::string(permission->as_string())
+                                    : "allowAll";
+          bool allowed = p == "allowAll";
+          if (p == "byQueue") {
+            if (const auto* arns = allow->as_object().if_contains("sourceQueueArns");
+                arns && arns->is_array()) {
+              for (const auto& a : arns->as_array()) {
+                allowed |= a.is_string() && a.as_string() == self_arn;
+              }
+            }
+          }
+          if (!allowed) {
+            return invalid(fmt::format(
+                "Queue {} does not allow this queue to use it as a dead-letter queue.", arn));
+          }
+        }
+      }
+      config.redrive_policy = value;
+      config.dead_letter_target_arn = arn;
+      config.max_receive_count = static_cast<int>(*n);
+    } else if (name == "RedriveAllowPolicy") {
+      if (value.empty()) {
+        config.redrive_allow_policy.clear();
+        continue;
+      }
+      auto invalid = [&](std::string_view reason) {
+        return InvalidParameterValue(fmt::format(
+            "Value {} for parameter RedriveAllowPolicy is invalid. Reason: {}", value, reason));
+      };
+      absl::StatusOr<Json> doc = ParseJson(value);
+      if (!doc.ok() || !doc->is_object()) return invalid("Invalid JSON.");
+      const auto* permission = doc->as_object().if_contains("redrivePermission");
+      if (permission == nullptr || !permission->is_string()) {
+        return invalid("Amazon SQS can't find a redrivePermission.");
+      }
+      const std::string p(permission->as_string());
+      const auto* arns = doc->as_object().if_contains("sourceQueueArns");
+      if (p == "byQueue") {
+        if (arns == nullptr || !arns->is_array() || arns->as_array().empty() ||
+            arns->as_array().size() > 10) {
+          return invalid("byQueue needs sourceQueueArns, 1 to 10 queue ARNs.");
+        }
+      } else if (p == "allowAll" || p == "denyAll") {
+        if (arns != nullptr) return invalid("sourceQueueArns is allowed only with byQueue.");
+      } else {
+        return invalid("redrivePermission must be allowAll, denyAll or byQueue.");
+      }
+      config.redrive_allow_policy = value;
+    } else if (name == "Policy" || name == "KmsMasterKeyId" ||
+               name == "KmsDataKeyReusePeriodSeconds") {
+      config.other[name] = value;
+    } else {
+      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
+    }
+  }
+  if (config.fifo_throughput_limit == "perMessageGroupId" &&
+      config.deduplication_scope != "messageGroup") {
+    return InvalidAttributeValue(
+        "The perMessageGroupId value is allowed only when the value for DeduplicationScope is "
+        "messageGroup.");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+FifoQueue::FifoQueue(Hub& hub, std::string name, std::string arn, std::string url, Options options)
+    : MessageSink(std::move(name), std::move(arn)),
+      hub_(hub),
+      url_(std::move(url)),
+      impl_(std::make_unique<Impl>()) {
+  if (options.large_payloads) {
+    impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
+  }
+}
+
+FifoQueue::~FifoQueue() = default;
+
+absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::string_view name,
+                                                             const AttributeMap& attributes,
+                                                             Options options) {
+  COURIER_RETURN_IF_ERROR(fifo_checks::CheckFifoQueueName(name));
+  const std::string arn = hub.Arn("sqs", name);
+  Config config;
+  config.created = config.last_modified = hub.clock().Now();
+  COURIER_RETURN_IF_ERROR(ApplyAttributes(hub, arn, attributes, /*creating=*/true, config));
+  if (auto existing = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn))) {
+    // Idempotent with identical attributes.
+    const AttributeMap now = existing->ConfiguredAttributes();
+    const AttributeMap wanted = ToMap(config);
+    for (const auto& [key, value] : attributes) {
+      if (key == "FifoQueue") continue;
+      auto a = wanted.find(key);
+      auto b = now.find(key);
+      const std::string want = a == wanted.end() ? value : a->second;
+      if (b == now.end() || b->second != want) {
+        return AwsErrorF(absl::StatusCode::kAlreadyExists, "QueueAlreadyExists",
+                         "A queue already exists with the same name and a different value for "
+                         "attribute {}",
+                         key);
+      }
+    }
+    return existing;
+  }
+  auto queue = std::shared_ptr<FifoQueue>(
+      new FifoQueue(hub, std::string(name), arn, hub.QueueUrl(name), std::move(options)));
+  queue->impl_->config.store(std::make_shared<const Config>(std::move(config)));
+  absl::Status added = hub.AddResource(queue);
+  if (!added.ok()) {
+    if (auto raced = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn))) return raced;
+    return added;
+  }
+  return queue;
+}
+
+FifoQueue::AttributeMap FifoQueue::ConfiguredAttributes() const { return ToMap(*impl_->Load()); }
+
+FifoQueue::AttributeMap FifoQueue::ToMap(const Config& config) {
+  const Config* c = &config;
+  AttributeMap m = c->other;
+  m["DelaySeconds"] = Seconds(c->delay);
+  m["MaximumMessageSize"] = std::to_string(c->maximum_message_size);
+  m["MessageRetentionPeriod"] = Seconds(c->retention);
+  m["ReceiveMessageWaitTimeSeconds"] = Seconds(c->receive_wait);
+  m["VisibilityTimeout"] = Seconds(c->visibility);
+  m["FifoQueue"] = "true";
+  m["ContentBasedDeduplication"] = c->content_based_deduplication ? "true" : "false";
+  m["DeduplicationScope"] = c->deduplication_scope;
+  m["FifoThroughputLimit"] = c->fifo_throughput_limit;
+  m["SqsManagedSseEnabled"] = c->sqs_managed_sse ? "true" : "false";
+  if (!c->redrive_policy.empty()) m["RedrivePolicy"] = c->redrive_policy;
+  if (!c->redrive_allow_policy.empty()) m["RedriveAllowPolicy"] = c->redrive_allow_policy;
+  return m;
+}
+
+absl::StatusOr<FifoQueue::AttributeMap> FifoQueue::GetQueueAttributes(
+    const std::vector<std::string>& names) const {
+  static const std::set<std::string, std::less<>> kReadOnly = {
+      "ApproximateNumberOfMessages",
+      "ApproximateNumberOfMessagesNotVisible",
+      "ApproximateNumberOfMessagesDelayed",
+      "CreatedTimestamp",
+      "LastModifiedTimestamp",
+      "QueueArn"};
+  static const std::set<std::string, std::less<>> kKnown = {"DelaySeconds",
+                                                            "MaximumMessageSize",
+                                                            "MessageRetentionPeriod",
+                                                            "ReceiveMessageWaitTimeSeconds",
+                                                            "VisibilityTimeout",
+                                                            "FifoQueue",
+                                                            "ContentBasedDeduplication",
+                                                            "DeduplicationScope",
+                                                            "FifoThroughputLimit",
+                                                            "SqsManagedSseEnabled",
+                                                            "RedrivePolicy",
+                                                            "RedriveAllowPolicy",
+                                                            "Policy",
+                                                            "KmsMasterKeyId",
+                                                            "KmsDataKeyReusePeriodSeconds"};
+  const bool all = std::find(names.begin(), names.end(), "All") != names.end();
+  for (const std::string& n : names) {
+    if (n != "All" && !kReadOnly.contains(n) && !kKnown.contains(n)) {
+      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", n));
+    }
+  }
+  AttributeMap everything = ConfiguredAttributes();
+  std::shared_ptr<const Config> c = impl_->Load();
+  const absl::Time now = hub_.clock().Now();
+  const absl::Duration retention = c->retention;
+  impl_->groups.RemoveIf([&](const auto& node) { return node.value.enqueued + retention <= now; });
+  const auto counts = impl_->groups.Count(now, c->delay);
+  everything["ApproximateNumberOfMessages"] = std::to_string(counts.visible);
+  everything["ApproximateNumberOfMessagesNotVisible"] = std::to_string(counts.in_flight);
+  everything["ApproximateNumberOfMessagesDelayed"] = std::to_string(counts.delayed);
+  everything["CreatedTimestamp"] = std::to_string(absl::ToUnixSeconds(c->created));
+  everything["LastModifiedTimestamp"] = std::to_string(absl::ToUnixSeconds(c->last_modified));
+  everything["QueueArn"] = arn();
+  if (all) return everything;
+  AttributeMap out;
+  for (const std::string& n : names) {
+    if (auto it = everything.find(n); it != everything.end()) out.insert(*it);
+  }
+  return out;
+}
+
+absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
+  static const std::set<std::string, std::less<>> kReadOnly = {
+      "ApproximateNumberOfMessages",
+      "ApproximateNumberOfMessagesNotVisible",
+      "ApproximateNumberOfMessagesDelayed",
+      "CreatedTimestamp",
+      "LastModifiedTimestamp",
+      "QueueArn"};
+  for (const auto& [name, value] : attributes) {
+    if (kReadOnly.contains(name)) {
+      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
+    }
+  }
+  std::lock_guard lock(impl_->config_mu);
+  Config next = *impl_->Load();
+  COURIER_RETURN_IF_ERROR(ApplyAttributes(hub_, arn(), attributes, /*creating=*/false, next));
+  next.last_modified = hub_.clock().Now();
+  impl_->config.store(std::make_shared<const Config>(std::move(next)));
+  impl_->signal->Notify();  // a shorter delay may release messages to a long poll
+  return absl::OkStatus();
+}
+
+// ---- Send ----
+
+absl::StatusOr<SendMessageResult> FifoQueue::SendMessage(SendMessageRequest request) {
+  return Send(std::move(request), hub_.clock().Now());
+}
+
+absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, absl::Time now) {
+  std::shared_ptr<const Config> config = impl_->Load();
+  if (!request.message_group_id.has_value()) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
+                    "The request must contain the parameter MessageGroupId.");
+  }
+  COURIER_RETURN_IF_ERROR(fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id));
+  if (request.message_deduplication_id.has_value()) {
+    COURIER_RETURN_IF_ERROR(
+        fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id));
+  }
+  if (request.delay.has_value() && *request.delay != absl::ZeroDuration()) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter DelaySeconds is invalid. Reason: The request include parameter "
+        "that is not valid for this queue type.",
+        absl::ToInt64Seconds(*request.delay)));
+  }
+  COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
+  if (request.aws_trace_header.has_value() && request.aws_trace_header->empty()) {
+    return InvalidParameterValue("Message system attribute 'AWSTraceHeader' must not be empty.");
+  }
+  // Content-based deduplication hashes the body the user sent (before any offload).
+  std::string dedup_id;
+  if (request.message_deduplication_id.has_value()) {
+    dedup_id = *request.message_deduplication_id;
+  } else if (config->content_based_deduplication) {
+    dedup_id = detail::Sha256Hex(request.body);
+  } else {
+    return InvalidParameterValue(
+        "The queue should either have ContentBasedDeduplication enabled or "
+        "MessageDeduplicationId provided explicitly");
+  }
+  std::optional<detail::PayloadPointer> offloaded;
+  if (impl_->large_payloads) {
+    COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
+    offloaded = detail::ParsePointerBody(request.body);
+    if (offloaded && !request.attributes.contains(detail::kExtendedPayloadSize)) offloaded.reset();
+  }
+  absl::Status valid = fifo_checks::CheckAttributes(request.attributes);
+  if (valid.ok()) valid = fifo_checks::CheckSize(request, config->maximum_message_size);
+  if (!valid.ok()) {
+    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+    return valid;
+  }
+
+  std::string key = config->deduplication_scope == "messageGroup"
+                        ? *request.message_group_id + '\n' + dedup_id
+                        : std::move(dedup_id);
+  auto [result, fresh] = impl_->dedup.Admit(key, now, [&] {
+    Record r;
+    r.message_id = detail::NewUuid();
+    r.md5_of_body = detail::Md5Hex(request.body);
+    r.md5_of_attributes = detail::Md5OfMessageAttributes(request.attributes);
+    r.body = std::move(request.body);
+    r.attributes = std::move(request.attributes);
+    r.trace_header = std::move(request.aws_trace_header);
+    r.group_id = std::move(*request.message_group_id);
+    r.dedup_id = request.message_deduplication_id ? *request.message_deduplication_id
+                                                  : key.substr(key.find('\n') + 1);
+    r.sent = r.enqueued = now;
+    SendMessageResult res;
+    res.message_id = r.message_id;
+    res.md5_of_message_body = r.md5_of_body;
+    res.md5_of_message_attributes = r.md5_of_attributes;
+    if (r.trace_header) {
+      res.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
+          {{"AWSTraceHeader", MessageAttribute::String(*r.trace_header)}});
+    }
+    const std::string group = r.group_id;
+    const uint64_t seq = impl_->groups.Push(group, std::move(r), now);
+    res.sequence_number = SequenceNumber(seq);
+    return res;
+  });
+  if (!fresh) {
+    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+  } else {
+    impl_->signal->Notify();
+  }
+  return result;
+}
+
+absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
+    std::vector<SendBatchEntry> entries) {
+  if (entries.empty()) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
+                    "There should be at least one SendMessageBatchRequestEntry in the request.");
+  }
+  if (entries.size() > 10) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
+                     "Maximum number of entries per request are 10. You have sent {}.",
+                     entries.size());
+  }
+  std::set<std::string_view> ids;
+  size_t total = 0;
+  for (const SendBatchEntry& e : entries) {
+    if (!fifo_checks::ValidBatchEntryId(e.id)) {
+      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
+                      "A batch entry id can only contain alphanumeric characters, hyphens and "
+                      "underscores. It can be at most 80 letters long.");
+    }
+    if (!ids.insert(e.id).second) {
+      return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
+                       "Id {} repeated.", e.id);
+    }
+    total += detail::MessageSize(e.request);
+  }
+  if (total > 1048576 && !impl_->large_payloads) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchRequestTooLong",
+                     "Batch requests cannot be longer than 1048576 bytes. You have sent {} bytes.",
+                     total);
+  }
+  SendBatchResult out;
+  const absl::Time now = hub_.clock().Now();
+  for (SendBatchEntry& e : entries) {
+    absl::StatusOr<SendMessageResult> r = Send(std::move(e.request), now);
+    if (r.ok()) {
+      out.successful.emplace_back(e.id, *std::move(r));
+    } else {
+      out.failed.push_back(
+          {e.id, true, std::string(ErrorName(r.status())), std::string(ErrorMessage(r.status()))});
+    }
+  }
+  return out;
+}
+
+// ---- Receive ----
+
+absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest& request,
+                                                           const Config& config, absl::Time now) {
+  struct DeadLetter {
+    Record record;
+    uint32_t receives;
+    absl::Time first_received;
+  };
+  using Node = detail::FifoGroups<Record>::Node;
+  struct Visitor {
+    const FifoQueue& queue;
+    const ReceiveRequest& request;
+    const Config& config;
+    absl::Time now;
+    std::vector<Message>* out;
+    std::vector<detail::FifoReceipt>* receipts;
+    std::vector<DeadLetter>* dead;
+    bool has_dlq;
+
+    detail::FifoVerdict Check(Node& n) {
+      if (n.value.enqueued + config.retention <= now) return detail::FifoVerdict::kRemove;
+      if (has_dlq && n.receives >= static_cast<uint32_t>(config.max_receive_count)) {
+        dead->push_back({std::move(n.value), n.receives, n.first_received});
+        return detail::FifoVerdict::kRemove;
+      }
+      return detail::FifoVerdict::kTake;
+    }
+    void Taken(const Node& n, detail::FifoReceipt r) {
+      receipts->push_back(r);
+      const Record& rec = n.value;
+      Message m;
+      m.message_id = rec.message_id;
+      m.receipt_handle = ReceiptHandle(EncodeHandle(queue.impl_->token, r));
+      m.body = rec.body;
+      m.md5_of_body = rec.md5_of_body;
+      const auto& want = request.message_attribute_names;
+      if (!want.empty()) {
+        for (const auto& [name, a] : rec.attributes) {
+          if (fifo_checks::Selected(want, name)) m.message_attributes.emplace(name, a);
+        }
+        if (!m.message_attributes.empty()) m.md5_of_message_attributes = rec.md5_of_attributes;
+      }
+      const auto& sys = request.message_system_attribute_names;
+      if (!sys.empty()) {
+        const bool all = std::find(sys.begin(), sys.end(), "All") != sys.end();
+        auto add = [&](std::string_view name, std::string value) {
+          if (all || std::find(sys.begin(), sys.end(), name) != sys.end()) {
+            m.attributes.emplace(std::string(name), std::move(value));
+          }
+        };
+        add("ApproximateReceiveCount", std::to_string(n.receives));
+        add("ApproximateFirstReceiveTimestamp",
+            std::to_string(absl::ToUnixMillis(n.first_received)));
+        add("SentTimestamp", std::to_string(absl::ToUnixMillis(rec.sent)));
+        add("SenderId", queue.hub_.environment().account);
+        add("MessageGroupId", rec.group_id);
+        add("MessageDeduplicationId", rec.dedup_id);
+        add("SequenceNumber", SequenceNumber(n.seq));
+        add("SqsManagedSseEnabled", config.sqs_managed_sse ? "true" : "false");
+        if (rec.trace_header) add("AWSTraceHeader", *rec.trace_header);
+        if (!rec.dead_letter_source_arn.empty()) {
+          add("DeadLetterQueueSourceArn", rec.dead_letter_source_arn);
+        }
+      }
+      out->push_back(std::move(m));
+    }
+  };
+  std::vector<Message> out;
+  std::vector<detail::FifoReceipt> receipts;
+  std::vector<DeadLetter> dead;
+  std::shared_ptr<FifoQueue> dlq;
+  if (config.max_receive_count > 0) {
+    dlq = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(config.dead_letter_target_arn));
+  }
+  const absl::Duration visibility = request.visibility_timeout.value_or(config.visibility);
+  Visitor visitor{*this, request, config, now, &out, &receipts, &dead, dlq != nullptr};
+  impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor);
+  for (DeadLetter& d : dead) {
+    d.record.dead_letter_source_arn = arn();
+    (void)dlq->AcceptDeadLetter(std::move(d.record), d.receives, d.first_received);
+  }
+  if (impl_->large_payloads) {
+    for (Message& m : out) (void)detail::RestorePayload(*impl_->large_payloads, m);
+  }
+  if (request.receive_request_attempt_id.has_value() && !out.empty()) {
+    std::lock_guard lock(impl_->attempts_mu);
+    impl_->attempts_used.store(true, std::memory_order_release);
+    auto& attempt = impl_->attempts[*request.receive_request_attempt_id];
+    for (const auto& r : attempt.receipts) impl_->attempt_of_seq.erase(r.seq);
+    attempt = Impl::Attempt{now, receipts, out, false};
+    for (const auto& r : receipts) {
+      impl_->attempt_of_seq[r.seq] = *request.receive_request_attempt_id;
+    }
+  }
+  return out;
+}
+
+absl::Status FifoQueue::AcceptDeadLetter(Record record, uint32_t receives,
+                                         absl::Time first_received) {
+  // In a FIFO dead-letter queue the dedup id becomes the original MessageId and the retention
+  // restarts on entry.
+  const absl::Time now = hub_.clock().Now();
+  std::shared_ptr<const Config> config = impl_->Load();
+  record.dedup_id = record.message_id;
+  record.enqueued = now;
+  const std::string key = config->deduplication_scope == "messageGroup"
+                              ? record.group_id + '\n' + record.dedup_id
+                              : record.dedup_id;
+  impl_->dedup.Admit(key, now, [&] {
+    const std::string group = record.group_id;
+    // Not delayed again: a dead letter is available at once.
+    Record moved = std::move(record);
+    moved.enqueued = now;
+    const uint64_t seq =
+        impl_->groups.Push(group, std::move(moved), now - config->delay, receives, first_received);
+    SendMessageResult res;
+    res.sequence_number = SequenceNumber(seq);
+    return res;
+  });
+  impl_->signal->Notify();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Message>> FifoQueue::ReceiveMessage(const ReceiveRequest& request) {
+  if (request.max_number_of_messages < 1 || request.max_number_of_messages > 10) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and "
+        "10, if provided.",
+        request.max_number_of_messages));
+  }
+  if (request.wait_time.has_value() &&
+      (*request.wait_time < absl::ZeroDuration() || *request.wait_time > absl::Seconds(20))) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if "
+        "provided.",
+        absl::ToInt64Seconds(*request.wait_time)));
+  }
+  if (request.visibility_timeout.has_value() &&
+      (*request.visibility_timeout < absl::ZeroDuration() ||
+       *request.visibility_timeout > absl::Seconds(43200))) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= "
+        "43200, if provided.",
+        absl::ToInt64Seconds(*request.visibility_timeout)));
+  }
+  if (request.receive_request_attempt_id.has_value()) {
+    COURIER_RETURN_IF_ERROR(
+        fifo_checks::CheckFifoId("ReceiveRequestAttemptId", *request.receive_request_attempt_id));
+  }
+  Clock& clock = hub_.clock();
+  std::shared_ptr<const Config> config = impl_->Load();
+  const absl::Time start = clock.Now();
+
+  // A retried attempt inside its window returns the same messages and handles.
+  if (request.receive_request_attempt_id.has_value() &&
+      impl_->attempts_used.load(std::memory_order_acquire)) {
+    std::lock_guard lock(impl_->attempts_mu);
+    auto it = impl_->attempts.find(*request.receive_request_attempt_id);
+    if (it != impl_->attempts.end()) {
+      Impl::Attempt& attempt = it->second;
+      if (!attempt.spent && start < attempt.started + kAttemptWindow &&
+          impl_->groups.Renew(attempt.receipts, start,
+                              request.visibility_timeout.value_or(config->visibility))) {
+        return attempt.messages;
+      }
+      for (const auto& r : attempt.receipts) impl_->attempt_of_seq.erase(r.seq);
+      impl_->attempts.erase(it);
+    }
+  }
+
+  COURIER_ASSIGN_OR_RETURN(std::vector<Message> got, TryReceive(request, *config, start));
+  const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
+  if (!got.empty() || wait <= absl::ZeroDuration()) return got;
+
+  // Long poll: wake on a send, on a delayed message becoming available, on a lapse, or at the
+  // end of the wait, whichever is first.
+  const absl::Time deadline = start + wait;
+  for (;;) {
+    const absl::Time now = clock.Now();
+    if (now >= deadline) return got;
+    config = impl_->Load();
+    const absl::Time next = std::min(impl_->groups.NextChange(now, config->delay), deadline);
+    std::shared_ptr<WakeSignal> signal = impl_->signal;
+    const Clock::TimerId timer = clock.ScheduleAt(next, [signal] { signal->Notify(); });
+    absl::Status error;
+    clock.WaitUntil(next, *signal, [&] {
+      absl::StatusOr<std::vector<Message>> r = TryReceive(request, *impl_->Load(), clock.Now());
+      if (!r.ok()) {
+        error = r.status();
+        return true;
+      }
+      got = *std::move(r);
+      return !got.empty();
+    });
+    clock.Cancel(timer);
+    COURIER_RETURN_IF_ERROR(error);
+    if (!got.empty()) return got;
+  }
+}
+
+// ---- Delete and visibility ----
+
+namespace {
+
+struct ParsedHandle {
+  std::string inner;
+  std::optional<detail::PayloadPointer> pointer;
+  detail::FifoReceipt receipt;
+};
+
+}  // namespace
+
+static absl::StatusOr<ParsedHandle> ParseHandle(uint64_t token, const ReceiptHandle& handle) {
+  ParsedHandle p;
+  p.pointer = detail::SplitReceiptHandle(handle.value(), &p.inner);
+  const std::string_view h = p.inner;
+  uint64_t t = 0, shard = 0, seq = 0, receive = 0;
+  if (h.size() != 48 || !ParseHex(h.substr(0, 16), &t) || !ParseHex(h.substr(16, 8), &shard) ||
+      !ParseHex(h.substr(24, 16), &seq) || !ParseHex(h.substr(40, 8), &receive) || t != token) {
+    return ReceiptHandleIsInvalid(handle.value());
+  }
+  p.receipt = {static_cast<uint32_t>(shard), seq, static_cast<uint32_t>(receive)};
+  return p;
+}
+
+absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {
+  COURIER_ASSIGN_OR_RETURN(ParsedHandle p, ParseHandle(impl_->token, handle));
+  const absl::Time now = hub_.clock().Now();
+  switch (impl_->groups.Delete(p.receipt, now)) {
+    case detail::FifoOutcome::kOk:
+      impl_->SpendAttemptOf(p.receipt.seq);
+      impl_->signal->Notify();  // the group may be free again
+      if (p.pointer && impl_->large_payloads) {
+        (void)detail::DeleteBlob(*impl_->large_payloads, *p.pointer);
+      }
+      return absl::OkStatus();
+    case detail::FifoOutcome::kGone:
+      return absl::OkStatus();  // already deleted: SQS deletes idempotently
+    default:
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
+          "expired.",
+          handle.value()));
+  }
+}
+
+absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
+                                                absl::Duration timeout) {
+  if (timeout < absl::ZeroDuration() || timeout > absl::Seconds(43200)) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, "
+        "if provided.",
+        absl::ToInt64Seconds(timeout)));
+  }
+  COURIER_ASSIGN_OR_RETURN(ParsedHandle p, ParseHandle(impl_->token, handle));
+  const absl::Time now = hub_.clock().Now();
+  switch (impl_->groups.ChangeVisibility(p.receipt, now, timeout, kVisibilityCap)) {
+    case detail::FifoOutcome::kOk:
+      impl_->SpendAttemptOf(p.receipt.seq);
+      if (timeout == absl::ZeroDuration()) impl_->signal->Notify();
+      return absl::OkStatus();
+    case detail::FifoOutcome::kLimitExceeded:
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout "
+          "for the message is beyond the limit [43200 seconds]",
+          absl::ToInt64Seconds(timeout)));
+    case detail::FifoOutcome::kGone:
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter ReceiptHandle is invalid. Reason: Message does not exist or "
+          "is not available for visibility timeout change.",
+          handle.value()));
+    default:
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
+          "expired.",
+          handle.value()));
+  }
+}
+
+namespace {
+
+absl::Status CheckHandleBatch(const std::vector<FifoQueue::HandleBatchEntry>& entries,
+                              std::string_view what) {
+  if (entries.empty()) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
+                     "There should be at least one {} in the request.", what);
+  }
+  if (entries.size() > 10) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
+                     "Maximum number of entries per request are 10. You have sent {}.",
+                     entries.size());
+  }
+  std::set<std::string_view> ids;
+  for (const auto& e : entries) {
+    if (!fifo_checks::ValidBatchEntryId(e.id)) {
+      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
+                      "A batch entry id can only contain alphanumeric characters, hyphens and "
+                      "underscores. It can be at most 80 letters long.");
+    }
+    if (!ids.insert(e.id).second) {
+      return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
+                       "Id {} repeated.", e.id);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
+    const std::vector<HandleBatchEntry>& entries) {
+  COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
+  BatchResult out;
+  for (const auto& e : entries) {
+    absl::Status st = DeleteMessage(e.receipt_handle);
+    if (st.ok()) {
+      out.successful.push_back(e.id);
+    } else {
+      out.failed.push_back({e.id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
+    const std::vector<HandleBatchEntry>& entries) {
+  COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "ChangeMessageVisibilityBatchRequestEntry"));
+  BatchResult out;
+  for (const auto& e : entries) {
+    absl::Status st = ChangeMessageVisibility(e.receipt_handle, e.visibility_timeout);
+    if (st.ok()) {
+      out.successful.push_back(e.id);
+    } else {
+      out.failed.push_back({e.id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
+    }
+  }
+  return out;
+}
+
+absl::Status FifoQueue::PurgeQueue() {
+  const absl::Time now = hub_.clock().Now();
+  {
+    std::lock_guard lock(impl_->purge_mu);
+    if (now < impl_->last_purge + kPurgeInterval) {
+      return AwsErrorF(absl::StatusCode::kFailedPrecondition, "PurgeQueueInProgress",
+                       "Only one PurgeQueue operation on {} is allowed every 60 seconds.", name());
+    }
+    impl_->last_purge = now;
+  }
+  impl_->groups.Clear();
+  return absl::OkStatus();
+}
+
+std::optional<SendMessageRequest> FifoQueue::TakeOldestForMove() {
+  std::shared_ptr<const Config> config = impl_->Load();
+  std::optional<SendMessageRequest> out;
+  impl_->groups.TakeOldest(hub_.clock().Now(), config->delay, [&](auto&& node) {
+    Record& r = node.value;
+    out = SendMessageRequest{.body = std::move(r.body),
+                             .attributes = std::move(r.attributes),
+                             .aws_trace_header = std::move(r.trace_header),
+                             .message_group_id = std::move(r.group_id),
+                             .message_deduplication_id = std::move(r.dedup_id)};
+  });
+  return out;
+}
+
+}  // namespace courier
