@@ -1,0 +1,289 @@
+// Executions: Start/Describe/Stop/List, history, limits, callbacks, nested .sync, integrations.
+#include <catch2/catch.hpp>
+
+#include "courier/function.h"
+#include "courier/resource.h"
+#include "test_util.h"
+
+using namespace courier;
+using courier::states::JsonEquals;
+using courier::states::test::Fixture;
+using courier::states::test::J;
+using courier::states::test::Text;
+
+TEST_CASE("A Pass execution's history is Started, Entered, Exited, Succeeded with ids",
+          "[states][history]") {
+  Fixture fx;
+  auto d = fx.Run(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})j", R"({"a":1})");
+  REQUIRE(d.status == ExecutionStatus::kSucceeded);
+  auto h = fx.last->History();
+  REQUIRE(h.size() == 4);
+  CHECK(h[0].type == "ExecutionStarted");
+  CHECK(h[1].type == "PassStateEntered");
+  CHECK(h[2].type == "PassStateExited");
+  CHECK(h[3].type == "ExecutionSucceeded");
+  for (size_t i = 0; i < h.size(); ++i) {
+    CHECK(h[i].id == static_cast<int64_t>(i + 1));
+    CHECK(h[i].previous_event_id == static_cast<int64_t>(i));
+  }
+  CHECK(h[1].DetailsKey() == "stateEnteredEventDetails");
+  CHECK(h[1].details.at("name").as_string() == "P");
+  CHECK(h[1].details.at("input").as_string() == R"({"a":1})");
+  CHECK(h[3].ToJson().as_object().contains("executionSucceededEventDetails"));
+}
+
+TEST_CASE("Task history: LambdaFunction events, retries repeat Scheduled/Failed",
+          "[states][history]") {
+  Fixture fx;
+  int calls = 0;
+  REQUIRE(fx.hub
+              .RegisterFunction("f",
+                                [&](const Json& in) -> absl::StatusOr<Json> {
+                                  if (++calls == 1) return FunctionError("Oops", "first");
+                                  return in;
+                                })
+              .ok());
+  auto d = fx.Run(R"j({"StartAt":"T","States":{"T":{"Type":"Task",
+      "Resource":"arn:aws:lambda:us-east-1:000000000000:function:f",
+      "Retry":[{"ErrorEquals":["Oops"]}],"End":true}}})j");
+  REQUIRE(d.status == ExecutionStatus::kSucceeded);
+  std::vector<std::string> want = {"ExecutionStarted",        "TaskStateEntered",
+                                   "LambdaFunctionScheduled", "LambdaFunctionStarted",
+                                   "LambdaFunctionFailed",    "LambdaFunctionScheduled",
+                                   "LambdaFunctionStarted",   "LambdaFunctionSucceeded",
+                                   "TaskStateExited",         "ExecutionSucceeded"};
+  CHECK(fx.EventTypes() == want);
+  CHECK(fx.last->History()[4].details.at("error").as_string() == "Oops");
+}
+
+TEST_CASE("StopExecution aborts; Describe, List and names behave as AWS", "[states][executions]") {
+  Fixture fx;
+  auto m =
+      fx.Machine(R"j({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}})j");
+  auto e1 = m->StartExecution({.name = "one"});
+  REQUIRE(e1.ok());
+  CHECK(ErrorName(m->StartExecution({.name = "one"}).status()) == "ExecutionAlreadyExists");
+  CHECK(ErrorName(m->StartExecution({.name = "bad name"}).status()) == "InvalidName");
+  CHECK(ErrorName(m->StartExecution({.input = "{nope"}).status()) == "InvalidExecutionInput");
+  auto e2 = m->StartExecution({.name = "two"});
+  fx.sim.RunFor(absl::Seconds(10));
+  CHECK(m->DescribeExecution("one")->status == ExecutionStatus::kRunning);
+  REQUIRE(m->StopExecution((*e1)->arn(), "Cancelled", "by test").ok());
+  auto d = m->DescribeExecution("one");
+  REQUIRE(d.ok());
+  CHECK(d->status == ExecutionStatus::kAborted);
+  CHECK(d->error == "Cancelled");
+  CHECK(m->ListExecutions(ExecutionStatus::kRunning).size() == 1);
+  CHECK(m->ListExecutions().size() == 2);
+  CHECK(ErrorName(m->DescribeExecution("nope").status()) == "ExecutionDoesNotExist");
+  fx.sim.RunUntilIdle();
+  CHECK((*e2)->Describe().status == ExecutionStatus::kSucceeded);
+  CHECK((*e1)->History().back().type == "ExecutionAborted");
+}
+
+TEST_CASE("Standard executions end after one year; Express after five minutes",
+          "[states][limits]") {
+  Fixture fx;
+  const char* def =
+      R"j({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":99999999,"End":true}}})j";
+  auto d = fx.Run(def);
+  CHECK(d.status == ExecutionStatus::kTimedOut);
+  CHECK(*d.stop_date - d.start_date == absl::Hours(365 * 24));
+  CHECK(!d.error.has_value());
+  CHECK(fx.last->History().back().type == "ExecutionTimedOut");
+  auto express = fx.Machine(def, "express", {.type = StateMachineType::kExpress});
+  auto e = express->StartExecution();
+  REQUIRE(e.ok());
+  auto ed = (*e)->Await();
+  CHECK(ed.status == ExecutionStatus::kTimedOut);
+  CHECK(*ed.stop_date - ed.start_date == absl::Minutes(5));
+  CHECK(!express->GetExecutionHistory((*e)->arn()).ok());
+}
+
+TEST_CASE("Express machines reject .waitForTaskToken and .sync", "[states][limits]") {
+  Fixture fx;
+  auto m = fx.hub.CreateStateMachine(
+      "x",
+      R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}})j",
+      {.type = StateMachineType::kExpress});
+  CHECK(ErrorName(m.status()) == "InvalidDefinition");
+}
+
+TEST_CASE("StartSyncExecution runs an Express execution to its end", "[states][executions]") {
+  Fixture fx;
+  auto m = fx.Machine(
+      R"j({"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}})j", "sync",
+      {.type = StateMachineType::kExpress});
+  auto d = m->StartSyncExecution({.input = "{}"});
+  REQUIRE(d.ok());
+  CHECK(d->status == ExecutionStatus::kSucceeded);
+  CHECK(JsonEquals(*d->output, J(R"({"ok":true})")));
+}
+
+TEST_CASE("Callback pattern: waitForTaskToken with SendTaskSuccess/Failure/Heartbeat",
+          "[states][callback]") {
+  Fixture fx;
+  std::vector<std::string> tokens;
+  REQUIRE(fx.hub
+              .RegisterFunction("notify",
+                                [&](const Json& in) -> absl::StatusOr<Json> {
+                                  tokens.emplace_back(in.at("token").as_string());
+                                  return Json("ignored");
+                                })
+              .ok());
+  const char* def = R"j({"StartAt":"T","States":{"T":{"Type":"Task",
+      "Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+      "Parameters":{"FunctionName":"notify","Payload":{"token.$":"$$.Task.Token"}},
+      "HeartbeatSeconds":60,"TimeoutSeconds":600,
+      "Catch":[{"ErrorEquals":["Rejected"],"Next":"R"}],"End":true},
+      "R":{"Type":"Pass","End":true}}})j";
+  auto m = fx.Machine(def);
+  auto e = m->StartExecution({.input = "{}"});
+  fx.sim.RunFor(absl::Seconds(50));
+  REQUIRE(tokens.size() == 1);
+  CHECK((*e)->Describe().status == ExecutionStatus::kRunning);
+  REQUIRE(fx.hub.SendTaskHeartbeat(tokens[0]).ok());
+  fx.sim.RunFor(absl::Seconds(50));  // 100 s in: alive thanks to the heartbeat at 50 s
+  CHECK((*e)->Describe().status == ExecutionStatus::kRunning);
+  REQUIRE(fx.hub.SendTaskSuccess(tokens[0], R"({"approved":true})").ok());
+  fx.sim.RunUntilIdle();
+  auto d = (*e)->Describe();
+  REQUIRE(d.status == ExecutionStatus::kSucceeded);
+  CHECK(JsonEquals(*d.output, J(R"({"approved":true})")));
+  CHECK(ErrorName(fx.hub.SendTaskSuccess(tokens[0], "{}")) == "TaskDoesNotExist");
+  CHECK(ErrorName(fx.hub.SendTaskSuccess("garbage", "{}")) == "InvalidToken");
+
+  auto e2 = m->StartExecution({.input = R"({"x":1})"});
+  fx.sim.RunFor(absl::Seconds(1));
+  REQUIRE(tokens.size() == 2);
+  REQUIRE(fx.hub.SendTaskFailure(tokens[1], "Rejected", "no").ok());
+  fx.sim.RunUntilIdle();
+  auto d2 = (*e2)->Describe();
+  REQUIRE(d2.status == ExecutionStatus::kSucceeded);
+  CHECK(JsonEquals(*d2.output, J(R"({"Error":"Rejected","Cause":"no"})")));
+
+  auto e3 = m->StartExecution({.input = "{}"});
+  fx.sim.RunUntilIdle();  // no heartbeat: times out after 60 s
+  auto d3 = (*e3)->Describe();
+  CHECK(d3.status == ExecutionStatus::kFailed);
+  CHECK(d3.error == "States.Timeout");
+}
+
+TEST_CASE("states:startExecution: plain, .sync and .sync:2", "[states][nested]") {
+  Fixture fx;
+  auto child = fx.Machine(R"j({"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[
+      {"Variable":"$.fail","BooleanEquals":true,"Next":"F"}],"Default":"W"},
+      "W":{"Type":"Wait","Seconds":5,"Next":"P"},
+      "P":{"Type":"Pass","Parameters":{"doubled.$":"States.MathAdd($.n, $.n)"},"End":true},
+      "F":{"Type":"Fail","Error":"ChildFailed","Cause":"asked to"}}})j",
+                          "child");
+  std::string parent = R"j({"StartAt":"S","States":{"S":{"Type":"Task",
+      "Resource":"arn:aws:states:::states:startExecution.sync:2",
+      "Parameters":{"StateMachineArn":")j" +
+                       child->arn() + R"j(","Input":{"n.$":"$.n","fail.$":"$.fail"}},
+      "ResultSelector":{"out.$":"$.Output","status.$":"$.Status"},"End":true}}})j";
+  auto d = fx.Run(parent, R"({"n":21,"fail":false})");
+  INFO(Text(d.output) << d.cause.value_or(""));
+  REQUIRE(d.status == ExecutionStatus::kSucceeded);
+  CHECK(JsonEquals(*d.output, J(R"({"out":{"doubled":42},"status":"SUCCEEDED"})")));
+  auto f = fx.Run(parent, R"({"n":1,"fail":true})");
+  CHECK(f.status == ExecutionStatus::kFailed);
+  CHECK(f.error == "States.TaskFailed");
+  CHECK(f.cause.value_or("").find("ChildFailed") != std::string::npos);
+  std::string plain = R"j({"StartAt":"S","States":{"S":{"Type":"Task",
+      "Resource":"arn:aws:states:::states:startExecution",
+      "Parameters":{"StateMachineArn":")j" +
+                      child->arn() + R"j(","Input":{"n":1,"fail":false}},"End":true}}})j";
+  auto p = fx.Run(plain);
+  REQUIRE(p.status == ExecutionStatus::kSucceeded);
+  CHECK(p.output->at("ExecutionArn").as_string().starts_with("arn:aws:states:"));
+}
+
+namespace {
+class FakeSink : public MessageSink {
+ public:
+  using MessageSink::MessageSink;
+  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override {
+    received.push_back(std::move(request));
+    return SendMessageResult{.message_id = "m-" + std::to_string(received.size()),
+                             .md5_of_message_body = "md5"};
+  }
+  std::vector<SendMessageRequest> received;
+};
+}  // namespace
+
+TEST_CASE("sqs:sendMessage resolves the QueueUrl through the hub", "[states][integrations]") {
+  Fixture fx;
+  auto sink = std::make_shared<FakeSink>("orders", fx.hub.Arn("sqs", "orders"));
+  REQUIRE(fx.hub.AddResource(sink).ok());
+  std::string def = R"j({"StartAt":"S","States":{"S":{"Type":"Task",
+      "Resource":"arn:aws:states:::sqs:sendMessage",
+      "Parameters":{"QueueUrl":")j" +
+                    fx.hub.QueueUrl("orders") + R"j(",
+        "MessageBody":{"order.$":"$.id"},
+        "MessageAttributes":{"kind":{"DataType":"String","StringValue":"new"}}},"End":true}}})j";
+  auto d = fx.Run(def, R"({"id":7})");
+  INFO(d.cause.value_or(""));
+  REQUIRE(d.status == ExecutionStatus::kSucceeded);
+  CHECK(JsonEquals(*d.output, J(R"({"MessageId":"m-1","MD5OfMessageBody":"md5"})")));
+  REQUIRE(sink->received.size() == 1);
+  CHECK(sink->received[0].body == R"({"order":7})");
+  CHECK(sink->received[0].attributes.at("kind").string_value == "new");
+  // A queue that does not exist, a topic that does not exist: clear task errors.
+  auto missing = fx.Run(R"j({"StartAt":"S","States":{"S":{"Type":"Task",
+      "Resource":"arn:aws:states:::sqs:sendMessage",
+      "Parameters":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/nope","MessageBody":"x"},"End":true}}})j");
+  CHECK(missing.error == "SQS.QueueDoesNotExistException");
+  auto topic = fx.Run(R"j({"StartAt":"S","States":{"S":{"Type":"Task",
+      "Resource":"arn:aws:states:::sns:publish",
+      "Parameters":{"TopicArn":"arn:aws:sns:us-east-1:000000000000:t","Message":"x"},"End":true}}})j");
+  CHECK(topic.error == "SNS.NotFoundException");
+  auto bus = fx.Run(R"j({"StartAt":"S","States":{"S":{"Type":"Task",
+      "Resource":"arn:aws:states:::events:putEvents",
+      "Parameters":{"Entries":[{"Detail":{"a":1},"DetailType":"t","Source":"s"}]},"End":true}}})j");
+  CHECK(bus.error == "EventBridge.ResourceNotFoundException");
+}
+
+TEST_CASE("Hub registry: functions, state machines, update and delete", "[states][hub]") {
+  Fixture fx;
+  REQUIRE(
+      fx.hub.RegisterFunction("f", [](const Json& in) -> absl::StatusOr<Json> { return in; }).ok());
+  CHECK(ErrorName(fx.hub.RegisterFunction("f", nullptr).status()) == "ResourceConflictException");
+  CHECK(fx.hub.FindFunction("f") != nullptr);
+  CHECK(fx.hub.FindFunction("arn:aws:lambda:eu-west-1:123456789012:function:f:prod") != nullptr);
+  auto m =
+      fx.Machine(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"End":true}}})j", "sm");
+  CHECK(ErrorName(fx.hub.CreateStateMachine("sm", m->definition()).status()) ==
+        "StateMachineAlreadyExists");
+  CHECK(fx.hub.FindStateMachine(m->arn()) == m);
+  CHECK(fx.hub.ListStateMachines().size() == 1);
+  REQUIRE(
+      m->Update(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","Result":2,"End":true}}})j").ok());
+  CHECK(ErrorName(m->Update("{}")) == "InvalidDefinition");
+  auto e = m->StartExecution();
+  fx.sim.RunUntilIdle();
+  CHECK((*e)->Describe().output->as_int64() == 2);
+  REQUIRE(fx.hub.DeleteStateMachine("sm").ok());
+  CHECK(fx.hub.FindStateMachine("sm") == nullptr);
+  CHECK(ErrorName(fx.hub.DeleteStateMachine("sm")) == "StateMachineDoesNotExist");
+}
+
+TEST_CASE("Executions run concurrently on a thread pool", "[states][threads]") {
+  Hub hub(Environment{.clock = std::make_shared<ManualClock>(),
+                      .executor = std::make_shared<ThreadPoolExecutor>(2)});
+  REQUIRE(
+      hub.RegisterFunction(
+             "inc", [](const Json& in) -> absl::StatusOr<Json> { return Json(in.as_int64() + 1); })
+          .ok());
+  auto m = hub.CreateStateMachine("p", R"j({"StartAt":"M","States":{"M":{"Type":"Map",
+      "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task",
+        "Resource":"arn:aws:lambda:us-east-1:000000000000:function:inc","End":true}}},"End":true}}})j");
+  REQUIRE(m.ok());
+  std::vector<std::shared_ptr<Execution>> execs;
+  for (int i = 0; i < 50; ++i) execs.push_back(*(*m)->StartExecution({.input = "[1,2,3,4]"}));
+  for (auto& e : execs) {
+    auto d = e->Await();
+    REQUIRE(d.status == ExecutionStatus::kSucceeded);
+    CHECK(JsonEquals(*d.output, J("[2,3,4,5]")));
+  }
+}
