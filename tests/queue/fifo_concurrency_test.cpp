@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "courier/detail/fifo_groups.h"
+#include "courier/fifo_queue.h"
+#include "courier/hub.h"
 
 namespace courier {
 namespace {
@@ -92,6 +94,82 @@ TEST_CASE("FifoGroups: concurrent producers and consumers keep per-group order",
   CHECK(processed.load() == kGroups * kPerGroup);
   for (int g = 0; g < kGroups; ++g) CHECK(expected[g].load() == kPerGroup);
   CHECK(groups.size() == 0);
+}
+
+TEST_CASE("FifoQueue: producers and consumers on many groups, in order and exactly once",
+          "[stress]") {
+  constexpr int kProducers = 2;
+  constexpr int kConsumers = 2;
+  constexpr int kGroups = 100;
+  constexpr int kPerGroup = 40;
+  Hub hub(Environment::Deterministic());
+  auto q = FifoQueue::Create(hub, "stress.fifo").value();
+  std::vector<std::atomic<int>> expected(kGroups);
+  std::atomic<int> processed{0};
+  std::atomic<int> violations{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&, p] {
+      for (int i = 0; i < kPerGroup; ++i) {
+        for (int g = p; g < kGroups; g += kProducers) {
+          const std::string id = std::to_string(g) + ":" + std::to_string(i);
+          auto r = q->SendMessage({.body = id,
+                                   .message_group_id = "g" + std::to_string(g),
+                                   .message_deduplication_id = id});
+          if (!r.ok()) violations.fetch_add(1);
+          // Every tenth message is sent twice: the duplicate must not be delivered.
+          if (i % 10 == 0) {
+            auto dup = q->SendMessage({.body = id,
+                                       .message_group_id = "g" + std::to_string(g),
+                                       .message_deduplication_id = id});
+            if (!dup.ok() || dup->message_id != r->message_id) violations.fetch_add(1);
+          }
+        }
+      }
+    });
+  }
+  for (int c = 0; c < kConsumers; ++c) {
+    threads.emplace_back([&, c] {
+      std::mt19937 rng(c + 100);
+      while (processed.load() < kGroups * kPerGroup) {
+        auto got = q->ReceiveMessage({.max_number_of_messages = 10});
+        if (!got.ok()) {
+          violations.fetch_add(1);
+          continue;
+        }
+        std::vector<FifoQueue::HandleBatchEntry> done;
+        bool give_up = false;
+        for (const Message& m : *got) {
+          const size_t colon = m.body.find(':');
+          const int g = std::stoi(m.body.substr(0, colon));
+          const int i = std::stoi(m.body.substr(colon + 1));
+          if (!give_up && rng() % 16 == 0) give_up = true;
+          if (give_up) {
+            if (!q->ChangeMessageVisibility(m.receipt_handle, absl::ZeroDuration()).ok()) {
+              violations.fetch_add(1);
+            }
+            continue;
+          }
+          if (expected[g].load() != i) violations.fetch_add(1);
+          expected[g].store(i + 1);
+          done.push_back({"e" + std::to_string(done.size()), m.receipt_handle, {}});
+        }
+        if (!done.empty()) {
+          auto del = q->DeleteMessageBatch(done);
+          if (!del.ok() || !del->failed.empty()) violations.fetch_add(1);
+          processed.fetch_add(static_cast<int>(done.size()));
+        }
+        if (got->empty()) std::this_thread::yield();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(violations.load() == 0);
+  CHECK(processed.load() == kGroups * kPerGroup);
+  for (int g = 0; g < kGroups; ++g) CHECK(expected[g].load() == kPerGroup);
+  auto attrs = q->GetQueueAttributes().value();
+  CHECK(attrs.at("ApproximateNumberOfMessages") == "0");
+  CHECK(attrs.at("ApproximateNumberOfMessagesNotVisible") == "0");
 }
 
 }  // namespace
