@@ -17,16 +17,21 @@ constexpr int kMaxPatternDepth = 64;
 constexpr size_t kMaxOrCombinations = 1000;
 constexpr size_t kMaxSnsPolicyBytes = 256 * 1024;
 
+struct Member;
 struct Node {
   enum Type : uint8_t { kObject, kArray, kString, kNumber, kTrue, kFalse, kNull } type = kNull;
   std::string text;  // string value or number text
   int significant_digits = 0;
-  size_t offset = 0;                                  // where the value starts
-  std::vector<std::pair<std::string, Node>> members;  // duplicates: the last one wins
+  size_t offset = 0;            // where the value starts
+  std::vector<Member> members;  // duplicates: the last one wins
   std::vector<size_t> member_offsets;
   std::vector<Node> items;
 
   bool IsNumber() const { return type == kNumber; }
+};
+struct Member {
+  std::string first;
+  Node second;
 };
 
 // Error with a position; converted to the dialect's status at the top.
@@ -139,7 +144,7 @@ class Reader {
         out->member_offsets.erase(out->member_offsets.begin() + (it - out->members.begin()));
         out->members.erase(it);
       }
-      out->members.emplace_back(std::move(key), std::move(value));
+      out->members.push_back(Member{std::move(key), std::move(value)});
       out->member_offsets.push_back(key_offset);
       p_ = SkipSpace(p_, end_);
       if (p_ < end_ && *p_ == ',') {
