@@ -4,6 +4,7 @@
 #define COURIER_SRC_STATES_EVAL_H_
 
 #include <absl/status/statusor.h>
+#include <absl/time/clock.h>
 
 #include <memory>
 #include <optional>
@@ -32,6 +33,8 @@ class Env {
   virtual const Json& Context() = 0;
   // A workflow variable (or, in JSONata, `states`); nullptr when not defined.
   virtual const Json* Variable(std::string_view name) = 0;
+  // The current time ($now(), $millis()).
+  virtual absl::Time Now() { return absl::Now(); }
 };
 
 // The document a path's root names: `$` → input, `$$` → context, `$x` → variable x.

@@ -97,6 +97,8 @@ class FrameEnv final : public Env {
     return nullptr;
   }
 
+  absl::Time Now() override { return x_.hub_.clock().Now(); }
+
  private:
   Json Build() {
     JsonObject ctx;
