@@ -55,8 +55,8 @@ class EventPattern {
   static absl::StatusOr<EventPattern> Compile(std::string_view json, Options options);
   static absl::StatusOr<EventPattern> Compile(std::string_view json) { return Compile(json, {}); }
 
-  // True if the event (JSON text) matches, as TestEventPattern answers. A malformed event
-  // matches nothing. Thread-safe.
+  // True if the event (JSON text) matches, as TestEventPattern answers. The event is read as
+  // RuleSet::Match reads it (well-formedness is the caller's to check). Thread-safe.
   bool Matches(std::string_view event_json) const;
 
   const std::string& source() const;
@@ -124,8 +124,9 @@ std::string AttributesToMatchJson(const MessageAttributes& attributes);
 // Named rules (event patterns and/or filter policies) matched together.
 //
 // Changes (AddRule, ReplaceRule, RemoveRule, Update) build a new automaton off to the side and
-// publish it with one atomic pointer swap; Match never waits for a change's compilation and sees
-// either the old or the new rule set. Each change costs time linear in the number of rules: load
+// publish it with one pointer swap; Match copies the current pointer under a reader lock held for
+// a few nanoseconds, so it never waits for a change's compilation, and sees either the old or
+// the new rule set. Each change costs time linear in the number of rules: load
 // many rules at once with Update. Not copyable (holds the published snapshot).
 class RuleSet {
  public:
@@ -155,8 +156,13 @@ class RuleSet {
   void Update(std::vector<std::pair<std::string, Rule>> upserts,
               const std::vector<std::string>& remove = {});
 
-  // Names of all rules matching the event (JSON text), sorted, without duplicates. A malformed
-  // event matches nothing. Thread-safe; never blocks on writers (one atomic snapshot load).
+  // Names of all rules matching the event (JSON text), sorted, without duplicates.
+  // The event is read only as far as the fields that rules name: once every top-level field
+  // some rule names has been read, the rest is not (a duplicate key after that point is
+  // ignored). Malformed text never crashes or reads out of bounds, and matches nothing when
+  // the malformation is in the part that was read; callers that must reject malformed events
+  // (PutEvents, Publish) validate them first. Thread-safe; never waits for a writer's
+  // compilation.
   std::vector<std::string> Match(std::string_view event_json) const;
   // The same for SNS message attributes (see AttributesToMatchJson). Thread-safe.
   std::vector<std::string> MatchAttributes(const MessageAttributes& attributes) const;

@@ -109,11 +109,20 @@ void Normalize(std::string_view text, Decimal* d) {
 // delimit strings (found with a prefix XOR, as simdjson does), and brackets outside strings
 // change the depth; a block whose closing brackets cannot bring the depth to zero is passed with
 // two popcounts. Blocks holding backslashes take the byte-by-byte path.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("popcnt", "default")))
+// Without -mpopcnt, __builtin_popcountll is a libgcc call; the SWAR form is inline. (No ifunc
+// multiversioning: its resolver runs before the sanitizers' runtimes start.)
+inline int Popcount64(uint64_t x) {
+#if defined(__POPCNT__)
+  return __builtin_popcountll(x);
+#else
+  x -= (x >> 1) & 0x5555555555555555ull;
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
 #endif
-const char*
-SkipContainer(const char* p, const char* end, int max_depth) {
+}
+
+const char* SkipContainer(const char* p, const char* end, int max_depth) {
   int depth = 0;
   bool in_string = false, escape = false;
   auto scalar = [&](const char* from, const char* to) -> const char* {
@@ -171,9 +180,9 @@ SkipContainer(const char* p, const char* end, int max_depth) {
     in_string = (inside >> 63) != 0;
     o &= ~inside;
     cl &= ~inside;
-    int closes = __builtin_popcountll(cl);
+    int closes = Popcount64(cl);
     if (depth - closes > 0) {
-      depth += __builtin_popcountll(o) - closes;
+      depth += Popcount64(o) - closes;
       if (depth > max_depth) return nullptr;
       p += 64;
       continue;

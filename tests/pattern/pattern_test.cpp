@@ -88,6 +88,9 @@ TEST_CASE("malformed events match nothing and never crash", "[pattern]") {
                         "{\"a\":[\"x\"", "{\"a\":tru}"}) {
     CHECK_FALSE(p->Matches(e));
   }
+  // Reading stops once every top-level field a rule names has been read (documented).
+  CHECK(p->Matches(R"({"a":"x","b":)"));
+  CHECK_FALSE(p->Matches(R"({"b":1,"a":"y"} trailing)"));
   std::string deep(100000, '[');
   CHECK_FALSE(p->Matches("{\"b\":" + deep));
   CHECK_FALSE(p->Matches("{\"a\":" + deep));
