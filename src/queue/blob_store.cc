@@ -1,5 +1,7 @@
 #include "courier/blob_store.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -89,7 +91,7 @@ absl::Status DirectoryBlobStore::Put(std::string_view bucket, std::string_view k
   std::filesystem::create_directories(dir, ec);
   if (ec) return Internal("Cannot create", dir, ec.value());
   const std::filesystem::path final_path = dir / std::string(key);
-  const std::filesystem::path tmp = dir / ("." + std::string(key) + "." + detail::NewUuid());
+  const std::filesystem::path tmp = dir / fmt::format(".{}.{}", key, detail::NewUuid());
   {
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (f == nullptr) return Internal("Cannot open", tmp, errno);

@@ -86,6 +86,10 @@ absl::Status CheckBody(std::string_view body) {
   const auto* p = reinterpret_cast<const unsigned char*>(body.data());
   const auto* end = p + body.size();
   while (p < end) {
+    if (*p >= 0x20 && *p < 0x80) {  // printable ASCII: the common case
+      ++p;
+      continue;
+    }
     uint32_t cp;
     int len;
     if (*p < 0x80) {

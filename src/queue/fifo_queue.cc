@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <mutex>
 #include <set>
@@ -50,12 +51,25 @@ std::string Seconds(absl::Duration d) { return std::to_string(absl::ToInt64Secon
 
 // A SequenceNumber of 20 digits: increasing with the group core's sequence, not consecutive.
 std::string SequenceNumber(uint64_t seq) {
-  return std::to_string(10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024);
+  uint64_t v = 10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024;
+  std::string out(20, '0');
+  for (int i = 19; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  return out;
+}
+
+void PutHex(char* out, uint64_t v, int digits) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xF];
 }
 
 // The queue's 48-hex-digit receipt handle: token, shard, sequence, receive count.
 std::string EncodeHandle(uint64_t token, const detail::FifoReceipt& r) {
-  return fmt::format("{:016x}{:08x}{:016x}{:08x}", token, r.shard, r.seq, r.receive);
+  std::string out(48, '0');
+  PutHex(out.data(), token, 16);
+  PutHex(out.data() + 16, r.shard, 8);
+  PutHex(out.data() + 24, r.seq, 16);
+  PutHex(out.data() + 40, r.receive, 8);
+  return out;
 }
 
 bool ParseHex(std::string_view text, uint64_t* out) {
@@ -102,7 +116,12 @@ struct FifoQueue::Config {
 
 struct FifoQueue::Impl {
   detail::FifoGroups<Record> groups;
-  detail::DedupWindow<SendMessageResult> dedup{kDedupWindow};
+  // What a duplicate send returns: the original's MessageId and sequence number.
+  struct Original {
+    std::array<char, 36> message_id;
+    uint64_t seq;
+  };
+  detail::DedupWindow<Original> dedup{kDedupWindow};
   std::atomic<std::shared_ptr<const Config>> config;
   std::mutex config_mu;  // serialises attribute changes
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
@@ -498,11 +517,20 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
   std::string key = config->deduplication_scope == "messageGroup"
                         ? *request.message_group_id + '\n' + dedup_id
                         : std::move(dedup_id);
-  auto [result, fresh] = impl_->dedup.Admit(key, now, [&] {
+  SendMessageResult result;
+  result.md5_of_message_body = detail::Md5Hex(request.body);
+  if (!request.attributes.empty()) {
+    result.md5_of_message_attributes = detail::Md5OfMessageAttributes(request.attributes);
+  }
+  if (request.aws_trace_header) {
+    result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
+        {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
+  }
+  auto [original, fresh] = impl_->dedup.Admit(key, now, [&] {
     Record r;
     r.message_id = detail::NewUuid();
-    r.md5_of_body = detail::Md5Hex(request.body);
-    r.md5_of_attributes = detail::Md5OfMessageAttributes(request.attributes);
+    r.md5_of_body = result.md5_of_message_body;
+    r.md5_of_attributes = result.md5_of_message_attributes;
     r.body = std::move(request.body);
     r.attributes = std::move(request.attributes);
     r.trace_header = std::move(request.aws_trace_header);
@@ -510,19 +538,14 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     r.dedup_id = request.message_deduplication_id ? *request.message_deduplication_id
                                                   : key.substr(key.find('\n') + 1);
     r.sent = r.enqueued = now;
-    SendMessageResult res;
-    res.message_id = r.message_id;
-    res.md5_of_message_body = r.md5_of_body;
-    res.md5_of_message_attributes = r.md5_of_attributes;
-    if (r.trace_header) {
-      res.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
-          {{"AWSTraceHeader", MessageAttribute::String(*r.trace_header)}});
-    }
+    Impl::Original o;
+    std::copy_n(r.message_id.data(), o.message_id.size(), o.message_id.data());
     const std::string group = r.group_id;
-    const uint64_t seq = impl_->groups.Push(group, std::move(r), now);
-    res.sequence_number = SequenceNumber(seq);
-    return res;
+    o.seq = impl_->groups.Push(group, std::move(r), now);
+    return o;
   });
+  result.message_id.assign(original.message_id.data(), original.message_id.size());
+  result.sequence_number = SequenceNumber(original.seq);
   if (!fresh) {
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
   } else {
@@ -689,11 +712,11 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, uint32_t receives,
     // Not delayed again: a dead letter is available at once.
     Record moved = std::move(record);
     moved.enqueued = now;
-    const uint64_t seq =
+    Impl::Original o;
+    std::copy_n(moved.message_id.data(), o.message_id.size(), o.message_id.data());
+    o.seq =
         impl_->groups.Push(group, std::move(moved), now - config->delay, receives, first_received);
-    SendMessageResult res;
-    res.sequence_number = SequenceNumber(seq);
-    return res;
+    return o;
   });
   impl_->signal->Notify();
   return absl::OkStatus();
@@ -790,8 +813,11 @@ struct ParsedHandle {
 
 static absl::StatusOr<ParsedHandle> ParseHandle(uint64_t token, const ReceiptHandle& handle) {
   ParsedHandle p;
-  p.pointer = detail::SplitReceiptHandle(handle.value(), &p.inner);
-  const std::string_view h = p.inner;
+  std::string_view h = handle.value();
+  if (h.starts_with("-..")) {  // the extended client's form
+    p.pointer = detail::SplitReceiptHandle(handle.value(), &p.inner);
+    h = p.inner;
+  }
   uint64_t t = 0, shard = 0, seq = 0, receive = 0;
   if (h.size() != 48 || !ParseHex(h.substr(0, 16), &t) || !ParseHex(h.substr(16, 8), &shard) ||
       !ParseHex(h.substr(24, 16), &seq) || !ParseHex(h.substr(40, 8), &receive) || t != token) {

@@ -43,30 +43,36 @@ class DedupWindow {
   // a concurrent duplicate waits for it and then sees its value. Thread-safe.
   template <typename Make>
   std::pair<V, bool> Admit(std::string_view key, absl::Time now, Make&& make) {
-    Shard& s = shards_[absl::Hash<std::string_view>{}(key) % kShards];
+    const absl::string_view k(key.data(), key.size());
+    Shard& s = shards_[absl::Hash<absl::string_view>{}(k) % kShards];
     std::lock_guard lock(s.mu);
     ExpireLocked(s, now);
-    auto it = s.entries.find(absl::string_view(key.data(), key.size()));
-    if (it != s.entries.end() && now < it->second.admitted + window_) {
-      return {it->second.value, false};
+    auto it = s.entries.find(k);
+    if (it != s.entries.end() && now < it->second->admitted + window_) {
+      return {it->second->value, false};
     }
     V value = make();
+    // Deque elements never move on push_back/pop_front, so the map can point into them.
+    s.order.push_back(Admission{now, std::string(key), value});
+    Admission* a = &s.order.back();
+    const absl::string_view stored(a->key.data(), a->key.size());
     if (it == s.entries.end()) {
-      it = s.entries.emplace(std::string(key), Entry{value, now}).first;
+      s.entries.emplace(stored, a);
     } else {
-      it->second = Entry{value, now};
+      s.entries.erase(it);  // the old admission's key may go before this one
+      s.entries.emplace(stored, a);
     }
-    s.order.emplace_back(now, it->first);
     return {std::move(value), true};
   }
 
   // The value of a key inside the window at `now`, if any. Thread-safe.
   std::optional<V> Find(std::string_view key, absl::Time now) {
-    Shard& s = shards_[absl::Hash<std::string_view>{}(key) % kShards];
+    const absl::string_view k(key.data(), key.size());
+    Shard& s = shards_[absl::Hash<absl::string_view>{}(k) % kShards];
     std::lock_guard lock(s.mu);
-    auto it = s.entries.find(absl::string_view(key.data(), key.size()));
-    if (it == s.entries.end() || now >= it->second.admitted + window_) return std::nullopt;
-    return it->second.value;
+    auto it = s.entries.find(k);
+    if (it == s.entries.end() || now >= it->second->admitted + window_) return std::nullopt;
+    return it->second->value;
   }
 
   // Entries not yet dropped (some may be past the window). Thread-safe.
@@ -89,23 +95,23 @@ class DedupWindow {
   }
 
  private:
-  struct Entry {
-    V value;
+  struct Admission {
     absl::Time admitted;
+    std::string key;
+    V value;
   };
   struct alignas(64) Shard {
     std::mutex mu;  // std::mutex: visible to ThreadSanitizer
-    absl::flat_hash_map<std::string, Entry> entries;
-    // Admissions in time order; an entry re-admitted later leaves a stale record behind.
-    std::deque<std::pair<absl::Time, std::string>> order;
+    // Admissions in time order; the map points at each key's latest admission.
+    std::deque<Admission> order;
+    absl::flat_hash_map<absl::string_view, Admission*> entries;
   };
 
   void ExpireLocked(Shard& s, absl::Time now) {
-    while (!s.order.empty() && s.order.front().first + window_ <= now) {
-      auto it = s.entries.find(s.order.front().second);
-      if (it != s.entries.end() && it->second.admitted == s.order.front().first) {
-        s.entries.erase(it);
-      }
+    while (!s.order.empty() && s.order.front().admitted + window_ <= now) {
+      Admission& a = s.order.front();
+      auto it = s.entries.find(absl::string_view(a.key.data(), a.key.size()));
+      if (it != s.entries.end() && it->second == &a) s.entries.erase(it);
       s.order.pop_front();
     }
   }
