@@ -641,6 +641,13 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
         }
         if (!m.message_attributes.empty()) m.md5_of_message_attributes = rec.md5_of_attributes;
       }
+      // An offloaded message keeps its marker for RestorePayload, which removes it.
+      if (queue.impl_->large_payloads) {
+        if (auto it = rec.attributes.find(detail::kExtendedPayloadSize);
+            it != rec.attributes.end()) {
+          m.message_attributes.insert(*it);
+        }
+      }
       const auto& sys = request.message_system_attribute_names;
       if (!sys.empty()) {
         const bool all = std::find(sys.begin(), sys.end(), "All") != sys.end();
