@@ -69,8 +69,9 @@ class Execution {
   // ExecutionDoesNotExist-style errors do not apply; stopping a finished one is a no-op.
   // Thread-safe.
   virtual absl::Status Stop(std::string_view error = {}, std::string_view cause = {}) = 0;
-  // Whether the execution has ended. Thread-safe.
+  // Whether the execution has ended, and its status: cheaper than Describe(). Thread-safe.
   virtual bool done() const = 0;
+  virtual ExecutionStatus status() const = 0;
   // Blocks until the execution ends or `timeout` passes on the hub's clock (in a Simulation,
   // other work runs and virtual time advances meanwhile), then describes it. Thread-safe.
   virtual ExecutionDescription Await(absl::Duration timeout = absl::InfiniteDuration()) = 0;

@@ -103,7 +103,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   void Heartbeat(std::weak_ptr<Frame> frame, uint64_t seq);
 
   absl::Time start_time() const { return start_; }
-  ExecutionStatus status() const;
+  ExecutionStatus status() const override;
 
  private:
   friend class FrameEnv;
@@ -134,7 +134,21 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   std::shared_ptr<Frame> FrameRef(Frame& f);
   Clock::TimerId ScheduleResume(Frame& f, absl::Time when, std::function<void(Frame&)> fn);
 
-  int64_t Record(Frame* f, std::string_view type, Json details);
+  // History: events are kept compact (the state name by pointer into the plan, the input or
+  // output as a value) and expanded into AWS's details objects by History().
+  enum class Data { kNone, kInput, kOutput };
+  struct RawEvent {
+    std::string_view type;  // static storage
+    int64_t previous = 0;
+    absl::Time timestamp;
+    const std::string* name = nullptr;
+    Data kind = Data::kNone;
+    Json data;
+    Json details;
+  };
+  int64_t Record(Frame* f, std::string_view type, Json details = nullptr,
+                 const std::string* name = nullptr, Data kind = Data::kNone,
+                 const Json* data = nullptr);
   std::string StateName(const Frame& f) const;
 
   StateMachine& machine_;
@@ -152,7 +166,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
 
   // Strand.
   absl::Mutex mail_mu_;
-  std::deque<absl::AnyInvocable<void()>> mailbox_ ABSL_GUARDED_BY(mail_mu_);
+  std::vector<absl::AnyInvocable<void()>> mailbox_ ABSL_GUARDED_BY(mail_mu_);
   bool draining_ ABSL_GUARDED_BY(mail_mu_) = false;
 
   // Snapshot read by other threads.
@@ -162,7 +176,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   std::optional<Json> output_ ABSL_GUARDED_BY(info_mu_);
   std::optional<std::string> error_ ABSL_GUARDED_BY(info_mu_);
   std::optional<std::string> cause_ ABSL_GUARDED_BY(info_mu_);
-  std::vector<HistoryEvent> history_ ABSL_GUARDED_BY(info_mu_);
+  std::vector<RawEvent> history_ ABSL_GUARDED_BY(info_mu_);
   WakeSignal done_signal_;
 };
 

@@ -50,14 +50,13 @@ bool Matches(const std::vector<std::string>& names, const Failure& f) {
   return false;
 }
 
-Json TextDetails(std::string_view key, const Json& value) {
-  JsonObject o;
-  o[key] = JsonText(value);
-  o[std::string(key) + "Details"] = JsonObject{{"truncated", false}};
-  return o;
-}
-
-std::string StatePrefix(StateType t) { return std::string(StateTypeName(t)); }
+// Indexed by StateType.
+constexpr std::string_view kEnteredTypes[] = {
+    "PassStateEntered",    "TaskStateEntered", "ChoiceStateEntered",   "WaitStateEntered",
+    "SucceedStateEntered", "FailStateEntered", "ParallelStateEntered", "MapStateEntered"};
+constexpr std::string_view kExitedTypes[] = {
+    "PassStateExited",    "TaskStateExited", "ChoiceStateExited",   "WaitStateExited",
+    "SucceedStateExited", "FailStateExited", "ParallelStateExited", "MapStateExited"};
 
 }  // namespace
 
@@ -241,11 +240,10 @@ ExecutionImpl::~ExecutionImpl() {
 }
 
 void ExecutionImpl::Start() {
-  Record(nullptr, "ExecutionStarted", [&] {
-    Json d = TextDetails("input", input_);
-    d.get_object()["roleArn"] = machine_.options().role_arn;
-    return d;
-  }());
+  if (keep_history_) {
+    Record(nullptr, "ExecutionStarted", JsonObject{{"roleArn", machine_.options().role_arn}},
+           nullptr, Data::kInput, &input_);
+  }
   int64_t limit = machine_.type() == StateMachineType::kStandard ? 365LL * 24 * 3600 : 300;
   if (plan_->timeout_seconds) limit = std::min(limit, *plan_->timeout_seconds);
   std::weak_ptr<ExecutionImpl> weak = weak_from_this();
@@ -283,22 +281,22 @@ void ExecutionImpl::Post(absl::AnyInvocable<void()> fn) {
 }
 
 void ExecutionImpl::Drain() {
-  for (int n = 0;; ++n) {
-    absl::AnyInvocable<void()> fn;
+  std::vector<absl::AnyInvocable<void()>> batch;
+  for (int rounds = 0;; ++rounds) {
     {
       absl::MutexLock lock(&mail_mu_);
       if (mailbox_.empty()) {
         draining_ = false;
         return;
       }
-      if (n == 256) {  // be fair to other executions sharing the executor
+      if (rounds == 64) {  // be fair to other executions sharing the executor
         hub_.environment().executor->Submit([self = shared_from_this()] { self->Drain(); });
         return;
       }
-      fn = std::move(mailbox_.front());
-      mailbox_.pop_front();
+      batch.swap(mailbox_);
     }
-    fn();
+    for (auto& fn : batch) fn();
+    batch.clear();
   }
 }
 
@@ -330,7 +328,26 @@ ExecutionDescription ExecutionImpl::Describe() const {
 
 std::vector<HistoryEvent> ExecutionImpl::History() const {
   absl::MutexLock lock(&info_mu_);
-  return history_;
+  std::vector<HistoryEvent> out;
+  out.reserve(history_.size());
+  for (size_t i = 0; i < history_.size(); ++i) {
+    const RawEvent& r = history_[i];
+    HistoryEvent e;
+    e.id = static_cast<int64_t>(i) + 1;
+    e.previous_event_id = r.previous;
+    e.timestamp = r.timestamp;
+    e.type = std::string(r.type);
+    JsonObject d = r.details.is_object() ? r.details.get_object() : JsonObject();
+    if (r.name) d["name"] = *r.name;
+    if (r.kind != Data::kNone) {
+      std::string_view key = r.kind == Data::kInput ? "input" : "output";
+      d[key] = JsonText(r.data);
+      d[std::string(key) + "Details"] = JsonObject{{"truncated", false}};
+    }
+    e.details = std::move(d);
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 absl::Status ExecutionImpl::Stop(std::string_view error, std::string_view cause) {
@@ -376,18 +393,22 @@ void ExecutionImpl::OnDone(std::function<void(const ExecutionDescription&)> fn) 
   });
 }
 
-int64_t ExecutionImpl::Record(Frame* f, std::string_view type, Json details) {
+int64_t ExecutionImpl::Record(Frame* f, std::string_view type, Json details,
+                              const std::string* name, Data kind, const Json* data) {
   if (!keep_history_) return 0;
-  absl::MutexLock lock(&info_mu_);
-  HistoryEvent e;
-  e.id = static_cast<int64_t>(history_.size()) + 1;
-  e.previous_event_id = f ? f->last_event : static_cast<int64_t>(history_.size());
+  RawEvent e;
+  e.type = type;
   e.timestamp = hub_.clock().Now();
-  e.type = std::string(type);
+  e.name = name;
+  e.kind = kind;
+  if (data) e.data = *data;
   e.details = std::move(details);
+  absl::MutexLock lock(&info_mu_);
+  e.previous = f ? f->last_event : static_cast<int64_t>(history_.size());
   history_.push_back(std::move(e));
-  if (f) f->last_event = static_cast<int64_t>(history_.size());
-  return static_cast<int64_t>(history_.size());
+  int64_t id = static_cast<int64_t>(history_.size());
+  if (f) f->last_event = id;
+  return id;
 }
 
 void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> output,
@@ -402,7 +423,7 @@ void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> out
   if (cause) d["cause"] = *cause;
   switch (status) {
     case ExecutionStatus::kSucceeded:
-      Record(root_.get(), "ExecutionSucceeded", TextDetails("output", *output));
+      Record(root_.get(), "ExecutionSucceeded", nullptr, nullptr, Data::kOutput, &*output);
       break;
     case ExecutionStatus::kFailed:
       Record(root_.get(), "ExecutionFailed", d);
@@ -506,13 +527,7 @@ void ExecutionImpl::EnterState(Frame& f, int index, Json input) {
   f.retry_count = 0;
   f.retry_counts.assign(s.retry.size(), 0);
   if (keep_history_) {
-    JsonObject d;
-    d["name"] = s.name;
-    d["input"] = JsonText(f.input);
-    d["inputDetails"] = JsonObject{{"truncated", false}};
-    Record(&f,
-           s.type == StateType::kFail ? "FailStateEntered" : StatePrefix(s.type) + "StateEntered",
-           std::move(d));
+    Record(&f, kEnteredTypes[static_cast<int>(s.type)], nullptr, &s.name, Data::kInput, &f.input);
   }
   Execute(f);
 }
@@ -524,11 +539,7 @@ void ExecutionImpl::ExitState(Frame& f, Json output, int next) {
     return;
   }
   if (keep_history_) {
-    JsonObject d;
-    d["name"] = s.name;
-    d["output"] = JsonText(output);
-    d["outputDetails"] = JsonObject{{"truncated", false}};
-    Record(&f, StatePrefix(s.type) + "StateExited", std::move(d));
+    Record(&f, kExitedTypes[static_cast<int>(s.type)], nullptr, &s.name, Data::kOutput, &output);
   }
   if (next < 0) {
     FinishFrame(f, std::move(output), std::nullopt);
@@ -897,10 +908,7 @@ void ExecutionImpl::Execute(Frame& f) {
       if (s.type == StateType::kSucceed) {
         if (absl::Status st = CheckSize(out, "output", s.name); !st.ok()) return fail(st);
         if (keep_history_) {
-          JsonObject d{{"name", s.name},
-                       {"output", JsonText(out)},
-                       {"outputDetails", JsonObject{{"truncated", false}}}};
-          Record(&f, "SucceedStateExited", std::move(d));
+          Record(&f, "SucceedStateExited", nullptr, &s.name, Data::kOutput, &out);
         }
         return FinishFrame(f, std::move(out), std::nullopt);
       }
@@ -1159,9 +1167,9 @@ void ExecutionImpl::TaskResult(Frame& f, absl::StatusOr<Json> result) {
     return HandleError(f, Failure::From(st));
   }
   if (keep_history_) {
-    Json d = TextDetails("output", *result);
-    if (!lambda) d.get_object()["resource"] = s.resource;
-    Record(&f, lambda ? "LambdaFunctionSucceeded" : "TaskSucceeded", std::move(d));
+    Record(&f, lambda ? "LambdaFunctionSucceeded" : "TaskSucceeded",
+           lambda ? Json(nullptr) : Json(JsonObject{{"resource", s.resource}}), nullptr,
+           Data::kOutput, &*result);
   }
   auto out = FinishResult(f, f.input, *std::move(result), Json());
   if (!out.ok()) return HandleError(f, Failure::From(out.status()));
