@@ -28,6 +28,7 @@
 #include <absl/time/time.h>
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -133,8 +134,32 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // Validates every attribute first: on error nothing changes.
   absl::Status SetQueueAttributes(const AttributeMap& attributes);
 
-  // ---- Message move tasks and dead-letter queues (used by the hub's move tasks) ----
-  // Removes the oldest available message whose group has nothing in flight, for a move task.
+  // ---- Message move tasks (spec §6), this queue being the source (a dead-letter queue) ----
+  struct MoveTask {
+    std::string task_handle;  // set while RUNNING
+    std::string status;       // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
+    std::string source_arn;
+    std::string destination_arn;                // empty: each message back to its own source queue
+    int max_number_of_messages_per_second = 0;  // 0: not given (500 are moved per second)
+    int64_t approximate_number_of_messages_moved = 0;
+    int64_t approximate_number_of_messages_to_move = 0;  // a snapshot taken at the start
+    std::string failure_reason;
+    absl::Time started_timestamp;
+  };
+  // Starts moving this dead-letter queue's messages, oldest first, to `destination_arn` (a FIFO
+  // queue) or back to each message's source queue, at most `max_per_second` (1-500) a second on
+  // the environment's clock. Each moved message gets a new MessageId and enqueue time. Returns
+  // the task handle. One running task per source.
+  absl::StatusOr<std::string> StartMessageMoveTask(
+      std::optional<std::string> destination_arn = std::nullopt,
+      std::optional<int> max_per_second = std::nullopt);
+  // The most recent tasks of this source, newest first; max_results 1-10.
+  absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const;
+  // Cancels a RUNNING task by handle (found through the hub); messages moved stay moved.
+  // Returns the number of messages moved so far.
+  static absl::StatusOr<int64_t> CancelMessageMoveTask(Hub& hub, std::string_view task_handle);
+
+  // Removes the oldest available message whose group has nothing in flight, as queued.
   std::optional<SendMessageRequest> TakeOldestForMove();
   // The queue's attributes as configured (the ones given at create time plus changes).
   AttributeMap ConfiguredAttributes() const;
@@ -148,6 +173,7 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
 
   absl::StatusOr<SendMessageResult> Send(SendMessageRequest request, absl::Time now);
   absl::Status AcceptDeadLetter(Record record, uint32_t receives, absl::Time first_received);
+  void RunMoveTask(uint64_t id);
   absl::StatusOr<std::vector<Message>> TryReceive(const ReceiveRequest& request,
                                                   const Config& config, absl::Time now);
 

@@ -142,6 +142,11 @@ struct FifoQueue::Impl {
   absl::flat_hash_map<std::string, Attempt> attempts;
   absl::flat_hash_map<uint64_t, std::string> attempt_of_seq;
 
+  // Move tasks with this queue as source, oldest first.
+  mutable std::mutex tasks_mu;
+  std::vector<std::pair<uint64_t, MoveTask>> tasks;
+  uint64_t next_task = 1;
+
   std::shared_ptr<const Config> Load() const { return config.load(std::memory_order_acquire); }
 
   void SpendAttemptOf(uint64_t seq) {
@@ -960,6 +965,203 @@ absl::Status FifoQueue::PurgeQueue() {
   }
   impl_->groups.Clear();
   return absl::OkStatus();
+}
+
+// ---- Message move tasks ----
+
+namespace {
+
+constexpr int kDefaultMoveRate = 500;
+
+// "<source arn>#<task id>", base64-free but opaque enough; parsed back by Cancel.
+std::string TaskHandle(std::string_view source_arn, uint64_t id) {
+  return fmt::format("{}#{}", source_arn, id);
+}
+
+bool IsDeadLetterQueueOf(Hub& hub, const std::string& arn) {
+  for (const auto& r : hub.ListResources(hub.Arn("sqs", ""))) {
+    auto q = std::dynamic_pointer_cast<FifoQueue>(r);
+    if (q == nullptr) continue;
+    const auto attrs = q->ConfiguredAttributes();
+    auto it = attrs.find("RedrivePolicy");
+    if (it == attrs.end()) continue;
+    absl::StatusOr<Json> doc = ParseJson(it->second);
+    if (!doc.ok() || !doc->is_object()) continue;
+    const auto* target = doc->as_object().if_contains("deadLetterTargetArn");
+    if (target && target->is_string() && target->as_string() == arn) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::string> destination,
+                                                            std::optional<int> max_per_second) {
+  if (max_per_second.has_value() && (*max_per_second < 1 || *max_per_second > 500)) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between "
+        "1 and 500.",
+        *max_per_second));
+  }
+  if (!IsDeadLetterQueueOf(hub_, arn())) {
+    return InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.");
+  }
+  if (destination.has_value()) {
+    auto target = hub_.FindResource(*destination);
+    if (target == nullptr) {
+      return ResourceNotFound(
+          "The resource that you specified for the DestinationArn parameter "
+          "doesn't exist.");
+    }
+    if (std::dynamic_pointer_cast<FifoQueue>(target) == nullptr) {
+      return InvalidParameterValue(
+          "The destination of a move task from a FIFO queue must be a FIFO queue.");
+    }
+  }
+  const absl::Time now = hub_.clock().Now();
+  const auto counts = impl_->groups.Count(now, impl_->Load()->delay);
+  uint64_t id;
+  {
+    std::lock_guard lock(impl_->tasks_mu);
+    for (const auto& [task_id, task] : impl_->tasks) {
+      if (task.status == "RUNNING" || task.status == "CANCELLING") {
+        return InvalidParameterValue(
+            "There is already a task running. Only one active task is allowed for a source queue "
+            "arn at a given time.");
+      }
+    }
+    id = impl_->next_task++;
+    MoveTask task;
+    task.task_handle = TaskHandle(arn(), id);
+    task.status = "RUNNING";
+    task.source_arn = arn();
+    task.destination_arn = destination.value_or("");
+    task.max_number_of_messages_per_second = max_per_second.value_or(0);
+    task.approximate_number_of_messages_to_move =
+        static_cast<int64_t>(counts.visible + counts.in_flight + counts.delayed);
+    task.started_timestamp = now;
+    impl_->tasks.emplace_back(id, std::move(task));
+  }
+  RunMoveTask(id);
+  return TaskHandle(arn(), id);
+}
+
+// Moves one second's worth of messages, then schedules itself a second later until done.
+void FifoQueue::RunMoveTask(uint64_t id) {
+  MoveTask task;
+  {
+    std::lock_guard lock(impl_->tasks_mu);
+    auto it = std::find_if(impl_->tasks.begin(), impl_->tasks.end(),
+                           [&](const auto& t) { return t.first == id; });
+    if (it == impl_->tasks.end() || it->second.status != "RUNNING") return;
+    task = it->second;
+  }
+  const int rate = task.max_number_of_messages_per_second > 0
+                       ? task.max_number_of_messages_per_second
+                       : kDefaultMoveRate;
+  int64_t moved = 0;
+  std::string failure;
+  bool done = false;
+  for (int i = 0; i < rate; ++i) {
+    if (task.approximate_number_of_messages_moved + moved >=
+        task.approximate_number_of_messages_to_move) {
+      done = true;
+      break;
+    }
+    std::optional<Record> record;
+    impl_->groups.TakeOldest(hub_.clock().Now(), impl_->Load()->delay,
+                             [&](auto&& node) { record = std::move(node.value); });
+    if (!record.has_value()) {
+      done = true;
+      break;
+    }
+    const std::string target_arn =
+        task.destination_arn.empty() ? record->dead_letter_source_arn : task.destination_arn;
+    auto target = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(target_arn));
+    SendMessageRequest request{.body = record->body,
+                               .attributes = record->attributes,
+                               .aws_trace_header = record->trace_header,
+                               .message_group_id = record->group_id,
+                               .message_deduplication_id = record->dedup_id};
+    absl::StatusOr<SendMessageResult> sent =
+        target ? target->SendMessage(std::move(request))
+               : absl::StatusOr<SendMessageResult>(
+                     ResourceNotFound(fmt::format("Queue {} does not exist.", target_arn)));
+    if (!sent.ok()) {
+      // Put it back (at the end of its group: order is lost only for a failed task).
+      impl_->groups.Push(record->group_id, std::move(*record), hub_.clock().Now());
+      failure = std::string(ErrorMessage(sent.status()));
+      break;
+    }
+    ++moved;
+  }
+  bool again = false;
+  {
+    std::lock_guard lock(impl_->tasks_mu);
+    auto it = std::find_if(impl_->tasks.begin(), impl_->tasks.end(),
+                           [&](const auto& t) { return t.first == id; });
+    if (it == impl_->tasks.end()) return;
+    MoveTask& t = it->second;
+    t.approximate_number_of_messages_moved += moved;
+    if (!failure.empty()) {
+      t.status = "FAILED";
+      t.failure_reason = failure;
+      t.task_handle.clear();
+    } else if (t.status == "CANCELLING") {
+      t.status = "CANCELLED";
+      t.task_handle.clear();
+    } else if (done) {
+      t.status = "COMPLETED";
+      t.task_handle.clear();
+    } else {
+      again = true;
+    }
+  }
+  if (again) {
+    std::weak_ptr<FifoQueue> self = weak_from_this();
+    hub_.clock().ScheduleAfter(absl::Seconds(1), [self, id] {
+      if (auto q = self.lock()) q->RunMoveTask(id);
+    });
+  }
+}
+
+absl::StatusOr<std::vector<FifoQueue::MoveTask>> FifoQueue::ListMessageMoveTasks(
+    int max_results) const {
+  if (max_results < 1 || max_results > 10) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxResults is invalid. Reason: Must be between 1 and 10.",
+        max_results));
+  }
+  std::lock_guard lock(impl_->tasks_mu);
+  std::vector<MoveTask> out;
+  for (auto it = impl_->tasks.rbegin();
+       it != impl_->tasks.rend() && out.size() < static_cast<size_t>(max_results); ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> FifoQueue::CancelMessageMoveTask(Hub& hub, std::string_view handle) {
+  const size_t hash = handle.rfind('#');
+  std::optional<int64_t> id;
+  if (hash != std::string_view::npos) id = ParseInt(handle.substr(hash + 1));
+  auto queue = hash == std::string_view::npos
+                   ? nullptr
+                   : std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(handle.substr(0, hash)));
+  if (queue == nullptr || !id.has_value()) return ResourceNotFound("Task does not exist.");
+  std::lock_guard lock(queue->impl_->tasks_mu);
+  for (auto& [task_id, task] : queue->impl_->tasks) {
+    if (task_id != static_cast<uint64_t>(*id)) continue;
+    if (task.status != "RUNNING") {
+      return InvalidParameterValue(
+          fmt::format("Only a RUNNING task can be cancelled; this one is {}.", task.status));
+    }
+    // The task stops at its next step; nothing is in the middle of moving between steps.
+    task.status = "CANCELLED";
+    task.task_handle.clear();
+    return task.approximate_number_of_messages_moved;
+  }
+  return ResourceNotFound("Task does not exist.");
 }
 
 std::optional<SendMessageRequest> FifoQueue::TakeOldestForMove() {
