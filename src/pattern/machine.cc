@@ -58,6 +58,14 @@ struct Scratch {
     uint32_t parent, array, depth;
   };
   std::vector<Ctx> ctx;
+  struct Recorded {
+    uint32_t node;
+    ValueType type;
+    int sig;
+    uint32_t offset, size, ctx;
+  };
+  std::vector<Recorded> recorded;  // values of paths that lazy fields read
+  std::string arena;               // their texts
   std::string buffer, lower;
 
   uint32_t Next() {
@@ -89,6 +97,8 @@ class Scanner {
     s_.candidates.clear();
     s_.pending_abs.clear();
     s_.hits.clear();
+    s_.recorded.clear();
+    s_.arena.clear();
     s_.ctx.clear();
     s_.ctx.push_back({0, 0, 0});
     p_ = SkipSpace(p_, end_);
@@ -231,6 +241,13 @@ class Scanner {
         if (pn.leaf < 0) return true;
         const Leaf& leaf = m_.leaves_[static_cast<size_t>(pn.leaf)];
         BeginValue(node, leaf, ctx);
+        if (leaf.record) {
+          Record(node,
+                 c == 't'   ? ValueType::kTrue
+                 : c == 'f' ? ValueType::kFalse
+                            : ValueType::kNull,
+                 {}, 0, ctx);
+        }
         Emit(c == 't' ? leaf.true_ids : c == 'f' ? leaf.false_ids : leaf.null_ids, ctx);
         EndValue(leaf, ctx);
         return true;
@@ -245,6 +262,12 @@ class Scanner {
         return true;
       }
     }
+  }
+
+  void Record(uint32_t node, ValueType type, std::string_view text, int sig, uint32_t ctx) {
+    s_.recorded.push_back({node, type, sig, static_cast<uint32_t>(s_.arena.size()),
+                           static_cast<uint32_t>(text.size()), ctx});
+    s_.arena.append(text);
   }
 
   void BeginValue(uint32_t node, const Leaf& leaf, uint32_t ctx) {
@@ -289,6 +312,7 @@ class Scanner {
 
   void OnString(uint32_t node, const Leaf& leaf, std::string_view s, uint32_t ctx) {
     BeginValue(node, leaf, ctx);
+    if (leaf.record) Record(node, ValueType::kString, s, 0, ctx);
     Lookup(leaf.exact, s, ctx);
     auto emit = [&](const IdList& ids) { Emit(ids, ctx); };
     leaf.prefix.Walk(s, false, false, emit);
@@ -321,6 +345,7 @@ class Scanner {
 
   void OnNumber(uint32_t node, const Leaf& leaf, std::string_view text, int sig, uint32_t ctx) {
     BeginValue(node, leaf, ctx);
+    if (leaf.record) Record(node, ValueType::kNumber, text, sig, ctx);
     if (leaf.numbers_needed) {
       // Look up by value first: the (costlier) check that the text is exactly its double is
       // needed only when the value would match something.
@@ -390,11 +415,30 @@ class Scanner {
     for (const Machine::OptionalField& f : conj.optional) {
       if (s_.slot_stamp[f.slot] != event_ && s_.node_present[f.node] == event_) return false;
     }
-    if (!m_.track_arrays_ || conj.required_slots.size() < 2) return true;
-    int in_arrays_only = 0;
+    // Lazy fields: some recorded value of the path must satisfy one of the field's matchers.
+    std::vector<std::vector<uint32_t>> choices;
+    for (uint32_t slot : conj.lazy_slots) {
+      const Machine::Slot& info = m_.slots_[slot];
+      std::vector<uint32_t> ctxs;
+      bool root = false;
+      for (const Scratch::Recorded& r : s_.recorded) {
+        if (r.node != info.node) continue;
+        std::string_view text(s_.arena.data() + r.offset, r.size);
+        for (const Matcher& m : info.field->matchers) {
+          if (EvaluateMatcher(m, r.type, text, r.sig)) {
+            root |= r.ctx == 0;
+            ctxs.push_back(r.ctx);
+            break;
+          }
+        }
+      }
+      if (ctxs.empty()) return false;
+      if (!root) choices.push_back(std::move(ctxs));
+    }
+    if (!m_.track_arrays_ || conj.required_slots.size() + conj.lazy_slots.size() < 2) return true;
+    size_t in_arrays_only = choices.size();
     for (uint32_t slot : conj.required_slots) in_arrays_only += !s_.slot_root[slot];
     if (in_arrays_only < 2) return true;  // a value outside arrays combines with anything
-    std::vector<std::vector<uint32_t>> choices;
     for (uint32_t slot : conj.required_slots) {
       if (s_.slot_root[slot]) continue;
       std::vector<uint32_t> ctxs;
@@ -403,7 +447,6 @@ class Scanner {
       }
       choices.push_back(std::move(ctxs));
     }
-    if (choices.size() < 2) return true;
     std::vector<uint32_t> picked;
     return Pick(choices, 0, &picked);
   }
@@ -627,6 +670,118 @@ void Machine::FinishRanges(Leaf& leaf,
   }
 }
 
+// A value shared by many rules (every rule of a bus saying "source": ["aws.ec2"]) would make
+// every event carrying it touch all of those rules. For a conjunction with several fields, only
+// the most selective field stays in the indexes; a field whose index entries are shared by more
+// than kLazyFanOut slots is instead evaluated directly, at verification, against the recorded
+// values of its path, and only for conjunctions whose selective fields matched.
+constexpr size_t kLazyFanOut = 32;
+
+void Machine::MakeCommonFieldsLazy() {
+  std::vector<size_t> fan_out(slots_.size(), 0);
+  for (Leaf& leaf : leaves_) {
+    leaf.ForEachList([&](IdList& l) {
+      for (uint32_t id : l) {
+        if (!(id & kExclusion)) fan_out[id] = std::max(fan_out[id], l.size());
+      }
+    });
+  }
+  std::vector<bool> lazy(slots_.size(), false);
+  bool any = false;
+  for (Conj& conj : conjs_) {
+    if (conj.required_slots.size() < 2) continue;
+    auto evaluable = [&](uint32_t slot) {
+      const auto& ms = slots_[slot].field->matchers;
+      return std::all_of(ms.begin(), ms.end(), [](const Matcher& m) { return IsEvaluable(m); });
+    };
+    uint32_t key = conj.required_slots[0];
+    for (uint32_t slot : conj.required_slots) {
+      if (fan_out[slot] < fan_out[key]) key = slot;
+    }
+    std::vector<uint32_t> keep;
+    for (uint32_t slot : conj.required_slots) {
+      if (slot != key && fan_out[slot] > kLazyFanOut && evaluable(slot)) {
+        lazy[slot] = true;
+        any = true;
+        slots_[slot].lazy = true;
+        slots_[slot].required = false;
+        conj.lazy_slots.push_back(slot);
+        leaves_[static_cast<size_t>(nodes_[slots_[slot].node].leaf)].record = true;
+      } else {
+        keep.push_back(slot);
+      }
+    }
+    conj.required_slots = std::move(keep);
+    conj.required = static_cast<uint32_t>(conj.required_slots.size());
+  }
+  if (!any) return;
+  auto is_lazy = [&](uint32_t id) { return !(id & kExclusion) && lazy[id]; };
+  for (Leaf& leaf : leaves_) {
+    leaf.ForEachList([&](IdList& l) { std::erase_if(l, is_lazy); });
+    std::erase_if(leaf.wildcards, [&](const Leaf::Wildcard& w) { return is_lazy(w.id); });
+    std::erase_if(leaf.unicode_case, [&](const Leaf::CaseMatcher& c) { return is_lazy(c.id); });
+  }
+}
+
+bool IsEvaluable(const Matcher& m) {
+  return m.kind != MatchKind::kAnythingBut && m.kind != MatchKind::kAbsent;
+}
+
+bool EvaluateMatcher(const Matcher& m, ValueType type, std::string_view text, int sig) {
+  bool is_string = type == ValueType::kString;
+  auto number = [&](double* v) {
+    return type == ValueType::kNumber && ParseDouble(text, v) && IsShortestText(text, sig, *v);
+  };
+  double v = 0;
+  switch (m.kind) {
+    case MatchKind::kExactString:
+      return is_string && text == m.text;
+    case MatchKind::kExactNumber:
+      if (type != ValueType::kNumber) return false;
+      if (!m.number.comparable) return text == m.text;
+      return number(&v) && v == m.number.value;
+    case MatchKind::kTrue:
+      return type == ValueType::kTrue;
+    case MatchKind::kFalse:
+      return type == ValueType::kFalse;
+    case MatchKind::kNull:
+      return type == ValueType::kNull;
+    case MatchKind::kPrefix:
+      return is_string && text.starts_with(m.text);
+    case MatchKind::kSuffix:
+      return is_string && text.ends_with(m.text);
+    case MatchKind::kEqualsIgnoreCase:
+      return is_string &&
+             CaseAlternativesMatch(BuildCaseAlternatives(m.text), text, Anchor::kWhole);
+    case MatchKind::kPrefixIgnoreCase:
+      return is_string &&
+             CaseAlternativesMatch(BuildCaseAlternatives(m.text), text, Anchor::kPrefix);
+    case MatchKind::kSuffixIgnoreCase:
+      return is_string &&
+             CaseAlternativesMatch(BuildCaseAlternatives(m.text), text, Anchor::kSuffix);
+    case MatchKind::kWildcard:
+      return is_string && WildcardMatches(SplitWildcard(m.text), text);
+    case MatchKind::kNumeric: {
+      if (!number(&v)) return false;
+      const NumericRange& r = m.range;
+      if (r.has_low && (r.low_open ? !(v > r.low) : !(v >= r.low))) return false;
+      if (r.has_high && (r.high_open ? !(v < r.high) : !(v <= r.high))) return false;
+      return true;
+    }
+    case MatchKind::kExists:
+      return true;
+    case MatchKind::kCidr: {
+      IpAddress ip;
+      if (!is_string || !ParseIp(text, &ip) || ip.v6 != m.ip.base.v6) return false;
+      return MaskIp(ip, m.ip.prefix_bits).bytes == m.ip.base.bytes;
+    }
+    case MatchKind::kAbsent:
+    case MatchKind::kAnythingBut:
+      return false;
+  }
+  return false;
+}
+
 std::shared_ptr<const Machine> Machine::Build(std::vector<RuleInput> rules) {
   auto m = std::make_shared<Machine>();
   std::sort(rules.begin(), rules.end(),
@@ -649,7 +804,7 @@ std::shared_ptr<const Machine> Machine::Build(std::vector<RuleInput> rules) {
         bool absent_ok = std::any_of(f.matchers.begin(), f.matchers.end(),
                                      [](const Matcher& x) { return x.kind == MatchKind::kAbsent; });
         uint32_t slot = static_cast<uint32_t>(m->slots_.size());
-        m->slots_.push_back({conj_id, !absent_ok});
+        m->slots_.push_back({conj_id, !absent_ok, false, node, &f});
         if (absent_ok) {
           conj.optional.push_back({slot, node});
         } else {
@@ -669,6 +824,7 @@ std::shared_ptr<const Machine> Machine::Build(std::vector<RuleInput> rules) {
   for (size_t i = 0; i < m->leaves_.size(); ++i) {
     if (!ranges[i].empty()) m->FinishRanges(m->leaves_[i], ranges[i]);
   }
+  m->MakeCommonFieldsLazy();
   for (PathNode& n : m->nodes_) {
     if (n.names.size() > 8) {
       for (size_t i = 0; i < n.names.size(); ++i) n.index[n.names[i]] = n.ids[i];

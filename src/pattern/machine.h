@@ -44,6 +44,11 @@ class Trie {
   // fold ASCII upper case while walking.
   template <typename Fn>
   void Walk(std::string_view s, bool reversed, bool lower, Fn&& fn) const;
+  // Calls fn(IdList&) for every list of ids (to inspect or filter them).
+  template <typename Fn>
+  void ForEachList(Fn&& fn) {
+    for (IdList& l : ids_) fn(l);
+  }
 
  private:
   static uint64_t Key(uint32_t node, uint8_t b) { return (uint64_t{node} << 8) | b; }
@@ -80,7 +85,17 @@ struct Leaf {
   IdList true_ids, false_ids, null_ids, exists_ids;
   std::vector<uint32_t> anything_buts;  // indexes into Machine::abs_
   bool lower_needed = false, numbers_needed = false;
+  bool record = false;  // some lazy field reads this path's values at verification
+
+  // Calls fn(IdList&) for every id list of the indexes.
+  template <typename Fn>
+  void ForEachList(Fn&& fn);
 };
+
+// Direct evaluation of one matcher against one value (the lazy fields' path).
+enum class ValueType : uint8_t { kString, kNumber, kTrue, kFalse, kNull };
+bool EvaluateMatcher(const Matcher& m, ValueType type, std::string_view text, int sig);
+bool IsEvaluable(const Matcher& m);
 
 class Machine {
  public:
@@ -111,6 +126,9 @@ class Machine {
   struct Slot {
     uint32_t conj;
     bool required;
+    bool lazy = false;  // not indexed: evaluated against the recorded values of `node`
+    uint32_t node = 0;
+    const FieldConstraint* field = nullptr;
   };
   struct OptionalField {
     uint32_t slot;
@@ -121,6 +139,7 @@ class Machine {
     uint32_t required = 0;
     std::vector<uint32_t> required_slots;
     std::vector<OptionalField> optional;
+    std::vector<uint32_t> lazy_slots;
   };
   struct AnythingBut {
     uint32_t slot;
@@ -131,6 +150,7 @@ class Machine {
   uint32_t Child(uint32_t node, std::string_view key) const;
   void AddMatcher(Leaf& leaf, const Matcher& m, uint32_t slot);
   void FinishRanges(Leaf& leaf, const std::vector<std::pair<NumericRange, uint32_t>>& ranges);
+  void MakeCommonFieldsLazy();
 
   std::vector<RuleInput> rules_;
   std::vector<PathNode> nodes_;  // node 0 is the event root
@@ -141,6 +161,20 @@ class Machine {
   std::vector<uint32_t> always_;  // conjunctions with no required field
   bool track_arrays_ = false;     // some conjunction has 2+ required fields
 };
+
+template <typename Fn>
+void Leaf::ForEachList(Fn&& fn) {
+  for (auto* m : {&exact, &lower_exact, &number_text}) {
+    for (auto& [k, l] : *m) fn(l);
+  }
+  for (auto& [k, l] : number_exact) fn(l);
+  for (Trie* t : {&prefix, &suffix, &lower_prefix, &lower_suffix}) t->ForEachList(fn);
+  for (IdList& l : pieces) fn(l);
+  for (CidrGroup& g : cidrs) {
+    for (auto& [k, l] : g.nets) fn(l);
+  }
+  for (IdList* l : {&true_ids, &false_ids, &null_ids, &exists_ids}) fn(*l);
+}
 
 template <typename Fn>
 void Trie::Walk(std::string_view s, bool reversed, bool lower, Fn&& fn) const {

@@ -1,4 +1,5 @@
 // RuleSet: named rules matched together; changes published while other threads match.
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <string>
@@ -82,6 +83,75 @@ TEST_CASE("matching while another thread changes the rules", "[ruleset][concurre
   stop = true;
   for (auto& t : readers) t.join();
   CHECK(bad.load() == 0);
+}
+
+}  // namespace
+
+namespace {
+
+// Random rules and events over a small vocabulary: the rule set's answer must equal each rule's
+// own answer. Many rules share values, which exercises the lazy evaluation of common fields.
+TEST_CASE("a rule set answers as its rules do one by one", "[ruleset][differential]") {
+  uint64_t seed = 20261126;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  const char* fields[] = {"source", "detail.state", "detail.items.sku", "detail.n", "region"};
+  const char* values[] = {R"("a")",
+                          R"("b")",
+                          "1",
+                          "2.5",
+                          "null",
+                          R"({"prefix":"a"})",
+                          R"({"numeric":[">",1]})",
+                          R"({"anything-but":"a"})",
+                          R"({"exists":false})",
+                          R"({"wildcard":"*b*"})",
+                          R"({"equals-ignore-case":"A"})",
+                          R"({"exists":true})"};
+  const char* event_values[] = {R"("a")", R"("b")", "1", "2.5", "null", R"("ab")", R"("A")", "3"};
+  std::vector<std::pair<std::string, EventPattern>> patterns;
+  for (int r = 0; r < 150; ++r) {
+    std::string text = "{";
+    // Every rule says source: "a" (a common field) plus 1-2 other fields.
+    text += R"("source":["a"])";
+    int extra = 1 + static_cast<int>(next(2));
+    for (int k = 0; k < extra; ++k) {
+      std::string path = fields[1 + next(4)];
+      std::string nested;
+      size_t dot;
+      std::string closing;
+      while ((dot = path.find('.')) != std::string::npos) {
+        nested += "\"" + path.substr(0, dot) + "\":{";
+        closing += "}";
+        path = path.substr(dot + 1);
+      }
+      text += "," + nested + "\"" + path + "\":[" + values[next(12)] + "]" + closing;
+    }
+    text += "}";
+    auto p = EventPattern::Compile(text);
+    if (!p.ok()) continue;  // e.g. the same object key twice
+    patterns.emplace_back("r" + std::to_string(r), *p);
+  }
+  REQUIRE(patterns.size() > 100);
+  RuleSet rules;
+  std::vector<std::pair<std::string, RuleSet::Rule>> all;
+  for (const auto& [name, p] : patterns) all.emplace_back(name, p);
+  rules.Update(std::move(all));
+  for (int e = 0; e < 300; ++e) {
+    auto v = [&] { return std::string(event_values[next(8)]); };
+    std::string event = R"({"source":)" + (next(4) ? std::string(R"("a")") : v()) +
+                        R"(,"detail":{"state":)" + v() + R"(,"items":[{"sku":)" + v() +
+                        R"(},{"sku":)" + v() + R"(}],"n":)" + v() + R"(},"region":)" + v() + "}";
+    std::vector<std::string> expected;
+    for (const auto& [name, p] : patterns) {
+      if (p.Matches(event)) expected.push_back(name);
+    }
+    std::sort(expected.begin(), expected.end());
+    INFO(event);
+    CHECK(rules.Match(event) == expected);
+  }
 }
 
 }  // namespace
