@@ -1,4 +1,6 @@
 // RuleSet: named rules matched together; changes published while other threads match.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -123,16 +125,16 @@ TEST_CASE("a rule set answers as its rules do one by one", "[ruleset][differenti
       size_t dot;
       std::string closing;
       while ((dot = path.find('.')) != std::string::npos) {
-        nested += "\"" + path.substr(0, dot) + "\":{";
+        nested += fmt::format("\"{}\":{{", path.substr(0, dot));
         closing += "}";
         path = path.substr(dot + 1);
       }
-      text += "," + nested + "\"" + path + "\":[" + values[next(12)] + "]" + closing;
+      text += fmt::format(",{}\"{}\":[{}]{}", nested, path, values[next(12)], closing);
     }
     text += "}";
     auto p = EventPattern::Compile(text);
     if (!p.ok()) continue;  // e.g. the same object key twice
-    patterns.emplace_back("r" + std::to_string(r), *p);
+    patterns.emplace_back(fmt::format("r{}", r), *p);
   }
   REQUIRE(patterns.size() > 100);
   RuleSet rules;
@@ -141,9 +143,9 @@ TEST_CASE("a rule set answers as its rules do one by one", "[ruleset][differenti
   rules.Update(std::move(all));
   for (int e = 0; e < 300; ++e) {
     auto v = [&] { return std::string(event_values[next(8)]); };
-    std::string event = R"({"source":)" + (next(4) ? std::string(R"("a")") : v()) +
-                        R"(,"detail":{"state":)" + v() + R"(,"items":[{"sku":)" + v() +
-                        R"(},{"sku":)" + v() + R"(}],"n":)" + v() + R"(},"region":)" + v() + "}";
+    std::string event = fmt::format(
+        R"({{"source":{},"detail":{{"state":{},"items":[{{"sku":{}}},{{"sku":{}}}],"n":{}}},"region":{}}})",
+        next(4) ? std::string(R"("a")") : v(), v(), v(), v(), v(), v());
     std::vector<std::string> expected;
     for (const auto& [name, p] : patterns) {
       if (p.Matches(event)) expected.push_back(name);
