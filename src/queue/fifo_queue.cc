@@ -81,10 +81,10 @@ bool ParseHex(std::string_view text, uint64_t* out) {
 
 // One message as stored. Immutable once queued (receive counts live in the group core's node).
 struct FifoQueue::Record {
-  std::string message_id;
+  std::array<char, 36> message_id;  // a UUID: fixed size, no allocation
   std::string body;
   MessageAttributes attributes;
-  std::string md5_of_body;
+  std::array<char, 32> md5_of_body;
   std::string md5_of_attributes;
   std::optional<std::string> trace_header;
   std::string group_id;
@@ -531,10 +531,11 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
+  std::string message_id = detail::NewUuid();
   auto [original, fresh] = impl_->dedup.Admit(key, now, [&] {
     Record r;
-    r.message_id = detail::NewUuid();
-    r.md5_of_body = result.md5_of_message_body;
+    std::copy_n(message_id.data(), r.message_id.size(), r.message_id.data());
+    std::copy_n(result.md5_of_message_body.data(), r.md5_of_body.size(), r.md5_of_body.data());
     r.md5_of_attributes = result.md5_of_message_attributes;
     r.body = std::move(request.body);
     r.attributes = std::move(request.attributes);
@@ -544,12 +545,16 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
                                                   : key.substr(key.find('\n') + 1);
     r.sent = r.enqueued = now;
     Impl::Original o;
-    std::copy_n(r.message_id.data(), o.message_id.size(), o.message_id.data());
+    o.message_id = r.message_id;
     const std::string group = r.group_id;
     o.seq = impl_->groups.Push(group, std::move(r), now);
     return o;
   });
-  result.message_id.assign(original.message_id.data(), original.message_id.size());
+  if (fresh) {
+    result.message_id = std::move(message_id);
+  } else {
+    result.message_id.assign(original.message_id.data(), original.message_id.size());
+  }
   result.sequence_number = SequenceNumber(original.seq);
   if (!fresh) {
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
@@ -635,10 +640,10 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
       receipts->push_back(r);
       const Record& rec = n.value;
       Message m;
-      m.message_id = rec.message_id;
+      m.message_id.assign(rec.message_id.data(), rec.message_id.size());
       m.receipt_handle = ReceiptHandle(EncodeHandle(queue.impl_->token, r));
       m.body = rec.body;
-      m.md5_of_body = rec.md5_of_body;
+      m.md5_of_body.assign(rec.md5_of_body.data(), rec.md5_of_body.size());
       const auto& want = request.message_attribute_names;
       if (!want.empty()) {
         for (const auto& [name, a] : rec.attributes) {
@@ -714,7 +719,7 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, uint32_t receives,
   // restarts on entry.
   const absl::Time now = hub_.clock().Now();
   std::shared_ptr<const Config> config = impl_->Load();
-  record.dedup_id = record.message_id;
+  record.dedup_id.assign(record.message_id.data(), record.message_id.size());
   record.enqueued = now;
   const std::string key = config->deduplication_scope == "messageGroup"
                               ? record.group_id + '\n' + record.dedup_id
@@ -725,7 +730,7 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, uint32_t receives,
     Record moved = std::move(record);
     moved.enqueued = now;
     Impl::Original o;
-    std::copy_n(moved.message_id.data(), o.message_id.size(), o.message_id.data());
+    o.message_id = moved.message_id;
     o.seq =
         impl_->groups.Push(group, std::move(moved), now - config->delay, receives, first_received);
     return o;

@@ -64,6 +64,7 @@ template <typename T>
 class FifoGroups {
  public:
   static constexpr uint32_t kShards = 16;
+  static constexpr size_t kIdleSweep = 4096;
 
   struct Group;
   struct Node {
@@ -181,7 +182,7 @@ class FifoGroups {
         }
         if (g->in_flight > 0) continue;  // blocked until its in-flight messages resolve
         if (g->queued.empty()) {
-          s.groups.erase(g->id);
+          RetireLocked(s);
         } else {
           g->ready = true;
           s.ready.push_back(g);
@@ -430,6 +431,7 @@ class FifoGroups {
     // delete or visibility change updates it in O(log n) and it never holds stale entries.
     std::vector<Node*> deadlines;
     // Read without the lock so that a receive can skip an idle shard.
+    size_t retired = 0;  // groups emptied since the last sweep of idle groups
     std::atomic<size_t> ready_count{0};
     std::atomic<int64_t> next_deadline{INT64_MAX};
   };
@@ -451,8 +453,23 @@ class FifoGroups {
   }
 
   static void DropGroupLocked(Shard& s, Group* g) {
-    if (g->ready) s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
-    s.groups.erase(g->id);
+    if (g->ready) {
+      s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
+      g->ready = false;
+    }
+    RetireLocked(s);
+  }
+
+  // A group just became empty. Empty groups stay in the map for reuse (a busy group empties and
+  // refills constantly; freeing it each time costs several allocations); every kIdleSweep
+  // retirements the shard frees the groups that are still empty.
+  static void RetireLocked(Shard& s) {
+    if (++s.retired < kIdleSweep) return;
+    s.retired = 0;
+    absl::erase_if(s.groups, [](const auto& entry) {
+      const Group& g = *entry.second;
+      return g.queued.empty() && g.in_flight == 0 && !g.ready;
+    });
   }
 
   void RemoveInFlightLocked(Shard& s, Node* node) {
@@ -462,7 +479,7 @@ class FifoGroups {
     delete node;
     if (--g->in_flight == 0) {
       if (g->queued.empty()) {
-        s.groups.erase(g->id);
+        RetireLocked(s);
       } else {
         MakeReadyIfEligible(s, g);
       }
