@@ -19,7 +19,6 @@
 #define COURIER_STATE_MACHINE_H_
 
 #include <absl/status/statusor.h>
-#include <absl/synchronization/mutex.h>
 #include <absl/time/time.h>
 
 #include <map>
@@ -27,9 +26,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "courier/asl_validation.h"
+#include "courier/detail/mutex.h"
 #include "courier/execution.h"
 #include "courier/hub.h"
 #include "courier/json.h"
@@ -107,9 +108,10 @@ class StateMachine final : public Resource {
   Hub& hub_;
   StateMachineOptions options_;
   absl::Time creation_date_;
-  mutable absl::Mutex mu_;
+  mutable detail::Mutex mu_;
   std::shared_ptr<const states::Plan> plan_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::shared_ptr<states::ExecutionImpl>, std::less<>> executions_
+  // Standard executions by name (Express executions are not kept: AWS cannot describe them).
+  std::unordered_map<std::string, std::shared_ptr<states::ExecutionImpl>> executions_
       ABSL_GUARDED_BY(mu_);
 };
 

@@ -78,7 +78,7 @@ absl::StatusOr<std::shared_ptr<HandlerStats>> RegisterCaseHandlers(Hub& hub, con
         name, [&hub, spec, name, stats](const Json& input, FunctionCallback done) {
           int n;
           {
-            absl::MutexLock lock(&stats->mu);
+            detail::MutexLock lock(&stats->mu);
             n = stats->invocations[name]++;
           }
           Behave(hub, spec, input, n, std::move(done));

@@ -4,23 +4,23 @@
 #define COURIER_SRC_STATES_CASE_HANDLERS_H_
 
 #include <absl/status/status.h>
-#include <absl/synchronization/mutex.h>
 
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "courier/detail/mutex.h"
 #include "courier/hub.h"
 #include "courier/json.h"
 
 namespace courier::states {
 
 struct HandlerStats {
-  absl::Mutex mu;
+  detail::Mutex mu;
   std::map<std::string, int> invocations ABSL_GUARDED_BY(mu);
   int Count(const std::string& fn) {
-    absl::MutexLock lock(&mu);
+    detail::MutexLock lock(&mu);
     auto it = invocations.find(fn);
     return it == invocations.end() ? 0 : it->second;
   }

@@ -5,16 +5,17 @@
 #define COURIER_SRC_STATES_EXECUTION_IMPL_H_
 
 #include <absl/functional/any_invocable.h>
-#include <absl/synchronization/mutex.h>
 
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "courier/clock.h"
+#include "courier/detail/mutex.h"
 #include "courier/execution.h"
 #include "courier/state_machine.h"
 #include "states/plan.h"
@@ -165,18 +166,22 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   uint64_t token_counter_ = 0;
 
   // Strand.
-  absl::Mutex mail_mu_;
-  std::vector<absl::AnyInvocable<void()>> mailbox_ ABSL_GUARDED_BY(mail_mu_);
-  bool draining_ ABSL_GUARDED_BY(mail_mu_) = false;
+  std::mutex mail_mu_;  // plain std::mutex: small, and free of absl's deadlock detection
+  std::vector<absl::AnyInvocable<void()>> mailbox_;  // guarded by mail_mu_
+  bool draining_ = false;                            // guarded by mail_mu_
 
   // Snapshot read by other threads.
-  mutable absl::Mutex info_mu_;
-  ExecutionStatus status_ ABSL_GUARDED_BY(info_mu_) = ExecutionStatus::kRunning;
-  std::optional<absl::Time> stop_ ABSL_GUARDED_BY(info_mu_);
-  std::optional<Json> output_ ABSL_GUARDED_BY(info_mu_);
-  std::optional<std::string> error_ ABSL_GUARDED_BY(info_mu_);
-  std::optional<std::string> cause_ ABSL_GUARDED_BY(info_mu_);
-  std::vector<RawEvent> history_ ABSL_GUARDED_BY(info_mu_);
+  // Guarded by info_mu_.
+  mutable std::mutex info_mu_;
+  ExecutionStatus status_ = ExecutionStatus::kRunning;
+  std::optional<absl::Time> stop_;
+  std::optional<Json> output_;
+  std::optional<std::string> error_;
+  std::optional<std::string> cause_;
+  // In segments of at most 8 events: small allocations, so that a growing history never asks
+  // malloc for a large block (which would consolidate every freed fastbin chunk).
+  std::vector<std::vector<RawEvent>> history_;
+  size_t history_size_ = 0;
   WakeSignal done_signal_;
 };
 
@@ -195,7 +200,7 @@ class Registry {
   void Drop(std::string_view token);
 
  private:
-  absl::Mutex mu_;
+  detail::Mutex mu_;
   absl::flat_hash_map<std::string, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
 };
 

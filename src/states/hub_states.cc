@@ -23,20 +23,20 @@ constexpr std::string_view kTokenPrefix = "AQCourierTaskToken.";
 
 std::string Registry::NewToken(Waiter waiter) {
   std::string token = std::string(kTokenPrefix) + detail::NewUuid();
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   waiters_[token] = std::move(waiter);
   return token;
 }
 
 std::optional<Registry::Waiter> Registry::Find(std::string_view token) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   auto it = waiters_.find(std::string(token));
   if (it == waiters_.end()) return std::nullopt;
   return it->second;
 }
 
 std::optional<Registry::Waiter> Registry::Take(std::string_view token) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   auto it = waiters_.find(std::string(token));
   if (it == waiters_.end()) return std::nullopt;
   Waiter w = std::move(it->second);
@@ -45,7 +45,7 @@ std::optional<Registry::Waiter> Registry::Take(std::string_view token) {
 }
 
 void Registry::Drop(std::string_view token) {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   waiters_.erase(std::string(token));
 }
 
@@ -391,7 +391,7 @@ StateMachine::StateMachine(Hub& hub, std::string name, std::string arn, StateMac
 StateMachine::~StateMachine() = default;
 
 std::shared_ptr<const states::Plan> StateMachine::plan() const {
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   return plan_;
 }
 
@@ -449,13 +449,13 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
       options_.type == StateMachineType::kExpress ? "express" : "execution", name(), request.name);
   std::shared_ptr<ExecutionImpl> exec;
   {
-    absl::MutexLock lock(&mu_);
-    if (executions_.contains(arn)) {
+    detail::MutexLock lock(&mu_);
+    if (executions_.contains(request.name)) {
       return AwsErrorF(absl::StatusCode::kAlreadyExists, "ExecutionAlreadyExists",
                        "Execution Already Exists: '{}'", arn);
     }
     exec = std::make_shared<ExecutionImpl>(*this, plan_, request.name, arn, *std::move(input));
-    executions_.emplace(arn, exec);
+    if (options_.type == StateMachineType::kStandard) executions_.emplace(request.name, exec);
   }
   exec->Start();
   return std::shared_ptr<Execution>(exec);
@@ -472,13 +472,15 @@ absl::StatusOr<ExecutionDescription> StateMachine::StartSyncExecution(
 }
 
 std::shared_ptr<Execution> StateMachine::FindExecution(std::string_view arn_or_name) const {
-  absl::MutexLock lock(&mu_);
-  auto it = executions_.find(arn_or_name);
-  if (it != executions_.end()) return it->second;
-  for (const auto& [arn, e] : executions_) {
-    if (e->name() == arn_or_name) return e;
+  detail::MutexLock lock(&mu_);
+  std::string_view name = arn_or_name;
+  if (name.starts_with("arn:")) name = name.substr(name.rfind(':') + 1);
+  auto it = executions_.find(std::string(name));
+  if (it == executions_.end() ||
+      (arn_or_name.starts_with("arn:") && it->second->arn() != arn_or_name)) {
+    return nullptr;
   }
-  return nullptr;
+  return it->second;
 }
 
 namespace {
@@ -517,7 +519,7 @@ std::vector<ExecutionDescription> StateMachine::ListExecutions(
     std::optional<ExecutionStatus> status) const {
   std::vector<std::shared_ptr<ExecutionImpl>> all;
   {
-    absl::MutexLock lock(&mu_);
+    detail::MutexLock lock(&mu_);
     for (const auto& [arn, e] : executions_) all.push_back(e);
   }
   std::vector<ExecutionDescription> out;
@@ -536,7 +538,7 @@ absl::Status StateMachine::Update(std::string_view definition) {
     return AwsError(absl::StatusCode::kInvalidArgument, "InvalidDefinition",
                     "Express state machines do not support .sync or .waitForTaskToken");
   }
-  absl::MutexLock lock(&mu_);
+  detail::MutexLock lock(&mu_);
   plan_ = std::move(plan);
   return absl::OkStatus();
 }

@@ -272,7 +272,7 @@ void ExecutionImpl::Start() {
 
 void ExecutionImpl::Post(absl::AnyInvocable<void()> fn) {
   {
-    absl::MutexLock lock(&mail_mu_);
+    std::lock_guard lock(mail_mu_);
     mailbox_.push_back(std::move(fn));
     if (draining_) return;
     draining_ = true;
@@ -284,7 +284,7 @@ void ExecutionImpl::Drain() {
   std::vector<absl::AnyInvocable<void()>> batch;
   for (int rounds = 0;; ++rounds) {
     {
-      absl::MutexLock lock(&mail_mu_);
+      std::lock_guard lock(mail_mu_);
       if (mailbox_.empty()) {
         draining_ = false;
         return;
@@ -301,12 +301,12 @@ void ExecutionImpl::Drain() {
 }
 
 bool ExecutionImpl::done() const {
-  absl::MutexLock lock(&info_mu_);
+  std::lock_guard lock(info_mu_);
   return status_ != ExecutionStatus::kRunning;
 }
 
 ExecutionStatus ExecutionImpl::status() const {
-  absl::MutexLock lock(&info_mu_);
+  std::lock_guard lock(info_mu_);
   return status_;
 }
 
@@ -317,7 +317,7 @@ ExecutionDescription ExecutionImpl::Describe() const {
   d.name = name_;
   d.start_date = start_;
   d.input = input_;
-  absl::MutexLock lock(&info_mu_);
+  std::lock_guard lock(info_mu_);
   d.status = status_;
   d.stop_date = stop_;
   d.output = output_;
@@ -327,25 +327,27 @@ ExecutionDescription ExecutionImpl::Describe() const {
 }
 
 std::vector<HistoryEvent> ExecutionImpl::History() const {
-  absl::MutexLock lock(&info_mu_);
+  std::lock_guard lock(info_mu_);
   std::vector<HistoryEvent> out;
-  out.reserve(history_.size());
-  for (size_t i = 0; i < history_.size(); ++i) {
-    const RawEvent& r = history_[i];
-    HistoryEvent e;
-    e.id = static_cast<int64_t>(i) + 1;
-    e.previous_event_id = r.previous;
-    e.timestamp = r.timestamp;
-    e.type = std::string(r.type);
-    JsonObject d = r.details.is_object() ? r.details.get_object() : JsonObject();
-    if (r.name) d["name"] = *r.name;
-    if (r.kind != Data::kNone) {
-      std::string_view key = r.kind == Data::kInput ? "input" : "output";
-      d[key] = JsonText(r.data);
-      d[std::string(key) + "Details"] = JsonObject{{"truncated", false}};
+  out.reserve(history_size_);
+  size_t i = 0;
+  for (const auto& segment : history_) {
+    for (const RawEvent& r : segment) {
+      HistoryEvent e;
+      e.id = static_cast<int64_t>(++i);
+      e.previous_event_id = r.previous;
+      e.timestamp = r.timestamp;
+      e.type = std::string(r.type);
+      JsonObject d = r.details.is_object() ? r.details.get_object() : JsonObject();
+      if (r.name) d["name"] = *r.name;
+      if (r.kind != Data::kNone) {
+        std::string_view key = r.kind == Data::kInput ? "input" : "output";
+        d[key] = JsonText(r.data);
+        d[std::string(key) + "Details"] = JsonObject{{"truncated", false}};
+      }
+      e.details = std::move(d);
+      out.push_back(std::move(e));
     }
-    e.details = std::move(d);
-    out.push_back(std::move(e));
   }
   return out;
 }
@@ -361,7 +363,7 @@ absl::Status ExecutionImpl::Stop(std::string_view error, std::string_view cause)
   };
   bool inline_run = false;
   {
-    absl::MutexLock lock(&mail_mu_);
+    std::lock_guard lock(mail_mu_);
     if (!draining_) {
       draining_ = true;
       inline_run = true;
@@ -403,10 +405,14 @@ int64_t ExecutionImpl::Record(Frame* f, std::string_view type, Json details,
   e.kind = kind;
   if (data) e.data = *data;
   e.details = std::move(details);
-  absl::MutexLock lock(&info_mu_);
-  e.previous = f ? f->last_event : static_cast<int64_t>(history_.size());
-  history_.push_back(std::move(e));
-  int64_t id = static_cast<int64_t>(history_.size());
+  std::lock_guard lock(info_mu_);
+  e.previous = f ? f->last_event : static_cast<int64_t>(history_size_);
+  if (history_.empty() || history_.back().size() == history_.back().capacity()) {
+    size_t capacity = history_.empty() ? 2 : std::min<size_t>(8, 2 * history_.back().capacity());
+    history_.emplace_back().reserve(capacity);
+  }
+  history_.back().push_back(std::move(e));
+  int64_t id = static_cast<int64_t>(++history_size_);
   if (f) f->last_event = id;
   return id;
 }
@@ -438,7 +444,7 @@ void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> out
       break;
   }
   {
-    absl::MutexLock lock(&info_mu_);
+    std::lock_guard lock(info_mu_);
     status_ = status;
     stop_ = hub_.clock().Now();
     output_ = std::move(output);
