@@ -42,6 +42,19 @@ TEST_CASE("FifoQueue large payloads: offload, restore, delete the blob") {
     REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
     CHECK(blobs->Count() == 0);
   }
+  SECTION("restored even when the receive asks for no attributes") {
+    SendMessageRequest r{.body = std::string(300000, 'q'), .message_group_id = "g"};
+    REQUIRE(q->SendMessage(r).ok());
+    auto got = q->ReceiveMessage({}).value();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].body == r.body);
+    CHECK(got[0].message_attributes.empty());
+    CHECK(got[0].md5_of_message_attributes.empty());
+    // Visibility changes take the extended handle too.
+    CHECK(q->ChangeMessageVisibility(got[0].receipt_handle, absl::Seconds(5)).ok());
+    REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
+    CHECK(blobs->Count() == 0);
+  }
   SECTION("small bodies stay inline; the threshold counts attributes") {
     SendMessageRequest r{.body = std::string(262144, 'a'), .message_group_id = "g"};
     REQUIRE(q->SendMessage(r).ok());
