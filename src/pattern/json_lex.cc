@@ -122,8 +122,8 @@ inline int Popcount64(uint64_t x) {
 #endif
 }
 
-const char* SkipContainer(const char* p, const char* end, int max_depth) {
-  int depth = 0;
+const char* SkipContainer(const char* p, const char* end, int max_depth, int initial_depth) {
+  int depth = initial_depth;
   bool in_string = false, escape = false;
   auto scalar = [&](const char* from, const char* to) -> const char* {
     for (const char* q = from; q < to; ++q) {
@@ -325,6 +325,11 @@ const char* ScanNumber(const char* p, const char* end, int* significant_digits) 
   return p;
 }
 
+const char* SkipRest(const char* p, const char* end, int levels) {
+  if (levels <= 0 || levels > kMaxJsonDepth) return nullptr;
+  return SkipContainer(p, end, kMaxJsonDepth, levels);
+}
+
 const char* SkipValue(const char* p, const char* end, int depth) {
   if (p >= end) return nullptr;
   char c = *p;
@@ -335,7 +340,7 @@ const char* SkipValue(const char* p, const char* end, int depth) {
   }
   if (c == '{' || c == '[') {
     if (depth >= kMaxJsonDepth) return nullptr;
-    return SkipContainer(p, end, kMaxJsonDepth - depth);
+    return SkipContainer(p, end, kMaxJsonDepth - depth, 0);
   }
   if (c == 't') return (end - p >= 4 && std::memcmp(p, "true", 4) == 0) ? p + 4 : nullptr;
   if (c == 'f') return (end - p >= 5 && std::memcmp(p, "false", 5) == 0) ? p + 5 : nullptr;

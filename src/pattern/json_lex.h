@@ -32,6 +32,10 @@ const char* ScanNumber(const char* p, const char* end, int* significant_digits);
 // Skips one JSON value starting at p (no leading space). Returns the position after it or nullptr.
 const char* SkipValue(const char* p, const char* end, int depth = 0);
 
+// Skips to just after the closing bracket of the `levels`-th enclosing container, from a
+// position inside it (between members). Returns nullptr if the text ends first.
+const char* SkipRest(const char* p, const char* end, int levels);
+
 // A number as EventBridge compares it: by value when its text is exactly the shortest text of
 // its double (so that 300, 300.0 and 3e2 are one value), otherwise only by its text.
 struct NumberValue {

@@ -126,7 +126,13 @@ class Scanner {
   }
 
  private:
+  // Reads an object at `node`. Outside arrays, once every field that rules name under `node`
+  // has been read the rest cannot change the outcome: at the top level reading stops (done_);
+  // below it the object is left open (unclosed_ counts such objects) for the caller to skip,
+  // or to leave open too if that completes the caller's object.
   bool Object(uint32_t node, uint32_t ctx, int depth) {
+    const size_t named = m_.nodes_[node].ids.size();
+    size_t seen = 0;
     ++p_;  // '{'
     p_ = SkipSpace(p_, end_);
     if (p_ < end_ && *p_ == '}') {
@@ -152,14 +158,22 @@ class Scanner {
         if (p_ == nullptr) return false;
       } else {
         if (!Value(child, ctx, depth + 1)) return false;
-        // Once every top-level field that a rule names has been read, the rest of the event
-        // cannot change the outcome: stop reading (see RuleSet::Match on well-formedness).
-        if (depth == 0 && m_.nodes_[child].parent == 0 && s_.node_seen[child] != event_) {
+        if (done_) return true;
+        if (arrays_open_ == 0 && m_.nodes_[child].parent == node && s_.node_seen[child] != event_) {
           s_.node_seen[child] = event_;
-          if (++root_seen_ == m_.nodes_[0].ids.size()) {
-            done_ = true;
+          if (++seen == named) {
+            if (depth == 0) {
+              done_ = true;
+            } else {
+              ++unclosed_;
+            }
             return true;
           }
+        }
+        if (unclosed_ > 0) {  // the child's object was left open: skip its rest
+          p_ = SkipRest(p_, end_, unclosed_);
+          unclosed_ = 0;
+          if (p_ == nullptr) return false;
         }
       }
       p_ = SkipSpace(p_, end_);
@@ -196,6 +210,7 @@ class Scanner {
           ++p_;
           return true;
         }
+        ++arrays_open_;
         for (;;) {
           uint32_t elem = ctx;
           if (m_.track_arrays_) {
@@ -211,6 +226,7 @@ class Scanner {
           }
           if (*p_ == ']') {
             ++p_;
+            --arrays_open_;
             return true;
           }
           return false;
@@ -477,7 +493,8 @@ class Scanner {
   uint32_t event_ = 0;
   uint32_t value_ = 0;
   uint32_t arrays_ = 0;
-  size_t root_seen_ = 0;
+  int arrays_open_ = 0;  // arrays being read around the current value
+  int unclosed_ = 0;     // objects left open after their named fields were read
   bool done_ = false;
 };
 

@@ -91,6 +91,13 @@ TEST_CASE("malformed events match nothing and never crash", "[pattern]") {
   // Reading stops once every top-level field a rule names has been read (documented).
   CHECK(p->Matches(R"({"a":"x","b":)"));
   CHECK_FALSE(p->Matches(R"({"b":1,"a":"y"} trailing)"));
+  // Objects whose named fields were all read are skipped, nested ones included.
+  CHECK(Match(R"({"a":{"b":["x"]},"c":["y"]})", R"({"a":{"b":"x","z":[1,{"q":"}"}]},"c":"y"})"));
+  CHECK(Match(R"({"a":{"b":{"c":["x"]}},"d":["y"]})",
+              R"({"a":{"b":{"c":"x","w":{"k":"}]"}},"v":"]\"}"},"d":"y"})"));
+  CHECK_FALSE(Match(R"({"a":{"b":{"c":["x"]}},"d":["y"]})",
+                    R"({"a":{"b":{"c":"x","w":{"k":"}"}},"v":1},"d":"n"})"));
+  CHECK(Match(R"({"a":{"b":["x"]},"c":["y"]})", R"({"a":[{"q":1},{"b":"x","z":2}],"c":"y"})"));
   std::string deep(100000, '[');
   CHECK_FALSE(p->Matches("{\"b\":" + deep));
   CHECK_FALSE(p->Matches("{\"a\":" + deep));
