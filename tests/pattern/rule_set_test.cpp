@@ -61,6 +61,11 @@ TEST_CASE("rules of both kinds and many rules sharing fields", "[ruleset]") {
   size_t count =
       snap.ForEachMatch(R"({"n":7,"kind":"no"})", [&](size_t i) { CHECK(snap.name(i) == "n7"); });
   CHECK(count == 1);
+  std::vector<std::string_view> batch = {R"({"n":1,"kind":"x"})", R"({"n":5000})",
+                                         R"({"n":2,"kind":"n"})"};
+  std::vector<std::pair<size_t, std::string>> got;
+  snap.ForEachMatchInBatch(batch, [&](size_t e, size_t i) { got.emplace_back(e, snap.name(i)); });
+  CHECK(got == std::vector<std::pair<size_t, std::string>>{{2, "n2"}});
 }
 
 TEST_CASE("matching while another thread changes the rules", "[ruleset][concurrency]") {
