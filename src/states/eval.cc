@@ -1,6 +1,7 @@
 #include "states/eval.h"
 
 #include "states/intrinsics.h"
+#include "states/json_util.h"
 #include "states/jsonata.h"
 
 namespace courier::states {
@@ -204,7 +205,8 @@ absl::StatusOr<Json> EvaluateTemplate(const Template& t, const Json& input, Env&
         return RuntimeError(fmt::format(
             "The JSONPath '{}' specified for the field '{}' could not be found in "
             "the input '{}'",
-            t.path->text(), t.source, t.path->root() == JsonPath::Root::kContext ? "$$" : "$"));
+            t.path->text(), t.source,
+            t.path->root() == JsonPath::Root::kContext ? std::string("$$") : JsonText(input)));
       }
       return *std::move(v);
     }

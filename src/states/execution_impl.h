@@ -118,6 +118,8 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   void ExitState(Frame& f, Json output, int next);
   void FinishFrame(Frame& f, absl::StatusOr<Json> result, std::optional<Failure> failure);
   void HandleError(Frame& f, Failure failure);
+  void NoteEvaluationFailure(Frame& f, const Failure& failure);
+  void RecordAborted(Frame& f);
   void TaskResult(Frame& f, absl::StatusOr<Json> result);
   void StartTask(Frame& f, Json payload);
   void StartFanOut(Frame& f, Json effective);

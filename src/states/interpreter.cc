@@ -358,6 +358,7 @@ absl::Status ExecutionImpl::Stop(std::string_view error, std::string_view cause)
   if (!cause.empty()) c = std::string(cause);
   auto stop = [self = shared_from_this(), e, c] {
     if (self->done()) return;
+    self->RecordAborted(*self->root_);
     self->CancelFrame(*self->root_);
     self->EndExecution(ExecutionStatus::kAborted, std::nullopt, e, c);
   };
@@ -819,6 +820,7 @@ void ExecutionImpl::Execute(Frame& f) {
     if (s.type == StateType::kTask || s.type == StateType::kMap || s.type == StateType::kParallel) {
       HandleError(f, std::move(failure));
     } else {
+      NoteEvaluationFailure(f, failure);
       FinishFrame(f, st, std::move(failure));
     }
   };
@@ -1182,9 +1184,44 @@ void ExecutionImpl::TaskResult(Frame& f, absl::StatusOr<Json> result) {
   ExitState(f, *std::move(out), s.next);
 }
 
+void ExecutionImpl::NoteEvaluationFailure(Frame& f, const Failure& failure) {
+  if (!keep_history_ || failure.name() != "States.QueryEvaluationError") return;
+  JsonObject d{{"error", failure.name()}, {"state", f.scope->states[f.state].name}};
+  if (failure.cause) d["cause"] = *failure.cause;
+  Record(&f, "EvaluationFailed", std::move(d));
+}
+
+// StopExecution: the states still running get their Aborted events, innermost first.
+void ExecutionImpl::RecordAborted(Frame& f) {
+  if (f.finished || f.state < 0) return;
+  if (f.fan) {
+    for (auto& c : f.fan->children) {
+      if (c) RecordAborted(*c);
+    }
+  }
+  const State& s = f.scope->states[f.state];
+  switch (s.type) {
+    case StateType::kTask:
+      Record(&f, "TaskStateAborted", nullptr, &s.name);
+      break;
+    case StateType::kWait:
+      Record(&f, "WaitStateAborted", nullptr, &s.name);
+      break;
+    case StateType::kMap:
+      if (f.fan) Record(&f, "MapStateAborted");
+      break;
+    case StateType::kParallel:
+      if (f.fan) Record(&f, "ParallelStateAborted");
+      break;
+    default:
+      break;
+  }
+}
+
 void ExecutionImpl::HandleError(Frame& f, Failure failure) {
   const State& s = f.scope->states[f.state];
   ClearWait(f);
+  NoteEvaluationFailure(f, failure);
   if (failure.name() != "States.Runtime") {
     for (size_t i = 0; i < s.retry.size(); ++i) {
       const Retrier& r = s.retry[i];

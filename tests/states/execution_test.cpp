@@ -287,3 +287,25 @@ TEST_CASE("Executions run concurrently on a thread pool", "[states][threads]") {
     CHECK(JsonEquals(*d.output, J("[2,3,4,5]")));
   }
 }
+
+TEST_CASE("StopExecution records the running state's Aborted event", "[states][history]") {
+  Fixture fx;
+  auto m =
+      fx.Machine(R"j({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}})j");
+  auto e = m->StartExecution();
+  fx.sim.RunFor(absl::Seconds(1));
+  REQUIRE((*e)->Stop().ok());
+  auto h = (*e)->History();
+  REQUIRE(h.size() == 4);
+  CHECK(h[2].type == "WaitStateAborted");
+  CHECK(h[3].type == "ExecutionAborted");
+}
+
+TEST_CASE("A JSONata evaluation error records EvaluationFailed", "[states][history]") {
+  Fixture fx;
+  auto d = fx.Run(R"j({"QueryLanguage":"JSONata","StartAt":"P","States":{
+      "P":{"Type":"Pass","Output":"{% 1 + 'x' %}","End":true}}})j");
+  CHECK(d.error == "States.QueryEvaluationError");
+  auto types = fx.EventTypes();
+  CHECK(std::find(types.begin(), types.end(), "EvaluationFailed") != types.end());
+}
