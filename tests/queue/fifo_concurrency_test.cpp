@@ -99,9 +99,9 @@ TEST_CASE("FifoGroups: concurrent producers and consumers keep per-group order",
 TEST_CASE("FifoQueue: producers and consumers on many groups, in order and exactly once",
           "[stress]") {
   constexpr int kProducers = 2;
-  constexpr int kConsumers = 2;
-  constexpr int kGroups = 100;
-  constexpr int kPerGroup = 40;
+  constexpr int kConsumers = 3;
+  constexpr int kGroups = 150;
+  constexpr int kPerGroup = 60;
   Hub hub(Environment::Deterministic());
   auto q = FifoQueue::Create(hub, "stress.fifo").value();
   std::vector<std::atomic<int>> expected(kGroups);
