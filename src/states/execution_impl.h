@@ -96,6 +96,8 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
 
   // Starts running (on the executor).
   void Start();
+  // The machine is going away: drop pending work and never run again.
+  void Detach();
   // Called once, on the strand, when the execution ends.
   void OnDone(std::function<void(const ExecutionDescription&)> fn);
 
@@ -157,6 +159,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   StateMachine& machine_;
   Hub& hub_;
   std::shared_ptr<const Plan> plan_;
+  std::shared_ptr<Clock> clock_;  // outlives the hub if pending work holds this execution
   std::string name_;
   std::string arn_;
   Json input_;
@@ -171,6 +174,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   std::mutex mail_mu_;  // plain std::mutex: small, and free of absl's deadlock detection
   std::vector<absl::AnyInvocable<void()>> mailbox_;  // guarded by mail_mu_
   bool draining_ = false;                            // guarded by mail_mu_
+  bool detached_ = false;                            // guarded by mail_mu_
 
   // Snapshot read by other threads.
   // Guarded by info_mu_.

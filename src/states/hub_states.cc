@@ -388,7 +388,9 @@ StateMachine::StateMachine(Hub& hub, std::string name, std::string arn, StateMac
       creation_date_(hub.clock().Now()),
       plan_(std::move(plan)) {}
 
-StateMachine::~StateMachine() = default;
+StateMachine::~StateMachine() {
+  for (auto& [name, e] : executions_) e->Detach();
+}
 
 std::shared_ptr<const states::Plan> StateMachine::plan() const {
   detail::MutexLock lock(&mu_);

@@ -229,6 +229,7 @@ ExecutionImpl::ExecutionImpl(StateMachine& machine, std::shared_ptr<const Plan> 
     : machine_(machine),
       hub_(machine.hub()),
       plan_(std::move(plan)),
+      clock_(hub_.environment().clock),
       name_(std::move(name)),
       arn_(std::move(arn)),
       input_(std::move(input)),
@@ -236,7 +237,13 @@ ExecutionImpl::ExecutionImpl(StateMachine& machine, std::shared_ptr<const Plan> 
       keep_history_(machine.type() == StateMachineType::kStandard) {}
 
 ExecutionImpl::~ExecutionImpl() {
-  if (execution_timer_) hub_.clock().Cancel(execution_timer_);
+  if (execution_timer_) clock_->Cancel(execution_timer_);
+}
+
+void ExecutionImpl::Detach() {
+  std::lock_guard lock(mail_mu_);
+  detached_ = true;
+  mailbox_.clear();
 }
 
 void ExecutionImpl::Start() {
@@ -273,6 +280,7 @@ void ExecutionImpl::Start() {
 void ExecutionImpl::Post(absl::AnyInvocable<void()> fn) {
   {
     std::lock_guard lock(mail_mu_);
+    if (detached_) return;
     mailbox_.push_back(std::move(fn));
     if (draining_) return;
     draining_ = true;
@@ -285,7 +293,7 @@ void ExecutionImpl::Drain() {
   for (int rounds = 0;; ++rounds) {
     {
       std::lock_guard lock(mail_mu_);
-      if (mailbox_.empty()) {
+      if (mailbox_.empty() || detached_) {
         draining_ = false;
         return;
       }
@@ -365,6 +373,7 @@ absl::Status ExecutionImpl::Stop(std::string_view error, std::string_view cause)
   bool inline_run = false;
   {
     std::lock_guard lock(mail_mu_);
+    if (detached_) return absl::OkStatus();
     if (!draining_) {
       draining_ = true;
       inline_run = true;
