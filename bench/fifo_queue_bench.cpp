@@ -8,6 +8,7 @@
 #include <concurrentqueue/concurrentqueue.h>
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -27,7 +28,6 @@ struct Shared {
   std::shared_ptr<courier::FifoQueue> queue;
   std::vector<std::string> groups;
   std::atomic<uint64_t> next_id{0};
-  std::atomic<int64_t> backlog{0};
 };
 Shared shared;
 
@@ -37,7 +37,6 @@ void Setup(int groups) {
   shared.groups.clear();
   for (int i = 0; i < groups; ++i) shared.groups.push_back("group-" + std::to_string(i));
   shared.next_id = 0;
-  shared.backlog = 0;
 }
 
 void Teardown() {
@@ -85,97 +84,129 @@ void BM_FifoLifecycle(benchmark::State& state) {
 }
 BENCHMARK(BM_FifoLifecycle)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
 
-// 2 producers + 2 consumers; producers hold back when 100,000 messages are queued.
-void BM_FifoLifecycle2P2C(benchmark::State& state) {
-  if (state.thread_index() == 0) Setup(static_cast<int>(state.range(0)));
-  const bool producer = state.thread_index() % 2 == 0;
-  size_t done = 0;
-  for (auto _ : state) {
-    if (producer) {
-      if (shared.backlog.load(std::memory_order_relaxed) > 100000) {
-        std::this_thread::yield();
-        continue;
-      }
-      Send(10);
-      shared.backlog.fetch_add(10, std::memory_order_relaxed);
-    } else {
-      const size_t n = ReceiveAndDelete();
-      shared.backlog.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
-      done += n;
-    }
+// 2 producers + 2 consumers: each iteration moves kBatch messages through the queue, producers
+// and consumers on their own threads; the time is the wall time until all are deleted.
+constexpr int kBatch = 20000;
+
+template <typename Produce, typename Consume>
+double RunTwoByTwo(Produce produce, Consume consume) {
+  std::atomic<int> consumed{0};
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int p = 0; p < 2; ++p) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kBatch / 2; i += 10) produce();
+    });
   }
-  state.SetItemsProcessed(static_cast<int64_t>(done));
-  if (state.thread_index() == 0) Teardown();
+  for (int c = 0; c < 2; ++c) {
+    threads.emplace_back([&] {
+      while (consumed.load(std::memory_order_relaxed) < kBatch) {
+        const size_t n = consume();
+        if (n == 0) {
+          std::this_thread::yield();
+        } else {
+          consumed.fetch_add(static_cast<int>(n), std::memory_order_relaxed);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void BM_FifoLifecycle2P2C(benchmark::State& state) {
+  Setup(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    state.SetIterationTime(RunTwoByTwo([] { Send(10); }, [] { return ReceiveAndDelete(); }));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  Teardown();
 }
 BENCHMARK(BM_FifoLifecycle2P2C)
     ->Arg(1)
     ->Arg(100)
     ->Arg(10000)
     ->ArgName("groups")
-    ->Threads(4)
-    ->UseRealTime();
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 // ---- Baselines: the same 100-byte messages through a plain queue ----
 
-moodycamel::ConcurrentQueue<std::string>* moody = nullptr;
-
 void BM_MoodycamelEnqueueDequeue(benchmark::State& state) {
-  if (state.thread_index() == 0) moody = new moodycamel::ConcurrentQueue<std::string>();
-  const bool producer = state.threads() == 1 || state.thread_index() % 2 == 0;
-  const bool consumer = state.threads() == 1 || state.thread_index() % 2 == 1;
-  size_t done = 0;
+  moodycamel::ConcurrentQueue<std::string> queue;
   std::string out;
+  size_t done = 0;
   for (auto _ : state) {
-    if (producer) {
-      for (int i = 0; i < 10; ++i) moody->enqueue(kBody);
-    }
-    if (consumer) {
-      for (int i = 0; i < 10; ++i) done += moody->try_dequeue(out) ? 1 : 0;
-    }
+    for (int i = 0; i < 10; ++i) queue.enqueue(kBody);
+    for (int i = 0; i < 10; ++i) done += queue.try_dequeue(out) ? 1 : 0;
   }
   state.SetItemsProcessed(static_cast<int64_t>(done));
-  if (state.thread_index() == 0) {
-    delete moody;
-    moody = nullptr;
-  }
 }
 BENCHMARK(BM_MoodycamelEnqueueDequeue);
-BENCHMARK(BM_MoodycamelEnqueueDequeue)->Threads(4)->UseRealTime();
 
-std::mutex deque_mu;
-std::deque<std::string> deque_queue;
+void BM_MoodycamelEnqueueDequeue2P2C(benchmark::State& state) {
+  moodycamel::ConcurrentQueue<std::string> queue;
+  for (auto _ : state) {
+    state.SetIterationTime(RunTwoByTwo(
+        [&] {
+          for (int i = 0; i < 10; ++i) queue.enqueue(kBody);
+        },
+        [&] {
+          std::string out;
+          size_t n = 0;
+          for (int i = 0; i < 10; ++i) n += queue.try_dequeue(out) ? 1 : 0;
+          return n;
+        }));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_MoodycamelEnqueueDequeue2P2C)->UseManualTime()->Unit(benchmark::kMillisecond);
+
+struct MutexDeque {
+  std::mutex mu;
+  std::deque<std::string> items;
+  void Push(const std::string& s) {
+    std::lock_guard lock(mu);
+    items.push_back(s);
+  }
+  bool Pop(std::string& out) {
+    std::lock_guard lock(mu);
+    if (items.empty()) return false;
+    out = std::move(items.front());
+    items.pop_front();
+    return true;
+  }
+};
 
 void BM_MutexDeque(benchmark::State& state) {
-  const bool producer = state.threads() == 1 || state.thread_index() % 2 == 0;
-  const bool consumer = state.threads() == 1 || state.thread_index() % 2 == 1;
-  size_t done = 0;
+  MutexDeque queue;
   std::string out;
+  size_t done = 0;
   for (auto _ : state) {
-    if (producer) {
-      for (int i = 0; i < 10; ++i) {
-        std::lock_guard lock(deque_mu);
-        deque_queue.push_back(kBody);
-      }
-    }
-    if (consumer) {
-      for (int i = 0; i < 10; ++i) {
-        std::lock_guard lock(deque_mu);
-        if (!deque_queue.empty()) {
-          out = std::move(deque_queue.front());
-          deque_queue.pop_front();
-          ++done;
-        }
-      }
-    }
+    for (int i = 0; i < 10; ++i) queue.Push(kBody);
+    for (int i = 0; i < 10; ++i) done += queue.Pop(out) ? 1 : 0;
   }
   state.SetItemsProcessed(static_cast<int64_t>(done));
-  if (state.thread_index() == 0) {
-    std::lock_guard lock(deque_mu);
-    deque_queue.clear();
-  }
 }
 BENCHMARK(BM_MutexDeque);
-BENCHMARK(BM_MutexDeque)->Threads(4)->UseRealTime();
+
+void BM_MutexDeque2P2C(benchmark::State& state) {
+  MutexDeque queue;
+  for (auto _ : state) {
+    state.SetIterationTime(RunTwoByTwo(
+        [&] {
+          for (int i = 0; i < 10; ++i) queue.Push(kBody);
+        },
+        [&] {
+          std::string out;
+          size_t n = 0;
+          for (int i = 0; i < 10; ++i) n += queue.Pop(out) ? 1 : 0;
+          return n;
+        }));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+BENCHMARK(BM_MutexDeque2P2C)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
