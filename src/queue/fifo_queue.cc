@@ -685,6 +685,8 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
   };
   std::vector<Message> out;
   std::vector<detail::FifoReceipt> receipts;
+  out.reserve(static_cast<size_t>(request.max_number_of_messages));
+  receipts.reserve(static_cast<size_t>(request.max_number_of_messages));
   std::vector<DeadLetter> dead;
   std::shared_ptr<FifoQueue> dlq;
   if (config.max_receive_count > 0) {
@@ -932,6 +934,7 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
   BatchResult out;
+  out.successful.reserve(entries.size());
   for (const auto& e : entries) {
     absl::Status st = DeleteMessage(e.receipt_handle);
     if (st.ok()) {
