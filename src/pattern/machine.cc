@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 namespace courier::pattern_internal {
 
@@ -16,6 +17,92 @@ void Trie::Insert(std::string_view bytes, bool reversed, uint32_t id) {
     node = it->second;
   }
   ids_[node].push_back(id);
+}
+
+bool WildcardDfa::Build(const std::vector<Pattern>& patterns, size_t max_states) {
+  constexpr int kStar = 256;
+  std::vector<std::vector<int>> tokens;
+  bool used[256] = {};
+  for (const Pattern& p : patterns) {
+    std::vector<int> t;
+    for (size_t k = 0; k < p.parts->literals.size(); ++k) {
+      if (k > 0) t.push_back(kStar);
+      for (char c : p.parts->literals[k]) {
+        t.push_back(static_cast<uint8_t>(c));
+        used[static_cast<uint8_t>(c)] = true;
+      }
+    }
+    tokens.push_back(std::move(t));
+  }
+  // Byte classes: each byte a pattern names is its own class; all others share class 0.
+  uint32_t classes = 1;
+  std::vector<int> representative{-1};
+  for (int b = 0; b < 256; ++b) {
+    if (used[b]) {
+      cls_[b] = static_cast<uint8_t>(classes++);
+      representative.push_back(b);
+    } else {
+      cls_[b] = 0;
+      if (representative[0] < 0) representative[0] = b;
+    }
+    if (classes > 255) return false;
+  }
+  using Set = std::vector<uint64_t>;  // (pattern << 32) | position, sorted
+  auto closure = [&](Set& set) {
+    for (size_t k = 0; k < set.size(); ++k) {  // a star also matches nothing
+      uint32_t i = static_cast<uint32_t>(set[k] >> 32), pos = static_cast<uint32_t>(set[k]);
+      if (pos < tokens[i].size() && tokens[i][pos] == kStar) set.push_back(set[k] + 1);
+    }
+    std::sort(set.begin(), set.end());
+    set.erase(std::unique(set.begin(), set.end()), set.end());
+  };
+  std::map<Set, uint32_t> ids;
+  std::vector<Set> sets{Set{}};  // state 0: dead
+  Set start;
+  for (size_t i = 0; i < tokens.size(); ++i) start.push_back(uint64_t{i} << 32);
+  closure(start);
+  ids[Set{}] = 0;
+  ids[start] = 1;
+  sets.push_back(start);
+  std::vector<uint32_t> next;
+  size_t work = 0;  // bounds the build time as well as the size
+  for (size_t state = 0; state < sets.size(); ++state) {
+    for (uint32_t c = 0; c < classes; ++c) {
+      Set to;
+      int b = representative[c];
+      work += sets[state].size() + 1;
+      if (work > 50 * max_states * 64) return false;
+      if (b >= 0) {
+        for (uint64_t e : sets[state]) {
+          uint32_t i = static_cast<uint32_t>(e >> 32), pos = static_cast<uint32_t>(e);
+          if (pos >= tokens[i].size()) continue;
+          if (tokens[i][pos] == kStar) {
+            to.push_back(e);
+          } else if (tokens[i][pos] == b) {
+            to.push_back(e + 1);
+          }
+        }
+        closure(to);
+      }
+      auto [it, inserted] = ids.try_emplace(to, static_cast<uint32_t>(sets.size()));
+      if (inserted) {
+        if (sets.size() >= max_states) return false;
+        sets.push_back(to);
+      }
+      next.push_back(it->second);
+    }
+  }
+  classes_ = classes;
+  next_ = std::move(next);
+  accept_.assign(sets.size(), {});
+  for (size_t state = 0; state < sets.size(); ++state) {
+    for (uint64_t e : sets[state]) {
+      uint32_t i = static_cast<uint32_t>(e >> 32), pos = static_cast<uint32_t>(e);
+      if (pos == tokens[i].size()) accept_[state].push_back(patterns[i].id);
+    }
+  }
+  if (accept_.size() < 2) accept_.clear();
+  return ready();
 }
 
 namespace {
@@ -341,8 +428,12 @@ class Scanner {
       leaf.lower_prefix.Walk(s, false, true, emit);
       leaf.lower_suffix.Walk(s, true, true, emit);
     }
-    for (const Leaf::Wildcard& w : leaf.wildcards) {
-      if (WildcardMatches(w.parts, s)) EmitOne(w.id, ctx);
+    if (leaf.wildcard_dfa.ready()) {
+      leaf.wildcard_dfa.Match(s, emit);
+    } else {
+      for (const Leaf::Wildcard& w : leaf.wildcards) {
+        if (WildcardMatches(w.parts, s)) EmitOne(w.id, ctx);
+      }
     }
     for (const Leaf::CaseMatcher& cm : leaf.unicode_case) {
       if (CaseAlternativesMatch(cm.alts, s, cm.anchor)) EmitOne(cm.id, ctx);
@@ -842,6 +933,13 @@ std::shared_ptr<const Machine> Machine::Build(std::vector<RuleInput> rules) {
     if (!ranges[i].empty()) m->FinishRanges(m->leaves_[i], ranges[i]);
   }
   m->MakeCommonFieldsLazy();
+  for (Leaf& leaf : m->leaves_) {
+    if (leaf.wildcards.empty()) continue;
+    std::vector<WildcardDfa::Pattern> patterns;
+    for (const Leaf::Wildcard& w : leaf.wildcards) patterns.push_back({&w.parts, w.id});
+    // Past this many states the patterns are matched one by one instead.
+    leaf.wildcard_dfa.Build(patterns, 4096);
+  }
   for (PathNode& n : m->nodes_) {
     if (n.names.size() > 8) {
       for (size_t i = 0; i < n.names.size(); ++i) n.index[n.names[i]] = n.ids[i];

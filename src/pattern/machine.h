@@ -56,6 +56,34 @@ class Trie {
   std::vector<IdList> ids_;  // per node; node 0 is the root
 };
 
+// All wildcard patterns of one field compiled into one DFA over bytes (subset construction
+// over the patterns' positions), so a value is matched against all of them in one pass.
+class WildcardDfa {
+ public:
+  struct Pattern {
+    const WildcardParts* parts;
+    uint32_t id;
+  };
+  // Builds the DFA; false (and nothing built) if it would exceed max_states.
+  bool Build(const std::vector<Pattern>& patterns, size_t max_states);
+  bool ready() const { return !accept_.empty(); }
+  template <typename Fn>
+  void Match(std::string_view s, Fn&& fn) const {
+    uint32_t state = 1;
+    for (char c : s) {
+      state = next_[state * classes_ + cls_[static_cast<uint8_t>(c)]];
+      if (state == 0) return;  // dead: no pattern can match any more
+    }
+    if (!accept_[state].empty()) fn(accept_[state]);
+  }
+
+ private:
+  uint8_t cls_[256] = {};
+  uint32_t classes_ = 1;
+  std::vector<uint32_t> next_;  // state * classes_ + class -> state; state 0 is dead, 1 start
+  std::vector<IdList> accept_;
+};
+
 // All matchers of one field path.
 struct Leaf {
   StringMap<IdList> exact;
@@ -66,6 +94,7 @@ struct Leaf {
     uint32_t id;
   };
   std::vector<Wildcard> wildcards;
+  WildcardDfa wildcard_dfa;  // all of `wildcards` at once, when it stays small
   struct CaseMatcher {
     CaseAlternatives alts;
     Anchor anchor;

@@ -162,3 +162,61 @@ TEST_CASE("a rule set answers as its rules do one by one", "[ruleset][differenti
 }
 
 }  // namespace
+
+namespace {
+
+// Reference glob: '*' any run, "\*" a literal star.
+bool Glob(std::string_view p, std::string_view s) {
+  if (p.empty()) return s.empty();
+  if (p[0] == '*') {
+    for (size_t k = 0; k <= s.size(); ++k) {
+      if (Glob(p.substr(1), s.substr(k))) return true;
+    }
+    return false;
+  }
+  size_t len = (p[0] == '\\') ? 2 : 1;
+  char c = p[len - 1];
+  return !s.empty() && s[0] == c && Glob(p.substr(len), s.substr(1));
+}
+
+TEST_CASE("all wildcards of a field in one automaton", "[ruleset][wildcard]") {
+  uint64_t seed = 7;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  std::vector<std::string> globs;
+  RuleSet rules;
+  std::vector<std::pair<std::string, RuleSet::Rule>> all;
+  while (globs.size() < 60) {
+    std::string g;
+    size_t n = 1 + next(6);
+    for (size_t k = 0; k < n; ++k) {
+      const char* tokens[] = {"a", "b", "*", "\\\\*"};
+      g += tokens[next(4)];
+    }
+    if (g.find("**") != std::string::npos) continue;
+    std::string json_text = g;  // escape the backslashes for JSON
+    for (size_t at = 0; (at = json_text.find('\\', at)) != std::string::npos; at += 2) {
+      json_text.insert(at, "\\");
+    }
+    auto p = EventPattern::Compile(fmt::format(R"({{"s":[{{"wildcard":"{}"}}]}})", json_text));
+    REQUIRE(p.ok());
+    all.emplace_back(fmt::format("w{:02}", globs.size()), *p);
+    globs.push_back(g);
+  }
+  rules.Update(std::move(all));
+  for (int e = 0; e < 300; ++e) {
+    std::string s;
+    size_t n = next(7);
+    for (size_t k = 0; k < n; ++k) s.push_back("ab*"[next(3)]);
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < globs.size(); ++i) {
+      if (Glob(globs[i], s)) expected.push_back(fmt::format("w{:02}", i));
+    }
+    INFO(s);
+    CHECK(rules.Match(fmt::format(R"({{"s":"{}"}})", s)) == expected);
+  }
+}
+
+}  // namespace
