@@ -148,7 +148,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
     absl::Time timestamp;
     const std::string* name = nullptr;
     Data kind = Data::kNone;
-    Json data;
+    std::string data;  // the input or output as JSON text (small ones need no allocation)
     Json details;
   };
   int64_t Record(Frame* f, std::string_view type, Json details = nullptr,

@@ -350,7 +350,7 @@ std::vector<HistoryEvent> ExecutionImpl::History() const {
       if (r.name) d["name"] = *r.name;
       if (r.kind != Data::kNone) {
         std::string_view key = r.kind == Data::kInput ? "input" : "output";
-        d[key] = JsonText(r.data);
+        d[key] = r.data;
         d[std::string(key) + "Details"] = JsonObject{{"truncated", false}};
       }
       e.details = std::move(d);
@@ -413,7 +413,7 @@ int64_t ExecutionImpl::Record(Frame* f, std::string_view type, Json details,
   e.timestamp = hub_.clock().Now();
   e.name = name;
   e.kind = kind;
-  if (data) e.data = *data;
+  if (data) AppendJsonText(*data, e.data);
   e.details = std::move(details);
   std::lock_guard lock(info_mu_);
   e.previous = f ? f->last_event : static_cast<int64_t>(history_size_);
