@@ -903,8 +903,7 @@ void ExecutionImpl::Execute(Frame& f) {
       Json out;
       if (s.jsonata) {
         FrameEnv env(*this, f);
-        const std::optional<Template>& output =
-            matched && matched->output ? matched->output : s.output;
+        const std::optional<Template>& output = matched ? matched->output : s.output;
         if (output) {
           STEP(out, EvaluateTemplate(*output, f.input, env));
         } else {
@@ -913,14 +912,10 @@ void ExecutionImpl::Execute(Frame& f) {
       } else {
         STEP(out, ApplyOutputPath(s, effective));
       }
-      if (absl::Status st = ApplyAssign(f, s.assign, effective, nullptr, nullptr); !st.ok()) {
+      // A matching rule's Assign applies; the state's own Assign when Default is taken.
+      const std::optional<Template>& assign = matched ? matched->assign : s.assign;
+      if (absl::Status st = ApplyAssign(f, assign, effective, nullptr, nullptr); !st.ok()) {
         return fail(st);
-      }
-      if (matched) {
-        if (absl::Status st = ApplyAssign(f, matched->assign, effective, nullptr, nullptr);
-            !st.ok()) {
-          return fail(st);
-        }
       }
       if (s.type == StateType::kSucceed) {
         if (absl::Status st = CheckSize(out, "output", s.name); !st.ok()) return fail(st);

@@ -339,3 +339,15 @@ TEST_CASE("Wait: Seconds, SecondsPath, Timestamp in the past, TimestampPath", "[
   REQUIRE(d.status == ExecutionStatus::kSucceeded);
   CHECK(*d.stop_date == absl::FromUnixSeconds(1767229200));
 }
+
+TEST_CASE("Choice: a matching rule's Assign applies, the state's Assign on Default",
+          "[states][choice][variables]") {
+  Fixture fx;
+  const char* def = R"j({"StartAt":"C","States":{
+      "C":{"Type":"Choice","Assign":{"path":"default"},
+           "Choices":[{"Variable":"$.n","NumericGreaterThan":5,"Next":"R","Assign":{"path":"big"}}],
+           "Default":"R"},
+      "R":{"Type":"Pass","Parameters":{"path.$":"$path"},"End":true}}})j";
+  CheckOutput(fx.Run(def, R"({"n":9})"), R"({"path":"big"})");
+  CheckOutput(fx.Run(def, R"({"n":1})"), R"({"path":"default"})");
+}
