@@ -175,7 +175,8 @@ class RuleSet {
    public:
     std::vector<std::string> Match(std::string_view event_json) const;
     // Calls fn(rule_index) for each matching rule (unsorted, no allocation per match) and
-    // returns the number of matches; names(i) gives the rule's name.
+    // returns the number of matches; name(i) gives the rule's name. fn may match other events
+    // (re-entrant).
     template <typename Fn>
     size_t ForEachMatch(std::string_view event_json, Fn&& fn) const;
     // Matches a batch of events (PutEvents and PublishBatch carry up to 10): calls
@@ -198,18 +199,25 @@ class RuleSet {
   std::unique_ptr<State> state_;
 };
 
+// The per-thread buffer is taken out while fn runs, so fn may itself match events (a
+// delivery that publishes again) without disturbing the iteration.
 template <typename Fn>
 size_t RuleSet::Snapshot::ForEachMatch(std::string_view event_json, Fn&& fn) const {
-  thread_local std::vector<uint32_t> indexes;
+  thread_local std::vector<uint32_t> buffer;
+  std::vector<uint32_t> indexes;
+  indexes.swap(buffer);
   size_t n = MatchIndexes(event_json, &indexes);
   for (uint32_t i : indexes) fn(static_cast<size_t>(i));
+  indexes.swap(buffer);
   return n;
 }
 
 template <typename Fn>
 void RuleSet::Snapshot::ForEachMatchInBatch(const std::vector<std::string_view>& events,
                                             Fn&& fn) const {
-  thread_local std::vector<uint32_t> indexes;
+  thread_local std::vector<uint32_t> buffer;
+  std::vector<uint32_t> indexes;
+  indexes.swap(buffer);
   for (size_t e = 0; e < events.size(); ++e) {
     if (e + 1 < events.size()) {
       const char* next = events[e + 1].data();
@@ -219,6 +227,7 @@ void RuleSet::Snapshot::ForEachMatchInBatch(const std::vector<std::string_view>&
     MatchIndexes(events[e], &indexes);
     for (uint32_t i : indexes) fn(e, static_cast<size_t>(i));
   }
+  indexes.swap(buffer);
 }
 
 }  // namespace courier

@@ -66,6 +66,14 @@ TEST_CASE("rules of both kinds and many rules sharing fields", "[ruleset]") {
   std::vector<std::pair<size_t, std::string>> got;
   snap.ForEachMatchInBatch(batch, [&](size_t e, size_t i) { got.emplace_back(e, snap.name(i)); });
   CHECK(got == std::vector<std::pair<size_t, std::string>>{{2, "n2"}});
+  // A callback may match again (a delivery that publishes to another topic).
+  std::vector<std::string> outer;
+  snap.ForEachMatch(R"({"n":3,"kind":"new"})", [&](size_t i) {
+    outer.push_back(snap.name(i));
+    snap.ForEachMatch(R"({"n":4,"kind":"n"})", [](size_t) {});
+  });
+  std::sort(outer.begin(), outer.end());
+  CHECK(outer == std::vector<std::string>{"n3", "policy"});
 }
 
 TEST_CASE("matching while another thread changes the rules", "[ruleset][concurrency]") {
