@@ -113,6 +113,7 @@ class StateMachine final : public Resource {
   // Standard executions by name (Express executions are not kept: AWS cannot describe them).
   std::unordered_map<std::string, std::shared_ptr<states::ExecutionImpl>> executions_
       ABSL_GUARDED_BY(mu_);
+  uint64_t starts_ ABSL_GUARDED_BY(mu_) = 0;  // every 1024 starts, expired executions go
 };
 
 }  // namespace courier

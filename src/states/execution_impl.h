@@ -106,6 +106,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   void Heartbeat(std::weak_ptr<Frame> frame, uint64_t seq);
 
   absl::Time start_time() const { return start_; }
+  std::optional<absl::Time> stop_time() const;
   ExecutionStatus status() const override;
 
  private:

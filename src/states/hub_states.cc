@@ -458,6 +458,14 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     }
     exec = std::make_shared<ExecutionImpl>(*this, plan_, request.name, arn, *std::move(input));
     if (options_.type == StateMachineType::kStandard) executions_.emplace(request.name, exec);
+    if (++starts_ % 1024 == 0) {
+      // AWS keeps a closed Standard execution for 90 days; so does courier.
+      absl::Time horizon = hub_.clock().Now() - absl::Hours(24 * 90);
+      std::erase_if(executions_, [horizon](const auto& entry) {
+        std::optional<absl::Time> stop = entry.second->stop_time();
+        return stop && *stop < horizon;
+      });
+    }
   }
   exec->Start();
   return std::shared_ptr<Execution>(exec);

@@ -313,6 +313,11 @@ bool ExecutionImpl::done() const {
   return status_ != ExecutionStatus::kRunning;
 }
 
+std::optional<absl::Time> ExecutionImpl::stop_time() const {
+  std::lock_guard lock(info_mu_);
+  return stop_;
+}
+
 ExecutionStatus ExecutionImpl::status() const {
   std::lock_guard lock(info_mu_);
   return status_;

@@ -309,3 +309,15 @@ TEST_CASE("A JSONata evaluation error records EvaluationFailed", "[states][histo
   auto types = fx.EventTypes();
   CHECK(std::find(types.begin(), types.end(), "EvaluationFailed") != types.end());
 }
+
+TEST_CASE("Closed Standard executions are kept for 90 days", "[states][executions]") {
+  Fixture fx;
+  auto m = fx.Machine(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})j");
+  REQUIRE(m->StartExecution({.name = "old"}).ok());
+  fx.sim.RunUntilIdle();
+  fx.sim.RunFor(absl::Hours(24 * 91));
+  for (int i = 0; i < 1100; ++i) REQUIRE(m->StartExecution().ok());
+  fx.sim.RunUntilIdle();
+  CHECK(ErrorName(m->DescribeExecution("old").status()) == "ExecutionDoesNotExist");
+  CHECK(m->ListExecutions().size() == 1100);
+}
