@@ -539,6 +539,21 @@ class Scanner {
           }
         }
       }
+      // anything-but, SNS style: the path has values and none of them is excluded.
+      for (const Matcher& m : info.field->matchers) {
+        if (m.kind != MatchKind::kAnythingBut || m.ab_any_element || root) continue;
+        bool seen = false, excluded = false;
+        for (const Scratch::Recorded& r : s_.recorded) {
+          if (r.node != info.node) continue;
+          seen = true;
+          excluded |=
+              IsExcluded(m, r.type, std::string_view(s_.arena.data() + r.offset, r.size), r.sig);
+        }
+        if (seen && !excluded) {
+          root = true;
+          ctxs.push_back(0);
+        }
+      }
       if (ctxs.empty()) return false;
       if (!root) choices.push_back(std::move(ctxs));
     }
@@ -793,6 +808,10 @@ void Machine::MakeCommonFieldsLazy() {
         if (!(id & kExclusion)) fan_out[id] = std::max(fan_out[id], l.size());
       }
     });
+    // Every value of the field visits every anything-but on it.
+    for (uint32_t ab : leaf.anything_buts) {
+      fan_out[abs_[ab].slot] = std::max(fan_out[abs_[ab].slot], leaf.anything_buts.size());
+    }
   }
   std::vector<bool> lazy(slots_.size(), false);
   bool any = false;
@@ -826,13 +845,44 @@ void Machine::MakeCommonFieldsLazy() {
   auto is_lazy = [&](uint32_t id) { return !(id & kExclusion) && lazy[id]; };
   for (Leaf& leaf : leaves_) {
     leaf.ForEachList([&](IdList& l) { std::erase_if(l, is_lazy); });
+    std::erase_if(leaf.anything_buts, [&](uint32_t ab) { return lazy[abs_[ab].slot]; });
     std::erase_if(leaf.wildcards, [&](const Leaf::Wildcard& w) { return is_lazy(w.id); });
     std::erase_if(leaf.unicode_case, [&](const Leaf::CaseMatcher& c) { return is_lazy(c.id); });
   }
 }
 
-bool IsEvaluable(const Matcher& m) {
-  return m.kind != MatchKind::kAnythingBut && m.kind != MatchKind::kAbsent;
+bool IsEvaluable(const Matcher& m) { return m.kind != MatchKind::kAbsent; }
+
+bool IsExcluded(const Matcher& m, ValueType type, std::string_view text, int sig) {
+  bool is_string = type == ValueType::kString;
+  for (const std::string& x : m.ab_strings) {
+    if (!is_string) break;
+    switch (m.ab_kind) {
+      case AnythingButKind::kValues:
+        if (text == x) return true;
+        break;
+      case AnythingButKind::kPrefix:
+        if (text.starts_with(x)) return true;
+        break;
+      case AnythingButKind::kSuffix:
+        if (text.ends_with(x)) return true;
+        break;
+      case AnythingButKind::kEqualsIgnoreCase:
+        if (CaseAlternativesMatch(BuildCaseAlternatives(x), text, Anchor::kWhole)) return true;
+        break;
+      case AnythingButKind::kWildcard:
+        if (WildcardMatches(SplitWildcard(x), text)) return true;
+        break;
+    }
+  }
+  double v;
+  if (!m.ab_numbers.empty() && type == ValueType::kNumber && ParseDouble(text, &v) &&
+      IsShortestText(text, sig, v)) {
+    for (double x : m.ab_numbers) {
+      if (v == x) return true;
+    }
+  }
+  return false;
 }
 
 bool EvaluateMatcher(const Matcher& m, ValueType type, std::string_view text, int sig) {
@@ -883,8 +933,10 @@ bool EvaluateMatcher(const Matcher& m, ValueType type, std::string_view text, in
       if (!is_string || !ParseIp(text, &ip) || ip.v6 != m.ip.base.v6) return false;
       return MaskIp(ip, m.ip.prefix_bits).bytes == m.ip.base.bytes;
     }
-    case MatchKind::kAbsent:
     case MatchKind::kAnythingBut:
+      // Per value, EventBridge style; the SNS style (no value excluded) is checked per field.
+      return m.ab_any_element && !IsExcluded(m, type, text, sig);
+    case MatchKind::kAbsent:
       return false;
   }
   return false;

@@ -125,6 +125,8 @@ struct Leaf {
 enum class ValueType : uint8_t { kString, kNumber, kTrue, kFalse, kNull };
 bool EvaluateMatcher(const Matcher& m, ValueType type, std::string_view text, int sig);
 bool IsEvaluable(const Matcher& m);
+// For anything-but: true if the value is one that the matcher excludes.
+bool IsExcluded(const Matcher& m, ValueType type, std::string_view text, int sig);
 
 class Machine {
  public:

@@ -228,3 +228,41 @@ TEST_CASE("all wildcards of a field in one automaton", "[ruleset][wildcard]") {
 }
 
 }  // namespace
+
+namespace {
+
+// Many policies with an anything-but on one field and a selective field: the anything-but is
+// evaluated lazily, in both the SNS (no element excluded) and EventBridge (some element not
+// excluded) readings, and must answer as each policy alone.
+TEST_CASE("anything-but shared by many rules, both array readings", "[ruleset][differential]") {
+  for (bool any_element : {false, true}) {
+    std::vector<std::pair<std::string, courier::FilterPolicy>> policies;
+    for (int i = 0; i < 80; ++i) {
+      std::string text =
+          fmt::format(R"({{"customer":["c{}"],"kind":[{{"anything-but":{{"prefix":"k{}"}}}}]}})",
+                      i % 10, i % 7);
+      policies.emplace_back(
+          fmt::format("p{:02}", i),
+          courier::FilterPolicy::Compile(text, courier::FilterPolicyScope::kMessageBody,
+                                         {.anything_but_matches_any_element = any_element})
+              .value());
+    }
+    RuleSet rules;
+    std::vector<std::pair<std::string, RuleSet::Rule>> all;
+    for (const auto& [name, p] : policies) all.emplace_back(name, p);
+    rules.Update(std::move(all));
+    for (int c = 0; c < 10; ++c) {
+      for (const char* kinds : {R"("k1x")", R"(["k1","k2"])", R"(["z","k3"])", R"([])", "7"}) {
+        std::string body = fmt::format(R"({{"customer":"c{}","kind":{}}})", c, kinds);
+        std::vector<std::string> expected;
+        for (const auto& [name, p] : policies) {
+          if (p.MatchesBody(body)) expected.push_back(name);
+        }
+        INFO(body << " any_element=" << any_element);
+        CHECK(rules.Match(body) == expected);
+      }
+    }
+  }
+}
+
+}  // namespace
