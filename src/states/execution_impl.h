@@ -61,7 +61,8 @@ struct Frame : std::enable_shared_from_this<Frame> {
   int pending_index = -1;
   Json pending_input;
   bool in_run = false;
-  Json hold;  // a Wait's effective input while it waits
+  Json hold;            // a Wait's effective input while it waits
+  JsonObject assigned;  // variables the current state assigned (for StateExited's details)
 };
 
 struct FanOut {
@@ -221,10 +222,8 @@ struct TaskCall {
 // The history event family of a resource: "LambdaFunction" for a plain function ARN, else "Task".
 bool IsLambdaArn(std::string_view resource);
 // Runs a resource; `done` gets the result (or, for .waitForTaskToken, only failures to start;
-// success then comes through SendTaskSuccess). Returns false when the resource pattern waits for
-// a token.
-void InvokeResource(Hub& hub, const TaskCall& call, std::function<void(absl::StatusOr<Json>)> done,
-                    bool* waits_for_token);
+// success then comes through SendTaskSuccess).
+void InvokeResource(Hub& hub, const TaskCall& call, std::function<void(absl::StatusOr<Json>)> done);
 
 }  // namespace courier::states
 

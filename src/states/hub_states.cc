@@ -264,12 +264,10 @@ void StartNestedExecution(Hub& hub, const Json& p, std::string_view pattern,
 
 }  // namespace
 
-void InvokeResource(Hub& hub, const TaskCall& call, std::function<void(absl::StatusOr<Json>)> done,
-                    bool* waits_for_token) {
+void InvokeResource(Hub& hub, const TaskCall& call,
+                    std::function<void(absl::StatusOr<Json>)> done) {
   std::string_view r = call.resource;
   std::string_view pattern;
-  if (size_t dot = r.rfind('.'); dot != std::string_view::npos && r.substr(dot).find(':') == 0) {
-  }
   // Split "arn:aws:states:::service:action[.pattern]".
   std::string_view base = r;
   for (std::string_view p : {".waitForTaskToken", ".sync:2", ".sync"}) {
@@ -280,7 +278,6 @@ void InvokeResource(Hub& hub, const TaskCall& call, std::function<void(absl::Sta
     }
   }
   bool wait_token = pattern == "waitForTaskToken";
-  *waits_for_token = wait_token;
   // With .waitForTaskToken the call's own result is dropped: SendTaskSuccess completes the task.
   auto finish = [done, wait_token](absl::StatusOr<Json> result) {
     if (wait_token && result.ok()) return;

@@ -560,7 +560,14 @@ void ExecutionImpl::ExitState(Frame& f, Json output, int next) {
     return;
   }
   if (keep_history_) {
-    Record(&f, kExitedTypes[static_cast<int>(s.type)], nullptr, &s.name, Data::kOutput, &output);
+    Json details;
+    if (!f.assigned.empty()) {
+      details = JsonObject{{"assignedVariables", std::move(f.assigned)},
+                           {"assignedVariablesDetails", JsonObject{{"truncated", false}}}};
+      f.assigned = JsonObject();
+    }
+    Record(&f, kExitedTypes[static_cast<int>(s.type)], std::move(details), &s.name, Data::kOutput,
+           &output);
   }
   if (next < 0) {
     FinishFrame(f, std::move(output), std::nullopt);
@@ -610,10 +617,10 @@ absl::Status ExecutionImpl::ApplyAssign(Frame& f, const std::optional<Template>&
   if (JsonLargerThan(Json(values), kPayloadLimit)) {
     return StatesError("States.DataLimitExceeded", "The assigned variables exceed 256 KiB");
   }
-  if (keep_history_ && !values.empty()) {
-    // Shown on the next StateExited event, as AWS's assignedVariables.
+  for (auto& [k, v] : values) {
+    if (keep_history_) f.assigned[k] = JsonText(v);  // StateExited's assignedVariables
+    f.vars[k] = std::move(v);
   }
-  for (auto& [k, v] : values) f.vars[k] = std::move(v);
   return absl::OkStatus();
 }
 
@@ -1129,14 +1136,9 @@ void ExecutionImpl::StartTask(Frame& f, Json payload) {
                 .payload = std::move(payload),
                 .task_token = f.task_token,
                 .execution = shared_from_this()};
-  bool waits = false;
-  InvokeResource(
-      hub_, call,
-      [weak_x, weak_f, seq, this_waits = &waits](absl::StatusOr<Json> result) mutable {
-        (void)this_waits;
-        if (auto x = weak_x.lock()) x->CompleteTask(weak_f, seq, std::move(result));
-      },
-      &waits);
+  InvokeResource(hub_, call, [weak_x, weak_f, seq](absl::StatusOr<Json> result) {
+    if (auto x = weak_x.lock()) x->CompleteTask(weak_f, seq, std::move(result));
+  });
 }
 
 void ExecutionImpl::CompleteTask(std::weak_ptr<Frame> weak_f, uint64_t seq,

@@ -321,3 +321,14 @@ TEST_CASE("Closed Standard executions are kept for 90 days", "[states][execution
   CHECK(ErrorName(m->DescribeExecution("old").status()) == "ExecutionDoesNotExist");
   CHECK(m->ListExecutions().size() == 1100);
 }
+
+TEST_CASE("StateExited carries assignedVariables", "[states][history][variables]") {
+  Fixture fx;
+  auto d = fx.Run(
+      R"j({"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"x":1,"y":"two"},"End":true}}})j");
+  REQUIRE(d.status == ExecutionStatus::kSucceeded);
+  auto h = fx.last->History();
+  REQUIRE(h.size() == 4);
+  CHECK(h[2].type == "PassStateExited");
+  CHECK(JsonEquals(h[2].details.at("assignedVariables"), J(R"({"x":"1","y":"\"two\""})")));
+}
