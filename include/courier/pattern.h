@@ -7,8 +7,8 @@
 // The operators and AWS's validation messages are those of spec/event-patterns.md.
 //
 // Example:
-//   auto pattern =
-//   courier::EventPattern::Compile(R"({"detail":{"amount":[{"numeric":[">",100]}]}})");
+//   auto pattern = courier::EventPattern::Compile(
+//       R"({"detail":{"amount":[{"numeric":[">",100]}]}})");
 //   assert(pattern.ok() && pattern->Matches(R"({"detail":{"amount":250}})"));
 //
 //   courier::RuleSet rules;
@@ -24,6 +24,7 @@
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -157,12 +158,12 @@ class RuleSet {
               const std::vector<std::string>& remove = {});
 
   // Names of all rules matching the event (JSON text), sorted, without duplicates.
-  // The event is read only as far as the fields that rules name: once every top-level field
-  // some rule names has been read, the rest is not (a duplicate key after that point is
-  // ignored). Malformed text never crashes or reads out of bounds, and matches nothing when
-  // the malformation is in the part that was read; callers that must reject malformed events
-  // (PutEvents, Publish) validate them first. Thread-safe; never waits for a writer's
-  // compilation.
+  // The event is read only as far as the fields that rules name: outside arrays, once every
+  // field that rules name in an object has been read the rest of that object is skipped, and
+  // at the top level reading stops (a duplicate key after that point is ignored). Malformed text
+  // never crashes or reads out of bounds, and matches nothing when the malformation is in the part
+  // that was read; callers that must reject malformed events (PutEvents, Publish) validate them
+  // first. Thread-safe; never waits for a writer's compilation.
   std::vector<std::string> Match(std::string_view event_json) const;
   // The same for SNS message attributes (see AttributesToMatchJson). Thread-safe.
   std::vector<std::string> MatchAttributes(const MessageAttributes& attributes) const;
@@ -192,6 +193,7 @@ class RuleSet {
     size_t MatchIndexes(std::string_view event_json, std::vector<uint32_t>* out) const;
     std::shared_ptr<const pattern_internal::Machine> machine_;
   };
+  // The current rule set, kept alive as long as the view. Thread-safe.
   Snapshot snapshot() const;
 
  private:
