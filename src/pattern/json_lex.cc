@@ -1,5 +1,6 @@
 #include "pattern/json_lex.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -52,63 +53,6 @@ void AppendUtf8(uint32_t cp, std::string* out) {
   }
 }
 
-// Digits of a decimal text without leading/trailing zeros, and the power of ten of its first
-// digit: 300 -> ("3", 2), 0.05 -> ("5", -2). Zero -> ("", 0). No allocation.
-struct Decimal {
-  char digits[40];
-  int count = 0;
-  int exponent = 0;
-  bool overflow = false;
-  bool operator==(const Decimal& o) const {
-    return !overflow && !o.overflow && count == o.count && exponent == o.exponent &&
-           std::memcmp(digits, o.digits, static_cast<size_t>(count)) == 0;
-  }
-};
-
-void Normalize(std::string_view text, Decimal* d) {
-  size_t i = 0;
-  if (i < text.size() && (text[i] == '-' || text[i] == '+')) ++i;
-  int int_digits = 0, leading_zeros_after_point = 0;
-  bool seen_point = false;
-  d->count = 0;
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '.') {
-      seen_point = true;
-    } else if (c >= '0' && c <= '9') {
-      if (d->count == 0 && c == '0') {
-        if (seen_point) ++leading_zeros_after_point;
-        continue;
-      }
-      if (d->count == static_cast<int>(sizeof d->digits)) {
-        d->overflow = true;
-      } else {
-        d->digits[d->count++] = c;
-      }
-      if (!seen_point) ++int_digits;
-    } else {
-      break;  // exponent
-    }
-  }
-  long exp = 0;
-  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
-    bool neg = false;
-    if (i < text.size() && (text[i] == '-' || text[i] == '+')) neg = text[i++] == '-';
-    for (; i < text.size() && exp < 100000; ++i) exp = exp * 10 + (text[i] - '0');
-    if (neg) exp = -exp;
-  }
-  while (d->count > 0 && d->digits[d->count - 1] == '0') --d->count;
-  d->exponent = d->count == 0
-                    ? 0
-                    : static_cast<int>(exp) +
-                          (int_digits > 0 ? int_digits - 1 : -leading_zeros_after_point - 1);
-}
-
-// Skips a whole object or array starting at p. 64-byte blocks are classified with SSE2: quotes
-// delimit strings (found with a prefix XOR, as simdjson does), and brackets outside strings
-// change the depth; a block whose closing brackets cannot bring the depth to zero is passed with
-// two popcounts. Blocks holding backslashes take the byte-by-byte path.
 // Without -mpopcnt, __builtin_popcountll is a libgcc call; the SWAR form is inline. (No ifunc
 // multiversioning: its resolver runs before the sanitizers' runtimes start.)
 inline int Popcount64(uint64_t x) {
@@ -361,12 +305,61 @@ bool ParseDouble(std::string_view text, double* value) {
 bool IsShortestText(std::string_view text, int significant_digits, double value) {
   // Every decimal of <= 15 digits survives a round trip through double.
   if (significant_digits <= 15) return true;
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), value);
-  Decimal a, b;
-  Normalize(text, &a);
-  Normalize(std::string_view(buf, static_cast<size_t>(res.ptr - buf)), &b);
-  return a == b;
+  // The shortest text of the double in scientific form, "-d.ddde+XX": compare its digits and
+  // exponent with the text's, in one pass and without building either.
+  char buf[40];
+  auto res = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
+  const char* sp = buf;
+  const char* se = res.ptr;
+  if (sp < se && *sp == '-') ++sp;
+  const char* e_pos = std::find(sp, se, 'e');
+  int s_exp = 0;
+  {
+    int sign = 1;
+    const char* q = e_pos + 1;
+    if (q < se && (*q == '-' || *q == '+')) sign = *q++ == '-' ? -1 : 1;
+    for (; q < se; ++q) s_exp = s_exp * 10 + (*q - '0');
+    s_exp *= sign;
+  }
+  // Walk the text's significant digits.
+  size_t i = 0;
+  if (i < text.size() && text[i] == '-') ++i;
+  int int_digits = 0, leading_zeros = 0;
+  bool point = false, started = false;
+  const char* sd = sp;  // next digit of the shortest form
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '.') {
+      point = true;
+      continue;
+    }
+    if (c < '0' || c > '9') break;
+    if (!started && c == '0') {
+      if (point) ++leading_zeros;
+      continue;
+    }
+    started = true;
+    if (!point) ++int_digits;
+    while (sd < e_pos && *sd == '.') ++sd;
+    if (sd < e_pos) {
+      if (*sd != c) return false;
+      ++sd;
+    } else if (c != '0') {
+      return false;  // more non-zero digits than the shortest form has
+    }
+  }
+  while (sd < e_pos && *sd == '.') ++sd;
+  if (sd != e_pos) return false;  // the shortest form has more digits
+  int exp = 0;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    int sign = 1;
+    if (i < text.size() && (text[i] == '-' || text[i] == '+')) sign = text[i++] == '-' ? -1 : 1;
+    for (; i < text.size() && exp < 100000; ++i) exp = exp * 10 + (text[i] - '0');
+    exp *= sign;
+  }
+  int t_exp = exp + (int_digits > 0 ? int_digits - 1 : -leading_zeros - 1);
+  return t_exp == s_exp;
 }
 
 NumberValue ParseNumber(std::string_view text, int significant_digits) {
