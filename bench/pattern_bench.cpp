@@ -3,7 +3,7 @@
 // and the cost of matching as the rule count grows (10, 1,000, 100,000 rules).
 //
 // The events are generated on first use by bench/data/citylots/gen_citylots_synth.py (~25 s) into
-// $COURIER_CITYLOTS_DIR (default: ./tmp/citylots under the working directory).
+// $COURIER_CITYLOTS_DIR (default: tmp/citylots in the build folder).
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 #include <zlib.h>
@@ -25,9 +25,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// $COURIER_CITYLOTS_DIR, else tmp/citylots in the build folder (this program is build/bench/...),
+// never inside the source tree.
 std::string DataDir() {
   const char* env = std::getenv("COURIER_CITYLOTS_DIR");
-  return env != nullptr ? env : (fs::current_path() / "tmp" / "citylots").string();
+  if (env != nullptr) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  fs::path build = ec ? fs::current_path() : exe.parent_path().parent_path();
+  return (build / "tmp" / "citylots").string();
 }
 
 const std::vector<std::string>& Events() {
