@@ -27,6 +27,7 @@ constexpr absl::Duration kDedupWindow = absl::Minutes(5);
 constexpr absl::Duration kAttemptWindow = absl::Minutes(5);
 constexpr absl::Duration kVisibilityCap = absl::Hours(12);
 constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
+constexpr int64_t kInFlightLimit = 120000;  // SQS FIFO; receives past it return nothing
 
 absl::Status InvalidAttributeValue(std::string_view message) {
   return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeValue", message);
@@ -332,6 +333,7 @@ FifoQueue::FifoQueue(Hub& hub, std::string name, std::string arn, std::string ur
       hub_(hub),
       url_(std::move(url)),
       impl_(std::make_unique<Impl>()) {
+  impl_->groups.set_in_flight_limit(kInFlightLimit);
   if (options.large_payloads) {
     impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
   }

@@ -251,6 +251,22 @@ TEST_CASE("FifoGroups: TakeOldest takes the oldest available message of a free g
   CHECK(taken == std::vector<std::string>{"a0", "b0", "a1"});
 }
 
+TEST_CASE("FifoGroups: past the in-flight limit a receive finds nothing, without error") {
+  Groups g;
+  g.set_in_flight_limit(3);
+  for (int i = 0; i < 5; ++i) g.Push("g" + std::to_string(i), "m" + std::to_string(i), kT0);
+  auto got = Receive(g, kT0, 10);
+  CHECK(got.size() == 3);
+  CHECK(g.in_flight() == 3);
+  CHECK(Receive(g, kT0, 10).empty());
+  REQUIRE(g.Delete(got[0].receipt, kT0) == FifoOutcome::kOk);
+  CHECK(Receive(g, kT0, 10).size() == 1);
+  // Lapses free room too.
+  CHECK(Receive(g, kT0 + absl::Seconds(30), 10).size() == 3);
+  g.Clear();
+  CHECK(g.in_flight() == 0);
+}
+
 TEST_CASE("FifoGroups: many groups are all served") {
   Groups g;
   for (int i = 0; i < 10000; ++i) g.Push("g" + std::to_string(i), std::to_string(i), kT0);

@@ -162,6 +162,9 @@ class FifoGroups {
           Node* node = g->queued.front();
           // A delayed head leaves its group waiting, not blocked.
           if (node->enqueued + delay > now) break;
+          // SQS FIFO's in-flight limit: past it a receive finds nothing (and no error).
+          // Approximate under concurrency by at most the receivers' batch sizes.
+          if (in_flight_.load(std::memory_order_relaxed) >= in_flight_limit_) break;
           const FifoVerdict verdict = visitor.Check(*node);
           if (verdict == FifoVerdict::kSkipGroup) break;
           g->queued.pop_front();
@@ -176,6 +179,7 @@ class FifoGroups {
           node->deadline = now + visibility;
           node->in_flight = true;
           ++g->in_flight;
+          in_flight_.fetch_add(1, std::memory_order_relaxed);
           HeapPush(s, node);
           ++taken;
           visitor.Taken(*node, FifoReceipt{shard, node->seq, node->receives});
@@ -208,6 +212,11 @@ class FifoGroups {
     }
     return next;
   }
+
+  // At most `limit` messages in flight (SQS FIFO: 120,000). Call before use.
+  void set_in_flight_limit(int64_t limit) { in_flight_limit_ = limit; }
+  // Messages in flight now (lapsed ones count until a later operation puts them back).
+  int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
 
   // Deletes the message of an unexpired receive. Thread-safe; locks one shard.
   FifoOutcome Delete(const FifoReceipt& r, absl::Time now) {
@@ -284,6 +293,7 @@ class FifoGroups {
         }
         g->queued.pop_front();
         node->in_flight = true;
+        in_flight_.fetch_add(1, std::memory_order_relaxed);
         if (g->in_flight++ == 0 && g->ready) {
           g->ready = false;
           s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
@@ -403,7 +413,10 @@ class FifoGroups {
   void Clear() {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
-      for (auto& [seq, node] : s.nodes) delete node;
+      for (auto& [seq, node] : s.nodes) {
+        if (node->in_flight) in_flight_.fetch_sub(1, std::memory_order_relaxed);
+        delete node;
+      }
       s.nodes.clear();
       s.groups.clear();
       s.ready.clear();
@@ -477,6 +490,7 @@ class FifoGroups {
     HeapRemove(s, node);
     s.nodes.erase(node->seq);
     delete node;
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
     if (--g->in_flight == 0) {
       if (g->queued.empty()) {
         RetireLocked(s);
@@ -498,6 +512,7 @@ class FifoGroups {
       auto pos = std::find_if(g->queued.begin(), g->queued.end(),
                               [&](const Node* n) { return n->seq > node->seq; });
       g->queued.insert(pos, node);
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
       if (--g->in_flight == 0) MakeReadyIfEligible(s, g);
     }
   }
@@ -559,6 +574,8 @@ class FifoGroups {
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> next_seq_{1};
   std::atomic<uint32_t> cursor_{0};
+  std::atomic<int64_t> in_flight_{0};
+  int64_t in_flight_limit_ = INT64_MAX;
 };
 
 }  // namespace courier::detail
