@@ -534,21 +534,22 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
   std::string message_id = detail::NewUuid();
+  // Built outside the dedup lock; only the push into the group happens under it.
+  Record r;
+  std::copy_n(message_id.data(), r.message_id.size(), r.message_id.data());
+  std::copy_n(result.md5_of_message_body.data(), r.md5_of_body.size(), r.md5_of_body.data());
+  r.md5_of_attributes = result.md5_of_message_attributes;
+  r.body = std::move(request.body);
+  r.attributes = std::move(request.attributes);
+  r.trace_header = std::move(request.aws_trace_header);
+  r.group_id = std::move(*request.message_group_id);
+  r.dedup_id = request.message_deduplication_id ? *request.message_deduplication_id
+                                                : key.substr(key.find('\n') + 1);
+  r.sent = r.enqueued = now;
+  const std::string group = r.group_id;
   auto [original, fresh] = impl_->dedup.Admit(key, now, [&] {
-    Record r;
-    std::copy_n(message_id.data(), r.message_id.size(), r.message_id.data());
-    std::copy_n(result.md5_of_message_body.data(), r.md5_of_body.size(), r.md5_of_body.data());
-    r.md5_of_attributes = result.md5_of_message_attributes;
-    r.body = std::move(request.body);
-    r.attributes = std::move(request.attributes);
-    r.trace_header = std::move(request.aws_trace_header);
-    r.group_id = std::move(*request.message_group_id);
-    r.dedup_id = request.message_deduplication_id ? *request.message_deduplication_id
-                                                  : key.substr(key.find('\n') + 1);
-    r.sent = r.enqueued = now;
     Impl::Original o;
     o.message_id = r.message_id;
-    const std::string group = r.group_id;
     o.seq = impl_->groups.Push(group, std::move(r), now);
     return o;
   });
