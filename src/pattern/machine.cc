@@ -569,9 +569,22 @@ class Scanner {
       }
       choices.push_back(std::move(ctxs));
     }
+    // Fewest choices first; the same array position twice is one choice.
+    for (auto& c : choices) {
+      std::sort(c.begin(), c.end());
+      c.erase(std::unique(c.begin(), c.end()), c.end());
+    }
+    std::sort(choices.begin(), choices.end(),
+              [](const auto& a, const auto& b) { return a.size() < b.size(); });
     std::vector<uint32_t> picked;
+    pick_budget_ = kPickBudget;
     return Pick(choices, 0, &picked);
   }
+
+  // The search for values from one array element can be exponential on a crafted event: past
+  // this many compatibility checks the conjunction is taken as not matching.
+  static constexpr int64_t kPickBudget = 1'000'000;
+  int64_t pick_budget_ = 0;
 
   bool Pick(const std::vector<std::vector<uint32_t>>& choices, size_t k,
             std::vector<uint32_t>* picked) {
@@ -579,6 +592,7 @@ class Scanner {
     for (uint32_t c : choices[k]) {
       bool ok = true;
       for (uint32_t p : *picked) {
+        if (--pick_budget_ < 0) return false;
         if (!Compatible(c, p)) {
           ok = false;
           break;

@@ -1,6 +1,8 @@
 // EventPattern and FilterPolicy: operators, AWS's validation messages, SNS specifics.
 #include "courier/pattern.h"
 
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -300,6 +302,24 @@ TEST_CASE("SNS $or: a list of 2+ objects, otherwise an ordinary key", "[sns]") {
   auto key = FilterPolicy::Compile(R"({"$or":["x"]})", FilterPolicyScope::kMessageBody);
   REQUIRE(key.ok());
   CHECK(key->MatchesBody(R"({"$or":"x"})"));
+}
+
+}  // namespace
+
+namespace {
+
+TEST_CASE("array consistency on a crafted event stays bounded", "[pattern]") {
+  // Four fields, each present in many different elements of one array, never together.
+  auto p = EventPattern::Compile(R"({"a":{"b":["x"],"c":["x"],"d":["x"],"e":["x"]}})");
+  REQUIRE(p.ok());
+  std::string event = R"({"a":[)";
+  for (int i = 0; i < 400; ++i) {
+    event += fmt::format(R"({}{{"{}":"x"}})", i ? "," : "", "bcde"[i % 4]);
+  }
+  event += "]}";
+  CHECK_FALSE(p->Matches(event));
+  event.insert(event.size() - 2, R"(,{"b":"x","c":"x","d":"x","e":"x"})");
+  CHECK(p->Matches(event));
 }
 
 }  // namespace
