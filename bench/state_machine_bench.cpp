@@ -81,7 +81,8 @@ void RunInline(benchmark::State& state, const std::string& definition, const std
       state.SkipWithError("execution did not succeed");
       break;
     }
-    if (!express && ++n % 20000 == 0) {  // Standard executions are kept: start a fresh machine
+    // Standard executions (and their histories) are kept: start a fresh machine now and then.
+    if (!express && ++n % std::max<int64_t>(1, 20000 / items_per_execution) == 0) {
       state.PauseTiming();
       (void)hub.DeleteStateMachine(machine->name());
       machine = *hub.CreateStateMachine("bench" + std::to_string(++generation), definition);

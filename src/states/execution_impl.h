@@ -150,12 +150,13 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
     absl::Time timestamp;
     const std::string* name = nullptr;
     Data kind = Data::kNone;
-    std::string data;  // the input or output as JSON text (small ones need no allocation)
+    int64_t index = -1;  // MapIteration events
+    std::string data;    // the input or output as JSON text (small ones need no allocation)
     Json details;
   };
   int64_t Record(Frame* f, std::string_view type, Json details = nullptr,
                  const std::string* name = nullptr, Data kind = Data::kNone,
-                 const Json* data = nullptr);
+                 const Json* data = nullptr, int64_t index = -1);
   std::string StateName(const Frame& f) const;
 
   StateMachine& machine_;

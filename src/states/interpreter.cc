@@ -353,6 +353,7 @@ std::vector<HistoryEvent> ExecutionImpl::History() const {
       e.type = std::string(r.type);
       JsonObject d = r.details.is_object() ? r.details.get_object() : JsonObject();
       if (r.name) d["name"] = *r.name;
+      if (r.index >= 0) d["index"] = r.index;
       if (r.kind != Data::kNone) {
         std::string_view key = r.kind == Data::kInput ? "input" : "output";
         d[key] = r.data;
@@ -411,13 +412,14 @@ void ExecutionImpl::OnDone(std::function<void(const ExecutionDescription&)> fn) 
 }
 
 int64_t ExecutionImpl::Record(Frame* f, std::string_view type, Json details,
-                              const std::string* name, Data kind, const Json* data) {
+                              const std::string* name, Data kind, const Json* data, int64_t index) {
   if (!keep_history_) return 0;
   RawEvent e;
   e.type = type;
   e.timestamp = hub_.clock().Now();
   e.name = name;
   e.kind = kind;
+  e.index = index;
   if (data) AppendJsonText(*data, e.data);
   e.details = std::move(details);
   std::lock_guard lock(info_mu_);
@@ -1394,8 +1396,8 @@ void ExecutionImpl::Pump(Frame& f) {
     if (fan.is_map) {
       child->scope = s.processor.get();
       if (keep_history_) {
-        Record(child.get(), "MapIterationStarted",
-               JsonObject{{"name", s.name}, {"index", static_cast<int64_t>(i)}});
+        Record(child.get(), "MapIterationStarted", nullptr, &s.name, Data::kNone, nullptr,
+               static_cast<int64_t>(i));
       }
       if (s.parameters) {
         FrameEnv env(*this, f);
@@ -1410,7 +1412,7 @@ void ExecutionImpl::Pump(Frame& f) {
         }
         input = *std::move(r);
       } else {
-        input = fan.items[i];
+        input = std::move(fan.items[i]);  // a retry of the Map state re-reads the items
       }
     } else {
       child->scope = s.branches[i].get();
@@ -1433,8 +1435,8 @@ void ExecutionImpl::ChildDone(Frame& child, absl::StatusOr<Json> result,
   --fan.running;
   ++fan.done;
   if (fan.is_map && keep_history_) {
-    Record(&child, failure ? "MapIterationFailed" : "MapIterationSucceeded",
-           JsonObject{{"name", s.name}, {"index", static_cast<int64_t>(child.child_index)}});
+    Record(&child, failure ? "MapIterationFailed" : "MapIterationSucceeded", nullptr, &s.name,
+           Data::kNone, nullptr, static_cast<int64_t>(child.child_index));
   }
   if (failure) {
     ++fan.failed;
@@ -1477,8 +1479,8 @@ void ExecutionImpl::FanOutDone(Frame& f) {
       if (c && !c->finished) {
         CancelFrame(*c);
         if (fan->is_map && keep_history_) {
-          Record(c.get(), "MapIterationAborted",
-                 JsonObject{{"name", s.name}, {"index", static_cast<int64_t>(c->child_index)}});
+          Record(c.get(), "MapIterationAborted", nullptr, &s.name, Data::kNone, nullptr,
+                 static_cast<int64_t>(c->child_index));
         }
       }
     }
