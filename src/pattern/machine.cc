@@ -458,7 +458,8 @@ class Scanner {
       // needed only when the value would match something.
       double value;
       const IdList* exact = nullptr;
-      const IdList* piece = nullptr;
+      const IdList* found[64];  // non-empty segment-tree nodes on the path to the piece
+      int found_count = 0;
       bool parsed = ParseDouble(text, &value);
       if (parsed) {
         if (!leaf.number_exact.empty()) {
@@ -470,14 +471,16 @@ class Scanner {
               static_cast<size_t>(std::lower_bound(leaf.bounds.begin(), leaf.bounds.end(), value) -
                                   leaf.bounds.begin());
           size_t k = (i < leaf.bounds.size() && leaf.bounds[i] == value) ? 2 * i + 1 : 2 * i;
-          if (!leaf.pieces[k].empty()) piece = &leaf.pieces[k];
+          for (size_t n = k + leaf.pieces; n > 0 && found_count < 64; n >>= 1) {
+            if (!leaf.ranges[n].empty()) found[found_count++] = &leaf.ranges[n];
+          }
         }
       }
       bool needs_text = !leaf.number_text.empty();
-      if (exact != nullptr || piece != nullptr || needs_text) {
+      if (exact != nullptr || found_count > 0 || needs_text) {
         if (parsed && IsShortestText(text, sig, value)) {
           if (exact != nullptr) Emit(*exact, ctx);
-          if (piece != nullptr) Emit(*piece, ctx);
+          for (int f = 0; f < found_count; ++f) Emit(*found[f], ctx);
         } else {
           Lookup(leaf.number_text, text, ctx);
         }
@@ -795,7 +798,8 @@ void Machine::FinishRanges(Leaf& leaf,
   leaf.bounds.erase(std::unique(leaf.bounds.begin(), leaf.bounds.end()), leaf.bounds.end());
   // Pieces: 2i is the open gap below bounds[i], 2i+1 the point bounds[i], 2k the gap above all.
   size_t k = leaf.bounds.size();
-  leaf.pieces.assign(2 * k + 1, {});
+  leaf.pieces = 2 * k + 1;
+  leaf.ranges.assign(2 * leaf.pieces, {});
   auto index = [&](double v) {
     return static_cast<size_t>(std::lower_bound(leaf.bounds.begin(), leaf.bounds.end(), v) -
                                leaf.bounds.begin());
@@ -803,7 +807,12 @@ void Machine::FinishRanges(Leaf& leaf,
   for (const auto& [r, slot] : ranges) {
     size_t first = r.has_low ? (r.low_open ? 2 * index(r.low) + 2 : 2 * index(r.low) + 1) : 0;
     size_t last = r.has_high ? (r.high_open ? 2 * index(r.high) : 2 * index(r.high) + 1) : 2 * k;
-    for (size_t p = first; p <= last && p < leaf.pieces.size(); ++p) leaf.pieces[p].push_back(slot);
+    if (first > last) continue;
+    // The canonical cover of pieces [first, last] in the bottom-up segment tree.
+    for (size_t l = first + leaf.pieces, r = last + leaf.pieces + 1; l < r; l >>= 1, r >>= 1) {
+      if (l & 1) leaf.ranges[l++].push_back(slot);
+      if (r & 1) leaf.ranges[--r].push_back(slot);
+    }
   }
 }
 

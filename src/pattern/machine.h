@@ -103,8 +103,13 @@ struct Leaf {
   std::vector<CaseMatcher> unicode_case;
   absl::flat_hash_map<uint64_t, IdList> number_exact;  // by the bits of the double
   StringMap<IdList> number_text;                       // numbers a double cannot hold exactly
-  std::vector<double> bounds;                          // numeric ranges: sorted bounds...
-  std::vector<IdList> pieces;                          // ...and the slots of each piece
+  // Numeric ranges: the sorted bounds cut the line into pieces (2i: the gap below bounds[i],
+  // 2i+1: the point bounds[i], 2k: above all); `ranges` is a segment tree over the pieces (node
+  // i covers its children 2i and 2i+1, leaves at pieces + index), each range stored in
+  // O(log pieces) nodes, so memory stays O(n log n) however much the ranges overlap.
+  std::vector<double> bounds;
+  std::vector<IdList> ranges;
+  size_t pieces = 0;
   struct CidrGroup {
     bool v6;
     int bits;
@@ -200,7 +205,7 @@ void Leaf::ForEachList(Fn&& fn) {
   }
   for (auto& [k, l] : number_exact) fn(l);
   for (Trie* t : {&prefix, &suffix, &lower_prefix, &lower_suffix}) t->ForEachList(fn);
-  for (IdList& l : pieces) fn(l);
+  for (IdList& l : ranges) fn(l);
   for (CidrGroup& g : cidrs) {
     for (auto& [k, l] : g.nets) fn(l);
   }

@@ -266,3 +266,45 @@ TEST_CASE("anything-but shared by many rules, both array readings", "[ruleset][d
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("many overlapping numeric ranges on one field", "[ruleset][differential]") {
+  uint64_t seed = 99;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  const char* ops[] = {">", ">=", "<", "<=", "="};
+  std::vector<std::pair<std::string, EventPattern>> patterns;
+  for (int r = 0; r < 300; ++r) {
+    std::string range;
+    int a = static_cast<int>(next(40)) - 20;
+    if (next(3) == 0) {
+      int b = a + 1 + static_cast<int>(next(20));
+      range = fmt::format(R"(["{}",{},"{}",{}])", next(2) ? ">" : ">=", a, next(2) ? "<" : "<=", b);
+    } else {
+      range = fmt::format(R"(["{}",{}])", ops[next(5)], a);
+    }
+    patterns.emplace_back(
+        fmt::format("n{:03}", r),
+        EventPattern::Compile(fmt::format(R"({{"x":[{{"numeric":{}}}]}})", range)).value());
+  }
+  RuleSet rules;
+  std::vector<std::pair<std::string, RuleSet::Rule>> all;
+  for (const auto& [name, p] : patterns) all.emplace_back(name, p);
+  rules.Update(std::move(all));
+  for (int v = -45; v <= 45; ++v) {
+    for (const char* frac : {"", ".5"}) {
+      std::string event = fmt::format(R"({{"x":{}{}}})", v, frac);
+      std::vector<std::string> expected;
+      for (const auto& [name, p] : patterns) {
+        if (p.Matches(event)) expected.push_back(name);
+      }
+      INFO(event);
+      CHECK(rules.Match(event) == expected);
+    }
+  }
+}
+
+}  // namespace
