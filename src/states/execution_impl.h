@@ -4,6 +4,7 @@
 #ifndef COURIER_SRC_STATES_EXECUTION_IMPL_H_
 #define COURIER_SRC_STATES_EXECUTION_IMPL_H_
 
+#include <absl/container/flat_hash_set.h>
 #include <absl/functional/any_invocable.h>
 
 #include <deque>
@@ -207,10 +208,15 @@ class Registry {
   std::optional<Waiter> Find(std::string_view token);
   std::optional<Waiter> Take(std::string_view token);
   void Drop(std::string_view token);
+  // Remembers (the last 100,000) tokens whose task timed out: they answer TaskTimedOut.
+  void MarkTimedOut(std::string_view token);
+  bool TimedOut(std::string_view token);
 
  private:
   detail::Mutex mu_;
   absl::flat_hash_map<std::string, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> timed_out_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> timed_out_order_ ABSL_GUARDED_BY(mu_);
 };
 
 // Task resources (hub_states.cc): runs the resource and reports through `done`.

@@ -44,6 +44,21 @@ std::optional<Registry::Waiter> Registry::Take(std::string_view token) {
   return w;
 }
 
+void Registry::MarkTimedOut(std::string_view token) {
+  detail::MutexLock lock(&mu_);
+  if (!timed_out_.insert(std::string(token)).second) return;
+  timed_out_order_.emplace_back(token);
+  if (timed_out_order_.size() > 100000) {
+    timed_out_.erase(timed_out_order_.front());
+    timed_out_order_.pop_front();
+  }
+}
+
+bool Registry::TimedOut(std::string_view token) {
+  detail::MutexLock lock(&mu_);
+  return timed_out_.contains(std::string(token));
+}
+
 void Registry::Drop(std::string_view token) {
   detail::MutexLock lock(&mu_);
   waiters_.erase(std::string(token));
@@ -658,6 +673,9 @@ absl::StatusOr<Registry::Waiter> FindWaiter(Hub& hub, std::string_view token, bo
   auto& registry = hub.Extension<Registry>();
   auto w = take ? registry.Take(token) : registry.Find(token);
   if (!w) {
+    if (registry.TimedOut(token)) {
+      return AwsError(absl::StatusCode::kFailedPrecondition, "TaskTimedOut", "Task Timed Out");
+    }
     return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
   }
   return *w;

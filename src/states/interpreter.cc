@@ -1121,6 +1121,7 @@ void ExecutionImpl::StartTask(Frame& f, Json payload) {
       JsonObject d{{"error", "States.Timeout"}};
       Record(&fr, lambda ? "LambdaFunctionTimedOut" : "TaskTimedOut", std::move(d));
     }
+    if (!fr.task_token.empty()) hub_.Extension<Registry>().MarkTimedOut(fr.task_token);
     ClearWait(fr);
     HandleError(fr, std::move(failure));
   };

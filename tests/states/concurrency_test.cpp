@@ -1,6 +1,6 @@
 // Callbacks, stops and completions racing across threads (meant for ThreadSanitizer).
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 

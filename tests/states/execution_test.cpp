@@ -167,6 +167,8 @@ TEST_CASE("Callback pattern: waitForTaskToken with SendTaskSuccess/Failure/Heart
   auto d3 = (*e3)->Describe();
   CHECK(d3.status == ExecutionStatus::kFailed);
   CHECK(d3.error == "States.Timeout");
+  REQUIRE(tokens.size() == 3);
+  CHECK(ErrorName(fx.hub.SendTaskSuccess(tokens[2], "{}")) == "TaskTimedOut");
 }
 
 TEST_CASE("states:startExecution: plain, .sync and .sync:2", "[states][nested]") {
