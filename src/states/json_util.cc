@@ -110,9 +110,11 @@ void AppendString(std::string_view s, std::string& out) {
 
 void AppendNumber(const Json& v, std::string& out) {
   if (v.is_int64()) {
-    fmt::format_to(std::back_inserter(out), "{}", v.get_int64());
+    fmt::format_int text(v.get_int64());
+    out.append(text.data(), text.size());
   } else if (v.is_uint64()) {
-    fmt::format_to(std::back_inserter(out), "{}", v.get_uint64());
+    fmt::format_int text(v.get_uint64());
+    out.append(text.data(), text.size());
   } else {
     double d = v.get_double();
     if (!std::isfinite(d)) {
