@@ -177,3 +177,10 @@ TEST_CASE("A JSONPath machine can opt one state into JSONata", "[states][jsonata
   REQUIRE(d.status == ExecutionStatus::kSucceeded);
   CHECK(d.output->as_int64() == 40);
 }
+
+TEST_CASE("JSONata predicates bind to their step", "[states][jsonata]") {
+  const char* input = R"({"a":[{"b":[1,2]},{"b":[3,4]}]})";
+  CHECK(JsonEquals(J(Eval("$states.input.a.b[0]", input)), J("[1,3]")));
+  CHECK(JsonEquals(J(Eval("($states.input.a.b)[0]", input)), J("1")));
+  CHECK(JsonEquals(J(Eval("{'x': $states.input.nope, 'y': 1}", input)), J(R"({"y":1})")));
+}
