@@ -92,10 +92,9 @@ struct CompileOptions {
 // Parses and validates a pattern; the status carries the AWS error for the dialect.
 absl::StatusOr<PatternData> CompilePattern(std::string_view json, const CompileOptions& options);
 
-// Wildcard text split at unescaped stars: "a\\*b*c" -> {"a*b", "c"}; starts/ends with star flags.
+// Wildcard text split at unescaped stars: "a\\*b*c" -> {"a*b", "c"}; "*x" -> {"", "x"}.
 struct WildcardParts {
-  std::vector<std::string> literals;  // between stars
-  bool leading_star = false, trailing_star = false;
+  std::vector<std::string> literals;  // around the stars: one more than there are stars
 };
 WildcardParts SplitWildcard(std::string_view pattern);
 bool WildcardMatches(const WildcardParts& w, std::string_view s);

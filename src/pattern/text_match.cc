@@ -163,23 +163,17 @@ IpAddress MaskIp(const IpAddress& ip, int bits) {
 WildcardParts SplitWildcard(std::string_view p) {
   WildcardParts w;
   std::string cur;
-  bool first = true;
   for (size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
       cur.push_back(p[++i]);
     } else if (c == '*') {
-      if (first && cur.empty()) w.leading_star = true;
       w.literals.push_back(std::move(cur));
       cur.clear();
     } else {
       cur.push_back(c);
     }
-    first = false;
   }
-  w.trailing_star =
-      !p.empty() && p.back() == '*' &&
-      !(p.size() >= 2 && p[p.size() - 2] == '\\' && (p.size() < 3 || p[p.size() - 3] != '\\'));
   w.literals.push_back(std::move(cur));
   return w;
 }
