@@ -21,6 +21,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <typeindex>
@@ -65,17 +66,37 @@ class Hub {
   // Every resource whose ARN starts with `arn_prefix`, in ARN order.
   std::vector<std::shared_ptr<Resource>> ListResources(std::string_view arn_prefix) const;
 
-  // ---- SQS (implemented in src/queue) ----
+  // ---- SQS (implemented in src/queue; include queue.h / fifo_queue.h). Thread-safe. ----
   // https://sqs.<region>.amazonaws.com/<account>/<name>
   std::string QueueUrl(std::string_view name) const;
+  // A standard queue (spec §1). Idempotent with identical attributes, QueueAlreadyExists
+  // otherwise; QueueDeletedRecently within 60 s of a DeleteQueue of that name. A ".fifo" name or
+  // FifoQueue=true is refused here (InvalidParameterValue): use CreateFifoQueue.
   absl::StatusOr<std::shared_ptr<Queue>> CreateQueue(std::string_view name,
                                                      const QueueAttributes& attributes);
+  absl::StatusOr<std::shared_ptr<Queue>> CreateQueue(
+      std::string_view name, const std::map<std::string, std::string, std::less<>>& attributes);
   absl::StatusOr<std::shared_ptr<Queue>> CreateQueue(std::string_view name);
-  // By name, ARN or URL.
+  // A FIFO queue (forwards to FifoQueue::Create with the same idempotency rules).
+  absl::StatusOr<std::shared_ptr<FifoQueue>> CreateFifoQueue(
+      std::string_view name, const std::map<std::string, std::string, std::less<>>& attributes = {});
+  // By name, ARN or URL; QueueDoesNotExist if none (GetQueue: none of the standard kind).
   absl::StatusOr<std::shared_ptr<Queue>> GetQueue(std::string_view name_arn_or_url) const;
+  absl::StatusOr<std::shared_ptr<FifoQueue>> GetFifoQueue(std::string_view name_arn_or_url) const;
   absl::StatusOr<std::string> GetQueueUrl(std::string_view name) const;
+  // URLs of queues of both kinds whose name starts with `prefix`, in name order.
   std::vector<std::string> ListQueues(std::string_view prefix = {}) const;
+  // Either kind; the name cannot be reused for 60 s.
   absl::Status DeleteQueue(std::string_view name_arn_or_url);
+  // Message move tasks (spec §6) on a dead-letter queue of either kind, by the source's ARN.
+  absl::StatusOr<std::string> StartMessageMoveTask(
+      std::string_view source_arn, std::optional<std::string> destination_arn = std::nullopt,
+      std::optional<int> max_number_of_messages_per_second = std::nullopt);
+  // Task descriptions as AWS's ListMessageMoveTasks result entries (TaskHandle only while
+  // RUNNING, Status, SourceArn, DestinationArn, ...), newest first.
+  absl::StatusOr<std::vector<std::map<std::string, std::string, std::less<>>>>
+  ListMessageMoveTasks(std::string_view source_arn, int max_results = 1);
+  absl::StatusOr<int64_t> CancelMessageMoveTask(std::string_view task_handle);
 
   // ---- Functions and Step Functions (implemented in src/states; include state_machine.h) ----
   // Registers `handler` as arn:aws:lambda:<region>:<account>:function:<name>.

@@ -1,0 +1,179 @@
+// Queue: an in-process SQS standard queue (spec/sqs-sns.md §1-4 and §6).
+//
+// At-least-once delivery, best-effort order, visibility timeouts, delays, retention, long
+// polling, dead-letter queues and message move tasks. Every timeout reads the environment's
+// clock, so a ManualClock or a testing::Simulation drives it to the exact instant.
+//
+// Example:
+//   courier::testing::Simulation sim;
+//   courier::Hub hub(sim.environment());
+//   auto q = hub.CreateQueue("orders").value();
+//   q->SendMessage({.body = "hello"});
+//   auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();
+//   q->DeleteMessage(got[0].receipt_handle);
+//
+// Thread-safety: every method is thread-safe. Messages live in shards, each with its own small
+// lock held only for the few instructions of a slot update (no queue-wide lock on send, receive,
+// delete or visibility changes); a send touches one shard, a receive visits shards one at a
+// time. Attribute changes publish a new immutable configuration atomically.
+#ifndef COURIER_QUEUE_H_
+#define COURIER_QUEUE_H_
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+#include <absl/time/time.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "courier/message.h"
+#include "courier/queue_attributes.h"
+#include "courier/resource.h"
+
+namespace courier {
+
+class Hub;
+
+class Queue final : public MessageSink, public std::enable_shared_from_this<Queue> {
+ public:
+  using AttributeMap = QueueAttributeMap;
+
+  struct ReceiveRequest {
+    int max_number_of_messages = 1;                    // 1-10
+    std::optional<absl::Duration> wait_time;           // 0-20 s; default: the queue's
+    std::optional<absl::Duration> visibility_timeout;  // 0-43,200 s; default: the queue's
+    // System attributes to return: "All" or names (SentTimestamp, ApproximateReceiveCount...).
+    std::vector<std::string> message_system_attribute_names;
+    // Message attributes to return: "All", ".*", "prefix.*" or names.
+    std::vector<std::string> message_attribute_names;
+  };
+
+  struct BatchError {
+    std::string id;
+    bool sender_fault = true;
+    std::string code;
+    std::string message;
+    friend bool operator==(const BatchError&, const BatchError&) = default;
+  };
+  struct SendBatchEntry {
+    std::string id;
+    SendMessageRequest request;
+  };
+  struct SendBatchResult {
+    std::vector<std::pair<std::string, SendMessageResult>> successful;
+    std::vector<BatchError> failed;
+  };
+  struct HandleBatchEntry {
+    std::string id;
+    ReceiptHandle receipt_handle;
+    absl::Duration visibility_timeout;  // ChangeMessageVisibilityBatch only
+  };
+  struct BatchResult {
+    std::vector<std::string> successful;
+    std::vector<BatchError> failed;
+  };
+
+  struct MoveTask {
+    std::string task_handle;  // set while RUNNING
+    std::string status;       // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
+    std::string source_arn;
+    std::string destination_arn;                // empty: each message back to its source queue
+    int max_number_of_messages_per_second = 0;  // 0: not given
+    int64_t approximate_number_of_messages_moved = 0;
+    int64_t approximate_number_of_messages_to_move = 0;  // a snapshot taken at the start
+    std::string failure_reason;
+    absl::Time started_timestamp;
+  };
+
+  // Use Hub::CreateQueue. Validates name and attributes; registers on the hub.
+  static absl::StatusOr<std::shared_ptr<Queue>> Create(Hub& hub, std::string_view name,
+                                                       const AttributeMap& attributes);
+  ~Queue() override;
+
+  const std::string& url() const { return url_; }
+  bool is_fifo() const { return false; }
+
+  // SendMessage (spec §2). Validates body, size, attributes, delay and group id; returns the
+  // MessageId and MD5s. Thread-safe; locks one shard briefly.
+  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
+  // As SendMessage, without computing MD5OfMessageBody (left empty): the fast path for callers
+  // that do not check it. ReceiveMessage still returns the body's MD5 (computed then).
+  absl::StatusOr<SendMessageResult> SendMessageNoMd5(SendMessageRequest request);
+  // 1-10 entries with distinct ids; entries fail one by one (spec §4 batch rules).
+  absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries);
+
+  // ReceiveMessage (spec §3). Returns at once when a message is available; otherwise long polls
+  // on the environment's clock up to the wait time (woken by sends and by delayed or in-flight
+  // messages becoming visible). Thread-safe; blocks only while long polling.
+  absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
+
+  // DeleteMessage (spec §4): stale handle succeeds and keeps the message; expired handle with no
+  // later receive deletes; malformed or foreign handle is ReceiptHandleIsInvalid. Thread-safe.
+  absl::Status DeleteMessage(const ReceiptHandle& handle);
+  absl::StatusOr<BatchResult> DeleteMessageBatch(const std::vector<HandleBatchEntry>& entries);
+  // Timeout 0-43,200 s counted from now, at most 12 h after the receive. Thread-safe.
+  absl::Status ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout);
+  absl::StatusOr<BatchResult> ChangeMessageVisibilityBatch(
+      const std::vector<HandleBatchEntry>& entries);
+
+  // Removes every message; a second purge within 60 s fails with PurgeQueueInProgress.
+  absl::Status PurgeQueue();
+
+  // "All" or names; the approximate counts are exact. Thread-safe.
+  absl::StatusOr<AttributeMap> GetQueueAttributes(const std::vector<std::string>& names = {
+                                                      "All"}) const;
+  // Validates every attribute first: on error nothing changes. Thread-safe.
+  absl::Status SetQueueAttributes(const AttributeMap& attributes);
+  // The attributes as configured (create time plus changes), without read-only ones.
+  AttributeMap ConfiguredAttributes() const;
+
+  absl::Status TagQueue(const AttributeMap& tags);
+  absl::Status UntagQueue(const std::vector<std::string>& keys);
+  AttributeMap ListQueueTags() const;
+
+  // ---- Dead-letter queues and move tasks (spec §6) ----
+  // A message entering this queue as a dead letter: keeps id, body, attributes, receive count,
+  // first receive and original enqueue time (retention counts from there).
+  struct DeadLetter {
+    std::string message_id;
+    SendMessageRequest request;
+    uint32_t receive_count = 0;
+    absl::Time first_receive;
+    absl::Time sent;
+    absl::Time enqueued;
+    std::string source_arn;
+  };
+  void AcceptDeadLetter(DeadLetter letter);
+  // Removes the oldest visible message (for move tasks); nullopt when none.
+  std::optional<DeadLetter> TakeOldestForMove();
+
+  // Starts moving this queue's messages (it must be some queue's dead-letter queue) to
+  // `destination_arn` or back to each message's source, at most `max_per_second` (1-500) a
+  // second on the environment's clock. Returns the task handle.
+  absl::StatusOr<std::string> StartMessageMoveTask(
+      std::optional<std::string> destination_arn = std::nullopt,
+      std::optional<int> max_per_second = std::nullopt);
+  // Newest first; max_results 1-10.
+  absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const;
+  // Cancels a RUNNING task by handle; returns the number of messages moved so far.
+  static absl::StatusOr<int64_t> CancelMessageMoveTask(Hub& hub, std::string_view task_handle);
+
+  struct Impl;
+
+ private:
+  Queue(Hub& hub, std::string name, std::string arn, std::string url);
+  absl::StatusOr<SendMessageResult> Send(SendMessageRequest request, bool md5);
+
+  Hub& hub_;
+  std::string url_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace courier
+
+#endif  // COURIER_QUEUE_H_

@@ -1,0 +1,391 @@
+// The hub's SQS section: the queue registry (both kinds), recently deleted names, and message
+// move tasks of standard dead-letter queues.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <mutex>
+
+#include "courier/fifo_queue.h"
+#include "courier/hub.h"
+#include "courier/json.h"
+#include "courier/queue.h"
+#include "courier/status.h"
+
+namespace courier {
+namespace {
+
+constexpr absl::Duration kDeletedRecently = absl::Seconds(60);
+constexpr int kDefaultMovesPerSecond = 500;
+
+absl::Status QueueDoesNotExist() {
+  return AwsError(absl::StatusCode::kNotFound, "QueueDoesNotExist",
+                  "The specified queue does not exist.");
+}
+
+// Names deleted in the last 60 s.
+struct DeletedQueues {
+  explicit DeletedQueues(Hub&) {}
+  std::mutex mu;
+  std::map<std::string, absl::Time, std::less<>> deleted;
+  absl::Status Check(std::string_view name, absl::Time now) {
+    std::lock_guard lock(mu);
+    auto it = deleted.find(name);
+    if (it == deleted.end()) return absl::OkStatus();
+    if (now >= it->second + kDeletedRecently) {
+      deleted.erase(it);
+      return absl::OkStatus();
+    }
+    return AwsErrorF(absl::StatusCode::kFailedPrecondition, "QueueDeletedRecently",
+                     "You must wait 60 seconds after deleting a queue before you can create "
+                     "another with the same name. Queue: {}",
+                     name);
+  }
+};
+
+// Message move tasks of standard queues, by source ARN.
+struct MoveTasks {
+  struct State {
+    Hub* hub;
+    std::mutex mu;
+    std::map<std::string, std::vector<Queue::MoveTask>, std::less<>> tasks;  // oldest first
+    uint64_t next_id = 1;
+  };
+  explicit MoveTasks(Hub& hub) : state(std::make_shared<State>()) { state->hub = &hub; }
+  std::shared_ptr<State> state;
+};
+
+bool IsDeadLetterQueueOf(Hub& hub, const std::string& arn) {
+  for (const auto& r : hub.ListResources(hub.Arn("sqs", ""))) {
+    auto q = std::dynamic_pointer_cast<Queue>(r);
+    if (q == nullptr) continue;
+    auto attributes = q->ConfiguredAttributes();
+    auto it = attributes.find("RedrivePolicy");
+    if (it == attributes.end()) continue;
+    absl::StatusOr<Json> doc = ParseJson(it->second);
+    if (!doc.ok() || !doc->is_object()) continue;
+    const auto* target = doc->as_object().if_contains("deadLetterTargetArn");
+    if (target != nullptr && target->is_string() && target->as_string() == arn) return true;
+  }
+  return false;
+}
+
+// Moves one second's worth of messages of task `handle`, then schedules itself 1 s later.
+void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::string handle) {
+  auto state = weak.lock();
+  if (state == nullptr) return;
+  Hub& hub = *state->hub;
+  Queue::MoveTask snapshot;
+  {
+    std::lock_guard lock(state->mu);
+    for (auto& t : state->tasks[source_arn]) {
+      if (t.task_handle == handle) snapshot = t;
+    }
+  }
+  if (snapshot.status != "RUNNING") return;
+  auto source = std::dynamic_pointer_cast<Queue>(hub.FindResource(source_arn));
+  const int rate = snapshot.max_number_of_messages_per_second > 0
+                       ? snapshot.max_number_of_messages_per_second
+                       : kDefaultMovesPerSecond;
+  int64_t moved = 0;
+  std::string failure;
+  bool done = source == nullptr;
+  if (source == nullptr) failure = "The source queue no longer exists.";
+  for (int n = 0; !done && n < rate; ++n) {
+    if (snapshot.approximate_number_of_messages_moved + moved >=
+        snapshot.approximate_number_of_messages_to_move) {
+      done = true;
+      break;
+    }
+    const std::string target_arn = snapshot.destination_arn;
+    std::optional<Queue::DeadLetter> letter = source->TakeOldestForMove();
+    if (!letter) {
+      done = true;
+      break;
+    }
+    const std::string dest_arn = target_arn.empty() ? letter->source_arn : target_arn;
+    auto dest = std::dynamic_pointer_cast<Queue>(hub.FindResource(dest_arn));
+    if (dest == nullptr) {
+      // Put it back unchanged and fail the task.
+      source->AcceptDeadLetter(std::move(*letter));
+      failure = fmt::format("Destination queue {} does not exist.", dest_arn);
+      done = true;
+      break;
+    }
+    // A new message: new MessageId, enqueue time and receive count.
+    if (!dest->SendMessage(std::move(letter->request)).ok()) {
+      failure = "A message could not be sent to the destination queue.";
+      done = true;
+      break;
+    }
+    ++moved;
+  }
+  bool again = false;
+  {
+    std::lock_guard lock(state->mu);
+    for (auto& t : state->tasks[source_arn]) {
+      if (t.task_handle != handle) continue;
+      t.approximate_number_of_messages_moved += moved;
+      if (t.status != "RUNNING") break;
+      if (!failure.empty()) {
+        t.status = "FAILED";
+        t.failure_reason = failure;
+        t.task_handle.clear();
+      } else if (done || t.approximate_number_of_messages_moved >=
+                             t.approximate_number_of_messages_to_move) {
+        t.status = "COMPLETED";
+        t.task_handle.clear();
+      } else {
+        again = true;
+      }
+    }
+  }
+  if (again) {
+    hub.clock().ScheduleAfter(absl::Seconds(1),
+                              [weak, source_arn, handle] { Step(weak, source_arn, handle); });
+  }
+}
+
+std::map<std::string, std::string, std::less<>> Describe(const auto& t) {
+  std::map<std::string, std::string, std::less<>> m;
+  if (!t.task_handle.empty()) m["TaskHandle"] = t.task_handle;
+  m["Status"] = t.status;
+  m["SourceArn"] = t.source_arn;
+  if (!t.destination_arn.empty()) m["DestinationArn"] = t.destination_arn;
+  if (t.max_number_of_messages_per_second > 0) {
+    m["MaxNumberOfMessagesPerSecond"] = std::to_string(t.max_number_of_messages_per_second);
+  }
+  m["ApproximateNumberOfMessagesMoved"] = std::to_string(t.approximate_number_of_messages_moved);
+  m["ApproximateNumberOfMessagesToMove"] = std::to_string(t.approximate_number_of_messages_to_move);
+  if (!t.failure_reason.empty()) m["FailureReason"] = t.failure_reason;
+  m["StartedTimestamp"] = std::to_string(absl::ToUnixMillis(t.started_timestamp));
+  return m;
+}
+
+}  // namespace
+
+// ---- Queue's move-task methods ----------------------------------------------------------------
+
+absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::string> destination,
+                                                        std::optional<int> max_per_second) {
+  if (max_per_second.has_value() && (*max_per_second < 1 || *max_per_second > 500)) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between "
+        "1 and 500.",
+        *max_per_second));
+  }
+  if (!IsDeadLetterQueueOf(hub_, arn())) {
+    return InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.");
+  }
+  if (destination.has_value()) {
+    auto target = hub_.FindResource(*destination);
+    if (target == nullptr) {
+      return ResourceNotFound(
+          "The resource that you specified for the DestinationArn parameter doesn't exist.");
+    }
+    if (std::dynamic_pointer_cast<Queue>(target) == nullptr) {
+      return InvalidParameterValue(
+          "The destination of a move task from a standard queue must be a standard queue.");
+    }
+  }
+  auto counts =
+      GetQueueAttributes({"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                          "ApproximateNumberOfMessagesDelayed"});
+  int64_t to_move = 0;
+  for (const auto& [k, v] : *counts) to_move += std::stoll(v);
+  auto state = hub_.Extension<MoveTasks>().state;
+  std::string handle;
+  {
+    std::lock_guard lock(state->mu);
+    auto& list = state->tasks[arn()];
+    for (const auto& t : list) {
+      if (t.status == "RUNNING" || t.status == "CANCELLING") {
+        return InvalidParameterValue(
+            "There is already a task running. Only one active task is allowed for a source queue "
+            "arn at a given time.");
+      }
+    }
+    handle = fmt::format("{}#{}", arn(), state->next_id++);
+    MoveTask task;
+    task.task_handle = handle;
+    task.status = "RUNNING";
+    task.source_arn = arn();
+    task.destination_arn = destination.value_or("");
+    task.max_number_of_messages_per_second = max_per_second.value_or(0);
+    task.approximate_number_of_messages_to_move = to_move;
+    task.started_timestamp = hub_.clock().Now();
+    list.push_back(std::move(task));
+  }
+  Step(state, arn(), handle);
+  return handle;
+}
+
+absl::StatusOr<std::vector<Queue::MoveTask>> Queue::ListMessageMoveTasks(int max_results) const {
+  if (max_results < 1 || max_results > 10) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxResults is invalid. Reason: Must be between 1 and 10.",
+        max_results));
+  }
+  auto state = hub_.Extension<MoveTasks>().state;
+  std::lock_guard lock(state->mu);
+  std::vector<MoveTask> out;
+  auto it = state->tasks.find(arn());
+  if (it == state->tasks.end()) return out;
+  for (auto t = it->second.rbegin();
+       t != it->second.rend() && static_cast<int>(out.size()) < max_results; ++t) {
+    out.push_back(*t);
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view handle) {
+  auto state = hub.Extension<MoveTasks>().state;
+  std::lock_guard lock(state->mu);
+  const size_t hash = handle.rfind('#');
+  if (hash == std::string_view::npos) return ResourceNotFound("Task does not exist.");
+  auto it = state->tasks.find(handle.substr(0, hash));
+  if (it == state->tasks.end()) return ResourceNotFound("Task does not exist.");
+  for (auto& t : it->second) {
+    if (t.task_handle != handle) continue;
+    t.status = "CANCELLED";
+    t.task_handle.clear();
+    return t.approximate_number_of_messages_moved;
+  }
+  // Known handle of a task no longer running: its handle was cleared when it ended.
+  return InvalidParameterValue("Only a RUNNING task can be cancelled.");
+}
+
+// ---- Hub ----------------------------------------------------------------------------------------
+
+absl::StatusOr<std::shared_ptr<Queue>> Hub::CreateQueue(std::string_view name) {
+  return CreateQueue(name, QueueAttributeMap{});
+}
+
+absl::StatusOr<std::shared_ptr<Queue>> Hub::CreateQueue(std::string_view name,
+                                                        const QueueAttributes& attributes) {
+  return CreateQueue(name, attributes.ToMap());
+}
+
+absl::StatusOr<std::shared_ptr<Queue>> Hub::CreateQueue(std::string_view name,
+                                                        const QueueAttributeMap& attributes) {
+  auto fifo = attributes.find("FifoQueue");
+  if (name.ends_with(".fifo") ||
+      (fifo != attributes.end() && (fifo->second == "true" || fifo->second == "True"))) {
+    return InvalidParameterValue(
+        "A FIFO queue is created with Hub::CreateFifoQueue (its name ends with .fifo and "
+        "FifoQueue is true).");
+  }
+  if (!FindResource(Arn("sqs", name))) {
+    COURIER_RETURN_IF_ERROR(Extension<DeletedQueues>().Check(name, clock().Now()));
+  }
+  return Queue::Create(*this, name, attributes);
+}
+
+absl::StatusOr<std::shared_ptr<FifoQueue>> Hub::CreateFifoQueue(
+    std::string_view name, const QueueAttributeMap& attributes) {
+  if (!FindResource(Arn("sqs", name))) {
+    COURIER_RETURN_IF_ERROR(Extension<DeletedQueues>().Check(name, clock().Now()));
+  }
+  return FifoQueue::Create(*this, name, attributes);
+}
+
+namespace {
+// The ARN of a queue given by name, ARN or URL.
+std::string QueueArnOf(const Hub& hub, std::string_view id) {
+  if (id.starts_with("arn:")) return std::string(id);
+  if (id.starts_with("http://") || id.starts_with("https://")) {
+    const size_t slash = id.rfind('/');
+    const std::string_view name = id.substr(slash + 1);
+    if (hub.QueueUrl(name) != id) return {};
+    return hub.Arn("sqs", name);
+  }
+  return hub.Arn("sqs", id);
+}
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Queue>> Hub::GetQueue(std::string_view id) const {
+  auto q = std::dynamic_pointer_cast<Queue>(FindResource(QueueArnOf(*this, id)));
+  if (q == nullptr) return QueueDoesNotExist();
+  return q;
+}
+
+absl::StatusOr<std::shared_ptr<FifoQueue>> Hub::GetFifoQueue(std::string_view id) const {
+  auto q = std::dynamic_pointer_cast<FifoQueue>(FindResource(QueueArnOf(*this, id)));
+  if (q == nullptr) return QueueDoesNotExist();
+  return q;
+}
+
+absl::StatusOr<std::string> Hub::GetQueueUrl(std::string_view name) const {
+  auto r = FindResource(Arn("sqs", name));
+  if (std::dynamic_pointer_cast<Queue>(r) == nullptr &&
+      std::dynamic_pointer_cast<FifoQueue>(r) == nullptr) {
+    return QueueDoesNotExist();
+  }
+  return QueueUrl(name);
+}
+
+std::vector<std::string> Hub::ListQueues(std::string_view prefix) const {
+  std::vector<std::string> out;
+  for (const auto& r : ListResources(Arn("sqs", prefix))) {
+    if (std::dynamic_pointer_cast<Queue>(r) || std::dynamic_pointer_cast<FifoQueue>(r)) {
+      out.push_back(QueueUrl(r->name()));
+    }
+  }
+  return out;
+}
+
+absl::Status Hub::DeleteQueue(std::string_view id) {
+  const std::string arn = QueueArnOf(*this, id);
+  auto r = FindResource(arn);
+  if (std::dynamic_pointer_cast<Queue>(r) == nullptr &&
+      std::dynamic_pointer_cast<FifoQueue>(r) == nullptr) {
+    return QueueDoesNotExist();
+  }
+  RemoveResource(arn);
+  auto& deleted = Extension<DeletedQueues>();
+  std::lock_guard lock(deleted.mu);
+  deleted.deleted[r->name()] = clock().Now();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> Hub::StartMessageMoveTask(std::string_view source_arn,
+                                                      std::optional<std::string> destination_arn,
+                                                      std::optional<int> max_per_second) {
+  auto r = FindResource(source_arn);
+  if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
+    return q->StartMessageMoveTask(std::move(destination_arn), max_per_second);
+  }
+  if (auto q = std::dynamic_pointer_cast<FifoQueue>(r)) {
+    return q->StartMessageMoveTask(std::move(destination_arn), max_per_second);
+  }
+  return ResourceNotFound(
+      "The resource that you specified for the SourceArn parameter doesn't exist.");
+}
+
+absl::StatusOr<std::vector<std::map<std::string, std::string, std::less<>>>>
+Hub::ListMessageMoveTasks(std::string_view source_arn, int max_results) {
+  std::vector<std::map<std::string, std::string, std::less<>>> out;
+  auto r = FindResource(source_arn);
+  if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
+    COURIER_ASSIGN_OR_RETURN(auto tasks, q->ListMessageMoveTasks(max_results));
+    for (const auto& t : tasks) out.push_back(Describe(t));
+    return out;
+  }
+  if (auto q = std::dynamic_pointer_cast<FifoQueue>(r)) {
+    COURIER_ASSIGN_OR_RETURN(auto tasks, q->ListMessageMoveTasks(max_results));
+    for (const auto& t : tasks) out.push_back(Describe(t));
+    return out;
+  }
+  return ResourceNotFound(
+      "The resource that you specified for the SourceArn parameter doesn't exist.");
+}
+
+absl::StatusOr<int64_t> Hub::CancelMessageMoveTask(std::string_view task_handle) {
+  const size_t hash = task_handle.rfind('#');
+  if (hash != std::string_view::npos &&
+      std::dynamic_pointer_cast<FifoQueue>(FindResource(task_handle.substr(0, hash)))) {
+    return FifoQueue::CancelMessageMoveTask(*this, task_handle);
+  }
+  return Queue::CancelMessageMoveTask(*this, task_handle);
+}
+
+}  // namespace courier

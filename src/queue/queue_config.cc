@@ -1,0 +1,380 @@
+#include "queue/queue_config.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+
+#include "courier/detail/extended_payload.h"
+#include "courier/hub.h"
+#include "courier/json.h"
+#include "courier/queue.h"
+#include "courier/status.h"
+#include "queue/fifo_checks.h"
+
+namespace courier {
+namespace {
+
+absl::Status InvalidAttributeValue(std::string_view message) {
+  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeValue", message);
+}
+absl::Status InvalidAttributeName(std::string_view message) {
+  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeName", message);
+}
+
+std::optional<int64_t> ParseInt(std::string_view text) {
+  int64_t v = 0;
+  if (text.empty()) return std::nullopt;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+std::string Seconds(absl::Duration d) { return std::to_string(absl::ToInt64Seconds(d)); }
+
+bool WholeSeconds(absl::Duration d) { return d == absl::Trunc(d, absl::Seconds(1)); }
+
+const std::set<std::string, std::less<>> kFifoOnly = {"FifoQueue", "ContentBasedDeduplication",
+                                                      "DeduplicationScope", "FifoThroughputLimit"};
+
+}  // namespace
+
+QueueAttributeMap QueueAttributes::ToMap() const {
+  QueueAttributeMap m = other;
+  auto secs = [&](const char* name, const std::optional<absl::Duration>& d) {
+    if (d) m[name] = Seconds(*d);
+  };
+  auto flag = [&](const char* name, const std::optional<bool>& b) {
+    if (b) m[name] = *b ? "true" : "false";
+  };
+  secs("DelaySeconds", delay);
+  if (maximum_message_size) m["MaximumMessageSize"] = std::to_string(*maximum_message_size);
+  secs("MessageRetentionPeriod", message_retention_period);
+  secs("ReceiveMessageWaitTimeSeconds", receive_message_wait_time);
+  secs("VisibilityTimeout", visibility_timeout);
+  if (redrive_policy) m["RedrivePolicy"] = *redrive_policy;
+  if (redrive_allow_policy) m["RedriveAllowPolicy"] = *redrive_allow_policy;
+  flag("SqsManagedSseEnabled", sqs_managed_sse_enabled);
+  flag("FifoQueue", fifo_queue);
+  flag("ContentBasedDeduplication", content_based_deduplication);
+  if (deduplication_scope) m["DeduplicationScope"] = *deduplication_scope;
+  if (fifo_throughput_limit) m["FifoThroughputLimit"] = *fifo_throughput_limit;
+  return m;
+}
+
+absl::Status CheckStandardQueueName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 80;
+  for (char c : name) {
+    ok &= std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  }
+  if (!ok) {
+    return InvalidParameterValue(
+        "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
+                                  const QueueAttributeMap& attributes, bool creating,
+                                  QueueConfig& config) {
+  auto seconds = [&](std::string_view name, std::string_view value, int64_t lo, int64_t hi,
+                     int64_t* out) -> absl::Status {
+    std::optional<int64_t> v = ParseInt(value);
+    if (!v || *v < lo || *v > hi) {
+      return InvalidAttributeValue(fmt::format("Invalid value for the parameter {}.", name));
+    }
+    *out = *v;
+    return absl::OkStatus();
+  };
+  auto boolean = [&](std::string_view name, std::string_view value, bool* out) -> absl::Status {
+    if (value == "true" || value == "True") {
+      *out = true;
+    } else if (value == "false" || value == "False") {
+      *out = false;
+    } else {
+      return InvalidAttributeValue(fmt::format("Invalid value for the parameter {}.", name));
+    }
+    return absl::OkStatus();
+  };
+  for (const auto& [name, value] : attributes) {
+    int64_t v = 0;
+    if (name == "DelaySeconds") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 900, &v));
+      config.delay = absl::Seconds(v);
+    } else if (name == "MaximumMessageSize") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 1024, 1048576, &v));
+      config.maximum_message_size = static_cast<size_t>(v);
+    } else if (name == "MessageRetentionPeriod") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 60, 1209600, &v));
+      config.retention = absl::Seconds(v);
+    } else if (name == "ReceiveMessageWaitTimeSeconds") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 20, &v));
+      config.receive_wait = absl::Seconds(v);
+    } else if (name == "VisibilityTimeout") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 43200, &v));
+      config.visibility = absl::Seconds(v);
+    } else if (name == "FifoQueue" && !creating) {
+      return InvalidAttributeValue("Modifying queue type is not supported.");
+    } else if (kFifoOnly.contains(name)) {
+      if (name == "FifoQueue" && (value == "false" || value == "False")) continue;
+      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
+    } else if (name == "SqsManagedSseEnabled") {
+      COURIER_RETURN_IF_ERROR(boolean(name, value, &config.sqs_managed_sse));
+    } else if (name == "RedrivePolicy") {
+      if (value.empty()) {
+        config.redrive_policy.clear();
+        config.dead_letter_target_arn.clear();
+        config.max_receive_count = 0;
+        continue;
+      }
+      auto invalid = [&](std::string_view reason) {
+        return InvalidParameterValue(fmt::format(
+            "Value {} for parameter RedrivePolicy is invalid. Reason: {}", value, reason));
+      };
+      absl::StatusOr<Json> doc = ParseJson(value);
+      if (!doc.ok() || !doc->is_object()) return invalid("Redrive policy is not a valid JSON map.");
+      const JsonObject& o = doc->as_object();
+      const auto* target = o.if_contains("deadLetterTargetArn");
+      const auto* count = o.if_contains("maxReceiveCount");
+      if (target == nullptr || !target->is_string()) {
+        return invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.");
+      }
+      if (count == nullptr) {
+        return invalid("Redrive policy does not contain mandatory attribute: maxReceiveCount.");
+      }
+      std::optional<int64_t> n;
+      if (count->is_int64()) n = count->as_int64();
+      if (count->is_string()) n = ParseInt(std::string(count->as_string()));
+      if (!n || *n < 1 || *n > 1000) {
+        return invalid("Invalid value for maxReceiveCount: must be an integer from 1 to 1000.");
+      }
+      const std::string arn(target->as_string());
+      auto found = hub.FindResource(arn);
+      if (found == nullptr) return invalid("Dead letter target does not exist.");
+      auto dlq = std::dynamic_pointer_cast<Queue>(found);
+      if (dlq == nullptr) {
+        return invalid("Dead-letter queue must be same type of queue as the source.");
+      }
+      if (arn == self_arn) return invalid("Dead letter target cannot be the queue itself.");
+      QueueAttributeMap target_attributes = dlq->ConfiguredAttributes();
+      if (auto it = target_attributes.find("RedriveAllowPolicy"); it != target_attributes.end()) {
+        absl::StatusOr<Json> allow = ParseJson(it->second);
+        if (allow.ok() && allow->is_object()) {
+          const auto* permission = allow->as_object().if_contains("redrivePermission");
+          const std::string p = permission && permission->is_string()
+                                    ? std::string(permission->as_string())
+                                    : "allowAll";
+          bool allowed = p == "allowAll";
+          if (p == "byQueue") {
+            if (const auto* arns = allow->as_object().if_contains("sourceQueueArns");
+                arns && arns->is_array()) {
+              for (const auto& a : arns->as_array()) {
+                allowed |= a.is_string() && a.as_string() == self_arn;
+              }
+            }
+          }
+          if (!allowed) {
+            return invalid(fmt::format(
+                "Queue {} does not allow this queue to use it as a dead-letter queue.", arn));
+          }
+        }
+      }
+      config.redrive_policy = value;
+      config.dead_letter_target_arn = arn;
+      config.max_receive_count = static_cast<int>(*n);
+    } else if (name == "RedriveAllowPolicy") {
+      if (value.empty()) {
+        config.redrive_allow_policy.clear();
+        continue;
+      }
+      auto invalid = [&](std::string_view reason) {
+        return InvalidParameterValue(fmt::format(
+            "Value {} for parameter RedriveAllowPolicy is invalid. Reason: {}", value, reason));
+      };
+      absl::StatusOr<Json> doc = ParseJson(value);
+      if (!doc.ok() || !doc->is_object()) return invalid("Invalid JSON.");
+      const auto* permission = doc->as_object().if_contains("redrivePermission");
+      if (permission == nullptr || !permission->is_string()) {
+        return invalid("Amazon SQS can't find a redrivePermission.");
+      }
+      const std::string p(permission->as_string());
+      const auto* arns = doc->as_object().if_contains("sourceQueueArns");
+      if (p == "byQueue") {
+        if (arns == nullptr || !arns->is_array() || arns->as_array().empty() ||
+            arns->as_array().size() > 10) {
+          return invalid("byQueue needs sourceQueueArns, 1 to 10 queue ARNs.");
+        }
+      } else if (p == "allowAll" || p == "denyAll") {
+        if (arns != nullptr) return invalid("sourceQueueArns is allowed only with byQueue.");
+      } else {
+        return invalid("redrivePermission must be allowAll, denyAll or byQueue.");
+      }
+      config.redrive_allow_policy = value;
+    } else if (name == "Policy" || name == "KmsMasterKeyId" ||
+               name == "KmsDataKeyReusePeriodSeconds") {
+      config.other[name] = value;
+    } else {
+      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
+    }
+  }
+  return absl::OkStatus();
+}
+
+QueueAttributeMap ToAttributeMap(const QueueConfig& c) {
+  QueueAttributeMap m = c.other;
+  m["DelaySeconds"] = Seconds(c.delay);
+  m["MaximumMessageSize"] = std::to_string(c.maximum_message_size);
+  m["MessageRetentionPeriod"] = Seconds(c.retention);
+  m["ReceiveMessageWaitTimeSeconds"] = Seconds(c.receive_wait);
+  m["VisibilityTimeout"] = Seconds(c.visibility);
+  m["SqsManagedSseEnabled"] = c.sqs_managed_sse ? "true" : "false";
+  if (!c.redrive_policy.empty()) m["RedrivePolicy"] = c.redrive_policy;
+  if (!c.redrive_allow_policy.empty()) m["RedriveAllowPolicy"] = c.redrive_allow_policy;
+  return m;
+}
+
+absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttributeMap& parsed,
+                                 const QueueAttributeMap& existing) {
+  for (const auto& [key, value] : given) {
+    if (key == "FifoQueue") continue;
+    auto a = parsed.find(key);
+    auto b = existing.find(key);
+    const std::string want = a == parsed.end() ? value : a->second;
+    const std::string have = b == existing.end() ? "" : b->second;
+    if (want != have) {
+      return AwsErrorF(absl::StatusCode::kAlreadyExists, "QueueAlreadyExists",
+                       "A queue already exists with the same name and a different value for "
+                       "attribute {}",
+                       key);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bool fifo) {
+  static const std::set<std::string, std::less<>> kKnown = {"All",
+                                                            "DelaySeconds",
+                                                            "MaximumMessageSize",
+                                                            "MessageRetentionPeriod",
+                                                            "ReceiveMessageWaitTimeSeconds",
+                                                            "VisibilityTimeout",
+                                                            "SqsManagedSseEnabled",
+                                                            "RedrivePolicy",
+                                                            "RedriveAllowPolicy",
+                                                            "Policy",
+                                                            "KmsMasterKeyId",
+                                                            "KmsDataKeyReusePeriodSeconds",
+                                                            "ApproximateNumberOfMessages",
+                                                            "ApproximateNumberOfMessagesNotVisible",
+                                                            "ApproximateNumberOfMessagesDelayed",
+                                                            "CreatedTimestamp",
+                                                            "LastModifiedTimestamp",
+                                                            "QueueArn"};
+  for (const auto& n : names) {
+    if (kKnown.contains(n) || (fifo && kFifoOnly.contains(n))) continue;
+    return InvalidAttributeName(fmt::format("Unknown Attribute {}.", n));
+  }
+  return absl::OkStatus();
+}
+
+QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
+                                   const std::vector<std::string>& names) {
+  QueueAttributeMap out;
+  for (const auto& n : names) {
+    if (n == "All") return all;
+    if (auto it = all.find(n); it != all.end()) out.insert(*it);
+  }
+  return out;
+}
+
+absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
+                              bool fifo) {
+  COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
+  COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
+  COURIER_RETURN_IF_ERROR(fifo_checks::CheckSize(request, config.maximum_message_size));
+  if (request.delay) {
+    const absl::Duration d = *request.delay;
+    if (d < absl::ZeroDuration() || d > absl::Seconds(900) || !WholeSeconds(d)) {
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and "
+          "<= 900.",
+          absl::ToInt64Seconds(d)));
+    }
+  }
+  if (request.message_group_id) {
+    COURIER_RETURN_IF_ERROR(fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id));
+  }
+  if (!fifo && request.message_deduplication_id) {
+    return InvalidParameterValue(
+        "The request include parameter that is not valid for this queue type");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckReceiveRequest(int max_number_of_messages,
+                                 std::optional<absl::Duration> wait_time,
+                                 std::optional<absl::Duration> visibility_timeout) {
+  if (max_number_of_messages < 1 || max_number_of_messages > 10) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, "
+        "if provided.",
+        max_number_of_messages));
+  }
+  if (wait_time && (*wait_time < absl::ZeroDuration() || *wait_time > absl::Seconds(20))) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if "
+        "provided.",
+        absl::ToInt64Seconds(*wait_time)));
+  }
+  if (visibility_timeout &&
+      (*visibility_timeout < absl::ZeroDuration() || *visibility_timeout > absl::Seconds(43200))) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, "
+        "if provided.",
+        absl::ToInt64Seconds(*visibility_timeout)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view entry_name) {
+  if (ids.empty()) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
+                     "There should be at least one {} in the request.", entry_name);
+  }
+  if (ids.size() > 10) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
+                     "Maximum number of entries per request are 10. You have sent {}.", ids.size());
+  }
+  std::set<std::string_view> seen;
+  for (const auto& id : ids) {
+    if (!fifo_checks::ValidBatchEntryId(id)) {
+      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
+                      "A batch entry id can only contain alphanumeric characters, hyphens and "
+                      "underscores. It can be at most 80 letters long.");
+    }
+    if (!seen.insert(id).second) {
+      return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
+                       "Id {} repeated.", id);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSendBatch(
+    const std::vector<std::pair<std::string, const SendMessageRequest*>>& entries) {
+  std::vector<std::string> ids;
+  size_t total = 0;
+  for (const auto& [id, request] : entries) {
+    ids.push_back(id);
+    total += detail::MessageSize(*request);
+  }
+  COURIER_RETURN_IF_ERROR(CheckBatchIds(ids, "SendMessageBatchRequestEntry"));
+  if (total > 1048576) {
+    return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchRequestTooLong",
+                     "Batch requests cannot be longer than 1048576 bytes. You have sent {} bytes.",
+                     total);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace courier

@@ -1,0 +1,70 @@
+// Shared SQS checks and the standard queue's configuration. Private to src/queue; FifoQueue may
+// use the check helpers too (they take `fifo` where the rules differ).
+#ifndef COURIER_SRC_QUEUE_QUEUE_CONFIG_H_
+#define COURIER_SRC_QUEUE_QUEUE_CONFIG_H_
+
+#include <absl/status/status.h>
+#include <absl/time/time.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "courier/message.h"
+#include "courier/queue_attributes.h"
+
+namespace courier {
+
+class Hub;
+
+// A standard queue's attributes; immutable once published.
+struct QueueConfig {
+  absl::Duration delay = absl::ZeroDuration();
+  size_t maximum_message_size = 1048576;
+  absl::Duration retention = absl::Seconds(345600);
+  absl::Duration receive_wait = absl::ZeroDuration();
+  absl::Duration visibility = absl::Seconds(30);
+  std::string redrive_policy;  // as given (JSON), empty for none
+  std::string dead_letter_target_arn;
+  int max_receive_count = 0;
+  std::string redrive_allow_policy;
+  bool sqs_managed_sse = true;
+  QueueAttributeMap other;  // Policy, KmsMasterKeyId, ...: stored and returned as given
+  absl::Time created;
+  absl::Time last_modified;
+};
+
+// 1-80 characters from [A-Za-z0-9_-].
+absl::Status CheckStandardQueueName(std::string_view name);
+
+// Parses and checks `attributes` onto `config`; on error `config` may be partly changed (callers
+// apply to a copy). FIFO-only attributes are InvalidAttributeName.
+absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
+                                  const QueueAttributeMap& attributes, bool creating,
+                                  QueueConfig& config);
+QueueAttributeMap ToAttributeMap(const QueueConfig& config);
+
+// CreateQueue idempotency: every given attribute must equal the existing queue's.
+absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttributeMap& parsed,
+                                 const QueueAttributeMap& existing);
+// GetQueueAttributes names: "All" or known names, else InvalidAttributeName.
+absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bool fifo);
+QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
+                                   const std::vector<std::string>& names);
+
+// SendMessage: body, attributes, size, delay, group id (standard queue rules when !fifo).
+absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
+                              bool fifo);
+absl::Status CheckReceiveRequest(int max_number_of_messages,
+                                 std::optional<absl::Duration> wait_time,
+                                 std::optional<absl::Duration> visibility_timeout);
+// Batch-level rules: 1-10 entries, ids valid and distinct, total size at most 1 MiB.
+absl::Status CheckSendBatch(
+    const std::vector<std::pair<std::string, const SendMessageRequest*>>& entries);
+absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view entry_name);
+
+}  // namespace courier
+
+#endif  // COURIER_SRC_QUEUE_QUEUE_CONFIG_H_

@@ -1,0 +1,419 @@
+// The standard queue against spec/sqs-sns.md §1-4 (AWS's documented behaviour), on a manual clock.
+#include "courier/queue.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "courier/hub.h"
+#include "courier/status.h"
+#include "courier/testing/simulation.h"
+
+namespace courier {
+namespace {
+
+struct Fixture {
+  testing::Simulation sim;
+  Hub hub{sim.environment()};
+  std::shared_ptr<Queue> q = hub.CreateQueue("orders").value();
+
+  std::string Attr(const std::string& name) { return q->GetQueueAttributes({name}).value()[name]; }
+  std::vector<Message> Receive(int n = 10, std::optional<absl::Duration> vt = std::nullopt) {
+    return q->ReceiveMessage({.max_number_of_messages = n, .visibility_timeout = vt}).value();
+  }
+};
+
+TEST_CASE("CreateQueue: idempotent, QueueAlreadyExists, names, deleted recently", "[queue]") {
+  Fixture f;
+  auto again = f.hub.CreateQueue("orders");
+  REQUIRE(again.ok());
+  CHECK(again->get() == f.q.get());
+  auto a = f.hub.CreateQueue("orders", QueueAttributeMap{{"VisibilityTimeout", "30"}});
+  CHECK(a.ok());
+  auto b = f.hub.CreateQueue("orders", QueueAttributes{.visibility_timeout = absl::Seconds(60)});
+  CHECK(ErrorName(b.status()) == "QueueAlreadyExists");
+  CHECK(ErrorMessage(b.status()).find("VisibilityTimeout") != std::string_view::npos);
+  CHECK(ErrorName(f.hub.CreateQueue("").status()) == "InvalidParameterValue");
+  CHECK(ErrorName(f.hub.CreateQueue(std::string(81, 'a')).status()) == "InvalidParameterValue");
+  CHECK(f.hub.CreateQueue(std::string(80, 'a')).ok());
+  CHECK(ErrorName(f.hub.CreateQueue("a.b").status()) == "InvalidParameterValue");
+  CHECK(ErrorName(f.hub.CreateQueue("x.fifo").status()) == "InvalidParameterValue");
+  CHECK(f.hub.CreateFifoQueue("x.fifo").ok());
+
+  CHECK(f.hub.GetQueue("orders").value() == f.q);
+  CHECK(f.hub.GetQueue(f.q->arn()).value() == f.q);
+  CHECK(f.hub.GetQueue(f.q->url()).value() == f.q);
+  CHECK(f.q->url() == "https://sqs.us-east-1.amazonaws.com/000000000000/orders");
+  CHECK(f.q->arn() == "arn:aws:sqs:us-east-1:000000000000:orders");
+  CHECK(ErrorName(f.hub.GetQueue("nope").status()) == "QueueDoesNotExist");
+  CHECK(f.hub.GetFifoQueue("x.fifo").ok());
+  CHECK(f.hub.ListQueues("o") == std::vector<std::string>{f.q->url()});
+  CHECK(f.hub.ListQueues().size() == 3);
+
+  REQUIRE(f.hub.DeleteQueue("orders").ok());
+  CHECK(ErrorName(f.hub.GetQueue("orders").status()) == "QueueDoesNotExist");
+  CHECK(ErrorName(f.hub.DeleteQueue("orders")) == "QueueDoesNotExist");
+  f.sim.clock().Advance(absl::Seconds(59));
+  CHECK(ErrorName(f.hub.CreateQueue("orders").status()) == "QueueDeletedRecently");
+  f.sim.clock().Advance(absl::Seconds(1));
+  CHECK(f.hub.CreateQueue("orders").ok());
+}
+
+TEST_CASE("Attributes: defaults, ranges, FIFO-only names, read-only values", "[queue]") {
+  Fixture f;
+  auto all = f.q->GetQueueAttributes().value();
+  CHECK(all["DelaySeconds"] == "0");
+  CHECK(all["MaximumMessageSize"] == "1048576");
+  CHECK(all["MessageRetentionPeriod"] == "345600");
+  CHECK(all["ReceiveMessageWaitTimeSeconds"] == "0");
+  CHECK(all["VisibilityTimeout"] == "30");
+  CHECK(all["SqsManagedSseEnabled"] == "true");
+  CHECK(all["QueueArn"] == f.q->arn());
+  CHECK(all["CreatedTimestamp"] == "1767225600");
+  CHECK(all["ApproximateNumberOfMessages"] == "0");
+  CHECK(all.count("FifoQueue") == 0);
+  struct Case {
+    const char* name;
+    const char* bad_low;
+    const char* low;
+    const char* high;
+    const char* bad_high;
+  };
+  for (const Case& c : {Case{"DelaySeconds", "-1", "0", "900", "901"},
+                        Case{"MaximumMessageSize", "1023", "1024", "1048576", "1048577"},
+                        Case{"MessageRetentionPeriod", "59", "60", "1209600", "1209601"},
+                        Case{"ReceiveMessageWaitTimeSeconds", "-1", "0", "20", "21"},
+                        Case{"VisibilityTimeout", "-1", "0", "43200", "43201"}}) {
+    INFO(c.name);
+    CHECK(ErrorName(f.q->SetQueueAttributes({{c.name, c.bad_low}})) == "InvalidAttributeValue");
+    CHECK(ErrorName(f.q->SetQueueAttributes({{c.name, c.bad_high}})) == "InvalidAttributeValue");
+    CHECK(ErrorName(f.q->SetQueueAttributes({{c.name, "x"}})) == "InvalidAttributeValue");
+    CHECK(f.q->SetQueueAttributes({{c.name, c.low}}).ok());
+    CHECK(f.Attr(c.name) == c.low);
+    CHECK(f.q->SetQueueAttributes({{c.name, c.high}}).ok());
+    CHECK(f.Attr(c.name) == c.high);
+  }
+  for (const char* fifo_only :
+       {"ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}) {
+    CHECK(ErrorName(f.q->SetQueueAttributes({{fifo_only, "true"}})) == "InvalidAttributeName");
+  }
+  CHECK(ErrorName(f.q->SetQueueAttributes({{"FifoQueue", "true"}})) == "InvalidAttributeValue");
+  CHECK(ErrorName(f.q->SetQueueAttributes({{"Bogus", "1"}})) == "InvalidAttributeName");
+  CHECK(ErrorName(f.q->GetQueueAttributes({"Bogus"}).status()) == "InvalidAttributeName");
+  // A bad attribute anywhere changes nothing.
+  CHECK(!f.q->SetQueueAttributes({{"DelaySeconds", "5"}, {"VisibilityTimeout", "99999"}}).ok());
+  CHECK(f.Attr("DelaySeconds") == "900");
+  f.sim.clock().Advance(absl::Seconds(10));
+  REQUIRE(f.q->SetQueueAttributes({{"DelaySeconds", "1"}}).ok());
+  CHECK(f.Attr("LastModifiedTimestamp") == "1767225610");
+}
+
+TEST_CASE("SendMessage: body, size, attributes and MD5s", "[queue]") {
+  Fixture f;
+  auto r = f.q->SendMessage({.body = "hello"}).value();
+  CHECK(r.md5_of_message_body == "5d41402abc4b2a76b9719d911017c592");
+  CHECK(r.md5_of_message_attributes.empty());
+  CHECK(r.message_id.size() == 36);
+  auto a =
+      f.q->SendMessage({.body = "x",
+                        .attributes = {{"attribName1", MessageAttribute::String("attribValue 1")}}})
+          .value();
+  CHECK(a.md5_of_message_attributes == "19e27d4e946b072f3f58da80d94fd778");
+  auto b =
+      f.q->SendMessage(
+             {.body = "x",
+              .attributes = {{"binaryAttribute", MessageAttribute::Binary("Hello binary world!")}}})
+          .value();
+  CHECK(b.md5_of_message_attributes == "31a92b15d92f8db860eda32aceb656c3");
+  auto t = f.q->SendMessage({.body = "x", .aws_trace_header = "Root=1-abc"}).value();
+  CHECK(t.md5_of_message_system_attributes.size() == 32);
+  CHECK(f.q->SendMessageNoMd5({.body = "x"}).value().md5_of_message_body.empty());
+
+  CHECK(ErrorName(f.q->SendMessage({.body = ""}).status()) == "MissingParameter");
+  CHECK(ErrorName(f.q->SendMessage({.body = std::string("a\x01", 2)}).status()) ==
+        "InvalidMessageContents");
+  CHECK(f.q->SendMessage({.body = "tab\t\n\r \xEF\xBF\xBD"}).ok());
+  REQUIRE(f.q->SetQueueAttributes({{"MaximumMessageSize", "1024"}}).ok());
+  CHECK(f.q->SendMessage({.body = std::string(1024, 'a')}).ok());
+  auto big = f.q->SendMessage({.body = std::string(1025, 'a')});
+  CHECK(ErrorName(big.status()) == "InvalidParameterValue");
+  CHECK(ErrorMessage(big.status()).find("Message must be shorter than 1024 bytes") !=
+        std::string_view::npos);
+  // Attributes count towards the size: name + type + value.
+  CHECK(!f.q->SendMessage({.body = std::string(1010, 'a'),
+                           .attributes = {{"abcd", MessageAttribute::String("0123456789")}}})
+             .ok());
+  MessageAttributes eleven;
+  for (int i = 0; i < 11; ++i) eleven["a" + std::to_string(i)] = MessageAttribute::String("v");
+  CHECK(!f.q->SendMessage({.body = "x", .attributes = eleven}).ok());
+  CHECK(!f.q->SendMessage({.body = "x", .attributes = {{"AWS.x", MessageAttribute::String("v")}}})
+             .ok());
+  CHECK(!f.q->SendMessage({.body = "x", .attributes = {{"a", MessageAttribute::String("")}}}).ok());
+  CHECK(!f.q->SendMessage({.body = "x", .delay = absl::Seconds(901)}).ok());
+  CHECK(f.q->SendMessage({.body = "x", .message_group_id = "tenant-1"}).ok());
+  CHECK(!f.q->SendMessage({.body = "x", .message_group_id = ""}).ok());
+  CHECK(!f.q->SendMessage({.body = "x", .message_deduplication_id = "d"}).ok());
+  // None of the failures queued anything.
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "8");
+}
+
+TEST_CASE("SendMessageBatch: entry rules and per-entry failures", "[queue]") {
+  Fixture f;
+  CHECK(ErrorName(f.q->SendMessageBatch({}).status()) == "EmptyBatchRequest");
+  std::vector<Queue::SendBatchEntry> many;
+  for (int i = 0; i < 11; ++i) many.push_back({"e" + std::to_string(i), {.body = "b"}});
+  auto too_many = f.q->SendMessageBatch(many);
+  CHECK(ErrorName(too_many.status()) == "TooManyEntriesInBatchRequest");
+  CHECK(ErrorName(f.q->SendMessageBatch({{"a b", {.body = "x"}}}).status()) ==
+        "InvalidBatchEntryId");
+  CHECK(ErrorName(f.q->SendMessageBatch({{"a", {.body = "x"}}, {"a", {.body = "y"}}}).status()) ==
+        "BatchEntryIdsNotDistinct");
+  std::vector<Queue::SendBatchEntry> huge;
+  for (int i = 0; i < 2; ++i)
+    huge.push_back({"h" + std::to_string(i), {.body = std::string(524289, 'a')}});
+  CHECK(ErrorName(f.q->SendMessageBatch(huge).status()) == "BatchRequestTooLong");
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "0");
+  auto r = f.q->SendMessageBatch({{"ok", {.body = "fine"}}, {"bad", {.body = ""}}}).value();
+  REQUIRE(r.successful.size() == 1);
+  CHECK(r.successful[0].first == "ok");
+  REQUIRE(r.failed.size() == 1);
+  CHECK(r.failed[0].id == "bad");
+  CHECK(r.failed[0].sender_fault);
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "1");
+}
+
+TEST_CASE("ReceiveMessage: parameters, system and message attribute selection", "[queue]") {
+  Fixture f;
+  CHECK(ErrorMessage(f.q->ReceiveMessage({.max_number_of_messages = 11}).status()) ==
+        "Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and "
+        "10, if provided.");
+  CHECK(!f.q->ReceiveMessage({.max_number_of_messages = 0}).ok());
+  CHECK(!f.q->ReceiveMessage({.wait_time = absl::Seconds(21)}).ok());
+  CHECK(!f.q->ReceiveMessage({.visibility_timeout = absl::Seconds(43201)}).ok());
+  f.q->SendMessage({.body = "m",
+                    .attributes = {{"foo.a", MessageAttribute::String("1")},
+                                   {"foo.b", MessageAttribute::Number("2")},
+                                   {"bar", MessageAttribute::String("3")}},
+                    .aws_trace_header = "Root=1"})
+      .value();
+  const absl::Time sent = f.sim.Now();
+  f.sim.clock().Advance(absl::Seconds(2));
+  auto got = f.q->ReceiveMessage({.message_system_attribute_names = {"All"},
+                                  .message_attribute_names = {"foo.*"}})
+                 .value();
+  REQUIRE(got.size() == 1);
+  const Message& m = got[0];
+  CHECK(m.body == "m");
+  CHECK(m.md5_of_body == "6f8f57715090da2632453988d9a1501b");
+  CHECK(m.attributes.at("ApproximateReceiveCount") == "1");
+  CHECK(m.attributes.at("SentTimestamp") == std::to_string(absl::ToUnixMillis(sent)));
+  CHECK(m.attributes.at("ApproximateFirstReceiveTimestamp") ==
+        std::to_string(absl::ToUnixMillis(sent + absl::Seconds(2))));
+  CHECK(m.attributes.at("SenderId") == "000000000000");
+  CHECK(m.attributes.at("AWSTraceHeader") == "Root=1");
+  CHECK(m.message_attributes.size() == 2);
+  CHECK(m.message_attributes.count("bar") == 0);
+  CHECK(!m.md5_of_message_attributes.empty());
+
+  f.sim.clock().Advance(absl::Seconds(30));
+  got = f.q->ReceiveMessage({.message_system_attribute_names = {"ApproximateReceiveCount"},
+                             .message_attribute_names = {"All"}})
+            .value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].attributes.size() == 1);
+  CHECK(got[0].attributes.at("ApproximateReceiveCount") == "2");
+  CHECK(got[0].message_attributes.size() == 3);
+  f.sim.clock().Advance(absl::Seconds(30));
+  got = f.q->ReceiveMessage({}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].attributes.empty());
+  CHECK(got[0].message_attributes.empty());
+  CHECK(got[0].md5_of_message_attributes.empty());
+}
+
+TEST_CASE("Long polling: wakes at the delayed message's instant, and at the wait's end",
+          "[queue]") {
+  Fixture f;
+  const absl::Time start = f.sim.Now();
+  auto none = f.q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
+  CHECK(none.empty());
+  CHECK(f.sim.Now() == start + absl::Seconds(20));
+  f.q->SendMessage({.body = "later", .delay = absl::Seconds(5)}).value();
+  auto got = f.q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(f.sim.Now() == start + absl::Seconds(25));
+  // An in-flight message becoming visible again (at t+55s) also ends the wait.
+  CHECK(f.q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value().empty());
+  CHECK(f.sim.Now() == start + absl::Seconds(45));
+  got = f.q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(f.sim.Now() == start + absl::Seconds(55));
+  // The queue's ReceiveMessageWaitTimeSeconds is the default wait.
+  REQUIRE(f.q->DeleteMessage(got[0].receipt_handle).ok());
+  REQUIRE(f.q->SetQueueAttributes({{"ReceiveMessageWaitTimeSeconds", "3"}}).ok());
+  CHECK(f.q->ReceiveMessage({}).value().empty());
+  CHECK(f.sim.Now() == start + absl::Seconds(58));
+}
+
+TEST_CASE("Long polling returns as soon as another thread sends", "[queue]") {
+  Hub hub;  // system clock
+  auto q = hub.CreateQueue("poll").value();
+  std::thread sender([&] { q->SendMessage({.body = "hi"}).value(); });
+  auto got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
+  sender.join();
+  if (got.empty()) got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == "hi");
+}
+
+TEST_CASE("Visibility: timeouts, delays, counters, 12-hour cap", "[queue]") {
+  Fixture f;
+  f.q->SendMessage({.body = "a"}).value();
+  f.q->SendMessage({.body = "d", .delay = absl::Seconds(10)}).value();
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "1");
+  CHECK(f.Attr("ApproximateNumberOfMessagesDelayed") == "1");
+  auto got = f.Receive();
+  REQUIRE(got.size() == 1);
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "0");
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "1");
+  f.sim.clock().Advance(absl::Seconds(10));
+  CHECK(f.Attr("ApproximateNumberOfMessagesDelayed") == "0");
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "1");
+  f.sim.clock().Advance(absl::Seconds(19));
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "1");
+  f.sim.clock().Advance(absl::Seconds(1));  // exactly 30 s after the receive
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "2");
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "0");
+
+  // Visibility 0 makes a received message visible again at once.
+  got = f.Receive(10, absl::ZeroDuration());
+  CHECK(got.size() == 2);
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "2");
+
+  // ChangeMessageVisibility counts from the call; capped at 12 h after the receive.
+  got = f.Receive(1, absl::Seconds(100));
+  REQUIRE(got.size() == 1);
+  const ReceiptHandle h = got[0].receipt_handle;
+  f.sim.clock().Advance(absl::Seconds(50));
+  REQUIRE(f.q->ChangeMessageVisibility(h, absl::Seconds(100)).ok());
+  f.sim.clock().Advance(absl::Seconds(99));
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "1");
+  f.sim.clock().Advance(absl::Seconds(1));
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "0");
+  got = f.Receive(2, absl::Seconds(10));
+  REQUIRE(got.size() == 2);
+  f.sim.clock().Advance(absl::Seconds(5));
+  auto over = f.q->ChangeMessageVisibility(got[0].receipt_handle, absl::Seconds(43200));
+  CHECK(ErrorName(over) == "InvalidParameterValue");
+  CHECK(f.q->ChangeMessageVisibility(got[0].receipt_handle, absl::Seconds(43195)).ok());
+  CHECK(!f.q->ChangeMessageVisibility(got[0].receipt_handle, absl::Seconds(43201)).ok());
+  // Timeout 0: visible now, receive count kept.
+  REQUIRE(f.q->ChangeMessageVisibility(got[1].receipt_handle, absl::ZeroDuration()).ok());
+  auto again = f.q->ReceiveMessage({.message_system_attribute_names = {"All"}}).value();
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].message_id == got[1].message_id);
+  CHECK(std::stoi(again[0].attributes.at("ApproximateReceiveCount")) >= 3);
+  // Deleted message: not available.
+  REQUIRE(f.q->DeleteMessage(again[0].receipt_handle).ok());
+  CHECK(ErrorName(f.q->ChangeMessageVisibility(again[0].receipt_handle, absl::Seconds(5))) ==
+        "InvalidParameterValue");
+  CHECK(ErrorName(f.q->ChangeMessageVisibility(ReceiptHandle("junk"), absl::Seconds(5))) ==
+        "ReceiptHandleIsInvalid");
+}
+
+TEST_CASE("DeleteMessage: stale, expired, malformed and foreign handles", "[queue]") {
+  Fixture f;
+  auto other = f.hub.CreateQueue("other").value();
+  f.q->SendMessage({.body = "a"}).value();
+  auto first = f.Receive(1, absl::Seconds(10));
+  REQUIRE(first.size() == 1);
+  f.sim.clock().Advance(absl::Seconds(10));
+  auto second = f.Receive(1, absl::Seconds(10));
+  REQUIRE(second.size() == 1);
+  // Stale handle (received again since): success, message kept.
+  CHECK(f.q->DeleteMessage(first[0].receipt_handle).ok());
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "1");
+  // Expired handle with no later receive: success, deleted.
+  f.sim.clock().Advance(absl::Seconds(10));
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "1");
+  CHECK(f.q->DeleteMessage(second[0].receipt_handle).ok());
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "0");
+  CHECK(f.Receive().empty());
+  // Deleting again is fine.
+  CHECK(f.q->DeleteMessage(second[0].receipt_handle).ok());
+  CHECK(ErrorName(f.q->DeleteMessage(ReceiptHandle("garbage"))) == "ReceiptHandleIsInvalid");
+  CHECK(ErrorName(f.q->DeleteMessage(ReceiptHandle(""))) == "ReceiptHandleIsInvalid");
+  other->SendMessage({.body = "b"}).value();
+  auto foreign = other->ReceiveMessage({}).value();
+  REQUIRE(foreign.size() == 1);
+  CHECK(ErrorName(f.q->DeleteMessage(foreign[0].receipt_handle)) == "ReceiptHandleIsInvalid");
+  CHECK(other->GetQueueAttributes({"ApproximateNumberOfMessagesNotVisible"})
+            .value()["ApproximateNumberOfMessagesNotVisible"] == "1");
+}
+
+TEST_CASE("Delete and visibility batches", "[queue]") {
+  Fixture f;
+  for (int i = 0; i < 3; ++i) f.q->SendMessage({.body = "m"}).value();
+  auto got = f.Receive();
+  REQUIRE(got.size() == 3);
+  CHECK(ErrorName(f.q->DeleteMessageBatch({}).status()) == "EmptyBatchRequest");
+  auto v = f.q->ChangeMessageVisibilityBatch({{"a", got[0].receipt_handle, absl::Seconds(100)},
+                                              {"b", ReceiptHandle("bad"), absl::Seconds(1)}})
+               .value();
+  CHECK(v.successful == std::vector<std::string>{"a"});
+  REQUIRE(v.failed.size() == 1);
+  CHECK(v.failed[0].code == "ReceiptHandleIsInvalid");
+  auto d = f.q->DeleteMessageBatch({{"x", got[1].receipt_handle, {}},
+                                    {"y", got[2].receipt_handle, {}},
+                                    {"z", ReceiptHandle("bad"), {}}})
+               .value();
+  CHECK(d.successful.size() == 2);
+  CHECK(d.failed.size() == 1);
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "1");
+}
+
+TEST_CASE("PurgeQueue: everything, once every 60 s", "[queue]") {
+  Fixture f;
+  f.q->SendMessage({.body = "a"}).value();
+  f.q->SendMessage({.body = "b", .delay = absl::Seconds(30)}).value();
+  f.q->SendMessage({.body = "c"}).value();
+  REQUIRE(f.Receive(1).size() == 1);
+  REQUIRE(f.q->PurgeQueue().ok());
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "0");
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "0");
+  CHECK(f.Attr("ApproximateNumberOfMessagesDelayed") == "0");
+  f.q->SendMessage({.body = "after"}).value();
+  f.sim.clock().Advance(absl::Seconds(59));
+  auto again = f.q->PurgeQueue();
+  CHECK(ErrorName(again) == "PurgeQueueInProgress");
+  CHECK(ErrorMessage(again) ==
+        "Only one PurgeQueue operation on orders is allowed every 60 seconds.");
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "1");
+  f.sim.clock().Advance(absl::Seconds(1));
+  CHECK(f.q->PurgeQueue().ok());
+}
+
+TEST_CASE("Retention: expiry at enqueue + period, whatever the state; lowering it", "[queue]") {
+  Fixture f;
+  REQUIRE(f.q->SetQueueAttributes({{"MessageRetentionPeriod", "120"}}).ok());
+  f.q->SendMessage({.body = "a"}).value();
+  f.sim.clock().Advance(absl::Seconds(60));
+  f.q->SendMessage({.body = "b"}).value();
+  REQUIRE(f.Receive(10, absl::Seconds(1000)).size() == 2);
+  f.sim.clock().Advance(absl::Seconds(59));
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "2");
+  f.sim.clock().Advance(absl::Seconds(1));  // a: 120 s old
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "1");
+  // Lowering retention expires messages already older than the new period.
+  REQUIRE(f.q->SetQueueAttributes({{"MessageRetentionPeriod", "60"}}).ok());
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "0");
+}
+
+TEST_CASE("Tags", "[queue]") {
+  Fixture f;
+  REQUIRE(f.q->TagQueue({{"team", "a"}, {"env", "test"}}).ok());
+  REQUIRE(f.q->UntagQueue({"env"}).ok());
+  CHECK(f.q->ListQueueTags() == QueueAttributeMap{{"team", "a"}});
+}
+
+}  // namespace
+}  // namespace courier
