@@ -19,47 +19,80 @@ void Trie::Insert(std::string_view bytes, bool reversed, uint32_t id) {
   ids_[node].push_back(id);
 }
 
-bool WildcardDfa::Build(const std::vector<Pattern>& patterns, size_t max_states) {
-  constexpr int kStar = 256;
-  std::vector<std::vector<int>> tokens;
-  bool used[256] = {};
-  for (const Pattern& p : patterns) {
-    std::vector<int> t;
-    for (size_t k = 0; k < p.parts->literals.size(); ++k) {
-      if (k > 0) t.push_back(kStar);
-      for (char c : p.parts->literals[k]) {
-        t.push_back(static_cast<uint8_t>(c));
-        used[static_cast<uint8_t>(c)] = true;
+uint32_t ByteNfa::NewState() {
+  states_.emplace_back();
+  return static_cast<uint32_t>(states_.size() - 1);
+}
+
+void ByteNfa::AddWildcard(const WildcardParts& parts, uint32_t id) {
+  uint32_t cur = NewState();
+  starts_.push_back(cur);
+  for (size_t k = 0; k < parts.literals.size(); ++k) {
+    if (k > 0) {  // a star: any run of bytes, the empty one included
+      uint32_t star = NewState();
+      states_[cur].epsilon.push_back(star);
+      states_[star].loop = true;
+      cur = star;
+    }
+    for (char c : parts.literals[k]) {
+      uint32_t n = NewState();
+      states_[cur].edges.emplace_back(static_cast<uint8_t>(c), n);
+      cur = n;
+    }
+  }
+  states_[cur].accept.push_back(id);
+}
+
+void ByteNfa::AddCase(const CaseAlternatives& alts, Anchor anchor, uint32_t id) {
+  uint32_t cur = NewState();
+  starts_.push_back(cur);
+  if (anchor == Anchor::kSuffix) states_[cur].loop = true;
+  for (const auto& position : alts.positions) {
+    uint32_t next = NewState();
+    for (const std::string& alt : position) {
+      uint32_t at = cur;
+      for (size_t i = 0; i < alt.size(); ++i) {
+        uint32_t to = i + 1 == alt.size() ? next : NewState();
+        states_[at].edges.emplace_back(static_cast<uint8_t>(alt[i]), to);
+        at = to;
       }
     }
-    tokens.push_back(std::move(t));
+    cur = next;
   }
-  // Byte classes: each byte a pattern names is its own class; all others share class 0.
+  if (anchor == Anchor::kPrefix) states_[cur].loop = true;
+  states_[cur].accept.push_back(id);
+}
+
+bool StringDfa::Build(const ByteNfa& nfa, size_t max_states) {
+  const auto& st = nfa.states_;
+  bool used[256] = {};
+  for (const auto& state : st) {
+    for (const auto& [b, to] : state.edges) used[b] = true;
+  }
+  // Byte classes: each byte an edge names is its own class; all others share class 0.
   uint32_t classes = 1;
   std::vector<int> representative{-1};
   for (int b = 0; b < 256; ++b) {
     if (used[b]) {
+      if (classes == 256) return false;
       cls_[b] = static_cast<uint8_t>(classes++);
       representative.push_back(b);
     } else {
       cls_[b] = 0;
       if (representative[0] < 0) representative[0] = b;
     }
-    if (classes > 255) return false;
   }
-  using Set = std::vector<uint64_t>;  // (pattern << 32) | position, sorted
+  using Set = std::vector<uint32_t>;  // NFA states, sorted, closed under epsilon
   auto closure = [&](Set& set) {
-    for (size_t k = 0; k < set.size(); ++k) {  // a star also matches nothing
-      uint32_t i = static_cast<uint32_t>(set[k] >> 32), pos = static_cast<uint32_t>(set[k]);
-      if (pos < tokens[i].size() && tokens[i][pos] == kStar) set.push_back(set[k] + 1);
+    for (size_t k = 0; k < set.size(); ++k) {
+      for (uint32_t e : st[set[k]].epsilon) set.push_back(e);
     }
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
   };
   std::map<Set, uint32_t> ids;
   std::vector<Set> sets{Set{}};  // state 0: dead
-  Set start;
-  for (size_t i = 0; i < tokens.size(); ++i) start.push_back(uint64_t{i} << 32);
+  Set start = nfa.starts_;
   closure(start);
   ids[Set{}] = 0;
   ids[start] = 1;
@@ -70,18 +103,15 @@ bool WildcardDfa::Build(const std::vector<Pattern>& patterns, size_t max_states)
     for (uint32_t c = 0; c < classes; ++c) {
       Set to;
       int b = representative[c];
-      work += sets[state].size() + 1;
-      if (work > 50 * max_states * 64) return false;
       if (b >= 0) {
-        for (uint64_t e : sets[state]) {
-          uint32_t i = static_cast<uint32_t>(e >> 32), pos = static_cast<uint32_t>(e);
-          if (pos >= tokens[i].size()) continue;
-          if (tokens[i][pos] == kStar) {
-            to.push_back(e);
-          } else if (tokens[i][pos] == b) {
-            to.push_back(e + 1);
+        for (uint32_t n : sets[state]) {
+          work += st[n].edges.size() + 1;
+          if (st[n].loop) to.push_back(n);
+          for (const auto& [eb, target] : st[n].edges) {
+            if (eb == b) to.push_back(target);
           }
         }
+        if (work > max_states * 4096) return false;
         closure(to);
       }
       auto [it, inserted] = ids.try_emplace(to, static_cast<uint32_t>(sets.size()));
@@ -96,12 +126,10 @@ bool WildcardDfa::Build(const std::vector<Pattern>& patterns, size_t max_states)
   next_ = std::move(next);
   accept_.assign(sets.size(), {});
   for (size_t state = 0; state < sets.size(); ++state) {
-    for (uint64_t e : sets[state]) {
-      uint32_t i = static_cast<uint32_t>(e >> 32), pos = static_cast<uint32_t>(e);
-      if (pos == tokens[i].size()) accept_[state].push_back(patterns[i].id);
+    for (uint32_t n : sets[state]) {
+      for (uint32_t id : st[n].accept) accept_[state].push_back(id);
     }
   }
-  if (accept_.size() < 2) accept_.clear();
   return ready();
 }
 
@@ -428,15 +456,15 @@ class Scanner {
       leaf.lower_prefix.Walk(s, false, true, emit);
       leaf.lower_suffix.Walk(s, true, true, emit);
     }
-    if (leaf.wildcard_dfa.ready()) {
-      leaf.wildcard_dfa.Match(s, emit);
+    if (leaf.string_dfa.ready()) {
+      leaf.string_dfa.Match(s, emit);
     } else {
       for (const Leaf::Wildcard& w : leaf.wildcards) {
         if (WildcardMatches(w.parts, s)) EmitOne(w.id, ctx);
       }
-    }
-    for (const Leaf::CaseMatcher& cm : leaf.unicode_case) {
-      if (CaseAlternativesMatch(cm.alts, s, cm.anchor)) EmitOne(cm.id, ctx);
+      for (const Leaf::CaseMatcher& cm : leaf.unicode_case) {
+        if (CaseAlternativesMatch(cm.alts, s, cm.anchor)) EmitOne(cm.id, ctx);
+      }
     }
     if (!leaf.cidrs.empty()) {
       IpAddress ip;
@@ -1009,11 +1037,12 @@ std::shared_ptr<const Machine> Machine::Build(std::vector<RuleInput> rules) {
   }
   m->MakeCommonFieldsLazy();
   for (Leaf& leaf : m->leaves_) {
-    if (leaf.wildcards.empty()) continue;
-    std::vector<WildcardDfa::Pattern> patterns;
-    for (const Leaf::Wildcard& w : leaf.wildcards) patterns.push_back({&w.parts, w.id});
+    if (leaf.wildcards.empty() && leaf.unicode_case.empty()) continue;
+    ByteNfa nfa;
+    for (const Leaf::Wildcard& w : leaf.wildcards) nfa.AddWildcard(w.parts, w.id);
+    for (const Leaf::CaseMatcher& c : leaf.unicode_case) nfa.AddCase(c.alts, c.anchor, c.id);
     // Past this many states the patterns are matched one by one instead.
-    leaf.wildcard_dfa.Build(patterns, 4096);
+    leaf.string_dfa.Build(nfa, 4096);
   }
   for (PathNode& n : m->nodes_) {
     if (n.names.size() > 8) {

@@ -56,16 +56,35 @@ class Trie {
   std::vector<IdList> ids_;  // per node; node 0 is the root
 };
 
-// All wildcard patterns of one field compiled into one DFA over bytes (subset construction
-// over the patterns' positions), so a value is matched against all of them in one pass.
-class WildcardDfa {
+// A nondeterministic automaton over bytes for the string matchers that neither a hash map nor
+// a trie serves: wildcards and equals-ignore-case forms of non-ASCII patterns.
+class ByteNfa {
  public:
-  struct Pattern {
-    const WildcardParts* parts;
-    uint32_t id;
+  void AddWildcard(const WildcardParts& parts, uint32_t id);
+  // Each position of `alts` accepts any of its byte strings; kPrefix accepts any tail after
+  // the pattern, kSuffix any head before it.
+  void AddCase(const CaseAlternatives& alts, Anchor anchor, uint32_t id);
+  bool empty() const { return starts_.empty(); }
+
+ private:
+  friend class StringDfa;
+  struct State {
+    std::vector<std::pair<uint8_t, uint32_t>> edges;
+    std::vector<uint32_t> epsilon;
+    bool loop = false;  // consumes any byte and stays
+    IdList accept;
   };
+  uint32_t NewState();
+  std::vector<State> states_;
+  std::vector<uint32_t> starts_;
+};
+
+// The NFA made deterministic (subset construction, bytes grouped into classes), so a value is
+// matched against all of those patterns in one pass whatever their number.
+class StringDfa {
+ public:
   // Builds the DFA; false (and nothing built) if it would exceed max_states.
-  bool Build(const std::vector<Pattern>& patterns, size_t max_states);
+  bool Build(const ByteNfa& nfa, size_t max_states);
   bool ready() const { return !accept_.empty(); }
   template <typename Fn>
   void Match(std::string_view s, Fn&& fn) const {
@@ -94,7 +113,7 @@ struct Leaf {
     uint32_t id;
   };
   std::vector<Wildcard> wildcards;
-  WildcardDfa wildcard_dfa;  // all of `wildcards` at once, when it stays small
+  StringDfa string_dfa;  // all of `wildcards` and `unicode_case` at once, when it stays small
   struct CaseMatcher {
     CaseAlternatives alts;
     Anchor anchor;

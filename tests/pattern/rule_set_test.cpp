@@ -10,6 +10,7 @@
 
 #include "courier/pattern.h"
 #include "courier/status.h"
+#include "pattern/pattern_ir.h"
 
 namespace {
 
@@ -304,6 +305,60 @@ TEST_CASE("many overlapping numeric ranges on one field", "[ruleset][differentia
       INFO(event);
       CHECK(rules.Match(event) == expected);
     }
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// Non-ASCII equals-ignore-case patterns (whole, prefix, suffix) share one automaton per field;
+// the reference is the direct position-by-position matcher.
+TEST_CASE("non-ASCII case-insensitive patterns in one automaton", "[ruleset][differential]") {
+  using courier::pattern_internal::Anchor;
+  using courier::pattern_internal::BuildCaseAlternatives;
+  using courier::pattern_internal::CaseAlternativesMatch;
+  uint64_t seed = 5;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  const char* pieces[] = {"ß", "S", "s", "σ", "ς", "Σ", "k", "\u212a", "ı", "I", "п", "П", "x"};
+  auto word = [&](size_t max) {
+    std::string w;
+    size_t n = 1 + next(max);
+    for (size_t k = 0; k < n; ++k) w += pieces[next(13)];
+    return w;
+  };
+  struct Case {
+    std::string text;
+    Anchor anchor;
+  };
+  std::vector<Case> cases;
+  std::vector<std::pair<std::string, RuleSet::Rule>> all;
+  while (cases.size() < 60) {
+    std::string w = word(3);
+    if (courier::pattern_internal::IsAscii(w)) continue;
+    Anchor anchor = static_cast<Anchor>(next(3));
+    std::string op = anchor == Anchor::kWhole    ? R"({{"equals-ignore-case":"{}"}})"
+                     : anchor == Anchor::kPrefix ? R"({{"prefix":{{"equals-ignore-case":"{}"}}}})"
+                                                 : R"({{"suffix":{{"equals-ignore-case":"{}"}}}})";
+    std::string pattern = fmt::format(R"({{"s":[{}]}})", fmt::format(fmt::runtime(op), w));
+    all.emplace_back(fmt::format("c{:02}", cases.size()), EventPattern::Compile(pattern).value());
+    cases.push_back({w, anchor});
+  }
+  RuleSet rules;
+  rules.Update(std::move(all));
+  for (int e = 0; e < 400; ++e) {
+    std::string s = word(5);
+    std::vector<std::string> expected;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      if (CaseAlternativesMatch(BuildCaseAlternatives(cases[i].text), s, cases[i].anchor)) {
+        expected.push_back(fmt::format("c{:02}", i));
+      }
+    }
+    INFO(s);
+    CHECK(rules.Match(fmt::format(R"({{"s":"{}"}})", s)) == expected);
   }
 }
 
