@@ -39,6 +39,7 @@ class FifoQueue;
 struct QueueAttributes;
 class StateMachine;
 struct StateMachineOptions;
+class Execution;
 
 class Hub {
  public:
@@ -119,6 +120,10 @@ class Hub {
   std::shared_ptr<StateMachine> FindStateMachine(std::string_view name_or_arn) const;
   // Every state machine, in ARN order. Thread-safe.
   std::vector<std::shared_ptr<StateMachine>> ListStateMachines() const;
+  // An execution by its ARN (arn:aws:states:<region>:<account>:execution:<machine>:<name>),
+  // as DescribeExecution/GetExecutionHistory/StopExecution take it; nullptr if unknown.
+  // Thread-safe.
+  std::shared_ptr<Execution> FindExecution(std::string_view execution_arn) const;
   // Removes the state machine; its running executions are stopped. StateMachineDoesNotExist
   // if there is none. Thread-safe.
   absl::Status DeleteStateMachine(std::string_view name_or_arn);

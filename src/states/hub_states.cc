@@ -1,6 +1,4 @@
 // The hub's Functions and Step Functions section, task tokens and the service integrations.
-#include <absl/strings/str_split.h>
-
 #include "courier/detail/uuid.h"
 #include "courier/function.h"
 #include "courier/hub.h"
@@ -649,6 +647,20 @@ std::vector<std::shared_ptr<StateMachine>> Hub::ListStateMachines() const {
     if (auto m = std::dynamic_pointer_cast<StateMachine>(r)) out.push_back(std::move(m));
   }
   return out;
+}
+
+std::shared_ptr<Execution> Hub::FindExecution(std::string_view execution_arn) const {
+  // arn:aws:states:<region>:<account>:execution:<machine>:<name>
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
+    size_t colon = execution_arn.find(':', start);
+    parts.push_back(execution_arn.substr(start, colon - start));
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() != 8 || parts[5] != "execution") return nullptr;
+  auto machine = FindStateMachine(parts[6]);
+  return machine ? machine->FindExecution(execution_arn) : nullptr;
 }
 
 absl::Status Hub::DeleteStateMachine(std::string_view name_or_arn) {

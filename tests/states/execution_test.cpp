@@ -334,3 +334,13 @@ TEST_CASE("StateExited carries assignedVariables", "[states][history][variables]
   CHECK(h[2].type == "PassStateExited");
   CHECK(JsonEquals(h[2].details.at("assignedVariables"), J(R"({"x":"1","y":"\"two\""})")));
 }
+
+TEST_CASE("Hub::FindExecution resolves an execution ARN", "[states][hub]") {
+  Fixture fx;
+  auto m = fx.Machine(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})j", "sm");
+  auto e = m->StartExecution({.name = "run-1"});
+  REQUIRE(e.ok());
+  CHECK(fx.hub.FindExecution((*e)->arn()) == *e);
+  CHECK(fx.hub.FindExecution(fx.hub.Arn("states", "execution:sm:nope")) == nullptr);
+  CHECK(fx.hub.FindExecution("garbage") == nullptr);
+}
