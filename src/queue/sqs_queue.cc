@@ -1393,13 +1393,14 @@ void SqsQueue::RunMoveTask(uint64_t id) {
     }
     SendMessageRequest request;
     std::string source;
+    Shard& sh = impl_->shards[best];
+    Entry taken;
     {
-      Shard& sh = impl_->shards[best];
       std::lock_guard lock(sh.mu);
       if (sh.ready.empty()) continue;  // taken meanwhile: look again
-      const Entry e = sh.ready.front();
-      Slot& s = sh.at(e.index);
-      if (s.stamp != e.stamp || s.state != State::kVisible) continue;
+      taken = sh.ready.front();
+      Slot& s = sh.at(taken.index);
+      if (s.stamp != taken.stamp || s.state != State::kVisible) continue;
       sh.ready.pop_front();
       request.body.assign(s.body.get(), s.body_size);
       if (s.extra) {
@@ -1408,20 +1409,29 @@ void SqsQueue::RunMoveTask(uint64_t id) {
         request.message_group_id = s.extra->group_id;
         source = s.extra->dead_letter_source_arn;
       }
-      // Taken out while it moves; put back below if the move fails.
-      sh.Transition(e.index, State::kInFlight, INT64_MAX);
-      const std::string target_arn = task.destination_arn.empty() ? source : task.destination_arn;
-      auto target = std::dynamic_pointer_cast<SqsQueue>(hub_.FindResource(target_arn));
-      absl::StatusOr<SendMessageResult> sent =
-          target ? target->SendMessage(request)
-                 : absl::StatusOr<SendMessageResult>(ResourceNotFound(fmt::format(
-                       "Queue {} does not exist.", target_arn.empty() ? "(none)" : target_arn)));
+      // Hidden while it moves (no lock is held across the send, which may be to any queue).
+      sh.Transition(taken.index, State::kInFlight, INT64_MAX);
+      taken.stamp = s.stamp;
+    }
+    const std::string target_arn = task.destination_arn.empty() ? source : task.destination_arn;
+    auto target = std::dynamic_pointer_cast<SqsQueue>(hub_.FindResource(target_arn));
+    absl::StatusOr<SendMessageResult> sent =
+        target ? target->SendMessage(std::move(request))
+               : absl::StatusOr<SendMessageResult>(ResourceNotFound(fmt::format(
+                     "Queue {} does not exist.", target_arn.empty() ? "(none)" : target_arn)));
+    {
+      std::lock_guard lock(sh.mu);
+      Slot& s = sh.at(taken.index);
+      const bool still_ours = s.stamp == taken.stamp;  // not purged or expired meanwhile
       if (!sent.ok()) {
-        sh.Transition(e.index, State::kVisible);
-        failure = std::string(ErrorMessage(sent.status()));
-        break;
+        if (still_ours) sh.Transition(taken.index, State::kVisible);
+      } else if (still_ours) {
+        sh.Free(taken.index);
       }
-      sh.Free(e.index);
+    }
+    if (!sent.ok()) {
+      failure = std::string(ErrorMessage(sent.status()));
+      break;
     }
     ++moved;
   }
