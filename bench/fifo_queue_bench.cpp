@@ -1,6 +1,7 @@
 // FIFO queue lifecycle throughput: SendMessage x10 -> ReceiveMessage(10) -> DeleteMessageBatch,
 // with 1, 100 and 10,000 message groups, on 1 thread and on 2 producers + 2 consumers, beside
-// the baselines (moodycamel::ConcurrentQueue enqueue+dequeue, a mutex+deque) in the same run.
+// the standard queue (courier::SqsQueue, no groups) and the baselines (moodycamel::ConcurrentQueue
+// enqueue+dequeue, a mutex+deque) in the same run.
 // Items are messages (one lifecycle each).
 //
 //   bench/fifo_queue_bench --benchmark_min_time=0.2
@@ -18,6 +19,7 @@
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
+#include "courier/sqs_queue.h"
 
 namespace {
 
@@ -129,6 +131,68 @@ BENCHMARK(BM_FifoLifecycle2P2C)
     ->ArgName("groups")
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+
+// ---- The standard queue (courier::SqsQueue), the same lifecycle without groups ----
+
+struct StandardShared {
+  std::unique_ptr<courier::Hub> hub;
+  std::shared_ptr<courier::SqsQueue> queue;
+};
+StandardShared standard;
+
+void StandardSend(int n) {
+  for (int i = 0; i < n; ++i) {
+    if (!standard.queue->SendMessage({.body = kBody}).ok()) std::abort();
+  }
+}
+
+size_t StandardReceiveAndDelete() {
+  auto got = standard.queue->ReceiveMessage({.max_number_of_messages = 10});
+  if (!got.ok()) std::abort();
+  if (got->empty()) return 0;
+  std::vector<courier::SqsQueue::HandleBatchEntry> entries;
+  entries.reserve(got->size());
+  static const char* kIds[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  for (size_t i = 0; i < got->size(); ++i) {
+    entries.push_back({kIds[i], std::move((*got)[i].receipt_handle), {}});
+  }
+  auto del = standard.queue->DeleteMessageBatch(entries);
+  if (!del.ok() || !del->failed.empty()) std::abort();
+  return got->size();
+}
+
+void StandardSetup() {
+  standard.hub = std::make_unique<courier::Hub>(courier::Environment::Default());
+  standard.queue = courier::SqsQueue::Create(*standard.hub, "bench").value();
+}
+
+void StandardTeardown() {
+  standard.queue.reset();
+  standard.hub.reset();
+}
+
+void BM_StandardLifecycle(benchmark::State& state) {
+  StandardSetup();
+  size_t done = 0;
+  for (auto _ : state) {
+    StandardSend(10);
+    done += StandardReceiveAndDelete();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(done));
+  StandardTeardown();
+}
+BENCHMARK(BM_StandardLifecycle);
+
+void BM_StandardLifecycle2P2C(benchmark::State& state) {
+  StandardSetup();
+  for (auto _ : state) {
+    state.SetIterationTime(
+        RunTwoByTwo([] { StandardSend(10); }, [] { return StandardReceiveAndDelete(); }));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  StandardTeardown();
+}
+BENCHMARK(BM_StandardLifecycle2P2C)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 // ---- Baselines: the same 100-byte messages through a plain queue ----
 
