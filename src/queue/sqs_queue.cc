@@ -834,7 +834,8 @@ absl::StatusOr<SqsQueue::SendBatchResult> SqsQueue::SendMessageBatch(
                      "Maximum number of entries per request are 10. You have sent {}.",
                      entries.size());
   }
-  std::set<std::string_view> ids;
+  std::array<std::string_view, 10> ids;  // at most 10 entries: a linear check, no allocation
+  size_t n_ids = 0;
   size_t total = 0;
   for (const SendBatchEntry& e : entries) {
     if (!fifo_checks::ValidBatchEntryId(e.id)) {
@@ -842,10 +843,11 @@ absl::StatusOr<SqsQueue::SendBatchResult> SqsQueue::SendMessageBatch(
                       "A batch entry id can only contain alphanumeric characters, hyphens and "
                       "underscores. It can be at most 80 letters long.");
     }
-    if (!ids.insert(e.id).second) {
+    if (std::find(ids.begin(), ids.begin() + n_ids, e.id) != ids.begin() + n_ids) {
       return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
                        "Id {} repeated.", e.id);
     }
+    ids[n_ids++] = e.id;
     total += detail::MessageSize(e.request);
   }
   if (total > 1048576 && !impl_->large_payloads) {
@@ -882,6 +884,7 @@ absl::StatusOr<std::vector<Message>> SqsQueue::TryReceive(const ReceiveRequest& 
   const int64_t visible_until = now_ns + absl::ToInt64Nanoseconds(visibility);
   const size_t want = static_cast<size_t>(request.max_number_of_messages);
   std::vector<Message> out;
+  out.reserve(want);
   std::vector<DeadLetter> dead;
   std::shared_ptr<SqsQueue> dlq;
   if (config.max_receive_count > 0) {
@@ -1202,17 +1205,19 @@ absl::Status CheckHandleBatch(const std::vector<SqsQueue::HandleBatchEntry>& ent
                      "Maximum number of entries per request are 10. You have sent {}.",
                      entries.size());
   }
-  std::set<std::string_view> ids;
+  std::array<std::string_view, 10> ids;  // at most 10 entries: a linear check, no allocation
+  size_t n_ids = 0;
   for (const auto& e : entries) {
     if (!fifo_checks::ValidBatchEntryId(e.id)) {
       return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
                       "A batch entry id can only contain alphanumeric characters, hyphens and "
                       "underscores. It can be at most 80 letters long.");
     }
-    if (!ids.insert(e.id).second) {
+    if (std::find(ids.begin(), ids.begin() + n_ids, e.id) != ids.begin() + n_ids) {
       return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
                        "Id {} repeated.", e.id);
     }
+    ids[n_ids++] = e.id;
   }
   return absl::OkStatus();
 }
