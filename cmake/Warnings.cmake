@@ -5,7 +5,7 @@ add_library(courier_warnings INTERFACE)
 # false positives inside libstdc++ (std::regex, std::optional, `"x" + std::string`: GCC bug
 # 105329) that no code of ours can silence.
 target_compile_options(courier_warnings INTERFACE -Wall -Wextra -Wno-missing-field-initializers
-  $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized -Wno-restrict -Wno-stringop-overflow>)
+  "$<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized;-Wno-restrict;-Wno-stringop-overflow>")
 if(COURIER_WERROR)
   target_compile_options(courier_warnings INTERFACE $<BUILD_INTERFACE:-Werror>)
 endif()
