@@ -61,9 +61,22 @@ void PutHex(char* out, uint64_t v, int digits) {
   for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xF];
 }
 
+// Lowercase hex only (what PutHex writes); anything else is not one of our handles.
 bool ParseHex(std::string_view text, uint64_t* out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out, 16);
-  return ec == std::errc() && p == text.data() + text.size();
+  uint64_t v = 0;
+  for (char c : text) {
+    unsigned d;
+    if (c >= '0' && c <= '9') {
+      d = static_cast<unsigned>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      d = static_cast<unsigned>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+    v = (v << 4) | d;
+  }
+  *out = v;
+  return !text.empty();
 }
 
 int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }
@@ -114,9 +127,7 @@ struct Slot {
   uint32_t generation = 0;  // bumped when the slot is freed: handles of old messages go stale
   uint32_t stamp = 0;       // bumped on every state change: queue/heap entries go stale
   uint32_t receives = 0;
-  uint64_t seq = 0;      // the MessageId's sequence half
   int64_t sent = 0;      // ns; also the enqueue time retention counts from
-  int64_t deadline = 0;  // ns; end of the delay or of the visibility timeout
   int64_t received = 0;  // ns; the last receive (the 12-hour cap counts from it)
   int64_t first_received = 0;
   std::array<unsigned char, 16> md5{};  // raw MD5 of the body (when the queue computes it)
@@ -205,7 +216,6 @@ struct Shard {
     if (to == State::kVisible) {
       ready.push_back({i, s.stamp});
     } else if (to == State::kDelayed || to == State::kInFlight) {
-      s.deadline = deadline;
       timed.push({deadline, i, s.stamp});
       if (deadline < next_due.load(std::memory_order_relaxed)) {
         next_due.store(deadline, std::memory_order_relaxed);
@@ -284,7 +294,6 @@ struct SqsQueue::Impl {
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const uint64_t token = detail::RandomBits();
   const uint64_t id_half = (detail::RandomBits() & ~uint64_t{0xF000}) | 0x4000;
-  std::atomic<uint64_t> next_seq{1};
   std::optional<LargePayloadOptions> large_payloads;
   bool md5_of_body = true;
   std::mutex purge_mu;
@@ -308,10 +317,17 @@ struct SqsQueue::Impl {
     return out;
   }
 
-  std::string MessageId(const Slot& s) const {
+  // A slot incarnation (generation, shard, index: 62 bits) names the message: unique in the
+  // queue, so no sequence number is stored.
+  void FormatMessageId(uint32_t shard, uint32_t index, uint32_t generation,
+                       std::string* out) const {
+    const uint64_t seq = (uint64_t{generation & 0x7FFFFFF} << 35) | (uint64_t{shard} << 32) | index;
+    FormatUuid(id_half, seq, out);
+  }
+  std::string MessageId(uint32_t shard, uint32_t index, const Slot& s) const {
     if (s.extra && !s.extra->message_id.empty()) return s.extra->message_id;
     std::string id;
-    FormatUuid(id_half, s.seq, &id);
+    FormatMessageId(shard, index, s.generation, &id);
     return id;
   }
 
@@ -761,7 +777,11 @@ absl::StatusOr<SendMessageResult> SqsQueue::Send(SendMessageRequest request, abs
     offloaded = detail::ParsePointerBody(request.body);
     if (offloaded && !request.attributes.contains(detail::kExtendedPayloadSize)) offloaded.reset();
   }
-  absl::Status valid = fifo_checks::CheckBody(request.body);
+  // Printable ASCII (the common case) needs no UTF-8 decoding.
+  bool plain = !request.body.empty();
+  for (unsigned char c : request.body)
+    plain &= (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\t' || c == '\r';
+  absl::Status valid = plain ? absl::OkStatus() : fifo_checks::CheckBody(request.body);
   if (valid.ok()) valid = fifo_checks::CheckAttributes(request.attributes);
   if (valid.ok()) valid = fifo_checks::CheckSize(request, config->maximum_message_size);
   if (!valid.ok()) {
@@ -794,21 +814,22 @@ absl::StatusOr<SendMessageResult> SqsQueue::Send(SendMessageRequest request, abs
     }
     extra->group_id = std::move(request.message_group_id);
   }
-  const uint64_t seq = impl_->next_seq.fetch_add(1, std::memory_order_relaxed);
-  FormatUuid(impl_->id_half, seq, &result.message_id);
   std::unique_ptr<char[]> body(new char[request.body.size()]);
   std::memcpy(body.get(), request.body.data(), request.body.size());
   const absl::Duration delay = request.delay.value_or(config->delay);
   const int64_t now_ns = Nanos(now);
 
-  Shard& sh = impl_->shards[HomeShard()];
+  const int home = HomeShard();
+  Shard& sh = impl_->shards[home];
+  uint32_t index, generation;
   {
     std::lock_guard lock(sh.mu);
     const uint32_t i = sh.Allocate();
     Slot& s = sh.at(i);
+    index = i;
+    generation = s.generation;
     s.body = std::move(body);
     s.body_size = static_cast<uint32_t>(request.body.size());
-    s.seq = seq;
     s.sent = now_ns;
     s.md5 = md5;
     s.extra = std::move(extra);
@@ -820,6 +841,7 @@ absl::StatusOr<SendMessageResult> SqsQueue::Send(SendMessageRequest request, abs
     }
   }
   impl_->signal->Notify();  // a long poll wakes (and re-arms its timer for a delayed message)
+  impl_->FormatMessageId(static_cast<uint32_t>(home), index, generation, &result.message_id);
   return result;
 }
 
@@ -919,7 +941,7 @@ absl::StatusOr<std::vector<Message>> SqsQueue::TryReceive(const ReceiveRequest& 
       }
       if (dlq != nullptr && s.receives >= static_cast<uint32_t>(config.max_receive_count)) {
         DeadLetter d;
-        d.message_id = impl_->MessageId(s);
+        d.message_id = impl_->MessageId(shard_index, e.index, s);
         d.body.assign(s.body.get(), s.body_size);
         if (s.extra) {
           d.attributes = std::move(s.extra->attributes);
@@ -943,7 +965,7 @@ absl::StatusOr<std::vector<Message>> SqsQueue::TryReceive(const ReceiveRequest& 
         sh.Transition(e.index, State::kVisible);
       }
       Message m;
-      m.message_id = impl_->MessageId(s);
+      m.message_id = impl_->MessageId(shard_index, e.index, s);
       m.receipt_handle = ReceiptHandle(impl_->Handle(shard_index, e.index, s));
       m.body.assign(s.body.get(), s.body_size);
       if (impl_->md5_of_body) {
@@ -1027,7 +1049,6 @@ void SqsQueue::AcceptDeadLetter(DeadLetter letter) {
     Slot& s = sh.at(i);
     s.body = std::move(body);
     s.body_size = static_cast<uint32_t>(letter.body.size());
-    s.seq = impl_->next_seq.fetch_add(1, std::memory_order_relaxed);
     s.sent = sent;
     s.md5 = md5;
     s.extra = std::move(extra);

@@ -470,6 +470,28 @@ TEST_CASE("SqsQueue: long polling wakes on send and when a message becomes visib
   CHECK(f.sim.Now() == t0 + absl::Seconds(4));
 }
 
+TEST_CASE("SqsQueue: message ids stay unique when slots are reused; UTF-8 bodies", "[sqs]") {
+  Fixture f;
+  auto q = f.Make("ids");
+  std::set<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    auto sent = q->SendMessage({.body = "m"}).value();
+    CHECK(ids.insert(sent.message_id).second);
+    auto got = f.Receive(*q);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].message_id == sent.message_id);
+    REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
+  }
+  const std::string utf8 = "caf\xC3\xA9 \xF0\x9F\x93\xA6\ttab\r\n";
+  auto sent = q->SendMessage({.body = utf8}).value();
+  CHECK(sent.md5_of_message_body == detail::Md5Hex(utf8));
+  auto got = f.Receive(*q);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == utf8);
+  CHECK(ErrorName(q->SendMessage({.body = "bad \xEF\xBF\xBE"}).status()) ==
+        "InvalidMessageContents");  // U+FFFE is outside the allowed set
+}
+
 TEST_CASE("SqsQueue: md5_of_body off leaves the digest empty", "[sqs]") {
   Fixture f;
   auto q = f.Make("nomd5", {}, {.md5_of_body = false});
