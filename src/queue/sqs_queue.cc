@@ -289,8 +289,11 @@ struct HandleParts {
 
 struct SqsQueue::Impl {
   std::array<Shard, kShards> shards;
-  std::atomic<std::shared_ptr<const Config>> config;
-  std::mutex config_mu;  // serialises attribute changes
+  // The current configuration: one acquire load on the hot path. Attribute changes are rare, so
+  // every published configuration is kept until the queue goes (a reader never sees one freed).
+  std::atomic<const Config*> config{nullptr};
+  std::vector<std::unique_ptr<const Config>> configs;  // guarded by config_mu
+  std::mutex config_mu;                                // serialises attribute changes
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const uint64_t token = detail::RandomBits();
   const uint64_t id_half = (detail::RandomBits() & ~uint64_t{0xF000}) | 0x4000;
@@ -305,7 +308,11 @@ struct SqsQueue::Impl {
   std::vector<std::pair<uint64_t, MoveTask>> tasks;
   uint64_t next_task = 1;
 
-  std::shared_ptr<const Config> Load() const { return config.load(std::memory_order_acquire); }
+  const Config* Load() const { return config.load(std::memory_order_acquire); }
+  void Publish(Config next) {  // with config_mu held (or before the queue is shared)
+    configs.push_back(std::make_unique<const Config>(std::move(next)));
+    config.store(configs.back().get(), std::memory_order_release);
+  }
 
   std::string Handle(uint32_t shard, uint32_t index, const Slot& s) const {
     std::string out(kHandleSize, '0');
@@ -627,7 +634,7 @@ absl::StatusOr<std::shared_ptr<SqsQueue>> SqsQueue::Create(Hub& hub, std::string
   }
   auto queue = std::shared_ptr<SqsQueue>(
       new SqsQueue(hub, std::string(name), arn, hub.QueueUrl(name), std::move(options)));
-  queue->impl_->config.store(std::make_shared<const Config>(std::move(config)));
+  queue->impl_->Publish(std::move(config));
   absl::Status added = hub.AddResource(queue);
   if (!added.ok()) {
     if (auto raced = std::dynamic_pointer_cast<SqsQueue>(hub.FindResource(arn))) return raced;
@@ -676,7 +683,7 @@ absl::StatusOr<SqsQueue::AttributeMap> SqsQueue::GetQueueAttributes(
       return InvalidAttributeName(fmt::format("Unknown Attribute {}.", n));
     }
   }
-  std::shared_ptr<const Config> c = impl_->Load();
+  const Config* c = impl_->Load();
   AttributeMap everything = ToMap(*c);
   const Impl::Counts counts =
       impl_->Count(Nanos(hub_.clock().Now()), absl::ToInt64Nanoseconds(c->retention));
@@ -711,7 +718,7 @@ absl::Status SqsQueue::SetQueueAttributes(const AttributeMap& attributes) {
   Config next = *impl_->Load();
   COURIER_RETURN_IF_ERROR(ApplyAttributes(hub_, arn(), attributes, /*creating=*/false, next));
   next.last_modified = hub_.clock().Now();
-  impl_->config.store(std::make_shared<const Config>(std::move(next)));
+  impl_->Publish(std::move(next));
   return absl::OkStatus();
 }
 
@@ -752,7 +759,7 @@ absl::StatusOr<SendMessageResult> SqsQueue::SendMessage(SendMessageRequest reque
 }
 
 absl::StatusOr<SendMessageResult> SqsQueue::Send(SendMessageRequest request, absl::Time now) {
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   if (request.delay.has_value() &&
       (*request.delay < absl::ZeroDuration() || *request.delay > absl::Seconds(900))) {
     return InvalidParameterValue(fmt::format(
@@ -1021,7 +1028,7 @@ absl::StatusOr<std::vector<Message>> SqsQueue::TryReceive(const ReceiveRequest& 
 void SqsQueue::AcceptDeadLetter(DeadLetter letter) {
   const int64_t now_ns = Nanos(hub_.clock().Now());
   const int64_t sent = Nanos(letter.sent);
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   // A standard dead-letter queue counts retention from the original enqueue.
   if (sent + absl::ToInt64Nanoseconds(config->retention) <= now_ns) return;
   auto extra = std::make_unique<Extra>();
@@ -1083,7 +1090,7 @@ absl::StatusOr<std::vector<Message>> SqsQueue::ReceiveMessage(const ReceiveReque
         absl::ToInt64Seconds(*request.visibility_timeout)));
   }
   Clock& clock = hub_.clock();
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   const absl::Time start = clock.Now();
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
   const bool long_poll = wait > absl::ZeroDuration();
@@ -1250,14 +1257,38 @@ absl::StatusOr<SqsQueue::BatchResult> SqsQueue::DeleteMessageBatch(
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
   BatchResult out;
   out.successful.reserve(entries.size());
+  // Entries on one shard share one lock hold; blobs are deleted after.
+  std::vector<detail::PayloadPointer> blobs;
+  Shard* locked = nullptr;
   for (const auto& e : entries) {
-    absl::Status st = DeleteMessage(e.receipt_handle);
+    absl::StatusOr<ParsedHandle> p = ParseHandle(impl_->token, e.receipt_handle);
+    absl::Status st = p.status();
+    if (p.ok()) {
+      Shard* sh = &impl_->shards[p->parts.shard];
+      if (sh != locked) {
+        if (locked != nullptr) locked->mu.unlock();
+        sh->mu.lock();
+        locked = sh;
+      }
+      if (p->parts.index >= sh->capacity) {
+        st = ReceiptHandleIsInvalid(e.receipt_handle.value());
+      } else {
+        Slot& s = sh->at(p->parts.index);
+        if (s.state != State::kFree && s.generation == p->parts.generation &&
+            s.receives == p->parts.receive) {
+          sh->Free(p->parts.index);
+          if (p->pointer && impl_->large_payloads) blobs.push_back(*p->pointer);
+        }
+      }
+    }
     if (st.ok()) {
       out.successful.push_back(e.id);
     } else {
       out.failed.push_back({e.id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
     }
   }
+  if (locked != nullptr) locked->mu.unlock();
+  for (const auto& b : blobs) (void)detail::DeleteBlob(*impl_->large_payloads, b);
   return out;
 }
 
@@ -1343,7 +1374,7 @@ absl::StatusOr<std::string> SqsQueue::StartMessageMoveTask(std::optional<std::st
     }
   }
   const absl::Time now = hub_.clock().Now();
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   const Impl::Counts counts = impl_->Count(Nanos(now), absl::ToInt64Nanoseconds(config->retention));
   uint64_t id;
   {
