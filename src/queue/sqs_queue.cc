@@ -169,7 +169,7 @@ namespace {
 
 // One lock's worth of messages. Counters are atomics written under the lock so that receives
 // can skip empty shards without locking.
-struct Shard {
+struct alignas(64) Shard {
   std::mutex mu;
   std::vector<std::unique_ptr<Slot[]>> chunks;
   uint32_t capacity = 0;
@@ -177,7 +177,9 @@ struct Shard {
   std::deque<Entry> ready;
   std::priority_queue<Timed, std::vector<Timed>, std::greater<>> timed;
   int64_t oldest_sent = INT64_MAX;  // lower bound of live messages' send times
-  std::atomic<int64_t> visible{0}, in_flight{0}, delayed{0};
+  // Read without the lock by receives on other threads: a cache line of their own.
+  alignas(64) std::atomic<int64_t> visible{0};
+  std::atomic<int64_t> in_flight{0}, delayed{0};
   std::atomic<int64_t> next_due{INT64_MAX};  // the heap's top (maybe stale: earlier is safe)
 
   Slot& at(uint32_t i) { return chunks[i >> kChunkBits][i & (kChunk - 1)]; }
