@@ -510,3 +510,34 @@ TEST_CASE("SqsQueue: md5_of_body off leaves the digest empty", "[sqs]") {
 
 }  // namespace
 }  // namespace courier
+
+namespace courier {
+namespace {
+
+TEST_CASE("SqsQueue: 120,000 in flight: short polls fail with OverLimit, long polls wait",
+          "[sqs]") {
+  Fixture f;
+  auto q = f.Make("limit", {{"VisibilityTimeout", "600"}});
+  size_t failures = 0;
+  for (int i = 0; i < 120000 + 5; i += 5) {
+    std::vector<SqsQueue::SendBatchEntry> batch;
+    for (int k = 0; k < 5; ++k) batch.push_back({std::to_string(k), {.body = "m"}});
+    failures += q->SendMessageBatch(std::move(batch)).value().failed.size();
+  }
+  for (int i = 0; i < 12000; ++i) {
+    failures += q->ReceiveMessage({.max_number_of_messages = 10}).value().size() != 10;
+  }
+  CHECK(failures == 0);
+  CHECK(f.Count(*q, "ApproximateNumberOfMessagesNotVisible") == "120000");
+  auto over = q->ReceiveMessage({.max_number_of_messages = 1});
+  CHECK(ErrorName(over.status()) == "OverLimit");
+  const absl::Time start = f.sim.Now();
+  auto waited = q->ReceiveMessage({.wait_time = absl::Seconds(2)});
+  REQUIRE(waited.ok());
+  CHECK(waited->empty());
+  CHECK(f.sim.Now() == start + absl::Seconds(2));
+  CHECK(f.Count(*q, "ApproximateNumberOfMessages") == "5");
+}
+
+}  // namespace
+}  // namespace courier
