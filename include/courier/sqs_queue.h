@@ -55,6 +55,9 @@ struct SqsQueueOptions {
   // switch it off (send results and received messages then carry an empty MD5 of the body;
   // MD5OfMessageAttributes is always computed).
   bool md5_of_body = true;
+  // Spec §2 [?]: some SDK pages say SQS replaces characters outside its allowed set with U+FFFD
+  // instead of rejecting the message. Off (the default): InvalidMessageContents.
+  bool replace_invalid_characters = false;
   // CreateQueue's tags.
   std::map<std::string, std::string, std::less<>> tags;
 };

@@ -301,6 +301,7 @@ struct SqsQueue::Impl {
   const uint64_t id_half = (detail::RandomBits() & ~uint64_t{0xF000}) | 0x4000;
   std::optional<LargePayloadOptions> large_payloads;
   bool md5_of_body = true;
+  bool replace_invalid_characters = false;
   std::mutex purge_mu;
   absl::Time last_purge = absl::InfinitePast();
   mutable std::mutex tags_mu;
@@ -516,6 +517,55 @@ absl::Status ApplyAttributes(Hub& hub, std::string_view self_arn,
   return absl::OkStatus();
 }
 
+// The body with every character outside SQS's set (and every malformed UTF-8 byte) replaced by
+// U+FFFD.
+std::string ReplaceInvalidCharacters(std::string_view in) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    uint32_t cp;
+    size_t len;
+    if (c < 0x80) {
+      cp = c, len = 1;
+    } else if ((c >> 5) == 6) {
+      cp = c & 0x1F, len = 2;
+    } else if ((c >> 4) == 14) {
+      cp = c & 0x0F, len = 3;
+    } else if ((c >> 3) == 30) {
+      cp = c & 0x07, len = 4;
+    } else {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    bool ok = i + len <= in.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      const auto d = static_cast<unsigned char>(in[i + k]);
+      ok = (d >> 6) == 2;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    ok = ok && cp >= kMin[len] && !(cp >= 0xD800 && cp <= 0xDFFF) && cp <= 0x10FFFF;
+    if (!ok) {
+      out += kReplacement;
+      ++i;
+      continue;
+    }
+    const bool allowed = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                         (cp >= 0xE000 && cp <= 0xFFFD) || cp >= 0x10000;
+    if (allowed) {
+      out.append(in.substr(i, len));
+    } else {
+      out += kReplacement;
+    }
+    i += len;
+  }
+  return out;
+}
+
 absl::Status CheckStandardName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 80;
   for (char c : name) {
@@ -540,6 +590,7 @@ SqsQueue::SqsQueue(Hub& hub, std::string name, std::string arn, std::string url,
     impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
   }
   impl_->md5_of_body = options.md5_of_body;
+  impl_->replace_invalid_characters = options.replace_invalid_characters;
   impl_->tags = std::move(options.tags);
 }
 
@@ -791,6 +842,11 @@ absl::StatusOr<SendMessageResult> SqsQueue::Send(SendMessageRequest request, abs
   for (unsigned char c : request.body)
     plain &= (c >= 0x20 && c < 0x7F) || c == '\n' || c == '\t' || c == '\r';
   absl::Status valid = plain ? absl::OkStatus() : fifo_checks::CheckBody(request.body);
+  if (!valid.ok() && impl_->replace_invalid_characters &&
+      ErrorName(valid) == "InvalidMessageContents") {
+    request.body = ReplaceInvalidCharacters(request.body);
+    valid = fifo_checks::CheckBody(request.body);
+  }
   if (valid.ok()) valid = fifo_checks::CheckAttributes(request.attributes);
   if (valid.ok()) valid = fifo_checks::CheckSize(request, config->maximum_message_size);
   if (!valid.ok()) {

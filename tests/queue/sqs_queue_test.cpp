@@ -497,6 +497,28 @@ TEST_CASE("SqsQueue: message ids stay unique when slots are reused; UTF-8 bodies
         "InvalidMessageContents");  // U+FFFE is outside the allowed set
 }
 
+TEST_CASE("SqsQueue: replace_invalid_characters swaps them for U+FFFD", "[sqs]") {
+  Fixture f;
+  auto q = f.Make("fffd", {}, {.replace_invalid_characters = true});
+  const std::string sent_body = std::string(
+                                    "a\x01"
+                                    "b\xEF\xBF\xBE"
+                                    "c\xFF",
+                                    8) +
+                                "d\xC3\xA9";
+  const std::string stored =
+      "a\xEF\xBF\xBD"
+      "b\xEF\xBF\xBD"
+      "c\xEF\xBF\xBD"
+      "d\xC3\xA9";
+  auto r = q->SendMessage({.body = sent_body}).value();
+  CHECK(r.md5_of_message_body == detail::Md5Hex(stored));
+  auto got = f.Receive(*q);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == stored);
+  CHECK(ErrorName(q->SendMessage({.body = ""}).status()) == "MissingParameter");
+}
+
 TEST_CASE("SqsQueue: md5_of_body off leaves the digest empty", "[sqs]") {
   Fixture f;
   auto q = f.Make("nomd5", {}, {.md5_of_body = false});
