@@ -37,9 +37,20 @@ void PutHex(char* out, uint64_t v, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xF];
 }
+// Lowercase hex only, as EncodeHandle writes it.
 bool ParseHex(std::string_view text, uint64_t* out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out, 16);
-  return ec == std::errc() && p == text.data() + text.size();
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      v = v << 4 | static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = v << 4 | static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return false;
+    }
+  }
+  *out = v;
+  return true;
 }
 
 // A receipt handle: queue token, shard, slot, slot generation, receive number (52 hex digits).
@@ -161,8 +172,11 @@ struct Queue::Impl {
     std::atomic<int64_t> in_flight{0};
   };
   std::array<Shard, kShards> shards;
-  std::atomic<std::shared_ptr<const QueueConfig>> config;
+  // Configurations are immutable and kept until the queue dies, so a reader needs only an
+  // atomic pointer load (attribute changes are rare and small).
+  std::atomic<const QueueConfig*> config{nullptr};
   std::mutex config_mu;
+  std::vector<std::unique_ptr<const QueueConfig>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const uint64_t token = detail::RandomBits();
   std::mutex purge_mu;
@@ -170,7 +184,11 @@ struct Queue::Impl {
   mutable std::mutex tags_mu;
   AttributeMap tags;
 
-  std::shared_ptr<const QueueConfig> Load() const { return config.load(std::memory_order_acquire); }
+  const QueueConfig* Load() const { return config.load(std::memory_order_acquire); }
+  void Publish(QueueConfig next) {
+    configs.push_back(std::make_unique<const QueueConfig>(std::move(next)));
+    config.store(configs.back().get(), std::memory_order_release);
+  }
 
   static uint32_t HomeShard() {
     thread_local const uint32_t home =
@@ -300,7 +318,10 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
     return existing;
   }
   auto queue = std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, hub.QueueUrl(name)));
-  queue->impl_->config.store(std::make_shared<const QueueConfig>(std::move(config)));
+  {
+    std::lock_guard lock(queue->impl_->config_mu);
+    queue->impl_->Publish(std::move(config));
+  }
   absl::Status added = hub.AddResource(queue);
   if (!added.ok()) {
     if (auto raced = std::dynamic_pointer_cast<Queue>(hub.FindResource(arn))) return raced;
@@ -340,7 +361,7 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
   QueueConfig next = *impl_->Load();
   COURIER_RETURN_IF_ERROR(ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, next));
   next.last_modified = hub_.clock().Now();
-  impl_->config.store(std::make_shared<const QueueConfig>(std::move(next)));
+  impl_->Publish(std::move(next));
   return absl::OkStatus();
 }
 
@@ -652,12 +673,11 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   if (!h || h->token != impl_->token || h->shard >= kShards || h->receive == 0) {
     return ReceiptHandleIsInvalid(handle.value());
   }
-  auto config = impl_->Load();
-  const int64_t now = Nanos(hub_.clock().Now());
+  // No need to apply due timers first: whether the message is visible or in flight, a handle
+  // of its latest receive deletes it.
   Impl::Shard& s = impl_->shards[h->shard];
   std::lock_guard lock(s.mu);
   if (h->slot >= s.slots.size()) return ReceiptHandleIsInvalid(handle.value());
-  Impl::Advance(s, now, absl::ToInt64Nanoseconds(config->retention));
   Slot& slot = s.slots[h->slot];
   // Gone already, or received again since (a stale handle): success, nothing deleted.
   if (slot.gen != h->gen || slot.state == State::kFree || slot.receives != h->receive) {

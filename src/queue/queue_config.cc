@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <set>
 
@@ -345,14 +346,15 @@ absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
                      "Maximum number of entries per request are 10. You have sent {}.", ids.size());
   }
-  std::set<std::string_view> seen;
-  for (const auto& id : ids) {
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
     if (!fifo_checks::ValidBatchEntryId(id)) {
       return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
                       "A batch entry id can only contain alphanumeric characters, hyphens and "
                       "underscores. It can be at most 80 letters long.");
     }
-    if (!seen.insert(id).second) {
+    if (std::find(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(i), id) !=
+        ids.begin() + static_cast<ptrdiff_t>(i)) {
       return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
                        "Id {} repeated.", id);
     }

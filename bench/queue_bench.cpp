@@ -1,0 +1,157 @@
+// Standard queue lifecycle throughput: SendMessage x10 -> ReceiveMessage(10) ->
+// DeleteMessageBatch(10) on 100-byte bodies, with and without MD5OfMessageBody, on 1 thread,
+// 1 producer + 1 consumer and 2 + 2, beside moodycamel::ConcurrentQueue enqueue+dequeue and a
+// mutex+deque of the same messages, in the same run. Items are messages (one lifecycle each).
+// BM_Memory10M queues 10 million 100-byte messages and reports the peak RSS.
+//
+//   bench/queue_bench --benchmark_min_time=0.2
+#include <benchmark/benchmark.h>
+#include <concurrentqueue/concurrentqueue.h>
+
+#include <deque>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "courier/hub.h"
+#include "courier/queue.h"
+
+namespace {
+
+const std::string kBody(100, 'x');
+
+struct Shared {
+  std::unique_ptr<courier::Hub> hub;
+  std::shared_ptr<courier::Queue> queue;
+};
+Shared shared;
+
+void Setup() {
+  shared.hub = std::make_unique<courier::Hub>(courier::Environment::Default());
+  shared.queue = shared.hub->CreateQueue("bench").value();
+}
+
+void Send10(courier::Queue& q, bool md5) {
+  for (int i = 0; i < 10; ++i) {
+    auto r = md5 ? q.SendMessage({.body = kBody}) : q.SendMessageNoMd5({.body = kBody});
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+// Receives and deletes up to 10; returns how many.
+int ReceiveDelete(courier::Queue& q, int max = 10) {
+  auto got = q.ReceiveMessage({.max_number_of_messages = max}).value();
+  if (got.empty()) return 0;
+  std::vector<courier::Queue::HandleBatchEntry> entries;
+  entries.reserve(got.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    entries.push_back({std::to_string(i), std::move(got[i].receipt_handle), {}});
+  }
+  benchmark::DoNotOptimize(q.DeleteMessageBatch(entries));
+  return static_cast<int>(got.size());
+}
+
+// Even threads produce, odd threads consume; one thread does both.
+void Lifecycle(benchmark::State& state, bool md5) {
+  if (state.thread_index() == 0) Setup();
+  courier::Queue* queue = nullptr;
+  const bool alone = state.threads() == 1;
+  const bool producer = state.thread_index() % 2 == 0;
+  for (auto _ : state) {
+    if (queue == nullptr) queue = shared.queue.get();  // after the start barrier
+    courier::Queue& q = *queue;
+    if (alone || producer) Send10(q, md5);
+    if (alone || !producer) {
+      int n = 0;
+      while (n < 10) n += ReceiveDelete(q, 10 - n);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 10 / (alone ? 1 : 2));
+}
+void BM_CourierLifecycle(benchmark::State& state) { Lifecycle(state, false); }
+void BM_CourierLifecycleMd5(benchmark::State& state) { Lifecycle(state, true); }
+
+struct Item {
+  std::string body;
+};
+moodycamel::ConcurrentQueue<Item>* mc = nullptr;
+void BM_MoodycamelEnqueueDequeue(benchmark::State& state) {
+  static moodycamel::ConcurrentQueue<Item> instance;
+  mc = &instance;
+  const bool alone = state.threads() == 1;
+  const bool producer = state.thread_index() % 2 == 0;
+  Item out[10];
+  for (auto _ : state) {
+    if (alone || producer) {
+      for (int i = 0; i < 10; ++i) mc->enqueue(Item{kBody});
+    }
+    if (alone || !producer) {
+      size_t n = 0;
+      while (n < 10) n += mc->try_dequeue_bulk(out, 10 - n);
+      benchmark::DoNotOptimize(out);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 10 / (alone ? 1 : 2));
+}
+
+std::mutex deque_mu;
+std::deque<Item> dq;
+void BM_MutexDeque(benchmark::State& state) {
+  const bool alone = state.threads() == 1;
+  const bool producer = state.thread_index() % 2 == 0;
+  for (auto _ : state) {
+    if (alone || producer) {
+      for (int i = 0; i < 10; ++i) {
+        Item item{kBody};
+        std::lock_guard lock(deque_mu);
+        dq.push_back(std::move(item));
+      }
+    }
+    if (alone || !producer) {
+      int n = 0;
+      while (n < 10) {
+        std::lock_guard lock(deque_mu);
+        while (n < 10 && !dq.empty()) {
+          benchmark::DoNotOptimize(dq.front());
+          dq.pop_front();
+          ++n;
+        }
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 10 / (alone ? 1 : 2));
+}
+
+long PeakRssKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+void BM_Memory10M(benchmark::State& state) {
+  for (auto _ : state) {
+    courier::Hub hub(courier::Environment::Default());
+    auto q = hub.CreateQueue("memory").value();
+    for (int i = 0; i < 10'000'000; ++i) {
+      benchmark::DoNotOptimize(q->SendMessageNoMd5({.body = kBody}));
+    }
+    state.counters["peak_rss_mib"] = static_cast<double>(PeakRssKib()) / 1024.0;
+    state.counters["queued"] = std::stod(q->GetQueueAttributes({"ApproximateNumberOfMessages"})
+                                             .value()["ApproximateNumberOfMessages"]);
+  }
+}
+
+}  // namespace
+
+BENCHMARK(BM_CourierLifecycle)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
+BENCHMARK(BM_CourierLifecycleMd5)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
+BENCHMARK(BM_MoodycamelEnqueueDequeue)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
+BENCHMARK(BM_MutexDeque)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
+BENCHMARK(BM_Memory10M)->Iterations(1)->Unit(benchmark::kSecond);
+
+BENCHMARK_MAIN();
