@@ -1,6 +1,6 @@
 // FIFO queue lifecycle throughput: SendMessage x10 -> ReceiveMessage(10) -> DeleteMessageBatch,
 // with 1, 100 and 10,000 message groups, on 1 thread and on 2 producers + 2 consumers, beside
-// the standard queue (courier::SqsQueue, no groups) and the baselines (moodycamel::ConcurrentQueue
+// the standard queue (courier::Queue, no groups) and the baselines (moodycamel::ConcurrentQueue
 // enqueue+dequeue, a mutex+deque) in the same run.
 // Items are messages (one lifecycle each).
 //
@@ -19,7 +19,7 @@
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
-#include "courier/sqs_queue.h"
+#include "courier/queue.h"
 
 namespace {
 
@@ -132,11 +132,11 @@ BENCHMARK(BM_FifoLifecycle2P2C)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
-// ---- The standard queue (courier::SqsQueue), the same lifecycle without groups ----
+// ---- The standard queue (courier::Queue), the same lifecycle without groups ----
 
 struct StandardShared {
   std::unique_ptr<courier::Hub> hub;
-  std::shared_ptr<courier::SqsQueue> queue;
+  std::shared_ptr<courier::Queue> queue;
 };
 StandardShared standard;
 
@@ -150,7 +150,7 @@ size_t StandardReceiveAndDelete() {
   auto got = standard.queue->ReceiveMessage({.max_number_of_messages = 10});
   if (!got.ok()) std::abort();
   if (got->empty()) return 0;
-  std::vector<courier::SqsQueue::HandleBatchEntry> entries;
+  std::vector<courier::Queue::HandleBatchEntry> entries;
   entries.reserve(got->size());
   static const char* kIds[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
   for (size_t i = 0; i < got->size(); ++i) {
@@ -163,7 +163,7 @@ size_t StandardReceiveAndDelete() {
 
 void StandardSetup() {
   standard.hub = std::make_unique<courier::Hub>(courier::Environment::Default());
-  standard.queue = courier::SqsQueue::Create(*standard.hub, "bench").value();
+  standard.queue = standard.hub->CreateQueue("bench").value();
 }
 
 void StandardTeardown() {
