@@ -41,8 +41,8 @@ void Send10(courier::Queue& q, bool md5) {
 }
 
 // Receives and deletes up to 10; returns how many.
-int ReceiveDelete(courier::Queue& q, int max = 10) {
-  auto got = q.ReceiveMessage({.max_number_of_messages = max}).value();
+int ReceiveDelete(courier::Queue& q, int max, bool md5) {
+  auto got = q.ReceiveMessage({.max_number_of_messages = max, .md5_of_body = md5}).value();
   if (got.empty()) return 0;
   std::vector<courier::Queue::HandleBatchEntry> entries;
   entries.reserve(got.size());
@@ -65,7 +65,7 @@ void Lifecycle(benchmark::State& state, bool md5) {
     if (alone || producer) Send10(q, md5);
     if (alone || !producer) {
       int n = 0;
-      while (n < 10) n += ReceiveDelete(q, 10 - n);
+      while (n < 10) n += ReceiveDelete(q, 10 - n, md5);
     }
   }
   state.SetItemsProcessed(state.iterations() * 10 / (alone ? 1 : 2));

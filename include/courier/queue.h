@@ -51,6 +51,8 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     std::vector<std::string> message_system_attribute_names;
     // Message attributes to return: "All", ".*", "prefix.*" or names.
     std::vector<std::string> message_attribute_names;
+    // Not SQS: false skips hashing a body sent with SendMessageNoMd5 (md5_of_body stays empty).
+    bool md5_of_body = true;
   };
 
   struct BatchError {

@@ -592,12 +592,12 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
         m.receipt_handle =
             ReceiptHandle(EncodeHandle({impl_->token, shard, i, slot.gen, slot.receives}));
         m.body = slot.body;
-        if (!slot.has_md5) {
+        if (request.md5_of_body && !slot.has_md5) {  // hashed once, on first need
           std::string hex = detail::Md5Hex(slot.body);
           std::memcpy(slot.md5.data(), hex.data(), 32);
           slot.has_md5 = true;
         }
-        m.md5_of_body.assign(slot.md5.data(), 32);
+        if (slot.has_md5) m.md5_of_body.assign(slot.md5.data(), 32);
         const Extra* extra = slot.extra.get();
         if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
           for (const auto& [name, a] : extra->attributes) {

@@ -127,6 +127,18 @@ TEST_CASE("SendMessage: body, size, attributes and MD5s", "[queue]") {
   auto t = f.q->SendMessage({.body = "x", .aws_trace_header = "Root=1-abc"}).value();
   CHECK(t.md5_of_message_system_attributes.size() == 32);
   CHECK(f.q->SendMessageNoMd5({.body = "x"}).value().md5_of_message_body.empty());
+  {
+    Fixture g;
+    g.q->SendMessageNoMd5({.body = "hello"}).value();
+    auto fast =
+        g.q->ReceiveMessage({.visibility_timeout = absl::ZeroDuration(), .md5_of_body = false})
+            .value();
+    REQUIRE(fast.size() == 1);
+    CHECK(fast[0].md5_of_body.empty());
+    auto full = g.q->ReceiveMessage({}).value();  // computed when asked, as AWS returns it
+    REQUIRE(full.size() == 1);
+    CHECK(full[0].md5_of_body == "5d41402abc4b2a76b9719d911017c592");
+  }
 
   CHECK(ErrorName(f.q->SendMessage({.body = ""}).status()) == "MissingParameter");
   CHECK(ErrorName(f.q->SendMessage({.body = std::string("a\x01", 2)}).status()) ==
