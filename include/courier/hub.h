@@ -80,7 +80,8 @@ class Hub {
   absl::StatusOr<std::shared_ptr<Queue>> CreateQueue(std::string_view name);
   // A FIFO queue (forwards to FifoQueue::Create with the same idempotency rules).
   absl::StatusOr<std::shared_ptr<FifoQueue>> CreateFifoQueue(
-      std::string_view name, const std::map<std::string, std::string, std::less<>>& attributes = {});
+      std::string_view name,
+      const std::map<std::string, std::string, std::less<>>& attributes = {});
   // By name, ARN or URL; QueueDoesNotExist if none (GetQueue: none of the standard kind).
   absl::StatusOr<std::shared_ptr<Queue>> GetQueue(std::string_view name_arn_or_url) const;
   absl::StatusOr<std::shared_ptr<FifoQueue>> GetFifoQueue(std::string_view name_arn_or_url) const;
@@ -95,8 +96,8 @@ class Hub {
       std::optional<int> max_number_of_messages_per_second = std::nullopt);
   // Task descriptions as AWS's ListMessageMoveTasks result entries (TaskHandle only while
   // RUNNING, Status, SourceArn, DestinationArn, ...), newest first.
-  absl::StatusOr<std::vector<std::map<std::string, std::string, std::less<>>>>
-  ListMessageMoveTasks(std::string_view source_arn, int max_results = 1);
+  absl::StatusOr<std::vector<std::map<std::string, std::string, std::less<>>>> ListMessageMoveTasks(
+      std::string_view source_arn, int max_results = 1);
   absl::StatusOr<int64_t> CancelMessageMoveTask(std::string_view task_handle);
 
   // ---- Functions and Step Functions (implemented in src/states; include state_machine.h) ----

@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "courier/blob_store.h"
 #include "courier/message.h"
 #include "courier/queue_attributes.h"
 #include "courier/resource.h"
@@ -92,9 +93,19 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     absl::Time started_timestamp;
   };
 
-  // Use Hub::CreateQueue. Validates name and attributes; registers on the hub.
+  // Options that are not SQS attributes.
+  struct Options {
+    // The extended client (spec §7): bodies over the threshold (or all) go to a blob store;
+    // the queue carries AWS's pointer body and ExtendedPayloadSize attribute, a receive returns
+    // the original body, and deleting the message deletes the blob.
+    std::optional<LargePayloadOptions> large_payloads;
+  };
+
+  // Use Hub::CreateQueue (or this, for Options). Validates name and attributes; registers on
+  // the hub.
   static absl::StatusOr<std::shared_ptr<Queue>> Create(Hub& hub, std::string_view name,
-                                                       const AttributeMap& attributes);
+                                                       const AttributeMap& attributes,
+                                                       Options options = {});
   ~Queue() override;
 
   const std::string& url() const { return url_; }

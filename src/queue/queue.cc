@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "courier/detail/digest.h"
+#include "courier/detail/extended_payload.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/status.h"
@@ -179,6 +180,7 @@ struct Queue::Impl {
   std::vector<std::unique_ptr<const QueueConfig>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const uint64_t token = detail::RandomBits();
+  std::optional<LargePayloadOptions> large_payloads;
   std::mutex purge_mu;
   absl::Time last_purge = absl::InfinitePast();
   mutable std::mutex tags_mu;
@@ -301,7 +303,8 @@ Queue::Queue(Hub& hub, std::string name, std::string arn, std::string url)
 Queue::~Queue() = default;
 
 absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view name,
-                                                     const AttributeMap& attributes) {
+                                                     const AttributeMap& attributes,
+                                                     Options options) {
   COURIER_RETURN_IF_ERROR(CheckStandardQueueName(name));
   const std::string arn = hub.Arn("sqs", name);
   QueueConfig config;
@@ -318,6 +321,9 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
     return existing;
   }
   auto queue = std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, hub.QueueUrl(name)));
+  if (options.large_payloads) {
+    queue->impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
+  }
   {
     std::lock_guard lock(queue->impl_->config_mu);
     queue->impl_->Publish(std::move(config));
@@ -401,7 +407,15 @@ absl::StatusOr<SendMessageResult> Queue::SendMessageNoMd5(SendMessageRequest req
 
 absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest request, bool md5) {
   auto config = impl_->Load();
-  COURIER_RETURN_IF_ERROR(CheckSendRequest(request, *config, /*fifo=*/false));
+  std::optional<detail::PayloadPointer> offloaded;
+  if (impl_->large_payloads) {
+    COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
+    offloaded = detail::ParsePointerBody(request.body);
+  }
+  if (absl::Status valid = CheckSendRequest(request, *config, /*fifo=*/false); !valid.ok()) {
+    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+    return valid;
+  }
   SendMessageResult result;
   std::array<uint8_t, 16> id = NewId();
   result.message_id = FormatId(id);
@@ -609,6 +623,12 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
             m.md5_of_message_attributes = detail::Md5OfMessageAttributes(m.message_attributes);
           }
         }
+        if (extra != nullptr && impl_->large_payloads) {  // RestorePayload reads the marker
+          if (auto it = extra->attributes.find(detail::kExtendedPayloadSize);
+              it != extra->attributes.end()) {
+            m.message_attributes.insert(*it);
+          }
+        }
         if (!system_names.empty()) {
           auto add = [&](const char* name, std::string value) {
             if (all_system || system_names.contains(name)) m.attributes.emplace(name, value);
@@ -628,6 +648,9 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
       for (uint32_t i : again) Impl::MakeVisible(s, i);
     }
     for (auto& d : dead) dlq->AcceptDeadLetter(std::move(d));
+    if (impl_->large_payloads) {
+      for (Message& m : out) (void)detail::RestorePayload(*impl_->large_payloads, m);
+    }
     return !out.empty();
   };
 
@@ -669,7 +692,12 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
 // ---- delete and visibility -------------------------------------------------------------------
 
 absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
-  auto h = DecodeHandle(handle.value());
+  std::string inner;
+  std::optional<detail::PayloadPointer> pointer;
+  if (handle.value().starts_with("-..")) {  // the extended client's form
+    pointer = detail::SplitReceiptHandle(handle.value(), &inner);
+  }
+  auto h = DecodeHandle(pointer ? std::string_view(inner) : std::string_view(handle.value()));
   if (!h || h->token != impl_->token || h->shard >= kShards || h->receive == 0) {
     return ReceiptHandleIsInvalid(handle.value());
   }
@@ -684,11 +712,15 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
     return absl::OkStatus();
   }
   Impl::Free(s, static_cast<uint32_t>(h->slot));
+  if (pointer && impl_->large_payloads) (void)detail::DeleteBlob(*impl_->large_payloads, *pointer);
   return absl::OkStatus();
 }
 
 absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout) {
-  auto h = DecodeHandle(handle.value());
+  std::string inner;
+  const bool extended = handle.value().starts_with("-..");
+  if (extended) detail::SplitReceiptHandle(handle.value(), &inner);
+  auto h = DecodeHandle(extended ? std::string_view(inner) : std::string_view(handle.value()));
   if (!h || h->token != impl_->token || h->shard >= kShards || h->receive == 0) {
     return ReceiptHandleIsInvalid(handle.value());
   }
