@@ -39,6 +39,7 @@
 #include "courier/blob_store.h"
 #include "courier/clock.h"
 #include "courier/message.h"
+#include "courier/queue.h"
 #include "courier/resource.h"
 
 namespace courier {
@@ -67,30 +68,12 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
     std::optional<std::string> receive_request_attempt_id;
   };
 
-  struct BatchError {
-    std::string id;
-    bool sender_fault = true;
-    std::string code;
-    std::string message;
-    friend bool operator==(const BatchError&, const BatchError&) = default;
-  };
-  struct SendBatchEntry {
-    std::string id;
-    SendMessageRequest request;
-  };
-  struct SendBatchResult {
-    std::vector<std::pair<std::string, SendMessageResult>> successful;
-    std::vector<BatchError> failed;
-  };
-  struct HandleBatchEntry {
-    std::string id;
-    ReceiptHandle receipt_handle;
-    absl::Duration visibility_timeout;  // ChangeMessageVisibilityBatch only
-  };
-  struct BatchResult {
-    std::vector<std::string> successful;
-    std::vector<BatchError> failed;
-  };
+  // Batch requests and results: the same types as the standard queue's.
+  using BatchError = Queue::BatchError;
+  using SendBatchEntry = Queue::SendBatchEntry;
+  using SendBatchResult = Queue::SendBatchResult;
+  using HandleBatchEntry = Queue::HandleBatchEntry;
+  using BatchResult = Queue::BatchResult;
 
   // Creates a FIFO queue and registers it on the hub under its ARN. The name must end in
   // ".fifo" (1-80 characters with the suffix). `attributes` are AWS's (FifoQueue may be given as
