@@ -34,5 +34,5 @@ echo '{"StartAt":"X","States":{}}' > /tmp/courier_cli_bad.$$.json
 "$courier" validate /tmp/courier_cli_bad.$$.json >/dev/null 2>&1 &&
   { echo "FAIL: an invalid definition validated"; failures=$((failures + 1)); }
 rm -f /tmp/courier_cli_stderr.$$ /tmp/courier_cli_bad.$$.json
-echo "$((7 - failures)) passed, $failures failed"
+echo "$((8 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
