@@ -19,6 +19,7 @@
 #include "courier/json.h"
 #include "courier/status.h"
 #include "queue/fifo_checks.h"
+#include "queue/queue_config.h"
 
 namespace courier {
 namespace {
@@ -29,9 +30,6 @@ constexpr absl::Duration kVisibilityCap = absl::Hours(12);
 constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
 constexpr int64_t kInFlightLimit = 120000;  // SQS FIFO; receives past it return nothing
 
-absl::Status InvalidAttributeValue(std::string_view message) {
-  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeValue", message);
-}
 absl::Status InvalidAttributeName(std::string_view message) {
   return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeName", message);
 }
@@ -47,8 +45,6 @@ std::optional<int64_t> ParseInt(std::string_view text) {
   if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
   return v;
 }
-
-std::string Seconds(absl::Duration d) { return std::to_string(absl::ToInt64Seconds(d)); }
 
 // A SequenceNumber of 20 digits: increasing with the group core's sequence, not consecutive.
 std::string SequenceNumber(uint64_t seq) {
@@ -95,25 +91,8 @@ struct FifoQueue::Record {
   std::string dead_letter_source_arn;
 };
 
-// The queue's attributes; immutable once published.
-struct FifoQueue::Config {
-  absl::Duration delay = absl::ZeroDuration();
-  size_t maximum_message_size = 1048576;
-  absl::Duration retention = absl::Seconds(345600);
-  absl::Duration receive_wait = absl::ZeroDuration();
-  absl::Duration visibility = absl::Seconds(30);
-  bool content_based_deduplication = false;
-  std::string deduplication_scope = "queue";
-  std::string fifo_throughput_limit = "perQueue";
-  std::string redrive_policy;  // as given (JSON), empty for none
-  std::string dead_letter_target_arn;
-  int max_receive_count = 0;
-  std::string redrive_allow_policy;
-  bool sqs_managed_sse = true;
-  AttributeMap other;  // Policy, KmsMasterKeyId, ...: stored and returned as given
-  absl::Time created;
-  absl::Time last_modified;
-};
+// The queue's attributes (the shared SQS configuration); immutable once published.
+struct FifoQueue::Config : QueueConfig {};
 
 struct FifoQueue::Impl {
   detail::FifoGroups<Record> groups;
@@ -161,173 +140,6 @@ struct FifoQueue::Impl {
   }
 };
 
-namespace {
-
-// Parses and checks attributes onto `config`. `creating`: CreateQueue (FifoQueue allowed).
-absl::Status ApplyAttributes(Hub& hub, std::string_view self_arn,
-                             const FifoQueue::AttributeMap& attributes, bool creating,
-                             auto& config) {
-  auto seconds = [&](std::string_view name, std::string_view value, int64_t lo, int64_t hi,
-                     absl::Duration* out) -> absl::Status {
-    std::optional<int64_t> v = ParseInt(value);
-    if (!v || *v < lo || *v > hi) {
-      return InvalidAttributeValue(fmt::format("Invalid value for the parameter {}.", name));
-    }
-    *out = absl::Seconds(*v);
-    return absl::OkStatus();
-  };
-  auto boolean = [&](std::string_view name, std::string_view value, bool* out) -> absl::Status {
-    if (value == "true" || value == "True") {
-      *out = true;
-    } else if (value == "false" || value == "False") {
-      *out = false;
-    } else {
-      return InvalidAttributeValue(fmt::format("Invalid value for the parameter {}.", name));
-    }
-    return absl::OkStatus();
-  };
-  for (const auto& [name, value] : attributes) {
-    if (name == "DelaySeconds") {
-      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 900, &config.delay));
-    } else if (name == "MaximumMessageSize") {
-      absl::Duration d;
-      COURIER_RETURN_IF_ERROR(seconds(name, value, 1024, 1048576, &d));
-      config.maximum_message_size = static_cast<size_t>(absl::ToInt64Seconds(d));
-    } else if (name == "MessageRetentionPeriod") {
-      COURIER_RETURN_IF_ERROR(seconds(name, value, 60, 1209600, &config.retention));
-    } else if (name == "ReceiveMessageWaitTimeSeconds") {
-      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 20, &config.receive_wait));
-    } else if (name == "VisibilityTimeout") {
-      COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 43200, &config.visibility));
-    } else if (name == "FifoQueue") {
-      if (!creating) return InvalidAttributeValue("Modifying queue type is not supported.");
-      if (value != "true" && value != "True") {
-        return InvalidParameterValue(
-            "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
-            "underscores, must end with .fifo suffix and be 1 to 80 in length.");
-      }
-    } else if (name == "ContentBasedDeduplication") {
-      COURIER_RETURN_IF_ERROR(boolean(name, value, &config.content_based_deduplication));
-    } else if (name == "DeduplicationScope") {
-      if (value != "queue" && value != "messageGroup") {
-        return InvalidAttributeValue("Invalid value for the parameter DeduplicationScope.");
-      }
-      config.deduplication_scope = value;
-    } else if (name == "FifoThroughputLimit") {
-      if (value != "perQueue" && value != "perMessageGroupId") {
-        return InvalidAttributeValue("Invalid value for the parameter FifoThroughputLimit.");
-      }
-      config.fifo_throughput_limit = value;
-    } else if (name == "SqsManagedSseEnabled") {
-      COURIER_RETURN_IF_ERROR(boolean(name, value, &config.sqs_managed_sse));
-    } else if (name == "RedrivePolicy") {
-      if (value.empty()) {
-        config.redrive_policy.clear();
-        config.dead_letter_target_arn.clear();
-        config.max_receive_count = 0;
-        continue;
-      }
-      auto invalid = [&](std::string_view reason) {
-        return InvalidParameterValue(fmt::format(
-            "Value {} for parameter RedrivePolicy is invalid. Reason: {}", value, reason));
-      };
-      absl::StatusOr<Json> doc = ParseJson(value);
-      if (!doc.ok() || !doc->is_object()) return invalid("Redrive policy is not a valid JSON map.");
-      const JsonObject& o = doc->as_object();
-      const auto* target = o.if_contains("deadLetterTargetArn");
-      const auto* count = o.if_contains("maxReceiveCount");
-      if (target == nullptr || !target->is_string()) {
-        return invalid("Redrive policy does not contain mandatory attribute: deadLetterTargetArn.");
-      }
-      if (count == nullptr) {
-        return invalid("Redrive policy does not contain mandatory attribute: maxReceiveCount.");
-      }
-      std::optional<int64_t> n;
-      if (count->is_int64()) n = count->as_int64();
-      if (count->is_string()) n = ParseInt(std::string(count->as_string()));
-      if (!n || *n < 1 || *n > 1000) {
-        return invalid("Invalid value for maxReceiveCount: must be an integer from 1 to 1000.");
-      }
-      const std::string arn(target->as_string());
-      auto dlq = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn));
-      if (hub.FindResource(arn) == nullptr) return invalid("Dead letter target does not exist.");
-      if (dlq == nullptr) {
-        return invalid("Dead-letter queue must be same type of queue as the source.");
-      }
-      if (arn == self_arn) return invalid("Dead letter target cannot be the queue itself.");
-      // The target's RedriveAllowPolicy decides who may use it.
-      auto allow_text = dlq->ConfiguredAttributes();
-      if (auto it = allow_text.find("RedriveAllowPolicy"); it != allow_text.end()) {
-        absl::StatusOr<Json> allow = ParseJson(it->second);
-        if (allow.ok() && allow->is_object()) {
-          const auto* permission = allow->as_object().if_contains("redrivePermission");
-          const std::string p = permission && permission->is_string()
-                                    ? std::string(permission->as_string())
-                                    : "allowAll";
-          bool allowed = p == "allowAll";
-          if (p == "byQueue") {
-            if (const auto* arns = allow->as_object().if_contains("sourceQueueArns");
-                arns && arns->is_array()) {
-              for (const auto& a : arns->as_array()) {
-                allowed |= a.is_string() && a.as_string() == self_arn;
-              }
-            }
-          }
-          if (!allowed) {
-            return invalid(fmt::format(
-                "Queue {} does not allow this queue to use it as a dead-letter queue.", arn));
-          }
-        }
-      }
-      config.redrive_policy = value;
-      config.dead_letter_target_arn = arn;
-      config.max_receive_count = static_cast<int>(*n);
-    } else if (name == "RedriveAllowPolicy") {
-      if (value.empty()) {
-        config.redrive_allow_policy.clear();
-        continue;
-      }
-      auto invalid = [&](std::string_view reason) {
-        return InvalidParameterValue(fmt::format(
-            "Value {} for parameter RedriveAllowPolicy is invalid. Reason: {}", value, reason));
-      };
-      absl::StatusOr<Json> doc = ParseJson(value);
-      if (!doc.ok() || !doc->is_object()) return invalid("Invalid JSON.");
-      const auto* permission = doc->as_object().if_contains("redrivePermission");
-      if (permission == nullptr || !permission->is_string()) {
-        return invalid("Amazon SQS can't find a redrivePermission.");
-      }
-      const std::string p(permission->as_string());
-      const auto* arns = doc->as_object().if_contains("sourceQueueArns");
-      if (p == "byQueue") {
-        if (arns == nullptr || !arns->is_array() || arns->as_array().empty() ||
-            arns->as_array().size() > 10) {
-          return invalid("byQueue needs sourceQueueArns, 1 to 10 queue ARNs.");
-        }
-      } else if (p == "allowAll" || p == "denyAll") {
-        if (arns != nullptr) return invalid("sourceQueueArns is allowed only with byQueue.");
-      } else {
-        return invalid("redrivePermission must be allowAll, denyAll or byQueue.");
-      }
-      config.redrive_allow_policy = value;
-    } else if (name == "Policy" || name == "KmsMasterKeyId" ||
-               name == "KmsDataKeyReusePeriodSeconds") {
-      config.other[name] = value;
-    } else {
-      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
-    }
-  }
-  if (config.fifo_throughput_limit == "perMessageGroupId" &&
-      config.deduplication_scope != "messageGroup") {
-    return InvalidAttributeValue(
-        "The perMessageGroupId value is allowed only when the value for DeduplicationScope is "
-        "messageGroup.");
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 FifoQueue::FifoQueue(Hub& hub, std::string name, std::string arn, std::string url, Options options)
     : MessageSink(std::move(name), std::move(arn)),
       hub_(hub),
@@ -348,7 +160,8 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
   const std::string arn = hub.Arn("sqs", name);
   Config config;
   config.created = config.last_modified = hub.clock().Now();
-  COURIER_RETURN_IF_ERROR(ApplyAttributes(hub, arn, attributes, /*creating=*/true, config));
+  COURIER_RETURN_IF_ERROR(
+      ApplyQueueAttributes(hub, arn, attributes, /*creating=*/true, /*fifo=*/true, config));
   if (auto existing = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn))) {
     // Idempotent with identical attributes.
     const AttributeMap now = existing->ConfiguredAttributes();
@@ -381,21 +194,7 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
 FifoQueue::AttributeMap FifoQueue::ConfiguredAttributes() const { return ToMap(*impl_->Load()); }
 
 FifoQueue::AttributeMap FifoQueue::ToMap(const Config& config) {
-  const Config* c = &config;
-  AttributeMap m = c->other;
-  m["DelaySeconds"] = Seconds(c->delay);
-  m["MaximumMessageSize"] = std::to_string(c->maximum_message_size);
-  m["MessageRetentionPeriod"] = Seconds(c->retention);
-  m["ReceiveMessageWaitTimeSeconds"] = Seconds(c->receive_wait);
-  m["VisibilityTimeout"] = Seconds(c->visibility);
-  m["FifoQueue"] = "true";
-  m["ContentBasedDeduplication"] = c->content_based_deduplication ? "true" : "false";
-  m["DeduplicationScope"] = c->deduplication_scope;
-  m["FifoThroughputLimit"] = c->fifo_throughput_limit;
-  m["SqsManagedSseEnabled"] = c->sqs_managed_sse ? "true" : "false";
-  if (!c->redrive_policy.empty()) m["RedrivePolicy"] = c->redrive_policy;
-  if (!c->redrive_allow_policy.empty()) m["RedriveAllowPolicy"] = c->redrive_allow_policy;
-  return m;
+  return ToAttributeMap(config, /*fifo=*/true);
 }
 
 absl::StatusOr<FifoQueue::AttributeMap> FifoQueue::GetQueueAttributes(
@@ -463,7 +262,8 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
   }
   std::lock_guard lock(impl_->config_mu);
   Config next = *impl_->Load();
-  COURIER_RETURN_IF_ERROR(ApplyAttributes(hub_, arn(), attributes, /*creating=*/false, next));
+  COURIER_RETURN_IF_ERROR(
+      ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, /*fifo=*/true, next));
   next.last_modified = hub_.clock().Now();
   impl_->config.store(std::make_shared<const Config>(std::move(next)));
   impl_->signal->Notify();  // a shorter delay may release messages to a long poll

@@ -309,15 +309,16 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
   const std::string arn = hub.Arn("sqs", name);
   QueueConfig config;
   config.created = config.last_modified = hub.clock().Now();
-  COURIER_RETURN_IF_ERROR(ApplyQueueAttributes(hub, arn, attributes, /*creating=*/true, config));
+  COURIER_RETURN_IF_ERROR(
+      ApplyQueueAttributes(hub, arn, attributes, /*creating=*/true, /*fifo=*/false, config));
   if (auto found = hub.FindResource(arn)) {
     auto existing = std::dynamic_pointer_cast<Queue>(found);
     if (existing == nullptr) {
       return AwsError(absl::StatusCode::kAlreadyExists, "QueueAlreadyExists",
                       "A queue already exists with the same name and a different type");
     }
-    COURIER_RETURN_IF_ERROR(
-        CheckSameAttributes(attributes, ToAttributeMap(config), existing->ConfiguredAttributes()));
+    COURIER_RETURN_IF_ERROR(CheckSameAttributes(attributes, ToAttributeMap(config, /*fifo=*/false),
+                                                existing->ConfiguredAttributes()));
     return existing;
   }
   auto queue = std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, hub.QueueUrl(name)));
@@ -336,7 +337,9 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
   return queue;
 }
 
-Queue::AttributeMap Queue::ConfiguredAttributes() const { return ToAttributeMap(*impl_->Load()); }
+Queue::AttributeMap Queue::ConfiguredAttributes() const {
+  return ToAttributeMap(*impl_->Load(), /*fifo=*/false);
+}
 
 absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
     const std::vector<std::string>& names) const {
@@ -352,7 +355,7 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
     delayed += s.delayed;
     in_flight += s.in_flight.load(std::memory_order_relaxed);
   }
-  AttributeMap all = ToAttributeMap(*config);
+  AttributeMap all = ToAttributeMap(*config, /*fifo=*/false);
   all["ApproximateNumberOfMessages"] = std::to_string(visible);
   all["ApproximateNumberOfMessagesNotVisible"] = std::to_string(in_flight);
   all["ApproximateNumberOfMessagesDelayed"] = std::to_string(delayed);
@@ -365,7 +368,8 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
 absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
   std::lock_guard lock(impl_->config_mu);
   QueueConfig next = *impl_->Load();
-  COURIER_RETURN_IF_ERROR(ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, next));
+  COURIER_RETURN_IF_ERROR(
+      ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, /*fifo=*/false, next));
   next.last_modified = hub_.clock().Now();
   impl_->Publish(std::move(next));
   return absl::OkStatus();

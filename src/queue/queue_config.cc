@@ -7,6 +7,7 @@
 #include <set>
 
 #include "courier/detail/extended_payload.h"
+#include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/json.h"
 #include "courier/queue.h"
@@ -76,7 +77,7 @@ absl::Status CheckStandardQueueName(std::string_view name) {
 }
 
 absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
-                                  const QueueAttributeMap& attributes, bool creating,
+                                  const QueueAttributeMap& attributes, bool creating, bool fifo,
                                   QueueConfig& config) {
   auto seconds = [&](std::string_view name, std::string_view value, int64_t lo, int64_t hi,
                      int64_t* out) -> absl::Status {
@@ -116,6 +117,24 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       config.visibility = absl::Seconds(v);
     } else if (name == "FifoQueue" && !creating) {
       return InvalidAttributeValue("Modifying queue type is not supported.");
+    } else if (fifo && name == "FifoQueue") {
+      if (value != "true" && value != "True") {
+        return InvalidParameterValue(
+            "The name of a FIFO queue can only include alphanumeric characters, hyphens, or "
+            "underscores, must end with .fifo suffix and be 1 to 80 in length.");
+      }
+    } else if (fifo && name == "ContentBasedDeduplication") {
+      COURIER_RETURN_IF_ERROR(boolean(name, value, &config.content_based_deduplication));
+    } else if (fifo && name == "DeduplicationScope") {
+      if (value != "queue" && value != "messageGroup") {
+        return InvalidAttributeValue("Invalid value for the parameter DeduplicationScope.");
+      }
+      config.deduplication_scope = value;
+    } else if (fifo && name == "FifoThroughputLimit") {
+      if (value != "perQueue" && value != "perMessageGroupId") {
+        return InvalidAttributeValue("Invalid value for the parameter FifoThroughputLimit.");
+      }
+      config.fifo_throughput_limit = value;
     } else if (kFifoOnly.contains(name)) {
       if (name == "FifoQueue" && (value == "false" || value == "False")) continue;
       return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
@@ -152,13 +171,17 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       const std::string arn(target->as_string());
       auto found = hub.FindResource(arn);
       if (found == nullptr) return invalid("Dead letter target does not exist.");
-      auto dlq = std::dynamic_pointer_cast<Queue>(found);
-      if (dlq == nullptr) {
+      std::optional<QueueAttributeMap> target_attributes;
+      if (auto q = std::dynamic_pointer_cast<Queue>(found); q != nullptr && !fifo) {
+        target_attributes = q->ConfiguredAttributes();
+      } else if (auto f = std::dynamic_pointer_cast<FifoQueue>(found); f != nullptr && fifo) {
+        target_attributes = f->ConfiguredAttributes();
+      }
+      if (!target_attributes) {
         return invalid("Dead-letter queue must be same type of queue as the source.");
       }
       if (arn == self_arn) return invalid("Dead letter target cannot be the queue itself.");
-      QueueAttributeMap target_attributes = dlq->ConfiguredAttributes();
-      if (auto it = target_attributes.find("RedriveAllowPolicy"); it != target_attributes.end()) {
+      if (auto it = target_attributes->find("RedriveAllowPolicy"); it != target_attributes->end()) {
         absl::StatusOr<Json> allow = ParseJson(it->second);
         if (allow.ok() && allow->is_object()) {
           const auto* permission = allow->as_object().if_contains("redrivePermission");
@@ -218,10 +241,16 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
     }
   }
+  if (config.fifo_throughput_limit == "perMessageGroupId" &&
+      config.deduplication_scope != "messageGroup") {
+    return InvalidAttributeValue(
+        "The perMessageGroupId value is allowed only when the value for DeduplicationScope is "
+        "messageGroup.");
+  }
   return absl::OkStatus();
 }
 
-QueueAttributeMap ToAttributeMap(const QueueConfig& c) {
+QueueAttributeMap ToAttributeMap(const QueueConfig& c, bool fifo) {
   QueueAttributeMap m = c.other;
   m["DelaySeconds"] = Seconds(c.delay);
   m["MaximumMessageSize"] = std::to_string(c.maximum_message_size);
@@ -231,6 +260,12 @@ QueueAttributeMap ToAttributeMap(const QueueConfig& c) {
   m["SqsManagedSseEnabled"] = c.sqs_managed_sse ? "true" : "false";
   if (!c.redrive_policy.empty()) m["RedrivePolicy"] = c.redrive_policy;
   if (!c.redrive_allow_policy.empty()) m["RedriveAllowPolicy"] = c.redrive_allow_policy;
+  if (fifo) {
+    m["FifoQueue"] = "true";
+    m["ContentBasedDeduplication"] = c.content_based_deduplication ? "true" : "false";
+    m["DeduplicationScope"] = c.deduplication_scope;
+    m["FifoThroughputLimit"] = c.fifo_throughput_limit;
+  }
   return m;
 }
 

@@ -19,7 +19,8 @@ namespace courier {
 
 class Hub;
 
-// A standard queue's attributes; immutable once published.
+// A queue's attributes (the FIFO-only ones stay at their defaults on a standard queue);
+// immutable once published.
 struct QueueConfig {
   absl::Duration delay = absl::ZeroDuration();
   size_t maximum_message_size = 1048576;
@@ -31,6 +32,10 @@ struct QueueConfig {
   int max_receive_count = 0;
   std::string redrive_allow_policy;
   bool sqs_managed_sse = true;
+  // FIFO only.
+  bool content_based_deduplication = false;
+  std::string deduplication_scope = "queue";
+  std::string fifo_throughput_limit = "perQueue";
   QueueAttributeMap other;  // Policy, KmsMasterKeyId, ...: stored and returned as given
   absl::Time created;
   absl::Time last_modified;
@@ -40,11 +45,12 @@ struct QueueConfig {
 absl::Status CheckStandardQueueName(std::string_view name);
 
 // Parses and checks `attributes` onto `config`; on error `config` may be partly changed (callers
-// apply to a copy). FIFO-only attributes are InvalidAttributeName.
+// apply to a copy). On a standard queue (!fifo) FIFO-only attributes are InvalidAttributeName;
+// a dead-letter target must be a queue of the same kind.
 absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
-                                  const QueueAttributeMap& attributes, bool creating,
+                                  const QueueAttributeMap& attributes, bool creating, bool fifo,
                                   QueueConfig& config);
-QueueAttributeMap ToAttributeMap(const QueueConfig& config);
+QueueAttributeMap ToAttributeMap(const QueueConfig& config, bool fifo);
 
 // CreateQueue idempotency: every given attribute must equal the existing queue's.
 absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttributeMap& parsed,
