@@ -789,34 +789,11 @@ std::string TaskHandle(std::string_view source_arn, uint64_t id) {
   return fmt::format("{}#{}", source_arn, id);
 }
 
-bool IsDeadLetterQueueOf(Hub& hub, const std::string& arn) {
-  for (const auto& r : hub.ListResources(hub.Arn("sqs", ""))) {
-    auto q = std::dynamic_pointer_cast<FifoQueue>(r);
-    if (q == nullptr) continue;
-    const auto attrs = q->ConfiguredAttributes();
-    auto it = attrs.find("RedrivePolicy");
-    if (it == attrs.end()) continue;
-    absl::StatusOr<Json> doc = ParseJson(it->second);
-    if (!doc.ok() || !doc->is_object()) continue;
-    const auto* target = doc->as_object().if_contains("deadLetterTargetArn");
-    if (target && target->is_string() && target->as_string() == arn) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::string> destination,
                                                             std::optional<int> max_per_second) {
-  if (max_per_second.has_value() && (*max_per_second < 1 || *max_per_second > 500)) {
-    return InvalidParameterValue(fmt::format(
-        "Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between "
-        "1 and 500.",
-        *max_per_second));
-  }
-  if (!IsDeadLetterQueueOf(hub_, arn())) {
-    return InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.");
-  }
+  COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
   if (destination.has_value()) {
     auto target = hub_.FindResource(*destination);
     if (target == nullptr) {

@@ -10,6 +10,7 @@
 #include "courier/json.h"
 #include "courier/queue.h"
 #include "courier/status.h"
+#include "queue/queue_config.h"
 
 namespace courier {
 namespace {
@@ -53,21 +54,6 @@ struct MoveTasks {
   explicit MoveTasks(Hub& hub) : state(std::make_shared<State>()) { state->hub = &hub; }
   std::shared_ptr<State> state;
 };
-
-bool IsDeadLetterQueueOf(Hub& hub, const std::string& arn) {
-  for (const auto& r : hub.ListResources(hub.Arn("sqs", ""))) {
-    auto q = std::dynamic_pointer_cast<Queue>(r);
-    if (q == nullptr) continue;
-    auto attributes = q->ConfiguredAttributes();
-    auto it = attributes.find("RedrivePolicy");
-    if (it == attributes.end()) continue;
-    absl::StatusOr<Json> doc = ParseJson(it->second);
-    if (!doc.ok() || !doc->is_object()) continue;
-    const auto* target = doc->as_object().if_contains("deadLetterTargetArn");
-    if (target != nullptr && target->is_string() && target->as_string() == arn) return true;
-  }
-  return false;
-}
 
 // Moves one second's worth of messages of task `handle`, then schedules itself 1 s later.
 void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::string handle) {
@@ -167,15 +153,7 @@ std::map<std::string, std::string, std::less<>> Describe(const auto& t) {
 
 absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::string> destination,
                                                         std::optional<int> max_per_second) {
-  if (max_per_second.has_value() && (*max_per_second < 1 || *max_per_second > 500)) {
-    return InvalidParameterValue(fmt::format(
-        "Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between "
-        "1 and 500.",
-        *max_per_second));
-  }
-  if (!IsDeadLetterQueueOf(hub_, arn())) {
-    return InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.");
-  }
+  COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
   if (destination.has_value()) {
     auto target = hub_.FindResource(*destination);
     if (target == nullptr) {

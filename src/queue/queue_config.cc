@@ -414,4 +414,33 @@ absl::Status CheckSendBatch(
   return absl::OkStatus();
 }
 
+absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
+                                 std::optional<int> max_per_second) {
+  if (max_per_second.has_value() && (*max_per_second < 1 || *max_per_second > 500)) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: Must be between "
+        "1 and 500.",
+        *max_per_second));
+  }
+  for (const auto& r : hub.ListResources(hub.Arn("sqs", ""))) {
+    QueueAttributeMap attributes;
+    if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
+      attributes = q->ConfiguredAttributes();
+    } else if (auto f = std::dynamic_pointer_cast<FifoQueue>(r)) {
+      attributes = f->ConfiguredAttributes();
+    } else {
+      continue;
+    }
+    auto it = attributes.find("RedrivePolicy");
+    if (it == attributes.end()) continue;
+    absl::StatusOr<Json> doc = ParseJson(it->second);
+    if (!doc.ok() || !doc->is_object()) continue;
+    const auto* target = doc->as_object().if_contains("deadLetterTargetArn");
+    if (target != nullptr && target->is_string() && target->as_string() == source_arn) {
+      return absl::OkStatus();
+    }
+  }
+  return InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.");
+}
+
 }  // namespace courier

@@ -69,6 +69,11 @@ absl::Status CheckReceiveRequest(int max_number_of_messages,
 // Batch-level rules: 1-10 entries, ids valid and distinct, total size at most 1 MiB.
 absl::Status CheckSendBatch(
     const std::vector<std::pair<std::string, const SendMessageRequest*>>& entries);
+// StartMessageMoveTask's checks: a rate of 1-500 if given, and the source must be the
+// dead-letter queue of some queue (of either kind) on the hub.
+absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
+                                 std::optional<int> max_per_second);
+
 absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view entry_name);
 
 }  // namespace courier
