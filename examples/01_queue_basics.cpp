@@ -18,8 +18,8 @@ int main() {
           ->SendMessage({.body = "order #1",
                          .attributes = {{"priority", courier::MessageAttribute::Number("2")}}})
           .value();
-  std::printf("sent %s (MD5 of body %s)\n", sent.message_id.c_str(),
-              sent.md5_of_message_body.c_str());
+  std::printf("sent %s (MD5 of body %s)\n", sent.message_id.str().c_str(),
+              sent.md5_of_message_body.str().c_str());
   assert(sent.md5_of_message_attributes.size() == 32);
 
   auto got = orders

@@ -41,6 +41,6 @@ int main() {
   auto a = events->SendMessage({.body = "same", .message_group_id = "g"}).value();
   auto b = events->SendMessage({.body = "same", .message_group_id = "other"}).value();
   assert(a.message_id == b.message_id);  // the scope is the queue, not the group
-  std::printf("deduplicated: %s\n", a.message_id.c_str());
+  std::printf("deduplicated: %s\n", a.message_id.str().c_str());
   return 0;
 }

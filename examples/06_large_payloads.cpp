@@ -27,9 +27,9 @@ int main() {
   auto got = reports->ReceiveMessage({}).value();
   assert(got.size() == 1 && got[0].body == report);
   // The handle carries the pointer, in the extended client's form.
-  const std::string& handle = got[0].receipt_handle.value();
+  const std::string_view handle = got[0].receipt_handle.value();
   assert(handle.starts_with("-..s3BucketName..-reports-blobs-..s3BucketName..--..s3Key..-"));
-  std::printf("received %zu bytes; handle %.70s...\n", got[0].body.size(), handle.c_str());
+  std::printf("received %zu bytes; handle %.70s...\n", got[0].body.size(), handle.data());
 
   assert(reports->DeleteMessage(got[0].receipt_handle).ok());
   assert(blobs->Count() == 0);  // deleting the message deleted the blob

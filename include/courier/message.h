@@ -18,7 +18,14 @@
 #include <string>
 #include <string_view>
 
+#include "courier/inline_string.h"
+
 namespace courier {
+
+// A message's id: a UUID in its 36-character text form.
+using MessageId = InlineString<36>;
+// An MD5 digest as 32 lowercase hex digits (MD5OfMessageBody, MD5OfMessageAttributes).
+using Md5Hex = InlineString<32>;
 
 // One message attribute. `data_type` is "String", "Number" or "Binary", optionally followed by
 // ".label" (e.g. "Number.float"); Number values are kept as their decimal text, Binary values as
@@ -43,17 +50,31 @@ struct MessageAttribute {
 // Sorted by name, byte-wise, which is also the order MD5OfMessageAttributes hashes them in.
 using MessageAttributes = std::map<std::string, MessageAttribute, std::less<>>;
 
-// Identifies one receive of one message; opaque to users.
+// Identifies one receive of one message; opaque to users. The handles courier's queues issue fit
+// inline; longer ones (the extended client's, which embed a blob pointer) live on the heap.
 class ReceiptHandle {
  public:
   ReceiptHandle() = default;
-  explicit ReceiptHandle(std::string value) : value_(std::move(value)) {}
-  const std::string& value() const { return value_; }
-  bool empty() const { return value_.empty(); }
-  friend auto operator<=>(const ReceiptHandle&, const ReceiptHandle&) = default;
+  explicit ReceiptHandle(std::string_view value) {
+    if (value.size() <= Short::capacity()) {
+      short_.assign(value);
+    } else {
+      long_ = value;
+    }
+  }
+  std::string_view value() const { return long_.empty() ? short_.view() : long_; }
+  bool empty() const { return value().empty(); }
+  friend bool operator==(const ReceiptHandle& a, const ReceiptHandle& b) {
+    return a.value() == b.value();
+  }
+  friend std::strong_ordering operator<=>(const ReceiptHandle& a, const ReceiptHandle& b) {
+    return a.value() <=> b.value();
+  }
 
  private:
-  std::string value_;
+  using Short = InlineString<56>;
+  Short short_;
+  std::string long_;
 };
 
 struct SendMessageRequest {
@@ -69,21 +90,21 @@ struct SendMessageRequest {
 };
 
 struct SendMessageResult {
-  std::string message_id;
-  std::string md5_of_message_body;
-  std::string md5_of_message_attributes;         // empty when the message has no attributes
-  std::string md5_of_message_system_attributes;  // empty without AWSTraceHeader
-  std::string sequence_number;                   // FIFO only
+  MessageId message_id;
+  Md5Hex md5_of_message_body;               // empty from Queue::SendMessageNoMd5
+  Md5Hex md5_of_message_attributes;         // empty when the message has no attributes
+  Md5Hex md5_of_message_system_attributes;  // empty without AWSTraceHeader
+  std::string sequence_number;              // FIFO only
   friend bool operator==(const SendMessageResult&, const SendMessageResult&) = default;
 };
 
 // A message as ReceiveMessage returns it.
 struct Message {
-  std::string message_id;
+  MessageId message_id;
   ReceiptHandle receipt_handle;
   std::string body;
-  std::string md5_of_body;
-  std::string md5_of_message_attributes;
+  Md5Hex md5_of_body;
+  Md5Hex md5_of_message_attributes;
   MessageAttributes message_attributes;
   // System attributes by AWS name (SentTimestamp, ApproximateReceiveCount, ...), as AWS's strings.
   std::map<std::string, std::string, std::less<>> attributes;

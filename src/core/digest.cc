@@ -1,6 +1,10 @@
+// MD5 through OpenSSL's low-level interface: it skips EVP's per-call dispatch, which costs
+// about 20 ns of the 160 ns a 100-byte body takes. Deprecated in OpenSSL 3, still shipped.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "courier/detail/digest.h"
 
 #include <openssl/evp.h>
+#include <openssl/md5.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -27,12 +31,8 @@ class Digester {
     EVP_DigestInit_ex(ctx_, md_, nullptr);
     EVP_DigestUpdate(ctx_, data.data(), data.size());
     EVP_DigestFinal_ex(ctx_, digest, &size);
-    static constexpr char kHex[] = "0123456789abcdef";
     std::string out(size * 2, '\0');
-    for (unsigned int i = 0; i < size; ++i) {
-      out[2 * i] = kHex[digest[i] >> 4];
-      out[2 * i + 1] = kHex[digest[i] & 15];
-    }
+    ToHex(digest, size, out.data());
     return out;
   }
 
@@ -40,6 +40,18 @@ class Digester {
   EVP_MD* md_;
   EVP_MD_CTX* ctx_;
 };
+
+}  // namespace
+
+void ToHex(const uint8_t* bytes, size_t n, char* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 15];
+  }
+}
+
+namespace {
 
 void AppendLengthPrefixed(std::string& out, std::string_view bytes) {
   uint32_t n = static_cast<uint32_t>(bytes.size());
@@ -50,17 +62,29 @@ void AppendLengthPrefixed(std::string& out, std::string_view bytes) {
 
 }  // namespace
 
-std::string Md5Hex(std::string_view data) {
-  thread_local Digester md5("MD5");
-  return md5.Hex(data);
+Md5Digest Md5(std::string_view data) {
+  Md5Digest out;
+  MD5_CTX ctx;
+  MD5_Init(&ctx);
+  MD5_Update(&ctx, data.data(), data.size());
+  MD5_Final(out.data(), &ctx);
+  return out;
 }
+
+Md5Hex ToMd5Hex(const Md5Digest& digest) {
+  Md5Hex out;
+  ToHex(digest.data(), digest.size(), out.resize(32));
+  return out;
+}
+
+Md5Hex Md5Of(std::string_view data) { return ToMd5Hex(Md5(data)); }
 
 std::string Sha256Hex(std::string_view data) {
   thread_local Digester sha256("SHA256");
   return sha256.Hex(data);
 }
 
-std::string Md5OfMessageAttributes(const MessageAttributes& attributes) {
+Md5Hex Md5OfMessageAttributes(const MessageAttributes& attributes) {
   if (attributes.empty()) return {};
   std::string buffer;
   for (const auto& [name, attribute] : attributes) {
@@ -69,7 +93,7 @@ std::string Md5OfMessageAttributes(const MessageAttributes& attributes) {
     buffer.push_back(attribute.is_binary() ? 2 : 1);
     AppendLengthPrefixed(buffer, attribute.value());
   }
-  return Md5Hex(buffer);
+  return Md5Of(buffer);
 }
 
 }  // namespace courier::detail

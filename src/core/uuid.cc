@@ -39,23 +39,54 @@ Xoshiro256& Generator() {
 
 unsigned long long RandomBits() { return Generator().Next(); }
 
-std::string NewUuid() {
-  uint64_t hi = Generator().Next();
-  uint64_t lo = Generator().Next();
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+Uuid NewRandomUuid() {
+  Uuid u{Generator().Next(), Generator().Next()};
+  u.hi = (u.hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  u.lo = (u.lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  return u;
+}
+
+InlineString<36> FormatUuid(Uuid uuid) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(36, '-');
+  InlineString<36> out;
+  char* p = out.resize(36);
   int pos = 0;
-  auto put = [&](uint64_t word, int nibbles) {
-    for (int i = nibbles - 1; i >= 0; --i) {
-      if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
-      out[pos++] = kHex[(word >> (4 * i)) & 15];
+  auto put = [&](uint64_t word) {
+    for (int i = 15; i >= 0; --i) {
+      if (pos == 8 || pos == 13 || pos == 18 || pos == 23) p[pos++] = '-';
+      p[pos++] = kHex[(word >> (4 * i)) & 15];
     }
   };
-  put(hi, 16);
-  put(lo, 16);
+  put(uuid.hi);
+  put(uuid.lo);
   return out;
 }
+
+std::optional<Uuid> ParseUuid(std::string_view text) {
+  if (text.size() != 36) return std::nullopt;
+  uint64_t words[2] = {0, 0};
+  int nibble = 0;
+  for (size_t pos = 0; pos < 36; ++pos) {
+    const char c = text[pos];
+    if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
+      if (c != '-') return std::nullopt;
+      continue;
+    }
+    uint64_t v;
+    if (c >= '0' && c <= '9') {
+      v = static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      return std::nullopt;
+    }
+    uint64_t& w = words[nibble / 16];
+    w = w << 4 | v;
+    ++nibble;
+  }
+  return Uuid{words[0], words[1]};
+}
+
+std::string NewUuid() { return FormatUuid(NewRandomUuid()).str(); }
 
 }  // namespace courier::detail

@@ -102,7 +102,7 @@ absl::Status RestorePayload(const LargePayloadOptions& options, Message& message
   message.body = std::move(body);
   message.message_attributes.erase(std::string(kExtendedPayloadSize));
   message.message_attributes.erase(std::string(kLegacyPayloadSize));
-  message.md5_of_body = Md5Hex(message.body);
+  message.md5_of_body = Md5Of(message.body);
   message.md5_of_message_attributes = Md5OfMessageAttributes(message.message_attributes);
   message.receipt_handle =
       ReceiptHandle(JoinReceiptHandle(*pointer, message.receipt_handle.value()));

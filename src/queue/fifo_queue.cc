@@ -78,11 +78,11 @@ bool ParseHex(std::string_view text, uint64_t* out) {
 
 // One message as stored. Immutable once queued (receive counts live in the group core's node).
 struct FifoQueue::Record {
-  std::array<char, 36> message_id;  // a UUID: fixed size, no allocation
+  MessageId message_id;
   std::string body;
   MessageAttributes attributes;
-  std::array<char, 32> md5_of_body;
-  std::string md5_of_attributes;
+  Md5Hex md5_of_body;
+  Md5Hex md5_of_attributes;
   std::optional<std::string> trace_header;
   std::string group_id;
   std::string dedup_id;
@@ -98,7 +98,7 @@ struct FifoQueue::Impl {
   detail::FifoGroups<Record> groups;
   // What a duplicate send returns: the original's MessageId and sequence number.
   struct Original {
-    std::array<char, 36> message_id;
+    MessageId message_id;
     uint64_t seq;
   };
   detail::DedupWindow<Original> dedup{kDedupWindow};
@@ -325,7 +325,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
                         ? *request.message_group_id + '\n' + dedup_id
                         : std::move(dedup_id);
   SendMessageResult result;
-  result.md5_of_message_body = detail::Md5Hex(request.body);
+  result.md5_of_message_body = detail::Md5Of(request.body);
   if (!request.attributes.empty()) {
     result.md5_of_message_attributes = detail::Md5OfMessageAttributes(request.attributes);
   }
@@ -333,11 +333,11 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
-  std::string message_id = detail::NewUuid();
+  const MessageId message_id = detail::FormatUuid(detail::NewRandomUuid());
   // Built outside the dedup lock; only the push into the group happens under it.
   Record r;
-  std::copy_n(message_id.data(), r.message_id.size(), r.message_id.data());
-  std::copy_n(result.md5_of_message_body.data(), r.md5_of_body.size(), r.md5_of_body.data());
+  r.message_id = message_id;
+  r.md5_of_body = result.md5_of_message_body;
   r.md5_of_attributes = result.md5_of_message_attributes;
   r.body = std::move(request.body);
   r.attributes = std::move(request.attributes);
@@ -354,9 +354,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     return o;
   });
   if (fresh) {
-    result.message_id = std::move(message_id);
+    result.message_id = message_id;
   } else {
-    result.message_id.assign(original.message_id.data(), original.message_id.size());
+    result.message_id = original.message_id;
   }
   result.sequence_number = SequenceNumber(original.seq);
   if (!fresh) {
@@ -443,10 +443,10 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
       receipts->push_back(r);
       const Record& rec = n.value;
       Message m;
-      m.message_id.assign(rec.message_id.data(), rec.message_id.size());
+      m.message_id = rec.message_id;
       m.receipt_handle = ReceiptHandle(EncodeHandle(queue.impl_->token, r));
       m.body = rec.body;
-      m.md5_of_body.assign(rec.md5_of_body.data(), rec.md5_of_body.size());
+      m.md5_of_body = rec.md5_of_body;
       const auto& want = request.message_attribute_names;
       if (!want.empty()) {
         for (const auto& [name, a] : rec.attributes) {

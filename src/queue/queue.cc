@@ -7,9 +7,7 @@
 #include <atomic>
 #include <charconv>
 #include <cstring>
-#include <deque>
 #include <mutex>
-#include <queue>
 #include <set>
 #include <thread>
 
@@ -19,6 +17,7 @@
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "queue/fifo_checks.h"
+#include "queue/message_shard.h"
 #include "queue/queue_config.h"
 
 namespace courier {
@@ -34,144 +33,74 @@ absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
                    "The input receipt handle \"{}\" is not a valid receipt handle.", handle);
 }
 
+// A receipt handle: queue token, shard, slot, slot generation and receive number as
+// fixed-width lowercase hex (41 characters: it fits ReceiptHandle's inline buffer).
+struct HandleParts {
+  uint64_t token;
+  uint32_t shard, slot, gen, receive;
+};
+constexpr size_t kHandleSize = 16 + 1 + 8 + 8 + 8;
+
 void PutHex(char* out, uint64_t v, int digits) {
   static constexpr char kHex[] = "0123456789abcdef";
   for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xF];
 }
-// Lowercase hex only, as EncodeHandle writes it.
-bool ParseHex(std::string_view text, uint64_t* out) {
+// Reads `digits` lowercase hex digits; false on any other character.
+bool GetHex(const char* in, int digits, uint64_t* out) {
+  static constexpr auto kValue = [] {
+    std::array<int8_t, 256> t{};
+    t.fill(-1);
+    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
+    for (int c = 0; c < 6; ++c) t['a' + c] = static_cast<int8_t>(10 + c);
+    return t;
+  }();
   uint64_t v = 0;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      v = v << 4 | static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      v = v << 4 | static_cast<uint64_t>(c - 'a' + 10);
-    } else {
-      return false;
-    }
+  int bad = 0;
+  for (int i = 0; i < digits; ++i) {
+    const int8_t d = kValue[static_cast<unsigned char>(in[i])];
+    bad |= d;  // negative only for a non-digit
+    v = v << 4 | static_cast<uint64_t>(d & 0xF);
   }
   *out = v;
-  return true;
+  return bad >= 0;
 }
 
-// A receipt handle: queue token, shard, slot, slot generation, receive number (52 hex digits).
-struct HandleParts {
-  uint64_t token, shard, slot, gen, receive;
-};
-std::string EncodeHandle(const HandleParts& h) {
-  std::string out(52, '0');
-  PutHex(out.data(), h.token, 16);
-  PutHex(out.data() + 16, h.shard, 4);
-  PutHex(out.data() + 20, h.slot, 16);
-  PutHex(out.data() + 36, h.gen, 8);
-  PutHex(out.data() + 44, h.receive, 8);
-  return out;
+ReceiptHandle EncodeHandle(const HandleParts& h) {
+  char out[kHandleSize];
+  PutHex(out, h.token, 16);
+  PutHex(out + 16, h.shard, 1);
+  PutHex(out + 17, h.slot, 8);
+  PutHex(out + 25, h.gen, 8);
+  PutHex(out + 33, h.receive, 8);
+  return ReceiptHandle(std::string_view(out, kHandleSize));
 }
 std::optional<HandleParts> DecodeHandle(std::string_view s) {
-  HandleParts h{};
-  if (s.size() != 52 || !ParseHex(s.substr(0, 16), &h.token) ||
-      !ParseHex(s.substr(16, 4), &h.shard) || !ParseHex(s.substr(20, 16), &h.slot) ||
-      !ParseHex(s.substr(36, 8), &h.gen) || !ParseHex(s.substr(44, 8), &h.receive)) {
+  if (s.size() != kHandleSize) return std::nullopt;
+  uint64_t token, shard, slot, gen, receive;
+  if (!GetHex(s.data(), 16, &token) || !GetHex(s.data() + 16, 1, &shard) ||
+      !GetHex(s.data() + 17, 8, &slot) || !GetHex(s.data() + 25, 8, &gen) ||
+      !GetHex(s.data() + 33, 8, &receive)) {
     return std::nullopt;
   }
-  return h;
+  return HandleParts{token, static_cast<uint32_t>(shard), static_cast<uint32_t>(slot),
+                     static_cast<uint32_t>(gen), static_cast<uint32_t>(receive)};
 }
 
 int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }
 absl::Time FromNanos(int64_t n) { return absl::FromUnixNanos(n); }
 std::string Millis(int64_t nanos) { return std::to_string(nanos / 1000000); }
 
-// The uncommon parts of a message, allocated only when present.
-struct Extra {
-  MessageAttributes attributes;
-  std::string md5_of_attributes;
-  std::optional<std::string> trace_header;
-  std::optional<std::string> group_id;
-  std::string dead_letter_source_arn;
-};
-
-enum class State : uint8_t { kFree, kVisible, kInFlight, kDelayed };
-
-// One message slot; reused after a delete with its generation bumped.
-struct Slot {
-  uint32_t gen = 0;
-  uint32_t version = 0;   // bumped on every state change: invalidates ready/timer entries
-  uint32_t receives = 0;  // ApproximateReceiveCount; a handle carries the receive it came from
-  State state = State::kFree;
-  bool has_md5 = false;
-  std::array<uint8_t, 16> id{};  // MessageId as 16 bytes
-  std::array<char, 32> md5{};
-  int64_t enqueued = 0;  // ns; also SentTimestamp (kept from the original send in a DLQ)
-  int64_t visible_at = 0;
-  int64_t received_at = 0;
-  int64_t first_receive = 0;
-  std::string body;
-  std::unique_ptr<Extra> extra;
-};
-
-std::string FormatId(const std::array<uint8_t, 16>& id) {
-  std::string out(36, '-');
-  int pos = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) ++pos;
-    PutHex(out.data() + pos, id[i], 2);
-    pos += 2;
-  }
-  return out;
-}
-std::array<uint8_t, 16> NewId() {
-  std::array<uint8_t, 16> id;
-  uint64_t a = detail::RandomBits(), b = detail::RandomBits();
-  std::memcpy(id.data(), &a, 8);
-  std::memcpy(id.data() + 8, &b, 8);
-  id[6] = (id[6] & 0x0F) | 0x40;
-  id[8] = (id[8] & 0x3F) | 0x80;
-  return id;
-}
-std::optional<std::array<uint8_t, 16>> ParseId(std::string_view s) {
-  if (s.size() != 36) return std::nullopt;
-  std::array<uint8_t, 16> id;
-  size_t pos = 0;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) {
-      if (s[pos] != '-') return std::nullopt;
-      ++pos;
-    }
-    uint64_t v = 0;
-    if (!ParseHex(s.substr(pos, 2), &v)) return std::nullopt;
-    id[i] = static_cast<uint8_t>(v);
-    pos += 2;
-  }
-  return id;
-}
-
-struct Timed {
-  int64_t at;
-  uint32_t slot, version;
-  bool operator>(const Timed& o) const { return at > o.at; }
-};
-struct Expiry {
-  int64_t enqueued;
-  uint32_t slot, gen;
-  bool operator>(const Expiry& o) const { return enqueued > o.enqueued; }
-};
+using detail::MessageShard;
+using detail::Slot;
+using detail::SlotExtra;
+using detail::SlotState;
 
 }  // namespace
 
 // Messages are spread over shards (a thread sends to and receives first from its own); each
 // shard's lock is held for a few slot updates only.
 struct Queue::Impl {
-  struct alignas(64) Shard {
-    std::mutex mu;
-    std::deque<Slot> slots;  // a deque: slots never move
-    std::vector<uint32_t> free;
-    std::deque<std::pair<uint32_t, uint32_t>> ready;  // visible (slot, version), oldest first
-    std::priority_queue<Timed, std::vector<Timed>, std::greater<>> timers;  // delayed/in flight
-    std::deque<Expiry> expiries;  // retention, in enqueue order
-    std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> late_expiries;
-    int64_t visible = 0, delayed = 0;
-    std::atomic<int64_t> in_flight{0};
-  };
+  struct alignas(64) Shard : MessageShard {};
   std::array<Shard, kShards> shards;
   // Configurations are immutable and kept until the queue dies, so a reader needs only an
   // atomic pointer load (attribute changes are rare and small).
@@ -198,95 +127,13 @@ struct Queue::Impl {
     return home;
   }
 
-  static void Free(Shard& s, uint32_t i) {
-    Slot& slot = s.slots[i];
-    if (slot.state == State::kVisible) --s.visible;
-    if (slot.state == State::kDelayed) --s.delayed;
-    if (slot.state == State::kInFlight) s.in_flight.fetch_sub(1, std::memory_order_relaxed);
-    slot.state = State::kFree;
-    ++slot.gen;
-    ++slot.version;
-    slot.body = std::string();
-    slot.extra.reset();
-    s.free.push_back(i);
-  }
-
-  static void MakeVisible(Shard& s, uint32_t i) {
-    Slot& slot = s.slots[i];
-    if (slot.state == State::kDelayed) --s.delayed;
-    if (slot.state == State::kInFlight) s.in_flight.fetch_sub(1, std::memory_order_relaxed);
-    slot.state = State::kVisible;
-    ++slot.version;
-    ++s.visible;
-    s.ready.emplace_back(i, slot.version);
-  }
-
-  // Applies everything due at `now`: retention expiries, then delays and visibility timeouts.
-  static void Advance(Shard& s, int64_t now, int64_t retention) {
-    auto expire = [&](const Expiry& e) {
-      Slot& slot = s.slots[e.slot];
-      if (slot.gen == e.gen && slot.state != State::kFree) Free(s, e.slot);
-    };
-    while (!s.expiries.empty() && s.expiries.front().enqueued + retention <= now) {
-      expire(s.expiries.front());
-      s.expiries.pop_front();
-    }
-    while (!s.late_expiries.empty() && s.late_expiries.top().enqueued + retention <= now) {
-      expire(s.late_expiries.top());
-      s.late_expiries.pop();
-    }
-    while (!s.timers.empty() && s.timers.top().at <= now) {
-      Timed t = s.timers.top();
-      s.timers.pop();
-      Slot& slot = s.slots[t.slot];
-      if (slot.version == t.version &&
-          (slot.state == State::kInFlight || slot.state == State::kDelayed)) {
-        MakeVisible(s, t.slot);
-      }
-    }
-  }
-
-  static uint32_t Allocate(Shard& s) {
-    if (!s.free.empty()) {
-      uint32_t i = s.free.back();
-      s.free.pop_back();
-      return i;
-    }
-    s.slots.emplace_back();
-    return static_cast<uint32_t>(s.slots.size() - 1);
-  }
-
-  static void AddExpiry(Shard& s, int64_t enqueued, uint32_t i, uint32_t gen) {
-    if (s.expiries.empty() || s.expiries.back().enqueued <= enqueued) {
-      s.expiries.push_back({enqueued, i, gen});
-    } else {
-      s.late_expiries.push({enqueued, i, gen});
-    }
-  }
-
-  // Places a filled slot as visible, or delayed until `visible_at`.
-  static void Place(Shard& s, uint32_t i, int64_t now, int64_t visible_at) {
-    Slot& slot = s.slots[i];
-    ++slot.version;
-    if (visible_at > now) {
-      slot.state = State::kDelayed;
-      slot.visible_at = visible_at;
-      ++s.delayed;
-      s.timers.push({visible_at, i, slot.version});
-    } else {
-      slot.state = State::kVisible;
-      ++s.visible;
-      s.ready.emplace_back(i, slot.version);
-    }
-    AddExpiry(s, slot.enqueued, i, slot.gen);
-  }
-
   // The earliest pending delay or visibility end (possibly stale: only used to wake a poll).
   std::optional<int64_t> NextEvent() {
     std::optional<int64_t> next;
     for (Shard& s : shards) {
       std::lock_guard lock(s.mu);
-      if (!s.timers.empty() && (!next || s.timers.top().at < *next)) next = s.timers.top().at;
+      std::optional<int64_t> t = s.NextTimer();
+      if (t && (!next || *t < *next)) next = t;
     }
     return next;
   }
@@ -350,10 +197,10 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
   int64_t visible = 0, in_flight = 0, delayed = 0;
   for (auto& s : impl_->shards) {
     std::lock_guard lock(s.mu);
-    Impl::Advance(s, now, retention);
-    visible += s.visible;
-    delayed += s.delayed;
-    in_flight += s.in_flight.load(std::memory_order_relaxed);
+    s.Advance(now, retention);
+    visible += s.visible();
+    delayed += s.delayed();
+    in_flight += s.in_flight();
   }
   AttributeMap all = ToAttributeMap(*config, /*fifo=*/false);
   all["ApproximateNumberOfMessages"] = std::to_string(visible);
@@ -409,6 +256,24 @@ absl::StatusOr<SendMessageResult> Queue::SendMessageNoMd5(SendMessageRequest req
   return Send(std::move(request), /*md5=*/false);
 }
 
+namespace {
+// Moves what a SendMessageRequest has beyond its body into a slot's extra part (nullptr when
+// there is nothing).
+std::unique_ptr<SlotExtra> TakeExtra(SendMessageRequest& request) {
+  if (request.attributes.empty() && !request.aws_trace_header && !request.message_group_id) {
+    return nullptr;
+  }
+  auto extra = std::make_unique<SlotExtra>();
+  if (!request.attributes.empty()) {
+    extra->md5_of_attributes = detail::Md5OfMessageAttributes(request.attributes);
+    extra->attributes = std::move(request.attributes);
+  }
+  extra->trace_header = std::move(request.aws_trace_header);
+  extra->group_id = std::move(request.message_group_id);
+  return extra;
+}
+}  // namespace
+
 absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest request, bool md5) {
   auto config = impl_->Load();
   std::optional<detail::PayloadPointer> offloaded;
@@ -421,45 +286,34 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest request, bool m
     return valid;
   }
   SendMessageResult result;
-  std::array<uint8_t, 16> id = NewId();
-  result.message_id = FormatId(id);
-  std::unique_ptr<Extra> extra;
-  if (!request.attributes.empty() || request.aws_trace_header || request.message_group_id) {
-    extra = std::make_unique<Extra>();
-    if (!request.attributes.empty()) {
-      extra->md5_of_attributes = detail::Md5OfMessageAttributes(request.attributes);
-      result.md5_of_message_attributes = extra->md5_of_attributes;
-      extra->attributes = std::move(request.attributes);
-    }
-    if (request.aws_trace_header) {
-      result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
-          {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
-    }
-    extra->trace_header = std::move(request.aws_trace_header);
-    extra->group_id = std::move(request.message_group_id);
+  const detail::Uuid id = detail::NewRandomUuid();
+  result.message_id = detail::FormatUuid(id);
+  if (request.aws_trace_header) {
+    result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
+        {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
-  std::array<char, 32> digest{};
+  std::unique_ptr<SlotExtra> extra = TakeExtra(request);
+  if (extra != nullptr) result.md5_of_message_attributes = extra->md5_of_attributes;
+  std::optional<detail::Md5Digest> digest;
   if (md5) {
-    result.md5_of_message_body = detail::Md5Hex(request.body);
-    std::memcpy(digest.data(), result.md5_of_message_body.data(), 32);
+    digest = detail::Md5(request.body);
+    result.md5_of_message_body = detail::ToMd5Hex(*digest);
   }
   const int64_t now = Nanos(hub_.clock().Now());
   const int64_t visible_at = now + absl::ToInt64Nanoseconds(request.delay.value_or(config->delay));
   Impl::Shard& s = impl_->shards[Impl::HomeShard()];
   {
     std::lock_guard lock(s.mu);
-    Impl::Advance(s, now, absl::ToInt64Nanoseconds(config->retention));
-    uint32_t i = Impl::Allocate(s);
-    Slot& slot = s.slots[i];
+    s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
+    const uint32_t i = s.Allocate();
+    Slot& slot = s.at(i);
     slot.receives = 0;
     slot.id = id;
-    slot.has_md5 = md5;
-    slot.md5 = digest;
     slot.enqueued = now;
     slot.first_receive = 0;
-    slot.body = std::move(request.body);
+    slot.SetBody(request.body, digest ? &*digest : nullptr);
     slot.extra = std::move(extra);
-    Impl::Place(s, i, now, visible_at);
+    s.Place(i, now, visible_at);
   }
   impl_->signal->Notify();
   return result;
@@ -468,28 +322,22 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest request, bool m
 void Queue::AcceptDeadLetter(DeadLetter letter) {
   auto config = impl_->Load();
   const int64_t now = Nanos(hub_.clock().Now());
-  auto extra = std::make_unique<Extra>();
-  if (!letter.request.attributes.empty()) {
-    extra->md5_of_attributes = detail::Md5OfMessageAttributes(letter.request.attributes);
-    extra->attributes = std::move(letter.request.attributes);
-  }
-  extra->trace_header = std::move(letter.request.aws_trace_header);
-  extra->group_id = std::move(letter.request.message_group_id);
+  std::unique_ptr<SlotExtra> extra = TakeExtra(letter.request);
+  if (extra == nullptr) extra = std::make_unique<SlotExtra>();
   extra->dead_letter_source_arn = std::move(letter.source_arn);
   Impl::Shard& s = impl_->shards[Impl::HomeShard()];
   {
     std::lock_guard lock(s.mu);
-    Impl::Advance(s, now, absl::ToInt64Nanoseconds(config->retention));
-    uint32_t i = Impl::Allocate(s);
-    Slot& slot = s.slots[i];
+    s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
+    const uint32_t i = s.Allocate();
+    Slot& slot = s.at(i);
     slot.receives = letter.receive_count;
-    slot.id = ParseId(letter.message_id).value_or(NewId());
-    slot.has_md5 = false;
+    slot.id = detail::ParseUuid(letter.message_id).value_or(detail::NewRandomUuid());
     slot.enqueued = Nanos(letter.enqueued);
     slot.first_receive = letter.receive_count > 0 ? Nanos(letter.first_receive) : 0;
-    slot.body = std::move(letter.request.body);
+    slot.SetBody(letter.request.body, nullptr);
     slot.extra = std::move(extra);
-    Impl::Place(s, i, now, now);
+    s.Place(i, now, now);
   }
   impl_->signal->Notify();
 }
@@ -498,8 +346,8 @@ namespace {
 // Takes a slot's message out as a dead letter (the slot is then freed by the caller).
 Queue::DeadLetter TakeLetter(Slot& slot) {
   Queue::DeadLetter d;
-  d.message_id = FormatId(slot.id);
-  d.request.body = std::move(slot.body);
+  d.message_id = detail::FormatUuid(slot.id).str();
+  d.request.body = slot.body();
   if (slot.extra) {
     d.request.attributes = std::move(slot.extra->attributes);
     d.request.aws_trace_header = std::move(slot.extra->trace_header);
@@ -524,26 +372,19 @@ std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
     for (uint32_t k = 0; k < kShards; ++k) {
       Impl::Shard& s = impl_->shards[k];
       std::lock_guard lock(s.mu);
-      Impl::Advance(s, now, retention);
-      while (!s.ready.empty()) {
-        auto [i, version] = s.ready.front();
-        if (s.slots[i].version == version && s.slots[i].state == State::kVisible) break;
-        s.ready.pop_front();
-      }
-      if (s.ready.empty()) continue;
-      const int64_t t = s.slots[s.ready.front().first].enqueued;
+      s.Advance(now, retention);
+      std::optional<uint32_t> i = s.PeekReady();
+      if (!i) continue;
+      const int64_t t = s.at(*i).enqueued;
       if (best < 0 || t < best_time) best = static_cast<int>(k), best_time = t;
     }
     if (best < 0) return std::nullopt;
     Impl::Shard& s = impl_->shards[best];
     std::lock_guard lock(s.mu);
-    if (s.ready.empty()) continue;
-    auto [i, version] = s.ready.front();
-    Slot& slot = s.slots[i];
-    if (slot.version != version || slot.state != State::kVisible) continue;
-    s.ready.pop_front();
-    DeadLetter out = TakeLetter(slot);
-    Impl::Free(s, i);
+    std::optional<uint32_t> i = s.PopReady();
+    if (!i) continue;  // taken meanwhile
+    DeadLetter out = TakeLetter(s.at(*i));
+    s.Free(*i);
     return out;
   }
 }
@@ -568,6 +409,45 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
     dlq = std::dynamic_pointer_cast<Queue>(hub_.FindResource(config->dead_letter_target_arn));
   }
 
+  // Fills `m` from a slot just received.
+  auto describe = [&](const Slot& slot, Message& m) {
+    m.message_id = detail::FormatUuid(slot.id);
+    m.body = slot.body();
+    if (request.md5_of_body || slot.has_md5) m.md5_of_body = detail::ToMd5Hex(slot.Md5());
+    const SlotExtra* extra = slot.extra.get();
+    if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
+      for (const auto& [name, a] : extra->attributes) {
+        if (fifo_checks::Selected(request.message_attribute_names, name)) {
+          m.message_attributes.emplace(name, a);
+        }
+      }
+      if (!m.message_attributes.empty()) {
+        m.md5_of_message_attributes = detail::Md5OfMessageAttributes(m.message_attributes);
+      }
+    }
+    if (extra != nullptr && impl_->large_payloads) {  // RestorePayload reads the marker
+      if (auto it = extra->attributes.find(detail::kExtendedPayloadSize);
+          it != extra->attributes.end()) {
+        m.message_attributes.insert(*it);
+      }
+    }
+    if (!system_names.empty()) {
+      auto add = [&](const char* name, std::string value) {
+        if (all_system || system_names.contains(name)) m.attributes.emplace(name, value);
+      };
+      add("ApproximateReceiveCount", std::to_string(slot.receives));
+      add("ApproximateFirstReceiveTimestamp", Millis(slot.first_receive));
+      add("SentTimestamp", Millis(slot.enqueued));
+      add("SenderId", hub_.environment().account);
+      add("SqsManagedSseEnabled", config->sqs_managed_sse ? "true" : "false");
+      if (extra != nullptr && extra->trace_header) add("AWSTraceHeader", *extra->trace_header);
+      if (extra != nullptr && extra->group_id) add("MessageGroupId", *extra->group_id);
+      if (extra != nullptr && !extra->dead_letter_source_arn.empty()) {
+        add("DeadLetterQueueSourceArn", extra->dead_letter_source_arn);
+      }
+    }
+  };
+
   auto try_receive = [&](std::vector<Message>& out) {
     const int64_t now = Nanos(hub_.clock().Now());
     const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
@@ -577,79 +457,34 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
     for (uint32_t k = 0; k < kShards && static_cast<int>(out.size()) < max; ++k) {
       const uint32_t shard = (home + k) % kShards;
       Impl::Shard& s = impl_->shards[shard];
-      std::vector<uint32_t> again;  // visibility 0: visible again after this receive
+      const size_t first = out.size();
       std::lock_guard lock(s.mu);
-      Impl::Advance(s, now, retention);
-      while (static_cast<int>(out.size()) < max && !s.ready.empty()) {
-        auto [i, version] = s.ready.front();
-        s.ready.pop_front();
-        Slot& slot = s.slots[i];
-        if (slot.version != version || slot.state != State::kVisible) continue;
+      s.Advance(now, retention);
+      while (static_cast<int>(out.size()) < max) {
+        std::optional<uint32_t> i = s.PopReady();
+        if (!i) break;
+        Slot& slot = s.at(*i);
         if (dlq != nullptr && slot.receives >= static_cast<uint32_t>(config->max_receive_count)) {
           // The receive that would exceed maxReceiveCount moves the message instead.
           dead.push_back(TakeLetter(slot));
           dead.back().source_arn = arn();
-          Impl::Free(s, i);
+          s.Free(*i);
           continue;
         }
         ++slot.receives;
         if (slot.receives == 1) slot.first_receive = now;
         slot.received_at = now;
-        --s.visible;
-        ++slot.version;
-        slot.state = State::kInFlight;
-        s.in_flight.fetch_add(1, std::memory_order_relaxed);
-        if (until > now) {
-          slot.visible_at = until;
-          s.timers.push({until, i, slot.version});
-        } else {
-          again.push_back(i);
-        }
+        // With visibility 0 the message is visible again once this receive is done.
+        s.MakeInFlight(*i, until > now ? until : INT64_MAX);
         Message& m = out.emplace_back();
-        m.message_id = FormatId(slot.id);
-        m.receipt_handle =
-            ReceiptHandle(EncodeHandle({impl_->token, shard, i, slot.gen, slot.receives}));
-        m.body = slot.body;
-        if (request.md5_of_body && !slot.has_md5) {  // hashed once, on first need
-          std::string hex = detail::Md5Hex(slot.body);
-          std::memcpy(slot.md5.data(), hex.data(), 32);
-          slot.has_md5 = true;
-        }
-        if (slot.has_md5) m.md5_of_body.assign(slot.md5.data(), 32);
-        const Extra* extra = slot.extra.get();
-        if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
-          for (const auto& [name, a] : extra->attributes) {
-            if (fifo_checks::Selected(request.message_attribute_names, name)) {
-              m.message_attributes.emplace(name, a);
-            }
-          }
-          if (!m.message_attributes.empty()) {
-            m.md5_of_message_attributes = detail::Md5OfMessageAttributes(m.message_attributes);
-          }
-        }
-        if (extra != nullptr && impl_->large_payloads) {  // RestorePayload reads the marker
-          if (auto it = extra->attributes.find(detail::kExtendedPayloadSize);
-              it != extra->attributes.end()) {
-            m.message_attributes.insert(*it);
-          }
-        }
-        if (!system_names.empty()) {
-          auto add = [&](const char* name, std::string value) {
-            if (all_system || system_names.contains(name)) m.attributes.emplace(name, value);
-          };
-          add("ApproximateReceiveCount", std::to_string(slot.receives));
-          add("ApproximateFirstReceiveTimestamp", Millis(slot.first_receive));
-          add("SentTimestamp", Millis(slot.enqueued));
-          add("SenderId", hub_.environment().account);
-          add("SqsManagedSseEnabled", config->sqs_managed_sse ? "true" : "false");
-          if (extra != nullptr && extra->trace_header) add("AWSTraceHeader", *extra->trace_header);
-          if (extra != nullptr && extra->group_id) add("MessageGroupId", *extra->group_id);
-          if (extra != nullptr && !extra->dead_letter_source_arn.empty()) {
-            add("DeadLetterQueueSourceArn", extra->dead_letter_source_arn);
-          }
+        m.receipt_handle = EncodeHandle({impl_->token, shard, *i, slot.gen, slot.receives});
+        describe(slot, m);
+      }
+      if (until <= now) {
+        for (size_t k2 = first; k2 < out.size(); ++k2) {
+          s.MakeVisible(DecodeHandle(out[k2].receipt_handle.value())->slot);
         }
       }
-      for (uint32_t i : again) Impl::MakeVisible(s, i);
     }
     for (auto& d : dead) dlq->AcceptDeadLetter(std::move(d));
     if (impl_->large_payloads) {
@@ -663,7 +498,7 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
   // Past the in-flight limit short polls fail and long polls return nothing.
   int64_t in_flight = 0;
-  for (auto& s : impl_->shards) in_flight += s.in_flight.load(std::memory_order_relaxed);
+  for (auto& s : impl_->shards) in_flight += s.in_flight();
   if (in_flight >= kInFlightLimit) {
     if (wait <= absl::ZeroDuration()) {
       return AwsError(absl::StatusCode::kResourceExhausted, "OverLimit",
@@ -695,39 +530,55 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
 
 // ---- delete and visibility -------------------------------------------------------------------
 
-absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
-  std::string inner;
+namespace {
+// A receipt handle taken apart: the queue's own part, and the extended client's blob pointer
+// when the handle carries one.
+struct ParsedHandle {
+  HandleParts parts;
   std::optional<detail::PayloadPointer> pointer;
-  if (handle.value().starts_with("-..")) {  // the extended client's form
-    pointer = detail::SplitReceiptHandle(handle.value(), &inner);
+};
+std::optional<ParsedHandle> ParseHandle(const ReceiptHandle& handle, uint64_t token) {
+  ParsedHandle p;
+  std::string inner;
+  std::string_view own = handle.value();
+  if (own.starts_with("-..")) {  // the extended client's form
+    p.pointer = detail::SplitReceiptHandle(own, &inner);
+    own = inner;
   }
-  auto h = DecodeHandle(pointer ? std::string_view(inner) : std::string_view(handle.value()));
-  if (!h || h->token != impl_->token || h->shard >= kShards || h->receive == 0) {
-    return ReceiptHandleIsInvalid(handle.value());
-  }
+  std::optional<HandleParts> h = DecodeHandle(own);
+  if (!h || h->token != token || h->shard >= kShards || h->receive == 0) return std::nullopt;
+  p.parts = *h;
+  return p;
+}
+}  // namespace
+
+absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
+  std::optional<ParsedHandle> p = ParseHandle(handle, impl_->token);
+  if (!p) return ReceiptHandleIsInvalid(handle.value());
+  const HandleParts& h = p->parts;
   // No need to apply due timers first: whether the message is visible or in flight, a handle
   // of its latest receive deletes it.
-  Impl::Shard& s = impl_->shards[h->shard];
-  std::lock_guard lock(s.mu);
-  if (h->slot >= s.slots.size()) return ReceiptHandleIsInvalid(handle.value());
-  Slot& slot = s.slots[h->slot];
-  // Gone already, or received again since (a stale handle): success, nothing deleted.
-  if (slot.gen != h->gen || slot.state == State::kFree || slot.receives != h->receive) {
-    return absl::OkStatus();
+  Impl::Shard& s = impl_->shards[h.shard];
+  {
+    std::lock_guard lock(s.mu);
+    if (!s.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
+    Slot& slot = s.at(h.slot);
+    // Gone already, or received again since (a stale handle): success, nothing deleted.
+    if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
+      return absl::OkStatus();
+    }
+    s.Free(h.slot);
   }
-  Impl::Free(s, static_cast<uint32_t>(h->slot));
-  if (pointer && impl_->large_payloads) (void)detail::DeleteBlob(*impl_->large_payloads, *pointer);
+  if (p->pointer && impl_->large_payloads) {
+    (void)detail::DeleteBlob(*impl_->large_payloads, *p->pointer);
+  }
   return absl::OkStatus();
 }
 
 absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout) {
-  std::string inner;
-  const bool extended = handle.value().starts_with("-..");
-  if (extended) detail::SplitReceiptHandle(handle.value(), &inner);
-  auto h = DecodeHandle(extended ? std::string_view(inner) : std::string_view(handle.value()));
-  if (!h || h->token != impl_->token || h->shard >= kShards || h->receive == 0) {
-    return ReceiptHandleIsInvalid(handle.value());
-  }
+  std::optional<ParsedHandle> p = ParseHandle(handle, impl_->token);
+  if (!p) return ReceiptHandleIsInvalid(handle.value());
+  const HandleParts& h = p->parts;
   if (timeout < absl::ZeroDuration() || timeout > kVisibilityCap ||
       timeout != absl::Trunc(timeout, absl::Seconds(1))) {
     return InvalidParameterValue(fmt::format(
@@ -737,12 +588,12 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
   }
   auto config = impl_->Load();
   const int64_t now = Nanos(hub_.clock().Now());
-  Impl::Shard& s = impl_->shards[h->shard];
+  Impl::Shard& s = impl_->shards[h.shard];
   std::lock_guard lock(s.mu);
-  if (h->slot >= s.slots.size()) return ReceiptHandleIsInvalid(handle.value());
-  Impl::Advance(s, now, absl::ToInt64Nanoseconds(config->retention));
-  Slot& slot = s.slots[h->slot];
-  if (slot.gen != h->gen || slot.state == State::kFree || slot.receives != h->receive) {
+  if (!s.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
+  s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
+  Slot& slot = s.at(h.slot);
+  if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is "
         "not available for visibility timeout change.",
@@ -755,19 +606,11 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         "the message is beyond the limit [43200 seconds]",
         absl::ToInt64Seconds(timeout)));
   }
-  const uint32_t i = static_cast<uint32_t>(h->slot);
   if (until <= now) {
-    if (slot.state != State::kVisible) Impl::MakeVisible(s, i);
-    return absl::OkStatus();
+    if (slot.state() != SlotState::kVisible) s.MakeVisible(h.slot);
+  } else {
+    s.MakeInFlight(h.slot, until);
   }
-  if (slot.state == State::kVisible) {
-    --s.visible;
-    s.in_flight.fetch_add(1, std::memory_order_relaxed);
-  }
-  slot.state = State::kInFlight;
-  ++slot.version;
-  slot.visible_at = until;
-  s.timers.push({until, i, slot.version});
   return absl::OkStatus();
 }
 
@@ -840,13 +683,7 @@ absl::Status Queue::PurgeQueue() {
   }
   for (auto& s : impl_->shards) {
     std::lock_guard lock(s.mu);
-    for (uint32_t i = 0; i < s.slots.size(); ++i) {
-      if (s.slots[i].state != State::kFree) Impl::Free(s, i);
-    }
-    s.ready.clear();
-    s.timers = {};
-    s.expiries.clear();
-    s.late_expiries = {};
+    s.Clear();
   }
   return absl::OkStatus();
 }

@@ -122,10 +122,12 @@ absl::StatusOr<Json> SendToSink(Hub& hub, std::string_view arn, std::string_view
                          ErrorMessage(sent.status()));
   }
   JsonObject out;
-  out["MessageId"] = sent->message_id;
-  if (!sent->md5_of_message_body.empty()) out["MD5OfMessageBody"] = sent->md5_of_message_body;
+  out["MessageId"] = sent->message_id.view();
+  if (!sent->md5_of_message_body.empty()) {
+    out["MD5OfMessageBody"] = sent->md5_of_message_body.view();
+  }
   if (!sent->md5_of_message_attributes.empty()) {
-    out["MD5OfMessageAttributes"] = sent->md5_of_message_attributes;
+    out["MD5OfMessageAttributes"] = sent->md5_of_message_attributes.view();
   }
   if (!sent->sequence_number.empty()) out["SequenceNumber"] = sent->sequence_number;
   return Json(std::move(out));

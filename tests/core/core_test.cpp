@@ -25,7 +25,7 @@ TEST_CASE("AWS error names round-trip through absl::Status", "[status]") {
 }
 
 TEST_CASE("MD5 of message attributes matches the AWS vectors", "[digest]") {
-  REQUIRE(detail::Md5Hex("hello") == "5d41402abc4b2a76b9719d911017c592");
+  REQUIRE(detail::Md5Of("hello") == "5d41402abc4b2a76b9719d911017c592");
   REQUIRE(detail::Sha256Hex("hello") ==
           "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
   REQUIRE(detail::Md5OfMessageAttributes(
@@ -80,7 +80,7 @@ class FakeSink final : public MessageSink {
  public:
   using MessageSink::MessageSink;
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override {
-    return SendMessageResult{.message_id = request.body};
+    return SendMessageResult{.message_id = MessageId(request.body)};
   }
 };
 

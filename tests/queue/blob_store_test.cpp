@@ -103,13 +103,13 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
     CHECK(r.attributes.at("ExtendedPayloadSize") == MessageAttribute::Number("93"));
     CHECK(store->Count() == 1);
 
-    Message m{.message_id = "id",
+    Message m{.message_id = MessageId("id"),
               .receipt_handle = ReceiptHandle("h"),
               .body = r.body,
               .message_attributes = r.attributes};
     REQUIRE(detail::RestorePayload(options, m).ok());
     CHECK(m.body == body);
-    CHECK(m.md5_of_body == detail::Md5Hex(body));
+    CHECK(m.md5_of_body == detail::Md5Of(body));
     CHECK(m.message_attributes.size() == 1);
     CHECK(m.message_attributes.count("a") == 1);
     CHECK(m.md5_of_message_attributes ==

@@ -35,7 +35,7 @@ TEST_CASE("FifoQueue large payloads: offload, restore, delete the blob") {
     auto got = q->ReceiveMessage({.message_attribute_names = {"All"}}).value();
     REQUIRE(got.size() == 1);
     CHECK(got[0].body == body);
-    CHECK(got[0].md5_of_body == detail::Md5Hex(body));
+    CHECK(got[0].md5_of_body == detail::Md5Of(body));
     CHECK(got[0].message_attributes.size() == 1);  // ExtendedPayloadSize is not shown
     CHECK(got[0].receipt_handle.value().starts_with(
         "-..s3BucketName..-courier-large-payloads-..s3BucketName..--..s3Key..-"));

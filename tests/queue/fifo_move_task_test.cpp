@@ -29,7 +29,7 @@ struct MoveFixture {
                                        .message_group_id = "g" + std::to_string(i % 3),
                                        .message_deduplication_id = "d" + std::to_string(i)})
                         .value()
-                        .message_id);
+                        .message_id.str());
     }
     for (int round = 0; round < 2; ++round) {
       while (!source

@@ -456,7 +456,7 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: send validation and results") {
   with.attributes["attribName1"] = MessageAttribute::String("attribValue 1");
   with.aws_trace_header = "Root=1-abc";
   auto r = q->SendMessage(with).value();
-  CHECK(r.md5_of_message_body == detail::Md5Hex("body"));
+  CHECK(r.md5_of_message_body == detail::Md5Of("body"));
   CHECK(r.md5_of_message_attributes == "19e27d4e946b072f3f58da80d94fd778");
   CHECK(!r.md5_of_message_system_attributes.empty());
   SendMessageRequest bad = Msg("body", "g", "5");

@@ -110,7 +110,8 @@ TEST_CASE("Move tasks: back to the source at the clock's rate; statuses and erro
   DlqFixture f;
   REQUIRE(f.src->SetQueueAttributes({{"RedrivePolicy", Redrive(f.dlq->arn(), 1)}}).ok());
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(f.src->SendMessage({.body = "m"}).value().message_id);
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(f.src->SendMessage({.body = "m"}).value().message_id.str());
   REQUIRE(f.Receive(*f.src).size() == 5);
   CHECK(f.Receive(*f.src).empty());
   REQUIRE(f.Count(*f.dlq) == 5);

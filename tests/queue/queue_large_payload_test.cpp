@@ -27,12 +27,12 @@ TEST_CASE("Queue large payloads: offload, restore, delete the blob") {
     auto sent = q->SendMessage(r);
     REQUIRE(sent.ok());
     // SQS hashes what it receives, the pointer body; the receive restores the original's MD5.
-    CHECK(sent->md5_of_message_body != detail::Md5Hex(body));
+    CHECK(sent->md5_of_message_body != detail::Md5Of(body));
     CHECK(blobs->Count() == 1);
     auto got = q->ReceiveMessage({.message_attribute_names = {"All"}}).value();
     REQUIRE(got.size() == 1);
     CHECK(got[0].body == body);
-    CHECK(got[0].md5_of_body == detail::Md5Hex(body));
+    CHECK(got[0].md5_of_body == detail::Md5Of(body));
     CHECK(got[0].message_attributes.size() == 1);  // ExtendedPayloadSize is not shown
     CHECK(got[0].message_attributes.contains("kind"));
     CHECK(got[0].receipt_handle.value().starts_with(

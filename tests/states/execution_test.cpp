@@ -207,8 +207,8 @@ class FakeSink : public MessageSink {
   using MessageSink::MessageSink;
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override {
     received.push_back(std::move(request));
-    return SendMessageResult{.message_id = "m-" + std::to_string(received.size()),
-                             .md5_of_message_body = "md5"};
+    return SendMessageResult{.message_id = MessageId("m-" + std::to_string(received.size())),
+                             .md5_of_message_body = Md5Hex("md5")};
   }
   std::vector<SendMessageRequest> received;
 };

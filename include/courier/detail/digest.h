@@ -1,8 +1,11 @@
-// MD5 and SHA-256 as lowercase hex, with the digest fetched once and contexts reused per thread
-// (OpenSSL 3 one-shot calls re-fetch the algorithm on every call, which costs more than the hash).
+// MD5 and SHA-256, raw and as lowercase hex. SHA-256 fetches its digest once and reuses a context
+// per thread (OpenSSL 3 one-shot calls re-fetch the algorithm, which costs more than the hash).
 #ifndef COURIER_DETAIL_DIGEST_H_
 #define COURIER_DETAIL_DIGEST_H_
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,13 +13,19 @@
 
 namespace courier::detail {
 
-std::string Md5Hex(std::string_view data);
+using Md5Digest = std::array<uint8_t, 16>;
+
+Md5Digest Md5(std::string_view data);
+Md5Hex ToMd5Hex(const Md5Digest& digest);
+Md5Hex Md5Of(std::string_view data);  // ToMd5Hex(Md5(data))
 std::string Sha256Hex(std::string_view data);
+// Writes 2n lowercase hex digits.
+void ToHex(const uint8_t* bytes, size_t n, char* out);
 
 // MD5OfMessageAttributes as SQS computes it: attributes sorted by name, each as
 // u32be(len) name, u32be(len) type, transport byte (1 String/Number, 2 Binary), u32be(len) value.
 // Empty string for no attributes. The same algorithm gives MD5OfMessageSystemAttributes.
-std::string Md5OfMessageAttributes(const MessageAttributes& attributes);
+Md5Hex Md5OfMessageAttributes(const MessageAttributes& attributes);
 
 }  // namespace courier::detail
 

@@ -1,0 +1,201 @@
+#include "queue/message_shard.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+#include <functional>
+
+namespace courier::detail {
+
+static_assert(sizeof(Slot) == 72, "a slot's size is what the memory target rests on");
+
+void Slot::SetBody(std::string_view text, const Md5Digest* md5) {
+  assert(text.size() <= kMaxBodySize);
+  const size_t prefix = md5 != nullptr ? 16 : 0;
+  data.reset(new char[prefix + text.size()]);
+  if (md5 != nullptr) std::memcpy(data.get(), md5->data(), 16);
+  std::memcpy(data.get() + prefix, text.data(), text.size());
+  body_size = static_cast<uint32_t>(text.size());
+  has_md5 = md5 != nullptr;
+}
+
+Md5Digest Slot::Md5() const {
+  if (!has_md5) return detail::Md5(body());
+  Md5Digest out;
+  std::memcpy(out.data(), data.get(), 16);
+  return out;
+}
+
+uint32_t MessageShard::Allocate() {
+  ++occupied_;
+  if (!free_.empty()) {
+    uint32_t i = free_.back();
+    free_.pop_back();
+    return i;
+  }
+  if ((size_ & kSegmentMask) == 0) segments_.push_back(std::make_unique<Slot[]>(kSegmentMask + 1));
+  return size_++;
+}
+
+bool MessageShard::Current(Ref r) const {
+  const Slot& s = at(r.slot);
+  return s.version == r.stamp;
+}
+
+bool MessageShard::Occupied(Ref r) const {
+  const Slot& s = at(r.slot);
+  return s.gen == r.stamp && s.state() != SlotState::kFree;
+}
+
+void MessageShard::Leave(Slot& slot) {
+  switch (slot.state()) {
+    case SlotState::kVisible:
+      --visible_;
+      break;
+    case SlotState::kDelayed:
+      --delayed_;
+      break;
+    case SlotState::kInFlight:
+      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      break;
+    case SlotState::kFree:
+      break;
+  }
+  ++slot.version;
+}
+
+void MessageShard::AddTimer(uint32_t i, int64_t at) {
+  timers_.push_back({at, {i, this->at(i).version}});
+  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+}
+
+void MessageShard::Place(uint32_t i, int64_t now, int64_t visible_at) {
+  Slot& slot = at(i);
+  if (visible_at > now) {
+    ++slot.version;
+    slot.set_state(SlotState::kDelayed);
+    ++delayed_;
+    AddTimer(i, visible_at);
+  } else {
+    slot.set_state(SlotState::kFree);  // MakeVisible counts from nothing
+    MakeVisible(i);
+  }
+  if (expiries_.empty() || last_expiry_enqueued_ <= slot.enqueued) {
+    expiries_.push_back({i, slot.gen});
+    last_expiry_enqueued_ = slot.enqueued;
+  } else {
+    late_expiries_.push_back({slot.enqueued, {i, slot.gen}});
+    std::push_heap(late_expiries_.begin(), late_expiries_.end(), std::greater<>());
+  }
+}
+
+void MessageShard::Free(uint32_t i) {
+  Release(i);
+  CompactIfMostlyStale();
+}
+
+void MessageShard::Release(uint32_t i) {
+  Slot& slot = at(i);
+  Leave(slot);
+  slot.set_state(SlotState::kFree);
+  ++slot.gen;
+  slot.data.reset();
+  slot.extra.reset();
+  free_.push_back(i);
+  --occupied_;
+}
+
+void MessageShard::MakeVisible(uint32_t i) {
+  Slot& slot = at(i);
+  Leave(slot);
+  slot.set_state(SlotState::kVisible);
+  ++visible_;
+  ready_.push_back({i, slot.version});
+}
+
+void MessageShard::MakeInFlight(uint32_t i, int64_t until) {
+  Slot& slot = at(i);
+  Leave(slot);
+  slot.set_state(SlotState::kInFlight);
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  AddTimer(i, until);
+}
+
+void MessageShard::Advance(int64_t now, int64_t retention) {
+  while (!expiries_.empty()) {
+    const Ref r = expiries_.front();
+    if (Occupied(r)) {
+      if (at(r.slot).enqueued + retention > now) break;
+      Release(r.slot);
+    }
+    expiries_.pop_front();
+  }
+  while (!late_expiries_.empty() && late_expiries_.front().enqueued + retention <= now) {
+    const Ref r = late_expiries_.front().ref;
+    std::pop_heap(late_expiries_.begin(), late_expiries_.end(), std::greater<>());
+    late_expiries_.pop_back();
+    if (Occupied(r)) Release(r.slot);
+  }
+  while (!timers_.empty() && timers_.front().at <= now) {
+    const Ref r = timers_.front().ref;
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+    timers_.pop_back();
+    const SlotState s = at(r.slot).state();
+    if (Current(r) && (s == SlotState::kInFlight || s == SlotState::kDelayed)) MakeVisible(r.slot);
+  }
+  CompactIfMostlyStale();
+}
+
+std::optional<uint32_t> MessageShard::PeekReady() {
+  while (!ready_.empty()) {
+    const Ref r = ready_.front();
+    if (Current(r) && at(r.slot).state() == SlotState::kVisible) return r.slot;
+    ready_.pop_front();
+  }
+  return std::nullopt;
+}
+
+std::optional<uint32_t> MessageShard::PopReady() {
+  std::optional<uint32_t> i = PeekReady();
+  if (i) ready_.pop_front();
+  return i;
+}
+
+std::optional<int64_t> MessageShard::NextTimer() const {
+  if (timers_.empty()) return std::nullopt;
+  return timers_.front().at;
+}
+
+void MessageShard::Clear() {
+  for (uint32_t i = 0; i < size_; ++i) {
+    if (at(i).state() != SlotState::kFree) Release(i);
+  }
+  ready_.clear();
+  timers_.clear();
+  expiries_.clear();
+  late_expiries_.clear();
+}
+
+// Every visible slot has one current ready entry, every delayed or in-flight slot one current
+// timer, every occupied slot one expiry entry: the rest are stale. An index is rebuilt once
+// more than half of it (and at least a few thousand entries) is stale, which keeps the work per
+// operation constant on average.
+void MessageShard::CompactIfMostlyStale() {
+  auto mostly_stale = [](size_t size, int64_t live) {
+    return size > 4096 && static_cast<int64_t>(size) > 2 * live;
+  };
+  if (mostly_stale(ready_.size(), visible_)) {
+    std::erase_if(ready_, [&](Ref r) { return !Current(r); });
+  }
+  if (mostly_stale(timers_.size(), delayed_ + in_flight())) {
+    std::erase_if(timers_, [&](const Timer& t) { return !Current(t.ref); });
+    std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
+  }
+  if (mostly_stale(expiries_.size() + late_expiries_.size(), occupied_)) {
+    std::erase_if(expiries_, [&](Ref r) { return !Occupied(r); });
+    std::erase_if(late_expiries_, [&](const LateExpiry& e) { return !Occupied(e.ref); });
+    std::make_heap(late_expiries_.begin(), late_expiries_.end(), std::greater<>());
+  }
+}
+
+}  // namespace courier::detail

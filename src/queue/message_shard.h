@@ -1,0 +1,140 @@
+// One shard of a standard queue's messages.
+//
+// Slots are reused under a generation counter, so a receipt handle of a former tenant never
+// matches. Three indexes point at slots: the ready order of visible messages, timers for delayed
+// and in-flight ones, and retention expiries in enqueue order. Index entries are never searched
+// for: a state change bumps the slot's version and leaves the old entry behind, to be skipped
+// when reached; each index knows how many of its entries are live (one per slot in the matching
+// state) and compacts itself once most are stale, so memory stays proportional to the messages
+// held.
+//
+// Not thread-safe: the owner holds `mu` around every call.
+#ifndef COURIER_SRC_QUEUE_MESSAGE_SHARD_H_
+#define COURIER_SRC_QUEUE_MESSAGE_SHARD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "courier/detail/digest.h"
+#include "courier/detail/uuid.h"
+#include "courier/message.h"
+
+namespace courier::detail {
+
+enum class SlotState : uint32_t { kFree, kVisible, kInFlight, kDelayed };
+
+// The rarely used parts of a message, allocated only when present.
+struct SlotExtra {
+  MessageAttributes attributes;
+  Md5Hex md5_of_attributes;
+  std::optional<std::string> trace_header;
+  std::optional<std::string> group_id;
+  std::string dead_letter_source_arn;
+};
+
+// One message: 72 bytes plus its body, so that 10 million 100-byte messages fit in 2 GiB.
+struct Slot {
+  static constexpr uint32_t kMaxBodySize = (1u << 24) - 1;  // the SQS limit is 1 MiB
+
+  uint32_t gen = 0;       // bumped when freed
+  uint32_t version = 0;   // bumped on every state change
+  uint32_t receives = 0;  // ApproximateReceiveCount; a handle names the receive it came from
+  uint32_t body_size : 24 = 0;
+  uint32_t state_bits : 2 = 0;
+  uint32_t has_md5 : 1 = 0;
+  Uuid id;
+  int64_t enqueued = 0;  // ns; also SentTimestamp (in a dead-letter queue: the original send)
+  int64_t received_at = 0;
+  int64_t first_receive = 0;
+  std::unique_ptr<char[]> data;  // [MD5 digest, when has_md5][body]: one allocation
+  std::unique_ptr<SlotExtra> extra;
+
+  SlotState state() const { return static_cast<SlotState>(state_bits); }
+  void set_state(SlotState s) { state_bits = static_cast<uint32_t>(s); }
+  std::string_view body() const { return {data.get() + (has_md5 ? 16 : 0), body_size}; }
+  // Stores the body, and its digest when given.
+  void SetBody(std::string_view body, const Md5Digest* md5);
+  Md5Digest Md5() const;  // the stored digest, or computed now
+};
+
+class MessageShard {
+ public:
+  MessageShard() = default;
+  MessageShard(const MessageShard&) = delete;
+  MessageShard& operator=(const MessageShard&) = delete;
+
+  std::mutex mu;  // guards everything below except the in-flight counter
+
+  Slot& at(uint32_t i) { return segments_[i >> kSegmentBits][i & kSegmentMask]; }
+  const Slot& at(uint32_t i) const { return segments_[i >> kSegmentBits][i & kSegmentMask]; }
+  bool contains(uint32_t i) const { return i < size_; }
+
+  // A free slot for a new message; fill it, then Place it.
+  uint32_t Allocate();
+  // Makes a filled slot visible, or delayed until `visible_at`, and schedules its expiry.
+  void Place(uint32_t i, int64_t now, int64_t visible_at);
+  void Free(uint32_t i);
+  void MakeVisible(uint32_t i);
+  // In flight until `until` (> now); from visible, delayed or in flight.
+  void MakeInFlight(uint32_t i, int64_t until);
+  // Applies everything due at `now`: retention expiries, then ended delays and visibility
+  // timeouts.
+  void Advance(int64_t now, int64_t retention);
+  // The oldest visible message, removed from the ready order (it must then change state), or
+  // nullopt. PeekReady leaves it in place.
+  std::optional<uint32_t> PopReady();
+  std::optional<uint32_t> PeekReady();
+  // The earliest pending delay or visibility end (possibly of a stale entry).
+  std::optional<int64_t> NextTimer() const;
+  void Clear();  // PurgeQueue
+
+  int64_t visible() const { return visible_; }
+  int64_t delayed() const { return delayed_; }
+  int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
+ private:
+  static constexpr int kSegmentBits = 12;
+  static constexpr uint32_t kSegmentMask = (1u << kSegmentBits) - 1;
+  struct Ref {
+    uint32_t slot, stamp;  // stamp: the slot's version (ready, timers) or generation (expiries)
+  };
+  struct Timer {
+    int64_t at;
+    Ref ref;
+    bool operator>(const Timer& o) const { return at > o.at; }
+  };
+  struct LateExpiry {  // a dead letter older than the newest expiry: kept in a heap
+    int64_t enqueued;
+    Ref ref;
+    bool operator>(const LateExpiry& o) const { return enqueued > o.enqueued; }
+  };
+
+  bool Current(Ref r) const;   // a ready/timer entry still describes its slot
+  bool Occupied(Ref r) const;  // an expiry entry's message is still here
+  void Leave(Slot& slot);      // uncounts the slot's state
+  void Release(uint32_t i);    // Free without compacting (safe while walking an index)
+  void AddTimer(uint32_t i, int64_t at);
+  void CompactIfMostlyStale();
+
+  std::vector<std::unique_ptr<Slot[]>> segments_;
+  uint32_t size_ = 0;  // slots handed out so far
+  std::vector<uint32_t> free_;
+  std::deque<Ref> ready_;                  // visible, in the order they became so
+  std::vector<Timer> timers_;              // min-heap: delayed and in flight
+  std::deque<Ref> expiries_;               // enqueue order
+  int64_t last_expiry_enqueued_ = 0;       // of expiries_.back()
+  std::vector<LateExpiry> late_expiries_;  // min-heap
+  int64_t visible_ = 0, delayed_ = 0, occupied_ = 0;
+  std::atomic<int64_t> in_flight_{0};  // read without the lock for the in-flight limit
+};
+
+}  // namespace courier::detail
+
+#endif  // COURIER_SRC_QUEUE_MESSAGE_SHARD_H_
