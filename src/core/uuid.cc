@@ -1,6 +1,8 @@
 #include "courier/detail/uuid.h"
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace courier::detail {
@@ -47,18 +49,23 @@ Uuid NewRandomUuid() {
 }
 
 InlineString<36> FormatUuid(Uuid uuid) {
-  static constexpr char kHex[] = "0123456789abcdef";
+  // Two hex digits per table lookup: formatting is on every send and every receive.
+  static constexpr auto kPairs = [] {
+    std::array<std::array<char, 2>, 256> t{};
+    constexpr char kHex[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) t[i] = {kHex[i >> 4], kHex[i & 15]};
+    return t;
+  }();
   InlineString<36> out;
   char* p = out.resize(36);
-  int pos = 0;
-  auto put = [&](uint64_t word) {
-    for (int i = 15; i >= 0; --i) {
-      if (pos == 8 || pos == 13 || pos == 18 || pos == 23) p[pos++] = '-';
-      p[pos++] = kHex[(word >> (4 * i)) & 15];
+  int byte = 0;
+  for (uint64_t word : {uuid.hi, uuid.lo}) {
+    for (int shift = 56; shift >= 0; shift -= 8, ++byte) {
+      if (byte == 4 || byte == 6 || byte == 8 || byte == 10) *p++ = '-';
+      std::memcpy(p, kPairs[(word >> shift) & 0xFF].data(), 2);
+      p += 2;
     }
-  };
-  put(uuid.hi);
-  put(uuid.lo);
+  }
   return out;
 }
 

@@ -552,24 +552,34 @@ std::optional<ParsedHandle> ParseHandle(const ReceiptHandle& handle, uint64_t to
 }
 }  // namespace
 
+namespace {
+// Deletes the message a parsed handle names, under its shard's lock. True when it deleted;
+// false for a message gone already or received again since (a stale handle: success, nothing
+// deleted). nullopt when the slot never existed (ReceiptHandleIsInvalid).
+std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h) {
+  if (!s.contains(h.slot)) return std::nullopt;
+  Slot& slot = s.at(h.slot);
+  // No need to apply due timers first: whether the message is visible or in flight, a handle
+  // of its latest receive deletes it.
+  if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
+    return false;
+  }
+  s.Free(h.slot);
+  return true;
+}
+}  // namespace
+
 absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   std::optional<ParsedHandle> p = ParseHandle(handle, impl_->token);
   if (!p) return ReceiptHandleIsInvalid(handle.value());
-  const HandleParts& h = p->parts;
-  // No need to apply due timers first: whether the message is visible or in flight, a handle
-  // of its latest receive deletes it.
-  Impl::Shard& s = impl_->shards[h.shard];
+  Impl::Shard& s = impl_->shards[p->parts.shard];
+  std::optional<bool> deleted;
   {
     std::lock_guard lock(s.mu);
-    if (!s.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
-    Slot& slot = s.at(h.slot);
-    // Gone already, or received again since (a stale handle): success, nothing deleted.
-    if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
-      return absl::OkStatus();
-    }
-    s.Free(h.slot);
+    deleted = DeleteLocked(s, p->parts);
   }
-  if (p->pointer && impl_->large_payloads) {
+  if (!deleted) return ReceiptHandleIsInvalid(handle.value());
+  if (*deleted && p->pointer && impl_->large_payloads) {
     (void)detail::DeleteBlob(*impl_->large_payloads, *p->pointer);
   }
   return absl::OkStatus();
@@ -635,38 +645,65 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
 }
 
 namespace {
-template <typename Fn>
-absl::StatusOr<Queue::BatchResult> RunHandleBatch(
-    const std::vector<Queue::HandleBatchEntry>& entries, std::string_view what, Fn fn) {
-  std::vector<std::string> ids;
+absl::Status CheckHandleBatch(const std::vector<Queue::HandleBatchEntry>& entries,
+                              std::string_view what) {
+  std::vector<std::string_view> ids;
+  ids.reserve(entries.size());
   for (const auto& e : entries) ids.push_back(e.id);
-  COURIER_RETURN_IF_ERROR(CheckBatchIds(ids, what));
-  Queue::BatchResult result;
-  for (const auto& e : entries) {
-    absl::Status st = fn(e);
-    if (st.ok()) {
-      result.successful.push_back(e.id);
-    } else {
-      result.failed.push_back(
-          {e.id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
-    }
+  return CheckBatchIds(ids, what);
+}
+
+void AddOutcome(Queue::BatchResult& result, const std::string& id, const absl::Status& st) {
+  if (st.ok()) {
+    result.successful.push_back(id);
+  } else {
+    result.failed.push_back({id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
   }
-  return result;
 }
 }  // namespace
 
+// Parses every handle first, then locks each shard once for all of its entries.
 absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
-  return RunHandleBatch(entries, "DeleteMessageBatchRequestEntry",
-                        [&](const HandleBatchEntry& e) { return DeleteMessage(e.receipt_handle); });
+  COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
+  const size_t n = entries.size();  // at most 10
+  std::array<std::optional<ParsedHandle>, 10> parsed;
+  std::array<std::optional<bool>, 10> deleted;
+  uint32_t shards = 0;  // bit k: some entry is in shard k
+  for (size_t i = 0; i < n; ++i) {
+    parsed[i] = ParseHandle(entries[i].receipt_handle, impl_->token);
+    if (parsed[i]) shards |= 1u << parsed[i]->parts.shard;
+  }
+  for (uint32_t k = 0; k < kShards; ++k) {
+    if ((shards & (1u << k)) == 0) continue;
+    Impl::Shard& s = impl_->shards[k];
+    std::lock_guard lock(s.mu);
+    for (size_t i = 0; i < n; ++i) {
+      if (parsed[i] && parsed[i]->parts.shard == k) deleted[i] = DeleteLocked(s, parsed[i]->parts);
+    }
+  }
+  BatchResult result;
+  for (size_t i = 0; i < n; ++i) {
+    if (!deleted[i]) {
+      AddOutcome(result, entries[i].id, ReceiptHandleIsInvalid(entries[i].receipt_handle.value()));
+      continue;
+    }
+    if (*deleted[i] && parsed[i]->pointer && impl_->large_payloads) {
+      (void)detail::DeleteBlob(*impl_->large_payloads, *parsed[i]->pointer);
+    }
+    AddOutcome(result, entries[i].id, absl::OkStatus());
+  }
+  return result;
 }
 
 absl::StatusOr<Queue::BatchResult> Queue::ChangeMessageVisibilityBatch(
     const std::vector<HandleBatchEntry>& entries) {
-  return RunHandleBatch(entries, "ChangeMessageVisibilityBatchRequestEntry",
-                        [&](const HandleBatchEntry& e) {
-                          return ChangeMessageVisibility(e.receipt_handle, e.visibility_timeout);
-                        });
+  COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "ChangeMessageVisibilityBatchRequestEntry"));
+  BatchResult result;
+  for (const auto& e : entries) {
+    AddOutcome(result, e.id, ChangeMessageVisibility(e.receipt_handle, e.visibility_timeout));
+  }
+  return result;
 }
 
 // ---- purge -----------------------------------------------------------------------------------

@@ -372,7 +372,7 @@ absl::Status CheckReceiveRequest(int max_number_of_messages,
   return absl::OkStatus();
 }
 
-absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view entry_name) {
+absl::Status CheckBatchIds(const std::vector<std::string_view>& ids, std::string_view entry_name) {
   if (ids.empty()) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
                      "There should be at least one {} in the request.", entry_name);
@@ -382,7 +382,7 @@ absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view
                      "Maximum number of entries per request are 10. You have sent {}.", ids.size());
   }
   for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string& id = ids[i];
+    const std::string_view id = ids[i];
     if (!fifo_checks::ValidBatchEntryId(id)) {
       return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
                       "A batch entry id can only contain alphanumeric characters, hyphens and "
@@ -399,7 +399,7 @@ absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view
 
 absl::Status CheckSendBatch(
     const std::vector<std::pair<std::string, const SendMessageRequest*>>& entries) {
-  std::vector<std::string> ids;
+  std::vector<std::string_view> ids;
   size_t total = 0;
   for (const auto& [id, request] : entries) {
     ids.push_back(id);

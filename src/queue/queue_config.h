@@ -74,7 +74,7 @@ absl::Status CheckSendBatch(
 absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
                                  std::optional<int> max_per_second);
 
-absl::Status CheckBatchIds(const std::vector<std::string>& ids, std::string_view entry_name);
+absl::Status CheckBatchIds(const std::vector<std::string_view>& ids, std::string_view entry_name);
 
 }  // namespace courier
 

@@ -48,6 +48,15 @@ TEST_CASE("UUIDs are version 4 and distinct", "[uuid]") {
   REQUIRE(seen.size() == 1000);
 }
 
+TEST_CASE("UUIDs format and parse back", "[uuid]") {
+  const detail::Uuid u{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+  REQUIRE(detail::FormatUuid(u) == "01234567-89ab-cdef-fedc-ba9876543210");
+  REQUIRE(detail::ParseUuid("01234567-89ab-cdef-fedc-ba9876543210") == u);
+  REQUIRE_FALSE(detail::ParseUuid("01234567-89ab-cdef-fedc-ba987654321"));
+  REQUIRE_FALSE(detail::ParseUuid("01234567+89ab-cdef-fedc-ba9876543210"));
+  REQUIRE_FALSE(detail::ParseUuid("01234567-89ab-cdef-fedc-ba987654321G"));
+}
+
 TEST_CASE("Json parses and serializes", "[json]") {
   auto doc = ParseJson(R"({"order": 1, "items": [1, 2]})");
   REQUIRE(doc.ok());

@@ -144,6 +144,20 @@ TEST_CASE("SendMessage: body, size, attributes and MD5s", "[queue]") {
   CHECK(ErrorName(f.q->SendMessage({.body = std::string("a\x01", 2)}).status()) ==
         "InvalidMessageContents");
   CHECK(f.q->SendMessage({.body = "tab\t\n\r \xEF\xBF\xBD"}).ok());
+  // The check reads eight bytes at a time: a bad or multi-byte character is found wherever it
+  // sits relative to those words.
+  Fixture sweep;
+  for (size_t at = 0; at < 20; ++at) {
+    std::string body(20, 'a');
+    body[at] = '\x1F';
+    CHECK(ErrorName(sweep.q->SendMessage({.body = body}).status()) == "InvalidMessageContents");
+    body[at] = '\xFF';
+    CHECK(ErrorName(sweep.q->SendMessage({.body = body}).status()) == "InvalidMessageContents");
+    body.replace(at, 1, "\xC3\xA9");  // e-acute
+    CHECK(sweep.q->SendMessage({.body = body}).ok());
+    body.replace(at, 2, "\x7F");  // DEL is allowed (#x20 to #xD7FF)
+    CHECK(sweep.q->SendMessage({.body = body}).ok());
+  }
   REQUIRE(f.q->SetQueueAttributes({{"MaximumMessageSize", "1024"}}).ok());
   CHECK(f.q->SendMessage({.body = std::string(1024, 'a')}).ok());
   auto big = f.q->SendMessage({.body = std::string(1025, 'a')});
