@@ -9,14 +9,30 @@ namespace courier::detail {
 
 static_assert(sizeof(Slot) == 72, "a slot's size is what the memory target rests on");
 
-void Slot::SetBody(std::string_view text, const Md5Digest* md5) {
-  assert(text.size() <= kMaxBodySize);
+std::unique_ptr<char[]> MessageShard::TakeBuffer(size_t n) {
+  const size_t c = SizeClass(n);
+  if (c >= kPooledClasses) return std::unique_ptr<char[]>(new char[n]);
+  if (pool_[c].empty()) return std::unique_ptr<char[]>(new char[ClassCapacity(c)]);
+  std::unique_ptr<char[]> buffer = std::move(pool_[c].back());
+  pool_[c].pop_back();
+  return buffer;
+}
+
+void MessageShard::GiveBuffer(std::unique_ptr<char[]> buffer, size_t n) {
+  const size_t c = SizeClass(n);
+  if (c < kPooledClasses && pool_[c].size() < kPooledPerClass) {
+    pool_[c].push_back(std::move(buffer));
+  }
+}
+
+void MessageShard::SetBody(Slot& slot, std::string_view text, const Md5Digest* md5) {
+  assert(text.size() <= Slot::kMaxBodySize);
   const size_t prefix = md5 != nullptr ? 16 : 0;
-  data.reset(new char[prefix + text.size()]);
-  if (md5 != nullptr) std::memcpy(data.get(), md5->data(), 16);
-  std::memcpy(data.get() + prefix, text.data(), text.size());
-  body_size = static_cast<uint32_t>(text.size());
-  has_md5 = md5 != nullptr;
+  slot.data = TakeBuffer(prefix + text.size());
+  if (md5 != nullptr) std::memcpy(slot.data.get(), md5->data(), 16);
+  std::memcpy(slot.data.get() + prefix, text.data(), text.size());
+  slot.body_size = static_cast<uint32_t>(text.size());
+  slot.has_md5 = md5 != nullptr;
 }
 
 Md5Digest Slot::Md5() const {
@@ -99,7 +115,7 @@ void MessageShard::Release(uint32_t i) {
   Leave(slot);
   slot.set_state(SlotState::kFree);
   ++slot.gen;
-  slot.data.reset();
+  GiveBuffer(std::move(slot.data), slot.data_size());
   slot.extra.reset();
   free_.push_back(i);
   --occupied_;
@@ -117,7 +133,7 @@ void MessageShard::MakeInFlight(uint32_t i, int64_t until) {
   Slot& slot = at(i);
   Leave(slot);
   slot.set_state(SlotState::kInFlight);
-  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  AddInFlight(1);
   AddTimer(i, until);
 }
 

@@ -12,6 +12,7 @@
 #ifndef COURIER_SRC_QUEUE_MESSAGE_SHARD_H_
 #define COURIER_SRC_QUEUE_MESSAGE_SHARD_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -59,8 +60,7 @@ struct Slot {
   SlotState state() const { return static_cast<SlotState>(state_bits); }
   void set_state(SlotState s) { state_bits = static_cast<uint32_t>(s); }
   std::string_view body() const { return {data.get() + (has_md5 ? 16 : 0), body_size}; }
-  // Stores the body, and its digest when given.
-  void SetBody(std::string_view body, const Md5Digest* md5);
+  size_t data_size() const { return (has_md5 ? 16 : 0) + body_size; }
   Md5Digest Md5() const;  // the stored digest, or computed now
 };
 
@@ -76,8 +76,10 @@ class MessageShard {
   const Slot& at(uint32_t i) const { return segments_[i >> kSegmentBits][i & kSegmentMask]; }
   bool contains(uint32_t i) const { return i < size_; }
 
-  // A free slot for a new message; fill it, then Place it.
+  // A free slot for a new message; fill it (SetBody and the rest), then Place it.
   uint32_t Allocate();
+  // Stores the body, and its digest when given, in a buffer of the shard's pool.
+  void SetBody(Slot& slot, std::string_view body, const Md5Digest* md5);
   // Makes a filled slot visible, or delayed until `visible_at`, and schedules its expiry.
   void Place(uint32_t i, int64_t now, int64_t visible_at);
   void Free(uint32_t i);
@@ -123,6 +125,18 @@ class MessageShard {
   void AddTimer(uint32_t i, int64_t at);
   void CompactIfMostlyStale();
 
+  // Body buffers of freed slots, by size class, for the next sends: a send and a delete then
+  // cost no call into malloc. A class holds a few dozen, so an emptied queue returns its memory.
+  // Capacities are what malloc gives anyway for the size (a 16-byte granule minus its 8-byte
+  // header), so pooling costs no memory.
+  static constexpr size_t kPooledClasses = 64;  // capacities up to 1,016 bytes
+  static constexpr size_t kPooledPerClass = 32;
+  static size_t SizeClass(size_t n) { return (n + 8 + 15) / 16; }
+  static size_t ClassCapacity(size_t c) { return c * 16 - 8; }
+  std::unique_ptr<char[]> TakeBuffer(size_t n);
+  void GiveBuffer(std::unique_ptr<char[]> buffer, size_t n);
+  std::array<std::vector<std::unique_ptr<char[]>>, kPooledClasses> pool_;
+
   std::vector<std::unique_ptr<Slot[]>> segments_;
   uint32_t size_ = 0;  // slots handed out so far
   std::vector<uint32_t> free_;
@@ -132,7 +146,11 @@ class MessageShard {
   int64_t last_expiry_enqueued_ = 0;       // of expiries_.back()
   std::vector<LateExpiry> late_expiries_;  // min-heap
   int64_t visible_ = 0, delayed_ = 0, occupied_ = 0;
-  std::atomic<int64_t> in_flight_{0};  // read without the lock for the in-flight limit
+  // Read without the lock (the in-flight limit); written under it, so no read-modify-write.
+  std::atomic<int64_t> in_flight_{0};
+  void AddInFlight(int64_t d) {
+    in_flight_.store(in_flight_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+  }
 };
 
 }  // namespace courier::detail

@@ -311,7 +311,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest request, bool m
     slot.id = id;
     slot.enqueued = now;
     slot.first_receive = 0;
-    slot.SetBody(request.body, digest ? &*digest : nullptr);
+    s.SetBody(slot, request.body, digest ? &*digest : nullptr);
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
   }
@@ -335,7 +335,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     slot.id = detail::ParseUuid(letter.message_id).value_or(detail::NewRandomUuid());
     slot.enqueued = Nanos(letter.enqueued);
     slot.first_receive = letter.receive_count > 0 ? Nanos(letter.first_receive) : 0;
-    slot.SetBody(letter.request.body, nullptr);
+    s.SetBody(slot, letter.request.body, nullptr);
     slot.extra = std::move(extra);
     s.Place(i, now, now);
   }
@@ -683,6 +683,7 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     }
   }
   BatchResult result;
+  result.successful.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     if (!deleted[i]) {
       AddOutcome(result, entries[i].id, ReceiptHandleIsInvalid(entries[i].receipt_handle.value()));

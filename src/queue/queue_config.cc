@@ -388,10 +388,12 @@ absl::Status CheckBatchIds(const std::vector<std::string_view>& ids, std::string
                       "A batch entry id can only contain alphanumeric characters, hyphens and "
                       "underscores. It can be at most 80 letters long.");
     }
-    if (std::find(ids.begin(), ids.begin() + static_cast<ptrdiff_t>(i), id) !=
-        ids.begin() + static_cast<ptrdiff_t>(i)) {
-      return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
-                       "Id {} repeated.", id);
+    for (size_t j = 0; j < i; ++j) {
+      // Ids are short and mostly differ in their first character: test it before comparing.
+      if (ids[j].size() == id.size() && (id.empty() || ids[j][0] == id[0]) && ids[j] == id) {
+        return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
+                         "Id {} repeated.", id);
+      }
     }
   }
   return absl::OkStatus();
