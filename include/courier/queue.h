@@ -180,7 +180,7 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
 
  private:
   Queue(Hub& hub, std::string name, std::string arn, std::string url);
-  absl::StatusOr<SendMessageResult> Send(SendMessageRequest request, bool md5);
+  absl::StatusOr<SendMessageResult> Send(SendMessageRequest& request, bool md5);
 
   Hub& hub_;
   std::string url_;

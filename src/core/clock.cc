@@ -1,5 +1,7 @@
 #include "courier/clock.h"
 
+#include <time.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -123,6 +125,12 @@ bool SystemClock::WaitUntil(absl::Time deadline, WakeSignal& signal,
 absl::Time ManualClock::DefaultStart() { return absl::FromUnixSeconds(1767225600); }
 
 ManualClock::ManualClock(absl::Time start) : now_(start) {}
+
+absl::Time SystemClock::Now() const {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return absl::TimeFromTimespec(ts);
+}
 
 absl::Time ManualClock::Now() const {
   detail::MutexLock lock(&mu_);

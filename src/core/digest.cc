@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "courier/detail/hex.h"
+
 namespace courier::detail {
 namespace {
 
@@ -41,18 +43,6 @@ class Digester {
   EVP_MD_CTX* ctx_;
 };
 
-}  // namespace
-
-void ToHex(const uint8_t* bytes, size_t n, char* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 15];
-  }
-}
-
-namespace {
-
 void AppendLengthPrefixed(std::string& out, std::string_view bytes) {
   uint32_t n = static_cast<uint32_t>(bytes.size());
   char len[4] = {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
@@ -73,7 +63,7 @@ Md5Digest Md5(std::string_view data) {
 
 Md5Hex ToMd5Hex(const Md5Digest& digest) {
   Md5Hex out;
-  ToHex(digest.data(), digest.size(), out.resize(32));
+  PutHex128(digest.data(), out.resize(32));
   return out;
 }
 

@@ -1,9 +1,10 @@
 #include "courier/detail/uuid.h"
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 #include <random>
+
+#include "courier/detail/hex.h"
 
 namespace courier::detail {
 namespace {
@@ -49,23 +50,24 @@ Uuid NewRandomUuid() {
 }
 
 InlineString<36> FormatUuid(Uuid uuid) {
-  // Two hex digits per table lookup: formatting is on every send and every receive.
-  static constexpr auto kPairs = [] {
-    std::array<std::array<char, 2>, 256> t{};
-    constexpr char kHex[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) t[i] = {kHex[i >> 4], kHex[i & 15]};
-    return t;
-  }();
   InlineString<36> out;
   char* p = out.resize(36);
-  int byte = 0;
-  for (uint64_t word : {uuid.hi, uuid.lo}) {
-    for (int shift = 56; shift >= 0; shift -= 8, ++byte) {
-      if (byte == 4 || byte == 6 || byte == 8 || byte == 10) *p++ = '-';
-      std::memcpy(p, kPairs[(word >> shift) & 0xFF].data(), 2);
-      p += 2;
-    }
-  }
+  // 8-4-4-4-12: write the 32 digits at once, then open the gaps for the dashes.
+  uint8_t bytes[16];
+  const uint64_t hi = __builtin_bswap64(uuid.hi), lo = __builtin_bswap64(uuid.lo);
+  std::memcpy(bytes, &hi, 8);
+  std::memcpy(bytes + 8, &lo, 8);
+  char digits[32];
+  PutHex128(bytes, digits);
+  std::memcpy(p, digits, 8);
+  p[8] = '-';
+  std::memcpy(p + 9, digits + 8, 4);
+  p[13] = '-';
+  std::memcpy(p + 14, digits + 12, 4);
+  p[18] = '-';
+  std::memcpy(p + 19, digits + 16, 4);
+  p[23] = '-';
+  std::memcpy(p + 24, digits + 20, 12);
   return out;
 }
 

@@ -197,6 +197,8 @@ void MessageShard::Clear() {
 // more than half of it (and at least a few thousand entries) is stale, which keeps the work per
 // operation constant on average.
 void MessageShard::CompactIfMostlyStale() {
+  if (++changes_since_compaction_check_ < 256) return;  // checking is not free either
+  changes_since_compaction_check_ = 0;
   auto mostly_stale = [](size_t size, int64_t live) {
     return size > 4096 && static_cast<int64_t>(size) > 2 * live;
   };

@@ -146,6 +146,7 @@ class MessageShard {
   int64_t last_expiry_enqueued_ = 0;       // of expiries_.back()
   std::vector<LateExpiry> late_expiries_;  // min-heap
   int64_t visible_ = 0, delayed_ = 0, occupied_ = 0;
+  uint32_t changes_since_compaction_check_ = 0;
   // Read without the lock (the in-flight limit); written under it, so no read-modify-write.
   std::atomic<int64_t> in_flight_{0};
   void AddInFlight(int64_t d) {

@@ -1,5 +1,6 @@
 #include "courier/queue.h"
 
+#include <absl/container/inlined_vector.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 
 #include "courier/detail/digest.h"
 #include "courier/detail/extended_payload.h"
+#include "courier/detail/hex.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/status.h"
@@ -33,57 +35,41 @@ absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
                    "The input receipt handle \"{}\" is not a valid receipt handle.", handle);
 }
 
-// A receipt handle: queue token, shard, slot, slot generation and receive number as
-// fixed-width lowercase hex (41 characters: it fits ReceiptHandle's inline buffer).
+// A receipt handle: queue token, shard and slot, slot generation and receive number, as five
+// runs of eight lowercase hex digits (40 characters: it stays in ReceiptHandle's inline buffer).
 struct HandleParts {
-  uint64_t token;
   uint32_t shard, slot, gen, receive;
 };
-constexpr size_t kHandleSize = 16 + 1 + 8 + 8 + 8;
+constexpr size_t kHandleSize = 40;
+constexpr int kSlotBits = 28;  // the shard takes the top 4 bits of the slot word
 
-void PutHex(char* out, uint64_t v, int digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xF];
-}
-// Reads `digits` lowercase hex digits; false on any other character.
-bool GetHex(const char* in, int digits, uint64_t* out) {
-  static constexpr auto kValue = [] {
-    std::array<int8_t, 256> t{};
-    t.fill(-1);
-    for (int c = 0; c < 10; ++c) t['0' + c] = static_cast<int8_t>(c);
-    for (int c = 0; c < 6; ++c) t['a' + c] = static_cast<int8_t>(10 + c);
-    return t;
-  }();
-  uint64_t v = 0;
-  int bad = 0;
-  for (int i = 0; i < digits; ++i) {
-    const int8_t d = kValue[static_cast<unsigned char>(in[i])];
-    bad |= d;  // negative only for a non-digit
-    v = v << 4 | static_cast<uint64_t>(d & 0xF);
-  }
-  *out = v;
-  return bad >= 0;
+// The token's 16 digits, formatted once per queue: handles are encoded and checked against it.
+using TokenText = std::array<char, 16>;
+TokenText FormatToken(uint64_t token) {
+  TokenText text;
+  detail::PutHex32(text.data(), static_cast<uint32_t>(token >> 32));
+  detail::PutHex32(text.data() + 8, static_cast<uint32_t>(token));
+  return text;
 }
 
-ReceiptHandle EncodeHandle(const HandleParts& h) {
+ReceiptHandle EncodeHandle(const TokenText& token, const HandleParts& h) {
   char out[kHandleSize];
-  PutHex(out, h.token, 16);
-  PutHex(out + 16, h.shard, 1);
-  PutHex(out + 17, h.slot, 8);
-  PutHex(out + 25, h.gen, 8);
-  PutHex(out + 33, h.receive, 8);
+  std::memcpy(out, token.data(), token.size());
+  detail::PutHex32(out + 16, h.shard << kSlotBits | h.slot);
+  detail::PutHex32(out + 24, h.gen);
+  detail::PutHex32(out + 32, h.receive);
   return ReceiptHandle(std::string_view(out, kHandleSize));
 }
-std::optional<HandleParts> DecodeHandle(std::string_view s) {
-  if (s.size() != kHandleSize) return std::nullopt;
-  uint64_t token, shard, slot, gen, receive;
-  if (!GetHex(s.data(), 16, &token) || !GetHex(s.data() + 16, 1, &shard) ||
-      !GetHex(s.data() + 17, 8, &slot) || !GetHex(s.data() + 25, 8, &gen) ||
-      !GetHex(s.data() + 33, 8, &receive)) {
+// nullopt for anything but a handle of the queue whose token this is.
+std::optional<HandleParts> DecodeHandle(const TokenText& token, std::string_view s) {
+  if (s.size() != kHandleSize || std::memcmp(s.data(), token.data(), token.size()) != 0) {
     return std::nullopt;
   }
-  return HandleParts{token, static_cast<uint32_t>(shard), static_cast<uint32_t>(slot),
-                     static_cast<uint32_t>(gen), static_cast<uint32_t>(receive)};
+  std::optional<uint32_t> slot = detail::GetHex32(s.data() + 16);
+  std::optional<uint32_t> gen = detail::GetHex32(s.data() + 24);
+  std::optional<uint32_t> receive = detail::GetHex32(s.data() + 32);
+  if (!slot || !gen || !receive) return std::nullopt;
+  return HandleParts{*slot >> kSlotBits, *slot & ((1u << kSlotBits) - 1), *gen, *receive};
 }
 
 int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }
@@ -108,7 +94,7 @@ struct Queue::Impl {
   std::mutex config_mu;
   std::vector<std::unique_ptr<const QueueConfig>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
-  const uint64_t token = detail::RandomBits();
+  const TokenText token = FormatToken(detail::RandomBits());
   std::optional<LargePayloadOptions> large_payloads;
   std::mutex purge_mu;
   absl::Time last_purge = absl::InfinitePast();
@@ -250,10 +236,10 @@ Queue::AttributeMap Queue::ListQueueTags() const {
 // ---- send ------------------------------------------------------------------------------------
 
 absl::StatusOr<SendMessageResult> Queue::SendMessage(SendMessageRequest request) {
-  return Send(std::move(request), /*md5=*/true);
+  return Send(request, /*md5=*/true);
 }
 absl::StatusOr<SendMessageResult> Queue::SendMessageNoMd5(SendMessageRequest request) {
-  return Send(std::move(request), /*md5=*/false);
+  return Send(request, /*md5=*/false);
 }
 
 namespace {
@@ -274,7 +260,7 @@ std::unique_ptr<SlotExtra> TakeExtra(SendMessageRequest& request) {
 }
 }  // namespace
 
-absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest request, bool md5) {
+absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool md5) {
   auto config = impl_->Load();
   std::optional<detail::PayloadPointer> offloaded;
   if (impl_->large_payloads) {
@@ -477,12 +463,12 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
         // With visibility 0 the message is visible again once this receive is done.
         s.MakeInFlight(*i, until > now ? until : INT64_MAX);
         Message& m = out.emplace_back();
-        m.receipt_handle = EncodeHandle({impl_->token, shard, *i, slot.gen, slot.receives});
+        m.receipt_handle = EncodeHandle(impl_->token, {shard, *i, slot.gen, slot.receives});
         describe(slot, m);
       }
       if (until <= now) {
         for (size_t k2 = first; k2 < out.size(); ++k2) {
-          s.MakeVisible(DecodeHandle(out[k2].receipt_handle.value())->slot);
+          s.MakeVisible(DecodeHandle(impl_->token, out[k2].receipt_handle.value())->slot);
         }
       }
     }
@@ -537,7 +523,7 @@ struct ParsedHandle {
   HandleParts parts;
   std::optional<detail::PayloadPointer> pointer;
 };
-std::optional<ParsedHandle> ParseHandle(const ReceiptHandle& handle, uint64_t token) {
+std::optional<ParsedHandle> ParseHandle(const ReceiptHandle& handle, const TokenText& token) {
   ParsedHandle p;
   std::string inner;
   std::string_view own = handle.value();
@@ -545,8 +531,8 @@ std::optional<ParsedHandle> ParseHandle(const ReceiptHandle& handle, uint64_t to
     p.pointer = detail::SplitReceiptHandle(own, &inner);
     own = inner;
   }
-  std::optional<HandleParts> h = DecodeHandle(own);
-  if (!h || h->token != token || h->shard >= kShards || h->receive == 0) return std::nullopt;
+  std::optional<HandleParts> h = DecodeHandle(token, own);
+  if (!h || h->shard >= kShards || h->receive == 0) return std::nullopt;
   p.parts = *h;
   return p;
 }
@@ -647,8 +633,7 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
 namespace {
 absl::Status CheckHandleBatch(const std::vector<Queue::HandleBatchEntry>& entries,
                               std::string_view what) {
-  std::vector<std::string_view> ids;
-  ids.reserve(entries.size());
+  absl::InlinedVector<std::string_view, 10> ids;
   for (const auto& e : entries) ids.push_back(e.id);
   return CheckBatchIds(ids, what);
 }

@@ -372,7 +372,7 @@ absl::Status CheckReceiveRequest(int max_number_of_messages,
   return absl::OkStatus();
 }
 
-absl::Status CheckBatchIds(const std::vector<std::string_view>& ids, std::string_view entry_name) {
+absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_view entry_name) {
   if (ids.empty()) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
                      "There should be at least one {} in the request.", entry_name);

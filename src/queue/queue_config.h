@@ -7,6 +7,7 @@
 #include <absl/time/time.h>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -74,7 +75,7 @@ absl::Status CheckSendBatch(
 absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
                                  std::optional<int> max_per_second);
 
-absl::Status CheckBatchIds(const std::vector<std::string_view>& ids, std::string_view entry_name);
+absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_view entry_name);
 
 }  // namespace courier
 

@@ -1,8 +1,10 @@
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <regex>
 #include <set>
 
 #include "courier/detail/digest.h"
+#include "courier/detail/hex.h"
 #include "courier/detail/uuid.h"
 #include "courier/executor.h"
 #include "courier/hub.h"
@@ -46,6 +48,36 @@ TEST_CASE("UUIDs are version 4 and distinct", "[uuid]") {
     seen.insert(id);
   }
   REQUIRE(seen.size() == 1000);
+}
+
+TEST_CASE("Hex words format and parse eight digits at a time", "[hex]") {
+  for (uint32_t v : {0u, 1u, 9u, 10u, 15u, 16u, 0x12345678u, 0x9abcdef0u, 0xffffffffu}) {
+    char text[8];
+    detail::PutHex32(text, v);
+    char expected[9];
+    std::snprintf(expected, sizeof expected, "%08x", v);
+    REQUIRE(std::string_view(text, 8) == expected);
+    REQUIRE(detail::GetHex32(text) == v);
+  }
+  // Every byte that is not a lowercase hex digit, in every position, is refused.
+  for (int pos = 0; pos < 8; ++pos) {
+    for (int c = 0; c < 256; ++c) {
+      char text[9] = "0a1b2c3d";
+      text[pos] = static_cast<char>(c);
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      REQUIRE(detail::GetHex32(text).has_value() == hex);
+    }
+  }
+  uint8_t bytes[3] = {0x00, 0x7f, 0xff};
+  char out[6];
+  detail::ToHex(bytes, 3, out);
+  REQUIRE(std::string_view(out, 6) == "007fff");
+  uint8_t wide[16];
+  for (int i = 0; i < 16; ++i) wide[i] = static_cast<uint8_t>(i * 17 + 3);
+  char fast[32], slow[32];
+  detail::PutHex128(wide, fast);
+  detail::ToHex(wide, 16, slow);
+  REQUIRE(std::string_view(fast, 32) == std::string_view(slow, 32));
 }
 
 TEST_CASE("UUIDs format and parse back", "[uuid]") {

@@ -144,11 +144,11 @@ TEST_CASE("SendMessage: body, size, attributes and MD5s", "[queue]") {
   CHECK(ErrorName(f.q->SendMessage({.body = std::string("a\x01", 2)}).status()) ==
         "InvalidMessageContents");
   CHECK(f.q->SendMessage({.body = "tab\t\n\r \xEF\xBF\xBD"}).ok());
-  // The check reads eight bytes at a time: a bad or multi-byte character is found wherever it
-  // sits relative to those words.
+  // The check reads 16 and 8 bytes at a time: a bad or multi-byte character is found wherever
+  // it sits relative to those blocks.
   Fixture sweep;
-  for (size_t at = 0; at < 20; ++at) {
-    std::string body(20, 'a');
+  for (size_t at = 0; at < 40; ++at) {
+    std::string body(40, 'a');
     body[at] = '\x1F';
     CHECK(ErrorName(sweep.q->SendMessage({.body = body}).status()) == "InvalidMessageContents");
     body[at] = '\xFF';

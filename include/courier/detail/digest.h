@@ -19,8 +19,6 @@ Md5Digest Md5(std::string_view data);
 Md5Hex ToMd5Hex(const Md5Digest& digest);
 Md5Hex Md5Of(std::string_view data);  // ToMd5Hex(Md5(data))
 std::string Sha256Hex(std::string_view data);
-// Writes 2n lowercase hex digits.
-void ToHex(const uint8_t* bytes, size_t n, char* out);
 
 // MD5OfMessageAttributes as SQS computes it: attributes sorted by name, each as
 // u32be(len) name, u32be(len) type, transport byte (1 String/Number, 2 Binary), u32be(len) value.

@@ -1,0 +1,75 @@
+// Lowercase hex for ids, digests and receipt handles, eight digits at a time: every send and
+// receive formats some, and every delete parses a handle.
+#ifndef COURIER_DETAIL_HEX_H_
+#define COURIER_DETAIL_HEX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace courier::detail {
+
+// Writes `v` as exactly 8 lowercase hex digits.
+inline void PutHex32(char* out, uint32_t v) {
+  // Spread the nibbles one per byte, most significant first in memory, then map 0-9 to '0'-'9'
+  // and 10-15 to 'a'-'f' with one add per byte.
+  uint64_t x = v;
+  x = (x | x << 16) & 0x0000FFFF0000FFFFULL;
+  x = (x | x << 8) & 0x00FF00FF00FF00FFULL;
+  x = (x | x << 4) & 0x0F0F0F0F0F0F0F0FULL;
+  const uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
+  x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
+  x = __builtin_bswap64(x);
+  std::memcpy(out, &x, 8);
+}
+
+// Reads exactly 8 lowercase hex digits; nullopt if any character is something else.
+inline std::optional<uint32_t> GetHex32(const char* in) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  uint64_t x;
+  std::memcpy(&x, in, 8);
+  // For bytes below 0x80, x + (0x80 - lo) has its top bit set iff x >= lo (no carry between
+  // bytes), so a range test is two adds.
+  auto in_range = [&](uint64_t lo, uint64_t hi) {
+    return (x + (0x80 - lo) * kOnes) & ~(x + (0x7F - hi) * kOnes) & kHigh;
+  };
+  const uint64_t digits = in_range('0', '9');
+  const uint64_t letters = in_range('a', 'f');
+  if ((x & kHigh) != 0 || (digits | letters) != kHigh) return std::nullopt;
+  x = (x & 0x0F0F0F0F0F0F0F0FULL) + (letters >> 7) * 9;  // nibble values, first digit lowest
+  x = __builtin_bswap64(x);                              // first digit highest
+  x = (x | x >> 4) & 0x00FF00FF00FF00FFULL;
+  x = (x | x >> 8) & 0x0000FFFF0000FFFFULL;
+  x = (x | x >> 16) & 0x00000000FFFFFFFFULL;
+  return static_cast<uint32_t>(x);
+}
+
+// Writes 2n lowercase hex digits for n bytes.
+void ToHex(const uint8_t* bytes, size_t n, char* out);
+
+// Writes 32 lowercase hex digits for 16 bytes (a UUID, an MD5 digest).
+inline void PutHex128(const uint8_t* bytes, char* out) {
+#if defined(__SSE2__)
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles);
+  const __m128i lo = _mm_and_si128(v, low_nibbles);
+  auto ascii = [](__m128i n) {  // n + '0', plus 'a' - '0' - 10 where n > 9
+    const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+    return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
+                        _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
+  };
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ascii(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), ascii(_mm_unpackhi_epi8(hi, lo)));
+#else
+  ToHex(bytes, 16, out);
+#endif
+}
+
+}  // namespace courier::detail
+
+#endif  // COURIER_DETAIL_HEX_H_
