@@ -155,7 +155,11 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   static AttributeMap ToMap(const Config& config);
 
   absl::StatusOr<SendMessageResult> Send(SendMessageRequest request, absl::Time now);
-  absl::Status AcceptDeadLetter(Record record, uint32_t receives, absl::Time first_received);
+  // Deletes n handles' messages (one lock per group shard per ten); out[i] is handles[i]'s
+  // DeleteMessage status.
+  void DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out);
+  absl::Status AcceptDeadLetter(Record record, std::string_view group, uint32_t receives,
+                                absl::Time first_received);
   void RunMoveTask(uint64_t id);
   absl::StatusOr<std::vector<Message>> TryReceive(const ReceiveRequest& request,
                                                   const Config& config, absl::Time now);

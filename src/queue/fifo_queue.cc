@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <utility>
@@ -49,9 +50,9 @@ std::optional<int64_t> ParseInt(std::string_view text) {
 // A SequenceNumber of 20 digits: increasing with the group core's sequence, not consecutive.
 std::string SequenceNumber(uint64_t seq) {
   uint64_t v = 10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024;
-  std::string out(20, '0');
+  char out[20];
   for (int i = 19; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
-  return out;
+  return std::string(out, 20);
 }
 
 void PutHex(char* out, uint64_t v, int digits) {
@@ -59,20 +60,56 @@ void PutHex(char* out, uint64_t v, int digits) {
   for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xF];
 }
 
-// The queue's 48-hex-digit receipt handle: token, shard, sequence, receive count.
-std::string EncodeHandle(uint64_t token, const detail::FifoReceipt& r) {
-  std::string out(48, '0');
-  PutHex(out.data(), token, 16);
-  PutHex(out.data() + 16, r.shard, 8);
-  PutHex(out.data() + 24, r.seq, 16);
-  PutHex(out.data() + 40, r.receive, 8);
-  return out;
+// Hex digit values; -1 for anything else.
+constexpr std::array<int8_t, 256> kHexValue = [] {
+  std::array<int8_t, 256> t{};
+  t.fill(-1);
+  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
+  for (int i = 0; i < 6; ++i) t['a' + i] = t['A' + i] = static_cast<int8_t>(10 + i);
+  return t;
+}();
+
+// Exactly `digits` hex digits at `text`; false on any other character.
+bool GetHex(const char* text, int digits, uint64_t* out) {
+  uint64_t v = 0;
+  int bad = 0;
+  for (int i = 0; i < digits; ++i) {
+    const int8_t d = kHexValue[static_cast<unsigned char>(text[i])];
+    bad |= d;
+    v = (v << 4) | static_cast<uint64_t>(d & 0xF);
+  }
+  *out = v;
+  return bad >= 0;
 }
 
-bool ParseHex(std::string_view text, uint64_t* out) {
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *out, 16);
-  return ec == std::errc() && p == text.data() + text.size();
+// The queue's receipt handle, 56 hex digits (short enough for ReceiptHandle to keep inline):
+// token, shard, slot, sequence, receive count.
+constexpr size_t kHandleSize = 56;
+ReceiptHandle EncodeHandle(uint64_t token, const detail::FifoReceipt& r) {
+  char out[kHandleSize];
+  PutHex(out, token, 16);
+  PutHex(out + 16, r.shard, 8);
+  PutHex(out + 24, r.slot, 8);
+  PutHex(out + 32, r.seq, 16);
+  PutHex(out + 48, r.receive, 8);
+  return ReceiptHandle(std::string_view(out, kHandleSize));
 }
+
+// Writes the deduplication key of a send into `buf` (at least 2 * 128 + 1 bytes): the id, or
+// with DeduplicationScope messageGroup the group, a newline and the id. A copy, because the
+// record it comes from moves into the queue while the key is still in use.
+std::string_view DedupKey(bool group_scope, std::string_view group, std::string_view id,
+                          char* buf) {
+  size_t n = 0;
+  if (group_scope) {
+    std::memcpy(buf, group.data(), group.size());
+    buf[group.size()] = '\n';
+    n = group.size() + 1;
+  }
+  std::memcpy(buf + n, id.data(), id.size());
+  return {buf, n + id.size()};
+}
+constexpr size_t kMaxDedupKey = 2 * 128 + 1;  // both ids are at most 128 characters
 
 }  // namespace
 
@@ -84,10 +121,9 @@ struct FifoQueue::Record {
   Md5Hex md5_of_body;
   Md5Hex md5_of_attributes;
   std::optional<std::string> trace_header;
-  std::string group_id;
-  std::string dedup_id;
-  absl::Time sent;      // SentTimestamp: the original send
-  absl::Time enqueued;  // retention counts from here (reset in a FIFO dead-letter queue)
+  std::string dedup_id;  // the group id is the group's (FifoGroups' node.group->id)
+  absl::Time sent;       // SentTimestamp: the original send
+  absl::Time enqueued;   // retention counts from here (reset in a FIFO dead-letter queue)
   std::string dead_letter_source_arn;
 };
 
@@ -102,8 +138,11 @@ struct FifoQueue::Impl {
     uint64_t seq;
   };
   detail::DedupWindow<Original> dedup{kDedupWindow};
-  std::atomic<std::shared_ptr<const Config>> config;
-  std::mutex config_mu;  // serialises attribute changes
+  // The current configuration. Every version published stays alive with the queue (attribute
+  // changes are rare), so readers take a plain pointer without reference counting.
+  std::atomic<const Config*> config{nullptr};
+  std::mutex config_mu;                                // serialises attribute changes
+  std::vector<std::unique_ptr<const Config>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const uint64_t token = detail::RandomBits();
   std::optional<LargePayloadOptions> large_payloads;
@@ -127,7 +166,11 @@ struct FifoQueue::Impl {
   std::vector<std::pair<uint64_t, MoveTask>> tasks;
   uint64_t next_task = 1;
 
-  std::shared_ptr<const Config> Load() const { return config.load(std::memory_order_acquire); }
+  const Config* Load() const { return config.load(std::memory_order_acquire); }
+  void Publish(Config next) {
+    configs.push_back(std::make_unique<const Config>(std::move(next)));
+    config.store(configs.back().get(), std::memory_order_release);
+  }
 
   void SpendAttemptOf(uint64_t seq) {
     if (!attempts_used.load(std::memory_order_acquire)) return;
@@ -182,7 +225,10 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
   }
   auto queue = std::shared_ptr<FifoQueue>(
       new FifoQueue(hub, std::string(name), arn, hub.QueueUrl(name), std::move(options)));
-  queue->impl_->config.store(std::make_shared<const Config>(std::move(config)));
+  {
+    std::lock_guard lock(queue->impl_->config_mu);
+    queue->impl_->Publish(std::move(config));
+  }
   absl::Status added = hub.AddResource(queue);
   if (!added.ok()) {
     if (auto raced = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn))) return raced;
@@ -228,7 +274,7 @@ absl::StatusOr<FifoQueue::AttributeMap> FifoQueue::GetQueueAttributes(
     }
   }
   AttributeMap everything = ConfiguredAttributes();
-  std::shared_ptr<const Config> c = impl_->Load();
+  const Config* c = impl_->Load();
   const absl::Time now = hub_.clock().Now();
   const absl::Duration retention = c->retention;
   impl_->groups.RemoveIf([&](const auto& node) { return node.value.enqueued + retention <= now; });
@@ -265,7 +311,7 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
   COURIER_RETURN_IF_ERROR(
       ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, /*fifo=*/true, next));
   next.last_modified = hub_.clock().Now();
-  impl_->config.store(std::make_shared<const Config>(std::move(next)));
+  impl_->Publish(std::move(next));
   impl_->signal->Notify();  // a shorter delay may release messages to a long poll
   return absl::OkStatus();
 }
@@ -277,7 +323,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::SendMessage(SendMessageRequest requ
 }
 
 absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, absl::Time now) {
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   if (!request.message_group_id.has_value()) {
     return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
                     "The request must contain the parameter MessageGroupId.");
@@ -298,9 +344,8 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     return InvalidParameterValue("Message system attribute 'AWSTraceHeader' must not be empty.");
   }
   // Content-based deduplication hashes the body the user sent (before any offload).
-  std::string dedup_id;
+  std::string dedup_id;  // the explicit one is taken from the request below
   if (request.message_deduplication_id.has_value()) {
-    dedup_id = *request.message_deduplication_id;
   } else if (config->content_based_deduplication) {
     dedup_id = detail::Sha256Hex(request.body);
   } else {
@@ -321,9 +366,12 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     return valid;
   }
 
-  std::string key = config->deduplication_scope == "messageGroup"
-                        ? *request.message_group_id + '\n' + dedup_id
-                        : std::move(dedup_id);
+  if (request.message_deduplication_id.has_value()) {
+    dedup_id = std::move(*request.message_deduplication_id);
+  }
+  char key_buf[kMaxDedupKey];
+  const std::string_view key = DedupKey(config->deduplication_scope == "messageGroup",
+                                        *request.message_group_id, dedup_id, key_buf);
   SendMessageResult result;
   result.md5_of_message_body = detail::Md5Of(request.body);
   if (!request.attributes.empty()) {
@@ -342,11 +390,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
   r.body = std::move(request.body);
   r.attributes = std::move(request.attributes);
   r.trace_header = std::move(request.aws_trace_header);
-  r.group_id = std::move(*request.message_group_id);
-  r.dedup_id = request.message_deduplication_id ? *request.message_deduplication_id
-                                                : key.substr(key.find('\n') + 1);
+  r.dedup_id = std::move(dedup_id);
   r.sent = r.enqueued = now;
-  const std::string group = r.group_id;
+  const std::string_view group = *request.message_group_id;
   auto [original, fresh] = impl_->dedup.Admit(key, now, [&] {
     Impl::Original o;
     o.message_id = r.message_id;
@@ -417,6 +463,7 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
                                                            const Config& config, absl::Time now) {
   struct DeadLetter {
     Record record;
+    std::string group_id;
     uint32_t receives;
     absl::Time first_received;
   };
@@ -434,7 +481,7 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
     detail::FifoVerdict Check(Node& n) {
       if (n.value.enqueued + config.retention <= now) return detail::FifoVerdict::kRemove;
       if (has_dlq && n.receives >= static_cast<uint32_t>(config.max_receive_count)) {
-        dead->push_back({std::move(n.value), n.receives, n.first_received});
+        dead->push_back({std::move(n.value), n.group->id, n.receives, n.first_received});
         return detail::FifoVerdict::kRemove;
       }
       return detail::FifoVerdict::kTake;
@@ -442,9 +489,9 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
     void Taken(const Node& n, detail::FifoReceipt r) {
       receipts->push_back(r);
       const Record& rec = n.value;
-      Message m;
+      Message& m = out->emplace_back();
       m.message_id = rec.message_id;
-      m.receipt_handle = ReceiptHandle(EncodeHandle(queue.impl_->token, r));
+      m.receipt_handle = EncodeHandle(queue.impl_->token, r);
       m.body = rec.body;
       m.md5_of_body = rec.md5_of_body;
       const auto& want = request.message_attribute_names;
@@ -474,7 +521,7 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
             std::to_string(absl::ToUnixMillis(n.first_received)));
         add("SentTimestamp", std::to_string(absl::ToUnixMillis(rec.sent)));
         add("SenderId", queue.hub_.environment().account);
-        add("MessageGroupId", rec.group_id);
+        add("MessageGroupId", n.group->id);
         add("MessageDeduplicationId", rec.dedup_id);
         add("SequenceNumber", SequenceNumber(n.seq));
         add("SqsManagedSseEnabled", config.sqs_managed_sse ? "true" : "false");
@@ -483,7 +530,6 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
           add("DeadLetterQueueSourceArn", rec.dead_letter_source_arn);
         }
       }
-      out->push_back(std::move(m));
     }
   };
   std::vector<Message> out;
@@ -500,7 +546,7 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
   impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor);
   for (DeadLetter& d : dead) {
     d.record.dead_letter_source_arn = arn();
-    (void)dlq->AcceptDeadLetter(std::move(d.record), d.receives, d.first_received);
+    (void)dlq->AcceptDeadLetter(std::move(d.record), d.group_id, d.receives, d.first_received);
   }
   if (impl_->large_payloads) {
     for (Message& m : out) (void)detail::RestorePayload(*impl_->large_payloads, m);
@@ -518,19 +564,18 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
   return out;
 }
 
-absl::Status FifoQueue::AcceptDeadLetter(Record record, uint32_t receives,
+absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, uint32_t receives,
                                          absl::Time first_received) {
   // In a FIFO dead-letter queue the dedup id becomes the original MessageId and the retention
   // restarts on entry.
   const absl::Time now = hub_.clock().Now();
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   record.dedup_id.assign(record.message_id.data(), record.message_id.size());
   record.enqueued = now;
-  const std::string key = config->deduplication_scope == "messageGroup"
-                              ? record.group_id + '\n' + record.dedup_id
-                              : record.dedup_id;
+  char key_buf[kMaxDedupKey];
+  const std::string_view key =
+      DedupKey(config->deduplication_scope == "messageGroup", group, record.dedup_id, key_buf);
   impl_->dedup.Admit(key, now, [&] {
-    const std::string group = record.group_id;
     // Not delayed again: a dead letter is available at once.
     Record moved = std::move(record);
     moved.enqueued = now;
@@ -571,7 +616,7 @@ absl::StatusOr<std::vector<Message>> FifoQueue::ReceiveMessage(const ReceiveRequ
         fifo_checks::CheckFifoId("ReceiveRequestAttemptId", *request.receive_request_attempt_id));
   }
   Clock& clock = hub_.clock();
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   const absl::Time start = clock.Now();
 
   // A retried attempt inside its window returns the same messages and handles.
@@ -633,40 +678,76 @@ struct ParsedHandle {
 
 }  // namespace
 
-static absl::StatusOr<ParsedHandle> ParseHandle(uint64_t token, const ReceiptHandle& handle) {
-  ParsedHandle p;
+// Parses one of this queue's handles (plain or in the extended client's form); false if it is
+// not one.
+static bool ParseHandle(uint64_t token, const ReceiptHandle& handle, ParsedHandle* p) {
   std::string_view h = handle.value();
   if (h.starts_with("-..")) {  // the extended client's form
-    p.pointer = detail::SplitReceiptHandle(handle.value(), &p.inner);
-    h = p.inner;
+    p->pointer = detail::SplitReceiptHandle(handle.value(), &p->inner);
+    h = p->inner;
   }
-  uint64_t t = 0, shard = 0, seq = 0, receive = 0;
-  if (h.size() != 48 || !ParseHex(h.substr(0, 16), &t) || !ParseHex(h.substr(16, 8), &shard) ||
-      !ParseHex(h.substr(24, 16), &seq) || !ParseHex(h.substr(40, 8), &receive) || t != token) {
-    return ReceiptHandleIsInvalid(handle.value());
+  uint64_t t = 0, shard = 0, slot = 0, seq = 0, receive = 0;
+  if (h.size() != kHandleSize || !GetHex(h.data(), 16, &t) || !GetHex(h.data() + 16, 8, &shard) ||
+      !GetHex(h.data() + 24, 8, &slot) || !GetHex(h.data() + 32, 16, &seq) ||
+      !GetHex(h.data() + 48, 8, &receive) || t != token) {
+    return false;
   }
-  p.receipt = {static_cast<uint32_t>(shard), seq, static_cast<uint32_t>(receive)};
-  return p;
+  p->receipt = {static_cast<uint32_t>(shard), static_cast<uint32_t>(slot), seq,
+                static_cast<uint32_t>(receive)};
+  return true;
 }
 
 absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {
-  COURIER_ASSIGN_OR_RETURN(ParsedHandle p, ParseHandle(impl_->token, handle));
-  const absl::Time now = hub_.clock().Now();
-  switch (impl_->groups.Delete(p.receipt, now)) {
-    case detail::FifoOutcome::kOk:
-      impl_->SpendAttemptOf(p.receipt.seq);
-      impl_->signal->Notify();  // the group may be free again
-      if (p.pointer && impl_->large_payloads) {
-        (void)detail::DeleteBlob(*impl_->large_payloads, *p.pointer);
+  absl::Status status;
+  const ReceiptHandle* one = &handle;
+  DeleteHandles(&one, 1, &status);
+  return status;
+}
+
+void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out) {
+  constexpr size_t kMax = 10;
+  std::array<ParsedHandle, kMax> parsed;
+  std::array<detail::FifoReceipt, kMax> receipts;
+  std::array<size_t, kMax> index;  // entry of each receipt
+  std::array<detail::FifoOutcome, kMax> outcomes;
+  for (size_t begin = 0; begin < n; begin += kMax) {
+    const size_t end = std::min(n, begin + kMax);
+    size_t m = 0;
+    for (size_t i = begin; i < end; ++i) {
+      ParsedHandle& p = parsed[m];
+      p = ParsedHandle{};
+      if (!ParseHandle(impl_->token, *handles[i], &p)) {
+        out[i] = ReceiptHandleIsInvalid(handles[i]->value());
+        continue;
       }
-      return absl::OkStatus();
-    case detail::FifoOutcome::kGone:
-      return absl::OkStatus();  // already deleted: SQS deletes idempotently
-    default:
-      return InvalidParameterValue(fmt::format(
-          "Value {} for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
-          "expired.",
-          handle.value()));
+      receipts[m] = p.receipt;
+      index[m++] = i;
+    }
+    if (m == 0) continue;
+    impl_->groups.DeleteBatch(receipts.data(), m, hub_.clock().Now(), outcomes.data());
+    bool deleted = false;
+    for (size_t k = 0; k < m; ++k) {
+      const size_t i = index[k];
+      switch (outcomes[k]) {
+        case detail::FifoOutcome::kOk:
+          deleted = true;
+          impl_->SpendAttemptOf(receipts[k].seq);
+          if (parsed[k].pointer && impl_->large_payloads) {
+            (void)detail::DeleteBlob(*impl_->large_payloads, *parsed[k].pointer);
+          }
+          out[i] = absl::OkStatus();
+          break;
+        case detail::FifoOutcome::kGone:
+          out[i] = absl::OkStatus();  // already deleted: SQS deletes idempotently
+          break;
+        default:
+          out[i] = InvalidParameterValue(fmt::format(
+              "Value {} for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
+              "expired.",
+              handles[i]->value()));
+      }
+    }
+    if (deleted) impl_->signal->Notify();  // a group may be free again
   }
 }
 
@@ -678,7 +759,8 @@ absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
         "if provided.",
         absl::ToInt64Seconds(timeout)));
   }
-  COURIER_ASSIGN_OR_RETURN(ParsedHandle p, ParseHandle(impl_->token, handle));
+  ParsedHandle p;
+  if (!ParseHandle(impl_->token, handle, &p)) return ReceiptHandleIsInvalid(handle.value());
   const absl::Time now = hub_.clock().Now();
   switch (impl_->groups.ChangeVisibility(p.receipt, now, timeout, kVisibilityCap)) {
     case detail::FifoOutcome::kOk:
@@ -716,16 +798,18 @@ absl::Status CheckHandleBatch(const std::vector<FifoQueue::HandleBatchEntry>& en
                      "Maximum number of entries per request are 10. You have sent {}.",
                      entries.size());
   }
-  std::set<std::string_view> ids;
-  for (const auto& e : entries) {
-    if (!fifo_checks::ValidBatchEntryId(e.id)) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& id = entries[i].id;
+    if (!fifo_checks::ValidBatchEntryId(id)) {
       return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
                       "A batch entry id can only contain alphanumeric characters, hyphens and "
                       "underscores. It can be at most 80 letters long.");
     }
-    if (!ids.insert(e.id).second) {
-      return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
-                       "Id {} repeated.", e.id);
+    for (size_t j = 0; j < i; ++j) {  // at most 10 entries: cheaper than a set
+      if (entries[j].id == id) {
+        return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
+                         "Id {} repeated.", id);
+      }
     }
   }
   return absl::OkStatus();
@@ -736,14 +820,20 @@ absl::Status CheckHandleBatch(const std::vector<FifoQueue::HandleBatchEntry>& en
 absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
+  // One lock per group shard for the whole batch.
+  std::array<const ReceiptHandle*, 10> handles;
+  std::array<absl::Status, 10> statuses;
+  for (size_t i = 0; i < entries.size(); ++i) handles[i] = &entries[i].receipt_handle;
+  DeleteHandles(handles.data(), entries.size(), statuses.data());
   BatchResult out;
   out.successful.reserve(entries.size());
-  for (const auto& e : entries) {
-    absl::Status st = DeleteMessage(e.receipt_handle);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const absl::Status& st = statuses[i];
     if (st.ok()) {
-      out.successful.push_back(e.id);
+      out.successful.push_back(entries[i].id);
     } else {
-      out.failed.push_back({e.id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
+      out.failed.push_back(
+          {entries[i].id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
     }
   }
   return out;
@@ -857,8 +947,11 @@ void FifoQueue::RunMoveTask(uint64_t id) {
       break;
     }
     std::optional<Record> record;
-    impl_->groups.TakeOldest(hub_.clock().Now(), impl_->Load()->delay,
-                             [&](auto&& node) { record = std::move(node.value); });
+    std::string group_id;
+    impl_->groups.TakeOldest(hub_.clock().Now(), impl_->Load()->delay, [&](auto&& node) {
+      record = std::move(node.value);
+      group_id = node.group->id;
+    });
     if (!record.has_value()) {
       done = true;
       break;
@@ -869,7 +962,7 @@ void FifoQueue::RunMoveTask(uint64_t id) {
     SendMessageRequest request{.body = record->body,
                                .attributes = record->attributes,
                                .aws_trace_header = record->trace_header,
-                               .message_group_id = record->group_id,
+                               .message_group_id = group_id,
                                .message_deduplication_id = record->dedup_id};
     absl::StatusOr<SendMessageResult> sent =
         target ? target->SendMessage(std::move(request))
@@ -877,7 +970,7 @@ void FifoQueue::RunMoveTask(uint64_t id) {
                      ResourceNotFound(fmt::format("Queue {} does not exist.", target_arn)));
     if (!sent.ok()) {
       // Put it back (at the end of its group: order is lost only for a failed task).
-      impl_->groups.Push(record->group_id, std::move(*record), hub_.clock().Now());
+      impl_->groups.Push(group_id, std::move(*record), hub_.clock().Now());
       failure = std::string(ErrorMessage(sent.status()));
       break;
     }
@@ -953,14 +1046,14 @@ absl::StatusOr<int64_t> FifoQueue::CancelMessageMoveTask(Hub& hub, std::string_v
 }
 
 std::optional<SendMessageRequest> FifoQueue::TakeOldestForMove() {
-  std::shared_ptr<const Config> config = impl_->Load();
+  const Config* config = impl_->Load();
   std::optional<SendMessageRequest> out;
   impl_->groups.TakeOldest(hub_.clock().Now(), config->delay, [&](auto&& node) {
     Record& r = node.value;
     out = SendMessageRequest{.body = std::move(r.body),
                              .attributes = std::move(r.attributes),
                              .aws_trace_header = std::move(r.trace_header),
-                             .message_group_id = std::move(r.group_id),
+                             .message_group_id = node.group->id,
                              .message_deduplication_id = std::move(r.dedup_id)};
   });
   return out;

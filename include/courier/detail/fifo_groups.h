@@ -41,6 +41,7 @@ namespace courier::detail {
 // What a receipt handle carries to find one receive of one message again.
 struct FifoReceipt {
   uint32_t shard = 0;
+  uint32_t slot = 0;  // where the message lives in its shard (checked against seq)
   uint64_t seq = 0;
   uint32_t receive = 0;  // the message's receive count at that receive: its generation
   friend bool operator==(const FifoReceipt&, const FifoReceipt&) = default;
@@ -75,9 +76,11 @@ class FifoGroups {
     absl::Time received = absl::InfinitePast();  // the latest receive
     absl::Time deadline = absl::InfinitePast();  // in flight until then
     uint32_t receives = 0;
+    uint32_t slot = 0;  // index in its shard's slab
+    bool used = false;  // holds a message (a free slot waits for reuse)
     bool in_flight = false;
-    Group* group = nullptr;
-    size_t heap_index = 0;  // position in its shard's deadline heap while in flight
+    Group* group = nullptr;  // valid while the node is used
+    size_t heap_index = 0;   // position in its shard's deadline heap while in flight
   };
   struct Group {
     std::string id;
@@ -108,12 +111,12 @@ class FifoGroups {
   uint64_t Push(std::string_view group, T value, absl::Time enqueued, uint32_t receives = 0,
                 absl::Time first_received = absl::InfinitePast()) {
     Shard& s = shards_[ShardOf(group)];
-    auto node = std::make_unique<Node>();
+    std::lock_guard lock(s.mu);
+    Node* node = AllocateLocked(s);
     node->value = std::move(value);
     node->enqueued = enqueued;
     node->receives = receives;
     node->first_received = first_received;
-    std::lock_guard lock(s.mu);
     // Taken under the shard lock, so sequence order is the group's order.
     node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
     auto [it, inserted] =
@@ -124,12 +127,10 @@ class FifoGroups {
     }
     Group* g = it->second.get();
     node->group = g;
-    Node* raw = node.release();
-    s.nodes.emplace(raw->seq, raw);
-    g->queued.push_back(raw);
+    g->queued.push_back(node);
     MakeReadyIfEligible(s, g);
     PublishLocked(s);
-    return raw->seq;
+    return node->seq;
   }
 
   // Receives up to `max` messages: as many of one group as it can, then other groups. Each
@@ -169,8 +170,7 @@ class FifoGroups {
           if (verdict == FifoVerdict::kSkipGroup) break;
           g->queued.pop_front();
           if (verdict == FifoVerdict::kRemove) {
-            s.nodes.erase(node->seq);
-            delete node;
+            FreeLocked(s, node);
             continue;
           }
           ++node->receives;
@@ -182,7 +182,7 @@ class FifoGroups {
           in_flight_.fetch_add(1, std::memory_order_relaxed);
           HeapPush(s, node);
           ++taken;
-          visitor.Taken(*node, FifoReceipt{shard, node->seq, node->receives});
+          visitor.Taken(*node, FifoReceipt{shard, node->slot, node->seq, node->receives});
         }
         if (g->in_flight > 0) continue;  // blocked until its in-flight messages resolve
         if (g->queued.empty()) {
@@ -223,12 +223,31 @@ class FifoGroups {
     if (r.shard >= kShards) return FifoOutcome::kGone;
     Shard& s = shards_[r.shard];
     std::lock_guard lock(s.mu);
-    Node* node = FindLocked(s, r.seq);
-    if (node == nullptr) return FifoOutcome::kGone;
-    if (!Current(*node, r, now)) return FifoOutcome::kExpired;
-    RemoveInFlightLocked(s, node);
+    const FifoOutcome outcome = DeleteLocked(s, r, now);
     PublishLocked(s);
-    return FifoOutcome::kOk;
+    return outcome;
+  }
+
+  // Delete of n receipts, locking each shard they name once: out[i] is the outcome of
+  // receipts[i], as n Deletes in order would give. Thread-safe.
+  void DeleteBatch(const FifoReceipt* receipts, size_t n, absl::Time now, FifoOutcome* out) {
+    static_assert(kShards <= 32, "shards are tracked in a 32-bit mask");
+    uint32_t done = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t shard = receipts[i].shard;
+      if (shard >= kShards) {
+        out[i] = FifoOutcome::kGone;
+        continue;
+      }
+      if (done & (1u << shard)) continue;
+      done |= 1u << shard;
+      Shard& s = shards_[shard];
+      std::lock_guard lock(s.mu);
+      for (size_t j = i; j < n; ++j) {
+        if (receipts[j].shard == shard) out[j] = DeleteLocked(s, receipts[j], now);
+      }
+      PublishLocked(s);
+    }
   }
 
   // Sets an unexpired receive's deadline to now + timeout, unless that passes received + cap.
@@ -238,7 +257,7 @@ class FifoGroups {
     if (r.shard >= kShards) return FifoOutcome::kGone;
     Shard& s = shards_[r.shard];
     std::lock_guard lock(s.mu);
-    Node* node = FindLocked(s, r.seq);
+    Node* node = FindLocked(s, r);
     if (node == nullptr) return FifoOutcome::kGone;
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
     if (now + timeout > node->received + cap) return FifoOutcome::kLimitExceeded;
@@ -263,7 +282,7 @@ class FifoGroups {
       std::lock_guard lock(s.mu);
       SweepLocked(s, now);
       PublishLocked(s);
-      Node* node = FindLocked(s, r.seq);
+      Node* node = FindLocked(s, r);
       if (node == nullptr || node->receives != r.receive) return false;
       if (!node->in_flight) {
         // Put back: only its own receive's messages may precede it in its group.
@@ -280,7 +299,7 @@ class FifoGroups {
     for (const FifoReceipt& r : receipts) {
       Shard& s = shards_[r.shard];
       std::lock_guard lock(s.mu);
-      Node* node = FindLocked(s, r.seq);
+      Node* node = FindLocked(s, r);
       if (node == nullptr || node->receives != r.receive) {
         all = false;
         continue;
@@ -315,7 +334,7 @@ class FifoGroups {
     if (r.shard >= kShards) return false;
     Shard& s = shards_[r.shard];
     std::lock_guard lock(s.mu);
-    Node* node = FindLocked(s, r.seq);
+    Node* node = FindLocked(s, r);
     if (node == nullptr || !Current(*node, r, now)) return false;
     fn(static_cast<const Node&>(*node));
     return true;
@@ -329,8 +348,8 @@ class FifoGroups {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
       std::vector<Node*> doomed;
-      for (auto& [seq, node] : s.nodes) {
-        if (pred(static_cast<const Node&>(*node))) doomed.push_back(node);
+      for (Node& node : s.slab) {
+        if (node.used && pred(static_cast<const Node&>(node))) doomed.push_back(&node);
       }
       for (Node* node : doomed) {
         Group* g = node->group;
@@ -338,8 +357,7 @@ class FifoGroups {
           RemoveInFlightLocked(s, node);
         } else {
           g->queued.erase(std::find(g->queued.begin(), g->queued.end(), node));
-          s.nodes.erase(node->seq);
-          delete node;
+          FreeLocked(s, node);
           if (g->queued.empty() && g->in_flight == 0) DropGroupLocked(s, g);
         }
         ++removed;
@@ -350,13 +368,15 @@ class FifoGroups {
   }
 
   // Removes and returns (through fn(Node&&)) the oldest queued, available message that is not
-  // in flight and whose group has nothing in flight, if any. For message move tasks (slow path:
-  // scans every ready group). Thread-safe.
+  // in flight and whose group has nothing in flight, if any. fn runs under the shard's lock
+  // (node.group is valid there); keep it short. For message move tasks (slow path: scans every
+  // ready group). Thread-safe.
   template <typename Fn>
   bool TakeOldest(absl::Time now, absl::Duration delay, Fn&& fn) {
     for (;;) {
       uint32_t best_shard = kShards;
       uint64_t best_seq = ~uint64_t{0};
+      uint32_t best_slot = 0;
       for (uint32_t i = 0; i < kShards; ++i) {
         Shard& s = shards_[i];
         std::lock_guard lock(s.mu);
@@ -366,6 +386,7 @@ class FifoGroups {
           Node* head = g->queued.front();
           if (head->enqueued + delay <= now && head->seq < best_seq) {
             best_seq = head->seq;
+            best_slot = head->slot;
             best_shard = i;
           }
         }
@@ -373,17 +394,15 @@ class FifoGroups {
       if (best_shard == kShards) return false;
       Shard& s = shards_[best_shard];
       std::lock_guard lock(s.mu);
-      auto it = s.nodes.find(best_seq);
-      if (it == s.nodes.end()) continue;  // raced with a receive: look again
-      Node* node = it->second;
+      Node* node = FindLocked(s, FifoReceipt{best_shard, best_slot, best_seq, 0});
+      if (node == nullptr) continue;  // raced with a receive: look again
       Group* g = node->group;
       if (node->in_flight || g->in_flight > 0 || g->queued.front() != node) continue;
       g->queued.pop_front();
-      s.nodes.erase(it);
-      std::unique_ptr<Node> owned(node);
+      fn(std::move(*node));
+      FreeLocked(s, node);
       if (g->queued.empty()) DropGroupLocked(s, g);
       PublishLocked(s);
-      fn(std::move(*owned));
       return true;
     }
   }
@@ -396,10 +415,11 @@ class FifoGroups {
       std::lock_guard lock(s.mu);
       SweepLocked(s, now);
       PublishLocked(s);
-      for (auto& [seq, node] : s.nodes) {
-        if (node->in_flight) {
+      for (const Node& node : s.slab) {
+        if (!node.used) continue;
+        if (node.in_flight) {
           ++c.in_flight;
-        } else if (node->enqueued + delay > now) {
+        } else if (node.enqueued + delay > now) {
           ++c.delayed;
         } else {
           ++c.visible;
@@ -413,11 +433,12 @@ class FifoGroups {
   void Clear() {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
-      for (auto& [seq, node] : s.nodes) {
-        if (node->in_flight) in_flight_.fetch_sub(1, std::memory_order_relaxed);
-        delete node;
+      for (Node& node : s.slab) {
+        if (node.used && node.in_flight) in_flight_.fetch_sub(1, std::memory_order_relaxed);
       }
-      s.nodes.clear();
+      s.slab.clear();
+      s.free_slots.clear();
+      s.live = 0;
       s.groups.clear();
       s.ready.clear();
       s.deadlines.clear();
@@ -429,7 +450,7 @@ class FifoGroups {
     size_t n = 0;
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
-      n += s.nodes.size();
+      n += s.live;
     }
     return n;
   }
@@ -438,7 +459,10 @@ class FifoGroups {
   struct alignas(64) Shard {
     std::mutex mu;  // std::mutex: visible to ThreadSanitizer
     absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups;
-    absl::flat_hash_map<uint64_t, Node*> nodes;  // owned
+    // Every node, at a stable address; a receipt names its slot. Free slots are reused.
+    std::deque<Node> slab;
+    std::vector<uint32_t> free_slots;
+    size_t live = 0;  // used slots
     std::deque<Group*> ready;
     // In-flight messages, a binary min-heap on deadline (each node knows its index), so that a
     // delete or visibility change updates it in O(log n) and it never holds stale entries.
@@ -453,9 +477,42 @@ class FifoGroups {
     return node.in_flight && node.receives == r.receive && node.deadline > now;
   }
 
-  static Node* FindLocked(Shard& s, uint64_t seq) {
-    auto it = s.nodes.find(seq);
-    return it == s.nodes.end() ? nullptr : it->second;
+  // The message a receipt names (by slot, checked against its sequence number), or null.
+  static Node* FindLocked(Shard& s, const FifoReceipt& r) {
+    if (r.slot >= s.slab.size()) return nullptr;
+    Node& node = s.slab[r.slot];
+    return node.used && node.seq == r.seq ? &node : nullptr;
+  }
+
+  static Node* AllocateLocked(Shard& s) {
+    Node* node;
+    if (!s.free_slots.empty()) {
+      node = &s.slab[s.free_slots.back()];
+      s.free_slots.pop_back();
+    } else {
+      node = &s.slab.emplace_back();
+      node->slot = static_cast<uint32_t>(s.slab.size() - 1);
+    }
+    node->used = true;
+    ++s.live;
+    return node;
+  }
+
+  // Releases a node's slot (and its value's memory) for reuse.
+  static void FreeLocked(Shard& s, Node* node) {
+    const uint32_t slot = node->slot;
+    *node = Node{};
+    node->slot = slot;
+    s.free_slots.push_back(slot);
+    --s.live;
+  }
+
+  FifoOutcome DeleteLocked(Shard& s, const FifoReceipt& r, absl::Time now) {
+    Node* node = FindLocked(s, r);
+    if (node == nullptr) return FifoOutcome::kGone;
+    if (!Current(*node, r, now)) return FifoOutcome::kExpired;
+    RemoveInFlightLocked(s, node);
+    return FifoOutcome::kOk;
   }
 
   static void MakeReadyIfEligible(Shard& s, Group* g) {
@@ -488,8 +545,7 @@ class FifoGroups {
   void RemoveInFlightLocked(Shard& s, Node* node) {
     Group* g = node->group;
     HeapRemove(s, node);
-    s.nodes.erase(node->seq);
-    delete node;
+    FreeLocked(s, node);
     in_flight_.fetch_sub(1, std::memory_order_relaxed);
     if (--g->in_flight == 0) {
       if (g->queued.empty()) {
