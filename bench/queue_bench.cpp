@@ -40,17 +40,23 @@ void Send10(courier::Queue& q, bool md5) {
   }
 }
 
-// Receives and deletes up to 10; returns how many.
-int ReceiveDelete(courier::Queue& q, int max, bool md5) {
-  auto got = q.ReceiveMessage({.max_number_of_messages = max, .md5_of_body = md5}).value();
-  if (got.empty()) return 0;
+// A consumer's buffers, reused from one receive to the next as a bulk dequeue reuses its array.
+struct Consumer {
+  std::vector<courier::Message> got;
   std::vector<courier::Queue::HandleBatchEntry> entries;
-  entries.reserve(got.size());
-  for (size_t i = 0; i < got.size(); ++i) {
-    entries.push_back({std::to_string(i), std::move(got[i].receipt_handle), {}});
+};
+
+// Receives and deletes up to 10; returns how many.
+int ReceiveDelete(courier::Queue& q, Consumer& c, int max, bool md5) {
+  if (!q.ReceiveMessage({.max_number_of_messages = max, .md5_of_body = md5}, c.got).ok()) return 0;
+  if (c.got.empty()) return 0;
+  c.entries.resize(c.got.size());
+  for (size_t i = 0; i < c.got.size(); ++i) {
+    c.entries[i].id.assign(1, static_cast<char>('0' + i));
+    c.entries[i].receipt_handle = c.got[i].receipt_handle;
   }
-  benchmark::DoNotOptimize(q.DeleteMessageBatch(entries));
-  return static_cast<int>(got.size());
+  benchmark::DoNotOptimize(q.DeleteMessageBatch(c.entries));
+  return static_cast<int>(c.got.size());
 }
 
 // Even threads produce, odd threads consume; one thread does both.
@@ -59,13 +65,14 @@ void Lifecycle(benchmark::State& state, bool md5) {
   courier::Queue* queue = nullptr;
   const bool alone = state.threads() == 1;
   const bool producer = state.thread_index() % 2 == 0;
+  Consumer consumer;
   for (auto _ : state) {
     if (queue == nullptr) queue = shared.queue.get();  // after the start barrier
     courier::Queue& q = *queue;
     if (alone || producer) Send10(q, md5);
     if (alone || !producer) {
       int n = 0;
-      while (n < 10) n += ReceiveDelete(q, 10 - n, md5);
+      while (n < 10) n += ReceiveDelete(q, consumer, 10 - n, md5);
     }
   }
   state.SetItemsProcessed(state.iterations() * 10 / (alone ? 1 : 2));

@@ -124,6 +124,10 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   // on the environment's clock up to the wait time (woken by sends and by delayed or in-flight
   // messages becoming visible). Thread-safe; blocks only while long polling.
   absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
+  // The same, into `out`, which it replaces: the messages already there lend their storage, so
+  // a consumer receiving into one vector again and again allocates nothing per message (as
+  // with a bulk dequeue into a reused array). On error `out` is left empty.
+  absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out);
 
   // DeleteMessage (spec §4): stale handle succeeds and keeps the message; expired handle with no
   // later receive deletes; malformed or foreign handle is ReceiptHandleIsInvalid. Thread-safe.

@@ -378,9 +378,19 @@ std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
 // ---- receive ---------------------------------------------------------------------------------
 
 absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest& request) {
+  std::vector<Message> out;
+  COURIER_RETURN_IF_ERROR(ReceiveMessage(request, out));
+  return out;
+}
+
+absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out) {
   auto config = impl_->Load();
-  COURIER_RETURN_IF_ERROR(CheckReceiveRequest(request.max_number_of_messages, request.wait_time,
-                                              request.visibility_timeout));
+  if (absl::Status valid = CheckReceiveRequest(request.max_number_of_messages, request.wait_time,
+                                               request.visibility_timeout);
+      !valid.ok()) {
+    out.clear();
+    return valid;
+  }
   bool all_system = false;
   std::set<std::string, std::less<>> system_names;
   for (const auto& n : request.message_system_attribute_names) {
@@ -395,10 +405,15 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
     dlq = std::dynamic_pointer_cast<Queue>(hub_.FindResource(config->dead_letter_target_arn));
   }
 
-  // Fills `m` from a slot just received.
+  // Fills `m` (perhaps a message of an earlier receive, whose storage is reused) from a slot
+  // just received.
   auto describe = [&](const Slot& slot, Message& m) {
     m.message_id = detail::FormatUuid(slot.id);
-    m.body = slot.body();
+    m.body.assign(slot.body());
+    m.md5_of_body.clear();
+    m.md5_of_message_attributes.clear();
+    if (!m.message_attributes.empty()) m.message_attributes.clear();
+    if (!m.attributes.empty()) m.attributes.clear();
     if (request.md5_of_body || slot.has_md5) m.md5_of_body = detail::ToMd5Hex(slot.Md5());
     const SlotExtra* extra = slot.extra.get();
     if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
@@ -434,19 +449,20 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
     }
   };
 
-  auto try_receive = [&](std::vector<Message>& out) {
+  size_t n = 0;  // messages filled in `out` so far
+  auto try_receive = [&] {
     const int64_t now = Nanos(hub_.clock().Now());
     const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
     const int64_t until = now + absl::ToInt64Nanoseconds(visibility);
     std::vector<DeadLetter> dead;
     const uint32_t home = Impl::HomeShard();
-    for (uint32_t k = 0; k < kShards && static_cast<int>(out.size()) < max; ++k) {
+    for (uint32_t k = 0; k < kShards && static_cast<int>(n) < max; ++k) {
       const uint32_t shard = (home + k) % kShards;
       Impl::Shard& s = impl_->shards[shard];
-      const size_t first = out.size();
+      const size_t first = n;
       std::lock_guard lock(s.mu);
       s.Advance(now, retention);
-      while (static_cast<int>(out.size()) < max) {
+      while (static_cast<int>(n) < max) {
         std::optional<uint32_t> i = s.PopReady();
         if (!i) break;
         Slot& slot = s.at(*i);
@@ -462,37 +478,41 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
         slot.received_at = now;
         // With visibility 0 the message is visible again once this receive is done.
         s.MakeInFlight(*i, until > now ? until : INT64_MAX);
-        Message& m = out.emplace_back();
+        Message& m = n < out.size() ? out[n] : out.emplace_back();
+        ++n;
         m.receipt_handle = EncodeHandle(impl_->token, {shard, *i, slot.gen, slot.receives});
         describe(slot, m);
       }
       if (until <= now) {
-        for (size_t k2 = first; k2 < out.size(); ++k2) {
+        for (size_t k2 = first; k2 < n; ++k2) {
           s.MakeVisible(DecodeHandle(impl_->token, out[k2].receipt_handle.value())->slot);
         }
       }
     }
     for (auto& d : dead) dlq->AcceptDeadLetter(std::move(d));
     if (impl_->large_payloads) {
-      for (Message& m : out) (void)detail::RestorePayload(*impl_->large_payloads, m);
+      for (size_t k = 0; k < n; ++k) (void)detail::RestorePayload(*impl_->large_payloads, out[k]);
     }
-    return !out.empty();
+    return n > 0;
   };
 
-  std::vector<Message> out;
-  out.reserve(max);
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
   // Past the in-flight limit short polls fail and long polls return nothing.
   int64_t in_flight = 0;
   for (auto& s : impl_->shards) in_flight += s.in_flight();
   if (in_flight >= kInFlightLimit) {
+    out.clear();
     if (wait <= absl::ZeroDuration()) {
       return AwsError(absl::StatusCode::kResourceExhausted, "OverLimit",
                       "Too many messages in flight: the limit is 120000.");
     }
-    return out;
+    return absl::OkStatus();
   }
-  if (try_receive(out) || wait <= absl::ZeroDuration()) return out;
+  if (out.capacity() < static_cast<size_t>(max)) out.reserve(max);
+  if (try_receive() || wait <= absl::ZeroDuration()) {
+    out.resize(n);
+    return absl::OkStatus();
+  }
 
   // Long poll: woken by sends, and by a clock timer at the next delay or visibility end.
   Clock& clock = hub_.clock();
@@ -501,7 +521,7 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
   std::optional<Clock::TimerId> timer;
   int64_t timer_at = 0;
   clock.WaitUntil(deadline, *signal, [&] {
-    if (try_receive(out)) return true;
+    if (try_receive()) return true;
     std::optional<int64_t> next = impl_->NextEvent();
     if (next && FromNanos(*next) < deadline && (!timer || *next < timer_at)) {
       if (timer) clock.Cancel(*timer);
@@ -511,7 +531,8 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
     return false;
   });
   if (timer) clock.Cancel(*timer);
-  return out;
+  out.resize(n);
+  return absl::OkStatus();
 }
 
 // ---- delete and visibility -------------------------------------------------------------------

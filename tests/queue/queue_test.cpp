@@ -256,6 +256,47 @@ TEST_CASE("ReceiveMessage: parameters, system and message attribute selection", 
   CHECK(got[0].md5_of_message_attributes.empty());
 }
 
+TEST_CASE("ReceiveMessage into a reused vector: nothing of the last receive is left", "[queue]") {
+  Fixture f;
+  REQUIRE(f.q->SendMessage({.body = "first, with attributes",
+                            .attributes = {{"a", MessageAttribute::String("1")}}})
+              .ok());
+  REQUIRE(f.q->SendMessageNoMd5({.body = "second"}).ok());
+  REQUIRE(f.q->SendMessageNoMd5({.body = "third"}).ok());
+  std::vector<Message> out;
+  REQUIRE(f.q->ReceiveMessage({.max_number_of_messages = 1,
+                               .message_system_attribute_names = {"All"},
+                               .message_attribute_names = {"All"}},
+                              out)
+              .ok());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].body == "first, with attributes");
+  CHECK(!out[0].attributes.empty());
+  CHECK(!out[0].message_attributes.empty());
+  const MessageId first_id = out[0].message_id;
+
+  REQUIRE(f.q->ReceiveMessage({.max_number_of_messages = 10, .md5_of_body = false}, out).ok());
+  REQUIRE(out.size() == 2);
+  for (const Message& m : out) {
+    CHECK((m.body == "second" || m.body == "third"));
+    CHECK(m.message_id != first_id);
+    CHECK(m.attributes.empty());
+    CHECK(m.message_attributes.empty());
+    CHECK(m.md5_of_message_attributes.empty());
+    CHECK(m.md5_of_body.empty());  // sent without it, and not asked for
+    CHECK(f.q->DeleteMessage(m.receipt_handle).ok());
+  }
+  // Empty queue: an empty vector; bad arguments: an error and an empty vector.
+  REQUIRE(f.q->ReceiveMessage({}, out).ok());
+  CHECK(out.empty());
+  REQUIRE(f.q->SendMessage({.body = "x"}).ok());
+  REQUIRE(f.q->ReceiveMessage({}, out).ok());
+  REQUIRE(out.size() == 1);
+  CHECK(ErrorName(f.q->ReceiveMessage({.max_number_of_messages = 11}, out)) ==
+        "InvalidParameterValue");
+  CHECK(out.empty());
+}
+
 TEST_CASE("Long polling: wakes at the delayed message's instant, and at the wait's end",
           "[queue]") {
   Fixture f;
