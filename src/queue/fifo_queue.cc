@@ -353,6 +353,13 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
         "The queue should either have ContentBasedDeduplication enabled or "
         "MessageDeduplicationId provided explicitly");
   }
+  // The window's lookup is a cache miss: start it now, to overlap the checks and the MD5.
+  char key_buf[kMaxDedupKey];
+  const std::string_view key = DedupKey(
+      config->deduplication_scope == "messageGroup", *request.message_group_id,
+      request.message_deduplication_id ? *request.message_deduplication_id : dedup_id, key_buf);
+  const uint64_t key_hash = impl_->dedup.Hash(key);
+  impl_->dedup.Prefetch(key_hash);
   std::optional<detail::PayloadPointer> offloaded;
   if (impl_->large_payloads) {
     COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
@@ -369,9 +376,6 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
   if (request.message_deduplication_id.has_value()) {
     dedup_id = std::move(*request.message_deduplication_id);
   }
-  char key_buf[kMaxDedupKey];
-  const std::string_view key = DedupKey(config->deduplication_scope == "messageGroup",
-                                        *request.message_group_id, dedup_id, key_buf);
   SendMessageResult result;
   result.md5_of_message_body = detail::Md5Of(request.body);
   if (!request.attributes.empty()) {
@@ -393,7 +397,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
   r.dedup_id = std::move(dedup_id);
   r.sent = r.enqueued = now;
   const std::string_view group = *request.message_group_id;
-  auto [original, fresh] = impl_->dedup.Admit(key, now, [&] {
+  auto [original, fresh] = impl_->dedup.Admit(key, key_hash, now, [&] {
     Impl::Original o;
     o.message_id = r.message_id;
     o.seq = impl_->groups.Push(group, std::move(r), now);

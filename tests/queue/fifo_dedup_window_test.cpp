@@ -48,6 +48,30 @@ TEST_CASE("DedupWindow: keys are independent and expired ones are dropped") {
   CHECK(w.size() == 0);
 }
 
+TEST_CASE("DedupWindow: dropping expired keys keeps every live key findable") {
+  // Admissions one millisecond apart; later admissions drop the older half shard by shard,
+  // which shifts entries in the index: each live key must still be found, each dropped one not.
+  DedupWindow<int> w(absl::Seconds(60));
+  constexpr int kKeys = 20000;
+  for (int i = 0; i < kKeys; ++i) {
+    w.Admit("key-" + std::to_string(i), kT0 + absl::Milliseconds(i), [&] { return i; });
+  }
+  CHECK(w.size() == kKeys);
+  // Keys 0 to kKeys / 2 - 1 are past the window at `later`, the others are not.
+  const absl::Time later = kT0 + absl::Seconds(60) + absl::Milliseconds(kKeys / 2 - 1);
+  for (int i = 0; i < 64; ++i) w.Admit("new-" + std::to_string(i), later, [] { return -1; });
+  CHECK(w.size() == kKeys / 2 + 64);
+  int found = 0;
+  for (int i = kKeys / 2; i < kKeys; ++i) {
+    if (w.Find("key-" + std::to_string(i), later) == i) ++found;
+  }
+  CHECK(found == kKeys / 2);
+  for (int i = 0; i < kKeys / 2; ++i) {
+    // A dropped key is new again.
+    if (!w.Admit("key-" + std::to_string(i), later, [] { return -2; }).second) FAIL(i);
+  }
+}
+
 TEST_CASE("DedupWindow: a custom window") {
   DedupWindow<int> w(absl::Seconds(1));
   CHECK(w.Admit("k", kT0, [] { return 1; }).second);

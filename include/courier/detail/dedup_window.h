@@ -6,6 +6,12 @@
 // receiving or deleting the first copy does not forget it. Sharded by hash with a lock per shard;
 // expired entries are dropped by the next admission to their shard, oldest first.
 //
+// The window holds every key of the last five minutes, far more than fits in a cache, so a lookup
+// costs a cache miss. Each shard's index is an open-addressing table that keeps each key's full
+// hash beside a pointer to its admission: a probe compares hashes and reads a key only when they
+// match, growing never re-reads keys, and a caller can Prefetch a key's slot early (e.g. before
+// hashing the message body) so that the miss overlaps other work.
+//
 // Example:
 //   detail::DedupWindow<std::string> window;
 //   window.Admit("id-1", now, [] { return std::string("m1"); });  // {"m1", true}
@@ -13,12 +19,12 @@
 #ifndef COURIER_DETAIL_DEDUP_WINDOW_H_
 #define COURIER_DETAIL_DEDUP_WINDOW_H_
 
-#include <absl/container/flat_hash_map.h>
 #include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
 #include <absl/time/time.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -26,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace courier::detail {
 
@@ -38,41 +45,57 @@ class DedupWindow {
   DedupWindow(const DedupWindow&) = delete;
   DedupWindow& operator=(const DedupWindow&) = delete;
 
+  // The hash Admit and Prefetch take.
+  static uint64_t Hash(std::string_view key) {
+    return absl::Hash<absl::string_view>{}(absl::string_view(key.data(), key.size()));
+  }
+
+  // Starts loading the index slot of a key with this hash into the cache. A hint only: it takes
+  // no lock and has no effect on the window's contents. Thread-safe.
+  void Prefetch(uint64_t hash) const {
+    const Shard& s = shards_[ShardOf(hash)];
+    const Entry* table = s.table_view.load(std::memory_order_relaxed);
+    const size_t mask = s.mask_view.load(std::memory_order_relaxed);
+    // A stale pointer is harmless: a prefetch never faults.
+    if (table != nullptr) __builtin_prefetch(table + (hash & mask), 1);
+  }
+
   // If `key` was admitted within the window before `now`, returns {its value, false}. Otherwise
   // calls make() and remembers its result: {value, true}. make() runs under the shard's lock, so
-  // a concurrent duplicate waits for it and then sees its value. Thread-safe.
+  // a concurrent duplicate waits for it and then sees its value. `hash` must be Hash(key).
+  // Thread-safe.
   template <typename Make>
-  std::pair<V, bool> Admit(std::string_view key, absl::Time now, Make&& make) {
-    const absl::string_view k(key.data(), key.size());
-    Shard& s = shards_[absl::Hash<absl::string_view>{}(k) % kShards];
+  std::pair<V, bool> Admit(std::string_view key, uint64_t hash, absl::Time now, Make&& make) {
+    Shard& s = shards_[ShardOf(hash)];
     std::lock_guard lock(s.mu);
     ExpireLocked(s, now);
-    auto it = s.entries.find(k);
-    if (it != s.entries.end() && now < it->second->admitted + window_) {
-      return {it->second->value, false};
+    Entry* e = FindLocked(s, hash, key);
+    if (e != nullptr && now < e->admission->admitted + window_) {
+      return {e->admission->value, false};
     }
     V value = make();
-    // Deque elements never move on push_back/pop_front, so the map can point into them.
-    s.order.push_back(Admission{now, std::string(key), value});
-    Admission* a = &s.order.back();
-    const absl::string_view stored(a->key.data(), a->key.size());
-    if (it == s.entries.end()) {
-      s.entries.emplace(stored, a);
+    // Deque elements never move on push_back/pop_front, so the index can point into them.
+    Admission* a = &s.order.emplace_back(Admission{now, hash, std::string(key), value});
+    if (e != nullptr) {
+      e->admission = a;  // the old admission's key may go before this one
     } else {
-      s.entries.erase(it);  // the old admission's key may go before this one
-      s.entries.emplace(stored, a);
+      InsertLocked(s, Entry{hash, a});
     }
     return {std::move(value), true};
+  }
+  template <typename Make>
+  std::pair<V, bool> Admit(std::string_view key, absl::Time now, Make&& make) {
+    return Admit(key, Hash(key), now, std::forward<Make>(make));
   }
 
   // The value of a key inside the window at `now`, if any. Thread-safe.
   std::optional<V> Find(std::string_view key, absl::Time now) {
-    const absl::string_view k(key.data(), key.size());
-    Shard& s = shards_[absl::Hash<absl::string_view>{}(k) % kShards];
+    const uint64_t hash = Hash(key);
+    Shard& s = shards_[ShardOf(hash)];
     std::lock_guard lock(s.mu);
-    auto it = s.entries.find(k);
-    if (it == s.entries.end() || now >= it->second->admitted + window_) return std::nullopt;
-    return it->second->value;
+    const Entry* e = FindLocked(s, hash, key);
+    if (e == nullptr || now >= e->admission->admitted + window_) return std::nullopt;
+    return e->admission->value;
   }
 
   // Entries not yet dropped (some may be past the window). Thread-safe.
@@ -80,7 +103,7 @@ class DedupWindow {
     size_t n = 0;
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
-      n += s.entries.size();
+      n += s.count;
     }
     return n;
   }
@@ -89,29 +112,104 @@ class DedupWindow {
   void Clear() {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
-      s.entries.clear();
       s.order.clear();
+      s.table.clear();
+      s.count = 0;
+      PublishLocked(s);
     }
   }
 
  private:
   struct Admission {
     absl::Time admitted;
+    uint64_t hash;
     std::string key;
     V value;
   };
+  // An index slot: empty when admission is null.
+  struct Entry {
+    uint64_t hash = 0;
+    Admission* admission = nullptr;
+  };
   struct alignas(64) Shard {
     std::mutex mu;  // std::mutex: visible to ThreadSanitizer
-    // Admissions in time order; the map points at each key's latest admission.
+    // Admissions in time order; the index points at each key's latest admission.
     std::deque<Admission> order;
-    absl::flat_hash_map<absl::string_view, Admission*> entries;
+    // Linear probing from hash & mask, at most 70% full; size a power of two (or empty).
+    std::vector<Entry> table;
+    size_t count = 0;
+    // The table's address and mask, for Prefetch without the lock.
+    std::atomic<const Entry*> table_view{nullptr};
+    std::atomic<size_t> mask_view{0};
   };
+
+  // The top bits choose the shard; the low bits the slot in its table.
+  static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> 60) % kShards; }
+
+  static Entry* FindLocked(Shard& s, uint64_t hash, std::string_view key) {
+    if (s.table.empty()) return nullptr;
+    const size_t mask = s.table.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      Entry& e = s.table[i];
+      if (e.admission == nullptr) return nullptr;
+      if (e.hash == hash && e.admission->key == key) return &e;
+    }
+  }
+
+  static void InsertLocked(Shard& s, Entry entry) {
+    if ((s.count + 1) * 10 > s.table.size() * 7) Grow(s);
+    const size_t mask = s.table.size() - 1;
+    size_t i = entry.hash & mask;
+    while (s.table[i].admission != nullptr) i = (i + 1) & mask;
+    s.table[i] = entry;
+    ++s.count;
+  }
+
+  static void Grow(Shard& s) {
+    std::vector<Entry> old = std::move(s.table);
+    s.table.assign(old.empty() ? 64 : old.size() * 2, Entry{});
+    const size_t mask = s.table.size() - 1;
+    for (const Entry& e : old) {
+      if (e.admission == nullptr) continue;
+      size_t i = e.hash & mask;
+      while (s.table[i].admission != nullptr) i = (i + 1) & mask;
+      s.table[i] = e;
+    }
+    PublishLocked(s);
+  }
+
+  static void PublishLocked(Shard& s) {
+    s.table_view.store(s.table.empty() ? nullptr : s.table.data(), std::memory_order_relaxed);
+    s.mask_view.store(s.table.empty() ? 0 : s.table.size() - 1, std::memory_order_relaxed);
+  }
+
+  // Removes the index entry pointing at `a`, if it still does (a later admission of the same
+  // key replaces it). Backward-shift deletion keeps every probe sequence unbroken.
+  static void EraseLocked(Shard& s, const Admission& a) {
+    if (s.table.empty()) return;
+    const size_t mask = s.table.size() - 1;
+    size_t i = a.hash & mask;
+    for (;; i = (i + 1) & mask) {
+      if (s.table[i].admission == nullptr) return;
+      if (s.table[i].admission == &a) break;
+    }
+    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+      const Entry& e = s.table[j];
+      if (e.admission == nullptr) break;
+      const size_t home = e.hash & mask;
+      // e may move back to i unless its home lies cyclically in (i, j].
+      const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+      if (stays) continue;
+      s.table[i] = e;
+      i = j;
+    }
+    s.table[i] = Entry{};
+    --s.count;
+  }
 
   void ExpireLocked(Shard& s, absl::Time now) {
     while (!s.order.empty() && s.order.front().admitted + window_ <= now) {
-      Admission& a = s.order.front();
-      auto it = s.entries.find(absl::string_view(a.key.data(), a.key.size()));
-      if (it != s.entries.end() && it->second == &a) s.entries.erase(it);
+      EraseLocked(s, s.order.front());
       s.order.pop_front();
     }
   }
