@@ -57,19 +57,31 @@ void Send(int n) {
   }
 }
 
-size_t ReceiveAndDelete() {
-  auto got = shared.queue->ReceiveMessage({.max_number_of_messages = 10});
-  if (!got.ok()) std::abort();
-  if (got->empty()) return 0;
-  std::vector<courier::FifoQueue::HandleBatchEntry> entries;
-  entries.reserve(got->size());
-  static const char* kIds[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-  for (size_t i = 0; i < got->size(); ++i) {
-    entries.push_back({kIds[i], std::move((*got)[i].receipt_handle), {}});
+// A consumer receives into one vector and builds its delete batch in another, both reused from
+// one receive to the next (as a bulk dequeue fills one array), for every queue alike.
+struct Consumer {
+  std::vector<courier::Message> got;
+  std::vector<courier::Queue::HandleBatchEntry> entries;
+};
+
+// Receives up to 10 and deletes them with one DeleteMessageBatch; returns how many.
+template <typename Q>
+size_t ReceiveAndDelete(Q& queue, Consumer& c) {
+  if (!queue.ReceiveMessage({.max_number_of_messages = 10}, c.got).ok()) std::abort();
+  if (c.got.empty()) return 0;
+  c.entries.resize(c.got.size());
+  for (size_t i = 0; i < c.got.size(); ++i) {
+    c.entries[i].id.assign(1, static_cast<char>('0' + i));
+    c.entries[i].receipt_handle = c.got[i].receipt_handle;
   }
-  auto del = shared.queue->DeleteMessageBatch(entries);
+  auto del = queue.DeleteMessageBatch(c.entries);
   if (!del.ok() || !del->failed.empty()) std::abort();
-  return got->size();
+  return c.got.size();
+}
+
+size_t ReceiveAndDelete() {
+  thread_local Consumer consumer;
+  return ReceiveAndDelete(*shared.queue, consumer);
 }
 
 // One thread: send 10, receive up to 10, delete them.
@@ -147,18 +159,8 @@ void StandardSend(int n) {
 }
 
 size_t StandardReceiveAndDelete() {
-  auto got = standard.queue->ReceiveMessage({.max_number_of_messages = 10});
-  if (!got.ok()) std::abort();
-  if (got->empty()) return 0;
-  std::vector<courier::Queue::HandleBatchEntry> entries;
-  entries.reserve(got->size());
-  static const char* kIds[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
-  for (size_t i = 0; i < got->size(); ++i) {
-    entries.push_back({kIds[i], std::move((*got)[i].receipt_handle), {}});
-  }
-  auto del = standard.queue->DeleteMessageBatch(entries);
-  if (!del.ok() || !del->failed.empty()) std::abort();
-  return got->size();
+  thread_local Consumer consumer;
+  return ReceiveAndDelete(*standard.queue, consumer);
 }
 
 void StandardSetup() {

@@ -98,6 +98,10 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // ReceiveMessage (spec §3, §5). Long polls on the environment's clock when nothing is
   // available. Blocking only while long polling; otherwise visits group shards one at a time.
   absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
+  // The same, into `out`, which it replaces: the messages already there lend their storage, so
+  // a consumer receiving into one vector again and again allocates nothing per message. On error
+  // `out` is left empty.
+  absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out);
 
   // DeleteMessage: a handle whose receive is over fails with InvalidParameterValue "...The
   // receipt handle has expired."; a malformed or foreign one with ReceiptHandleIsInvalid.
@@ -161,8 +165,9 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   absl::Status AcceptDeadLetter(Record record, std::string_view group, uint32_t receives,
                                 absl::Time first_received);
   void RunMoveTask(uint64_t id);
-  absl::StatusOr<std::vector<Message>> TryReceive(const ReceiveRequest& request,
-                                                  const Config& config, absl::Time now);
+  // One non-blocking receive into `out` (replacing its contents); returns how many.
+  size_t TryReceive(const ReceiveRequest& request, const Config& config, absl::Time now,
+                    std::vector<Message>& out);
 
   Hub& hub_;
   std::string url_;

@@ -463,8 +463,8 @@ absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
 
 // ---- Receive ----
 
-absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest& request,
-                                                           const Config& config, absl::Time now) {
+size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config, absl::Time now,
+                             std::vector<Message>& out) {
   struct DeadLetter {
     Record record;
     std::string group_id;
@@ -478,7 +478,8 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
     const Config& config;
     absl::Time now;
     std::vector<Message>* out;
-    std::vector<detail::FifoReceipt>* receipts;
+    size_t n;  // messages filled in *out so far
+    std::array<detail::FifoReceipt, 10>* receipts;
     std::vector<DeadLetter>* dead;
     bool has_dlq;
 
@@ -491,13 +492,18 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
       return detail::FifoVerdict::kTake;
     }
     void Taken(const Node& n, detail::FifoReceipt r) {
-      receipts->push_back(r);
+      (*receipts)[this->n] = r;
       const Record& rec = n.value;
-      Message& m = out->emplace_back();
+      // A message left in `out` by an earlier receive lends its storage.
+      Message& m = this->n < out->size() ? (*out)[this->n] : out->emplace_back();
+      ++this->n;
       m.message_id = rec.message_id;
       m.receipt_handle = EncodeHandle(queue.impl_->token, r);
-      m.body = rec.body;
+      m.body.assign(rec.body);
       m.md5_of_body = rec.md5_of_body;
+      m.md5_of_message_attributes.clear();
+      if (!m.message_attributes.empty()) m.message_attributes.clear();
+      if (!m.attributes.empty()) m.attributes.clear();
       const auto& want = request.message_attribute_names;
       if (!want.empty()) {
         for (const auto& [name, a] : rec.attributes) {
@@ -536,18 +542,17 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
       }
     }
   };
-  std::vector<Message> out;
-  std::vector<detail::FifoReceipt> receipts;
-  out.reserve(static_cast<size_t>(request.max_number_of_messages));
-  receipts.reserve(static_cast<size_t>(request.max_number_of_messages));
+  std::array<detail::FifoReceipt, 10> receipts;
   std::vector<DeadLetter> dead;
   std::shared_ptr<FifoQueue> dlq;
   if (config.max_receive_count > 0) {
     dlq = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(config.dead_letter_target_arn));
   }
   const absl::Duration visibility = request.visibility_timeout.value_or(config.visibility);
-  Visitor visitor{*this, request, config, now, &out, &receipts, &dead, dlq != nullptr};
+  Visitor visitor{*this, request, config, now, &out, 0, &receipts, &dead, dlq != nullptr};
   impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor);
+  const size_t n = visitor.n;
+  out.resize(n);
   for (DeadLetter& d : dead) {
     d.record.dead_letter_source_arn = arn();
     (void)dlq->AcceptDeadLetter(std::move(d.record), d.group_id, d.receives, d.first_received);
@@ -555,17 +560,17 @@ absl::StatusOr<std::vector<Message>> FifoQueue::TryReceive(const ReceiveRequest&
   if (impl_->large_payloads) {
     for (Message& m : out) (void)detail::RestorePayload(*impl_->large_payloads, m);
   }
-  if (request.receive_request_attempt_id.has_value() && !out.empty()) {
+  if (request.receive_request_attempt_id.has_value() && n > 0) {
     std::lock_guard lock(impl_->attempts_mu);
     impl_->attempts_used.store(true, std::memory_order_release);
     auto& attempt = impl_->attempts[*request.receive_request_attempt_id];
     for (const auto& r : attempt.receipts) impl_->attempt_of_seq.erase(r.seq);
-    attempt = Impl::Attempt{now, receipts, out, false};
-    for (const auto& r : receipts) {
-      impl_->attempt_of_seq[r.seq] = *request.receive_request_attempt_id;
+    attempt = Impl::Attempt{now, {receipts.begin(), receipts.begin() + n}, out, false};
+    for (size_t i = 0; i < n; ++i) {
+      impl_->attempt_of_seq[receipts[i].seq] = *request.receive_request_attempt_id;
     }
   }
-  return out;
+  return n;
 }
 
 absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, uint32_t receives,
@@ -594,6 +599,12 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
 }
 
 absl::StatusOr<std::vector<Message>> FifoQueue::ReceiveMessage(const ReceiveRequest& request) {
+  std::vector<Message> out;
+  COURIER_RETURN_IF_ERROR(ReceiveMessage(request, out));
+  return out;
+}
+
+static absl::Status CheckReceive(const FifoQueue::ReceiveRequest& request) {
   if (request.max_number_of_messages < 1 || request.max_number_of_messages > 10) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and "
@@ -619,6 +630,14 @@ absl::StatusOr<std::vector<Message>> FifoQueue::ReceiveMessage(const ReceiveRequ
     COURIER_RETURN_IF_ERROR(
         fifo_checks::CheckFifoId("ReceiveRequestAttemptId", *request.receive_request_attempt_id));
   }
+  return absl::OkStatus();
+}
+
+absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out) {
+  if (absl::Status valid = CheckReceive(request); !valid.ok()) {
+    out.clear();
+    return valid;
+  }
   Clock& clock = hub_.clock();
   const Config* config = impl_->Load();
   const absl::Time start = clock.Now();
@@ -633,40 +652,33 @@ absl::StatusOr<std::vector<Message>> FifoQueue::ReceiveMessage(const ReceiveRequ
       if (!attempt.spent && start < attempt.started + kAttemptWindow &&
           impl_->groups.Renew(attempt.receipts, start,
                               request.visibility_timeout.value_or(config->visibility))) {
-        return attempt.messages;
+        out = attempt.messages;
+        return absl::OkStatus();
       }
       for (const auto& r : attempt.receipts) impl_->attempt_of_seq.erase(r.seq);
       impl_->attempts.erase(it);
     }
   }
 
-  COURIER_ASSIGN_OR_RETURN(std::vector<Message> got, TryReceive(request, *config, start));
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
-  if (!got.empty() || wait <= absl::ZeroDuration()) return got;
+  if (TryReceive(request, *config, start, out) > 0 || wait <= absl::ZeroDuration()) {
+    return absl::OkStatus();
+  }
 
   // Long poll: wake on a send, on a delayed message becoming available, on a lapse, or at the
   // end of the wait, whichever is first.
   const absl::Time deadline = start + wait;
   for (;;) {
     const absl::Time now = clock.Now();
-    if (now >= deadline) return got;
+    if (now >= deadline) return absl::OkStatus();
     config = impl_->Load();
     const absl::Time next = std::min(impl_->groups.NextChange(now, config->delay), deadline);
     std::shared_ptr<WakeSignal> signal = impl_->signal;
     const Clock::TimerId timer = clock.ScheduleAt(next, [signal] { signal->Notify(); });
-    absl::Status error;
-    clock.WaitUntil(next, *signal, [&] {
-      absl::StatusOr<std::vector<Message>> r = TryReceive(request, *impl_->Load(), clock.Now());
-      if (!r.ok()) {
-        error = r.status();
-        return true;
-      }
-      got = *std::move(r);
-      return !got.empty();
-    });
+    clock.WaitUntil(next, *signal,
+                    [&] { return TryReceive(request, *impl_->Load(), clock.Now(), out) > 0; });
     clock.Cancel(timer);
-    COURIER_RETURN_IF_ERROR(error);
-    if (!got.empty()) return got;
+    if (!out.empty()) return absl::OkStatus();
   }
 }
 

@@ -48,6 +48,42 @@ std::vector<std::string> Bodies(const std::vector<Message>& ms) {
   return out;
 }
 
+TEST_CASE_METHOD(Fixture, "FifoQueue: receiving into a reused vector replaces its contents") {
+  auto q = Make();
+  MessageAttributes attrs{{"kind", MessageAttribute::String("first")}};
+  SendMessageRequest first = Msg("a", "g1", "1");
+  first.attributes = attrs;
+  REQUIRE(q->SendMessage(first).ok());
+  REQUIRE(q->SendMessage(Msg("b", "g1", "2")).ok());
+  REQUIRE(q->SendMessage(Msg("c", "g2", "3")).ok());
+  std::vector<Message> out;
+  REQUIRE(q->ReceiveMessage({.max_number_of_messages = 10,
+                             .message_system_attribute_names = {"All"},
+                             .message_attribute_names = {"All"}},
+                            out)
+              .ok());
+  REQUIRE(out.size() == 3);
+  for (const Message& m : out) CHECK(m.message_attributes.size() == (m.body == "a" ? 1 : 0));
+  for (const Message& m : out) REQUIRE(q->DeleteMessage(m.receipt_handle).ok());
+  // Fewer messages than the vector holds, without attributes: nothing of the old ones stays.
+  REQUIRE(q->SendMessage(Msg("d", "g1", "4")).ok());
+  REQUIRE(q->ReceiveMessage({.max_number_of_messages = 10}, out).ok());
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].body == "d");
+  CHECK(out[0].message_attributes.empty());
+  CHECK(out[0].attributes.empty());
+  CHECK(out[0].md5_of_message_attributes.empty());
+  CHECK(out[0].md5_of_body == detail::Md5Of("d"));
+  CHECK(q->DeleteMessage(out[0].receipt_handle).ok());
+  // Nothing to receive: empty; an invalid request: an error and empty.
+  REQUIRE(q->ReceiveMessage({.max_number_of_messages = 10}, out).ok());
+  CHECK(out.empty());
+  out.resize(2);
+  CHECK(ErrorName(q->ReceiveMessage({.max_number_of_messages = 11}, out)) ==
+        "InvalidParameterValue");
+  CHECK(out.empty());
+}
+
 TEST_CASE_METHOD(Fixture, "FifoQueue: names end in .fifo and the suffix counts toward 80") {
   CHECK(FifoQueue::Create(hub, std::string(75, 'a') + ".fifo").ok());
   CHECK(ErrorName(FifoQueue::Create(hub, std::string(76, 'a') + ".fifo").status()) ==
