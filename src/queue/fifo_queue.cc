@@ -15,6 +15,7 @@
 #include "courier/detail/digest.h"
 #include "courier/detail/extended_payload.h"
 #include "courier/detail/fifo_groups.h"
+#include "courier/detail/hex.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/json.h"
@@ -49,37 +50,32 @@ std::optional<int64_t> ParseInt(std::string_view text) {
 
 // A SequenceNumber of 20 digits: increasing with the group core's sequence, not consecutive.
 std::string SequenceNumber(uint64_t seq) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
   uint64_t v = 10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024;
   char out[20];
-  for (int i = 19; i >= 0; --i, v /= 10) out[i] = static_cast<char>('0' + v % 10);
+  for (int i = 18; i >= 0; i -= 2, v /= 100) std::memcpy(out + i, kPairs + 2 * (v % 100), 2);
   return std::string(out, 20);
 }
 
-void PutHex(char* out, uint64_t v, int digits) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = digits - 1; i >= 0; --i, v >>= 4) out[i] = kHex[v & 0xF];
+void PutHex64(char* out, uint64_t v) {
+  detail::PutHex32(out, static_cast<uint32_t>(v >> 32));
+  detail::PutHex32(out + 8, static_cast<uint32_t>(v));
 }
 
-// Hex digit values; -1 for anything else.
-constexpr std::array<int8_t, 256> kHexValue = [] {
-  std::array<int8_t, 256> t{};
-  t.fill(-1);
-  for (int i = 0; i < 10; ++i) t['0' + i] = static_cast<int8_t>(i);
-  for (int i = 0; i < 6; ++i) t['a' + i] = t['A' + i] = static_cast<int8_t>(10 + i);
-  return t;
-}();
-
-// Exactly `digits` hex digits at `text`; false on any other character.
-bool GetHex(const char* text, int digits, uint64_t* out) {
-  uint64_t v = 0;
-  int bad = 0;
-  for (int i = 0; i < digits; ++i) {
-    const int8_t d = kHexValue[static_cast<unsigned char>(text[i])];
-    bad |= d;
-    v = (v << 4) | static_cast<uint64_t>(d & 0xF);
-  }
-  *out = v;
-  return bad >= 0;
+// Exactly 8 (16) lowercase hex digits at `text`; false on any other character.
+bool GetHex32(const char* text, uint32_t* out) {
+  const std::optional<uint32_t> v = detail::GetHex32(text);
+  *out = v.value_or(0);
+  return v.has_value();
+}
+bool GetHex64(const char* text, uint64_t* out) {
+  uint32_t hi = 0, lo = 0;
+  const bool ok = GetHex32(text, &hi) & GetHex32(text + 8, &lo);
+  *out = uint64_t{hi} << 32 | lo;
+  return ok;
 }
 
 // The queue's receipt handle, 56 hex digits (short enough for ReceiptHandle to keep inline):
@@ -87,11 +83,11 @@ bool GetHex(const char* text, int digits, uint64_t* out) {
 constexpr size_t kHandleSize = 56;
 ReceiptHandle EncodeHandle(uint64_t token, const detail::FifoReceipt& r) {
   char out[kHandleSize];
-  PutHex(out, token, 16);
-  PutHex(out + 16, r.shard, 8);
-  PutHex(out + 24, r.slot, 8);
-  PutHex(out + 32, r.seq, 16);
-  PutHex(out + 48, r.receive, 8);
+  PutHex64(out, token);
+  detail::PutHex32(out + 16, r.shard);
+  detail::PutHex32(out + 24, r.slot);
+  PutHex64(out + 32, r.seq);
+  detail::PutHex32(out + 48, r.receive);
   return ReceiptHandle(std::string_view(out, kHandleSize));
 }
 
@@ -133,8 +129,9 @@ struct FifoQueue::Config : QueueConfig {};
 struct FifoQueue::Impl {
   detail::FifoGroups<Record> groups;
   // What a duplicate send returns: the original's MessageId and sequence number.
+  // Kept for every send of the last five minutes: compact.
   struct Original {
-    MessageId message_id;
+    detail::Uuid message_id;
     uint64_t seq;
   };
   detail::DedupWindow<Original> dedup{kDedupWindow};
@@ -385,10 +382,11 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
-  const MessageId message_id = detail::FormatUuid(detail::NewRandomUuid());
+  const detail::Uuid uuid = detail::NewRandomUuid();
   // Built outside the dedup lock; only the push into the group happens under it.
   Record r;
-  r.message_id = message_id;
+  r.message_id = detail::FormatUuid(uuid);
+  result.message_id = r.message_id;
   r.md5_of_body = result.md5_of_message_body;
   r.md5_of_attributes = result.md5_of_message_attributes;
   r.body = std::move(request.body);
@@ -398,16 +396,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
   r.sent = r.enqueued = now;
   const std::string_view group = *request.message_group_id;
   auto [original, fresh] = impl_->dedup.Admit(key, key_hash, now, [&] {
-    Impl::Original o;
-    o.message_id = r.message_id;
-    o.seq = impl_->groups.Push(group, std::move(r), now);
-    return o;
+    return Impl::Original{uuid, impl_->groups.Push(group, std::move(r), now)};
   });
-  if (fresh) {
-    result.message_id = message_id;
-  } else {
-    result.message_id = original.message_id;
-  }
+  if (!fresh) result.message_id = detail::FormatUuid(original.message_id);
   result.sequence_number = SequenceNumber(original.seq);
   if (!fresh) {
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
@@ -588,11 +579,9 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
     // Not delayed again: a dead letter is available at once.
     Record moved = std::move(record);
     moved.enqueued = now;
-    Impl::Original o;
-    o.message_id = moved.message_id;
-    o.seq =
-        impl_->groups.Push(group, std::move(moved), now - config->delay, receives, first_received);
-    return o;
+    const detail::Uuid id = detail::ParseUuid(moved.message_id).value_or(detail::Uuid{});
+    return Impl::Original{id, impl_->groups.Push(group, std::move(moved), now - config->delay,
+                                                 receives, first_received)};
   });
   impl_->signal->Notify();
   return absl::OkStatus();
@@ -702,15 +691,13 @@ static bool ParseHandle(uint64_t token, const ReceiptHandle& handle, ParsedHandl
     p->pointer = detail::SplitReceiptHandle(handle.value(), &p->inner);
     h = p->inner;
   }
-  uint64_t t = 0, shard = 0, slot = 0, seq = 0, receive = 0;
-  if (h.size() != kHandleSize || !GetHex(h.data(), 16, &t) || !GetHex(h.data() + 16, 8, &shard) ||
-      !GetHex(h.data() + 24, 8, &slot) || !GetHex(h.data() + 32, 16, &seq) ||
-      !GetHex(h.data() + 48, 8, &receive) || t != token) {
-    return false;
-  }
-  p->receipt = {static_cast<uint32_t>(shard), static_cast<uint32_t>(slot), seq,
-                static_cast<uint32_t>(receive)};
-  return true;
+  if (h.size() != kHandleSize) return false;
+  uint64_t t = 0;
+  detail::FifoReceipt& r = p->receipt;
+  const bool ok = GetHex64(h.data(), &t) & GetHex32(h.data() + 16, &r.shard) &
+                  GetHex32(h.data() + 24, &r.slot) & GetHex64(h.data() + 32, &r.seq) &
+                  GetHex32(h.data() + 48, &r.receive);
+  return ok && t == token;
 }
 
 absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {

@@ -41,7 +41,8 @@ class DedupWindow {
  public:
   static constexpr size_t kShards = 16;
 
-  explicit DedupWindow(absl::Duration window = absl::Minutes(5)) : window_(window) {}
+  explicit DedupWindow(absl::Duration window = absl::Minutes(5))
+      : window_ns_(absl::ToInt64Nanoseconds(window)) {}
   DedupWindow(const DedupWindow&) = delete;
   DedupWindow& operator=(const DedupWindow&) = delete;
 
@@ -70,12 +71,13 @@ class DedupWindow {
     std::lock_guard lock(s.mu);
     ExpireLocked(s, now);
     Entry* e = FindLocked(s, hash, key);
-    if (e != nullptr && now < e->admission->admitted + window_) {
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    if (e != nullptr && now_ns < e->admission->admitted + window_ns_) {
       return {e->admission->value, false};
     }
     V value = make();
     // Deque elements never move on push_back/pop_front, so the index can point into them.
-    Admission* a = &s.order.emplace_back(Admission{now, hash, std::string(key), value});
+    Admission* a = &s.order.emplace_back(Admission{now_ns, value, std::string(key)});
     if (e != nullptr) {
       e->admission = a;  // the old admission's key may go before this one
     } else {
@@ -94,7 +96,9 @@ class DedupWindow {
     Shard& s = shards_[ShardOf(hash)];
     std::lock_guard lock(s.mu);
     const Entry* e = FindLocked(s, hash, key);
-    if (e == nullptr || now >= e->admission->admitted + window_) return std::nullopt;
+    if (e == nullptr || absl::ToUnixNanos(now) >= e->admission->admitted + window_ns_) {
+      return std::nullopt;
+    }
     return e->admission->value;
   }
 
@@ -120,11 +124,11 @@ class DedupWindow {
   }
 
  private:
+  // One per send of the window (millions): kept small. The key's hash is in the index.
   struct Admission {
-    absl::Time admitted;
-    uint64_t hash;
-    std::string key;
+    int64_t admitted;  // Unix ns
     V value;
+    std::string key;
   };
   // An index slot: empty when admission is null.
   struct Entry {
@@ -188,7 +192,7 @@ class DedupWindow {
   static void EraseLocked(Shard& s, const Admission& a) {
     if (s.table.empty()) return;
     const size_t mask = s.table.size() - 1;
-    size_t i = a.hash & mask;
+    size_t i = Hash(a.key) & mask;
     for (;; i = (i + 1) & mask) {
       if (s.table[i].admission == nullptr) return;
       if (s.table[i].admission == &a) break;
@@ -208,13 +212,14 @@ class DedupWindow {
   }
 
   void ExpireLocked(Shard& s, absl::Time now) {
-    while (!s.order.empty() && s.order.front().admitted + window_ <= now) {
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    while (!s.order.empty() && s.order.front().admitted + window_ns_ <= now_ns) {
       EraseLocked(s, s.order.front());
       s.order.pop_front();
     }
   }
 
-  const absl::Duration window_;
+  const int64_t window_ns_;
   std::array<Shard, kShards> shards_;
 };
 

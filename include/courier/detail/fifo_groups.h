@@ -500,10 +500,13 @@ class FifoGroups {
 
   // Releases a node's slot (and its value's memory) for reuse.
   static void FreeLocked(Shard& s, Node* node) {
-    const uint32_t slot = node->slot;
-    *node = Node{};
-    node->slot = slot;
-    s.free_slots.push_back(slot);
+    node->value = T{};
+    node->seq = 0;
+    node->first_received = node->received = node->deadline = absl::InfinitePast();
+    node->receives = 0;
+    node->used = node->in_flight = false;
+    node->group = nullptr;
+    s.free_slots.push_back(node->slot);
     --s.live;
   }
 
