@@ -81,9 +81,15 @@ bool GetHex64(const char* text, uint64_t* out) {
 // The queue's receipt handle, 56 hex digits (short enough for ReceiptHandle to keep inline):
 // token, shard, slot, sequence, receive count.
 constexpr size_t kHandleSize = 56;
-ReceiptHandle EncodeHandle(uint64_t token, const detail::FifoReceipt& r) {
+using TokenText = std::array<char, 16>;
+TokenText MakeTokenText(uint64_t token) {
+  TokenText text;
+  PutHex64(text.data(), token);
+  return text;
+}
+ReceiptHandle EncodeHandle(const TokenText& token, const detail::FifoReceipt& r) {
   char out[kHandleSize];
-  PutHex64(out, token);
+  std::memcpy(out, token.data(), token.size());
   detail::PutHex32(out + 16, r.shard);
   detail::PutHex32(out + 24, r.slot);
   PutHex64(out + 32, r.seq);
@@ -121,6 +127,20 @@ struct FifoQueue::Record {
   absl::Time sent;       // SentTimestamp: the original send
   absl::Time enqueued;   // retention counts from here (reset in a FIFO dead-letter queue)
   std::string dead_letter_source_arn;
+
+  // Back to a default Record when its slot is freed, without building one. The body's memory
+  // goes (it may be large); short fields keep theirs.
+  void Release() {
+    message_id.clear();
+    std::string().swap(body);
+    if (!attributes.empty()) attributes.clear();
+    md5_of_body.clear();
+    md5_of_attributes.clear();
+    trace_header.reset();
+    dedup_id.clear();
+    sent = enqueued = absl::Time();
+    dead_letter_source_arn.clear();
+  }
 };
 
 // The queue's attributes (the shared SQS configuration); immutable once published.
@@ -141,7 +161,7 @@ struct FifoQueue::Impl {
   std::mutex config_mu;                                // serialises attribute changes
   std::vector<std::unique_ptr<const Config>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
-  const uint64_t token = detail::RandomBits();
+  const TokenText token = MakeTokenText(detail::RandomBits());  // starts every handle
   std::optional<LargePayloadOptions> large_payloads;
   std::mutex purge_mu;
   absl::Time last_purge = absl::InfinitePast();
@@ -383,20 +403,21 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
   const detail::Uuid uuid = detail::NewRandomUuid();
-  // Built outside the dedup lock; only the push into the group happens under it.
-  Record r;
-  r.message_id = detail::FormatUuid(uuid);
-  result.message_id = r.message_id;
-  r.md5_of_body = result.md5_of_message_body;
-  r.md5_of_attributes = result.md5_of_message_attributes;
-  r.body = std::move(request.body);
-  r.attributes = std::move(request.attributes);
-  r.trace_header = std::move(request.aws_trace_header);
-  r.dedup_id = std::move(dedup_id);
-  r.sent = r.enqueued = now;
+  result.message_id = detail::FormatUuid(uuid);
+  // Written straight into the queue's slot, under the group shard's lock.
+  auto fill = [&](Record& r) {
+    r.message_id = result.message_id;
+    r.md5_of_body = result.md5_of_message_body;
+    r.md5_of_attributes = result.md5_of_message_attributes;
+    r.body = std::move(request.body);
+    if (!request.attributes.empty()) r.attributes = std::move(request.attributes);
+    r.trace_header = std::move(request.aws_trace_header);
+    r.dedup_id = std::move(dedup_id);
+    r.sent = r.enqueued = now;
+  };
   const std::string_view group = *request.message_group_id;
   auto [original, fresh] = impl_->dedup.Admit(key, key_hash, now, [&] {
-    return Impl::Original{uuid, impl_->groups.Push(group, std::move(r), now)};
+    return Impl::Original{uuid, impl_->groups.PushWith(group, now, fill)};
   });
   if (!fresh) result.message_id = detail::FormatUuid(original.message_id);
   result.sequence_number = SequenceNumber(original.seq);
@@ -673,31 +694,23 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
 
 // ---- Delete and visibility ----
 
-namespace {
-
-struct ParsedHandle {
-  std::string inner;
-  std::optional<detail::PayloadPointer> pointer;
-  detail::FifoReceipt receipt;
-};
-
-}  // namespace
-
-// Parses one of this queue's handles (plain or in the extended client's form); false if it is
-// not one.
-static bool ParseHandle(uint64_t token, const ReceiptHandle& handle, ParsedHandle* p) {
-  std::string_view h = handle.value();
-  if (h.starts_with("-..")) {  // the extended client's form
-    p->pointer = detail::SplitReceiptHandle(handle.value(), &p->inner);
-    h = p->inner;
+static bool ParsePlainHandle(const TokenText& token, std::string_view h, detail::FifoReceipt* r) {
+  if (h.size() != kHandleSize || std::memcmp(h.data(), token.data(), token.size()) != 0) {
+    return false;
   }
-  if (h.size() != kHandleSize) return false;
-  uint64_t t = 0;
-  detail::FifoReceipt& r = p->receipt;
-  const bool ok = GetHex64(h.data(), &t) & GetHex32(h.data() + 16, &r.shard) &
-                  GetHex32(h.data() + 24, &r.slot) & GetHex64(h.data() + 32, &r.seq) &
-                  GetHex32(h.data() + 48, &r.receive);
-  return ok && t == token;
+  return GetHex32(h.data() + 16, &r->shard) & GetHex32(h.data() + 24, &r->slot) &
+         GetHex64(h.data() + 32, &r->seq) & GetHex32(h.data() + 48, &r->receive);
+}
+
+// Parses one of this queue's handles (plain or in the extended client's form, whose blob
+// pointer goes to `pointer`); false if it is not one.
+static bool ParseHandle(const TokenText& token, const ReceiptHandle& handle, detail::FifoReceipt* r,
+                        std::optional<detail::PayloadPointer>* pointer) {
+  const std::string_view h = handle.value();
+  if (!h.starts_with("-..")) return ParsePlainHandle(token, h, r);
+  std::string inner;  // the extended client's form
+  *pointer = detail::SplitReceiptHandle(h, &inner);
+  return ParsePlainHandle(token, inner, r);
 }
 
 absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {
@@ -709,7 +722,7 @@ absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {
 
 void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out) {
   constexpr size_t kMax = 10;
-  std::array<ParsedHandle, kMax> parsed;
+  std::array<std::optional<detail::PayloadPointer>, kMax> pointers;
   std::array<detail::FifoReceipt, kMax> receipts;
   std::array<size_t, kMax> index;  // entry of each receipt
   std::array<detail::FifoOutcome, kMax> outcomes;
@@ -717,13 +730,11 @@ void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, abs
     const size_t end = std::min(n, begin + kMax);
     size_t m = 0;
     for (size_t i = begin; i < end; ++i) {
-      ParsedHandle& p = parsed[m];
-      p = ParsedHandle{};
-      if (!ParseHandle(impl_->token, *handles[i], &p)) {
+      pointers[m].reset();
+      if (!ParseHandle(impl_->token, *handles[i], &receipts[m], &pointers[m])) {
         out[i] = ReceiptHandleIsInvalid(handles[i]->value());
         continue;
       }
-      receipts[m] = p.receipt;
       index[m++] = i;
     }
     if (m == 0) continue;
@@ -735,8 +746,8 @@ void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, abs
         case detail::FifoOutcome::kOk:
           deleted = true;
           impl_->SpendAttemptOf(receipts[k].seq);
-          if (parsed[k].pointer && impl_->large_payloads) {
-            (void)detail::DeleteBlob(*impl_->large_payloads, *parsed[k].pointer);
+          if (pointers[k] && impl_->large_payloads) {
+            (void)detail::DeleteBlob(*impl_->large_payloads, *pointers[k]);
           }
           out[i] = absl::OkStatus();
           break;
@@ -762,8 +773,13 @@ absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
         "if provided.",
         absl::ToInt64Seconds(timeout)));
   }
-  ParsedHandle p;
-  if (!ParseHandle(impl_->token, handle, &p)) return ReceiptHandleIsInvalid(handle.value());
+  struct {
+    detail::FifoReceipt receipt;
+    std::optional<detail::PayloadPointer> pointer;
+  } p;
+  if (!ParseHandle(impl_->token, handle, &p.receipt, &p.pointer)) {
+    return ReceiptHandleIsInvalid(handle.value());
+  }
   const absl::Time now = hub_.clock().Now();
   switch (impl_->groups.ChangeVisibility(p.receipt, now, timeout, kVisibilityCap)) {
     case detail::FifoOutcome::kOk:

@@ -110,10 +110,18 @@ class FifoGroups {
   // `receives` and `first_received` carry a message's history (a dead-letter queue's messages).
   uint64_t Push(std::string_view group, T value, absl::Time enqueued, uint32_t receives = 0,
                 absl::Time first_received = absl::InfinitePast()) {
+    return PushWith(
+        group, enqueued, [&](T& v) { v = std::move(value); }, receives, first_received);
+  }
+  // Push, the value written in place by fill(T&) (given a default or Released T) under the
+  // shard's lock: keep it short.
+  template <typename Fill>
+  uint64_t PushWith(std::string_view group, absl::Time enqueued, Fill&& fill, uint32_t receives = 0,
+                    absl::Time first_received = absl::InfinitePast()) {
     Shard& s = shards_[ShardOf(group)];
     std::lock_guard lock(s.mu);
     Node* node = AllocateLocked(s);
-    node->value = std::move(value);
+    fill(node->value);
     node->enqueued = enqueued;
     node->receives = receives;
     node->first_received = first_received;
@@ -498,9 +506,14 @@ class FifoGroups {
     return node;
   }
 
-  // Releases a node's slot (and its value's memory) for reuse.
+  // Releases a node's slot (and its value's memory) for reuse. A T with Release() resets itself
+  // (cheaper than assigning a new T).
   static void FreeLocked(Shard& s, Node* node) {
-    node->value = T{};
+    if constexpr (requires(T & v) { v.Release(); }) {
+      node->value.Release();
+    } else {
+      node->value = T{};
+    }
     node->seq = 0;
     node->first_received = node->received = node->deadline = absl::InfinitePast();
     node->receives = 0;
