@@ -11,11 +11,14 @@
 #include "courier/status.h"
 
 namespace courier::fifo_checks {
-namespace {
 
+// ASCII only, whatever the C locale says: AWS names are [A-Za-z0-9_-].
 bool NameChar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
 }
+
+namespace {
 
 bool AttributeNameChar(char c) { return NameChar(c) || c == '.'; }
 
@@ -68,6 +71,8 @@ absl::Status CheckNumber(std::string_view name, std::string_view value) {
 }
 
 }  // namespace
+
+
 
 absl::Status CheckFifoQueueName(std::string_view name) {
   constexpr std::string_view kSuffix = ".fifo";

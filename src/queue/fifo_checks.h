@@ -12,6 +12,9 @@
 
 namespace courier::fifo_checks {
 
+// [A-Za-z0-9_-], ASCII whatever the C locale: the characters of queue names and ids.
+bool NameChar(char c);
+
 // 1-80 characters from [A-Za-z0-9_-] followed by ".fifo" (the suffix counts toward the 80).
 absl::Status CheckFifoQueueName(std::string_view name);
 

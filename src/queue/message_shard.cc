@@ -97,6 +97,7 @@ void MessageShard::Place(uint32_t i, int64_t now, int64_t visible_at) {
     MakeVisible(i);
   }
   if (expiries_.empty() || last_expiry_enqueued_ <= slot.enqueued) {
+    if (expiries_.empty()) next_expiry_enqueued_ = slot.enqueued;
     expiries_.push_back({i, slot.gen});
     last_expiry_enqueued_ = slot.enqueued;
   } else {
@@ -138,6 +139,12 @@ void MessageShard::MakeInFlight(uint32_t i, int64_t until) {
 }
 
 void MessageShard::Advance(int64_t now, int64_t retention) {
+  // Most calls find nothing due: tell from three numbers, without touching any slot.
+  if (now - retention < next_expiry_enqueued_ &&
+      (late_expiries_.empty() || now - retention < late_expiries_.front().enqueued) &&
+      (timers_.empty() || timers_.front().at > now)) {
+    return;
+  }
   while (!expiries_.empty()) {
     const Ref r = expiries_.front();
     if (Occupied(r)) {
@@ -159,6 +166,8 @@ void MessageShard::Advance(int64_t now, int64_t retention) {
     const SlotState s = at(r.slot).state();
     if (Current(r) && (s == SlotState::kInFlight || s == SlotState::kDelayed)) MakeVisible(r.slot);
   }
+  // The loop stopped at a live entry (or emptied the deque).
+  next_expiry_enqueued_ = expiries_.empty() ? INT64_MAX : at(expiries_.front().slot).enqueued;
   CompactIfMostlyStale();
 }
 
@@ -189,6 +198,7 @@ void MessageShard::Clear() {
   ready_.clear();
   timers_.clear();
   expiries_.clear();
+  next_expiry_enqueued_ = INT64_MAX;
   late_expiries_.clear();
 }
 

@@ -144,6 +144,9 @@ class MessageShard {
   std::vector<Timer> timers_;              // min-heap: delayed and in flight
   std::deque<Ref> expiries_;               // enqueue order
   int64_t last_expiry_enqueued_ = 0;       // of expiries_.back()
+  // At most the enqueue time of expiries_.front() (exact after Advance): nothing in expiries_
+  // is due before it plus the retention period.
+  int64_t next_expiry_enqueued_ = INT64_MAX;
   std::vector<LateExpiry> late_expiries_;  // min-heap
   int64_t visible_ = 0, delayed_ = 0, occupied_ = 0;
   uint32_t changes_since_compaction_check_ = 0;

@@ -66,9 +66,7 @@ QueueAttributeMap QueueAttributes::ToMap() const {
 
 absl::Status CheckStandardQueueName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 80;
-  for (char c : name) {
-    ok &= std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  }
+  for (char c : name) ok &= fifo_checks::NameChar(c);
   if (!ok) {
     return InvalidParameterValue(
         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
@@ -326,7 +324,9 @@ QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
 absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
                               bool fifo) {
   COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
-  COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
+  if (!request.attributes.empty()) {
+    COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
+  }
   COURIER_RETURN_IF_ERROR(fifo_checks::CheckSize(request, config.maximum_message_size));
   if (request.delay) {
     const absl::Duration d = *request.delay;
