@@ -72,8 +72,6 @@ absl::Status CheckNumber(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-
-
 absl::Status CheckFifoQueueName(std::string_view name) {
   constexpr std::string_view kSuffix = ".fifo";
   const bool ok = name.size() > kSuffix.size() && name.size() <= 80 && name.ends_with(kSuffix);

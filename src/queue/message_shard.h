@@ -140,10 +140,10 @@ class MessageShard {
   std::vector<std::unique_ptr<Slot[]>> segments_;
   uint32_t size_ = 0;  // slots handed out so far
   std::vector<uint32_t> free_;
-  std::deque<Ref> ready_;                  // visible, in the order they became so
-  std::vector<Timer> timers_;              // min-heap: delayed and in flight
-  std::deque<Ref> expiries_;               // enqueue order
-  int64_t last_expiry_enqueued_ = 0;       // of expiries_.back()
+  std::deque<Ref> ready_;             // visible, in the order they became so
+  std::vector<Timer> timers_;         // min-heap: delayed and in flight
+  std::deque<Ref> expiries_;          // enqueue order
+  int64_t last_expiry_enqueued_ = 0;  // of expiries_.back()
   // At most the enqueue time of expiries_.front() (exact after Advance): nothing in expiries_
   // is due before it plus the retention period.
   int64_t next_expiry_enqueued_ = INT64_MAX;

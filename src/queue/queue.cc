@@ -90,9 +90,13 @@ struct Queue::Impl {
   std::array<Shard, kShards> shards;
   // Configurations are immutable and kept until the queue dies, so a reader needs only an
   // atomic pointer load (attribute changes are rare and small).
-  std::atomic<const QueueConfig*> config{nullptr};
+  // The attributes, with the durations the hot paths need already in nanoseconds.
+  struct Config : QueueConfig {
+    int64_t delay_ns = 0, retention_ns = 0, visibility_ns = 0;
+  };
+  std::atomic<const Config*> config{nullptr};
   std::mutex config_mu;
-  std::vector<std::unique_ptr<const QueueConfig>> configs;  // guarded by config_mu
+  std::vector<std::unique_ptr<const Config>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const TokenText token = FormatToken(detail::RandomBits());
   std::optional<LargePayloadOptions> large_payloads;
@@ -101,9 +105,13 @@ struct Queue::Impl {
   mutable std::mutex tags_mu;
   AttributeMap tags;
 
-  const QueueConfig* Load() const { return config.load(std::memory_order_acquire); }
-  void Publish(QueueConfig next) {
-    configs.push_back(std::make_unique<const QueueConfig>(std::move(next)));
+  const Config* Load() const { return config.load(std::memory_order_acquire); }
+  void Publish(QueueConfig attributes) {
+    Config next{std::move(attributes)};
+    next.delay_ns = absl::ToInt64Nanoseconds(next.delay);
+    next.retention_ns = absl::ToInt64Nanoseconds(next.retention);
+    next.visibility_ns = absl::ToInt64Nanoseconds(next.visibility);
+    configs.push_back(std::make_unique<const Config>(std::move(next)));
     config.store(configs.back().get(), std::memory_order_release);
   }
 
@@ -271,7 +279,8 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
     return valid;
   }
-  SendMessageResult result;
+  absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
+  SendMessageResult& result = *out;
   const detail::Uuid id = detail::NewRandomUuid();
   result.message_id = detail::FormatUuid(id);
   if (request.aws_trace_header) {
@@ -280,29 +289,30 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
   }
   std::unique_ptr<SlotExtra> extra = TakeExtra(request);
   if (extra != nullptr) result.md5_of_message_attributes = extra->md5_of_attributes;
-  std::optional<detail::Md5Digest> digest;
+  detail::Md5Digest digest;
   if (md5) {
     digest = detail::Md5(request.body);
-    result.md5_of_message_body = detail::ToMd5Hex(*digest);
+    result.md5_of_message_body = detail::ToMd5Hex(digest);
   }
   const int64_t now = Nanos(hub_.clock().Now());
-  const int64_t visible_at = now + absl::ToInt64Nanoseconds(request.delay.value_or(config->delay));
+  const int64_t visible_at =
+      now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   Impl::Shard& s = impl_->shards[Impl::HomeShard()];
   {
     std::lock_guard lock(s.mu);
-    s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
+    s.Advance(now, config->retention_ns);
     const uint32_t i = s.Allocate();
     Slot& slot = s.at(i);
     slot.receives = 0;
     slot.id = id;
     slot.enqueued = now;
     slot.first_receive = 0;
-    s.SetBody(slot, request.body, digest ? &*digest : nullptr);
+    s.SetBody(slot, request.body, md5 ? &digest : nullptr);
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
   }
   impl_->signal->Notify();
-  return result;
+  return out;
 }
 
 void Queue::AcceptDeadLetter(DeadLetter letter) {
@@ -314,7 +324,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
   Impl::Shard& s = impl_->shards[Impl::HomeShard()];
   {
     std::lock_guard lock(s.mu);
-    s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
+    s.Advance(now, config->retention_ns);
     const uint32_t i = s.Allocate();
     Slot& slot = s.at(i);
     slot.receives = letter.receive_count;
@@ -398,7 +408,9 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     system_names.insert(n);
   }
   const bool want_attributes = !request.message_attribute_names.empty();
-  const absl::Duration visibility = request.visibility_timeout.value_or(config->visibility);
+  const int64_t visibility_ns = request.visibility_timeout
+                                    ? absl::ToInt64Nanoseconds(*request.visibility_timeout)
+                                    : config->visibility_ns;
   const int max = request.max_number_of_messages;
   std::shared_ptr<Queue> dlq;
   if (config->max_receive_count > 0) {
@@ -452,8 +464,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   size_t n = 0;  // messages filled in `out` so far
   auto try_receive = [&] {
     const int64_t now = Nanos(hub_.clock().Now());
-    const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
-    const int64_t until = now + absl::ToInt64Nanoseconds(visibility);
+    const int64_t retention = config->retention_ns;
+    const int64_t until = now + visibility_ns;
     std::vector<DeadLetter> dead;
     const uint32_t home = Impl::HomeShard();
     for (uint32_t k = 0; k < kShards && static_cast<int>(n) < max; ++k) {
@@ -538,24 +550,25 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 // ---- delete and visibility -------------------------------------------------------------------
 
 namespace {
-// A receipt handle taken apart: the queue's own part, and the extended client's blob pointer
-// when the handle carries one.
-struct ParsedHandle {
-  HandleParts parts;
-  std::optional<detail::PayloadPointer> pointer;
-};
-std::optional<ParsedHandle> ParseHandle(const ReceiptHandle& handle, const TokenText& token) {
-  ParsedHandle p;
-  std::string inner;
-  std::string_view own = handle.value();
-  if (own.starts_with("-..")) {  // the extended client's form
-    p.pointer = detail::SplitReceiptHandle(own, &inner);
-    own = inner;
+// The queue's own part of a receipt handle (unwrapped from the extended client's form when it
+// is one); nullopt for anything that is not a handle of this queue.
+std::optional<HandleParts> ParseHandle(std::string_view handle, const TokenText& token) {
+  std::optional<HandleParts> h;
+  if (handle.starts_with("-..")) {
+    std::string inner;
+    (void)detail::SplitReceiptHandle(handle, &inner);
+    h = DecodeHandle(token, inner);
+  } else {
+    h = DecodeHandle(token, handle);
   }
-  std::optional<HandleParts> h = DecodeHandle(token, own);
   if (!h || h->shard >= kShards || h->receive == 0) return std::nullopt;
-  p.parts = *h;
-  return p;
+  return h;
+}
+// The blob an extended client's handle points at, if it is one.
+std::optional<detail::PayloadPointer> BlobOf(std::string_view handle) {
+  if (!handle.starts_with("-..")) return std::nullopt;
+  std::string inner;
+  return detail::SplitReceiptHandle(handle, &inner);
 }
 }  // namespace
 
@@ -577,25 +590,25 @@ std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h) {
 }  // namespace
 
 absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
-  std::optional<ParsedHandle> p = ParseHandle(handle, impl_->token);
-  if (!p) return ReceiptHandleIsInvalid(handle.value());
-  Impl::Shard& s = impl_->shards[p->parts.shard];
+  std::optional<HandleParts> h = ParseHandle(handle.value(), impl_->token);
+  if (!h) return ReceiptHandleIsInvalid(handle.value());
+  Impl::Shard& s = impl_->shards[h->shard];
   std::optional<bool> deleted;
   {
     std::lock_guard lock(s.mu);
-    deleted = DeleteLocked(s, p->parts);
+    deleted = DeleteLocked(s, *h);
   }
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
-  if (*deleted && p->pointer && impl_->large_payloads) {
-    (void)detail::DeleteBlob(*impl_->large_payloads, *p->pointer);
+  if (*deleted && impl_->large_payloads) {
+    if (auto blob = BlobOf(handle.value())) (void)detail::DeleteBlob(*impl_->large_payloads, *blob);
   }
   return absl::OkStatus();
 }
 
 absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout) {
-  std::optional<ParsedHandle> p = ParseHandle(handle, impl_->token);
-  if (!p) return ReceiptHandleIsInvalid(handle.value());
-  const HandleParts& h = p->parts;
+  std::optional<HandleParts> parsed = ParseHandle(handle.value(), impl_->token);
+  if (!parsed) return ReceiptHandleIsInvalid(handle.value());
+  const HandleParts& h = *parsed;
   if (timeout < absl::ZeroDuration() || timeout > kVisibilityCap ||
       timeout != absl::Trunc(timeout, absl::Seconds(1))) {
     return InvalidParameterValue(fmt::format(
@@ -673,32 +686,33 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
   const size_t n = entries.size();  // at most 10
-  std::array<std::optional<ParsedHandle>, 10> parsed;
+  std::array<std::optional<HandleParts>, 10> parsed;
   std::array<std::optional<bool>, 10> deleted;
   uint32_t shards = 0;  // bit k: some entry is in shard k
   for (size_t i = 0; i < n; ++i) {
-    parsed[i] = ParseHandle(entries[i].receipt_handle, impl_->token);
-    if (parsed[i]) shards |= 1u << parsed[i]->parts.shard;
+    parsed[i] = ParseHandle(entries[i].receipt_handle.value(), impl_->token);
+    if (parsed[i]) shards |= 1u << parsed[i]->shard;
   }
   for (uint32_t k = 0; k < kShards; ++k) {
     if ((shards & (1u << k)) == 0) continue;
     Impl::Shard& s = impl_->shards[k];
     std::lock_guard lock(s.mu);
     for (size_t i = 0; i < n; ++i) {
-      if (parsed[i] && parsed[i]->parts.shard == k) deleted[i] = DeleteLocked(s, parsed[i]->parts);
+      if (parsed[i] && parsed[i]->shard == k) deleted[i] = DeleteLocked(s, *parsed[i]);
     }
   }
   BatchResult result;
   result.successful.reserve(n);
   for (size_t i = 0; i < n; ++i) {
+    const std::string_view handle = entries[i].receipt_handle.value();
     if (!deleted[i]) {
-      AddOutcome(result, entries[i].id, ReceiptHandleIsInvalid(entries[i].receipt_handle.value()));
+      AddOutcome(result, entries[i].id, ReceiptHandleIsInvalid(handle));
       continue;
     }
-    if (*deleted[i] && parsed[i]->pointer && impl_->large_payloads) {
-      (void)detail::DeleteBlob(*impl_->large_payloads, *parsed[i]->pointer);
+    if (*deleted[i] && impl_->large_payloads) {
+      if (auto blob = BlobOf(handle)) (void)detail::DeleteBlob(*impl_->large_payloads, *blob);
     }
-    AddOutcome(result, entries[i].id, absl::OkStatus());
+    result.successful.push_back(entries[i].id);
   }
   return result;
 }
