@@ -66,13 +66,13 @@ bool MessageShard::Occupied(Ref r) const {
 void MessageShard::Leave(Slot& slot) {
   switch (slot.state()) {
     case SlotState::kVisible:
-      --visible_;
+      AddVisible(-1);
       break;
     case SlotState::kDelayed:
       --delayed_;
       break;
     case SlotState::kInFlight:
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      AddInFlight(-1);
       break;
     case SlotState::kFree:
       break;
@@ -83,6 +83,7 @@ void MessageShard::Leave(Slot& slot) {
 void MessageShard::AddTimer(uint32_t i, int64_t at) {
   timers_.push_back({at, {i, this->at(i).version}});
   std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+  PublishNextTimer();
 }
 
 void MessageShard::Place(uint32_t i, int64_t now, int64_t visible_at) {
@@ -126,7 +127,7 @@ void MessageShard::MakeVisible(uint32_t i) {
   Slot& slot = at(i);
   Leave(slot);
   slot.set_state(SlotState::kVisible);
-  ++visible_;
+  AddVisible(1);
   ready_.push_back({i, slot.version});
 }
 
@@ -166,6 +167,7 @@ void MessageShard::Advance(int64_t now, int64_t retention) {
     const SlotState s = at(r.slot).state();
     if (Current(r) && (s == SlotState::kInFlight || s == SlotState::kDelayed)) MakeVisible(r.slot);
   }
+  PublishNextTimer();
   // The loop stopped at a live entry (or emptied the deque).
   next_expiry_enqueued_ = expiries_.empty() ? INT64_MAX : at(expiries_.front().slot).enqueued;
   CompactIfMostlyStale();
@@ -197,6 +199,7 @@ void MessageShard::Clear() {
   }
   ready_.clear();
   timers_.clear();
+  PublishNextTimer();
   expiries_.clear();
   next_expiry_enqueued_ = INT64_MAX;
   late_expiries_.clear();
@@ -212,12 +215,13 @@ void MessageShard::CompactIfMostlyStale() {
   auto mostly_stale = [](size_t size, int64_t live) {
     return size > 4096 && static_cast<int64_t>(size) > 2 * live;
   };
-  if (mostly_stale(ready_.size(), visible_)) {
+  if (mostly_stale(ready_.size(), visible())) {
     std::erase_if(ready_, [&](Ref r) { return !Current(r); });
   }
   if (mostly_stale(timers_.size(), delayed_ + in_flight())) {
     std::erase_if(timers_, [&](const Timer& t) { return !Current(t.ref); });
     std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
+    PublishNextTimer();
   }
   if (mostly_stale(expiries_.size() + late_expiries_.size(), occupied_)) {
     std::erase_if(expiries_, [&](Ref r) { return !Occupied(r); });

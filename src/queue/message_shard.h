@@ -17,12 +17,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "courier/detail/adaptive_mutex.h"
 #include "courier/detail/digest.h"
 #include "courier/detail/uuid.h"
 #include "courier/message.h"
@@ -70,7 +70,7 @@ class MessageShard {
   MessageShard(const MessageShard&) = delete;
   MessageShard& operator=(const MessageShard&) = delete;
 
-  std::mutex mu;  // guards everything below except the in-flight counter
+  AdaptiveMutex mu;  // guards everything below (the counters are also read without it)
 
   Slot& at(uint32_t i) { return segments_[i >> kSegmentBits][i & kSegmentMask]; }
   const Slot& at(uint32_t i) const { return segments_[i >> kSegmentBits][i & kSegmentMask]; }
@@ -97,9 +97,21 @@ class MessageShard {
   std::optional<int64_t> NextTimer() const;
   void Clear();  // PurgeQueue
 
-  int64_t visible() const { return visible_; }
+  int64_t visible() const { return visible_.load(std::memory_order_relaxed); }
+  // Read without the lock, so that a receive skips shards with nothing to give: false only if
+  // no message was visible and no delay or visibility timeout was due at `now` when the shard
+  // last changed (exact for a single thread; a send racing with it may be missed, as a short
+  // poll of SQS may miss it).
+  bool MayHaveVisible(int64_t now) const {
+    return visible() > 0 || next_timer_.load(std::memory_order_relaxed) <= now;
+  }
   int64_t delayed() const { return delayed_; }
   int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // The in-flight limit needs the queue's total on every receive. Summing the shards would read
+  // every shard's cache line; instead each shard adds its changes to `total` in steps of
+  // kInFlightSlack, so `total` is within kInFlightSlack per shard of the truth.
+  static constexpr int64_t kInFlightSlack = 64;
+  void ReportInFlightTo(std::atomic<int64_t>* total) { in_flight_total_ = total; }
 
  private:
   static constexpr int kSegmentBits = 12;
@@ -148,12 +160,30 @@ class MessageShard {
   // is due before it plus the retention period.
   int64_t next_expiry_enqueued_ = INT64_MAX;
   std::vector<LateExpiry> late_expiries_;  // min-heap
-  int64_t visible_ = 0, delayed_ = 0, occupied_ = 0;
+  int64_t delayed_ = 0, occupied_ = 0;
+  // Written under the lock only (no read-modify-write needed), read without it.
+  std::atomic<int64_t> visible_{0};
+  std::atomic<int64_t> next_timer_{INT64_MAX};  // timers_.front().at
+  void AddVisible(int64_t d) {
+    visible_.store(visible_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+  }
+  void PublishNextTimer() {
+    next_timer_.store(timers_.empty() ? INT64_MAX : timers_.front().at, std::memory_order_relaxed);
+  }
   uint32_t changes_since_compaction_check_ = 0;
-  // Read without the lock (the in-flight limit); written under it, so no read-modify-write.
+  // Read without the lock; written under it, so no read-modify-write.
   std::atomic<int64_t> in_flight_{0};
+  // What this shard has not yet added to the queue-wide total (kept within +-kInFlightSlack).
+  int64_t in_flight_unreported_ = 0;
+  std::atomic<int64_t>* in_flight_total_ = nullptr;
   void AddInFlight(int64_t d) {
     in_flight_.store(in_flight_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+    in_flight_unreported_ += d;
+    if (in_flight_total_ != nullptr &&
+        (in_flight_unreported_ >= kInFlightSlack || in_flight_unreported_ <= -kInFlightSlack)) {
+      in_flight_total_->fetch_add(in_flight_unreported_, std::memory_order_relaxed);
+      in_flight_unreported_ = 0;
+    }
   }
 };
 

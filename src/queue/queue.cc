@@ -121,6 +121,21 @@ struct Queue::Impl {
     return home;
   }
 
+  // Messages in flight, all shards (approximately, within MessageShard::kInFlightSlack each).
+  std::atomic<int64_t> in_flight_total{0};
+  Impl() {
+    for (Shard& s : shards) s.ReportInFlightTo(&in_flight_total);
+  }
+  // Whether the in-flight limit is reached. Exact: the shards are summed only when the cheap
+  // total says the limit may be near.
+  bool InFlightAtLimit() const {
+    const int64_t slack = kShards * MessageShard::kInFlightSlack;
+    if (in_flight_total.load(std::memory_order_relaxed) + slack < kInFlightLimit) return false;
+    int64_t sum = 0;
+    for (const Shard& s : shards) sum += s.in_flight();
+    return sum >= kInFlightLimit;
+  }
+
   // The earliest pending delay or visibility end (possibly stale: only used to wake a poll).
   std::optional<int64_t> NextEvent() {
     std::optional<int64_t> next;
@@ -471,6 +486,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     for (uint32_t k = 0; k < kShards && static_cast<int>(n) < max; ++k) {
       const uint32_t shard = (home + k) % kShards;
       Impl::Shard& s = impl_->shards[shard];
+      if (!s.MayHaveVisible(now)) continue;  // without taking its lock
       const size_t first = n;
       std::lock_guard lock(s.mu);
       s.Advance(now, retention);
@@ -510,9 +526,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
   // Past the in-flight limit short polls fail and long polls return nothing.
-  int64_t in_flight = 0;
-  for (auto& s : impl_->shards) in_flight += s.in_flight();
-  if (in_flight >= kInFlightLimit) {
+  if (impl_->InFlightAtLimit()) {
     out.clear();
     if (wait <= absl::ZeroDuration()) {
       return AwsError(absl::StatusCode::kResourceExhausted, "OverLimit",

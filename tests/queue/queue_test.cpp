@@ -297,6 +297,27 @@ TEST_CASE("ReceiveMessage into a reused vector: nothing of the last receive is l
   CHECK(out.empty());
 }
 
+TEST_CASE("In-flight limit: 120,000 messages, then OverLimit for short polls", "[queue]") {
+  Fixture f;
+  constexpr int kLimit = 120000;
+  for (int i = 0; i < kLimit + 10; ++i) REQUIRE(f.q->SendMessageNoMd5({.body = "m"}).ok());
+  std::vector<Message> got;
+  for (int taken = 0; taken < kLimit; taken += static_cast<int>(got.size())) {
+    REQUIRE(f.q->ReceiveMessage({.max_number_of_messages = 10, .md5_of_body = false}, got).ok());
+    REQUIRE(!got.empty());
+  }
+  CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == std::to_string(kLimit));
+  auto over = f.q->ReceiveMessage({});
+  CHECK(ErrorName(over.status()) == "OverLimit");
+  // A long poll does not fail: it returns nothing.
+  auto polled = f.q->ReceiveMessage({.wait_time = absl::Seconds(1)});
+  REQUIRE(polled.ok());
+  CHECK(polled->empty());
+  // One deletion makes room again.
+  REQUIRE(f.q->DeleteMessage(got[0].receipt_handle).ok());
+  CHECK(f.q->ReceiveMessage({}).ok());
+}
+
 TEST_CASE("Long polling: wakes at the delayed message's instant, and at the wait's end",
           "[queue]") {
   Fixture f;
