@@ -22,23 +22,17 @@
 #include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
 #include <absl/time/time.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <deque>
-#include <memory>
 #include <mutex>
-#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace courier::detail {
 
@@ -123,7 +117,7 @@ class DedupWindow {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
       s.order.clear();
-      s.table = Table();
+      s.table.clear();
       s.count = 0;
       PublishLocked(s);
     }
@@ -141,43 +135,12 @@ class DedupWindow {
     uint64_t hash = 0;
     Admission* admission = nullptr;
   };
-  // A zeroed array of entries. From 2 MiB on it asks for transparent huge pages: lookups land
-  // anywhere in it, and with 4 KiB pages each would also miss the TLB.
-  class Table {
-   public:
-    Table() = default;
-    explicit Table(size_t n) : size_(n) {
-      const size_t bytes = n * sizeof(Entry);
-      constexpr size_t kHuge = size_t{2} << 20;
-      void* p = bytes >= kHuge ? std::aligned_alloc(kHuge, bytes) : std::malloc(bytes);
-      if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-      if (bytes >= kHuge) madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure is harmless
-#endif
-      std::memset(p, 0, bytes);  // all empty: zero hash, null admission
-      data_.reset(static_cast<Entry*>(p));
-    }
-    Entry* data() const { return data_.get(); }
-    size_t size() const { return size_; }
-    bool empty() const { return size_ == 0; }
-    Entry& operator[](size_t i) { return data_[i]; }
-    Entry* begin() const { return data_.get(); }
-    Entry* end() const { return data_.get() + size_; }
-
-   private:
-    struct Free {
-      void operator()(Entry* p) const { std::free(p); }
-    };
-    std::unique_ptr<Entry[], Free> data_;
-    size_t size_ = 0;
-  };
-
   struct alignas(64) Shard {
     std::mutex mu;  // std::mutex: visible to ThreadSanitizer
     // Admissions in time order; the index points at each key's latest admission.
     std::deque<Admission> order;
     // Linear probing from hash & mask, at most 70% full; size a power of two (or empty).
-    Table table;
+    std::vector<Entry> table;
     size_t count = 0;
     // The table's address and mask, for Prefetch without the lock.
     std::atomic<const Entry*> table_view{nullptr};
@@ -207,8 +170,8 @@ class DedupWindow {
   }
 
   static void Grow(Shard& s) {
-    Table old = std::move(s.table);
-    s.table = Table(old.empty() ? 64 : old.size() * 2);
+    std::vector<Entry> old = std::move(s.table);
+    s.table.assign(old.empty() ? 64 : old.size() * 2, Entry{});
     const size_t mask = s.table.size() - 1;
     for (const Entry& e : old) {
       if (e.admission == nullptr) continue;
