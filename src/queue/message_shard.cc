@@ -81,8 +81,7 @@ void MessageShard::Leave(Slot& slot) {
 }
 
 void MessageShard::AddTimer(uint32_t i, int64_t at) {
-  timers_.push_back({at, {i, this->at(i).version}});
-  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+  timers_.Push({at, {i, this->at(i).version}});
   PublishNextTimer();
 }
 
@@ -143,7 +142,7 @@ void MessageShard::Advance(int64_t now, int64_t retention) {
   // Most calls find nothing due: tell from three numbers, without touching any slot.
   if (now - retention < next_expiry_enqueued_ &&
       (late_expiries_.empty() || now - retention < late_expiries_.front().enqueued) &&
-      (timers_.empty() || timers_.front().at > now)) {
+      (timers_.empty() || timers_.top().at > now)) {
     return;
   }
   while (!expiries_.empty()) {
@@ -160,10 +159,9 @@ void MessageShard::Advance(int64_t now, int64_t retention) {
     late_expiries_.pop_back();
     if (Occupied(r)) Release(r.slot);
   }
-  while (!timers_.empty() && timers_.front().at <= now) {
-    const Ref r = timers_.front().ref;
-    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
-    timers_.pop_back();
+  while (!timers_.empty() && timers_.top().at <= now) {
+    const Ref r = timers_.top().ref;
+    timers_.pop();
     const SlotState s = at(r.slot).state();
     if (Current(r) && (s == SlotState::kInFlight || s == SlotState::kDelayed)) MakeVisible(r.slot);
   }
@@ -190,7 +188,7 @@ std::optional<uint32_t> MessageShard::PopReady() {
 
 std::optional<int64_t> MessageShard::NextTimer() const {
   if (timers_.empty()) return std::nullopt;
-  return timers_.front().at;
+  return timers_.top().at;
 }
 
 void MessageShard::Clear() {
@@ -219,8 +217,7 @@ void MessageShard::CompactIfMostlyStale() {
     std::erase_if(ready_, [&](Ref r) { return !Current(r); });
   }
   if (mostly_stale(timers_.size(), delayed_ + in_flight())) {
-    std::erase_if(timers_, [&](const Timer& t) { return !Current(t.ref); });
-    std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
+    timers_.EraseIf([&](const Timer& t) { return !Current(t.ref); });
     PublishNextTimer();
   }
   if (mostly_stale(expiries_.size() + late_expiries_.size(), occupied_)) {

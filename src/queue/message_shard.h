@@ -26,6 +26,7 @@
 #include "courier/detail/digest.h"
 #include "courier/detail/uuid.h"
 #include "courier/message.h"
+#include "queue/time_index.h"
 
 namespace courier::detail {
 
@@ -153,7 +154,7 @@ class MessageShard {
   uint32_t size_ = 0;  // slots handed out so far
   std::vector<uint32_t> free_;
   std::deque<Ref> ready_;             // visible, in the order they became so
-  std::vector<Timer> timers_;         // min-heap: delayed and in flight
+  TimeIndex<Timer> timers_;           // delayed and in flight
   std::deque<Ref> expiries_;          // enqueue order
   int64_t last_expiry_enqueued_ = 0;  // of expiries_.back()
   // At most the enqueue time of expiries_.front() (exact after Advance): nothing in expiries_
@@ -168,7 +169,7 @@ class MessageShard {
     visible_.store(visible_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
   }
   void PublishNextTimer() {
-    next_timer_.store(timers_.empty() ? INT64_MAX : timers_.front().at, std::memory_order_relaxed);
+    next_timer_.store(timers_.empty() ? INT64_MAX : timers_.top().at, std::memory_order_relaxed);
   }
   uint32_t changes_since_compaction_check_ = 0;
   // Read without the lock; written under it, so no read-modify-write.

@@ -1,0 +1,61 @@
+// TimeIndex<Entry>: entries ordered by a time that mostly arrives in increasing order, such as
+// the ends of a queue's (constant) visibility timeout. Those go to a deque, pushed and popped in
+// O(1); the few that arrive out of order (a per-receive timeout, a visibility change) go to a
+// min-heap beside it. `Entry` has an `int64_t at`.
+#ifndef COURIER_SRC_QUEUE_TIME_INDEX_H_
+#define COURIER_SRC_QUEUE_TIME_INDEX_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+namespace courier::detail {
+
+template <typename Entry>
+class TimeIndex {
+ public:
+  void Push(const Entry& e) {
+    if (in_order_.empty() || in_order_.back().at <= e.at) {
+      in_order_.push_back(e);
+    } else {
+      late_.push_back(e);
+      std::push_heap(late_.begin(), late_.end(), Later);
+    }
+  }
+  bool empty() const { return in_order_.empty() && late_.empty(); }
+  size_t size() const { return in_order_.size() + late_.size(); }
+  // The earliest entry; not empty.
+  const Entry& top() const { return FromLate() ? late_.front() : in_order_.front(); }
+  void pop() {
+    if (FromLate()) {
+      std::pop_heap(late_.begin(), late_.end(), Later);
+      late_.pop_back();
+    } else {
+      in_order_.pop_front();
+    }
+  }
+  void clear() {
+    in_order_.clear();
+    late_.clear();
+  }
+  template <typename Predicate>
+  void EraseIf(Predicate p) {
+    std::erase_if(in_order_, p);
+    std::erase_if(late_, p);
+    std::make_heap(late_.begin(), late_.end(), Later);
+  }
+
+ private:
+  static bool Later(const Entry& a, const Entry& b) { return a.at > b.at; }
+  bool FromLate() const {
+    return !late_.empty() && (in_order_.empty() || late_.front().at < in_order_.front().at);
+  }
+
+  std::deque<Entry> in_order_;
+  std::vector<Entry> late_;  // min-heap
+};
+
+}  // namespace courier::detail
+
+#endif  // COURIER_SRC_QUEUE_TIME_INDEX_H_
