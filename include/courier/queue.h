@@ -12,10 +12,14 @@
 //   auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();
 //   q->DeleteMessage(got[0].receipt_handle);
 //
-// Thread-safety: every method is thread-safe. Messages live in shards, each with its own small
-// lock held only for the few instructions of a slot update (no queue-wide lock on send, receive,
-// delete or visibility changes); a send touches one shard, a receive visits shards one at a
-// time. Attribute changes publish a new immutable configuration atomically.
+// Thread-safety: every method is thread-safe. Messages live in 16 shards, each with its own lock
+// (spinning briefly before it sleeps) held only for a few slot updates: there is no queue-wide
+// lock on send, receive, delete or visibility changes. A thread sends to one shard; a receive
+// skips empty shards without locking them and locks the others one at a time; a batch delete
+// locks each shard it touches once. These calls are blocking (a thread descheduled inside a
+// shard's critical section delays others on that shard only) but never wait on each other
+// across shards. Attribute changes publish a new immutable configuration with one atomic store;
+// readers never wait for it.
 #ifndef COURIER_QUEUE_H_
 #define COURIER_QUEUE_H_
 
@@ -112,7 +116,7 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   bool is_fifo() const { return false; }
 
   // SendMessage (spec §2). Validates body, size, attributes, delay and group id; returns the
-  // MessageId and MD5s. Thread-safe; locks one shard briefly.
+  // MessageId and MD5s. Thread-safe; locks the calling thread's shard briefly.
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
   // As SendMessage, without computing MD5OfMessageBody (left empty): the fast path for callers
   // that do not check it. ReceiveMessage still returns the body's MD5 (computed then).
@@ -122,7 +126,8 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
 
   // ReceiveMessage (spec §3). Returns at once when a message is available; otherwise long polls
   // on the environment's clock up to the wait time (woken by sends and by delayed or in-flight
-  // messages becoming visible). Thread-safe; blocks only while long polling.
+  // messages becoming visible). Thread-safe; locks non-empty shards one at a time, and sleeps
+  // only while long polling.
   absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
   // The same, into `out`, which it replaces: the messages already there lend their storage, so
   // a consumer receiving into one vector again and again allocates nothing per message (as
@@ -130,7 +135,8 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out);
 
   // DeleteMessage (spec §4): stale handle succeeds and keeps the message; expired handle with no
-  // later receive deletes; malformed or foreign handle is ReceiptHandleIsInvalid. Thread-safe.
+  // later receive deletes; malformed or foreign handle is ReceiptHandleIsInvalid. Thread-safe;
+  // locks the message's shard briefly (DeleteMessageBatch: each shard once).
   absl::Status DeleteMessage(const ReceiptHandle& handle);
   absl::StatusOr<BatchResult> DeleteMessageBatch(const std::vector<HandleBatchEntry>& entries);
   // Timeout 0-43,200 s counted from now, at most 12 h after the receive. Thread-safe.

@@ -67,6 +67,15 @@ void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::str
       if (t.task_handle == handle) snapshot = t;
     }
   }
+  if (snapshot.status == "CANCELLING") {  // cancelled since the last step: stop here
+    std::lock_guard lock(state->mu);
+    for (auto& t : state->tasks[source_arn]) {
+      if (t.task_handle != handle) continue;
+      t.status = "CANCELLED";
+      t.task_handle.clear();
+    }
+    return;
+  }
   if (snapshot.status != "RUNNING") return;
   auto source = std::dynamic_pointer_cast<Queue>(hub.FindResource(source_arn));
   const int rate = snapshot.max_number_of_messages_per_second > 0
@@ -111,6 +120,10 @@ void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::str
     for (auto& t : state->tasks[source_arn]) {
       if (t.task_handle != handle) continue;
       t.approximate_number_of_messages_moved += moved;
+      if (t.status == "CANCELLING") {  // cancelled during this step
+        t.status = "CANCELLED";
+        t.task_handle.clear();
+      }
       if (t.status != "RUNNING") break;
       if (!failure.empty()) {
         t.status = "FAILED";
@@ -224,8 +237,9 @@ absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view 
   if (it == state->tasks.end()) return ResourceNotFound("Task does not exist.");
   for (auto& t : it->second) {
     if (t.task_handle != handle) continue;
-    t.status = "CANCELLED";
-    t.task_handle.clear();
+    if (t.status != "RUNNING") break;
+    // As in SQS: CANCELLING until the task's next step, which stops it (CANCELLED).
+    t.status = "CANCELLING";
     return t.approximate_number_of_messages_moved;
   }
   // Known handle of a task no longer running: its handle was cleared when it ended.

@@ -166,6 +166,11 @@ TEST_CASE("Move tasks: to a destination, cancelled midway", "[queue][dlq]") {
   auto handle = f.hub.StartMessageMoveTask(f.dlq->arn(), dest->arn(), 1).value();
   CHECK(f.Count(*dest) == 1);
   CHECK(f.hub.CancelMessageMoveTask(handle).value() == 1);
+  // CANCELLING until the task's next step; it cannot be cancelled twice or joined by another.
+  CHECK(f.hub.ListMessageMoveTasks(f.dlq->arn(), 1).value()[0]["Status"] == "CANCELLING");
+  CHECK(ErrorName(f.hub.CancelMessageMoveTask(handle).status()) == "InvalidParameterValue");
+  CHECK(ErrorName(f.hub.StartMessageMoveTask(f.dlq->arn(), dest->arn()).status()) ==
+        "InvalidParameterValue");
   f.sim.clock().Advance(absl::Seconds(5));
   CHECK(f.Count(*dest) == 1);
   CHECK(f.Count(*f.dlq) == 3);
