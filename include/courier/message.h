@@ -94,7 +94,7 @@ struct SendMessageResult {
   Md5Hex md5_of_message_body;               // empty from Queue::SendMessageNoMd5
   Md5Hex md5_of_message_attributes;         // empty when the message has no attributes
   Md5Hex md5_of_message_system_attributes;  // empty without AWSTraceHeader
-  std::string sequence_number;              // FIFO only
+  InlineString<20> sequence_number;         // FIFO only: 20 digits
   friend bool operator==(const SendMessageResult&, const SendMessageResult&) = default;
 };
 

@@ -49,15 +49,16 @@ std::optional<int64_t> ParseInt(std::string_view text) {
 }
 
 // A SequenceNumber of 20 digits: increasing with the group core's sequence, not consecutive.
-std::string SequenceNumber(uint64_t seq) {
+InlineString<20> SequenceNumber(uint64_t seq) {
   static constexpr char kPairs[] =
       "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
       "8081828384858687888990919293949596979899";
   uint64_t v = 10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024;
-  char out[20];
-  for (int i = 18; i >= 0; i -= 2, v /= 100) std::memcpy(out + i, kPairs + 2 * (v % 100), 2);
-  return std::string(out, 20);
+  InlineString<20> out;
+  char* p = out.resize(20);
+  for (int i = 18; i >= 0; i -= 2, v /= 100) std::memcpy(p + i, kPairs + 2 * (v % 100), 2);
+  return out;
 }
 
 void PutHex64(char* out, uint64_t v) {
@@ -545,7 +546,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
         add("SenderId", queue.hub_.environment().account);
         add("MessageGroupId", n.group->id);
         add("MessageDeduplicationId", rec.dedup_id);
-        add("SequenceNumber", SequenceNumber(n.seq));
+        add("SequenceNumber", SequenceNumber(n.seq).str());
         add("SqsManagedSseEnabled", config.sqs_managed_sse ? "true" : "false");
         if (rec.trace_header) add("AWSTraceHeader", *rec.trace_header);
         if (!rec.dead_letter_source_arn.empty()) {

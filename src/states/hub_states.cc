@@ -129,7 +129,7 @@ absl::StatusOr<Json> SendToSink(Hub& hub, std::string_view arn, std::string_view
   if (!sent->md5_of_message_attributes.empty()) {
     out["MD5OfMessageAttributes"] = sent->md5_of_message_attributes.view();
   }
-  if (!sent->sequence_number.empty()) out["SequenceNumber"] = sent->sequence_number;
+  if (!sent->sequence_number.empty()) out["SequenceNumber"] = sent->sequence_number.view();
   return Json(std::move(out));
 }
 
