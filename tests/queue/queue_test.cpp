@@ -193,6 +193,16 @@ TEST_CASE("SendMessageBatch: entry rules and per-entry failures", "[queue]") {
         "InvalidBatchEntryId");
   CHECK(ErrorName(f.q->SendMessageBatch({{"a", {.body = "x"}}, {"a", {.body = "y"}}}).status()) ==
         "BatchEntryIdsNotDistinct");
+  // Long ids that share a prefix are distinct; the same long id twice is not.
+  CHECK(ErrorName(f.q->SendMessageBatch(
+                         {{"entry-number-1", {.body = "x"}}, {"entry-number-1", {.body = "y"}}})
+                      .status()) == "BatchEntryIdsNotDistinct");
+  {
+    Fixture g;
+    CHECK(g.q->SendMessageBatch(
+                 {{"entry-number-1", {.body = "x"}}, {"entry-number-2", {.body = "y"}}})
+              .ok());
+  }
   std::vector<Queue::SendBatchEntry> huge;
   for (int i = 0; i < 2; ++i)
     huge.push_back({"h" + std::to_string(i), {.body = std::string(524289, 'a')}});
