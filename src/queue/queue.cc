@@ -115,9 +115,11 @@ struct Queue::Impl {
     config.store(configs.back().get(), std::memory_order_release);
   }
 
+  // Threads take home shards in turn. (Hashing the thread id does not spread them: libstdc++
+  // hashes the pthread_t, an aligned address, so every thread landed in shard 0.)
   static uint32_t HomeShard() {
-    thread_local const uint32_t home =
-        static_cast<uint32_t>(std::hash<std::thread::id>()(std::this_thread::get_id()) % kShards);
+    static std::atomic<uint32_t> next{0};
+    thread_local const uint32_t home = next.fetch_add(1, std::memory_order_relaxed) % kShards;
     return home;
   }
 
@@ -134,6 +136,19 @@ struct Queue::Impl {
     int64_t sum = 0;
     for (const Shard& s : shards) sum += s.in_flight();
     return sum >= kInFlightLimit;
+  }
+
+  // A shard for a new message, locked: the home shard if it is free, else the next free one (a
+  // standard queue's order is best effort, so a sender never waits for a receiver working in its
+  // home shard); the home shard, waiting, if all are busy.
+  Shard& LockShardForSend() {
+    const uint32_t home = HomeShard();
+    for (uint32_t k = 0; k < kShards; ++k) {
+      Shard& s = shards[(home + k) % kShards];
+      if (s.mu.try_lock()) return s;
+    }
+    shards[home].mu.lock();
+    return shards[home];
   }
 
   // The earliest pending delay or visibility end (possibly stale: only used to wake a poll).
@@ -312,9 +327,9 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
   const int64_t now = Nanos(hub_.clock().Now());
   const int64_t visible_at =
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
-  Impl::Shard& s = impl_->shards[Impl::HomeShard()];
+  Impl::Shard& s = impl_->LockShardForSend();
   {
-    std::lock_guard lock(s.mu);
+    std::lock_guard lock(s.mu, std::adopt_lock);
     s.Advance(now, config->retention_ns);
     const uint32_t i = s.Allocate();
     Slot& slot = s.at(i);
@@ -483,12 +498,22 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     const int64_t until = now + visibility_ns;
     std::vector<DeadLetter> dead;
     const uint32_t home = Impl::HomeShard();
-    for (uint32_t k = 0; k < kShards && static_cast<int>(n) < max; ++k) {
+    // First pass: shards that are free now (a busy one is likely a sender's); second pass: the
+    // busy ones, waiting, if the first found nothing.
+    uint32_t busy = 0;
+    for (uint32_t k = 0; k < 2 * kShards && static_cast<int>(n) < max; ++k) {
       const uint32_t shard = (home + k) % kShards;
+      const bool waiting = k >= kShards;
+      if (waiting && (n > 0 || (busy & (1u << shard)) == 0)) continue;
       Impl::Shard& s = impl_->shards[shard];
       if (!s.MayHaveVisible(now)) continue;  // without taking its lock
+      if (!waiting && !s.mu.try_lock()) {
+        busy |= 1u << shard;
+        continue;
+      }
+      if (waiting) s.mu.lock();
       const size_t first = n;
-      std::lock_guard lock(s.mu);
+      std::lock_guard lock(s.mu, std::adopt_lock);
       s.Advance(now, retention);
       while (static_cast<int>(n) < max) {
         std::optional<uint32_t> i = s.PopReady();
