@@ -63,6 +63,9 @@ class Clock {
 
   // The current time. Thread-safe.
   virtual absl::Time Now() const = 0;
+  // The same as nanoseconds since the Unix epoch, the form queues store; a clock may give it
+  // without the round trip through absl::Time. Thread-safe.
+  virtual int64_t NowUnixNanos() const { return absl::ToUnixNanos(Now()); }
 
   // Runs `fn` once at `when` (at once if `when` has passed: on the next Advance for a
   // ManualClock). Timers fire in deadline order, ties in scheduling order. Thread-safe.
@@ -92,6 +95,7 @@ class SystemClock final : public Clock {
   // clock_gettime directly: Debian's absl::Now() costs several times more, and every send
   // reads the clock.
   absl::Time Now() const override;
+  int64_t NowUnixNanos() const override;
   TimerId ScheduleAt(absl::Time when, TimerFn fn) override;
   bool Cancel(TimerId id) override;
   bool WaitUntil(absl::Time deadline, WakeSignal& signal, absl::FunctionRef<bool()> ready) override;

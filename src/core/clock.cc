@@ -132,6 +132,12 @@ absl::Time SystemClock::Now() const {
   return absl::TimeFromTimespec(ts);
 }
 
+int64_t SystemClock::NowUnixNanos() const {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 absl::Time ManualClock::Now() const {
   detail::MutexLock lock(&mu_);
   return now_;

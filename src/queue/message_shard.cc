@@ -53,16 +53,6 @@ uint32_t MessageShard::Allocate() {
   return size_++;
 }
 
-bool MessageShard::Current(Ref r) const {
-  const Slot& s = at(r.slot);
-  return s.version == r.stamp;
-}
-
-bool MessageShard::Occupied(Ref r) const {
-  const Slot& s = at(r.slot);
-  return s.gen == r.stamp && s.state() != SlotState::kFree;
-}
-
 void MessageShard::Leave(Slot& slot) {
   switch (slot.state()) {
     case SlotState::kVisible:
@@ -108,6 +98,11 @@ void MessageShard::Place(uint32_t i, int64_t now, int64_t visible_at) {
 
 void MessageShard::Free(uint32_t i) {
   Release(i);
+  // Messages are mostly deleted in the order they were received and sent, so the entries just
+  // made stale are usually at the front of the in-order indexes: drop them there, before they
+  // pile up for a compaction.
+  timers_.PopFrontWhile([&](const Timer& t) { return !Current(t.ref); });
+  while (!expiries_.empty() && !Occupied(expiries_.front())) expiries_.pop_front();
   CompactIfMostlyStale();
 }
 

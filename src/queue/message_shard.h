@@ -131,10 +131,15 @@ class MessageShard {
     bool operator>(const LateExpiry& o) const { return enqueued > o.enqueued; }
   };
 
-  bool Current(Ref r) const;   // a ready/timer entry still describes its slot
-  bool Occupied(Ref r) const;  // an expiry entry's message is still here
-  void Leave(Slot& slot);      // uncounts the slot's state
-  void Release(uint32_t i);    // Free without compacting (safe while walking an index)
+  // A ready or timer entry still describes its slot.
+  bool Current(Ref r) const { return at(r.slot).version == r.stamp; }
+  // An expiry entry's message is still here.
+  bool Occupied(Ref r) const {
+    const Slot& s = at(r.slot);
+    return s.gen == r.stamp && s.state() != SlotState::kFree;
+  }
+  void Leave(Slot& slot);    // uncounts the slot's state
+  void Release(uint32_t i);  // Free without compacting (safe while walking an index)
   void AddTimer(uint32_t i, int64_t at);
   void CompactIfMostlyStale();
 

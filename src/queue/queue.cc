@@ -216,7 +216,7 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
     const std::vector<std::string>& names) const {
   auto config = impl_->Load();
   COURIER_RETURN_IF_ERROR(CheckAttributeNamesForGet(names, /*fifo=*/false));
-  const int64_t now = Nanos(hub_.clock().Now());
+  const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
   int64_t visible = 0, in_flight = 0, delayed = 0;
   for (auto& s : impl_->shards) {
@@ -324,7 +324,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     digest = detail::Md5(request.body);
     result.md5_of_message_body = detail::ToMd5Hex(digest);
   }
-  const int64_t now = Nanos(hub_.clock().Now());
+  const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t visible_at =
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   Impl::Shard& s = impl_->LockShardForSend();
@@ -347,7 +347,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
 
 void Queue::AcceptDeadLetter(DeadLetter letter) {
   auto config = impl_->Load();
-  const int64_t now = Nanos(hub_.clock().Now());
+  const int64_t now = hub_.clock().NowUnixNanos();
   std::unique_ptr<SlotExtra> extra = TakeExtra(letter.request);
   if (extra == nullptr) extra = std::make_unique<SlotExtra>();
   extra->dead_letter_source_arn = std::move(letter.source_arn);
@@ -389,7 +389,7 @@ Queue::DeadLetter TakeLetter(Slot& slot) {
 
 std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
   auto config = impl_->Load();
-  const int64_t now = Nanos(hub_.clock().Now());
+  const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
   for (;;) {
     // The shard whose oldest visible message is the oldest.
@@ -493,7 +493,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
   size_t n = 0;  // messages filled in `out` so far
   auto try_receive = [&] {
-    const int64_t now = Nanos(hub_.clock().Now());
+    const int64_t now = hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
     const int64_t until = now + visibility_ns;
     std::vector<DeadLetter> dead;
@@ -656,7 +656,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         absl::ToInt64Seconds(timeout)));
   }
   auto config = impl_->Load();
-  const int64_t now = Nanos(hub_.clock().Now());
+  const int64_t now = hub_.clock().NowUnixNanos();
   Impl::Shard& s = impl_->shards[h.shard];
   std::lock_guard lock(s.mu);
   if (!s.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());

@@ -39,6 +39,12 @@ class TimeIndex {
     in_order_.clear();
     late_.clear();
   }
+  // Pops in-order entries from the front while `p` holds for them (cheap clean-up of entries
+  // known to be stale; the out-of-order heap is left to EraseIf).
+  template <typename Predicate>
+  void PopFrontWhile(Predicate p) {
+    while (!in_order_.empty() && p(in_order_.front())) in_order_.pop_front();
+  }
   template <typename Predicate>
   void EraseIf(Predicate p) {
     std::erase_if(in_order_, p);
