@@ -97,11 +97,13 @@ absl::Status CheckBody(std::string_view body) {
   // As signed bytes, both control characters and every byte of 0x80 or more are below 0x20:
   // one compare finds either.
   const __m128i space = _mm_set1_epi8(0x20);
-  while (end - p >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    if (_mm_movemask_epi8(_mm_cmplt_epi8(v, space)) != 0) break;
-    p += 16;
-  }
+  auto all_printable = [&](const unsigned char* at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    return _mm_movemask_epi8(_mm_cmplt_epi8(v, space)) == 0;
+  };
+  while (end - p >= 16 && all_printable(p)) p += 16;
+  // The last partial block: one more load, ending at the end (it overlaps checked bytes).
+  if (end - p < 16 && body.size() >= 16 && all_printable(end - 16)) return absl::OkStatus();
 #endif
   // Eight at a time: no byte has its top bit set, and none is below 0x20 (the classic "has a
   // byte less than n" test, exact for n <= 128).

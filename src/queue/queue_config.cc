@@ -329,7 +329,9 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
   if (!request.attributes.empty()) {
     COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
   }
-  COURIER_RETURN_IF_ERROR(fifo_checks::CheckSize(request, config.maximum_message_size));
+  if (!request.attributes.empty() || request.body.size() > config.maximum_message_size) {
+    COURIER_RETURN_IF_ERROR(fifo_checks::CheckSize(request, config.maximum_message_size));
+  }
   if (request.delay) {
     const absl::Duration d = *request.delay;
     if (d < absl::ZeroDuration() || d > absl::Seconds(900) || !WholeSeconds(d)) {
