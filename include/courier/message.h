@@ -63,6 +63,12 @@ class ReceiptHandle {
     }
   }
   std::string_view value() const { return long_.empty() ? short_.view() : long_; }
+  // For queues issuing handles: makes this handle `n` characters (at most 56) long and returns
+  // them to be written, so a receive fills its reused Message without a temporary.
+  char* Overwrite(size_t n) {
+    long_.clear();
+    return short_.resize(n);
+  }
   bool empty() const { return value().empty(); }
   friend bool operator==(const ReceiptHandle& a, const ReceiptHandle& b) {
     return a.value() == b.value();

@@ -52,13 +52,12 @@ TokenText FormatToken(uint64_t token) {
   return text;
 }
 
-ReceiptHandle EncodeHandle(const TokenText& token, const HandleParts& h) {
-  char out[kHandleSize];
+void EncodeHandle(const TokenText& token, const HandleParts& h, ReceiptHandle& handle) {
+  char* out = handle.Overwrite(kHandleSize);
   std::memcpy(out, token.data(), token.size());
   detail::PutHex32(out + 16, h.shard << kSlotBits | h.slot);
   detail::PutHex32(out + 24, h.gen);
   detail::PutHex32(out + 32, h.receive);
-  return ReceiptHandle(std::string_view(out, kHandleSize));
 }
 // nullopt for anything but a handle of the queue whose token this is.
 std::optional<HandleParts> DecodeHandle(const TokenText& token, std::string_view s) {
@@ -533,7 +532,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         s.MakeInFlight(*i, until > now ? until : INT64_MAX);
         Message& m = n < out.size() ? out[n] : out.emplace_back();
         ++n;
-        m.receipt_handle = EncodeHandle(impl_->token, {shard, *i, slot.gen, slot.receives});
+        EncodeHandle(impl_->token, {shard, *i, slot.gen, slot.receives}, m.receipt_handle);
         describe(slot, m);
       }
       if (until <= now) {
