@@ -51,7 +51,11 @@ Uuid NewRandomUuid() {
 
 InlineString<36> FormatUuid(Uuid uuid) {
   InlineString<36> out;
-  char* p = out.resize(36);
+  WriteUuid(uuid, out.resize(36));
+  return out;
+}
+
+void WriteUuid(Uuid uuid, char* p) {
   // 8-4-4-4-12: write the 32 digits at once, then open the gaps for the dashes.
   uint8_t bytes[16];
   const uint64_t hi = __builtin_bswap64(uuid.hi), lo = __builtin_bswap64(uuid.lo);
@@ -68,7 +72,6 @@ InlineString<36> FormatUuid(Uuid uuid) {
   std::memcpy(p + 19, digits + 16, 4);
   p[23] = '-';
   std::memcpy(p + 24, digits + 20, 12);
-  return out;
 }
 
 std::optional<Uuid> ParseUuid(std::string_view text) {

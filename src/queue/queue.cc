@@ -311,7 +311,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
   absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
   SendMessageResult& result = *out;
   const detail::Uuid id = detail::NewRandomUuid();
-  result.message_id = detail::FormatUuid(id);
+  detail::WriteUuid(id, result.message_id.resize(36));
   if (request.aws_trace_header) {
     result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
@@ -321,7 +321,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
   detail::Md5Digest digest;
   if (md5) {
     digest = detail::Md5(request.body);
-    result.md5_of_message_body = detail::ToMd5Hex(digest);
+    detail::PutHex128(digest.data(), result.md5_of_message_body.resize(32));
   }
   const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t visible_at =
@@ -449,13 +449,15 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   // Fills `m` (perhaps a message of an earlier receive, whose storage is reused) from a slot
   // just received.
   auto describe = [&](const Slot& slot, Message& m) {
-    m.message_id = detail::FormatUuid(slot.id);
+    detail::WriteUuid(slot.id, m.message_id.resize(36));
     m.body.assign(slot.body());
     m.md5_of_body.clear();
     m.md5_of_message_attributes.clear();
     if (!m.message_attributes.empty()) m.message_attributes.clear();
     if (!m.attributes.empty()) m.attributes.clear();
-    if (request.md5_of_body || slot.has_md5) m.md5_of_body = detail::ToMd5Hex(slot.Md5());
+    if (request.md5_of_body || slot.has_md5) {
+      detail::PutHex128(slot.Md5().data(), m.md5_of_body.resize(32));
+    }
     const SlotExtra* extra = slot.extra.get();
     if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
       for (const auto& [name, a] : extra->attributes) {

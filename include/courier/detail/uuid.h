@@ -22,6 +22,8 @@ struct Uuid {
 Uuid NewRandomUuid();
 // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lowercase.
 InlineString<36> FormatUuid(Uuid uuid);
+// The same 36 characters written to `out` (into a field in place, say).
+void WriteUuid(Uuid uuid, char* out);
 // The inverse of FormatUuid (any version); nullopt for anything else.
 std::optional<Uuid> ParseUuid(std::string_view text);
 // FormatUuid(NewRandomUuid()) as a std::string.
