@@ -120,8 +120,10 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
   // As SendMessage, without computing MD5OfMessageBody (left empty): the fast path for callers
   // that do not check it. ReceiveMessage still returns the body's MD5 (computed then).
+  // Thread-safe, as SendMessage.
   absl::StatusOr<SendMessageResult> SendMessageNoMd5(SendMessageRequest request);
-  // 1-10 entries with distinct ids; entries fail one by one (spec §4 batch rules).
+  // 1-10 entries with distinct ids; entries fail one by one (spec §4 batch rules). Thread-safe;
+  // each entry is one SendMessage.
   absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries);
 
   // ReceiveMessage (spec §3). Returns at once when a message is available; otherwise long polls
@@ -131,7 +133,8 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
   // The same, into `out`, which it replaces: the messages already there lend their storage, so
   // a consumer receiving into one vector again and again allocates nothing per message (as
-  // with a bulk dequeue into a reused array). On error `out` is left empty.
+  // with a bulk dequeue into a reused array). On error `out` is left empty. Thread-safe for the
+  // queue, as above; `out` belongs to the caller.
   absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out);
 
   // DeleteMessage (spec §4): stale handle succeeds and keeps the message; expired handle with no
@@ -139,22 +142,27 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   // locks the message's shard briefly (DeleteMessageBatch: each shard once).
   absl::Status DeleteMessage(const ReceiptHandle& handle);
   absl::StatusOr<BatchResult> DeleteMessageBatch(const std::vector<HandleBatchEntry>& entries);
-  // Timeout 0-43,200 s counted from now, at most 12 h after the receive. Thread-safe.
+  // Timeout 0-43,200 s counted from now, at most 12 h after the receive. Thread-safe; locks the
+  // message's shard briefly (the batch: one entry at a time).
   absl::Status ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout);
   absl::StatusOr<BatchResult> ChangeMessageVisibilityBatch(
       const std::vector<HandleBatchEntry>& entries);
 
   // Removes every message; a second purge within 60 s fails with PurgeQueueInProgress.
+  // Thread-safe; locks the shards one after another (a send to an already purged shard stays).
   absl::Status PurgeQueue();
 
-  // "All" or names; the approximate counts are exact. Thread-safe.
+  // "All" or names; the approximate counts are exact (each shard counted under its lock, one
+  // after another). Thread-safe.
   absl::StatusOr<AttributeMap> GetQueueAttributes(const std::vector<std::string>& names = {
                                                       "All"}) const;
   // Validates every attribute first: on error nothing changes. Thread-safe.
   absl::Status SetQueueAttributes(const AttributeMap& attributes);
   // The attributes as configured (create time plus changes), without read-only ones.
+  // Thread-safe; wait-free (one atomic load).
   AttributeMap ConfiguredAttributes() const;
 
+  // Up to 50 tags (keys 1-128, values 0-256 characters). Thread-safe; a small lock of their own.
   absl::Status TagQueue(const AttributeMap& tags);
   absl::Status UntagQueue(const std::vector<std::string>& keys);
   AttributeMap ListQueueTags() const;
@@ -171,19 +179,23 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     absl::Time enqueued;
     std::string source_arn;
   };
+  // Thread-safe; locks the calling thread's shard briefly.
   void AcceptDeadLetter(DeadLetter letter);
-  // Removes the oldest visible message (for move tasks); nullopt when none.
+  // Removes the oldest visible message (for move tasks); nullopt when none. Thread-safe; visits
+  // the shards under their locks.
   std::optional<DeadLetter> TakeOldestForMove();
 
   // Starts moving this queue's messages (it must be some queue's dead-letter queue) to
   // `destination_arn` or back to each message's source, at most `max_per_second` (1-500) a
-  // second on the environment's clock. Returns the task handle.
+  // second on the environment's clock. Returns the task handle. Thread-safe (the hub's move-task
+  // registry has one lock; the moves run as clock timers).
   absl::StatusOr<std::string> StartMessageMoveTask(
       std::optional<std::string> destination_arn = std::nullopt,
       std::optional<int> max_per_second = std::nullopt);
-  // Newest first; max_results 1-10.
+  // Newest first; max_results 1-10. Thread-safe.
   absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const;
-  // Cancels a RUNNING task by handle; returns the number of messages moved so far.
+  // Cancels a RUNNING task by handle; returns the number of messages moved so far. The task
+  // shows CANCELLING until its next step stops it (CANCELLED). Thread-safe.
   static absl::StatusOr<int64_t> CancelMessageMoveTask(Hub& hub, std::string_view task_handle);
 
   struct Impl;
