@@ -56,22 +56,26 @@ InlineString<36> FormatUuid(Uuid uuid) {
 }
 
 void WriteUuid(Uuid uuid, char* p) {
-  // 8-4-4-4-12: write the 32 digits at once, then open the gaps for the dashes.
-  uint8_t bytes[16];
-  const uint64_t hi = __builtin_bswap64(uuid.hi), lo = __builtin_bswap64(uuid.lo);
-  std::memcpy(bytes, &hi, 8);
-  std::memcpy(bytes + 8, &lo, 8);
-  char digits[32];
-  PutHex128(bytes, digits);
-  std::memcpy(p, digits, 8);
+  // 8-4-4-4-12, each group stored from a register (assembling the text in a buffer and copying
+  // pieces of it out stalls on store forwarding).
+  const uint64_t a = Hex32Word(static_cast<uint32_t>(uuid.hi >> 32));
+  const uint64_t b = Hex32Word(static_cast<uint32_t>(uuid.hi));
+  const uint64_t c = Hex32Word(static_cast<uint32_t>(uuid.lo >> 32));
+  const uint64_t d = Hex32Word(static_cast<uint32_t>(uuid.lo));
+  auto put4 = [](char* at, uint64_t word) {
+    const uint32_t half = static_cast<uint32_t>(word);
+    std::memcpy(at, &half, 4);
+  };
+  std::memcpy(p, &a, 8);
   p[8] = '-';
-  std::memcpy(p + 9, digits + 8, 4);
+  put4(p + 9, b);
   p[13] = '-';
-  std::memcpy(p + 14, digits + 12, 4);
+  put4(p + 14, b >> 32);
   p[18] = '-';
-  std::memcpy(p + 19, digits + 16, 4);
+  put4(p + 19, c);
   p[23] = '-';
-  std::memcpy(p + 24, digits + 20, 12);
+  put4(p + 24, c >> 32);
+  std::memcpy(p + 28, &d, 8);
 }
 
 std::optional<Uuid> ParseUuid(std::string_view text) {

@@ -13,8 +13,9 @@
 
 namespace courier::detail {
 
-// Writes `v` as exactly 8 lowercase hex digits.
-inline void PutHex32(char* out, uint32_t v) {
+// `v` as 8 lowercase hex digits packed in a word, first digit in the lowest byte: storing the
+// word (little-endian) writes the text.
+inline uint64_t Hex32Word(uint32_t v) {
   // Spread the nibbles one per byte, most significant first in memory, then map 0-9 to '0'-'9'
   // and 10-15 to 'a'-'f' with one add per byte.
   uint64_t x = v;
@@ -23,7 +24,12 @@ inline void PutHex32(char* out, uint32_t v) {
   x = (x | x << 4) & 0x0F0F0F0F0F0F0F0FULL;
   const uint64_t letters = ((x + 0x0606060606060606ULL) >> 4) & 0x0101010101010101ULL;
   x += 0x3030303030303030ULL + letters * ('a' - '0' - 10);
-  x = __builtin_bswap64(x);
+  return __builtin_bswap64(x);
+}
+
+// Writes `v` as exactly 8 lowercase hex digits.
+inline void PutHex32(char* out, uint32_t v) {
+  const uint64_t x = Hex32Word(v);
   std::memcpy(out, &x, 8);
 }
 
