@@ -12,10 +12,10 @@
 #define COURIER_INLINE_STRING_H_
 
 #include <algorithm>
-#include <array>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -33,19 +33,19 @@ class InlineString {
 
   void assign(std::string_view text) {
     size_ = static_cast<uint8_t>(std::min(text.size(), N));
-    std::copy_n(text.data(), size_, data_.data());
+    std::memcpy(data_, text.data(), size_);
   }
   // Sets the size to `n` (at most N) and returns the buffer, for writing the text in place.
   char* resize(size_t n) {
     size_ = static_cast<uint8_t>(std::min(n, N));
-    return data_.data();
+    return reinterpret_cast<char*>(data_);
   }
   void clear() { size_ = 0; }
 
-  std::string_view view() const { return {data_.data(), size_}; }
+  std::string_view view() const { return {data(), size_}; }
   operator std::string_view() const { return view(); }  // NOLINT: a string is what it is
   std::string str() const { return std::string(view()); }
-  const char* data() const { return data_.data(); }
+  const char* data() const { return reinterpret_cast<const char*>(data_); }
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   static constexpr size_t capacity() { return N; }
@@ -62,7 +62,10 @@ class InlineString {
   }
 
  private:
-  std::array<char, N> data_{};
+  // Left uninitialized: only the first size_ bytes are ever read (zeroing every id and digest
+  // of every result and message showed in profiles). unsigned char, so copying the unused tail
+  // is well defined.
+  unsigned char data_[N];
   uint8_t size_ = 0;
 };
 
