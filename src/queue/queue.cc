@@ -493,7 +493,10 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   };
 
   size_t n = 0;  // messages filled in `out` so far
-  auto try_receive = [&] {
+  // `use_hints`: skip shards whose lock-free counters say they are empty. A long poll's re-checks
+  // do not: they lock every shard, which orders them with the sends that wake them (a relaxed
+  // counter alone could be read stale just as the poll goes to sleep).
+  auto try_receive = [&](bool use_hints) {
     const int64_t now = hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
     const int64_t until = now + visibility_ns;
@@ -507,7 +510,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       const bool waiting = k >= kShards;
       if (waiting && (n > 0 || (busy & (1u << shard)) == 0)) continue;
       Impl::Shard& s = impl_->shards[shard];
-      if (!s.MayHaveVisible(now)) continue;  // without taking its lock
+      if (use_hints && !s.MayHaveVisible(now)) continue;  // without taking its lock
       if (!waiting && !s.mu.try_lock()) {
         busy |= 1u << shard;
         continue;
@@ -561,7 +564,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     return absl::OkStatus();
   }
   if (out.capacity() < static_cast<size_t>(max)) out.reserve(max);
-  if (try_receive() || wait <= absl::ZeroDuration()) {
+  if (try_receive(/*use_hints=*/true) || wait <= absl::ZeroDuration()) {
     out.resize(n);
     return absl::OkStatus();
   }
@@ -573,7 +576,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   std::optional<Clock::TimerId> timer;
   int64_t timer_at = 0;
   clock.WaitUntil(deadline, *signal, [&] {
-    if (try_receive()) return true;
+    if (try_receive(/*use_hints=*/false)) return true;
     std::optional<int64_t> next = impl_->NextEvent();
     if (next && FromNanos(*next) < deadline && (!timer || *next < timer_at)) {
       if (timer) clock.Cancel(*timer);
