@@ -9,7 +9,11 @@
 #include <cstring>
 #include <mutex>
 #include <set>
+#include <span>
 #include <utility>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "courier/detail/dedup_window.h"
 #include "courier/detail/digest.h"
@@ -48,31 +52,45 @@ std::optional<int64_t> ParseInt(std::string_view text) {
   return v;
 }
 
+// Eight decimal digits of x < 10^8, most significant first in memory, in one word: split into
+// 4-digit, then 2-digit, then 1-digit lanes with multiplications (no loop, no division).
+uint64_t Decimal8Word(uint32_t x) {
+  uint64_t v = x / 10000 | uint64_t{x % 10000} << 32;  // two 4-digit lanes of 32 bits
+  const uint64_t hundreds = (v * 5243 >> 19) & 0x0000007F0000007FULL;  // lane / 100, lane < 10^4
+  v = hundreds | (v - hundreds * 100) << 16;                      // four 2-digit lanes of 16 bits
+  const uint64_t tens = (v * 103 >> 10) & 0x000F000F000F000FULL;  // lane / 10, lane < 100
+  v = tens | (v - tens * 10) << 8;                                // eight digits, one a byte
+  return v + 0x3030303030303030ULL;
+}
+
 // A SequenceNumber of 20 digits: increasing with the group core's sequence, not consecutive.
 InlineString<20> SequenceNumber(uint64_t seq) {
-  static constexpr char kPairs[] =
-      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-      "8081828384858687888990919293949596979899";
-  uint64_t v = 10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024;
+  const uint64_t v = 10'000'000'000'000'000'000ULL + seq * 1024 + (seq * 7919) % 1024;
+  const uint32_t top = static_cast<uint32_t>(v / 10'000'000'000'000'000ULL);  // 4 digits
+  const uint64_t rest = v % 10'000'000'000'000'000ULL;
   InlineString<20> out;
   char* p = out.resize(20);
-  for (int i = 18; i >= 0; i -= 2, v /= 100) std::memcpy(p + i, kPairs + 2 * (v % 100), 2);
+  const uint64_t top_word = Decimal8Word(top);  // "0000dddd": its last four bytes
+  std::memcpy(p, reinterpret_cast<const char*>(&top_word) + 4, 4);
+  const uint64_t mid = Decimal8Word(static_cast<uint32_t>(rest / 100'000'000));
+  const uint64_t low = Decimal8Word(static_cast<uint32_t>(rest % 100'000'000));
+  std::memcpy(p + 4, &mid, 8);
+  std::memcpy(p + 12, &low, 8);
   return out;
 }
 
-void PutHex64(char* out, uint64_t v) {
+inline __attribute__((always_inline)) void PutHex64(char* out, uint64_t v) {
   detail::PutHex32(out, static_cast<uint32_t>(v >> 32));
   detail::PutHex32(out + 8, static_cast<uint32_t>(v));
 }
 
 // Exactly 8 (16) lowercase hex digits at `text`; false on any other character.
-bool GetHex32(const char* text, uint32_t* out) {
+inline __attribute__((always_inline)) bool GetHex32(const char* text, uint32_t* out) {
   const std::optional<uint32_t> v = detail::GetHex32(text);
   *out = v.value_or(0);
   return v.has_value();
 }
-bool GetHex64(const char* text, uint64_t* out) {
+inline __attribute__((always_inline)) bool GetHex64(const char* text, uint64_t* out) {
   uint32_t hi = 0, lo = 0;
   const bool ok = GetHex32(text, &hi) & GetHex32(text + 8, &lo);
   *out = uint64_t{hi} << 32 | lo;
@@ -695,12 +713,42 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
 
 // ---- Delete and visibility ----
 
+#if defined(__SSE2__)
+// Exactly 16 lowercase hex digits at `text`, sixteen characters at once; false on any other.
+inline __attribute__((always_inline)) bool GetHex64Sse(const char* text, uint64_t* out) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text));
+  // Signed byte compares: bytes of 0x80 and above are negative and fail both ranges.
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+                                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
+                                       _mm_cmplt_epi8(x, _mm_set1_epi8('f' + 1)));
+  const bool ok = _mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xFFFF;
+  // Nibble values, then each pair of nibbles (first one high) into the low byte of its lane.
+  const __m128i nibble =
+      _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0F)), _mm_and_si128(letter, _mm_set1_epi8(9)));
+  const __m128i pairs = _mm_and_si128(
+      _mm_or_si128(_mm_slli_epi16(nibble, 4), _mm_srli_epi16(nibble, 8)), _mm_set1_epi16(0xFF));
+  const uint64_t bytes = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_packus_epi16(pairs, pairs)));
+  *out = __builtin_bswap64(bytes);  // the first digit's byte is the most significant
+  return ok;
+}
+#endif
+
 static bool ParsePlainHandle(const TokenText& token, std::string_view h, detail::FifoReceipt* r) {
   if (h.size() != kHandleSize || std::memcmp(h.data(), token.data(), token.size()) != 0) {
     return false;
   }
+#if defined(__SSE2__)
+  uint64_t shard_slot = 0;
+  const bool ok = GetHex64Sse(h.data() + 16, &shard_slot) & GetHex64Sse(h.data() + 32, &r->seq) &
+                  GetHex32(h.data() + 48, &r->receive);
+  r->shard = static_cast<uint32_t>(shard_slot >> 32);
+  r->slot = static_cast<uint32_t>(shard_slot);
+  return ok;
+#else
   return GetHex32(h.data() + 16, &r->shard) & GetHex32(h.data() + 24, &r->slot) &
          GetHex64(h.data() + 32, &r->seq) & GetHex32(h.data() + 48, &r->receive);
+#endif
 }
 
 // Parses one of this queue's handles (plain or in the extended client's form, whose blob
@@ -807,32 +855,17 @@ absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
 
 namespace {
 
+// The standard queue's checks (one word per id before any text compare).
 absl::Status CheckHandleBatch(const std::vector<FifoQueue::HandleBatchEntry>& entries,
                               std::string_view what) {
-  if (entries.empty()) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
-                     "There should be at least one {} in the request.", what);
+  std::array<std::string_view, 10> ids;
+  const size_t n = std::min<size_t>(entries.size(), ids.size());
+  for (size_t i = 0; i < n; ++i) ids[i] = entries[i].id;
+  if (entries.size() > ids.size()) {  // CheckBatchIds reports the count
+    std::vector<std::string_view> all(entries.size());
+    return CheckBatchIds(all, what);
   }
-  if (entries.size() > 10) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
-                     "Maximum number of entries per request are 10. You have sent {}.",
-                     entries.size());
-  }
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const std::string& id = entries[i].id;
-    if (!fifo_checks::ValidBatchEntryId(id)) {
-      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
-                      "A batch entry id can only contain alphanumeric characters, hyphens and "
-                      "underscores. It can be at most 80 letters long.");
-    }
-    for (size_t j = 0; j < i; ++j) {  // at most 10 entries: cheaper than a set
-      if (entries[j].id == id) {
-        return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
-                         "Id {} repeated.", id);
-      }
-    }
-  }
-  return absl::OkStatus();
+  return CheckBatchIds(std::span<const std::string_view>(ids.data(), n), what);
 }
 
 }  // namespace

@@ -283,6 +283,18 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: an expired handle cannot delete; an extend
     auto other = Make("other.fifo");
     CHECK(ErrorName(other->DeleteMessage(got[0].receipt_handle)) == "ReceiptHandleIsInvalid");
   }
+  SECTION("any character of a handle that is not lowercase hex makes it invalid") {
+    const std::string good(got[0].receipt_handle.value());
+    for (size_t i = 0; i < good.size(); ++i) {
+      for (char bad : {'g', 'G', 'A', 'F', '/', ':', '`', '@', ' ', '\0', '\x80', '\xb0'}) {
+        std::string h = good;
+        h[i] = bad;
+        INFO("position " << i << " character " << static_cast<int>(bad));
+        CHECK(ErrorName(q->DeleteMessage(ReceiptHandle(h))) == "ReceiptHandleIsInvalid");
+      }
+    }
+    CHECK(q->DeleteMessage(got[0].receipt_handle).ok());  // none of them deleted it
+  }
   SECTION("visibility rules") {
     CHECK(ErrorName(q->ChangeMessageVisibility(got[0].receipt_handle, absl::Seconds(43201))) ==
           "InvalidParameterValue");

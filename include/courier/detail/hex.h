@@ -15,7 +15,7 @@ namespace courier::detail {
 
 // `v` as 8 lowercase hex digits packed in a word, first digit in the lowest byte: storing the
 // word (little-endian) writes the text.
-inline uint64_t Hex32Word(uint32_t v) {
+inline __attribute__((always_inline)) uint64_t Hex32Word(uint32_t v) {
   // Spread the nibbles one per byte, most significant first in memory, then map 0-9 to '0'-'9'
   // and 10-15 to 'a'-'f' with one add per byte.
   uint64_t x = v;
@@ -28,13 +28,13 @@ inline uint64_t Hex32Word(uint32_t v) {
 }
 
 // Writes `v` as exactly 8 lowercase hex digits.
-inline void PutHex32(char* out, uint32_t v) {
+inline __attribute__((always_inline)) void PutHex32(char* out, uint32_t v) {
   const uint64_t x = Hex32Word(v);
   std::memcpy(out, &x, 8);
 }
 
 // Reads exactly 8 lowercase hex digits; nullopt if any character is something else.
-inline std::optional<uint32_t> GetHex32(const char* in) {
+inline __attribute__((always_inline)) std::optional<uint32_t> GetHex32(const char* in) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
   uint64_t x;
   std::memcpy(&x, in, 8);
