@@ -123,7 +123,7 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
 
   // ---- Message move tasks (spec §6), this queue being the source (a dead-letter queue) ----
   struct MoveTask {
-    std::string task_handle;  // set while RUNNING
+    std::string task_handle;  // set while RUNNING or CANCELLING
     std::string status;       // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
     std::string source_arn;
     std::string destination_arn;                // empty: each message back to its own source queue
@@ -143,7 +143,9 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // The most recent tasks of this source, newest first; max_results 1-10.
   absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const;
   // Cancels a RUNNING task by handle (found through the hub); messages moved stay moved.
-  // Returns the number of messages moved so far.
+  // Returns the number of messages moved so far. As in SQS the task is CANCELLING until its next
+  // step (a second later on the environment's clock), which stops it: CANCELLED. Meanwhile a
+  // second cancel fails with InvalidParameterValue and StartMessageMoveTask is refused.
   static absl::StatusOr<int64_t> CancelMessageMoveTask(Hub& hub, std::string_view task_handle);
 
   // Removes the oldest available message whose group has nothing in flight, as queued.

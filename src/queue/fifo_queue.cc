@@ -984,7 +984,13 @@ void FifoQueue::RunMoveTask(uint64_t id) {
     std::lock_guard lock(impl_->tasks_mu);
     auto it = std::find_if(impl_->tasks.begin(), impl_->tasks.end(),
                            [&](const auto& t) { return t.first == id; });
-    if (it == impl_->tasks.end() || it->second.status != "RUNNING") return;
+    if (it == impl_->tasks.end()) return;
+    if (it->second.status == "CANCELLING") {  // cancelled since the last step: stop here
+      it->second.status = "CANCELLED";
+      it->second.task_handle.clear();
+      return;
+    }
+    if (it->second.status != "RUNNING") return;
     task = it->second;
   }
   const int rate = task.max_number_of_messages_per_second > 0
@@ -1041,7 +1047,7 @@ void FifoQueue::RunMoveTask(uint64_t id) {
       t.status = "FAILED";
       t.failure_reason = failure;
       t.task_handle.clear();
-    } else if (t.status == "CANCELLING") {
+    } else if (t.status == "CANCELLING") {  // cancelled during this step
       t.status = "CANCELLED";
       t.task_handle.clear();
     } else if (done) {
@@ -1090,9 +1096,9 @@ absl::StatusOr<int64_t> FifoQueue::CancelMessageMoveTask(Hub& hub, std::string_v
       return InvalidParameterValue(
           fmt::format("Only a RUNNING task can be cancelled; this one is {}.", task.status));
     }
-    // The task stops at its next step; nothing is in the middle of moving between steps.
-    task.status = "CANCELLED";
-    task.task_handle.clear();
+    // As in SQS: CANCELLING until the task's next step, which stops it (CANCELLED). Nothing is
+    // in the middle of moving between steps.
+    task.status = "CANCELLING";
     return task.approximate_number_of_messages_moved;
   }
   return ResourceNotFound("Task does not exist.");

@@ -96,6 +96,20 @@ TEST_CASE_METHOD(MoveFixture, "Move task: to a destination, one at a time, cance
   auto moved = FifoQueue::CancelMessageMoveTask(hub, *handle);
   REQUIRE(moved.ok());
   CHECK(*moved == 1);
+  // CANCELLING until the task's next step, a second after the last one; meanwhile it cannot be
+  // cancelled again and no other task may start.
+  CHECK(dlq->ListMessageMoveTasks().value()[0].status == "CANCELLING");
+  CHECK(ErrorName(FifoQueue::CancelMessageMoveTask(hub, *handle).status()) ==
+        "InvalidParameterValue");
+  CHECK(ErrorMessage(dlq->StartMessageMoveTask(other->arn(), 1).status()) ==
+        "There is already a task running. Only one active task is allowed for a source queue "
+        "arn at a given time.");
+  sim.RunFor(absl::Seconds(1) - absl::Milliseconds(1));
+  CHECK(dlq->ListMessageMoveTasks().value()[0].status == "CANCELLING");
+  sim.RunFor(absl::Milliseconds(1));  // the next step stops it
+  CHECK(dlq->ListMessageMoveTasks().value()[0].status == "CANCELLED");
+  CHECK(dlq->ListMessageMoveTasks().value()[0].task_handle.empty());
+  CHECK(Visible(*other) == 1);
   sim.RunFor(absl::Seconds(5));
   CHECK(Visible(*other) == 1);  // messages moved stay moved, no more move
   CHECK(Visible(*dlq) == 2);
