@@ -34,6 +34,8 @@
 #include <utility>
 #include <vector>
 
+#include "courier/detail/adaptive_mutex.h"
+
 namespace courier::detail {
 
 template <typename V>
@@ -136,7 +138,7 @@ class DedupWindow {
     Admission* admission = nullptr;
   };
   struct alignas(64) Shard {
-    std::mutex mu;  // std::mutex: visible to ThreadSanitizer
+    AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
     // Admissions in time order; the index points at each key's latest admission.
     std::deque<Admission> order;
     // Linear probing from hash & mask, at most 70% full; size a power of two (or empty).

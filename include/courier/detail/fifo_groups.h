@@ -36,6 +36,8 @@
 #include <utility>
 #include <vector>
 
+#include "courier/detail/adaptive_mutex.h"
+
 namespace courier::detail {
 
 // What a receipt handle carries to find one receive of one message again.
@@ -465,7 +467,7 @@ class FifoGroups {
 
  private:
   struct alignas(64) Shard {
-    std::mutex mu;  // std::mutex: visible to ThreadSanitizer
+    AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
     absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups;
     // Every node, at a stable address; a receipt names its slot. Free slots are reused.
     std::deque<Node> slab;
