@@ -8,9 +8,11 @@
 //
 // The window holds every key of the last five minutes, far more than fits in a cache, so a lookup
 // costs a cache miss. Each shard's index is an open-addressing table that keeps each key's full
-// hash beside a pointer to its admission: a probe compares hashes and reads a key only when they
-// match, growing never re-reads keys, and a caller can Prefetch a key's slot early (e.g. before
-// hashing the message body) so that the miss overlaps other work.
+// hash beside the number of its admission: a probe compares hashes and reads a key only when
+// they match, growing never re-reads keys, and a caller can Prefetch a key's slot early (e.g.
+// before hashing the message body) so that the miss overlaps other work. Admissions live in a
+// ring per shard whose slots are reused as the window moves (no allocation per send, no new
+// pages once the window is full); keys of up to 26 characters are kept inline.
 //
 // Example:
 //   detail::DedupWindow<std::string> window;
@@ -26,7 +28,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <deque>
+#include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -69,27 +72,41 @@ class DedupWindow {
   // Thread-safe.
   template <typename Make>
   std::pair<V, bool> Admit(std::string_view key, uint64_t hash, absl::Time now, Make&& make) {
-    Shard& s = shards_[ShardOf(hash)];
-    std::lock_guard lock(s.mu);
-    ExpireLocked(s, now);
-    Entry* e = FindLocked(s, hash, key);
-    const int64_t now_ns = absl::ToUnixNanos(now);
-    if (e != nullptr && now_ns < e->admission->admitted + window_ns_) {
-      return {e->admission->value, false};
-    }
-    V value = make();
-    // Deque elements never move on push_back/pop_front, so the index can point into them.
-    Admission* a = &s.order.emplace_back(Admission{now_ns, value, std::string(key)});
-    if (e != nullptr) {
-      e->admission = a;  // the old admission's key may go before this one
-    } else {
-      InsertLocked(s, Entry{hash, a});
-    }
-    return {std::move(value), true};
+    return AdmitAt(key, hash, absl::ToUnixNanos(now), std::forward<Make>(make));
   }
   template <typename Make>
   std::pair<V, bool> Admit(std::string_view key, absl::Time now, Make&& make) {
     return Admit(key, Hash(key), now, std::forward<Make>(make));
+  }
+  // Admit with `now` in Unix nanoseconds.
+  template <typename Make>
+  std::pair<V, bool> AdmitAt(std::string_view key, uint64_t hash, int64_t now_ns, Make&& make) {
+    Shard& s = shards_[ShardOf(hash)];
+    std::lock_guard lock(s.mu);
+    ExpireLocked(s, now_ns);
+    size_t slot = 0;  // the key's slot, or the empty one where its probe ended
+    Entry* e = FindLocked(s, hash, key, &slot);
+    if (e != nullptr && now_ns < AdmissionOf(s, *e).admitted + window_ns_) {
+      return {AdmissionOf(s, *e).value, false};
+    }
+    V value = make();
+    if ((s.tail & (kBlock - 1)) == 0) AddBlockLocked(s);
+    const uint64_t number = s.tail++;
+    Admission& a = s.Slot(number);
+    a.admitted = now_ns;
+    a.value = value;
+    a.key.Assign(key, hash);
+    if (e != nullptr) {
+      e->number = number + 1;  // the old admission's key may go before this one
+    } else {
+      if ((s.count + 1) * 10 > s.table.size() * 7) {
+        GrowTable(s);
+        slot = EmptySlotLocked(s, hash);
+      }
+      s.table[slot] = Entry{hash, number + 1};
+      ++s.count;
+    }
+    return {std::move(value), true};
   }
 
   // The value of a key inside the window at `now`, if any. Thread-safe.
@@ -97,11 +114,12 @@ class DedupWindow {
     const uint64_t hash = Hash(key);
     Shard& s = shards_[ShardOf(hash)];
     std::lock_guard lock(s.mu);
-    const Entry* e = FindLocked(s, hash, key);
-    if (e == nullptr || absl::ToUnixNanos(now) >= e->admission->admitted + window_ns_) {
+    size_t slot;
+    const Entry* e = FindLocked(s, hash, key, &slot);
+    if (e == nullptr || absl::ToUnixNanos(now) >= AdmissionOf(s, *e).admitted + window_ns_) {
       return std::nullopt;
     }
-    return e->admission->value;
+    return AdmissionOf(s, *e).value;
   }
 
   // Entries not yet dropped (some may be past the window). Thread-safe.
@@ -118,7 +136,9 @@ class DedupWindow {
   void Clear() {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
-      s.order.clear();
+      s.blocks.clear();
+      s.spare.clear();
+      s.head = s.tail = 0;
       s.table.clear();
       s.count = 0;
       PublishLocked(s);
@@ -126,21 +146,86 @@ class DedupWindow {
   }
 
  private:
-  // One per send of the window (millions): kept small. The key's hash is in the index.
-  struct Admission {
-    int64_t admitted;  // Unix ns
-    V value;
-    std::string key;
+  // A key of up to kInline characters kept inline, a longer one on the heap (ids are at most
+  // 128 characters, group-scoped keys 257), with the low bits of its hash: expiry finds the
+  // key's index slot without hashing it again. 32 bytes.
+  class Key {
+   public:
+    static constexpr size_t kInline = 26;
+    Key() = default;
+    Key(const Key&) = delete;
+    Key& operator=(const Key&) = delete;
+    Key(Key&& other) noexcept { *this = std::move(other); }
+    Key& operator=(Key&& other) noexcept {
+      if (this != &other) {
+        Release();
+        std::memcpy(bytes_, other.bytes_, sizeof(bytes_));
+        size_ = other.size_;
+        hash_low_ = other.hash_low_;
+        other.size_ = 0;  // a heap pointer now belongs to this one
+      }
+      return *this;
+    }
+    ~Key() { Release(); }
+
+    void Assign(std::string_view key, uint64_t hash) {
+      Release();
+      if (key.size() <= kInline) {
+        std::memcpy(bytes_, key.data(), key.size());
+      } else {
+        char* heap = new char[key.size()];
+        std::memcpy(heap, key.data(), key.size());
+        std::memcpy(bytes_, &heap, sizeof(heap));
+      }
+      size_ = static_cast<uint16_t>(key.size());
+      hash_low_ = static_cast<uint32_t>(hash);
+    }
+    void Release() {
+      if (size_ > kInline) delete[] heap();
+      size_ = 0;
+    }
+    std::string_view view() const { return {size_ <= kInline ? bytes_ : heap(), size_}; }
+    uint32_t hash_low() const { return hash_low_; }
+
+   private:
+    char* heap() const {
+      char* p;
+      std::memcpy(&p, bytes_, sizeof(p));
+      return p;
+    }
+    char bytes_[kInline];  // the characters, or a pointer to them
+    uint16_t size_ = 0;
+    uint32_t hash_low_ = 0;
   };
-  // An index slot: empty when admission is null.
+  static_assert(sizeof(Key) == 32);
+
+  // One per send of the window (millions): kept small (64 bytes for a 24-byte value).
+  struct Admission {
+    int64_t admitted = 0;  // Unix ns
+    V value{};
+    Key key;
+  };
+  static constexpr int kBlockBits = 10;
+  static constexpr uint64_t kBlock = uint64_t{1} << kBlockBits;  // 64 KiB of admissions
+  static constexpr size_t kSpareBlocks = 4;
+  // An index slot: empty when number is 0, else the admission's number + 1.
   struct Entry {
     uint64_t hash = 0;
-    Admission* admission = nullptr;
+    uint64_t number = 0;
   };
   struct alignas(64) Shard {
     AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
-    // Admissions in time order; the index points at each key's latest admission.
-    std::deque<Admission> order;
+    // Admissions in time order, numbered: head..tail-1 are live. Number n is slot
+    // n % kBlock of block n / kBlock, found in a ring of blocks (a power of two long, or empty).
+    // Blocks never move (growing moves only the ring's pointers), and emptied ones are kept
+    // for reuse, so a steady window allocates nothing and touches no new pages.
+    std::vector<std::unique_ptr<Admission[]>> blocks;
+    std::vector<std::unique_ptr<Admission[]>> spare;
+    uint64_t head = 0, tail = 0;
+
+    Admission& Slot(uint64_t n) {
+      return blocks[(n >> kBlockBits) & (blocks.size() - 1)][n & (kBlock - 1)];
+    }
     // Linear probing from hash & mask, at most 70% full; size a power of two (or empty).
     std::vector<Entry> table;
     size_t count = 0;
@@ -152,33 +237,57 @@ class DedupWindow {
   // The top bits choose the shard; the low bits the slot in its table.
   static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> 60) % kShards; }
 
-  static Entry* FindLocked(Shard& s, uint64_t hash, std::string_view key) {
+  static Admission& AdmissionOf(Shard& s, const Entry& e) { return s.Slot(e.number - 1); }
+
+  // The entry of `key`, or null with *slot the empty slot where its probe ended (valid while
+  // the table does not grow).
+  static Entry* FindLocked(Shard& s, uint64_t hash, std::string_view key, size_t* slot) {
     if (s.table.empty()) return nullptr;
     const size_t mask = s.table.size() - 1;
     for (size_t i = hash & mask;; i = (i + 1) & mask) {
       Entry& e = s.table[i];
-      if (e.admission == nullptr) return nullptr;
-      if (e.hash == hash && e.admission->key == key) return &e;
+      if (e.number == 0) {
+        *slot = i;
+        return nullptr;
+      }
+      if (e.hash == hash && AdmissionOf(s, e).key.view() == key) return &e;
     }
   }
 
-  static void InsertLocked(Shard& s, Entry entry) {
-    if ((s.count + 1) * 10 > s.table.size() * 7) Grow(s);
+  static size_t EmptySlotLocked(Shard& s, uint64_t hash) {
     const size_t mask = s.table.size() - 1;
-    size_t i = entry.hash & mask;
-    while (s.table[i].admission != nullptr) i = (i + 1) & mask;
-    s.table[i] = entry;
-    ++s.count;
+    size_t i = hash & mask;
+    while (s.table[i].number != 0) i = (i + 1) & mask;
+    return i;
   }
 
-  static void Grow(Shard& s) {
+  // Gives admission number tail (the first of its block) a block.
+  static void AddBlockLocked(Shard& s) {
+    const uint64_t first = s.head >> kBlockBits, next = s.tail >> kBlockBits;
+    if (next - first >= s.blocks.size()) {  // the ring of blocks is full: double it
+      std::vector<std::unique_ptr<Admission[]>> bigger(s.blocks.empty() ? 4 : s.blocks.size() * 2);
+      for (uint64_t b = first; b < next; ++b) {
+        bigger[b & (bigger.size() - 1)] = std::move(s.blocks[b & (s.blocks.size() - 1)]);
+      }
+      s.blocks.swap(bigger);
+    }
+    std::unique_ptr<Admission[]>& block = s.blocks[next & (s.blocks.size() - 1)];
+    if (!s.spare.empty()) {
+      block = std::move(s.spare.back());
+      s.spare.pop_back();
+    } else {
+      block = std::make_unique<Admission[]>(kBlock);
+    }
+  }
+
+  static void GrowTable(Shard& s) {
     std::vector<Entry> old = std::move(s.table);
     s.table.assign(old.empty() ? 64 : old.size() * 2, Entry{});
     const size_t mask = s.table.size() - 1;
     for (const Entry& e : old) {
-      if (e.admission == nullptr) continue;
+      if (e.number == 0) continue;
       size_t i = e.hash & mask;
-      while (s.table[i].admission != nullptr) i = (i + 1) & mask;
+      while (s.table[i].number != 0) i = (i + 1) & mask;
       s.table[i] = e;
     }
     PublishLocked(s);
@@ -189,19 +298,20 @@ class DedupWindow {
     s.mask_view.store(s.table.empty() ? 0 : s.table.size() - 1, std::memory_order_relaxed);
   }
 
-  // Removes the index entry pointing at `a`, if it still does (a later admission of the same
-  // key replaces it). Backward-shift deletion keeps every probe sequence unbroken.
-  static void EraseLocked(Shard& s, const Admission& a) {
+  // Removes the index entry naming admission `number`, if it still does (a later admission of
+  // the same key replaces it). Backward-shift deletion keeps every probe sequence unbroken.
+  static void EraseLocked(Shard& s, uint64_t number, uint32_t hash_low) {
     if (s.table.empty()) return;
     const size_t mask = s.table.size() - 1;
-    size_t i = Hash(a.key) & mask;
+    // hash_low holds the bits hash & mask needs: tables stay far below 2^32 slots.
+    size_t i = hash_low & mask;
     for (;; i = (i + 1) & mask) {
-      if (s.table[i].admission == nullptr) return;
-      if (s.table[i].admission == &a) break;
+      if (s.table[i].number == 0) return;
+      if (s.table[i].number == number + 1) break;
     }
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
       const Entry& e = s.table[j];
-      if (e.admission == nullptr) break;
+      if (e.number == 0) break;
       const size_t home = e.hash & mask;
       // e may move back to i unless its home lies cyclically in (i, j].
       const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
@@ -213,11 +323,18 @@ class DedupWindow {
     --s.count;
   }
 
-  void ExpireLocked(Shard& s, absl::Time now) {
-    const int64_t now_ns = absl::ToUnixNanos(now);
-    while (!s.order.empty() && s.order.front().admitted + window_ns_ <= now_ns) {
-      EraseLocked(s, s.order.front());
-      s.order.pop_front();
+  void ExpireLocked(Shard& s, int64_t now_ns) {
+    while (s.head != s.tail) {
+      Admission& a = s.Slot(s.head);
+      if (a.admitted + window_ns_ > now_ns) break;
+      EraseLocked(s, s.head, a.key.hash_low());
+      a.key.Release();  // a long key's memory goes now, not when the slot is reused
+      if ((++s.head & (kBlock - 1)) == 0) {  // its block is empty: keep a few for reuse
+        std::unique_ptr<Admission[]>& block =
+            s.blocks[((s.head - 1) >> kBlockBits) & (s.blocks.size() - 1)];
+        if (s.spare.size() < kSpareBlocks) s.spare.push_back(std::move(block));
+        block.reset();
+      }
     }
   }
 
