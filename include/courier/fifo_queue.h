@@ -160,7 +160,8 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   FifoQueue(Hub& hub, std::string name, std::string arn, std::string url, Options options);
   static AttributeMap ToMap(const Config& config);
 
-  absl::StatusOr<SendMessageResult> Send(SendMessageRequest request, absl::Time now);
+  // Consumes `request` (the body and attributes move into the queue). `now_ns`: Unix ns.
+  absl::StatusOr<SendMessageResult> Send(SendMessageRequest&& request, int64_t now_ns);
   // Deletes n handles' messages (one lock per group shard per ten); out[i] is handles[i]'s
   // DeleteMessage status.
   void DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out);

@@ -106,14 +106,30 @@ TokenText MakeTokenText(uint64_t token) {
   PutHex64(text.data(), token);
   return text;
 }
-ReceiptHandle EncodeHandle(const TokenText& token, const detail::FifoReceipt& r) {
-  char out[kHandleSize];
+// Writes 16 lowercase hex digits of `v`.
+inline __attribute__((always_inline)) void PutHex64Fast(char* out, uint64_t v) {
+#if defined(__SSE2__)
+  const __m128i x = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v)));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), low_nibbles);
+  const __m128i lo = _mm_and_si128(x, low_nibbles);
+  const __m128i n = _mm_unpacklo_epi8(hi, lo);  // the 16 nibbles, most significant first
+  const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+  const __m128i text = _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
+                                    _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), text);
+#else
+  PutHex64(out, v);
+#endif
+}
+
+// Writes the handle of receipt `r` into `handle`, in place.
+void EncodeHandle(const TokenText& token, const detail::FifoReceipt& r, ReceiptHandle& handle) {
+  char* out = handle.Overwrite(kHandleSize);
   std::memcpy(out, token.data(), token.size());
-  detail::PutHex32(out + 16, r.shard);
-  detail::PutHex32(out + 24, r.slot);
-  PutHex64(out + 32, r.seq);
+  PutHex64Fast(out + 16, uint64_t{r.shard} << 32 | r.slot);
+  PutHex64Fast(out + 32, r.seq);
   detail::PutHex32(out + 48, r.receive);
-  return ReceiptHandle(std::string_view(out, kHandleSize));
 }
 
 // Writes the deduplication key of a send into `buf` (at least 2 * 128 + 1 bytes): the id, or
@@ -355,10 +371,11 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
 // ---- Send ----
 
 absl::StatusOr<SendMessageResult> FifoQueue::SendMessage(SendMessageRequest request) {
-  return Send(std::move(request), hub_.clock().Now());
+  return Send(std::move(request), hub_.clock().NowUnixNanos());
 }
 
-absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, absl::Time now) {
+absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, int64_t now_ns) {
+  const absl::Time now = absl::FromUnixNanos(now_ns);
   const Config* config = impl_->Load();
   if (!request.message_group_id.has_value()) {
     return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
@@ -412,8 +429,10 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
   if (request.message_deduplication_id.has_value()) {
     dedup_id = std::move(*request.message_deduplication_id);
   }
-  SendMessageResult result;
-  result.md5_of_message_body = detail::Md5Of(request.body);
+  absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
+  SendMessageResult& result = *out;
+  const detail::Md5Digest digest = detail::Md5(request.body);
+  detail::PutHex128(digest.data(), result.md5_of_message_body.resize(32));
   if (!request.attributes.empty()) {
     result.md5_of_message_attributes = detail::Md5OfMessageAttributes(request.attributes);
   }
@@ -422,7 +441,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
   const detail::Uuid uuid = detail::NewRandomUuid();
-  result.message_id = detail::FormatUuid(uuid);
+  detail::WriteUuid(uuid, result.message_id.resize(36));
   // Written straight into the queue's slot, under the group shard's lock.
   auto fill = [&](Record& r) {
     r.message_id = result.message_id;
@@ -435,17 +454,17 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest request, ab
     r.sent = r.enqueued = now;
   };
   const std::string_view group = *request.message_group_id;
-  auto [original, fresh] = impl_->dedup.Admit(key, key_hash, now, [&] {
+  auto [original, fresh] = impl_->dedup.AdmitAt(key, key_hash, now_ns, [&] {
     return Impl::Original{uuid, impl_->groups.PushWith(group, now, fill)};
   });
-  if (!fresh) result.message_id = detail::FormatUuid(original.message_id);
+  if (!fresh) detail::WriteUuid(original.message_id, result.message_id.resize(36));
   result.sequence_number = SequenceNumber(original.seq);
   if (!fresh) {
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
   } else {
     impl_->signal->Notify();
   }
-  return result;
+  return out;
 }
 
 absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
@@ -479,9 +498,9 @@ absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
                      total);
   }
   SendBatchResult out;
-  const absl::Time now = hub_.clock().Now();
+  const int64_t now_ns = hub_.clock().NowUnixNanos();
   for (SendBatchEntry& e : entries) {
-    absl::StatusOr<SendMessageResult> r = Send(std::move(e.request), now);
+    absl::StatusOr<SendMessageResult> r = Send(std::move(e.request), now_ns);
     if (r.ok()) {
       out.successful.emplace_back(e.id, *std::move(r));
     } else {
@@ -508,6 +527,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     const ReceiveRequest& request;
     const Config& config;
     absl::Time now;
+    absl::Time expired_by;  // now - retention: a message enqueued at or before it has expired
     std::vector<Message>* out;
     size_t n;  // messages filled in *out so far
     std::array<detail::FifoReceipt, 10>* receipts;
@@ -515,7 +535,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     bool has_dlq;
 
     detail::FifoVerdict Check(Node& n) {
-      if (n.value.enqueued + config.retention <= now) return detail::FifoVerdict::kRemove;
+      if (n.value.enqueued <= expired_by) return detail::FifoVerdict::kRemove;
       if (has_dlq && n.receives >= static_cast<uint32_t>(config.max_receive_count)) {
         dead->push_back({std::move(n.value), n.group->id, n.receives, n.first_received});
         return detail::FifoVerdict::kRemove;
@@ -529,7 +549,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
       Message& m = this->n < out->size() ? (*out)[this->n] : out->emplace_back();
       ++this->n;
       m.message_id = rec.message_id;
-      m.receipt_handle = EncodeHandle(queue.impl_->token, r);
+      EncodeHandle(queue.impl_->token, r, m.receipt_handle);
       m.body.assign(rec.body);
       m.md5_of_body = rec.md5_of_body;
       m.md5_of_message_attributes.clear();
@@ -580,7 +600,8 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     dlq = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(config.dead_letter_target_arn));
   }
   const absl::Duration visibility = request.visibility_timeout.value_or(config.visibility);
-  Visitor visitor{*this, request, config, now, &out, 0, &receipts, &dead, dlq != nullptr};
+  Visitor visitor{*this, request, config,    now,   now - config.retention,
+                  &out,  0,       &receipts, &dead, dlq != nullptr};
   impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor);
   const size_t n = visitor.n;
   out.resize(n);

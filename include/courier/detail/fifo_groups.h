@@ -77,6 +77,7 @@ class FifoGroups {
     absl::Time first_received = absl::InfinitePast();
     absl::Time received = absl::InfinitePast();  // the latest receive
     absl::Time deadline = absl::InfinitePast();  // in flight until then
+    int64_t deadline_ns = 0;                     // the same in Unix ns, for PublishLocked
     uint32_t receives = 0;
     uint32_t slot = 0;  // index in its shard's slab
     bool used = false;  // holds a message (a free slot waits for reuse)
@@ -154,6 +155,10 @@ class FifoGroups {
               Visitor&& visitor) {
     int taken = 0;
     const int64_t now_ns = absl::ToUnixNanos(now);
+    // Time arithmetic once per receive, not per message (absl's is out of line).
+    const absl::Time available_by = now - delay;  // enqueued + delay <= now
+    const absl::Time deadline = now + visibility;
+    const int64_t deadline_ns = absl::ToUnixNanos(deadline);
     const uint32_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
     for (uint32_t i = 0; i < kShards && taken < max; ++i) {
       const uint32_t shard = (start + i) % kShards;
@@ -172,7 +177,7 @@ class FifoGroups {
         while (taken < max && !g->queued.empty()) {
           Node* node = g->queued.front();
           // A delayed head leaves its group waiting, not blocked.
-          if (node->enqueued + delay > now) break;
+          if (node->enqueued > available_by) break;
           // SQS FIFO's in-flight limit: past it a receive finds nothing (and no error).
           // Approximate under concurrency by at most the receivers' batch sizes.
           if (in_flight_.load(std::memory_order_relaxed) >= in_flight_limit_) break;
@@ -186,7 +191,8 @@ class FifoGroups {
           ++node->receives;
           if (node->first_received == absl::InfinitePast()) node->first_received = now;
           node->received = now;
-          node->deadline = now + visibility;
+          node->deadline = deadline;
+          node->deadline_ns = deadline_ns;
           node->in_flight = true;
           ++g->in_flight;
           in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -272,6 +278,7 @@ class FifoGroups {
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
     if (now + timeout > node->received + cap) return FifoOutcome::kLimitExceeded;
     node->deadline = now + timeout;
+    node->deadline_ns = absl::ToUnixNanos(node->deadline);
     HeapFix(s, node);
     SweepLocked(s, now);
     PublishLocked(s);
@@ -328,9 +335,11 @@ class FifoGroups {
           s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
         }
         node->deadline = now + visibility;
+        node->deadline_ns = absl::ToUnixNanos(node->deadline);
         HeapPush(s, node);
       } else {
         node->deadline = now + visibility;
+        node->deadline_ns = absl::ToUnixNanos(node->deadline);
         HeapFix(s, node);
       }
       PublishLocked(s);
@@ -593,9 +602,8 @@ class FifoGroups {
 
   static void PublishLocked(Shard& s) {
     s.ready_count.store(s.ready.size(), std::memory_order_release);
-    s.next_deadline.store(
-        s.deadlines.empty() ? INT64_MAX : absl::ToUnixNanos(s.deadlines.front()->deadline),
-        std::memory_order_release);
+    s.next_deadline.store(s.deadlines.empty() ? INT64_MAX : s.deadlines.front()->deadline_ns,
+                          std::memory_order_release);
   }
 
   // ---- The deadline heap ----
