@@ -28,14 +28,20 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "courier/detail/adaptive_mutex.h"
 
@@ -213,6 +219,47 @@ class DedupWindow {
     uint64_t hash = 0;
     uint64_t number = 0;
   };
+  // The index's slots, zeroed. Probes are random accesses over megabytes: once the table is
+  // large its memory is asked for in transparent huge pages, or nearly every probe would miss
+  // the TLB as well as the cache.
+  class EntryArray {
+   public:
+    EntryArray() = default;
+    explicit EntryArray(size_t n) : size_(n) {
+      const size_t bytes = n * sizeof(Entry);
+      if (bytes >= kHugePage) {
+        data_ = static_cast<Entry*>(std::aligned_alloc(kHugePage, bytes));  // a multiple of it
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        if (data_ != nullptr) (void)madvise(data_, bytes, MADV_HUGEPAGE);
+#endif
+        if (data_ != nullptr) std::memset(static_cast<void*>(data_), 0, bytes);
+      } else {
+        data_ = static_cast<Entry*>(std::calloc(n, sizeof(Entry)));
+      }
+      if (data_ == nullptr) throw std::bad_alloc();  // as std::vector would
+    }
+    EntryArray(EntryArray&& other) noexcept { *this = std::move(other); }
+    EntryArray& operator=(EntryArray&& other) noexcept {
+      if (this != &other) {
+        std::free(data_);
+        data_ = std::exchange(other.data_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+      }
+      return *this;
+    }
+    ~EntryArray() { std::free(data_); }
+    bool empty() const { return size_ == 0; }
+    size_t size() const { return size_; }
+    Entry* data() { return data_; }
+    Entry& operator[](size_t i) { return data_[i]; }
+    void clear() { *this = EntryArray(); }
+
+   private:
+    static constexpr size_t kHugePage = size_t{2} << 20;
+    Entry* data_ = nullptr;
+    size_t size_ = 0;
+  };
+
   struct alignas(64) Shard {
     AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
     // Admissions in time order, numbered: head..tail-1 are live. Number n is slot
@@ -227,7 +274,7 @@ class DedupWindow {
       return blocks[(n >> kBlockBits) & (blocks.size() - 1)][n & (kBlock - 1)];
     }
     // Linear probing from hash & mask, at most 70% full; size a power of two (or empty).
-    std::vector<Entry> table;
+    EntryArray table;
     size_t count = 0;
     // The table's address and mask, for Prefetch without the lock.
     std::atomic<const Entry*> table_view{nullptr};
@@ -281,10 +328,11 @@ class DedupWindow {
   }
 
   static void GrowTable(Shard& s) {
-    std::vector<Entry> old = std::move(s.table);
-    s.table.assign(old.empty() ? 64 : old.size() * 2, Entry{});
+    EntryArray old = std::move(s.table);
+    s.table = EntryArray(old.empty() ? 64 : old.size() * 2);
     const size_t mask = s.table.size() - 1;
-    for (const Entry& e : old) {
+    for (size_t k = 0; k < old.size(); ++k) {
+      const Entry& e = old[k];
       if (e.number == 0) continue;
       size_t i = e.hash & mask;
       while (s.table[i].number != 0) i = (i + 1) & mask;
