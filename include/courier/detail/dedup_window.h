@@ -174,8 +174,9 @@ class DedupWindow {
     }
     ~Key() { Release(); }
 
+    // Into a released key (a fresh slot or one whose admission expired): writes without reading
+    // the slot first, which a send would wait for as a cache miss.
     void Assign(std::string_view key, uint64_t hash) {
-      Release();
       if (key.size() <= kInline) {
         std::memcpy(bytes_, key.data(), key.size());
       } else {
