@@ -397,7 +397,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     return InvalidParameterValue("Message system attribute 'AWSTraceHeader' must not be empty.");
   }
   // Content-based deduplication hashes the body the user sent (before any offload).
-  std::string dedup_id;  // the explicit one is taken from the request below
+  std::string dedup_id;  // content-based only: an explicit one stays in the request
   if (request.message_deduplication_id.has_value()) {
   } else if (config->content_based_deduplication) {
     dedup_id = detail::Sha256Hex(request.body);
@@ -426,9 +426,6 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     return valid;
   }
 
-  if (request.message_deduplication_id.has_value()) {
-    dedup_id = std::move(*request.message_deduplication_id);
-  }
   absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
   SendMessageResult& result = *out;
   const detail::Md5Digest digest = detail::Md5(request.body);
@@ -450,7 +447,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     r.body = std::move(request.body);
     if (!request.attributes.empty()) r.attributes = std::move(request.attributes);
     r.trace_header = std::move(request.aws_trace_header);
-    r.dedup_id = std::move(dedup_id);
+    // Moved once, from wherever it is (the key was copied out earlier).
+    r.dedup_id =
+        std::move(request.message_deduplication_id ? *request.message_deduplication_id : dedup_id);
     r.sent = r.enqueued = now;
   };
   const std::string_view group = *request.message_group_id;
