@@ -96,5 +96,37 @@ TEST_CASE("DedupWindow: concurrent admissions of one key admit exactly one", "[s
   CHECK(admitted.load() == 2000);
 }
 
+TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work throughout") {
+  // Enough keys for every shard to fill several blocks of admissions (32,768 each), half of
+  // them longer than the inline capacity, admitted a microsecond apart.
+  DedupWindow<int> w;
+  constexpr int kKeys = 1 << 20;
+  auto key = [](int i) {
+    return i % 2 == 0 ? "k" + std::to_string(i)
+                      : "a-rather-long-deduplication-id-" + std::to_string(i);
+  };
+  for (int i = 0; i < kKeys; ++i) {
+    REQUIRE(w.Admit(key(i), kT0 + absl::Microseconds(i), [&] { return i; }).second);
+  }
+  CHECK(w.size() == static_cast<size_t>(kKeys));
+  for (int i : {0, 1, kKeys / 2, kKeys - 1}) CHECK(w.Find(key(i), kT0 + absl::Seconds(2)) == i);
+  // Exactly five minutes after the middle key: it and the ones before have expired, the later
+  // ones have not.
+  const absl::Time later = kT0 + absl::Minutes(5) + absl::Microseconds(kKeys / 2);
+  for (int i = 0; i <= kKeys / 2; i += 997) {
+    CHECK(w.Admit(key(i), later, [] { return -1; }) == std::pair<int, bool>{-1, true});
+  }
+  CHECK(w.Admit(key(kKeys / 2), later, [] { return -1; }) == std::pair<int, bool>{-1, true});
+  CHECK(w.Admit(key(kKeys / 2), later, [] { return -2; }) == std::pair<int, bool>{-1, false});
+  for (int i = kKeys / 2 + 1; i < kKeys; i += 997) {
+    CHECK(w.Admit(key(i), later, [] { return -1; }) == std::pair<int, bool>{i, false});
+  }
+  // Every shard was visited, so each dropped its expired half.
+  CHECK(w.size() < static_cast<size_t>(kKeys / 2 + 2000));
+  w.Clear();
+  CHECK(w.size() == 0);
+  CHECK(w.Admit(key(1), later, [] { return 7; }).first == 7);
+}
+
 }  // namespace
 }  // namespace courier::detail

@@ -98,10 +98,9 @@ class DedupWindow {
     V value = make();
     if ((s.tail & (kBlock - 1)) == 0) AddBlockLocked(s);
     const uint64_t number = s.tail++;
-    Admission& a = s.Slot(number);
-    a.admitted = now_ns;
-    a.value = value;
-    a.key.Assign(key, hash);
+    // Constructed in place: the slot is raw memory (fresh, or its admission expired), never
+    // read first, which a send would wait for as a cache miss.
+    new (&s.Slot(number)) Admission(now_ns, value, key, hash);
     if (e != nullptr) {
       e->number = number + 1;  // the old admission's key may go before this one
     } else {
@@ -142,9 +141,7 @@ class DedupWindow {
   void Clear() {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
-      s.blocks.clear();
-      s.spare.clear();
-      s.head = s.tail = 0;
+      s.Reset();
       s.table.clear();
       s.count = 0;
       PublishLocked(s);
@@ -158,25 +155,8 @@ class DedupWindow {
   class Key {
    public:
     static constexpr size_t kInline = 26;
-    Key() = default;
-    Key(const Key&) = delete;
-    Key& operator=(const Key&) = delete;
-    Key(Key&& other) noexcept { *this = std::move(other); }
-    Key& operator=(Key&& other) noexcept {
-      if (this != &other) {
-        Release();
-        std::memcpy(bytes_, other.bytes_, sizeof(bytes_));
-        size_ = other.size_;
-        hash_low_ = other.hash_low_;
-        other.size_ = 0;  // a heap pointer now belongs to this one
-      }
-      return *this;
-    }
-    ~Key() { Release(); }
-
-    // Into a released key (a fresh slot or one whose admission expired): writes without reading
-    // the slot first, which a send would wait for as a cache miss.
-    void Assign(std::string_view key, uint64_t hash) {
+    Key(std::string_view key, uint64_t hash)
+        : size_(static_cast<uint16_t>(key.size())), hash_low_(static_cast<uint32_t>(hash)) {
       if (key.size() <= kInline) {
         std::memcpy(bytes_, key.data(), key.size());
       } else {
@@ -184,12 +164,11 @@ class DedupWindow {
         std::memcpy(heap, key.data(), key.size());
         std::memcpy(bytes_, &heap, sizeof(heap));
       }
-      size_ = static_cast<uint16_t>(key.size());
-      hash_low_ = static_cast<uint32_t>(hash);
     }
-    void Release() {
+    Key(const Key&) = delete;
+    Key& operator=(const Key&) = delete;
+    ~Key() {
       if (size_ > kInline) delete[] heap();
-      size_ = 0;
     }
     std::string_view view() const { return {size_ <= kInline ? bytes_ : heap(), size_}; }
     uint32_t hash_low() const { return hash_low_; }
@@ -201,20 +180,41 @@ class DedupWindow {
       return p;
     }
     char bytes_[kInline];  // the characters, or a pointer to them
-    uint16_t size_ = 0;
-    uint32_t hash_low_ = 0;
+    uint16_t size_;
+    uint32_t hash_low_;
   };
   static_assert(sizeof(Key) == 32);
 
   // One per send of the window (millions): kept small (64 bytes for a 24-byte value).
   struct Admission {
-    int64_t admitted = 0;  // Unix ns
-    V value{};
+    Admission(int64_t at, const V& v, std::string_view k, uint64_t hash)
+        : admitted(at), value(v), key(k, hash) {}
+    int64_t admitted;  // Unix ns
+    V value;
     Key key;
   };
-  static constexpr int kBlockBits = 10;
-  static constexpr uint64_t kBlock = uint64_t{1} << kBlockBits;  // 64 KiB of admissions
-  static constexpr size_t kSpareBlocks = 4;
+  // Blocks of admissions: raw memory (2 MiB for 64-byte admissions), whose slots are
+  // constructed as admissions arrive and destroyed as they expire, so a small window touches
+  // only the pages it uses. Once a shard has kHugeAfter blocks in use its new blocks ask for
+  // transparent huge pages: one page fault per 2 MiB instead of one per 4 KiB.
+  static constexpr int kBlockBits = 15;
+  static constexpr uint64_t kBlock = uint64_t{1} << kBlockBits;
+  static constexpr size_t kSpareBlocks = 2;
+  static constexpr size_t kHugeAfter = 1;
+  static constexpr size_t kHugePage = size_t{2} << 20;
+  static constexpr size_t kBlockBytes =
+      (kBlock * sizeof(Admission) + kHugePage - 1) / kHugePage * kHugePage;
+
+  static Admission* NewBlock(bool huge) {
+    void* p = std::aligned_alloc(kHugePage, kBlockBytes);
+    if (p == nullptr) throw std::bad_alloc();  // as std::vector would
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (huge) (void)madvise(p, kBlockBytes, MADV_HUGEPAGE);
+#else
+    (void)huge;
+#endif
+    return static_cast<Admission*>(p);
+  }
   // An index slot: empty when number is 0, else the admission's number + 1.
   struct Entry {
     uint64_t hash = 0;
@@ -256,20 +256,30 @@ class DedupWindow {
     void clear() { *this = EntryArray(); }
 
    private:
-    static constexpr size_t kHugePage = size_t{2} << 20;
     Entry* data_ = nullptr;
     size_t size_ = 0;
   };
 
   struct alignas(64) Shard {
     AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
-    // Admissions in time order, numbered: head..tail-1 are live. Number n is slot
+    // Admissions in time order, numbered: head..tail-1 are live (constructed). Number n is slot
     // n % kBlock of block n / kBlock, found in a ring of blocks (a power of two long, or empty).
     // Blocks never move (growing moves only the ring's pointers), and emptied ones are kept
     // for reuse, so a steady window allocates nothing and touches no new pages.
-    std::vector<std::unique_ptr<Admission[]>> blocks;
-    std::vector<std::unique_ptr<Admission[]>> spare;
+    std::vector<Admission*> blocks;
+    std::vector<Admission*> spare;
     uint64_t head = 0, tail = 0;
+
+    Shard() = default;
+    ~Shard() { Reset(); }
+    void Reset() {
+      for (uint64_t n = head; n < tail; ++n) Slot(n).~Admission();
+      for (Admission* block : blocks) std::free(block);  // null once retired
+      for (Admission* block : spare) std::free(block);
+      blocks.clear();
+      spare.clear();
+      head = tail = 0;
+    }
 
     Admission& Slot(uint64_t n) {
       return blocks[(n >> kBlockBits) & (blocks.size() - 1)][n & (kBlock - 1)];
@@ -311,20 +321,23 @@ class DedupWindow {
 
   // Gives admission number tail (the first of its block) a block.
   static void AddBlockLocked(Shard& s) {
+    // Blocks in use: first..next-1 (none when the window is empty: tail is at a block's start,
+    // so head == tail means first == next).
     const uint64_t first = s.head >> kBlockBits, next = s.tail >> kBlockBits;
-    if (next - first >= s.blocks.size()) {  // the ring of blocks is full: double it
-      std::vector<std::unique_ptr<Admission[]>> bigger(s.blocks.empty() ? 4 : s.blocks.size() * 2);
-      for (uint64_t b = first; b < next; ++b) {
-        bigger[b & (bigger.size() - 1)] = std::move(s.blocks[b & (s.blocks.size() - 1)]);
+    const uint64_t used = next - first;
+    if (used >= s.blocks.size()) {  // the ring of blocks is full: double it
+      std::vector<Admission*> bigger(s.blocks.empty() ? 4 : s.blocks.size() * 2, nullptr);
+      for (uint64_t b = next - used; b < next; ++b) {
+        bigger[b & (bigger.size() - 1)] = s.blocks[b & (s.blocks.size() - 1)];
       }
       s.blocks.swap(bigger);
     }
-    std::unique_ptr<Admission[]>& block = s.blocks[next & (s.blocks.size() - 1)];
+    Admission*& block = s.blocks[next & (s.blocks.size() - 1)];
     if (!s.spare.empty()) {
-      block = std::move(s.spare.back());
+      block = s.spare.back();
       s.spare.pop_back();
     } else {
-      block = std::make_unique<Admission[]>(kBlock);
+      block = NewBlock(used >= kHugeAfter);
     }
   }
 
@@ -377,12 +390,15 @@ class DedupWindow {
       Admission& a = s.Slot(s.head);
       if (a.admitted + window_ns_ > now_ns) break;
       EraseLocked(s, s.head, a.key.hash_low());
-      a.key.Release();  // a long key's memory goes now, not when the slot is reused
+      a.~Admission();  // a long key's memory goes now, not when the slot is reused
       if ((++s.head & (kBlock - 1)) == 0) {  // its block is empty: keep a few for reuse
-        std::unique_ptr<Admission[]>& block =
-            s.blocks[((s.head - 1) >> kBlockBits) & (s.blocks.size() - 1)];
-        if (s.spare.size() < kSpareBlocks) s.spare.push_back(std::move(block));
-        block.reset();
+        Admission*& block = s.blocks[((s.head - 1) >> kBlockBits) & (s.blocks.size() - 1)];
+        if (s.spare.size() < kSpareBlocks) {
+          s.spare.push_back(block);
+        } else {
+          std::free(block);
+        }
+        block = nullptr;
       }
     }
   }
