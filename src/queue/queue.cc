@@ -6,11 +6,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <set>
-#include <thread>
 
 #include "courier/detail/digest.h"
 #include "courier/detail/extended_payload.h"
