@@ -35,11 +35,14 @@ class AdaptiveMutex {
                                           std::memory_order_relaxed);
   }
   void unlock() {
-    if (state_.exchange(0, std::memory_order_release) == 2) state_.notify_one();
+    if (state_.exchange(0, std::memory_order_release) == 2) Wake();
   }
 
  private:
   static constexpr int kSpins = 32;
+
+  // Out of line, so that unlock() stays small enough to inline.
+  [[gnu::noinline]] void Wake() { state_.notify_one(); }
 
   void LockContended() {
     for (int i = 0; i < kSpins; ++i) {
