@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <cstring>
 #include <mutex>
 #include <set>
@@ -35,22 +34,6 @@ constexpr absl::Duration kAttemptWindow = absl::Minutes(5);
 constexpr absl::Duration kVisibilityCap = absl::Hours(12);
 constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
 constexpr int64_t kInFlightLimit = 120000;  // SQS FIFO; receives past it return nothing
-
-absl::Status InvalidAttributeName(std::string_view message) {
-  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeName", message);
-}
-absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
-  return AwsErrorF(absl::StatusCode::kInvalidArgument, "ReceiptHandleIsInvalid",
-                   "The input receipt handle \"{}\" is not a valid receipt handle.", handle);
-}
-
-std::optional<int64_t> ParseInt(std::string_view text) {
-  int64_t v = 0;
-  if (text.empty()) return std::nullopt;
-  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
-  return v;
-}
 
 // Eight decimal digits of x < 10^8, most significant first in memory, in one word: split into
 // 4-digit, then 2-digit, then 1-digit lanes with multiplications (no loop, no division).

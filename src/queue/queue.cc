@@ -28,11 +28,6 @@ constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
 constexpr int64_t kInFlightLimit = 120000;
 constexpr uint32_t kShards = 16;
 
-absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
-  return AwsErrorF(absl::StatusCode::kInvalidArgument, "ReceiptHandleIsInvalid",
-                   "The input receipt handle \"{}\" is not a valid receipt handle.", handle);
-}
-
 // A receipt handle: queue token, shard and slot, slot generation and receive number, as five
 // runs of eight lowercase hex digits (40 characters: it stays in ReceiptHandle's inline buffer).
 struct HandleParts {

@@ -17,13 +17,13 @@
 #include "queue/fifo_checks.h"
 
 namespace courier {
-namespace {
-
-absl::Status InvalidAttributeValue(std::string_view message) {
-  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeValue", message);
-}
 absl::Status InvalidAttributeName(std::string_view message) {
   return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeName", message);
+}
+
+absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
+  return AwsErrorF(absl::StatusCode::kInvalidArgument, "ReceiptHandleIsInvalid",
+                   "The input receipt handle \"{}\" is not a valid receipt handle.", handle);
 }
 
 std::optional<int64_t> ParseInt(std::string_view text) {
@@ -32,6 +32,12 @@ std::optional<int64_t> ParseInt(std::string_view text) {
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || p != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+namespace {
+
+absl::Status InvalidAttributeValue(std::string_view message) {
+  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeValue", message);
 }
 
 std::string Seconds(absl::Duration d) { return std::to_string(absl::ToInt64Seconds(d)); }

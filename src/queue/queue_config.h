@@ -6,6 +6,7 @@
 #include <absl/status/status.h>
 #include <absl/time/time.h>
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -41,6 +42,12 @@ struct QueueConfig {
   absl::Time created;
   absl::Time last_modified;
 };
+
+absl::Status InvalidAttributeName(std::string_view message);
+// ReceiptHandleIsInvalid, with AWS's message for `handle`.
+absl::Status ReceiptHandleIsInvalid(std::string_view handle);
+// A whole decimal integer, nothing else around it.
+std::optional<int64_t> ParseInt(std::string_view text);
 
 // 1-80 characters from [A-Za-z0-9_-].
 absl::Status CheckStandardQueueName(std::string_view name);
