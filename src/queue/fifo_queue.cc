@@ -940,18 +940,7 @@ std::string TaskHandle(std::string_view source_arn, uint64_t id) {
 absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::string> destination,
                                                             std::optional<int> max_per_second) {
   COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
-  if (destination.has_value()) {
-    auto target = hub_.FindResource(*destination);
-    if (target == nullptr) {
-      return ResourceNotFound(
-          "The resource that you specified for the DestinationArn parameter "
-          "doesn't exist.");
-    }
-    if (std::dynamic_pointer_cast<FifoQueue>(target) == nullptr) {
-      return InvalidParameterValue(
-          "The destination of a move task from a FIFO queue must be a FIFO queue.");
-    }
-  }
+  COURIER_RETURN_IF_ERROR(CheckMoveTaskDestination(hub_, destination, /*fifo=*/true));
   const absl::Time now = hub_.clock().Now();
   const auto counts = impl_->groups.Count(now, impl_->Load()->delay);
   uint64_t id;

@@ -167,17 +167,7 @@ std::map<std::string, std::string, std::less<>> Describe(const auto& t) {
 absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::string> destination,
                                                         std::optional<int> max_per_second) {
   COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
-  if (destination.has_value()) {
-    auto target = hub_.FindResource(*destination);
-    if (target == nullptr) {
-      return ResourceNotFound(
-          "The resource that you specified for the DestinationArn parameter doesn't exist.");
-    }
-    if (std::dynamic_pointer_cast<Queue>(target) == nullptr) {
-      return InvalidParameterValue(
-          "The destination of a move task from a standard queue must be a standard queue.");
-    }
-  }
+  COURIER_RETURN_IF_ERROR(CheckMoveTaskDestination(hub_, destination, /*fifo=*/false));
   auto counts =
       GetQueueAttributes({"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
                           "ApproximateNumberOfMessagesDelayed"});

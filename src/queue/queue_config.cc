@@ -431,6 +431,24 @@ absl::Status CheckSendBatch(
   return absl::OkStatus();
 }
 
+absl::Status CheckMoveTaskDestination(Hub& hub, const std::optional<std::string>& destination,
+                                      bool fifo) {
+  if (!destination.has_value()) return absl::OkStatus();
+  auto target = hub.FindResource(*destination);
+  if (target == nullptr) {
+    return ResourceNotFound(
+        "The resource that you specified for the DestinationArn parameter doesn't exist.");
+  }
+  const bool same_kind = fifo ? std::dynamic_pointer_cast<FifoQueue>(target) != nullptr
+                              : std::dynamic_pointer_cast<Queue>(target) != nullptr;
+  if (!same_kind) {
+    return InvalidParameterValue(
+        fifo ? "The destination of a move task from a FIFO queue must be a FIFO queue."
+             : "The destination of a move task from a standard queue must be a standard queue.");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
                                  std::optional<int> max_per_second) {
   if (max_per_second.has_value() && (*max_per_second < 1 || *max_per_second > 500)) {

@@ -81,6 +81,9 @@ absl::Status CheckSendBatch(
 // dead-letter queue of some queue (of either kind) on the hub.
 absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
                                  std::optional<int> max_per_second);
+// The destination, when given, must be a queue on the hub of the source's kind.
+absl::Status CheckMoveTaskDestination(Hub& hub, const std::optional<std::string>& destination,
+                                      bool fifo);
 
 absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_view entry_name);
 
