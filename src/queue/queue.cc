@@ -57,11 +57,13 @@ std::optional<HandleParts> DecodeHandle(const TokenText& token, std::string_view
   if (s.size() != kHandleSize || std::memcmp(s.data(), token.data(), token.size()) != 0) {
     return std::nullopt;
   }
-  std::optional<uint32_t> slot = detail::GetHex32(s.data() + 16);
-  std::optional<uint32_t> gen = detail::GetHex32(s.data() + 24);
-  std::optional<uint32_t> receive = detail::GetHex32(s.data() + 32);
-  if (!slot || !gen || !receive) return std::nullopt;
-  return HandleParts{*slot >> kSlotBits, *slot & ((1u << kSlotBits) - 1), *gen, *receive};
+  // Digits 16-31 are the slot word and the generation, 24-39 the generation and the receive.
+  const std::optional<uint64_t> slot_gen = detail::GetHex64(s.data() + 16);
+  const std::optional<uint64_t> gen_receive = detail::GetHex64(s.data() + 24);
+  if (!slot_gen || !gen_receive) return std::nullopt;
+  const auto slot = static_cast<uint32_t>(*slot_gen >> 32);
+  return HandleParts{slot >> kSlotBits, slot & ((1u << kSlotBits) - 1),
+                     static_cast<uint32_t>(*slot_gen), static_cast<uint32_t>(*gen_receive)};
 }
 
 int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }

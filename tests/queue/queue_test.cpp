@@ -203,6 +203,15 @@ TEST_CASE("SendMessageBatch: entry rules and per-entry failures", "[queue]") {
                  {{"entry-number-1", {.body = "x"}}, {"entry-number-2", {.body = "y"}}})
               .ok());
   }
+  // A repeat is found wherever the two copies sit among ten entries.
+  for (int first = 0; first < 10; ++first) {
+    for (int second = first + 1; second < 10; ++second) {
+      std::vector<Queue::HandleBatchEntry> entries(10);
+      for (int k = 0; k < 10; ++k) entries[k].id = "id-" + std::to_string(k * 7919);
+      entries[second].id = entries[first].id;
+      CHECK(ErrorName(f.q->DeleteMessageBatch(entries).status()) == "BatchEntryIdsNotDistinct");
+    }
+  }
   std::vector<Queue::SendBatchEntry> huge;
   for (int i = 0; i < 2; ++i)
     huge.push_back({"h" + std::to_string(i), {.body = std::string(524289, 'a')}});
