@@ -138,6 +138,12 @@ int64_t SystemClock::NowUnixNanos() const {
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 
+int64_t SystemClock::CoarseNowUnixNanos() const {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 absl::Time ManualClock::Now() const {
   detail::MutexLock lock(&mu_);
   return now_;

@@ -38,7 +38,7 @@ void MessageShard::ApplyDue(int64_t now, int64_t retention) {
     if (Current(r) && (s == SlotState::kInFlight || s == SlotState::kDelayed)) MakeVisible(r.slot);
   }
   PublishNextTimer();
-  // The loop stopped at a live entry (or emptied the deque).
+  // The loop stopped at a live entry (or emptied the ring).
   next_expiry_enqueued_ = expiries_.empty() ? INT64_MAX : at(expiries_.front().slot).enqueued;
   CompactIfMostlyStale();
 }
@@ -70,17 +70,21 @@ void MessageShard::CompactStaleIndexes() {
     return size > 4096 && static_cast<int64_t>(size) > 2 * live;
   };
   if (mostly_stale(ready_.size(), visible())) {
-    std::erase_if(ready_, [&](Ref r) { return !Current(r); });
+    ready_.EraseIf([&](Ref r) { return !Current(r); });
   }
   if (mostly_stale(timers_.size(), delayed_ + in_flight())) {
     timers_.EraseIf([&](const Timer& t) { return !Current(t.ref); });
     PublishNextTimer();
   }
   if (mostly_stale(expiries_.size() + late_expiries_.size(), occupied_)) {
-    std::erase_if(expiries_, [&](Ref r) { return !Occupied(r); });
+    expiries_.EraseIf([&](Ref r) { return !Occupied(r); });
     std::erase_if(late_expiries_, [&](const LateExpiry& e) { return !Occupied(e.ref); });
     std::make_heap(late_expiries_.begin(), late_expiries_.end(), std::greater<>());
   }
+  // A queue that drained gives its index memory back.
+  ready_.ShrinkToFit();
+  timers_.ShrinkToFit();
+  expiries_.ShrinkToFit();
 }
 
 }  // namespace courier::detail

@@ -18,7 +18,6 @@
 #include <cassert>
 #include <cstdint>
 #include <cstring>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,6 +29,7 @@
 #include "courier/detail/digest.h"
 #include "courier/detail/uuid.h"
 #include "courier/message.h"
+#include "queue/ring.h"
 #include "queue/time_index.h"
 
 namespace courier::detail {
@@ -164,9 +164,9 @@ class MessageShard {
   std::vector<std::unique_ptr<Slot[]>> segments_;
   uint32_t size_ = 0;  // slots handed out so far
   std::vector<uint32_t> free_;
-  std::deque<Ref> ready_;             // visible, in the order they became so
+  Ring<Ref> ready_;                   // visible, in the order they became so
   TimeIndex<Timer> timers_;           // delayed and in flight
-  std::deque<Ref> expiries_;          // enqueue order
+  Ring<Ref> expiries_;                // enqueue order
   int64_t last_expiry_enqueued_ = 0;  // of expiries_.back()
   // At most the enqueue time of expiries_.front() (exact after Advance): nothing in expiries_
   // is due before it plus the retention period.

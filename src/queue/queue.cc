@@ -318,7 +318,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     digest = detail::Md5(request.body);
     detail::PutHex128(digest.data(), result.md5_of_message_body.resize(32));
   }
-  const int64_t now = hub_.clock().NowUnixNanos();
+  const int64_t now = hub_.clock().CoarseNowUnixNanos();
   const int64_t visible_at =
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   Impl::Shard& s = impl_->LockShardForSend();
@@ -490,9 +490,10 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   size_t n = 0;  // messages filled in `out` so far
   // `use_hints`: skip shards whose lock-free counters say they are empty. A long poll's re-checks
   // do not: they lock every shard, which orders them with the sends that wake them (a relaxed
-  // counter alone could be read stale just as the poll goes to sleep).
+  // counter alone could be read stale just as the poll goes to sleep). They also read the
+  // precise time, not the coarse one, since the timers that wake them are set for precise times.
   auto try_receive = [&](bool use_hints) {
-    const int64_t now = hub_.clock().NowUnixNanos();
+    const int64_t now = use_hints ? hub_.clock().CoarseNowUnixNanos() : hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
     const int64_t until = now + visibility_ns;
     std::vector<DeadLetter> dead;
