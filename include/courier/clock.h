@@ -39,6 +39,11 @@ class WakeSignal {
 
   // Wakes every waiter so it re-checks its condition. Thread-safe. Lock-free when no one waits.
   void Notify();
+  // Notify, for a change made under a lock that every waiter's condition also takes before it
+  // returns false: that lock already orders a waiter's registration before the change, or the
+  // change before the waiter's check, so the full fence Notify needs is not needed (it costs a
+  // send about a tenth of its time). Thread-safe. Lock-free when no one waits.
+  void NotifyAfterLockedChange();
 
  private:
   friend class SystemClock;

@@ -335,7 +335,8 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
   }
-  impl_->signal->Notify();
+  // A long poll's re-check locks every shard (try_receive without hints).
+  impl_->signal->NotifyAfterLockedChange();
   return out;
 }
 
@@ -359,7 +360,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     slot.extra = std::move(extra);
     s.Place(i, now, now);
   }
-  impl_->signal->Notify();
+  impl_->signal->NotifyAfterLockedChange();
 }
 
 namespace {
@@ -658,7 +659,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
   auto config = impl_->Load();
   const int64_t now = hub_.clock().NowUnixNanos();
   Impl::Shard& s = impl_->shards[h.shard];
-  std::lock_guard lock(s.mu);
+  std::unique_lock lock(s.mu);
   if (!s.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
   s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
   Slot& slot = s.at(h.slot);
@@ -675,11 +676,13 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         "the message is beyond the limit [43200 seconds]",
         absl::ToInt64Seconds(timeout)));
   }
-  if (until <= now) {
-    if (slot.state() != SlotState::kVisible) s.MakeVisible(h.slot);
-  } else {
+  if (until > now) {
     s.MakeInFlight(h.slot, until);
+    return absl::OkStatus();
   }
+  if (slot.state() != SlotState::kVisible) s.MakeVisible(h.slot);
+  lock.unlock();
+  impl_->signal->NotifyAfterLockedChange();  // a long poll may take it now
   return absl::OkStatus();
 }
 
