@@ -10,7 +10,7 @@ namespace courier::detail {
 static_assert(sizeof(Slot) == 72, "a slot's size is what the memory target rests on");
 
 Md5Digest Slot::Md5() const {
-  if (!has_md5) return detail::Md5(body());
+  if (!has_md5()) return detail::Md5(body());
   Md5Digest out;
   std::memcpy(out.data(), data.get(), 16);
   return out;

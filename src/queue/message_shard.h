@@ -48,13 +48,16 @@ struct SlotExtra {
 // One message: 72 bytes plus its body, so that 10 million 100-byte messages fit in 2 GiB.
 struct Slot {
   static constexpr uint32_t kMaxBodySize = (1u << 24) - 1;  // the SQS limit is 1 MiB
+  static constexpr int kStateShift = 24;
+  static constexpr uint32_t kHasMd5 = 1u << 26;
 
   uint32_t gen = 0;       // bumped when freed
   uint32_t version = 0;   // bumped on every state change
   uint32_t receives = 0;  // ApproximateReceiveCount; a handle names the receive it came from
-  uint32_t body_size : 24 = 0;
-  uint32_t state_bits : 2 = 0;
-  uint32_t has_md5 : 1 = 0;
+  // The body's size (bits 0-23), the state (24-25) and whether the digest is stored (26), in
+  // one word that is only ever loaded and stored whole: storing a byte of it (as bit-fields do)
+  // and then loading the word stalls, the load waiting for the store to reach the cache.
+  uint32_t packed = 0;
   Uuid id;
   int64_t enqueued = 0;  // ns; also SentTimestamp (in a dead-letter queue: the original send)
   int64_t received_at = 0;
@@ -62,10 +65,17 @@ struct Slot {
   std::unique_ptr<char[]> data;  // [MD5 digest, when has_md5][body]: one allocation
   std::unique_ptr<SlotExtra> extra;
 
-  SlotState state() const { return static_cast<SlotState>(state_bits); }
-  void set_state(SlotState s) { state_bits = static_cast<uint32_t>(s); }
-  std::string_view body() const { return {data.get() + (has_md5 ? 16 : 0), body_size}; }
-  size_t data_size() const { return (has_md5 ? 16 : 0) + body_size; }
+  uint32_t body_size() const { return packed & kMaxBodySize; }
+  bool has_md5() const { return (packed & kHasMd5) != 0; }
+  SlotState state() const { return static_cast<SlotState>(packed >> kStateShift & 3); }
+  void set_state(SlotState s) {
+    packed = (packed & ~(3u << kStateShift)) | static_cast<uint32_t>(s) << kStateShift;
+  }
+  void set_body(uint32_t size, bool md5) {
+    packed = (packed & (3u << kStateShift)) | size | (md5 ? kHasMd5 : 0);
+  }
+  std::string_view body() const { return {data.get() + (has_md5() ? 16 : 0), body_size()}; }
+  size_t data_size() const { return (has_md5() ? 16 : 0) + body_size(); }
   Md5Digest Md5() const;  // the stored digest, or computed now
 };
 
@@ -223,8 +233,7 @@ inline void MessageShard::SetBody(Slot& slot, std::string_view text, const Md5Di
   slot.data = TakeBuffer(prefix + text.size());
   if (md5 != nullptr) std::memcpy(slot.data.get(), md5->data(), 16);
   std::memcpy(slot.data.get() + prefix, text.data(), text.size());
-  slot.body_size = static_cast<uint32_t>(text.size());
-  slot.has_md5 = md5 != nullptr;
+  slot.set_body(static_cast<uint32_t>(text.size()), md5 != nullptr);
 }
 
 inline uint32_t MessageShard::Allocate() {
@@ -293,10 +302,11 @@ inline void MessageShard::Free(uint32_t i) {
 
 inline void MessageShard::Release(uint32_t i) {
   Slot& slot = at(i);
+  const size_t data_size = slot.data_size();
   Leave(slot);
   slot.set_state(SlotState::kFree);
   ++slot.gen;
-  GiveBuffer(std::move(slot.data), slot.data_size());
+  GiveBuffer(std::move(slot.data), data_size);
   slot.extra.reset();
   free_.push_back(i);
   --occupied_;

@@ -451,7 +451,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     m.md5_of_message_attributes.clear();
     if (!m.message_attributes.empty()) m.message_attributes.clear();
     if (!m.attributes.empty()) m.attributes.clear();
-    if (request.md5_of_body || slot.has_md5) {
+    if (request.md5_of_body || slot.has_md5()) {
       detail::PutHex128(slot.Md5().data(), m.md5_of_body.resize(32));
     }
     const SlotExtra* extra = slot.extra.get();
