@@ -1,6 +1,5 @@
 #include "courier/queue.h"
 
-#include <absl/container/inlined_vector.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -709,9 +708,14 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
 namespace {
 absl::Status CheckHandleBatch(const std::vector<Queue::HandleBatchEntry>& entries,
                               std::string_view what) {
-  absl::InlinedVector<std::string_view, 10> ids;
-  for (const auto& e : entries) ids.push_back(e.id);
-  return CheckBatchIds(ids, what);
+  std::array<std::string_view, 10> ids;
+  const size_t n = std::min<size_t>(entries.size(), ids.size());
+  for (size_t i = 0; i < n; ++i) ids[i] = entries[i].id;
+  if (entries.size() > ids.size()) {  // CheckBatchIds reports the count
+    std::vector<std::string_view> all(entries.size());
+    return CheckBatchIds(all, what);
+  }
+  return CheckBatchIds(std::span<const std::string_view>(ids.data(), n), what);
 }
 
 void AddOutcome(Queue::BatchResult& result, const std::string& id, const absl::Status& st) {

@@ -382,6 +382,22 @@ absl::Status CheckReceiveRequest(int max_number_of_messages,
   return absl::OkStatus();
 }
 
+namespace {
+// A word that distinct ids rarely share: the length, and the first and last eight bytes (or all
+// the bytes of a shorter id).
+uint64_t IdKey(std::string_view id) {
+  uint64_t key = id.size();
+  if (id.size() >= 8) {
+    uint64_t first, last;
+    std::memcpy(&first, id.data(), 8);
+    std::memcpy(&last, id.data() + id.size() - 8, 8);
+    return key ^ first * 0x9E3779B97F4A7C15ULL ^ last * 0xC2B2AE3D27D4EB4FULL;
+  }
+  for (char c : id) key = key << 8 | static_cast<unsigned char>(c);
+  return key;
+}
+}  // namespace
+
 absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_view entry_name) {
   if (ids.empty()) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
@@ -391,28 +407,31 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
                      "Maximum number of entries per request are 10. You have sent {}.", ids.size());
   }
-  // Each id's length and first seven bytes in one word: distinct words mean distinct ids. A
-  // 64-bit filter of the words seen so far sends only a possible repeat to the pairwise test.
   std::array<uint64_t, 10> keys;
-  uint64_t seen = 0;
+  for (size_t i = ids.size(); i < keys.size(); ++i) keys[i] = ~uint64_t{0} - i;  // padding
+  bool valid = true;
   for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string_view id = ids[i];
-    if (!fifo_checks::ValidBatchEntryId(id)) {
-      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
-                      "A batch entry id can only contain alphanumeric characters, hyphens and "
-                      "underscores. It can be at most 80 letters long.");
-    }
-    uint64_t key = 0;
-    std::memcpy(&key, id.data(), std::min<size_t>(id.size(), 7));
-    keys[i] = key << 8 | std::min<size_t>(id.size(), 255);
-    const uint64_t bit = uint64_t{1} << ((keys[i] * 0x9E3779B97F4A7C15ULL) >> 58);
-    for (size_t j = 0; (seen & bit) != 0 && j < i; ++j) {
-      if (keys[j] == keys[i] && ids[j] == id) {
+    valid &= fifo_checks::ValidBatchEntryId(ids[i]);
+    keys[i] = IdKey(ids[i]);
+  }
+  if (!valid) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
+                    "A batch entry id can only contain alphanumeric characters, hyphens and "
+                    "underscores. It can be at most 80 letters long.");
+  }
+  // Distinct keys mean distinct ids: compare all pairs of keys without a branch (all ten, padded
+  // with distinct values, so the loop unrolls), and texts only when two keys match.
+  bool same_key = false;
+  for (size_t i = 1; i < keys.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) same_key |= keys[i] == keys[j];
+  }
+  for (size_t i = 1; same_key && i < ids.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (keys[i] == keys[j] && ids[i] == ids[j]) {
         return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
-                         "Id {} repeated.", id);
+                         "Id {} repeated.", ids[i]);
       }
     }
-    seen |= bit;
   }
   return absl::OkStatus();
 }

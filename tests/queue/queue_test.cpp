@@ -206,6 +206,14 @@ TEST_CASE("SendMessageBatch: entry rules and per-entry failures", "[queue]") {
                  {{"entry-number-1", {.body = "x"}}, {"entry-number-2", {.body = "y"}}})
               .ok());
   }
+  // Ids that differ only in the middle are distinct.
+  {
+    std::vector<Queue::HandleBatchEntry> entries(2);
+    entries[0].id = "abcdefgh-X-abcdefgh";
+    entries[1].id = "abcdefgh-Y-abcdefgh";
+    CHECK(ErrorName(f.q->DeleteMessageBatch(entries).status()) != "BatchEntryIdsNotDistinct");
+    CHECK(f.q->DeleteMessageBatch(entries)->failed.size() == 2);  // handles are empty: invalid
+  }
   // A repeat is found wherever the two copies sit among ten entries.
   for (int first = 0; first < 10; ++first) {
     for (int second = first + 1; second < 10; ++second) {
