@@ -51,18 +51,23 @@ void EncodeHandle(const TokenText& token, const HandleParts& h, ReceiptHandle& h
   detail::PutHex32(out + 24, h.gen);
   detail::PutHex32(out + 32, h.receive);
 }
-// nullopt for anything but a handle of the queue whose token this is.
-std::optional<HandleParts> DecodeHandle(const TokenText& token, std::string_view s) {
+// False for anything but a handle of the queue whose token this is. (An out-parameter, not an
+// optional: a returned optional is assembled on the stack from narrow stores and then loaded
+// whole, which stalls.)
+bool DecodeHandle(const TokenText& token, std::string_view s, HandleParts& out) {
   if (s.size() != kHandleSize || std::memcmp(s.data(), token.data(), token.size()) != 0) {
-    return std::nullopt;
+    return false;
   }
   // Digits 16-31 are the slot word and the generation, 24-39 the generation and the receive.
   const std::optional<uint64_t> slot_gen = detail::GetHex64(s.data() + 16);
   const std::optional<uint64_t> gen_receive = detail::GetHex64(s.data() + 24);
-  if (!slot_gen || !gen_receive) return std::nullopt;
+  if (!slot_gen || !gen_receive) return false;
   const auto slot = static_cast<uint32_t>(*slot_gen >> 32);
-  return HandleParts{slot >> kSlotBits, slot & ((1u << kSlotBits) - 1),
-                     static_cast<uint32_t>(*slot_gen), static_cast<uint32_t>(*gen_receive)};
+  out.shard = slot >> kSlotBits;
+  out.slot = slot & ((1u << kSlotBits) - 1);
+  out.gen = static_cast<uint32_t>(*slot_gen);
+  out.receive = static_cast<uint32_t>(*gen_receive);
+  return true;
 }
 
 int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }
@@ -538,7 +543,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       }
       if (until <= now) {
         for (size_t k2 = first; k2 < n; ++k2) {
-          s.MakeVisible(DecodeHandle(impl_->token, out[k2].receipt_handle.value())->slot);
+          HandleParts h;
+          if (DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) s.MakeVisible(h.slot);
         }
       }
     }
@@ -590,18 +596,17 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
 namespace {
 // The queue's own part of a receipt handle (unwrapped from the extended client's form when it
-// is one); nullopt for anything that is not a handle of this queue.
-std::optional<HandleParts> ParseHandle(std::string_view handle, const TokenText& token) {
-  std::optional<HandleParts> h;
+// is one); false for anything that is not a handle of this queue.
+bool ParseHandle(std::string_view handle, const TokenText& token, HandleParts& h) {
+  bool ok;
   if (handle.starts_with("-..")) {
     std::string inner;
     (void)detail::SplitReceiptHandle(handle, &inner);
-    h = DecodeHandle(token, inner);
+    ok = DecodeHandle(token, inner, h);
   } else {
-    h = DecodeHandle(token, handle);
+    ok = DecodeHandle(token, handle, h);
   }
-  if (!h || h->shard >= kShards || h->receive == 0) return std::nullopt;
-  return h;
+  return ok && h.shard < kShards && h.receive != 0;
 }
 // The blob an extended client's handle points at, if it is one.
 std::optional<detail::PayloadPointer> BlobOf(std::string_view handle) {
@@ -629,13 +634,13 @@ std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h) {
 }  // namespace
 
 absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
-  std::optional<HandleParts> h = ParseHandle(handle.value(), impl_->token);
-  if (!h) return ReceiptHandleIsInvalid(handle.value());
-  Impl::Shard& s = impl_->shards[h->shard];
+  HandleParts h;
+  if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
+  Impl::Shard& s = impl_->shards[h.shard];
   std::optional<bool> deleted;
   {
     std::lock_guard lock(s.mu);
-    deleted = DeleteLocked(s, *h);
+    deleted = DeleteLocked(s, h);
   }
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
@@ -645,9 +650,8 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
 }
 
 absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout) {
-  std::optional<HandleParts> parsed = ParseHandle(handle.value(), impl_->token);
-  if (!parsed) return ReceiptHandleIsInvalid(handle.value());
-  const HandleParts& h = *parsed;
+  HandleParts h;
+  if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
   if (timeout < absl::ZeroDuration() || timeout > kVisibilityCap ||
       timeout != absl::Trunc(timeout, absl::Seconds(1))) {
     return InvalidParameterValue(fmt::format(
@@ -732,19 +736,22 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
   const size_t n = entries.size();  // at most 10
-  std::array<std::optional<HandleParts>, 10> parsed;
-  std::array<std::optional<bool>, 10> deleted;
+  std::array<HandleParts, 10> parsed;
+  uint32_t valid = 0;   // bit i: entry i's handle parsed
   uint32_t shards = 0;  // bit k: some entry is in shard k
   for (size_t i = 0; i < n; ++i) {
-    parsed[i] = ParseHandle(entries[i].receipt_handle.value(), impl_->token);
-    if (parsed[i]) shards |= 1u << parsed[i]->shard;
+    if (ParseHandle(entries[i].receipt_handle.value(), impl_->token, parsed[i])) {
+      valid |= 1u << i;
+      shards |= 1u << parsed[i].shard;
+    }
   }
+  std::array<std::optional<bool>, 10> deleted;
   for (uint32_t k = 0; k < kShards; ++k) {
     if ((shards & (1u << k)) == 0) continue;
     Impl::Shard& s = impl_->shards[k];
     std::lock_guard lock(s.mu);
     for (size_t i = 0; i < n; ++i) {
-      if (parsed[i] && parsed[i]->shard == k) deleted[i] = DeleteLocked(s, *parsed[i]);
+      if ((valid & (1u << i)) != 0 && parsed[i].shard == k) deleted[i] = DeleteLocked(s, parsed[i]);
     }
   }
   BatchResult result;
