@@ -80,6 +80,37 @@ inline __attribute__((always_inline)) bool GetHex64(const char* text, uint64_t* 
   return ok;
 }
 
+// MessageIds: the sequence number through a keyed permutation of 128 bits (a four-round Feistel
+// network whose round function is splitmix64's finaliser, keys random per queue), shown as a
+// version 4 UUID. Distinct sequence numbers give distinct ids (up to the six fixed bits, as
+// random UUIDs), and a duplicate send finds its original's id from the sequence number its
+// deduplication entry keeps, so the entry needs no 16 bytes for it.
+using IdKeys = std::array<uint64_t, 4>;
+uint64_t Mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+detail::Uuid MessageIdOf(const IdKeys& keys, uint64_t seq) {
+  uint64_t left = seq, right = 0;
+  for (const uint64_t k : keys) {
+    left ^= Mix(right ^ k);
+    std::swap(left, right);
+  }
+  detail::Uuid u{left, right};
+  u.hi = (u.hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  u.lo = (u.lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  return u;
+}
+IdKeys NewIdKeys() {
+  return {detail::RandomBits(), detail::RandomBits(), detail::RandomBits(), detail::RandomBits()};
+}
+
+// A deduplication entry's value: the original's sequence number, with this bit set when its
+// MessageId is not MessageIdOf(seq) (a dead letter keeps the id it had in its source queue; its
+// deduplication id is that id, so a duplicate's request carries it).
+constexpr uint64_t kForeignId = uint64_t{1} << 63;
+
 // The queue's receipt handle, 56 hex digits (short enough for ReceiptHandle to keep inline):
 // token, shard, slot, sequence, receive count.
 constexpr size_t kHandleSize = 56;
@@ -166,13 +197,10 @@ struct FifoQueue::Config : QueueConfig {};
 
 struct FifoQueue::Impl {
   detail::FifoGroups<Record> groups;
-  // What a duplicate send returns: the original's MessageId and sequence number.
-  // Kept for every send of the last five minutes: compact.
-  struct Original {
-    detail::Uuid message_id;
-    uint64_t seq;
-  };
-  detail::DedupWindow<Original> dedup{kDedupWindow};
+  // What a duplicate send returns: the original's sequence number, from which its MessageId
+  // follows (see kForeignId). Kept for every send of the last five minutes: compact.
+  detail::DedupWindow<uint64_t> dedup{kDedupWindow};
+  const IdKeys id_keys = NewIdKeys();
   // The current configuration. Every version published stays alive with the queue (attribute
   // changes are rare), so readers take a plain pointer without reference counting.
   std::atomic<const Config*> config{nullptr};
@@ -420,10 +448,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
-  const detail::Uuid uuid = detail::NewRandomUuid();
-  detail::WriteUuid(uuid, result.message_id.resize(36));
   // Written straight into the queue's slot, under the group shard's lock.
-  auto fill = [&](Record& r) {
+  auto fill = [&](Record& r, uint64_t seq) {
+    detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
     r.message_id = result.message_id;
     r.md5_of_body = result.md5_of_message_body;
     r.md5_of_attributes = result.md5_of_message_attributes;
@@ -436,12 +463,25 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     r.sent = r.enqueued = now;
   };
   const std::string_view group = *request.message_group_id;
-  auto [original, fresh] = impl_->dedup.AdmitAt(key, key_hash, now_ns, [&] {
-    return Impl::Original{uuid, impl_->groups.PushWith(group, now, fill)};
-  });
-  if (!fresh) detail::WriteUuid(original.message_id, result.message_id.resize(36));
-  result.sequence_number = SequenceNumber(original.seq);
+  const std::optional<std::pair<uint64_t, bool>> admitted = impl_->dedup.AdmitAt(
+      key, key_hash, now_ns, [&] { return impl_->groups.PushWith(group, now, fill); });
+  if (!admitted.has_value()) {
+    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+    return AwsError(absl::StatusCode::kResourceExhausted, "InternalError",
+                    "Out of memory for the deduplication window.");
+  }
+  const auto [original, fresh] = *admitted;
+  const uint64_t seq = original & ~kForeignId;
+  result.sequence_number = SequenceNumber(seq);
   if (!fresh) {
+    if (original & kForeignId) {  // a dead letter, whose deduplication id is its MessageId
+      const std::string_view id = request.message_deduplication_id
+                                      ? std::string_view(*request.message_deduplication_id)
+                                      : std::string_view(dedup_id);
+      result.message_id.assign(id.substr(0, result.message_id.capacity()));
+    } else {
+      detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
+    }
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
   } else {
     impl_->signal->Notify();
@@ -618,14 +658,17 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
   char key_buf[kMaxDedupKey];
   const std::string_view key =
       DedupKey(config->deduplication_scope == "messageGroup", group, record.dedup_id, key_buf);
-  impl_->dedup.Admit(key, now, [&] {
+  const auto admitted = impl_->dedup.Admit(key, now, [&] {
     // Not delayed again: a dead letter is available at once.
     Record moved = std::move(record);
     moved.enqueued = now;
-    const detail::Uuid id = detail::ParseUuid(moved.message_id).value_or(detail::Uuid{});
-    return Impl::Original{id, impl_->groups.Push(group, std::move(moved), now - config->delay,
-                                                 receives, first_received)};
+    return kForeignId | impl_->groups.Push(group, std::move(moved), now - config->delay, receives,
+                                           first_received);
   });
+  if (!admitted.has_value()) {  // no memory to remember its id: keep the message all the same
+    record.enqueued = now;
+    impl_->groups.Push(group, std::move(record), now - config->delay, receives, first_received);
+  }
   impl_->signal->Notify();
   return absl::OkStatus();
 }

@@ -33,6 +33,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -116,20 +117,24 @@ class FifoGroups {
     return PushWith(
         group, enqueued, [&](T& v) { v = std::move(value); }, receives, first_received);
   }
-  // Push, the value written in place by fill(T&) (given a default or Released T) under the
-  // shard's lock: keep it short.
+  // Push, the value written in place by fill(T&) or fill(T&, uint64_t seq) (given a default or
+  // Released T, and the message's sequence number) under the shard's lock: keep it short.
   template <typename Fill>
   uint64_t PushWith(std::string_view group, absl::Time enqueued, Fill&& fill, uint32_t receives = 0,
                     absl::Time first_received = absl::InfinitePast()) {
     Shard& s = shards_[ShardOf(group)];
     std::lock_guard lock(s.mu);
     Node* node = AllocateLocked(s);
-    fill(node->value);
+    // Taken under the shard lock, so sequence order is the group's order.
+    node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+    if constexpr (std::is_invocable_v<Fill&, T&, uint64_t>) {
+      fill(node->value, node->seq);
+    } else {
+      fill(node->value);
+    }
     node->enqueued = enqueued;
     node->receives = receives;
     node->first_received = first_received;
-    // Taken under the shard lock, so sequence order is the group's order.
-    node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
     auto [it, inserted] =
         s.groups.try_emplace(absl::string_view(group.data(), group.size()), nullptr);
     if (inserted) {
