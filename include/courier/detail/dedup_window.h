@@ -73,7 +73,17 @@ class DedupWindow {
     const Entry* table = s.table_view.load(std::memory_order_relaxed);
     const size_t mask = s.mask_view.load(std::memory_order_relaxed);
     // A stale pointer is harmless: a prefetch never faults.
-    if (table != nullptr) __builtin_prefetch(table + (Tag(hash) & mask), 1);
+    if (table != nullptr) {
+      const Entry* home = table + (Tag(hash) & mask);
+      __builtin_prefetch(home, 1);
+      // A probe runs on past its home (about six slots at 70%): the next line too.
+      __builtin_prefetch(reinterpret_cast<const char*>(home) + 64, 1);
+    }
+    // And the slot the admission would take: fresh memory, read for ownership on first store.
+    if (const char* next = s.next_view.load(std::memory_order_relaxed); next != nullptr) {
+      __builtin_prefetch(next, 1);
+      __builtin_prefetch(next + sizeof(Admission) - 1, 1);
+    }
   }
 
   // If `key` was admitted within the window before `now`, returns {its value, false}. Otherwise
@@ -122,6 +132,9 @@ class DedupWindow {
     // Constructed in place: the slot is raw memory (fresh, or its admission expired), never
     // read first, which a send would wait for as a cache miss.
     new (&s.Slot(number)) Admission(now_ns, value, key, tag, heap);
+    s.next_view.store(
+        s.tail % kPerBlock != 0 ? reinterpret_cast<const char*>(&s.Slot(s.tail)) : nullptr,
+        std::memory_order_relaxed);
     if (e != nullptr) {
       e->number = static_cast<uint32_t>(number);  // the old admission's key may go before this
     } else {
@@ -158,6 +171,7 @@ class DedupWindow {
   void Clear() {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
+      s.next_view.store(nullptr, std::memory_order_relaxed);
       s.Reset();
       s.table.clear();
       s.count = 0;
@@ -314,6 +328,8 @@ class DedupWindow {
     // The table's address and mask, for Prefetch without the lock.
     std::atomic<const Entry*> table_view{nullptr};
     std::atomic<size_t> mask_view{0};
+    // The slot of the next admission, when its block is there, for Prefetch.
+    std::atomic<const char*> next_view{nullptr};
   };
 
   // The top bits choose the shard; the low bits (the tag's) the slot in its table.
