@@ -52,7 +52,7 @@ namespace courier::detail {
 template <typename V>
 class DedupWindow {
  public:
-  static constexpr size_t kShards = 16;
+  static constexpr size_t kShards = 4;
   // {value, true} for a fresh admission, {the first admission's value, false} for a duplicate.
   using Result = std::pair<V, bool>;
 
