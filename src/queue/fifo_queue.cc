@@ -392,10 +392,12 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
                     "The request must contain the parameter MessageGroupId.");
   }
-  COURIER_RETURN_IF_ERROR(fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id));
-  if (request.message_deduplication_id.has_value()) {
-    COURIER_RETURN_IF_ERROR(
-        fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id));
+  if (!fifo_checks::ValidFifoId(*request.message_group_id)) {
+    return fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id);
+  }
+  if (request.message_deduplication_id.has_value() &&
+      !fifo_checks::ValidFifoId(*request.message_deduplication_id)) {
+    return fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
   }
   if (request.delay.has_value() && *request.delay != absl::ZeroDuration()) {
     return InvalidParameterValue(fmt::format(
@@ -460,7 +462,8 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     // Moved once, from wherever it is (the key was copied out earlier).
     r.dedup_id =
         std::move(request.message_deduplication_id ? *request.message_deduplication_id : dedup_id);
-    r.sent = r.enqueued = now;
+    r.sent = now;  // both from `now` (one from the other would reload a fresh store)
+    r.enqueued = now;
   };
   const std::string_view group = *request.message_group_id;
   const std::optional<std::pair<uint64_t, bool>> admitted = impl_->dedup.AdmitAt(
