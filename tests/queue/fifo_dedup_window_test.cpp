@@ -140,22 +140,27 @@ TEST_CASE("DedupWindow: keys with the same hash stay distinct") {
 }
 
 TEST_CASE("DedupWindow: a moving window reuses its memory and expires each key exactly") {
-  // Ten windows' worth of admissions 50 us apart (the ring of blocks wraps many times): every
-  // key is a duplicate until exactly one window after its admission and new from then on.
+  // Ten windows' worth of admissions 50 us apart, keys of 1 to 257 characters (admissions of
+  // every length, so that blocks end with unused room and the ring of blocks wraps many times):
+  // every key is a duplicate until exactly one window after its admission, new from then on.
   DedupWindow<uint64_t> w(absl::Seconds(1));
   constexpr int kKeys = 200000;
+  auto key = [](int i) {
+    std::string k = std::to_string(i) + ":";
+    k.resize(1 + (static_cast<size_t>(i) * 7919) % 257, 'x');
+    return k.size() < std::to_string(i).size() + 1 ? std::to_string(i) + ":" : k;
+  };
   const absl::Duration step = absl::Microseconds(50);  // 20,000 admissions per window
   for (int i = 0; i < kKeys; ++i) {
     const absl::Time t = kT0 + step * i;
-    REQUIRE(w.Admit("k" + std::to_string(i), t, [&] { return uint64_t(i); }) ==
+    REQUIRE(w.Admit(key(i), t, [&] { return uint64_t(i); }) ==
             std::pair<uint64_t, bool>{uint64_t(i), true});
     if (i >= 20000 && i % 101 == 0) {
       // Key i - 20000 was admitted exactly one window ago: new again. Key i - 19999 was
       // admitted 50 us later: still a duplicate.
-      const std::string old = "k" + std::to_string(i - 19999);
-      REQUIRE(w.Admit(old, t, [] { return uint64_t{0}; }) ==
+      REQUIRE(w.Admit(key(i - 19999), t, [] { return uint64_t{0}; }) ==
               std::pair<uint64_t, bool>{uint64_t(i - 19999), false});
-      REQUIRE_FALSE(w.Find("k" + std::to_string(i - 20000), t).has_value());
+      REQUIRE_FALSE(w.Find(key(i - 20000), t).has_value());
     }
   }
   // Only about one window is remembered.

@@ -13,9 +13,10 @@
 // reads a key only when they match (then it compares the whole key: two keys with the same hash
 // stay distinct), growing never reads keys, and a caller can Prefetch a key's slot early (e.g.
 // before hashing the message body) so that the miss overlaps other work. Admissions (time, value,
-// key) live in a ring per shard whose slots are reused as the window moves (no allocation per
-// send, no new pages once the window is full); keys of up to 26 characters are kept inline. 48
-// bytes per admission for an 8-byte value.
+// key) are records of their own length, packed in a ring of blocks per shard whose memory is
+// reused as the window moves (no allocation per send, not even for a long key; no new pages once
+// the window is full): 32 bytes for an 8-byte value and a key of up to 8 characters, 64 for a
+// UUID.
 //
 // Nothing throws: when memory cannot be had, an admission fails (nullopt) and changes nothing.
 //
@@ -79,10 +80,10 @@ class DedupWindow {
       // A probe runs on past its home (about six slots at 70%): the next line too.
       __builtin_prefetch(reinterpret_cast<const char*>(home) + 64, 1);
     }
-    // And the slot the admission would take: fresh memory, read for ownership on first store.
+    // And where the admission would go: fresh memory, read for ownership on first store.
     if (const char* next = s.next_view.load(std::memory_order_relaxed); next != nullptr) {
       __builtin_prefetch(next, 1);
-      __builtin_prefetch(next + sizeof(Admission) - 1, 1);
+      __builtin_prefetch(next + 63, 1);
     }
   }
 
@@ -111,30 +112,33 @@ class DedupWindow {
     if (e != nullptr && now_ns < AdmissionOf(s, *e).admitted + window_ns_) {
       return Result{AdmissionOf(s, *e).value, false};
     }
-    // Everything that can fail comes before make(): a failed admission changes nothing.
-    char* heap = nullptr;  // a long key's characters
-    if (key.size() > Key::kInline) {
-      heap = static_cast<char*>(std::malloc(key.size()));
-      if (heap == nullptr) return std::nullopt;
-    }
-    bool ok = s.tail - s.head < kMaxLive;  // admission numbers in the index are 32 bits
+    // Everything that can fail comes before make(): a failed admission changes nothing (but
+    // the padding that moves it to a new block).
+    const uint64_t words = Words(key.size());
+    bool ok = s.tail - s.head + 2 * kBlockWords < kMaxLive;  // index numbers are 32 bits
     if (ok && e == nullptr && (s.count + 1) * 10 > s.table.size() * 7) {
       ok = GrowTable(s);
       if (ok) slot = EmptySlotLocked(s, tag);
     }
-    if (ok && s.tail % kPerBlock == 0) ok = AddBlockLocked(s);
-    if (!ok) {
-      std::free(heap);
-      return std::nullopt;
+    if (ok) {
+      const uint64_t offset = s.tail % kBlockWords;
+      if (offset != 0 && offset + words > kBlockWords) {         // no room left in this block
+        std::memcpy(s.At(s.tail), &kPadding, sizeof(kPadding));  // there is a word at least
+        s.tail += kBlockWords - offset;
+      }
+      if (s.tail % kBlockWords == 0) ok = AddBlockLocked(s);
     }
+    if (!ok) return std::nullopt;
     V value = make();
-    const uint64_t number = s.tail++;
-    // Constructed in place: the slot is raw memory (fresh, or its admission expired), never
-    // read first, which a send would wait for as a cache miss.
-    new (&s.Slot(number)) Admission(now_ns, value, key, tag, heap);
-    s.next_view.store(
-        s.tail % kPerBlock != 0 ? reinterpret_cast<const char*>(&s.Slot(s.tail)) : nullptr,
-        std::memory_order_relaxed);
+    const uint64_t number = s.tail;
+    s.tail += words;
+    // Constructed in place: the memory is raw (fresh, or its admission expired), never read
+    // first, which a send would wait for as a cache miss.
+    char* at = s.At(number);
+    new (at) Admission(now_ns, value, tag, static_cast<uint16_t>(key.size()));
+    std::memcpy(at + sizeof(Admission), key.data(), key.size());
+    s.next_view.store(s.tail % kBlockWords != 0 ? s.At(s.tail) : nullptr,
+                      std::memory_order_relaxed);
     if (e != nullptr) {
       e->number = static_cast<uint32_t>(number);  // the old admission's key may go before this
     } else {
@@ -186,73 +190,54 @@ class DedupWindow {
     return low != 0 ? low : 1;
   }
 
-  // A key of up to kInline characters kept inline, a longer one on the heap (ids are at most
-  // 128 characters, group-scoped keys 257), with its tag: expiry finds the key's index slot
-  // without hashing it again. 32 bytes.
-  class Key {
-   public:
-    static constexpr size_t kInline = 26;
-    // `heap`: kInline < key.size() bytes from malloc, which the Key takes; else null.
-    Key(std::string_view key, uint32_t tag, char* heap)
-        : size_(static_cast<uint16_t>(key.size())), tag_(tag) {
-      if (heap == nullptr) {
-        std::memcpy(bytes_, key.data(), key.size());
-      } else {
-        std::memcpy(heap, key.data(), key.size());
-        std::memcpy(bytes_, &heap, sizeof(heap));
-      }
-    }
-    Key(const Key&) = delete;
-    Key& operator=(const Key&) = delete;
-    ~Key() {
-      if (size_ > kInline) std::free(heap());
-    }
-    std::string_view view() const { return {size_ <= kInline ? bytes_ : heap(), size_}; }
-    uint32_t tag() const { return tag_; }
-
-   private:
-    char* heap() const {
-      char* p;
-      std::memcpy(&p, bytes_, sizeof(p));
-      return p;
-    }
-    char bytes_[kInline];  // the characters, or a pointer to them
-    uint16_t size_;
-    uint32_t tag_;
-  };
-  static_assert(sizeof(Key) == 32);
-
-  // One per send of the window (millions): kept small (48 bytes for an 8-byte value).
+  // An admission: a header, then the key's characters, padded to whole words. One per send of
+  // the window (millions), so kept small. A word kPadding where an admission would start marks
+  // the rest of its block as unused (the next admission did not fit there).
   struct Admission {
-    Admission(int64_t at, const V& v, std::string_view k, uint32_t tag, char* heap)
-        : admitted(at), value(v), key(k, tag, heap) {}
+    Admission(int64_t at, const V& v, uint32_t t, uint16_t n)
+        : admitted(at), value(v), tag(t), size(n) {}
     int64_t admitted;  // Unix ns
     V value;
-    Key key;
+    uint32_t tag;   // the key's tag: expiry finds its index slot without hashing it again
+    uint16_t size;  // the key's length
+    std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size}; }
   };
-  // Blocks of admissions: raw memory (2 MiB: one huge page), whose slots are constructed as
-  // admissions arrive and destroyed as they expire, so a small window touches only the pages it
+  static_assert(alignof(Admission) <= 8);
+  static constexpr int64_t kPadding = INT64_MIN;
+  static bool IsPadding(const char* at) {
+    int64_t word;
+    std::memcpy(&word, at, sizeof(word));
+    return word == kPadding;
+  }
+  // The words (8 bytes) an admission with a key of n characters takes.
+  static constexpr uint64_t Words(size_t n) { return (sizeof(Admission) + n + 7) / 8; }
+
+  // Blocks of admissions: raw memory (2 MiB: one huge page) in which admissions are constructed
+  // as they arrive and destroyed as they expire, so a small window touches only the pages it
   // uses. Once a shard has kHugeAfter blocks in use its new blocks ask for transparent huge
   // pages: one page fault per 2 MiB instead of one per 4 KiB.
   static constexpr size_t kHugePage = size_t{2} << 20;
   static constexpr size_t kBlockBytes = kHugePage;
-  static constexpr uint64_t kPerBlock = kBlockBytes / sizeof(Admission);
+  static constexpr int kBlockWordBits = 18;
+  static constexpr uint64_t kBlockWords = uint64_t{1} << kBlockWordBits;
+  static_assert(kBlockWords * 8 == kBlockBytes);
+  static_assert(Words(257) < kBlockWords);  // the longest key (a group-scoped one) fits
   static constexpr size_t kSpareBlocks = 2;
   static constexpr size_t kHugeAfter = 1;
-  // Live admissions per shard: the index names them by 32-bit numbers.
-  static constexpr uint64_t kMaxLive = (uint64_t{1} << 32) - 1;
+  // Live words per shard: the index names admissions by the low 32 bits of their positions.
+  static constexpr uint64_t kMaxLive = uint64_t{1} << 32;
 
-  static Admission* NewBlock(bool huge) {
+  static char* NewBlock(bool huge) {
     void* p = std::aligned_alloc(kHugePage, kBlockBytes);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (huge && p != nullptr) (void)madvise(p, kBlockBytes, MADV_HUGEPAGE);
 #else
     (void)huge;
 #endif
-    return static_cast<Admission*>(p);
+    return static_cast<char*>(p);
   }
   // An index slot: empty when tag is 0, else the key's tag and the low 32 bits of its
-  // admission's number (live numbers span less than 2^32, so those bits name one).
+  // admission's position in words (live positions span less than 2^32, so those bits name one).
   struct Entry {
     uint32_t tag = 0;
     uint32_t number = 0;
@@ -299,20 +284,29 @@ class DedupWindow {
 
   struct alignas(64) Shard {
     AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
-    // Admissions in time order, numbered: head..tail-1 are live (constructed). Number n is slot
-    // n % kPerBlock of block n / kPerBlock, found in a ring of blocks (a power of two long, or
-    // empty). Blocks never move (growing moves only the ring's pointers), and emptied ones are
-    // kept for reuse, so a steady window allocates nothing and touches no new pages.
-    Admission** ring = nullptr;  // malloc'd
+    // Admissions in time order, at positions counted in words: those in head..tail-1 are live
+    // (constructed). Position p is word p % kBlockWords of block p / kBlockWords, found in a
+    // ring of blocks (a power of two long, or empty). Blocks never move (growing moves only the
+    // ring's pointers), and emptied ones are kept for reuse, so a steady window allocates
+    // nothing and touches no new pages.
+    char** ring = nullptr;  // malloc'd
     size_t ring_size = 0;
-    std::array<Admission*, kSpareBlocks> spare{};
+    std::array<char*, kSpareBlocks> spare{};
     size_t spares = 0;
     uint64_t head = 0, tail = 0;
 
     Shard() = default;
     ~Shard() { Reset(); }
     void Reset() {
-      for (uint64_t n = head; n < tail; ++n) Slot(n).~Admission();
+      while (head != tail) {
+        if (IsPadding(At(head))) {
+          head = (head / kBlockWords + 1) * kBlockWords;
+          continue;
+        }
+        Admission& a = *reinterpret_cast<Admission*>(At(head));
+        head += Words(a.size);
+        a.~Admission();
+      }
       for (size_t i = 0; i < ring_size; ++i) std::free(ring[i]);  // null once retired
       for (size_t i = 0; i < spares; ++i) std::free(spare[i]);
       std::free(ring);
@@ -321,23 +315,26 @@ class DedupWindow {
       head = tail = 0;
     }
 
-    Admission& Slot(uint64_t n) { return ring[(n / kPerBlock) & (ring_size - 1)][n % kPerBlock]; }
+    char* At(uint64_t p) {
+      return ring[(p >> kBlockWordBits) & (ring_size - 1)] + (p & (kBlockWords - 1)) * 8;
+    }
     // Linear probing from tag & mask, at most 70% full; size a power of two (or empty).
     EntryArray table;
     size_t count = 0;
     // The table's address and mask, for Prefetch without the lock.
     std::atomic<const Entry*> table_view{nullptr};
     std::atomic<size_t> mask_view{0};
-    // The slot of the next admission, when its block is there, for Prefetch.
+    // Where the next admission goes, when its block is there, for Prefetch.
     std::atomic<const char*> next_view{nullptr};
   };
 
   // The top bits choose the shard; the low bits (the tag's) the slot in its table.
   static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> 60) % kShards; }
 
-  // The admission an entry names: the live one whose number has those low 32 bits.
+  // The admission an entry names: the live one whose position has those low 32 bits.
   static Admission& AdmissionOf(Shard& s, const Entry& e) {
-    return s.Slot(s.head + static_cast<uint32_t>(e.number - static_cast<uint32_t>(s.head)));
+    return *reinterpret_cast<Admission*>(
+        s.At(s.head + static_cast<uint32_t>(e.number - static_cast<uint32_t>(s.head))));
   }
 
   // The entry of `key`, or null with *slot the empty slot where its probe ended (valid while
@@ -351,7 +348,7 @@ class DedupWindow {
         *slot = i;
         return nullptr;
       }
-      if (e.tag == tag && AdmissionOf(s, e).key.view() == key) return &e;
+      if (e.tag == tag && AdmissionOf(s, e).key() == key) return &e;
     }
   }
 
@@ -362,15 +359,15 @@ class DedupWindow {
     return i;
   }
 
-  // Gives admission number tail (the first of its block) a block; false if memory ran out.
+  // Gives position tail (the start of a block) a block; false if memory ran out.
   static bool AddBlockLocked(Shard& s) {
     // Blocks in use: first..next-1 (none when the window is empty: tail is at a block's start,
     // so head == tail means first == next).
-    const uint64_t first = s.head / kPerBlock, next = s.tail / kPerBlock;
+    const uint64_t first = s.head / kBlockWords, next = s.tail / kBlockWords;
     const uint64_t used = next - first;
     if (used >= s.ring_size) {  // the ring of blocks is full: double it
       const size_t size = s.ring_size == 0 ? 4 : s.ring_size * 2;
-      auto** bigger = static_cast<Admission**>(std::calloc(size, sizeof(Admission*)));
+      auto** bigger = static_cast<char**>(std::calloc(size, sizeof(char*)));
       if (bigger == nullptr) return false;
       for (uint64_t b = first; b < next; ++b) {
         bigger[b & (size - 1)] = s.ring[b & (s.ring_size - 1)];
@@ -379,7 +376,7 @@ class DedupWindow {
       s.ring = bigger;
       s.ring_size = size;
     }
-    Admission* block = s.spares > 0 ? s.spare[--s.spares] : NewBlock(used >= kHugeAfter);
+    char* block = s.spares > 0 ? s.spare[--s.spares] : NewBlock(used >= kHugeAfter);
     if (block == nullptr) return false;
     s.ring[next & (s.ring_size - 1)] = block;
     return true;
@@ -407,8 +404,9 @@ class DedupWindow {
     s.mask_view.store(s.table.empty() ? 0 : s.table.size() - 1, std::memory_order_relaxed);
   }
 
-  // Removes the index entry naming admission `number`, if it still does (a later admission of
-  // the same key replaces it). Backward-shift deletion keeps every probe sequence unbroken.
+  // Removes the index entry naming the admission at position `number`, if it still does (a
+  // later admission of the same key replaces it). Backward-shift deletion keeps every probe
+  // sequence unbroken.
   static void EraseLocked(Shard& s, uint64_t number, uint32_t tag) {
     if (s.table.empty()) return;
     const size_t mask = s.table.size() - 1;
@@ -435,12 +433,21 @@ class DedupWindow {
 
   void ExpireLocked(Shard& s, int64_t now_ns) {
     while (s.head != s.tail) {
-      Admission& a = s.Slot(s.head);
-      if (a.admitted + window_ns_ > now_ns) break;
-      EraseLocked(s, s.head, a.key.tag());
-      a.~Admission();                   // a long key's memory goes now, not when the slot is reused
-      if (++s.head % kPerBlock == 0) {  // its block is empty: keep a few for reuse
-        Admission*& block = s.ring[((s.head - 1) / kPerBlock) & (s.ring_size - 1)];
+      char* at = s.At(s.head);
+      uint64_t next;
+      if (IsPadding(at)) {
+        next = (s.head / kBlockWords + 1) * kBlockWords;
+      } else {
+        Admission& a = *reinterpret_cast<Admission*>(at);
+        if (a.admitted + window_ns_ > now_ns) break;
+        EraseLocked(s, s.head, a.tag);
+        next = s.head + Words(a.size);
+        a.~Admission();
+      }
+      const uint64_t block_of_head = s.head / kBlockWords;
+      s.head = next;
+      if (next / kBlockWords != block_of_head) {  // its block is empty: keep a few for reuse
+        char*& block = s.ring[block_of_head & (s.ring_size - 1)];
         if (s.spares < kSpareBlocks) {
           s.spare[s.spares++] = block;
         } else {
