@@ -80,19 +80,19 @@ inline __attribute__((always_inline)) bool GetHex64(const char* text, uint64_t* 
   return ok;
 }
 
-// MessageIds: the sequence number through a keyed permutation of 128 bits (a four-round Feistel
+// MessageIds: the sequence number through a keyed permutation of 128 bits (a three-round Feistel
 // network whose round function is splitmix64's finaliser, keys random per queue), shown as a
 // version 4 UUID. Distinct sequence numbers give distinct ids (up to the six fixed bits, as
 // random UUIDs), and a duplicate send finds its original's id from the sequence number its
 // deduplication entry keeps, so the entry needs no 16 bytes for it.
-using IdKeys = std::array<uint64_t, 4>;
+using IdKeys = std::array<uint64_t, 3>;
 uint64_t Mix(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
 detail::Uuid MessageIdOf(const IdKeys& keys, uint64_t seq) {
-  uint64_t left = seq, right = 0;
+  uint64_t left = 0, right = seq;  // the first round mixes the sequence number
   for (const uint64_t k : keys) {
     left ^= Mix(right ^ k);
     std::swap(left, right);
@@ -102,9 +102,7 @@ detail::Uuid MessageIdOf(const IdKeys& keys, uint64_t seq) {
   u.lo = (u.lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
   return u;
 }
-IdKeys NewIdKeys() {
-  return {detail::RandomBits(), detail::RandomBits(), detail::RandomBits(), detail::RandomBits()};
-}
+IdKeys NewIdKeys() { return {detail::RandomBits(), detail::RandomBits(), detail::RandomBits()}; }
 
 // A deduplication entry's value: the original's sequence number, with this bit set when its
 // MessageId is not MessageIdOf(seq) (a dead letter keeps the id it had in its source queue; its
@@ -453,7 +451,6 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   // Written straight into the queue's slot, under the group shard's lock.
   auto fill = [&](Record& r, uint64_t seq) {
     detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
-    r.message_id = result.message_id;
     r.md5_of_body = result.md5_of_message_body;
     r.md5_of_attributes = result.md5_of_message_attributes;
     r.body = std::move(request.body);
@@ -464,6 +461,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
         std::move(request.message_deduplication_id ? *request.message_deduplication_id : dedup_id);
     r.sent = now;  // both from `now` (one from the other would reload a fresh store)
     r.enqueued = now;
+    // Last: copied right after it was written, the id's text would still be in the store
+    // buffer, and a load spanning several stores waits for them (a store-forwarding stall).
+    r.message_id = result.message_id;
   };
   const std::string_view group = *request.message_group_id;
   const std::optional<std::pair<uint64_t, bool>> admitted = impl_->dedup.AdmitAt(
