@@ -243,17 +243,19 @@ class DedupWindow {
     uint32_t number = 0;
   };
   // The index's slots, zeroed. Probes are random accesses over megabytes: once the table is
-  // large its memory is asked for in transparent huge pages, or nearly every probe would miss
-  // the TLB as well as the cache. Empty (size 0) if its memory could not be had.
+  // past 256 KiB its memory is asked for in whole transparent huge pages, or nearly every probe
+  // would miss the TLB as well as the cache, and a page walk (a nested one in a VM) stalls even
+  // the send's early prefetch. Empty (size 0) if its memory could not be had.
   class EntryArray {
    public:
     EntryArray() = default;
     explicit EntryArray(size_t n) {
       const size_t bytes = n * sizeof(Entry);
-      if (bytes >= kHugePage) {
-        data_ = static_cast<Entry*>(std::aligned_alloc(kHugePage, bytes));  // a multiple of it
+      if (bytes >= kHugePage / 8) {  // a huge page for it, even if it fills an eighth
+        const size_t whole = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+        data_ = static_cast<Entry*>(std::aligned_alloc(kHugePage, whole));
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (data_ != nullptr) (void)madvise(data_, bytes, MADV_HUGEPAGE);
+        if (data_ != nullptr) (void)madvise(data_, whole, MADV_HUGEPAGE);
 #endif
         if (data_ != nullptr) std::memset(static_cast<void*>(data_), 0, bytes);
       } else {
