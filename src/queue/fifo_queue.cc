@@ -135,6 +135,33 @@ inline __attribute__((always_inline)) void PutHex64Fast(char* out, uint64_t v) {
 #endif
 }
 
+// Writes the 32 hex digits of an MD5 digest. Md5() returns it in two registers: taken from them
+// as two words (detail::PutHex128 would load the 16 bytes from memory, one load spanning two
+// fresh stores of the spilled registers: a store-forwarding stall seen in perf annotate).
+inline __attribute__((always_inline)) void PutMd5Hex(const detail::Md5Digest& digest, char* out) {
+#if defined(__SSE2__)
+  uint64_t first, second;
+  std::memcpy(&first, digest.data(), 8);
+  std::memcpy(&second, digest.data() + 8, 8);
+  // In registers, so that the compiler does not fold the two moves back into one 16-byte load.
+  asm("" : "+r"(first), "+r"(second));
+  const __m128i v = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(first)),
+                                       _mm_cvtsi64_si128(static_cast<long long>(second)));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles);
+  const __m128i lo = _mm_and_si128(v, low_nibbles);
+  auto ascii = [](__m128i n) {  // n + '0', plus 'a' - '0' - 10 where n > 9
+    const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+    return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
+                        _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
+  };
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ascii(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), ascii(_mm_unpackhi_epi8(hi, lo)));
+#else
+  detail::PutHex128(digest.data(), out);
+#endif
+}
+
 // Writes the handle of receipt `r` into `handle`, in place.
 void EncodeHandle(const TokenText& token, const detail::FifoReceipt& r, ReceiptHandle& handle) {
   char* out = handle.Overwrite(kHandleSize);
@@ -440,7 +467,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
   SendMessageResult& result = *out;
   const detail::Md5Digest digest = detail::Md5(request.body);
-  detail::PutHex128(digest.data(), result.md5_of_message_body.resize(32));
+  PutMd5Hex(digest, result.md5_of_message_body.resize(32));
   if (!request.attributes.empty()) {
     result.md5_of_message_attributes = detail::Md5OfMessageAttributes(request.attributes);
   }
