@@ -424,6 +424,20 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
       !fifo_checks::ValidFifoId(*request.message_deduplication_id)) {
     return fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
   }
+  // The window's lookup is a cache (and TLB) miss: start it as early as the key is known, to
+  // overlap the checks and the MD5.
+  char key_buf[kMaxDedupKey];
+  std::string_view key;
+  uint64_t key_hash = 0;
+  auto start_lookup = [&](std::string_view id) {
+    key = DedupKey(config->deduplication_scope == "messageGroup", *request.message_group_id, id,
+                   key_buf);
+    key_hash = impl_->dedup.Hash(key);
+    impl_->dedup.Prefetch(key_hash);
+  };
+  if (request.message_deduplication_id.has_value()) {
+    start_lookup(*request.message_deduplication_id);
+  }
   if (request.delay.has_value() && *request.delay != absl::ZeroDuration()) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter DelaySeconds is invalid. Reason: The request include parameter "
@@ -439,18 +453,12 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   if (request.message_deduplication_id.has_value()) {
   } else if (config->content_based_deduplication) {
     dedup_id = detail::Sha256Hex(request.body);
+    start_lookup(dedup_id);
   } else {
     return InvalidParameterValue(
         "The queue should either have ContentBasedDeduplication enabled or "
         "MessageDeduplicationId provided explicitly");
   }
-  // The window's lookup is a cache miss: start it now, to overlap the checks and the MD5.
-  char key_buf[kMaxDedupKey];
-  const std::string_view key = DedupKey(
-      config->deduplication_scope == "messageGroup", *request.message_group_id,
-      request.message_deduplication_id ? *request.message_deduplication_id : dedup_id, key_buf);
-  const uint64_t key_hash = impl_->dedup.Hash(key);
-  impl_->dedup.Prefetch(key_hash);
   std::optional<detail::PayloadPointer> offloaded;
   if (impl_->large_payloads) {
     COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
