@@ -208,9 +208,7 @@ absl::Status CheckSize(const SendMessageRequest& request, size_t max_size) {
 }
 
 absl::Status CheckFifoId(std::string_view parameter, std::string_view value) {
-  bool ok = !value.empty() && value.size() <= 128;
-  for (char c : value) ok &= c >= 33 && c <= 126;  // alphanumeric and punctuation
-  if (!ok) {
+  if (!ValidFifoId(value)) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter {} is invalid. Reason: {} can only include alphanumeric and "
         "punctuation characters. 1 to 128 in length.",

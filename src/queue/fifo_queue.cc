@@ -80,6 +80,35 @@ inline __attribute__((always_inline)) bool GetHex64(const char* text, uint64_t* 
   return ok;
 }
 
+// MessageIds: the sequence number through a keyed permutation of 128 bits (a three-round Feistel
+// network whose round function is splitmix64's finaliser, keys random per queue), shown as a
+// version 4 UUID. Distinct sequence numbers give distinct ids (up to the six fixed bits, as
+// random UUIDs), and a duplicate send finds its original's id from the sequence number its
+// deduplication entry keeps, so the entry needs no 16 bytes for it.
+using IdKeys = std::array<uint64_t, 3>;
+uint64_t Mix(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+detail::Uuid MessageIdOf(const IdKeys& keys, uint64_t seq) {
+  uint64_t left = 0, right = seq;  // the first round mixes the sequence number
+  for (const uint64_t k : keys) {
+    left ^= Mix(right ^ k);
+    std::swap(left, right);
+  }
+  detail::Uuid u{left, right};
+  u.hi = (u.hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  u.lo = (u.lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
+  return u;
+}
+IdKeys NewIdKeys() { return {detail::RandomBits(), detail::RandomBits(), detail::RandomBits()}; }
+
+// A deduplication entry's value: the original's sequence number, with this bit set when its
+// MessageId is not MessageIdOf(seq) (a dead letter keeps the id it had in its source queue; its
+// deduplication id is that id, so a duplicate's request carries it).
+constexpr uint64_t kForeignId = uint64_t{1} << 63;
+
 // The queue's receipt handle, 56 hex digits (short enough for ReceiptHandle to keep inline):
 // token, shard, slot, sequence, receive count.
 constexpr size_t kHandleSize = 56;
@@ -103,6 +132,33 @@ inline __attribute__((always_inline)) void PutHex64Fast(char* out, uint64_t v) {
   _mm_storeu_si128(reinterpret_cast<__m128i*>(out), text);
 #else
   PutHex64(out, v);
+#endif
+}
+
+// Writes the 32 hex digits of an MD5 digest. Md5() returns it in two registers: taken from them
+// as two words (detail::PutHex128 would load the 16 bytes from memory, one load spanning two
+// fresh stores of the spilled registers: a store-forwarding stall seen in perf annotate).
+inline __attribute__((always_inline)) void PutMd5Hex(const detail::Md5Digest& digest, char* out) {
+#if defined(__SSE2__)
+  uint64_t first, second;
+  std::memcpy(&first, digest.data(), 8);
+  std::memcpy(&second, digest.data() + 8, 8);
+  // In registers, so that the compiler does not fold the two moves back into one 16-byte load.
+  asm("" : "+r"(first), "+r"(second));
+  const __m128i v = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(first)),
+                                       _mm_cvtsi64_si128(static_cast<long long>(second)));
+  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles);
+  const __m128i lo = _mm_and_si128(v, low_nibbles);
+  auto ascii = [](__m128i n) {  // n + '0', plus 'a' - '0' - 10 where n > 9
+    const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+    return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
+                        _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
+  };
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ascii(_mm_unpacklo_epi8(hi, lo)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), ascii(_mm_unpackhi_epi8(hi, lo)));
+#else
+  detail::PutHex128(digest.data(), out);
 #endif
 }
 
@@ -166,13 +222,10 @@ struct FifoQueue::Config : QueueConfig {};
 
 struct FifoQueue::Impl {
   detail::FifoGroups<Record> groups;
-  // What a duplicate send returns: the original's MessageId and sequence number.
-  // Kept for every send of the last five minutes: compact.
-  struct Original {
-    detail::Uuid message_id;
-    uint64_t seq;
-  };
-  detail::DedupWindow<Original> dedup{kDedupWindow};
+  // What a duplicate send returns: the original's sequence number, from which its MessageId
+  // follows (see kForeignId). Kept for every send of the last five minutes: compact.
+  detail::DedupWindow<uint64_t> dedup{kDedupWindow};
+  const IdKeys id_keys = NewIdKeys();
   // The current configuration. Every version published stays alive with the queue (attribute
   // changes are rare), so readers take a plain pointer without reference counting.
   std::atomic<const Config*> config{nullptr};
@@ -364,10 +417,26 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
                     "The request must contain the parameter MessageGroupId.");
   }
-  COURIER_RETURN_IF_ERROR(fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id));
+  if (!fifo_checks::ValidFifoId(*request.message_group_id)) {
+    return fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id);
+  }
+  if (request.message_deduplication_id.has_value() &&
+      !fifo_checks::ValidFifoId(*request.message_deduplication_id)) {
+    return fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
+  }
+  // The window's lookup is a cache (and TLB) miss: start it as early as the key is known, to
+  // overlap the checks and the MD5.
+  char key_buf[kMaxDedupKey];
+  std::string_view key;
+  uint64_t key_hash = 0;
+  auto start_lookup = [&](std::string_view id) {
+    key = DedupKey(config->deduplication_scope == "messageGroup", *request.message_group_id, id,
+                   key_buf);
+    key_hash = impl_->dedup.Hash(key);
+    impl_->dedup.Prefetch(key_hash);
+  };
   if (request.message_deduplication_id.has_value()) {
-    COURIER_RETURN_IF_ERROR(
-        fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id));
+    start_lookup(*request.message_deduplication_id);
   }
   if (request.delay.has_value() && *request.delay != absl::ZeroDuration()) {
     return InvalidParameterValue(fmt::format(
@@ -384,18 +453,12 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   if (request.message_deduplication_id.has_value()) {
   } else if (config->content_based_deduplication) {
     dedup_id = detail::Sha256Hex(request.body);
+    start_lookup(dedup_id);
   } else {
     return InvalidParameterValue(
         "The queue should either have ContentBasedDeduplication enabled or "
         "MessageDeduplicationId provided explicitly");
   }
-  // The window's lookup is a cache miss: start it now, to overlap the checks and the MD5.
-  char key_buf[kMaxDedupKey];
-  const std::string_view key = DedupKey(
-      config->deduplication_scope == "messageGroup", *request.message_group_id,
-      request.message_deduplication_id ? *request.message_deduplication_id : dedup_id, key_buf);
-  const uint64_t key_hash = impl_->dedup.Hash(key);
-  impl_->dedup.Prefetch(key_hash);
   std::optional<detail::PayloadPointer> offloaded;
   if (impl_->large_payloads) {
     COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
@@ -412,7 +475,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
   SendMessageResult& result = *out;
   const detail::Md5Digest digest = detail::Md5(request.body);
-  detail::PutHex128(digest.data(), result.md5_of_message_body.resize(32));
+  PutMd5Hex(digest, result.md5_of_message_body.resize(32));
   if (!request.attributes.empty()) {
     result.md5_of_message_attributes = detail::Md5OfMessageAttributes(request.attributes);
   }
@@ -420,11 +483,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
-  const detail::Uuid uuid = detail::NewRandomUuid();
-  detail::WriteUuid(uuid, result.message_id.resize(36));
   // Written straight into the queue's slot, under the group shard's lock.
-  auto fill = [&](Record& r) {
-    r.message_id = result.message_id;
+  auto fill = [&](Record& r, uint64_t seq) {
+    detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
     r.md5_of_body = result.md5_of_message_body;
     r.md5_of_attributes = result.md5_of_message_attributes;
     r.body = std::move(request.body);
@@ -433,15 +494,32 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     // Moved once, from wherever it is (the key was copied out earlier).
     r.dedup_id =
         std::move(request.message_deduplication_id ? *request.message_deduplication_id : dedup_id);
-    r.sent = r.enqueued = now;
+    r.sent = now;  // both from `now` (one from the other would reload a fresh store)
+    r.enqueued = now;
+    // Last: copied right after it was written, the id's text would still be in the store
+    // buffer, and a load spanning several stores waits for them (a store-forwarding stall).
+    r.message_id = result.message_id;
   };
   const std::string_view group = *request.message_group_id;
-  auto [original, fresh] = impl_->dedup.AdmitAt(key, key_hash, now_ns, [&] {
-    return Impl::Original{uuid, impl_->groups.PushWith(group, now, fill)};
-  });
-  if (!fresh) detail::WriteUuid(original.message_id, result.message_id.resize(36));
-  result.sequence_number = SequenceNumber(original.seq);
+  const std::optional<std::pair<uint64_t, bool>> admitted = impl_->dedup.AdmitAt(
+      key, key_hash, now_ns, [&] { return impl_->groups.PushWith(group, now, fill); });
+  if (!admitted.has_value()) {
+    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+    return AwsError(absl::StatusCode::kResourceExhausted, "InternalError",
+                    "Out of memory for the deduplication window.");
+  }
+  const auto [original, fresh] = *admitted;
+  const uint64_t seq = original & ~kForeignId;
+  result.sequence_number = SequenceNumber(seq);
   if (!fresh) {
+    if (original & kForeignId) {  // a dead letter, whose deduplication id is its MessageId
+      const std::string_view id = request.message_deduplication_id
+                                      ? std::string_view(*request.message_deduplication_id)
+                                      : std::string_view(dedup_id);
+      result.message_id.assign(id.substr(0, result.message_id.capacity()));
+    } else {
+      detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
+    }
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
   } else {
     impl_->signal->Notify();
@@ -618,14 +696,17 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
   char key_buf[kMaxDedupKey];
   const std::string_view key =
       DedupKey(config->deduplication_scope == "messageGroup", group, record.dedup_id, key_buf);
-  impl_->dedup.Admit(key, now, [&] {
+  const auto admitted = impl_->dedup.Admit(key, now, [&] {
     // Not delayed again: a dead letter is available at once.
     Record moved = std::move(record);
     moved.enqueued = now;
-    const detail::Uuid id = detail::ParseUuid(moved.message_id).value_or(detail::Uuid{});
-    return Impl::Original{id, impl_->groups.Push(group, std::move(moved), now - config->delay,
-                                                 receives, first_received)};
+    return kForeignId | impl_->groups.Push(group, std::move(moved), now - config->delay, receives,
+                                           first_received);
   });
+  if (!admitted.has_value()) {  // no memory to remember its id: keep the message all the same
+    record.enqueued = now;
+    impl_->groups.Push(group, std::move(record), now - config->delay, receives, first_received);
+  }
   impl_->signal->Notify();
   return absl::OkStatus();
 }

@@ -22,23 +22,23 @@ TEST_CASE("DedupWindow: a key is a duplicate until exactly 5 minutes after its a
   CHECK_FALSE(w.Find("k", kT0 + absl::Minutes(5)).has_value());
   CHECK(w.Admit("k", kT0 + absl::Minutes(5), make) == std::pair<std::string, bool>{"m2", true});
   // The window restarts from the new admission, not from the duplicate.
-  CHECK(w.Admit("k", kT0 + absl::Minutes(10) - absl::Milliseconds(1), make).second == false);
-  CHECK(w.Admit("k", kT0 + absl::Minutes(10), make).second == true);
+  CHECK(w.Admit("k", kT0 + absl::Minutes(10) - absl::Milliseconds(1), make)->second == false);
+  CHECK(w.Admit("k", kT0 + absl::Minutes(10), make)->second == true);
   CHECK(made == 3);
 }
 
 TEST_CASE("DedupWindow: duplicates do not extend the window") {
   DedupWindow<int> w;
-  CHECK(w.Admit("k", kT0, [] { return 1; }).second);
-  CHECK_FALSE(w.Admit("k", kT0 + absl::Minutes(4), [] { return 2; }).second);
-  CHECK(w.Admit("k", kT0 + absl::Minutes(5), [] { return 3; }).first == 3);
+  CHECK(w.Admit("k", kT0, [] { return 1; })->second);
+  CHECK_FALSE(w.Admit("k", kT0 + absl::Minutes(4), [] { return 2; })->second);
+  CHECK(w.Admit("k", kT0 + absl::Minutes(5), [] { return 3; })->first == 3);
 }
 
 TEST_CASE("DedupWindow: keys are independent and expired ones are dropped") {
   DedupWindow<int> w;
   for (int i = 0; i < 1000; ++i) w.Admit(std::to_string(i), kT0, [&] { return i; });
   CHECK(w.size() == 1000);
-  CHECK(w.Admit("500", kT0 + absl::Seconds(1), [] { return -1; }).first == 500);
+  CHECK(w.Admit("500", kT0 + absl::Seconds(1), [] { return -1; })->first == 500);
   // Admissions after the window drop old entries shard by shard.
   for (int i = 0; i < 1000; ++i) {
     w.Admit("new" + std::to_string(i), kT0 + absl::Minutes(5), [&] { return i; });
@@ -69,15 +69,15 @@ TEST_CASE("DedupWindow: dropping expired keys keeps every live key findable") {
   CHECK(found == kKeys / 2);
   for (int i = 0; i < kKeys / 2; ++i) {
     // A dropped key is new again.
-    if (!w.Admit("key-" + std::to_string(i), later, [] { return -2; }).second) FAIL(i);
+    if (!w.Admit("key-" + std::to_string(i), later, [] { return -2; })->second) FAIL(i);
   }
 }
 
 TEST_CASE("DedupWindow: a custom window") {
   DedupWindow<int> w(absl::Seconds(1));
-  CHECK(w.Admit("k", kT0, [] { return 1; }).second);
-  CHECK_FALSE(w.Admit("k", kT0 + absl::Milliseconds(999), [] { return 2; }).second);
-  CHECK(w.Admit("k", kT0 + absl::Seconds(1), [] { return 3; }).second);
+  CHECK(w.Admit("k", kT0, [] { return 1; })->second);
+  CHECK_FALSE(w.Admit("k", kT0 + absl::Milliseconds(999), [] { return 2; })->second);
+  CHECK(w.Admit("k", kT0 + absl::Seconds(1), [] { return 3; })->second);
 }
 
 TEST_CASE("DedupWindow: concurrent admissions of one key admit exactly one", "[stress]") {
@@ -87,13 +87,84 @@ TEST_CASE("DedupWindow: concurrent admissions of one key admit exactly one", "[s
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 2000; ++i) {
-        auto [v, fresh] = w.Admit("k" + std::to_string(i), kT0, [&] { return t; });
+        auto [v, fresh] = *w.Admit("k" + std::to_string(i), kT0, [&] { return t; });
         if (fresh) admitted.fetch_add(1);
       }
     });
   }
   for (auto& th : threads) th.join();
   CHECK(admitted.load() == 2000);
+}
+
+TEST_CASE("DedupWindow: keys with the same hash stay distinct") {
+  // The index keeps 32 bits of the hash; keys whose whole hash is the same must still be told
+  // apart by their text, through admission, duplicates and expiry.
+  DedupWindow<int> w(absl::Seconds(10));
+  constexpr uint64_t kSame = 0x5a5a5a5a12345678ULL;
+  constexpr int kKeys = 200;
+  auto key = [](int i) {
+    return i % 3 == 0 ? "id-" + std::to_string(i)
+                      : "a-deduplication-id-longer-than-inline-" + std::to_string(i);
+  };
+  for (int i = 0; i < kKeys; ++i) {
+    REQUIRE(w.Admit(key(i), kSame, kT0 + absl::Milliseconds(i), [&] { return i; }) ==
+            std::pair<int, bool>{i, true});
+  }
+  for (int i = 0; i < kKeys; ++i) {
+    REQUIRE(w.Admit(key(i), kSame, kT0 + absl::Seconds(1), [] { return -1; }) ==
+            std::pair<int, bool>{i, false});
+  }
+  // Other keys whose hashes share only the 32 bits the index keeps (and the shard).
+  for (int i = 0; i < kKeys; ++i) {
+    const uint64_t other = (uint64_t{0x5a5a5a5a} ^ static_cast<uint64_t>(i + 1)) << 32 | 0x12345678;
+    REQUIRE(w.Admit(key(i) + "#2", other, kT0 + absl::Seconds(1), [&] { return 1000 + i; }) ==
+            std::pair<int, bool>{1000 + i, true});
+  }
+  // The first half of the colliding keys expire at exactly 10 s after their admission; the
+  // rest are still found, each with its own value.
+  const absl::Time later = kT0 + absl::Seconds(10) + absl::Milliseconds(kKeys / 2 - 1);
+  for (int i = kKeys / 2; i < kKeys; ++i) {
+    REQUIRE(w.Admit(key(i), kSame, later, [] { return -1; }) == std::pair<int, bool>{i, false});
+  }
+  for (int i = 0; i < kKeys / 2; ++i) {
+    REQUIRE(w.Admit(key(i), kSame, later, [&] { return 2000 + i; }) ==
+            std::pair<int, bool>{2000 + i, true});
+  }
+  for (int i = 0; i < kKeys; ++i) {
+    const int want = i < kKeys / 2 ? 2000 + i : i;
+    REQUIRE(w.Admit(key(i), kSame, later, [] { return -1; }) == std::pair<int, bool>{want, false});
+    const uint64_t other = (uint64_t{0x5a5a5a5a} ^ static_cast<uint64_t>(i + 1)) << 32 | 0x12345678;
+    REQUIRE(w.Admit(key(i) + "#2", other, later, [] { return -1; }) ==
+            std::pair<int, bool>{1000 + i, false});
+  }
+}
+
+TEST_CASE("DedupWindow: a moving window reuses its memory and expires each key exactly") {
+  // Ten windows' worth of admissions 50 us apart, keys of 1 to 257 characters (admissions of
+  // every length, so that blocks end with unused room and the ring of blocks wraps many times):
+  // every key is a duplicate until exactly one window after its admission, new from then on.
+  DedupWindow<uint64_t> w(absl::Seconds(1));
+  constexpr int kKeys = 200000;
+  auto key = [](int i) {
+    std::string k = std::to_string(i) + ":";
+    k.resize(1 + (static_cast<size_t>(i) * 7919) % 257, 'x');
+    return k.size() < std::to_string(i).size() + 1 ? std::to_string(i) + ":" : k;
+  };
+  const absl::Duration step = absl::Microseconds(50);  // 20,000 admissions per window
+  for (int i = 0; i < kKeys; ++i) {
+    const absl::Time t = kT0 + step * i;
+    REQUIRE(w.Admit(key(i), t, [&] { return uint64_t(i); }) ==
+            std::pair<uint64_t, bool>{uint64_t(i), true});
+    if (i >= 20000 && i % 101 == 0) {
+      // Key i - 20000 was admitted exactly one window ago: new again. Key i - 19999 was
+      // admitted 50 us later: still a duplicate.
+      REQUIRE(w.Admit(key(i - 19999), t, [] { return uint64_t{0}; }) ==
+              std::pair<uint64_t, bool>{uint64_t(i - 19999), false});
+      REQUIRE_FALSE(w.Find(key(i - 20000), t).has_value());
+    }
+  }
+  // Only about one window is remembered.
+  CHECK(w.size() < 20000 + 20000 / 101 + 2000);
 }
 
 TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work throughout") {
@@ -106,7 +177,7 @@ TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work
                       : "a-rather-long-deduplication-id-" + std::to_string(i);
   };
   for (int i = 0; i < kKeys; ++i) {
-    REQUIRE(w.Admit(key(i), kT0 + absl::Microseconds(i), [&] { return i; }).second);
+    REQUIRE(w.Admit(key(i), kT0 + absl::Microseconds(i), [&] { return i; })->second);
   }
   CHECK(w.size() == static_cast<size_t>(kKeys));
   for (int i : {0, 1, kKeys / 2, kKeys - 1}) CHECK(w.Find(key(i), kT0 + absl::Seconds(2)) == i);
@@ -125,7 +196,7 @@ TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work
   CHECK(w.size() < static_cast<size_t>(kKeys / 2 + 2000));
   w.Clear();
   CHECK(w.size() == 0);
-  CHECK(w.Admit(key(1), later, [] { return 7; }).first == 7);
+  CHECK(w.Admit(key(1), later, [] { return 7; })->first == 7);
 }
 
 }  // namespace

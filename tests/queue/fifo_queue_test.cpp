@@ -2,6 +2,7 @@
 #include "courier/fifo_queue.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,52 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: duplicates inside 5 minutes are accepted, 
   CHECK(later.message_id != first.message_id);
   CHECK(later.sequence_number > first.sequence_number);
   CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"four"});
+}
+
+TEST_CASE_METHOD(
+    Fixture, "FifoQueue: MessageIds are distinct version 4 UUIDs; duplicates get the original's") {
+  auto q = Make();
+  auto other = Make("other.fifo");
+  std::set<std::string> ids;
+  std::vector<SendMessageResult> sent;
+  for (int i = 0; i < 5000; ++i) {
+    sent.push_back(
+        q->SendMessage(Msg("b", "g" + std::to_string(i % 7), std::to_string(i))).value());
+    const std::string id = sent.back().message_id.str();
+    REQUIRE(id.size() == 36);
+    REQUIRE(id[8] == '-');
+    REQUIRE(id[14] == '4');                                                    // version 4
+    REQUIRE(std::string_view("89ab").find(id[19]) != std::string_view::npos);  // variant 10
+    REQUIRE(id.find_first_not_of("0123456789abcdef-") == std::string::npos);
+    REQUIRE(ids.insert(id).second);
+    // Another queue's ids are its own.
+    REQUIRE(
+        ids.insert(other->SendMessage(Msg("b", "g", std::to_string(i))).value().message_id.str())
+            .second);
+  }
+  for (int i = 0; i < 5000; i += 37) {
+    const auto dup = q->SendMessage(Msg("x", "h", std::to_string(i))).value();
+    REQUIRE(dup.message_id == sent[i].message_id);
+    REQUIRE(dup.sequence_number == sent[i].sequence_number);
+  }
+}
+
+TEST_CASE_METHOD(Fixture, "FifoQueue: a duplicate of a dead letter's id returns the dead letter") {
+  auto dlq = Make("dlq.fifo");
+  auto q = Make("src.fifo", {{"RedrivePolicy", R"({"deadLetterTargetArn":")" + dlq->arn() +
+                                                   R"(","maxReceiveCount":"1"})"}});
+  const auto sent = q->SendMessage(Msg("poison", "g", "d")).value();
+  REQUIRE(Receive(*q, 1, absl::ZeroDuration()).size() == 1);
+  CHECK(Receive(*q).empty());  // moved to the dead-letter queue
+  // In the dead-letter queue its deduplication id is its MessageId: a send with that id within
+  // five minutes is a duplicate of it and returns it.
+  const auto dup = dlq->SendMessage(Msg("again", "g", sent.message_id.str())).value();
+  CHECK(dup.message_id == sent.message_id);
+  const auto dead = Receive(*dlq);
+  REQUIRE(dead.size() == 1);
+  CHECK(dead[0].body == "poison");
+  CHECK(dead[0].message_id == sent.message_id);
+  CHECK(dup.sequence_number == dead[0].attributes.at("SequenceNumber"));
 }
 
 TEST_CASE_METHOD(Fixture, "FifoQueue: content-based dedup hashes the body only; explicit wins") {

@@ -6,13 +6,19 @@
 // receiving or deleting the first copy does not forget it. Sharded by hash with a lock per shard;
 // expired entries are dropped by the next admission to their shard, oldest first.
 //
-// The window holds every key of the last five minutes, far more than fits in a cache, so a lookup
-// costs a cache miss. Each shard's index is an open-addressing table that keeps each key's full
-// hash beside the number of its admission: a probe compares hashes and reads a key only when
-// they match, growing never re-reads keys, and a caller can Prefetch a key's slot early (e.g.
-// before hashing the message body) so that the miss overlaps other work. Admissions live in a
-// ring per shard whose slots are reused as the window moves (no allocation per send, no new
-// pages once the window is full); keys of up to 26 characters are kept inline.
+// The window holds every key of the last five minutes, far more than fits in a cache, and a
+// growing window takes fresh pages that the kernel must zero, so every byte per key counts. Each
+// shard's index is an open-addressing table of 8-byte entries: 32 bits of the key's hash (which
+// also give its home slot) beside the number of its admission. A probe compares those bits and
+// reads a key only when they match (then it compares the whole key: two keys with the same hash
+// stay distinct), growing never reads keys, and a caller can Prefetch a key's slot early (e.g.
+// before hashing the message body) so that the miss overlaps other work. Admissions (time, value,
+// key) are records of their own length, packed in a ring of blocks per shard whose memory is
+// reused as the window moves (no allocation per send, not even for a long key; no new pages once
+// the window is full): 32 bytes for an 8-byte value and a key of up to 8 characters, 64 for a
+// UUID.
+//
+// Nothing throws: when memory cannot be had, an admission fails (nullopt) and changes nothing.
 //
 // Example:
 //   detail::DedupWindow<std::string> window;
@@ -30,14 +36,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -50,7 +53,9 @@ namespace courier::detail {
 template <typename V>
 class DedupWindow {
  public:
-  static constexpr size_t kShards = 16;
+  static constexpr size_t kShards = 4;
+  // {value, true} for a fresh admission, {the first admission's value, false} for a duplicate.
+  using Result = std::pair<V, bool>;
 
   explicit DedupWindow(absl::Duration window = absl::Minutes(5))
       : window_ns_(absl::ToInt64Nanoseconds(window)) {}
@@ -69,49 +74,78 @@ class DedupWindow {
     const Entry* table = s.table_view.load(std::memory_order_relaxed);
     const size_t mask = s.mask_view.load(std::memory_order_relaxed);
     // A stale pointer is harmless: a prefetch never faults.
-    if (table != nullptr) __builtin_prefetch(table + (hash & mask), 1);
+    if (table != nullptr) {
+      const Entry* home = table + (Tag(hash) & mask);
+      __builtin_prefetch(home, 1);
+      // A probe runs on past its home (about six slots at 70%): the next line too.
+      __builtin_prefetch(reinterpret_cast<const char*>(home) + 64, 1);
+    }
+    // And where the admission would go: fresh memory, read for ownership on first store.
+    if (const char* next = s.next_view.load(std::memory_order_relaxed); next != nullptr) {
+      __builtin_prefetch(next, 1);
+      __builtin_prefetch(next + 63, 1);
+    }
   }
 
   // If `key` was admitted within the window before `now`, returns {its value, false}. Otherwise
   // calls make() and remembers its result: {value, true}. make() runs under the shard's lock, so
-  // a concurrent duplicate waits for it and then sees its value. `hash` must be Hash(key).
-  // Thread-safe.
+  // a concurrent duplicate waits for it and then sees its value. nullopt, without calling
+  // make(), if the memory to remember the key cannot be had. `hash` must be Hash(key) (a test
+  // may pass any value: keys are always compared in full). Thread-safe.
   template <typename Make>
-  std::pair<V, bool> Admit(std::string_view key, uint64_t hash, absl::Time now, Make&& make) {
+  std::optional<Result> Admit(std::string_view key, uint64_t hash, absl::Time now, Make&& make) {
     return AdmitAt(key, hash, absl::ToUnixNanos(now), std::forward<Make>(make));
   }
   template <typename Make>
-  std::pair<V, bool> Admit(std::string_view key, absl::Time now, Make&& make) {
+  std::optional<Result> Admit(std::string_view key, absl::Time now, Make&& make) {
     return Admit(key, Hash(key), now, std::forward<Make>(make));
   }
   // Admit with `now` in Unix nanoseconds.
   template <typename Make>
-  std::pair<V, bool> AdmitAt(std::string_view key, uint64_t hash, int64_t now_ns, Make&& make) {
+  std::optional<Result> AdmitAt(std::string_view key, uint64_t hash, int64_t now_ns, Make&& make) {
     Shard& s = shards_[ShardOf(hash)];
+    const uint32_t tag = Tag(hash);
     std::lock_guard lock(s.mu);
     ExpireLocked(s, now_ns);
     size_t slot = 0;  // the key's slot, or the empty one where its probe ended
-    Entry* e = FindLocked(s, hash, key, &slot);
+    Entry* e = FindLocked(s, tag, key, &slot);
     if (e != nullptr && now_ns < AdmissionOf(s, *e).admitted + window_ns_) {
-      return {AdmissionOf(s, *e).value, false};
+      return Result{AdmissionOf(s, *e).value, false};
     }
-    V value = make();
-    if ((s.tail & (kBlock - 1)) == 0) AddBlockLocked(s);
-    const uint64_t number = s.tail++;
-    // Constructed in place: the slot is raw memory (fresh, or its admission expired), never
-    // read first, which a send would wait for as a cache miss.
-    new (&s.Slot(number)) Admission(now_ns, value, key, hash);
-    if (e != nullptr) {
-      e->number = number + 1;  // the old admission's key may go before this one
-    } else {
-      if ((s.count + 1) * 10 > s.table.size() * 7) {
-        GrowTable(s);
-        slot = EmptySlotLocked(s, hash);
+    // Everything that can fail comes before make(): a failed admission changes nothing (but
+    // the padding that moves it to a new block).
+    const uint64_t words = Words(key.size());
+    bool ok = s.tail - s.head + 2 * kBlockWords < kMaxLive;  // index numbers are 32 bits
+    if (ok && e == nullptr && (s.count + 1) * 10 > s.table.size() * 7) {
+      ok = GrowTable(s);
+      if (ok) slot = EmptySlotLocked(s, tag);
+    }
+    if (ok) {
+      const uint64_t offset = s.tail % kBlockWords;
+      if (offset != 0 && offset + words > kBlockWords) {         // no room left in this block
+        std::memcpy(s.At(s.tail), &kPadding, sizeof(kPadding));  // there is a word at least
+        s.tail += kBlockWords - offset;
       }
-      s.table[slot] = Entry{hash, number + 1};
+      if (s.tail % kBlockWords == 0) ok = AddBlockLocked(s);
+    }
+    if (!ok) return std::nullopt;
+    V value = make();
+    const uint64_t number = s.tail;
+    s.tail += words;
+    // Constructed in place: the memory is raw (fresh, or its admission expired), never read
+    // first, which a send would wait for as a cache miss.
+    char* at = s.At(number);
+    new (at) Admission(now_ns, value, tag, static_cast<uint16_t>(key.size()));
+    std::memcpy(at + sizeof(Admission), key.data(), key.size());
+    s.next_view.store(s.tail % kBlockWords != 0 ? s.At(s.tail) : nullptr,
+                      std::memory_order_relaxed);
+    if (e != nullptr) {
+      e->number = static_cast<uint32_t>(number);  // the old admission's key may go before this
+    } else {
+      s.table[slot] = Entry{tag, static_cast<uint32_t>(number)};
       ++s.count;
     }
-    return {std::move(value), true};
+    return Result{std::move(value), true};
   }
 
   // The value of a key inside the window at `now`, if any. Thread-safe.
@@ -120,7 +154,7 @@ class DedupWindow {
     Shard& s = shards_[ShardOf(hash)];
     std::lock_guard lock(s.mu);
     size_t slot;
-    const Entry* e = FindLocked(s, hash, key, &slot);
+    const Entry* e = FindLocked(s, Tag(hash), key, &slot);
     if (e == nullptr || absl::ToUnixNanos(now) >= AdmissionOf(s, *e).admitted + window_ns_) {
       return std::nullopt;
     }
@@ -141,6 +175,7 @@ class DedupWindow {
   void Clear() {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
+      s.next_view.store(nullptr, std::memory_order_relaxed);
       s.Reset();
       s.table.clear();
       s.count = 0;
@@ -149,95 +184,84 @@ class DedupWindow {
   }
 
  private:
-  // A key of up to kInline characters kept inline, a longer one on the heap (ids are at most
-  // 128 characters, group-scoped keys 257), with the low bits of its hash: expiry finds the
-  // key's index slot without hashing it again. 32 bytes.
-  class Key {
-   public:
-    static constexpr size_t kInline = 26;
-    Key(std::string_view key, uint64_t hash)
-        : size_(static_cast<uint16_t>(key.size())), hash_low_(static_cast<uint32_t>(hash)) {
-      if (key.size() <= kInline) {
-        std::memcpy(bytes_, key.data(), key.size());
-      } else {
-        char* heap = new char[key.size()];
-        std::memcpy(heap, key.data(), key.size());
-        std::memcpy(bytes_, &heap, sizeof(heap));
-      }
-    }
-    Key(const Key&) = delete;
-    Key& operator=(const Key&) = delete;
-    ~Key() {
-      if (size_ > kInline) delete[] heap();
-    }
-    std::string_view view() const { return {size_ <= kInline ? bytes_ : heap(), size_}; }
-    uint32_t hash_low() const { return hash_low_; }
+  // 32 bits of the hash, never 0 (0 marks an empty index slot); the low bits give the home slot.
+  static uint32_t Tag(uint64_t hash) {
+    const uint32_t low = static_cast<uint32_t>(hash);
+    return low != 0 ? low : 1;
+  }
 
-   private:
-    char* heap() const {
-      char* p;
-      std::memcpy(&p, bytes_, sizeof(p));
-      return p;
-    }
-    char bytes_[kInline];  // the characters, or a pointer to them
-    uint16_t size_;
-    uint32_t hash_low_;
-  };
-  static_assert(sizeof(Key) == 32);
-
-  // One per send of the window (millions): kept small (64 bytes for a 24-byte value).
+  // An admission: a header, then the key's characters, padded to whole words. One per send of
+  // the window (millions), so kept small. A word kPadding where an admission would start marks
+  // the rest of its block as unused (the next admission did not fit there).
   struct Admission {
-    Admission(int64_t at, const V& v, std::string_view k, uint64_t hash)
-        : admitted(at), value(v), key(k, hash) {}
+    Admission(int64_t at, const V& v, uint32_t t, uint16_t n)
+        : admitted(at), value(v), tag(t), size(n) {}
     int64_t admitted;  // Unix ns
     V value;
-    Key key;
+    uint32_t tag;   // the key's tag: expiry finds its index slot without hashing it again
+    uint16_t size;  // the key's length
+    std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size}; }
   };
-  // Blocks of admissions: raw memory (2 MiB for 64-byte admissions), whose slots are
-  // constructed as admissions arrive and destroyed as they expire, so a small window touches
-  // only the pages it uses. Once a shard has kHugeAfter blocks in use its new blocks ask for
-  // transparent huge pages: one page fault per 2 MiB instead of one per 4 KiB.
-  static constexpr int kBlockBits = 15;
-  static constexpr uint64_t kBlock = uint64_t{1} << kBlockBits;
+  static_assert(alignof(Admission) <= 8);
+  static constexpr int64_t kPadding = INT64_MIN;
+  static bool IsPadding(const char* at) {
+    int64_t word;
+    std::memcpy(&word, at, sizeof(word));
+    return word == kPadding;
+  }
+  // The words (8 bytes) an admission with a key of n characters takes.
+  static constexpr uint64_t Words(size_t n) { return (sizeof(Admission) + n + 7) / 8; }
+
+  // Blocks of admissions: raw memory (2 MiB: one huge page) in which admissions are constructed
+  // as they arrive and destroyed as they expire, so a small window touches only the pages it
+  // uses. Once a shard has kHugeAfter blocks in use its new blocks ask for transparent huge
+  // pages: one page fault per 2 MiB instead of one per 4 KiB.
+  static constexpr size_t kHugePage = size_t{2} << 20;
+  static constexpr size_t kBlockBytes = kHugePage;
+  static constexpr int kBlockWordBits = 18;
+  static constexpr uint64_t kBlockWords = uint64_t{1} << kBlockWordBits;
+  static_assert(kBlockWords * 8 == kBlockBytes);
+  static_assert(Words(257) < kBlockWords);  // the longest key (a group-scoped one) fits
   static constexpr size_t kSpareBlocks = 2;
   static constexpr size_t kHugeAfter = 1;
-  static constexpr size_t kHugePage = size_t{2} << 20;
-  static constexpr size_t kBlockBytes =
-      (kBlock * sizeof(Admission) + kHugePage - 1) / kHugePage * kHugePage;
+  // Live words per shard: the index names admissions by the low 32 bits of their positions.
+  static constexpr uint64_t kMaxLive = uint64_t{1} << 32;
 
-  static Admission* NewBlock(bool huge) {
+  static char* NewBlock(bool huge) {
     void* p = std::aligned_alloc(kHugePage, kBlockBytes);
-    if (p == nullptr) throw std::bad_alloc();  // as std::vector would
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (huge) (void)madvise(p, kBlockBytes, MADV_HUGEPAGE);
+    if (huge && p != nullptr) (void)madvise(p, kBlockBytes, MADV_HUGEPAGE);
 #else
     (void)huge;
 #endif
-    return static_cast<Admission*>(p);
+    return static_cast<char*>(p);
   }
-  // An index slot: empty when number is 0, else the admission's number + 1.
+  // An index slot: empty when tag is 0, else the key's tag and the low 32 bits of its
+  // admission's position in words (live positions span less than 2^32, so those bits name one).
   struct Entry {
-    uint64_t hash = 0;
-    uint64_t number = 0;
+    uint32_t tag = 0;
+    uint32_t number = 0;
   };
   // The index's slots, zeroed. Probes are random accesses over megabytes: once the table is
-  // large its memory is asked for in transparent huge pages, or nearly every probe would miss
-  // the TLB as well as the cache.
+  // past 256 KiB its memory is asked for in whole transparent huge pages, or nearly every probe
+  // would miss the TLB as well as the cache, and a page walk (a nested one in a VM) stalls even
+  // the send's early prefetch. Empty (size 0) if its memory could not be had.
   class EntryArray {
    public:
     EntryArray() = default;
-    explicit EntryArray(size_t n) : size_(n) {
+    explicit EntryArray(size_t n) {
       const size_t bytes = n * sizeof(Entry);
-      if (bytes >= kHugePage) {
-        data_ = static_cast<Entry*>(std::aligned_alloc(kHugePage, bytes));  // a multiple of it
+      if (bytes >= kHugePage / 8) {  // a huge page for it, even if it fills an eighth
+        const size_t whole = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+        data_ = static_cast<Entry*>(std::aligned_alloc(kHugePage, whole));
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (data_ != nullptr) (void)madvise(data_, bytes, MADV_HUGEPAGE);
+        if (data_ != nullptr) (void)madvise(data_, whole, MADV_HUGEPAGE);
 #endif
         if (data_ != nullptr) std::memset(static_cast<void*>(data_), 0, bytes);
       } else {
         data_ = static_cast<Entry*>(std::calloc(n, sizeof(Entry)));
       }
-      if (data_ == nullptr) throw std::bad_alloc();  // as std::vector would
+      if (data_ != nullptr) size_ = n;
     }
     EntryArray(EntryArray&& other) noexcept { *this = std::move(other); }
     EntryArray& operator=(EntryArray&& other) noexcept {
@@ -262,97 +286,119 @@ class DedupWindow {
 
   struct alignas(64) Shard {
     AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
-    // Admissions in time order, numbered: head..tail-1 are live (constructed). Number n is slot
-    // n % kBlock of block n / kBlock, found in a ring of blocks (a power of two long, or empty).
-    // Blocks never move (growing moves only the ring's pointers), and emptied ones are kept
-    // for reuse, so a steady window allocates nothing and touches no new pages.
-    std::vector<Admission*> blocks;
-    std::vector<Admission*> spare;
+    // Admissions in time order, at positions counted in words: those in head..tail-1 are live
+    // (constructed). Position p is word p % kBlockWords of block p / kBlockWords, found in a
+    // ring of blocks (a power of two long, or empty). Blocks never move (growing moves only the
+    // ring's pointers), and emptied ones are kept for reuse, so a steady window allocates
+    // nothing and touches no new pages.
+    char** ring = nullptr;  // malloc'd
+    size_t ring_size = 0;
+    std::array<char*, kSpareBlocks> spare{};
+    size_t spares = 0;
     uint64_t head = 0, tail = 0;
 
     Shard() = default;
     ~Shard() { Reset(); }
     void Reset() {
-      for (uint64_t n = head; n < tail; ++n) Slot(n).~Admission();
-      for (Admission* block : blocks) std::free(block);  // null once retired
-      for (Admission* block : spare) std::free(block);
-      blocks.clear();
-      spare.clear();
+      while (head != tail) {
+        if (IsPadding(At(head))) {
+          head = (head / kBlockWords + 1) * kBlockWords;
+          continue;
+        }
+        Admission& a = *reinterpret_cast<Admission*>(At(head));
+        head += Words(a.size);
+        a.~Admission();
+      }
+      for (size_t i = 0; i < ring_size; ++i) std::free(ring[i]);  // null once retired
+      for (size_t i = 0; i < spares; ++i) std::free(spare[i]);
+      std::free(ring);
+      ring = nullptr;
+      ring_size = spares = 0;
       head = tail = 0;
     }
 
-    Admission& Slot(uint64_t n) {
-      return blocks[(n >> kBlockBits) & (blocks.size() - 1)][n & (kBlock - 1)];
+    char* At(uint64_t p) {
+      return ring[(p >> kBlockWordBits) & (ring_size - 1)] + (p & (kBlockWords - 1)) * 8;
     }
-    // Linear probing from hash & mask, at most 70% full; size a power of two (or empty).
+    // Linear probing from tag & mask, at most 70% full; size a power of two (or empty).
     EntryArray table;
     size_t count = 0;
     // The table's address and mask, for Prefetch without the lock.
     std::atomic<const Entry*> table_view{nullptr};
     std::atomic<size_t> mask_view{0};
+    // Where the next admission goes, when its block is there, for Prefetch.
+    std::atomic<const char*> next_view{nullptr};
   };
 
-  // The top bits choose the shard; the low bits the slot in its table.
+  // The top bits choose the shard; the low bits (the tag's) the slot in its table.
   static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> 60) % kShards; }
 
-  static Admission& AdmissionOf(Shard& s, const Entry& e) { return s.Slot(e.number - 1); }
+  // The admission an entry names: the live one whose position has those low 32 bits.
+  static Admission& AdmissionOf(Shard& s, const Entry& e) {
+    return *reinterpret_cast<Admission*>(
+        s.At(s.head + static_cast<uint32_t>(e.number - static_cast<uint32_t>(s.head))));
+  }
 
   // The entry of `key`, or null with *slot the empty slot where its probe ended (valid while
   // the table does not grow).
-  static Entry* FindLocked(Shard& s, uint64_t hash, std::string_view key, size_t* slot) {
+  static Entry* FindLocked(Shard& s, uint32_t tag, std::string_view key, size_t* slot) {
     if (s.table.empty()) return nullptr;
     const size_t mask = s.table.size() - 1;
-    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    for (size_t i = tag & mask;; i = (i + 1) & mask) {
       Entry& e = s.table[i];
-      if (e.number == 0) {
+      if (e.tag == 0) {
         *slot = i;
         return nullptr;
       }
-      if (e.hash == hash && AdmissionOf(s, e).key.view() == key) return &e;
+      if (e.tag == tag && AdmissionOf(s, e).key() == key) return &e;
     }
   }
 
-  static size_t EmptySlotLocked(Shard& s, uint64_t hash) {
+  static size_t EmptySlotLocked(Shard& s, uint32_t tag) {
     const size_t mask = s.table.size() - 1;
-    size_t i = hash & mask;
-    while (s.table[i].number != 0) i = (i + 1) & mask;
+    size_t i = tag & mask;
+    while (s.table[i].tag != 0) i = (i + 1) & mask;
     return i;
   }
 
-  // Gives admission number tail (the first of its block) a block.
-  static void AddBlockLocked(Shard& s) {
+  // Gives position tail (the start of a block) a block; false if memory ran out.
+  static bool AddBlockLocked(Shard& s) {
     // Blocks in use: first..next-1 (none when the window is empty: tail is at a block's start,
     // so head == tail means first == next).
-    const uint64_t first = s.head >> kBlockBits, next = s.tail >> kBlockBits;
+    const uint64_t first = s.head / kBlockWords, next = s.tail / kBlockWords;
     const uint64_t used = next - first;
-    if (used >= s.blocks.size()) {  // the ring of blocks is full: double it
-      std::vector<Admission*> bigger(s.blocks.empty() ? 4 : s.blocks.size() * 2, nullptr);
-      for (uint64_t b = next - used; b < next; ++b) {
-        bigger[b & (bigger.size() - 1)] = s.blocks[b & (s.blocks.size() - 1)];
+    if (used >= s.ring_size) {  // the ring of blocks is full: double it
+      const size_t size = s.ring_size == 0 ? 4 : s.ring_size * 2;
+      auto** bigger = static_cast<char**>(std::calloc(size, sizeof(char*)));
+      if (bigger == nullptr) return false;
+      for (uint64_t b = first; b < next; ++b) {
+        bigger[b & (size - 1)] = s.ring[b & (s.ring_size - 1)];
       }
-      s.blocks.swap(bigger);
+      std::free(s.ring);
+      s.ring = bigger;
+      s.ring_size = size;
     }
-    Admission*& block = s.blocks[next & (s.blocks.size() - 1)];
-    if (!s.spare.empty()) {
-      block = s.spare.back();
-      s.spare.pop_back();
-    } else {
-      block = NewBlock(used >= kHugeAfter);
-    }
+    char* block = s.spares > 0 ? s.spare[--s.spares] : NewBlock(used >= kHugeAfter);
+    if (block == nullptr) return false;
+    s.ring[next & (s.ring_size - 1)] = block;
+    return true;
   }
 
-  static void GrowTable(Shard& s) {
-    EntryArray old = std::move(s.table);
-    s.table = EntryArray(old.empty() ? 64 : old.size() * 2);
-    const size_t mask = s.table.size() - 1;
-    for (size_t k = 0; k < old.size(); ++k) {
-      const Entry& e = old[k];
-      if (e.number == 0) continue;
-      size_t i = e.hash & mask;
-      while (s.table[i].number != 0) i = (i + 1) & mask;
-      s.table[i] = e;
+  // Doubles the index (or makes its first); false, changing nothing, if memory ran out.
+  static bool GrowTable(Shard& s) {
+    EntryArray bigger(s.table.empty() ? 64 : s.table.size() * 2);
+    if (bigger.empty()) return false;
+    const size_t mask = bigger.size() - 1;
+    for (size_t k = 0; k < s.table.size(); ++k) {
+      const Entry& e = s.table[k];
+      if (e.tag == 0) continue;
+      size_t i = e.tag & mask;
+      while (bigger[i].tag != 0) i = (i + 1) & mask;
+      bigger[i] = e;
     }
+    s.table = std::move(bigger);
     PublishLocked(s);
+    return true;
   }
 
   static void PublishLocked(Shard& s) {
@@ -360,21 +406,23 @@ class DedupWindow {
     s.mask_view.store(s.table.empty() ? 0 : s.table.size() - 1, std::memory_order_relaxed);
   }
 
-  // Removes the index entry naming admission `number`, if it still does (a later admission of
-  // the same key replaces it). Backward-shift deletion keeps every probe sequence unbroken.
-  static void EraseLocked(Shard& s, uint64_t number, uint32_t hash_low) {
+  // Removes the index entry naming the admission at position `number`, if it still does (a
+  // later admission of the same key replaces it). Backward-shift deletion keeps every probe
+  // sequence unbroken.
+  static void EraseLocked(Shard& s, uint64_t number, uint32_t tag) {
     if (s.table.empty()) return;
     const size_t mask = s.table.size() - 1;
-    // hash_low holds the bits hash & mask needs: tables stay far below 2^32 slots.
-    size_t i = hash_low & mask;
+    const uint32_t low = static_cast<uint32_t>(number);
+    size_t i = tag & mask;
     for (;; i = (i + 1) & mask) {
-      if (s.table[i].number == 0) return;
-      if (s.table[i].number == number + 1) break;
+      const Entry& e = s.table[i];
+      if (e.tag == 0) return;
+      if (e.number == low && e.tag == tag) break;
     }
     for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
       const Entry& e = s.table[j];
-      if (e.number == 0) break;
-      const size_t home = e.hash & mask;
+      if (e.tag == 0) break;
+      const size_t home = e.tag & mask;
       // e may move back to i unless its home lies cyclically in (i, j].
       const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
       if (stays) continue;
@@ -387,14 +435,23 @@ class DedupWindow {
 
   void ExpireLocked(Shard& s, int64_t now_ns) {
     while (s.head != s.tail) {
-      Admission& a = s.Slot(s.head);
-      if (a.admitted + window_ns_ > now_ns) break;
-      EraseLocked(s, s.head, a.key.hash_low());
-      a.~Admission();  // a long key's memory goes now, not when the slot is reused
-      if ((++s.head & (kBlock - 1)) == 0) {  // its block is empty: keep a few for reuse
-        Admission*& block = s.blocks[((s.head - 1) >> kBlockBits) & (s.blocks.size() - 1)];
-        if (s.spare.size() < kSpareBlocks) {
-          s.spare.push_back(block);
+      char* at = s.At(s.head);
+      uint64_t next;
+      if (IsPadding(at)) {
+        next = (s.head / kBlockWords + 1) * kBlockWords;
+      } else {
+        Admission& a = *reinterpret_cast<Admission*>(at);
+        if (a.admitted + window_ns_ > now_ns) break;
+        EraseLocked(s, s.head, a.tag);
+        next = s.head + Words(a.size);
+        a.~Admission();
+      }
+      const uint64_t block_of_head = s.head / kBlockWords;
+      s.head = next;
+      if (next / kBlockWords != block_of_head) {  // its block is empty: keep a few for reuse
+        char*& block = s.ring[block_of_head & (s.ring_size - 1)];
+        if (s.spares < kSpareBlocks) {
+          s.spare[s.spares++] = block;
         } else {
           std::free(block);
         }

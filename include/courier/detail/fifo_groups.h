@@ -33,6 +33,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -116,20 +117,24 @@ class FifoGroups {
     return PushWith(
         group, enqueued, [&](T& v) { v = std::move(value); }, receives, first_received);
   }
-  // Push, the value written in place by fill(T&) (given a default or Released T) under the
-  // shard's lock: keep it short.
+  // Push, the value written in place by fill(T&) or fill(T&, uint64_t seq) (given a default or
+  // Released T, and the message's sequence number) under the shard's lock: keep it short.
   template <typename Fill>
   uint64_t PushWith(std::string_view group, absl::Time enqueued, Fill&& fill, uint32_t receives = 0,
                     absl::Time first_received = absl::InfinitePast()) {
     Shard& s = shards_[ShardOf(group)];
     std::lock_guard lock(s.mu);
     Node* node = AllocateLocked(s);
-    fill(node->value);
+    // Taken under the shard lock, so sequence order is the group's order.
+    node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+    if constexpr (std::is_invocable_v<Fill&, T&, uint64_t>) {
+      fill(node->value, node->seq);
+    } else {
+      fill(node->value);
+    }
     node->enqueued = enqueued;
     node->receives = receives;
     node->first_received = first_received;
-    // Taken under the shard lock, so sequence order is the group's order.
-    node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
     auto [it, inserted] =
         s.groups.try_emplace(absl::string_view(group.data(), group.size()), nullptr);
     if (inserted) {
@@ -160,6 +165,10 @@ class FifoGroups {
     const absl::Time deadline = now + visibility;
     const int64_t deadline_ns = absl::ToUnixNanos(deadline);
     const uint32_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
+    // SQS FIFO's in-flight limit: past it a receive finds nothing (and no error). Approximate
+    // under concurrency by at most the receivers' batch sizes.
+    const bool limited = in_flight_limit_ != INT64_MAX;
+    int64_t room = limited ? in_flight_limit_ - in_flight() : INT64_MAX;
     for (uint32_t i = 0; i < kShards && taken < max; ++i) {
       const uint32_t shard = (start + i) % kShards;
       Shard& s = shards_[shard];
@@ -168,7 +177,8 @@ class FifoGroups {
         continue;
       }
       std::lock_guard lock(s.mu);
-      SweepLocked(s, now);
+      const int64_t lapsed = SweepLocked(s, now);
+      if (limited) room += lapsed;  // lapses free room
       // Visit each group ready now at most once: a delayed or skipped group goes to the back.
       for (size_t n = s.ready.size(); n > 0 && taken < max; --n) {
         Group* g = s.ready.front();
@@ -178,9 +188,7 @@ class FifoGroups {
           Node* node = g->queued.front();
           // A delayed head leaves its group waiting, not blocked.
           if (node->enqueued > available_by) break;
-          // SQS FIFO's in-flight limit: past it a receive finds nothing (and no error).
-          // Approximate under concurrency by at most the receivers' batch sizes.
-          if (in_flight_.load(std::memory_order_relaxed) >= in_flight_limit_) break;
+          if (taken >= room) break;  // the in-flight limit
           const FifoVerdict verdict = visitor.Check(*node);
           if (verdict == FifoVerdict::kSkipGroup) break;
           g->queued.pop_front();
@@ -195,7 +203,7 @@ class FifoGroups {
           node->deadline_ns = deadline_ns;
           node->in_flight = true;
           ++g->in_flight;
-          in_flight_.fetch_add(1, std::memory_order_relaxed);
+          AddInFlightLocked(s, 1);
           HeapPush(s, node);
           ++taken;
           visitor.Taken(*node, FifoReceipt{shard, node->slot, node->seq, node->receives});
@@ -232,7 +240,11 @@ class FifoGroups {
   // At most `limit` messages in flight (SQS FIFO: 120,000). Call before use.
   void set_in_flight_limit(int64_t limit) { in_flight_limit_ = limit; }
   // Messages in flight now (lapsed ones count until a later operation puts them back).
-  int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+  int64_t in_flight() const {
+    int64_t n = 0;
+    for (const Shard& s : shards_) n += s.in_flight.load(std::memory_order_relaxed);
+    return n;
+  }
 
   // Deletes the message of an unexpired receive. Thread-safe; locks one shard.
   FifoOutcome Delete(const FifoReceipt& r, absl::Time now) {
@@ -329,7 +341,7 @@ class FifoGroups {
         }
         g->queued.pop_front();
         node->in_flight = true;
-        in_flight_.fetch_add(1, std::memory_order_relaxed);
+        AddInFlightLocked(s, 1);
         if (g->in_flight++ == 0 && g->ready) {
           g->ready = false;
           s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
@@ -453,7 +465,7 @@ class FifoGroups {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
       for (Node& node : s.slab) {
-        if (node.used && node.in_flight) in_flight_.fetch_sub(1, std::memory_order_relaxed);
+        if (node.used && node.in_flight) AddInFlightLocked(s, -1);
       }
       s.slab.clear();
       s.free_slots.clear();
@@ -490,6 +502,7 @@ class FifoGroups {
     size_t retired = 0;  // groups emptied since the last sweep of idle groups
     std::atomic<size_t> ready_count{0};
     std::atomic<int64_t> next_deadline{INT64_MAX};
+    std::atomic<int64_t> in_flight{0};  // written under mu (AddInFlightLocked), read anywhere
   };
 
   static bool Current(const Node& node, const FifoReceipt& r, absl::Time now) {
@@ -573,7 +586,7 @@ class FifoGroups {
     Group* g = node->group;
     HeapRemove(s, node);
     FreeLocked(s, node);
-    in_flight_.fetch_sub(1, std::memory_order_relaxed);
+    AddInFlightLocked(s, -1);
     if (--g->in_flight == 0) {
       if (g->queued.empty()) {
         RetireLocked(s);
@@ -584,7 +597,9 @@ class FifoGroups {
   }
 
   // Puts every in-flight message whose deadline has come back at its place in its group.
-  void SweepLocked(Shard& s, absl::Time now) {
+  // Returns how many lapsed.
+  int64_t SweepLocked(Shard& s, absl::Time now) {
+    int64_t lapsed = 0;
     while (!s.deadlines.empty() && s.deadlines.front()->deadline <= now) {
       Node* node = s.deadlines.front();
       HeapRemove(s, node);
@@ -595,9 +610,18 @@ class FifoGroups {
       auto pos = std::find_if(g->queued.begin(), g->queued.end(),
                               [&](const Node* n) { return n->seq > node->seq; });
       g->queued.insert(pos, node);
-      in_flight_.fetch_sub(1, std::memory_order_relaxed);
+      AddInFlightLocked(s, -1);
+      ++lapsed;
       if (--g->in_flight == 0) MakeReadyIfEligible(s, g);
     }
+    return lapsed;
+  }
+
+  // In-flight counts are kept per shard, written under its lock (a plain store, not a locked
+  // read-modify-write: a queue-wide atomic counter cost two of those per message) and summed
+  // by readers.
+  static void AddInFlightLocked(Shard& s, int64_t d) {
+    s.in_flight.store(s.in_flight.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
   }
 
   static void PublishLocked(Shard& s) {
@@ -656,7 +680,6 @@ class FifoGroups {
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> next_seq_{1};
   std::atomic<uint32_t> cursor_{0};
-  std::atomic<int64_t> in_flight_{0};
   int64_t in_flight_limit_ = INT64_MAX;
 };
 
