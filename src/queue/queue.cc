@@ -245,14 +245,10 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
 }
 
 absl::Status Queue::TagQueue(const AttributeMap& tags) {
+  COURIER_RETURN_IF_ERROR(CheckTags(tags));
   std::lock_guard lock(impl_->tags_mu);
   AttributeMap next = impl_->tags;
-  for (const auto& [k, v] : tags) {
-    if (k.empty() || k.size() > 128 || v.size() > 256) {
-      return InvalidParameterValue("Tag keys must be 1-128 and values 0-256 characters long.");
-    }
-    next[k] = v;
-  }
+  for (const auto& [k, v] : tags) next[k] = v;
   if (next.size() > 50) {
     return InvalidParameterValue("Too many tags added for queue " + name() + ".");
   }
@@ -461,7 +457,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     const SlotExtra* extra = slot.extra.get();
     if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
       for (const auto& [name, a] : extra->attributes) {
-        if (fifo_checks::Selected(request.message_attribute_names, name)) {
+        if (MessageAttributeSelected(request.message_attribute_names, name)) {
           m.message_attributes.emplace(name, a);
         }
       }
@@ -483,7 +479,9 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       add("ApproximateFirstReceiveTimestamp", Millis(slot.first_receive));
       add("SentTimestamp", Millis(slot.enqueued));
       add("SenderId", hub_.environment().account);
-      add("SqsManagedSseEnabled", config->sqs_managed_sse ? "true" : "false");
+      if (system_names.contains("SqsManagedSseEnabled")) {  // by name only: All omits it [V]
+        m.attributes.emplace("SqsManagedSseEnabled", config->sqs_managed_sse ? "true" : "false");
+      }
       if (extra != nullptr && extra->trace_header) add("AWSTraceHeader", *extra->trace_header);
       if (extra != nullptr && extra->group_id) add("MessageGroupId", *extra->group_id);
       if (extra != nullptr && !extra->dead_letter_source_arn.empty()) {
@@ -702,8 +700,13 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
     if (r.ok()) {
       result.successful.emplace_back(e.id, *std::move(r));
     } else {
-      result.failed.push_back(
-          {e.id, true, std::string(ErrorName(r.status())), std::string(ErrorMessage(r.status()))});
+      std::string message(ErrorMessage(r.status()));
+      // An entry AWS cannot accept "cannot be validated" where SendMessage's "are invalid" [V].
+      constexpr std::string_view kInvalid = "One or more parameters are invalid.";
+      if (message.starts_with(kInvalid)) {
+        message.replace(0, kInvalid.size(), "One or more parameters cannot be validated.");
+      }
+      result.failed.push_back({e.id, true, std::string(ErrorName(r.status())), std::move(message)});
     }
   }
   return result;

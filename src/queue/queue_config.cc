@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <set>
@@ -121,8 +122,13 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
     } else if (name == "VisibilityTimeout") {
       COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 43200, &v));
       config.visibility = absl::Seconds(v);
-    } else if (name == "FifoQueue" && !creating) {
-      return InvalidAttributeValue("Modifying queue type is not supported.");
+    } else if (fifo && name == "FifoQueue" && !creating) {
+      // Setting it to what it is changes nothing [V]; anything else is a type change.
+      if (value != "true" && value != "True") {
+        return InvalidAttributeValue(
+            "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not "
+            "supported.");
+      }
     } else if (fifo && name == "FifoQueue") {
       if (value != "true" && value != "True") {
         return InvalidParameterValue(
@@ -142,10 +148,16 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       }
       config.fifo_throughput_limit = value;
     } else if (kFifoOnly.contains(name)) {
-      if (name == "FifoQueue" && (value == "false" || value == "False")) continue;
+      // A standard queue knows no FifoQueue attribute, not even "false" [V].
+      if (name == "DeduplicationScope" || name == "FifoThroughputLimit") {
+        return InvalidAttributeName(
+            fmt::format("You can specify the {} only when FifoQueue is set to true.", name));
+      }
       return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
     } else if (name == "SqsManagedSseEnabled") {
       COURIER_RETURN_IF_ERROR(boolean(name, value, &config.sqs_managed_sse));
+      // One kind of server-side encryption at a time: SQS-managed replaces a KMS key.
+      if (config.sqs_managed_sse) config.other.erase("KmsMasterKeyId");
     } else if (name == "RedrivePolicy") {
       if (value.empty()) {
         config.redrive_policy.clear();
@@ -209,7 +221,9 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
           }
         }
       }
-      config.redrive_policy = value;
+      // Stored as AWS returns it: compact, maxReceiveCount a number.
+      config.redrive_policy = fmt::format(R"({{"deadLetterTargetArn":{},"maxReceiveCount":{}}})",
+                                          ToJsonText(Json(arn)), *n);
       config.dead_letter_target_arn = arn;
       config.max_receive_count = static_cast<int>(*n);
     } else if (name == "RedriveAllowPolicy") {
@@ -240,13 +254,30 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
         return invalid("redrivePermission must be allowAll, denyAll or byQueue.");
       }
       config.redrive_allow_policy = value;
-    } else if (name == "Policy" || name == "KmsMasterKeyId" ||
-               name == "KmsDataKeyReusePeriodSeconds") {
-      config.other[name] = value;
+    } else if (name == "KmsDataKeyReusePeriodSeconds") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 60, 86400, &v));
+      config.other[name] = std::to_string(v);
+    } else if (name == "Policy" || name == "KmsMasterKeyId") {
+      if (value.empty()) {  // an empty value removes it
+        config.other.erase(name);
+      } else {
+        config.other[name] = value;
+      }
+      if (name == "KmsMasterKeyId" && !value.empty()) {
+        auto sse = attributes.find("SqsManagedSseEnabled");
+        if (sse != attributes.end() && (sse->second == "true" || sse->second == "True")) {
+          return InvalidAttributeName(
+              "You can use one type of server-side encryption (SSE) at one time. You can either "
+              "enable KMS SSE or SQS SSE.");
+        }
+        config.sqs_managed_sse = false;  // a KMS key turns SQS-managed encryption off [V]
+      }
     } else {
       return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
     }
   }
+  // Attributes apply in name order: a KMS key set with SqsManagedSseEnabled=false stays set.
+  if (config.other.contains("KmsMasterKeyId")) config.sqs_managed_sse = false;
   if (config.fifo_throughput_limit == "perMessageGroupId" &&
       config.deduplication_scope != "messageGroup") {
     return InvalidAttributeValue(
@@ -258,6 +289,12 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
 
 QueueAttributeMap ToAttributeMap(const QueueConfig& c, bool fifo) {
   QueueAttributeMap m = c.other;
+  // The data key reuse period shows only with a KMS key (300 s unless set) [V].
+  if (c.other.contains("KmsMasterKeyId")) {
+    m.emplace("KmsDataKeyReusePeriodSeconds", "300");
+  } else {
+    m.erase("KmsDataKeyReusePeriodSeconds");
+  }
   m["DelaySeconds"] = Seconds(c.delay);
   m["MaximumMessageSize"] = std::to_string(c.maximum_message_size);
   m["MessageRetentionPeriod"] = Seconds(c.retention);
@@ -329,11 +366,118 @@ QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
   return out;
 }
 
+namespace {
+// Whether a Number attribute's value (syntax already checked) lies within AWS's range: zero,
+// or a magnitude from 10^-128 to 10^126.
+bool NumberInRange(std::string_view value) {
+  size_t i = 0;
+  if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
+  // The power of ten of the first non-zero digit: counted from the point, fixed up once the
+  // number of integer digits is known.
+  int64_t integer_digits = 0, fraction_digits = 0, first = 0;
+  bool found = false, in_fraction = false, exactly_one = false;
+  for (; i < value.size() && value[i] != 'e' && value[i] != 'E'; ++i) {
+    const char c = value[i];
+    if (c == '.') {
+      in_fraction = true;
+      continue;
+    }
+    in_fraction ? ++fraction_digits : ++integer_digits;
+    if (found) {
+      exactly_one &= c == '0';
+    } else if (c != '0') {
+      found = true;
+      exactly_one = c == '1';
+      first = in_fraction ? -fraction_digits : integer_digits;
+    }
+  }
+  if (!found) return true;  // zero
+  int64_t order = first < 0 ? first : integer_digits - first;
+  if (i < value.size()) {  // the exponent, saturated far beyond the range
+    ++i;
+    const bool negative = i < value.size() && value[i] == '-';
+    if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
+    int64_t exponent = 0;
+    for (; i < value.size(); ++i)
+      exponent = std::min<int64_t>(exponent * 10 + value[i] - '0', 1 << 20);
+    order += negative ? -exponent : exponent;
+  }
+  return order >= -128 && (order < 126 || (order == 126 && exactly_one));
+}
+}  // namespace
+
+namespace {
+// Unicode characters in UTF-8 text (its bytes that do not continue a character).
+size_t CharacterCount(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+// Letters, digits and white space of any script, and _ . : / = + - @ (non-ASCII characters
+// pass: classifying them needs Unicode tables).
+bool TagText(std::string_view text) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80 && !std::isalnum(u) && !std::isspace(u) &&
+        std::string_view("_.:/=+-@").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+bool ReservedTagPrefix(std::string_view text) {
+  return text.size() >= 4 && (text[0] == 'a' || text[0] == 'A') &&
+         (text[1] == 'w' || text[1] == 'W') && (text[2] == 's' || text[2] == 'S') && text[3] == ':';
+}
+}  // namespace
+
+absl::Status CheckTags(const QueueAttributeMap& tags) {
+  for (const auto& [key, value] : tags) {
+    const size_t key_length = CharacterCount(key);
+    if (key_length == 0 || key_length > 128 || CharacterCount(value) > 256) {
+      return InvalidParameterValue(fmt::format(
+          "Tag {} is invalid: keys are 1 to 128 and values 0 to 256 Unicode characters long.",
+          key));
+    }
+    if (!TagText(key) || !TagText(value) || ReservedTagPrefix(key) || ReservedTagPrefix(value)) {
+      return InvalidParameterValue(fmt::format(
+          "Tag {} is invalid: keys and values are Unicode letters, digits, white space and "
+          "_ . : / = + - @, and may not start with the reserved prefix aws:.",
+          key));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::string_view name) {
+  for (const std::string& s : selectors) {
+    // "prefix.*" selects the names starting with "prefix" ("Hel.*" selects "Hello") [V].
+    if (s == "All" || s == "*" || s == name ||
+        (s.ends_with(".*") && name.starts_with(std::string_view(s).substr(0, s.size() - 2)))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
                               bool fifo) {
   COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
   if (!request.attributes.empty()) {
     COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
+    for (const auto& [name, attribute] : request.attributes) {
+      if (attribute.base_type() == "Number" && !NumberInRange(attribute.string_value)) {
+        return InvalidParameterValue(fmt::format(
+            "Value {} for parameter MessageAttributes.{} is invalid. Reason: Number is out of "
+            "range: its magnitude must be between 10^-128 and 10^+126.",
+            attribute.string_value, name));
+      }
+    }
+  }
+  if (request.aws_trace_header && request.aws_trace_header->empty()) {
+    return InvalidParameterValue(
+        "Message (system) attribute 'AWSTraceHeader' must contain a non-empty value of type "
+        "'String'.");
   }
   if (!request.attributes.empty() || request.body.size() > config.maximum_message_size) {
     COURIER_RETURN_IF_ERROR(fifo_checks::CheckSize(request, config.maximum_message_size));

@@ -68,6 +68,12 @@ absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bo
 QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
                                    const std::vector<std::string>& names);
 
+// TagQueue: keys 1-128 and values 0-256 Unicode characters, AWS's tag characters, no "aws:".
+absl::Status CheckTags(const QueueAttributeMap& tags);
+
+// ReceiveMessage's MessageAttributeNames: "All", "*", ".*", "prefix.*" or exact names.
+bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::string_view name);
+
 // SendMessage: body, attributes, size, delay, group id (standard queue rules when !fifo).
 absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
                               bool fifo);

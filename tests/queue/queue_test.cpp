@@ -99,7 +99,7 @@ TEST_CASE("Attributes: defaults, ranges, FIFO-only names, read-only values", "[q
        {"ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}) {
     CHECK(ErrorName(f.q->SetQueueAttributes({{fifo_only, "true"}})) == "InvalidAttributeName");
   }
-  CHECK(ErrorName(f.q->SetQueueAttributes({{"FifoQueue", "true"}})) == "InvalidAttributeValue");
+  CHECK(ErrorName(f.q->SetQueueAttributes({{"FifoQueue", "true"}})) == "InvalidAttributeName");
   CHECK(ErrorName(f.q->SetQueueAttributes({{"Bogus", "1"}})) == "InvalidAttributeName");
   CHECK(ErrorName(f.q->GetQueueAttributes({"Bogus"}).status()) == "InvalidAttributeName");
   // A bad attribute anywhere changes nothing.
