@@ -691,9 +691,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
 
 absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
     std::vector<SendBatchEntry> entries) {
-  std::vector<std::pair<std::string, const SendMessageRequest*>> view;
-  for (const auto& e : entries) view.emplace_back(e.id, &e.request);
-  COURIER_RETURN_IF_ERROR(CheckSendBatch(view));
+  COURIER_RETURN_IF_ERROR(CheckSendBatch(entries, impl_->large_payloads.has_value()));
   SendBatchResult result;
   for (auto& e : entries) {
     absl::StatusOr<SendMessageResult> r = SendMessage(std::move(e.request));

@@ -580,16 +580,15 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
   return absl::OkStatus();
 }
 
-absl::Status CheckSendBatch(
-    const std::vector<std::pair<std::string, const SendMessageRequest*>>& entries) {
+absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, bool offloading) {
   std::vector<std::string_view> ids;
   size_t total = 0;
-  for (const auto& [id, request] : entries) {
-    ids.push_back(id);
-    total += detail::MessageSize(*request);
+  for (const Queue::SendBatchEntry& e : entries) {
+    ids.push_back(e.id);
+    total += detail::MessageSize(e.request);
   }
   COURIER_RETURN_IF_ERROR(CheckBatchIds(ids, "SendMessageBatchRequestEntry"));
-  if (total > 1048576) {
+  if (total > 1048576 && !offloading) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchRequestTooLong",
                      "Batch requests cannot be longer than 1048576 bytes. You have sent {} bytes.",
                      total);
