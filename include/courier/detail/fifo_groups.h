@@ -4,8 +4,9 @@
 // comes before all of its messages in flight (none in flight, or the first put back when its
 // visibility lapsed); eligible groups wait in a ready ring that receivers serve.
 // Groups are sharded by the hash of their id, each shard with its own lock, so operations on
-// different groups rarely meet; a receive visits shards from a rotating cursor and skips shards
-// with nothing ready by reading an atomic count. No operation takes a queue-wide lock.
+// different groups rarely meet; a receive visits shards in the order of their oldest ready
+// message and skips shards with nothing ready by reading an atomic count. No operation takes a
+// queue-wide lock.
 //
 // Time comes in as `now`: a message is available once `enqueued + delay <= now` (the delay is
 // the queue's current DelaySeconds, so changing it applies to queued messages); an in-flight
@@ -193,13 +194,24 @@ class FifoGroups {
     // under concurrency by at most the receivers' batch sizes.
     const bool limited = in_flight_limit_ != INT64_MAX;
     int64_t room = limited ? in_flight_limit_ - in_flight() : INT64_MAX;
-    for (uint32_t i = 0; i < kShards && taken < max; ++i) {
+    // SQS serves the group of the oldest message first: visit the shards in the order of their
+    // first ready group's head, those with a lapse due first (a lapsed message may be older
+    // still), skipping idle ones without their locks. Ties keep the rotating start.
+    std::array<std::pair<uint64_t, uint32_t>, kShards> order;
+    size_t candidates = 0;
+    for (uint32_t i = 0; i < kShards; ++i) {
       const uint32_t shard = (start + i) % kShards;
+      const Shard& s = shards_[shard];
+      const bool due = s.next_deadline.load(std::memory_order_acquire) <= now_ns;
+      if (s.ready_count.load(std::memory_order_acquire) == 0 && !due) continue;
+      const uint64_t head = due ? 0 : s.head_seq.load(std::memory_order_relaxed);
+      size_t k = candidates++;
+      for (; k > 0 && order[k - 1].first > head; --k) order[k] = order[k - 1];
+      order[k] = {head, shard};
+    }
+    for (size_t c = 0; c < candidates && taken < max; ++c) {
+      const uint32_t shard = order[c].second;
       Shard& s = shards_[shard];
-      if (s.ready_count.load(std::memory_order_acquire) == 0 &&
-          s.next_deadline.load(std::memory_order_acquire) > now_ns) {
-        continue;
-      }
       std::lock_guard lock(s.mu);
       const int64_t lapsed = SweepLocked(s, now);
       if (limited) room += lapsed;  // lapses free room
@@ -535,6 +547,7 @@ class FifoGroups {
     size_t retired = 0;  // groups emptied since the last sweep of idle groups
     std::atomic<size_t> ready_count{0};
     std::atomic<int64_t> next_deadline{INT64_MAX};
+    std::atomic<uint64_t> head_seq{~uint64_t{0}};  // of the first ready group's first message
     std::atomic<int64_t> in_flight{0};  // written under mu (AddInFlightLocked), read anywhere
   };
 
@@ -661,6 +674,10 @@ class FifoGroups {
     s.ready_count.store(s.ready.size(), std::memory_order_release);
     s.next_deadline.store(s.deadlines.empty() ? INT64_MAX : s.deadlines.front()->deadline_ns,
                           std::memory_order_release);
+    s.head_seq.store(s.ready.empty() || s.ready.front()->queued.empty()
+                         ? ~uint64_t{0}
+                         : s.ready.front()->queued.front()->seq,
+                     std::memory_order_relaxed);
   }
 
   // ---- The deadline heap ----
