@@ -383,5 +383,19 @@ TEST_CASE("Conformance: per-message DelaySeconds 0 overrides the queue's delay",
   CHECK(f.All()["ApproximateNumberOfMessages"] == "2");
 }
 
+TEST_CASE("Conformance: GetQueueAttributes takes every AWS attribute name",
+          "[queue][conformance]") {
+  Fixture f;
+  // A standard queue has no FIFO attributes to return, but asking is no error.
+  auto got =
+      f.q->GetQueueAttributes({"FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout"});
+  REQUIRE(got.ok());
+  CHECK(*got == QueueAttributeMap{{"VisibilityTimeout", "30"}});
+  CHECK(f.q->GetQueueAttributes({}).value().empty());
+  auto bogus = f.q->GetQueueAttributes({"VisibilityTimeout", "Bogus"});
+  CHECK(ErrorName(bogus.status()) == "InvalidAttributeName");
+  CHECK(ErrorMessage(bogus.status()) == "Unknown Attribute Bogus.");
+}
+
 }  // namespace
 }  // namespace courier
