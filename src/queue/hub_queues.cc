@@ -87,7 +87,7 @@ void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::str
   int64_t moved = 0;
   std::string failure;
   bool done = source == nullptr;
-  if (source == nullptr) failure = "The source queue no longer exists.";
+  if (source == nullptr) failure = "AWS.SimpleQueueService.NonExistentQueue";
   for (int n = 0; !done && n < rate; ++n) {
     if (snapshot.approximate_number_of_messages_moved + moved >=
         snapshot.approximate_number_of_messages_to_move) {

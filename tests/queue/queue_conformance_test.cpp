@@ -397,5 +397,47 @@ TEST_CASE("Conformance: GetQueueAttributes takes every AWS attribute name",
   CHECK(ErrorMessage(bogus.status()) == "Unknown Attribute Bogus.");
 }
 
+TEST_CASE("Conformance: a move task whose source is deleted fails", "[queue][conformance][dlq]") {
+  Fixture f;
+  auto dlq = f.hub.CreateQueue("dlq").value();
+  REQUIRE(f.q->SetQueueAttributes({{"RedrivePolicy", Redrive(dlq->arn(), "1")}}).ok());
+  for (int i = 0; i < 3; ++i) REQUIRE(f.q->SendMessage({.body = "m"}).ok());
+  REQUIRE(f.q->ReceiveMessage(
+                 {.max_number_of_messages = 10, .visibility_timeout = absl::ZeroDuration()})
+              ->size() == 3);
+  REQUIRE(f.q->ReceiveMessage({.max_number_of_messages = 10})->empty());
+  REQUIRE(f.hub.StartMessageMoveTask(dlq->arn(), std::nullopt, 1).ok());
+  auto tasks_before = f.hub.ListMessageMoveTasks(dlq->arn()).value();
+  REQUIRE(tasks_before[0]["Status"] == "RUNNING");
+  REQUIRE(f.hub.DeleteQueue(dlq->arn()).ok());
+  f.sim.clock().Advance(absl::Seconds(2));
+  auto tasks = dlq->ListMessageMoveTasks(1).value();
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0].status == "FAILED");
+  CHECK(tasks[0].failure_reason == "AWS.SimpleQueueService.NonExistentQueue");
+  CHECK(tasks[0].approximate_number_of_messages_moved == 1);
+}
+
+TEST_CASE("Conformance: a queue created with a KMS key has SQS-managed encryption off [V]",
+          "[queue][conformance]") {
+  Fixture f;
+  auto kms = f.hub
+                 .CreateQueue("kms", QueueAttributeMap{{"KmsMasterKeyId", "alias/aws/sqs"},
+                                                       {"KmsDataKeyReusePeriodSeconds", "297"}})
+                 .value();
+  auto all = kms->GetQueueAttributes().value();
+  CHECK(all["KmsMasterKeyId"] == "alias/aws/sqs");
+  CHECK(all["KmsDataKeyReusePeriodSeconds"] == "297");
+  CHECK(all["SqsManagedSseEnabled"] == "false");
+  // Without a reuse period the default (300 s) shows.
+  auto plain = f.hub.CreateQueue("kms2", QueueAttributeMap{{"KmsMasterKeyId", "k"}}).value();
+  CHECK(plain->GetQueueAttributes().value()["KmsDataKeyReusePeriodSeconds"] == "300");
+  CHECK(ErrorName(f.hub
+                      .CreateQueue("kms3", QueueAttributeMap{{"KmsMasterKeyId", "k"},
+                                                             {"SqsManagedSseEnabled", "true"}})
+                      .status()) == "InvalidAttributeName");
+  CHECK(ErrorName(f.hub.GetQueue("kms3").status()) == "QueueDoesNotExist");
+}
+
 }  // namespace
 }  // namespace courier
