@@ -439,5 +439,44 @@ TEST_CASE("Conformance: a queue created with a KMS key has SQS-managed encryptio
   CHECK(ErrorName(f.hub.GetQueue("kms3").status()) == "QueueDoesNotExist");
 }
 
+TEST_CASE("Conformance: CreateQueue compares only the attributes given [V]",
+          "[queue][conformance]") {
+  Fixture f;
+  auto q = f.hub
+               .CreateQueue("idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"},
+                                                      {"DelaySeconds", "1"}})
+               .value();
+  CHECK(f.hub.CreateQueue("idem").value() == q);
+  CHECK(f.hub.CreateQueue("idem", QueueAttributeMap{{"DelaySeconds", "1"}}).value() == q);
+  auto different = f.hub.CreateQueue(
+      "idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"}, {"DelaySeconds", "2"}});
+  CHECK(ErrorName(different.status()) == "QueueAlreadyExists");
+  CHECK(ErrorMessage(different.status()) ==
+        "A queue already exists with the same name and a different value for attribute "
+        "DelaySeconds");
+  REQUIRE(q->SetQueueAttributes({{"DelaySeconds", "2"}}).ok());
+  CHECK(f.hub
+            .CreateQueue("idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"},
+                                                   {"DelaySeconds", "2"}})
+            .value() == q);
+}
+
+TEST_CASE("Conformance: Binary attribute values are raw bytes, control characters too [V]",
+          "[queue][conformance]") {
+  Fixture f;
+  const std::string bytes =
+      "traceparent\x1e"
+      "00-774062d6c37081a5a0b9b5b88e30627c-2d2482211f6489da-01";
+  auto sent =
+      f.q->SendMessage({.body = "test", .attributes = {{"attr1", MessageAttribute::Binary(bytes)}}})
+          .value();
+  CHECK(sent.md5_of_message_body == "098f6bcd4621d373cade4e832627b4f6");
+  CHECK(sent.md5_of_message_attributes == "8cbe4db156db8a94db8b801b7addb984");
+  auto got = f.q->ReceiveMessage({.message_attribute_names = {"All"}}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].md5_of_message_attributes == "8cbe4db156db8a94db8b801b7addb984");
+  CHECK(got[0].message_attributes.at("attr1").binary_value == bytes);
+}
+
 }  // namespace
 }  // namespace courier
