@@ -103,13 +103,27 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     // the queue carries AWS's pointer body and ExtendedPayloadSize attribute, a receive returns
     // the original body, and deleting the message deletes the blob.
     std::optional<LargePayloadOptions> large_payloads;
+    // Spec §2 [?]: some SDK pages say SQS replaces characters it does not allow in a body with
+    // U+FFFD; with this set a send does so instead of failing with InvalidMessageContents.
+    bool replace_invalid_characters = false;
+    // Spec §3: make a standard queue's best-effort order and at-least-once delivery visible,
+    // as SQS may show them. `shuffle`: each receive returns its messages in random order.
+    // `duplicate_probability`: each message a receive returns stays visible with this
+    // probability, so that a later receive delivers it again (its first handle then deletes
+    // nothing, as a stale handle). `seed` makes both repeatable (0: a random seed).
+    bool shuffle = false;
+    double duplicate_probability = 0;
+    uint64_t seed = 0;
   };
 
   // Use Hub::CreateQueue (or this, for Options). Validates name and attributes; registers on
   // the hub.
   static absl::StatusOr<std::shared_ptr<Queue>> Create(Hub& hub, std::string_view name,
                                                        const AttributeMap& attributes,
-                                                       Options options = {});
+                                                       Options options);
+  // With the default Options. (Not a default argument: Options is not complete yet there.)
+  static absl::StatusOr<std::shared_ptr<Queue>> Create(Hub& hub, std::string_view name,
+                                                       const AttributeMap& attributes);
   ~Queue() override;
 
   const std::string& url() const { return url_; }

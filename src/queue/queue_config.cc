@@ -434,6 +434,38 @@ bool ReservedTagPrefix(std::string_view text) {
 }
 }  // namespace
 
+std::string ReplaceInvalidCharacters(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(body.data());
+  const auto* end = p + body.size();
+  while (p < end) {
+    int len = *p < 0x80             ? 1
+              : (*p & 0xE0) == 0xC0 ? 2
+              : (*p & 0xF0) == 0xE0 ? 3
+              : (*p & 0xF8) == 0xF0 ? 4
+                                    : 0;
+    uint32_t cp = len == 1 ? *p : len == 2 ? *p & 0x1F : len == 3 ? *p & 0x0F : *p & 0x07;
+    bool ok = len > 0 && end - p >= len;
+    for (int k = 1; ok && k < len; ++k) {
+      ok = (p[k] & 0xC0) == 0x80;
+      cp = cp << 6 | (p[k] & 0x3F);
+    }
+    const bool well_formed = ok;  // a whole sequence: replaced as one character
+    ok = ok && !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000));
+    ok = ok && (cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF));
+    if (ok) {
+      out.append(reinterpret_cast<const char*>(p), len);
+      p += len;
+    } else {
+      out += "\xEF\xBF\xBD";       // U+FFFD
+      p += well_formed ? len : 1;  // else one stray byte at a time
+    }
+  }
+  return out;
+}
+
 absl::Status CheckTags(const QueueAttributeMap& tags) {
   for (const auto& [key, value] : tags) {
     const size_t key_length = CharacterCount(key);

@@ -3,6 +3,7 @@
 // selection rules, tag limits and move-task errors. Recorded AWS responses are cited as [V].
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -476,6 +477,87 @@ TEST_CASE("Conformance: Binary attribute values are raw bytes, control character
   REQUIRE(got.size() == 1);
   CHECK(got[0].md5_of_message_attributes == "8cbe4db156db8a94db8b801b7addb984");
   CHECK(got[0].message_attributes.at("attr1").binary_value == bytes);
+}
+
+TEST_CASE("Options: invalid body characters replaced with U+FFFD instead of refused (spec §2)",
+          "[queue][conformance]") {
+  testing::Simulation sim;
+  Hub hub(sim.environment());
+  auto q = Queue::Create(hub, "lenient", {}, {.replace_invalid_characters = true}).value();
+  const std::string body = std::string(
+      "a\x01"
+      "b\xFF"
+      "c\xED\xA0\x80"
+      "d\xC3",
+      10);
+  const std::string replaced =
+      "a\xEF\xBF\xBD"
+      "b\xEF\xBF\xBD"
+      "c\xEF\xBF\xBD"
+      "d\xEF\xBF\xBD";
+  auto sent = q->SendMessage({.body = body}).value();
+  auto got = q->ReceiveMessage({}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == replaced);
+  CHECK(got[0].md5_of_body == sent.md5_of_message_body);
+  CHECK(q->SendMessage({.body = "fine \xC3\xA9"}).ok());
+  // Attribute values are not rewritten; the default queue still refuses.
+  CHECK(ErrorName(
+            q->SendMessage({.body = "x", .attributes = {{"a", MessageAttribute::String("\x01")}}})
+                .status()) == "InvalidMessageContents");
+  auto strict = hub.CreateQueue("strict").value();
+  CHECK(ErrorName(strict->SendMessage({.body = body}).status()) == "InvalidMessageContents");
+}
+
+TEST_CASE("Options: shuffle returns a receive's messages in random order (spec §3)",
+          "[queue][conformance]") {
+  testing::Simulation sim;
+  Hub hub(sim.environment());
+  auto q = Queue::Create(hub, "shuffled", {}, {.shuffle = true, .seed = 42}).value();
+  std::vector<std::string> sent;
+  for (int i = 0; i < 10; ++i) {
+    sent.push_back(std::to_string(i));
+    REQUIRE(q->SendMessage({.body = sent.back()}).ok());
+  }
+  auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();
+  REQUIRE(got.size() == 10);
+  std::vector<std::string> bodies;
+  for (const Message& m : got) bodies.push_back(m.body);
+  CHECK(bodies != sent);
+  std::sort(bodies.begin(), bodies.end());
+  CHECK(bodies == sent);
+  for (const Message& m : got) CHECK(q->DeleteMessage(m.receipt_handle).ok());
+  CHECK(q->GetQueueAttributes({"ApproximateNumberOfMessagesNotVisible"})
+            .value()["ApproximateNumberOfMessagesNotVisible"] == "0");
+}
+
+TEST_CASE("Options: duplicate deliveries (spec §3 at-least-once)", "[queue][conformance]") {
+  testing::Simulation sim;
+  Hub hub(sim.environment());
+  auto always = Queue::Create(hub, "dup", {}, {.duplicate_probability = 1, .seed = 7}).value();
+  REQUIRE(always->SendMessage({.body = "twice"}).ok());
+  auto first = always->ReceiveMessage({.message_system_attribute_names = {"All"}}).value();
+  REQUIRE(first.size() == 1);
+  auto second = always->ReceiveMessage({.message_system_attribute_names = {"All"}}).value();
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].message_id == first[0].message_id);
+  CHECK(second[0].attributes.at("ApproximateReceiveCount") == "2");
+  // The first handle is stale now: success, nothing deleted; the latest one deletes.
+  CHECK(always->DeleteMessage(first[0].receipt_handle).ok());
+  CHECK(always->GetQueueAttributes({"ApproximateNumberOfMessages"})
+            .value()["ApproximateNumberOfMessages"] == "1");
+  CHECK(always->DeleteMessage(second[0].receipt_handle).ok());
+  CHECK(always->ReceiveMessage({}).value().empty());
+
+  auto half = Queue::Create(hub, "half", {}, {.duplicate_probability = 0.5, .seed = 7}).value();
+  for (int i = 0; i < 1000; ++i) REQUIRE(half->SendMessage({.body = "m"}).ok());
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(half->ReceiveMessage({.max_number_of_messages = 10}).value().size() == 10);
+  }
+  const int again = std::stoi(half->GetQueueAttributes({"ApproximateNumberOfMessages"})
+                                  .value()["ApproximateNumberOfMessages"]);
+  CHECK(again > 400);
+  CHECK(again < 600);
 }
 
 }  // namespace
