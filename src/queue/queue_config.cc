@@ -258,6 +258,12 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       COURIER_RETURN_IF_ERROR(seconds(name, value, 60, 86400, &v));
       config.other[name] = std::to_string(v);
     } else if (name == "Policy" || name == "KmsMasterKeyId") {
+      if (name == "Policy" && !value.empty()) {  // a policy document is a JSON object
+        absl::StatusOr<Json> doc = ParseJson(value);
+        if (!doc.ok() || !doc->is_object()) {
+          return InvalidAttributeValue("Invalid value for the parameter Policy.");
+        }
+      }
       if (value.empty()) {  // an empty value removes it
         config.other.erase(name);
       } else {

@@ -106,12 +106,18 @@ TEST_CASE("Conformance: server-side encryption attributes [V]", "[queue][conform
   CHECK(f.All()["SqsManagedSseEnabled"] == "true");
 }
 
-TEST_CASE("Conformance: an empty Policy removes it", "[queue][conformance]") {
+TEST_CASE("Conformance: Policy is a JSON object; an empty Policy removes it",
+          "[queue][conformance]") {
   Fixture f;
   const std::string policy = R"({"Version":"2012-10-17","Statement":[]})";
   REQUIRE(f.q->SetQueueAttributes({{"Policy", policy}}).ok());
   CHECK(f.All()["Policy"] == policy);
   REQUIRE(f.q->SetQueueAttributes({{"Policy", ""}}).ok());
+  CHECK(f.All().count("Policy") == 0);
+  for (const char* bad : {"not json", "[]", "{"}) {
+    INFO(bad);
+    CHECK(ErrorName(f.q->SetQueueAttributes({{"Policy", bad}})) == "InvalidAttributeValue");
+  }
   CHECK(f.All().count("Policy") == 0);
 }
 
