@@ -566,5 +566,27 @@ TEST_CASE("Options: duplicate deliveries (spec §3 at-least-once)", "[queue][con
   CHECK(again < 600);
 }
 
+TEST_CASE("Conformance: queue URLs in AWS's current and legacy forms", "[queue][conformance]") {
+  Fixture f;
+  for (const char* url : {"https://sqs.us-east-1.amazonaws.com/000000000000/orders",
+                          "https://queue.amazonaws.com/000000000000/orders",
+                          "https://us-east-1.queue.amazonaws.com/000000000000/orders",
+                          "http://sqs.us-east-1.amazonaws.com/000000000000/orders",
+                          "http://localhost:4566/000000000000/orders"}) {
+    INFO(url);
+    CHECK(f.hub.GetQueue(url).value() == f.q);
+  }
+  for (const char* url : {"https://sqs.eu-west-1.amazonaws.com/000000000000/orders",
+                          "https://sqs.us-east-1.amazonaws.com/111111111111/orders",
+                          "https://sqs.us-east-1.amazonaws.com/000000000000/orders/x",
+                          "https://sqs.us-east-1.amazonaws.com/orders",
+                          "https://sqs.us-east-1.amazonaws.com/000000000000/nope"}) {
+    INFO(url);
+    CHECK(ErrorName(f.hub.GetQueue(url).status()) == "QueueDoesNotExist");
+  }
+  CHECK(f.hub.DeleteQueue("https://queue.amazonaws.com/000000000000/orders").ok());
+  CHECK(ErrorName(f.hub.GetQueue("orders").status()) == "QueueDoesNotExist");
+}
+
 }  // namespace
 }  // namespace courier
