@@ -53,8 +53,10 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     std::optional<absl::Duration> wait_time;           // 0-20 s; default: the queue's
     std::optional<absl::Duration> visibility_timeout;  // 0-43,200 s; default: the queue's
     // System attributes to return: "All" or names (SentTimestamp, ApproximateReceiveCount...).
+    // As in SQS, "All" leaves out SqsManagedSseEnabled, which is returned when named.
     std::vector<std::string> message_system_attribute_names;
-    // Message attributes to return: "All", ".*", "prefix.*" or names.
+    // Message attributes to return: "All", "*", ".*", names, or "prefix.*" (the names starting
+    // with "prefix": "Hel.*" selects "Hello" and "Help.Me").
     std::vector<std::string> message_attribute_names;
     // Not SQS: false skips hashing a body sent with SendMessageNoMd5 (md5_of_body stays empty).
     bool md5_of_body = true;
@@ -176,7 +178,9 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   // Thread-safe; wait-free (one atomic load).
   AttributeMap ConfiguredAttributes() const;
 
-  // Up to 50 tags (keys 1-128, values 0-256 characters). Thread-safe; a small lock of their own.
+  // Up to 50 tags (keys 1-128, values 0-256 Unicode characters: letters, digits, white space
+  // and _ . : / = + - @; no "aws:" prefix); InvalidParameterValue otherwise, and nothing is
+  // tagged. Thread-safe; a small lock of their own.
   absl::Status TagQueue(const AttributeMap& tags);
   absl::Status UntagQueue(const std::vector<std::string>& keys);
   AttributeMap ListQueueTags() const;
