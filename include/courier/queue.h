@@ -56,8 +56,10 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     std::optional<absl::Duration> wait_time;           // 0-20 s; default: the queue's
     std::optional<absl::Duration> visibility_timeout;  // 0-43,200 s; default: the queue's
     // System attributes to return: "All" or names (SentTimestamp, ApproximateReceiveCount...).
+    // As in SQS, "All" leaves out SqsManagedSseEnabled, which is returned when named.
     std::vector<std::string> message_system_attribute_names;
-    // Message attributes to return: "All", ".*", "prefix.*" or names.
+    // Message attributes to return: "All", "*", ".*", names, or "prefix.*" (the names starting
+    // with "prefix": "Hel.*" selects "Hello" and "Help.Me").
     std::vector<std::string> message_attribute_names;
     // Not SQS: false skips hashing a body sent with SendMessageNoMd5 (md5_of_body stays empty).
     bool md5_of_body = true;
@@ -106,13 +108,27 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     // the queue carries AWS's pointer body and ExtendedPayloadSize attribute, a receive returns
     // the original body, and deleting the message deletes the blob.
     std::optional<LargePayloadOptions> large_payloads;
+    // Spec §2 [?]: some SDK pages say SQS replaces characters it does not allow in a body with
+    // U+FFFD; with this set a send does so instead of failing with InvalidMessageContents.
+    bool replace_invalid_characters = false;
+    // Spec §3: make a standard queue's best-effort order and at-least-once delivery visible,
+    // as SQS may show them. `shuffle`: each receive returns its messages in random order.
+    // `duplicate_probability`: each message a receive returns stays visible with this
+    // probability, so that a later receive delivers it again (its first handle then deletes
+    // nothing, as a stale handle). `seed` makes both repeatable (0: a random seed).
+    bool shuffle = false;
+    double duplicate_probability = 0;
+    uint64_t seed = 0;
   };
 
   // Use Hub::CreateQueue (or this, for Options). Validates name and attributes; registers on
   // the hub.
   static absl::StatusOr<std::shared_ptr<Queue>> Create(Hub& hub, std::string_view name,
                                                        const AttributeMap& attributes,
-                                                       Options options = {});
+                                                       Options options);
+  // With the default Options. (Not a default argument: Options is not complete yet there.)
+  static absl::StatusOr<std::shared_ptr<Queue>> Create(Hub& hub, std::string_view name,
+                                                       const AttributeMap& attributes);
   ~Queue() override;
 
   const std::string& url() const { return url_; }
@@ -165,7 +181,9 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   // Thread-safe; wait-free (one atomic load).
   AttributeMap ConfiguredAttributes() const;
 
-  // Up to 50 tags (keys 1-128, values 0-256 characters). Thread-safe; a small lock of their own.
+  // Up to 50 tags (keys 1-128, values 0-256 Unicode characters: letters, digits, white space
+  // and _ . : / = + - @; no "aws:" prefix); InvalidParameterValue otherwise, and nothing is
+  // tagged. Thread-safe; a small lock of their own.
   absl::Status TagQueue(const AttributeMap& tags);
   absl::Status UntagQueue(const std::vector<std::string>& keys);
   AttributeMap ListQueueTags() const;

@@ -87,7 +87,7 @@ void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::str
   int64_t moved = 0;
   std::string failure;
   bool done = source == nullptr;
-  if (source == nullptr) failure = "The source queue no longer exists.";
+  if (source == nullptr) failure = "AWS.SimpleQueueService.NonExistentQueue";
   for (int n = 0; !done && n < rate; ++n) {
     if (snapshot.approximate_number_of_messages_moved + moved >=
         snapshot.approximate_number_of_messages_to_move) {
@@ -283,9 +283,27 @@ namespace {
 std::string QueueArnOf(const Hub& hub, std::string_view id) {
   if (id.starts_with("arn:")) return std::string(id);
   if (id.starts_with("http://") || id.starts_with("https://")) {
-    const size_t slash = id.rfind('/');
-    const std::string_view name = id.substr(slash + 1);
-    if (hub.QueueUrl(name) != id) return {};
+    // <scheme>://<host>/<account>/<name>. The host is AWS's current or legacy endpoint of this
+    // region (sqs.R.amazonaws.com, R.queue.amazonaws.com, queue.amazonaws.com for us-east-1),
+    // or any other (an endpoint override, as SDKs allow).
+    std::string_view rest = id.substr(id.find("//") + 2);
+    const size_t host_end = rest.find('/');
+    if (host_end == std::string_view::npos) return {};
+    const std::string_view host = rest.substr(0, host_end);
+    rest.remove_prefix(host_end + 1);
+    const size_t slash = rest.find('/');
+    if (slash == std::string_view::npos) return {};
+    const std::string_view account = rest.substr(0, slash), name = rest.substr(slash + 1);
+    const std::string& region = hub.environment().region;
+    if (account != hub.environment().account || name.empty() ||
+        name.find('/') != std::string_view::npos) {
+      return {};
+    }
+    if (host.ends_with("amazonaws.com") && host != fmt::format("sqs.{}.amazonaws.com", region) &&
+        host != fmt::format("{}.queue.amazonaws.com", region) &&
+        !(region == "us-east-1" && host == "queue.amazonaws.com")) {
+      return {};
+    }
     return hub.Arn("sqs", name);
   }
   return hub.Arn("sqs", id);

@@ -98,6 +98,17 @@ struct Queue::Impl {
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const TokenText token = FormatToken(detail::RandomBits());
   std::optional<LargePayloadOptions> large_payloads;
+  bool replace_invalid_characters = false;
+  bool shuffle = false;
+  uint64_t duplicate_threshold = 0;  // duplicate when Random() < this; 0: never
+  std::atomic<uint64_t> random_state{0};
+  // SplitMix64 over an atomic counter: repeatable for one thread, safe for many.
+  uint64_t Random() {
+    uint64_t z = random_state.fetch_add(0x9E3779B97F4A7C15ULL, std::memory_order_relaxed);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
   std::mutex purge_mu;
   absl::Time last_purge = absl::InfinitePast();
   mutable std::mutex tags_mu;
@@ -194,6 +205,12 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
   if (options.large_payloads) {
     queue->impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
   }
+  queue->impl_->replace_invalid_characters = options.replace_invalid_characters;
+  queue->impl_->shuffle = options.shuffle;
+  const double p = std::clamp(options.duplicate_probability, 0.0, 1.0);
+  queue->impl_->duplicate_threshold =
+      p >= 1 ? UINT64_MAX : static_cast<uint64_t>(p * 18446744073709551616.0);
+  queue->impl_->random_state = options.seed != 0 ? options.seed : detail::RandomBits();
   {
     std::lock_guard lock(queue->impl_->config_mu);
     queue->impl_->Publish(std::move(config));
@@ -204,6 +221,11 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
     return added;
   }
   return queue;
+}
+
+absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view name,
+                                                     const AttributeMap& attributes) {
+  return Create(hub, name, attributes, Options{});
 }
 
 Queue::AttributeMap Queue::ConfiguredAttributes() const {
@@ -300,8 +322,14 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     offloaded = detail::ParsePointerBody(request.body);
   }
   if (absl::Status valid = CheckSendRequest(request, *config, /*fifo=*/false); !valid.ok()) {
-    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
-    return valid;
+    if (impl_->replace_invalid_characters && ErrorName(valid) == "InvalidMessageContents") {
+      request.body = ReplaceInvalidCharacters(request.body);
+      valid = CheckSendRequest(request, *config, /*fifo=*/false);  // attributes may still fail
+    }
+    if (!valid.ok()) {
+      if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+      return valid;
+    }
   }
   absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
   SendMessageResult& result = *out;
@@ -544,9 +572,20 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
           HandleParts h;
           if (DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) s.MakeVisible(h.slot);
         }
+      } else if (impl_->duplicate_threshold != 0) {  // Options::duplicate_probability
+        for (size_t k2 = first; k2 < n; ++k2) {
+          HandleParts h;
+          if (impl_->Random() < impl_->duplicate_threshold &&
+              DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) {
+            s.MakeVisible(h.slot);
+          }
+        }
       }
     }
     for (auto& d : dead) dlq->AcceptDeadLetter(std::move(d));
+    if (impl_->shuffle) {  // Options::shuffle: Fisher-Yates over this receive's messages
+      for (size_t k = n; k > 1; --k) std::swap(out[k - 1], out[impl_->Random() % k]);
+    }
     if (impl_->large_payloads) {
       for (size_t k = 0; k < n; ++k) (void)detail::RestorePayload(*impl_->large_payloads, out[k]);
     }

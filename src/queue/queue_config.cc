@@ -258,6 +258,12 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       COURIER_RETURN_IF_ERROR(seconds(name, value, 60, 86400, &v));
       config.other[name] = std::to_string(v);
     } else if (name == "Policy" || name == "KmsMasterKeyId") {
+      if (name == "Policy" && !value.empty()) {  // a policy document is a JSON object
+        absl::StatusOr<Json> doc = ParseJson(value);
+        if (!doc.ok() || !doc->is_object()) {
+          return InvalidAttributeValue("Invalid value for the parameter Policy.");
+        }
+      }
       if (value.empty()) {  // an empty value removes it
         config.other.erase(name);
       } else {
@@ -349,8 +355,11 @@ absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bo
                                                             "CreatedTimestamp",
                                                             "LastModifiedTimestamp",
                                                             "QueueArn"};
+  // Every AWS queue attribute name is valid on either kind; one the queue lacks (FifoQueue on a
+  // standard queue) is simply not returned.
+  (void)fifo;
   for (const auto& n : names) {
-    if (kKnown.contains(n) || (fifo && kFifoOnly.contains(n))) continue;
+    if (kKnown.contains(n) || kFifoOnly.contains(n)) continue;
     return InvalidAttributeName(fmt::format("Unknown Attribute {}.", n));
   }
   return absl::OkStatus();
@@ -430,6 +439,38 @@ bool ReservedTagPrefix(std::string_view text) {
          (text[1] == 'w' || text[1] == 'W') && (text[2] == 's' || text[2] == 'S') && text[3] == ':';
 }
 }  // namespace
+
+std::string ReplaceInvalidCharacters(std::string_view body) {
+  std::string out;
+  out.reserve(body.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(body.data());
+  const auto* end = p + body.size();
+  while (p < end) {
+    int len = *p < 0x80             ? 1
+              : (*p & 0xE0) == 0xC0 ? 2
+              : (*p & 0xF0) == 0xE0 ? 3
+              : (*p & 0xF8) == 0xF0 ? 4
+                                    : 0;
+    uint32_t cp = len == 1 ? *p : len == 2 ? *p & 0x1F : len == 3 ? *p & 0x0F : *p & 0x07;
+    bool ok = len > 0 && end - p >= len;
+    for (int k = 1; ok && k < len; ++k) {
+      ok = (p[k] & 0xC0) == 0x80;
+      cp = cp << 6 | (p[k] & 0x3F);
+    }
+    const bool well_formed = ok;  // a whole sequence: replaced as one character
+    ok = ok && !((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000));
+    ok = ok && (cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
+                (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF));
+    if (ok) {
+      out.append(reinterpret_cast<const char*>(p), len);
+      p += len;
+    } else {
+      out += "\xEF\xBF\xBD";       // U+FFFD
+      p += well_formed ? len : 1;  // else one stray byte at a time
+    }
+  }
+  return out;
+}
 
 absl::Status CheckTags(const QueueAttributeMap& tags) {
   for (const auto& [key, value] : tags) {

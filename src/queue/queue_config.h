@@ -69,6 +69,10 @@ absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bo
 QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
                                    const std::vector<std::string>& names);
 
+// The body with every character SQS does not allow (and every byte that is not UTF-8)
+// replaced by U+FFFD (Queue::Options::replace_invalid_characters).
+std::string ReplaceInvalidCharacters(std::string_view body);
+
 // TagQueue: keys 1-128 and values 0-256 Unicode characters, AWS's tag characters, no "aws:".
 absl::Status CheckTags(const QueueAttributeMap& tags);
 

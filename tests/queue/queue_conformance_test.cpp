@@ -3,6 +3,7 @@
 // selection rules, tag limits and move-task errors. Recorded AWS responses are cited as [V].
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -105,12 +106,18 @@ TEST_CASE("Conformance: server-side encryption attributes [V]", "[queue][conform
   CHECK(f.All()["SqsManagedSseEnabled"] == "true");
 }
 
-TEST_CASE("Conformance: an empty Policy removes it", "[queue][conformance]") {
+TEST_CASE("Conformance: Policy is a JSON object; an empty Policy removes it",
+          "[queue][conformance]") {
   Fixture f;
   const std::string policy = R"({"Version":"2012-10-17","Statement":[]})";
   REQUIRE(f.q->SetQueueAttributes({{"Policy", policy}}).ok());
   CHECK(f.All()["Policy"] == policy);
   REQUIRE(f.q->SetQueueAttributes({{"Policy", ""}}).ok());
+  CHECK(f.All().count("Policy") == 0);
+  for (const char* bad : {"not json", "[]", "{"}) {
+    INFO(bad);
+    CHECK(ErrorName(f.q->SetQueueAttributes({{"Policy", bad}})) == "InvalidAttributeValue");
+  }
   CHECK(f.All().count("Policy") == 0);
 }
 
@@ -381,6 +388,204 @@ TEST_CASE("Conformance: per-message DelaySeconds 0 overrides the queue's delay",
   CHECK(f.All()["ApproximateNumberOfMessagesDelayed"] == "1");
   f.sim.clock().Advance(absl::Seconds(900));
   CHECK(f.All()["ApproximateNumberOfMessages"] == "2");
+}
+
+TEST_CASE("Conformance: GetQueueAttributes takes every AWS attribute name",
+          "[queue][conformance]") {
+  Fixture f;
+  // A standard queue has no FIFO attributes to return, but asking is no error.
+  auto got =
+      f.q->GetQueueAttributes({"FifoQueue", "ContentBasedDeduplication", "VisibilityTimeout"});
+  REQUIRE(got.ok());
+  CHECK(*got == QueueAttributeMap{{"VisibilityTimeout", "30"}});
+  CHECK(f.q->GetQueueAttributes({}).value().empty());
+  auto bogus = f.q->GetQueueAttributes({"VisibilityTimeout", "Bogus"});
+  CHECK(ErrorName(bogus.status()) == "InvalidAttributeName");
+  CHECK(ErrorMessage(bogus.status()) == "Unknown Attribute Bogus.");
+}
+
+TEST_CASE("Conformance: a move task whose source is deleted fails", "[queue][conformance][dlq]") {
+  Fixture f;
+  auto dlq = f.hub.CreateQueue("dlq").value();
+  REQUIRE(f.q->SetQueueAttributes({{"RedrivePolicy", Redrive(dlq->arn(), "1")}}).ok());
+  for (int i = 0; i < 3; ++i) REQUIRE(f.q->SendMessage({.body = "m"}).ok());
+  REQUIRE(f.q->ReceiveMessage(
+                 {.max_number_of_messages = 10, .visibility_timeout = absl::ZeroDuration()})
+              ->size() == 3);
+  REQUIRE(f.q->ReceiveMessage({.max_number_of_messages = 10})->empty());
+  REQUIRE(f.hub.StartMessageMoveTask(dlq->arn(), std::nullopt, 1).ok());
+  auto tasks_before = f.hub.ListMessageMoveTasks(dlq->arn()).value();
+  REQUIRE(tasks_before[0]["Status"] == "RUNNING");
+  REQUIRE(f.hub.DeleteQueue(dlq->arn()).ok());
+  f.sim.clock().Advance(absl::Seconds(2));
+  auto tasks = dlq->ListMessageMoveTasks(1).value();
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0].status == "FAILED");
+  CHECK(tasks[0].failure_reason == "AWS.SimpleQueueService.NonExistentQueue");
+  CHECK(tasks[0].approximate_number_of_messages_moved == 1);
+}
+
+TEST_CASE("Conformance: a queue created with a KMS key has SQS-managed encryption off [V]",
+          "[queue][conformance]") {
+  Fixture f;
+  auto kms = f.hub
+                 .CreateQueue("kms", QueueAttributeMap{{"KmsMasterKeyId", "alias/aws/sqs"},
+                                                       {"KmsDataKeyReusePeriodSeconds", "297"}})
+                 .value();
+  auto all = kms->GetQueueAttributes().value();
+  CHECK(all["KmsMasterKeyId"] == "alias/aws/sqs");
+  CHECK(all["KmsDataKeyReusePeriodSeconds"] == "297");
+  CHECK(all["SqsManagedSseEnabled"] == "false");
+  // Without a reuse period the default (300 s) shows.
+  auto plain = f.hub.CreateQueue("kms2", QueueAttributeMap{{"KmsMasterKeyId", "k"}}).value();
+  CHECK(plain->GetQueueAttributes().value()["KmsDataKeyReusePeriodSeconds"] == "300");
+  CHECK(ErrorName(f.hub
+                      .CreateQueue("kms3", QueueAttributeMap{{"KmsMasterKeyId", "k"},
+                                                             {"SqsManagedSseEnabled", "true"}})
+                      .status()) == "InvalidAttributeName");
+  CHECK(ErrorName(f.hub.GetQueue("kms3").status()) == "QueueDoesNotExist");
+}
+
+TEST_CASE("Conformance: CreateQueue compares only the attributes given [V]",
+          "[queue][conformance]") {
+  Fixture f;
+  auto q = f.hub
+               .CreateQueue("idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"},
+                                                      {"DelaySeconds", "1"}})
+               .value();
+  CHECK(f.hub.CreateQueue("idem").value() == q);
+  CHECK(f.hub.CreateQueue("idem", QueueAttributeMap{{"DelaySeconds", "1"}}).value() == q);
+  auto different = f.hub.CreateQueue(
+      "idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"}, {"DelaySeconds", "2"}});
+  CHECK(ErrorName(different.status()) == "QueueAlreadyExists");
+  CHECK(ErrorMessage(different.status()) ==
+        "A queue already exists with the same name and a different value for attribute "
+        "DelaySeconds");
+  REQUIRE(q->SetQueueAttributes({{"DelaySeconds", "2"}}).ok());
+  CHECK(f.hub
+            .CreateQueue("idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"},
+                                                   {"DelaySeconds", "2"}})
+            .value() == q);
+}
+
+TEST_CASE("Conformance: Binary attribute values are raw bytes, control characters too [V]",
+          "[queue][conformance]") {
+  Fixture f;
+  const std::string bytes =
+      "traceparent\x1e"
+      "00-774062d6c37081a5a0b9b5b88e30627c-2d2482211f6489da-01";
+  auto sent =
+      f.q->SendMessage({.body = "test", .attributes = {{"attr1", MessageAttribute::Binary(bytes)}}})
+          .value();
+  CHECK(sent.md5_of_message_body == "098f6bcd4621d373cade4e832627b4f6");
+  CHECK(sent.md5_of_message_attributes == "8cbe4db156db8a94db8b801b7addb984");
+  auto got = f.q->ReceiveMessage({.message_attribute_names = {"All"}}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].md5_of_message_attributes == "8cbe4db156db8a94db8b801b7addb984");
+  CHECK(got[0].message_attributes.at("attr1").binary_value == bytes);
+}
+
+TEST_CASE("Options: invalid body characters replaced with U+FFFD instead of refused (spec §2)",
+          "[queue][conformance]") {
+  testing::Simulation sim;
+  Hub hub(sim.environment());
+  auto q = Queue::Create(hub, "lenient", {}, {.replace_invalid_characters = true}).value();
+  const std::string body = std::string(
+      "a\x01"
+      "b\xFF"
+      "c\xED\xA0\x80"
+      "d\xC3",
+      10);
+  const std::string replaced =
+      "a\xEF\xBF\xBD"
+      "b\xEF\xBF\xBD"
+      "c\xEF\xBF\xBD"
+      "d\xEF\xBF\xBD";
+  auto sent = q->SendMessage({.body = body}).value();
+  auto got = q->ReceiveMessage({}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == replaced);
+  CHECK(got[0].md5_of_body == sent.md5_of_message_body);
+  CHECK(q->SendMessage({.body = "fine \xC3\xA9"}).ok());
+  // Attribute values are not rewritten; the default queue still refuses.
+  CHECK(ErrorName(
+            q->SendMessage({.body = "x", .attributes = {{"a", MessageAttribute::String("\x01")}}})
+                .status()) == "InvalidMessageContents");
+  auto strict = hub.CreateQueue("strict").value();
+  CHECK(ErrorName(strict->SendMessage({.body = body}).status()) == "InvalidMessageContents");
+}
+
+TEST_CASE("Options: shuffle returns a receive's messages in random order (spec §3)",
+          "[queue][conformance]") {
+  testing::Simulation sim;
+  Hub hub(sim.environment());
+  auto q = Queue::Create(hub, "shuffled", {}, {.shuffle = true, .seed = 42}).value();
+  std::vector<std::string> sent;
+  for (int i = 0; i < 10; ++i) {
+    sent.push_back(std::to_string(i));
+    REQUIRE(q->SendMessage({.body = sent.back()}).ok());
+  }
+  auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();
+  REQUIRE(got.size() == 10);
+  std::vector<std::string> bodies;
+  for (const Message& m : got) bodies.push_back(m.body);
+  CHECK(bodies != sent);
+  std::sort(bodies.begin(), bodies.end());
+  CHECK(bodies == sent);
+  for (const Message& m : got) CHECK(q->DeleteMessage(m.receipt_handle).ok());
+  CHECK(q->GetQueueAttributes({"ApproximateNumberOfMessagesNotVisible"})
+            .value()["ApproximateNumberOfMessagesNotVisible"] == "0");
+}
+
+TEST_CASE("Options: duplicate deliveries (spec §3 at-least-once)", "[queue][conformance]") {
+  testing::Simulation sim;
+  Hub hub(sim.environment());
+  auto always = Queue::Create(hub, "dup", {}, {.duplicate_probability = 1, .seed = 7}).value();
+  REQUIRE(always->SendMessage({.body = "twice"}).ok());
+  auto first = always->ReceiveMessage({.message_system_attribute_names = {"All"}}).value();
+  REQUIRE(first.size() == 1);
+  auto second = always->ReceiveMessage({.message_system_attribute_names = {"All"}}).value();
+  REQUIRE(second.size() == 1);
+  CHECK(second[0].message_id == first[0].message_id);
+  CHECK(second[0].attributes.at("ApproximateReceiveCount") == "2");
+  // The first handle is stale now: success, nothing deleted; the latest one deletes.
+  CHECK(always->DeleteMessage(first[0].receipt_handle).ok());
+  CHECK(always->GetQueueAttributes({"ApproximateNumberOfMessages"})
+            .value()["ApproximateNumberOfMessages"] == "1");
+  CHECK(always->DeleteMessage(second[0].receipt_handle).ok());
+  CHECK(always->ReceiveMessage({}).value().empty());
+
+  auto half = Queue::Create(hub, "half", {}, {.duplicate_probability = 0.5, .seed = 7}).value();
+  for (int i = 0; i < 1000; ++i) REQUIRE(half->SendMessage({.body = "m"}).ok());
+  for (int i = 0; i < 100; ++i) {
+    REQUIRE(half->ReceiveMessage({.max_number_of_messages = 10}).value().size() == 10);
+  }
+  const int again = std::stoi(half->GetQueueAttributes({"ApproximateNumberOfMessages"})
+                                  .value()["ApproximateNumberOfMessages"]);
+  CHECK(again > 400);
+  CHECK(again < 600);
+}
+
+TEST_CASE("Conformance: queue URLs in AWS's current and legacy forms", "[queue][conformance]") {
+  Fixture f;
+  for (const char* url : {"https://sqs.us-east-1.amazonaws.com/000000000000/orders",
+                          "https://queue.amazonaws.com/000000000000/orders",
+                          "https://us-east-1.queue.amazonaws.com/000000000000/orders",
+                          "http://sqs.us-east-1.amazonaws.com/000000000000/orders",
+                          "http://localhost:4566/000000000000/orders"}) {
+    INFO(url);
+    CHECK(f.hub.GetQueue(url).value() == f.q);
+  }
+  for (const char* url : {"https://sqs.eu-west-1.amazonaws.com/000000000000/orders",
+                          "https://sqs.us-east-1.amazonaws.com/111111111111/orders",
+                          "https://sqs.us-east-1.amazonaws.com/000000000000/orders/x",
+                          "https://sqs.us-east-1.amazonaws.com/orders",
+                          "https://sqs.us-east-1.amazonaws.com/000000000000/nope"}) {
+    INFO(url);
+    CHECK(ErrorName(f.hub.GetQueue(url).status()) == "QueueDoesNotExist");
+  }
+  CHECK(f.hub.DeleteQueue("https://queue.amazonaws.com/000000000000/orders").ok());
+  CHECK(ErrorName(f.hub.GetQueue("orders").status()) == "QueueDoesNotExist");
 }
 
 }  // namespace
