@@ -1,5 +1,6 @@
 #include "queue/fifo_checks.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
@@ -27,6 +28,44 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
     }
   }
   return true;
+}
+
+// Whether a Number attribute's value (syntax already checked) lies within AWS's range: zero,
+// or a magnitude from 10^-128 to 10^126.
+bool NumberInRange(std::string_view value) {
+  size_t i = 0;
+  if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
+  // The power of ten of the first non-zero digit: counted from the point, fixed up once the
+  // number of integer digits is known.
+  int64_t integer_digits = 0, fraction_digits = 0, first = 0;
+  bool found = false, in_fraction = false, exactly_one = false;
+  for (; i < value.size() && value[i] != 'e' && value[i] != 'E'; ++i) {
+    const char c = value[i];
+    if (c == '.') {
+      in_fraction = true;
+      continue;
+    }
+    in_fraction ? ++fraction_digits : ++integer_digits;
+    if (found) {
+      exactly_one &= c == '0';
+    } else if (c != '0') {
+      found = true;
+      exactly_one = c == '1';
+      first = in_fraction ? -fraction_digits : integer_digits;
+    }
+  }
+  if (!found) return true;  // zero
+  int64_t order = first < 0 ? first : integer_digits - first;
+  if (i < value.size()) {  // the exponent, saturated far beyond the range
+    ++i;
+    const bool negative = i < value.size() && value[i] == '-';
+    if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
+    int64_t exponent = 0;
+    for (; i < value.size(); ++i)
+      exponent = std::min<int64_t>(exponent * 10 + value[i] - '0', 1 << 20);
+    order += negative ? -exponent : exponent;
+  }
+  return order >= -128 && (order < 126 || (order == 126 && exactly_one));
 }
 
 absl::Status CheckNumber(std::string_view name, std::string_view value) {
@@ -61,6 +100,12 @@ absl::Status CheckNumber(std::string_view name, std::string_view value) {
   if (!ok) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter MessageAttributes.{} is invalid. Reason: Can't parse Number.",
+        value, name));
+  }
+  if (!NumberInRange(value)) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MessageAttributes.{} is invalid. Reason: Number is out of "
+        "range: its magnitude must be between 10^-128 and 10^+126.",
         value, name));
   }
   return absl::OkStatus();
@@ -226,17 +271,6 @@ bool ValidBatchEntryId(std::string_view id) {
   bool ok = !id.empty() && id.size() <= 80;
   for (char c : id) ok &= kAllowed[static_cast<unsigned char>(c)];
   return ok;
-}
-
-bool Selected(const std::vector<std::string>& selectors, std::string_view name) {
-  for (const std::string& s : selectors) {
-    if (s == "All" || s == ".*" || s == name) return true;
-    if (s.size() > 2 && std::string_view(s).ends_with(".*") &&
-        name.starts_with(std::string_view(s).substr(0, s.size() - 1))) {
-      return true;
-    }
-  }
-  return false;
 }
 
 }  // namespace courier::fifo_checks

@@ -63,9 +63,6 @@ inline bool ValidFifoId(std::string_view value) {
 // Batch entry ids: 1-80 characters from [A-Za-z0-9_-].
 bool ValidBatchEntryId(std::string_view id);
 
-// Whether `name` is selected by MessageAttributeNames (All, .*, prefix.*, exact names).
-bool Selected(const std::vector<std::string>& selectors, std::string_view name);
-
 }  // namespace courier::fifo_checks
 
 #endif  // COURIER_SRC_QUEUE_FIFO_CHECKS_H_

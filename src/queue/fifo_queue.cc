@@ -468,7 +468,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   }
   COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
   if (request.aws_trace_header.has_value() && request.aws_trace_header->empty()) {
-    return InvalidParameterValue("Message system attribute 'AWSTraceHeader' must not be empty.");
+    return InvalidParameterValue(
+        "Message (system) attribute 'AWSTraceHeader' must contain a non-empty value of type "
+        "'String'.");
   }
   // Content-based deduplication hashes the body the user sent (before any offload).
   std::string dedup_id;  // content-based only: an explicit one stays in the request
@@ -572,8 +574,7 @@ absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
     if (r.ok()) {
       out.successful.emplace_back(e.id, *std::move(r));
     } else {
-      out.failed.push_back(
-          {e.id, true, std::string(ErrorName(r.status())), std::string(ErrorMessage(r.status()))});
+      out.failed.push_back(SendBatchEntryError(e.id, r.status()));
     }
   }
   return out;
@@ -626,7 +627,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
       const auto& want = request.message_attribute_names;
       if (!want.empty()) {
         for (const auto& [name, a] : rec.attributes) {
-          if (fifo_checks::Selected(want, name)) m.message_attributes.emplace(name, a);
+          if (MessageAttributeSelected(want, name)) m.message_attributes.emplace(name, a);
         }
         if (!m.message_attributes.empty()) m.md5_of_message_attributes = rec.md5_of_attributes;
       }
@@ -653,7 +654,10 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
         add("MessageGroupId", n.group->id);
         add("MessageDeduplicationId", rec.dedup_id);
         add("SequenceNumber", SequenceNumber(n.seq).str());
-        add("SqsManagedSseEnabled", config.sqs_managed_sse ? "true" : "false");
+        if (std::find(sys.begin(), sys.end(), "SqsManagedSseEnabled") != sys.end()) {
+          // By name only: "All" leaves it out, as AWS does.
+          m.attributes.emplace("SqsManagedSseEnabled", config.sqs_managed_sse ? "true" : "false");
+        }
         if (rec.trace_header) add("AWSTraceHeader", *rec.trace_header);
         if (!rec.dead_letter_source_arn.empty()) {
           add("DeadLetterQueueSourceArn", rec.dead_letter_source_arn);

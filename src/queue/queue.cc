@@ -737,13 +737,7 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
     if (r.ok()) {
       result.successful.emplace_back(e.id, *std::move(r));
     } else {
-      std::string message(ErrorMessage(r.status()));
-      // An entry AWS cannot accept "cannot be validated" where SendMessage's "are invalid" [V].
-      constexpr std::string_view kInvalid = "One or more parameters are invalid.";
-      if (message.starts_with(kInvalid)) {
-        message.replace(0, kInvalid.size(), "One or more parameters cannot be validated.");
-      }
-      result.failed.push_back({e.id, true, std::string(ErrorName(r.status())), std::move(message)});
+      result.failed.push_back(SendBatchEntryError(e.id, r.status()));
     }
   }
   return result;

@@ -375,45 +375,7 @@ QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
   return out;
 }
 
-namespace {
-// Whether a Number attribute's value (syntax already checked) lies within AWS's range: zero,
-// or a magnitude from 10^-128 to 10^126.
-bool NumberInRange(std::string_view value) {
-  size_t i = 0;
-  if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
-  // The power of ten of the first non-zero digit: counted from the point, fixed up once the
-  // number of integer digits is known.
-  int64_t integer_digits = 0, fraction_digits = 0, first = 0;
-  bool found = false, in_fraction = false, exactly_one = false;
-  for (; i < value.size() && value[i] != 'e' && value[i] != 'E'; ++i) {
-    const char c = value[i];
-    if (c == '.') {
-      in_fraction = true;
-      continue;
-    }
-    in_fraction ? ++fraction_digits : ++integer_digits;
-    if (found) {
-      exactly_one &= c == '0';
-    } else if (c != '0') {
-      found = true;
-      exactly_one = c == '1';
-      first = in_fraction ? -fraction_digits : integer_digits;
-    }
-  }
-  if (!found) return true;  // zero
-  int64_t order = first < 0 ? first : integer_digits - first;
-  if (i < value.size()) {  // the exponent, saturated far beyond the range
-    ++i;
-    const bool negative = i < value.size() && value[i] == '-';
-    if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
-    int64_t exponent = 0;
-    for (; i < value.size(); ++i)
-      exponent = std::min<int64_t>(exponent * 10 + value[i] - '0', 1 << 20);
-    order += negative ? -exponent : exponent;
-  }
-  return order >= -128 && (order < 126 || (order == 126 && exactly_one));
-}
-}  // namespace
+namespace {}  // namespace
 
 namespace {
 // Unicode characters in UTF-8 text (its bytes that do not continue a character).
@@ -506,14 +468,6 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
   COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
   if (!request.attributes.empty()) {
     COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
-    for (const auto& [name, attribute] : request.attributes) {
-      if (attribute.base_type() == "Number" && !NumberInRange(attribute.string_value)) {
-        return InvalidParameterValue(fmt::format(
-            "Value {} for parameter MessageAttributes.{} is invalid. Reason: Number is out of "
-            "range: its magnitude must be between 10^-128 and 10^+126.",
-            attribute.string_value, name));
-      }
-    }
   }
   if (request.aws_trace_header && request.aws_trace_header->empty()) {
     return InvalidParameterValue(
@@ -635,6 +589,15 @@ absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, b
                      total);
   }
   return absl::OkStatus();
+}
+
+Queue::BatchError SendBatchEntryError(const std::string& id, const absl::Status& status) {
+  std::string message(ErrorMessage(status));
+  constexpr std::string_view kInvalid = "One or more parameters are invalid.";
+  if (message.starts_with(kInvalid)) {
+    message.replace(0, kInvalid.size(), "One or more parameters cannot be validated.");
+  }
+  return {id, true, std::string(ErrorName(status)), std::move(message)};
 }
 
 absl::Status CheckMoveTaskDestination(Hub& hub, const std::optional<std::string>& destination,

@@ -88,6 +88,9 @@ absl::Status CheckReceiveRequest(int max_number_of_messages,
 // Batch-level rules: 1-10 entries, ids valid and distinct, total size at most 1 MiB (unless
 // `offloading`: the extended client moves large bodies out first).
 absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, bool offloading);
+// A SendMessageBatch entry's failure as AWS reports it: SendMessage's "One or more parameters
+// are invalid." reads "cannot be validated" there [V].
+Queue::BatchError SendBatchEntryError(const std::string& id, const absl::Status& status);
 // StartMessageMoveTask's checks: a rate of 1-500 if given, and the source must be the
 // dead-letter queue of some queue (of either kind) on the hub.
 absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,

@@ -1129,4 +1129,54 @@ TEST_CASE_METHOD(Fixture,
 }
 
 }  // namespace
+// The rules the standard queue's audit recorded from AWS hold for FIFO queues too.
+TEST_CASE_METHOD(Fixture,
+                 "FIFO send and receive: Number range, trace header, attribute selection, SSE flag "
+                 "only by name, batch entry wording",
+                 "[fifo-conformance]") {
+  auto q = Make();
+  SendMessageRequest huge = Msg("x", "g", "1");
+  huge.attributes["n"] = MessageAttribute::Number("1e127");
+  CHECK(ErrorName(q->SendMessage(huge).status()) == "InvalidParameterValue");
+  SendMessageRequest tiny = Msg("x", "g", "2");
+  tiny.attributes["n"] = MessageAttribute::Number("1e-129");
+  CHECK(ErrorName(q->SendMessage(tiny).status()) == "InvalidParameterValue");
+  SendMessageRequest empty_trace = Msg("x", "g", "3");
+  empty_trace.aws_trace_header = "";
+  CHECK(ErrorName(q->SendMessage(empty_trace).status()) == "InvalidParameterValue");
+
+  SendMessageRequest with = Msg("body", "g", "4");
+  with.attributes["Hello"] = MessageAttribute::String("a");
+  with.attributes["Help.Me"] = MessageAttribute::String("b");
+  with.attributes["Other"] = MessageAttribute::String("c");
+  REQUIRE(q->SendMessage(with).ok());
+  auto got = q->ReceiveMessage(
+                  {.message_system_attribute_names = {"All"}, .message_attribute_names = {"Hel.*"}})
+                 .value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].message_attributes.size() == 2);
+  CHECK(got[0].message_attributes.contains("Hello"));
+  CHECK(got[0].message_attributes.contains("Help.Me"));
+  CHECK_FALSE(got[0].attributes.contains("SqsManagedSseEnabled"));
+  CHECK(got[0].attributes.contains("SequenceNumber"));
+  REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
+
+  REQUIRE(q->SendMessage(with).ok() == true);  // a duplicate: accepted, not delivered
+  SendMessageRequest again = with;
+  again.message_deduplication_id = "5";
+  REQUIRE(q->SendMessage(again).ok());
+  got = q->ReceiveMessage({.message_system_attribute_names = {"SqsManagedSseEnabled"},
+                           .message_attribute_names = {"*"}})
+            .value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].message_attributes.size() == 3);
+  CHECK(got[0].attributes.contains("SqsManagedSseEnabled"));
+
+  REQUIRE(q->SetQueueAttributes({{"MaximumMessageSize", "1024"}}).ok());
+  auto batch = q->SendMessageBatch({{"big", Msg(std::string(1025, 'x'), "g", "6")}}).value();
+  REQUIRE(batch.failed.size() == 1);
+  CHECK(batch.failed[0].code == "InvalidParameterValue");
+  CHECK(batch.failed[0].message.starts_with("One or more parameters cannot be validated."));
+}
+
 }  // namespace courier
