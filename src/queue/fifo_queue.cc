@@ -961,23 +961,6 @@ absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
   }
 }
 
-namespace {
-
-// The standard queue's checks (one word per id before any text compare).
-absl::Status CheckHandleBatch(const std::vector<FifoQueue::HandleBatchEntry>& entries,
-                              std::string_view what) {
-  std::array<std::string_view, 10> ids;
-  const size_t n = std::min<size_t>(entries.size(), ids.size());
-  for (size_t i = 0; i < n; ++i) ids[i] = entries[i].id;
-  if (entries.size() > ids.size()) {  // CheckBatchIds reports the count
-    std::vector<std::string_view> all(entries.size());
-    return CheckBatchIds(all, what);
-  }
-  return CheckBatchIds(std::span<const std::string_view>(ids.data(), n), what);
-}
-
-}  // namespace
-
 absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));

@@ -744,18 +744,6 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
 }
 
 namespace {
-absl::Status CheckHandleBatch(const std::vector<Queue::HandleBatchEntry>& entries,
-                              std::string_view what) {
-  std::array<std::string_view, 10> ids;
-  const size_t n = std::min<size_t>(entries.size(), ids.size());
-  for (size_t i = 0; i < n; ++i) ids[i] = entries[i].id;
-  if (entries.size() > ids.size()) {  // CheckBatchIds reports the count
-    std::vector<std::string_view> all(entries.size());
-    return CheckBatchIds(all, what);
-  }
-  return CheckBatchIds(std::span<const std::string_view>(ids.data(), n), what);
-}
-
 void AddOutcome(Queue::BatchResult& result, const std::string& id, const absl::Status& st) {
   if (st.ok()) {
     result.successful.push_back(id);

@@ -100,6 +100,10 @@ absl::Status CheckMoveTaskDestination(Hub& hub, const std::optional<std::string>
                                       bool fifo);
 
 absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_view entry_name);
+// CheckBatchIds for DeleteMessageBatch and ChangeMessageVisibilityBatch entries (`what`: the
+// entry's AWS name, for the messages).
+absl::Status CheckHandleBatch(const std::vector<Queue::HandleBatchEntry>& entries,
+                              std::string_view what);
 
 }  // namespace courier
 
