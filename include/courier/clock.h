@@ -39,6 +39,11 @@ class WakeSignal {
 
   // Wakes every waiter so it re-checks its condition. Thread-safe. Lock-free when no one waits.
   void Notify();
+  // Notify, for a change made under a lock that every waiter's condition also takes before it
+  // returns false: that lock already orders a waiter's registration before the change, or the
+  // change before the waiter's check, so the full fence Notify needs is not needed (it costs a
+  // send about a tenth of its time). Thread-safe. Lock-free when no one waits.
+  void NotifyAfterLockedChange();
 
  private:
   friend class SystemClock;
@@ -66,6 +71,11 @@ class Clock {
   // The same as nanoseconds since the Unix epoch, the form queues store; a clock may give it
   // without the round trip through absl::Time. Thread-safe.
   virtual int64_t NowUnixNanos() const { return absl::ToUnixNanos(Now()); }
+  // The same to within the clock's coarse resolution, never ahead of Now(): what queues stamp
+  // messages with and test deadlines against on every send and receive. SystemClock reads the
+  // kernel's coarse clock here (one scheduler tick, 1-4 ms, for a quarter of the cost: about 4
+  // ns against 17 on a VM); ManualClock is exact. Thread-safe.
+  virtual int64_t CoarseNowUnixNanos() const { return NowUnixNanos(); }
 
   // Runs `fn` once at `when` (at once if `when` has passed: on the next Advance for a
   // ManualClock). Timers fire in deadline order, ties in scheduling order. Thread-safe.
@@ -96,6 +106,7 @@ class SystemClock final : public Clock {
   // reads the clock.
   absl::Time Now() const override;
   int64_t NowUnixNanos() const override;
+  int64_t CoarseNowUnixNanos() const override;
   TimerId ScheduleAt(absl::Time when, TimerFn fn) override;
   bool Cancel(TimerId id) override;
   bool WaitUntil(absl::Time deadline, WakeSignal& signal, absl::FunctionRef<bool()> ready) override;

@@ -86,8 +86,12 @@ class Hub {
   absl::StatusOr<std::shared_ptr<Queue>> GetQueue(std::string_view name_arn_or_url) const;
   absl::StatusOr<std::shared_ptr<FifoQueue>> GetFifoQueue(std::string_view name_arn_or_url) const;
   absl::StatusOr<std::string> GetQueueUrl(std::string_view name) const;
-  // URLs of queues of both kinds whose name starts with `prefix`, in name order.
+  // URLs of queues of both kinds whose name starts with `prefix`, in name order; at most 1,000,
+  // as AWS returns.
   std::vector<std::string> ListQueues(std::string_view prefix = {}) const;
+  // The same, at most `max_results` (1-1,000, else InvalidParameterValue).
+  absl::StatusOr<std::vector<std::string>> ListQueues(std::string_view prefix,
+                                                      int max_results) const;
   // Either kind; the name cannot be reused for 60 s.
   absl::Status DeleteQueue(std::string_view name_arn_or_url);
   // Message move tasks (spec §6) on a dead-letter queue of either kind, by the source's ARN.

@@ -2,7 +2,10 @@
 //
 // At-least-once delivery, best-effort order, visibility timeouts, delays, retention, long
 // polling, dead-letter queues and message move tasks. Every timeout reads the environment's
-// clock, so a ManualClock or a testing::Simulation drives it to the exact instant.
+// clock, so a ManualClock or a testing::Simulation drives it to the exact instant. On the system
+// clock, sends and receives read its coarse time (Clock::CoarseNowUnixNanos: within one
+// scheduler tick, 1-4 ms, behind the precise time), so SentTimestamp and the moments delays and
+// visibility timeouts end are that precise; SQS documents no finer precision.
 //
 // Example:
 //   courier::testing::Simulation sim;

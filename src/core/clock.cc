@@ -25,6 +25,14 @@ void WakeSignal::Notify() {
   ++epoch_;
 }
 
+void WakeSignal::NotifyAfterLockedChange() {
+  // A waiter registered before taking the lock it checks under; if its check came first, the
+  // lock hands its registration to us (happens-before), so a relaxed load sees it.
+  if (waiters_.load(std::memory_order_relaxed) == 0) return;
+  detail::MutexLock lock(&mu_);
+  ++epoch_;
+}
+
 uint64_t WakeSignal::Enter() {
   waiters_.fetch_add(1, std::memory_order_seq_cst);
   detail::MutexLock lock(&mu_);
@@ -135,6 +143,12 @@ absl::Time SystemClock::Now() const {
 int64_t SystemClock::NowUnixNanos() const {
   timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+int64_t SystemClock::CoarseNowUnixNanos() const {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
 

@@ -55,29 +55,6 @@ InlineString<36> FormatUuid(Uuid uuid) {
   return out;
 }
 
-void WriteUuid(Uuid uuid, char* p) {
-  // 8-4-4-4-12, each group stored from a register (assembling the text in a buffer and copying
-  // pieces of it out stalls on store forwarding).
-  const uint64_t a = Hex32Word(static_cast<uint32_t>(uuid.hi >> 32));
-  const uint64_t b = Hex32Word(static_cast<uint32_t>(uuid.hi));
-  const uint64_t c = Hex32Word(static_cast<uint32_t>(uuid.lo >> 32));
-  const uint64_t d = Hex32Word(static_cast<uint32_t>(uuid.lo));
-  auto put4 = [](char* at, uint64_t word) {
-    const uint32_t half = static_cast<uint32_t>(word);
-    std::memcpy(at, &half, 4);
-  };
-  std::memcpy(p, &a, 8);
-  p[8] = '-';
-  put4(p + 9, b);
-  p[13] = '-';
-  put4(p + 14, b >> 32);
-  p[18] = '-';
-  put4(p + 19, c);
-  p[23] = '-';
-  put4(p + 24, c >> 32);
-  std::memcpy(p + 28, &d, 8);
-}
-
 std::optional<Uuid> ParseUuid(std::string_view text) {
   if (text.size() != 36) return std::nullopt;
   uint64_t words[2] = {0, 0};

@@ -15,7 +15,10 @@
 namespace courier::fifo_checks {
 
 // [A-Za-z0-9_-], ASCII whatever the C locale: the characters of queue names and ids.
-bool NameChar(char c);
+constexpr bool NameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-';
+}
 
 // 1-80 characters from [A-Za-z0-9_-] followed by ".fifo" (the suffix counts toward the 80).
 absl::Status CheckFifoQueueName(std::string_view name);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <span>
@@ -110,7 +111,8 @@ IdKeys NewIdKeys() { return {detail::RandomBits(), detail::RandomBits(), detail:
 constexpr uint64_t kForeignId = uint64_t{1} << 63;
 
 // The queue's receipt handle, 56 hex digits (short enough for ReceiptHandle to keep inline):
-// token, shard, slot, sequence, receive count.
+// token; slot and visibility deadline (Unix seconds); sequence; shard (4 bits) and receive
+// count (28 bits).
 constexpr size_t kHandleSize = 56;
 using TokenText = std::array<char, 16>;
 TokenText MakeTokenText(uint64_t token) {
@@ -166,9 +168,9 @@ inline __attribute__((always_inline)) void PutMd5Hex(const detail::Md5Digest& di
 void EncodeHandle(const TokenText& token, const detail::FifoReceipt& r, ReceiptHandle& handle) {
   char* out = handle.Overwrite(kHandleSize);
   std::memcpy(out, token.data(), token.size());
-  PutHex64Fast(out + 16, uint64_t{r.shard} << 32 | r.slot);
+  PutHex64Fast(out + 16, uint64_t{r.slot} << 32 | r.deadline_s);
   PutHex64Fast(out + 32, r.seq);
-  detail::PutHex32(out + 48, r.receive);
+  detail::PutHex32(out + 48, r.shard << 28 | (r.receive & ((1u << 28) - 1)));
 }
 
 // Writes the deduplication key of a send into `buf` (at least 2 * 128 + 1 bytes): the id, or
@@ -250,6 +252,7 @@ struct FifoQueue::Impl {
   std::mutex attempts_mu;
   absl::flat_hash_map<std::string, Attempt> attempts;
   absl::flat_hash_map<uint64_t, std::string> attempt_of_seq;
+  std::deque<std::pair<absl::Time, std::string>> attempt_order;  // as stored, for pruning
 
   // Move tasks with this queue as source, oldest first.
   mutable std::mutex tasks_mu;
@@ -261,6 +264,25 @@ struct FifoQueue::Impl {
     next.group_scope = next.deduplication_scope == "messageGroup";
     configs.push_back(std::make_unique<const Config>(std::move(next)));
     config.store(configs.back().get(), std::memory_order_release);
+  }
+
+  // Forgets attempts past their 5-minute window (a consumer that uses a fresh attempt id for
+  // every receive would otherwise keep every message it ever received).
+  void PruneAttemptsLocked(absl::Time now) {
+    while (!attempt_order.empty() && attempt_order.front().first + kAttemptWindow <= now) {
+      auto it = attempts.find(attempt_order.front().second);
+      if (it != attempts.end() && it->second.started == attempt_order.front().first) {
+        for (const auto& r : it->second.receipts) attempt_of_seq.erase(r.seq);
+        attempts.erase(it);
+      }
+      attempt_order.pop_front();
+    }
+  }
+  void ClearAttempts() {
+    std::lock_guard lock(attempts_mu);
+    attempts.clear();
+    attempt_of_seq.clear();
+    attempt_order.clear();
   }
 
   void SpendAttemptOf(uint64_t seq) {
@@ -531,33 +553,19 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
 
 absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
     std::vector<SendBatchEntry> entries) {
-  if (entries.empty()) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
-                    "There should be at least one SendMessageBatchRequestEntry in the request.");
-  }
-  if (entries.size() > 10) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
-                     "Maximum number of entries per request are 10. You have sent {}.",
-                     entries.size());
-  }
-  std::set<std::string_view> ids;
-  size_t total = 0;
+  COURIER_RETURN_IF_ERROR(CheckSendBatch(entries, impl_->large_payloads.has_value()));
+  // An entry without a group id, or without a deduplication id where the queue does not derive
+  // one, fails the whole call (as SQS does), not just the entry.
+  const bool content_based = impl_->Load()->content_based_deduplication;
   for (const SendBatchEntry& e : entries) {
-    if (!fifo_checks::ValidBatchEntryId(e.id)) {
-      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
-                      "A batch entry id can only contain alphanumeric characters, hyphens and "
-                      "underscores. It can be at most 80 letters long.");
+    if (!e.request.message_group_id.has_value()) {
+      return InvalidParameterValue("The request must contain the parameter MessageGroupId.");
     }
-    if (!ids.insert(e.id).second) {
-      return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
-                       "Id {} repeated.", e.id);
+    if (!e.request.message_deduplication_id.has_value() && !content_based) {
+      return InvalidParameterValue(
+          "The queue should either have ContentBasedDeduplication enabled or "
+          "MessageDeduplicationId provided explicitly");
     }
-    total += detail::MessageSize(e.request);
-  }
-  if (total > 1048576 && !impl_->large_payloads) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchRequestTooLong",
-                     "Batch requests cannot be longer than 1048576 bytes. You have sent {} bytes.",
-                     total);
   }
   SendBatchResult out;
   const int64_t now_ns = hub_.clock().NowUnixNanos();
@@ -677,6 +685,8 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
   if (request.receive_request_attempt_id.has_value() && n > 0) {
     std::lock_guard lock(impl_->attempts_mu);
     impl_->attempts_used.store(true, std::memory_order_release);
+    impl_->PruneAttemptsLocked(now);
+    impl_->attempt_order.emplace_back(now, *request.receive_request_attempt_id);
     auto& attempt = impl_->attempts[*request.receive_request_attempt_id];
     for (const auto& r : attempt.receipts) impl_->attempt_of_seq.erase(r.seq);
     attempt = Impl::Attempt{now, {receipts.begin(), receipts.begin() + n}, out, false};
@@ -826,16 +836,20 @@ static bool ParsePlainHandle(const TokenText& token, std::string_view h, detail:
   std::memcpy(want, token.data(), 16);
   if (((text[0] ^ want[0]) | (text[1] ^ want[1])) != 0) return false;
 #if defined(__SSE2__)
-  uint64_t shard_slot = 0;
-  const bool ok = GetHex64Sse(h.data() + 16, &shard_slot) & GetHex64Sse(h.data() + 32, &r->seq) &
-                  GetHex32(h.data() + 48, &r->receive);
-  r->shard = static_cast<uint32_t>(shard_slot >> 32);
-  r->slot = static_cast<uint32_t>(shard_slot);
-  return ok;
+  uint64_t slot_deadline = 0;
+  uint32_t shard_receive = 0;
+  const bool ok = GetHex64Sse(h.data() + 16, &slot_deadline) & GetHex64Sse(h.data() + 32, &r->seq) &
+                  GetHex32(h.data() + 48, &shard_receive);
+  r->slot = static_cast<uint32_t>(slot_deadline >> 32);
+  r->deadline_s = static_cast<uint32_t>(slot_deadline);
 #else
-  return GetHex32(h.data() + 16, &r->shard) & GetHex32(h.data() + 24, &r->slot) &
-         GetHex64(h.data() + 32, &r->seq) & GetHex32(h.data() + 48, &r->receive);
+  uint32_t shard_receive = 0;
+  const bool ok = GetHex32(h.data() + 16, &r->slot) & GetHex32(h.data() + 24, &r->deadline_s) &
+                  GetHex64(h.data() + 32, &r->seq) & GetHex32(h.data() + 48, &shard_receive);
 #endif
+  r->shard = shard_receive >> 28;
+  r->receive = shard_receive & ((1u << 28) - 1);
+  return ok;
 }
 
 // Parses one of this queue's handles (plain or in the extended client's form, whose blob
@@ -874,7 +888,8 @@ void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, abs
       index[m++] = i;
     }
     if (m == 0) continue;
-    impl_->groups.DeleteBatch(receipts.data(), m, hub_.clock().Now(), outcomes.data());
+    const absl::Time now = hub_.clock().Now();
+    impl_->groups.DeleteBatch(receipts.data(), m, now, outcomes.data());
     bool deleted = false;
     for (size_t k = 0; k < m; ++k) {
       const size_t i = index[k];
@@ -888,8 +903,13 @@ void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, abs
           out[i] = absl::OkStatus();
           break;
         case detail::FifoOutcome::kGone:
-          out[i] = absl::OkStatus();  // already deleted: SQS deletes idempotently
-          break;
+          // Deleted already, and the handle's visibility has not ended: a repeated delete,
+          // which succeeds. Past it the handle has expired, whatever became of the message.
+          if (absl::ToUnixSeconds(now) < receipts[k].deadline_s) {
+            out[i] = absl::OkStatus();
+            break;
+          }
+          [[fallthrough]];
         default:
           out[i] = InvalidParameterValue(fmt::format(
               "Value {} for parameter ReceiptHandle is invalid. Reason: The receipt handle has "
@@ -1005,6 +1025,9 @@ absl::Status FifoQueue::PurgeQueue() {
     impl_->last_purge = now;
   }
   impl_->groups.Clear();
+  // SQS forgets the deduplication ids too: the same id is accepted again after a purge.
+  impl_->dedup.Clear();
+  impl_->ClearAttempts();
   return absl::OkStatus();
 }
 

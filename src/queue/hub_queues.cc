@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <mutex>
+#include <set>
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
@@ -17,6 +18,7 @@ namespace {
 
 constexpr absl::Duration kDeletedRecently = absl::Seconds(60);
 constexpr int kDefaultMovesPerSecond = 500;
+constexpr int kMaxListedQueues = 1000;  // ListQueues returns at most 1,000 URLs
 
 absl::Status QueueDoesNotExist() {
   return AwsError(absl::StatusCode::kNotFound, "QueueDoesNotExist",
@@ -50,6 +52,7 @@ struct MoveTasks {
     std::mutex mu;
     std::map<std::string, std::vector<Queue::MoveTask>, std::less<>> tasks;  // oldest first
     uint64_t next_id = 1;
+    std::set<std::string, std::less<>> issued;  // every handle handed out, ended tasks' too
   };
   explicit MoveTasks(Hub& hub) : state(std::make_shared<State>()) { state->hub = &hub; }
   std::shared_ptr<State> state;
@@ -100,9 +103,9 @@ void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::str
     const std::string dest_arn = target_arn.empty() ? letter->source_arn : target_arn;
     auto dest = std::dynamic_pointer_cast<Queue>(hub.FindResource(dest_arn));
     if (dest == nullptr) {
-      // Put it back unchanged and fail the task.
+      // Put it back unchanged and fail the task, with the reason AWS gives [V].
       source->AcceptDeadLetter(std::move(*letter));
-      failure = fmt::format("Destination queue {} does not exist.", dest_arn);
+      failure = "AWS.SimpleQueueService.NonExistentQueue";
       done = true;
       break;
     }
@@ -186,6 +189,7 @@ absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::strin
       }
     }
     handle = fmt::format("{}#{}", arn(), state->next_id++);
+    state->issued.insert(handle);
     MoveTask task;
     task.task_handle = handle;
     task.status = "RUNNING";
@@ -222,9 +226,13 @@ absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view 
   auto state = hub.Extension<MoveTasks>().state;
   std::lock_guard lock(state->mu);
   const size_t hash = handle.rfind('#');
-  if (hash == std::string_view::npos) return ResourceNotFound("Task does not exist.");
+  if (hash == std::string_view::npos) {
+    return InvalidParameterValue("Value for parameter TaskHandle is invalid.");
+  }
   auto it = state->tasks.find(handle.substr(0, hash));
-  if (it == state->tasks.end()) return ResourceNotFound("Task does not exist.");
+  if (it == state->tasks.end() || !state->issued.contains(handle)) {
+    return ResourceNotFound("Task does not exist.");
+  }
   for (auto& t : it->second) {
     if (t.task_handle != handle) continue;
     if (t.status != "RUNNING") break;
@@ -306,8 +314,20 @@ absl::StatusOr<std::string> Hub::GetQueueUrl(std::string_view name) const {
 }
 
 std::vector<std::string> Hub::ListQueues(std::string_view prefix) const {
+  return *ListQueues(prefix, kMaxListedQueues);
+}
+
+absl::StatusOr<std::vector<std::string>> Hub::ListQueues(std::string_view prefix,
+                                                         int max_results) const {
+  if (max_results < 1 || max_results > kMaxListedQueues) {
+    return InvalidParameterValue(fmt::format(
+        "Value {} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
+        "between 1 and 1000.",
+        max_results));
+  }
   std::vector<std::string> out;
   for (const auto& r : ListResources(Arn("sqs", prefix))) {
+    if (static_cast<int>(out.size()) == max_results) break;
     if (std::dynamic_pointer_cast<Queue>(r) || std::dynamic_pointer_cast<FifoQueue>(r)) {
       out.push_back(QueueUrl(r->name()));
     }
@@ -362,10 +382,20 @@ Hub::ListMessageMoveTasks(std::string_view source_arn, int max_results) {
 }
 
 absl::StatusOr<int64_t> Hub::CancelMessageMoveTask(std::string_view task_handle) {
+  // A handle is "<source ARN>#<task number>": anything else is not a handle [V]; a handle of
+  // a queue that does not exist names no source [V].
   const size_t hash = task_handle.rfind('#');
-  if (hash != std::string_view::npos &&
-      std::dynamic_pointer_cast<FifoQueue>(FindResource(task_handle.substr(0, hash)))) {
+  if (hash == std::string_view::npos || !task_handle.starts_with("arn:") ||
+      !ParseInt(task_handle.substr(hash + 1)).has_value()) {
+    return InvalidParameterValue("Value for parameter TaskHandle is invalid.");
+  }
+  auto source = FindResource(task_handle.substr(0, hash));
+  if (std::dynamic_pointer_cast<FifoQueue>(source)) {
     return FifoQueue::CancelMessageMoveTask(*this, task_handle);
+  }
+  if (std::dynamic_pointer_cast<Queue>(source) == nullptr) {
+    return ResourceNotFound(
+        "The resource that you specified for the SourceArn parameter doesn't exist.");
   }
   return Queue::CancelMessageMoveTask(*this, task_handle);
 }

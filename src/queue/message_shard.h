@@ -12,10 +12,13 @@
 #ifndef COURIER_SRC_QUEUE_MESSAGE_SHARD_H_
 #define COURIER_SRC_QUEUE_MESSAGE_SHARD_H_
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <cstdint>
-#include <deque>
+#include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +29,7 @@
 #include "courier/detail/digest.h"
 #include "courier/detail/uuid.h"
 #include "courier/message.h"
+#include "queue/ring.h"
 #include "queue/time_index.h"
 
 namespace courier::detail {
@@ -44,13 +48,16 @@ struct SlotExtra {
 // One message: 72 bytes plus its body, so that 10 million 100-byte messages fit in 2 GiB.
 struct Slot {
   static constexpr uint32_t kMaxBodySize = (1u << 24) - 1;  // the SQS limit is 1 MiB
+  static constexpr int kStateShift = 24;
+  static constexpr uint32_t kHasMd5 = 1u << 26;
 
   uint32_t gen = 0;       // bumped when freed
   uint32_t version = 0;   // bumped on every state change
   uint32_t receives = 0;  // ApproximateReceiveCount; a handle names the receive it came from
-  uint32_t body_size : 24 = 0;
-  uint32_t state_bits : 2 = 0;
-  uint32_t has_md5 : 1 = 0;
+  // The body's size (bits 0-23), the state (24-25) and whether the digest is stored (26), in
+  // one word that is only ever loaded and stored whole: storing a byte of it (as bit-fields do)
+  // and then loading the word stalls, the load waiting for the store to reach the cache.
+  uint32_t packed = 0;
   Uuid id;
   int64_t enqueued = 0;  // ns; also SentTimestamp (in a dead-letter queue: the original send)
   int64_t received_at = 0;
@@ -58,10 +65,17 @@ struct Slot {
   std::unique_ptr<char[]> data;  // [MD5 digest, when has_md5][body]: one allocation
   std::unique_ptr<SlotExtra> extra;
 
-  SlotState state() const { return static_cast<SlotState>(state_bits); }
-  void set_state(SlotState s) { state_bits = static_cast<uint32_t>(s); }
-  std::string_view body() const { return {data.get() + (has_md5 ? 16 : 0), body_size}; }
-  size_t data_size() const { return (has_md5 ? 16 : 0) + body_size; }
+  uint32_t body_size() const { return packed & kMaxBodySize; }
+  bool has_md5() const { return (packed & kHasMd5) != 0; }
+  SlotState state() const { return static_cast<SlotState>(packed >> kStateShift & 3); }
+  void set_state(SlotState s) {
+    packed = (packed & ~(3u << kStateShift)) | static_cast<uint32_t>(s) << kStateShift;
+  }
+  void set_body(uint32_t size, bool md5) {
+    packed = (packed & (3u << kStateShift)) | size | (md5 ? kHasMd5 : 0);
+  }
+  std::string_view body() const { return {data.get() + (has_md5() ? 16 : 0), body_size()}; }
+  size_t data_size() const { return (has_md5() ? 16 : 0) + body_size(); }
   Md5Digest Md5() const;  // the stored digest, or computed now
 };
 
@@ -142,6 +156,8 @@ class MessageShard {
   void Release(uint32_t i);  // Free without compacting (safe while walking an index)
   void AddTimer(uint32_t i, int64_t at);
   void CompactIfMostlyStale();
+  void CompactStaleIndexes();                     // what CompactIfMostlyStale does now and then
+  void ApplyDue(int64_t now, int64_t retention);  // Advance when something is due
 
   // Body buffers of freed slots, by size class, for the next sends: a send and a delete then
   // cost no call into malloc. A class holds a few dozen, so an emptied queue returns its memory.
@@ -158,9 +174,9 @@ class MessageShard {
   std::vector<std::unique_ptr<Slot[]>> segments_;
   uint32_t size_ = 0;  // slots handed out so far
   std::vector<uint32_t> free_;
-  std::deque<Ref> ready_;             // visible, in the order they became so
+  Ring<Ref> ready_;                   // visible, in the order they became so
   TimeIndex<Timer> timers_;           // delayed and in flight
-  std::deque<Ref> expiries_;          // enqueue order
+  Ring<Ref> expiries_;                // enqueue order
   int64_t last_expiry_enqueued_ = 0;  // of expiries_.back()
   // At most the enqueue time of expiries_.front() (exact after Advance): nothing in expiries_
   // is due before it plus the retention period.
@@ -192,6 +208,154 @@ class MessageShard {
     }
   }
 };
+
+// ---- The hot paths, inline: every send, receive and delete goes through several of them.
+
+inline std::unique_ptr<char[]> MessageShard::TakeBuffer(size_t n) {
+  const size_t c = SizeClass(n);
+  if (c >= kPooledClasses) return std::unique_ptr<char[]>(new char[n]);
+  if (pool_[c].empty()) return std::unique_ptr<char[]>(new char[ClassCapacity(c)]);
+  std::unique_ptr<char[]> buffer = std::move(pool_[c].back());
+  pool_[c].pop_back();
+  return buffer;
+}
+
+inline void MessageShard::GiveBuffer(std::unique_ptr<char[]> buffer, size_t n) {
+  const size_t c = SizeClass(n);
+  if (c < kPooledClasses && pool_[c].size() < kPooledPerClass) {
+    pool_[c].push_back(std::move(buffer));
+  }
+}
+
+inline void MessageShard::SetBody(Slot& slot, std::string_view text, const Md5Digest* md5) {
+  assert(text.size() <= Slot::kMaxBodySize);
+  const size_t prefix = md5 != nullptr ? 16 : 0;
+  slot.data = TakeBuffer(prefix + text.size());
+  if (md5 != nullptr) std::memcpy(slot.data.get(), md5->data(), 16);
+  std::memcpy(slot.data.get() + prefix, text.data(), text.size());
+  slot.set_body(static_cast<uint32_t>(text.size()), md5 != nullptr);
+}
+
+inline uint32_t MessageShard::Allocate() {
+  ++occupied_;
+  if (!free_.empty()) {
+    uint32_t i = free_.back();
+    free_.pop_back();
+    return i;
+  }
+  if ((size_ & kSegmentMask) == 0) segments_.push_back(std::make_unique<Slot[]>(kSegmentMask + 1));
+  return size_++;
+}
+
+inline void MessageShard::Leave(Slot& slot) {
+  switch (slot.state()) {
+    case SlotState::kVisible:
+      AddVisible(-1);
+      break;
+    case SlotState::kDelayed:
+      --delayed_;
+      break;
+    case SlotState::kInFlight:
+      AddInFlight(-1);
+      break;
+    case SlotState::kFree:
+      break;
+  }
+  ++slot.version;
+}
+
+inline void MessageShard::AddTimer(uint32_t i, int64_t at) {
+  timers_.Push({at, {i, this->at(i).version}});
+  PublishNextTimer();
+}
+
+inline void MessageShard::Place(uint32_t i, int64_t now, int64_t visible_at) {
+  Slot& slot = at(i);
+  if (visible_at > now) {
+    ++slot.version;
+    slot.set_state(SlotState::kDelayed);
+    ++delayed_;
+    AddTimer(i, visible_at);
+  } else {
+    slot.set_state(SlotState::kFree);  // MakeVisible counts from nothing
+    MakeVisible(i);
+  }
+  if (expiries_.empty() || last_expiry_enqueued_ <= slot.enqueued) {
+    if (expiries_.empty()) next_expiry_enqueued_ = slot.enqueued;
+    expiries_.push_back({i, slot.gen});
+    last_expiry_enqueued_ = slot.enqueued;
+  } else {
+    late_expiries_.push_back({slot.enqueued, {i, slot.gen}});
+    std::push_heap(late_expiries_.begin(), late_expiries_.end(), std::greater<>());
+  }
+}
+
+inline void MessageShard::Free(uint32_t i) {
+  Release(i);
+  // Messages are mostly deleted in the order they were received and sent, so the entries just
+  // made stale are usually at the front of the in-order indexes: drop them there, before they
+  // pile up for a compaction.
+  timers_.PopFrontWhile([&](const Timer& t) { return !Current(t.ref); });
+  while (!expiries_.empty() && !Occupied(expiries_.front())) expiries_.pop_front();
+  CompactIfMostlyStale();
+}
+
+inline void MessageShard::Release(uint32_t i) {
+  Slot& slot = at(i);
+  const size_t data_size = slot.data_size();
+  Leave(slot);
+  slot.set_state(SlotState::kFree);
+  ++slot.gen;
+  GiveBuffer(std::move(slot.data), data_size);
+  slot.extra.reset();
+  free_.push_back(i);
+  --occupied_;
+}
+
+inline void MessageShard::MakeVisible(uint32_t i) {
+  Slot& slot = at(i);
+  Leave(slot);
+  slot.set_state(SlotState::kVisible);
+  AddVisible(1);
+  ready_.push_back({i, slot.version});
+}
+
+inline void MessageShard::MakeInFlight(uint32_t i, int64_t until) {
+  Slot& slot = at(i);
+  Leave(slot);
+  slot.set_state(SlotState::kInFlight);
+  AddInFlight(1);
+  AddTimer(i, until);
+}
+
+inline std::optional<uint32_t> MessageShard::PeekReady() {
+  while (!ready_.empty()) {
+    const Ref r = ready_.front();
+    if (Current(r) && at(r.slot).state() == SlotState::kVisible) return r.slot;
+    ready_.pop_front();
+  }
+  return std::nullopt;
+}
+
+inline std::optional<uint32_t> MessageShard::PopReady() {
+  std::optional<uint32_t> i = PeekReady();
+  if (i) ready_.pop_front();
+  return i;
+}
+
+inline void MessageShard::Advance(int64_t now, int64_t retention) {
+  // Most calls find nothing due: tell from three numbers, without touching any slot.
+  if (now - retention < next_expiry_enqueued_ &&
+      (late_expiries_.empty() || now - retention < late_expiries_.front().enqueued) &&
+      (timers_.empty() || timers_.top().at > now)) {
+    return;
+  }
+  ApplyDue(now, retention);
+}
+
+inline void MessageShard::CompactIfMostlyStale() {
+  if (++changes_since_compaction_check_ >= 256) CompactStaleIndexes();  // checking is not free
+}
 
 }  // namespace courier::detail
 

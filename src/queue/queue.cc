@@ -1,6 +1,5 @@
 #include "courier/queue.h"
 
-#include <absl/container/inlined_vector.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -52,16 +51,23 @@ void EncodeHandle(const TokenText& token, const HandleParts& h, ReceiptHandle& h
   detail::PutHex32(out + 24, h.gen);
   detail::PutHex32(out + 32, h.receive);
 }
-// nullopt for anything but a handle of the queue whose token this is.
-std::optional<HandleParts> DecodeHandle(const TokenText& token, std::string_view s) {
+// False for anything but a handle of the queue whose token this is. (An out-parameter, not an
+// optional: a returned optional is assembled on the stack from narrow stores and then loaded
+// whole, which stalls.)
+bool DecodeHandle(const TokenText& token, std::string_view s, HandleParts& out) {
   if (s.size() != kHandleSize || std::memcmp(s.data(), token.data(), token.size()) != 0) {
-    return std::nullopt;
+    return false;
   }
-  std::optional<uint32_t> slot = detail::GetHex32(s.data() + 16);
-  std::optional<uint32_t> gen = detail::GetHex32(s.data() + 24);
-  std::optional<uint32_t> receive = detail::GetHex32(s.data() + 32);
-  if (!slot || !gen || !receive) return std::nullopt;
-  return HandleParts{*slot >> kSlotBits, *slot & ((1u << kSlotBits) - 1), *gen, *receive};
+  // Digits 16-31 are the slot word and the generation, 24-39 the generation and the receive.
+  const std::optional<uint64_t> slot_gen = detail::GetHex64(s.data() + 16);
+  const std::optional<uint64_t> gen_receive = detail::GetHex64(s.data() + 24);
+  if (!slot_gen || !gen_receive) return false;
+  const auto slot = static_cast<uint32_t>(*slot_gen >> 32);
+  out.shard = slot >> kSlotBits;
+  out.slot = slot & ((1u << kSlotBits) - 1);
+  out.gen = static_cast<uint32_t>(*slot_gen);
+  out.receive = static_cast<uint32_t>(*gen_receive);
+  return true;
 }
 
 int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }
@@ -239,14 +245,10 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
 }
 
 absl::Status Queue::TagQueue(const AttributeMap& tags) {
+  COURIER_RETURN_IF_ERROR(CheckTags(tags));
   std::lock_guard lock(impl_->tags_mu);
   AttributeMap next = impl_->tags;
-  for (const auto& [k, v] : tags) {
-    if (k.empty() || k.size() > 128 || v.size() > 256) {
-      return InvalidParameterValue("Tag keys must be 1-128 and values 0-256 characters long.");
-    }
-    next[k] = v;
-  }
+  for (const auto& [k, v] : tags) next[k] = v;
   if (next.size() > 50) {
     return InvalidParameterValue("Too many tags added for queue " + name() + ".");
   }
@@ -316,7 +318,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     digest = detail::Md5(request.body);
     detail::PutHex128(digest.data(), result.md5_of_message_body.resize(32));
   }
-  const int64_t now = hub_.clock().NowUnixNanos();
+  const int64_t now = hub_.clock().CoarseNowUnixNanos();
   const int64_t visible_at =
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   Impl::Shard& s = impl_->LockShardForSend();
@@ -333,7 +335,8 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
   }
-  impl_->signal->Notify();
+  // A long poll's re-check locks every shard (try_receive without hints).
+  impl_->signal->NotifyAfterLockedChange();
   return out;
 }
 
@@ -357,7 +360,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     slot.extra = std::move(extra);
     s.Place(i, now, now);
   }
-  impl_->signal->Notify();
+  impl_->signal->NotifyAfterLockedChange();
 }
 
 namespace {
@@ -448,13 +451,13 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     m.md5_of_message_attributes.clear();
     if (!m.message_attributes.empty()) m.message_attributes.clear();
     if (!m.attributes.empty()) m.attributes.clear();
-    if (request.md5_of_body || slot.has_md5) {
+    if (request.md5_of_body || slot.has_md5()) {
       detail::PutHex128(slot.Md5().data(), m.md5_of_body.resize(32));
     }
     const SlotExtra* extra = slot.extra.get();
     if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
       for (const auto& [name, a] : extra->attributes) {
-        if (fifo_checks::Selected(request.message_attribute_names, name)) {
+        if (MessageAttributeSelected(request.message_attribute_names, name)) {
           m.message_attributes.emplace(name, a);
         }
       }
@@ -476,7 +479,9 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       add("ApproximateFirstReceiveTimestamp", Millis(slot.first_receive));
       add("SentTimestamp", Millis(slot.enqueued));
       add("SenderId", hub_.environment().account);
-      add("SqsManagedSseEnabled", config->sqs_managed_sse ? "true" : "false");
+      if (system_names.contains("SqsManagedSseEnabled")) {  // by name only: All omits it [V]
+        m.attributes.emplace("SqsManagedSseEnabled", config->sqs_managed_sse ? "true" : "false");
+      }
       if (extra != nullptr && extra->trace_header) add("AWSTraceHeader", *extra->trace_header);
       if (extra != nullptr && extra->group_id) add("MessageGroupId", *extra->group_id);
       if (extra != nullptr && !extra->dead_letter_source_arn.empty()) {
@@ -488,9 +493,10 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   size_t n = 0;  // messages filled in `out` so far
   // `use_hints`: skip shards whose lock-free counters say they are empty. A long poll's re-checks
   // do not: they lock every shard, which orders them with the sends that wake them (a relaxed
-  // counter alone could be read stale just as the poll goes to sleep).
+  // counter alone could be read stale just as the poll goes to sleep). They also read the
+  // precise time, not the coarse one, since the timers that wake them are set for precise times.
   auto try_receive = [&](bool use_hints) {
-    const int64_t now = hub_.clock().NowUnixNanos();
+    const int64_t now = use_hints ? hub_.clock().CoarseNowUnixNanos() : hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
     const int64_t until = now + visibility_ns;
     std::vector<DeadLetter> dead;
@@ -535,7 +541,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       }
       if (until <= now) {
         for (size_t k2 = first; k2 < n; ++k2) {
-          s.MakeVisible(DecodeHandle(impl_->token, out[k2].receipt_handle.value())->slot);
+          HandleParts h;
+          if (DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) s.MakeVisible(h.slot);
         }
       }
     }
@@ -587,18 +594,17 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
 namespace {
 // The queue's own part of a receipt handle (unwrapped from the extended client's form when it
-// is one); nullopt for anything that is not a handle of this queue.
-std::optional<HandleParts> ParseHandle(std::string_view handle, const TokenText& token) {
-  std::optional<HandleParts> h;
+// is one); false for anything that is not a handle of this queue.
+bool ParseHandle(std::string_view handle, const TokenText& token, HandleParts& h) {
+  bool ok;
   if (handle.starts_with("-..")) {
     std::string inner;
     (void)detail::SplitReceiptHandle(handle, &inner);
-    h = DecodeHandle(token, inner);
+    ok = DecodeHandle(token, inner, h);
   } else {
-    h = DecodeHandle(token, handle);
+    ok = DecodeHandle(token, handle, h);
   }
-  if (!h || h->shard >= kShards || h->receive == 0) return std::nullopt;
-  return h;
+  return ok && h.shard < kShards && h.receive != 0;
 }
 // The blob an extended client's handle points at, if it is one.
 std::optional<detail::PayloadPointer> BlobOf(std::string_view handle) {
@@ -626,13 +632,13 @@ std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h) {
 }  // namespace
 
 absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
-  std::optional<HandleParts> h = ParseHandle(handle.value(), impl_->token);
-  if (!h) return ReceiptHandleIsInvalid(handle.value());
-  Impl::Shard& s = impl_->shards[h->shard];
+  HandleParts h;
+  if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
+  Impl::Shard& s = impl_->shards[h.shard];
   std::optional<bool> deleted;
   {
     std::lock_guard lock(s.mu);
-    deleted = DeleteLocked(s, *h);
+    deleted = DeleteLocked(s, h);
   }
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
@@ -642,9 +648,8 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
 }
 
 absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout) {
-  std::optional<HandleParts> parsed = ParseHandle(handle.value(), impl_->token);
-  if (!parsed) return ReceiptHandleIsInvalid(handle.value());
-  const HandleParts& h = *parsed;
+  HandleParts h;
+  if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
   if (timeout < absl::ZeroDuration() || timeout > kVisibilityCap ||
       timeout != absl::Trunc(timeout, absl::Seconds(1))) {
     return InvalidParameterValue(fmt::format(
@@ -655,7 +660,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
   auto config = impl_->Load();
   const int64_t now = hub_.clock().NowUnixNanos();
   Impl::Shard& s = impl_->shards[h.shard];
-  std::lock_guard lock(s.mu);
+  std::unique_lock lock(s.mu);
   if (!s.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
   s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
   Slot& slot = s.at(h.slot);
@@ -672,11 +677,13 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         "the message is beyond the limit [43200 seconds]",
         absl::ToInt64Seconds(timeout)));
   }
-  if (until <= now) {
-    if (slot.state() != SlotState::kVisible) s.MakeVisible(h.slot);
-  } else {
+  if (until > now) {
     s.MakeInFlight(h.slot, until);
+    return absl::OkStatus();
   }
+  if (slot.state() != SlotState::kVisible) s.MakeVisible(h.slot);
+  lock.unlock();
+  impl_->signal->NotifyAfterLockedChange();  // a long poll may take it now
   return absl::OkStatus();
 }
 
@@ -684,17 +691,20 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
 
 absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
     std::vector<SendBatchEntry> entries) {
-  std::vector<std::pair<std::string, const SendMessageRequest*>> view;
-  for (const auto& e : entries) view.emplace_back(e.id, &e.request);
-  COURIER_RETURN_IF_ERROR(CheckSendBatch(view));
+  COURIER_RETURN_IF_ERROR(CheckSendBatch(entries, impl_->large_payloads.has_value()));
   SendBatchResult result;
   for (auto& e : entries) {
     absl::StatusOr<SendMessageResult> r = SendMessage(std::move(e.request));
     if (r.ok()) {
       result.successful.emplace_back(e.id, *std::move(r));
     } else {
-      result.failed.push_back(
-          {e.id, true, std::string(ErrorName(r.status())), std::string(ErrorMessage(r.status()))});
+      std::string message(ErrorMessage(r.status()));
+      // An entry AWS cannot accept "cannot be validated" where SendMessage's "are invalid" [V].
+      constexpr std::string_view kInvalid = "One or more parameters are invalid.";
+      if (message.starts_with(kInvalid)) {
+        message.replace(0, kInvalid.size(), "One or more parameters cannot be validated.");
+      }
+      result.failed.push_back({e.id, true, std::string(ErrorName(r.status())), std::move(message)});
     }
   }
   return result;
@@ -703,9 +713,14 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
 namespace {
 absl::Status CheckHandleBatch(const std::vector<Queue::HandleBatchEntry>& entries,
                               std::string_view what) {
-  absl::InlinedVector<std::string_view, 10> ids;
-  for (const auto& e : entries) ids.push_back(e.id);
-  return CheckBatchIds(ids, what);
+  std::array<std::string_view, 10> ids;
+  const size_t n = std::min<size_t>(entries.size(), ids.size());
+  for (size_t i = 0; i < n; ++i) ids[i] = entries[i].id;
+  if (entries.size() > ids.size()) {  // CheckBatchIds reports the count
+    std::vector<std::string_view> all(entries.size());
+    return CheckBatchIds(all, what);
+  }
+  return CheckBatchIds(std::span<const std::string_view>(ids.data(), n), what);
 }
 
 void AddOutcome(Queue::BatchResult& result, const std::string& id, const absl::Status& st) {
@@ -722,19 +737,22 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
   const size_t n = entries.size();  // at most 10
-  std::array<std::optional<HandleParts>, 10> parsed;
-  std::array<std::optional<bool>, 10> deleted;
+  std::array<HandleParts, 10> parsed;
+  uint32_t valid = 0;   // bit i: entry i's handle parsed
   uint32_t shards = 0;  // bit k: some entry is in shard k
   for (size_t i = 0; i < n; ++i) {
-    parsed[i] = ParseHandle(entries[i].receipt_handle.value(), impl_->token);
-    if (parsed[i]) shards |= 1u << parsed[i]->shard;
+    if (ParseHandle(entries[i].receipt_handle.value(), impl_->token, parsed[i])) {
+      valid |= 1u << i;
+      shards |= 1u << parsed[i].shard;
+    }
   }
+  std::array<std::optional<bool>, 10> deleted;
   for (uint32_t k = 0; k < kShards; ++k) {
     if ((shards & (1u << k)) == 0) continue;
     Impl::Shard& s = impl_->shards[k];
     std::lock_guard lock(s.mu);
     for (size_t i = 0; i < n; ++i) {
-      if (parsed[i] && parsed[i]->shard == k) deleted[i] = DeleteLocked(s, *parsed[i]);
+      if ((valid & (1u << i)) != 0 && parsed[i].shard == k) deleted[i] = DeleteLocked(s, parsed[i]);
     }
   }
   BatchResult result;

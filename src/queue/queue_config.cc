@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 #include <set>
@@ -121,8 +122,13 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
     } else if (name == "VisibilityTimeout") {
       COURIER_RETURN_IF_ERROR(seconds(name, value, 0, 43200, &v));
       config.visibility = absl::Seconds(v);
-    } else if (name == "FifoQueue" && !creating) {
-      return InvalidAttributeValue("Modifying queue type is not supported.");
+    } else if (fifo && name == "FifoQueue" && !creating) {
+      // Setting it to what it is changes nothing [V]; anything else is a type change.
+      if (value != "true" && value != "True") {
+        return InvalidAttributeValue(
+            "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not "
+            "supported.");
+      }
     } else if (fifo && name == "FifoQueue") {
       if (value != "true" && value != "True") {
         return InvalidParameterValue(
@@ -142,10 +148,16 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       }
       config.fifo_throughput_limit = value;
     } else if (kFifoOnly.contains(name)) {
-      if (name == "FifoQueue" && (value == "false" || value == "False")) continue;
+      // A standard queue knows no FifoQueue attribute, not even "false" [V].
+      if (name == "DeduplicationScope" || name == "FifoThroughputLimit") {
+        return InvalidAttributeName(
+            fmt::format("You can specify the {} only when FifoQueue is set to true.", name));
+      }
       return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
     } else if (name == "SqsManagedSseEnabled") {
       COURIER_RETURN_IF_ERROR(boolean(name, value, &config.sqs_managed_sse));
+      // One kind of server-side encryption at a time: SQS-managed replaces a KMS key.
+      if (config.sqs_managed_sse) config.other.erase("KmsMasterKeyId");
     } else if (name == "RedrivePolicy") {
       if (value.empty()) {
         config.redrive_policy.clear();
@@ -209,7 +221,9 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
           }
         }
       }
-      config.redrive_policy = value;
+      // Stored as AWS returns it: compact, maxReceiveCount a number.
+      config.redrive_policy = fmt::format(R"({{"deadLetterTargetArn":{},"maxReceiveCount":{}}})",
+                                          ToJsonText(Json(arn)), *n);
       config.dead_letter_target_arn = arn;
       config.max_receive_count = static_cast<int>(*n);
     } else if (name == "RedriveAllowPolicy") {
@@ -240,13 +254,30 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
         return invalid("redrivePermission must be allowAll, denyAll or byQueue.");
       }
       config.redrive_allow_policy = value;
-    } else if (name == "Policy" || name == "KmsMasterKeyId" ||
-               name == "KmsDataKeyReusePeriodSeconds") {
-      config.other[name] = value;
+    } else if (name == "KmsDataKeyReusePeriodSeconds") {
+      COURIER_RETURN_IF_ERROR(seconds(name, value, 60, 86400, &v));
+      config.other[name] = std::to_string(v);
+    } else if (name == "Policy" || name == "KmsMasterKeyId") {
+      if (value.empty()) {  // an empty value removes it
+        config.other.erase(name);
+      } else {
+        config.other[name] = value;
+      }
+      if (name == "KmsMasterKeyId" && !value.empty()) {
+        auto sse = attributes.find("SqsManagedSseEnabled");
+        if (sse != attributes.end() && (sse->second == "true" || sse->second == "True")) {
+          return InvalidAttributeName(
+              "You can use one type of server-side encryption (SSE) at one time. You can either "
+              "enable KMS SSE or SQS SSE.");
+        }
+        config.sqs_managed_sse = false;  // a KMS key turns SQS-managed encryption off [V]
+      }
     } else {
       return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
     }
   }
+  // Attributes apply in name order: a KMS key set with SqsManagedSseEnabled=false stays set.
+  if (config.other.contains("KmsMasterKeyId")) config.sqs_managed_sse = false;
   if (config.fifo_throughput_limit == "perMessageGroupId" &&
       config.deduplication_scope != "messageGroup") {
     return InvalidAttributeValue(
@@ -258,6 +289,12 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
 
 QueueAttributeMap ToAttributeMap(const QueueConfig& c, bool fifo) {
   QueueAttributeMap m = c.other;
+  // The data key reuse period shows only with a KMS key (300 s unless set) [V].
+  if (c.other.contains("KmsMasterKeyId")) {
+    m.emplace("KmsDataKeyReusePeriodSeconds", "300");
+  } else {
+    m.erase("KmsDataKeyReusePeriodSeconds");
+  }
   m["DelaySeconds"] = Seconds(c.delay);
   m["MaximumMessageSize"] = std::to_string(c.maximum_message_size);
   m["MessageRetentionPeriod"] = Seconds(c.retention);
@@ -329,11 +366,118 @@ QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
   return out;
 }
 
+namespace {
+// Whether a Number attribute's value (syntax already checked) lies within AWS's range: zero,
+// or a magnitude from 10^-128 to 10^126.
+bool NumberInRange(std::string_view value) {
+  size_t i = 0;
+  if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
+  // The power of ten of the first non-zero digit: counted from the point, fixed up once the
+  // number of integer digits is known.
+  int64_t integer_digits = 0, fraction_digits = 0, first = 0;
+  bool found = false, in_fraction = false, exactly_one = false;
+  for (; i < value.size() && value[i] != 'e' && value[i] != 'E'; ++i) {
+    const char c = value[i];
+    if (c == '.') {
+      in_fraction = true;
+      continue;
+    }
+    in_fraction ? ++fraction_digits : ++integer_digits;
+    if (found) {
+      exactly_one &= c == '0';
+    } else if (c != '0') {
+      found = true;
+      exactly_one = c == '1';
+      first = in_fraction ? -fraction_digits : integer_digits;
+    }
+  }
+  if (!found) return true;  // zero
+  int64_t order = first < 0 ? first : integer_digits - first;
+  if (i < value.size()) {  // the exponent, saturated far beyond the range
+    ++i;
+    const bool negative = i < value.size() && value[i] == '-';
+    if (i < value.size() && (value[i] == '-' || value[i] == '+')) ++i;
+    int64_t exponent = 0;
+    for (; i < value.size(); ++i)
+      exponent = std::min<int64_t>(exponent * 10 + value[i] - '0', 1 << 20);
+    order += negative ? -exponent : exponent;
+  }
+  return order >= -128 && (order < 126 || (order == 126 && exactly_one));
+}
+}  // namespace
+
+namespace {
+// Unicode characters in UTF-8 text (its bytes that do not continue a character).
+size_t CharacterCount(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+// Letters, digits and white space of any script, and _ . : / = + - @ (non-ASCII characters
+// pass: classifying them needs Unicode tables).
+bool TagText(std::string_view text) {
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x80 && !std::isalnum(u) && !std::isspace(u) &&
+        std::string_view("_.:/=+-@").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+bool ReservedTagPrefix(std::string_view text) {
+  return text.size() >= 4 && (text[0] == 'a' || text[0] == 'A') &&
+         (text[1] == 'w' || text[1] == 'W') && (text[2] == 's' || text[2] == 'S') && text[3] == ':';
+}
+}  // namespace
+
+absl::Status CheckTags(const QueueAttributeMap& tags) {
+  for (const auto& [key, value] : tags) {
+    const size_t key_length = CharacterCount(key);
+    if (key_length == 0 || key_length > 128 || CharacterCount(value) > 256) {
+      return InvalidParameterValue(fmt::format(
+          "Tag {} is invalid: keys are 1 to 128 and values 0 to 256 Unicode characters long.",
+          key));
+    }
+    if (!TagText(key) || !TagText(value) || ReservedTagPrefix(key) || ReservedTagPrefix(value)) {
+      return InvalidParameterValue(fmt::format(
+          "Tag {} is invalid: keys and values are Unicode letters, digits, white space and "
+          "_ . : / = + - @, and may not start with the reserved prefix aws:.",
+          key));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::string_view name) {
+  for (const std::string& s : selectors) {
+    // "prefix.*" selects the names starting with "prefix" ("Hel.*" selects "Hello") [V].
+    if (s == "All" || s == "*" || s == name ||
+        (s.ends_with(".*") && name.starts_with(std::string_view(s).substr(0, s.size() - 2)))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
                               bool fifo) {
   COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
   if (!request.attributes.empty()) {
     COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
+    for (const auto& [name, attribute] : request.attributes) {
+      if (attribute.base_type() == "Number" && !NumberInRange(attribute.string_value)) {
+        return InvalidParameterValue(fmt::format(
+            "Value {} for parameter MessageAttributes.{} is invalid. Reason: Number is out of "
+            "range: its magnitude must be between 10^-128 and 10^+126.",
+            attribute.string_value, name));
+      }
+    }
+  }
+  if (request.aws_trace_header && request.aws_trace_header->empty()) {
+    return InvalidParameterValue(
+        "Message (system) attribute 'AWSTraceHeader' must contain a non-empty value of type "
+        "'String'.");
   }
   if (!request.attributes.empty() || request.body.size() > config.maximum_message_size) {
     COURIER_RETURN_IF_ERROR(fifo_checks::CheckSize(request, config.maximum_message_size));
@@ -382,6 +526,22 @@ absl::Status CheckReceiveRequest(int max_number_of_messages,
   return absl::OkStatus();
 }
 
+namespace {
+// A word that distinct ids rarely share: the length, and the first and last eight bytes (or all
+// the bytes of a shorter id).
+uint64_t IdKey(std::string_view id) {
+  uint64_t key = id.size();
+  if (id.size() >= 8) {
+    uint64_t first, last;
+    std::memcpy(&first, id.data(), 8);
+    std::memcpy(&last, id.data() + id.size() - 8, 8);
+    return key ^ first * 0x9E3779B97F4A7C15ULL ^ last * 0xC2B2AE3D27D4EB4FULL;
+  }
+  for (char c : id) key = key << 8 | static_cast<unsigned char>(c);
+  return key;
+}
+}  // namespace
+
 absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_view entry_name) {
   if (ids.empty()) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
@@ -391,39 +551,44 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
                      "Maximum number of entries per request are 10. You have sent {}.", ids.size());
   }
-  // Each id's length and first seven bytes in one word: distinct words mean distinct ids, so the
-  // pairwise test rarely compares text.
   std::array<uint64_t, 10> keys;
+  for (size_t i = ids.size(); i < keys.size(); ++i) keys[i] = ~uint64_t{0} - i;  // padding
+  bool valid = true;
   for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string_view id = ids[i];
-    if (!fifo_checks::ValidBatchEntryId(id)) {
-      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
-                      "A batch entry id can only contain alphanumeric characters, hyphens and "
-                      "underscores. It can be at most 80 letters long.");
-    }
-    uint64_t key = 0;
-    std::memcpy(&key, id.data(), std::min<size_t>(id.size(), 7));
-    keys[i] = key << 8 | std::min<size_t>(id.size(), 255);
+    valid &= fifo_checks::ValidBatchEntryId(ids[i]);
+    keys[i] = IdKey(ids[i]);
+  }
+  if (!valid) {
+    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
+                    "A batch entry id can only contain alphanumeric characters, hyphens and "
+                    "underscores. It can be at most 80 letters long.");
+  }
+  // Distinct keys mean distinct ids: compare all pairs of keys without a branch (all ten, padded
+  // with distinct values, so the loop unrolls), and texts only when two keys match.
+  bool same_key = false;
+  for (size_t i = 1; i < keys.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) same_key |= keys[i] == keys[j];
+  }
+  for (size_t i = 1; same_key && i < ids.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
-      if (keys[j] == keys[i] && ids[j] == id) {
+      if (keys[i] == keys[j] && ids[i] == ids[j]) {
         return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
-                         "Id {} repeated.", id);
+                         "Id {} repeated.", ids[i]);
       }
     }
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckSendBatch(
-    const std::vector<std::pair<std::string, const SendMessageRequest*>>& entries) {
+absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, bool offloading) {
   std::vector<std::string_view> ids;
   size_t total = 0;
-  for (const auto& [id, request] : entries) {
-    ids.push_back(id);
-    total += detail::MessageSize(*request);
+  for (const Queue::SendBatchEntry& e : entries) {
+    ids.push_back(e.id);
+    total += detail::MessageSize(e.request);
   }
   COURIER_RETURN_IF_ERROR(CheckBatchIds(ids, "SendMessageBatchRequestEntry"));
-  if (total > 1048576) {
+  if (total > 1048576 && !offloading) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchRequestTooLong",
                      "Batch requests cannot be longer than 1048576 bytes. You have sent {} bytes.",
                      total);

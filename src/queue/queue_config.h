@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "courier/message.h"
+#include "courier/queue.h"
 #include "courier/queue_attributes.h"
 
 namespace courier {
@@ -68,15 +69,21 @@ absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bo
 QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
                                    const std::vector<std::string>& names);
 
+// TagQueue: keys 1-128 and values 0-256 Unicode characters, AWS's tag characters, no "aws:".
+absl::Status CheckTags(const QueueAttributeMap& tags);
+
+// ReceiveMessage's MessageAttributeNames: "All", "*", ".*", "prefix.*" or exact names.
+bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::string_view name);
+
 // SendMessage: body, attributes, size, delay, group id (standard queue rules when !fifo).
 absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
                               bool fifo);
 absl::Status CheckReceiveRequest(int max_number_of_messages,
                                  std::optional<absl::Duration> wait_time,
                                  std::optional<absl::Duration> visibility_timeout);
-// Batch-level rules: 1-10 entries, ids valid and distinct, total size at most 1 MiB.
-absl::Status CheckSendBatch(
-    const std::vector<std::pair<std::string, const SendMessageRequest*>>& entries);
+// Batch-level rules: 1-10 entries, ids valid and distinct, total size at most 1 MiB (unless
+// `offloading`: the extended client moves large bodies out first).
+absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, bool offloading);
 // StartMessageMoveTask's checks: a rate of 1-500 if given, and the source must be the
 // dead-letter queue of some queue (of either kind) on the hub.
 absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,

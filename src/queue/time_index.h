@@ -1,5 +1,5 @@
 // TimeIndex<Entry>: entries ordered by a time that mostly arrives in increasing order, such as
-// the ends of a queue's (constant) visibility timeout. Those go to a deque, pushed and popped in
+// the ends of a queue's (constant) visibility timeout. Those go to a ring, pushed and popped in
 // O(1); the few that arrive out of order (a per-receive timeout, a visibility change) go to a
 // min-heap beside it. `Entry` has an `int64_t at`.
 #ifndef COURIER_SRC_QUEUE_TIME_INDEX_H_
@@ -7,8 +7,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <vector>
+
+#include "queue/ring.h"
 
 namespace courier::detail {
 
@@ -45,9 +46,10 @@ class TimeIndex {
   void PopFrontWhile(Predicate p) {
     while (!in_order_.empty() && p(in_order_.front())) in_order_.pop_front();
   }
+  void ShrinkToFit() { in_order_.ShrinkToFit(); }
   template <typename Predicate>
   void EraseIf(Predicate p) {
-    std::erase_if(in_order_, p);
+    in_order_.EraseIf(p);
     std::erase_if(late_, p);
     std::make_heap(late_.begin(), late_.end(), Later);
   }
@@ -58,7 +60,7 @@ class TimeIndex {
     return !late_.empty() && (in_order_.empty() || late_.front().at < in_order_.front().at);
   }
 
-  std::deque<Entry> in_order_;
+  Ring<Entry> in_order_;
   std::vector<Entry> late_;  // min-heap
 };
 

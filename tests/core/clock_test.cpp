@@ -83,5 +83,19 @@ TEST_CASE("SystemClock WaitUntil times out and fires timers", "[clock]") {
   REQUIRE_FALSE(clock.WaitUntil(clock.Now() + absl::Milliseconds(2), signal, [] { return false; }));
 }
 
+TEST_CASE("SystemClock's coarse time is never ahead of its precise time and close to it",
+          "[clock]") {
+  SystemClock clock;
+  for (int i = 0; i < 1000; ++i) {
+    const int64_t coarse = clock.CoarseNowUnixNanos();
+    const int64_t precise = clock.NowUnixNanos();
+    REQUIRE(coarse <= precise);
+    // One scheduler tick is at most 10 ms (HZ=100); allow a descheduled thread a second.
+    REQUIRE(precise - coarse < 1'000'000'000);
+  }
+  ManualClock manual;
+  REQUIRE(manual.CoarseNowUnixNanos() == absl::ToUnixNanos(manual.Now()));
+}
+
 }  // namespace
 }  // namespace courier

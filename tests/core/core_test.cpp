@@ -80,6 +80,22 @@ TEST_CASE("Hex words format and parse eight digits at a time", "[hex]") {
   REQUIRE(std::string_view(fast, 32) == std::string_view(slow, 32));
 }
 
+TEST_CASE("Sixteen hex digits parse at once", "[hex]") {
+  for (uint64_t v : {0ULL, 1ULL, 0x0123456789abcdefULL, 0xfedcba9876543210ULL, ~0ULL}) {
+    char text[17];
+    std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(v));
+    REQUIRE(detail::GetHex64(text) == v);
+  }
+  for (int pos = 0; pos < 16; ++pos) {
+    for (int c = 0; c < 256; ++c) {
+      char text[17] = "0a1b2c3d4e5f6789";
+      text[pos] = static_cast<char>(c);
+      const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+      REQUIRE(detail::GetHex64(text).has_value() == hex);
+    }
+  }
+}
+
 TEST_CASE("UUIDs format and parse back", "[uuid]") {
   const detail::Uuid u{0x0123456789abcdefULL, 0xfedcba9876543210ULL};
   REQUIRE(detail::FormatUuid(u) == "01234567-89ab-cdef-fedc-ba9876543210");
@@ -87,6 +103,19 @@ TEST_CASE("UUIDs format and parse back", "[uuid]") {
   REQUIRE_FALSE(detail::ParseUuid("01234567-89ab-cdef-fedc-ba987654321"));
   REQUIRE_FALSE(detail::ParseUuid("01234567+89ab-cdef-fedc-ba9876543210"));
   REQUIRE_FALSE(detail::ParseUuid("01234567-89ab-cdef-fedc-ba987654321G"));
+  // Random ones format as printf would and parse back.
+  for (int i = 0; i < 1000; ++i) {
+    const detail::Uuid r{detail::RandomBits(), detail::RandomBits()};
+    char expected[37];
+    std::snprintf(expected, sizeof expected, "%08llx-%04llx-%04llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(r.hi >> 32),
+                  static_cast<unsigned long long>(r.hi >> 16 & 0xffff),
+                  static_cast<unsigned long long>(r.hi & 0xffff),
+                  static_cast<unsigned long long>(r.lo >> 48),
+                  static_cast<unsigned long long>(r.lo & 0xffffffffffffULL));
+    REQUIRE(detail::FormatUuid(r) == std::string_view(expected));
+    REQUIRE(detail::ParseUuid(expected) == r);
+  }
 }
 
 TEST_CASE("Json parses and serializes", "[json]") {

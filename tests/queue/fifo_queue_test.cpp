@@ -569,12 +569,17 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: batches") {
         "BatchEntryIdsNotDistinct");
   CHECK(ErrorName(q->SendMessageBatch({{"bad id", Msg("x", "g")}}).status()) ==
         "InvalidBatchEntryId");
-  auto r = q->SendMessageBatch({{"a", Msg("1", "g")}, {"b", {.body = "2"}}, {"c", Msg("3", "g")}})
-               .value();
+  // A missing group id fails the whole call; a bad body fails only its entry.
+  CHECK(ErrorName(q->SendMessageBatch({{"a", Msg("1", "g")}, {"b", {.body = "2"}}}).status()) ==
+        "InvalidParameterValue");
+  auto r =
+      q->SendMessageBatch(
+           {{"a", Msg("1", "g")}, {"b", Msg(std::string("\x01", 1), "g")}, {"c", Msg("3", "g")}})
+          .value();
   REQUIRE(r.successful.size() == 2);
   REQUIRE(r.failed.size() == 1);
   CHECK(r.failed[0].id == "b");
-  CHECK(r.failed[0].code == "MissingParameter");
+  CHECK(r.failed[0].code == "InvalidMessageContents");
   auto got = Receive(*q);
   CHECK(Bodies(got) == std::vector<std::string>{"1", "3"});
   auto del =

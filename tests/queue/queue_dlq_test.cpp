@@ -122,7 +122,7 @@ TEST_CASE("Move tasks: back to the source at the clock's rate; statuses and erro
         "InvalidParameterValue");
   CHECK(ErrorName(f.hub.StartMessageMoveTask(f.hub.Arn("sqs", "nope")).status()) ==
         "ResourceNotFoundException");
-  CHECK(ErrorName(f.hub.CancelMessageMoveTask("nonsense").status()) == "ResourceNotFoundException");
+  CHECK(ErrorName(f.hub.CancelMessageMoveTask("nonsense").status()) == "InvalidParameterValue");
 
   auto handle = f.hub.StartMessageMoveTask(f.dlq->arn(), std::nullopt, 2).value();
   CHECK(f.Count(*f.src) == 2);  // the first second's worth at once

@@ -1,8 +1,11 @@
 // The standard queue against spec/sqs-sns.md §1-4 (AWS's documented behaviour), on a manual clock.
 #include "courier/queue.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "courier/hub.h"
 #include "courier/status.h"
@@ -96,7 +99,7 @@ TEST_CASE("Attributes: defaults, ranges, FIFO-only names, read-only values", "[q
        {"ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit"}) {
     CHECK(ErrorName(f.q->SetQueueAttributes({{fifo_only, "true"}})) == "InvalidAttributeName");
   }
-  CHECK(ErrorName(f.q->SetQueueAttributes({{"FifoQueue", "true"}})) == "InvalidAttributeValue");
+  CHECK(ErrorName(f.q->SetQueueAttributes({{"FifoQueue", "true"}})) == "InvalidAttributeName");
   CHECK(ErrorName(f.q->SetQueueAttributes({{"Bogus", "1"}})) == "InvalidAttributeName");
   CHECK(ErrorName(f.q->GetQueueAttributes({"Bogus"}).status()) == "InvalidAttributeName");
   // A bad attribute anywhere changes nothing.
@@ -202,6 +205,23 @@ TEST_CASE("SendMessageBatch: entry rules and per-entry failures", "[queue]") {
     CHECK(g.q->SendMessageBatch(
                  {{"entry-number-1", {.body = "x"}}, {"entry-number-2", {.body = "y"}}})
               .ok());
+  }
+  // Ids that differ only in the middle are distinct.
+  {
+    std::vector<Queue::HandleBatchEntry> entries(2);
+    entries[0].id = "abcdefgh-X-abcdefgh";
+    entries[1].id = "abcdefgh-Y-abcdefgh";
+    CHECK(ErrorName(f.q->DeleteMessageBatch(entries).status()) != "BatchEntryIdsNotDistinct");
+    CHECK(f.q->DeleteMessageBatch(entries)->failed.size() == 2);  // handles are empty: invalid
+  }
+  // A repeat is found wherever the two copies sit among ten entries.
+  for (int first = 0; first < 10; ++first) {
+    for (int second = first + 1; second < 10; ++second) {
+      std::vector<Queue::HandleBatchEntry> entries(10);
+      for (int k = 0; k < 10; ++k) entries[k].id = "id-" + std::to_string(k * 7919);
+      entries[second].id = entries[first].id;
+      CHECK(ErrorName(f.q->DeleteMessageBatch(entries).status()) == "BatchEntryIdsNotDistinct");
+    }
   }
   std::vector<Queue::SendBatchEntry> huge;
   for (int i = 0; i < 2; ++i)
@@ -361,6 +381,34 @@ TEST_CASE("Long polling returns as soon as another thread sends", "[queue]") {
   if (got.empty()) got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
   REQUIRE(got.size() == 1);
   CHECK(got[0].body == "hi");
+}
+
+TEST_CASE("Long polling returns as soon as another thread makes a message visible", "[queue]") {
+  auto clock = std::make_shared<ManualClock>();  // moves only when told: the poll must be woken
+  Hub hub(Environment::Deterministic(clock));
+  auto q = hub.CreateQueue("poll").value();
+  q->SendMessage({.body = "again"}).value();
+  auto first = q->ReceiveMessage({.visibility_timeout = absl::Seconds(10)}).value();
+  REQUIRE(first.size() == 1);
+  const absl::Time start = clock->Now();
+  std::atomic<bool> done{false};
+  std::vector<Message> got;
+  std::thread poller([&] {
+    got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
+    done = true;
+  });
+  // The poll has looked once and set a timer for the visibility's end at t+10 s.
+  while (clock->PendingTimers() == 0) std::this_thread::yield();
+  REQUIRE(q->ChangeMessageVisibility(first[0].receipt_handle, absl::ZeroDuration()).ok());
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  const bool woken = done;
+  if (!woken) clock->Advance(absl::Seconds(20));  // release the poll, then fail
+  poller.join();
+  CHECK(woken);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == "again");
+  CHECK(clock->Now() == start);
 }
 
 TEST_CASE("Visibility: timeouts, delays, counters, 12-hour cap", "[queue]") {

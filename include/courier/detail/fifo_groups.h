@@ -1,10 +1,12 @@
 // FifoGroups: the clock-free core of a FIFO queue. Not API.
 //
-// Messages live in per-group sub-queues. A group is eligible while it has a queued message and
-// none of its messages is in flight; eligible groups wait in a ready ring that receivers serve.
+// Messages live in per-group sub-queues. A group is eligible while its first queued message
+// comes before all of its messages in flight (none in flight, or the first put back when its
+// visibility lapsed); eligible groups wait in a ready ring that receivers serve.
 // Groups are sharded by the hash of their id, each shard with its own lock, so operations on
-// different groups rarely meet; a receive visits shards from a rotating cursor and skips shards
-// with nothing ready by reading an atomic count. No operation takes a queue-wide lock.
+// different groups rarely meet; a receive visits shards in the order of their oldest ready
+// message and skips shards with nothing ready by reading an atomic count. No operation takes a
+// queue-wide lock.
 //
 // Time comes in as `now`: a message is available once `enqueued + delay <= now` (the delay is
 // the queue's current DelaySeconds, so changing it applies to queued messages); an in-flight
@@ -20,6 +22,7 @@
 #define COURIER_DETAIL_FIFO_GROUPS_H_
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
 #include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
 #include <absl/time/time.h>
@@ -47,6 +50,9 @@ struct FifoReceipt {
   uint32_t slot = 0;  // where the message lives in its shard (checked against seq)
   uint64_t seq = 0;
   uint32_t receive = 0;  // the message's receive count at that receive: its generation
+  // The receive's visibility deadline as issued, in Unix seconds rounded up: once the message is
+  // gone, a handle past it has expired (it is not a repeated delete).
+  uint32_t deadline_s = 0;
   friend bool operator==(const FifoReceipt&, const FifoReceipt&) = default;
 };
 
@@ -89,9 +95,27 @@ class FifoGroups {
   struct Group {
     std::string id;
     std::deque<Node*> queued;  // in sequence order
-    int in_flight = 0;
-    bool ready = false;  // in its shard's ready ring
+    // The sequence numbers of its messages in flight, ascending. SQS returns a group's messages
+    // only up to the first one in flight: a message put back (its visibility lapsed) comes
+    // again while later ones are still in flight, and nothing after those does. A receive takes
+    // at most ten, so this stays short.
+    absl::InlinedVector<uint64_t, 4> in_flight;
+    bool ready = false;  // in its shard's ready ring (then Eligible)
   };
+  // Messages before this sequence number may be received.
+  static uint64_t Limit(const Group* g) {
+    return g->in_flight.empty() ? ~uint64_t{0} : g->in_flight.front();
+  }
+  static bool Eligible(const Group* g) {
+    return !g->queued.empty() && g->queued.front()->seq < Limit(g);
+  }
+  static void AddInFlight(Group* g, uint64_t seq) {
+    g->in_flight.insert(std::upper_bound(g->in_flight.begin(), g->in_flight.end(), seq), seq);
+  }
+  static void RemoveInFlight(Group* g, uint64_t seq) {
+    auto it = std::lower_bound(g->in_flight.begin(), g->in_flight.end(), seq);
+    if (it != g->in_flight.end() && *it == seq) g->in_flight.erase(it);
+  }
 
   struct Counts {
     size_t visible = 0;
@@ -164,18 +188,30 @@ class FifoGroups {
     const absl::Time available_by = now - delay;  // enqueued + delay <= now
     const absl::Time deadline = now + visibility;
     const int64_t deadline_ns = absl::ToUnixNanos(deadline);
+    const auto deadline_s = static_cast<uint32_t>((deadline_ns + 999'999'999) / 1'000'000'000);
     const uint32_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
     // SQS FIFO's in-flight limit: past it a receive finds nothing (and no error). Approximate
     // under concurrency by at most the receivers' batch sizes.
     const bool limited = in_flight_limit_ != INT64_MAX;
     int64_t room = limited ? in_flight_limit_ - in_flight() : INT64_MAX;
-    for (uint32_t i = 0; i < kShards && taken < max; ++i) {
+    // SQS serves the group of the oldest message first: visit the shards in the order of their
+    // first ready group's head, those with a lapse due first (a lapsed message may be older
+    // still), skipping idle ones without their locks. Ties keep the rotating start.
+    std::array<std::pair<uint64_t, uint32_t>, kShards> order;
+    size_t candidates = 0;
+    for (uint32_t i = 0; i < kShards; ++i) {
       const uint32_t shard = (start + i) % kShards;
+      const Shard& s = shards_[shard];
+      const bool due = s.next_deadline.load(std::memory_order_acquire) <= now_ns;
+      if (s.ready_count.load(std::memory_order_acquire) == 0 && !due) continue;
+      const uint64_t head = due ? 0 : s.head_seq.load(std::memory_order_relaxed);
+      size_t k = candidates++;
+      for (; k > 0 && order[k - 1].first > head; --k) order[k] = order[k - 1];
+      order[k] = {head, shard};
+    }
+    for (size_t c = 0; c < candidates && taken < max; ++c) {
+      const uint32_t shard = order[c].second;
       Shard& s = shards_[shard];
-      if (s.ready_count.load(std::memory_order_acquire) == 0 &&
-          s.next_deadline.load(std::memory_order_acquire) > now_ns) {
-        continue;
-      }
       std::lock_guard lock(s.mu);
       const int64_t lapsed = SweepLocked(s, now);
       if (limited) room += lapsed;  // lapses free room
@@ -184,8 +220,10 @@ class FifoGroups {
         Group* g = s.ready.front();
         s.ready.pop_front();
         g->ready = false;
+        const uint64_t limit = Limit(g);
         while (taken < max && !g->queued.empty()) {
           Node* node = g->queued.front();
+          if (node->seq >= limit) break;  // after a message still in flight
           // A delayed head leaves its group waiting, not blocked.
           if (node->enqueued > available_by) break;
           if (taken >= room) break;  // the in-flight limit
@@ -202,19 +240,20 @@ class FifoGroups {
           node->deadline = deadline;
           node->deadline_ns = deadline_ns;
           node->in_flight = true;
-          ++g->in_flight;
+          AddInFlight(g, node->seq);
           AddInFlightLocked(s, 1);
           HeapPush(s, node);
           ++taken;
-          visitor.Taken(*node, FifoReceipt{shard, node->slot, node->seq, node->receives});
+          visitor.Taken(*node,
+                        FifoReceipt{shard, node->slot, node->seq, node->receives, deadline_s});
         }
-        if (g->in_flight > 0) continue;  // blocked until its in-flight messages resolve
         if (g->queued.empty()) {
-          RetireLocked(s);
-        } else {
-          g->ready = true;
-          s.ready.push_back(g);
+          if (g->in_flight.empty()) RetireLocked(s);
+          continue;
         }
+        if (!Eligible(g)) continue;  // blocked until its earlier in-flight messages resolve
+        g->ready = true;
+        s.ready.push_back(g);
       }
       PublishLocked(s);
     }
@@ -342,7 +381,8 @@ class FifoGroups {
         g->queued.pop_front();
         node->in_flight = true;
         AddInFlightLocked(s, 1);
-        if (g->in_flight++ == 0 && g->ready) {
+        AddInFlight(g, node->seq);
+        if (g->ready && !Eligible(g)) {
           g->ready = false;
           s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
         }
@@ -389,7 +429,12 @@ class FifoGroups {
         } else {
           g->queued.erase(std::find(g->queued.begin(), g->queued.end(), node));
           FreeLocked(s, node);
-          if (g->queued.empty() && g->in_flight == 0) DropGroupLocked(s, g);
+          if (g->queued.empty() && g->in_flight.empty()) {
+            DropGroupLocked(s, g);
+          } else if (g->ready && !Eligible(g)) {  // its new head is after one in flight
+            s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
+            g->ready = false;
+          }
         }
         ++removed;
       }
@@ -415,7 +460,7 @@ class FifoGroups {
         PublishLocked(s);
         for (Group* g : s.ready) {
           Node* head = g->queued.front();
-          if (head->enqueued + delay <= now && head->seq < best_seq) {
+          if (g->in_flight.empty() && head->enqueued + delay <= now && head->seq < best_seq) {
             best_seq = head->seq;
             best_slot = head->slot;
             best_shard = i;
@@ -428,7 +473,7 @@ class FifoGroups {
       Node* node = FindLocked(s, FifoReceipt{best_shard, best_slot, best_seq, 0});
       if (node == nullptr) continue;  // raced with a receive: look again
       Group* g = node->group;
-      if (node->in_flight || g->in_flight > 0 || g->queued.front() != node) continue;
+      if (node->in_flight || !g->in_flight.empty() || g->queued.front() != node) continue;
       g->queued.pop_front();
       fn(std::move(*node));
       FreeLocked(s, node);
@@ -502,6 +547,7 @@ class FifoGroups {
     size_t retired = 0;  // groups emptied since the last sweep of idle groups
     std::atomic<size_t> ready_count{0};
     std::atomic<int64_t> next_deadline{INT64_MAX};
+    std::atomic<uint64_t> head_seq{~uint64_t{0}};  // of the first ready group's first message
     std::atomic<int64_t> in_flight{0};  // written under mu (AddInFlightLocked), read anywhere
   };
 
@@ -556,7 +602,7 @@ class FifoGroups {
   }
 
   static void MakeReadyIfEligible(Shard& s, Group* g) {
-    if (!g->ready && g->in_flight == 0 && !g->queued.empty()) {
+    if (!g->ready && Eligible(g)) {
       g->ready = true;
       s.ready.push_back(g);
     }
@@ -578,21 +624,20 @@ class FifoGroups {
     s.retired = 0;
     absl::erase_if(s.groups, [](const auto& entry) {
       const Group& g = *entry.second;
-      return g.queued.empty() && g.in_flight == 0 && !g.ready;
+      return g.queued.empty() && g.in_flight.empty() && !g.ready;
     });
   }
 
   void RemoveInFlightLocked(Shard& s, Node* node) {
     Group* g = node->group;
     HeapRemove(s, node);
+    RemoveInFlight(g, node->seq);  // before FreeLocked clears it
     FreeLocked(s, node);
     AddInFlightLocked(s, -1);
-    if (--g->in_flight == 0) {
-      if (g->queued.empty()) {
-        RetireLocked(s);
-      } else {
-        MakeReadyIfEligible(s, g);
-      }
+    if (g->queued.empty() && g->in_flight.empty()) {
+      RetireLocked(s);
+    } else {
+      MakeReadyIfEligible(s, g);
     }
   }
 
@@ -612,7 +657,8 @@ class FifoGroups {
       g->queued.insert(pos, node);
       AddInFlightLocked(s, -1);
       ++lapsed;
-      if (--g->in_flight == 0) MakeReadyIfEligible(s, g);
+      RemoveInFlight(g, node->seq);
+      MakeReadyIfEligible(s, g);
     }
     return lapsed;
   }
@@ -628,6 +674,10 @@ class FifoGroups {
     s.ready_count.store(s.ready.size(), std::memory_order_release);
     s.next_deadline.store(s.deadlines.empty() ? INT64_MAX : s.deadlines.front()->deadline_ns,
                           std::memory_order_release);
+    s.head_seq.store(s.ready.empty() || s.ready.front()->queued.empty()
+                         ? ~uint64_t{0}
+                         : s.ready.front()->queued.front()->seq,
+                     std::memory_order_relaxed);
   }
 
   // ---- The deadline heap ----

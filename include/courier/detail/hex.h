@@ -57,22 +57,57 @@ inline __attribute__((always_inline)) std::optional<uint32_t> GetHex32(const cha
 // Writes 2n lowercase hex digits for n bytes.
 void ToHex(const uint8_t* bytes, size_t n, char* out);
 
-// Writes 32 lowercase hex digits for 16 bytes (a UUID, an MD5 digest).
-inline void PutHex128(const uint8_t* bytes, char* out) {
 #if defined(__SSE2__)
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes));
+// The 32 lowercase hex digits of 16 bytes: the first 16 digits in `first`, the rest in `second`.
+inline __attribute__((always_inline)) void Hex128(__m128i bytes, __m128i& first, __m128i& second) {
   const __m128i low_nibbles = _mm_set1_epi8(0x0F);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles);
-  const __m128i lo = _mm_and_si128(v, low_nibbles);
+  const __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), low_nibbles);
+  const __m128i lo = _mm_and_si128(bytes, low_nibbles);
   auto ascii = [](__m128i n) {  // n + '0', plus 'a' - '0' - 10 where n > 9
     const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
     return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
                         _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
   };
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ascii(_mm_unpacklo_epi8(hi, lo)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), ascii(_mm_unpackhi_epi8(hi, lo)));
+  first = ascii(_mm_unpacklo_epi8(hi, lo));
+  second = ascii(_mm_unpackhi_epi8(hi, lo));
+}
+#endif
+
+// Writes 32 lowercase hex digits for 16 bytes (a UUID, an MD5 digest).
+inline void PutHex128(const uint8_t* bytes, char* out) {
+#if defined(__SSE2__)
+  __m128i first, second;
+  Hex128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes)), first, second);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), first);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), second);
 #else
   ToHex(bytes, 16, out);
+#endif
+}
+
+// Reads exactly 16 lowercase hex digits; nullopt if any character is something else.
+inline __attribute__((always_inline)) std::optional<uint64_t> GetHex64(const char* in) {
+#if defined(__SSE2__)
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+  // Signed byte compares: a byte of 0x80 or more is negative and falls in neither range.
+  auto in_range = [&](char lo, char hi) {
+    return _mm_and_si128(_mm_cmpgt_epi8(c, _mm_set1_epi8(static_cast<char>(lo - 1))),
+                         _mm_cmplt_epi8(c, _mm_set1_epi8(static_cast<char>(hi + 1))));
+  };
+  const __m128i letters = in_range('a', 'f');
+  if (_mm_movemask_epi8(_mm_or_si128(in_range('0', '9'), letters)) != 0xFFFF) return std::nullopt;
+  // Nibble values, then each pair of them (first digit in the low byte of a 16-bit lane) made
+  // one byte, and the eight bytes packed together, first digit's byte lowest.
+  const __m128i nibbles =
+      _mm_add_epi8(_mm_and_si128(c, _mm_set1_epi8(0x0F)), _mm_and_si128(letters, _mm_set1_epi8(9)));
+  const __m128i pairs = _mm_and_si128(
+      _mm_or_si128(_mm_slli_epi16(nibbles, 4), _mm_srli_epi16(nibbles, 8)), _mm_set1_epi16(0xFF));
+  const uint64_t x = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_packus_epi16(pairs, pairs)));
+  return __builtin_bswap64(x);
+#else
+  const std::optional<uint32_t> hi = GetHex32(in), lo = GetHex32(in + 8);
+  if (!hi || !lo) return std::nullopt;
+  return uint64_t{*hi} << 32 | *lo;
 #endif
 }
 
