@@ -220,7 +220,9 @@ struct FifoQueue::Record {
 };
 
 // The queue's attributes (the shared SQS configuration); immutable once published.
-struct FifoQueue::Config : QueueConfig {};
+struct FifoQueue::Config : QueueConfig {
+  bool group_scope = false;  // DeduplicationScope is messageGroup (set by Publish)
+};
 
 struct FifoQueue::Impl {
   detail::FifoGroups<Record> groups;
@@ -259,6 +261,7 @@ struct FifoQueue::Impl {
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
   void Publish(Config next) {
+    next.group_scope = next.deduplication_scope == "messageGroup";
     configs.push_back(std::make_unique<const Config>(std::move(next)));
     config.store(configs.back().get(), std::memory_order_release);
   }
@@ -452,8 +455,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   std::string_view key;
   uint64_t key_hash = 0;
   auto start_lookup = [&](std::string_view id) {
-    key = DedupKey(config->deduplication_scope == "messageGroup", *request.message_group_id, id,
-                   key_buf);
+    key = DedupKey(config->group_scope, *request.message_group_id, id, key_buf);
     key_hash = impl_->dedup.Hash(key);
     impl_->dedup.Prefetch(key_hash);
   };
@@ -708,8 +710,7 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
   record.dedup_id.assign(record.message_id.data(), record.message_id.size());
   record.enqueued = now;
   char key_buf[kMaxDedupKey];
-  const std::string_view key =
-      DedupKey(config->deduplication_scope == "messageGroup", group, record.dedup_id, key_buf);
+  const std::string_view key = DedupKey(config->group_scope, group, record.dedup_id, key_buf);
   const auto admitted = impl_->dedup.Admit(key, now, [&] {
     // Not delayed again: a dead letter is available at once.
     Record moved = std::move(record);
@@ -833,9 +834,11 @@ inline __attribute__((always_inline)) bool GetHex64Sse(const char* text, uint64_
 #endif
 
 static bool ParsePlainHandle(const TokenText& token, std::string_view h, detail::FifoReceipt* r) {
-  if (h.size() != kHandleSize || std::memcmp(h.data(), token.data(), token.size()) != 0) {
-    return false;
-  }
+  if (h.size() != kHandleSize) return false;
+  uint64_t text[2], want[2];  // the token, two words at a time (no call to memcmp)
+  std::memcpy(text, h.data(), 16);
+  std::memcpy(want, token.data(), 16);
+  if (((text[0] ^ want[0]) | (text[1] ^ want[1])) != 0) return false;
 #if defined(__SSE2__)
   uint64_t slot_deadline = 0;
   uint32_t shard_receive = 0;
