@@ -1,10 +1,12 @@
 // FifoQueue: an in-process SQS FIFO queue (spec §5 and the FIFO parts of §1-4 and §6).
 //
-// Strict order within a message group; a receive takes as many messages of one group as it can
-// and may add other groups; while any message of a group is in flight no later one is returned.
-// Exactly-once sends inside the 5-minute deduplication window (by MessageDeduplicationId or the
-// SHA-256 of the body), scoped to the queue or to the message group. Every timeout reads the
-// environment's clock, so a ManualClock drives it to the exact instant.
+// Strict order within a message group; a receive starts with the group of the oldest message,
+// takes as many messages of one group as it can and may add other groups; while a message of a
+// group is in flight no later one is returned (an earlier one put back is). Exactly-once sends
+// inside the 5-minute deduplication window (by MessageDeduplicationId or the SHA-256 of the
+// body), scoped to the queue or to the message group. Every timeout reads the environment's
+// clock, so a ManualClock drives it to the exact instant; on the system clock, sends are stamped
+// with its coarse time (Clock::CoarseNowUnixNanos, within 1-4 ms).
 //
 // Example:
 //   courier::testing::Simulation sim;

@@ -432,7 +432,7 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
 // ---- Send ----
 
 absl::StatusOr<SendMessageResult> FifoQueue::SendMessage(SendMessageRequest request) {
-  return Send(std::move(request), hub_.clock().NowUnixNanos());
+  return Send(std::move(request), hub_.clock().CoarseNowUnixNanos());
 }
 
 absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, int64_t now_ns) {
@@ -570,7 +570,7 @@ absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
     }
   }
   SendBatchResult out;
-  const int64_t now_ns = hub_.clock().NowUnixNanos();
+  const int64_t now_ns = hub_.clock().CoarseNowUnixNanos();
   for (SendBatchEntry& e : entries) {
     absl::StatusOr<SendMessageResult> r = Send(std::move(e.request), now_ns);
     if (r.ok()) {
