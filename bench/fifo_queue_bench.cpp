@@ -1,8 +1,8 @@
 // FIFO queue lifecycle throughput: SendMessage x10 -> ReceiveMessage(10) -> DeleteMessageBatch,
 // with 1, 100 and 10,000 message groups, on 1 thread and on 2 producers + 2 consumers, beside
 // the standard queue (courier::Queue, no groups) and the baselines (moodycamel::ConcurrentQueue
-// enqueue+dequeue, a mutex+deque) in the same run.
-// Items are messages (one lifecycle each).
+// enqueue+dequeue, a mutex+deque) in the same run. Sends return MD5OfMessageBody, except in
+// BM_FifoLifecycleNoMd5 (SendMessageNoMd5). Items are messages (one lifecycle each).
 //
 //   bench/fifo_queue_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
@@ -46,13 +46,16 @@ void Teardown() {
   shared.hub.reset();
 }
 
-void Send(int n) {
+// `md5`: SendMessage, which returns MD5OfMessageBody; else SendMessageNoMd5.
+void Send(int n, bool md5 = true) {
   for (int i = 0; i < n; ++i) {
     const uint64_t id = shared.next_id.fetch_add(1, std::memory_order_relaxed);
-    auto r =
-        shared.queue->SendMessage({.body = kBody,
-                                   .message_group_id = shared.groups[id % shared.groups.size()],
-                                   .message_deduplication_id = std::to_string(id)});
+    courier::SendMessageRequest request{
+        .body = kBody,
+        .message_group_id = shared.groups[id % shared.groups.size()],
+        .message_deduplication_id = std::to_string(id)};
+    auto r = md5 ? shared.queue->SendMessage(std::move(request))
+                 : shared.queue->SendMessageNoMd5(std::move(request));
     if (!r.ok()) std::abort();
   }
 }
@@ -66,8 +69,10 @@ struct Consumer {
 
 // Receives up to 10 and deletes them with one DeleteMessageBatch; returns how many.
 template <typename Q>
-size_t ReceiveAndDelete(Q& queue, Consumer& c) {
-  if (!queue.ReceiveMessage({.max_number_of_messages = 10}, c.got).ok()) std::abort();
+size_t ReceiveAndDelete(Q& queue, Consumer& c, bool md5 = true) {
+  if (!queue.ReceiveMessage({.max_number_of_messages = 10, .md5_of_body = md5}, c.got).ok()) {
+    std::abort();
+  }
   if (c.got.empty()) return 0;
   c.entries.resize(c.got.size());
   for (size_t i = 0; i < c.got.size(); ++i) {
@@ -79,9 +84,9 @@ size_t ReceiveAndDelete(Q& queue, Consumer& c) {
   return c.got.size();
 }
 
-size_t ReceiveAndDelete() {
+size_t ReceiveAndDelete(bool md5 = true) {
   thread_local Consumer consumer;
-  return ReceiveAndDelete(*shared.queue, consumer);
+  return ReceiveAndDelete(*shared.queue, consumer, md5);
 }
 
 // One thread: send 10, receive up to 10, delete them.
@@ -97,6 +102,20 @@ void BM_FifoLifecycle(benchmark::State& state) {
   Teardown();
 }
 BENCHMARK(BM_FifoLifecycle)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
+
+// The same without MD5OfMessageBody (SendMessageNoMd5, md5_of_body = false), as the standard
+// queue's headline case.
+void BM_FifoLifecycleNoMd5(benchmark::State& state) {
+  Setup(static_cast<int>(state.range(0)));
+  size_t done = 0;
+  for (auto _ : state) {
+    Send(10, /*md5=*/false);
+    done += ReceiveAndDelete(/*md5=*/false);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(done));
+  Teardown();
+}
+BENCHMARK(BM_FifoLifecycleNoMd5)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
 
 // 2 producers + 2 consumers: each iteration moves kBatch messages through the queue, producers
 // and consumers on their own threads; the time is the wall time until all are deleted.

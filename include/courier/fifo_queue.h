@@ -68,6 +68,8 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
     // Message attributes to return: "All", ".*", "prefix.*" or names.
     std::vector<std::string> message_attribute_names;
     std::optional<std::string> receive_request_attempt_id;
+    // Not SQS: false skips hashing a body sent with SendMessageNoMd5 (md5_of_body stays empty).
+    bool md5_of_body = true;
   };
 
   // Batch requests and results: the same types as the standard queue's.
@@ -94,6 +96,9 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // accepted and not delivered; the result is the original's. Lock-free but for one group shard
   // and one dedup shard.
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
+  // As SendMessage, without computing MD5OfMessageBody (left empty; a receive computes it then
+  // unless asked not to), as Queue::SendMessageNoMd5. Thread-safe, as SendMessage.
+  absl::StatusOr<SendMessageResult> SendMessageNoMd5(SendMessageRequest request);
   // 1-10 entries with distinct ids; entries fail one by one. Entries are sent in order.
   absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries);
 
@@ -163,7 +168,8 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   static AttributeMap ToMap(const Config& config);
 
   // Consumes `request` (the body and attributes move into the queue). `now_ns`: Unix ns.
-  absl::StatusOr<SendMessageResult> Send(SendMessageRequest&& request, int64_t now_ns);
+  absl::StatusOr<SendMessageResult> Send(SendMessageRequest&& request, int64_t now_ns,
+                                         bool md5 = true);
   // Deletes n handles' messages (one lock per group shard per ten); out[i] is handles[i]'s
   // DeleteMessage status.
   void DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out);

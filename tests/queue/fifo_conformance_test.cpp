@@ -1179,4 +1179,24 @@ TEST_CASE_METHOD(Fixture,
   CHECK(batch.failed[0].message.starts_with("One or more parameters cannot be validated."));
 }
 
+// Not SQS: the fast path for callers that do not check the body's MD5, as on standard queues.
+TEST_CASE_METHOD(Fixture, "FifoQueue::SendMessageNoMd5 leaves the digest to the receive",
+                 "[fifo-conformance]") {
+  auto q = Make();
+  const auto sent = q->SendMessageNoMd5(Msg("body", "g", "1")).value();
+  CHECK(sent.md5_of_message_body.empty());
+  CHECK(sent.message_id.size() == 36);
+  REQUIRE(q->SendMessageNoMd5(Msg("other", "g", "2")).ok());
+  auto got = q->ReceiveMessage({.max_number_of_messages = 1}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].md5_of_body == detail::Md5Of("body"));
+  REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
+  got = q->ReceiveMessage({.max_number_of_messages = 1, .md5_of_body = false}).value();
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == "other");
+  CHECK(got[0].md5_of_body.empty());
+  // A duplicate is still a duplicate.
+  CHECK(q->SendMessageNoMd5(Msg("body", "g", "1")).value().message_id == sent.message_id);
+}
+
 }  // namespace courier

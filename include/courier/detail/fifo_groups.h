@@ -585,7 +585,11 @@ class FifoGroups {
       node->value = T{};
     }
     node->seq = 0;
-    node->first_received = node->received = node->deadline = absl::InfinitePast();
+    // Each from the constant, not chained: a chain copies a just-stored absl::Time out whole,
+    // which stalls on store forwarding.
+    node->first_received = absl::InfinitePast();
+    node->received = absl::InfinitePast();
+    node->deadline = absl::InfinitePast();
     node->receives = 0;
     node->used = node->in_flight = false;
     node->group = nullptr;
