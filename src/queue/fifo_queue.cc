@@ -75,10 +75,9 @@ inline __attribute__((always_inline)) bool GetHex32(const char* text, uint32_t* 
   return v.has_value();
 }
 inline __attribute__((always_inline)) bool GetHex64(const char* text, uint64_t* out) {
-  uint32_t hi = 0, lo = 0;
-  const bool ok = GetHex32(text, &hi) & GetHex32(text + 8, &lo);
-  *out = uint64_t{hi} << 32 | lo;
-  return ok;
+  const std::optional<uint64_t> v = detail::GetHex64(text);  // 16 at once on SSE2
+  *out = v.value_or(0);
+  return v.has_value();
 }
 
 // MessageIds: the sequence number through a keyed permutation of 128 bits (a three-round Feistel
@@ -123,15 +122,9 @@ TokenText MakeTokenText(uint64_t token) {
 // Writes 16 lowercase hex digits of `v`.
 inline __attribute__((always_inline)) void PutHex64Fast(char* out, uint64_t v) {
 #if defined(__SSE2__)
-  const __m128i x = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v)));
-  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), low_nibbles);
-  const __m128i lo = _mm_and_si128(x, low_nibbles);
-  const __m128i n = _mm_unpacklo_epi8(hi, lo);  // the 16 nibbles, most significant first
-  const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
-  const __m128i text = _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
-                                    _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), text);
+  __m128i first, second;
+  detail::Hex128(_mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v))), first, second);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), first);
 #else
   PutHex64(out, v);
 #endif
@@ -149,16 +142,10 @@ inline __attribute__((always_inline)) void PutMd5Hex(const detail::Md5Digest& di
   asm("" : "+r"(first), "+r"(second));
   const __m128i v = _mm_unpacklo_epi64(_mm_cvtsi64_si128(static_cast<long long>(first)),
                                        _mm_cvtsi64_si128(static_cast<long long>(second)));
-  const __m128i low_nibbles = _mm_set1_epi8(0x0F);
-  const __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low_nibbles);
-  const __m128i lo = _mm_and_si128(v, low_nibbles);
-  auto ascii = [](__m128i n) {  // n + '0', plus 'a' - '0' - 10 where n > 9
-    const __m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
-    return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
-                        _mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
-  };
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), ascii(_mm_unpacklo_epi8(hi, lo)));
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), ascii(_mm_unpackhi_epi8(hi, lo)));
+  __m128i low, high;
+  detail::Hex128(v, low, high);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), low);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16), high);
 #else
   detail::PutHex128(digest.data(), out);
 #endif
@@ -823,45 +810,18 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
 
 // ---- Delete and visibility ----
 
-#if defined(__SSE2__)
-// Exactly 16 lowercase hex digits at `text`, sixteen characters at once; false on any other.
-inline __attribute__((always_inline)) bool GetHex64Sse(const char* text, uint64_t* out) {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text));
-  // Signed byte compares: bytes of 0x80 and above are negative and fail both ranges.
-  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-                                      _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
-  const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('a' - 1)),
-                                       _mm_cmplt_epi8(x, _mm_set1_epi8('f' + 1)));
-  const bool ok = _mm_movemask_epi8(_mm_or_si128(digit, letter)) == 0xFFFF;
-  // Nibble values, then each pair of nibbles (first one high) into the low byte of its lane.
-  const __m128i nibble =
-      _mm_add_epi8(_mm_and_si128(x, _mm_set1_epi8(0x0F)), _mm_and_si128(letter, _mm_set1_epi8(9)));
-  const __m128i pairs = _mm_and_si128(
-      _mm_or_si128(_mm_slli_epi16(nibble, 4), _mm_srli_epi16(nibble, 8)), _mm_set1_epi16(0xFF));
-  const uint64_t bytes = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_packus_epi16(pairs, pairs)));
-  *out = __builtin_bswap64(bytes);  // the first digit's byte is the most significant
-  return ok;
-}
-#endif
-
 static bool ParsePlainHandle(const TokenText& token, std::string_view h, detail::FifoReceipt* r) {
   if (h.size() != kHandleSize) return false;
   uint64_t text[2], want[2];  // the token, two words at a time (no call to memcmp)
   std::memcpy(text, h.data(), 16);
   std::memcpy(want, token.data(), 16);
   if (((text[0] ^ want[0]) | (text[1] ^ want[1])) != 0) return false;
-#if defined(__SSE2__)
   uint64_t slot_deadline = 0;
   uint32_t shard_receive = 0;
-  const bool ok = GetHex64Sse(h.data() + 16, &slot_deadline) & GetHex64Sse(h.data() + 32, &r->seq) &
+  const bool ok = GetHex64(h.data() + 16, &slot_deadline) & GetHex64(h.data() + 32, &r->seq) &
                   GetHex32(h.data() + 48, &shard_receive);
   r->slot = static_cast<uint32_t>(slot_deadline >> 32);
   r->deadline_s = static_cast<uint32_t>(slot_deadline);
-#else
-  uint32_t shard_receive = 0;
-  const bool ok = GetHex32(h.data() + 16, &r->slot) & GetHex32(h.data() + 24, &r->deadline_s) &
-                  GetHex64(h.data() + 32, &r->seq) & GetHex32(h.data() + 48, &shard_receive);
-#endif
   r->shard = shard_receive >> 28;
   r->receive = shard_receive & ((1u << 28) - 1);
   return ok;
