@@ -109,10 +109,19 @@ class FifoGroups {
   static bool Eligible(const Group* g) {
     return !g->queued.empty() && g->queued.front()->seq < Limit(g);
   }
+  // Receives take a group's messages in order and deletes mostly follow: the ends first.
   static void AddInFlight(Group* g, uint64_t seq) {
-    g->in_flight.insert(std::upper_bound(g->in_flight.begin(), g->in_flight.end(), seq), seq);
+    if (g->in_flight.empty() || g->in_flight.back() < seq) {
+      g->in_flight.push_back(seq);
+    } else {
+      g->in_flight.insert(std::upper_bound(g->in_flight.begin(), g->in_flight.end(), seq), seq);
+    }
   }
   static void RemoveInFlight(Group* g, uint64_t seq) {
+    if (g->in_flight.size() == 1 && g->in_flight.front() == seq) {
+      g->in_flight.clear();
+      return;
+    }
     auto it = std::lower_bound(g->in_flight.begin(), g->in_flight.end(), seq);
     if (it != g->in_flight.end() && *it == seq) g->in_flight.erase(it);
   }
