@@ -348,34 +348,7 @@ FifoQueue::AttributeMap FifoQueue::ToMap(const Config& config) {
 
 absl::StatusOr<FifoQueue::AttributeMap> FifoQueue::GetQueueAttributes(
     const std::vector<std::string>& names) const {
-  static const std::set<std::string, std::less<>> kReadOnly = {
-      "ApproximateNumberOfMessages",
-      "ApproximateNumberOfMessagesNotVisible",
-      "ApproximateNumberOfMessagesDelayed",
-      "CreatedTimestamp",
-      "LastModifiedTimestamp",
-      "QueueArn"};
-  static const std::set<std::string, std::less<>> kKnown = {"DelaySeconds",
-                                                            "MaximumMessageSize",
-                                                            "MessageRetentionPeriod",
-                                                            "ReceiveMessageWaitTimeSeconds",
-                                                            "VisibilityTimeout",
-                                                            "FifoQueue",
-                                                            "ContentBasedDeduplication",
-                                                            "DeduplicationScope",
-                                                            "FifoThroughputLimit",
-                                                            "SqsManagedSseEnabled",
-                                                            "RedrivePolicy",
-                                                            "RedriveAllowPolicy",
-                                                            "Policy",
-                                                            "KmsMasterKeyId",
-                                                            "KmsDataKeyReusePeriodSeconds"};
-  const bool all = std::find(names.begin(), names.end(), "All") != names.end();
-  for (const std::string& n : names) {
-    if (n != "All" && !kReadOnly.contains(n) && !kKnown.contains(n)) {
-      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", n));
-    }
-  }
+  COURIER_RETURN_IF_ERROR(CheckAttributeNamesForGet(names));
   AttributeMap everything = ConfiguredAttributes();
   const Config* c = impl_->Load();
   const absl::Time now = hub_.clock().Now();
@@ -388,27 +361,10 @@ absl::StatusOr<FifoQueue::AttributeMap> FifoQueue::GetQueueAttributes(
   everything["CreatedTimestamp"] = std::to_string(absl::ToUnixSeconds(c->created));
   everything["LastModifiedTimestamp"] = std::to_string(absl::ToUnixSeconds(c->last_modified));
   everything["QueueArn"] = arn();
-  if (all) return everything;
-  AttributeMap out;
-  for (const std::string& n : names) {
-    if (auto it = everything.find(n); it != everything.end()) out.insert(*it);
-  }
-  return out;
+  return SelectAttributes(everything, names);
 }
 
 absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
-  static const std::set<std::string, std::less<>> kReadOnly = {
-      "ApproximateNumberOfMessages",
-      "ApproximateNumberOfMessagesNotVisible",
-      "ApproximateNumberOfMessagesDelayed",
-      "CreatedTimestamp",
-      "LastModifiedTimestamp",
-      "QueueArn"};
-  for (const auto& [name, value] : attributes) {
-    if (kReadOnly.contains(name)) {
-      return InvalidAttributeName(fmt::format("Unknown Attribute {}.", name));
-    }
-  }
   std::lock_guard lock(impl_->config_mu);
   Config next = *impl_->Load();
   COURIER_RETURN_IF_ERROR(

@@ -235,7 +235,7 @@ Queue::AttributeMap Queue::ConfiguredAttributes() const {
 absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
     const std::vector<std::string>& names) const {
   auto config = impl_->Load();
-  COURIER_RETURN_IF_ERROR(CheckAttributeNamesForGet(names, /*fifo=*/false));
+  COURIER_RETURN_IF_ERROR(CheckAttributeNamesForGet(names));
   const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
   int64_t visible = 0, in_flight = 0, delayed = 0;

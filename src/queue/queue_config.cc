@@ -336,7 +336,7 @@ absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttr
   return absl::OkStatus();
 }
 
-absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bool fifo) {
+absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names) {
   static const std::set<std::string, std::less<>> kKnown = {"All",
                                                             "DelaySeconds",
                                                             "MaximumMessageSize",
@@ -357,7 +357,6 @@ absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bo
                                                             "QueueArn"};
   // Every AWS queue attribute name is valid on either kind; one the queue lacks (FifoQueue on a
   // standard queue) is simply not returned.
-  (void)fifo;
   for (const auto& n : names) {
     if (kKnown.contains(n) || kFifoOnly.contains(n)) continue;
     return InvalidAttributeName(fmt::format("Unknown Attribute {}.", n));
@@ -374,8 +373,6 @@ QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
   }
   return out;
 }
-
-namespace {}  // namespace
 
 namespace {
 // Unicode characters in UTF-8 text (its bytes that do not continue a character).

@@ -65,7 +65,7 @@ QueueAttributeMap ToAttributeMap(const QueueConfig& config, bool fifo);
 absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttributeMap& parsed,
                                  const QueueAttributeMap& existing);
 // GetQueueAttributes names: "All" or known names, else InvalidAttributeName.
-absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names, bool fifo);
+absl::Status CheckAttributeNamesForGet(const std::vector<std::string>& names);
 QueueAttributeMap SelectAttributes(const QueueAttributeMap& all,
                                    const std::vector<std::string>& names);
 

@@ -1199,4 +1199,15 @@ TEST_CASE_METHOD(Fixture, "FifoQueue::SendMessageNoMd5 leaves the digest to the 
   CHECK(q->SendMessageNoMd5(Msg("body", "g", "1")).value().message_id == sent.message_id);
 }
 
+TEST_CASE_METHOD(Fixture, "SetQueueAttributes on FIFO: read-only attributes are unknown there",
+                 "[fifo-conformance]") {
+  auto q = Make();
+  for (const char* name : {"QueueArn", "ApproximateNumberOfMessages", "CreatedTimestamp"}) {
+    const absl::Status st = q->SetQueueAttributes({{name, "1"}});
+    CHECK(ErrorName(st) == "InvalidAttributeName");
+  }
+  CHECK(ErrorName(q->GetQueueAttributes({"NoSuchAttribute"}).status()) == "InvalidAttributeName");
+  CHECK(q->GetQueueAttributes({"FifoQueue"}).value().at("FifoQueue") == "true");
+}
+
 }  // namespace courier
