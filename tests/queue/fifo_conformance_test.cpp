@@ -1210,4 +1210,24 @@ TEST_CASE_METHOD(Fixture, "SetQueueAttributes on FIFO: read-only attributes are 
   CHECK(q->GetQueueAttributes({"FifoQueue"}).value().at("FifoQueue") == "true");
 }
 
+// DelaySeconds postpones delivery of new messages; on FIFO queues a change applies to messages
+// already queued, but one that was delivered and came back is not new.
+TEST_CASE_METHOD(Fixture, "Raising DelaySeconds does not delay a message already received",
+                 "[fifo-conformance]") {
+  auto q = Make();
+  REQUIRE(q->SendMessage(Msg("first", "g", "1")).ok());
+  REQUIRE(Receive(*q, 1, absl::Seconds(5)).size() == 1);
+  sim.RunFor(absl::Seconds(5));  // its visibility lapses: it is first in its group again
+  REQUIRE(q->SendMessage(Msg("second", "h", "2")).ok());
+  REQUIRE(q->SetQueueAttributes({{"DelaySeconds", "60"}}).ok());
+  auto got = Receive(*q);
+  REQUIRE(Bodies(got) == std::vector<std::string>{"first"});  // "second" waits out the delay
+  CHECK(Count(*q, "ApproximateNumberOfMessagesDelayed") == "1");
+  REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
+  sim.RunFor(absl::Seconds(60) - absl::Milliseconds(1));
+  CHECK(Receive(*q).empty());  // sent at t+5 s: available at t+65 s
+  sim.RunFor(absl::Milliseconds(1));
+  CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"second"});
+}
+
 }  // namespace courier

@@ -8,8 +8,9 @@
 // message and skips shards with nothing ready by reading an atomic count. No operation takes a
 // queue-wide lock.
 //
-// Time comes in as `now`: a message is available once `enqueued + delay <= now` (the delay is
-// the queue's current DelaySeconds, so changing it applies to queued messages); an in-flight
+// Time comes in as `now`: a message not yet received is available once `enqueued + delay <= now`
+// (the delay is the queue's current DelaySeconds, so changing it applies to queued messages);
+// an in-flight
 // message whose deadline has come is put back first in its group by whichever operation next
 // visits its shard (lazily, like a timing wheel's entries).
 //
@@ -102,6 +103,12 @@ class FifoGroups {
     absl::InlinedVector<uint64_t, 4> in_flight;
     bool ready = false;  // in its shard's ready ring (then Eligible)
   };
+  // Whether a message is still held back by the queue's delay (enqueued + delay > now, with
+  // `available_by` = now - delay). The delay postpones a message's first delivery only: one put
+  // back after a receive is not delayed again when the queue's DelaySeconds is raised.
+  static bool Delayed(const Node& n, absl::Time available_by) {
+    return n.receives == 0 && n.enqueued > available_by;
+  }
   // Messages before this sequence number may be received.
   static uint64_t Limit(const Group* g) {
     return g->in_flight.empty() ? ~uint64_t{0} : g->in_flight.front();
@@ -234,7 +241,7 @@ class FifoGroups {
           Node* node = g->queued.front();
           if (node->seq >= limit) break;  // after a message still in flight
           // A delayed head leaves its group waiting, not blocked.
-          if (node->enqueued > available_by) break;
+          if (Delayed(*node, available_by)) break;
           if (taken >= room) break;  // the in-flight limit
           const FifoVerdict verdict = visitor.Check(*node);
           if (verdict == FifoVerdict::kSkipGroup) break;
@@ -278,8 +285,8 @@ class FifoGroups {
       std::lock_guard lock(s.mu);
       if (!s.deadlines.empty()) next = std::min(next, s.deadlines.front()->deadline);
       for (Group* g : s.ready) {
-        const absl::Time at = g->queued.front()->enqueued + delay;
-        if (at > now) next = std::min(next, at);
+        const Node& head = *g->queued.front();
+        if (Delayed(head, now - delay)) next = std::min(next, head.enqueued + delay);
       }
     }
     return next;
@@ -469,7 +476,7 @@ class FifoGroups {
         PublishLocked(s);
         for (Group* g : s.ready) {
           Node* head = g->queued.front();
-          if (g->in_flight.empty() && head->enqueued + delay <= now && head->seq < best_seq) {
+          if (g->in_flight.empty() && !Delayed(*head, now - delay) && head->seq < best_seq) {
             best_seq = head->seq;
             best_slot = head->slot;
             best_shard = i;
@@ -504,7 +511,7 @@ class FifoGroups {
         if (!node.used) continue;
         if (node.in_flight) {
           ++c.in_flight;
-        } else if (node.enqueued + delay > now) {
+        } else if (Delayed(node, now - delay)) {
           ++c.delayed;
         } else {
           ++c.visible;
