@@ -178,7 +178,7 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   void RunMoveTask(uint64_t id);
   // One non-blocking receive into `out` (replacing its contents); returns how many.
   size_t TryReceive(const ReceiveRequest& request, const Config& config, absl::Time now,
-                    std::vector<Message>& out);
+                    std::vector<Message>& out, bool use_hints = true);
 
   Hub& hub_;
   std::string url_;

@@ -497,7 +497,8 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     }
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
   } else {
-    impl_->signal->Notify();
+    // A long poll's re-check locks every group shard (TryReceive without hints).
+    impl_->signal->NotifyAfterLockedChange();
   }
   return out;
 }
@@ -534,7 +535,7 @@ absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
 // ---- Receive ----
 
 size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config, absl::Time now,
-                             std::vector<Message>& out) {
+                             std::vector<Message>& out, bool use_hints) {
   struct DeadLetter {
     Record record;
     std::string group_id;
@@ -630,7 +631,8 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
   const absl::Duration visibility = request.visibility_timeout.value_or(config.visibility);
   Visitor visitor{*this, request, config,    now,   now - config.retention,
                   &out,  0,       &receipts, &dead, dlq != nullptr};
-  impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor);
+  impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor,
+                        use_hints);
   const size_t n = visitor.n;
   out.resize(n);
   for (DeadLetter& d : dead) {
@@ -676,7 +678,7 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
     record.enqueued = now;
     impl_->groups.Push(group, std::move(record), now - config->delay, receives, first_received);
   }
-  impl_->signal->Notify();
+  impl_->signal->NotifyAfterLockedChange();
   return absl::OkStatus();
 }
 
@@ -757,8 +759,10 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
     const absl::Time next = std::min(impl_->groups.NextChange(now, config->delay), deadline);
     std::shared_ptr<WakeSignal> signal = impl_->signal;
     const Clock::TimerId timer = clock.ScheduleAt(next, [signal] { signal->Notify(); });
-    clock.WaitUntil(next, *signal,
-                    [&] { return TryReceive(request, *impl_->Load(), clock.Now(), out) > 0; });
+    clock.WaitUntil(next, *signal, [&] {
+      return TryReceive(request, *impl_->Load(), clock.Now(), out,
+                        /*use_hints=*/false) > 0;
+    });
     clock.Cancel(timer);
     if (!out.empty()) return absl::OkStatus();
   }

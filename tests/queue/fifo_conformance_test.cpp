@@ -1,12 +1,15 @@
 // Conformance of FifoQueue with AWS's documented SQS FIFO behaviour (spec/sqs-sns.md §5 and the
 // FIFO parts of §1-4, §6, §7; the SQS Developer Guide's FIFO pages and the API reference). Each
 // test names the rule it checks. Time is a ManualClock (testing::Simulation): never a sleep.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "courier/detail/digest.h"
@@ -1228,6 +1231,34 @@ TEST_CASE_METHOD(Fixture, "Raising DelaySeconds does not delay a message already
   CHECK(Receive(*q).empty());  // sent at t+5 s: available at t+65 s
   sim.RunFor(absl::Milliseconds(1));
   CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"second"});
+}
+
+TEST_CASE("FIFO long polling returns as soon as another thread sends", "[fifo-conformance]") {
+  auto clock = std::make_shared<ManualClock>();  // moves only when told: the poll must be woken
+  Hub hub(Environment::Deterministic(clock));
+  auto q = FifoQueue::Create(hub, "poll.fifo", {}).value();
+  // An in-flight message gives the poll a timer to set (its visibility's end), which tells
+  // this thread that the poll has looked once and is about to wait.
+  REQUIRE(q->SendMessage(Msg("first", "a", "1")).ok());
+  REQUIRE(q->ReceiveMessage({.visibility_timeout = absl::Seconds(10)}).value().size() == 1);
+  const absl::Time start = clock->Now();
+  std::atomic<bool> done{false};
+  std::vector<Message> got;
+  std::thread poller([&] {
+    got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
+    done = true;
+  });
+  while (clock->PendingTimers() == 0) std::this_thread::yield();
+  REQUIRE(q->SendMessage(Msg("second", "b", "2")).ok());
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  const bool woken = done;
+  if (!woken) clock->Advance(absl::Seconds(20));  // release the poll, then fail
+  poller.join();
+  CHECK(woken);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == "second");
+  CHECK(clock->Now() == start);
 }
 
 }  // namespace courier

@@ -194,10 +194,12 @@ class FifoGroups {
   // goes in flight until now + visibility and is passed to `visitor.Taken(const Node&,
   // FifoReceipt)` with its receive count and timestamps already updated. Both run under the
   // shard's lock: keep them short and do not call back into this object. Returns the number
-  // taken. Thread-safe; locks the shards it visits one at a time.
+  // taken. Thread-safe; locks the shards it visits one at a time. Without `use_hints` it visits
+  // (and locks) every shard, not only those whose lock-free counters show something: a long
+  // poll's re-check does so, which orders it with the pushes that wake it.
   template <typename Visitor>
   int Receive(absl::Time now, absl::Duration delay, int max, absl::Duration visibility,
-              Visitor&& visitor) {
+              Visitor&& visitor, bool use_hints = true) {
     int taken = 0;
     const int64_t now_ns = absl::ToUnixNanos(now);
     // Time arithmetic once per receive, not per message (absl's is out of line).
@@ -219,7 +221,7 @@ class FifoGroups {
       const uint32_t shard = (start + i) % kShards;
       const Shard& s = shards_[shard];
       const bool due = s.next_deadline.load(std::memory_order_acquire) <= now_ns;
-      if (s.ready_count.load(std::memory_order_acquire) == 0 && !due) continue;
+      if (use_hints && s.ready_count.load(std::memory_order_acquire) == 0 && !due) continue;
       const uint64_t head = due ? 0 : s.head_seq.load(std::memory_order_relaxed);
       size_t k = candidates++;
       for (; k > 0 && order[k - 1].first > head; --k) order[k] = order[k - 1];
