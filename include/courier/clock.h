@@ -50,6 +50,7 @@ class WakeSignal {
   friend class ManualClock;
   // Returns the epoch to wait on; registers the caller as a waiter until Leave().
   uint64_t Enter();
+  void Wake();  // bumps the epoch: every waiter re-checks
   void Leave();
   // Blocks until the epoch moves past `epoch` or the real-time deadline passes.
   void AwaitChange(uint64_t epoch, absl::Time real_deadline);

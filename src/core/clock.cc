@@ -21,14 +21,17 @@ void WakeSignal::Notify() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   if (waiters_.load(std::memory_order_relaxed) == 0) return;
 #endif
-  detail::MutexLock lock(&mu_);
-  ++epoch_;
+  Wake();
 }
 
 void WakeSignal::NotifyAfterLockedChange() {
   // A waiter registered before taking the lock it checks under; if its check came first, the
   // lock hands its registration to us (happens-before), so a relaxed load sees it.
   if (waiters_.load(std::memory_order_relaxed) == 0) return;
+  Wake();
+}
+
+void WakeSignal::Wake() {
   detail::MutexLock lock(&mu_);
   ++epoch_;
 }
@@ -134,23 +137,17 @@ absl::Time ManualClock::DefaultStart() { return absl::FromUnixSeconds(1767225600
 
 ManualClock::ManualClock(absl::Time start) : now_(start) {}
 
-absl::Time SystemClock::Now() const {
+namespace {
+int64_t ReadUnixNanos(clockid_t clock) {
   timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return absl::TimeFromTimespec(ts);
-}
-
-int64_t SystemClock::NowUnixNanos() const {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(clock, &ts);
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
 }
+}  // namespace
 
-int64_t SystemClock::CoarseNowUnixNanos() const {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+absl::Time SystemClock::Now() const { return absl::FromUnixNanos(NowUnixNanos()); }
+int64_t SystemClock::NowUnixNanos() const { return ReadUnixNanos(CLOCK_REALTIME); }
+int64_t SystemClock::CoarseNowUnixNanos() const { return ReadUnixNanos(CLOCK_REALTIME_COARSE); }
 
 absl::Time ManualClock::Now() const {
   detail::MutexLock lock(&mu_);

@@ -18,6 +18,7 @@
 #include "courier/queue.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/long_poll_wake.h"
 
 namespace courier {
 namespace {
@@ -1242,20 +1243,10 @@ TEST_CASE("FIFO long polling returns as soon as another thread sends", "[fifo-co
   REQUIRE(q->SendMessage(Msg("first", "a", "1")).ok());
   REQUIRE(q->ReceiveMessage({.visibility_timeout = absl::Seconds(10)}).value().size() == 1);
   const absl::Time start = clock->Now();
-  std::atomic<bool> done{false};
   std::vector<Message> got;
-  std::thread poller([&] {
-    got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
-    done = true;
-  });
-  while (clock->PendingTimers() == 0) std::this_thread::yield();
-  REQUIRE(q->SendMessage(Msg("second", "b", "2")).ok());
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
-  const bool woken = done;
-  if (!woken) clock->Advance(absl::Seconds(20));  // release the poll, then fail
-  poller.join();
-  CHECK(woken);
+  CHECK(testing::PollWokenBy(
+      *clock, [&] { got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value(); },
+      [&] { REQUIRE(q->SendMessage(Msg("second", "b", "2")).ok()); }));
   REQUIRE(got.size() == 1);
   CHECK(got[0].body == "second");
   CHECK(clock->Now() == start);

@@ -10,6 +10,7 @@
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/long_poll_wake.h"
 
 namespace courier {
 namespace {
@@ -391,21 +392,13 @@ TEST_CASE("Long polling returns as soon as another thread makes a message visibl
   auto first = q->ReceiveMessage({.visibility_timeout = absl::Seconds(10)}).value();
   REQUIRE(first.size() == 1);
   const absl::Time start = clock->Now();
-  std::atomic<bool> done{false};
   std::vector<Message> got;
-  std::thread poller([&] {
-    got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
-    done = true;
-  });
-  // The poll has looked once and set a timer for the visibility's end at t+10 s.
-  while (clock->PendingTimers() == 0) std::this_thread::yield();
-  REQUIRE(q->ChangeMessageVisibility(first[0].receipt_handle, absl::ZeroDuration()).ok());
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!done && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
-  const bool woken = done;
-  if (!woken) clock->Advance(absl::Seconds(20));  // release the poll, then fail
-  poller.join();
-  CHECK(woken);
+  // The poll sets a timer for the visibility's end at t+10 s.
+  CHECK(testing::PollWokenBy(
+      *clock, [&] { got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value(); },
+      [&] {
+        REQUIRE(q->ChangeMessageVisibility(first[0].receipt_handle, absl::ZeroDuration()).ok());
+      }));
   REQUIRE(got.size() == 1);
   CHECK(got[0].body == "again");
   CHECK(clock->Now() == start);

@@ -24,9 +24,6 @@ struct Uuid {
 Uuid NewRandomUuid();
 // "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx", lowercase.
 InlineString<36> FormatUuid(Uuid uuid);
-// The same 36 characters written to `out` (into a field in place, say). Every send and every
-// receive writes one, so it is inline.
-inline void WriteUuid(Uuid uuid, char* out);
 // The inverse of FormatUuid (any version); nullopt for anything else.
 std::optional<Uuid> ParseUuid(std::string_view text);
 // FormatUuid(NewRandomUuid()) as a std::string.
@@ -35,6 +32,8 @@ std::string NewUuid();
 // 64 random bits from the same per-thread generator.
 unsigned long long RandomBits();
 
+// FormatUuid's 36 characters written to `p` (into a field in place, say). Every send and every
+// receive writes one, so it is inline.
 inline void WriteUuid(Uuid uuid, char* p) {
   // 8-4-4-4-12, each group stored from a register (assembling the text in a buffer and copying
   // pieces of it out stalls on store forwarding). Overlapping stores are fine: nothing is read
