@@ -392,25 +392,28 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
                     "The request must contain the parameter MessageGroupId.");
   }
+  // The window's lookup is a cache (and TLB) miss: start it as soon as the key is known, to
+  // overlap the checks and the MD5. The ids are not checked yet: a prefetch for one about to be
+  // refused does no harm, and ids too long for the buffer are cut (or skipped) here.
+  char key_buf[kMaxDedupKey];
+  std::string_view key;
+  uint64_t key_hash = 0;
+  auto start_lookup = [&](std::string_view id) {
+    key = DedupKey(config->group_scope, *request.message_group_id, id.substr(0, kMaxDedupKey / 2),
+                   key_buf);
+    key_hash = impl_->dedup.Hash(key);
+    impl_->dedup.Prefetch(key_hash);
+  };
+  if (request.message_deduplication_id.has_value() &&
+      request.message_group_id->size() <= kMaxDedupKey / 2) {
+    start_lookup(*request.message_deduplication_id);
+  }
   if (!fifo_checks::ValidFifoId(*request.message_group_id)) {
     return fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id);
   }
   if (request.message_deduplication_id.has_value() &&
       !fifo_checks::ValidFifoId(*request.message_deduplication_id)) {
     return fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
-  }
-  // The window's lookup is a cache (and TLB) miss: start it as early as the key is known, to
-  // overlap the checks and the MD5.
-  char key_buf[kMaxDedupKey];
-  std::string_view key;
-  uint64_t key_hash = 0;
-  auto start_lookup = [&](std::string_view id) {
-    key = DedupKey(config->group_scope, *request.message_group_id, id, key_buf);
-    key_hash = impl_->dedup.Hash(key);
-    impl_->dedup.Prefetch(key_hash);
-  };
-  if (request.message_deduplication_id.has_value()) {
-    start_lookup(*request.message_deduplication_id);
   }
   if (request.delay.has_value() && *request.delay != absl::ZeroDuration()) {
     return InvalidParameterValue(fmt::format(

@@ -163,6 +163,34 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: MessageGroupId is required; ids are 1-128 
             .at("ApproximateNumberOfMessages") == "2");
 }
 
+TEST_CASE_METHOD(
+    Fixture, "FifoQueue: group-scoped deduplication with ids of the longest length and longer") {
+  // The key is the group and the id together: 257 characters at most, and an overlong id of
+  // either kind is refused before it is remembered.
+  auto q = Make("long.fifo", {{"DeduplicationScope", "messageGroup"},
+                              {"FifoThroughputLimit", "perMessageGroupId"}});
+  const std::string group(128, 'g'), id(128, 'd');
+  CHECK(ErrorName(q->SendMessage(Msg("x", std::string(129, 'g'), id)).status()) ==
+        "InvalidParameterValue");
+  CHECK(ErrorName(q->SendMessage(Msg("x", group, std::string(129, 'd'))).status()) ==
+        "InvalidParameterValue");
+  CHECK(
+      ErrorName(q->SendMessage(Msg("x", std::string(300, 'g'), std::string(300, 'd'))).status()) ==
+      "InvalidParameterValue");
+  auto first = q->SendMessage(Msg("x", group, id));
+  REQUIRE(first.ok());
+  auto again = q->SendMessage(Msg("y", group, id));
+  REQUIRE(again.ok());
+  CHECK(again->message_id == first->message_id);
+  // The same id in another group is another message.
+  auto other = q->SendMessage(Msg("z", std::string(127, 'g') + "h", id));
+  REQUIRE(other.ok());
+  CHECK(other->message_id != first->message_id);
+  CHECK(q->GetQueueAttributes({"ApproximateNumberOfMessages"})
+            .value()
+            .at("ApproximateNumberOfMessages") == "2");
+}
+
 TEST_CASE_METHOD(Fixture, "FifoQueue: a dedup id or content-based dedup is needed") {
   auto q = Make();
   auto st = q->SendMessage(Msg("x", "g")).status();
