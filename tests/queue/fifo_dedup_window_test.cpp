@@ -199,27 +199,5 @@ TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work
   CHECK(w.Admit(key(1), later, [] { return 7; })->first == 7);
 }
 
-TEST_CASE("DedupWindow: a growing index lends the tables it outgrew to the admissions") {
-  // Every doubling of a shard's index frees the old table; once tables are whole huge pages,
-  // those pages become blocks of admissions instead of going back to the system, so a growing
-  // window takes fresh memory for its final index and part of its admissions only.
-  DedupWindow<int> w;
-  constexpr int kKeys = 1 << 21;  // each shard's index ends at 1 M slots (8 MiB)
-  for (int i = 0; i < kKeys; ++i) {
-    REQUIRE(w.Admit("k" + std::to_string(i), kT0, [&] { return i; })->second);
-  }
-  const auto m = w.memory();
-  INFO("blocks in use " << m.blocks_in_use << ", from the system " << m.blocks_mapped
-                        << ", from outgrown tables " << m.blocks_recycled);
-  CHECK(m.blocks_in_use == m.blocks_mapped + m.blocks_recycled - m.blocks_spare);
-#if defined(__linux__)
-  CHECK(m.blocks_recycled > 0);
-  CHECK(m.blocks_mapped < m.blocks_in_use);
-#endif
-  // Admissions in recycled blocks are found like any other.
-  for (int i = 0; i < kKeys; i += 4099) {
-    REQUIRE(w.Admit("k" + std::to_string(i), kT0, [] { return -1; })->first == i);
-  }
-}
 }  // namespace
 }  // namespace courier::detail

@@ -16,9 +16,7 @@
 // key) are records of their own length, packed in a ring of blocks per shard whose memory is
 // reused as the window moves (no allocation per send, not even for a long key; no new pages once
 // the window is full): 32 bytes for an 8-byte value and a key of up to 8 characters, 64 for a
-// UUID. A growing index does not give the tables it outgrows back to the system: their huge
-// pages become blocks of admissions, which the growing window needs next anyway (fresh pages
-// cost most where the kernel, or a VM's host, must first zero them).
+// UUID.
 //
 // Nothing throws: when memory cannot be had, an admission fails (nullopt) and changes nothing.
 //
@@ -163,25 +161,6 @@ class DedupWindow {
     return AdmissionOf(s, *e).value;
   }
 
-  // Where the admissions' blocks came from (2 MiB each), for tests and diagnostics.
-  struct Memory {
-    size_t blocks_in_use = 0;    // holding admissions now
-    size_t blocks_spare = 0;     // kept for the next admissions
-    size_t blocks_mapped = 0;    // taken from the system, ever
-    size_t blocks_recycled = 0;  // carved from outgrown index tables, ever
-  };
-  Memory memory() {
-    Memory m;
-    for (Shard& s : shards_) {
-      std::lock_guard lock(s.mu);
-      for (size_t i = 0; i < s.ring_size; ++i) m.blocks_in_use += s.ring[i] != nullptr;
-      m.blocks_spare += s.spares;
-      m.blocks_mapped += s.blocks_mapped;
-      m.blocks_recycled += s.blocks_recycled;
-    }
-    return m;
-  }
-
   // Entries not yet dropped (some may be past the window). Thread-safe.
   size_t size() {
     size_t n = 0;
@@ -248,39 +227,15 @@ class DedupWindow {
   // Live words per shard: the index names admissions by the low 32 bits of their positions.
   static constexpr uint64_t kMaxLive = uint64_t{1} << 32;
 
-  // Whole huge pages, aligned and zeroed, or null. On Linux straight from mmap, so that any
-  // 2 MiB part of them can be unmapped (or become a block) on its own; elsewhere from
-  // aligned_alloc, whose memory goes back whole.
-#if defined(__linux__)
-  static constexpr bool kSplittable = true;
-  static char* MapPages(size_t bytes, bool huge) {
-    // Over-map by a page and trim both ends to alignment.
-    void* p = mmap(nullptr, bytes + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED) return nullptr;
-    char* raw = static_cast<char*>(p);
-    const uintptr_t misalign = reinterpret_cast<uintptr_t>(raw) % kHugePage;
-    char* aligned = raw + (misalign == 0 ? 0 : kHugePage - misalign);
-    if (aligned != raw) (void)munmap(raw, static_cast<size_t>(aligned - raw));
-    const size_t after = static_cast<size_t>(raw + bytes + kHugePage - (aligned + bytes));
-    if (after != 0) (void)munmap(aligned + bytes, after);
-#if defined(MADV_HUGEPAGE)
-    if (huge) (void)madvise(aligned, bytes, MADV_HUGEPAGE);
+  static char* NewBlock(bool huge) {
+    void* p = std::aligned_alloc(kHugePage, kBlockBytes);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (huge && p != nullptr) (void)madvise(p, kBlockBytes, MADV_HUGEPAGE);
 #else
     (void)huge;
 #endif
-    return aligned;
-  }
-  static void UnmapPages(char* p, size_t bytes) { (void)munmap(p, bytes); }
-#else
-  static constexpr bool kSplittable = false;
-  static char* MapPages(size_t bytes, bool /*huge*/) {
-    void* p = std::aligned_alloc(kHugePage, bytes);
-    if (p != nullptr) std::memset(p, 0, bytes);
     return static_cast<char*>(p);
   }
-  static void UnmapPages(char* p, size_t /*bytes*/) { std::free(p); }
-#endif
   // An index slot: empty when tag is 0, else the key's tag and the low 32 bits of its
   // admission's position in words (live positions span less than 2^32, so those bits name one).
   struct Entry {
@@ -288,18 +243,21 @@ class DedupWindow {
     uint32_t number = 0;
   };
   // The index's slots, zeroed. Probes are random accesses over megabytes: once the table is
-  // past 256 KiB its memory is whole transparent huge pages, or nearly every probe would miss
-  // the TLB as well as the cache, and a page walk (a nested one in a VM) stalls even the send's
-  // early prefetch. Empty (size 0) if its memory could not be had.
+  // past 256 KiB its memory is asked for in whole transparent huge pages, or nearly every probe
+  // would miss the TLB as well as the cache, and a page walk (a nested one in a VM) stalls even
+  // the send's early prefetch. Empty (size 0) if its memory could not be had.
   class EntryArray {
    public:
     EntryArray() = default;
     explicit EntryArray(size_t n) {
       const size_t bytes = n * sizeof(Entry);
       if (bytes >= kHugePage / 8) {  // a huge page for it, even if it fills an eighth
-        pages_ = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-        data_ = reinterpret_cast<Entry*>(MapPages(pages_, /*huge=*/true));
-        if (data_ == nullptr) pages_ = 0;
+        const size_t whole = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+        data_ = static_cast<Entry*>(std::aligned_alloc(kHugePage, whole));
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        if (data_ != nullptr) (void)madvise(data_, whole, MADV_HUGEPAGE);
+#endif
+        if (data_ != nullptr) std::memset(static_cast<void*>(data_), 0, bytes);
       } else {
         data_ = static_cast<Entry*>(std::calloc(n, sizeof(Entry)));
       }
@@ -308,39 +266,22 @@ class DedupWindow {
     EntryArray(EntryArray&& other) noexcept { *this = std::move(other); }
     EntryArray& operator=(EntryArray&& other) noexcept {
       if (this != &other) {
-        Free();
+        std::free(data_);
         data_ = std::exchange(other.data_, nullptr);
         size_ = std::exchange(other.size_, 0);
-        pages_ = std::exchange(other.pages_, 0);
       }
       return *this;
     }
-    ~EntryArray() { Free(); }
+    ~EntryArray() { std::free(data_); }
     bool empty() const { return size_ == 0; }
     size_t size() const { return size_; }
     Entry* data() { return data_; }
     Entry& operator[](size_t i) { return data_[i]; }
     void clear() { *this = EntryArray(); }
-    // Hands over the huge pages the slots live in (their bytes in *bytes), leaving this empty;
-    // null (keeping them) if they are not whole huge pages.
-    char* ReleasePages(size_t* bytes) {
-      if (pages_ == 0) return nullptr;
-      *bytes = std::exchange(pages_, 0);
-      size_ = 0;
-      return reinterpret_cast<char*>(std::exchange(data_, nullptr));
-    }
 
    private:
-    void Free() {
-      if (pages_ != 0) {
-        UnmapPages(reinterpret_cast<char*>(data_), pages_);
-      } else {
-        std::free(data_);
-      }
-    }
     Entry* data_ = nullptr;
     size_t size_ = 0;
-    size_t pages_ = 0;  // the bytes of whole huge pages mapped for it, or 0 if from calloc
   };
 
   struct alignas(64) Shard {
@@ -352,24 +293,9 @@ class DedupWindow {
     // nothing and touches no new pages.
     char** ring = nullptr;  // malloc'd
     size_t ring_size = 0;
-    // Empty blocks for the next admissions, linked through their first word: up to
-    // kSpareBlocks emptied by expiry, and any number carved from outgrown index tables.
-    char* spare = nullptr;
+    std::array<char*, kSpareBlocks> spare{};
     size_t spares = 0;
-    size_t blocks_mapped = 0, blocks_recycled = 0;  // ever, for memory()
     uint64_t head = 0, tail = 0;
-
-    void PushSpare(char* block) {
-      std::memcpy(block, &spare, sizeof(spare));
-      spare = block;
-      ++spares;
-    }
-    char* PopSpare() {
-      char* block = spare;
-      std::memcpy(&spare, block, sizeof(spare));
-      --spares;
-      return block;
-    }
 
     Shard() = default;
     ~Shard() { Reset(); }
@@ -383,10 +309,8 @@ class DedupWindow {
         head += Words(a.size);
         a.~Admission();
       }
-      for (size_t i = 0; i < ring_size; ++i) {
-        if (ring[i] != nullptr) UnmapPages(ring[i], kBlockBytes);  // null once retired
-      }
-      while (spares > 0) UnmapPages(PopSpare(), kBlockBytes);
+      for (size_t i = 0; i < ring_size; ++i) std::free(ring[i]);  // null once retired
+      for (size_t i = 0; i < spares; ++i) std::free(spare[i]);
       std::free(ring);
       ring = nullptr;
       ring_size = spares = 0;
@@ -454,14 +378,8 @@ class DedupWindow {
       s.ring = bigger;
       s.ring_size = size;
     }
-    char* block = nullptr;
-    if (s.spares > 0) {
-      block = s.PopSpare();
-    } else {
-      block = MapPages(kBlockBytes, /*huge=*/used >= kHugeAfter);
-      if (block == nullptr) return false;
-      ++s.blocks_mapped;
-    }
+    char* block = s.spares > 0 ? s.spare[--s.spares] : NewBlock(used >= kHugeAfter);
+    if (block == nullptr) return false;
     s.ring[next & (s.ring_size - 1)] = block;
     return true;
   }
@@ -478,15 +396,8 @@ class DedupWindow {
       while (bigger[i].tag != 0) i = (i + 1) & mask;
       bigger[i] = e;
     }
-    EntryArray outgrown = std::exchange(s.table, std::move(bigger));
+    s.table = std::move(bigger);
     PublishLocked(s);
-    // Prefetch may still read the old table for a moment (it never faults on unmapped memory);
-    // its pages become blocks, 2 MiB each.
-    size_t bytes = 0;
-    if (char* pages = kSplittable ? outgrown.ReleasePages(&bytes) : nullptr) {
-      for (size_t at = 0; at < bytes; at += kBlockBytes) s.PushSpare(pages + at);
-      s.blocks_recycled += bytes / kBlockBytes;
-    }
     return true;
   }
 
@@ -540,9 +451,9 @@ class DedupWindow {
       if (next / kBlockWords != block_of_head) {  // its block is empty: keep a few for reuse
         char*& block = s.ring[block_of_head & (s.ring_size - 1)];
         if (s.spares < kSpareBlocks) {
-          s.PushSpare(block);
+          s.spare[s.spares++] = block;
         } else {
-          UnmapPages(block, kBlockBytes);
+          std::free(block);
         }
         block = nullptr;
       }
