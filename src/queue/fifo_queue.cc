@@ -478,9 +478,21 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     // buffer, and a load spanning several stores waits for them (a store-forwarding stall).
     r.message_id = result.message_id;
   };
-  const std::string_view group = *request.message_group_id;
-  const std::optional<std::pair<uint64_t, bool>> admitted = impl_->dedup.AdmitAt(
-      key, key_hash, now_ns, [&] { return impl_->groups.PushWith(group, now, fill); });
+  // Deduplication is decided under the group shard's lock once the message is in place, before
+  // anyone can see it (PushIf): the window's lookup, a cache miss, comes after the push's work,
+  // which overlaps it. A duplicate is taken back.
+  std::optional<std::pair<uint64_t, bool>> admitted;
+  impl_->groups.PushIf(*request.message_group_id, now, fill, [&](Record& r, uint64_t seq) {
+    admitted = impl_->dedup.AdmitAt(key, key_hash, now_ns, [seq] { return seq; });
+    if (!admitted.has_value()) return false;
+    const auto [original, fresh] = *admitted;
+    if (!fresh && (original & kForeignId) != 0) {
+      // A dead letter's duplicate: its deduplication id (moved into r) is its MessageId.
+      result.message_id.assign(
+          std::string_view(r.dedup_id).substr(0, result.message_id.capacity()));
+    }
+    return fresh;
+  });
   if (!admitted.has_value()) {
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
     return AwsError(absl::StatusCode::kResourceExhausted, "InternalError",
@@ -490,12 +502,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   const uint64_t seq = original & ~kForeignId;
   result.sequence_number = SequenceNumber(seq);
   if (!fresh) {
-    if (original & kForeignId) {  // a dead letter, whose deduplication id is its MessageId
-      const std::string_view id = request.message_deduplication_id
-                                      ? std::string_view(*request.message_deduplication_id)
-                                      : std::string_view(dedup_id);
-      result.message_id.assign(id.substr(0, result.message_id.capacity()));
-    } else {
+    if ((original & kForeignId) == 0) {
       detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
     }
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
@@ -670,17 +677,18 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
   record.enqueued = now;
   char key_buf[kMaxDedupKey];
   const std::string_view key = DedupKey(config->group_scope, group, record.dedup_id, key_buf);
-  const auto admitted = impl_->dedup.Admit(key, now, [&] {
-    // Not delayed again: a dead letter is available at once.
-    Record moved = std::move(record);
-    moved.enqueued = now;
-    return kForeignId | impl_->groups.Push(group, std::move(moved), now - config->delay, receives,
-                                           first_received);
-  });
-  if (!admitted.has_value()) {  // no memory to remember its id: keep the message all the same
-    record.enqueued = now;
-    impl_->groups.Push(group, std::move(record), now - config->delay, receives, first_received);
-  }
+  // Not delayed again: a dead letter is available at once. Deduplication under the group
+  // shard's lock, in the same lock order as a send.
+  const uint64_t hash = impl_->dedup.Hash(key);
+  impl_->groups.PushIf(
+      group, now - config->delay, [&](Record& r) { r = std::move(record); },
+      [&](Record&, uint64_t seq) {
+        const auto admitted =
+            impl_->dedup.Admit(key, hash, now, [seq] { return kForeignId | seq; });
+        // Without memory to remember its id the message is kept all the same.
+        return !admitted.has_value() || admitted->second;
+      },
+      receives, first_received);
   impl_->signal->NotifyAfterLockedChange();
   return absl::OkStatus();
 }

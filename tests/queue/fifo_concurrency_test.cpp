@@ -1,5 +1,6 @@
 // FIFO under concurrency: producers and consumers on many groups; within each group every message
 // is processed strictly in order and exactly once, none lost. Runs under ThreadSanitizer.
+#include <array>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
@@ -172,5 +173,65 @@ TEST_CASE("FifoQueue: producers and consumers on many groups, in order and exact
   CHECK(attrs.at("ApproximateNumberOfMessagesNotVisible") == "0");
 }
 
+TEST_CASE("FifoQueue: racing sends of the same deduplication ids deliver each once", "[stress]") {
+  // Four producers send the same ids at the same time, each to a different group (queue-scoped
+  // deduplication ignores the group), while consumers drain the queue: each id is delivered
+  // exactly once, every send of it returns the same MessageId and SequenceNumber, and no taken-
+  // back duplicate is ever seen or leaves its group blocked.
+  constexpr int kProducers = 4;
+  constexpr int kIds = 3000;
+  constexpr int kGroups = 7;
+  Hub hub(Environment::Deterministic());
+  auto q = FifoQueue::Create(hub, "race.fifo").value();
+  std::vector<std::array<std::string, kProducers>> ids(kIds), sequences(kIds);
+  std::vector<std::atomic<int>> delivered(kIds);
+  std::atomic<int> consumed{0};
+  std::atomic<bool> sending{true};
+  std::atomic<int> violations{0};
+  std::vector<std::thread> producers, consumers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      for (int i = 0; i < kIds; ++i) {
+        auto r = q->SendMessage({.body = std::to_string(i),
+                                 .message_group_id = "g" + std::to_string((i + p) % kGroups),
+                                 .message_deduplication_id = "id-" + std::to_string(i)});
+        if (!r.ok()) {
+          violations.fetch_add(1);
+          continue;
+        }
+        ids[i][p] = std::string(r->message_id);
+        sequences[i][p] = std::string(r->sequence_number);
+      }
+    });
+  }
+  for (int c = 0; c < 2; ++c) {
+    consumers.emplace_back([&] {
+      std::vector<Message> got;
+      while (sending.load() || consumed.load() < kIds) {
+        if (!q->ReceiveMessage({.max_number_of_messages = 10}, got).ok()) violations.fetch_add(1);
+        for (const Message& m : got) {
+          delivered[std::stoi(m.body)].fetch_add(1);
+          if (!q->DeleteMessage(m.receipt_handle).ok()) violations.fetch_add(1);
+          consumed.fetch_add(1);
+        }
+        if (got.empty()) std::this_thread::yield();
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  sending.store(false);
+  for (auto& t : consumers) t.join();
+  CHECK(violations.load() == 0);
+  CHECK(consumed.load() == kIds);
+  int wrong = 0;
+  for (int i = 0; i < kIds; ++i) {
+    if (delivered[i].load() != 1) ++wrong;
+    for (int p = 1; p < kProducers; ++p) {
+      if (ids[i][p] != ids[i][0] || sequences[i][p] != sequences[i][0]) ++wrong;
+    }
+  }
+  CHECK(wrong == 0);
+  CHECK(q->GetQueueAttributes().value().at("ApproximateNumberOfMessages") == "0");
+}
 }  // namespace
 }  // namespace courier

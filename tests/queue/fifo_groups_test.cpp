@@ -175,6 +175,43 @@ TEST_CASE("FifoGroups: sequence numbers increase across groups") {
   }
 }
 
+TEST_CASE("FifoGroups: PushIf keeps a message only when confirmed, and nobody sees it before") {
+  Groups g;
+  REQUIRE(g.Push("g", "a", kT0) > 0);
+  uint64_t confirmed_seq = 0;
+  // Confirmed: in place with its sequence number when confirm runs, kept afterwards.
+  CHECK(g.PushIf(
+      "g", kT0, [](std::string& v) { v = "b"; },
+      [&](std::string& v, uint64_t seq) {
+        CHECK(v == "b");
+        confirmed_seq = seq;
+        return true;
+      }));
+  // Refused: taken back, in a group of its own that existed already and in one it created.
+  std::string seen;
+  CHECK_FALSE(g.PushIf(
+      "g", kT0, [](std::string& v) { v = "dup"; },
+      [&](std::string& v, uint64_t) {
+        seen = v;
+        return false;
+      }));
+  CHECK(seen == "dup");
+  CHECK_FALSE(g.PushIf(
+      "new", kT0, [](std::string& v) { v = "dup2"; },
+      [](std::string&, uint64_t) { return false; }));
+  CHECK(g.size() == 2);
+  CHECK(g.Count(kT0, absl::ZeroDuration()).visible == 2);
+  const auto got = Receive(g, kT0, 10);
+  CHECK(Values(got) == std::vector<std::string>{"a", "b"});
+  REQUIRE(got.size() == 2);
+  CHECK(got[1].receipt.seq == confirmed_seq);
+  // A group whose only push was refused is not left ready: nothing more to receive, and later
+  // pushes still get greater sequence numbers.
+  CHECK(Receive(g, kT0, 10).empty());
+  CHECK(g.Push("new", "c", kT0) > confirmed_seq);
+  CHECK(Values(Receive(g, kT0, 10)) == std::vector<std::string>{"c"});
+}
+
 TEST_CASE("FifoGroups: a visitor can remove messages and skip groups") {
   Groups g;
   g.Push("g", "drop", kT0);

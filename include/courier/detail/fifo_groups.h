@@ -162,6 +162,24 @@ class FifoGroups {
   template <typename Fill>
   uint64_t PushWith(std::string_view group, absl::Time enqueued, Fill&& fill, uint32_t receives = 0,
                     absl::Time first_received = absl::InfinitePast()) {
+    uint64_t seq = 0;
+    PushIf(
+        group, enqueued, std::forward<Fill>(fill),
+        [&](T&, uint64_t s) {
+          seq = s;
+          return true;
+        },
+        receives, first_received);
+    return seq;
+  }
+  // PushWith, kept only if confirm(T&, uint64_t seq) returns true. confirm runs under the
+  // shard's lock once the message is filled in, before anyone can see it; on false the push is
+  // taken back (its sequence number stays unused). A FIFO send decides on deduplication there:
+  // the window's lookup, a cache miss, then comes after this push's work, which overlaps the
+  // miss. Returns whether the message was kept.
+  template <typename Fill, typename Confirm>
+  bool PushIf(std::string_view group, absl::Time enqueued, Fill&& fill, Confirm&& confirm,
+              uint32_t receives = 0, absl::Time first_received = absl::InfinitePast()) {
     Shard& s = shards_[ShardOf(group)];
     std::lock_guard lock(s.mu);
     Node* node = AllocateLocked(s);
@@ -182,11 +200,16 @@ class FifoGroups {
       it->second->id = std::string(group);
     }
     Group* g = it->second.get();
+    if (!confirm(node->value, node->seq)) {
+      FreeLocked(s, node);
+      if (g->queued.empty() && g->in_flight.empty()) RetireLocked(s);
+      return false;
+    }
     node->group = g;
     g->queued.push_back(node);
     MakeReadyIfEligible(s, g);
     PublishLocked(s);
-    return node->seq;
+    return true;
   }
 
   // Receives up to `max` messages: as many of one group as it can, then other groups. Each
