@@ -1,8 +1,9 @@
 // FIFO queue lifecycle throughput: SendMessage x10 -> ReceiveMessage(10) -> DeleteMessageBatch,
 // with 1, 100 and 10,000 message groups, on 1 thread and on 2 producers + 2 consumers, beside
 // the standard queue (courier::Queue, no groups) and the baselines (moodycamel::ConcurrentQueue
-// enqueue+dequeue, a mutex+deque) in the same run. Sends return MD5OfMessageBody, except in
-// BM_FifoLifecycleNoMd5 (SendMessageNoMd5). Items are messages (one lifecycle each).
+// enqueue+dequeue, a mutex+deque) in the same run. Items are messages (one lifecycle each).
+// As in queue_bench, a lifecycle is one where the caller does not ask for the body's MD5
+// (SendMessageNoMd5, md5_of_body = false); the *Md5 cases compute MD5OfMessageBody on every send.
 //
 //   bench/fifo_queue_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
@@ -47,7 +48,7 @@ void Teardown() {
 }
 
 // `md5`: SendMessage, which returns MD5OfMessageBody; else SendMessageNoMd5.
-void Send(int n, bool md5 = true) {
+void Send(int n, bool md5) {
   for (int i = 0; i < n; ++i) {
     const uint64_t id = shared.next_id.fetch_add(1, std::memory_order_relaxed);
     courier::SendMessageRequest request{
@@ -69,7 +70,7 @@ struct Consumer {
 
 // Receives up to 10 and deletes them with one DeleteMessageBatch; returns how many.
 template <typename Q>
-size_t ReceiveAndDelete(Q& queue, Consumer& c, bool md5 = true) {
+size_t ReceiveAndDelete(Q& queue, Consumer& c, bool md5) {
   if (!queue.ReceiveMessage({.max_number_of_messages = 10, .md5_of_body = md5}, c.got).ok()) {
     std::abort();
   }
@@ -84,38 +85,26 @@ size_t ReceiveAndDelete(Q& queue, Consumer& c, bool md5 = true) {
   return c.got.size();
 }
 
-size_t ReceiveAndDelete(bool md5 = true) {
+size_t ReceiveAndDelete(bool md5) {
   thread_local Consumer consumer;
   return ReceiveAndDelete(*shared.queue, consumer, md5);
 }
 
 // One thread: send 10, receive up to 10, delete them.
-void BM_FifoLifecycle(benchmark::State& state) {
+void FifoLifecycle(benchmark::State& state, bool md5) {
   Setup(static_cast<int>(state.range(0)));
   size_t done = 0;
   for (auto _ : state) {
-    Send(10);
-    done += ReceiveAndDelete();
+    Send(10, md5);
+    done += ReceiveAndDelete(md5);
   }
-  // Drain what a 1-group receive could not take (none in steady state).
   state.SetItemsProcessed(static_cast<int64_t>(done));
   Teardown();
 }
+void BM_FifoLifecycle(benchmark::State& state) { FifoLifecycle(state, /*md5=*/false); }
+void BM_FifoLifecycleMd5(benchmark::State& state) { FifoLifecycle(state, /*md5=*/true); }
 BENCHMARK(BM_FifoLifecycle)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
-
-// The same without MD5OfMessageBody (SendMessageNoMd5, md5_of_body = false), as the standard
-// queue's headline case.
-void BM_FifoLifecycleNoMd5(benchmark::State& state) {
-  Setup(static_cast<int>(state.range(0)));
-  size_t done = 0;
-  for (auto _ : state) {
-    Send(10, /*md5=*/false);
-    done += ReceiveAndDelete(/*md5=*/false);
-  }
-  state.SetItemsProcessed(static_cast<int64_t>(done));
-  Teardown();
-}
-BENCHMARK(BM_FifoLifecycleNoMd5)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
+BENCHMARK(BM_FifoLifecycleMd5)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
 
 // 2 producers + 2 consumers: each iteration moves kBatch messages through the queue, producers
 // and consumers on their own threads; the time is the wall time until all are deleted.
@@ -150,7 +139,8 @@ double RunTwoByTwo(Produce produce, Consume consume) {
 void BM_FifoLifecycle2P2C(benchmark::State& state) {
   Setup(static_cast<int>(state.range(0)));
   for (auto _ : state) {
-    state.SetIterationTime(RunTwoByTwo([] { Send(10); }, [] { return ReceiveAndDelete(); }));
+    state.SetIterationTime(
+        RunTwoByTwo([] { Send(10, /*md5=*/false); }, [] { return ReceiveAndDelete(false); }));
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
   Teardown();
@@ -173,13 +163,13 @@ StandardShared standard;
 
 void StandardSend(int n) {
   for (int i = 0; i < n; ++i) {
-    if (!standard.queue->SendMessage({.body = kBody}).ok()) std::abort();
+    if (!standard.queue->SendMessageNoMd5({.body = kBody}).ok()) std::abort();
   }
 }
 
 size_t StandardReceiveAndDelete() {
   thread_local Consumer consumer;
-  return ReceiveAndDelete(*standard.queue, consumer);
+  return ReceiveAndDelete(*standard.queue, consumer, /*md5=*/false);
 }
 
 void StandardSetup() {
