@@ -34,7 +34,8 @@ constexpr absl::Duration kDedupWindow = absl::Minutes(5);
 constexpr absl::Duration kAttemptWindow = absl::Minutes(5);
 constexpr absl::Duration kVisibilityCap = absl::Hours(12);
 constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
-constexpr int64_t kInFlightLimit = 120000;  // SQS FIFO; receives past it return nothing
+constexpr int64_t kInFlightLimit = 120000;   // SQS FIFO; receives past it return nothing
+constexpr size_t kScannedMessages = 120000;  // SQS FIFO looks for groups among the first ones
 
 // Eight decimal digits of x < 10^8, most significant first in memory, in one word: split into
 // 4-digit, then 2-digit, then 1-digit lanes with multiplications (no loop, no division).
@@ -564,9 +565,11 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     std::array<detail::FifoReceipt, 10>* receipts;
     std::vector<DeadLetter>* dead;
     bool has_dlq;
+    uint64_t scan_cutoff;  // messages after it are past the first 120,000: passed over
 
     detail::FifoVerdict Check(Node& n) {
       if (n.value.enqueued <= expired_by) return detail::FifoVerdict::kRemove;
+      if (n.seq > scan_cutoff) return detail::FifoVerdict::kSkipGroup;
       if (has_dlq && n.receives >= static_cast<uint32_t>(config.max_receive_count)) {
         dead->push_back({std::move(n.value), n.group->id, n.receives, n.first_received});
         return detail::FifoVerdict::kRemove;
@@ -639,8 +642,17 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     dlq = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(config.dead_letter_target_arn));
   }
   const absl::Duration visibility = request.visibility_timeout.value_or(config.visibility);
-  Visitor visitor{*this, request, config,    now,   now - config.retention,
-                  &out,  0,       &receipts, &dead, dlq != nullptr};
+  Visitor visitor{*this,
+                  request,
+                  config,
+                  now,
+                  now - config.retention,
+                  &out,
+                  0,
+                  &receipts,
+                  &dead,
+                  dlq != nullptr,
+                  impl_->groups.ScanCutoff(kScannedMessages)};
   impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor,
                         use_hints);
   const size_t n = visitor.n;

@@ -2,6 +2,8 @@
 #include "courier/detail/fifo_groups.h"
 
 #include <catch2/catch.hpp>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -318,5 +320,42 @@ TEST_CASE("FifoGroups: many groups are all served") {
   CHECK(g.size() == 0);
 }
 
+TEST_CASE("FifoGroups: ScanCutoff is the scan-th oldest stored message, whatever comes and goes") {
+  // Random pushes to 13 groups, receives, deletes, lapses and retention removals, against a
+  // sorted list of every stored sequence number: the cutoff is its scan-th entry (or none).
+  Groups g;
+  constexpr size_t kScan = 50;
+  std::mt19937 rng(7);
+  std::set<uint64_t> stored;
+  std::vector<Got> in_flight;
+  absl::Time now = kT0;
+  for (int step = 0; step < 4000; ++step) {
+    const int op = static_cast<int>(rng() % 10);
+    if (op < 5) {
+      stored.insert(g.Push("g" + std::to_string(rng() % 13), "x", now));
+    } else if (op < 7) {
+      for (Got& got : Receive(g, now, 1 + static_cast<int>(rng() % 10), absl::Seconds(5))) {
+        in_flight.push_back(got);
+      }
+    } else if (op < 9 && !in_flight.empty()) {
+      const size_t i = rng() % in_flight.size();
+      if (g.Delete(in_flight[i].receipt, now) == FifoOutcome::kOk) {
+        stored.erase(in_flight[i].receipt.seq);
+      }
+      in_flight.erase(in_flight.begin() + static_cast<std::ptrdiff_t>(i));
+    } else {
+      now += absl::Seconds(1);  // lets some in-flight messages lapse
+      if (rng() % 50 == 0) {
+        // Retention: the oldest few go.
+        const uint64_t upto = stored.empty() ? 0 : *stored.begin() + rng() % 20;
+        g.RemoveIf([&](const Groups::Node& n) { return n.seq <= upto; });
+        stored.erase(stored.begin(), stored.upper_bound(upto));
+      }
+    }
+    const uint64_t want =
+        stored.size() <= kScan ? ~uint64_t{0} : *std::next(stored.begin(), kScan - 1);
+    REQUIRE(g.ScanCutoff(kScan) == want);
+  }
+}
 }  // namespace
 }  // namespace courier::detail

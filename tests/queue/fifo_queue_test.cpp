@@ -651,5 +651,35 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: messages can be taken oldest first for a m
   CHECK_FALSE(q->TakeOldestForMove().has_value());
 }
 
+TEST_CASE_METHOD(Fixture,
+                 "FifoQueue: receives look for available groups among the first 120,000 messages") {
+  // SQS: "FIFO queues scan the first 120,000 messages to determine available message groups. If
+  // a large backlog builds up in a single message group, messages from other groups sent later
+  // will remain blocked until the backlog is processed." Every message stored counts, in flight
+  // or not.
+  constexpr int kScan = 120000;
+  auto q = Make("backlog.fifo", {{"ContentBasedDeduplication", "true"}});
+  int backlog = 0;
+  SECTION("a message past the first 120,000 waits behind a blocked backlog") { backlog = kScan; }
+  SECTION("the 120,000th message is still found") { backlog = kScan - 1; }
+  for (int i = 0; i < backlog; ++i) {
+    REQUIRE(q->SendMessage(Msg("a" + std::to_string(i), "A")).ok());
+  }
+  const auto head = Receive(*q, 1);  // the backlog's group is blocked from now on
+  REQUIRE(Bodies(head) == std::vector<std::string>{"a0"});
+  REQUIRE(q->SendMessage(Msg("b", "B")).ok());
+  if (backlog == kScan) {
+    CHECK(Receive(*q).empty());
+    CHECK(q->GetQueueAttributes({"ApproximateNumberOfMessages"})
+              .value()
+              .at("ApproximateNumberOfMessages") == std::to_string(kScan));
+    // Deleting the backlog's first message brings "b" within the first 120,000.
+    REQUIRE(q->DeleteMessage(head[0].receipt_handle).ok());
+    CHECK(Bodies(Receive(*q, 1)) == std::vector<std::string>{"a1"});
+    CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"b"});
+  } else {
+    CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"b"});
+  }
+}
 }  // namespace
 }  // namespace courier

@@ -556,6 +556,9 @@ class FifoGroups {
       s.slab.clear();
       s.free_slots.clear();
       s.live = 0;
+      s.live_view.store(0, std::memory_order_relaxed);
+      s.removals_view.store(s.removals_view.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
       s.groups.clear();
       s.ready.clear();
       s.deadlines.clear();
@@ -570,6 +573,59 @@ class FifoGroups {
       n += s.live;
     }
     return n;
+  }
+
+  // The sequence number of the `scan`-th oldest message stored (queued, delayed or in flight),
+  // or ~0 when no more are stored: SQS FIFO looks for available groups only among the first
+  // 120,000 messages, so a receive passes over messages after it. With at most `scan` messages
+  // stored this reads one counter per shard. Past it, the answer is kept until a message is
+  // removed (a send only adds after it) and then moved on by counting, per group, what is left
+  // at or before it: a queue-wide lock, taken only with such a backlog. Thread-safe.
+  uint64_t ScanCutoff(size_t scan) {
+    size_t stored = 0;
+    uint64_t removals = 0;
+    for (const Shard& s : shards_) {
+      stored += s.live_view.load(std::memory_order_relaxed);
+      removals += s.removals_view.load(std::memory_order_relaxed);
+    }
+    if (stored <= scan) return ~uint64_t{0};
+    std::lock_guard lock(cutoff_mu_);
+    if (cutoff_ != ~uint64_t{0} && removals == cutoff_removals_) return cutoff_;
+    // Messages at or before the cutoff only ever leave (later sends come after it): count those
+    // left, then take the next oldest until there are `scan` again.
+    const uint64_t old = cutoff_ == ~uint64_t{0} ? 0 : cutoff_;
+    size_t before = 0;
+    std::vector<uint64_t> after;  // the oldest `scan - before` after it, from each shard
+    for (int pass = 0; pass < 2; ++pass) {
+      const size_t want = scan - std::min(before, scan);
+      for (Shard& s : shards_) {
+        std::lock_guard shard_lock(s.mu);
+        const size_t first = after.size();
+        for (const auto& [id, g] : s.groups) {
+          if (pass == 0) {
+            before += CountAtOrBefore(g->queued, old) + CountAtOrBefore(g->in_flight, old);
+            continue;
+          }
+          TakeAfter(g->queued, old, want, after);
+          TakeAfter(g->in_flight, old, want, after);
+        }
+        if (pass == 1 && after.size() - first > want) {  // keep this shard's oldest `want`
+          std::nth_element(after.begin() + first, after.begin() + first + want, after.end());
+          after.resize(first + want);
+        }
+      }
+    }
+    const size_t want = scan - std::min(before, scan);
+    if (want == 0) {  // the removals were all after it
+      cutoff_ = old;
+    } else if (after.size() < want) {  // no more than `scan` stored after all
+      cutoff_ = ~uint64_t{0};
+    } else {
+      std::nth_element(after.begin(), after.begin() + (want - 1), after.end());
+      cutoff_ = after[want - 1];
+    }
+    cutoff_removals_ = removals;
+    return cutoff_;
   }
 
  private:
@@ -590,6 +646,9 @@ class FifoGroups {
     std::atomic<int64_t> next_deadline{INT64_MAX};
     std::atomic<uint64_t> head_seq{~uint64_t{0}};  // of the first ready group's first message
     std::atomic<int64_t> in_flight{0};  // written under mu (AddInFlightLocked), read anywhere
+    // Mirrors of live and of the number of removals ever, written under mu, for ScanCutoff.
+    std::atomic<size_t> live_view{0};
+    std::atomic<uint64_t> removals_view{0};
   };
 
   static bool Current(const Node& node, const FifoReceipt& r, absl::Time now) {
@@ -603,6 +662,23 @@ class FifoGroups {
     return node.used && node.seq == r.seq ? &node : nullptr;
   }
 
+  // How many of a group's ascending sequence numbers (Node* or uint64_t) are at most `seq`; the
+  // oldest up to `n` of those after it, appended to `out`.
+  static uint64_t SeqOf(const Node* n) { return n->seq; }
+  static uint64_t SeqOf(uint64_t seq) { return seq; }
+  template <typename Seqs>
+  static size_t CountAtOrBefore(const Seqs& seqs, uint64_t seq) {
+    return static_cast<size_t>(
+        std::partition_point(seqs.begin(), seqs.end(),
+                             [&](const auto& x) { return SeqOf(x) <= seq; }) -
+        seqs.begin());
+  }
+  template <typename Seqs>
+  static void TakeAfter(const Seqs& seqs, uint64_t seq, size_t n, std::vector<uint64_t>& out) {
+    auto it = seqs.begin() + static_cast<std::ptrdiff_t>(CountAtOrBefore(seqs, seq));
+    for (; it != seqs.end() && n > 0; ++it, --n) out.push_back(SeqOf(*it));
+  }
+
   static Node* AllocateLocked(Shard& s) {
     Node* node;
     if (!s.free_slots.empty()) {
@@ -613,7 +689,7 @@ class FifoGroups {
       node->slot = static_cast<uint32_t>(s.slab.size() - 1);
     }
     node->used = true;
-    ++s.live;
+    s.live_view.store(++s.live, std::memory_order_relaxed);
     return node;
   }
 
@@ -635,7 +711,9 @@ class FifoGroups {
     node->used = node->in_flight = false;
     node->group = nullptr;
     s.free_slots.push_back(node->slot);
-    --s.live;
+    s.live_view.store(--s.live, std::memory_order_relaxed);
+    s.removals_view.store(s.removals_view.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_relaxed);
   }
 
   FifoOutcome DeleteLocked(Shard& s, const FifoReceipt& r, absl::Time now) {
@@ -774,6 +852,10 @@ class FifoGroups {
 
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> next_seq_{1};
+  // ScanCutoff's last answer (~0: none) and the removals it has seen.
+  std::mutex cutoff_mu_;
+  uint64_t cutoff_ = ~uint64_t{0};
+  uint64_t cutoff_removals_ = 0;
   std::atomic<uint32_t> cursor_{0};
   int64_t in_flight_limit_ = INT64_MAX;
 };
