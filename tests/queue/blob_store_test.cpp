@@ -156,6 +156,28 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
   }
 }
 
+TEST_CASE("Extended client: a message written by the legacy Java client is restored") {
+  // The legacy client's pointer class and size attribute (SQSLargePayloadSize): its messages
+  // are read back like current ones, and neither the pointer nor the attribute shows.
+  auto store = std::make_shared<MemoryBlobStore>();
+  const LargePayloadOptions options{.store = store, .bucket = "b", .threshold = 100};
+  const std::string body(500, 'L');
+  REQUIRE(store->Put("b", "legacy-key", body).ok());
+  Message m{.receipt_handle = ReceiptHandle("h"),
+            .body = R"(["com.amazon.sqs.javamessaging.MessageS3Pointer",)"
+                    R"({"s3BucketName":"b","s3Key":"legacy-key"}])",
+            .message_attributes = {{"SQSLargePayloadSize", MessageAttribute::Number("500")}}};
+  REQUIRE(detail::RestorePayload(options, m).ok());
+  CHECK(m.body == body);
+  CHECK(m.md5_of_body == detail::Md5Of(body));
+  CHECK(m.message_attributes.empty());
+  CHECK(m.md5_of_message_attributes.empty());  // no attributes left: no digest, as SQS
+  std::string inner;
+  CHECK(detail::SplitReceiptHandle(m.receipt_handle.value(), &inner) ==
+        detail::PayloadPointer{"b", "legacy-key"});
+  CHECK(inner == "h");
+}
+
 TEST_CASE("Extended client: a 64 MiB body round-trips through a directory store") {
   const std::string root =
       (std::filesystem::temp_directory_path() / ("courier-blobs-" + detail::NewUuid())).string();
