@@ -6,6 +6,7 @@
 
 #include <absl/status/statusor.h>
 
+#include <atomic>
 #include <string>
 
 #include "courier/message.h"
@@ -23,9 +24,15 @@ class Resource {
   const std::string& name() const { return name_; }
   const std::string& arn() const { return arn_; }
 
+  // Set by the Hub when it deletes the resource: a caller may still hold it, and then every call
+  // fails as the service answers for one that does not exist. Thread-safe.
+  void MarkDeleted() { deleted_.store(true, std::memory_order_relaxed); }
+  bool deleted() const { return deleted_.load(std::memory_order_relaxed); }
+
  private:
   std::string name_;
   std::string arn_;
+  std::atomic<bool> deleted_{false};
 };
 
 class MessageSink : public Resource {

@@ -349,6 +349,7 @@ FifoQueue::AttributeMap FifoQueue::ToMap(const Config& config) {
 
 absl::StatusOr<FifoQueue::AttributeMap> FifoQueue::GetQueueAttributes(
     const std::vector<std::string>& names) const {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckAttributeNamesForGet(names));
   AttributeMap everything = ConfiguredAttributes();
   const Config* c = impl_->Load();
@@ -366,6 +367,7 @@ absl::StatusOr<FifoQueue::AttributeMap> FifoQueue::GetQueueAttributes(
 }
 
 absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
+  if (deleted()) return QueueDoesNotExist();
   std::lock_guard lock(impl_->config_mu);
   Config next = *impl_->Load();
   COURIER_RETURN_IF_ERROR(
@@ -387,6 +389,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::SendMessageNoMd5(SendMessageRequest
 
 absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, int64_t now_ns,
                                                   bool md5) {
+  if (deleted()) return QueueDoesNotExist();
   const absl::Time now = absl::FromUnixNanos(now_ns);
   const Config* config = impl_->Load();
   if (!request.message_group_id.has_value()) {
@@ -516,6 +519,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
 
 absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
     std::vector<SendBatchEntry> entries) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckSendBatch(entries, impl_->large_payloads.has_value()));
   // An entry without a group id, or without a deduplication id where the queue does not derive
   // one, fails the whole call (as SQS does), not just the entry.
@@ -741,6 +745,10 @@ static absl::Status CheckReceive(const FifoQueue::ReceiveRequest& request) {
 }
 
 absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out) {
+  if (deleted()) {
+    out.clear();
+    return QueueDoesNotExist();
+  }
   if (absl::Status valid = CheckReceive(request); !valid.ok()) {
     out.clear();
     return valid;
@@ -822,6 +830,7 @@ static bool ParseHandle(const TokenText& token, const ReceiptHandle& handle, det
 }
 
 absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {
+  if (deleted()) return QueueDoesNotExist();
   absl::Status status;
   const ReceiptHandle* one = &handle;
   DeleteHandles(&one, 1, &status);
@@ -881,6 +890,7 @@ void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, abs
 
 absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
                                                 absl::Duration timeout) {
+  if (deleted()) return QueueDoesNotExist();
   if (timeout < absl::ZeroDuration() || timeout > absl::Seconds(43200)) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, "
@@ -920,6 +930,7 @@ absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
 
 absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
   // One lock per group shard for the whole batch.
   std::array<const ReceiptHandle*, 10> handles;
@@ -942,6 +953,7 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
 
 absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
     const std::vector<HandleBatchEntry>& entries) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "ChangeMessageVisibilityBatchRequestEntry"));
   BatchResult out;
   for (const auto& e : entries) {
@@ -956,6 +968,7 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
 }
 
 absl::Status FifoQueue::PurgeQueue() {
+  if (deleted()) return QueueDoesNotExist();
   const absl::Time now = hub_.clock().Now();
   {
     std::lock_guard lock(impl_->purge_mu);
@@ -987,6 +1000,7 @@ std::string TaskHandle(std::string_view source_arn, uint64_t id) {
 
 absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::string> destination,
                                                             std::optional<int> max_per_second) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
   COURIER_RETURN_IF_ERROR(CheckMoveTaskDestination(hub_, destination, /*fifo=*/true));
   const absl::Time now = hub_.clock().Now();

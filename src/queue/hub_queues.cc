@@ -20,11 +20,6 @@ constexpr absl::Duration kDeletedRecently = absl::Seconds(60);
 constexpr int kDefaultMovesPerSecond = 500;
 constexpr int kMaxListedQueues = 1000;  // ListQueues returns at most 1,000 URLs
 
-absl::Status QueueDoesNotExist() {
-  return AwsError(absl::StatusCode::kNotFound, "QueueDoesNotExist",
-                  "The specified queue does not exist.");
-}
-
 // Names deleted in the last 60 s.
 struct DeletedQueues {
   explicit DeletedQueues(Hub&) {}
@@ -169,6 +164,7 @@ std::map<std::string, std::string, std::less<>> Describe(const auto& t) {
 
 absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::string> destination,
                                                         std::optional<int> max_per_second) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
   COURIER_RETURN_IF_ERROR(CheckMoveTaskDestination(hub_, destination, /*fifo=*/false));
   auto counts =
@@ -361,6 +357,7 @@ absl::Status Hub::DeleteQueue(std::string_view id) {
     return QueueDoesNotExist();
   }
   RemoveResource(arn);
+  r->MarkDeleted();
   auto& deleted = Extension<DeletedQueues>();
   std::lock_guard lock(deleted.mu);
   deleted.deleted[r->name()] = clock().Now();

@@ -234,6 +234,7 @@ Queue::AttributeMap Queue::ConfiguredAttributes() const {
 
 absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
     const std::vector<std::string>& names) const {
+  if (deleted()) return QueueDoesNotExist();
   auto config = impl_->Load();
   COURIER_RETURN_IF_ERROR(CheckAttributeNamesForGet(names));
   const int64_t now = hub_.clock().NowUnixNanos();
@@ -257,6 +258,7 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
 }
 
 absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
+  if (deleted()) return QueueDoesNotExist();
   std::lock_guard lock(impl_->config_mu);
   QueueConfig next = *impl_->Load();
   COURIER_RETURN_IF_ERROR(
@@ -267,6 +269,7 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
 }
 
 absl::Status Queue::TagQueue(const AttributeMap& tags) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckTags(tags));
   std::lock_guard lock(impl_->tags_mu);
   AttributeMap next = impl_->tags;
@@ -278,6 +281,7 @@ absl::Status Queue::TagQueue(const AttributeMap& tags) {
   return absl::OkStatus();
 }
 absl::Status Queue::UntagQueue(const std::vector<std::string>& keys) {
+  if (deleted()) return QueueDoesNotExist();
   std::lock_guard lock(impl_->tags_mu);
   for (const auto& k : keys) impl_->tags.erase(k);
   return absl::OkStatus();
@@ -315,6 +319,7 @@ std::unique_ptr<SlotExtra> TakeExtra(SendMessageRequest& request) {
 }  // namespace
 
 absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool md5) {
+  if (deleted()) return QueueDoesNotExist();
   auto config = impl_->Load();
   std::optional<detail::PayloadPointer> offloaded;
   if (impl_->large_payloads) {
@@ -447,6 +452,10 @@ absl::StatusOr<std::vector<Message>> Queue::ReceiveMessage(const ReceiveRequest&
 }
 
 absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out) {
+  if (deleted()) {
+    out.clear();
+    return QueueDoesNotExist();
+  }
   auto config = impl_->Load();
   if (absl::Status valid = CheckReceiveRequest(request.max_number_of_messages, request.wait_time,
                                                request.visibility_timeout);
@@ -671,6 +680,7 @@ std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h) {
 }  // namespace
 
 absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
+  if (deleted()) return QueueDoesNotExist();
   HandleParts h;
   if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
   Impl::Shard& s = impl_->shards[h.shard];
@@ -687,6 +697,7 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
 }
 
 absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout) {
+  if (deleted()) return QueueDoesNotExist();
   HandleParts h;
   if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
   if (timeout < absl::ZeroDuration() || timeout > kVisibilityCap ||
@@ -730,6 +741,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
 
 absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
     std::vector<SendBatchEntry> entries) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckSendBatch(entries, impl_->large_payloads.has_value()));
   SendBatchResult result;
   for (auto& e : entries) {
@@ -756,6 +768,7 @@ void AddOutcome(Queue::BatchResult& result, const std::string& id, const absl::S
 // Parses every handle first, then locks each shard once for all of its entries.
 absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
   const size_t n = entries.size();  // at most 10
   std::array<HandleParts, 10> parsed;
@@ -794,6 +807,7 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
 
 absl::StatusOr<Queue::BatchResult> Queue::ChangeMessageVisibilityBatch(
     const std::vector<HandleBatchEntry>& entries) {
+  if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "ChangeMessageVisibilityBatchRequestEntry"));
   BatchResult result;
   for (const auto& e : entries) {
@@ -805,6 +819,7 @@ absl::StatusOr<Queue::BatchResult> Queue::ChangeMessageVisibilityBatch(
 // ---- purge -----------------------------------------------------------------------------------
 
 absl::Status Queue::PurgeQueue() {
+  if (deleted()) return QueueDoesNotExist();
   const absl::Time now = hub_.clock().Now();
   {
     std::lock_guard lock(impl_->purge_mu);

@@ -22,6 +22,11 @@ absl::Status InvalidAttributeName(std::string_view message) {
   return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeName", message);
 }
 
+absl::Status QueueDoesNotExist() {
+  return AwsError(absl::StatusCode::kNotFound, "QueueDoesNotExist",
+                  "The specified queue does not exist.");
+}
+
 absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
   return AwsErrorF(absl::StatusCode::kInvalidArgument, "ReceiptHandleIsInvalid",
                    "The input receipt handle \"{}\" is not a valid receipt handle.", handle);

@@ -45,6 +45,8 @@ struct QueueConfig {
 };
 
 absl::Status InvalidAttributeName(std::string_view message);
+// QueueDoesNotExist: a name, URL or ARN that names no queue, or a queue deleted since.
+absl::Status QueueDoesNotExist();
 // ReceiptHandleIsInvalid, with AWS's message for `handle`.
 absl::Status ReceiptHandleIsInvalid(std::string_view handle);
 // A whole decimal integer, nothing else around it.

@@ -1,6 +1,7 @@
 // FifoQueue against spec §5 (and the FIFO parts of §1-4, §6), driven by a simulated clock.
 #include "courier/fifo_queue.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -673,10 +674,13 @@ TEST_CASE_METHOD(Fixture,
     CHECK(q->GetQueueAttributes({"ApproximateNumberOfMessages"})
               .value()
               .at("ApproximateNumberOfMessages") == std::to_string(kScan));
-    // Deleting the backlog's first message brings "b" within the first 120,000.
+    // Deleting the backlog's first message brings "b" within the first 120,000: two receives
+    // find it beside the backlog's next messages (which group comes first is not specified).
     REQUIRE(q->DeleteMessage(head[0].receipt_handle).ok());
-    CHECK(Bodies(Receive(*q, 1)) == std::vector<std::string>{"a1"});
-    CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"b"});
+    std::vector<std::string> got = Bodies(Receive(*q));
+    for (const std::string& body : Bodies(Receive(*q))) got.push_back(body);
+    CHECK(std::count(got.begin(), got.end(), "b") == 1);
+    CHECK(std::count(got.begin(), got.end(), "a1") == 1);
   } else {
     CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"b"});
   }

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
@@ -60,6 +61,55 @@ TEST_CASE("CreateQueue: idempotent, QueueAlreadyExists, names, deleted recently"
   CHECK(ErrorName(f.hub.CreateQueue("orders").status()) == "QueueDeletedRecently");
   f.sim.clock().Advance(absl::Seconds(1));
   CHECK(f.hub.CreateQueue("orders").ok());
+}
+
+// Every call on a queue that was deleted fails as SQS answers for a queue that does not exist,
+// whatever handle the caller kept; the message it held is gone with it.
+template <typename Q>
+void CheckDeleted(Q& q, const ReceiptHandle& handle, SendMessageRequest send) {
+  auto gone = [](const absl::Status& st) { return ErrorName(st) == "QueueDoesNotExist"; };
+  CHECK(gone(q.SendMessage(send).status()));
+  CHECK(gone(q.SendMessageNoMd5(send).status()));
+  CHECK(gone(q.SendMessageBatch({{"a", send}}).status()));
+  CHECK(gone(q.ReceiveMessage({.max_number_of_messages = 10}).status()));
+  std::vector<Message> out(1);
+  CHECK(gone(q.ReceiveMessage({}, out)));
+  CHECK(out.empty());
+  CHECK(gone(q.DeleteMessage(handle)));
+  CHECK(gone(q.DeleteMessageBatch({{"a", handle, {}}}).status()));
+  CHECK(gone(q.ChangeMessageVisibility(handle, absl::Seconds(1))));
+  CHECK(gone(q.ChangeMessageVisibilityBatch({{"a", handle, absl::Seconds(1)}}).status()));
+  CHECK(gone(q.GetQueueAttributes().status()));
+  CHECK(gone(q.SetQueueAttributes({{"DelaySeconds", "1"}})));
+  CHECK(gone(q.PurgeQueue()));
+  CHECK(gone(q.StartMessageMoveTask(std::nullopt, std::nullopt).status()));
+}
+
+TEST_CASE("DeleteQueue: a handle kept to a deleted queue answers QueueDoesNotExist", "[queue]") {
+  Fixture f;
+  SECTION("standard") {
+    REQUIRE(f.q->SendMessage({.body = "m"}).ok());
+    const auto got = f.Receive();
+    REQUIRE(got.size() == 1);
+    REQUIRE(f.hub.DeleteQueue("orders").ok());
+    CheckDeleted(*f.q, got[0].receipt_handle, {.body = "m"});
+    // A queue created again under the name is another queue, empty.
+    f.sim.clock().Advance(absl::Seconds(60));
+    auto again = f.hub.CreateQueue("orders").value();
+    CHECK(again != f.q);
+    CHECK(again->ReceiveMessage({}).value().empty());
+    CHECK(ErrorName(f.q->SendMessage({.body = "m"}).status()) == "QueueDoesNotExist");
+  }
+  SECTION("FIFO") {
+    auto q = f.hub.CreateFifoQueue("jobs.fifo").value();
+    const SendMessageRequest send{
+        .body = "m", .message_group_id = "g", .message_deduplication_id = "d"};
+    REQUIRE(q->SendMessage(send).ok());
+    const auto got = q->ReceiveMessage({}).value();
+    REQUIRE(got.size() == 1);
+    REQUIRE(f.hub.DeleteQueue("jobs.fifo").ok());
+    CheckDeleted(*q, got[0].receipt_handle, send);
+  }
 }
 
 TEST_CASE("Attributes: defaults, ranges, FIFO-only names, read-only values", "[queue]") {
