@@ -569,11 +569,16 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     std::array<detail::FifoReceipt, 10>* receipts;
     std::vector<DeadLetter>* dead;
     bool has_dlq;
-    uint64_t scan_cutoff;  // messages after it are past the first 120,000: passed over
+    // Messages after it are past the first 120,000 (as far as known): passed over.
+    uint64_t scan_cutoff;
+    bool passed_over = false;
 
     detail::FifoVerdict Check(Node& n) {
       if (n.value.enqueued <= expired_by) return detail::FifoVerdict::kRemove;
-      if (n.seq > scan_cutoff) return detail::FifoVerdict::kSkipGroup;
+      if (n.seq > scan_cutoff) {
+        passed_over = true;
+        return detail::FifoVerdict::kSkipGroup;
+      }
       if (has_dlq && n.receives >= static_cast<uint32_t>(config.max_receive_count)) {
         dead->push_back({std::move(n.value), n.group->id, n.receives, n.first_received});
         return detail::FifoVerdict::kRemove;
@@ -656,9 +661,20 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
                   &receipts,
                   &dead,
                   dlq != nullptr,
-                  impl_->groups.ScanCutoff(kScannedMessages)};
+                  impl_->groups.ScanCutoffBound(kScannedMessages)};
   impl_->groups.Receive(now, config.delay, request.max_number_of_messages, visibility, visitor,
                         use_hints);
+  // The bound is an old cutoff (the cutoff only moves on): only if it held something back is
+  // the exact one worth its cost, and then the receive goes on with it.
+  if (visitor.passed_over && static_cast<int>(visitor.n) < request.max_number_of_messages) {
+    const uint64_t exact = impl_->groups.ScanCutoff(kScannedMessages);
+    if (exact > visitor.scan_cutoff) {
+      visitor.scan_cutoff = exact;
+      impl_->groups.Receive(now, config.delay,
+                            request.max_number_of_messages - static_cast<int>(visitor.n),
+                            visibility, visitor, use_hints);
+    }
+  }
   const size_t n = visitor.n;
   out.resize(n);
   for (DeadLetter& d : dead) {

@@ -589,6 +589,20 @@ class FifoGroups {
       removals += s.removals_view.load(std::memory_order_relaxed);
     }
     if (stored <= scan) return ~uint64_t{0};
+    return ScanCutoffSlow(scan, removals);
+  }
+  // A lower bound of ScanCutoff(scan), without its cost: the last cutoff computed (the cutoff
+  // never moves back while more than `scan` are stored), 0 if none yet. Thread-safe.
+  uint64_t ScanCutoffBound(size_t scan) {
+    size_t stored = 0;
+    for (const Shard& s : shards_) stored += s.live_view.load(std::memory_order_relaxed);
+    if (stored <= scan) return ~uint64_t{0};
+    const uint64_t last = cutoff_view_.load(std::memory_order_relaxed);
+    return last == ~uint64_t{0} ? 0 : last;
+  }
+
+ private:
+  uint64_t ScanCutoffSlow(size_t scan, uint64_t removals) {
     std::lock_guard lock(cutoff_mu_);
     if (cutoff_ != ~uint64_t{0} && removals == cutoff_removals_) return cutoff_;
     // Messages at or before the cutoff only ever leave (later sends come after it): count those
@@ -625,10 +639,10 @@ class FifoGroups {
       cutoff_ = after[want - 1];
     }
     cutoff_removals_ = removals;
+    cutoff_view_.store(cutoff_, std::memory_order_relaxed);
     return cutoff_;
   }
 
- private:
   struct alignas(64) Shard {
     AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
     absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups;
@@ -856,6 +870,7 @@ class FifoGroups {
   std::mutex cutoff_mu_;
   uint64_t cutoff_ = ~uint64_t{0};
   uint64_t cutoff_removals_ = 0;
+  std::atomic<uint64_t> cutoff_view_{~uint64_t{0}};  // cutoff_, for ScanCutoffBound
   std::atomic<uint32_t> cursor_{0};
   int64_t in_flight_limit_ = INT64_MAX;
 };
