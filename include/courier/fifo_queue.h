@@ -128,6 +128,11 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // Validates every attribute first: on error nothing changes.
   absl::Status SetQueueAttributes(const AttributeMap& attributes);
 
+  // Tags, as on a standard queue (Queue::TagQueue): up to 50, AWS's characters and lengths.
+  absl::Status TagQueue(const AttributeMap& tags);
+  absl::Status UntagQueue(const std::vector<std::string>& keys);
+  AttributeMap ListQueueTags() const;
+
   // ---- Message move tasks (spec §6), this queue being the source (a dead-letter queue) ----
   struct MoveTask {
     std::string task_handle;  // set while RUNNING or CANCELLING

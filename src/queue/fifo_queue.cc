@@ -231,6 +231,7 @@ struct FifoQueue::Impl {
   std::optional<LargePayloadOptions> large_payloads;
   std::mutex purge_mu;
   absl::Time last_purge = absl::InfinitePast();
+  QueueTags tags;
 
   // ReceiveRequestAttemptId: the receives to replay, and which message belongs to which.
   struct Attempt {
@@ -377,6 +378,17 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
   impl_->signal->Notify();  // a shorter delay may release messages to a long poll
   return absl::OkStatus();
 }
+
+absl::Status FifoQueue::TagQueue(const AttributeMap& tags) {
+  if (deleted()) return QueueDoesNotExist();
+  return impl_->tags.Tag(tags, name());
+}
+absl::Status FifoQueue::UntagQueue(const std::vector<std::string>& keys) {
+  if (deleted()) return QueueDoesNotExist();
+  impl_->tags.Untag(keys);
+  return absl::OkStatus();
+}
+FifoQueue::AttributeMap FifoQueue::ListQueueTags() const { return impl_->tags.List(); }
 
 // ---- Send ----
 

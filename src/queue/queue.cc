@@ -111,8 +111,7 @@ struct Queue::Impl {
   }
   std::mutex purge_mu;
   absl::Time last_purge = absl::InfinitePast();
-  mutable std::mutex tags_mu;
-  AttributeMap tags;
+  QueueTags tags;
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
   void Publish(QueueConfig attributes) {
@@ -270,26 +269,14 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
 
 absl::Status Queue::TagQueue(const AttributeMap& tags) {
   if (deleted()) return QueueDoesNotExist();
-  COURIER_RETURN_IF_ERROR(CheckTags(tags));
-  std::lock_guard lock(impl_->tags_mu);
-  AttributeMap next = impl_->tags;
-  for (const auto& [k, v] : tags) next[k] = v;
-  if (next.size() > 50) {
-    return InvalidParameterValue("Too many tags added for queue " + name() + ".");
-  }
-  impl_->tags = std::move(next);
-  return absl::OkStatus();
+  return impl_->tags.Tag(tags, name());
 }
 absl::Status Queue::UntagQueue(const std::vector<std::string>& keys) {
   if (deleted()) return QueueDoesNotExist();
-  std::lock_guard lock(impl_->tags_mu);
-  for (const auto& k : keys) impl_->tags.erase(k);
+  impl_->tags.Untag(keys);
   return absl::OkStatus();
 }
-Queue::AttributeMap Queue::ListQueueTags() const {
-  std::lock_guard lock(impl_->tags_mu);
-  return impl_->tags;
-}
+Queue::AttributeMap Queue::ListQueueTags() const { return impl_->tags.List(); }
 
 // ---- send ------------------------------------------------------------------------------------
 

@@ -454,6 +454,28 @@ absl::Status CheckTags(const QueueAttributeMap& tags) {
   return absl::OkStatus();
 }
 
+absl::Status QueueTags::Tag(const QueueAttributeMap& tags, std::string_view queue_name) {
+  COURIER_RETURN_IF_ERROR(CheckTags(tags));
+  std::lock_guard lock(mu_);
+  QueueAttributeMap next = tags_;
+  for (const auto& [k, v] : tags) next[k] = v;
+  if (next.size() > 50) {
+    return InvalidParameterValue(fmt::format("Too many tags added for queue {}.", queue_name));
+  }
+  tags_ = std::move(next);
+  return absl::OkStatus();
+}
+
+void QueueTags::Untag(const std::vector<std::string>& keys) {
+  std::lock_guard lock(mu_);
+  for (const auto& k : keys) tags_.erase(k);
+}
+
+QueueAttributeMap QueueTags::List() const {
+  std::lock_guard lock(mu_);
+  return tags_;
+}
+
 bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::string_view name) {
   for (const std::string& s : selectors) {
     // "prefix.*" selects the names starting with "prefix" ("Hel.*" selects "Hello") [V].

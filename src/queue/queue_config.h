@@ -7,6 +7,7 @@
 #include <absl/time/time.h>
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -77,6 +78,19 @@ std::string ReplaceInvalidCharacters(std::string_view body);
 
 // TagQueue: keys 1-128 and values 0-256 Unicode characters, AWS's tag characters, no "aws:".
 absl::Status CheckTags(const QueueAttributeMap& tags);
+
+// A queue's tags, for either queue kind: at most 50, each as CheckTags allows; a TagQueue that
+// fails tags nothing. Thread-safe; a small lock of its own.
+class QueueTags {
+ public:
+  absl::Status Tag(const QueueAttributeMap& tags, std::string_view queue_name);
+  void Untag(const std::vector<std::string>& keys);
+  QueueAttributeMap List() const;
+
+ private:
+  mutable std::mutex mu_;
+  QueueAttributeMap tags_;
+};
 
 // ReceiveMessage's MessageAttributeNames: "All", "*", ".*", "prefix.*" or exact names.
 bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::string_view name);

@@ -685,5 +685,20 @@ TEST_CASE_METHOD(Fixture,
     CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"b"});
   }
 }
+
+TEST_CASE_METHOD(Fixture, "FifoQueue: tags, with the standard queue's rules") {
+  auto q = Make();
+  REQUIRE(q->TagQueue({{"team", "a"}, {"env", "test"}}).ok());
+  REQUIRE(q->UntagQueue({"env", "absent"}).ok());
+  CHECK(q->ListQueueTags() == FifoQueue::AttributeMap{{"team", "a"}});
+  CHECK(ErrorName(q->TagQueue({{"aws:reserved", "x"}})) == "InvalidParameterValue");
+  FifoQueue::AttributeMap many;
+  for (int i = 0; i < 50; ++i) many["k" + std::to_string(i)] = "v";
+  CHECK(ErrorName(q->TagQueue(many)) == "InvalidParameterValue");  // 51 with "team"
+  CHECK(q->ListQueueTags().size() == 1);                           // nothing tagged
+  many.erase("k0");
+  CHECK(q->TagQueue(many).ok());
+  CHECK(q->ListQueueTags().size() == 50);
+}
 }  // namespace
 }  // namespace courier

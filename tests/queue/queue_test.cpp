@@ -83,6 +83,8 @@ void CheckDeleted(Q& q, const ReceiptHandle& handle, SendMessageRequest send) {
   CHECK(gone(q.SetQueueAttributes({{"DelaySeconds", "1"}})));
   CHECK(gone(q.PurgeQueue()));
   CHECK(gone(q.StartMessageMoveTask(std::nullopt, std::nullopt).status()));
+  CHECK(gone(q.TagQueue({{"k", "v"}})));
+  CHECK(gone(q.UntagQueue({"k"})));
 }
 
 TEST_CASE("DeleteQueue: a handle kept to a deleted queue answers QueueDoesNotExist", "[queue]") {
