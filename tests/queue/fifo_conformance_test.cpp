@@ -18,6 +18,7 @@
 #include "courier/queue.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/fifo_fixture.h"
 #include "queue/long_poll_wake.h"
 
 namespace courier {
@@ -26,41 +27,9 @@ namespace {
 using Attrs = FifoQueue::AttributeMap;
 constexpr absl::Duration kMs = absl::Milliseconds(1);
 
-struct Fixture {
-  testing::Simulation sim;
-  Hub hub{sim.environment()};
-
-  std::shared_ptr<FifoQueue> Make(std::string name = "q.fifo", Attrs attrs = {}) {
-    auto q = FifoQueue::Create(hub, name, attrs);
-    REQUIRE(q.ok());
-    return *q;
-  }
-  std::vector<Message> Receive(FifoQueue& q, int max = 10,
-                               std::optional<absl::Duration> vis = std::nullopt) {
-    auto got = q.ReceiveMessage({.max_number_of_messages = max,
-                                 .visibility_timeout = vis,
-                                 .message_system_attribute_names = {"All"},
-                                 .message_attribute_names = {"All"}});
-    REQUIRE(got.ok());
-    return *got;
-  }
-  std::string Count(FifoQueue& q, const std::string& name) {
-    return q.GetQueueAttributes({name}).value().at(name);
-  }
-};
-
-SendMessageRequest Msg(std::string body, std::string group,
-                       std::optional<std::string> dedup = std::nullopt) {
-  return {.body = std::move(body),
-          .message_group_id = std::move(group),
-          .message_deduplication_id = std::move(dedup)};
-}
-
-std::vector<std::string> Bodies(const std::vector<Message>& ms) {
-  std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(m.body);
-  return out;
-}
+using Fixture = testing::FifoFixture;
+using testing::Bodies;
+using testing::Msg;
 
 std::string Redrive(const std::string& arn, int max_receives) {
   return R"({"deadLetterTargetArn":")" + arn + R"(","maxReceiveCount":)" +

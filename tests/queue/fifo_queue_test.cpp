@@ -11,44 +11,16 @@
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/fifo_fixture.h"
 
 namespace courier {
 namespace {
 
 using Attrs = FifoQueue::AttributeMap;
 
-struct Fixture {
-  testing::Simulation sim;
-  Hub hub{sim.environment()};
-
-  std::shared_ptr<FifoQueue> Make(std::string name = "q.fifo", Attrs attrs = {}) {
-    auto q = FifoQueue::Create(hub, name, attrs);
-    REQUIRE(q.ok());
-    return *q;
-  }
-  std::vector<Message> Receive(FifoQueue& q, int max = 10,
-                               std::optional<absl::Duration> vis = std::nullopt) {
-    auto got = q.ReceiveMessage({.max_number_of_messages = max,
-                                 .visibility_timeout = vis,
-                                 .message_system_attribute_names = {"All"},
-                                 .message_attribute_names = {"All"}});
-    REQUIRE(got.ok());
-    return *got;
-  }
-};
-
-SendMessageRequest Msg(std::string body, std::string group,
-                       std::optional<std::string> dedup = std::nullopt) {
-  return {.body = std::move(body),
-          .message_group_id = std::move(group),
-          .message_deduplication_id = std::move(dedup)};
-}
-
-std::vector<std::string> Bodies(const std::vector<Message>& ms) {
-  std::vector<std::string> out;
-  for (const auto& m : ms) out.push_back(m.body);
-  return out;
-}
+using Fixture = testing::FifoFixture;
+using testing::Bodies;
+using testing::Msg;
 
 TEST_CASE_METHOD(Fixture, "FifoQueue: receiving into a reused vector replaces its contents") {
   auto q = Make();
