@@ -3,8 +3,9 @@
 # Run as root (or with sudo available); does nothing when everything is present.
 set -euo pipefail
 
-packages=(g++ cmake make pkg-config libabsl-dev libfmt-dev catch2 libbenchmark-dev libssl-dev
-          libsimdjson-dev libboost-json1.81-dev libboost1.81-dev libsqlite3-dev zlib1g-dev
+# git: the format check lists the tracked files with it.
+packages=(g++ cmake make pkg-config git libabsl-dev libfmt-dev catch2 libbenchmark-dev libssl-dev
+          libboost-json1.81-dev libboost1.81-dev libsqlite3-dev zlib1g-dev
           libconcurrentqueue-dev clang-format python3 ccache)
 
 missing=()

@@ -1,7 +1,8 @@
 // courier::Json: the one JSON value type of the public API (Boost.JSON's value).
 //
 // Documents that are built or changed (state machine data, SNS envelopes, definitions) are Json.
-// Hot paths that only read JSON (event matching) use simdjson internally and never build one.
+// Hot paths that only read JSON (event matching) use the pattern engine's own lexer and never
+// build one.
 //
 // Example:
 //   absl::StatusOr<courier::Json> doc = courier::ParseJson(R"({"order": 1})");
