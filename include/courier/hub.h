@@ -31,6 +31,7 @@
 #include "courier/environment.h"
 #include "courier/function.h"
 #include "courier/resource.h"
+#include "courier/service.h"
 
 namespace courier {
 
@@ -66,6 +67,14 @@ class Hub {
   std::shared_ptr<Resource> RemoveResource(std::string_view arn);
   // Every resource whose ARN starts with `arn_prefix`, in ARN order.
   std::vector<std::shared_ptr<Resource>> ListResources(std::string_view arn_prefix) const;
+
+  // ---- Services' operation tables (courier/service.h). Thread-safe. ----
+  // The service registered under `name` ("sqs"), or nullptr.
+  Service* FindService(std::string_view name) const;
+  // AWS's JSON-protocol call: InvalidAction for an unknown service, else the service's answer.
+  // `caller`'s empty fields become this hub's account, region and account root.
+  absl::StatusOr<Json> Invoke(std::string_view service, std::string_view operation,
+                              const Json& request, const Caller& caller = {});
 
   // ---- SQS (implemented in src/queue; include queue.h / fifo_queue.h). Thread-safe. ----
   // https://sqs.<region>.amazonaws.com/<account>/<name>
@@ -155,6 +164,8 @@ class Hub {
   mutable detail::Mutex mu_;
   std::map<std::string, std::shared_ptr<Resource>, std::less<>> resources_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::type_index, std::shared_ptr<void>> extensions_ ABSL_GUARDED_BY(mu_);
+  // Created in the constructor from the registered factories; never changed after.
+  std::map<std::string, std::unique_ptr<Service>, std::less<>> services_;
 };
 
 }  // namespace courier

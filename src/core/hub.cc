@@ -5,6 +5,19 @@
 #include "courier/status.h"
 
 namespace courier {
+namespace {
+
+// Filled by ServiceRegistrar objects during static initialization.
+std::map<std::string, ServiceFactory, std::less<>>& ServiceFactories() {
+  static auto* factories = new std::map<std::string, ServiceFactory, std::less<>>();
+  return *factories;
+}
+
+}  // namespace
+
+ServiceRegistrar::ServiceRegistrar(std::string_view name, ServiceFactory factory) {
+  ServiceFactories()[std::string(name)] = factory;
+}
 
 Hub::Hub() : Hub(Environment::Default()) {}
 
@@ -12,6 +25,7 @@ Hub::Hub(Environment environment) : environment_(std::move(environment)) {
   if (!environment_.clock) environment_.clock = std::make_shared<SystemClock>();
   if (!environment_.executor) environment_.executor = std::make_shared<ThreadPoolExecutor>();
   if (!environment_.storage) environment_.storage = std::make_shared<MemoryStorage>();
+  for (const auto& [name, factory] : ServiceFactories()) services_[name] = factory(*this);
 }
 
 Hub::~Hub() = default;
@@ -19,6 +33,28 @@ Hub::~Hub() = default;
 std::string Hub::Arn(std::string_view service, std::string_view resource) const {
   return fmt::format("arn:aws:{}:{}:{}:{}", service, environment_.region, environment_.account,
                      resource);
+}
+
+Service* Hub::FindService(std::string_view name) const {
+  auto it = services_.find(name);
+  return it == services_.end() ? nullptr : it->second.get();
+}
+
+absl::StatusOr<Json> Hub::Invoke(std::string_view service, std::string_view operation,
+                                 const Json& request, const Caller& caller) {
+  Service* s = FindService(service);
+  if (s == nullptr) {
+    return AwsErrorF(absl::StatusCode::kUnimplemented, "InvalidAction",
+                     "The action {} is not valid for this endpoint: no service '{}' is linked "
+                     "into this program.",
+                     operation, service);
+  }
+  Caller who = caller;
+  if (who.account.empty()) who.account = environment_.account;
+  if (who.region.empty()) who.region = environment_.region;
+  if (who.principal_arn.empty())
+    who.principal_arn = fmt::format("arn:aws:iam::{}:root", who.account);
+  return s->Invoke(operation, request, who);
 }
 
 std::string Hub::QueueUrl(std::string_view name) const {

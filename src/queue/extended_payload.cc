@@ -1,4 +1,4 @@
-#include "courier/detail/extended_payload.h"
+#include "queue/extended_payload.h"
 
 #include <fmt/format.h>
 

@@ -15,16 +15,16 @@
 #include <emmintrin.h>
 #endif
 
-#include "courier/detail/dedup_window.h"
 #include "courier/detail/digest.h"
-#include "courier/detail/extended_payload.h"
-#include "courier/detail/fifo_groups.h"
 #include "courier/detail/hex.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/json.h"
 #include "courier/status.h"
-#include "queue/fifo_checks.h"
+#include "queue/dedup_window.h"
+#include "queue/extended_payload.h"
+#include "queue/fifo_groups.h"
+#include "queue/message_checks.h"
 #include "queue/queue_config.h"
 
 namespace courier {
@@ -304,7 +304,7 @@ FifoQueue::~FifoQueue() = default;
 absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::string_view name,
                                                              const AttributeMap& attributes,
                                                              Options options) {
-  COURIER_RETURN_IF_ERROR(fifo_checks::CheckFifoQueueName(name));
+  COURIER_RETURN_IF_ERROR(message_checks::CheckFifoQueueName(name));
   const std::string arn = hub.Arn("sqs", name);
   Config config;
   config.created = config.last_modified = hub.clock().Now();
@@ -424,12 +424,12 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
       request.message_group_id->size() <= kMaxDedupKey / 2) {
     start_lookup(*request.message_deduplication_id);
   }
-  if (!fifo_checks::ValidFifoId(*request.message_group_id)) {
-    return fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id);
+  if (!message_checks::ValidFifoId(*request.message_group_id)) {
+    return message_checks::CheckFifoId("MessageGroupId", *request.message_group_id);
   }
   if (request.message_deduplication_id.has_value() &&
-      !fifo_checks::ValidFifoId(*request.message_deduplication_id)) {
-    return fifo_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
+      !message_checks::ValidFifoId(*request.message_deduplication_id)) {
+    return message_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
   }
   if (request.delay.has_value() && *request.delay != absl::ZeroDuration()) {
     return InvalidParameterValue(fmt::format(
@@ -437,7 +437,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
         "that is not valid for this queue type.",
         absl::ToInt64Seconds(*request.delay)));
   }
-  COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
+  COURIER_RETURN_IF_ERROR(message_checks::CheckBody(request.body));
   if (request.aws_trace_header.has_value() && request.aws_trace_header->empty()) {
     return InvalidParameterValue(
         "Message (system) attribute 'AWSTraceHeader' must contain a non-empty value of type "
@@ -460,8 +460,8 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     offloaded = detail::ParsePointerBody(request.body);
     if (offloaded && !request.attributes.contains(detail::kExtendedPayloadSize)) offloaded.reset();
   }
-  absl::Status valid = fifo_checks::CheckAttributes(request.attributes);
-  if (valid.ok()) valid = fifo_checks::CheckSize(request, config->maximum_message_size);
+  absl::Status valid = message_checks::CheckAttributes(request.attributes);
+  if (valid.ok()) valid = message_checks::CheckSize(request, config->maximum_message_size);
   if (!valid.ok()) {
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
     return valid;
@@ -766,8 +766,8 @@ static absl::Status CheckReceive(const FifoQueue::ReceiveRequest& request) {
         absl::ToInt64Seconds(*request.visibility_timeout)));
   }
   if (request.receive_request_attempt_id.has_value()) {
-    COURIER_RETURN_IF_ERROR(
-        fifo_checks::CheckFifoId("ReceiveRequestAttemptId", *request.receive_request_attempt_id));
+    COURIER_RETURN_IF_ERROR(message_checks::CheckFifoId("ReceiveRequestAttemptId",
+                                                        *request.receive_request_attempt_id));
   }
   return absl::OkStatus();
 }

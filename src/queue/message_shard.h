@@ -25,10 +25,10 @@
 #include <string_view>
 #include <vector>
 
-#include "courier/detail/adaptive_mutex.h"
 #include "courier/detail/digest.h"
 #include "courier/detail/uuid.h"
 #include "courier/message.h"
+#include "queue/adaptive_mutex.h"
 #include "queue/ring.h"
 #include "queue/time_index.h"
 

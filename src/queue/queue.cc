@@ -10,12 +10,12 @@
 #include <set>
 
 #include "courier/detail/digest.h"
-#include "courier/detail/extended_payload.h"
 #include "courier/detail/hex.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/status.h"
-#include "queue/fifo_checks.h"
+#include "queue/extended_payload.h"
+#include "queue/message_checks.h"
 #include "queue/message_shard.h"
 #include "queue/queue_config.h"
 
@@ -313,10 +313,10 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
     offloaded = detail::ParsePointerBody(request.body);
   }
-  if (absl::Status valid = CheckSendRequest(request, *config, /*fifo=*/false); !valid.ok()) {
+  if (absl::Status valid = CheckSendRequest(request, *config); !valid.ok()) {
     if (impl_->replace_invalid_characters && ErrorName(valid) == "InvalidMessageContents") {
       request.body = ReplaceInvalidCharacters(request.body);
-      valid = CheckSendRequest(request, *config, /*fifo=*/false);  // attributes may still fail
+      valid = CheckSendRequest(request, *config);  // attributes may still fail
     }
     if (!valid.ok()) {
       if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);

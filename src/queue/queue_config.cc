@@ -9,13 +9,13 @@
 #include <cstring>
 #include <set>
 
-#include "courier/detail/extended_payload.h"
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/json.h"
 #include "courier/queue.h"
 #include "courier/status.h"
-#include "queue/fifo_checks.h"
+#include "queue/extended_payload.h"
+#include "queue/message_checks.h"
 
 namespace courier {
 absl::Status InvalidAttributeName(std::string_view message) {
@@ -80,7 +80,7 @@ QueueAttributeMap QueueAttributes::ToMap() const {
 
 absl::Status CheckStandardQueueName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 80;
-  for (char c : name) ok &= fifo_checks::NameChar(c);
+  for (char c : name) ok &= message_checks::NameChar(c);
   if (!ok) {
     return InvalidParameterValue(
         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
@@ -487,11 +487,10 @@ bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::st
   return false;
 }
 
-absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
-                              bool fifo) {
-  COURIER_RETURN_IF_ERROR(fifo_checks::CheckBody(request.body));
+absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config) {
+  COURIER_RETURN_IF_ERROR(message_checks::CheckBody(request.body));
   if (!request.attributes.empty()) {
-    COURIER_RETURN_IF_ERROR(fifo_checks::CheckAttributes(request.attributes));
+    COURIER_RETURN_IF_ERROR(message_checks::CheckAttributes(request.attributes));
   }
   if (request.aws_trace_header && request.aws_trace_header->empty()) {
     return InvalidParameterValue(
@@ -499,7 +498,7 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
         "'String'.");
   }
   if (!request.attributes.empty() || request.body.size() > config.maximum_message_size) {
-    COURIER_RETURN_IF_ERROR(fifo_checks::CheckSize(request, config.maximum_message_size));
+    COURIER_RETURN_IF_ERROR(message_checks::CheckSize(request, config.maximum_message_size));
   }
   if (request.delay) {
     const absl::Duration d = *request.delay;
@@ -511,9 +510,10 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
     }
   }
   if (request.message_group_id) {
-    COURIER_RETURN_IF_ERROR(fifo_checks::CheckFifoId("MessageGroupId", *request.message_group_id));
+    COURIER_RETURN_IF_ERROR(
+        message_checks::CheckFifoId("MessageGroupId", *request.message_group_id));
   }
-  if (!fifo && request.message_deduplication_id) {
+  if (request.message_deduplication_id) {
     return InvalidParameterValue(
         "The request include parameter that is not valid for this queue type");
   }
@@ -574,7 +574,7 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
   for (size_t i = ids.size(); i < keys.size(); ++i) keys[i] = ~uint64_t{0} - i;  // padding
   bool valid = true;
   for (size_t i = 0; i < ids.size(); ++i) {
-    valid &= fifo_checks::ValidBatchEntryId(ids[i]);
+    valid &= message_checks::ValidBatchEntryId(ids[i]);
     keys[i] = IdKey(ids[i]);
   }
   if (!valid) {

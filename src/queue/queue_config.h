@@ -95,9 +95,9 @@ class QueueTags {
 // ReceiveMessage's MessageAttributeNames: "All", "*", ".*", "prefix.*" or exact names.
 bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::string_view name);
 
-// SendMessage: body, attributes, size, delay, group id (standard queue rules when !fifo).
-absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config,
-                              bool fifo);
+// A standard queue's SendMessage: body, attributes, size, delay, group id (FIFO sends have a
+// path of their own, tuned for their hot loop).
+absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config);
 absl::Status CheckReceiveRequest(int max_number_of_messages,
                                  std::optional<absl::Duration> wait_time,
                                  std::optional<absl::Duration> visibility_timeout);

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "courier/detail/digest.h"
-#include "courier/detail/extended_payload.h"
 #include "courier/detail/uuid.h"
 #include "courier/status.h"
+#include "queue/extended_payload.h"
 
 namespace courier {
 namespace {

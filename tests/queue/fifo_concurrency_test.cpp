@@ -9,9 +9,9 @@
 #include <thread>
 #include <vector>
 
-#include "courier/detail/fifo_groups.h"
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
+#include "queue/fifo_groups.h"
 
 namespace courier {
 namespace {

@@ -4,7 +4,7 @@
 #include <thread>
 #include <vector>
 
-#include "courier/detail/dedup_window.h"
+#include "queue/dedup_window.h"
 
 namespace courier::detail {
 namespace {

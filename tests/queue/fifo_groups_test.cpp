@@ -1,5 +1,5 @@
 // The FIFO core on its own: group order, blocking, lapses, delays, receipts, counts.
-#include "courier/detail/fifo_groups.h"
+#include "queue/fifo_groups.h"
 
 #include <catch2/catch.hpp>
 #include <random>

@@ -4,11 +4,11 @@
 
 #include "courier/blob_store.h"
 #include "courier/detail/digest.h"
-#include "courier/detail/extended_payload.h"
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/extended_payload.h"
 
 namespace courier {
 namespace {

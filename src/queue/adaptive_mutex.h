@@ -9,8 +9,8 @@
 //
 // The states are those of Drepper's "Futexes Are Tricky", mutex 2: 0 free, 1 locked, 2 locked
 // and perhaps waited for (unlock then wakes one sleeper).
-#ifndef COURIER_DETAIL_ADAPTIVE_MUTEX_H_
-#define COURIER_DETAIL_ADAPTIVE_MUTEX_H_
+#ifndef COURIER_SRC_QUEUE_ADAPTIVE_MUTEX_H_
+#define COURIER_SRC_QUEUE_ADAPTIVE_MUTEX_H_
 
 #include <atomic>
 
@@ -60,4 +60,4 @@ class AdaptiveMutex {
 
 }  // namespace courier::detail
 
-#endif  // COURIER_DETAIL_ADAPTIVE_MUTEX_H_
+#endif  // COURIER_SRC_QUEUE_ADAPTIVE_MUTEX_H_

@@ -1,8 +1,8 @@
 // The extended client's wire format (spec §7): pointer bodies, the reserved size attribute and
 // the prefixed receipt handle. A queue with LargePayloadOptions calls these four functions at its
 // edges; the queue's own logic sees only the small pointer message. Not API.
-#ifndef COURIER_DETAIL_EXTENDED_PAYLOAD_H_
-#define COURIER_DETAIL_EXTENDED_PAYLOAD_H_
+#ifndef COURIER_SRC_QUEUE_EXTENDED_PAYLOAD_H_
+#define COURIER_SRC_QUEUE_EXTENDED_PAYLOAD_H_
 
 #include <absl/status/status.h>
 
@@ -60,4 +60,4 @@ absl::Status DeleteBlob(const LargePayloadOptions& options, const PayloadPointer
 
 }  // namespace courier::detail
 
-#endif  // COURIER_DETAIL_EXTENDED_PAYLOAD_H_
+#endif  // COURIER_SRC_QUEUE_EXTENDED_PAYLOAD_H_

@@ -1,12 +1,12 @@
 // The word-at-a-time FIFO id check against the plain definition, byte by byte.
-#include "queue/fifo_checks.h"
+#include "queue/message_checks.h"
 
 #include <catch2/catch.hpp>
 #include <string>
 
 #include "courier/status.h"
 
-namespace courier::fifo_checks {
+namespace courier::message_checks {
 namespace {
 
 bool Reference(std::string_view id) {
@@ -38,4 +38,4 @@ TEST_CASE("ValidFifoId: every byte value at every position of ids of every lengt
 }
 
 }  // namespace
-}  // namespace courier::fifo_checks
+}  // namespace courier::message_checks

@@ -19,8 +19,8 @@
 //   groups.Push("g1", "a", now);
 //   groups.Push("g1", "b", now);
 //   // A receive takes "a" and "b" (as many of one group as it can); g1 is then blocked.
-#ifndef COURIER_DETAIL_FIFO_GROUPS_H_
-#define COURIER_DETAIL_FIFO_GROUPS_H_
+#ifndef COURIER_SRC_QUEUE_FIFO_GROUPS_H_
+#define COURIER_SRC_QUEUE_FIFO_GROUPS_H_
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
@@ -41,7 +41,7 @@
 #include <utility>
 #include <vector>
 
-#include "courier/detail/adaptive_mutex.h"
+#include "queue/adaptive_mutex.h"
 
 namespace courier::detail {
 
@@ -877,4 +877,4 @@ class FifoGroups {
 
 }  // namespace courier::detail
 
-#endif  // COURIER_DETAIL_FIFO_GROUPS_H_
+#endif  // COURIER_SRC_QUEUE_FIFO_GROUPS_H_

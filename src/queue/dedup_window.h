@@ -24,8 +24,8 @@
 //   detail::DedupWindow<std::string> window;
 //   window.Admit("id-1", now, [] { return std::string("m1"); });  // {"m1", true}
 //   window.Admit("id-1", now, [] { return std::string("m2"); });  // {"m1", false}
-#ifndef COURIER_DETAIL_DEDUP_WINDOW_H_
-#define COURIER_DETAIL_DEDUP_WINDOW_H_
+#ifndef COURIER_SRC_QUEUE_DEDUP_WINDOW_H_
+#define COURIER_SRC_QUEUE_DEDUP_WINDOW_H_
 
 #include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
@@ -46,7 +46,7 @@
 #include <sys/mman.h>
 #endif
 
-#include "courier/detail/adaptive_mutex.h"
+#include "queue/adaptive_mutex.h"
 
 namespace courier::detail {
 
@@ -466,4 +466,4 @@ class DedupWindow {
 
 }  // namespace courier::detail
 
-#endif  // COURIER_DETAIL_DEDUP_WINDOW_H_
+#endif  // COURIER_SRC_QUEUE_DEDUP_WINDOW_H_

@@ -1,4 +1,4 @@
-#include "queue/fifo_checks.h"
+#include "queue/message_checks.h"
 
 #include <algorithm>
 #include <array>
@@ -12,7 +12,7 @@
 
 #include "courier/status.h"
 
-namespace courier::fifo_checks {
+namespace courier::message_checks {
 
 // ASCII only, whatever the C locale says: AWS names are [A-Za-z0-9_-].
 namespace {
@@ -273,4 +273,4 @@ bool ValidBatchEntryId(std::string_view id) {
   return ok;
 }
 
-}  // namespace courier::fifo_checks
+}  // namespace courier::message_checks

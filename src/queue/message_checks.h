@@ -1,7 +1,7 @@
-// Checks of SQS input that FifoQueue needs: names, bodies, attributes, ids. Private to src/queue.
-// (Written before the standard queue's shared validation existed; to be replaced by it.)
-#ifndef COURIER_SRC_QUEUE_FIFO_CHECKS_H_
-#define COURIER_SRC_QUEUE_FIFO_CHECKS_H_
+// Checks of SQS input that both queue kinds make: names, bodies, attributes, ids. Private to
+// src/queue; queue_config.h builds the whole-request checks on them.
+#ifndef COURIER_SRC_QUEUE_MESSAGE_CHECKS_H_
+#define COURIER_SRC_QUEUE_MESSAGE_CHECKS_H_
 
 #include <absl/status/status.h>
 
@@ -12,7 +12,7 @@
 
 #include "courier/message.h"
 
-namespace courier::fifo_checks {
+namespace courier::message_checks {
 
 // [A-Za-z0-9_-], ASCII whatever the C locale: the characters of queue names and ids.
 constexpr bool NameChar(char c) {
@@ -63,6 +63,6 @@ inline bool ValidFifoId(std::string_view value) {
 // Batch entry ids: 1-80 characters from [A-Za-z0-9_-].
 bool ValidBatchEntryId(std::string_view id);
 
-}  // namespace courier::fifo_checks
+}  // namespace courier::message_checks
 
-#endif  // COURIER_SRC_QUEUE_FIFO_CHECKS_H_
+#endif  // COURIER_SRC_QUEUE_MESSAGE_CHECKS_H_

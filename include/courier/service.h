@@ -1,0 +1,66 @@
+// Service: one AWS service's operation table, reached by name through Hub::Invoke.
+//
+// A service answers AWS's operation names with AWS's JSON-protocol request and response shapes
+// (SQS's SendMessage takes {"QueueUrl": ..., "MessageBody": ...}), beside its typed C++ API.
+// This is the layer the Step Functions integrations, `courier invoke` and an AWS-wire endpoint
+// share. Errors are statuses whose message starts with the AWS error name (courier/status.h).
+//
+// A service registers itself from its own .cc with a static ServiceRegistrar; every Hub then
+// creates one instance of it. Core names no service.
+//
+// Example:
+//   courier::Hub hub(sim.environment());
+//   auto r = hub.Invoke("sqs", "CreateQueue", courier::ParseJson(R"({"QueueName":"q"})").value());
+//   // r->at("QueueUrl") == "https://sqs.us-east-1.amazonaws.com/000000000000/q"
+#ifndef COURIER_SERVICE_H_
+#define COURIER_SERVICE_H_
+
+#include <absl/status/statusor.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "courier/json.h"
+
+namespace courier {
+
+class Hub;
+
+// Who makes a call: the identity access policies (spec/access-policies.md) evaluate. Empty
+// fields mean the hub's own: its account, its region, that account's root
+// (arn:aws:iam::<account>:root). Hub::Invoke fills them in before a service sees the call.
+struct Caller {
+  std::string account;
+  std::string region;
+  std::string principal_arn;
+  // The resource of a service acting on the caller's behalf (aws:SourceArn: a topic, a rule, a
+  // state machine); none for a direct call.
+  std::optional<std::string> source_arn;
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  // AWS's signing name: "sqs", "states", "sns", "events".
+  virtual std::string_view name() const = 0;
+  // One operation ("SendMessage"). An operation this service does not have fails with
+  // InvalidAction (SQS) or UnknownOperationException; a request of the wrong shape with
+  // MissingParameter / InvalidParameterValue (or the service's equivalents). Thread-safe.
+  virtual absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
+                                      const Caller& caller) = 0;
+};
+
+// Creates a hub's instance of a service; the service may keep `hub` (it lives as long).
+using ServiceFactory = std::unique_ptr<Service> (*)(Hub& hub);
+
+// Static registration: a namespace-scope ServiceRegistrar in the service's .cc adds its factory
+// before main. Registrations made later reach hubs created later only.
+struct ServiceRegistrar {
+  ServiceRegistrar(std::string_view name, ServiceFactory factory);
+};
+
+}  // namespace courier
+
+#endif  // COURIER_SERVICE_H_
