@@ -31,9 +31,10 @@
 #include "courier/environment.h"
 #include "courier/function.h"
 #include "courier/resource.h"
-#include "courier/service.h"
 
 namespace courier {
+
+class Service;
 
 class Queue;
 class FifoQueue;
@@ -71,10 +72,7 @@ class Hub {
   // ---- Services' operation tables (courier/service.h). Thread-safe. ----
   // The service registered under `name` ("sqs"), or nullptr.
   Service* FindService(std::string_view name) const;
-  // AWS's JSON-protocol call: InvalidAction for an unknown service, else the service's answer.
-  // `caller`'s empty fields become this hub's account, region and account root.
-  absl::StatusOr<Json> Invoke(std::string_view service, std::string_view operation,
-                              const Json& request, const Caller& caller = {});
+  // (courier::Invoke, in service.h, calls one by name.)
 
   // ---- SQS (implemented in src/queue; include queue.h / fifo_queue.h). Thread-safe. ----
   // https://sqs.<region>.amazonaws.com/<account>/<name>

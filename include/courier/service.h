@@ -1,4 +1,4 @@
-// Service: one AWS service's operation table, reached by name through Hub::Invoke.
+// Service: one AWS service's operation table, reached by name through courier::Invoke.
 //
 // A service answers AWS's operation names with AWS's JSON-protocol request and response shapes
 // (SQS's SendMessage takes {"QueueUrl": ..., "MessageBody": ...}), beside its typed C++ API.
@@ -10,7 +10,8 @@
 //
 // Example:
 //   courier::Hub hub(sim.environment());
-//   auto r = hub.Invoke("sqs", "CreateQueue", courier::ParseJson(R"({"QueueName":"q"})").value());
+//   auto r = courier::Invoke(hub, "sqs", "CreateQueue",
+//   courier::ParseJson(R"({"QueueName":"q"})").value());
 //   // r->at("QueueUrl") == "https://sqs.us-east-1.amazonaws.com/000000000000/q"
 #ifndef COURIER_SERVICE_H_
 #define COURIER_SERVICE_H_
@@ -54,6 +55,12 @@ class Service {
 
 // Creates a hub's instance of a service; the service may keep `hub` (it lives as long).
 using ServiceFactory = std::unique_ptr<Service> (*)(Hub& hub);
+
+// AWS's JSON-protocol call to the service `service` of `hub`: InvalidAction if no such service is
+// linked, else the service's answer. `caller`'s empty fields become the hub's account, region and
+// account root.
+absl::StatusOr<Json> Invoke(Hub& hub, std::string_view service, std::string_view operation,
+                            const Json& request, const Caller& caller = {});
 
 // Static registration: a namespace-scope ServiceRegistrar in the service's .cc adds its factory
 // before main. Registrations made later reach hubs created later only.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "courier/service.h"
 #include "courier/status.h"
 
 namespace courier {
@@ -40,9 +41,9 @@ Service* Hub::FindService(std::string_view name) const {
   return it == services_.end() ? nullptr : it->second.get();
 }
 
-absl::StatusOr<Json> Hub::Invoke(std::string_view service, std::string_view operation,
-                                 const Json& request, const Caller& caller) {
-  Service* s = FindService(service);
+absl::StatusOr<Json> Invoke(Hub& hub, std::string_view service, std::string_view operation,
+                            const Json& request, const Caller& caller) {
+  Service* s = hub.FindService(service);
   if (s == nullptr) {
     return AwsErrorF(absl::StatusCode::kUnimplemented, "InvalidAction",
                      "The action {} is not valid for this endpoint: no service '{}' is linked "
@@ -50,8 +51,8 @@ absl::StatusOr<Json> Hub::Invoke(std::string_view service, std::string_view oper
                      operation, service);
   }
   Caller who = caller;
-  if (who.account.empty()) who.account = environment_.account;
-  if (who.region.empty()) who.region = environment_.region;
+  if (who.account.empty()) who.account = hub.environment().account;
+  if (who.region.empty()) who.region = hub.environment().region;
   if (who.principal_arn.empty())
     who.principal_arn = fmt::format("arn:aws:iam::{}:root", who.account);
   return s->Invoke(operation, request, who);
