@@ -21,6 +21,7 @@
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 
 namespace {
 
@@ -174,7 +175,7 @@ size_t StandardReceiveAndDelete() {
 
 void StandardSetup() {
   standard.hub = std::make_unique<courier::Hub>(courier::Environment::Default());
-  standard.queue = standard.hub->CreateQueue("bench").value();
+  standard.queue = Sqs(*standard.hub).CreateQueue("bench").value();
 }
 
 void StandardTeardown() {

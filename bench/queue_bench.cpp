@@ -19,6 +19,7 @@
 
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 
 namespace {
 
@@ -32,7 +33,7 @@ Shared shared;
 
 void Setup() {
   shared.hub = std::make_unique<courier::Hub>(courier::Environment::Default());
-  shared.queue = shared.hub->CreateQueue("bench").value();
+  shared.queue = Sqs(*shared.hub).CreateQueue("bench").value();
 }
 
 void Send10(courier::Queue& q, bool md5) {
@@ -152,7 +153,7 @@ void BM_Memory10M(benchmark::State& state) {
     ResetPeakRss();
     state.counters["start_rss_mib"] = static_cast<double>(StatusKib("VmRSS:")) / 1024.0;
     courier::Hub hub(courier::Environment::Default());
-    auto q = hub.CreateQueue("memory").value();
+    auto q = Sqs(hub).CreateQueue("memory").value();
     for (int i = 0; i < 10'000'000; ++i) {
       benchmark::DoNotOptimize(q->SendMessageNoMd5({.body = kBody}));
     }

@@ -14,12 +14,13 @@
 
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 
 int main(int argc, char** argv) {
   const bool md5 = argc > 1 && std::strcmp(argv[1], "md5") == 0;
   const std::string body(100, 'x');
   courier::Hub hub(courier::Environment::Default());
-  auto queue = hub.CreateQueue("lifecycles").value();
+  auto queue = Sqs(hub).CreateQueue("lifecycles").value();
   std::vector<courier::Message> got;
   std::vector<courier::Queue::HandleBatchEntry> entries;
   long deleted = 0;

@@ -5,7 +5,9 @@
 #include <malloc.h>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
 #include "courier/state_machine.h"
+#include "courier/step_functions.h"
 
 namespace {
 
@@ -67,12 +69,12 @@ void RunInline(benchmark::State& state, const std::string& definition, const std
   auto clock = std::make_shared<courier::ManualClock>();
   Hub hub(Environment::Deterministic(clock));
   int calls = 0;
-  (void)hub.RegisterFunction("flaky", [&calls](const Json& in) -> absl::StatusOr<Json> {
+  (void)Lambda(hub).RegisterFunction("flaky", [&calls](const Json& in) -> absl::StatusOr<Json> {
     if (++calls % 2 == 1) return courier::FunctionError("Flaky", "odd call");
     return in;
   });
   int generation = 0;
-  auto machine = *hub.CreateStateMachine("bench", definition, Options(express));
+  auto machine = *StepFunctions(hub).CreateStateMachine("bench", definition, Options(express));
   int64_t n = 0;
   for (auto _ : state) {
     auto exec = machine->StartExecution({.input = input});
@@ -84,8 +86,9 @@ void RunInline(benchmark::State& state, const std::string& definition, const std
     // Standard executions (and their histories) are kept: start a fresh machine now and then.
     if (!express && ++n % std::max<int64_t>(1, 20000 / items_per_execution) == 0) {
       state.PauseTiming();
-      (void)hub.DeleteStateMachine(machine->name());
-      machine = *hub.CreateStateMachine("bench" + std::to_string(++generation), definition);
+      (void)StepFunctions(hub).DeleteStateMachine(machine->name());
+      machine = *StepFunctions(hub).CreateStateMachine("bench" + std::to_string(++generation),
+                                                       definition);
       state.ResumeTiming();
     }
   }
@@ -107,7 +110,7 @@ BENCHMARK(BM_TaskRetry)->Arg(0)->Arg(1);
 void BM_Chain10Pool(benchmark::State& state) {
   Hub hub(Environment{.clock = std::make_shared<courier::ManualClock>(),
                       .executor = std::make_shared<courier::ThreadPoolExecutor>(2)});
-  auto machine = *hub.CreateStateMachine("pool", ChainDefinition(), Options(true));
+  auto machine = *StepFunctions(hub).CreateStateMachine("pool", ChainDefinition(), Options(true));
   for (auto _ : state) {
     std::vector<std::shared_ptr<courier::Execution>> batch;
     batch.reserve(1000);
@@ -125,7 +128,7 @@ void BM_IdleWaitMemory(benchmark::State& state) {
   for (auto _ : state) {
     auto clock = std::make_shared<courier::ManualClock>();
     auto hub = std::make_unique<Hub>(Environment::Deterministic(clock));
-    auto machine = *hub->CreateStateMachine(
+    auto machine = *StepFunctions(*hub).CreateStateMachine(
         "idle", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":86400,"End":true}}})");
     constexpr int kCount = 100000;
     std::vector<std::shared_ptr<courier::Execution>> execs;

@@ -5,12 +5,13 @@
 
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/testing/simulation.h"
 
 int main() {
   courier::testing::Simulation sim;
   courier::Hub hub(sim.environment());
-  auto orders = hub.CreateQueue("orders", {.visibility_timeout = absl::Seconds(30)}).value();
+  auto orders = Sqs(hub).CreateQueue("orders", {.visibility_timeout = absl::Seconds(30)}).value();
   std::printf("created %s\n", orders->url().c_str());
 
   auto sent =
@@ -39,6 +40,6 @@ int main() {
   auto counts = orders->GetQueueAttributes().value();
   assert(counts["ApproximateNumberOfMessages"] == "0");
   assert(counts["ApproximateNumberOfMessagesNotVisible"] == "0");
-  assert(hub.ListQueues() == std::vector<std::string>{orders->url()});
+  assert(Sqs(hub).ListQueues() == std::vector<std::string>{orders->url()});
   std::printf("deleted; queue empty\n");
 }

@@ -5,12 +5,13 @@
 
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/testing/simulation.h"
 
 int main() {
   courier::testing::Simulation sim;
   courier::Hub hub(sim.environment());
-  auto jobs = hub.CreateQueue("jobs", {.visibility_timeout = absl::Seconds(30)}).value();
+  auto jobs = Sqs(hub).CreateQueue("jobs", {.visibility_timeout = absl::Seconds(30)}).value();
   jobs->SendMessage({.body = "resize image"}).value();
 
   auto first = jobs->ReceiveMessage({}).value();

@@ -5,16 +5,18 @@
 
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/testing/simulation.h"
 
 int main() {
   courier::testing::Simulation sim;
   courier::Hub hub(sim.environment());
-  auto dlq = hub.CreateQueue("payments-dlq").value();
+  auto dlq = Sqs(hub).CreateQueue("payments-dlq").value();
   auto payments =
-      hub.CreateQueue("payments", {.visibility_timeout = absl::Seconds(10),
-                                   .redrive_policy = R"({"deadLetterTargetArn":")" + dlq->arn() +
-                                                     R"(","maxReceiveCount":2})"})
+      Sqs(hub)
+          .CreateQueue("payments", {.visibility_timeout = absl::Seconds(10),
+                                    .redrive_policy = R"({"deadLetterTargetArn":")" + dlq->arn() +
+                                                      R"(","maxReceiveCount":2})"})
           .value();
   payments->SendMessage({.body = "charge card 42"}).value();
   for (int attempt = 1; attempt <= 2; ++attempt) {
@@ -32,8 +34,8 @@ int main() {
               dead[0].attributes.at("DeadLetterQueueSourceArn").c_str());
 
   // After the fix: redrive the DLQ back to its source.
-  auto handle = hub.StartMessageMoveTask(dlq->arn()).value();
-  auto tasks = hub.ListMessageMoveTasks(dlq->arn()).value();
+  auto handle = Sqs(hub).StartMessageMoveTask(dlq->arn()).value();
+  auto tasks = Sqs(hub).ListMessageMoveTasks(dlq->arn()).value();
   assert(tasks[0]["Status"] == "COMPLETED" && tasks[0]["ApproximateNumberOfMessagesMoved"] == "1");
   auto back = payments->ReceiveMessage({}).value();
   assert(back.size() == 1 && back[0].body == "charge card 42");

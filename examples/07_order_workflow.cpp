@@ -4,26 +4,28 @@
 #include <cstdio>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
 #include "courier/state_machine.h"
+#include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 
 int main() {
   courier::testing::Simulation sim;
   courier::Hub hub(sim.environment());
   int charge_calls = 0;  // the payment service is flaky: the first call fails
-  auto fn1 =
-      hub.RegisterFunction("charge", [&](const courier::Json& in) -> absl::StatusOr<courier::Json> {
+  auto fn1 = Lambda(hub).RegisterFunction(
+      "charge", [&](const courier::Json& in) -> absl::StatusOr<courier::Json> {
         if (++charge_calls == 1) return courier::FunctionError("Payment.Unavailable", "try again");
         return courier::Json{{"charged", in.at("total")}};
       });
   assert(fn1.ok());
-  auto fn2 = hub.RegisterFunction(
+  auto fn2 = Lambda(hub).RegisterFunction(
       "reserve", [](const courier::Json& item) -> absl::StatusOr<courier::Json> {
         if (item.at("qty").as_int64() > 10) return courier::FunctionError("OutOfStock", "too many");
         return courier::Json{{"sku", item.at("sku")}, {"reserved", true}};
       });
   assert(fn2.ok());
-  auto flow = hub.CreateStateMachine("orders", R"({
+  auto flow = StepFunctions(hub).CreateStateMachine("orders", R"({
     "StartAt": "Validate",
     "States": {
       "Validate": {"Type": "Choice", "Default": "Rejected",

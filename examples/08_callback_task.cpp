@@ -4,19 +4,21 @@
 #include <cstdio>
 
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/state_machine.h"
+#include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 
 int main() {
   courier::testing::Simulation sim;
   courier::Hub hub(sim.environment());
-  auto approvals = hub.CreateQueue("approvals").value();
-  auto flow = hub.CreateStateMachine("approval", R"({
+  auto approvals = Sqs(hub).CreateQueue("approvals").value();
+  auto flow = StepFunctions(hub).CreateStateMachine("approval", R"({
     "StartAt": "AskForApproval",
     "States": {
       "AskForApproval": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
         "Parameters": {"QueueUrl": ")" + approvals->url() +
-                                                     R"(",
+                                                                    R"(",
           "MessageBody": {"order.$": "$.order", "token.$": "$$.Task.Token"}},
         "HeartbeatSeconds": 3600, "ResultPath": "$.decision", "End": true}}})");
   assert(flow.ok());
@@ -29,7 +31,9 @@ int main() {
   assert(got.size() == 1);
   courier::Json body = *courier::ParseJson(got[0].body);
   assert(body.at("order") == "o-7");
-  assert(hub.SendTaskSuccess(body.at("token").as_string(), R"({"approved": true})").ok());
+  assert(StepFunctions(hub)
+             .SendTaskSuccess(body.at("token").as_string(), R"({"approved": true})")
+             .ok());
   assert(approvals->DeleteMessage(got[0].receipt_handle).ok());
   sim.RunUntilIdle();
 

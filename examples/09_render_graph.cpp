@@ -4,18 +4,20 @@
 #include <cstdio>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
 #include "courier/state_machine.h"
+#include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 
 int main() {
   courier::testing::Simulation sim;
   courier::Hub hub(sim.environment());
-  auto fn1 =
-      hub.RegisterFunction("ship", [](const courier::Json&) -> absl::StatusOr<courier::Json> {
+  auto fn1 = Lambda(hub).RegisterFunction(
+      "ship", [](const courier::Json&) -> absl::StatusOr<courier::Json> {
         return courier::FunctionError("Carrier.Down", "no trucks today");
       });
   assert(fn1.ok());
-  auto flow = hub.CreateStateMachine("shipping", R"({
+  auto flow = StepFunctions(hub).CreateStateMachine("shipping", R"({
     "StartAt": "Ship",
     "States": {
       "Ship": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:ship",

@@ -5,7 +5,7 @@
 //   #include <courier/courier.h>
 //   courier::testing::Simulation sim;
 //   courier::Hub hub(sim.environment());
-//   auto queue = hub.CreateQueue("orders").value();
+//   auto queue = courier::Sqs(hub).CreateQueue("orders").value();
 #ifndef COURIER_COURIER_H_
 #define COURIER_COURIER_H_
 
@@ -19,13 +19,17 @@
 #include "courier/function.h"
 #include "courier/hub.h"
 #include "courier/json.h"
+#include "courier/lambda.h"
 #include "courier/message.h"
 #include "courier/pattern.h"
 #include "courier/queue.h"
 #include "courier/queue_attributes.h"
 #include "courier/resource.h"
+#include "courier/service.h"
+#include "courier/sqs.h"
 #include "courier/state_machine.h"
 #include "courier/status.h"
+#include "courier/step_functions.h"
 #include "courier/storage.h"
 #include "courier/testing/simulation.h"
 

@@ -4,13 +4,15 @@
 // and cause (FunctionError); an asynchronous handler completes later through its callback.
 //
 // Example:
-//   hub.RegisterFunction("charge", [](const courier::Json& in) -> absl::StatusOr<courier::Json> {
+//   courier::Lambda(hub).RegisterFunction("charge", [](const courier::Json& in) ->
+//   absl::StatusOr<courier::Json> {
 //     if (!in.as_object().contains("amount")) {
 //       return courier::FunctionError("PaymentRejected", "no amount");  // Catch-able by name
 //     }
 //     return courier::Json{{"charged", in.at("amount")}};
 //   });
-//   hub.RegisterAsyncFunction("later", [&](const courier::Json& in, courier::FunctionCallback done)
+//   courier::Lambda(hub).RegisterAsyncFunction("later", [&](const courier::Json& in,
+//   courier::FunctionCallback done)
 //   {
 //     hub.clock().ScheduleAfter(absl::Seconds(5), [in, done] { done(in); });
 //   });

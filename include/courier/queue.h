@@ -10,7 +10,7 @@
 // Example:
 //   courier::testing::Simulation sim;
 //   courier::Hub hub(sim.environment());
-//   auto q = hub.CreateQueue("orders").value();
+//   auto q = courier::Sqs(hub).CreateQueue("orders").value();
 //   q->SendMessage({.body = "hello"});
 //   auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();
 //   q->DeleteMessage(got[0].receipt_handle);
@@ -42,6 +42,7 @@
 #include "courier/message.h"
 #include "courier/queue_attributes.h"
 #include "courier/resource.h"
+#include "courier/sqs.h"
 
 namespace courier {
 
@@ -121,7 +122,7 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     uint64_t seed = 0;
   };
 
-  // Use Hub::CreateQueue (or this, for Options). Validates name and attributes; registers on
+  // Use SqsService::CreateQueue (or this, for Options). Validates name and attributes; registers on
   // the hub.
   static absl::StatusOr<std::shared_ptr<Queue>> Create(Hub& hub, std::string_view name,
                                                        const AttributeMap& attributes,

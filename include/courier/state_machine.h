@@ -5,10 +5,11 @@
 // Example:
 //   courier::testing::Simulation sim;
 //   courier::Hub hub(sim.environment());
-//   hub.RegisterFunction("charge", [](const courier::Json& in) -> absl::StatusOr<courier::Json> {
+//   courier::Lambda(hub).RegisterFunction("charge", [](const courier::Json& in) ->
+//   absl::StatusOr<courier::Json> {
 //     return courier::Json{{"charged", true}};
 //   });
-//   auto machine = hub.CreateStateMachine("checkout", R"({
+//   auto machine = courier::StepFunctions(hub).CreateStateMachine("checkout", R"({
 //     "StartAt": "Charge",
 //     "States": {"Charge": {"Type": "Task", "End": true,
 //                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:charge"}}})").value();
@@ -34,7 +35,9 @@
 #include "courier/execution.h"
 #include "courier/hub.h"
 #include "courier/json.h"
+#include "courier/lambda.h"
 #include "courier/resource.h"
+#include "courier/step_functions.h"
 
 namespace courier {
 
@@ -62,7 +65,7 @@ class ExecutionImpl;
 
 class StateMachine final : public Resource {
  public:
-  // Use Hub::CreateStateMachine.
+  // Use StepFunctionsService::CreateStateMachine.
   StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
                std::shared_ptr<const states::Plan> plan);
   ~StateMachine() override;

@@ -8,6 +8,7 @@
 #include "cli/command.h"
 #include "courier/asl_validation.h"
 #include "courier/state_machine.h"
+#include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 #include "states/case_handlers.h"
 #include "states/json_util.h"
@@ -104,7 +105,7 @@ RunResult RunOnce(Hub& hub, const std::string& definition, const Args& args,
       }
     }
   }
-  auto machine = hub.CreateStateMachine(machine_name, definition);
+  auto machine = StepFunctions(hub).CreateStateMachine(machine_name, definition);
   if (!machine.ok()) throw std::runtime_error(std::string(machine.status().message()));
   std::string input = args.Has("input") ? FileOrText(args.Get("input")) : "{}";
   auto exec = (*machine)->StartExecution({.name = exec_name, .input = input});
@@ -216,7 +217,7 @@ int Render(const std::vector<std::string>& argv) {
     text = format == "mermaid" ? r.machine->ToMermaid(r.execution.get())
                                : r.machine->ToDot(r.execution.get());
   } else {
-    auto machine = hub.CreateStateMachine("graph", definition);
+    auto machine = StepFunctions(hub).CreateStateMachine("graph", definition);
     if (!machine.ok()) {
       std::fprintf(stderr, "%s\n", std::string(machine.status().message()).c_str());
       return 1;

@@ -29,7 +29,11 @@ Hub::Hub(Environment environment) : environment_(std::move(environment)) {
   for (const auto& [name, factory] : ServiceFactories()) services_[name] = factory(*this);
 }
 
-Hub::~Hub() = default;
+Hub::~Hub() {
+  // Handles may outlive the hub: each then answers as a deleted resource does.
+  detail::MutexLock lock(&mu_);
+  for (auto& [arn, resource] : resources_) resource->MarkDeleted();
+}
 
 std::string Hub::Arn(std::string_view service, std::string_view resource) const {
   return fmt::format("arn:aws:{}:{}:{}:{}", service, environment_.region, environment_.account,
@@ -56,11 +60,6 @@ absl::StatusOr<Json> Invoke(Hub& hub, std::string_view service, std::string_view
   if (who.principal_arn.empty())
     who.principal_arn = fmt::format("arn:aws:iam::{}:root", who.account);
   return s->Invoke(operation, request, who);
-}
-
-std::string Hub::QueueUrl(std::string_view name) const {
-  return fmt::format("https://sqs.{}.amazonaws.com/{}/{}", environment_.region,
-                     environment_.account, name);
 }
 
 std::shared_ptr<Resource> Hub::FindResource(std::string_view arn) const {

@@ -329,7 +329,7 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
     return existing;
   }
   auto queue = std::shared_ptr<FifoQueue>(
-      new FifoQueue(hub, std::string(name), arn, hub.QueueUrl(name), std::move(options)));
+      new FifoQueue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name), std::move(options)));
   {
     std::lock_guard lock(queue->impl_->config_mu);
     queue->impl_->Publish(std::move(config));

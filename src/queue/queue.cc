@@ -200,7 +200,8 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
                                                 existing->ConfiguredAttributes()));
     return existing;
   }
-  auto queue = std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, hub.QueueUrl(name)));
+  auto queue =
+      std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name)));
   if (options.large_payloads) {
     queue->impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
   }

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
 #include "courier/status.h"
 
 namespace courier::states {
@@ -74,7 +75,7 @@ absl::StatusOr<std::shared_ptr<HandlerStats>> RegisterCaseHandlers(Hub& hub, con
     if (handlers.is_object()) {
       if (const Json* s = handlers.get_object().if_contains(name)) spec = *s;
     }
-    auto fn = hub.RegisterAsyncFunction(
+    auto fn = Lambda(hub).RegisterAsyncFunction(
         name, [&hub, spec, name, stats](const Json& input, FunctionCallback done) {
           int n;
           {

@@ -195,10 +195,12 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   WakeSignal done_signal_;
 };
 
+// Every task token starts with this; anything else is InvalidToken.
+inline constexpr std::string_view kTokenPrefix = "AQCourierTaskToken.";
+
 // Per-hub state of the states component: task tokens.
 class Registry {
  public:
-  explicit Registry(Hub&) {}
   struct Waiter {
     std::weak_ptr<ExecutionImpl> execution;
     std::weak_ptr<Frame> frame;
@@ -218,6 +220,12 @@ class Registry {
   absl::flat_hash_set<std::string> timed_out_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> timed_out_order_ ABSL_GUARDED_BY(mu_);
 };
+
+// A state machine's or execution's name: 1-80 characters, none of them whitespace, control
+// characters or <>{}[]?*"#%\^|~`$&,;:/.
+bool ValidName(std::string_view name);
+// Whether a scope uses .sync or .waitForTaskToken (Express machines support neither).
+bool UsesCallbackPatterns(const Scope& scope);
 
 // Task resources (hub_states.cc): runs the resource and reports through `done`.
 struct TaskCall {

@@ -2,7 +2,9 @@
 #include "courier/detail/uuid.h"
 #include "courier/function.h"
 #include "courier/hub.h"
+#include "courier/lambda.h"
 #include "courier/state_machine.h"
+#include "courier/step_functions.h"
 #include "states/execution_impl.h"
 #include "states/json_util.h"
 
@@ -16,8 +18,6 @@ using states::Registry;
 // Task tokens.
 
 namespace states {
-
-constexpr std::string_view kTokenPrefix = "AQCourierTaskToken.";
 
 std::string Registry::NewToken(Waiter waiter) {
   std::string token = std::string(kTokenPrefix) + detail::NewUuid();
@@ -244,7 +244,7 @@ void StartNestedExecution(Hub& hub, const Json& p, std::string_view pattern,
                           std::function<void(absl::StatusOr<Json>)> done) {
   const Json* arn = Field(p, "StateMachineArn");
   if (!arn || !arn->is_string()) return done(MissingParameter("StepFunctions", "StateMachineArn"));
-  std::shared_ptr<StateMachine> machine = hub.FindStateMachine(arn->get_string());
+  std::shared_ptr<StateMachine> machine = StepFunctions(hub).FindStateMachine(arn->get_string());
   if (!machine) {
     return done(FunctionError(
         "StepFunctions.StateMachineDoesNotExistException",
@@ -299,7 +299,7 @@ void InvokeResource(Hub& hub, const TaskCall& call,
     done(std::move(result));
   };
   if (IsLambdaArn(base)) {
-    std::shared_ptr<Function> fn = hub.FindFunction(base);
+    std::shared_ptr<Function> fn = Lambda(hub).FindFunction(base);
     if (!fn) {
       return done(FunctionError("Lambda.ResourceNotFoundException",
                                 fmt::format("Function not found: {}", std::string(base))));
@@ -315,7 +315,7 @@ void InvokeResource(Hub& hub, const TaskCall& call,
   if (api == "lambda:invoke") {
     const Json* name = Field(call.payload, "FunctionName");
     if (!name || !name->is_string()) return done(MissingParameter("Lambda", "FunctionName"));
-    std::shared_ptr<Function> fn = hub.FindFunction(name->get_string());
+    std::shared_ptr<Function> fn = Lambda(hub).FindFunction(name->get_string());
     if (!fn) {
       return done(
           FunctionError("Lambda.ResourceNotFoundException",
@@ -411,7 +411,7 @@ std::shared_ptr<const states::Plan> StateMachine::plan() const {
 
 std::string StateMachine::definition() const { return JsonText(plan()->definition); }
 
-namespace {
+namespace states {
 
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > 80) return false;
@@ -425,7 +425,6 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
-// Express machines support neither .sync nor .waitForTaskToken.
 bool UsesCallbackPatterns(const states::Scope& scope) {
   for (const auto& s : scope.states) {
     if (s.resource.ends_with(".waitForTaskToken") ||
@@ -440,12 +439,12 @@ bool UsesCallbackPatterns(const states::Scope& scope) {
   return false;
 }
 
-}  // namespace
+}  // namespace states
 
 absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     StartExecutionRequest request) {
   if (request.name.empty()) request.name = detail::NewUuid();
-  if (!ValidName(request.name)) {
+  if (!states::ValidName(request.name)) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidName", "Invalid Name: '{}'",
                      request.name);
   }
@@ -562,170 +561,6 @@ absl::Status StateMachine::Update(std::string_view definition) {
   }
   detail::MutexLock lock(&mu_);
   plan_ = std::move(plan);
-  return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hub.
-
-absl::StatusOr<std::shared_ptr<Function>> Hub::RegisterFunction(std::string_view name,
-                                                                FunctionHandler handler) {
-  if (!ValidName(name) || name.size() > 64) {
-    return InvalidParameterValue(fmt::format("Invalid function name: '{}'", name));
-  }
-  auto fn = std::make_shared<Function>(
-      std::string(name), Arn("lambda", fmt::format("function:{}", name)), std::move(handler));
-  if (absl::Status st = AddResource(fn); !st.ok()) {
-    return AwsErrorF(absl::StatusCode::kAlreadyExists, "ResourceConflictException",
-                     "Function already exist: {}", name);
-  }
-  return fn;
-}
-
-absl::StatusOr<std::shared_ptr<Function>> Hub::RegisterAsyncFunction(std::string_view name,
-                                                                     AsyncFunctionHandler handler) {
-  if (!ValidName(name) || name.size() > 64) {
-    return InvalidParameterValue(fmt::format("Invalid function name: '{}'", name));
-  }
-  auto fn = std::make_shared<Function>(
-      std::string(name), Arn("lambda", fmt::format("function:{}", name)), std::move(handler));
-  if (absl::Status st = AddResource(fn); !st.ok()) {
-    return AwsErrorF(absl::StatusCode::kAlreadyExists, "ResourceConflictException",
-                     "Function already exist: {}", name);
-  }
-  return fn;
-}
-
-std::shared_ptr<Function> Hub::FindFunction(std::string_view name_or_arn) const {
-  if (!name_or_arn.starts_with("arn:")) {
-    return std::dynamic_pointer_cast<Function>(
-        FindResource(Arn("lambda", fmt::format("function:{}", name_or_arn))));
-  }
-  if (auto fn = std::dynamic_pointer_cast<Function>(FindResource(name_or_arn))) return fn;
-  // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
-  size_t at = name_or_arn.find(":function:");
-  if (at == std::string_view::npos) return nullptr;
-  std::string_view rest = name_or_arn.substr(at + 10);
-  rest = rest.substr(0, rest.find(':'));
-  return std::dynamic_pointer_cast<Function>(
-      FindResource(Arn("lambda", fmt::format("function:{}", rest))));
-}
-
-absl::StatusOr<std::shared_ptr<StateMachine>> Hub::CreateStateMachine(
-    std::string_view name, std::string_view definition, const StateMachineOptions& options) {
-  if (!ValidName(name)) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidName", "Invalid Name: '{}'", name);
-  }
-  COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
-  if (options.type == StateMachineType::kExpress && UsesCallbackPatterns(*plan->root)) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidDefinition",
-                    "Express state machines do not support .sync or .waitForTaskToken");
-  }
-  std::string arn = Arn("states", fmt::format("stateMachine:{}", name));
-  auto machine =
-      std::make_shared<StateMachine>(*this, std::string(name), arn, options, std::move(plan));
-  if (absl::Status st = AddResource(machine); !st.ok()) {
-    return AwsErrorF(absl::StatusCode::kAlreadyExists, "StateMachineAlreadyExists",
-                     "State Machine Already Exists: '{}'", arn);
-  }
-  return machine;
-}
-
-absl::StatusOr<std::shared_ptr<StateMachine>> Hub::CreateStateMachine(std::string_view name,
-                                                                      std::string_view definition) {
-  return CreateStateMachine(name, definition, StateMachineOptions{});
-}
-
-std::shared_ptr<StateMachine> Hub::FindStateMachine(std::string_view name_or_arn) const {
-  std::string arn = name_or_arn.starts_with("arn:")
-                        ? std::string(name_or_arn)
-                        : Arn("states", fmt::format("stateMachine:{}", name_or_arn));
-  return std::dynamic_pointer_cast<StateMachine>(FindResource(arn));
-}
-
-std::vector<std::shared_ptr<StateMachine>> Hub::ListStateMachines() const {
-  std::vector<std::shared_ptr<StateMachine>> out;
-  for (auto& r : ListResources(Arn("states", "stateMachine:"))) {
-    if (auto m = std::dynamic_pointer_cast<StateMachine>(r)) out.push_back(std::move(m));
-  }
-  return out;
-}
-
-std::shared_ptr<Execution> Hub::FindExecution(std::string_view execution_arn) const {
-  // arn:aws:states:<region>:<account>:execution:<machine>:<name>
-  std::vector<std::string_view> parts;
-  for (size_t start = 0;;) {
-    size_t colon = execution_arn.find(':', start);
-    parts.push_back(execution_arn.substr(start, colon - start));
-    if (colon == std::string_view::npos) break;
-    start = colon + 1;
-  }
-  if (parts.size() != 8 || parts[5] != "execution") return nullptr;
-  auto machine = FindStateMachine(parts[6]);
-  return machine ? machine->FindExecution(execution_arn) : nullptr;
-}
-
-absl::Status Hub::DeleteStateMachine(std::string_view name_or_arn) {
-  auto machine = FindStateMachine(name_or_arn);
-  if (!machine) {
-    return AwsErrorF(absl::StatusCode::kNotFound, "StateMachineDoesNotExist",
-                     "State Machine Does Not Exist: '{}'", name_or_arn);
-  }
-  RemoveResource(machine->arn());
-  for (const auto& d : machine->ListExecutions(ExecutionStatus::kRunning)) {
-    (void)machine->StopExecution(d.execution_arn, "States.Aborted",
-                                 "The state machine was deleted");
-  }
-  return absl::OkStatus();
-}
-
-namespace {
-absl::StatusOr<Registry::Waiter> FindWaiter(Hub& hub, std::string_view token, bool take) {
-  if (!token.starts_with(states::kTokenPrefix)) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidToken", "Invalid Token");
-  }
-  auto& registry = hub.Extension<Registry>();
-  auto w = take ? registry.Take(token) : registry.Find(token);
-  if (!w) {
-    if (registry.TimedOut(token)) {
-      return AwsError(absl::StatusCode::kFailedPrecondition, "TaskTimedOut", "Task Timed Out");
-    }
-    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
-  }
-  return *w;
-}
-}  // namespace
-
-absl::Status Hub::SendTaskSuccess(std::string_view task_token, std::string_view output) {
-  auto parsed = ParseJson(output);
-  if (!parsed.ok()) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidOutput", "Invalid output: {}",
-                     std::string(parsed.status().message()));
-  }
-  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(*this, task_token, true));
-  auto exec = w.execution.lock();
-  if (!exec)
-    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
-  exec->CompleteTask(w.frame, w.seq, *std::move(parsed));
-  return absl::OkStatus();
-}
-
-absl::Status Hub::SendTaskFailure(std::string_view task_token, std::string_view error,
-                                  std::string_view cause) {
-  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(*this, task_token, true));
-  auto exec = w.execution.lock();
-  if (!exec)
-    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
-  exec->CompleteTask(w.frame, w.seq, FunctionError(error, cause));
-  return absl::OkStatus();
-}
-
-absl::Status Hub::SendTaskHeartbeat(std::string_view task_token) {
-  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(*this, task_token, false));
-  auto exec = w.execution.lock();
-  if (!exec)
-    return AwsError(absl::StatusCode::kNotFound, "TaskDoesNotExist", "Task Does Not Exist");
-  exec->Heartbeat(w.frame, w.seq);
   return absl::OkStatus();
 }
 

@@ -3,6 +3,7 @@
 
 #include "courier/detail/uuid.h"
 #include "courier/function.h"
+#include "courier/step_functions.h"
 #include "states/execution_impl.h"
 #include "states/intrinsics.h"
 #include "states/json_util.h"
@@ -493,7 +494,7 @@ void ExecutionImpl::ClearWait(Frame& f) {
   f.heartbeat_seconds = 0;
   f.heartbeat_timer = 0;
   if (!f.task_token.empty()) {
-    hub_.Extension<Registry>().Drop(f.task_token);
+    TaskTokens(hub_).Drop(f.task_token);
     f.task_token.clear();
   }
 }
@@ -1030,7 +1031,7 @@ void ExecutionImpl::Execute(Frame& f) {
     case StateType::kTask: {
       FrameEnv env(*this, f);
       if (s.resource.ends_with(".waitForTaskToken")) {
-        f.task_token = hub_.Extension<Registry>().NewToken(
+        f.task_token = TaskTokens(hub_).NewToken(
             {.execution = weak_from_this(), .frame = FrameRef(f), .seq = f.seq});
       }
       Json payload;
@@ -1121,7 +1122,7 @@ void ExecutionImpl::StartTask(Frame& f, Json payload) {
       JsonObject d{{"error", "States.Timeout"}};
       Record(&fr, lambda ? "LambdaFunctionTimedOut" : "TaskTimedOut", std::move(d));
     }
-    if (!fr.task_token.empty()) hub_.Extension<Registry>().MarkTimedOut(fr.task_token);
+    if (!fr.task_token.empty()) TaskTokens(hub_).MarkTimedOut(fr.task_token);
     ClearWait(fr);
     HandleError(fr, std::move(failure));
   };

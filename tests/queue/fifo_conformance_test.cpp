@@ -16,6 +16,7 @@
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 #include "queue/fifo_fixture.h"
@@ -53,11 +54,11 @@ TEST_CASE_METHOD(Fixture,
     CHECK(ErrorName(FifoQueue::Create(hub, bad).status()) == "InvalidParameterValue");
   }
   // A standard queue cannot take a .fifo name or FifoQueue=true.
-  CHECK(ErrorName(hub.CreateQueue("std.fifo").status()) == "InvalidParameterValue");
-  CHECK_FALSE(hub.CreateQueue("std", Attrs{{"FifoQueue", "true"}}).ok());
+  CHECK(ErrorName(Sqs(hub).CreateQueue("std.fifo").status()) == "InvalidParameterValue");
+  CHECK_FALSE(Sqs(hub).CreateQueue("std", Attrs{{"FifoQueue", "true"}}).ok());
   // CreateFifoQueue is the same queue, idempotently.
-  auto a = hub.CreateFifoQueue("same.fifo", {{"ContentBasedDeduplication", "true"}});
-  auto b = hub.CreateFifoQueue("same.fifo", {{"ContentBasedDeduplication", "true"}});
+  auto a = Sqs(hub).CreateFifoQueue("same.fifo", {{"ContentBasedDeduplication", "true"}});
+  auto b = Sqs(hub).CreateFifoQueue("same.fifo", {{"ContentBasedDeduplication", "true"}});
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   CHECK(*a == *b);
@@ -94,11 +95,11 @@ TEST_CASE_METHOD(Fixture,
   for (const auto& [name, value_message] : cases) {
     INFO(name);
     const absl::Status st =
-        hub.CreateQueue("std-" + name, Attrs{{name, value_message.first}}).status();
+        Sqs(hub).CreateQueue("std-" + name, Attrs{{name, value_message.first}}).status();
     CHECK(ErrorName(st) == "InvalidAttributeName");
     CHECK(ErrorMessage(st) == value_message.second);
   }
-  auto standard = hub.CreateQueue("plain").value();
+  auto standard = Sqs(hub).CreateQueue("plain").value();
   const absl::Status st = standard->SetQueueAttributes({{"FifoQueue", "true"}});
   CHECK(ErrorName(st) == "InvalidAttributeName");
   CHECK(ErrorMessage(st) == "Unknown Attribute FifoQueue.");
@@ -944,7 +945,7 @@ TEST_CASE_METHOD(Fixture,
                  "RedrivePolicy: a FIFO queue's dead-letter queue must be FIFO, and a standard "
                  "queue's must be standard",
                  "[fifo-conformance]") {
-  auto std_dlq = hub.CreateQueue("std-dlq").value();
+  auto std_dlq = Sqs(hub).CreateQueue("std-dlq").value();
   auto fifo_dlq = Make("dlq.fifo");
   auto q = Make();
   CHECK(ErrorName(q->SetQueueAttributes({{"RedrivePolicy", Redrive(std_dlq->arn(), 3)}})) ==
@@ -952,7 +953,7 @@ TEST_CASE_METHOD(Fixture,
   CHECK(
       ErrorName(FifoQueue::Create(hub, "src.fifo", {{"RedrivePolicy", Redrive(std_dlq->arn(), 3)}})
                     .status()) == "InvalidParameterValue");
-  auto standard = hub.CreateQueue("plain").value();
+  auto standard = Sqs(hub).CreateQueue("plain").value();
   CHECK(ErrorName(standard->SetQueueAttributes({{"RedrivePolicy", Redrive(fifo_dlq->arn(), 3)}})) ==
         "InvalidParameterValue");
   CHECK(q->SetQueueAttributes({{"RedrivePolicy", Redrive(fifo_dlq->arn(), 3)}}).ok());
@@ -1034,7 +1035,7 @@ TEST_CASE_METHOD(Fixture,
   auto dlq = Make("dead.fifo");
   auto q = Make("src.fifo", {{"RedrivePolicy", Redrive(dlq->arn(), 1)}});
   auto dest = Make("dest.fifo", {{"MessageRetentionPeriod", "60"}});
-  auto standard = hub.CreateQueue("plain").value();
+  auto standard = Sqs(hub).CreateQueue("plain").value();
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     ids.push_back(std::string(q->SendMessage(Msg("m" + std::to_string(i), "g", std::to_string(i)))

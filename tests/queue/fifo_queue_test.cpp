@@ -9,6 +9,7 @@
 
 #include "courier/detail/digest.h"
 #include "courier/hub.h"
+#include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 #include "queue/fifo_fixture.h"
@@ -67,7 +68,7 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: names end in .fifo and the suffix counts t
   CHECK(ErrorName(FifoQueue::Create(hub, "a.b.fifo").status()) == "InvalidParameterValue");
   auto q = Make("orders.fifo");
   CHECK(q->arn() == "arn:aws:sqs:us-east-1:000000000000:orders.fifo");
-  CHECK(q->url() == hub.QueueUrl("orders.fifo"));
+  CHECK(q->url() == Sqs(hub).QueueUrl("orders.fifo"));
   CHECK(hub.FindResource(q->arn()) == q);
 }
 

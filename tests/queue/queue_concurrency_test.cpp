@@ -11,6 +11,7 @@
 
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 
@@ -20,7 +21,7 @@ namespace {
 TEST_CASE("Standard queue: concurrent producers and consumers lose nothing", "[queue][stress]") {
   auto clock = std::make_shared<ManualClock>();
   Hub hub(Environment::Deterministic(clock));
-  auto q = hub.CreateQueue("stress").value();
+  auto q = Sqs(hub).CreateQueue("stress").value();
   constexpr int kProducers = 2, kConsumers = 2, kPerProducer = 1500;
   std::atomic<int> producers_done{0};
   std::atomic<bool> failed{false};

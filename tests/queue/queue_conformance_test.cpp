@@ -9,8 +9,11 @@
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
+#include "courier/lambda.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/status.h"
+#include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 
 namespace courier {
@@ -19,7 +22,7 @@ namespace {
 struct Fixture {
   testing::Simulation sim;
   Hub hub{sim.environment()};
-  std::shared_ptr<Queue> q = hub.CreateQueue("orders").value();
+  std::shared_ptr<Queue> q = Sqs(hub).CreateQueue("orders").value();
 
   QueueAttributeMap All() { return q->GetQueueAttributes().value(); }
 };
@@ -32,10 +35,10 @@ TEST_CASE("Conformance: FifoQueue and FIFO-only attributes on a standard queue [
           "[queue][conformance]") {
   Fixture f;
   // CreateQueue with FifoQueue=false on a standard queue: InvalidAttributeName [V].
-  auto created = f.hub.CreateQueue("plain", QueueAttributeMap{{"FifoQueue", "false"}});
+  auto created = Sqs(f.hub).CreateQueue("plain", QueueAttributeMap{{"FifoQueue", "false"}});
   CHECK(ErrorName(created.status()) == "InvalidAttributeName");
   CHECK(ErrorMessage(created.status()) == "Unknown Attribute FifoQueue.");
-  CHECK(ErrorName(f.hub.GetQueue("plain").status()) == "QueueDoesNotExist");
+  CHECK(ErrorName(Sqs(f.hub).GetQueue("plain").status()) == "QueueDoesNotExist");
   // SetQueueAttributes FifoQueue on a standard queue, either value: InvalidAttributeName [V].
   for (const char* value : {"true", "false"}) {
     const absl::Status st = f.q->SetQueueAttributes({{"FifoQueue", value}});
@@ -43,20 +46,22 @@ TEST_CASE("Conformance: FifoQueue and FIFO-only attributes on a standard queue [
     CHECK(ErrorMessage(st) == "Unknown Attribute FifoQueue.");
   }
   CHECK(ErrorMessage(
-            f.hub.CreateQueue("plain", QueueAttributeMap{{"ContentBasedDeduplication", "false"}})
+            Sqs(f.hub)
+                .CreateQueue("plain", QueueAttributeMap{{"ContentBasedDeduplication", "false"}})
                 .status()) == "Unknown Attribute ContentBasedDeduplication.");
-  auto scope = f.hub.CreateQueue("plain", QueueAttributeMap{{"DeduplicationScope", "queue"}});
+  auto scope = Sqs(f.hub).CreateQueue("plain", QueueAttributeMap{{"DeduplicationScope", "queue"}});
   CHECK(ErrorName(scope.status()) == "InvalidAttributeName");
   CHECK(ErrorMessage(scope.status()) ==
         "You can specify the DeduplicationScope only when FifoQueue is set to true.");
-  auto limit = f.hub.CreateQueue("plain", QueueAttributeMap{{"FifoThroughputLimit", "perQueue"}});
+  auto limit =
+      Sqs(f.hub).CreateQueue("plain", QueueAttributeMap{{"FifoThroughputLimit", "perQueue"}});
   CHECK(ErrorName(limit.status()) == "InvalidAttributeName");
   CHECK(ErrorMessage(limit.status()) ==
         "You can specify the FifoThroughputLimit only when FifoQueue is set to true.");
   CHECK(f.q->GetQueueAttributes().value().count("FifoQueue") == 0);
 
   // A FIFO queue accepts FifoQueue=true again; false is a type change [V].
-  auto fifo = f.hub.CreateFifoQueue("f.fifo", {{"FifoQueue", "true"}}).value();
+  auto fifo = Sqs(f.hub).CreateFifoQueue("f.fifo", {{"FifoQueue", "true"}}).value();
   CHECK(fifo->SetQueueAttributes({{"FifoQueue", "true"}}).ok());
   const absl::Status change = fifo->SetQueueAttributes({{"FifoQueue", "false"}});
   CHECK(ErrorName(change) == "InvalidAttributeValue");
@@ -123,20 +128,22 @@ TEST_CASE("Conformance: Policy is a JSON object; an empty Policy removes it",
 
 TEST_CASE("Conformance: RedrivePolicy is returned as AWS writes it", "[queue][conformance]") {
   Fixture f;
-  auto dlq = f.hub.CreateQueue("dlq").value();
+  auto dlq = Sqs(f.hub).CreateQueue("dlq").value();
   // maxReceiveCount given as a string, with spaces: returned compact, as a number.
   const std::string given =
       R"({ "deadLetterTargetArn": ")" + dlq->arn() + R"(", "maxReceiveCount": "5" })";
   REQUIRE(f.q->SetQueueAttributes({{"RedrivePolicy", given}}).ok());
   CHECK(f.All()["RedrivePolicy"] == Redrive(dlq->arn(), "5"));
   // CreateQueue with the same policy is still idempotent.
-  auto again = f.hub.CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", given}});
+  auto again = Sqs(f.hub).CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", given}});
   REQUIRE(again.ok());
-  CHECK(f.hub.CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", given}}).ok());
-  CHECK(f.hub.CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", Redrive(dlq->arn(), "5")}})
+  CHECK(Sqs(f.hub).CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", given}}).ok());
+  CHECK(Sqs(f.hub)
+            .CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", Redrive(dlq->arn(), "5")}})
             .ok());
   CHECK(ErrorName(
-            f.hub.CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", Redrive(dlq->arn(), "6")}})
+            Sqs(f.hub)
+                .CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", Redrive(dlq->arn(), "6")}})
                 .status()) == "QueueAlreadyExists");
 }
 
@@ -304,37 +311,38 @@ TEST_CASE("Conformance: ListQueues returns at most 1,000 URLs; MaxResults 1-1,00
           "[queue][conformance]") {
   testing::Simulation sim;
   Hub hub(sim.environment());
-  for (int i = 0; i < 1001; ++i) REQUIRE(hub.CreateQueue(fmt::format("q{:04}", i)).ok());
-  auto listed = hub.ListQueues();
+  for (int i = 0; i < 1001; ++i) REQUIRE(Sqs(hub).CreateQueue(fmt::format("q{:04}", i)).ok());
+  auto listed = Sqs(hub).ListQueues();
   REQUIRE(listed.size() == 1000);
-  CHECK(listed.front() == hub.QueueUrl("q0000"));
-  CHECK(listed.back() == hub.QueueUrl("q0999"));
-  CHECK(hub.ListQueues("q099").size() == 10);
-  CHECK(hub.ListQueues("q1") == std::vector<std::string>{hub.QueueUrl("q1000")});
-  auto two = hub.ListQueues("q", 2);
+  CHECK(listed.front() == Sqs(hub).QueueUrl("q0000"));
+  CHECK(listed.back() == Sqs(hub).QueueUrl("q0999"));
+  CHECK(Sqs(hub).ListQueues("q099").size() == 10);
+  CHECK(Sqs(hub).ListQueues("q1") == std::vector<std::string>{Sqs(hub).QueueUrl("q1000")});
+  auto two = Sqs(hub).ListQueues("q", 2);
   REQUIRE(two.ok());
-  CHECK(*two == std::vector<std::string>{hub.QueueUrl("q0000"), hub.QueueUrl("q0001")});
-  CHECK(hub.ListQueues("", 1000)->size() == 1000);
-  CHECK(ErrorName(hub.ListQueues("", 0).status()) == "InvalidParameterValue");
-  CHECK(ErrorName(hub.ListQueues("", 1001).status()) == "InvalidParameterValue");
+  CHECK(*two == std::vector<std::string>{Sqs(hub).QueueUrl("q0000"), Sqs(hub).QueueUrl("q0001")});
+  CHECK(Sqs(hub).ListQueues("", 1000)->size() == 1000);
+  CHECK(ErrorName(Sqs(hub).ListQueues("", 0).status()) == "InvalidParameterValue");
+  CHECK(ErrorName(Sqs(hub).ListQueues("", 1001).status()) == "InvalidParameterValue");
 }
 
 TEST_CASE("Conformance: CancelMessageMoveTask errors [V]", "[queue][conformance][dlq]") {
   Fixture f;
-  auto invalid = f.hub.CancelMessageMoveTask("foobared");
+  auto invalid = Sqs(f.hub).CancelMessageMoveTask("foobared");
   CHECK(ErrorName(invalid.status()) == "InvalidParameterValue");
   CHECK(ErrorMessage(invalid.status()) == "Value for parameter TaskHandle is invalid.");
   // A well-formed handle whose source queue does not exist.
-  auto dlq = f.hub.CreateQueue("dlq").value();
+  auto dlq = Sqs(f.hub).CreateQueue("dlq").value();
   REQUIRE(f.q->SetQueueAttributes({{"RedrivePolicy", Redrive(dlq->arn(), "1")}}).ok());
-  const std::string handle = f.hub.StartMessageMoveTask(dlq->arn()).value();
+  const std::string handle = Sqs(f.hub).StartMessageMoveTask(dlq->arn()).value();
   const std::string other_source = f.hub.Arn("sqs", "test-queue-doesnt-exist");
-  auto no_source = f.hub.CancelMessageMoveTask(other_source + handle.substr(dlq->arn().size()));
+  auto no_source =
+      Sqs(f.hub).CancelMessageMoveTask(other_source + handle.substr(dlq->arn().size()));
   CHECK(ErrorName(no_source.status()) == "ResourceNotFoundException");
   CHECK(ErrorMessage(no_source.status()) ==
         "The resource that you specified for the SourceArn parameter doesn't exist.");
   // The source exists, the task does not.
-  auto no_task = f.hub.CancelMessageMoveTask(dlq->arn() + "#999");
+  auto no_task = Sqs(f.hub).CancelMessageMoveTask(dlq->arn() + "#999");
   CHECK(ErrorName(no_task.status()) == "ResourceNotFoundException");
   CHECK(ErrorMessage(no_task.status()) == "Task does not exist.");
 }
@@ -342,18 +350,18 @@ TEST_CASE("Conformance: CancelMessageMoveTask errors [V]", "[queue][conformance]
 TEST_CASE("Conformance: a move task whose destination is deleted fails [V]",
           "[queue][conformance][dlq]") {
   Fixture f;
-  auto dlq = f.hub.CreateQueue("dlq").value();
-  auto dest = f.hub.CreateQueue("dest").value();
+  auto dlq = Sqs(f.hub).CreateQueue("dlq").value();
+  auto dest = Sqs(f.hub).CreateQueue("dest").value();
   REQUIRE(f.q->SetQueueAttributes({{"RedrivePolicy", Redrive(dlq->arn(), "1")}}).ok());
   for (int i = 0; i < 4; ++i) REQUIRE(f.q->SendMessage({.body = "m"}).ok());
   REQUIRE(f.q->ReceiveMessage(
                  {.max_number_of_messages = 10, .visibility_timeout = absl::ZeroDuration()})
               ->size() == 4);
   REQUIRE(f.q->ReceiveMessage({.max_number_of_messages = 10})->empty());
-  REQUIRE(f.hub.StartMessageMoveTask(dlq->arn(), dest->arn(), 1).ok());
-  REQUIRE(f.hub.DeleteQueue(dest->arn()).ok());
+  REQUIRE(Sqs(f.hub).StartMessageMoveTask(dlq->arn(), dest->arn(), 1).ok());
+  REQUIRE(Sqs(f.hub).DeleteQueue(dest->arn()).ok());
   f.sim.clock().Advance(absl::Seconds(2));
-  auto tasks = f.hub.ListMessageMoveTasks(dlq->arn()).value();
+  auto tasks = Sqs(f.hub).ListMessageMoveTasks(dlq->arn()).value();
   REQUIRE(tasks.size() == 1);
   CHECK(tasks[0]["Status"] == "FAILED");
   CHECK(tasks[0]["FailureReason"] == "AWS.SimpleQueueService.NonExistentQueue");
@@ -406,17 +414,17 @@ TEST_CASE("Conformance: GetQueueAttributes takes every AWS attribute name",
 
 TEST_CASE("Conformance: a move task whose source is deleted fails", "[queue][conformance][dlq]") {
   Fixture f;
-  auto dlq = f.hub.CreateQueue("dlq").value();
+  auto dlq = Sqs(f.hub).CreateQueue("dlq").value();
   REQUIRE(f.q->SetQueueAttributes({{"RedrivePolicy", Redrive(dlq->arn(), "1")}}).ok());
   for (int i = 0; i < 3; ++i) REQUIRE(f.q->SendMessage({.body = "m"}).ok());
   REQUIRE(f.q->ReceiveMessage(
                  {.max_number_of_messages = 10, .visibility_timeout = absl::ZeroDuration()})
               ->size() == 3);
   REQUIRE(f.q->ReceiveMessage({.max_number_of_messages = 10})->empty());
-  REQUIRE(f.hub.StartMessageMoveTask(dlq->arn(), std::nullopt, 1).ok());
-  auto tasks_before = f.hub.ListMessageMoveTasks(dlq->arn()).value();
+  REQUIRE(Sqs(f.hub).StartMessageMoveTask(dlq->arn(), std::nullopt, 1).ok());
+  auto tasks_before = Sqs(f.hub).ListMessageMoveTasks(dlq->arn()).value();
   REQUIRE(tasks_before[0]["Status"] == "RUNNING");
-  REQUIRE(f.hub.DeleteQueue(dlq->arn()).ok());
+  REQUIRE(Sqs(f.hub).DeleteQueue(dlq->arn()).ok());
   f.sim.clock().Advance(absl::Seconds(2));
   auto tasks = dlq->ListMessageMoveTasks(1).value();
   REQUIRE(tasks.size() == 1);
@@ -428,7 +436,7 @@ TEST_CASE("Conformance: a move task whose source is deleted fails", "[queue][con
 TEST_CASE("Conformance: a queue created with a KMS key has SQS-managed encryption off [V]",
           "[queue][conformance]") {
   Fixture f;
-  auto kms = f.hub
+  auto kms = Sqs(f.hub)
                  .CreateQueue("kms", QueueAttributeMap{{"KmsMasterKeyId", "alias/aws/sqs"},
                                                        {"KmsDataKeyReusePeriodSeconds", "297"}})
                  .value();
@@ -437,32 +445,32 @@ TEST_CASE("Conformance: a queue created with a KMS key has SQS-managed encryptio
   CHECK(all["KmsDataKeyReusePeriodSeconds"] == "297");
   CHECK(all["SqsManagedSseEnabled"] == "false");
   // Without a reuse period the default (300 s) shows.
-  auto plain = f.hub.CreateQueue("kms2", QueueAttributeMap{{"KmsMasterKeyId", "k"}}).value();
+  auto plain = Sqs(f.hub).CreateQueue("kms2", QueueAttributeMap{{"KmsMasterKeyId", "k"}}).value();
   CHECK(plain->GetQueueAttributes().value()["KmsDataKeyReusePeriodSeconds"] == "300");
-  CHECK(ErrorName(f.hub
+  CHECK(ErrorName(Sqs(f.hub)
                       .CreateQueue("kms3", QueueAttributeMap{{"KmsMasterKeyId", "k"},
                                                              {"SqsManagedSseEnabled", "true"}})
                       .status()) == "InvalidAttributeName");
-  CHECK(ErrorName(f.hub.GetQueue("kms3").status()) == "QueueDoesNotExist");
+  CHECK(ErrorName(Sqs(f.hub).GetQueue("kms3").status()) == "QueueDoesNotExist");
 }
 
 TEST_CASE("Conformance: CreateQueue compares only the attributes given [V]",
           "[queue][conformance]") {
   Fixture f;
-  auto q = f.hub
+  auto q = Sqs(f.hub)
                .CreateQueue("idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"},
                                                       {"DelaySeconds", "1"}})
                .value();
-  CHECK(f.hub.CreateQueue("idem").value() == q);
-  CHECK(f.hub.CreateQueue("idem", QueueAttributeMap{{"DelaySeconds", "1"}}).value() == q);
-  auto different = f.hub.CreateQueue(
+  CHECK(Sqs(f.hub).CreateQueue("idem").value() == q);
+  CHECK(Sqs(f.hub).CreateQueue("idem", QueueAttributeMap{{"DelaySeconds", "1"}}).value() == q);
+  auto different = Sqs(f.hub).CreateQueue(
       "idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"}, {"DelaySeconds", "2"}});
   CHECK(ErrorName(different.status()) == "QueueAlreadyExists");
   CHECK(ErrorMessage(different.status()) ==
         "A queue already exists with the same name and a different value for attribute "
         "DelaySeconds");
   REQUIRE(q->SetQueueAttributes({{"DelaySeconds", "2"}}).ok());
-  CHECK(f.hub
+  CHECK(Sqs(f.hub)
             .CreateQueue("idem", QueueAttributeMap{{"ReceiveMessageWaitTimeSeconds", "1"},
                                                    {"DelaySeconds", "2"}})
             .value() == q);
@@ -511,7 +519,7 @@ TEST_CASE("Options: invalid body characters replaced with U+FFFD instead of refu
   CHECK(ErrorName(
             q->SendMessage({.body = "x", .attributes = {{"a", MessageAttribute::String("\x01")}}})
                 .status()) == "InvalidMessageContents");
-  auto strict = hub.CreateQueue("strict").value();
+  auto strict = Sqs(hub).CreateQueue("strict").value();
   CHECK(ErrorName(strict->SendMessage({.body = body}).status()) == "InvalidMessageContents");
 }
 
@@ -574,7 +582,7 @@ TEST_CASE("Conformance: queue URLs in AWS's current and legacy forms", "[queue][
                           "http://sqs.us-east-1.amazonaws.com/000000000000/orders",
                           "http://localhost:4566/000000000000/orders"}) {
     INFO(url);
-    CHECK(f.hub.GetQueue(url).value() == f.q);
+    CHECK(Sqs(f.hub).GetQueue(url).value() == f.q);
   }
   for (const char* url : {"https://sqs.eu-west-1.amazonaws.com/000000000000/orders",
                           "https://sqs.us-east-1.amazonaws.com/111111111111/orders",
@@ -582,10 +590,10 @@ TEST_CASE("Conformance: queue URLs in AWS's current and legacy forms", "[queue][
                           "https://sqs.us-east-1.amazonaws.com/orders",
                           "https://sqs.us-east-1.amazonaws.com/000000000000/nope"}) {
     INFO(url);
-    CHECK(ErrorName(f.hub.GetQueue(url).status()) == "QueueDoesNotExist");
+    CHECK(ErrorName(Sqs(f.hub).GetQueue(url).status()) == "QueueDoesNotExist");
   }
-  CHECK(f.hub.DeleteQueue("https://queue.amazonaws.com/000000000000/orders").ok());
-  CHECK(ErrorName(f.hub.GetQueue("orders").status()) == "QueueDoesNotExist");
+  CHECK(Sqs(f.hub).DeleteQueue("https://queue.amazonaws.com/000000000000/orders").ok());
+  CHECK(ErrorName(Sqs(f.hub).GetQueue("orders").status()) == "QueueDoesNotExist");
 }
 
 }  // namespace

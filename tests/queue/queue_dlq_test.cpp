@@ -5,6 +5,7 @@
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 
@@ -18,9 +19,11 @@ std::string Redrive(const std::string& arn, int n) {
 struct DlqFixture {
   testing::Simulation sim;
   Hub hub{sim.environment()};
-  std::shared_ptr<Queue> dlq = hub.CreateQueue("dlq").value();
+  std::shared_ptr<Queue> dlq = Sqs(hub).CreateQueue("dlq").value();
   std::shared_ptr<Queue> src =
-      hub.CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", Redrive(dlq->arn(), 2)}}).value();
+      Sqs(hub)
+          .CreateQueue("src", QueueAttributeMap{{"RedrivePolicy", Redrive(dlq->arn(), 2)}})
+          .value();
   int64_t Count(Queue& q, const std::string& name = "ApproximateNumberOfMessages") {
     return std::stoll(q.GetQueueAttributes({name}).value()[name]);
   }
@@ -73,7 +76,7 @@ TEST_CASE("DLQ retention counts from the original enqueue", "[queue][dlq]") {
 
 TEST_CASE("RedrivePolicy validation and RedriveAllowPolicy", "[queue][dlq]") {
   DlqFixture f;
-  auto q = f.hub.CreateQueue("q").value();
+  auto q = Sqs(f.hub).CreateQueue("q").value();
   auto set = [&](const std::string& policy) {
     return q->SetQueueAttributes({{"RedrivePolicy", policy}});
   };
@@ -83,7 +86,7 @@ TEST_CASE("RedrivePolicy validation and RedriveAllowPolicy", "[queue][dlq]") {
   CHECK(set(Redrive(f.dlq->arn(), 1000)).ok());
   CHECK(ErrorName(set(Redrive(f.hub.Arn("sqs", "missing"), 3))) == "InvalidParameterValue");
   CHECK(ErrorName(set(R"({"maxReceiveCount":3})")) == "InvalidParameterValue");
-  auto fifo = f.hub.CreateFifoQueue("f.fifo").value();
+  auto fifo = Sqs(f.hub).CreateFifoQueue("f.fifo").value();
   CHECK(ErrorName(set(Redrive(fifo->arn(), 3))) == "InvalidParameterValue");  // other type
   // The DLQ decides who may use it.
   REQUIRE(f.dlq->SetQueueAttributes({{"RedriveAllowPolicy", R"({"redrivePermission":"denyAll"})"}})
@@ -116,21 +119,22 @@ TEST_CASE("Move tasks: back to the source at the clock's rate; statuses and erro
   CHECK(f.Receive(*f.src).empty());
   REQUIRE(f.Count(*f.dlq) == 5);
 
-  CHECK(ErrorMessage(f.hub.StartMessageMoveTask(f.src->arn()).status()) ==
+  CHECK(ErrorMessage(Sqs(f.hub).StartMessageMoveTask(f.src->arn()).status()) ==
         "Source queue must be configured as a Dead Letter Queue.");
-  CHECK(ErrorName(f.hub.StartMessageMoveTask(f.dlq->arn(), std::nullopt, 501).status()) ==
+  CHECK(ErrorName(Sqs(f.hub).StartMessageMoveTask(f.dlq->arn(), std::nullopt, 501).status()) ==
         "InvalidParameterValue");
-  CHECK(ErrorName(f.hub.StartMessageMoveTask(f.hub.Arn("sqs", "nope")).status()) ==
+  CHECK(ErrorName(Sqs(f.hub).StartMessageMoveTask(f.hub.Arn("sqs", "nope")).status()) ==
         "ResourceNotFoundException");
-  CHECK(ErrorName(f.hub.CancelMessageMoveTask("nonsense").status()) == "InvalidParameterValue");
+  CHECK(ErrorName(Sqs(f.hub).CancelMessageMoveTask("nonsense").status()) ==
+        "InvalidParameterValue");
 
-  auto handle = f.hub.StartMessageMoveTask(f.dlq->arn(), std::nullopt, 2).value();
+  auto handle = Sqs(f.hub).StartMessageMoveTask(f.dlq->arn(), std::nullopt, 2).value();
   CHECK(f.Count(*f.src) == 2);  // the first second's worth at once
-  auto second = f.hub.StartMessageMoveTask(f.dlq->arn());
+  auto second = Sqs(f.hub).StartMessageMoveTask(f.dlq->arn());
   CHECK(ErrorMessage(second.status()) ==
         "There is already a task running. Only one active task is allowed for a source queue "
         "arn at a given time.");
-  auto tasks = f.hub.ListMessageMoveTasks(f.dlq->arn()).value();
+  auto tasks = Sqs(f.hub).ListMessageMoveTasks(f.dlq->arn()).value();
   REQUIRE(tasks.size() == 1);
   CHECK(tasks[0]["Status"] == "RUNNING");
   CHECK(tasks[0]["TaskHandle"] == handle);
@@ -140,7 +144,7 @@ TEST_CASE("Move tasks: back to the source at the clock's rate; statuses and erro
   f.sim.clock().Advance(absl::Seconds(1));
   CHECK(f.Count(*f.src) == 5);
   CHECK(f.Count(*f.dlq) == 0);
-  tasks = f.hub.ListMessageMoveTasks(f.dlq->arn()).value();
+  tasks = Sqs(f.hub).ListMessageMoveTasks(f.dlq->arn()).value();
   CHECK(tasks[0]["Status"] == "COMPLETED");
   CHECK(tasks[0]["ApproximateNumberOfMessagesMoved"] == "5");
   CHECK(tasks[0].count("TaskHandle") == 0);
@@ -151,35 +155,35 @@ TEST_CASE("Move tasks: back to the source at the clock's rate; statuses and erro
     CHECK(std::find(ids.begin(), ids.end(), m.message_id) == ids.end());
     CHECK(m.attributes.at("ApproximateReceiveCount") == "1");
   }
-  CHECK(ErrorName(f.hub.CancelMessageMoveTask(handle).status()) == "InvalidParameterValue");
-  CHECK(ErrorName(f.hub.ListMessageMoveTasks(f.dlq->arn(), 11).status()) ==
+  CHECK(ErrorName(Sqs(f.hub).CancelMessageMoveTask(handle).status()) == "InvalidParameterValue");
+  CHECK(ErrorName(Sqs(f.hub).ListMessageMoveTasks(f.dlq->arn(), 11).status()) ==
         "InvalidParameterValue");
 }
 
 TEST_CASE("Move tasks: to a destination, cancelled midway", "[queue][dlq]") {
   DlqFixture f;
-  auto dest = f.hub.CreateQueue("dest").value();
+  auto dest = Sqs(f.hub).CreateQueue("dest").value();
   REQUIRE(f.src->SetQueueAttributes({{"RedrivePolicy", Redrive(f.dlq->arn(), 1)}}).ok());
   for (int i = 0; i < 4; ++i) f.src->SendMessage({.body = "m"}).value();
   REQUIRE(f.Receive(*f.src).size() == 4);
   CHECK(f.Receive(*f.src).empty());
-  auto handle = f.hub.StartMessageMoveTask(f.dlq->arn(), dest->arn(), 1).value();
+  auto handle = Sqs(f.hub).StartMessageMoveTask(f.dlq->arn(), dest->arn(), 1).value();
   CHECK(f.Count(*dest) == 1);
-  CHECK(f.hub.CancelMessageMoveTask(handle).value() == 1);
+  CHECK(Sqs(f.hub).CancelMessageMoveTask(handle).value() == 1);
   // CANCELLING until the task's next step; it cannot be cancelled twice or joined by another.
-  CHECK(f.hub.ListMessageMoveTasks(f.dlq->arn(), 1).value()[0]["Status"] == "CANCELLING");
-  CHECK(ErrorName(f.hub.CancelMessageMoveTask(handle).status()) == "InvalidParameterValue");
-  CHECK(ErrorName(f.hub.StartMessageMoveTask(f.dlq->arn(), dest->arn()).status()) ==
+  CHECK(Sqs(f.hub).ListMessageMoveTasks(f.dlq->arn(), 1).value()[0]["Status"] == "CANCELLING");
+  CHECK(ErrorName(Sqs(f.hub).CancelMessageMoveTask(handle).status()) == "InvalidParameterValue");
+  CHECK(ErrorName(Sqs(f.hub).StartMessageMoveTask(f.dlq->arn(), dest->arn()).status()) ==
         "InvalidParameterValue");
   f.sim.clock().Advance(absl::Seconds(5));
   CHECK(f.Count(*dest) == 1);
   CHECK(f.Count(*f.dlq) == 3);
-  auto tasks = f.hub.ListMessageMoveTasks(f.dlq->arn(), 10).value();
+  auto tasks = Sqs(f.hub).ListMessageMoveTasks(f.dlq->arn(), 10).value();
   CHECK(tasks[0]["Status"] == "CANCELLED");
   CHECK(tasks[0]["DestinationArn"] == dest->arn());
   // A new task may start after the cancelled one; newest first.
-  REQUIRE(f.hub.StartMessageMoveTask(f.dlq->arn(), dest->arn()).ok());
-  tasks = f.hub.ListMessageMoveTasks(f.dlq->arn(), 10).value();
+  REQUIRE(Sqs(f.hub).StartMessageMoveTask(f.dlq->arn(), dest->arn()).ok());
+  tasks = Sqs(f.hub).ListMessageMoveTasks(f.dlq->arn(), 10).value();
   REQUIRE(tasks.size() == 2);
   CHECK(tasks[0]["Status"] == "COMPLETED");
   CHECK(tasks[1]["Status"] == "CANCELLED");

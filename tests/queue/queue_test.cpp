@@ -9,6 +9,7 @@
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
+#include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 #include "queue/long_poll_wake.h"
@@ -19,7 +20,7 @@ namespace {
 struct Fixture {
   testing::Simulation sim;
   Hub hub{sim.environment()};
-  std::shared_ptr<Queue> q = hub.CreateQueue("orders").value();
+  std::shared_ptr<Queue> q = Sqs(hub).CreateQueue("orders").value();
 
   std::string Attr(const std::string& name) { return q->GetQueueAttributes({name}).value()[name]; }
   std::vector<Message> Receive(int n = 10, std::optional<absl::Duration> vt = std::nullopt) {
@@ -29,38 +30,40 @@ struct Fixture {
 
 TEST_CASE("CreateQueue: idempotent, QueueAlreadyExists, names, deleted recently", "[queue]") {
   Fixture f;
-  auto again = f.hub.CreateQueue("orders");
+  auto again = Sqs(f.hub).CreateQueue("orders");
   REQUIRE(again.ok());
   CHECK(again->get() == f.q.get());
-  auto a = f.hub.CreateQueue("orders", QueueAttributeMap{{"VisibilityTimeout", "30"}});
+  auto a = Sqs(f.hub).CreateQueue("orders", QueueAttributeMap{{"VisibilityTimeout", "30"}});
   CHECK(a.ok());
-  auto b = f.hub.CreateQueue("orders", QueueAttributes{.visibility_timeout = absl::Seconds(60)});
+  auto b =
+      Sqs(f.hub).CreateQueue("orders", QueueAttributes{.visibility_timeout = absl::Seconds(60)});
   CHECK(ErrorName(b.status()) == "QueueAlreadyExists");
   CHECK(ErrorMessage(b.status()).find("VisibilityTimeout") != std::string_view::npos);
-  CHECK(ErrorName(f.hub.CreateQueue("").status()) == "InvalidParameterValue");
-  CHECK(ErrorName(f.hub.CreateQueue(std::string(81, 'a')).status()) == "InvalidParameterValue");
-  CHECK(f.hub.CreateQueue(std::string(80, 'a')).ok());
-  CHECK(ErrorName(f.hub.CreateQueue("a.b").status()) == "InvalidParameterValue");
-  CHECK(ErrorName(f.hub.CreateQueue("x.fifo").status()) == "InvalidParameterValue");
-  CHECK(f.hub.CreateFifoQueue("x.fifo").ok());
+  CHECK(ErrorName(Sqs(f.hub).CreateQueue("").status()) == "InvalidParameterValue");
+  CHECK(ErrorName(Sqs(f.hub).CreateQueue(std::string(81, 'a')).status()) ==
+        "InvalidParameterValue");
+  CHECK(Sqs(f.hub).CreateQueue(std::string(80, 'a')).ok());
+  CHECK(ErrorName(Sqs(f.hub).CreateQueue("a.b").status()) == "InvalidParameterValue");
+  CHECK(ErrorName(Sqs(f.hub).CreateQueue("x.fifo").status()) == "InvalidParameterValue");
+  CHECK(Sqs(f.hub).CreateFifoQueue("x.fifo").ok());
 
-  CHECK(f.hub.GetQueue("orders").value() == f.q);
-  CHECK(f.hub.GetQueue(f.q->arn()).value() == f.q);
-  CHECK(f.hub.GetQueue(f.q->url()).value() == f.q);
+  CHECK(Sqs(f.hub).GetQueue("orders").value() == f.q);
+  CHECK(Sqs(f.hub).GetQueue(f.q->arn()).value() == f.q);
+  CHECK(Sqs(f.hub).GetQueue(f.q->url()).value() == f.q);
   CHECK(f.q->url() == "https://sqs.us-east-1.amazonaws.com/000000000000/orders");
   CHECK(f.q->arn() == "arn:aws:sqs:us-east-1:000000000000:orders");
-  CHECK(ErrorName(f.hub.GetQueue("nope").status()) == "QueueDoesNotExist");
-  CHECK(f.hub.GetFifoQueue("x.fifo").ok());
-  CHECK(f.hub.ListQueues("o") == std::vector<std::string>{f.q->url()});
-  CHECK(f.hub.ListQueues().size() == 3);
+  CHECK(ErrorName(Sqs(f.hub).GetQueue("nope").status()) == "QueueDoesNotExist");
+  CHECK(Sqs(f.hub).GetFifoQueue("x.fifo").ok());
+  CHECK(Sqs(f.hub).ListQueues("o") == std::vector<std::string>{f.q->url()});
+  CHECK(Sqs(f.hub).ListQueues().size() == 3);
 
-  REQUIRE(f.hub.DeleteQueue("orders").ok());
-  CHECK(ErrorName(f.hub.GetQueue("orders").status()) == "QueueDoesNotExist");
-  CHECK(ErrorName(f.hub.DeleteQueue("orders")) == "QueueDoesNotExist");
+  REQUIRE(Sqs(f.hub).DeleteQueue("orders").ok());
+  CHECK(ErrorName(Sqs(f.hub).GetQueue("orders").status()) == "QueueDoesNotExist");
+  CHECK(ErrorName(Sqs(f.hub).DeleteQueue("orders")) == "QueueDoesNotExist");
   f.sim.clock().Advance(absl::Seconds(59));
-  CHECK(ErrorName(f.hub.CreateQueue("orders").status()) == "QueueDeletedRecently");
+  CHECK(ErrorName(Sqs(f.hub).CreateQueue("orders").status()) == "QueueDeletedRecently");
   f.sim.clock().Advance(absl::Seconds(1));
-  CHECK(f.hub.CreateQueue("orders").ok());
+  CHECK(Sqs(f.hub).CreateQueue("orders").ok());
 }
 
 // Every call on a queue that was deleted fails as SQS answers for a queue that does not exist,
@@ -93,23 +96,23 @@ TEST_CASE("DeleteQueue: a handle kept to a deleted queue answers QueueDoesNotExi
     REQUIRE(f.q->SendMessage({.body = "m"}).ok());
     const auto got = f.Receive();
     REQUIRE(got.size() == 1);
-    REQUIRE(f.hub.DeleteQueue("orders").ok());
+    REQUIRE(Sqs(f.hub).DeleteQueue("orders").ok());
     CheckDeleted(*f.q, got[0].receipt_handle, {.body = "m"});
     // A queue created again under the name is another queue, empty.
     f.sim.clock().Advance(absl::Seconds(60));
-    auto again = f.hub.CreateQueue("orders").value();
+    auto again = Sqs(f.hub).CreateQueue("orders").value();
     CHECK(again != f.q);
     CHECK(again->ReceiveMessage({}).value().empty());
     CHECK(ErrorName(f.q->SendMessage({.body = "m"}).status()) == "QueueDoesNotExist");
   }
   SECTION("FIFO") {
-    auto q = f.hub.CreateFifoQueue("jobs.fifo").value();
+    auto q = Sqs(f.hub).CreateFifoQueue("jobs.fifo").value();
     const SendMessageRequest send{
         .body = "m", .message_group_id = "g", .message_deduplication_id = "d"};
     REQUIRE(q->SendMessage(send).ok());
     const auto got = q->ReceiveMessage({}).value();
     REQUIRE(got.size() == 1);
-    REQUIRE(f.hub.DeleteQueue("jobs.fifo").ok());
+    REQUIRE(Sqs(f.hub).DeleteQueue("jobs.fifo").ok());
     CheckDeleted(*q, got[0].receipt_handle, send);
   }
 }
@@ -427,7 +430,7 @@ TEST_CASE("Long polling: wakes at the delayed message's instant, and at the wait
 
 TEST_CASE("Long polling returns as soon as another thread sends", "[queue]") {
   Hub hub;  // system clock
-  auto q = hub.CreateQueue("poll").value();
+  auto q = Sqs(hub).CreateQueue("poll").value();
   std::thread sender([&] { q->SendMessage({.body = "hi"}).value(); });
   auto got = q->ReceiveMessage({.wait_time = absl::Seconds(20)}).value();
   sender.join();
@@ -439,7 +442,7 @@ TEST_CASE("Long polling returns as soon as another thread sends", "[queue]") {
 TEST_CASE("Long polling returns as soon as another thread makes a message visible", "[queue]") {
   auto clock = std::make_shared<ManualClock>();  // moves only when told: the poll must be woken
   Hub hub(Environment::Deterministic(clock));
-  auto q = hub.CreateQueue("poll").value();
+  auto q = Sqs(hub).CreateQueue("poll").value();
   q->SendMessage({.body = "again"}).value();
   auto first = q->ReceiveMessage({.visibility_timeout = absl::Seconds(10)}).value();
   REQUIRE(first.size() == 1);
@@ -513,7 +516,7 @@ TEST_CASE("Visibility: timeouts, delays, counters, 12-hour cap", "[queue]") {
 
 TEST_CASE("DeleteMessage: stale, expired, malformed and foreign handles", "[queue]") {
   Fixture f;
-  auto other = f.hub.CreateQueue("other").value();
+  auto other = Sqs(f.hub).CreateQueue("other").value();
   f.q->SendMessage({.body = "a"}).value();
   auto first = f.Receive(1, absl::Seconds(10));
   REQUIRE(first.size() == 1);

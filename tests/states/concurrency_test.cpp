@@ -5,6 +5,8 @@
 #include <mutex>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
+#include "courier/step_functions.h"
 #include "test_util.h"
 
 using namespace courier;
@@ -15,16 +17,18 @@ TEST_CASE("Task tokens completed and executions stopped from other threads", "[s
   std::mutex mu;
   std::condition_variable cv;
   std::vector<std::pair<std::string, std::string>> tokens;  // (execution name, token)
-  REQUIRE(hub.RegisterFunction("ask",
-                               [&](const Json& in) -> absl::StatusOr<Json> {
-                                 std::lock_guard lock(mu);
-                                 tokens.emplace_back(in.at("exec").as_string(),
-                                                     in.at("token").as_string());
-                                 cv.notify_all();
-                                 return Json(nullptr);
-                               })
+  REQUIRE(Lambda(hub)
+              .RegisterFunction("ask",
+                                [&](const Json& in) -> absl::StatusOr<Json> {
+                                  std::lock_guard lock(mu);
+                                  tokens.emplace_back(in.at("exec").as_string(),
+                                                      in.at("token").as_string());
+                                  cv.notify_all();
+                                  return Json(nullptr);
+                                })
               .ok());
-  auto m = hub.CreateStateMachine("cb", R"j({"StartAt":"M","States":{"M":{"Type":"Map",
+  auto m =
+      StepFunctions(hub).CreateStateMachine("cb", R"j({"StartAt":"M","States":{"M":{"Type":"Map",
       "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task",
         "Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
         "Parameters":{"FunctionName":"ask","Payload":{"token.$":"$$.Task.Token",
@@ -62,7 +66,7 @@ TEST_CASE("Task tokens completed and executions stopped from other threads", "[s
       token = tokens[i];
     }
     if (stopped(token.first)) continue;
-    CHECK(hub.SendTaskSuccess(token.second, R"({"ok":true})").ok());
+    CHECK(StepFunctions(hub).SendTaskSuccess(token.second, R"({"ok":true})").ok());
   }
   stopper.join();
   watcher.join();

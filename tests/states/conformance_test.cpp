@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "courier/state_machine.h"
+#include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 #include "states/case_handlers.h"
 #include "states/json_util.h"
@@ -69,7 +70,7 @@ Outcome Run(const fs::path& dir, std::shared_ptr<courier::states::HandlerStats>*
   auto stats = courier::states::RegisterCaseHandlers(hub, c.at("handlers"), definition);
   REQUIRE(stats.ok());
   *stats_out = *stats;
-  auto machine = hub.CreateStateMachine(machine_name, definition);
+  auto machine = StepFunctions(hub).CreateStateMachine(machine_name, definition);
   INFO(machine.status().ToString());
   REQUIRE(machine.ok());
   auto exec = (*machine)->StartExecution({.name = exec_name, .input = input});

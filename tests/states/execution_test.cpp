@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
 #include "courier/resource.h"
+#include "courier/sqs.h"
+#include "courier/step_functions.h"
 #include "test_util.h"
 
 using namespace courier;
@@ -36,7 +39,7 @@ TEST_CASE("Task history: LambdaFunction events, retries repeat Scheduled/Failed"
           "[states][history]") {
   Fixture fx;
   int calls = 0;
-  REQUIRE(fx.hub
+  REQUIRE(Lambda(fx.hub)
               .RegisterFunction("f",
                                 [&](const Json& in) -> absl::StatusOr<Json> {
                                   if (++calls == 1) return FunctionError("Oops", "first");
@@ -102,7 +105,7 @@ TEST_CASE("Standard executions end after one year; Express after five minutes",
 
 TEST_CASE("Express machines reject .waitForTaskToken and .sync", "[states][limits]") {
   Fixture fx;
-  auto m = fx.hub.CreateStateMachine(
+  auto m = StepFunctions(fx.hub).CreateStateMachine(
       "x",
       R"j({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken","End":true}}})j",
       {.type = StateMachineType::kExpress});
@@ -124,7 +127,7 @@ TEST_CASE("Callback pattern: waitForTaskToken with SendTaskSuccess/Failure/Heart
           "[states][callback]") {
   Fixture fx;
   std::vector<std::string> tokens;
-  REQUIRE(fx.hub
+  REQUIRE(Lambda(fx.hub)
               .RegisterFunction("notify",
                                 [&](const Json& in) -> absl::StatusOr<Json> {
                                   tokens.emplace_back(in.at("token").as_string());
@@ -142,21 +145,21 @@ TEST_CASE("Callback pattern: waitForTaskToken with SendTaskSuccess/Failure/Heart
   fx.sim.RunFor(absl::Seconds(50));
   REQUIRE(tokens.size() == 1);
   CHECK((*e)->Describe().status == ExecutionStatus::kRunning);
-  REQUIRE(fx.hub.SendTaskHeartbeat(tokens[0]).ok());
+  REQUIRE(StepFunctions(fx.hub).SendTaskHeartbeat(tokens[0]).ok());
   fx.sim.RunFor(absl::Seconds(50));  // 100 s in: alive thanks to the heartbeat at 50 s
   CHECK((*e)->Describe().status == ExecutionStatus::kRunning);
-  REQUIRE(fx.hub.SendTaskSuccess(tokens[0], R"({"approved":true})").ok());
+  REQUIRE(StepFunctions(fx.hub).SendTaskSuccess(tokens[0], R"({"approved":true})").ok());
   fx.sim.RunUntilIdle();
   auto d = (*e)->Describe();
   REQUIRE(d.status == ExecutionStatus::kSucceeded);
   CHECK(JsonEquals(*d.output, J(R"({"approved":true})")));
-  CHECK(ErrorName(fx.hub.SendTaskSuccess(tokens[0], "{}")) == "TaskDoesNotExist");
-  CHECK(ErrorName(fx.hub.SendTaskSuccess("garbage", "{}")) == "InvalidToken");
+  CHECK(ErrorName(StepFunctions(fx.hub).SendTaskSuccess(tokens[0], "{}")) == "TaskDoesNotExist");
+  CHECK(ErrorName(StepFunctions(fx.hub).SendTaskSuccess("garbage", "{}")) == "InvalidToken");
 
   auto e2 = m->StartExecution({.input = R"({"x":1})"});
   fx.sim.RunFor(absl::Seconds(1));
   REQUIRE(tokens.size() == 2);
-  REQUIRE(fx.hub.SendTaskFailure(tokens[1], "Rejected", "no").ok());
+  REQUIRE(StepFunctions(fx.hub).SendTaskFailure(tokens[1], "Rejected", "no").ok());
   fx.sim.RunUntilIdle();
   auto d2 = (*e2)->Describe();
   REQUIRE(d2.status == ExecutionStatus::kSucceeded);
@@ -168,7 +171,7 @@ TEST_CASE("Callback pattern: waitForTaskToken with SendTaskSuccess/Failure/Heart
   CHECK(d3.status == ExecutionStatus::kFailed);
   CHECK(d3.error == "States.Timeout");
   REQUIRE(tokens.size() == 3);
-  CHECK(ErrorName(fx.hub.SendTaskSuccess(tokens[2], "{}")) == "TaskTimedOut");
+  CHECK(ErrorName(StepFunctions(fx.hub).SendTaskSuccess(tokens[2], "{}")) == "TaskTimedOut");
 }
 
 TEST_CASE("states:startExecution: plain, .sync and .sync:2", "[states][nested]") {
@@ -221,7 +224,7 @@ TEST_CASE("sqs:sendMessage resolves the QueueUrl through the hub", "[states][int
   std::string def = R"j({"StartAt":"S","States":{"S":{"Type":"Task",
       "Resource":"arn:aws:states:::sqs:sendMessage",
       "Parameters":{"QueueUrl":")j" +
-                    fx.hub.QueueUrl("orders") + R"j(",
+                    Sqs(fx.hub).QueueUrl("orders") + R"j(",
         "MessageBody":{"order.$":"$.id"},
         "MessageAttributes":{"kind":{"DataType":"String","StringValue":"new"}}},"End":true}}})j";
   auto d = fx.Run(def, R"({"id":7})");
@@ -248,36 +251,41 @@ TEST_CASE("sqs:sendMessage resolves the QueueUrl through the hub", "[states][int
 
 TEST_CASE("Hub registry: functions, state machines, update and delete", "[states][hub]") {
   Fixture fx;
-  REQUIRE(
-      fx.hub.RegisterFunction("f", [](const Json& in) -> absl::StatusOr<Json> { return in; }).ok());
-  CHECK(ErrorName(fx.hub.RegisterFunction("f", nullptr).status()) == "ResourceConflictException");
-  CHECK(fx.hub.FindFunction("f") != nullptr);
-  CHECK(fx.hub.FindFunction("arn:aws:lambda:eu-west-1:123456789012:function:f:prod") != nullptr);
+  REQUIRE(Lambda(fx.hub)
+              .RegisterFunction("f", [](const Json& in) -> absl::StatusOr<Json> { return in; })
+              .ok());
+  CHECK(ErrorName(Lambda(fx.hub).RegisterFunction("f", nullptr).status()) ==
+        "ResourceConflictException");
+  CHECK(Lambda(fx.hub).FindFunction("f") != nullptr);
+  CHECK(Lambda(fx.hub).FindFunction("arn:aws:lambda:eu-west-1:123456789012:function:f:prod") !=
+        nullptr);
   auto m =
       fx.Machine(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","Result":1,"End":true}}})j", "sm");
-  CHECK(ErrorName(fx.hub.CreateStateMachine("sm", m->definition()).status()) ==
+  CHECK(ErrorName(StepFunctions(fx.hub).CreateStateMachine("sm", m->definition()).status()) ==
         "StateMachineAlreadyExists");
-  CHECK(fx.hub.FindStateMachine(m->arn()) == m);
-  CHECK(fx.hub.ListStateMachines().size() == 1);
+  CHECK(StepFunctions(fx.hub).FindStateMachine(m->arn()) == m);
+  CHECK(StepFunctions(fx.hub).ListStateMachines().size() == 1);
   REQUIRE(
       m->Update(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","Result":2,"End":true}}})j").ok());
   CHECK(ErrorName(m->Update("{}")) == "InvalidDefinition");
   auto e = m->StartExecution();
   fx.sim.RunUntilIdle();
   CHECK((*e)->Describe().output->as_int64() == 2);
-  REQUIRE(fx.hub.DeleteStateMachine("sm").ok());
-  CHECK(fx.hub.FindStateMachine("sm") == nullptr);
-  CHECK(ErrorName(fx.hub.DeleteStateMachine("sm")) == "StateMachineDoesNotExist");
+  REQUIRE(StepFunctions(fx.hub).DeleteStateMachine("sm").ok());
+  CHECK(StepFunctions(fx.hub).FindStateMachine("sm") == nullptr);
+  CHECK(ErrorName(StepFunctions(fx.hub).DeleteStateMachine("sm")) == "StateMachineDoesNotExist");
 }
 
 TEST_CASE("Executions run concurrently on a thread pool", "[states][threads]") {
   Hub hub(Environment{.clock = std::make_shared<ManualClock>(),
                       .executor = std::make_shared<ThreadPoolExecutor>(2)});
   REQUIRE(
-      hub.RegisterFunction(
-             "inc", [](const Json& in) -> absl::StatusOr<Json> { return Json(in.as_int64() + 1); })
+      Lambda(hub)
+          .RegisterFunction(
+              "inc", [](const Json& in) -> absl::StatusOr<Json> { return Json(in.as_int64() + 1); })
           .ok());
-  auto m = hub.CreateStateMachine("p", R"j({"StartAt":"M","States":{"M":{"Type":"Map",
+  auto m =
+      StepFunctions(hub).CreateStateMachine("p", R"j({"StartAt":"M","States":{"M":{"Type":"Map",
       "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task",
         "Resource":"arn:aws:lambda:us-east-1:000000000000:function:inc","End":true}}},"End":true}}})j");
   REQUIRE(m.ok());
@@ -335,12 +343,12 @@ TEST_CASE("StateExited carries assignedVariables", "[states][history][variables]
   CHECK(JsonEquals(h[2].details.at("assignedVariables"), J(R"({"x":"1","y":"\"two\""})")));
 }
 
-TEST_CASE("Hub::FindExecution resolves an execution ARN", "[states][hub]") {
+TEST_CASE("StepFunctions(hub).FindExecution resolves an execution ARN", "[states][hub]") {
   Fixture fx;
   auto m = fx.Machine(R"j({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})j", "sm");
   auto e = m->StartExecution({.name = "run-1"});
   REQUIRE(e.ok());
-  CHECK(fx.hub.FindExecution((*e)->arn()) == *e);
-  CHECK(fx.hub.FindExecution(fx.hub.Arn("states", "execution:sm:nope")) == nullptr);
-  CHECK(fx.hub.FindExecution("garbage") == nullptr);
+  CHECK(StepFunctions(fx.hub).FindExecution((*e)->arn()) == *e);
+  CHECK(StepFunctions(fx.hub).FindExecution(fx.hub.Arn("states", "execution:sm:nope")) == nullptr);
+  CHECK(StepFunctions(fx.hub).FindExecution("garbage") == nullptr);
 }

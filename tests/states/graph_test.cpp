@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
+#include "courier/step_functions.h"
 #include "test_util.h"
 
 using namespace courier;
@@ -15,7 +17,7 @@ bool Contains(const std::string& s, std::string_view part) {
 TEST_CASE("ToDot and ToMermaid draw states, transitions, catches and nested scopes",
           "[states][graph]") {
   Fixture fx;
-  REQUIRE(fx.hub
+  REQUIRE(Lambda(fx.hub)
               .RegisterFunction("f",
                                 [](const Json&) -> absl::StatusOr<Json> {
                                   return FunctionError("Boom", "always");

@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
+#include "courier/step_functions.h"
 #include "test_util.h"
 
 using namespace courier;
@@ -117,7 +119,7 @@ TEST_CASE("JSONata expressions", "[states][jsonata]") {
 TEST_CASE("JSONata states: Arguments, Output, Assign, Condition, Items, Catch",
           "[states][jsonata]") {
   Fixture fx;
-  REQUIRE(fx.hub
+  REQUIRE(Lambda(fx.hub)
               .RegisterFunction("price",
                                 [](const Json& in) -> absl::StatusOr<Json> {
                                   if (in.at("qty").as_int64() > 100)

@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "courier/function.h"
+#include "courier/lambda.h"
+#include "courier/step_functions.h"
 #include "test_util.h"
 
 using namespace courier;
@@ -29,7 +31,7 @@ TEST_CASE("JSONPath data flow: InputPath, Parameters, ResultSelector, ResultPath
           "[states][dataflow]") {
   Fixture fx;
   REQUIRE(
-      fx.hub
+      Lambda(fx.hub)
           .RegisterFunction(
               "add",
               [](const Json& in) -> absl::StatusOr<Json> {
@@ -220,7 +222,7 @@ TEST_CASE("Retry backoff follows IntervalSeconds x BackoffRate^k capped by MaxDe
           "[states][retry]") {
   Fixture fx;
   std::vector<absl::Time> calls;
-  REQUIRE(fx.hub
+  REQUIRE(Lambda(fx.hub)
               .RegisterFunction("flaky",
                                 [&](const Json&) -> absl::StatusOr<Json> {
                                   calls.push_back(fx.hub.clock().Now());
@@ -249,7 +251,7 @@ TEST_CASE("States.Runtime is neither retried nor caught; DataLimitExceeded escap
       "Catch":[{"ErrorEquals":["States.Runtime"],"Next":"C"}],"End":true},
       "C":{"Type":"Succeed"}}})j"),
                "States.Runtime");
-  REQUIRE(fx.hub
+  REQUIRE(Lambda(fx.hub)
               .RegisterFunction("huge",
                                 [](const Json&) -> absl::StatusOr<Json> {
                                   return Json(std::string(300000, 'x'));
@@ -264,7 +266,7 @@ TEST_CASE("States.Runtime is neither retried nor caught; DataLimitExceeded escap
 TEST_CASE("Task heartbeat timeout is States.Timeout and matches States.HeartbeatTimeout",
           "[states][timeouts]") {
   Fixture fx;
-  REQUIRE(fx.hub.RegisterAsyncFunction("never", [](const Json&, FunctionCallback) {}).ok());
+  REQUIRE(Lambda(fx.hub).RegisterAsyncFunction("never", [](const Json&, FunctionCallback) {}).ok());
   auto d = fx.Run(R"j({"StartAt":"T","States":{"T":{"Type":"Task",
       "Resource":"arn:aws:lambda:us-east-1:000000000000:function:never",
       "TimeoutSeconds":100,"HeartbeatSeconds":10,

@@ -6,6 +6,7 @@
 
 #include "courier/state_machine.h"
 #include "courier/status.h"
+#include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 #include "states/json_util.h"
 
@@ -23,7 +24,7 @@ struct Fixture {
 
   std::shared_ptr<StateMachine> Machine(std::string_view definition, std::string name = "m",
                                         StateMachineOptions options = {}) {
-    auto m = hub.CreateStateMachine(name, definition, options);
+    auto m = StepFunctions(hub).CreateStateMachine(name, definition, options);
     INFO(m.status().ToString());
     REQUIRE(m.ok());
     return *m;

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "courier/asl_validation.h"
+#include "courier/step_functions.h"
 #include "test_util.h"
 
 using courier::ValidateStateMachineDefinition;
@@ -94,9 +95,10 @@ TEST_CASE("Structural errors are reported with their location", "[states][valida
 TEST_CASE("CreateStateMachine rejects an invalid definition with InvalidDefinition",
           "[states][validation]") {
   courier::states::test::Fixture fx;
-  auto m = fx.hub.CreateStateMachine("bad", R"j({"StartAt":"A","States":{"A":{"Type":"Pass"}}})j");
+  auto m = StepFunctions(fx.hub).CreateStateMachine(
+      "bad", R"j({"StartAt":"A","States":{"A":{"Type":"Pass"}}})j");
   REQUIRE(!m.ok());
   CHECK(courier::ErrorName(m.status()) == "InvalidDefinition");
   CHECK(std::string(m.status().message()).find("/States/A") != std::string::npos);
-  CHECK(fx.hub.FindStateMachine("bad") == nullptr);
+  CHECK(StepFunctions(fx.hub).FindStateMachine("bad") == nullptr);
 }

@@ -4,7 +4,7 @@
 // Example:
 //   courier::testing::Simulation sim;
 //   courier::Hub hub(sim.environment());
-//   auto queue = hub.CreateQueue("orders").value();
+//   auto queue = courier::Sqs(hub).CreateQueue("orders").value();
 //   queue->SendMessage({.body = "later", .delay = absl::Seconds(5)});
 //   auto got = queue->ReceiveMessage({.wait_time = absl::Seconds(20)});  // returns at t+5s
 #ifndef COURIER_TESTING_SIMULATION_H_

@@ -6,7 +6,7 @@
 int main() {
   courier::testing::Simulation sim;
   courier::Hub hub(sim.environment());
-  auto queue = hub.CreateQueue("consumer");
+  auto queue = Sqs(hub).CreateQueue("consumer");
   if (!queue.ok()) return 1;
   if (!(*queue)->SendMessage({.body = "hi", .delay = absl::Seconds(5)}).ok()) return 2;
   auto got = (*queue)->ReceiveMessage({.wait_time = absl::Seconds(20)});

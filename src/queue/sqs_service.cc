@@ -1,5 +1,5 @@
-// The hub's SQS section: the queue registry (both kinds), recently deleted names, and message
-// move tasks of standard dead-letter queues.
+// The SQS service: the hub's queue registry (both kinds, by ARN in the hub), recently deleted
+// names, and message move tasks of standard dead-letter queues.
 #include <fmt/format.h>
 
 #include <charconv>
@@ -10,6 +10,8 @@
 #include "courier/hub.h"
 #include "courier/json.h"
 #include "courier/queue.h"
+#include "courier/service.h"
+#include "courier/sqs.h"
 #include "courier/status.h"
 #include "queue/queue_config.h"
 
@@ -22,7 +24,6 @@ constexpr int kMaxListedQueues = 1000;  // ListQueues returns at most 1,000 URLs
 
 // Names deleted in the last 60 s.
 struct DeletedQueues {
-  explicit DeletedQueues(Hub&) {}
   std::mutex mu;
   std::map<std::string, absl::Time, std::less<>> deleted;
   absl::Status Check(std::string_view name, absl::Time now) {
@@ -42,22 +43,29 @@ struct DeletedQueues {
 
 // Message move tasks of standard queues, by source ARN.
 struct MoveTasks {
-  struct State {
-    Hub* hub;
-    std::mutex mu;
-    std::map<std::string, std::vector<Queue::MoveTask>, std::less<>> tasks;  // oldest first
-    uint64_t next_id = 1;
-    std::set<std::string, std::less<>> issued;  // every handle handed out, ended tasks' too
-  };
-  explicit MoveTasks(Hub& hub) : state(std::make_shared<State>()) { state->hub = &hub; }
-  std::shared_ptr<State> state;
+  std::mutex mu;
+  std::map<std::string, std::vector<Queue::MoveTask>, std::less<>> tasks;  // oldest first
+  uint64_t next_id = 1;
+  std::set<std::string, std::less<>> issued;  // every handle handed out, ended tasks' too
 };
 
+}  // namespace
+
+struct SqsService::State {
+  explicit State(Hub& h) : hub(&h) {}
+  Hub* hub;
+  DeletedQueues deleted;
+  MoveTasks moves;
+};
+
+namespace {
+
 // Moves one second's worth of messages of task `handle`, then schedules itself 1 s later.
-void Step(std::weak_ptr<MoveTasks::State> weak, std::string source_arn, std::string handle) {
-  auto state = weak.lock();
-  if (state == nullptr) return;
-  Hub& hub = *state->hub;
+void Step(std::weak_ptr<SqsService::State> weak, std::string source_arn, std::string handle) {
+  auto service = weak.lock();
+  if (service == nullptr) return;  // the hub is gone
+  Hub& hub = *service->hub;
+  MoveTasks* state = &service->moves;
   Queue::MoveTask snapshot;
   {
     std::lock_guard lock(state->mu);
@@ -172,7 +180,8 @@ absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::strin
                           "ApproximateNumberOfMessagesDelayed"});
   int64_t to_move = 0;
   for (const auto& [k, v] : *counts) to_move += std::stoll(v);
-  auto state = hub_.Extension<MoveTasks>().state;
+  std::shared_ptr<SqsService::State> service = Sqs(hub_).state_;
+  MoveTasks* state = &service->moves;
   std::string handle;
   {
     std::lock_guard lock(state->mu);
@@ -196,7 +205,7 @@ absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::strin
     task.started_timestamp = hub_.clock().Now();
     list.push_back(std::move(task));
   }
-  Step(state, arn(), handle);
+  Step(service, arn(), handle);
   return handle;
 }
 
@@ -206,7 +215,7 @@ absl::StatusOr<std::vector<Queue::MoveTask>> Queue::ListMessageMoveTasks(int max
         "Value {} for parameter MaxResults is invalid. Reason: Must be between 1 and 10.",
         max_results));
   }
-  auto state = hub_.Extension<MoveTasks>().state;
+  MoveTasks* state = &Sqs(hub_).state_->moves;
   std::lock_guard lock(state->mu);
   std::vector<MoveTask> out;
   auto it = state->tasks.find(arn());
@@ -219,7 +228,7 @@ absl::StatusOr<std::vector<Queue::MoveTask>> Queue::ListMessageMoveTasks(int max
 }
 
 absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view handle) {
-  auto state = hub.Extension<MoveTasks>().state;
+  MoveTasks* state = &Sqs(hub).state_->moves;
   std::lock_guard lock(state->mu);
   const size_t hash = handle.rfind('#');
   if (hash == std::string_view::npos) {
@@ -240,38 +249,76 @@ absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view 
   return InvalidParameterValue("Only a RUNNING task can be cancelled.");
 }
 
-// ---- Hub ----------------------------------------------------------------------------------------
+// ---- SqsService and its registration ----------------------------------------------------------
 
-absl::StatusOr<std::shared_ptr<Queue>> Hub::CreateQueue(std::string_view name) {
-  return CreateQueue(name, QueueAttributeMap{});
+// The hub's "sqs" service: owns the typed control plane and answers AWS's operation table.
+class SqsOperations final : public Service {
+ public:
+  explicit SqsOperations(Hub& hub) : sqs_(hub) {}
+  std::string_view name() const override { return "sqs"; }
+  absl::StatusOr<Json> Invoke(std::string_view operation, const Json&, const Caller&) override {
+    return AwsErrorF(absl::StatusCode::kUnimplemented, "InvalidAction",
+                     "The action {} is not valid for this endpoint.", operation);
+  }
+  SqsService& typed() { return sqs_; }
+
+ private:
+  SqsService sqs_;
+};
+
+namespace {
+const ServiceRegistrar kRegistrar("sqs", [](Hub& hub) -> std::unique_ptr<Service> {
+  return std::make_unique<SqsOperations>(hub);
+});
+}  // namespace
+
+SqsService& Sqs(Hub& hub) {
+  // Registered above, so every hub of a program that links this file has it.
+  return static_cast<SqsOperations*>(hub.FindService("sqs"))->typed();
 }
 
-absl::StatusOr<std::shared_ptr<Queue>> Hub::CreateQueue(std::string_view name,
-                                                        const QueueAttributes& attributes) {
-  return CreateQueue(name, attributes.ToMap());
+SqsService::SqsService(Hub& hub) : hub_(hub), state_(std::make_shared<State>(hub)) {}
+SqsService::~SqsService() = default;
+
+std::string SqsService::QueueUrl(std::string_view name) const {
+  return fmt::format("https://sqs.{}.amazonaws.com/{}/{}", hub_.environment().region,
+                     hub_.environment().account, name);
 }
 
-absl::StatusOr<std::shared_ptr<Queue>> Hub::CreateQueue(std::string_view name,
-                                                        const QueueAttributeMap& attributes) {
+// ---- SqsService
+// ----------------------------------------------------------------------------------
+
+absl::StatusOr<std::shared_ptr<Queue>> SqsService::CreateQueue(std::string_view name,
+                                                               const QueueAttributes& attributes) {
+  return CreateQueueFromMap(name, attributes.ToMap());
+}
+
+absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::CreateFifoQueue(
+    std::string_view name, const QueueAttributes& attributes) {
+  return CreateFifoQueueFromMap(name, attributes.ToMap());
+}
+
+absl::StatusOr<std::shared_ptr<Queue>> SqsService::CreateQueueFromMap(
+    std::string_view name, const QueueAttributeMap& attributes) {
   auto fifo = attributes.find("FifoQueue");
   if (name.ends_with(".fifo") ||
       (fifo != attributes.end() && (fifo->second == "true" || fifo->second == "True"))) {
     return InvalidParameterValue(
-        "A FIFO queue is created with Hub::CreateFifoQueue (its name ends with .fifo and "
+        "A FIFO queue is created with SqsService::CreateFifoQueue (its name ends with .fifo and "
         "FifoQueue is true).");
   }
-  if (!FindResource(Arn("sqs", name))) {
-    COURIER_RETURN_IF_ERROR(Extension<DeletedQueues>().Check(name, clock().Now()));
+  if (!hub_.FindResource(hub_.Arn("sqs", name))) {
+    COURIER_RETURN_IF_ERROR(state_->deleted.Check(name, hub_.clock().Now()));
   }
-  return Queue::Create(*this, name, attributes);
+  return Queue::Create(hub_, name, attributes);
 }
 
-absl::StatusOr<std::shared_ptr<FifoQueue>> Hub::CreateFifoQueue(
+absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::CreateFifoQueueFromMap(
     std::string_view name, const QueueAttributeMap& attributes) {
-  if (!FindResource(Arn("sqs", name))) {
-    COURIER_RETURN_IF_ERROR(Extension<DeletedQueues>().Check(name, clock().Now()));
+  if (!hub_.FindResource(hub_.Arn("sqs", name))) {
+    COURIER_RETURN_IF_ERROR(state_->deleted.Check(name, hub_.clock().Now()));
   }
-  return FifoQueue::Create(*this, name, attributes);
+  return FifoQueue::Create(hub_, name, attributes);
 }
 
 namespace {
@@ -306,20 +353,20 @@ std::string QueueArnOf(const Hub& hub, std::string_view id) {
 }
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<Queue>> Hub::GetQueue(std::string_view id) const {
-  auto q = std::dynamic_pointer_cast<Queue>(FindResource(QueueArnOf(*this, id)));
+absl::StatusOr<std::shared_ptr<Queue>> SqsService::GetQueue(std::string_view id) const {
+  auto q = std::dynamic_pointer_cast<Queue>(hub_.FindResource(QueueArnOf(hub_, id)));
   if (q == nullptr) return QueueDoesNotExist();
   return q;
 }
 
-absl::StatusOr<std::shared_ptr<FifoQueue>> Hub::GetFifoQueue(std::string_view id) const {
-  auto q = std::dynamic_pointer_cast<FifoQueue>(FindResource(QueueArnOf(*this, id)));
+absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::GetFifoQueue(std::string_view id) const {
+  auto q = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(QueueArnOf(hub_, id)));
   if (q == nullptr) return QueueDoesNotExist();
   return q;
 }
 
-absl::StatusOr<std::string> Hub::GetQueueUrl(std::string_view name) const {
-  auto r = FindResource(Arn("sqs", name));
+absl::StatusOr<std::string> SqsService::GetQueueUrl(std::string_view name) const {
+  auto r = hub_.FindResource(hub_.Arn("sqs", name));
   if (std::dynamic_pointer_cast<Queue>(r) == nullptr &&
       std::dynamic_pointer_cast<FifoQueue>(r) == nullptr) {
     return QueueDoesNotExist();
@@ -327,12 +374,12 @@ absl::StatusOr<std::string> Hub::GetQueueUrl(std::string_view name) const {
   return QueueUrl(name);
 }
 
-std::vector<std::string> Hub::ListQueues(std::string_view prefix) const {
+std::vector<std::string> SqsService::ListQueues(std::string_view prefix) const {
   return *ListQueues(prefix, kMaxListedQueues);
 }
 
-absl::StatusOr<std::vector<std::string>> Hub::ListQueues(std::string_view prefix,
-                                                         int max_results) const {
+absl::StatusOr<std::vector<std::string>> SqsService::ListQueues(std::string_view prefix,
+                                                                int max_results) const {
   if (max_results < 1 || max_results > kMaxListedQueues) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter MaxResults is invalid. Reason: MaxResults must be an integer "
@@ -340,7 +387,7 @@ absl::StatusOr<std::vector<std::string>> Hub::ListQueues(std::string_view prefix
         max_results));
   }
   std::vector<std::string> out;
-  for (const auto& r : ListResources(Arn("sqs", prefix))) {
+  for (const auto& r : hub_.ListResources(hub_.Arn("sqs", prefix))) {
     if (static_cast<int>(out.size()) == max_results) break;
     if (std::dynamic_pointer_cast<Queue>(r) || std::dynamic_pointer_cast<FifoQueue>(r)) {
       out.push_back(QueueUrl(r->name()));
@@ -349,25 +396,25 @@ absl::StatusOr<std::vector<std::string>> Hub::ListQueues(std::string_view prefix
   return out;
 }
 
-absl::Status Hub::DeleteQueue(std::string_view id) {
-  const std::string arn = QueueArnOf(*this, id);
-  auto r = FindResource(arn);
+absl::Status SqsService::DeleteQueue(std::string_view id) {
+  const std::string arn = QueueArnOf(hub_, id);
+  auto r = hub_.FindResource(arn);
   if (std::dynamic_pointer_cast<Queue>(r) == nullptr &&
       std::dynamic_pointer_cast<FifoQueue>(r) == nullptr) {
     return QueueDoesNotExist();
   }
-  RemoveResource(arn);
+  hub_.RemoveResource(arn);
   r->MarkDeleted();
-  auto& deleted = Extension<DeletedQueues>();
+  DeletedQueues& deleted = state_->deleted;
   std::lock_guard lock(deleted.mu);
-  deleted.deleted[r->name()] = clock().Now();
+  deleted.deleted[r->name()] = hub_.clock().Now();
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> Hub::StartMessageMoveTask(std::string_view source_arn,
-                                                      std::optional<std::string> destination_arn,
-                                                      std::optional<int> max_per_second) {
-  auto r = FindResource(source_arn);
+absl::StatusOr<std::string> SqsService::StartMessageMoveTask(
+    std::string_view source_arn, std::optional<std::string> destination_arn,
+    std::optional<int> max_per_second) {
+  auto r = hub_.FindResource(source_arn);
   if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
     return q->StartMessageMoveTask(std::move(destination_arn), max_per_second);
   }
@@ -378,10 +425,10 @@ absl::StatusOr<std::string> Hub::StartMessageMoveTask(std::string_view source_ar
       "The resource that you specified for the SourceArn parameter doesn't exist.");
 }
 
-absl::StatusOr<std::vector<std::map<std::string, std::string, std::less<>>>>
-Hub::ListMessageMoveTasks(std::string_view source_arn, int max_results) {
-  std::vector<std::map<std::string, std::string, std::less<>>> out;
-  auto r = FindResource(source_arn);
+absl::StatusOr<std::vector<MoveTaskDescription>> SqsService::ListMessageMoveTasks(
+    std::string_view source_arn, int max_results) {
+  std::vector<MoveTaskDescription> out;
+  auto r = hub_.FindResource(source_arn);
   if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
     COURIER_ASSIGN_OR_RETURN(auto tasks, q->ListMessageMoveTasks(max_results));
     for (const auto& t : tasks) out.push_back(Describe(t));
@@ -396,7 +443,7 @@ Hub::ListMessageMoveTasks(std::string_view source_arn, int max_results) {
       "The resource that you specified for the SourceArn parameter doesn't exist.");
 }
 
-absl::StatusOr<int64_t> Hub::CancelMessageMoveTask(std::string_view task_handle) {
+absl::StatusOr<int64_t> SqsService::CancelMessageMoveTask(std::string_view task_handle) {
   // A handle is "<source ARN>#<task number>": anything else is not a handle [V]; a handle of
   // a queue that does not exist names no source [V].
   const size_t hash = task_handle.rfind('#');
@@ -404,15 +451,15 @@ absl::StatusOr<int64_t> Hub::CancelMessageMoveTask(std::string_view task_handle)
       !ParseInt(task_handle.substr(hash + 1)).has_value()) {
     return InvalidParameterValue("Value for parameter TaskHandle is invalid.");
   }
-  auto source = FindResource(task_handle.substr(0, hash));
+  auto source = hub_.FindResource(task_handle.substr(0, hash));
   if (std::dynamic_pointer_cast<FifoQueue>(source)) {
-    return FifoQueue::CancelMessageMoveTask(*this, task_handle);
+    return FifoQueue::CancelMessageMoveTask(hub_, task_handle);
   }
   if (std::dynamic_pointer_cast<Queue>(source) == nullptr) {
     return ResourceNotFound(
         "The resource that you specified for the SourceArn parameter doesn't exist.");
   }
-  return Queue::CancelMessageMoveTask(*this, task_handle);
+  return Queue::CancelMessageMoveTask(hub_, task_handle);
 }
 
 }  // namespace courier
