@@ -658,10 +658,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
   };
   std::array<detail::FifoReceipt, 10> receipts;
   std::vector<DeadLetter> dead;
-  std::shared_ptr<FifoQueue> dlq;
-  if (config.max_receive_count > 0) {
-    dlq = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(config.dead_letter_target_arn));
-  }
+  const std::shared_ptr<FifoQueue> dlq = DeadLetterTarget<FifoQueue>(config, hub_);
   const absl::Duration visibility = request.visibility_timeout.value_or(config.visibility);
   Visitor visitor{*this,
                   request,

@@ -462,10 +462,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
                                     ? absl::ToInt64Nanoseconds(*request.visibility_timeout)
                                     : config->visibility_ns;
   const int max = request.max_number_of_messages;
-  std::shared_ptr<Queue> dlq;
-  if (config->max_receive_count > 0) {
-    dlq = std::dynamic_pointer_cast<Queue>(hub_.FindResource(config->dead_letter_target_arn));
-  }
+  const std::shared_ptr<Queue> dlq = DeadLetterTarget<Queue>(*config, hub_);
 
   // Fills `m` (perhaps a message of an earlier receive, whose storage is reused) from a slot
   // just received.

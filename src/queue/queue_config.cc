@@ -167,6 +167,7 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       if (value.empty()) {
         config.redrive_policy.clear();
         config.dead_letter_target_arn.clear();
+        config.dead_letter_target.reset();
         config.max_receive_count = 0;
         continue;
       }
@@ -230,6 +231,7 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       config.redrive_policy = fmt::format(R"({{"deadLetterTargetArn":{},"maxReceiveCount":{}}})",
                                           ToJsonText(Json(arn)), *n);
       config.dead_letter_target_arn = arn;
+      config.dead_letter_target = found;
       config.max_receive_count = static_cast<int>(*n);
     } else if (name == "RedriveAllowPolicy") {
       if (value.empty()) {

@@ -7,6 +7,7 @@
 #include <absl/time/time.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "courier/hub.h"
 #include "courier/message.h"
 #include "courier/queue.h"
 #include "courier/queue_attributes.h"
@@ -33,6 +35,9 @@ struct QueueConfig {
   absl::Duration visibility = absl::Seconds(30);
   std::string redrive_policy;  // as given (JSON), empty for none
   std::string dead_letter_target_arn;
+  // That queue, resolved when the configuration is published, so that a receive never looks it
+  // up in the hub (DeadLetterTarget).
+  std::weak_ptr<Resource> dead_letter_target;
   int max_receive_count = 0;
   std::string redrive_allow_policy;
   bool sqs_managed_sse = true;
@@ -52,6 +57,18 @@ absl::Status QueueDoesNotExist();
 absl::Status ReceiptHandleIsInvalid(std::string_view handle);
 // A whole decimal integer, nothing else around it.
 std::optional<int64_t> ParseInt(std::string_view text);
+
+// The dead-letter queue of `config` (of kind Q), or nullptr: the one resolved when it was
+// published while it lives, else a lookup by ARN (it was deleted, and a queue may have been created
+// again under its ARN since; only then is the hub's registry touched).
+template <typename Q>
+std::shared_ptr<Q> DeadLetterTarget(const QueueConfig& config, const Hub& hub) {
+  if (config.max_receive_count <= 0) return nullptr;
+  std::shared_ptr<Resource> target = config.dead_letter_target.lock();
+  if (target == nullptr || target->deleted())
+    target = hub.FindResource(config.dead_letter_target_arn);
+  return std::dynamic_pointer_cast<Q>(std::move(target));
+}
 
 // 1-80 characters from [A-Za-z0-9_-].
 absl::Status CheckStandardQueueName(std::string_view name);
