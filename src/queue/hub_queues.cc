@@ -274,8 +274,6 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> Hub::CreateFifoQueue(
   return FifoQueue::Create(*this, name, attributes);
 }
 
-namespace {
-// The ARN of a queue given by name, ARN or URL.
 std::string QueueArnOf(const Hub& hub, std::string_view id) {
   if (id.starts_with("arn:")) return std::string(id);
   if (id.starts_with("http://") || id.starts_with("https://")) {
@@ -304,7 +302,6 @@ std::string QueueArnOf(const Hub& hub, std::string_view id) {
   }
   return hub.Arn("sqs", id);
 }
-}  // namespace
 
 absl::StatusOr<std::shared_ptr<Queue>> Hub::GetQueue(std::string_view id) const {
   auto q = std::dynamic_pointer_cast<Queue>(FindResource(QueueArnOf(*this, id)));

@@ -53,6 +53,10 @@ absl::Status ReceiptHandleIsInvalid(std::string_view handle);
 // A whole decimal integer, nothing else around it.
 std::optional<int64_t> ParseInt(std::string_view text);
 
+// The ARN of a queue given by name, ARN or URL (AWS's endpoint forms of this hub's region and
+// account, or any other host); "" for a URL that cannot name a queue of this hub.
+std::string QueueArnOf(const Hub& hub, std::string_view name_arn_or_url);
+
 // 1-80 characters from [A-Za-z0-9_-].
 absl::Status CheckStandardQueueName(std::string_view name);
 
