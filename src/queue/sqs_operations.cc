@@ -52,9 +52,11 @@ absl::StatusOr<std::optional<std::string>> OptionalString(const JsonObject& o,
   return std::string(v->get_string());
 }
 
-absl::StatusOr<std::string> RequiredString(const JsonObject& o, std::string_view name) {
+// `path`: the member's name in errors, when it is not `name` itself (an entry's member).
+absl::StatusOr<std::string> RequiredString(const JsonObject& o, std::string_view name,
+                                           std::string_view path = {}) {
   COURIER_ASSIGN_OR_RETURN(std::optional<std::string> v, OptionalString(o, name));
-  if (!v) return MissingParameter(name);
+  if (!v) return MissingParameter(path.empty() ? name : path);
   return *std::move(v);
 }
 
@@ -156,7 +158,8 @@ absl::StatusOr<MessageAttributes> MessageAttributesOf(const JsonObject& o, std::
     const std::string member = fmt::format("{}.{}", name, std::string_view(key));
     COURIER_ASSIGN_OR_RETURN(const JsonObject* fields, ObjectOf(value, member));
     MessageAttribute a;
-    COURIER_ASSIGN_OR_RETURN(a.data_type, RequiredString(*fields, member + ".DataType"));
+    COURIER_ASSIGN_OR_RETURN(a.data_type,
+                             RequiredString(*fields, "DataType", member + ".DataType"));
     COURIER_ASSIGN_OR_RETURN(auto text, OptionalString(*fields, "StringValue"));
     COURIER_ASSIGN_OR_RETURN(auto base64, OptionalString(*fields, "BinaryValue"));
     if (text) a.string_value = *std::move(text);
