@@ -69,9 +69,10 @@ Json ErrorLine(std::string_view code, std::string_view message) {
 }
 
 Json ErrorLine(const absl::Status& status) {
-  std::string_view code = ErrorName(status);
-  return ErrorLine(code.empty() ? "InternalFailure" : code,
-                   code.empty() ? status.message() : ErrorMessage(status));
+  // A status not made by AwsError (none should reach here) keeps its whole message.
+  const std::string_view code = ErrorName(status);
+  if (code.empty()) return ErrorLine("InternalFailure", std::string(status.message()));
+  return ErrorLine(code, ErrorMessage(status));
 }
 
 // One run: the hub, and the simulation that drives its clock when the clock is manual.
@@ -93,7 +94,8 @@ class Session {
   // The output line for one input line.
   Json Line(std::string_view text) {
     auto parsed = ParseJson(text);
-    if (!parsed.ok()) return ErrorLine("SerializationException", parsed.status().message());
+    if (!parsed.ok())
+      return ErrorLine("SerializationException", std::string(parsed.status().message()));
     const JsonObject* line = parsed->if_object();
     if (line == nullptr) return ErrorLine("SerializationException", "A line must be an object.");
     if (const Json* clock = line->if_contains("clock")) return Step(*clock);
