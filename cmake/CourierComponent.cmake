@@ -1,8 +1,10 @@
-# courier_component(NAME DEPENDS a b ...): a static library courier_NAME from src/NAME/*.cc,
-# exported as part of courier::courier.
+# courier_component(NAME DEPENDS a b ... SERVICES s ...): a static library courier_NAME from
+# src/NAME/*.cc, exported as part of courier::courier. Each service s is registered in a file
+# that defines COURIER_SERVICE_ANCHOR(s); every program linking the library links that file, so
+# a service reached only by name (courier::Invoke) is there.
 set_property(GLOBAL PROPERTY COURIER_COMPONENTS "")
 function(courier_component name)
-  cmake_parse_arguments(ARG "" "" "DEPENDS;LIBS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "DEPENDS;LIBS;SERVICES" ${ARGN})
   file(GLOB _sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   add_library(courier_${name} STATIC ${_sources})
   add_library(courier::${name} ALIAS courier_${name})
@@ -15,6 +17,9 @@ function(courier_component name)
     target_link_libraries(courier_${name} PUBLIC courier_${dep})
   endforeach()
   target_link_libraries(courier_${name} PUBLIC ${ARG_LIBS} PRIVATE $<BUILD_INTERFACE:courier_warnings>)
+  foreach(service IN LISTS ARG_SERVICES)
+    target_link_options(courier_${name} INTERFACE "LINKER:--undefined=courier_${service}_service_anchor")
+  endforeach()
   set_property(GLOBAL APPEND PROPERTY COURIER_COMPONENTS ${name})
 endfunction()
 

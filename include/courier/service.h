@@ -68,6 +68,12 @@ struct ServiceRegistrar {
   ServiceRegistrar(std::string_view name, ServiceFactory factory);
 };
 
+// Beside a ServiceRegistrar, outside any unnamed namespace: the symbol that
+// courier_component(... SERVICES name) makes every program link, so that the registration
+// reaches a program that names the service only by its string (courier::Invoke, a Step Functions
+// task, `courier invoke`).
+#define COURIER_SERVICE_ANCHOR(name) extern "C" const int courier_##name##_service_anchor = 0
+
 }  // namespace courier
 
 #endif  // COURIER_SERVICE_H_

@@ -68,6 +68,7 @@ bool ValidFunctionName(std::string_view name) {
 }
 
 }  // namespace
+COURIER_SERVICE_ANCHOR(lambda);
 
 LambdaService& Lambda(Hub& hub) {
   // Registered above, so every hub of a program that links this file has it.

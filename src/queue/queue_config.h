@@ -69,6 +69,9 @@ std::shared_ptr<Q> DeadLetterTarget(const QueueConfig& config, const Hub& hub) {
     target = hub.FindResource(config.dead_letter_target_arn);
   return std::dynamic_pointer_cast<Q>(std::move(target));
 }
+// The ARN of a queue given by name, ARN or URL (AWS's endpoint forms of this hub's region and
+// account, or any other host); "" for a URL that cannot name a queue of this hub.
+std::string QueueArnOf(const Hub& hub, std::string_view name_arn_or_url);
 
 // 1-80 characters from [A-Za-z0-9_-].
 absl::Status CheckStandardQueueName(std::string_view name);

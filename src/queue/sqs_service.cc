@@ -14,6 +14,7 @@
 #include "courier/sqs.h"
 #include "courier/status.h"
 #include "queue/queue_config.h"
+#include "queue/sqs_operations.h"
 
 namespace courier {
 namespace {
@@ -254,15 +255,16 @@ absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view 
 // The hub's "sqs" service: owns the typed control plane and answers AWS's operation table.
 class SqsOperations final : public Service {
  public:
-  explicit SqsOperations(Hub& hub) : sqs_(hub) {}
+  explicit SqsOperations(Hub& hub) : hub_(hub), sqs_(hub) {}
   std::string_view name() const override { return "sqs"; }
-  absl::StatusOr<Json> Invoke(std::string_view operation, const Json&, const Caller&) override {
-    return AwsErrorF(absl::StatusCode::kUnimplemented, "InvalidAction",
-                     "The action {} is not valid for this endpoint.", operation);
+  absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
+                              const Caller& caller) override {
+    return InvokeSqs(hub_, operation, request, caller);
   }
   SqsService& typed() { return sqs_; }
 
  private:
+  Hub& hub_;
   SqsService sqs_;
 };
 
@@ -271,6 +273,7 @@ const ServiceRegistrar kRegistrar("sqs", [](Hub& hub) -> std::unique_ptr<Service
   return std::make_unique<SqsOperations>(hub);
 });
 }  // namespace
+COURIER_SERVICE_ANCHOR(sqs);
 
 SqsService& Sqs(Hub& hub) {
   // Registered above, so every hub of a program that links this file has it.
@@ -321,8 +324,6 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::CreateFifoQueueFromMap(
   return FifoQueue::Create(hub_, name, attributes);
 }
 
-namespace {
-// The ARN of a queue given by name, ARN or URL.
 std::string QueueArnOf(const Hub& hub, std::string_view id) {
   if (id.starts_with("arn:")) return std::string(id);
   if (id.starts_with("http://") || id.starts_with("https://")) {
@@ -351,7 +352,6 @@ std::string QueueArnOf(const Hub& hub, std::string_view id) {
   }
   return hub.Arn("sqs", id);
 }
-}  // namespace
 
 absl::StatusOr<std::shared_ptr<Queue>> SqsService::GetQueue(std::string_view id) const {
   auto q = std::dynamic_pointer_cast<Queue>(hub_.FindResource(QueueArnOf(hub_, id)));

@@ -90,6 +90,8 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
 
   const std::string& arn() const override { return arn_; }
   const std::string& name() const override { return name_; }
+  // The machine's ARN: aws:SourceArn of the service calls its tasks make.
+  const std::string& state_machine_arn() const;
   ExecutionDescription Describe() const override;
   std::vector<HistoryEvent> History() const override;
   absl::Status Stop(std::string_view error, std::string_view cause) override;

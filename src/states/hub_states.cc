@@ -3,6 +3,7 @@
 #include "courier/function.h"
 #include "courier/hub.h"
 #include "courier/lambda.h"
+#include "courier/service.h"
 #include "courier/state_machine.h"
 #include "courier/step_functions.h"
 #include "states/execution_impl.h"
@@ -133,27 +134,31 @@ absl::StatusOr<Json> SendToSink(Hub& hub, std::string_view arn, std::string_view
   return Json(std::move(out));
 }
 
-absl::StatusOr<Json> SqsSendMessage(Hub& hub, const Json& p) {
-  const Json* url = Field(p, "QueueUrl");
-  const Json* body = Field(p, "MessageBody");
-  if (!url || !url->is_string()) return MissingParameter("SQS", "QueueUrl");
-  if (!body) return MissingParameter("SQS", "MessageBody");
-  std::string_view u = url->get_string();
-  std::string arn =
-      u.starts_with("arn:") ? std::string(u) : hub.Arn("sqs", u.substr(u.rfind('/') + 1));
-  SendMessageRequest request;
-  request.body = TextOf(*body);
-  COURIER_ASSIGN_OR_RETURN(request.attributes, Attributes(Field(p, "MessageAttributes"), "SQS"));
-  if (const Json* d = Field(p, "DelaySeconds"); d && d->is_number()) {
-    request.delay = absl::Seconds(states::AsDouble(*d));
+// A task's call to a service's operation table (courier::Invoke), on behalf of its state
+// machine. A failure becomes "<prefix>.<AWS error name>", as Step Functions names the errors of
+// its SDK integrations, with the SDK exception names it uses for the ones that have them.
+absl::StatusOr<Json> CallService(Hub& hub, std::string_view service, std::string_view operation,
+                                 std::string_view prefix, const Json& request,
+                                 const TaskCall& call) {
+  Caller caller;
+  if (call.execution) caller.source_arn = call.execution->state_machine_arn();
+  auto result = Invoke(hub, service, operation, request, caller);
+  if (result.ok()) return result;
+  std::string name(ErrorName(result.status()));
+  if (name == "QueueDoesNotExist") name = "QueueDoesNotExistException";
+  if (name == "MissingParameter") name = "ValidationException";
+  if (name.empty()) name = "ServiceException";
+  return FunctionError(fmt::format("{}.{}", prefix, name), ErrorMessage(result.status()));
+}
+
+// Step Functions sends a member given as JSON (MessageBody, Message, Detail) as its JSON text.
+Json WithTextMember(Json request, std::string_view member) {
+  if (JsonObject* o = request.if_object()) {
+    if (Json* v = o->if_contains(member); v && !v->is_string() && !v->is_null()) {
+      *v = JsonText(*v);
+    }
   }
-  if (const Json* g = Field(p, "MessageGroupId"); g && g->is_string()) {
-    request.message_group_id = std::string(g->get_string());
-  }
-  if (const Json* g = Field(p, "MessageDeduplicationId"); g && g->is_string()) {
-    request.message_deduplication_id = std::string(g->get_string());
-  }
-  return SendToSink(hub, arn, "SQS", "QueueDoesNotExistException", std::move(request));
+  return request;
 }
 
 absl::StatusOr<Json> SnsPublish(Hub& hub, const Json& p) {
@@ -326,9 +331,27 @@ void InvokeResource(Hub& hub, const TaskCall& call,
         payload ? *payload : Json(JsonObject()),
         [finish](absl::StatusOr<Json> r) { finish(LambdaInvokeResult(std::move(r))); });
   }
-  if (api == "sqs:sendMessage") return finish(SqsSendMessage(hub, call.payload));
-  if (api == "sns:publish") return finish(SnsPublish(hub, call.payload));
-  if (api == "events:putEvents") return finish(EventsPutEvents(hub, call.payload));
+  if (api == "sqs:sendMessage") {
+    return finish(CallService(hub, "sqs", "SendMessage", "SQS",
+                              WithTextMember(call.payload, "MessageBody"), call));
+  }
+  // SNS and EventBridge answer through their operation tables once they are linked; until then
+  // the hand-built requests below reach their sinks.
+  if (api == "sns:publish") {
+    if (hub.FindService("sns") == nullptr) return finish(SnsPublish(hub, call.payload));
+    return finish(
+        CallService(hub, "sns", "Publish", "SNS", WithTextMember(call.payload, "Message"), call));
+  }
+  if (api == "events:putEvents") {
+    if (hub.FindService("events") == nullptr) return finish(EventsPutEvents(hub, call.payload));
+    Json request = call.payload;
+    if (JsonObject* o = request.if_object()) {
+      if (Json* entries = o->if_contains("Entries"); entries && entries->is_array()) {
+        for (Json& e : entries->get_array()) e = WithTextMember(e, "Detail");
+      }
+    }
+    return finish(CallService(hub, "events", "PutEvents", "EventBridge", request, call));
+  }
   if (api == "states:startExecution") {
     return StartNestedExecution(hub, call.payload, pattern, finish);
   }

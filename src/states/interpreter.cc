@@ -324,6 +324,8 @@ ExecutionStatus ExecutionImpl::status() const {
   return status_;
 }
 
+const std::string& ExecutionImpl::state_machine_arn() const { return machine_.arn(); }
+
 ExecutionDescription ExecutionImpl::Describe() const {
   ExecutionDescription d;
   d.execution_arn = arn_;

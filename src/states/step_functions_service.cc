@@ -37,6 +37,7 @@ const ServiceRegistrar kRegistrar("states", [](Hub& hub) -> std::unique_ptr<Serv
   return std::make_unique<StepFunctionsOperations>(hub);
 });
 }  // namespace
+COURIER_SERVICE_ANCHOR(states);
 
 StepFunctionsService& StepFunctions(Hub& hub) {
   // Registered above, so every hub of a program that links this file has it.
