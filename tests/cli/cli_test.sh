@@ -33,6 +33,28 @@ expect "valid definition" OK 0 \
 echo '{"StartAt":"X","States":{}}' > /tmp/courier_cli_bad.$$.json
 "$courier" validate /tmp/courier_cli_bad.$$.json >/dev/null 2>&1 &&
   { echo "FAIL: an invalid definition validated"; failures=$((failures + 1)); }
+# courier invoke: one output line per input line, errors as lines, the run goes on.
+invoke_script='{"service":"sqs","operation":"CreateQueue","request":{"QueueName":"q","Attributes":{"DelaySeconds":"5"}}}
+not json
+{"clock":{"advance_seconds":30}}
+{"service":"sqs","operation":"GetQueueAttributes","request":{"QueueUrl":"q","AttributeNames":["DelaySeconds","CreatedTimestamp"]}}
+{"service":"sqs","operation":"GetQueueUrl","request":{"QueueName":"none"}}
+{"service":"nope","operation":"X"}'
+invoke_want='{"response":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/q"}}
+{"error":{"code":"SerializationException","message":"invalid JSON: syntax error"}}
+{"response":{"now":"2026-01-01T00:00:30.000Z"}}
+{"response":{"Attributes":{"CreatedTimestamp":"1767225600","DelaySeconds":"5"}}}
+{"error":{"code":"QueueDoesNotExist","message":"The specified queue does not exist."}}
+{"error":{"code":"InvalidAction","message":"The action X is not valid for this endpoint: no service '"'"'nope'"'"' is linked into this program."}}'
+expect "invoke: JSON lines" "$invoke_want" 0 \
+  bash -c 'printf "%s\n" "$1" | "$0" invoke' "$courier" "$invoke_script"
+expect "invoke: identity" '{"response":{"QueueUrl":"https://sqs.eu-west-1.amazonaws.com/123456789012/q"}}' 0 \
+  bash -c 'echo "{\"service\":\"sqs\",\"operation\":\"CreateQueue\",\"request\":{\"QueueName\":\"q\"}}" |
+    "$0" invoke --account 123456789012 --region eu-west-1' "$courier"
+expect "invoke: no clock steps on the system clock" \
+  '{"error":{"code":"UnsupportedOperation","message":"Clock steps need --clock manual."}}' 0 \
+  bash -c 'echo "{\"clock\":{\"advance_seconds\":1}}" | "$0" invoke --clock system' "$courier"
+expect "invoke: a bad flag exits 2" "" 2 "$courier" invoke --clock sundial
 rm -f /tmp/courier_cli_stderr.$$ /tmp/courier_cli_bad.$$.json
-echo "$((8 - failures)) passed, $failures failed"
+echo "$((12 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
