@@ -227,6 +227,8 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   absl::StatusOr<SendMessageResult> Send(SendMessageRequest& request, bool md5);
 
   Hub& hub_;
+  // Where this queue's move tasks are kept; gone with the hub, so a handle never reaches it then.
+  std::weak_ptr<SqsService::State> sqs_;
   std::string url_;
   std::unique_ptr<Impl> impl_;
 };

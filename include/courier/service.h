@@ -51,6 +51,9 @@ class Service {
   // MissingParameter / InvalidParameterValue (or the service's equivalents). Thread-safe.
   virtual absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
                                       const Caller& caller) = 0;
+  // The hub is being destroyed (its resources and services are still there): end the work that
+  // would reach it later (timers, executions), since handles and the clock may outlive it.
+  virtual void Shutdown() {}
 };
 
 // Creates a hub's instance of a service; the service may keep `hub` (it lives as long).

@@ -108,6 +108,11 @@ class StateMachine final : public Resource {
   Hub& hub() const { return hub_; }
 
  private:
+  friend class StepFunctionsService;  // aborts the executions of a hub being destroyed
+  // Ends every running execution as aborted with `cause`, then detaches all of them: no timer or
+  // callback of theirs does anything afterwards.
+  void AbortExecutions(std::string_view cause);
+
   Hub& hub_;
   StateMachineOptions options_;
   absl::Time creation_date_;
@@ -116,6 +121,8 @@ class StateMachine final : public Resource {
   // Standard executions by name (Express executions are not kept: AWS cannot describe them).
   std::unordered_map<std::string, std::shared_ptr<states::ExecutionImpl>> executions_
       ABSL_GUARDED_BY(mu_);
+  // Express executions that may still run, for AbortExecutions.
+  std::vector<std::weak_ptr<states::ExecutionImpl>> express_ ABSL_GUARDED_BY(mu_);
   uint64_t starts_ ABSL_GUARDED_BY(mu_) = 0;  // every 1024 starts, expired executions go
 };
 

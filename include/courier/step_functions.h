@@ -65,6 +65,8 @@ class StepFunctionsService {
   friend states::Registry& states::TaskTokens(Hub& hub);
 
   explicit StepFunctionsService(Hub& hub);
+  // Before the hub goes: every running execution ends as aborted and does nothing more.
+  void AbortExecutions();
 
   Hub& hub_;
   std::unique_ptr<states::Registry> tokens_;

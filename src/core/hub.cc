@@ -30,6 +30,7 @@ Hub::Hub(Environment environment) : environment_(std::move(environment)) {
 }
 
 Hub::~Hub() {
+  for (auto& [name, service] : services_) service->Shutdown();
   // Handles may outlive the hub: each then answers as a deleted resource does.
   detail::MutexLock lock(&mu_);
   for (auto& [arn, resource] : resources_) resource->MarkDeleted();

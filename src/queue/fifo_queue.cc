@@ -393,9 +393,11 @@ FifoQueue::AttributeMap FifoQueue::ListQueueTags() const { return impl_->tags.Li
 // ---- Send ----
 
 absl::StatusOr<SendMessageResult> FifoQueue::SendMessage(SendMessageRequest request) {
+  if (deleted()) return QueueDoesNotExist();  // before the hub's clock, which may be gone
   return Send(std::move(request), hub_.clock().CoarseNowUnixNanos());
 }
 absl::StatusOr<SendMessageResult> FifoQueue::SendMessageNoMd5(SendMessageRequest request) {
+  if (deleted()) return QueueDoesNotExist();  // before the hub's clock, which may be gone
   return Send(std::move(request), hub_.clock().CoarseNowUnixNanos(), /*md5=*/false);
 }
 
@@ -1064,6 +1066,14 @@ void FifoQueue::RunMoveTask(uint64_t id) {
     auto it = std::find_if(impl_->tasks.begin(), impl_->tasks.end(),
                            [&](const auto& t) { return t.first == id; });
     if (it == impl_->tasks.end()) return;
+    if (deleted()) {  // the source was deleted, or its hub destroyed: fail without reaching it
+      if (it->second.status == "RUNNING" || it->second.status == "CANCELLING") {
+        it->second.status = "FAILED";
+        it->second.failure_reason = "AWS.SimpleQueueService.NonExistentQueue";
+        it->second.task_handle.clear();
+      }
+      return;
+    }
     if (it->second.status == "CANCELLING") {  // cancelled since the last step: stop here
       it->second.status = "CANCELLED";
       it->second.task_handle.clear();

@@ -176,6 +176,7 @@ struct Queue::Impl {
 Queue::Queue(Hub& hub, std::string name, std::string arn, std::string url)
     : MessageSink(std::move(name), std::move(arn)),
       hub_(hub),
+      sqs_(Sqs(hub).state_),
       url_(std::move(url)),
       impl_(std::make_unique<Impl>()) {}
 

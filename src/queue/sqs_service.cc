@@ -181,7 +181,7 @@ absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::strin
                           "ApproximateNumberOfMessagesDelayed"});
   int64_t to_move = 0;
   for (const auto& [k, v] : *counts) to_move += std::stoll(v);
-  std::shared_ptr<SqsService::State> service = Sqs(hub_).state_;
+  std::shared_ptr<SqsService::State> service = sqs_.lock();
   MoveTasks* state = &service->moves;
   std::string handle;
   {
@@ -211,12 +211,16 @@ absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::strin
 }
 
 absl::StatusOr<std::vector<Queue::MoveTask>> Queue::ListMessageMoveTasks(int max_results) const {
+  // A deleted queue's tasks stay listed (a task whose source was deleted says so); those of a
+  // queue whose hub is gone went with it.
+  std::shared_ptr<SqsService::State> service = sqs_.lock();
+  if (service == nullptr) return QueueDoesNotExist();
   if (max_results < 1 || max_results > 10) {
     return InvalidParameterValue(fmt::format(
         "Value {} for parameter MaxResults is invalid. Reason: Must be between 1 and 10.",
         max_results));
   }
-  MoveTasks* state = &Sqs(hub_).state_->moves;
+  MoveTasks* state = &service->moves;
   std::lock_guard lock(state->mu);
   std::vector<MoveTask> out;
   auto it = state->tasks.find(arn());

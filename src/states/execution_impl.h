@@ -162,10 +162,15 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
                  const Json* data = nullptr, int64_t index = -1);
   std::string StateName(const Frame& f) const;
 
-  StateMachine& machine_;
-  Hub& hub_;
+  // Of its machine, copied: an execution handle may outlive the machine and the hub.
+  std::string machine_arn_;
+  std::string machine_name_;
+  std::string role_arn_;
+  StateMachineType type_;
+  Hub& hub_;  // used only while the execution runs: ~StepFunctionsService detaches it first
   std::shared_ptr<const Plan> plan_;
-  std::shared_ptr<Clock> clock_;  // outlives the hub if pending work holds this execution
+  std::shared_ptr<Clock> clock_;
+  std::shared_ptr<Executor> executor_;
   std::string name_;
   std::string arn_;
   Json input_;

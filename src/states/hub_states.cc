@@ -427,6 +427,26 @@ StateMachine::~StateMachine() {
   for (auto& [name, e] : executions_) e->Detach();
 }
 
+void StateMachine::AbortExecutions(std::string_view cause) {
+  std::vector<std::shared_ptr<states::ExecutionImpl>> executions;
+  {
+    detail::MutexLock lock(&mu_);
+    for (auto& [name, e] : executions_) executions.push_back(e);
+    for (auto& weak : express_) {
+      if (auto e = weak.lock()) executions.push_back(std::move(e));
+    }
+  }
+  for (auto& e : executions) (void)e->Stop("States.Aborted", cause);
+  for (auto& e : executions) e->Detach();
+}
+
+namespace {
+absl::Status NoStateMachine(std::string_view arn) {
+  return AwsErrorF(absl::StatusCode::kNotFound, "StateMachineDoesNotExist",
+                   "State Machine Does Not Exist: '{}'", arn);
+}
+}  // namespace
+
 std::shared_ptr<const states::Plan> StateMachine::plan() const {
   detail::MutexLock lock(&mu_);
   return plan_;
@@ -466,6 +486,7 @@ bool UsesCallbackPatterns(const states::Scope& scope) {
 
 absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     StartExecutionRequest request) {
+  if (deleted()) return NoStateMachine(arn());
   if (request.name.empty()) request.name = detail::NewUuid();
   if (!states::ValidName(request.name)) {
     return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidName", "Invalid Name: '{}'",
@@ -491,8 +512,16 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
                        "Execution Already Exists: '{}'", arn);
     }
     exec = std::make_shared<ExecutionImpl>(*this, plan_, request.name, arn, *std::move(input));
-    if (options_.type == StateMachineType::kStandard) executions_.emplace(request.name, exec);
+    if (options_.type == StateMachineType::kStandard) {
+      executions_.emplace(request.name, exec);
+    } else {
+      express_.push_back(exec);
+    }
     if (++starts_ % 1024 == 0) {
+      std::erase_if(express_, [](const auto& weak) {
+        auto e = weak.lock();
+        return e == nullptr || e->done();
+      });
       // AWS keeps a closed Standard execution for 90 days; so does courier.
       absl::Time horizon = hub_.clock().Now() - absl::Hours(24 * 90);
       std::erase_if(executions_, [horizon](const auto& entry) {
@@ -577,6 +606,7 @@ std::vector<ExecutionDescription> StateMachine::ListExecutions(
 }
 
 absl::Status StateMachine::Update(std::string_view definition) {
+  if (deleted()) return NoStateMachine(arn());
   COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
   if (options_.type == StateMachineType::kExpress && UsesCallbackPatterns(*plan->root)) {
     return AwsError(absl::StatusCode::kInvalidArgument, "InvalidDefinition",

@@ -97,7 +97,7 @@ class FrameEnv final : public Env {
     return nullptr;
   }
 
-  absl::Time Now() override { return x_.hub_.clock().Now(); }
+  absl::Time Now() override { return x_.clock_->Now(); }
 
  private:
   Json Build() {
@@ -106,11 +106,11 @@ class FrameEnv final : public Env {
     exec["Id"] = x_.arn_;
     exec["Input"] = x_.input_;
     exec["Name"] = x_.name_;
-    exec["RoleArn"] = x_.machine_.options().role_arn;
+    exec["RoleArn"] = x_.role_arn_;
     exec["StartTime"] = FormatTimestamp(x_.start_);
     exec["RedriveCount"] = 0;
     ctx["Execution"] = std::move(exec);
-    ctx["StateMachine"] = JsonObject{{"Id", x_.machine_.arn()}, {"Name", x_.machine_.name()}};
+    ctx["StateMachine"] = JsonObject{{"Id", x_.machine_arn_}, {"Name", x_.machine_name_}};
     if (f_.state >= 0) {
       const State& s = f_.scope->states[f_.state];
       JsonObject st;
@@ -227,15 +227,19 @@ absl::StatusOr<std::optional<int64_t>> ReadNumber(const NumberSource& src, const
 
 ExecutionImpl::ExecutionImpl(StateMachine& machine, std::shared_ptr<const Plan> plan,
                              std::string name, std::string arn, Json input)
-    : machine_(machine),
+    : machine_arn_(machine.arn()),
+      machine_name_(machine.name()),
+      role_arn_(machine.options().role_arn),
+      type_(machine.type()),
       hub_(machine.hub()),
       plan_(std::move(plan)),
       clock_(hub_.environment().clock),
+      executor_(hub_.environment().executor),
       name_(std::move(name)),
       arn_(std::move(arn)),
       input_(std::move(input)),
-      start_(hub_.clock().Now()),
-      keep_history_(machine.type() == StateMachineType::kStandard) {}
+      start_(clock_->Now()),
+      keep_history_(type_ == StateMachineType::kStandard) {}
 
 ExecutionImpl::~ExecutionImpl() {
   if (execution_timer_) clock_->Cancel(execution_timer_);
@@ -249,13 +253,13 @@ void ExecutionImpl::Detach() {
 
 void ExecutionImpl::Start() {
   if (keep_history_) {
-    Record(nullptr, "ExecutionStarted", JsonObject{{"roleArn", machine_.options().role_arn}},
-           nullptr, Data::kInput, &input_);
+    Record(nullptr, "ExecutionStarted", JsonObject{{"roleArn", role_arn_}}, nullptr, Data::kInput,
+           &input_);
   }
-  int64_t limit = machine_.type() == StateMachineType::kStandard ? 365LL * 24 * 3600 : 300;
+  int64_t limit = type_ == StateMachineType::kStandard ? 365LL * 24 * 3600 : 300;
   if (plan_->timeout_seconds) limit = std::min(limit, *plan_->timeout_seconds);
   std::weak_ptr<ExecutionImpl> weak = weak_from_this();
-  execution_timer_ = hub_.clock().ScheduleAt(start_ + absl::Seconds(limit), [weak] {
+  execution_timer_ = clock_->ScheduleAt(start_ + absl::Seconds(limit), [weak] {
     if (auto self = weak.lock()) {
       self->Post([self] {
         self->execution_timer_ = 0;
@@ -286,7 +290,7 @@ void ExecutionImpl::Post(absl::AnyInvocable<void()> fn) {
     if (draining_) return;
     draining_ = true;
   }
-  hub_.environment().executor->Submit([self = shared_from_this()] { self->Drain(); });
+  executor_->Submit([self = shared_from_this()] { self->Drain(); });
 }
 
 void ExecutionImpl::Drain() {
@@ -299,7 +303,7 @@ void ExecutionImpl::Drain() {
         return;
       }
       if (rounds == 64) {  // be fair to other executions sharing the executor
-        hub_.environment().executor->Submit([self = shared_from_this()] { self->Drain(); });
+        executor_->Submit([self = shared_from_this()] { self->Drain(); });
         return;
       }
       batch.swap(mailbox_);
@@ -324,12 +328,12 @@ ExecutionStatus ExecutionImpl::status() const {
   return status_;
 }
 
-const std::string& ExecutionImpl::state_machine_arn() const { return machine_.arn(); }
+const std::string& ExecutionImpl::state_machine_arn() const { return machine_arn_; }
 
 ExecutionDescription ExecutionImpl::Describe() const {
   ExecutionDescription d;
   d.execution_arn = arn_;
-  d.state_machine_arn = machine_.arn();
+  d.state_machine_arn = machine_arn_;
   d.name = name_;
   d.start_date = start_;
   d.input = input_;
@@ -399,8 +403,8 @@ absl::Status ExecutionImpl::Stop(std::string_view error, std::string_view cause)
 
 ExecutionDescription ExecutionImpl::Await(absl::Duration timeout) {
   absl::Time deadline =
-      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : hub_.clock().Now() + timeout;
-  hub_.clock().WaitUntil(deadline, done_signal_, [this] { return done(); });
+      timeout == absl::InfiniteDuration() ? absl::InfiniteFuture() : clock_->Now() + timeout;
+  clock_->WaitUntil(deadline, done_signal_, [this] { return done(); });
   return Describe();
 }
 
@@ -419,7 +423,7 @@ int64_t ExecutionImpl::Record(Frame* f, std::string_view type, Json details,
   if (!keep_history_) return 0;
   RawEvent e;
   e.type = type;
-  e.timestamp = hub_.clock().Now();
+  e.timestamp = clock_->Now();
   e.name = name;
   e.kind = kind;
   e.index = index;
@@ -441,7 +445,7 @@ void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> out
                                  std::optional<std::string> error,
                                  std::optional<std::string> cause) {
   if (execution_timer_) {
-    hub_.clock().Cancel(execution_timer_);
+    clock_->Cancel(execution_timer_);
     execution_timer_ = 0;
   }
   JsonObject d;
@@ -466,7 +470,7 @@ void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> out
   {
     std::lock_guard lock(info_mu_);
     status_ = status;
-    stop_ = hub_.clock().Now();
+    stop_ = clock_->Now();
     output_ = std::move(output);
     // DescribeExecution of a timed-out execution carries no error (AWS); its history event does.
     if (status != ExecutionStatus::kTimedOut) {
@@ -491,7 +495,7 @@ std::shared_ptr<Frame> ExecutionImpl::FrameRef(Frame& f) { return f.shared_from_
 
 void ExecutionImpl::ClearWait(Frame& f) {
   ++f.seq;
-  for (Clock::TimerId id : f.timers) hub_.clock().Cancel(id);
+  for (Clock::TimerId id : f.timers) clock_->Cancel(id);
   f.timers.clear();
   f.heartbeat_seconds = 0;
   f.heartbeat_timer = 0;
@@ -517,7 +521,7 @@ Clock::TimerId ExecutionImpl::ScheduleResume(Frame& f, absl::Time when,
   std::weak_ptr<ExecutionImpl> weak_x = weak_from_this();
   std::weak_ptr<Frame> weak_f = FrameRef(f);
   uint64_t seq = f.seq;
-  Clock::TimerId id = hub_.clock().ScheduleAt(when, [weak_x, weak_f, seq, fn = std::move(fn)] {
+  Clock::TimerId id = clock_->ScheduleAt(when, [weak_x, weak_f, seq, fn = std::move(fn)] {
     auto x = weak_x.lock();
     if (!x) return;
     x->Post([x, weak_f, seq, fn] {
@@ -549,7 +553,7 @@ void ExecutionImpl::EnterState(Frame& f, int index, Json input) {
   const State& s = f.scope->states[index];
   f.state = index;
   f.input = std::move(input);
-  f.entered = hub_.clock().Now();
+  f.entered = clock_->Now();
   f.retry_count = 0;
   f.retry_counts.assign(s.retry.size(), 0);
   if (keep_history_) {
@@ -968,7 +972,7 @@ void ExecutionImpl::Execute(Frame& f) {
       } else {
         STEP(effective, ApplyInputPath(s, f.input));
       }
-      absl::Time now = hub_.clock().Now();
+      absl::Time now = clock_->Now();
       absl::Time until = now;
       if (s.wait_seconds.present()) {
         std::optional<int64_t> secs;
@@ -1129,14 +1133,14 @@ void ExecutionImpl::StartTask(Frame& f, Json payload) {
     HandleError(fr, std::move(failure));
   };
   if (*timeout) {
-    ScheduleResume(f, hub_.clock().Now() + absl::Seconds(**timeout),
+    ScheduleResume(f, clock_->Now() + absl::Seconds(**timeout),
                    [on_timeout](Frame& fr) { on_timeout(fr, false); });
   }
   if (*heartbeat) {
     f.heartbeat_seconds = **heartbeat;
     f.on_heartbeat_timeout = [on_timeout](Frame& fr) { on_timeout(fr, true); };
     f.heartbeat_timer =
-        ScheduleResume(f, hub_.clock().Now() + absl::Seconds(**heartbeat), f.on_heartbeat_timeout);
+        ScheduleResume(f, clock_->Now() + absl::Seconds(**heartbeat), f.on_heartbeat_timeout);
   }
   TaskCall call{.resource = s.resource,
                 .payload = std::move(payload),
@@ -1163,11 +1167,10 @@ void ExecutionImpl::Heartbeat(std::weak_ptr<Frame> weak_f, uint64_t seq) {
     auto f = weak_f.lock();
     if (!f || f->seq != seq || f->finished || self->done() || f->heartbeat_seconds <= 0) return;
     // Re-arm the heartbeat timer from now; the task's own timeout keeps its deadline.
-    self->hub_.clock().Cancel(f->heartbeat_timer);
+    self->clock_->Cancel(f->heartbeat_timer);
     std::erase(f->timers, f->heartbeat_timer);
-    f->heartbeat_timer =
-        self->ScheduleResume(*f, self->hub_.clock().Now() + absl::Seconds(f->heartbeat_seconds),
-                             f->on_heartbeat_timeout);
+    f->heartbeat_timer = self->ScheduleResume(
+        *f, self->clock_->Now() + absl::Seconds(f->heartbeat_seconds), f->on_heartbeat_timeout);
   });
 }
 
@@ -1251,8 +1254,7 @@ void ExecutionImpl::HandleError(Frame& f, Failure failure) {
         }
         ++f.retry_counts[i];
         ++f.retry_count;
-        ScheduleResume(f, hub_.clock().Now() + absl::Seconds(delay),
-                       [this](Frame& fr) { Execute(fr); });
+        ScheduleResume(f, clock_->Now() + absl::Seconds(delay), [this](Frame& fr) { Execute(fr); });
         return;
       }
       break;  // the first matching retrier decides

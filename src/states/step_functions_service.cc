@@ -26,6 +26,7 @@ class StepFunctionsOperations final : public Service {
                      "yet; use StepFunctionsService",
                      operation);
   }
+  void Shutdown() override { step_functions_.AbortExecutions(); }
   StepFunctionsService& typed() { return step_functions_; }
 
  private:
@@ -49,6 +50,14 @@ Registry& states::TaskTokens(Hub& hub) { return *StepFunctions(hub).tokens_; }
 StepFunctionsService::StepFunctionsService(Hub& hub)
     : hub_(hub), tokens_(std::make_unique<Registry>()) {}
 StepFunctionsService::~StepFunctionsService() = default;
+
+void StepFunctionsService::AbortExecutions() {
+  for (const auto& resource : hub_.ListResources(hub_.Arn("states", "stateMachine:"))) {
+    if (auto machine = std::dynamic_pointer_cast<StateMachine>(resource)) {
+      machine->AbortExecutions("The hub was destroyed");
+    }
+  }
+}
 
 absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateMachine(
     std::string_view name, std::string_view definition, const StateMachineOptions& options) {
@@ -113,6 +122,7 @@ absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_a
                      "State Machine Does Not Exist: '{}'", name_or_arn);
   }
   hub_.RemoveResource(machine->arn());
+  machine->MarkDeleted();
   for (const auto& d : machine->ListExecutions(ExecutionStatus::kRunning)) {
     (void)machine->StopExecution(d.execution_arn, "States.Aborted",
                                  "The state machine was deleted");
