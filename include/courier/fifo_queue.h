@@ -42,6 +42,7 @@
 #include "courier/clock.h"
 #include "courier/message.h"
 #include "courier/queue.h"
+#include "courier/queue_requests.h"
 #include "courier/resource.h"
 
 namespace courier {
@@ -51,7 +52,7 @@ class Hub;
 class FifoQueue final : public MessageSink, public std::enable_shared_from_this<FifoQueue> {
  public:
   // AWS attribute names to values, as CreateQueue / Get/SetQueueAttributes carry them.
-  using AttributeMap = std::map<std::string, std::string, std::less<>>;
+  using AttributeMap = QueueAttributeMap;
 
   // Options that are not SQS attributes.
   struct Options {
@@ -59,25 +60,14 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
     std::optional<LargePayloadOptions> large_payloads;
   };
 
-  struct ReceiveRequest {
-    int max_number_of_messages = 1;                    // 1-10
-    std::optional<absl::Duration> wait_time;           // 0-20 s; default: the queue's
-    std::optional<absl::Duration> visibility_timeout;  // 0-43,200 s; default: the queue's
-    // System attributes to return: "All" or names (SentTimestamp, SequenceNumber, ...).
-    std::vector<std::string> message_system_attribute_names;
-    // Message attributes to return: "All", ".*", "prefix.*" or names.
-    std::vector<std::string> message_attribute_names;
-    std::optional<std::string> receive_request_attempt_id;
-    // Not SQS: false skips hashing a body sent with SendMessageNoMd5 (md5_of_body stays empty).
-    bool md5_of_body = true;
-  };
-
-  // Batch requests and results: the same types as the standard queue's.
-  using BatchError = Queue::BatchError;
-  using SendBatchEntry = Queue::SendBatchEntry;
-  using SendBatchResult = Queue::SendBatchResult;
-  using HandleBatchEntry = Queue::HandleBatchEntry;
-  using BatchResult = Queue::BatchResult;
+  // The requests and results of both queue kinds (queue_requests.h).
+  using ReceiveRequest = courier::ReceiveRequest;
+  using BatchError = courier::BatchError;
+  using SendBatchEntry = courier::SendBatchEntry;
+  using SendBatchResult = courier::SendBatchResult;
+  using HandleBatchEntry = courier::HandleBatchEntry;
+  using BatchResult = courier::BatchResult;
+  using MoveTask = courier::MoveTask;
 
   // Creates a FIFO queue and registers it on the hub under its ARN. The name must end in
   // ".fifo" (1-80 characters with the suffix). `attributes` are AWS's (FifoQueue may be given as
@@ -134,17 +124,6 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   AttributeMap ListQueueTags() const;
 
   // ---- Message move tasks (spec §6), this queue being the source (a dead-letter queue) ----
-  struct MoveTask {
-    std::string task_handle;  // set while RUNNING or CANCELLING
-    std::string status;       // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
-    std::string source_arn;
-    std::string destination_arn;                // empty: each message back to its own source queue
-    int max_number_of_messages_per_second = 0;  // 0: not given (500 are moved per second)
-    int64_t approximate_number_of_messages_moved = 0;
-    int64_t approximate_number_of_messages_to_move = 0;  // a snapshot taken at the start
-    std::string failure_reason;
-    absl::Time started_timestamp;
-  };
   // Starts moving this dead-letter queue's messages, oldest first, to `destination_arn` (a FIFO
   // queue) or back to each message's source queue, at most `max_per_second` (1-500) a second on
   // the environment's clock. Each moved message gets a new MessageId and enqueue time. Returns

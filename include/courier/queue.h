@@ -41,6 +41,7 @@
 #include "courier/blob_store.h"
 #include "courier/message.h"
 #include "courier/queue_attributes.h"
+#include "courier/queue_requests.h"
 #include "courier/resource.h"
 #include "courier/sqs.h"
 
@@ -52,56 +53,14 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
  public:
   using AttributeMap = QueueAttributeMap;
 
-  struct ReceiveRequest {
-    int max_number_of_messages = 1;                    // 1-10
-    std::optional<absl::Duration> wait_time;           // 0-20 s; default: the queue's
-    std::optional<absl::Duration> visibility_timeout;  // 0-43,200 s; default: the queue's
-    // System attributes to return: "All" or names (SentTimestamp, ApproximateReceiveCount...).
-    // As in SQS, "All" leaves out SqsManagedSseEnabled, which is returned when named.
-    std::vector<std::string> message_system_attribute_names;
-    // Message attributes to return: "All", "*", ".*", names, or "prefix.*" (the names starting
-    // with "prefix": "Hel.*" selects "Hello" and "Help.Me").
-    std::vector<std::string> message_attribute_names;
-    // Not SQS: false skips hashing a body sent with SendMessageNoMd5 (md5_of_body stays empty).
-    bool md5_of_body = true;
-  };
-
-  struct BatchError {
-    std::string id;
-    bool sender_fault = true;
-    std::string code;
-    std::string message;
-    friend bool operator==(const BatchError&, const BatchError&) = default;
-  };
-  struct SendBatchEntry {
-    std::string id;
-    SendMessageRequest request;
-  };
-  struct SendBatchResult {
-    std::vector<std::pair<std::string, SendMessageResult>> successful;
-    std::vector<BatchError> failed;
-  };
-  struct HandleBatchEntry {
-    std::string id;
-    ReceiptHandle receipt_handle;
-    absl::Duration visibility_timeout;  // ChangeMessageVisibilityBatch only
-  };
-  struct BatchResult {
-    std::vector<std::string> successful;
-    std::vector<BatchError> failed;
-  };
-
-  struct MoveTask {
-    std::string task_handle;  // set while RUNNING
-    std::string status;       // RUNNING, COMPLETED, CANCELLING, CANCELLED, FAILED
-    std::string source_arn;
-    std::string destination_arn;                // empty: each message back to its source queue
-    int max_number_of_messages_per_second = 0;  // 0: not given
-    int64_t approximate_number_of_messages_moved = 0;
-    int64_t approximate_number_of_messages_to_move = 0;  // a snapshot taken at the start
-    std::string failure_reason;
-    absl::Time started_timestamp;
-  };
+  // The requests and results of both queue kinds (queue_requests.h).
+  using ReceiveRequest = courier::ReceiveRequest;
+  using BatchError = courier::BatchError;
+  using SendBatchEntry = courier::SendBatchEntry;
+  using SendBatchResult = courier::SendBatchResult;
+  using HandleBatchEntry = courier::HandleBatchEntry;
+  using BatchResult = courier::BatchResult;
+  using MoveTask = courier::MoveTask;
 
   // Options that are not SQS attributes.
   struct Options {
@@ -209,8 +168,8 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
 
   // Starts moving this queue's messages (it must be some queue's dead-letter queue) to
   // `destination_arn` or back to each message's source, at most `max_per_second` (1-500) a
-  // second on the environment's clock. Returns the task handle. Thread-safe (the hub's move-task
-  // registry has one lock; the moves run as clock timers).
+  // second on the environment's clock. Returns the task handle. Thread-safe (the queue's tasks
+  // have one lock; the moves run as clock timers).
   absl::StatusOr<std::string> StartMessageMoveTask(
       std::optional<std::string> destination_arn = std::nullopt,
       std::optional<int> max_per_second = std::nullopt);
@@ -225,10 +184,10 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
  private:
   Queue(Hub& hub, std::string name, std::string arn, std::string url);
   absl::StatusOr<SendMessageResult> Send(SendMessageRequest& request, bool md5);
+  // One step of move task `id`, then the next a second later on the clock while it runs.
+  void RunMoveTask(uint64_t id);
 
   Hub& hub_;
-  // Where this queue's move tasks are kept; gone with the hub, so a handle never reaches it then.
-  std::weak_ptr<SqsService::State> sqs_;
   std::string url_;
   std::unique_ptr<Impl> impl_;
 };

@@ -94,7 +94,6 @@ class SqsService {
 
  private:
   friend class SqsOperations;  // creates the hub's instance
-  friend class Queue;          // keeps its move tasks here
 
   explicit SqsService(Hub& hub);
   absl::StatusOr<std::shared_ptr<Queue>> CreateQueueFromMap(std::string_view name,
@@ -103,7 +102,7 @@ class SqsService {
       std::string_view name, const QueueAttributeMap& attributes);
 
   Hub& hub_;
-  std::shared_ptr<State> state_;  // shared with move-task timers, which hold it weakly
+  std::unique_ptr<State> state_;
 };
 
 // The hub's SQS control plane.

@@ -20,10 +20,28 @@
 
 namespace courier {
 
-// Builds a status whose message is "<aws_name>: <message>".
-absl::Status AwsError(absl::StatusCode code, std::string_view aws_name, std::string_view message);
+// The status code of an AWS error name, the same wherever the error is raised: kNotFound for
+// "...DoesNotExist" and "...NotFound...", kAlreadyExists for "...AlreadyExists...",
+// kInvalidArgument for "...Invalid...", "Missing..." and the batch-shape errors,
+// kFailedPrecondition for a state that forbids the call now (PurgeQueueInProgress,
+// QueueDeletedRecently, ...), kResourceExhausted for limits, kPermissionDenied for access and KMS
+// errors, kUnimplemented for unknown operations, kInternal for internal errors; kFailedPrecondition
+// for any other name.
+absl::StatusCode AwsErrorCode(std::string_view aws_name);
+
+// Builds a status whose message is "<aws_name>: <message>", with the code AwsErrorCode gives.
+absl::Status AwsError(std::string_view aws_name, std::string_view message);
 
 // As AwsError, with the message formatted by fmt.
+template <typename... Args>
+absl::Status AwsErrorF(std::string_view aws_name, fmt::format_string<Args...> format,
+                       Args&&... args) {
+  return AwsError(aws_name, fmt::format(format, std::forward<Args>(args)...));
+}
+
+// With a code of the caller's choice: for error names chosen at run time (a Task state's error,
+// a function's), not AWS's own, which go through the forms above.
+absl::Status AwsError(absl::StatusCode code, std::string_view aws_name, std::string_view message);
 template <typename... Args>
 absl::Status AwsErrorF(absl::StatusCode code, std::string_view aws_name,
                        fmt::format_string<Args...> format, Args&&... args) {
@@ -38,10 +56,10 @@ std::string_view ErrorMessage(const absl::Status& status);
 
 // Shorthands for the errors every component uses.
 inline absl::Status InvalidParameterValue(std::string_view message) {
-  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidParameterValue", message);
+  return AwsError("InvalidParameterValue", message);
 }
 inline absl::Status ResourceNotFound(std::string_view message) {
-  return AwsError(absl::StatusCode::kNotFound, "ResourceNotFoundException", message);
+  return AwsError("ResourceNotFoundException", message);
 }
 
 }  // namespace courier

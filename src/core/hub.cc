@@ -50,7 +50,7 @@ absl::StatusOr<Json> Invoke(Hub& hub, std::string_view service, std::string_view
                             const Json& request, const Caller& caller) {
   Service* s = hub.FindService(service);
   if (s == nullptr) {
-    return AwsErrorF(absl::StatusCode::kUnimplemented, "InvalidAction",
+    return AwsErrorF("InvalidAction",
                      "The action {} is not valid for this endpoint: no service '{}' is linked "
                      "into this program.",
                      operation, service);

@@ -42,9 +42,9 @@ absl::StatusOr<Json> Function::Invoke(const Json& input) const {
   try {
     return handler_(input);
   } catch (const std::exception& e) {
-    return AwsError(absl::StatusCode::kInternal, "Exception", e.what());
+    return AwsError("Exception", e.what());
   } catch (...) {
-    return AwsError(absl::StatusCode::kInternal, "Exception", "unknown exception");
+    return AwsError("Exception", "unknown exception");
   }
 }
 
@@ -56,9 +56,9 @@ void Function::InvokeAsync(const Json& input, FunctionCallback done) const {
   try {
     async_handler_(input, done);
   } catch (const std::exception& e) {
-    done(AwsError(absl::StatusCode::kInternal, "Exception", e.what()));
+    done(AwsError("Exception", e.what()));
   } catch (...) {
-    done(AwsError(absl::StatusCode::kInternal, "Exception", "unknown exception"));
+    done(AwsError("Exception", "unknown exception"));
   }
 }
 

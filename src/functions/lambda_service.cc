@@ -19,19 +19,17 @@ class LambdaOperations final : public Service {
   absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
                               const Caller&) override {
     if (operation != "Invoke") {
-      return AwsErrorF(absl::StatusCode::kUnimplemented, "UnknownOperationException",
-                       "Unknown operation {}", operation);
+      return AwsErrorF("UnknownOperationException", "Unknown operation {}", operation);
     }
     const JsonObject* fields = request.if_object();
     const Json* name = fields ? fields->if_contains("FunctionName") : nullptr;
     if (name == nullptr || !name->is_string()) {
-      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidParameterValueException",
-                      "FunctionName is required");
+      return AwsError("InvalidParameterValueException", "FunctionName is required");
     }
     std::shared_ptr<Function> fn = lambda_.FindFunction(name->get_string());
     if (fn == nullptr) {
-      return AwsErrorF(absl::StatusCode::kNotFound, "ResourceNotFoundException",
-                       "Function not found: {}", std::string_view(name->get_string()));
+      return AwsErrorF("ResourceNotFoundException", "Function not found: {}",
+                       std::string_view(name->get_string()));
     }
     const Json* payload = fields->if_contains("Payload");
     absl::StatusOr<Json> result = fn->Invoke(payload ? *payload : Json(JsonObject()));
@@ -82,8 +80,7 @@ std::string LambdaService::ArnOf(std::string_view name) const {
 absl::StatusOr<std::shared_ptr<Function>> LambdaService::Add(std::string_view name,
                                                              std::shared_ptr<Function> fn) {
   if (absl::Status st = hub_.AddResource(fn); !st.ok()) {
-    return AwsErrorF(absl::StatusCode::kAlreadyExists, "ResourceConflictException",
-                     "Function already exist: {}", name);
+    return AwsErrorF("ResourceConflictException", "Function already exist: {}", name);
   }
   return fn;
 }

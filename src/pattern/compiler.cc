@@ -634,7 +634,7 @@ std::pair<size_t, size_t> LineColumn(std::string_view text, size_t offset) {
 absl::Status ErrorFor(const CompileOptions& options, std::string_view json, const Failure& f) {
   if (options.dialect == Dialect::kEventBridge) {
     auto [line, column] = LineColumn(json, f.offset);
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidEventPatternException",
+    return AwsErrorF("InvalidEventPatternException",
                      "Event pattern is not valid. Reason: {} at [line: {}, column: {}]", f.message,
                      line, column);
   }
@@ -643,7 +643,7 @@ absl::Status ErrorFor(const CompileOptions& options, std::string_view json, cons
   // A leading '#' marks messages SNS words without the "FilterPolicy: " part.
   std::string message = f.message.starts_with('#') ? prefix + f.message.substr(1)
                                                    : prefix + "FilterPolicy: " + f.message;
-  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidParameter", message);
+  return AwsError("InvalidParameter", message);
 }
 
 size_t CodePoints(std::string_view s) {
@@ -656,7 +656,7 @@ size_t CodePoints(std::string_view s) {
 
 absl::StatusOr<PatternData> CompilePattern(std::string_view json, const CompileOptions& options) {
   if (options.dialect == Dialect::kEventBridge && CodePoints(json) > options.max_length) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidEventPatternException",
+    return AwsErrorF("InvalidEventPatternException",
                      "Event pattern is not valid. Reason: the pattern is {} characters long, "
                      "more than the maximum of {}",
                      CodePoints(json), options.max_length);

@@ -66,7 +66,7 @@ const std::string& EventPattern::source() const { return data_->source; }
 absl::StatusOr<FilterPolicyScope> ParseFilterPolicyScope(std::string_view text) {
   if (text == "MessageAttributes") return FilterPolicyScope::kMessageAttributes;
   if (text == "MessageBody") return FilterPolicyScope::kMessageBody;
-  return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidParameter",
+  return AwsErrorF("InvalidParameter",
                    "Invalid parameter: FilterPolicyScope: Invalid value [{}]. Please use either "
                    "MessageBody or MessageAttributes",
                    text);
@@ -161,8 +161,7 @@ RuleSet::~RuleSet() = default;
 absl::Status RuleSet::AddRule(std::string_view name, Rule rule) {
   std::lock_guard lock(state_->write_mu);
   if (state_->rules.contains(name)) {
-    return AwsErrorF(absl::StatusCode::kAlreadyExists, "ResourceAlreadyExistsException",
-                     "Rule {} already exists.", name);
+    return AwsErrorF("ResourceAlreadyExistsException", "Rule {} already exists.", name);
   }
   state_->rules.emplace(std::string(name), std::move(rule.data_));
   state_->Publish();

@@ -16,23 +16,21 @@ namespace courier {
 namespace {
 
 absl::Status NoSuchKey(std::string_view bucket, std::string_view key) {
-  return AwsErrorF(absl::StatusCode::kNotFound, "NoSuchKey",
-                   "The specified key does not exist. ({}/{})", bucket, key);
+  return AwsErrorF("NoSuchKey", "The specified key does not exist. ({}/{})", bucket, key);
 }
 
 // A bucket or key that is one safe path component.
 absl::Status CheckName(std::string_view what, std::string_view name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
       name.find('\0') != std::string_view::npos || name.size() > 1024) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidArgument",
-                     "The {} \"{}\" is not valid for a directory blob store.", what, name);
+    return AwsErrorF("InvalidArgument", "The {} \"{}\" is not valid for a directory blob store.",
+                     what, name);
   }
   return absl::OkStatus();
 }
 
 absl::Status Internal(std::string_view what, const std::filesystem::path& path, int err) {
-  return AwsErrorF(absl::StatusCode::kInternal, "InternalError", "{} {}: {}", what, path.string(),
-                   std::strerror(err));
+  return AwsErrorF("InternalError", "{} {}: {}", what, path.string(), std::strerror(err));
 }
 
 }  // namespace
@@ -76,8 +74,7 @@ absl::StatusOr<std::shared_ptr<DirectoryBlobStore>> DirectoryBlobStore::Open(std
   std::error_code ec;
   std::filesystem::create_directories(root, ec);
   if (ec || !std::filesystem::is_directory(root)) {
-    return AwsErrorF(absl::StatusCode::kInternal, "InternalError",
-                     "Cannot create blob directory {}: {}", root, ec.message());
+    return AwsErrorF("InternalError", "Cannot create blob directory {}: {}", root, ec.message());
   }
   return std::shared_ptr<DirectoryBlobStore>(new DirectoryBlobStore(std::move(root)));
 }

@@ -76,8 +76,7 @@ absl::Status OffloadPayload(const LargePayloadOptions& options, SendMessageReque
                     request.attributes.size(), kMaxUserAttributes));
   }
   if (options.store == nullptr) {
-    return AwsError(absl::StatusCode::kFailedPrecondition, "InternalError",
-                    "Large payloads are enabled without a blob store.");
+    return AwsError("InternalError", "Large payloads are enabled without a blob store.");
   }
   PayloadPointer pointer{options.bucket, NewUuid()};
   COURIER_RETURN_IF_ERROR(options.store->Put(pointer.bucket, pointer.key, request.body));
@@ -95,8 +94,7 @@ absl::Status RestorePayload(const LargePayloadOptions& options, Message& message
   std::optional<PayloadPointer> pointer = ParsePointerBody(message.body);
   if (!pointer.has_value()) return absl::OkStatus();
   if (options.store == nullptr) {
-    return AwsError(absl::StatusCode::kFailedPrecondition, "InternalError",
-                    "Large payloads are enabled without a blob store.");
+    return AwsError("InternalError", "Large payloads are enabled without a blob store.");
   }
   COURIER_ASSIGN_OR_RETURN(std::string body, options.store->Get(pointer->bucket, pointer->key));
   message.body = std::move(body);

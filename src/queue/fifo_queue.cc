@@ -25,6 +25,7 @@
 #include "queue/extended_payload.h"
 #include "queue/fifo_groups.h"
 #include "queue/message_checks.h"
+#include "queue/move_tasks.h"
 #include "queue/queue_config.h"
 
 namespace courier {
@@ -247,9 +248,7 @@ struct FifoQueue::Impl {
   std::deque<std::pair<absl::Time, std::string>> attempt_order;  // as stored, for pruning
 
   // Move tasks with this queue as source, oldest first.
-  mutable std::mutex tasks_mu;
-  std::vector<std::pair<uint64_t, MoveTask>> tasks;
-  uint64_t next_task = 1;
+  MoveTasks moves;  // this queue's, as a dead-letter queue
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
   void Publish(Config next) {
@@ -320,7 +319,7 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
       auto b = now.find(key);
       const std::string want = a == wanted.end() ? value : a->second;
       if (b == now.end() || b->second != want) {
-        return AwsErrorF(absl::StatusCode::kAlreadyExists, "QueueAlreadyExists",
+        return AwsErrorF("QueueAlreadyExists",
                          "A queue already exists with the same name and a different value for "
                          "attribute {}",
                          key);
@@ -407,8 +406,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   const absl::Time now = absl::FromUnixNanos(now_ns);
   const Config* config = impl_->Load();
   if (!request.message_group_id.has_value()) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
-                    "The request must contain the parameter MessageGroupId.");
+    return AwsError("MissingParameter", "The request must contain the parameter MessageGroupId.");
   }
   // The window's lookup is a cache (and TLB) miss: start it as soon as the key is known, to
   // overlap the checks and the MD5. The ids are not checked yet: a prefetch for one about to be
@@ -513,8 +511,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   });
   if (!admitted.has_value()) {
     if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
-    return AwsError(absl::StatusCode::kResourceExhausted, "InternalError",
-                    "Out of memory for the deduplication window.");
+    return AwsError("InternalError", "Out of memory for the deduplication window.");
   }
   const auto [original, fresh] = *admitted;
   const uint64_t seq = original & ~kForeignId;
@@ -1000,7 +997,7 @@ absl::Status FifoQueue::PurgeQueue() {
   {
     std::lock_guard lock(impl_->purge_mu);
     if (now < impl_->last_purge + kPurgeInterval) {
-      return AwsErrorF(absl::StatusCode::kFailedPrecondition, "PurgeQueueInProgress",
+      return AwsErrorF("PurgeQueueInProgress",
                        "Only one PurgeQueue operation on {} is allowed every 60 seconds.", name());
     }
     impl_->last_purge = now;
@@ -1012,18 +1009,7 @@ absl::Status FifoQueue::PurgeQueue() {
   return absl::OkStatus();
 }
 
-// ---- Message move tasks ----
-
-namespace {
-
-constexpr int kDefaultMoveRate = 500;
-
-// "<source arn>#<task id>", base64-free but opaque enough; parsed back by Cancel.
-std::string TaskHandle(std::string_view source_arn, uint64_t id) {
-  return fmt::format("{}#{}", source_arn, id);
-}
-
-}  // namespace
+// ---- Message move tasks (move_tasks.h) ----
 
 absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::string> destination,
                                                             std::optional<int> max_per_second) {
@@ -1032,165 +1018,63 @@ absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::s
   COURIER_RETURN_IF_ERROR(CheckMoveTaskDestination(hub_, destination, /*fifo=*/true));
   const absl::Time now = hub_.clock().Now();
   const auto counts = impl_->groups.Count(now, impl_->Load()->delay);
-  uint64_t id;
-  {
-    std::lock_guard lock(impl_->tasks_mu);
-    for (const auto& [task_id, task] : impl_->tasks) {
-      if (task.status == "RUNNING" || task.status == "CANCELLING") {
-        return InvalidParameterValue(
-            "There is already a task running. Only one active task is allowed for a source queue "
-            "arn at a given time.");
-      }
-    }
-    id = impl_->next_task++;
-    MoveTask task;
-    task.task_handle = TaskHandle(arn(), id);
-    task.status = "RUNNING";
-    task.source_arn = arn();
-    task.destination_arn = destination.value_or("");
-    task.max_number_of_messages_per_second = max_per_second.value_or(0);
-    task.approximate_number_of_messages_to_move =
-        static_cast<int64_t>(counts.visible + counts.in_flight + counts.delayed);
-    task.started_timestamp = now;
-    impl_->tasks.emplace_back(id, std::move(task));
-  }
+  COURIER_ASSIGN_OR_RETURN(
+      const uint64_t id,
+      impl_->moves.Start(arn(), std::move(destination), max_per_second,
+                         static_cast<int64_t>(counts.visible + counts.in_flight + counts.delayed),
+                         now));
   RunMoveTask(id);
-  return TaskHandle(arn(), id);
+  return fmt::format("{}#{}", arn(), id);
 }
 
-// Moves one second's worth of messages, then schedules itself a second later until done.
 void FifoQueue::RunMoveTask(uint64_t id) {
-  MoveTask task;
-  {
-    std::lock_guard lock(impl_->tasks_mu);
-    auto it = std::find_if(impl_->tasks.begin(), impl_->tasks.end(),
-                           [&](const auto& t) { return t.first == id; });
-    if (it == impl_->tasks.end()) return;
-    if (deleted()) {  // the source was deleted, or its hub destroyed: fail without reaching it
-      if (it->second.status == "RUNNING" || it->second.status == "CANCELLING") {
-        it->second.status = "FAILED";
-        it->second.failure_reason = "AWS.SimpleQueueService.NonExistentQueue";
-        it->second.task_handle.clear();
-      }
-      return;
-    }
-    if (it->second.status == "CANCELLING") {  // cancelled since the last step: stop here
-      it->second.status = "CANCELLED";
-      it->second.task_handle.clear();
-      return;
-    }
-    if (it->second.status != "RUNNING") return;
-    task = it->second;
-  }
-  const int rate = task.max_number_of_messages_per_second > 0
-                       ? task.max_number_of_messages_per_second
-                       : kDefaultMoveRate;
-  int64_t moved = 0;
-  std::string failure;
-  bool done = false;
-  for (int i = 0; i < rate; ++i) {
-    if (task.approximate_number_of_messages_moved + moved >=
-        task.approximate_number_of_messages_to_move) {
-      done = true;
-      break;
-    }
+  // The oldest available message of a group with nothing in flight moves to a FIFO queue with its
+  // group and deduplication ids; one that cannot is put back (at the end of its group: order is
+  // lost only for a failed task).
+  auto move_one = [this](const std::string& destination_arn) -> MoveTasks::Moved {
     std::optional<Record> record;
     std::string group_id;
     impl_->groups.TakeOldest(hub_.clock().Now(), impl_->Load()->delay, [&](auto&& node) {
       record = std::move(node.value);
       group_id = node.group->id;
     });
-    if (!record.has_value()) {
-      done = true;
-      break;
-    }
-    const std::string target_arn =
-        task.destination_arn.empty() ? record->dead_letter_source_arn : task.destination_arn;
-    auto target = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(target_arn));
+    if (!record.has_value()) return {MoveTasks::Moved::kNoneLeft, {}};
+    const std::string& to =
+        destination_arn.empty() ? record->dead_letter_source_arn : destination_arn;
+    auto destination = std::dynamic_pointer_cast<FifoQueue>(hub_.FindResource(to));
     SendMessageRequest request{.body = record->body,
                                .attributes = record->attributes,
                                .aws_trace_header = record->trace_header,
                                .message_group_id = group_id,
                                .message_deduplication_id = record->dedup_id};
     absl::StatusOr<SendMessageResult> sent =
-        target ? target->SendMessage(std::move(request))
-               : absl::StatusOr<SendMessageResult>(
-                     ResourceNotFound(fmt::format("Queue {} does not exist.", target_arn)));
+        destination ? destination->SendMessage(std::move(request))
+                    : absl::StatusOr<SendMessageResult>(
+                          ResourceNotFound(fmt::format("Queue {} does not exist.", to)));
     if (!sent.ok()) {
-      // Put it back (at the end of its group: order is lost only for a failed task).
       impl_->groups.Push(group_id, std::move(*record), hub_.clock().Now());
-      failure = std::string(ErrorMessage(sent.status()));
-      break;
+      return {MoveTasks::Moved::kFailed, std::string(ErrorMessage(sent.status()))};
     }
-    ++moved;
-  }
-  bool again = false;
-  {
-    std::lock_guard lock(impl_->tasks_mu);
-    auto it = std::find_if(impl_->tasks.begin(), impl_->tasks.end(),
-                           [&](const auto& t) { return t.first == id; });
-    if (it == impl_->tasks.end()) return;
-    MoveTask& t = it->second;
-    t.approximate_number_of_messages_moved += moved;
-    if (!failure.empty()) {
-      t.status = "FAILED";
-      t.failure_reason = failure;
-      t.task_handle.clear();
-    } else if (t.status == "CANCELLING") {  // cancelled during this step
-      t.status = "CANCELLED";
-      t.task_handle.clear();
-    } else if (done) {
-      t.status = "COMPLETED";
-      t.task_handle.clear();
-    } else {
-      again = true;
-    }
-  }
-  if (again) {
-    std::weak_ptr<FifoQueue> self = weak_from_this();
-    hub_.clock().ScheduleAfter(absl::Seconds(1), [self, id] {
-      if (auto q = self.lock()) q->RunMoveTask(id);
-    });
-  }
+    return {MoveTasks::Moved::kMoved, {}};
+  };
+  if (!impl_->moves.Step(id, deleted(), move_one)) return;
+  std::weak_ptr<FifoQueue> self = weak_from_this();
+  hub_.clock().ScheduleAfter(absl::Seconds(1), [self, id] {
+    if (auto q = self.lock()) q->RunMoveTask(id);
+  });
 }
 
 absl::StatusOr<std::vector<FifoQueue::MoveTask>> FifoQueue::ListMessageMoveTasks(
     int max_results) const {
-  if (max_results < 1 || max_results > 10) {
-    return InvalidParameterValue(fmt::format(
-        "Value {} for parameter MaxResults is invalid. Reason: Must be between 1 and 10.",
-        max_results));
-  }
-  std::lock_guard lock(impl_->tasks_mu);
-  std::vector<MoveTask> out;
-  for (auto it = impl_->tasks.rbegin();
-       it != impl_->tasks.rend() && out.size() < static_cast<size_t>(max_results); ++it) {
-    out.push_back(it->second);
-  }
-  return out;
+  return impl_->moves.List(max_results);
 }
 
 absl::StatusOr<int64_t> FifoQueue::CancelMessageMoveTask(Hub& hub, std::string_view handle) {
-  const size_t hash = handle.rfind('#');
-  std::optional<int64_t> id;
-  if (hash != std::string_view::npos) id = ParseInt(handle.substr(hash + 1));
-  auto queue = hash == std::string_view::npos
-                   ? nullptr
-                   : std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(handle.substr(0, hash)));
-  if (queue == nullptr || !id.has_value()) return ResourceNotFound("Task does not exist.");
-  std::lock_guard lock(queue->impl_->tasks_mu);
-  for (auto& [task_id, task] : queue->impl_->tasks) {
-    if (task_id != static_cast<uint64_t>(*id)) continue;
-    if (task.status != "RUNNING") {
-      return InvalidParameterValue(
-          fmt::format("Only a RUNNING task can be cancelled; this one is {}.", task.status));
-    }
-    // As in SQS: CANCELLING until the task's next step, which stops it (CANCELLED). Nothing is
-    // in the middle of moving between steps.
-    task.status = "CANCELLING";
-    return task.approximate_number_of_messages_moved;
-  }
-  return ResourceNotFound("Task does not exist.");
+  auto parsed = ParseTaskHandle(handle);
+  auto queue =
+      parsed ? std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(parsed->first)) : nullptr;
+  if (queue == nullptr) return ResourceNotFound("Task does not exist.");
+  return queue->impl_->moves.Cancel(parsed->second);
 }
 
 std::optional<SendMessageRequest> FifoQueue::TakeOldestForMove() {

@@ -128,8 +128,7 @@ absl::Status CheckFifoQueueName(std::string_view name) {
 
 absl::Status CheckBody(std::string_view body) {
   if (body.empty()) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "MissingParameter",
-                    "The request must contain the parameter MessageBody.");
+    return AwsError("MissingParameter", "The request must contain the parameter MessageBody.");
   }
   const auto* p = reinterpret_cast<const unsigned char*>(body.data());
   const auto* end = p + body.size();
@@ -189,7 +188,7 @@ absl::Status CheckBody(std::string_view body) {
     ok = ok && (cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
                 (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF));
     if (!ok) {
-      return AwsError(absl::StatusCode::kInvalidArgument, "InvalidMessageContents",
+      return AwsError("InvalidMessageContents",
                       "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | "
                       "#x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF");
     }

@@ -17,6 +17,7 @@
 #include "queue/extended_payload.h"
 #include "queue/message_checks.h"
 #include "queue/message_shard.h"
+#include "queue/move_tasks.h"
 #include "queue/queue_config.h"
 
 namespace courier {
@@ -96,6 +97,7 @@ struct Queue::Impl {
   std::mutex config_mu;
   std::vector<std::unique_ptr<const Config>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
+  MoveTasks moves;  // this queue's, as a dead-letter queue
   const TokenText token = FormatToken(detail::RandomBits());
   std::optional<LargePayloadOptions> large_payloads;
   bool replace_invalid_characters = false;
@@ -176,7 +178,6 @@ struct Queue::Impl {
 Queue::Queue(Hub& hub, std::string name, std::string arn, std::string url)
     : MessageSink(std::move(name), std::move(arn)),
       hub_(hub),
-      sqs_(Sqs(hub).state_),
       url_(std::move(url)),
       impl_(std::make_unique<Impl>()) {}
 
@@ -194,7 +195,7 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
   if (auto found = hub.FindResource(arn)) {
     auto existing = std::dynamic_pointer_cast<Queue>(found);
     if (existing == nullptr) {
-      return AwsError(absl::StatusCode::kAlreadyExists, "QueueAlreadyExists",
+      return AwsError("QueueAlreadyExists",
                       "A queue already exists with the same name and a different type");
     }
     COURIER_RETURN_IF_ERROR(CheckSameAttributes(attributes, ToAttributeMap(config, /*fifo=*/false),
@@ -592,8 +593,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   if (impl_->InFlightAtLimit()) {
     out.clear();
     if (wait <= absl::ZeroDuration()) {
-      return AwsError(absl::StatusCode::kResourceExhausted, "OverLimit",
-                      "Too many messages in flight: the limit is 120000.");
+      return AwsError("OverLimit", "Too many messages in flight: the limit is 120000.");
     }
     return absl::OkStatus();
   }
@@ -810,7 +810,7 @@ absl::Status Queue::PurgeQueue() {
   {
     std::lock_guard lock(impl_->purge_mu);
     if (now < impl_->last_purge + kPurgeInterval) {
-      return AwsErrorF(absl::StatusCode::kPermissionDenied, "PurgeQueueInProgress",
+      return AwsErrorF("PurgeQueueInProgress",
                        "Only one PurgeQueue operation on {} is allowed every 60 seconds.", name());
     }
     impl_->last_purge = now;
@@ -820,6 +820,63 @@ absl::Status Queue::PurgeQueue() {
     s.Clear();
   }
   return absl::OkStatus();
+}
+
+// ---- message move tasks (move_tasks.h) ----------------------------------------------------------
+
+absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::string> destination,
+                                                        std::optional<int> max_per_second) {
+  if (deleted()) return QueueDoesNotExist();
+  COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
+  COURIER_RETURN_IF_ERROR(CheckMoveTaskDestination(hub_, destination, /*fifo=*/false));
+  auto counts =
+      GetQueueAttributes({"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                          "ApproximateNumberOfMessagesDelayed"});
+  int64_t to_move = 0;
+  for (const auto& [k, v] : *counts) to_move += std::stoll(v);
+  COURIER_ASSIGN_OR_RETURN(
+      const uint64_t id, impl_->moves.Start(arn(), std::move(destination), max_per_second, to_move,
+                                            hub_.clock().Now()));
+  RunMoveTask(id);
+  return fmt::format("{}#{}", arn(), id);
+}
+
+void Queue::RunMoveTask(uint64_t id) {
+  // A message moves as a new one (new MessageId, enqueue time and receive count) to a standard
+  // queue; one that cannot is put back unchanged and fails the task, with the reason AWS gives.
+  auto move_one = [this](const std::string& destination_arn) -> MoveTasks::Moved {
+    std::optional<DeadLetter> letter = TakeOldestForMove();
+    if (!letter) return {MoveTasks::Moved::kNoneLeft, {}};
+    const std::string& to = destination_arn.empty() ? letter->source_arn : destination_arn;
+    auto destination = std::dynamic_pointer_cast<Queue>(hub_.FindResource(to));
+    if (destination == nullptr) {
+      AcceptDeadLetter(std::move(*letter));
+      return {MoveTasks::Moved::kFailed, "AWS.SimpleQueueService.NonExistentQueue"};
+    }
+    if (!destination->SendMessage(std::move(letter->request)).ok()) {
+      return {MoveTasks::Moved::kFailed, "A message could not be sent to the destination queue."};
+    }
+    return {MoveTasks::Moved::kMoved, {}};
+  };
+  if (!impl_->moves.Step(id, deleted(), move_one)) return;
+  std::weak_ptr<Queue> self = weak_from_this();
+  hub_.clock().ScheduleAfter(absl::Seconds(1), [self, id] {
+    if (auto q = self.lock()) q->RunMoveTask(id);
+  });
+}
+
+absl::StatusOr<std::vector<Queue::MoveTask>> Queue::ListMessageMoveTasks(int max_results) const {
+  return impl_->moves.List(max_results);  // also of a deleted queue: a failed task says why
+}
+
+absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view handle) {
+  if (handle.find('#') == std::string_view::npos) {
+    return InvalidParameterValue("Value for parameter TaskHandle is invalid.");
+  }
+  auto parsed = ParseTaskHandle(handle);
+  auto queue = parsed ? std::dynamic_pointer_cast<Queue>(hub.FindResource(parsed->first)) : nullptr;
+  if (queue == nullptr) return ResourceNotFound("Task does not exist.");
+  return queue->impl_->moves.Cancel(parsed->second);
 }
 
 }  // namespace courier

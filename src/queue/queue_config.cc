@@ -19,16 +19,15 @@
 
 namespace courier {
 absl::Status InvalidAttributeName(std::string_view message) {
-  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeName", message);
+  return AwsError("InvalidAttributeName", message);
 }
 
 absl::Status QueueDoesNotExist() {
-  return AwsError(absl::StatusCode::kNotFound, "QueueDoesNotExist",
-                  "The specified queue does not exist.");
+  return AwsError("QueueDoesNotExist", "The specified queue does not exist.");
 }
 
 absl::Status ReceiptHandleIsInvalid(std::string_view handle) {
-  return AwsErrorF(absl::StatusCode::kInvalidArgument, "ReceiptHandleIsInvalid",
+  return AwsErrorF("ReceiptHandleIsInvalid",
                    "The input receipt handle \"{}\" is not a valid receipt handle.", handle);
 }
 
@@ -43,7 +42,7 @@ std::optional<int64_t> ParseInt(std::string_view text) {
 namespace {
 
 absl::Status InvalidAttributeValue(std::string_view message) {
-  return AwsError(absl::StatusCode::kInvalidArgument, "InvalidAttributeValue", message);
+  return AwsError("InvalidAttributeValue", message);
 }
 
 std::string Seconds(absl::Duration d) { return std::to_string(absl::ToInt64Seconds(d)); }
@@ -334,7 +333,7 @@ absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttr
     const std::string want = a == parsed.end() ? value : a->second;
     const std::string have = b == existing.end() ? "" : b->second;
     if (want != have) {
-      return AwsErrorF(absl::StatusCode::kAlreadyExists, "QueueAlreadyExists",
+      return AwsErrorF("QueueAlreadyExists",
                        "A queue already exists with the same name and a different value for "
                        "attribute {}",
                        key);
@@ -565,11 +564,11 @@ uint64_t IdKey(std::string_view id) {
 
 absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_view entry_name) {
   if (ids.empty()) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "EmptyBatchRequest",
-                     "There should be at least one {} in the request.", entry_name);
+    return AwsErrorF("EmptyBatchRequest", "There should be at least one {} in the request.",
+                     entry_name);
   }
   if (ids.size() > 10) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "TooManyEntriesInBatchRequest",
+    return AwsErrorF("TooManyEntriesInBatchRequest",
                      "Maximum number of entries per request are 10. You have sent {}.", ids.size());
   }
   std::array<uint64_t, 10> keys;
@@ -580,7 +579,7 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
     keys[i] = IdKey(ids[i]);
   }
   if (!valid) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidBatchEntryId",
+    return AwsError("InvalidBatchEntryId",
                     "A batch entry id can only contain alphanumeric characters, hyphens and "
                     "underscores. It can be at most 80 letters long.");
   }
@@ -593,8 +592,7 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
   for (size_t i = 1; same_key && i < ids.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (keys[i] == keys[j] && ids[i] == ids[j]) {
-        return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchEntryIdsNotDistinct",
-                         "Id {} repeated.", ids[i]);
+        return AwsErrorF("BatchEntryIdsNotDistinct", "Id {} repeated.", ids[i]);
       }
     }
   }
@@ -610,7 +608,7 @@ absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, b
   }
   COURIER_RETURN_IF_ERROR(CheckBatchIds(ids, "SendMessageBatchRequestEntry"));
   if (total > 1048576 && !offloading) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "BatchRequestTooLong",
+    return AwsErrorF("BatchRequestTooLong",
                      "Batch requests cannot be longer than 1048576 bytes. You have sent {} bytes.",
                      total);
   }

@@ -31,8 +31,7 @@ using StringMap = QueueAttributeMap;
 // ---- Request members ----------------------------------------------------------------------------
 
 absl::Status MissingParameter(std::string_view name) {
-  return AwsErrorF(absl::StatusCode::kInvalidArgument, "MissingParameter",
-                   "The request must contain the parameter {}.", name);
+  return AwsErrorF("MissingParameter", "The request must contain the parameter {}.", name);
 }
 
 absl::Status WrongType(std::string_view name, std::string_view type) {
@@ -714,8 +713,7 @@ absl::StatusOr<Json> InvokeSqs(Hub& hub, std::string_view operation, const Json&
                                const Caller& caller) {
   auto it = Operations().find(operation);
   if (it == Operations().end()) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidAction",
-                     "The action {} is not valid for this endpoint.", operation);
+    return AwsErrorF("InvalidAction", "The action {} is not valid for this endpoint.", operation);
   }
   static const JsonObject kNoMembers;
   if (request.is_null()) return it->second(hub, kNoMembers, caller);

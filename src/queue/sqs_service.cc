@@ -1,5 +1,5 @@
-// The SQS service: the hub's queue registry (both kinds, by ARN in the hub), recently deleted
-// names, and message move tasks of standard dead-letter queues.
+// The SQS service: the hub's queue registry (both kinds, by ARN in the hub) and recently deleted
+// names. Move tasks live with their queues (move_tasks.h).
 #include <fmt/format.h>
 
 #include <charconv>
@@ -20,7 +20,6 @@ namespace courier {
 namespace {
 
 constexpr absl::Duration kDeletedRecently = absl::Seconds(60);
-constexpr int kDefaultMovesPerSecond = 500;
 constexpr int kMaxListedQueues = 1000;  // ListQueues returns at most 1,000 URLs
 
 // Names deleted in the last 60 s.
@@ -35,126 +34,25 @@ struct DeletedQueues {
       deleted.erase(it);
       return absl::OkStatus();
     }
-    return AwsErrorF(absl::StatusCode::kFailedPrecondition, "QueueDeletedRecently",
+    return AwsErrorF("QueueDeletedRecently",
                      "You must wait 60 seconds after deleting a queue before you can create "
                      "another with the same name. Queue: {}",
                      name);
   }
 };
 
-// Message move tasks of standard queues, by source ARN.
-struct MoveTasks {
-  std::mutex mu;
-  std::map<std::string, std::vector<Queue::MoveTask>, std::less<>> tasks;  // oldest first
-  uint64_t next_id = 1;
-  std::set<std::string, std::less<>> issued;  // every handle handed out, ended tasks' too
-};
-
 }  // namespace
 
 struct SqsService::State {
-  explicit State(Hub& h) : hub(&h) {}
-  Hub* hub;
   DeletedQueues deleted;
-  MoveTasks moves;
 };
 
 namespace {
 
-// Moves one second's worth of messages of task `handle`, then schedules itself 1 s later.
-void Step(std::weak_ptr<SqsService::State> weak, std::string source_arn, std::string handle) {
-  auto service = weak.lock();
-  if (service == nullptr) return;  // the hub is gone
-  Hub& hub = *service->hub;
-  MoveTasks* state = &service->moves;
-  Queue::MoveTask snapshot;
-  {
-    std::lock_guard lock(state->mu);
-    for (auto& t : state->tasks[source_arn]) {
-      if (t.task_handle == handle) snapshot = t;
-    }
-  }
-  if (snapshot.status == "CANCELLING") {  // cancelled since the last step: stop here
-    std::lock_guard lock(state->mu);
-    for (auto& t : state->tasks[source_arn]) {
-      if (t.task_handle != handle) continue;
-      t.status = "CANCELLED";
-      t.task_handle.clear();
-    }
-    return;
-  }
-  if (snapshot.status != "RUNNING") return;
-  auto source = std::dynamic_pointer_cast<Queue>(hub.FindResource(source_arn));
-  const int rate = snapshot.max_number_of_messages_per_second > 0
-                       ? snapshot.max_number_of_messages_per_second
-                       : kDefaultMovesPerSecond;
-  int64_t moved = 0;
-  std::string failure;
-  bool done = source == nullptr;
-  if (source == nullptr) failure = "AWS.SimpleQueueService.NonExistentQueue";
-  for (int n = 0; !done && n < rate; ++n) {
-    if (snapshot.approximate_number_of_messages_moved + moved >=
-        snapshot.approximate_number_of_messages_to_move) {
-      done = true;
-      break;
-    }
-    const std::string target_arn = snapshot.destination_arn;
-    std::optional<Queue::DeadLetter> letter = source->TakeOldestForMove();
-    if (!letter) {
-      done = true;
-      break;
-    }
-    const std::string dest_arn = target_arn.empty() ? letter->source_arn : target_arn;
-    auto dest = std::dynamic_pointer_cast<Queue>(hub.FindResource(dest_arn));
-    if (dest == nullptr) {
-      // Put it back unchanged and fail the task, with the reason AWS gives [V].
-      source->AcceptDeadLetter(std::move(*letter));
-      failure = "AWS.SimpleQueueService.NonExistentQueue";
-      done = true;
-      break;
-    }
-    // A new message: new MessageId, enqueue time and receive count.
-    if (!dest->SendMessage(std::move(letter->request)).ok()) {
-      failure = "A message could not be sent to the destination queue.";
-      done = true;
-      break;
-    }
-    ++moved;
-  }
-  bool again = false;
-  {
-    std::lock_guard lock(state->mu);
-    for (auto& t : state->tasks[source_arn]) {
-      if (t.task_handle != handle) continue;
-      t.approximate_number_of_messages_moved += moved;
-      if (t.status == "CANCELLING") {  // cancelled during this step
-        t.status = "CANCELLED";
-        t.task_handle.clear();
-      }
-      if (t.status != "RUNNING") break;
-      if (!failure.empty()) {
-        t.status = "FAILED";
-        t.failure_reason = failure;
-        t.task_handle.clear();
-      } else if (done || t.approximate_number_of_messages_moved >=
-                             t.approximate_number_of_messages_to_move) {
-        t.status = "COMPLETED";
-        t.task_handle.clear();
-      } else {
-        again = true;
-      }
-    }
-  }
-  if (again) {
-    hub.clock().ScheduleAfter(absl::Seconds(1),
-                              [weak, source_arn, handle] { Step(weak, source_arn, handle); });
-  }
-}
-
 std::map<std::string, std::string, std::less<>> Describe(const auto& t) {
   std::map<std::string, std::string, std::less<>> m;
   if (!t.task_handle.empty()) m["TaskHandle"] = t.task_handle;
-  m["Status"] = t.status;
+  m["Status"] = std::string(MoveTaskStatusName(t.status));
   m["SourceArn"] = t.source_arn;
   if (!t.destination_arn.empty()) m["DestinationArn"] = t.destination_arn;
   if (t.max_number_of_messages_per_second > 0) {
@@ -168,91 +66,6 @@ std::map<std::string, std::string, std::less<>> Describe(const auto& t) {
 }
 
 }  // namespace
-
-// ---- Queue's move-task methods ----------------------------------------------------------------
-
-absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::string> destination,
-                                                        std::optional<int> max_per_second) {
-  if (deleted()) return QueueDoesNotExist();
-  COURIER_RETURN_IF_ERROR(CheckMoveTaskSource(hub_, arn(), max_per_second));
-  COURIER_RETURN_IF_ERROR(CheckMoveTaskDestination(hub_, destination, /*fifo=*/false));
-  auto counts =
-      GetQueueAttributes({"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                          "ApproximateNumberOfMessagesDelayed"});
-  int64_t to_move = 0;
-  for (const auto& [k, v] : *counts) to_move += std::stoll(v);
-  std::shared_ptr<SqsService::State> service = sqs_.lock();
-  MoveTasks* state = &service->moves;
-  std::string handle;
-  {
-    std::lock_guard lock(state->mu);
-    auto& list = state->tasks[arn()];
-    for (const auto& t : list) {
-      if (t.status == "RUNNING" || t.status == "CANCELLING") {
-        return InvalidParameterValue(
-            "There is already a task running. Only one active task is allowed for a source queue "
-            "arn at a given time.");
-      }
-    }
-    handle = fmt::format("{}#{}", arn(), state->next_id++);
-    state->issued.insert(handle);
-    MoveTask task;
-    task.task_handle = handle;
-    task.status = "RUNNING";
-    task.source_arn = arn();
-    task.destination_arn = destination.value_or("");
-    task.max_number_of_messages_per_second = max_per_second.value_or(0);
-    task.approximate_number_of_messages_to_move = to_move;
-    task.started_timestamp = hub_.clock().Now();
-    list.push_back(std::move(task));
-  }
-  Step(service, arn(), handle);
-  return handle;
-}
-
-absl::StatusOr<std::vector<Queue::MoveTask>> Queue::ListMessageMoveTasks(int max_results) const {
-  // A deleted queue's tasks stay listed (a task whose source was deleted says so); those of a
-  // queue whose hub is gone went with it.
-  std::shared_ptr<SqsService::State> service = sqs_.lock();
-  if (service == nullptr) return QueueDoesNotExist();
-  if (max_results < 1 || max_results > 10) {
-    return InvalidParameterValue(fmt::format(
-        "Value {} for parameter MaxResults is invalid. Reason: Must be between 1 and 10.",
-        max_results));
-  }
-  MoveTasks* state = &service->moves;
-  std::lock_guard lock(state->mu);
-  std::vector<MoveTask> out;
-  auto it = state->tasks.find(arn());
-  if (it == state->tasks.end()) return out;
-  for (auto t = it->second.rbegin();
-       t != it->second.rend() && static_cast<int>(out.size()) < max_results; ++t) {
-    out.push_back(*t);
-  }
-  return out;
-}
-
-absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view handle) {
-  MoveTasks* state = &Sqs(hub).state_->moves;
-  std::lock_guard lock(state->mu);
-  const size_t hash = handle.rfind('#');
-  if (hash == std::string_view::npos) {
-    return InvalidParameterValue("Value for parameter TaskHandle is invalid.");
-  }
-  auto it = state->tasks.find(handle.substr(0, hash));
-  if (it == state->tasks.end() || !state->issued.contains(handle)) {
-    return ResourceNotFound("Task does not exist.");
-  }
-  for (auto& t : it->second) {
-    if (t.task_handle != handle) continue;
-    if (t.status != "RUNNING") break;
-    // As in SQS: CANCELLING until the task's next step, which stops it (CANCELLED).
-    t.status = "CANCELLING";
-    return t.approximate_number_of_messages_moved;
-  }
-  // Known handle of a task no longer running: its handle was cleared when it ended.
-  return InvalidParameterValue("Only a RUNNING task can be cancelled.");
-}
 
 // ---- SqsService and its registration ----------------------------------------------------------
 
@@ -284,7 +97,7 @@ SqsService& Sqs(Hub& hub) {
   return static_cast<SqsOperations*>(hub.FindService("sqs"))->typed();
 }
 
-SqsService::SqsService(Hub& hub) : hub_(hub), state_(std::make_shared<State>(hub)) {}
+SqsService::SqsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {}
 SqsService::~SqsService() = default;
 
 std::string SqsService::QueueUrl(std::string_view name) const {

@@ -442,8 +442,7 @@ void StateMachine::AbortExecutions(std::string_view cause) {
 
 namespace {
 absl::Status NoStateMachine(std::string_view arn) {
-  return AwsErrorF(absl::StatusCode::kNotFound, "StateMachineDoesNotExist",
-                   "State Machine Does Not Exist: '{}'", arn);
+  return AwsErrorF("StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'", arn);
 }
 }  // namespace
 
@@ -489,17 +488,15 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
   if (deleted()) return NoStateMachine(arn());
   if (request.name.empty()) request.name = detail::NewUuid();
   if (!states::ValidName(request.name)) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidName", "Invalid Name: '{}'",
-                     request.name);
+    return AwsErrorF("InvalidName", "Invalid Name: '{}'", request.name);
   }
   if (request.input.size() > 262144) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidExecutionInput",
-                    "The input exceeds the maximum size of 262144 bytes");
+    return AwsError("InvalidExecutionInput", "The input exceeds the maximum size of 262144 bytes");
   }
   auto input = ParseJson(request.input.empty() ? "{}" : request.input);
   if (!input.ok()) {
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidExecutionInput",
-                     "Invalid execution input: {}", std::string(input.status().message()));
+    return AwsErrorF("InvalidExecutionInput", "Invalid execution input: {}",
+                     std::string(input.status().message()));
   }
   std::string arn = fmt::format(
       "arn:aws:states:{}:{}:{}:{}:{}", hub_.environment().region, hub_.environment().account,
@@ -508,8 +505,7 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
   {
     detail::MutexLock lock(&mu_);
     if (executions_.contains(request.name)) {
-      return AwsErrorF(absl::StatusCode::kAlreadyExists, "ExecutionAlreadyExists",
-                       "Execution Already Exists: '{}'", arn);
+      return AwsErrorF("ExecutionAlreadyExists", "Execution Already Exists: '{}'", arn);
     }
     exec = std::make_shared<ExecutionImpl>(*this, plan_, request.name, arn, *std::move(input));
     if (options_.type == StateMachineType::kStandard) {
@@ -537,7 +533,7 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
 absl::StatusOr<ExecutionDescription> StateMachine::StartSyncExecution(
     StartExecutionRequest request) {
   if (options_.type != StateMachineType::kExpress) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "StateMachineTypeNotSupported",
+    return AwsError("StateMachineTypeNotSupported",
                     "StartSyncExecution is only supported for EXPRESS state machines");
   }
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Execution> exec, StartExecution(std::move(request)));
@@ -558,8 +554,7 @@ std::shared_ptr<Execution> StateMachine::FindExecution(std::string_view arn_or_n
 
 namespace {
 absl::Status NoExecution(std::string_view arn) {
-  return AwsErrorF(absl::StatusCode::kNotFound, "ExecutionDoesNotExist",
-                   "Execution Does Not Exist: '{}'", arn);
+  return AwsErrorF("ExecutionDoesNotExist", "Execution Does Not Exist: '{}'", arn);
 }
 }  // namespace
 
@@ -575,8 +570,7 @@ absl::StatusOr<std::vector<HistoryEvent>> StateMachine::GetExecutionHistory(
   auto e = FindExecution(arn_or_name);
   if (!e) return NoExecution(arn_or_name);
   if (options_.type == StateMachineType::kExpress) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidArn",
-                    "GetExecutionHistory is not supported for EXPRESS executions");
+    return AwsError("InvalidArn", "GetExecutionHistory is not supported for EXPRESS executions");
   }
   return e->History();
 }
@@ -609,7 +603,7 @@ absl::Status StateMachine::Update(std::string_view definition) {
   if (deleted()) return NoStateMachine(arn());
   COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
   if (options_.type == StateMachineType::kExpress && UsesCallbackPatterns(*plan->root)) {
-    return AwsError(absl::StatusCode::kInvalidArgument, "InvalidDefinition",
+    return AwsError("InvalidDefinition",
                     "Express state machines do not support .sync or .waitForTaskToken");
   }
   detail::MutexLock lock(&mu_);

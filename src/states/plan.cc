@@ -984,9 +984,8 @@ absl::StatusOr<std::shared_ptr<const Plan>> BuildPlan(
   if (diagnostics) *diagnostics = b.diags;
   if (!b.diags.empty()) {
     const auto& d = b.diags.front();
-    return AwsErrorF(absl::StatusCode::kInvalidArgument, "InvalidDefinition",
-                     "Invalid State Machine Definition: '{}: {} at {}'", d.code, d.message,
-                     d.location);
+    return AwsErrorF("InvalidDefinition", "Invalid State Machine Definition: '{}: {} at {}'",
+                     d.code, d.message, d.location);
   }
   return std::shared_ptr<const Plan>(std::move(plan));
 }

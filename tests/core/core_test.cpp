@@ -2,6 +2,8 @@
 #include <cstdio>
 #include <regex>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "courier/detail/digest.h"
 #include "courier/detail/hex.h"
@@ -24,6 +26,33 @@ TEST_CASE("AWS error names round-trip through absl::Status", "[status]") {
   REQUIRE(ErrorName(absl::InternalError("no name here: at all")).empty());
   REQUIRE(ErrorName(AwsError(absl::StatusCode::kNotFound, "AWS.SimpleQueueService.NonExistentQueue",
                              "x")) == "AWS.SimpleQueueService.NonExistentQueue");
+}
+
+TEST_CASE("Each AWS error name has one status code", "[status]") {
+  using enum absl::StatusCode;
+  const std::vector<std::pair<std::string, absl::StatusCode>> expected = {
+      {"QueueDoesNotExist", kNotFound},
+      {"AWS.SimpleQueueService.NonExistentQueue", kNotFound},
+      {"ResourceNotFoundException", kNotFound},
+      {"QueueAlreadyExists", kAlreadyExists},
+      {"ReceiptHandleIsInvalid", kInvalidArgument},
+      {"InvalidParameterValue", kInvalidArgument},
+      {"MissingParameter", kInvalidArgument},
+      {"TooManyEntriesInBatchRequest", kInvalidArgument},
+      {"PurgeQueueInProgress", kFailedPrecondition},
+      {"QueueDeletedRecently", kFailedPrecondition},
+      {"OverLimit", kResourceExhausted},
+      {"KmsAccessDenied", kPermissionDenied},
+      {"InvalidAction", kUnimplemented},
+      {"UnknownOperationException", kUnimplemented},
+      {"InternalError", kInternal},
+  };
+  for (const auto& [name, code] : expected) {
+    INFO(name);
+    CHECK(AwsErrorCode(name) == code);
+    CHECK(AwsError(name, "m").code() == code);
+    CHECK(AwsErrorF(name, "{}", 1).code() == code);
+  }
 }
 
 TEST_CASE("MD5 of message attributes matches the AWS vectors", "[digest]") {

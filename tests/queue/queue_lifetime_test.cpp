@@ -61,8 +61,13 @@ TEST_CASE("A standard queue that outlives its hub answers QueueDoesNotExist", "[
   sim.RunFor(absl::Hours(1));  // timers of the move task, expiring timeouts and delays
   CheckEveryCallIsGone(*q, held[0].receipt_handle, {.body = "x"});
   CHECK(q->url() == "https://sqs.us-east-1.amazonaws.com/000000000000/q");  // its own data stays
-  // The service that kept the move tasks went with the hub.
-  CHECK(ErrorName(dlq->ListMessageMoveTasks().status()) == "QueueDoesNotExist");
+  // The queue keeps its move tasks: the one running failed when its hub went, as a task whose
+  // source is deleted does, having moved the one message of its first step.
+  auto tasks = dlq->ListMessageMoveTasks().value();
+  REQUIRE(tasks.size() == 1);
+  CHECK(tasks[0].status == MoveTaskStatus::kFailed);
+  CHECK(tasks[0].failure_reason == "AWS.SimpleQueueService.NonExistentQueue");
+  CHECK(tasks[0].approximate_number_of_messages_moved == 1);
 }
 
 TEST_CASE("A FIFO queue that outlives its hub answers QueueDoesNotExist", "[queue][lifetime]") {
