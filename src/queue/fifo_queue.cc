@@ -24,8 +24,10 @@
 #include "queue/dedup_window.h"
 #include "queue/extended_payload.h"
 #include "queue/fifo_groups.h"
+#include "queue/long_poll.h"
 #include "queue/message_checks.h"
 #include "queue/move_tasks.h"
+#include "queue/purge_limit.h"
 #include "queue/queue_config.h"
 
 namespace courier {
@@ -34,7 +36,6 @@ namespace {
 constexpr absl::Duration kDedupWindow = absl::Minutes(5);
 constexpr absl::Duration kAttemptWindow = absl::Minutes(5);
 constexpr absl::Duration kVisibilityCap = absl::Hours(12);
-constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
 constexpr int64_t kInFlightLimit = 120000;   // SQS FIFO; receives past it return nothing
 constexpr size_t kScannedMessages = 120000;  // SQS FIFO looks for groups among the first ones
 
@@ -230,8 +231,7 @@ struct FifoQueue::Impl {
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   const TokenText token = MakeTokenText(detail::RandomBits());  // starts every handle
   std::optional<LargePayloadOptions> large_payloads;
-  std::mutex purge_mu;
-  absl::Time last_purge = absl::InfinitePast();
+  PurgeLimit purges;
   QueueTags tags;
 
   // ReceiveRequestAttemptId: the receives to replay, and which message belongs to which.
@@ -804,23 +804,18 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
     return absl::OkStatus();
   }
 
-  // Long poll: wake on a send, on a delayed message becoming available, on a lapse, or at the
-  // end of the wait, whichever is first.
-  const absl::Time deadline = start + wait;
-  for (;;) {
-    const absl::Time now = clock.Now();
-    if (now >= deadline) return absl::OkStatus();
-    config = impl_->Load();
-    const absl::Time next = std::min(impl_->groups.NextChange(now, config->delay), deadline);
-    std::shared_ptr<WakeSignal> signal = impl_->signal;
-    const Clock::TimerId timer = clock.ScheduleAt(next, [signal] { signal->Notify(); });
-    clock.WaitUntil(next, *signal, [&] {
-      return TryReceive(request, *impl_->Load(), clock.Now(), out,
-                        /*use_hints=*/false) > 0;
-    });
-    clock.Cancel(timer);
-    if (!out.empty()) return absl::OkStatus();
-  }
+  // Long poll: woken by sends, and when a delayed message becomes available or a receive lapses.
+  LongPoll(
+      clock, start + wait, impl_->signal,
+      [&] {
+        return TryReceive(request, *impl_->Load(), clock.Now(), out, /*use_hints=*/false) > 0;
+      },
+      [&](absl::Time now) -> std::optional<absl::Time> {
+        const absl::Time next = impl_->groups.NextChange(now, impl_->Load()->delay);
+        if (next == absl::InfiniteFuture()) return std::nullopt;
+        return next;
+      });
+  return absl::OkStatus();
 }
 
 // ---- Delete and visibility ----
@@ -993,15 +988,7 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
 
 absl::Status FifoQueue::PurgeQueue() {
   if (deleted()) return QueueDoesNotExist();
-  const absl::Time now = hub_.clock().Now();
-  {
-    std::lock_guard lock(impl_->purge_mu);
-    if (now < impl_->last_purge + kPurgeInterval) {
-      return AwsErrorF("PurgeQueueInProgress",
-                       "Only one PurgeQueue operation on {} is allowed every 60 seconds.", name());
-    }
-    impl_->last_purge = now;
-  }
+  COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), hub_.clock().Now()));
   impl_->groups.Clear();
   // SQS forgets the deduplication ids too: the same id is accepted again after a purge.
   impl_->dedup.Clear();

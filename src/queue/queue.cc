@@ -15,16 +15,17 @@
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "queue/extended_payload.h"
+#include "queue/long_poll.h"
 #include "queue/message_checks.h"
 #include "queue/message_shard.h"
 #include "queue/move_tasks.h"
+#include "queue/purge_limit.h"
 #include "queue/queue_config.h"
 
 namespace courier {
 namespace {
 
 constexpr absl::Duration kVisibilityCap = absl::Hours(12);
-constexpr absl::Duration kPurgeInterval = absl::Seconds(60);
 constexpr int64_t kInFlightLimit = 120000;
 constexpr uint32_t kShards = 16;
 
@@ -111,8 +112,7 @@ struct Queue::Impl {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
   }
-  std::mutex purge_mu;
-  absl::Time last_purge = absl::InfinitePast();
+  PurgeLimit purges;
   QueueTags tags;
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
@@ -603,23 +603,15 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     return absl::OkStatus();
   }
 
-  // Long poll: woken by sends, and by a clock timer at the next delay or visibility end.
+  // Long poll: woken by sends, and at the next delay or visibility end.
   Clock& clock = hub_.clock();
-  const absl::Time deadline = clock.Now() + wait;
-  std::shared_ptr<WakeSignal> signal = impl_->signal;
-  std::optional<Clock::TimerId> timer;
-  int64_t timer_at = 0;
-  clock.WaitUntil(deadline, *signal, [&] {
-    if (try_receive(/*use_hints=*/false)) return true;
-    std::optional<int64_t> next = impl_->NextEvent();
-    if (next && FromNanos(*next) < deadline && (!timer || *next < timer_at)) {
-      if (timer) clock.Cancel(*timer);
-      timer_at = *next;
-      timer = clock.ScheduleAt(FromNanos(*next), [signal] { signal->Notify(); });
-    }
-    return false;
-  });
-  if (timer) clock.Cancel(*timer);
+  LongPoll(
+      clock, clock.Now() + wait, impl_->signal, [&] { return try_receive(/*use_hints=*/false); },
+      [&](absl::Time) -> std::optional<absl::Time> {
+        std::optional<int64_t> next = impl_->NextEvent();
+        if (!next) return std::nullopt;
+        return FromNanos(*next);
+      });
   out.resize(n);
   return absl::OkStatus();
 }
@@ -806,15 +798,7 @@ absl::StatusOr<Queue::BatchResult> Queue::ChangeMessageVisibilityBatch(
 
 absl::Status Queue::PurgeQueue() {
   if (deleted()) return QueueDoesNotExist();
-  const absl::Time now = hub_.clock().Now();
-  {
-    std::lock_guard lock(impl_->purge_mu);
-    if (now < impl_->last_purge + kPurgeInterval) {
-      return AwsErrorF("PurgeQueueInProgress",
-                       "Only one PurgeQueue operation on {} is allowed every 60 seconds.", name());
-    }
-    impl_->last_purge = now;
-  }
+  COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), hub_.clock().Now()));
   for (auto& s : impl_->shards) {
     std::lock_guard lock(s.mu);
     s.Clear();
