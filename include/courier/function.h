@@ -45,12 +45,15 @@ absl::Status FunctionError(std::string_view error, std::string_view cause = {});
 std::string FunctionErrorName(const absl::Status& status);
 std::string FunctionErrorCause(const absl::Status& status);
 
-class Function final : public Resource {
+// As a MessageSink (an SNS subscriber, an EventBridge target), a function is invoked with the
+// message's body as its input (parsed, if it is JSON; else as a JSON string); the delivery
+// succeeds, with a new MessageId, when the invocation does.
+class Function final : public MessageSink {
  public:
   Function(std::string name, std::string arn, FunctionHandler handler)
-      : Resource(std::move(name), std::move(arn)), handler_(std::move(handler)) {}
+      : MessageSink(std::move(name), std::move(arn)), handler_(std::move(handler)) {}
   Function(std::string name, std::string arn, AsyncFunctionHandler handler)
-      : Resource(std::move(name), std::move(arn)), async_handler_(std::move(handler)) {}
+      : MessageSink(std::move(name), std::move(arn)), async_handler_(std::move(handler)) {}
 
   bool is_async() const { return static_cast<bool>(async_handler_); }
 
@@ -62,6 +65,11 @@ class Function final : public Resource {
   // Calls the handler and passes its result to `done` (at once for a synchronous handler).
   // An exception it throws becomes an error result. Thread-safe if the handler is.
   void InvokeAsync(const Json& input, FunctionCallback done) const;
+
+  // MessageSink: SendMessage waits for a synchronous handler only (an asynchronous one that has
+  // not completed answers Unavailable, as Invoke does); Deliver completes when the handler does.
+  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
+  void Deliver(SendMessageRequest request, DeliveryCallback done) override;
 
  private:
   FunctionHandler handler_;

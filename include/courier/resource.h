@@ -1,9 +1,10 @@
 // Resource: anything the Hub names with an ARN; MessageSink: any resource that accepts a message
-// (Queue, FifoQueue, and later Topic, EventBus, Function), so components wire to each other by
-// ARN without knowing each other's types.
+// (Queue, FifoQueue, Function, StateMachine, and later Topic and EventBus), so components wire to
+// each other by ARN without knowing each other's types.
 #ifndef COURIER_RESOURCE_H_
 #define COURIER_RESOURCE_H_
 
+#include <absl/functional/any_invocable.h>
 #include <absl/status/statusor.h>
 
 #include <atomic>
@@ -35,11 +36,22 @@ class Resource {
   std::atomic<bool> deleted_{false};
 };
 
+// How one delivery went, reported exactly once, from any thread: the sink's answer, or why it
+// did not take the message (the sender's retry policy decides what a failure means).
+using DeliveryCallback = absl::AnyInvocable<void(absl::StatusOr<SendMessageResult>) &&>;
+
 class MessageSink : public Resource {
  public:
   using Resource::Resource;
   // Accepts one message with the resource's own rules (an SQS SendMessage, an SNS Publish...).
   virtual absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) = 0;
+  // The same with a completion, which a sink whose work ends later (a Function's invocation)
+  // calls when it ends: maybe before Deliver returns, maybe on another thread. Topics and buses
+  // deliver through it, so that one retry and dead-letter policy serves every kind of target.
+  // The default completes with SendMessage's answer at once.
+  virtual void Deliver(SendMessageRequest request, DeliveryCallback done) {
+    std::move(done)(SendMessage(std::move(request)));
+  }
 };
 
 }  // namespace courier

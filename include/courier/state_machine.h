@@ -63,7 +63,10 @@ class Registry;
 class ExecutionImpl;
 }  // namespace states
 
-class StateMachine final : public Resource {
+// As a MessageSink (an EventBridge target), a state machine starts an execution with the
+// message's body as its input; the delivery succeeds, with the execution's name as MessageId,
+// when the execution starts.
+class StateMachine final : public MessageSink {
  public:
   // Use StepFunctionsService::CreateStateMachine.
   StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
@@ -79,6 +82,8 @@ class StateMachine final : public Resource {
   // StartExecution: validates the input and name, then runs the execution on the executor.
   // InvalidExecutionInput, InvalidName, ExecutionAlreadyExists. Thread-safe.
   absl::StatusOr<std::shared_ptr<Execution>> StartExecution(StartExecutionRequest request = {});
+  // MessageSink: StartExecution({.input = request.body}).
+  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
   // StartSyncExecution (Express only): runs to the end and describes the result.
   absl::StatusOr<ExecutionDescription> StartSyncExecution(StartExecutionRequest request = {});
 

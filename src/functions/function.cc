@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 
+#include "courier/detail/uuid.h"
 #include "courier/status.h"
 
 namespace courier {
@@ -60,6 +61,34 @@ void Function::InvokeAsync(const Json& input, FunctionCallback done) const {
   } catch (...) {
     done(AwsError("Exception", "unknown exception"));
   }
+}
+
+namespace {
+
+// A message's body as a function's input: its JSON, or the text as a JSON string.
+Json InputOf(const SendMessageRequest& request) {
+  absl::StatusOr<Json> parsed = ParseJson(request.body);
+  return parsed.ok() ? *std::move(parsed) : Json(request.body);
+}
+
+absl::StatusOr<SendMessageResult> Delivered(const absl::StatusOr<Json>& invoked) {
+  if (!invoked.ok()) return invoked.status();
+  SendMessageResult result;
+  result.message_id = MessageId(detail::NewUuid());
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<SendMessageResult> Function::SendMessage(SendMessageRequest request) {
+  return Delivered(Invoke(InputOf(request)));
+}
+
+void Function::Deliver(SendMessageRequest request, DeliveryCallback done) {
+  // FunctionCallback is copyable and `done` is not: the completion is shared by the copies.
+  auto once = std::make_shared<DeliveryCallback>(std::move(done));
+  InvokeAsync(InputOf(request),
+              [once](absl::StatusOr<Json> invoked) { std::move (*once)(Delivered(invoked)); });
 }
 
 }  // namespace courier

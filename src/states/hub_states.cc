@@ -417,7 +417,7 @@ Json HistoryEvent::ToJson() const {
 
 StateMachine::StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
                            std::shared_ptr<const states::Plan> plan)
-    : Resource(std::move(name), std::move(arn)),
+    : MessageSink(std::move(name), std::move(arn)),
       hub_(hub),
       options_(std::move(options)),
       creation_date_(hub.clock().Now()),
@@ -528,6 +528,14 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
   }
   exec->Start();
   return std::shared_ptr<Execution>(exec);
+}
+
+absl::StatusOr<SendMessageResult> StateMachine::SendMessage(SendMessageRequest request) {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Execution> execution,
+                           StartExecution({.input = std::move(request.body)}));
+  SendMessageResult result;
+  result.message_id = MessageId(execution->name());
+  return result;
 }
 
 absl::StatusOr<ExecutionDescription> StateMachine::StartSyncExecution(
