@@ -116,12 +116,7 @@ constexpr uint64_t kForeignId = uint64_t{1} << 63;
 // token; slot and visibility deadline (Unix seconds); sequence; shard (4 bits) and receive
 // count (28 bits).
 constexpr size_t kHandleSize = 56;
-using TokenText = std::array<char, 16>;
-TokenText MakeTokenText(uint64_t token) {
-  TokenText text;
-  PutHex64(text.data(), token);
-  return text;
-}
+using TokenText = ReceiptToken;
 // Writes 16 lowercase hex digits of `v`.
 inline __attribute__((always_inline)) void PutHex64Fast(char* out, uint64_t v) {
 #if defined(__SSE2__)
@@ -229,7 +224,7 @@ struct FifoQueue::Impl {
   std::mutex config_mu;                                // serialises attribute changes
   std::vector<std::unique_ptr<const Config>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
-  const TokenText token = MakeTokenText(detail::RandomBits());  // starts every handle
+  TokenText token;  // starts every handle (ReceiptTokenOf); set once by Create
   std::optional<LargePayloadOptions> large_payloads;
   PurgeLimit purges;
   QueueTags tags;
@@ -329,6 +324,7 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
   }
   auto queue = std::shared_ptr<FifoQueue>(
       new FifoQueue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name), std::move(options)));
+  queue->impl_->token = ReceiptTokenOf(arn, config.created);
   {
     std::lock_guard lock(queue->impl_->config_mu);
     queue->impl_->Publish(std::move(config));

@@ -37,14 +37,8 @@ struct HandleParts {
 constexpr size_t kHandleSize = 40;
 constexpr int kSlotBits = 28;  // the shard takes the top 4 bits of the slot word
 
-// The token's 16 digits, formatted once per queue: handles are encoded and checked against it.
-using TokenText = std::array<char, 16>;
-TokenText FormatToken(uint64_t token) {
-  TokenText text;
-  detail::PutHex32(text.data(), static_cast<uint32_t>(token >> 32));
-  detail::PutHex32(text.data() + 8, static_cast<uint32_t>(token));
-  return text;
-}
+// The queue's token (ReceiptTokenOf): handles are encoded and checked against it.
+using TokenText = ReceiptToken;
 
 void EncodeHandle(const TokenText& token, const HandleParts& h, ReceiptHandle& handle) {
   char* out = handle.Overwrite(kHandleSize);
@@ -99,7 +93,7 @@ struct Queue::Impl {
   std::vector<std::unique_ptr<const Config>> configs;  // guarded by config_mu
   std::shared_ptr<WakeSignal> signal = std::make_shared<WakeSignal>();
   MoveTasks moves;  // this queue's, as a dead-letter queue
-  const TokenText token = FormatToken(detail::RandomBits());
+  TokenText token;  // set once by Create, before the queue is shared
   std::optional<LargePayloadOptions> large_payloads;
   bool replace_invalid_characters = false;
   bool shuffle = false;
@@ -207,6 +201,7 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
   if (options.large_payloads) {
     queue->impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
   }
+  queue->impl_->token = ReceiptTokenOf(arn, config.created);
   queue->impl_->replace_invalid_characters = options.replace_invalid_characters;
   queue->impl_->shuffle = options.shuffle;
   const double p = std::clamp(options.duplicate_probability, 0.0, 1.0);

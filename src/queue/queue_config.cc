@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "courier/detail/digest.h"
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/json.h"
@@ -681,6 +682,15 @@ absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
     }
   }
   return InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.");
+}
+
+ReceiptToken ReceiptTokenOf(std::string_view queue_arn, absl::Time created) {
+  const detail::Md5Digest digest =
+      detail::Md5(fmt::format("{}|{}", queue_arn, absl::ToUnixNanos(created)));
+  const Md5Hex hex = detail::ToMd5Hex(digest);
+  ReceiptToken token;
+  std::memcpy(token.data(), hex.view().data(), token.size());
+  return token;
 }
 
 }  // namespace courier

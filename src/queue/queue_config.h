@@ -6,6 +6,7 @@
 #include <absl/status/status.h>
 #include <absl/time/time.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,13 @@ absl::Status QueueDoesNotExist();
 absl::Status ReceiptHandleIsInvalid(std::string_view handle);
 // A whole decimal integer, nothing else around it.
 std::optional<int64_t> ParseInt(std::string_view text);
+
+// The 16 hex digits that start every receipt handle of a queue, derived from its ARN and
+// creation time: a handle of another queue, or of an earlier queue of the same name, is not
+// one of its handles, and a queue rebuilt from a record (same ARN, same creation time) still
+// accepts the handles it gave out. Stable across processes and builds.
+using ReceiptToken = std::array<char, 16>;
+ReceiptToken ReceiptTokenOf(std::string_view queue_arn, absl::Time created);
 
 // The dead-letter queue of `config` (of kind Q), or nullptr: the one resolved when it was
 // published while it lives, else a lookup by ARN (it was deleted, and a queue may have been created
