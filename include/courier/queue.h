@@ -149,8 +149,8 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   AttributeMap ListQueueTags() const;
 
   // ---- Dead-letter queues and move tasks (spec §6) ----
-  // A message entering this queue as a dead letter: keeps id, body, attributes, receive count,
-  // first receive and original enqueue time (retention counts from there).
+  // A message moving between queues as a dead letter: it keeps id, body, attributes, receive
+  // count, first receive and original enqueue time (retention counts from there).
   struct DeadLetter {
     std::string message_id;
     SendMessageRequest request;
@@ -160,12 +160,6 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
     absl::Time enqueued;
     std::string source_arn;
   };
-  // Thread-safe; locks the calling thread's shard briefly.
-  void AcceptDeadLetter(DeadLetter letter);
-  // Removes the oldest visible message (for move tasks); nullopt when none. Thread-safe; visits
-  // the shards under their locks.
-  std::optional<DeadLetter> TakeOldestForMove();
-
   // Starts moving this queue's messages (it must be some queue's dead-letter queue) to
   // `destination_arn` or back to each message's source, at most `max_per_second` (1-500) a
   // second on the environment's clock. Returns the task handle. Thread-safe (the queue's tasks
@@ -179,9 +173,14 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   // shows CANCELLING until its next step stops it (CANCELLED). Thread-safe.
   static absl::StatusOr<int64_t> CancelMessageMoveTask(Hub& hub, std::string_view task_handle);
 
+ private:
   struct Impl;
 
- private:
+  // Thread-safe; locks the calling thread's shard briefly.
+  void AcceptDeadLetter(DeadLetter letter);
+  // Removes the oldest visible message (for move tasks); nullopt when none. Thread-safe; visits
+  // the shards under their locks.
+  std::optional<DeadLetter> TakeOldestForMove();
   Queue(Hub& hub, std::string name, std::string arn, std::string url);
   absl::StatusOr<SendMessageResult> Send(SendMessageRequest& request, bool md5);
   // One step of move task `id`, then the next a second later on the clock while it runs.
