@@ -1,5 +1,5 @@
-// The Step Functions service: the hub's state machines (by ARN in the hub),
-// their executions and task tokens.
+// The Step Functions service: the hub's state machines (by ARN in the hub), their executions and
+// task tokens.
 #include <fmt/format.h>
 
 #include "courier/hub.h"
@@ -9,137 +9,119 @@
 #include "courier/step_functions.h"
 #include "states/execution_impl.h"
 #include "states/plan.h"
+#include "states/states_operations.h"
 
 namespace courier {
 
 using states::Registry;
 
-// The hub's "states" service: owns the typed control plane. Its AWS operation
-// table is not written yet: every operation answers UnknownOperationException.
+// The hub's "states" service: owns the typed control plane; its AWS operation table is
+// states_operations.cc.
 class StepFunctionsOperations final : public Service {
-public:
-  explicit StepFunctionsOperations(Hub &hub) : step_functions_(hub) {}
+ public:
+  explicit StepFunctionsOperations(Hub& hub) : hub_(hub), step_functions_(hub) {}
   std::string_view name() const override { return "states"; }
-  absl::StatusOr<Json> Invoke(std::string_view operation, const Json &,
-                              const Caller &) override {
-    return AwsErrorF("UnknownOperationException",
-                     "courier does not implement the Step Functions operation "
-                     "{} through Invoke "
-                     "yet; use StepFunctionsService",
-                     operation);
+  absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
+                              const Caller& caller) override {
+    return InvokeStepFunctions(hub_, operation, request, caller);
   }
   void Shutdown() override { step_functions_.AbortExecutions(); }
-  StepFunctionsService &typed() { return step_functions_; }
+  StepFunctionsService& typed() { return step_functions_; }
 
-private:
+ private:
+  Hub& hub_;
   StepFunctionsService step_functions_;
 };
 
 namespace {
-const ServiceRegistrar
-    kRegistrar("states", [](Hub &hub) -> std::unique_ptr<Service> {
-      return std::make_unique<StepFunctionsOperations>(hub);
-    });
-} // namespace
+const ServiceRegistrar kRegistrar("states", [](Hub& hub) -> std::unique_ptr<Service> {
+  return std::make_unique<StepFunctionsOperations>(hub);
+});
+}  // namespace
 COURIER_SERVICE_ANCHOR(states);
 
-StepFunctionsService &StepFunctions(Hub &hub) {
+StepFunctionsService& StepFunctions(Hub& hub) {
   // Registered above, so every hub of a program that links this file has it.
-  return static_cast<StepFunctionsOperations *>(hub.FindService("states"))
-      ->typed();
+  return static_cast<StepFunctionsOperations*>(hub.FindService("states"))->typed();
 }
 
-Registry &states::TaskTokens(Hub &hub) { return *StepFunctions(hub).tokens_; }
+Registry& states::TaskTokens(Hub& hub) { return *StepFunctions(hub).tokens_; }
 
-StepFunctionsService::StepFunctionsService(Hub &hub)
+StepFunctionsService::StepFunctionsService(Hub& hub)
     : hub_(hub), tokens_(std::make_unique<Registry>()) {}
 StepFunctionsService::~StepFunctionsService() = default;
 
 void StepFunctionsService::AbortExecutions() {
-  for (const auto &resource :
-       hub_.ListResources(hub_.Arn("states", "stateMachine:"))) {
+  for (const auto& resource : hub_.ListResources(hub_.Arn("states", "stateMachine:"))) {
     if (auto machine = std::dynamic_pointer_cast<StateMachine>(resource)) {
       machine->AbortExecutions("The hub was destroyed");
     }
   }
 }
 
-absl::StatusOr<std::shared_ptr<StateMachine>>
-StepFunctionsService::CreateStateMachine(std::string_view name,
-                                         std::string_view definition,
-                                         const StateMachineOptions &options) {
+absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateMachine(
+    std::string_view name, std::string_view definition, const StateMachineOptions& options) {
   if (!states::ValidName(name)) {
     return AwsErrorF("InvalidName", "Invalid Name: '{}'", name);
   }
   COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
-  if (options.type == StateMachineType::kExpress &&
-      states::UsesCallbackPatterns(*plan->root)) {
-    return AwsError(
-        "InvalidDefinition",
-        "Express state machines do not support .sync or .waitForTaskToken");
+  if (options.type == StateMachineType::kExpress && states::UsesCallbackPatterns(*plan->root)) {
+    return AwsError("InvalidDefinition",
+                    "Express state machines do not support .sync or .waitForTaskToken");
   }
   std::string arn = hub_.Arn("states", fmt::format("stateMachine:{}", name));
-  auto machine = std::make_shared<StateMachine>(hub_, std::string(name), arn,
-                                                options, std::move(plan));
+  auto machine =
+      std::make_shared<StateMachine>(hub_, std::string(name), arn, options, std::move(plan));
   if (absl::Status st = hub_.AddResource(machine); !st.ok()) {
-    return AwsErrorF("StateMachineAlreadyExists",
-                     "State Machine Already Exists: '{}'", arn);
+    return AwsErrorF("StateMachineAlreadyExists", "State Machine Already Exists: '{}'", arn);
   }
   return machine;
 }
 
-absl::StatusOr<std::shared_ptr<StateMachine>>
-StepFunctionsService::CreateStateMachine(std::string_view name,
-                                         std::string_view definition) {
+absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateMachine(
+    std::string_view name, std::string_view definition) {
   return CreateStateMachine(name, definition, StateMachineOptions{});
 }
 
-std::shared_ptr<StateMachine>
-StepFunctionsService::FindStateMachine(std::string_view name_or_arn) const {
-  std::string arn =
-      name_or_arn.starts_with("arn:")
-          ? std::string(name_or_arn)
-          : hub_.Arn("states", fmt::format("stateMachine:{}", name_or_arn));
+std::shared_ptr<StateMachine> StepFunctionsService::FindStateMachine(
+    std::string_view name_or_arn) const {
+  std::string arn = name_or_arn.starts_with("arn:")
+                        ? std::string(name_or_arn)
+                        : hub_.Arn("states", fmt::format("stateMachine:{}", name_or_arn));
   return std::dynamic_pointer_cast<StateMachine>(hub_.FindResource(arn));
 }
 
-std::vector<std::shared_ptr<StateMachine>>
-StepFunctionsService::ListStateMachines() const {
+std::vector<std::shared_ptr<StateMachine>> StepFunctionsService::ListStateMachines() const {
   std::vector<std::shared_ptr<StateMachine>> out;
-  for (auto &r : hub_.ListResources(hub_.Arn("states", "stateMachine:"))) {
-    if (auto m = std::dynamic_pointer_cast<StateMachine>(r))
-      out.push_back(std::move(m));
+  for (auto& r : hub_.ListResources(hub_.Arn("states", "stateMachine:"))) {
+    if (auto m = std::dynamic_pointer_cast<StateMachine>(r)) out.push_back(std::move(m));
   }
   return out;
 }
 
-std::shared_ptr<Execution>
-StepFunctionsService::FindExecution(std::string_view execution_arn) const {
+std::shared_ptr<Execution> StepFunctionsService::FindExecution(
+    std::string_view execution_arn) const {
   // arn:aws:states:<region>:<account>:execution:<machine>:<name>
   std::vector<std::string_view> parts;
   for (size_t start = 0;;) {
     size_t colon = execution_arn.find(':', start);
     parts.push_back(execution_arn.substr(start, colon - start));
-    if (colon == std::string_view::npos)
-      break;
+    if (colon == std::string_view::npos) break;
     start = colon + 1;
   }
-  if (parts.size() != 8 || parts[5] != "execution")
-    return nullptr;
+  if (parts.size() != 8 || parts[5] != "execution") return nullptr;
   auto machine = FindStateMachine(parts[6]);
   return machine ? machine->FindExecution(execution_arn) : nullptr;
 }
 
-absl::Status
-StepFunctionsService::DeleteStateMachine(std::string_view name_or_arn) {
+absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_arn) {
   auto machine = FindStateMachine(name_or_arn);
   if (!machine) {
-    return AwsErrorF("StateMachineDoesNotExist",
-                     "State Machine Does Not Exist: '{}'", name_or_arn);
+    return AwsErrorF("StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'", name_or_arn);
   }
   hub_.RemoveResource(machine->arn());
   machine->MarkDeleted();
-  for (const auto &d : machine->ListExecutions(ExecutionStatus::kRunning)) {
+  for (const auto& d : machine->ListExecutions(ExecutionStatus::kRunning)) {
     (void)machine->StopExecution(d.execution_arn, "States.Aborted",
                                  "The state machine was deleted");
   }
@@ -147,12 +129,11 @@ StepFunctionsService::DeleteStateMachine(std::string_view name_or_arn) {
 }
 
 namespace {
-absl::StatusOr<Registry::Waiter> FindWaiter(Hub &hub, std::string_view token,
-                                            bool take) {
+absl::StatusOr<Registry::Waiter> FindWaiter(Hub& hub, std::string_view token, bool take) {
   if (!token.starts_with(states::kTokenPrefix)) {
     return AwsError("InvalidToken", "Invalid Token");
   }
-  auto &registry = states::TaskTokens(hub);
+  auto& registry = states::TaskTokens(hub);
   auto w = take ? registry.Take(token) : registry.Find(token);
   if (!w) {
     if (registry.TimedOut(token)) {
@@ -162,45 +143,36 @@ absl::StatusOr<Registry::Waiter> FindWaiter(Hub &hub, std::string_view token,
   }
   return *w;
 }
-} // namespace
+}  // namespace
 
 absl::Status StepFunctionsService::SendTaskSuccess(std::string_view task_token,
                                                    std::string_view output) {
   auto parsed = ParseJson(output);
   if (!parsed.ok()) {
-    return AwsErrorF("InvalidOutput", "Invalid output: {}",
-                     std::string(parsed.status().message()));
+    return AwsErrorF("InvalidOutput", "Invalid output: {}", std::string(parsed.status().message()));
   }
-  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w,
-                           FindWaiter(hub_, task_token, true));
+  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(hub_, task_token, true));
   auto exec = w.execution.lock();
-  if (!exec)
-    return AwsError("TaskDoesNotExist", "Task Does Not Exist");
+  if (!exec) return AwsError("TaskDoesNotExist", "Task Does Not Exist");
   exec->CompleteTask(w.frame, w.seq, *std::move(parsed));
   return absl::OkStatus();
 }
 
 absl::Status StepFunctionsService::SendTaskFailure(std::string_view task_token,
-                                                   std::string_view error,
-                                                   std::string_view cause) {
-  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w,
-                           FindWaiter(hub_, task_token, true));
+                                                   std::string_view error, std::string_view cause) {
+  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(hub_, task_token, true));
   auto exec = w.execution.lock();
-  if (!exec)
-    return AwsError("TaskDoesNotExist", "Task Does Not Exist");
+  if (!exec) return AwsError("TaskDoesNotExist", "Task Does Not Exist");
   exec->CompleteTask(w.frame, w.seq, FunctionError(error, cause));
   return absl::OkStatus();
 }
 
-absl::Status
-StepFunctionsService::SendTaskHeartbeat(std::string_view task_token) {
-  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w,
-                           FindWaiter(hub_, task_token, false));
+absl::Status StepFunctionsService::SendTaskHeartbeat(std::string_view task_token) {
+  COURIER_ASSIGN_OR_RETURN(Registry::Waiter w, FindWaiter(hub_, task_token, false));
   auto exec = w.execution.lock();
-  if (!exec)
-    return AwsError("TaskDoesNotExist", "Task Does Not Exist");
+  if (!exec) return AwsError("TaskDoesNotExist", "Task Does Not Exist");
   exec->Heartbeat(w.frame, w.seq);
   return absl::OkStatus();
 }
 
-} // namespace courier
+}  // namespace courier

@@ -55,6 +55,10 @@ expect "invoke: no clock steps on the system clock" \
   '{"error":{"code":"UnsupportedOperation","message":"Clock steps need --clock manual."}}' 0 \
   bash -c 'echo "{\"clock\":{\"advance_seconds\":1}}" | "$0" invoke --clock system' "$courier"
 expect "invoke: a bad flag exits 2" "" 2 "$courier" invoke --clock sundial
+expect "invoke: a states line" \
+  '{"response":{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:m","creationDate":1.7672256E9}}' 0 \
+  bash -c 'printf "%s\n" "$1" | "$0" invoke' "$courier" \
+  '{"service":"states","operation":"CreateStateMachine","request":{"name":"m","roleArn":"arn:aws:iam::000000000000:role/r","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"}}'
 rm -f /tmp/courier_cli_stderr.$$ /tmp/courier_cli_bad.$$.json
-echo "$((12 - failures)) passed, $failures failed"
+echo "$((13 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
