@@ -2,9 +2,7 @@
 // names. Move tasks live with their queues (move_tasks.h).
 #include <fmt/format.h>
 
-#include <charconv>
 #include <mutex>
-#include <set>
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
@@ -49,8 +47,8 @@ struct SqsService::State {
 
 namespace {
 
-std::map<std::string, std::string, std::less<>> Describe(const auto& t) {
-  std::map<std::string, std::string, std::less<>> m;
+MoveTaskDescription Describe(const MoveTask& t) {
+  MoveTaskDescription m;
   if (!t.task_handle.empty()) m["TaskHandle"] = t.task_handle;
   m["Status"] = std::string(MoveTaskStatusName(t.status));
   m["SourceArn"] = t.source_arn;

@@ -170,7 +170,10 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   Hub& hub_;  // used only while the execution runs: ~StepFunctionsService detaches it first
   std::shared_ptr<const Plan> plan_;
   std::shared_ptr<Clock> clock_;
-  std::shared_ptr<Executor> executor_;
+  // Weak: the last owner of a thread pool must not be one of its own tasks (an execution ending
+  // on a worker), which would join itself. Without an executor (the hub and its environment are
+  // gone) work is dropped, as a detached execution's is.
+  std::weak_ptr<Executor> executor_;
   std::string name_;
   std::string arn_;
   Json input_;

@@ -290,7 +290,8 @@ void ExecutionImpl::Post(absl::AnyInvocable<void()> fn) {
     if (draining_) return;
     draining_ = true;
   }
-  executor_->Submit([self = shared_from_this()] { self->Drain(); });
+  if (auto executor = executor_.lock())
+    executor->Submit([self = shared_from_this()] { self->Drain(); });
 }
 
 void ExecutionImpl::Drain() {
@@ -303,7 +304,8 @@ void ExecutionImpl::Drain() {
         return;
       }
       if (rounds == 64) {  // be fair to other executions sharing the executor
-        executor_->Submit([self = shared_from_this()] { self->Drain(); });
+        if (auto executor = executor_.lock())
+          executor->Submit([self = shared_from_this()] { self->Drain(); });
         return;
       }
       batch.swap(mailbox_);
