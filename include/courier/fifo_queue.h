@@ -44,30 +44,21 @@
 #include "courier/queue.h"
 #include "courier/queue_requests.h"
 #include "courier/resource.h"
+#include "courier/sqs_queue.h"
 
 namespace courier {
 
 class Hub;
 
-class FifoQueue final : public MessageSink, public std::enable_shared_from_this<FifoQueue> {
+class FifoQueue final : public SqsQueue, public std::enable_shared_from_this<FifoQueue> {
  public:
   // AWS attribute names to values, as CreateQueue / Get/SetQueueAttributes carry them.
-  using AttributeMap = QueueAttributeMap;
 
   // Options that are not SQS attributes.
   struct Options {
     // The extended client (spec §7): offload large bodies to a blob store.
     std::optional<LargePayloadOptions> large_payloads;
   };
-
-  // The requests and results of both queue kinds (queue_requests.h).
-  using ReceiveRequest = courier::ReceiveRequest;
-  using BatchError = courier::BatchError;
-  using SendBatchEntry = courier::SendBatchEntry;
-  using SendBatchResult = courier::SendBatchResult;
-  using HandleBatchEntry = courier::HandleBatchEntry;
-  using BatchResult = courier::BatchResult;
-  using MoveTask = courier::MoveTask;
 
   // Creates a FIFO queue and registers it on the hub under its ARN. The name must end in
   // ".fifo" (1-80 characters with the suffix). `attributes` are AWS's (FifoQueue may be given as
@@ -79,8 +70,6 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
 
   ~FifoQueue() override;
 
-  const std::string& url() const { return url_; }
-
   // SendMessage (spec §2, §5). MessageGroupId is required; the deduplication id is the explicit
   // one, else the body's SHA-256 with ContentBasedDeduplication. A duplicate inside the window is
   // accepted and not delivered; the result is the original's. Lock-free but for one group shard
@@ -90,38 +79,40 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // unless asked not to), as Queue::SendMessageNoMd5. Thread-safe, as SendMessage.
   absl::StatusOr<SendMessageResult> SendMessageNoMd5(SendMessageRequest request);
   // 1-10 entries with distinct ids; entries fail one by one. Entries are sent in order.
-  absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries);
+  absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries) override;
 
   // ReceiveMessage (spec §3, §5). Long polls on the environment's clock when nothing is
   // available. Blocking only while long polling; otherwise visits group shards one at a time.
-  absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
+  absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request) override;
   // The same, into `out`, which it replaces: the messages already there lend their storage, so
   // a consumer receiving into one vector again and again allocates nothing per message. On error
   // `out` is left empty.
-  absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out);
+  absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out) override;
 
   // DeleteMessage: a handle whose receive is over fails with InvalidParameterValue "...The
   // receipt handle has expired."; a malformed or foreign one with ReceiptHandleIsInvalid.
-  absl::Status DeleteMessage(const ReceiptHandle& handle);
-  absl::StatusOr<BatchResult> DeleteMessageBatch(const std::vector<HandleBatchEntry>& entries);
+  absl::Status DeleteMessage(const ReceiptHandle& handle) override;
+  absl::StatusOr<BatchResult> DeleteMessageBatch(
+      const std::vector<HandleBatchEntry>& entries) override;
   // ChangeMessageVisibility: timeout 0-43,200 s from now, at most 12 h after the receive.
-  absl::Status ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout);
+  absl::Status ChangeMessageVisibility(const ReceiptHandle& handle,
+                                       absl::Duration timeout) override;
   absl::StatusOr<BatchResult> ChangeMessageVisibilityBatch(
-      const std::vector<HandleBatchEntry>& entries);
+      const std::vector<HandleBatchEntry>& entries) override;
 
   // Removes every message; a second purge within 60 s fails with PurgeQueueInProgress.
-  absl::Status PurgeQueue();
+  absl::Status PurgeQueue() override;
 
   // "All" or names; read-only counts are exact.
   absl::StatusOr<AttributeMap> GetQueueAttributes(const std::vector<std::string>& names = {
-                                                      "All"}) const;
+                                                      "All"}) const override;
   // Validates every attribute first: on error nothing changes.
-  absl::Status SetQueueAttributes(const AttributeMap& attributes);
+  absl::Status SetQueueAttributes(const AttributeMap& attributes) override;
 
   // Tags, as on a standard queue (Queue::TagQueue): up to 50, AWS's characters and lengths.
-  absl::Status TagQueue(const AttributeMap& tags);
-  absl::Status UntagQueue(const std::vector<std::string>& keys);
-  AttributeMap ListQueueTags() const;
+  absl::Status TagQueue(const AttributeMap& tags) override;
+  absl::Status UntagQueue(const std::vector<std::string>& keys) override;
+  AttributeMap ListQueueTags() const override;
 
   // ---- Message move tasks (spec §6), this queue being the source (a dead-letter queue) ----
   // Starts moving this dead-letter queue's messages, oldest first, to `destination_arn` (a FIFO
@@ -130,9 +121,9 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // the task handle. One running task per source.
   absl::StatusOr<std::string> StartMessageMoveTask(
       std::optional<std::string> destination_arn = std::nullopt,
-      std::optional<int> max_per_second = std::nullopt);
+      std::optional<int> max_per_second = std::nullopt) override;
   // The most recent tasks of this source, newest first; max_results 1-10.
-  absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const;
+  absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const override;
   // Cancels a RUNNING task by handle (found through the hub); messages moved stay moved.
   // Returns the number of messages moved so far. As in SQS the task is CANCELLING until its next
   // step (a second later on the environment's clock), which stops it: CANCELLED. Meanwhile a
@@ -142,7 +133,7 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
   // Removes the oldest available message whose group has nothing in flight, as queued.
   std::optional<SendMessageRequest> TakeOldestForMove();
   // The queue's attributes as configured (the ones given at create time plus changes).
-  AttributeMap ConfiguredAttributes() const;
+  AttributeMap ConfiguredAttributes() const override;
 
  private:
   struct Config;
@@ -165,7 +156,6 @@ class FifoQueue final : public MessageSink, public std::enable_shared_from_this<
                     std::vector<Message>& out, bool use_hints = true);
 
   Hub& hub_;
-  std::string url_;
   std::unique_ptr<Impl> impl_;
 };
 

@@ -44,24 +44,14 @@
 #include "courier/queue_requests.h"
 #include "courier/resource.h"
 #include "courier/sqs.h"
+#include "courier/sqs_queue.h"
 
 namespace courier {
 
 class Hub;
 
-class Queue final : public MessageSink, public std::enable_shared_from_this<Queue> {
+class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> {
  public:
-  using AttributeMap = QueueAttributeMap;
-
-  // The requests and results of both queue kinds (queue_requests.h).
-  using ReceiveRequest = courier::ReceiveRequest;
-  using BatchError = courier::BatchError;
-  using SendBatchEntry = courier::SendBatchEntry;
-  using SendBatchResult = courier::SendBatchResult;
-  using HandleBatchEntry = courier::HandleBatchEntry;
-  using BatchResult = courier::BatchResult;
-  using MoveTask = courier::MoveTask;
-
   // Options that are not SQS attributes.
   struct Options {
     // The extended client (spec §7): bodies over the threshold (or all) go to a blob store;
@@ -91,9 +81,6 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
                                                        const AttributeMap& attributes);
   ~Queue() override;
 
-  const std::string& url() const { return url_; }
-  bool is_fifo() const { return false; }
-
   // SendMessage (spec §2). Validates body, size, attributes, delay and group id; returns the
   // MessageId and MD5s. Thread-safe; locks the calling thread's shard briefly.
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
@@ -103,50 +90,52 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   absl::StatusOr<SendMessageResult> SendMessageNoMd5(SendMessageRequest request);
   // 1-10 entries with distinct ids; entries fail one by one (spec §4 batch rules). Thread-safe;
   // each entry is one SendMessage.
-  absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries);
+  absl::StatusOr<SendBatchResult> SendMessageBatch(std::vector<SendBatchEntry> entries) override;
 
   // ReceiveMessage (spec §3). Returns at once when a message is available; otherwise long polls
   // on the environment's clock up to the wait time (woken by sends and by delayed or in-flight
   // messages becoming visible). Thread-safe; locks non-empty shards one at a time, and sleeps
   // only while long polling.
-  absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request);
+  absl::StatusOr<std::vector<Message>> ReceiveMessage(const ReceiveRequest& request) override;
   // The same, into `out`, which it replaces: the messages already there lend their storage, so
   // a consumer receiving into one vector again and again allocates nothing per message (as
   // with a bulk dequeue into a reused array). On error `out` is left empty. Thread-safe for the
   // queue, as above; `out` belongs to the caller.
-  absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out);
+  absl::Status ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out) override;
 
   // DeleteMessage (spec §4): stale handle succeeds and keeps the message; expired handle with no
   // later receive deletes; malformed or foreign handle is ReceiptHandleIsInvalid. Thread-safe;
   // locks the message's shard briefly (DeleteMessageBatch: each shard once).
-  absl::Status DeleteMessage(const ReceiptHandle& handle);
-  absl::StatusOr<BatchResult> DeleteMessageBatch(const std::vector<HandleBatchEntry>& entries);
+  absl::Status DeleteMessage(const ReceiptHandle& handle) override;
+  absl::StatusOr<BatchResult> DeleteMessageBatch(
+      const std::vector<HandleBatchEntry>& entries) override;
   // Timeout 0-43,200 s counted from now, at most 12 h after the receive. Thread-safe; locks the
   // message's shard briefly (the batch: one entry at a time).
-  absl::Status ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout);
+  absl::Status ChangeMessageVisibility(const ReceiptHandle& handle,
+                                       absl::Duration timeout) override;
   absl::StatusOr<BatchResult> ChangeMessageVisibilityBatch(
-      const std::vector<HandleBatchEntry>& entries);
+      const std::vector<HandleBatchEntry>& entries) override;
 
   // Removes every message; a second purge within 60 s fails with PurgeQueueInProgress.
   // Thread-safe; locks the shards one after another (a send to an already purged shard stays).
-  absl::Status PurgeQueue();
+  absl::Status PurgeQueue() override;
 
   // "All" or names; the approximate counts are exact (each shard counted under its lock, one
   // after another). Thread-safe.
   absl::StatusOr<AttributeMap> GetQueueAttributes(const std::vector<std::string>& names = {
-                                                      "All"}) const;
+                                                      "All"}) const override;
   // Validates every attribute first: on error nothing changes. Thread-safe.
-  absl::Status SetQueueAttributes(const AttributeMap& attributes);
+  absl::Status SetQueueAttributes(const AttributeMap& attributes) override;
   // The attributes as configured (create time plus changes), without read-only ones.
   // Thread-safe; wait-free (one atomic load).
-  AttributeMap ConfiguredAttributes() const;
+  AttributeMap ConfiguredAttributes() const override;
 
   // Up to 50 tags (keys 1-128, values 0-256 Unicode characters: letters, digits, white space
   // and _ . : / = + - @; no "aws:" prefix); InvalidParameterValue otherwise, and nothing is
   // tagged. Thread-safe; a small lock of their own.
-  absl::Status TagQueue(const AttributeMap& tags);
-  absl::Status UntagQueue(const std::vector<std::string>& keys);
-  AttributeMap ListQueueTags() const;
+  absl::Status TagQueue(const AttributeMap& tags) override;
+  absl::Status UntagQueue(const std::vector<std::string>& keys) override;
+  AttributeMap ListQueueTags() const override;
 
   // ---- Dead-letter queues and move tasks (spec §6) ----
   // A message moving between queues as a dead letter: it keeps id, body, attributes, receive
@@ -166,9 +155,9 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   // have one lock; the moves run as clock timers).
   absl::StatusOr<std::string> StartMessageMoveTask(
       std::optional<std::string> destination_arn = std::nullopt,
-      std::optional<int> max_per_second = std::nullopt);
+      std::optional<int> max_per_second = std::nullopt) override;
   // Newest first; max_results 1-10. Thread-safe.
-  absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const;
+  absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const override;
   // Cancels a RUNNING task by handle; returns the number of messages moved so far. The task
   // shows CANCELLING until its next step stops it (CANCELLED). Thread-safe.
   static absl::StatusOr<int64_t> CancelMessageMoveTask(Hub& hub, std::string_view task_handle);
@@ -187,7 +176,6 @@ class Queue final : public MessageSink, public std::enable_shared_from_this<Queu
   void RunMoveTask(uint64_t id);
 
   Hub& hub_;
-  std::string url_;
   std::unique_ptr<Impl> impl_;
 };
 

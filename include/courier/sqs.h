@@ -32,6 +32,7 @@ namespace courier {
 class Hub;
 class Queue;
 class FifoQueue;
+class SqsQueue;
 class SqsOperations;
 
 // A message move task as ListMessageMoveTasks describes it (AWS's result entry names).
@@ -70,6 +71,8 @@ class SqsService {
   // By name, ARN or URL; QueueDoesNotExist if none (GetQueue: none of the standard kind).
   absl::StatusOr<std::shared_ptr<Queue>> GetQueue(std::string_view name_arn_or_url) const;
   absl::StatusOr<std::shared_ptr<FifoQueue>> GetFifoQueue(std::string_view name_arn_or_url) const;
+  // Either kind, by name, ARN or URL; QueueDoesNotExist if none.
+  absl::StatusOr<std::shared_ptr<SqsQueue>> GetAnyQueue(std::string_view name_arn_or_url) const;
   absl::StatusOr<std::string> GetQueueUrl(std::string_view name) const;
   // URLs of queues of both kinds whose name starts with `prefix`, in name order; at most 1,000,
   // as AWS returns.

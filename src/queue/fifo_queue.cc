@@ -283,9 +283,8 @@ struct FifoQueue::Impl {
 };
 
 FifoQueue::FifoQueue(Hub& hub, std::string name, std::string arn, std::string url, Options options)
-    : MessageSink(std::move(name), std::move(arn)),
+    : SqsQueue(std::move(name), std::move(arn), std::move(url), /*fifo=*/true),
       hub_(hub),
-      url_(std::move(url)),
       impl_(std::make_unique<Impl>()) {
   impl_->groups.set_in_flight_limit(kInFlightLimit);
   if (options.large_payloads) {

@@ -170,9 +170,8 @@ struct Queue::Impl {
 // ---- creation and attributes ----------------------------------------------------------------
 
 Queue::Queue(Hub& hub, std::string name, std::string arn, std::string url)
-    : MessageSink(std::move(name), std::move(arn)),
+    : SqsQueue(std::move(name), std::move(arn), std::move(url), /*fifo=*/false),
       hub_(hub),
-      url_(std::move(url)),
       impl_(std::make_unique<Impl>()) {}
 
 Queue::~Queue() = default;

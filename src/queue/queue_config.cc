@@ -14,6 +14,7 @@
 #include "courier/hub.h"
 #include "courier/json.h"
 #include "courier/queue.h"
+#include "courier/sqs_queue.h"
 #include "courier/status.h"
 #include "queue/extended_payload.h"
 #include "queue/message_checks.h"
@@ -195,15 +196,12 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
       const std::string arn(target->as_string());
       auto found = hub.FindResource(arn);
       if (found == nullptr) return invalid("Dead letter target does not exist.");
-      std::optional<QueueAttributeMap> target_attributes;
-      if (auto q = std::dynamic_pointer_cast<Queue>(found); q != nullptr && !fifo) {
-        target_attributes = q->ConfiguredAttributes();
-      } else if (auto f = std::dynamic_pointer_cast<FifoQueue>(found); f != nullptr && fifo) {
-        target_attributes = f->ConfiguredAttributes();
-      }
-      if (!target_attributes) {
+      auto target_queue = std::dynamic_pointer_cast<SqsQueue>(found);
+      if (target_queue == nullptr || target_queue->is_fifo() != fifo) {
         return invalid("Dead-letter queue must be same type of queue as the source.");
       }
+      const std::optional<QueueAttributeMap> target_attributes =
+          target_queue->ConfiguredAttributes();
       if (arn == self_arn) return invalid("Dead letter target cannot be the queue itself.");
       if (auto it = target_attributes->find("RedriveAllowPolicy"); it != target_attributes->end()) {
         absl::StatusOr<Json> allow = ParseJson(it->second);
@@ -645,9 +643,8 @@ absl::Status CheckMoveTaskDestination(Hub& hub, const std::optional<std::string>
     return ResourceNotFound(
         "The resource that you specified for the DestinationArn parameter doesn't exist.");
   }
-  const bool same_kind = fifo ? std::dynamic_pointer_cast<FifoQueue>(target) != nullptr
-                              : std::dynamic_pointer_cast<Queue>(target) != nullptr;
-  if (!same_kind) {
+  auto queue = std::dynamic_pointer_cast<SqsQueue>(target);
+  if (queue == nullptr || queue->is_fifo() != fifo) {
     return InvalidParameterValue(
         fifo ? "The destination of a move task from a FIFO queue must be a FIFO queue."
              : "The destination of a move task from a standard queue must be a standard queue.");
@@ -664,14 +661,9 @@ absl::Status CheckMoveTaskSource(Hub& hub, std::string_view source_arn,
         *max_per_second));
   }
   for (const auto& r : hub.ListResources(hub.Arn("sqs", ""))) {
-    QueueAttributeMap attributes;
-    if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
-      attributes = q->ConfiguredAttributes();
-    } else if (auto f = std::dynamic_pointer_cast<FifoQueue>(r)) {
-      attributes = f->ConfiguredAttributes();
-    } else {
-      continue;
-    }
+    auto queue = std::dynamic_pointer_cast<SqsQueue>(r);
+    if (queue == nullptr) continue;
+    const QueueAttributeMap attributes = queue->ConfiguredAttributes();
     auto it = attributes.find("RedrivePolicy");
     if (it == attributes.end()) continue;
     absl::StatusOr<Json> doc = ParseJson(it->second);

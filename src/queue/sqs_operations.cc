@@ -12,14 +12,13 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <type_traits>
-#include <variant>
 #include <vector>
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/queue.h"
 #include "courier/sqs.h"
+#include "courier/sqs_queue.h"
 #include "courier/status.h"
 #include "queue/queue_config.h"
 
@@ -232,19 +231,19 @@ Json ToJson(const Message& m) {
 
 // ---- Batches ------------------------------------------------------------------------------------
 
-Json ToJson(const Queue::BatchError& e) {
+Json ToJson(const BatchError& e) {
   return JsonObject{
       {"Id", e.id}, {"SenderFault", e.sender_fault}, {"Code", e.code}, {"Message", e.message}};
 }
 
 // {"Successful": [...], "Failed": [...]}: both lists always, as AWS returns them.
-Json BatchResponse(JsonArray successful, const std::vector<Queue::BatchError>& failed) {
+Json BatchResponse(JsonArray successful, const std::vector<BatchError>& failed) {
   JsonArray f;
   for (const auto& e : failed) f.push_back(ToJson(e));
   return JsonObject{{"Successful", std::move(successful)}, {"Failed", std::move(f)}};
 }
 
-Json ToJson(const Queue::SendBatchResult& r) {
+Json ToJson(const SendBatchResult& r) {
   JsonArray ok;
   for (const auto& [id, sent] : r.successful) {
     JsonObject entry = ToJson(sent);
@@ -254,7 +253,7 @@ Json ToJson(const Queue::SendBatchResult& r) {
   return BatchResponse(std::move(ok), r.failed);
 }
 
-Json ToJson(const Queue::BatchResult& r) {
+Json ToJson(const BatchResult& r) {
   JsonArray ok;
   for (const auto& id : r.successful) ok.push_back(JsonObject{{"Id", id}});
   return BatchResponse(std::move(ok), r.failed);
@@ -271,12 +270,12 @@ absl::StatusOr<std::vector<const JsonObject*>> BatchEntries(const JsonObject& o)
 }
 
 // DeleteMessageBatch / ChangeMessageVisibilityBatch entries.
-absl::StatusOr<std::vector<Queue::HandleBatchEntry>> HandleEntries(const JsonObject& o,
-                                                                   bool with_timeout) {
+absl::StatusOr<std::vector<HandleBatchEntry>> HandleEntries(const JsonObject& o,
+                                                            bool with_timeout) {
   COURIER_ASSIGN_OR_RETURN(auto entries, BatchEntries(o));
-  std::vector<Queue::HandleBatchEntry> out;
+  std::vector<HandleBatchEntry> out;
   for (const JsonObject* e : entries) {
-    Queue::HandleBatchEntry& entry = out.emplace_back();
+    HandleBatchEntry& entry = out.emplace_back();
     COURIER_ASSIGN_OR_RETURN(entry.id, RequiredString(*e, "Id"));
     COURIER_ASSIGN_OR_RETURN(std::string handle, RequiredString(*e, "ReceiptHandle"));
     entry.receipt_handle = ReceiptHandle(handle);
@@ -290,22 +289,14 @@ absl::StatusOr<std::vector<Queue::HandleBatchEntry>> HandleEntries(const JsonObj
 
 // ---- Queues -------------------------------------------------------------------------------------
 
-// A queue of either kind. Both classes have the same method names, so one generic lambda
-// serves both (std::visit).
-using AnyQueue = std::variant<std::shared_ptr<Queue>, std::shared_ptr<FifoQueue>>;
+using AnyQueue = std::shared_ptr<SqsQueue>;  // either kind
 
-absl::StatusOr<AnyQueue> FindQueue(Hub& hub, std::string_view url) {
-  if (auto q = Sqs(hub).GetQueue(url); q.ok()) return AnyQueue(*std::move(q));
-  COURIER_ASSIGN_OR_RETURN(auto fifo, Sqs(hub).GetFifoQueue(url));
-  return AnyQueue(std::move(fifo));
-}
-
-// Reads QueueUrl, finds the queue and returns f(queue), f taking either kind's shared_ptr.
+// Reads QueueUrl, finds the queue and returns f(queue).
 template <typename F>
 absl::StatusOr<Json> WithQueue(Hub& hub, const JsonObject& request, F&& f) {
   COURIER_ASSIGN_OR_RETURN(std::string url, RequiredString(request, "QueueUrl"));
-  COURIER_ASSIGN_OR_RETURN(AnyQueue queue, FindQueue(hub, url));
-  return std::visit([&](auto& q) -> absl::StatusOr<Json> { return f(q); }, queue);
+  COURIER_ASSIGN_OR_RETURN(AnyQueue queue, Sqs(hub).GetAnyQueue(url));
+  return f(queue);
 }
 
 // An operation whose typed call returns only a Status answers {}.
@@ -436,9 +427,9 @@ absl::StatusOr<Json> SendMessage(Hub& hub, const JsonObject& r, const Caller&) {
 
 absl::StatusOr<Json> SendMessageBatch(Hub& hub, const JsonObject& r, const Caller&) {
   COURIER_ASSIGN_OR_RETURN(auto entries, BatchEntries(r));
-  std::vector<Queue::SendBatchEntry> typed;
+  std::vector<SendBatchEntry> typed;
   for (const JsonObject* e : entries) {
-    Queue::SendBatchEntry& entry = typed.emplace_back();
+    SendBatchEntry& entry = typed.emplace_back();
     COURIER_ASSIGN_OR_RETURN(entry.id, RequiredString(*e, "Id"));
     COURIER_ASSIGN_OR_RETURN(entry.request, SendRequestOf(*e));
   }
@@ -461,16 +452,13 @@ absl::StatusOr<Json> ReceiveMessage(Hub& hub, const JsonObject& r, const Caller&
                            StringList(r, "MessageAttributeNames"));
   COURIER_ASSIGN_OR_RETURN(auto attempt, OptionalString(r, "ReceiveRequestAttemptId"));
   return WithQueue(hub, r, [&](auto& q) -> absl::StatusOr<Json> {
-    typename std::decay_t<decltype(*q)>::ReceiveRequest request;
+    ReceiveRequest request;
     request.max_number_of_messages = max.value_or(1);
     if (wait) request.wait_time = absl::Seconds(*wait);
     if (visibility) request.visibility_timeout = absl::Seconds(*visibility);
     request.message_system_attribute_names = system;
     request.message_attribute_names = attributes;
-    // SQS ignores ReceiveRequestAttemptId on a standard queue; the typed request has none.
-    if constexpr (requires { request.receive_request_attempt_id; }) {
-      request.receive_request_attempt_id = attempt;
-    }
+    request.receive_request_attempt_id = attempt;  // a standard queue ignores it, as SQS does
     COURIER_ASSIGN_OR_RETURN(std::vector<Message> messages, q->ReceiveMessage(request));
     JsonObject out;
     if (messages.empty()) return out;
@@ -627,14 +615,12 @@ std::string DeadLetterTarget(const StringMap& attributes) {
 
 absl::StatusOr<Json> ListDeadLetterSourceQueues(Hub& hub, const JsonObject& r, const Caller&) {
   COURIER_ASSIGN_OR_RETURN(std::string url, RequiredString(r, "QueueUrl"));
-  COURIER_ASSIGN_OR_RETURN(AnyQueue target, FindQueue(hub, url));
-  const std::string arn = std::visit([](auto& q) { return q->arn(); }, target);
+  COURIER_ASSIGN_OR_RETURN(AnyQueue target, Sqs(hub).GetAnyQueue(url));
   std::vector<std::string> sources;
   for (const std::string& source : Sqs(hub).ListQueues()) {
-    auto q = FindQueue(hub, source);
+    auto q = Sqs(hub).GetAnyQueue(source);
     if (!q.ok()) continue;  // deleted since the listing
-    auto attributes = std::visit([](auto& s) { return s->ConfiguredAttributes(); }, *q);
-    if (DeadLetterTarget(attributes) == arn) sources.push_back(source);
+    if (DeadLetterTarget((*q)->ConfiguredAttributes()) == target->arn()) sources.push_back(source);
   }
   JsonObject out{{"queueUrls", JsonArray()}};  // lower-case and always present, as in AWS
   COURIER_ASSIGN_OR_RETURN(Json page, Page(hub, std::move(sources), r, "queueUrls"));

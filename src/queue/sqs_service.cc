@@ -47,6 +47,11 @@ struct SqsService::State {
 
 namespace {
 
+absl::Status NoSource() {
+  return ResourceNotFound(
+      "The resource that you specified for the SourceArn parameter doesn't exist.");
+}
+
 MoveTaskDescription Describe(const MoveTask& t) {
   MoveTaskDescription m;
   if (!t.task_handle.empty()) m["TaskHandle"] = t.task_handle;
@@ -180,13 +185,15 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::GetFifoQueue(std::string_
   return q;
 }
 
+absl::StatusOr<std::shared_ptr<SqsQueue>> SqsService::GetAnyQueue(std::string_view id) const {
+  auto q = std::dynamic_pointer_cast<SqsQueue>(hub_.FindResource(QueueArnOf(hub_, id)));
+  if (q == nullptr) return QueueDoesNotExist();
+  return q;
+}
+
 absl::StatusOr<std::string> SqsService::GetQueueUrl(std::string_view name) const {
-  auto r = hub_.FindResource(hub_.Arn("sqs", name));
-  if (std::dynamic_pointer_cast<Queue>(r) == nullptr &&
-      std::dynamic_pointer_cast<FifoQueue>(r) == nullptr) {
-    return QueueDoesNotExist();
-  }
-  return QueueUrl(name);
+  COURIER_ASSIGN_OR_RETURN(auto q, GetAnyQueue(hub_.Arn("sqs", name)));
+  return q->url();
 }
 
 std::vector<std::string> SqsService::ListQueues(std::string_view prefix) const {
@@ -204,21 +211,14 @@ absl::StatusOr<std::vector<std::string>> SqsService::ListQueues(std::string_view
   std::vector<std::string> out;
   for (const auto& r : hub_.ListResources(hub_.Arn("sqs", prefix))) {
     if (static_cast<int>(out.size()) == max_results) break;
-    if (std::dynamic_pointer_cast<Queue>(r) || std::dynamic_pointer_cast<FifoQueue>(r)) {
-      out.push_back(QueueUrl(r->name()));
-    }
+    if (auto q = std::dynamic_pointer_cast<SqsQueue>(r)) out.push_back(q->url());
   }
   return out;
 }
 
 absl::Status SqsService::DeleteQueue(std::string_view id) {
-  const std::string arn = QueueArnOf(hub_, id);
-  auto r = hub_.FindResource(arn);
-  if (std::dynamic_pointer_cast<Queue>(r) == nullptr &&
-      std::dynamic_pointer_cast<FifoQueue>(r) == nullptr) {
-    return QueueDoesNotExist();
-  }
-  hub_.RemoveResource(arn);
+  COURIER_ASSIGN_OR_RETURN(auto r, GetAnyQueue(id));
+  hub_.RemoveResource(r->arn());
   r->MarkDeleted();
   DeletedQueues& deleted = state_->deleted;
   std::lock_guard lock(deleted.mu);
@@ -229,33 +229,19 @@ absl::Status SqsService::DeleteQueue(std::string_view id) {
 absl::StatusOr<std::string> SqsService::StartMessageMoveTask(
     std::string_view source_arn, std::optional<std::string> destination_arn,
     std::optional<int> max_per_second) {
-  auto r = hub_.FindResource(source_arn);
-  if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
-    return q->StartMessageMoveTask(std::move(destination_arn), max_per_second);
-  }
-  if (auto q = std::dynamic_pointer_cast<FifoQueue>(r)) {
-    return q->StartMessageMoveTask(std::move(destination_arn), max_per_second);
-  }
-  return ResourceNotFound(
-      "The resource that you specified for the SourceArn parameter doesn't exist.");
+  auto q = std::dynamic_pointer_cast<SqsQueue>(hub_.FindResource(source_arn));
+  if (q == nullptr) return NoSource();
+  return q->StartMessageMoveTask(std::move(destination_arn), max_per_second);
 }
 
 absl::StatusOr<std::vector<MoveTaskDescription>> SqsService::ListMessageMoveTasks(
     std::string_view source_arn, int max_results) {
+  auto q = std::dynamic_pointer_cast<SqsQueue>(hub_.FindResource(source_arn));
+  if (q == nullptr) return NoSource();
+  COURIER_ASSIGN_OR_RETURN(auto tasks, q->ListMessageMoveTasks(max_results));
   std::vector<MoveTaskDescription> out;
-  auto r = hub_.FindResource(source_arn);
-  if (auto q = std::dynamic_pointer_cast<Queue>(r)) {
-    COURIER_ASSIGN_OR_RETURN(auto tasks, q->ListMessageMoveTasks(max_results));
-    for (const auto& t : tasks) out.push_back(Describe(t));
-    return out;
-  }
-  if (auto q = std::dynamic_pointer_cast<FifoQueue>(r)) {
-    COURIER_ASSIGN_OR_RETURN(auto tasks, q->ListMessageMoveTasks(max_results));
-    for (const auto& t : tasks) out.push_back(Describe(t));
-    return out;
-  }
-  return ResourceNotFound(
-      "The resource that you specified for the SourceArn parameter doesn't exist.");
+  for (const auto& t : tasks) out.push_back(Describe(t));
+  return out;
 }
 
 absl::StatusOr<int64_t> SqsService::CancelMessageMoveTask(std::string_view task_handle) {
@@ -266,15 +252,10 @@ absl::StatusOr<int64_t> SqsService::CancelMessageMoveTask(std::string_view task_
       !ParseInt(task_handle.substr(hash + 1)).has_value()) {
     return InvalidParameterValue("Value for parameter TaskHandle is invalid.");
   }
-  auto source = hub_.FindResource(task_handle.substr(0, hash));
-  if (std::dynamic_pointer_cast<FifoQueue>(source)) {
-    return FifoQueue::CancelMessageMoveTask(hub_, task_handle);
-  }
-  if (std::dynamic_pointer_cast<Queue>(source) == nullptr) {
-    return ResourceNotFound(
-        "The resource that you specified for the SourceArn parameter doesn't exist.");
-  }
-  return Queue::CancelMessageMoveTask(hub_, task_handle);
+  auto source = std::dynamic_pointer_cast<SqsQueue>(hub_.FindResource(task_handle.substr(0, hash)));
+  if (source == nullptr) return NoSource();
+  return source->is_fifo() ? FifoQueue::CancelMessageMoveTask(hub_, task_handle)
+                           : Queue::CancelMessageMoveTask(hub_, task_handle);
 }
 
 }  // namespace courier
