@@ -68,9 +68,6 @@ class ExecutionImpl;
 // when the execution starts.
 class StateMachine final : public MessageSink {
  public:
-  // Use StepFunctionsService::CreateStateMachine.
-  StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
-               std::shared_ptr<const states::Plan> plan);
   ~StateMachine() override;
 
   StateMachineType type() const { return options_.type; }
@@ -108,12 +105,13 @@ class StateMachine final : public MessageSink {
   std::string ToDot(const Execution* execution = nullptr) const;
   std::string ToMermaid(const Execution* execution = nullptr) const;
 
-  // Not API: the current plan, and the hub.
-  std::shared_ptr<const states::Plan> plan() const;
-  Hub& hub() const { return hub_; }
-
  private:
-  friend class StepFunctionsService;  // aborts the executions of a hub being destroyed
+  friend class StepFunctionsService;   // creates machines; aborts them when the hub goes
+  friend class states::ExecutionImpl;  // reads the hub
+  StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
+               std::shared_ptr<const states::Plan> plan);
+  std::shared_ptr<const states::Plan> plan() const;  // the current one
+  Hub& hub() const { return hub_; }
   // Ends every running execution as aborted with `cause`, then detaches all of them: no timer or
   // callback of theirs does anything afterwards.
   void AbortExecutions(std::string_view cause);

@@ -70,8 +70,8 @@ absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateM
                     "Express state machines do not support .sync or .waitForTaskToken");
   }
   std::string arn = hub_.Arn("states", fmt::format("stateMachine:{}", name));
-  auto machine =
-      std::make_shared<StateMachine>(hub_, std::string(name), arn, options, std::move(plan));
+  auto machine = std::shared_ptr<StateMachine>(
+      new StateMachine(hub_, std::string(name), arn, options, std::move(plan)));
   if (absl::Status st = hub_.AddResource(machine); !st.ok()) {
     return AwsErrorF("StateMachineAlreadyExists", "State Machine Already Exists: '{}'", arn);
   }
