@@ -11,8 +11,9 @@
 // Example:
 //   courier::testing::Simulation sim;
 //   courier::Hub hub(sim.environment());
-//   auto q = courier::FifoQueue::Create(hub, "orders.fifo",
-//                                       {{"ContentBasedDeduplication", "true"}}).value();
+//   auto q = courier::Sqs(hub)
+//                .CreateFifoQueue("orders.fifo", {.content_based_deduplication = true})
+//                .value();
 //   q->SendMessage({.body = "a", .message_group_id = "customer-1"});
 //   q->SendMessage({.body = "a", .message_group_id = "customer-1"});  // duplicate: not delivered
 //   auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();   // exactly one "a"

@@ -4,16 +4,15 @@
 // and cause (FunctionError); an asynchronous handler completes later through its callback.
 //
 // Example:
-//   courier::Lambda(hub).RegisterFunction("charge", [](const courier::Json& in) ->
-//   absl::StatusOr<courier::Json> {
+//   courier::LambdaService& lambda = courier::Lambda(hub);
+//   using Result = absl::StatusOr<courier::Json>;
+//   lambda.RegisterFunction("charge", [](const courier::Json& in) -> Result {
 //     if (!in.as_object().contains("amount")) {
 //       return courier::FunctionError("PaymentRejected", "no amount");  // Catch-able by name
 //     }
 //     return courier::Json{{"charged", in.at("amount")}};
 //   });
-//   courier::Lambda(hub).RegisterAsyncFunction("later", [&](const courier::Json& in,
-//   courier::FunctionCallback done)
-//   {
+//   lambda.RegisterAsyncFunction("later", [&](const courier::Json& in, auto done) {
 //     hub.clock().ScheduleAfter(absl::Seconds(5), [in, done] { done(in); });
 //   });
 #ifndef COURIER_FUNCTION_H_

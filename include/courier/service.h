@@ -10,8 +10,8 @@
 //
 // Example:
 //   courier::Hub hub(sim.environment());
-//   auto r = courier::Invoke(hub, "sqs", "CreateQueue",
-//   courier::ParseJson(R"({"QueueName":"q"})").value());
+//   auto request = courier::ParseJson(R"({"QueueName":"q"})").value();
+//   auto r = courier::Invoke(hub, "sqs", "CreateQueue", request);
 //   // r->at("QueueUrl") == "https://sqs.us-east-1.amazonaws.com/000000000000/q"
 #ifndef COURIER_SERVICE_H_
 #define COURIER_SERVICE_H_
@@ -31,7 +31,7 @@ class Hub;
 
 // Who makes a call: the identity access policies (spec/access-policies.md) evaluate. Empty
 // fields mean the hub's own: its account, its region, that account's root
-// (arn:aws:iam::<account>:root). Hub::Invoke fills them in before a service sees the call.
+// (arn:aws:iam::<account>:root). courier::Invoke fills them in before a service sees the call.
 struct Caller {
   std::string account;
   std::string region;

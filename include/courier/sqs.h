@@ -8,9 +8,8 @@
 //   courier::testing::Simulation sim;
 //   courier::Hub hub(sim.environment());
 //   auto dlq = courier::Sqs(hub).CreateQueue("orders-dlq").value();
-//   auto orders = courier::Sqs(hub).CreateQueue("orders", {.visibility_timeout =
-//   absl::Seconds(30)})
-//                     .value();
+//   courier::SqsService& sqs = courier::Sqs(hub);
+//   auto orders = sqs.CreateQueue("orders", {.visibility_timeout = absl::Seconds(30)}).value();
 #ifndef COURIER_SQS_H_
 #define COURIER_SQS_H_
 
