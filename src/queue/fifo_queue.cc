@@ -1006,7 +1006,7 @@ absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::s
                          static_cast<int64_t>(counts.visible + counts.in_flight + counts.delayed),
                          now));
   RunMoveTask(id);
-  return fmt::format("{}#{}", arn(), id);
+  return TaskHandle(arn(), id);
 }
 
 void FifoQueue::RunMoveTask(uint64_t id) {

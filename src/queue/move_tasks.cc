@@ -25,6 +25,10 @@ void End(MoveTask& task, MoveTaskStatus status, std::string reason = {}) {
 
 }  // namespace
 
+std::string TaskHandle(std::string_view source_arn, uint64_t id) {
+  return fmt::format("{}#{}", source_arn, id);
+}
+
 std::optional<std::pair<std::string_view, uint64_t>> ParseTaskHandle(std::string_view handle) {
   const size_t hash = handle.rfind('#');
   if (hash == std::string_view::npos) return std::nullopt;
@@ -47,7 +51,7 @@ absl::StatusOr<uint64_t> MoveTasks::Start(std::string_view source_arn,
   }
   const uint64_t id = next_id_++;
   MoveTask task;
-  task.task_handle = fmt::format("{}#{}", source_arn, id);
+  task.task_handle = TaskHandle(source_arn, id);
   task.source_arn = std::string(source_arn);
   task.destination_arn = destination.value_or("");
   task.max_number_of_messages_per_second = max_per_second.value_or(0);

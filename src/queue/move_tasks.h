@@ -21,7 +21,9 @@
 
 namespace courier {
 
-// A task handle: "<source queue ARN>#<task number>"; nullopt for anything else.
+// A task handle: "<source queue ARN>#<task number>".
+std::string TaskHandle(std::string_view source_arn, uint64_t id);
+// Its parts; nullopt for anything else.
 std::optional<std::pair<std::string_view, uint64_t>> ParseTaskHandle(std::string_view handle);
 
 class MoveTasks {

@@ -816,7 +816,7 @@ absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::strin
       const uint64_t id, impl_->moves.Start(arn(), std::move(destination), max_per_second, to_move,
                                             hub_.clock().Now()));
   RunMoveTask(id);
-  return fmt::format("{}#{}", arn(), id);
+  return TaskHandle(arn(), id);
 }
 
 void Queue::RunMoveTask(uint64_t id) {
