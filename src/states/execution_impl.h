@@ -167,7 +167,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   std::string machine_name_;
   std::string role_arn_;
   StateMachineType type_;
-  Hub& hub_;  // used only while the execution runs: ~StepFunctionsService detaches it first
+  Hub& hub_;  // used only while the execution runs: the hub's Shutdown detaches it first
   std::shared_ptr<const Plan> plan_;
   std::shared_ptr<Clock> clock_;
   // Weak: the last owner of a thread pool must not be one of its own tasks (an execution ending
