@@ -92,12 +92,19 @@ SystemClock::~SystemClock() {
     state_->stop = true;
   }
   state_->cv.notify_all();
-  if (state_->thread.joinable()) state_->thread.join();
+  if (!state_->thread.joinable()) return;
+  // Destroyed by one of its own timers' callbacks (which released the last owner): that thread
+  // ends by itself once the callback returns, and keeps the state alive until then.
+  if (state_->thread.get_id() == std::this_thread::get_id()) {
+    state_->thread.detach();
+  } else {
+    state_->thread.join();
+  }
 }
 
 Clock::TimerId SystemClock::ScheduleAt(absl::Time when, TimerFn fn) {
   std::lock_guard lock(state_->mu);
-  if (!state_->thread.joinable()) state_->thread = std::thread([s = state_.get()] { s->Run(); });
+  if (!state_->thread.joinable()) state_->thread = std::thread([s = state_] { s->Run(); });
   TimerId id = state_->next_id++;
   state_->timers.emplace(std::make_pair(when, id), std::move(fn));
   state_->deadlines.emplace(id, when);

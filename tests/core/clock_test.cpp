@@ -1,6 +1,10 @@
 #include "courier/clock.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -81,6 +85,25 @@ TEST_CASE("SystemClock WaitUntil times out and fires timers", "[clock]") {
   });
   REQUIRE(clock.WaitUntil(clock.Now() + absl::Seconds(30), signal, [&] { return fired.load(); }));
   REQUIRE_FALSE(clock.WaitUntil(clock.Now() + absl::Milliseconds(2), signal, [] { return false; }));
+}
+
+TEST_CASE("A SystemClock may be destroyed by its own timer's callback", "[clock]") {
+  // The last owner of the clock can be something a timer's callback releases (an execution
+  // whose hub is gone): the clock must not join its own thread then.
+  auto clock = std::make_shared<SystemClock>();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  clock->ScheduleAfter(
+      absl::Milliseconds(1), [&, owner = std::shared_ptr<SystemClock>(clock)]() mutable {
+        owner.reset();  // the last reference: ~SystemClock runs here, on the timer thread
+        std::lock_guard lock(mu);
+        released = true;
+        cv.notify_all();
+      });
+  clock.reset();
+  std::unique_lock lock(mu);
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; }));
 }
 
 TEST_CASE("SystemClock's coarse time is never ahead of its precise time and close to it",
