@@ -451,20 +451,6 @@ TEST_CASE_METHOD(Fixture,
   CHECK(vb.failed[0].code == "InvalidParameterValue");
 }
 
-TEST_CASE_METHOD(Fixture, "ChangeMessageVisibility: the 12-hour cap counts from the receive",
-                 "[fifo-conformance]") {
-  auto q = Make();
-  REQUIRE(q->SendMessage(Msg("m", "g", "1")).ok());
-  auto got = Receive(*q, 1, absl::Hours(1));
-  REQUIRE(got.size() == 1);
-  sim.RunFor(absl::Minutes(30));
-  CHECK(q->ChangeMessageVisibility(got[0].receipt_handle, absl::Hours(11) + absl::Minutes(30))
-            .ok());  // exactly 12 h after the receive
-  const absl::Status st = q->ChangeMessageVisibility(
-      got[0].receipt_handle, absl::Hours(11) + absl::Minutes(30) + absl::Seconds(1));
-  CHECK(ErrorName(st) == "InvalidParameterValue");
-}
-
 // ---- ReceiveRequestAttemptId ----
 
 TEST_CASE_METHOD(Fixture,
@@ -504,24 +490,6 @@ TEST_CASE_METHOD(Fixture,
   sim.RunFor(absl::Seconds(10) - kMs);  // t+17.999: hidden until t+18
   CHECK(Receive(*q).empty());
   CHECK(q->DeleteMessage(first[0].receipt_handle).ok());
-}
-
-TEST_CASE_METHOD(Fixture,
-                 "ReceiveRequestAttemptId: once another consumer received the messages after a "
-                 "lapse, a retry does not hand out the old receive",
-                 "[fifo-conformance]") {
-  auto q = Make();
-  REQUIRE(q->SendMessage(Msg("m0", "g", "0")).ok());
-  const FifoQueue::ReceiveRequest r{.visibility_timeout = absl::Seconds(5),
-                                    .receive_request_attempt_id = "x"};
-  auto first = q->ReceiveMessage(r).value();
-  REQUIRE(first.size() == 1);
-  sim.RunFor(absl::Seconds(5));
-  auto other = Receive(*q, 1, absl::Seconds(60));
-  REQUIRE(other.size() == 1);
-  auto retry = q->ReceiveMessage(r).value();
-  CHECK(retry.empty());
-  CHECK(q->DeleteMessage(other[0].receipt_handle).ok());
 }
 
 TEST_CASE_METHOD(Fixture,
@@ -565,29 +533,6 @@ TEST_CASE_METHOD(Fixture,
   CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"1", "2", "3"});
 }
 
-// AWS, recorded 2024-04-30 (test_send_batch_missing_deduplication_id_for_fifo_queue,
-// test_send_batch_missing_message_group_id_for_fifo_queue): the whole call fails, not the entry.
-TEST_CASE_METHOD(Fixture,
-                 "SendMessageBatch on FIFO: an entry without a dedup id (no content-based dedup) "
-                 "or without MessageGroupId fails the whole call with InvalidParameterValue",
-                 "[fifo-conformance]") {
-  auto q = Make();
-  const absl::Status no_dedup =
-      q->SendMessageBatch({{"m1", Msg("messageBody", "test-group", "dedup-1")},
-                           {"m2", Msg("messageBody", "test-group")}})
-          .status();
-  CHECK(ErrorName(no_dedup) == "InvalidParameterValue");
-  CHECK(ErrorMessage(no_dedup) ==
-        "The queue should either have ContentBasedDeduplication enabled or "
-        "MessageDeduplicationId provided explicitly");
-  const absl::Status no_group =
-      q->SendMessageBatch({{"m1", Msg("messageBody", "test-group", "dedup-2")},
-                           {"m2", {.body = "messageBody", .message_deduplication_id = "dedup-3"}}})
-          .status();
-  CHECK(ErrorName(no_group) == "InvalidParameterValue");
-  CHECK(ErrorMessage(no_group) == "The request must contain the parameter MessageGroupId.");
-}
-
 TEST_CASE_METHOD(Fixture, "Batch calls on FIFO: 1-10 entries with distinct, valid ids",
                  "[fifo-conformance]") {
   auto q = Make();
@@ -616,54 +561,7 @@ TEST_CASE_METHOD(Fixture, "Batch calls on FIFO: 1-10 entries with distinct, vali
   CHECK(Count(*q, "ApproximateNumberOfMessages") == "1");
 }
 
-// ---- System attributes on receive ----
-
-TEST_CASE_METHOD(Fixture,
-                 "ReceiveMessage on FIFO returns MessageGroupId, MessageDeduplicationId and "
-                 "SequenceNumber as system attributes, each selectable by name",
-                 "[fifo-conformance]") {
-  auto q = Make();
-  const auto sent = q->SendMessage(Msg("m", "grp", "ded")).value();
-  auto all = q->ReceiveMessage({.visibility_timeout = absl::ZeroDuration(),
-                                .message_system_attribute_names = {"All"}})
-                 .value();
-  REQUIRE(all.size() == 1);
-  CHECK(all[0].attributes.at("MessageGroupId") == "grp");
-  CHECK(all[0].attributes.at("MessageDeduplicationId") == "ded");
-  CHECK(all[0].attributes.at("SequenceNumber") == sent.sequence_number.view());
-  for (const char* name : {"MessageGroupId", "MessageDeduplicationId", "SequenceNumber"}) {
-    INFO(name);
-    auto one = q->ReceiveMessage({.visibility_timeout = absl::ZeroDuration(),
-                                  .message_system_attribute_names = {name}})
-                   .value();
-    REQUIRE(one.size() == 1);
-    CHECK(one[0].attributes.size() == 1);
-    CHECK(one[0].attributes.count(name) == 1);
-  }
-  auto none = q->ReceiveMessage({.visibility_timeout = absl::ZeroDuration()}).value();
-  REQUIRE(none.size() == 1);
-  CHECK(none[0].attributes.empty());
-}
-
 // ---- Dead-letter queues ----
-
-TEST_CASE_METHOD(Fixture,
-                 "RedrivePolicy: a FIFO queue's dead-letter queue must be FIFO, and a standard "
-                 "queue's must be standard",
-                 "[fifo-conformance]") {
-  auto std_dlq = Sqs(hub).CreateQueue("std-dlq").value();
-  auto fifo_dlq = Make("dlq.fifo");
-  auto q = Make();
-  CHECK(ErrorName(q->SetQueueAttributes({{"RedrivePolicy", Redrive(std_dlq->arn(), 3)}})) ==
-        "InvalidParameterValue");
-  CHECK(
-      ErrorName(FifoQueue::Create(hub, "src.fifo", {{"RedrivePolicy", Redrive(std_dlq->arn(), 3)}})
-                    .status()) == "InvalidParameterValue");
-  auto standard = Sqs(hub).CreateQueue("plain").value();
-  CHECK(ErrorName(standard->SetQueueAttributes({{"RedrivePolicy", Redrive(fifo_dlq->arn(), 3)}})) ==
-        "InvalidParameterValue");
-  CHECK(q->SetQueueAttributes({{"RedrivePolicy", Redrive(fifo_dlq->arn(), 3)}}).ok());
-}
 
 TEST_CASE_METHOD(Fixture,
                  "FIFO dead-letter queue: each message's dedup id becomes its MessageId, so equal "
@@ -689,47 +587,6 @@ TEST_CASE_METHOD(Fixture,
     CHECK(m.attributes.at("DeadLetterQueueSourceArn") == q->arn());
   }
   CHECK(dead[1].attributes.at("SequenceNumber") > dead[0].attributes.at("SequenceNumber"));
-}
-
-TEST_CASE_METHOD(
-    Fixture,
-    "FIFO dead-letter queue: a message moved out of a group does not block the rest of its group",
-    "[fifo-conformance]") {
-  auto dlq = Make("dead.fifo");
-  auto q = Make("src.fifo", {{"RedrivePolicy", Redrive(dlq->arn(), 1)}});
-  REQUIRE(q->SendMessage(Msg("poison", "g", "1")).ok());
-  REQUIRE(q->SendMessage(Msg("next", "g", "2")).ok());
-  REQUIRE(Bodies(Receive(*q, 1, absl::ZeroDuration())) == std::vector<std::string>{"poison"});
-  CHECK(Bodies(Receive(*q, 1)) == std::vector<std::string>{"next"});
-  CHECK(Bodies(Receive(*dlq)) == std::vector<std::string>{"poison"});
-}
-
-TEST_CASE_METHOD(Fixture,
-                 "FIFO dead-letter queue: the message keeps its MessageId, body, attributes, "
-                 "AWSTraceHeader and SentTimestamp",
-                 "[fifo-conformance]") {
-  auto dlq = Make("dead.fifo");
-  auto q = Make("src.fifo", {{"RedrivePolicy", Redrive(dlq->arn(), 1)}});
-  SendMessageRequest m = Msg("body", "g", "d");
-  m.attributes["kind"] = MessageAttribute::String("poison");
-  m.attributes["bin"] = MessageAttribute::Binary(std::string("\x00\x01", 2));
-  m.aws_trace_header = "Root=1-5759e988-bd862e3fe1be46a994272793";
-  const auto sent = q->SendMessage(m).value();
-  auto first = Receive(*q, 1, absl::ZeroDuration());
-  REQUIRE(first.size() == 1);
-  sim.RunFor(absl::Seconds(7));
-  REQUIRE(Receive(*q).empty());
-  auto dead = Receive(*dlq);
-  REQUIRE(dead.size() == 1);
-  CHECK(dead[0].message_id == sent.message_id);
-  CHECK(dead[0].body == "body");
-  CHECK(dead[0].md5_of_body == sent.md5_of_message_body);
-  CHECK(dead[0].message_attributes == m.attributes);
-  CHECK(dead[0].md5_of_message_attributes == sent.md5_of_message_attributes);
-  CHECK(dead[0].attributes.at("AWSTraceHeader") == *m.aws_trace_header);
-  CHECK(dead[0].attributes.at("SentTimestamp") == first[0].attributes.at("SentTimestamp"));
-  CHECK(dead[0].attributes.at("ApproximateFirstReceiveTimestamp") ==
-        first[0].attributes.at("ApproximateFirstReceiveTimestamp"));
 }
 
 // ---- Message move tasks ----
@@ -877,37 +734,6 @@ TEST_CASE_METHOD(Fixture, "FifoQueue::SendMessageNoMd5 leaves the digest to the 
   CHECK(got[0].md5_of_body.empty());
   // A duplicate is still a duplicate.
   CHECK(q->SendMessageNoMd5(Msg("body", "g", "1")).value().message_id == sent.message_id);
-}
-
-TEST_CASE_METHOD(Fixture, "SetQueueAttributes on FIFO: read-only attributes are unknown there",
-                 "[fifo-conformance]") {
-  auto q = Make();
-  for (const char* name : {"QueueArn", "ApproximateNumberOfMessages", "CreatedTimestamp"}) {
-    const absl::Status st = q->SetQueueAttributes({{name, "1"}});
-    CHECK(ErrorName(st) == "InvalidAttributeName");
-  }
-  CHECK(ErrorName(q->GetQueueAttributes({"NoSuchAttribute"}).status()) == "InvalidAttributeName");
-  CHECK(q->GetQueueAttributes({"FifoQueue"}).value().at("FifoQueue") == "true");
-}
-
-// DelaySeconds postpones delivery of new messages; on FIFO queues a change applies to messages
-// already queued, but one that was delivered and came back is not new.
-TEST_CASE_METHOD(Fixture, "Raising DelaySeconds does not delay a message already received",
-                 "[fifo-conformance]") {
-  auto q = Make();
-  REQUIRE(q->SendMessage(Msg("first", "g", "1")).ok());
-  REQUIRE(Receive(*q, 1, absl::Seconds(5)).size() == 1);
-  sim.RunFor(absl::Seconds(5));  // its visibility lapses: it is first in its group again
-  REQUIRE(q->SendMessage(Msg("second", "h", "2")).ok());
-  REQUIRE(q->SetQueueAttributes({{"DelaySeconds", "60"}}).ok());
-  auto got = Receive(*q);
-  REQUIRE(Bodies(got) == std::vector<std::string>{"first"});  // "second" waits out the delay
-  CHECK(Count(*q, "ApproximateNumberOfMessagesDelayed") == "1");
-  REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
-  sim.RunFor(absl::Seconds(60) - absl::Milliseconds(1));
-  CHECK(Receive(*q).empty());  // sent at t+5 s: available at t+65 s
-  sim.RunFor(absl::Milliseconds(1));
-  CHECK(Bodies(Receive(*q)) == std::vector<std::string>{"second"});
 }
 
 TEST_CASE("FIFO long polling returns as soon as another thread sends", "[fifo-conformance]") {
