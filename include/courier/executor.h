@@ -62,11 +62,10 @@ class ThreadPoolExecutor final : public Executor {
   void Submit(Task task) override;
 
  private:
-  void Work();
-
-  detail::Mutex mu_;
-  std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Shared with the workers, so that a pool destroyed by one of its own tasks (which released
+  // its last owner) can let that worker finish instead of joining it.
+  struct State;
+  std::shared_ptr<State> state_;
   std::vector<std::thread> threads_;
 };
 

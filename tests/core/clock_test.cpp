@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "courier/executor.h"
+
 namespace courier {
 namespace {
 
@@ -87,23 +89,41 @@ TEST_CASE("SystemClock WaitUntil times out and fires timers", "[clock]") {
   REQUIRE_FALSE(clock.WaitUntil(clock.Now() + absl::Milliseconds(2), signal, [] { return false; }));
 }
 
+// A callback that releases the last owner of what runs it, once the test has let go of its own
+// reference: `owner` is the only one left then.
+template <typename T>
+void ReleaseFromInside(std::shared_ptr<T> owner, auto run_inside) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool go = false, released = false;
+  T& target = *owner;
+  run_inside(target, [&, owner = std::move(owner)]() mutable {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return go; });
+    }
+    owner.reset();  // the last reference: the destructor runs here, on the object's own thread
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  });
+  std::unique_lock lock(mu);
+  go = true;
+  cv.notify_all();
+  REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; }));
+}
+
 TEST_CASE("A SystemClock may be destroyed by its own timer's callback", "[clock]") {
   // The last owner of the clock can be something a timer's callback releases (an execution
   // whose hub is gone): the clock must not join its own thread then.
-  auto clock = std::make_shared<SystemClock>();
-  std::mutex mu;
-  std::condition_variable cv;
-  bool released = false;
-  clock->ScheduleAfter(
-      absl::Milliseconds(1), [&, owner = std::shared_ptr<SystemClock>(clock)]() mutable {
-        owner.reset();  // the last reference: ~SystemClock runs here, on the timer thread
-        std::lock_guard lock(mu);
-        released = true;
-        cv.notify_all();
-      });
-  clock.reset();
-  std::unique_lock lock(mu);
-  REQUIRE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; }));
+  ReleaseFromInside(std::make_shared<SystemClock>(), [](SystemClock& clock, auto fn) {
+    clock.ScheduleAfter(absl::Milliseconds(1), std::move(fn));
+  });
+}
+
+TEST_CASE("A ThreadPoolExecutor may be destroyed by one of its own tasks", "[executor]") {
+  ReleaseFromInside(std::make_shared<ThreadPoolExecutor>(2),
+                    [](ThreadPoolExecutor& pool, auto fn) { pool.Submit(std::move(fn)); });
 }
 
 TEST_CASE("SystemClock's coarse time is never ahead of its precise time and close to it",
