@@ -454,45 +454,6 @@ TEST_CASE_METHOD(Fixture,
 // ---- ReceiveRequestAttemptId ----
 
 TEST_CASE_METHOD(Fixture,
-                 "ReceiveRequestAttemptId: a retry at 4:59.999 returns the same messages and "
-                 "handles; at 5:00.000 it is a new receive",
-                 "[fifo-conformance]") {
-  auto q = Make("a.fifo", {{"VisibilityTimeout", "600"}});
-  REQUIRE(q->SendMessage(Msg("m0", "g", "0")).ok());
-  REQUIRE(q->SendMessage(Msg("m1", "h", "1")).ok());
-  const FifoQueue::ReceiveRequest r{.max_number_of_messages = 10,
-                                    .message_system_attribute_names = {"All"},
-                                    .receive_request_attempt_id = "attempt"};
-  auto first = q->ReceiveMessage(r).value();
-  REQUIRE(first.size() == 2);
-  sim.RunFor(absl::Minutes(5) - kMs);
-  CHECK(q->ReceiveMessage(r).value() == first);
-  // A retry does not restart the 5 minutes.
-  sim.RunFor(kMs);
-  auto later = q->ReceiveMessage(r).value();
-  CHECK(later.empty());  // both still in flight (600 s visibility): nothing new to return
-  for (const auto& m : first) CHECK(q->DeleteMessage(m.receipt_handle).ok());
-}
-
-TEST_CASE_METHOD(Fixture,
-                 "ReceiveRequestAttemptId: a retry resets the visibility timeout of the same "
-                 "messages, and their handles keep working",
-                 "[fifo-conformance]") {
-  auto q = Make();
-  REQUIRE(q->SendMessage(Msg("m0", "g", "0")).ok());
-  const FifoQueue::ReceiveRequest r{.max_number_of_messages = 10,
-                                    .visibility_timeout = absl::Seconds(10),
-                                    .receive_request_attempt_id = "x"};
-  auto first = q->ReceiveMessage(r).value();
-  REQUIRE(first.size() == 1);
-  sim.RunFor(absl::Seconds(8));
-  REQUIRE(q->ReceiveMessage(r).value() == first);
-  sim.RunFor(absl::Seconds(10) - kMs);  // t+17.999: hidden until t+18
-  CHECK(Receive(*q).empty());
-  CHECK(q->DeleteMessage(first[0].receipt_handle).ok());
-}
-
-TEST_CASE_METHOD(Fixture,
                  "ReceiveRequestAttemptId: after a visibility change of one message, the retry no "
                  "longer replays (a new receive)",
                  "[fifo-conformance]") {
