@@ -1,9 +1,9 @@
 // The standard queue against AWS's documented and recorded SQS behaviour, where the other queue
-// tests do not reach: the exact error names and messages AWS returns, attribute string forms,
-// selection rules, tag limits and move-task errors. Recorded AWS responses are cited as [V].
-// The cases that are AWS requests and responses only are data, run through the operation table:
-// tests/conformance/sqs/recorded_standard.jsonl. The ones here need the typed API (queue
-// options, handles of deleted queues), payloads too large for a script line, or loops.
+// tests do not reach. Recorded AWS responses are cited as [V]. Most of these cases (error names
+// and messages, attribute string forms, selection rules, tag limits, move-task errors) are data,
+// run through the operation table: tests/conformance/sqs/recorded_standard.jsonl. The ones here
+// need the typed API (queue options, a handle built from another, the task list of a deleted
+// queue), a payload too large for a script line, or a loop of a thousand calls.
 #include <fmt/format.h>
 
 #include <algorithm>
