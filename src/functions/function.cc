@@ -87,8 +87,10 @@ absl::StatusOr<SendMessageResult> Function::SendMessage(SendMessageRequest reque
 void Function::Deliver(SendMessageRequest request, DeliveryCallback done) {
   // FunctionCallback is copyable and `done` is not: the completion is shared by the copies.
   auto once = std::make_shared<DeliveryCallback>(std::move(done));
-  InvokeAsync(InputOf(request),
-              [once](absl::StatusOr<Json> invoked) { std::move (*once)(Delivered(invoked)); });
+  InvokeAsync(InputOf(request), [once](absl::StatusOr<Json> invoked) {
+    DeliveryCallback& done_once = *once;
+    std::move(done_once)(Delivered(invoked));
+  });
 }
 
 }  // namespace courier
