@@ -236,6 +236,9 @@ class Registry {
 bool ValidName(std::string_view name);
 // Whether a scope uses .sync or .waitForTaskToken (Express machines support neither).
 bool UsesCallbackPatterns(const Scope& scope);
+// The errors for a state machine or execution that does not exist, named by what the caller gave.
+absl::Status StateMachineDoesNotExist(std::string_view name_or_arn);
+absl::Status ExecutionDoesNotExist(std::string_view name_or_arn);
 
 // Task resources (hub_states.cc): runs the resource and reports through `done`.
 struct TaskCall {

@@ -440,12 +440,6 @@ void StateMachine::AbortExecutions(std::string_view cause) {
   for (auto& e : executions) e->Detach();
 }
 
-namespace {
-absl::Status NoStateMachine(std::string_view arn) {
-  return AwsErrorF("StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'", arn);
-}
-}  // namespace
-
 std::shared_ptr<const states::Plan> StateMachine::plan() const {
   detail::MutexLock lock(&mu_);
   return plan_;
@@ -454,6 +448,14 @@ std::shared_ptr<const states::Plan> StateMachine::plan() const {
 std::string StateMachine::definition() const { return JsonText(plan()->definition); }
 
 namespace states {
+
+absl::Status StateMachineDoesNotExist(std::string_view name_or_arn) {
+  return AwsErrorF("StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'", name_or_arn);
+}
+
+absl::Status ExecutionDoesNotExist(std::string_view name_or_arn) {
+  return AwsErrorF("ExecutionDoesNotExist", "Execution Does Not Exist: '{}'", name_or_arn);
+}
 
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > 80) return false;
@@ -485,7 +487,7 @@ bool UsesCallbackPatterns(const states::Scope& scope) {
 
 absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     StartExecutionRequest request) {
-  if (deleted()) return NoStateMachine(arn());
+  if (deleted()) return states::StateMachineDoesNotExist(arn());
   if (request.name.empty()) request.name = detail::NewUuid();
   if (!states::ValidName(request.name)) {
     return AwsErrorF("InvalidName", "Invalid Name: '{}'", request.name);
@@ -560,23 +562,17 @@ std::shared_ptr<Execution> StateMachine::FindExecution(std::string_view arn_or_n
   return it->second;
 }
 
-namespace {
-absl::Status NoExecution(std::string_view arn) {
-  return AwsErrorF("ExecutionDoesNotExist", "Execution Does Not Exist: '{}'", arn);
-}
-}  // namespace
-
 absl::StatusOr<ExecutionDescription> StateMachine::DescribeExecution(
     std::string_view arn_or_name) const {
   auto e = FindExecution(arn_or_name);
-  if (!e) return NoExecution(arn_or_name);
+  if (!e) return states::ExecutionDoesNotExist(arn_or_name);
   return e->Describe();
 }
 
 absl::StatusOr<std::vector<HistoryEvent>> StateMachine::GetExecutionHistory(
     std::string_view arn_or_name) const {
   auto e = FindExecution(arn_or_name);
-  if (!e) return NoExecution(arn_or_name);
+  if (!e) return states::ExecutionDoesNotExist(arn_or_name);
   if (options_.type == StateMachineType::kExpress) {
     return AwsError("InvalidArn", "GetExecutionHistory is not supported for EXPRESS executions");
   }
@@ -586,7 +582,7 @@ absl::StatusOr<std::vector<HistoryEvent>> StateMachine::GetExecutionHistory(
 absl::Status StateMachine::StopExecution(std::string_view arn_or_name, std::string_view error,
                                          std::string_view cause) {
   auto e = FindExecution(arn_or_name);
-  if (!e) return NoExecution(arn_or_name);
+  if (!e) return states::ExecutionDoesNotExist(arn_or_name);
   return e->Stop(error, cause);
 }
 
@@ -608,7 +604,7 @@ std::vector<ExecutionDescription> StateMachine::ListExecutions(
 }
 
 absl::Status StateMachine::Update(std::string_view definition) {
-  if (deleted()) return NoStateMachine(arn());
+  if (deleted()) return states::StateMachineDoesNotExist(arn());
   COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
   if (options_.type == StateMachineType::kExpress && UsesCallbackPatterns(*plan->root)) {
     return AwsError("InvalidDefinition",

@@ -24,6 +24,7 @@
 #include "courier/state_machine.h"
 #include "courier/status.h"
 #include "courier/step_functions.h"
+#include "states/execution_impl.h"
 #include "states/json_util.h"
 
 namespace courier {
@@ -169,13 +170,8 @@ absl::Status CheckRoleArn(std::string_view arn) {
   return absl::OkStatus();
 }
 
-absl::Status StateMachineDoesNotExist(std::string_view arn) {
-  return AwsErrorF("StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'", arn);
-}
-
-absl::Status ExecutionDoesNotExist(std::string_view arn) {
-  return AwsErrorF("ExecutionDoesNotExist", "Execution Does Not Exist: '{}'", arn);
-}
+using states::ExecutionDoesNotExist;
+using states::StateMachineDoesNotExist;
 
 // A state machine ARN, plain or qualified (<machine>:<version or alias>); where AWS refuses
 // qualified ones (`unqualified`), one is a ValidationException.
@@ -230,14 +226,20 @@ std::optional<ExecutionStatus> StatusOf(std::string_view name) {
   return std::nullopt;
 }
 
-// DescribeExecution's and StartSyncExecution's shape; `data`: with input and output.
-JsonObject ToJson(const ExecutionDescription& d, bool data) {
+// An entry of ListExecutions: what every description of an execution starts with.
+JsonObject ListEntry(const ExecutionDescription& d) {
   JsonObject o{{"executionArn", d.execution_arn},
                {"stateMachineArn", d.state_machine_arn},
                {"name", d.name},
                {"status", ExecutionStatusName(d.status)},
                {"startDate", EpochSeconds(d.start_date)}};
   if (d.stop_date) o["stopDate"] = EpochSeconds(*d.stop_date);
+  return o;
+}
+
+// DescribeExecution's and StartSyncExecution's shape; `data`: with input and output.
+JsonObject ToJson(const ExecutionDescription& d, bool data) {
+  JsonObject o = ListEntry(d);
   if (data) {
     o["input"] = states::JsonText(d.input);
     o["inputDetails"] = JsonObject{{"included", true}};
@@ -248,17 +250,6 @@ JsonObject ToJson(const ExecutionDescription& d, bool data) {
   }
   if (d.error) o["error"] = *d.error;
   if (d.cause) o["cause"] = *d.cause;
-  return o;
-}
-
-// An entry of ListExecutions.
-Json ListEntry(const ExecutionDescription& d) {
-  JsonObject o{{"executionArn", d.execution_arn},
-               {"stateMachineArn", d.state_machine_arn},
-               {"name", d.name},
-               {"status", ExecutionStatusName(d.status)},
-               {"startDate", EpochSeconds(d.start_date)}};
-  if (d.stop_date) o["stopDate"] = EpochSeconds(*d.stop_date);
   return o;
 }
 

@@ -117,7 +117,7 @@ std::shared_ptr<Execution> StepFunctionsService::FindExecution(
 absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_arn) {
   auto machine = FindStateMachine(name_or_arn);
   if (!machine) {
-    return AwsErrorF("StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'", name_or_arn);
+    return states::StateMachineDoesNotExist(name_or_arn);
   }
   hub_.RemoveResource(machine->arn());
   machine->MarkDeleted();
