@@ -48,6 +48,9 @@
 #include "courier/sqs_queue.h"
 
 namespace courier {
+namespace detail {
+struct QueueCreated;
+}  // namespace detail
 
 class Hub;
 
@@ -140,7 +143,17 @@ class FifoQueue final : public SqsQueue, public std::enable_shared_from_this<Fif
   struct Config;
   struct Record;
   struct Impl;
+  friend class SqsRecovery;  // rebuilds queues from their records (Hub::Recover)
   FifoQueue(Hub& hub, std::string name, std::string arn, std::string url, Options options);
+  static std::shared_ptr<FifoQueue> Make(Hub& hub, std::string_view name, Config config,
+                                         Options options);
+  // Recovery: the queue a record created (sqs_records.h); then SqsQueue's Restore calls.
+  static absl::StatusOr<std::shared_ptr<FifoQueue>> Restore(Hub& hub,
+                                                            const detail::QueueCreated& record);
+  absl::Status RestoreConfig(const AttributeMap& attributes, absl::Time modified) override;
+  void RestoreTags(AttributeMap tags) override;
+  void RestorePurge(absl::Time at) override;
+  absl::Status RestoreMessages(detail::RecoveredQueue queue) override;
   static AttributeMap ToMap(const Config& config);
 
   // Consumes `request` (the body and attributes move into the queue). `now_ns`: Unix ns.

@@ -68,6 +68,12 @@ class Hub {
   Service* FindService(std::string_view name) const;
   // (courier::Invoke, in service.h, calls one by name.)
 
+  // Rebuilds every service's state from the environment's Storage, as the records there left it
+  // (courier/storage.h): queues, their messages and receipt handles, state machines and their
+  // executions. Call once, right after construction, before anything else uses the hub. A
+  // record that cannot be read fails it (DataLoss), naming the log and the record.
+  absl::Status Recover();
+
  private:
   Environment environment_;
   mutable detail::Mutex mu_;

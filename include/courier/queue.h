@@ -49,6 +49,10 @@
 namespace courier {
 
 class Hub;
+struct QueueConfig;
+namespace detail {
+struct QueueCreated;
+}  // namespace detail
 
 class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> {
  public:
@@ -164,6 +168,17 @@ class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> 
 
  private:
   struct Impl;
+  friend class SqsRecovery;  // rebuilds queues from their records (Hub::Recover)
+
+  static std::shared_ptr<Queue> Make(Hub& hub, std::string_view name, QueueConfig config,
+                                     Options options);
+  // Recovery: the queue a record created (sqs_records.h); then SqsQueue's Restore calls.
+  static absl::StatusOr<std::shared_ptr<Queue>> Restore(Hub& hub,
+                                                        const detail::QueueCreated& record);
+  absl::Status RestoreConfig(const AttributeMap& attributes, absl::Time modified) override;
+  void RestoreTags(AttributeMap tags) override;
+  void RestorePurge(absl::Time at) override;
+  absl::Status RestoreMessages(detail::RecoveredQueue queue) override;
 
   // Thread-safe; locks the calling thread's shard briefly.
   void AcceptDeadLetter(DeadLetter letter);

@@ -54,6 +54,9 @@ class Service {
   // The hub is being destroyed (its resources and services are still there): end the work that
   // would reach it later (timers, executions), since handles and the clock may outlive it.
   virtual void Shutdown() {}
+  // Rebuilds this service's state from its records in the environment's Storage (Hub::Recover).
+  // Called once, on a new hub, before anything else uses it; records nothing while it runs.
+  virtual absl::Status Recover() { return absl::OkStatus(); }
 };
 
 // Creates a hub's instance of a service; the service may keep `hub` (it lives as long).

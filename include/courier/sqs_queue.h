@@ -26,6 +26,10 @@
 #include "courier/resource.h"
 
 namespace courier {
+class SqsRecovery;
+namespace detail {
+struct RecoveredQueue;
+}  // namespace detail
 
 class SqsQueue : public MessageSink {
  public:
@@ -71,6 +75,13 @@ class SqsQueue : public MessageSink {
   virtual absl::StatusOr<std::vector<MoveTask>> ListMessageMoveTasks(int max_results = 1) const = 0;
 
  private:
+  friend class SqsRecovery;  // rebuilds queues from their records (Hub::Recover)
+  // Recovery, before the hub is shared: the state the queue's records gave (sqs_records.h).
+  virtual absl::Status RestoreConfig(const AttributeMap& attributes, absl::Time modified) = 0;
+  virtual void RestoreTags(AttributeMap tags) = 0;
+  virtual void RestorePurge(absl::Time at) = 0;
+  virtual absl::Status RestoreMessages(detail::RecoveredQueue queue) = 0;
+
   std::string url_;
   bool fifo_;
 };

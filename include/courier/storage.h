@@ -1,31 +1,48 @@
-// Storage: where state that must survive a restart goes, as ordered logs of mutations.
+// Storage: where a hub's state goes to be rebuilt later, as ordered logs of mutation records.
 //
-// In-memory structures stay the source of truth while running; a durable Storage receives each
-// component's mutations (message enqueued, deleted, ...) and replays them on open. MemoryStorage,
-// the default, keeps nothing.
+// In-memory structures stay the source of truth while running. Each service appends a record of
+// every change it makes (a queue created, a message stored, received with its deadline, deleted;
+// an execution's event) to its log, and rebuilds itself from that log in Hub::Recover. Records
+// are the services' own (each encodes and decodes its typed records); a Storage only keeps them
+// in order.
+//
+// MemoryStorage, the default, keeps nothing: services build no records for it, so choosing it
+// costs one branch per change. RecordingStorage keeps them in memory (a test rebuilds a hub from
+// it); a durable storage keeps them on disk.
 //
 // Example:
-//   courier::MemoryStorage storage;
-//   storage.Append("queue/orders", {"enqueued ..."});  // accepted, not persisted
+//   auto log = std::make_shared<courier::RecordingStorage>();
+//   courier::Hub first(courier::Environment{.clock = clock, .storage = log});
+//   ... use it ...
+//   courier::Hub second(courier::Environment{.clock = clock, .storage = log->Copy()});
+//   second.Recover();  // the same queues, messages, handles and executions
 #ifndef COURIER_STORAGE_H_
 #define COURIER_STORAGE_H_
 
 #include <absl/functional/function_ref.h>
 #include <absl/status/status.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace courier {
 
 class Storage {
  public:
   virtual ~Storage() = default;
-  // Whether acknowledged mutations survive a crash.
+  // Whether acknowledged records survive a crash.
   virtual bool durable() const = 0;
-  // Appends records to the named log, in order; a durable store returns after they are on disk.
-  // Batch-oriented so that one call carries a whole batch. Thread-safe.
+  // Whether Append keeps anything. When false, services skip building records altogether.
+  virtual bool keeps_records() const = 0;
+  // Appends records to the named log, in order. A durable store returns after they are on disk.
+  // It takes a batch so that one call can carry all the records of one operation. Thread-safe.
+  // Records appended by one thread stay in that thread's order. Callers append while holding the
+  // lock that orders the change, so a log's order matches the order of the changes.
   virtual absl::Status Append(std::string_view log, std::span<const std::string> records) = 0;
   // Calls `visit` with every record of the log in append order.
   virtual absl::Status Replay(std::string_view log,
@@ -36,12 +53,33 @@ class Storage {
 class MemoryStorage final : public Storage {
  public:
   bool durable() const override { return false; }
+  bool keeps_records() const override { return false; }
   absl::Status Append(std::string_view, std::span<const std::string>) override {
     return absl::OkStatus();
   }
   absl::Status Replay(std::string_view, absl::FunctionRef<void(std::string_view)>) override {
     return absl::OkStatus();
   }
+};
+
+// Keeps every record in memory for as long as it lives, so that a hub can be rebuilt from it
+// (Hub::Recover). Not durable. Thread-safe: one lock around its logs.
+class RecordingStorage final : public Storage {
+ public:
+  bool durable() const override { return false; }
+  bool keeps_records() const override { return true; }
+  absl::Status Append(std::string_view log, std::span<const std::string> records) override;
+  absl::Status Replay(std::string_view log,
+                      absl::FunctionRef<void(std::string_view)> visit) override;
+  // Another storage holding the same records. A second hub can then recover from it while the
+  // first goes on appending to this one.
+  std::shared_ptr<RecordingStorage> Copy() const;
+  // The records of one log, in order.
+  std::vector<std::string> Records(std::string_view log) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::vector<std::string>, std::less<>> logs_;
 };
 
 }  // namespace courier

@@ -41,6 +41,11 @@ std::string Hub::Arn(std::string_view service, std::string_view resource) const 
                      resource);
 }
 
+absl::Status Hub::Recover() {
+  for (auto& [name, service] : services_) COURIER_RETURN_IF_ERROR(service->Recover());
+  return absl::OkStatus();
+}
+
 Service* Hub::FindService(std::string_view name) const {
   auto it = services_.find(name);
   return it == services_.end() ? nullptr : it->second.get();

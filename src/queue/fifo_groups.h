@@ -24,7 +24,6 @@
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
-#include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
 #include <absl/time/time.h>
 
@@ -32,6 +31,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -142,10 +142,40 @@ class FifoGroups {
   FifoGroups() = default;
   FifoGroups(const FifoGroups&) = delete;
   FifoGroups& operator=(const FifoGroups&) = delete;
-  ~FifoGroups() { Clear(); }
+  ~FifoGroups() { ClearLocked(); }
 
+  // Hears of every change to a stored message, under its shard's lock, so that the changes to
+  // one message reach it in the order they happen (the FIFO queue records them:
+  // sqs_records.h). Lapses are not told: they follow from the deadline.
+  class Listener {
+   public:
+    virtual void Stored(uint32_t shard, const Node& node) = 0;
+    // Taken by a receive, renewed, or its visibility changed.
+    virtual void Received(uint32_t shard, const Node& node) = 0;
+    virtual void Removed(uint32_t shard, const Node& node) = 0;
+
+   protected:
+    ~Listener() = default;
+  };
+  // Set before the groups are used; nullptr (the default) for none.
+  void set_listener(Listener* listener) { listener_ = listener; }
+
+  // A group's shard, the same in every process and build (receipt handles name shards, and a
+  // recovered queue must find its groups where the handles say).
   static uint32_t ShardOf(std::string_view group) {
-    return static_cast<uint32_t>(absl::Hash<std::string_view>{}(group) % kShards);
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ group.size();
+    size_t i = 0;
+    for (; i + 8 <= group.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, group.data() + i, 8);
+      h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+      h ^= h >> 31;
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, group.data() + i, group.size() - i);
+    h = (h ^ tail) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    return static_cast<uint32_t>(h % kShards);
   }
 
   // Appends a message to `group`; returns its sequence number, which is greater than that of
@@ -180,7 +210,8 @@ class FifoGroups {
   template <typename Fill, typename Confirm>
   bool PushIf(std::string_view group, absl::Time enqueued, Fill&& fill, Confirm&& confirm,
               uint32_t receives = 0, absl::Time first_received = absl::InfinitePast()) {
-    Shard& s = shards_[ShardOf(group)];
+    const uint32_t shard = ShardOf(group);
+    Shard& s = shards_[shard];
     std::lock_guard lock(s.mu);
     Node* node = AllocateLocked(s);
     // Taken under the shard lock, so sequence order is the group's order.
@@ -207,6 +238,7 @@ class FifoGroups {
     }
     node->group = g;
     g->queued.push_back(node);
+    if (listener_ != nullptr) listener_->Stored(shard, *node);
     MakeReadyIfEligible(s, g);
     PublishLocked(s);
     return true;
@@ -272,6 +304,7 @@ class FifoGroups {
           if (verdict == FifoVerdict::kSkipGroup) break;
           g->queued.pop_front();
           if (verdict == FifoVerdict::kRemove) {
+            if (listener_ != nullptr) listener_->Removed(shard, *node);
             FreeLocked(s, node);
             continue;
           }
@@ -284,6 +317,7 @@ class FifoGroups {
           AddInFlight(g, node->seq);
           AddInFlightLocked(s, 1);
           HeapPush(s, node);
+          if (listener_ != nullptr) listener_->Received(shard, *node);
           ++taken;
           visitor.Taken(*node,
                         FifoReceipt{shard, node->slot, node->seq, node->receives, deadline_s});
@@ -372,6 +406,7 @@ class FifoGroups {
     node->deadline = now + timeout;
     node->deadline_ns = absl::ToUnixNanos(node->deadline);
     HeapFix(s, node);
+    if (listener_ != nullptr) listener_->Received(r.shard, *node);
     SweepLocked(s, now);
     PublishLocked(s);
     return FifoOutcome::kOk;
@@ -435,6 +470,7 @@ class FifoGroups {
         node->deadline_ns = absl::ToUnixNanos(node->deadline);
         HeapFix(s, node);
       }
+      if (listener_ != nullptr) listener_->Received(r.shard, *node);
       PublishLocked(s);
     }
     return all;
@@ -457,13 +493,15 @@ class FifoGroups {
   template <typename Pred>
   size_t RemoveIf(Pred&& pred) {
     size_t removed = 0;
-    for (Shard& s : shards_) {
+    for (uint32_t shard = 0; shard < kShards; ++shard) {
+      Shard& s = shards_[shard];
       std::lock_guard lock(s.mu);
       std::vector<Node*> doomed;
       for (Node& node : s.slab) {
         if (node.used && pred(static_cast<const Node&>(node))) doomed.push_back(&node);
       }
       for (Node* node : doomed) {
+        if (listener_ != nullptr) listener_->Removed(shard, *node);
         Group* g = node->group;
         if (node->in_flight) {
           RemoveInFlightLocked(s, node);
@@ -516,6 +554,7 @@ class FifoGroups {
       Group* g = node->group;
       if (node->in_flight || !g->in_flight.empty() || g->queued.front() != node) continue;
       g->queued.pop_front();
+      if (listener_ != nullptr) listener_->Removed(best_shard, *node);
       fn(std::move(*node));
       FreeLocked(s, node);
       if (g->queued.empty()) DropGroupLocked(s, g);
@@ -546,10 +585,97 @@ class FifoGroups {
     return c;
   }
 
-  // Removes every message. Thread-safe.
+  // Removes every message, with every shard locked at once, and calls under_locks() there
+  // first (so that every push is on one side of it). Thread-safe.
+  template <typename Fn>
+  void Clear(Fn&& under_locks) {
+    for (Shard& s : shards_) s.mu.lock();
+    under_locks();
+    ClearLocked();
+    for (Shard& s : shards_) s.mu.unlock();
+  }
   void Clear() {
+    Clear([] {});
+  }
+
+  // Recovery, on groups no one uses yet: a message recorded earlier, back at the shard and slot
+  // its receipt handles name (false if that is not its group's shard, or the slot is taken).
+  // Restore a group's messages in sequence order; then FinishRestore.
+  struct RestoredNode {
+    uint32_t shard = 0, slot = 0;
+    uint64_t seq = 0;
+    T value;
+    absl::Time enqueued, first_received = absl::InfinitePast(), received = absl::InfinitePast(),
+                         deadline = absl::InfinitePast();
+    uint32_t receives = 0;
+    bool in_flight = false;
+  };
+  bool Restore(std::string_view group, RestoredNode&& m) {
+    if (m.shard >= kShards || m.shard != ShardOf(group) || m.slot >= (1u << 28)) return false;
+    Shard& s = shards_[m.shard];
+    std::lock_guard lock(s.mu);
+    while (s.slab.size() <= m.slot) {
+      const auto index = static_cast<uint32_t>(s.slab.size());
+      s.slab.emplace_back().slot = index;
+    }
+    Node* node = &s.slab[m.slot];
+    if (node->used) return false;
+    node->used = true;
+    s.live_view.store(++s.live, std::memory_order_relaxed);
+    node->seq = m.seq;
+    node->value = std::move(m.value);
+    node->enqueued = m.enqueued;
+    node->first_received = m.first_received;
+    node->received = m.received;
+    node->deadline = m.deadline;
+    node->deadline_ns = absl::ToUnixNanos(m.deadline);
+    node->receives = m.receives;
+    auto [it, inserted] =
+        s.groups.try_emplace(absl::string_view(group.data(), group.size()), nullptr);
+    if (inserted) {
+      it->second = std::make_unique<Group>();
+      it->second->id = std::string(group);
+    }
+    Group* g = it->second.get();
+    node->group = g;
+    if (m.in_flight) {
+      node->in_flight = true;
+      AddInFlight(g, node->seq);
+      AddInFlightLocked(s, 1);
+      HeapPush(s, node);  // a deadline already past lapses at the next sweep
+    } else {
+      g->queued.push_back(node);
+    }
+    return true;
+  }
+  // The free slots and ready groups of what Restore put back (groups ready by their oldest
+  // message); sequence numbers go on from `next_seq`.
+  void FinishRestore(uint64_t next_seq) {
     for (Shard& s : shards_) {
       std::lock_guard lock(s.mu);
+      s.free_slots.clear();
+      for (size_t i = s.slab.size(); i-- > 0;) {
+        if (!s.slab[i].used) s.free_slots.push_back(static_cast<uint32_t>(i));
+      }
+      std::vector<Group*> ready;
+      for (auto& [id, g] : s.groups) {
+        if (Eligible(g.get())) ready.push_back(g.get());
+      }
+      std::sort(ready.begin(), ready.end(), [](const Group* a, const Group* b) {
+        return a->queued.front()->seq < b->queued.front()->seq;
+      });
+      for (Group* g : ready) MakeReadyIfEligible(s, g);
+      PublishLocked(s);
+    }
+    if (next_seq_.load(std::memory_order_relaxed) < next_seq) {
+      next_seq_.store(next_seq, std::memory_order_relaxed);
+    }
+  }
+
+ private:
+  // Clear's work, under every shard's lock (or in the destructor).
+  void ClearLocked() {
+    for (Shard& s : shards_) {
       for (Node& node : s.slab) {
         if (node.used && node.in_flight) AddInFlightLocked(s, -1);
       }
@@ -566,6 +692,7 @@ class FifoGroups {
     }
   }
 
+ public:
   size_t size() {
     size_t n = 0;
     for (Shard& s : shards_) {
@@ -734,6 +861,7 @@ class FifoGroups {
     Node* node = FindLocked(s, r);
     if (node == nullptr) return FifoOutcome::kGone;
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
+    if (listener_ != nullptr) listener_->Removed(r.shard, *node);
     RemoveInFlightLocked(s, node);
     return FifoOutcome::kOk;
   }
@@ -873,6 +1001,7 @@ class FifoGroups {
   std::atomic<uint64_t> cutoff_view_{~uint64_t{0}};  // cutoff_, for ScanCutoffBound
   std::atomic<uint32_t> cursor_{0};
   int64_t in_flight_limit_ = INT64_MAX;
+  Listener* listener_ = nullptr;
 };
 
 }  // namespace courier::detail

@@ -29,6 +29,7 @@
 #include "queue/move_tasks.h"
 #include "queue/purge_limit.h"
 #include "queue/queue_config.h"
+#include "queue/sqs_records.h"
 
 namespace courier {
 namespace {
@@ -106,6 +107,11 @@ detail::Uuid MessageIdOf(const IdKeys& keys, uint64_t seq) {
   return u;
 }
 IdKeys NewIdKeys() { return {detail::RandomBits(), detail::RandomBits(), detail::RandomBits()}; }
+
+int64_t NanosOf(absl::Time t) { return absl::ToUnixNanos(t); }  // InfinitePast: INT64_MIN
+absl::Time TimeOf(int64_t ns) {
+  return ns == INT64_MIN ? absl::InfinitePast() : absl::FromUnixNanos(ns);
+}
 
 // A deduplication entry's value: the original's sequence number, with this bit set when its
 // MessageId is not MessageIdOf(seq) (a dead letter keeps the id it had in its source queue; its
@@ -213,11 +219,12 @@ struct FifoQueue::Config : QueueConfig {
 };
 
 struct FifoQueue::Impl {
-  detail::FifoGroups<Record> groups;
+  using Groups = detail::FifoGroups<Record>;
+  Groups groups;
   // What a duplicate send returns: the original's sequence number, from which its MessageId
   // follows (see kForeignId). Kept for every send of the last five minutes: compact.
   detail::DedupWindow<uint64_t> dedup{kDedupWindow};
-  const IdKeys id_keys = NewIdKeys();
+  IdKeys id_keys = NewIdKeys();  // set once, before the queue is shared
   // The current configuration. Every version published stays alive with the queue (attribute
   // changes are rare), so readers take a plain pointer without reference counting.
   std::atomic<const Config*> config{nullptr};
@@ -244,6 +251,30 @@ struct FifoQueue::Impl {
 
   // Move tasks with this queue as source, oldest first.
   MoveTasks moves;  // this queue's, as a dead-letter queue
+
+  // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
+  std::shared_ptr<detail::SqsLog> log;
+  std::string arn;
+  // Records the group core's changes; its listener when there is a log.
+  struct Recorder final : Groups::Listener {
+    const Impl* impl = nullptr;
+    void Stored(uint32_t shard, const Groups::Node& n) override;
+    void Received(uint32_t shard, const Groups::Node& n) override {
+      impl->log->Append(detail::MessageReceived{impl->arn,
+                                                {shard, n.slot, n.seq},
+                                                n.receives,
+                                                NanosOf(n.first_received),
+                                                NanosOf(n.received),
+                                                n.deadline_ns});
+    }
+    void Removed(uint32_t shard, const Groups::Node& n) override {
+      impl->log->Append(detail::MessageRemoved{impl->arn, {shard, n.slot, n.seq}});
+    }
+  } recorder;
+  void RecordAdmitted(std::string_view key, uint64_t value, absl::Time at) const {
+    if (log != nullptr)
+      log->Append(detail::DedupAdmitted{arn, std::string(key), value, NanosOf(at)});
+  }
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
   void Publish(Config next) {
@@ -281,6 +312,25 @@ struct FifoQueue::Impl {
     attempt_of_seq.erase(it);
   }
 };
+
+void FifoQueue::Impl::Recorder::Stored(uint32_t shard, const Groups::Node& n) {
+  const Record& v = n.value;
+  detail::MessageStored r{.arn = impl->arn, .place = {shard, n.slot, n.seq}};
+  r.message_id = std::string(v.message_id.view());
+  r.body = v.body;
+  r.md5 = !v.md5_of_body.empty();
+  r.attributes = v.attributes;
+  r.trace_header = v.trace_header;
+  r.group_id = n.group->id;
+  r.dedup_id = v.dedup_id;
+  r.dead_letter_source_arn = v.dead_letter_source_arn;
+  r.sent_ns = NanosOf(v.sent);
+  r.enqueued_ns = NanosOf(v.enqueued);
+  r.queued_ns = NanosOf(n.enqueued);
+  r.receives = n.receives;
+  r.first_receive_ns = NanosOf(n.first_received);
+  impl->log->Append(r);
+}
 
 FifoQueue::FifoQueue(Hub& hub, std::string name, std::string arn, std::string url, Options options)
     : SqsQueue(std::move(name), std::move(arn), std::move(url), /*fifo=*/true),
@@ -321,19 +371,107 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
     }
     return existing;
   }
-  auto queue = std::shared_ptr<FifoQueue>(
-      new FifoQueue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name), std::move(options)));
-  queue->impl_->token = ReceiptTokenOf(arn, config.created);
-  {
-    std::lock_guard lock(queue->impl_->config_mu);
-    queue->impl_->Publish(std::move(config));
-  }
-  absl::Status added = hub.AddResource(queue);
+  const int64_t created = NanosOf(config.created);
+  std::shared_ptr<FifoQueue> queue = Make(hub, name, std::move(config), std::move(options));
+  absl::Status added = detail::AddQueue(hub, queue,
+                                        {.arn = arn,
+                                         .name = std::string(name),
+                                         .fifo = true,
+                                         .attributes = queue->ConfiguredAttributes(),
+                                         .created_ns = created,
+                                         .id_keys = queue->impl_->id_keys});
   if (!added.ok()) {
     if (auto raced = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn))) return raced;
     return added;
   }
   return queue;
+}
+
+std::shared_ptr<FifoQueue> FifoQueue::Make(Hub& hub, std::string_view name, Config config,
+                                           Options options) {
+  const std::string arn = hub.Arn("sqs", name);
+  auto queue = std::shared_ptr<FifoQueue>(
+      new FifoQueue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name), std::move(options)));
+  Impl& impl = *queue->impl_;
+  impl.token = ReceiptTokenOf(arn, config.created);
+  impl.log = detail::SqsLogOf(hub);
+  impl.arn = arn;
+  impl.tags.RecordTo(impl.log, arn);
+  if (impl.log != nullptr) {
+    impl.recorder.impl = &impl;
+    impl.groups.set_listener(&impl.recorder);
+  }
+  std::lock_guard lock(impl.config_mu);
+  impl.Publish(std::move(config));
+  return queue;
+}
+
+absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Restore(Hub& hub,
+                                                              const detail::QueueCreated& r) {
+  Config config;
+  config.created = config.last_modified = TimeOf(r.created_ns);
+  COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub, r.arn, r.attributes, /*fifo=*/true, config));
+  std::shared_ptr<FifoQueue> queue = Make(hub, r.name, std::move(config), Options{});
+  queue->impl_->id_keys = r.id_keys;
+  COURIER_RETURN_IF_ERROR(hub.AddResource(queue));
+  return queue;
+}
+
+absl::Status FifoQueue::RestoreConfig(const AttributeMap& attributes, absl::Time modified) {
+  std::lock_guard lock(impl_->config_mu);
+  Config next;
+  next.created = impl_->Load()->created;
+  COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub_, arn(), attributes, /*fifo=*/true, next));
+  next.last_modified = modified;
+  impl_->Publish(std::move(next));
+  return absl::OkStatus();
+}
+
+void FifoQueue::RestoreTags(AttributeMap tags) { impl_->tags.Restore(std::move(tags)); }
+
+void FifoQueue::RestorePurge(absl::Time at) { (void)impl_->purges.Begin(name(), at); }
+
+absl::Status FifoQueue::RestoreMessages(detail::RecoveredQueue queue) {
+  std::vector<detail::RecoveredSlot>& slots = queue.slots;
+  std::sort(slots.begin(), slots.end(),
+            [](const auto& a, const auto& b) { return a.place.stamp < b.place.stamp; });
+  for (detail::RecoveredSlot& slot : slots) {
+    if (!slot.stored) continue;
+    detail::MessageStored& m = *slot.stored;
+    Impl::Groups::RestoredNode node{
+        .shard = slot.place.shard, .slot = slot.place.slot, .seq = slot.place.stamp};
+    Record& v = node.value;
+    v.message_id.assign(std::string_view(m.message_id).substr(0, v.message_id.capacity()));
+    if (m.md5) v.md5_of_body = detail::Md5Of(m.body);
+    if (!m.attributes.empty()) v.md5_of_attributes = detail::Md5OfMessageAttributes(m.attributes);
+    v.body = std::move(m.body);
+    v.attributes = std::move(m.attributes);
+    v.trace_header = std::move(m.trace_header);
+    v.dedup_id = std::move(m.dedup_id);
+    v.sent = TimeOf(m.sent_ns);
+    v.enqueued = TimeOf(m.enqueued_ns);
+    v.dead_letter_source_arn = std::move(m.dead_letter_source_arn);
+    node.enqueued = TimeOf(m.queued_ns);
+    node.receives = m.receives;
+    node.first_received = TimeOf(m.first_receive_ns);
+    if (const auto& r = slot.received) {
+      node.receives = r->receives;
+      node.first_received = TimeOf(r->first_receive_ns);
+      node.received = TimeOf(r->received_ns);
+      node.deadline = TimeOf(r->until_ns);
+      node.in_flight = r->until_ns > r->received_ns;
+    }
+    if (!m.group_id || !impl_->groups.Restore(*m.group_id, std::move(node))) {
+      return absl::DataLossError(fmt::format("An SQS record names no slot of queue {}: {}/{}/{}",
+                                             arn(), slot.place.shard, slot.place.slot,
+                                             slot.place.stamp));
+    }
+  }
+  impl_->groups.FinishRestore(queue.next_seq);
+  for (const detail::DedupAdmitted& a : queue.admissions) {
+    (void)impl_->dedup.Admit(a.key, TimeOf(a.at_ns), [&] { return a.value; });
+  }
+  return absl::OkStatus();
 }
 
 FifoQueue::AttributeMap FifoQueue::ConfiguredAttributes() const { return ToMap(*impl_->Load()); }
@@ -368,7 +506,11 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
   COURIER_RETURN_IF_ERROR(
       ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, /*fifo=*/true, next));
   next.last_modified = hub_.clock().Now();
+  const int64_t modified = NanosOf(next.last_modified);
   impl_->Publish(std::move(next));
+  if (impl_->log != nullptr) {
+    impl_->log->Append(detail::QueueChanged{arn(), ConfiguredAttributes(), modified});
+  }
   impl_->signal->Notify();  // a shorter delay may release messages to a long poll
   return absl::OkStatus();
 }
@@ -497,6 +639,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     admitted = impl_->dedup.AdmitAt(key, key_hash, now_ns, [seq] { return seq; });
     if (!admitted.has_value()) return false;
     const auto [original, fresh] = *admitted;
+    if (fresh) impl_->RecordAdmitted(key, seq, now);
     if (!fresh && (original & kForeignId) != 0) {
       // A dead letter's duplicate: its deduplication id (moved into r) is its MessageId.
       result.message_id.assign(
@@ -720,6 +863,9 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
       [&](Record&, uint64_t seq) {
         const auto admitted =
             impl_->dedup.Admit(key, hash, now, [seq] { return kForeignId | seq; });
+        if (admitted.has_value() && admitted->second) {
+          impl_->RecordAdmitted(key, kForeignId | seq, now);
+        }
         // Without memory to remember its id the message is kept all the same.
         return !admitted.has_value() || admitted->second;
       },
@@ -983,8 +1129,11 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
 
 absl::Status FifoQueue::PurgeQueue() {
   if (deleted()) return QueueDoesNotExist();
-  COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), hub_.clock().Now()));
-  impl_->groups.Clear();
+  const absl::Time now = hub_.clock().Now();
+  COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), now));
+  impl_->groups.Clear([&] {
+    if (impl_->log != nullptr) impl_->log->Append(detail::QueuePurged{arn(), NanosOf(now)});
+  });
   // SQS forgets the deduplication ids too: the same id is accepted again after a purge.
   impl_->dedup.Clear();
   impl_->ClearAttempts();

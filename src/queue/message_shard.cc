@@ -87,4 +87,21 @@ void MessageShard::CompactStaleIndexes() {
   expiries_.ShrinkToFit();
 }
 
+void MessageShard::RestoreSlot(uint32_t i, uint32_t gen, bool occupied) {
+  while (size_ <= i) {
+    if ((size_ & kSegmentMask) == 0)
+      segments_.push_back(std::make_unique<Slot[]>(kSegmentMask + 1));
+    ++size_;
+  }
+  at(i).gen = gen;
+  if (occupied) ++occupied_;
+}
+
+void MessageShard::FinishRestore() {
+  free_.clear();
+  for (uint32_t i = size_; i-- > 0;) {
+    if (at(i).state() == SlotState::kFree) free_.push_back(i);
+  }
+}
+
 }  // namespace courier::detail

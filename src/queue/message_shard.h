@@ -112,6 +112,12 @@ class MessageShard {
   std::optional<int64_t> NextTimer() const;
   void Clear();  // PurgeQueue
 
+  // Recovery (Hub::Recover), on a shard no one uses yet: slot i gets generation `gen` and, when
+  // `occupied`, is taken for a message (fill it and Place it, as after Allocate). FinishRestore
+  // then makes every slot left free reusable.
+  void RestoreSlot(uint32_t i, uint32_t gen, bool occupied);
+  void FinishRestore();
+
   int64_t visible() const { return visible_.load(std::memory_order_relaxed); }
   // Read without the lock, so that a receive skips shards with nothing to give: false only if
   // no message was visible and no delay or visibility timeout was due at `now` when the shard

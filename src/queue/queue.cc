@@ -21,6 +21,7 @@
 #include "queue/move_tasks.h"
 #include "queue/purge_limit.h"
 #include "queue/queue_config.h"
+#include "queue/sqs_records.h"
 
 namespace courier {
 namespace {
@@ -108,6 +109,20 @@ struct Queue::Impl {
   }
   PurgeLimit purges;
   QueueTags tags;
+  uint32_t IndexOf(const Shard& s) const { return static_cast<uint32_t>(&s - shards.data()); }
+  // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
+  std::shared_ptr<detail::SqsLog> log;
+  std::string arn;
+
+  // The records of one message's changes, appended under its shard's lock.
+  void RecordStored(uint32_t shard, uint32_t i, const Slot& slot, int64_t visible_at) const;
+  void RecordReceived(uint32_t shard, uint32_t i, const Slot& slot, int64_t until) const {
+    log->Append(detail::MessageReceived{
+        arn, {shard, i, slot.gen}, slot.receives, slot.first_receive, slot.received_at, until});
+  }
+  void RecordRemoved(uint32_t shard, uint32_t i, const Slot& slot) const {
+    log->Append(detail::MessageRemoved{arn, {shard, i, slot.gen}});
+  }
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
   void Publish(QueueConfig attributes) {
@@ -167,6 +182,25 @@ struct Queue::Impl {
   }
 };
 
+void Queue::Impl::RecordStored(uint32_t shard, uint32_t i, const Slot& slot,
+                               int64_t visible_at) const {
+  detail::MessageStored r{.arn = arn, .place = {shard, i, slot.gen}};
+  r.message_id = detail::FormatUuid(slot.id).str();
+  r.body = slot.body();
+  r.md5 = slot.has_md5();
+  if (const SlotExtra* extra = slot.extra.get()) {
+    r.attributes = extra->attributes;
+    r.trace_header = extra->trace_header;
+    r.group_id = extra->group_id;
+    r.dead_letter_source_arn = extra->dead_letter_source_arn;
+  }
+  r.sent_ns = r.enqueued_ns = slot.enqueued;
+  r.visible_at_ns = visible_at;
+  r.receives = slot.receives;
+  r.first_receive_ns = slot.first_receive;
+  log->Append(r);
+}
+
 // ---- creation and attributes ----------------------------------------------------------------
 
 Queue::Queue(Hub& hub, std::string name, std::string arn, std::string url)
@@ -195,27 +229,50 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
                                                 existing->ConfiguredAttributes()));
     return existing;
   }
-  auto queue =
-      std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name)));
-  if (options.large_payloads) {
-    queue->impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
-  }
-  queue->impl_->token = ReceiptTokenOf(arn, config.created);
-  queue->impl_->replace_invalid_characters = options.replace_invalid_characters;
-  queue->impl_->shuffle = options.shuffle;
-  const double p = std::clamp(options.duplicate_probability, 0.0, 1.0);
-  queue->impl_->duplicate_threshold =
-      p >= 1 ? UINT64_MAX : static_cast<uint64_t>(p * 18446744073709551616.0);
-  queue->impl_->random_state = options.seed != 0 ? options.seed : detail::RandomBits();
-  {
-    std::lock_guard lock(queue->impl_->config_mu);
-    queue->impl_->Publish(std::move(config));
-  }
-  absl::Status added = hub.AddResource(queue);
+  const int64_t created = Nanos(config.created);
+  std::shared_ptr<Queue> queue = Make(hub, name, std::move(config), std::move(options));
+  absl::Status added = detail::AddQueue(hub, queue,
+                                        {.arn = arn,
+                                         .name = std::string(name),
+                                         .attributes = queue->ConfiguredAttributes(),
+                                         .created_ns = created});
   if (!added.ok()) {
     if (auto raced = std::dynamic_pointer_cast<Queue>(hub.FindResource(arn))) return raced;
     return added;
   }
+  return queue;
+}
+
+std::shared_ptr<Queue> Queue::Make(Hub& hub, std::string_view name, QueueConfig config,
+                                   Options options) {
+  const std::string arn = hub.Arn("sqs", name);
+  auto queue =
+      std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name)));
+  Impl& impl = *queue->impl_;
+  if (options.large_payloads) {
+    impl.large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
+  }
+  impl.token = ReceiptTokenOf(arn, config.created);
+  impl.replace_invalid_characters = options.replace_invalid_characters;
+  impl.shuffle = options.shuffle;
+  const double p = std::clamp(options.duplicate_probability, 0.0, 1.0);
+  impl.duplicate_threshold =
+      p >= 1 ? UINT64_MAX : static_cast<uint64_t>(p * 18446744073709551616.0);
+  impl.random_state = options.seed != 0 ? options.seed : detail::RandomBits();
+  impl.log = detail::SqsLogOf(hub);
+  impl.arn = arn;
+  impl.tags.RecordTo(impl.log, arn);
+  std::lock_guard lock(impl.config_mu);
+  impl.Publish(std::move(config));
+  return queue;
+}
+
+absl::StatusOr<std::shared_ptr<Queue>> Queue::Restore(Hub& hub, const detail::QueueCreated& r) {
+  QueueConfig config;
+  config.created = config.last_modified = FromNanos(r.created_ns);
+  COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub, r.arn, r.attributes, /*fifo=*/false, config));
+  std::shared_ptr<Queue> queue = Make(hub, r.name, std::move(config), Options{});
+  COURIER_RETURN_IF_ERROR(hub.AddResource(queue));
   return queue;
 }
 
@@ -260,7 +317,11 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
   COURIER_RETURN_IF_ERROR(
       ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, /*fifo=*/false, next));
   next.last_modified = hub_.clock().Now();
+  const int64_t modified = Nanos(next.last_modified);
   impl_->Publish(std::move(next));
+  if (impl_->log != nullptr) {
+    impl_->log->Append(detail::QueueChanged{arn(), ConfiguredAttributes(), modified});
+  }
   return absl::OkStatus();
 }
 
@@ -351,6 +412,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     s.SetBody(slot, request.body, md5 ? &digest : nullptr);
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
+    if (impl_->log != nullptr) impl_->RecordStored(impl_->IndexOf(s), i, slot, visible_at);
   }
   // A long poll's re-check locks every shard (try_receive without hints).
   impl_->signal->NotifyAfterLockedChange();
@@ -376,6 +438,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     s.SetBody(slot, letter.request.body, nullptr);
     slot.extra = std::move(extra);
     s.Place(i, now, now);
+    if (impl_->log != nullptr) impl_->RecordStored(Impl::HomeShard(), i, slot, now);
   }
   impl_->signal->NotifyAfterLockedChange();
 }
@@ -421,10 +484,84 @@ std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
     std::lock_guard lock(s.mu);
     std::optional<uint32_t> i = s.PopReady();
     if (!i) continue;  // taken meanwhile
+    if (impl_->log != nullptr) impl_->RecordRemoved(best, *i, s.at(*i));
     DeadLetter out = TakeLetter(s.at(*i));
     s.Free(*i);
     return out;
   }
+}
+
+// ---- recovery (Hub::Recover) -------------------------------------------------------------------
+
+absl::Status Queue::RestoreConfig(const AttributeMap& attributes, absl::Time modified) {
+  std::lock_guard lock(impl_->config_mu);
+  QueueConfig next;
+  next.created = impl_->Load()->created;
+  COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub_, arn(), attributes, /*fifo=*/false, next));
+  next.last_modified = modified;
+  impl_->Publish(std::move(next));
+  return absl::OkStatus();
+}
+
+void Queue::RestoreTags(AttributeMap tags) { impl_->tags.Restore(std::move(tags)); }
+
+void Queue::RestorePurge(absl::Time at) { (void)impl_->purges.Begin(name(), at); }
+
+absl::Status Queue::RestoreMessages(detail::RecoveredQueue queue) {
+  std::vector<detail::RecoveredSlot>& slots = queue.slots;
+  const int64_t now = hub_.clock().NowUnixNanos();
+  // Visible messages go back in the order they became visible.
+  auto since = [](const detail::RecoveredSlot& r) {
+    if (r.received) return std::max(r.received->received_ns, r.received->until_ns);
+    return r.stored ? r.stored->visible_at_ns : 0;
+  };
+  std::stable_sort(slots.begin(), slots.end(),
+                   [&](const auto& a, const auto& b) { return since(a) < since(b); });
+  for (detail::RecoveredSlot& r : slots) {
+    const detail::MessagePlace& p = r.place;
+    if (p.shard >= kShards || p.slot >= (1u << kSlotBits) || p.stamp > UINT32_MAX) {
+      return absl::DataLossError(fmt::format("An SQS record names no slot of queue {}: {}/{}/{}",
+                                             arn(), p.shard, p.slot, p.stamp));
+    }
+    Impl::Shard& s = impl_->shards[p.shard];
+    std::lock_guard lock(s.mu);
+    s.RestoreSlot(p.slot, static_cast<uint32_t>(p.stamp), r.stored.has_value());
+    if (!r.stored) continue;
+    detail::MessageStored& m = *r.stored;
+    Slot& slot = s.at(p.slot);
+    slot.id = detail::ParseUuid(m.message_id).value_or(detail::Uuid{});
+    slot.enqueued = m.enqueued_ns;
+    slot.receives = m.receives;
+    slot.first_receive = m.first_receive_ns;
+    slot.received_at = 0;
+    if (m.body.size() > Slot::kMaxBodySize) {
+      return absl::DataLossError(fmt::format("An SQS record's body is too large: {}", arn()));
+    }
+    const detail::Md5Digest digest = detail::Md5(m.body);
+    s.SetBody(slot, m.body, m.md5 ? &digest : nullptr);
+    SendMessageRequest extra_of{.attributes = std::move(m.attributes),
+                                .aws_trace_header = std::move(m.trace_header),
+                                .message_group_id = std::move(m.group_id)};
+    slot.extra = TakeExtra(extra_of);
+    if (!m.dead_letter_source_arn.empty()) {
+      if (slot.extra == nullptr) slot.extra = std::make_unique<SlotExtra>();
+      slot.extra->dead_letter_source_arn = std::move(m.dead_letter_source_arn);
+    }
+    s.Place(p.slot, now, m.visible_at_ns);
+    if (r.received) {
+      slot.receives = r.received->receives;
+      slot.first_receive = r.received->first_receive_ns;
+      slot.received_at = r.received->received_ns;
+      // Still in flight, or due back (the next Advance makes it visible).
+      if (r.received->until_ns > r.received->received_ns)
+        s.MakeInFlight(p.slot, r.received->until_ns);
+    }
+  }
+  for (Impl::Shard& s : impl_->shards) {
+    std::lock_guard lock(s.mu);
+    s.FinishRestore();
+  }
+  return absl::OkStatus();
 }
 
 // ---- receive ---------------------------------------------------------------------------------
@@ -542,6 +679,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         Slot& slot = s.at(*i);
         if (dlq != nullptr && slot.receives >= static_cast<uint32_t>(config->max_receive_count)) {
           // The receive that would exceed maxReceiveCount moves the message instead.
+          if (impl_->log != nullptr) impl_->RecordRemoved(shard, *i, slot);
           dead.push_back(TakeLetter(slot));
           dead.back().source_arn = arn();
           s.Free(*i);
@@ -552,6 +690,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         slot.received_at = now;
         // With visibility 0 the message is visible again once this receive is done.
         s.MakeInFlight(*i, until > now ? until : INT64_MAX);
+        if (impl_->log != nullptr) impl_->RecordReceived(shard, *i, slot, until);
         Message& m = n < out.size() ? out[n] : out.emplace_back();
         ++n;
         EncodeHandle(impl_->token, {shard, *i, slot.gen, slot.receives}, m.receipt_handle);
@@ -568,6 +707,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
           if (impl_->Random() < impl_->duplicate_threshold &&
               DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) {
             s.MakeVisible(h.slot);
+            if (impl_->log != nullptr) impl_->RecordReceived(shard, h.slot, s.at(h.slot), now);
           }
         }
       }
@@ -638,7 +778,9 @@ namespace {
 // Deletes the message a parsed handle names, under its shard's lock. True when it deleted;
 // false for a message gone already or received again since (a stale handle: success, nothing
 // deleted). nullopt when the slot never existed (ReceiptHandleIsInvalid).
-std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h) {
+// `log`, when there is one, records the delete.
+std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h, detail::SqsLog* log,
+                                 const std::string& arn) {
   if (!s.contains(h.slot)) return std::nullopt;
   Slot& slot = s.at(h.slot);
   // No need to apply due timers first: whether the message is visible or in flight, a handle
@@ -646,6 +788,7 @@ std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h) {
   if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
     return false;
   }
+  if (log != nullptr) log->Append(detail::MessageRemoved{arn, {h.shard, h.slot, slot.gen}});
   s.Free(h.slot);
   return true;
 }
@@ -659,7 +802,7 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   std::optional<bool> deleted;
   {
     std::lock_guard lock(s.mu);
-    deleted = DeleteLocked(s, h);
+    deleted = DeleteLocked(s, h, impl_->log.get(), impl_->arn);
   }
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
@@ -699,6 +842,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         "the message is beyond the limit [43200 seconds]",
         absl::ToInt64Seconds(timeout)));
   }
+  if (impl_->log != nullptr) impl_->RecordReceived(h.shard, h.slot, slot, until);
   if (until > now) {
     s.MakeInFlight(h.slot, until);
     return absl::OkStatus();
@@ -758,7 +902,8 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     Impl::Shard& s = impl_->shards[k];
     std::lock_guard lock(s.mu);
     for (size_t i = 0; i < n; ++i) {
-      if ((valid & (1u << i)) != 0 && parsed[i].shard == k) deleted[i] = DeleteLocked(s, parsed[i]);
+      if ((valid & (1u << i)) != 0 && parsed[i].shard == k)
+        deleted[i] = DeleteLocked(s, parsed[i], impl_->log.get(), impl_->arn);
     }
   }
   BatchResult result;
@@ -792,10 +937,21 @@ absl::StatusOr<Queue::BatchResult> Queue::ChangeMessageVisibilityBatch(
 
 absl::Status Queue::PurgeQueue() {
   if (deleted()) return QueueDoesNotExist();
-  COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), hub_.clock().Now()));
+  const absl::Time now = hub_.clock().Now();
+  COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), now));
+  if (impl_->log == nullptr) {
+    for (auto& s : impl_->shards) {
+      std::lock_guard lock(s.mu);
+      s.Clear();
+    }
+    return absl::OkStatus();
+  }
+  // Recorded under every shard's lock, so that each message's records fall on one side of it.
+  for (auto& s : impl_->shards) s.mu.lock();
+  impl_->log->Append(detail::QueuePurged{arn(), Nanos(now)});
   for (auto& s : impl_->shards) {
-    std::lock_guard lock(s.mu);
     s.Clear();
+    s.mu.unlock();
   }
   return absl::OkStatus();
 }

@@ -18,6 +18,7 @@
 #include "courier/status.h"
 #include "queue/extended_payload.h"
 #include "queue/message_checks.h"
+#include "queue/sqs_records.h"
 
 namespace courier {
 absl::Status InvalidAttributeName(std::string_view message) {
@@ -323,6 +324,31 @@ QueueAttributeMap ToAttributeMap(const QueueConfig& c, bool fifo) {
   return m;
 }
 
+absl::Status RestoreQueueAttributes(Hub& hub, std::string_view self_arn,
+                                    QueueAttributeMap attributes, bool fifo, QueueConfig& config) {
+  std::string redrive;
+  if (auto it = attributes.find("RedrivePolicy"); it != attributes.end()) {
+    redrive = std::move(it->second);
+    attributes.erase(it);
+  }
+  COURIER_RETURN_IF_ERROR(
+      ApplyQueueAttributes(hub, self_arn, attributes, /*creating=*/true, fifo, config));
+  if (redrive.empty()) return absl::OkStatus();
+  absl::StatusOr<Json> doc = ParseJson(redrive);
+  const JsonObject* o = doc.ok() ? doc->if_object() : nullptr;
+  const Json* target = o ? o->if_contains("deadLetterTargetArn") : nullptr;
+  const Json* count = o ? o->if_contains("maxReceiveCount") : nullptr;
+  if (target == nullptr || !target->is_string() || count == nullptr || !count->is_int64()) {
+    return absl::DataLossError(
+        fmt::format("A recorded RedrivePolicy of {} cannot be read: {}", self_arn, redrive));
+  }
+  config.redrive_policy = std::move(redrive);
+  config.dead_letter_target_arn = std::string(target->get_string());
+  config.dead_letter_target = hub.FindResource(config.dead_letter_target_arn);
+  config.max_receive_count = static_cast<int>(count->get_int64());
+  return absl::OkStatus();
+}
+
 absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttributeMap& parsed,
                                  const QueueAttributeMap& existing) {
   for (const auto& [key, value] : given) {
@@ -463,12 +489,28 @@ absl::Status QueueTags::Tag(const QueueAttributeMap& tags, std::string_view queu
     return InvalidParameterValue(fmt::format("Too many tags added for queue {}.", queue_name));
   }
   tags_ = std::move(next);
+  RecordLocked();
   return absl::OkStatus();
 }
 
 void QueueTags::Untag(const std::vector<std::string>& keys) {
   std::lock_guard lock(mu_);
   for (const auto& k : keys) tags_.erase(k);
+  RecordLocked();
+}
+
+void QueueTags::RecordTo(std::shared_ptr<detail::SqsLog> log, std::string arn) {
+  log_ = std::move(log);
+  arn_ = std::move(arn);
+}
+
+void QueueTags::Restore(QueueAttributeMap tags) {
+  std::lock_guard lock(mu_);
+  tags_ = std::move(tags);
+}
+
+void QueueTags::RecordLocked() const {
+  if (log_ != nullptr) log_->Append(detail::QueueTagged{arn_, tags_});
 }
 
 QueueAttributeMap QueueTags::List() const {

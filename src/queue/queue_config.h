@@ -25,6 +25,9 @@
 namespace courier {
 
 class Hub;
+namespace detail {
+class SqsLog;
+}
 
 // A queue's attributes (the FIFO-only ones stay at their defaults on a standard queue);
 // immutable once published.
@@ -91,6 +94,10 @@ absl::Status ApplyQueueAttributes(Hub& hub, std::string_view self_arn,
                                   const QueueAttributeMap& attributes, bool creating, bool fifo,
                                   QueueConfig& config);
 QueueAttributeMap ToAttributeMap(const QueueConfig& config, bool fifo);
+// Recovery: a whole configuration as ToAttributeMap gave it, onto a fresh `config`. The redrive
+// policy is taken as recorded: its target may have been deleted since it was set.
+absl::Status RestoreQueueAttributes(Hub& hub, std::string_view self_arn,
+                                    QueueAttributeMap attributes, bool fifo, QueueConfig& config);
 
 // CreateQueue idempotency: every given attribute must equal the existing queue's.
 absl::Status CheckSameAttributes(const QueueAttributeMap& given, const QueueAttributeMap& parsed,
@@ -114,10 +121,17 @@ class QueueTags {
   absl::Status Tag(const QueueAttributeMap& tags, std::string_view queue_name);
   void Untag(const std::vector<std::string>& keys);
   QueueAttributeMap List() const;
+  // Every change is then recorded to `log` (nullptr: none), as the queue `arn`'s whole tag set.
+  void RecordTo(std::shared_ptr<detail::SqsLog> log, std::string arn);
+  // Recovery: the tags a record gave.
+  void Restore(QueueAttributeMap tags);
 
  private:
+  void RecordLocked() const;
   mutable std::mutex mu_;
   QueueAttributeMap tags_;
+  std::shared_ptr<detail::SqsLog> log_;
+  std::string arn_;
 };
 
 // ReceiveMessage's MessageAttributeNames: "All", "*", ".*", "prefix.*" or exact names.

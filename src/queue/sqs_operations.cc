@@ -144,6 +144,8 @@ void PutIfAny(JsonObject& o, std::string_view key, std::string_view value) {
   if (!value.empty()) o[key] = value;
 }
 
+}  // namespace
+
 // ---- Message attributes: the one conversion each way --------------------------------------------
 
 // {"Name": {"DataType": "String", "StringValue": "v"}} or {"BinaryValue": "<base64>"}. The typed
@@ -171,7 +173,7 @@ absl::StatusOr<MessageAttributes> MessageAttributesOf(const JsonObject& o, std::
   return out;
 }
 
-Json ToJson(const MessageAttributes& attributes) {
+Json MessageAttributesJson(const MessageAttributes& attributes) {
   JsonObject o;
   for (const auto& [name, a] : attributes) {
     JsonObject value{{"DataType", a.data_type}};
@@ -184,6 +186,10 @@ Json ToJson(const MessageAttributes& attributes) {
   }
   return o;
 }
+
+namespace {
+
+Json ToJson(const MessageAttributes& attributes) { return MessageAttributesJson(attributes); }
 
 // ---- Messages -----------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "courier/json.h"
+#include "courier/message.h"
 #include "courier/service.h"
 
 namespace courier {
@@ -30,6 +31,12 @@ class Hub;
 // everything else as the typed call fails. Thread-safe (as the typed calls are).
 absl::StatusOr<Json> InvokeSqs(Hub& hub, std::string_view operation, const Json& request,
                                const Caller& caller);
+
+// MessageAttributes in AWS's JSON shape, {"Name": {"DataType": "String", "StringValue": "v"}}
+// with BinaryValue in base64, and back from member `name` of `o` (absent: none). Also the form
+// in which the SQS records keep them (sqs_records.h).
+Json MessageAttributesJson(const MessageAttributes& attributes);
+absl::StatusOr<MessageAttributes> MessageAttributesOf(const JsonObject& o, std::string_view name);
 
 }  // namespace courier
 

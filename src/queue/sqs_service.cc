@@ -1,8 +1,10 @@
 // The SQS service: the hub's queue registry (both kinds, by ARN in the hub) and recently deleted
 // names. Move tasks live with their queues (move_tasks.h).
+#include <absl/container/flat_hash_map.h>
 #include <fmt/format.h>
 
 #include <mutex>
+#include <variant>
 
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
@@ -13,6 +15,7 @@
 #include "courier/status.h"
 #include "queue/queue_config.h"
 #include "queue/sqs_operations.h"
+#include "queue/sqs_records.h"
 
 namespace courier {
 namespace {
@@ -43,6 +46,7 @@ struct DeletedQueues {
 
 struct SqsService::State {
   DeletedQueues deleted;
+  std::shared_ptr<detail::SqsLog> log;  // nullptr when the storage keeps no records
 };
 
 namespace {
@@ -82,6 +86,8 @@ class SqsOperations final : public Service {
     return InvokeSqs(hub_, operation, request, caller);
   }
   SqsService& typed() { return sqs_; }
+  const std::shared_ptr<detail::SqsLog>& log() const { return sqs_.state_->log; }
+  absl::Status Recover() override;
 
  private:
   Hub& hub_;
@@ -100,7 +106,29 @@ SqsService& Sqs(Hub& hub) {
   return static_cast<SqsOperations*>(hub.FindService("sqs"))->typed();
 }
 
-SqsService::SqsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {}
+SqsService::SqsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {
+  const std::shared_ptr<Storage>& storage = hub.environment().storage;
+  if (storage->keeps_records()) state_->log = std::make_shared<detail::SqsLog>(storage);
+}
+
+namespace detail {
+
+std::shared_ptr<SqsLog> SqsLogOf(Hub& hub) {
+  return static_cast<SqsOperations*>(hub.FindService("sqs"))->log();
+}
+
+absl::Status AddQueue(Hub& hub, std::shared_ptr<SqsQueue> queue, const QueueCreated& record) {
+  const std::shared_ptr<SqsLog> log = SqsLogOf(hub);
+  if (log == nullptr) return hub.AddResource(std::move(queue));
+  std::lock_guard lock(log->catalog_mu());
+  if (hub.FindResource(record.arn) != nullptr) {
+    return absl::AlreadyExistsError(fmt::format("{} exists", record.arn));
+  }
+  log->Append(record);
+  return hub.AddResource(std::move(queue));
+}
+
+}  // namespace detail
 SqsService::~SqsService() = default;
 
 std::string SqsService::QueueUrl(std::string_view name) const {
@@ -218,6 +246,12 @@ absl::StatusOr<std::vector<std::string>> SqsService::ListQueues(std::string_view
 
 absl::Status SqsService::DeleteQueue(std::string_view id) {
   COURIER_ASSIGN_OR_RETURN(auto r, GetAnyQueue(id));
+  std::unique_lock<std::mutex> catalog;
+  if (state_->log != nullptr) {
+    catalog = std::unique_lock(state_->log->catalog_mu());
+    if (hub_.FindResource(r->arn()) != r) return QueueDoesNotExist();  // deleted meanwhile
+    state_->log->Append(detail::QueueDeleted{r->arn(), absl::ToUnixNanos(hub_.clock().Now())});
+  }
   hub_.RemoveResource(r->arn());
   r->MarkDeleted();
   DeletedQueues& deleted = state_->deleted;
@@ -256,6 +290,164 @@ absl::StatusOr<int64_t> SqsService::CancelMessageMoveTask(std::string_view task_
   if (source == nullptr) return NoSource();
   return source->is_fifo() ? FifoQueue::CancelMessageMoveTask(hub_, task_handle)
                            : Queue::CancelMessageMoveTask(hub_, task_handle);
+}
+
+// ---- Recovery (Hub::Recover) -------------------------------------------------------------------
+
+// What the records say of the hub's live queues, gathered before anything is installed: the
+// last record of each message wins (sqs_records.h).
+class SqsRecovery {
+ public:
+  explicit SqsRecovery(Hub& hub, DeletedQueues& deleted) : hub_(hub), deleted_(deleted) {}
+
+  absl::Status Apply(detail::SqsRecord record) {
+    return std::visit([this](auto& r) { return On(r); }, record);
+  }
+
+  // Hands each live queue its messages.
+  absl::Status Finish() {
+    for (auto& [arn, q] : queues_) {
+      detail::RecoveredQueue out;
+      out.slots.reserve(q.slots.size());
+      for (auto& [key, slot] : q.slots) out.slots.push_back(std::move(slot));
+      out.admissions = std::move(q.admissions);
+      out.next_seq = q.max_seq + 1;
+      COURIER_RETURN_IF_ERROR(q.queue->RestoreMessages(std::move(out)));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  struct Live {
+    std::shared_ptr<SqsQueue> queue;
+    absl::flat_hash_map<uint64_t, detail::RecoveredSlot> slots;  // by shard << 32 | slot
+    std::vector<detail::DedupAdmitted> admissions;
+    uint64_t max_seq = 0;
+  };
+  static uint64_t Key(const detail::MessagePlace& p) { return uint64_t{p.shard} << 32 | p.slot; }
+
+  // The queue a record names; nullptr (the record is skipped) for one deleted before it was
+  // written (a send racing with DeleteQueue).
+  Live* Find(const std::string& arn) {
+    auto it = queues_.find(arn);
+    return it == queues_.end() ? nullptr : &it->second;
+  }
+
+  absl::Status On(detail::QueueCreated& r) {
+    if (queues_.contains(r.arn)) {
+      return absl::DataLossError(fmt::format("An SQS record creates {} twice", r.arn));
+    }
+    absl::StatusOr<std::shared_ptr<SqsQueue>> q;
+    if (r.fifo) {
+      q = FifoQueue::Restore(hub_, r);
+    } else {
+      q = Queue::Restore(hub_, r);
+    }
+    if (!q.ok()) {
+      return absl::DataLossError(fmt::format("An SQS record cannot create {}: {}", r.arn,
+                                             std::string(q.status().message())));
+    }
+    queues_[r.arn].queue = *std::move(q);
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::QueueChanged& r) {
+    Live* q = Find(r.arn);
+    if (q == nullptr) return absl::OkStatus();
+    absl::Status st = q->queue->RestoreConfig(r.attributes, absl::FromUnixNanos(r.modified_ns));
+    if (!st.ok()) {
+      return absl::DataLossError(
+          fmt::format("An SQS record cannot configure {}: {}", r.arn, std::string(st.message())));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::QueueTagged& r) {
+    if (Live* q = Find(r.arn)) q->queue->RestoreTags(std::move(r.tags));
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::QueuePurged& r) {
+    Live* q = Find(r.arn);
+    if (q == nullptr) return absl::OkStatus();
+    q->queue->RestorePurge(absl::FromUnixNanos(r.at_ns));
+    for (auto& [key, slot] : q->slots) Forget(*q, slot);
+    if (q->queue->is_fifo()) q->slots.clear();
+    q->admissions.clear();  // a purge forgets deduplication ids too
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::QueueDeleted& r) {
+    auto it = queues_.find(r.arn);
+    if (it == queues_.end()) return absl::OkStatus();
+    std::shared_ptr<SqsQueue> queue = it->second.queue;
+    queues_.erase(it);
+    hub_.RemoveResource(queue->arn());
+    queue->MarkDeleted();
+    std::lock_guard lock(deleted_.mu);
+    deleted_.deleted[queue->name()] = absl::FromUnixNanos(r.at_ns);
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::MessageStored& r) {
+    Live* q = Find(r.arn);
+    if (q == nullptr) return absl::OkStatus();
+    if (q->queue->is_fifo()) q->max_seq = std::max(q->max_seq, r.place.stamp);
+    detail::RecoveredSlot& slot = q->slots[Key(r.place)];
+    slot.place = r.place;
+    slot.received.reset();
+    slot.stored = std::move(r);
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::MessageReceived& r) {
+    Live* q = Find(r.arn);
+    if (q == nullptr) return absl::OkStatus();
+    auto it = q->slots.find(Key(r.place));
+    if (it != q->slots.end() && it->second.stored && it->second.place == r.place) {
+      it->second.received = std::move(r);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::MessageRemoved& r) {
+    Live* q = Find(r.arn);
+    if (q == nullptr) return absl::OkStatus();
+    auto it = q->slots.find(Key(r.place));
+    if (it == q->slots.end() || !it->second.stored || !(it->second.place == r.place)) {
+      return absl::OkStatus();
+    }
+    Forget(*q, it->second);
+    if (q->queue->is_fifo()) q->slots.erase(it);
+    return absl::OkStatus();
+  }
+  absl::Status On(detail::DedupAdmitted& r) {
+    if (Live* q = Find(r.arn)) q->admissions.push_back(std::move(r));
+    return absl::OkStatus();
+  }
+  // A standard queue's slot outlives its message with its generation moved on, so that no
+  // handle of the message matches whatever comes there next.
+  static void Forget(Live& q, detail::RecoveredSlot& slot) {
+    if (!slot.stored) return;
+    slot.stored.reset();
+    slot.received.reset();
+    if (!q.queue->is_fifo()) ++slot.place.stamp;
+  }
+
+  Hub& hub_;
+  DeletedQueues& deleted_;
+  std::map<std::string, Live, std::less<>> queues_;
+};
+
+absl::Status SqsOperations::Recover() {
+  const std::shared_ptr<detail::SqsLog>& log = this->log();
+  if (log == nullptr) return absl::OkStatus();
+  log->set_replaying(true);
+  SqsRecovery rebuild(hub_, sqs_.state_->deleted);
+  absl::Status status;
+  absl::Status replayed =
+      hub_.environment().storage->Replay(detail::kSqsLog, [&](std::string_view text) {
+        if (!status.ok()) return;
+        absl::StatusOr<detail::SqsRecord> record = detail::DecodeSqsRecord(text);
+        status = record.ok() ? rebuild.Apply(*std::move(record)) : record.status();
+      });
+  if (status.ok()) status = replayed;
+  if (status.ok()) status = rebuild.Finish();
+  log->set_replaying(false);
+  return status;
 }
 
 }  // namespace courier

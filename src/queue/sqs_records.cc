@@ -1,0 +1,264 @@
+#include "queue/sqs_records.h"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "courier/json.h"
+#include "courier/status.h"
+#include "queue/sqs_operations.h"
+
+namespace courier::detail {
+namespace {
+
+// ---- writing ----
+
+Json MapJson(const QueueAttributeMap& map) {
+  JsonObject o;
+  for (const auto& [k, v] : map) o[k] = v;
+  return o;
+}
+
+void PutPlace(JsonObject& o, std::string_view arn, const MessagePlace& p) {
+  o["arn"] = arn;
+  o["shard"] = p.shard;
+  o["slot"] = p.slot;
+  o["stamp"] = p.stamp;
+}
+
+JsonObject ToObject(const QueueCreated& r) {
+  JsonObject o{{"op", "CreateQueue"},
+               {"arn", r.arn},
+               {"name", r.name},
+               {"fifo", r.fifo},
+               {"attributes", MapJson(r.attributes)},
+               {"created", r.created_ns}};
+  if (r.fifo) o["id_keys"] = JsonArray{r.id_keys[0], r.id_keys[1], r.id_keys[2]};
+  return o;
+}
+JsonObject ToObject(const QueueChanged& r) {
+  return {{"op", "SetQueueAttributes"},
+          {"arn", r.arn},
+          {"attributes", MapJson(r.attributes)},
+          {"modified", r.modified_ns}};
+}
+JsonObject ToObject(const QueueTagged& r) {
+  return {{"op", "Tags"}, {"arn", r.arn}, {"tags", MapJson(r.tags)}};
+}
+JsonObject ToObject(const QueuePurged& r) {
+  return {{"op", "PurgeQueue"}, {"arn", r.arn}, {"at", r.at_ns}};
+}
+JsonObject ToObject(const QueueDeleted& r) {
+  return {{"op", "DeleteQueue"}, {"arn", r.arn}, {"at", r.at_ns}};
+}
+JsonObject ToObject(const MessageStored& r) {
+  JsonObject o{{"op", "Store"}};
+  PutPlace(o, r.arn, r.place);
+  o["id"] = r.message_id;
+  o["body"] = r.body;
+  o["md5"] = r.md5;
+  if (!r.attributes.empty()) o["attributes"] = MessageAttributesJson(r.attributes);
+  if (r.trace_header) o["trace"] = *r.trace_header;
+  if (r.group_id) o["group"] = *r.group_id;
+  if (!r.dedup_id.empty()) o["dedup"] = r.dedup_id;
+  if (!r.dead_letter_source_arn.empty()) o["source"] = r.dead_letter_source_arn;
+  o["sent"] = r.sent_ns;
+  o["enqueued"] = r.enqueued_ns;
+  if (r.visible_at_ns != 0) o["visible_at"] = r.visible_at_ns;
+  if (r.queued_ns != 0) o["queued"] = r.queued_ns;
+  o["receives"] = r.receives;
+  o["first_receive"] = r.first_receive_ns;
+  return o;
+}
+JsonObject ToObject(const MessageReceived& r) {
+  JsonObject o{{"op", "Receive"}};
+  PutPlace(o, r.arn, r.place);
+  o["receives"] = r.receives;
+  o["first_receive"] = r.first_receive_ns;
+  o["received"] = r.received_ns;
+  o["until"] = r.until_ns;
+  return o;
+}
+JsonObject ToObject(const MessageRemoved& r) {
+  JsonObject o{{"op", "Remove"}};
+  PutPlace(o, r.arn, r.place);
+  return o;
+}
+JsonObject ToObject(const DedupAdmitted& r) {
+  return {{"op", "Dedup"}, {"arn", r.arn}, {"key", r.key}, {"value", r.value}, {"at", r.at_ns}};
+}
+
+// ---- reading ----
+
+// Reads members of one record; the first problem is kept and reported once.
+class Reader {
+ public:
+  explicit Reader(const JsonObject& o) : o_(o) {}
+  std::string String(std::string_view key) {
+    const Json* v = o_.if_contains(key);
+    if (v != nullptr && v->is_string()) return std::string(v->get_string());
+    Fail(key);
+    return {};
+  }
+  std::optional<std::string> OptionalString(std::string_view key) {
+    const Json* v = o_.if_contains(key);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_string()) return std::string(v->get_string());
+    Fail(key);
+    return std::nullopt;
+  }
+  bool Bool(std::string_view key, bool otherwise) {
+    const Json* v = o_.if_contains(key);
+    if (v == nullptr) return otherwise;
+    if (v->is_bool()) return v->get_bool();
+    Fail(key);
+    return otherwise;
+  }
+  int64_t Int(std::string_view key) {
+    const Json* v = o_.if_contains(key);
+    if (v != nullptr && v->is_int64()) return v->get_int64();
+    if (v != nullptr && v->is_uint64() && v->get_uint64() <= INT64_MAX) {
+      return static_cast<int64_t>(v->get_uint64());
+    }
+    Fail(key);
+    return 0;
+  }
+  uint64_t Uint(std::string_view key) {
+    const Json* v = o_.if_contains(key);
+    if (v != nullptr && v->is_uint64()) return v->get_uint64();
+    if (v != nullptr && v->is_int64() && v->get_int64() >= 0) {
+      return static_cast<uint64_t>(v->get_int64());
+    }
+    Fail(key);
+    return 0;
+  }
+  uint32_t Uint32(std::string_view key) {
+    const uint64_t v = Uint(key);
+    if (v > UINT32_MAX) Fail(key);
+    return static_cast<uint32_t>(v);
+  }
+  QueueAttributeMap Map(std::string_view key) {
+    QueueAttributeMap out;
+    const Json* v = o_.if_contains(key);
+    if (v == nullptr || !v->is_object()) {
+      Fail(key);
+      return out;
+    }
+    for (const auto& [k, value] : v->get_object()) {
+      if (!value.is_string()) {
+        Fail(key);
+        return out;
+      }
+      out[std::string(k)] = std::string(value.get_string());
+    }
+    return out;
+  }
+  MessageAttributes Attributes(std::string_view key) {
+    absl::StatusOr<MessageAttributes> a = MessageAttributesOf(o_, key);
+    if (a.ok()) return *std::move(a);
+    Fail(key);
+    return {};
+  }
+  MessagePlace Place() { return {Uint32("shard"), Uint32("slot"), Uint("stamp")}; }
+  const std::string& bad() const { return bad_; }
+
+ private:
+  void Fail(std::string_view key) {
+    if (bad_.empty()) bad_ = std::string(key);
+  }
+  const JsonObject& o_;
+  std::string bad_;
+};
+
+absl::Status Unreadable(std::string_view text, std::string_view why) {
+  return absl::DataLossError(
+      fmt::format("An SQS record cannot be read ({}): {}", why, text.substr(0, 200)));
+}
+
+}  // namespace
+
+std::string EncodeSqsRecord(const SqsRecord& record) {
+  return std::visit([](const auto& r) { return ToJsonText(ToObject(r)); }, record);
+}
+
+absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
+  absl::StatusOr<Json> parsed = ParseJson(text);
+  if (!parsed.ok() || !parsed->is_object()) return Unreadable(text, "not a JSON object");
+  const JsonObject& o = parsed->get_object();
+  Reader in(o);
+  const std::string op = in.String("op");
+  SqsRecord out;
+  if (op == "CreateQueue") {
+    QueueCreated r{.arn = in.String("arn"),
+                   .name = in.String("name"),
+                   .fifo = in.Bool("fifo", false),
+                   .attributes = in.Map("attributes"),
+                   .created_ns = in.Int("created")};
+    if (r.fifo) {
+      const Json* keys = o.if_contains("id_keys");
+      if (keys == nullptr || !keys->is_array() || keys->get_array().size() != 3) {
+        return Unreadable(text, "id_keys");
+      }
+      for (size_t i = 0; i < 3; ++i) {
+        const Json& k = keys->get_array()[i];
+        if (!k.is_uint64() && !k.is_int64()) return Unreadable(text, "id_keys");
+        r.id_keys[i] = k.to_number<uint64_t>();
+      }
+    }
+    out = std::move(r);
+  } else if (op == "SetQueueAttributes") {
+    out = QueueChanged{in.String("arn"), in.Map("attributes"), in.Int("modified")};
+  } else if (op == "Tags") {
+    out = QueueTagged{in.String("arn"), in.Map("tags")};
+  } else if (op == "PurgeQueue") {
+    out = QueuePurged{in.String("arn"), in.Int("at")};
+  } else if (op == "DeleteQueue") {
+    out = QueueDeleted{in.String("arn"), in.Int("at")};
+  } else if (op == "Store") {
+    MessageStored r;
+    r.arn = in.String("arn");
+    r.place = in.Place();
+    r.message_id = in.String("id");
+    r.body = in.String("body");
+    r.md5 = in.Bool("md5", true);
+    if (o.contains("attributes")) r.attributes = in.Attributes("attributes");
+    r.trace_header = in.OptionalString("trace");
+    r.group_id = in.OptionalString("group");
+    r.dedup_id = in.OptionalString("dedup").value_or("");
+    r.dead_letter_source_arn = in.OptionalString("source").value_or("");
+    r.sent_ns = in.Int("sent");
+    r.enqueued_ns = in.Int("enqueued");
+    if (o.contains("visible_at")) r.visible_at_ns = in.Int("visible_at");
+    if (o.contains("queued")) r.queued_ns = in.Int("queued");
+    r.receives = in.Uint32("receives");
+    r.first_receive_ns = in.Int("first_receive");
+    out = std::move(r);
+  } else if (op == "Receive") {
+    MessageReceived r;
+    r.arn = in.String("arn");
+    r.place = in.Place();
+    r.receives = in.Uint32("receives");
+    r.first_receive_ns = in.Int("first_receive");
+    r.received_ns = in.Int("received");
+    r.until_ns = in.Int("until");
+    out = std::move(r);
+  } else if (op == "Remove") {
+    out = MessageRemoved{in.String("arn"), in.Place()};
+  } else if (op == "Dedup") {
+    out = DedupAdmitted{in.String("arn"), in.String("key"), in.Uint("value"), in.Int("at")};
+  } else {
+    return Unreadable(text, fmt::format("unknown op '{}'", op));
+  }
+  if (!in.bad().empty()) return Unreadable(text, fmt::format("member '{}'", in.bad()));
+  return out;
+}
+
+void SqsLog::Append(const SqsRecord& record) {
+  if (replaying_) return;
+  const std::string text = EncodeSqsRecord(record);
+  // A storage that fails to keep a record (a full disk) is the durable policy's to report: the
+  // memory policies never fail.
+  (void)storage_->Append(kSqsLog, std::span<const std::string>(&text, 1));
+}
+
+}  // namespace courier::detail

@@ -1,0 +1,271 @@
+// A hub rebuilt from the records its SQS service left in a RecordingStorage (Hub::Recover) is the
+// same hub: the same queues, attributes and tags, the same messages in the same states, and the
+// receipt handles the first hub gave out keep their meaning. Each test drives the first hub,
+// recovers a second from a copy of its records at the same instant, and then makes the same calls
+// on both, which must answer alike.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "courier/hub.h"
+#include "courier/json.h"
+#include "courier/service.h"
+#include "courier/status.h"
+#include "courier/storage.h"
+#include "courier/testing/simulation.h"
+
+namespace courier {
+namespace {
+
+// One hub on its own manual clock, recording into `log`.
+struct Side {
+  explicit Side(std::shared_ptr<Storage> log, absl::Time start = ManualClock::DefaultStart())
+      : sim(start), hub(EnvironmentOf(sim, std::move(log))) {}
+  static Environment EnvironmentOf(testing::Simulation& sim, std::shared_ptr<Storage> log) {
+    Environment e = sim.environment();
+    e.storage = std::move(log);
+    return e;
+  }
+  testing::Simulation sim;
+  Hub hub;
+};
+
+Json Call(Hub& hub, std::string_view operation, std::string_view request) {
+  absl::StatusOr<Json> r = Invoke(hub, "sqs", operation, ParseJson(request).value());
+  if (!r.ok()) return JsonObject{{"error", std::string(r.status().message())}};
+  return *r;
+}
+
+std::string Url(std::string_view name) {
+  return "https://sqs.us-east-1.amazonaws.com/000000000000/" + std::string(name);
+}
+
+std::string Handle(const Json& received, size_t i) {
+  return std::string(received.at("Messages").at(i).at("ReceiptHandle").as_string());
+}
+
+// Every message of a queue, received until none is left (visible for an hour), as text; a
+// standard queue's in MessageId order (its order is best effort), a FIFO queue's as received.
+std::string Drain(Hub& hub, const std::string& url, bool fifo) {
+  std::vector<std::string> out;
+  for (;;) {
+    Json r = Call(hub, "ReceiveMessage",
+                  R"({"QueueUrl":")" + url +
+                      R"(","MaxNumberOfMessages":10,"VisibilityTimeout":3600,)"
+                      R"("MessageSystemAttributeNames":["All"],"MessageAttributeNames":["All"]})");
+    if (!r.is_object() || !r.as_object().contains("Messages")) break;
+    const JsonArray& messages = r.at("Messages").as_array();
+    if (messages.empty()) break;
+    for (const Json& m : messages) out.push_back(ToJsonText(m));
+  }
+  if (!fifo) std::sort(out.begin(), out.end());
+  std::string text;
+  for (const std::string& m : out) text += m + "\n";
+  return text;
+}
+
+// What both hubs must answer alike: the queues, their attributes and tags.
+std::string Describe(Hub& hub) {
+  std::string text = ToJsonText(Call(hub, "ListQueues", "{}")) + "\n";
+  Json listed = Call(hub, "ListQueues", "{}");
+  if (!listed.as_object().contains("QueueUrls")) return text;
+  for (const Json& url : listed.at("QueueUrls").as_array()) {
+    const std::string u(url.as_string());
+    text += ToJsonText(Call(hub, "GetQueueAttributes",
+                            R"({"QueueUrl":")" + u + R"(","AttributeNames":["All"]})")) +
+            "\n";
+    text += ToJsonText(Call(hub, "ListQueueTags", R"({"QueueUrl":")" + u + R"("})")) + "\n";
+  }
+  return text;
+}
+
+TEST_CASE("A hub recovered from its records has the same queues, messages and handles",
+          "[queue][recovery]") {
+  auto log = std::make_shared<RecordingStorage>();
+  Side a(log);
+  Hub& h = a.hub;
+  // Queues: a dead-letter queue, a standard queue feeding it, a FIFO queue, one created and
+  // deleted, one whose attributes and tags changed.
+  Call(h, "CreateQueue", R"({"QueueName":"orders-dlq"})");
+  Call(h, "CreateQueue",
+       R"({"QueueName":"orders","Attributes":{"VisibilityTimeout":"20","RedrivePolicy":)"
+       R"("{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:orders-dlq\",)"
+       R"(\"maxReceiveCount\":2}"},"tags":{"team":"billing"}})");
+  Call(h, "CreateQueue",
+       R"({"QueueName":"jobs.fifo","Attributes":{"FifoQueue":"true",)"
+       R"("ContentBasedDeduplication":"true"}})");
+  Call(h, "CreateQueue", R"({"QueueName":"gone"})");
+  Call(h, "DeleteQueue", R"({"QueueUrl":")" + Url("gone") + R"("})");
+  Call(h, "SetQueueAttributes",
+       R"({"QueueUrl":")" + Url("orders-dlq") + R"(","Attributes":{"DelaySeconds":"3"}})");
+  Call(h, "TagQueue", R"({"QueueUrl":")" + Url("orders-dlq") + R"(","Tags":{"a":"1","b":"2"}})");
+  Call(h, "UntagQueue", R"({"QueueUrl":")" + Url("orders-dlq") + R"(","TagKeys":["a"]})");
+
+  // Standard messages in every state: visible, delayed, in flight, visibility changed, deleted,
+  // moved to the dead-letter queue, with attributes and a trace header.
+  const std::string orders = Url("orders");
+  for (int i = 0; i < 6; ++i) {
+    Call(h, "SendMessage",
+         R"({"QueueUrl":")" + orders + R"(","MessageBody":"m)" + std::to_string(i) +
+             R"(","MessageAttributes":{"n":{"DataType":"Number","StringValue":")" +
+             std::to_string(i) + R"("},"b":{"DataType":"Binary","BinaryValue":"AAEC"}}})");
+  }
+  Call(h, "SendMessage",
+       R"({"QueueUrl":")" + orders + R"(","MessageBody":"late","DelaySeconds":120})");
+  Call(h, "SendMessage",
+       R"({"QueueUrl":")" + orders +
+           R"(","MessageBody":"traced","MessageSystemAttributes":{"AWSTraceHeader":)"
+           R"({"DataType":"String","StringValue":"Root=1-5759e988-bd862e3fe1be46a994272793"}}})");
+  a.sim.clock().Advance(absl::Seconds(1));
+  Json first =
+      Call(h, "ReceiveMessage", R"({"QueueUrl":")" + orders + R"(","MaxNumberOfMessages":3})");
+  REQUIRE(first.at("Messages").as_array().size() == 3);
+  Call(h, "DeleteMessage",
+       R"({"QueueUrl":")" + orders + R"(","ReceiptHandle":")" + Handle(first, 0) + R"("})");
+  Call(h, "ChangeMessageVisibility",
+       R"({"QueueUrl":")" + orders + R"(","ReceiptHandle":")" + Handle(first, 1) +
+           R"(","VisibilityTimeout":600})");
+  const std::string kept_handle = Handle(first, 2);  // in flight for 20 s
+  // A message received past maxReceiveCount moves to the dead-letter queue.
+  for (int i = 0; i < 3; ++i) {
+    a.sim.clock().Advance(absl::Seconds(1));
+    Call(h, "ReceiveMessage",
+         R"({"QueueUrl":")" + orders + R"(","MaxNumberOfMessages":10,"VisibilityTimeout":0})");
+  }
+
+  // FIFO: two groups, one blocked by a message in flight, a deletion, a duplicate.
+  const std::string jobs = Url("jobs.fifo");
+  for (const char* body : {"g1-a", "g1-b", "g1-c", "g2-a", "g2-b"}) {
+    const std::string group = std::string(body).substr(0, 2);
+    Call(h, "SendMessage",
+         R"({"QueueUrl":")" + jobs + R"(","MessageBody":")" + body + R"(","MessageGroupId":")" +
+             group + R"("})");
+  }
+  Json fifo_first =
+      Call(h, "ReceiveMessage", R"({"QueueUrl":")" + jobs + R"(","MaxNumberOfMessages":2})");
+  REQUIRE(fifo_first.at("Messages").as_array().size() == 2);
+  Call(h, "DeleteMessage",
+       R"({"QueueUrl":")" + jobs + R"(","ReceiptHandle":")" + Handle(fifo_first, 0) + R"("})");
+  const std::string fifo_kept = Handle(fifo_first, 1);
+  a.sim.clock().Advance(absl::Seconds(2));
+
+  // The second hub, from a copy of the records, at the same instant.
+  Side b(log->Copy(), a.sim.Now());
+  REQUIRE(b.hub.Recover().ok());
+  CHECK(Describe(b.hub) == Describe(a.hub));
+
+  for (Side* side : {&a, &b}) {
+    INFO((side == &a ? "original" : "recovered"));
+    Hub& x = side->hub;
+    // A handle from before the recovery deletes its message; a stale one is refused alike.
+    CHECK(Call(x, "DeleteMessage",
+               R"({"QueueUrl":")" + orders + R"(","ReceiptHandle":")" + kept_handle + R"("})") ==
+          JsonObject{});
+    CHECK(Call(x, "ChangeMessageVisibility",
+               R"({"QueueUrl":")" + jobs + R"(","ReceiptHandle":")" + fifo_kept +
+                   R"(","VisibilityTimeout":0})") == JsonObject{});
+  }
+  // The same duplicate answers with the original's MessageId on both.
+  const std::string dup =
+      R"({"QueueUrl":")" + jobs + R"(","MessageBody":"g2-a","MessageGroupId":"g2"})";
+  CHECK(Call(b.hub, "SendMessage", dup) == Call(a.hub, "SendMessage", dup));
+
+  a.sim.clock().Advance(absl::Seconds(700));
+  b.sim.clock().Advance(absl::Seconds(700));
+  CHECK(Describe(b.hub) == Describe(a.hub));
+  for (const char* name : {"orders", "orders-dlq", "jobs.fifo"}) {
+    INFO(name);
+    const bool fifo = std::string_view(name).ends_with(".fifo");
+    const std::string original = Drain(a.hub, Url(name), fifo);
+    CHECK(!original.empty());
+    CHECK(Drain(b.hub, Url(name), fifo) == original);
+  }
+  // The name of the queue deleted less than 60 s before is not free on either.
+  // (It was deleted at the start; 700 s later it is free on both.)
+  CHECK(Call(b.hub, "CreateQueue", R"({"QueueName":"gone"})") ==
+        Call(a.hub, "CreateQueue", R"({"QueueName":"gone"})"));
+}
+
+TEST_CASE("A recovered queue remembers a recent purge and deletion", "[queue][recovery]") {
+  auto log = std::make_shared<RecordingStorage>();
+  Side a(log);
+  Call(a.hub, "CreateQueue", R"({"QueueName":"q"})");
+  Call(a.hub, "SendMessage", R"({"QueueUrl":")" + Url("q") + R"(","MessageBody":"before"})");
+  Call(a.hub, "PurgeQueue", R"({"QueueUrl":")" + Url("q") + R"("})");
+  Call(a.hub, "SendMessage", R"({"QueueUrl":")" + Url("q") + R"(","MessageBody":"after"})");
+  Call(a.hub, "CreateQueue", R"({"QueueName":"d"})");
+  Call(a.hub, "DeleteQueue", R"({"QueueUrl":")" + Url("d") + R"("})");
+  Side b(log->Copy(), a.sim.Now());
+  REQUIRE(b.hub.Recover().ok());
+  CHECK(Drain(b.hub, Url("q"), false).find("\"Body\":\"after\"") != std::string::npos);
+  CHECK(Drain(b.hub, Url("q"), false).empty());
+  Json purge = Call(b.hub, "PurgeQueue", R"({"QueueUrl":")" + Url("q") + R"("})");
+  CHECK(ToJsonText(purge).find("PurgeQueueInProgress") != std::string::npos);
+  Json again = Call(b.hub, "CreateQueue", R"({"QueueName":"d"})");
+  CHECK(ToJsonText(again).find("QueueDeletedRecently") != std::string::npos);
+}
+
+TEST_CASE("A FIFO queue recovered goes on with its sequence, groups and window",
+          "[queue][recovery]") {
+  auto log = std::make_shared<RecordingStorage>();
+  Side a(log);
+  Call(a.hub, "CreateQueue", R"({"QueueName":"f.fifo","Attributes":{"FifoQueue":"true"}})");
+  const std::string f = Url("f.fifo");
+  auto send = [&](Hub& hub, std::string_view body, std::string_view dedup) {
+    return Call(hub, "SendMessage",
+                R"({"QueueUrl":")" + f + R"(","MessageBody":")" + std::string(body) +
+                    R"(","MessageGroupId":"g","MessageDeduplicationId":")" + std::string(dedup) +
+                    R"("})");
+  };
+  Json one = send(a.hub, "one", "d1");
+  send(a.hub, "two", "d2");
+  Json held = Call(a.hub, "ReceiveMessage", R"({"QueueUrl":")" + f + R"("})");
+  REQUIRE(held.at("Messages").as_array().size() == 1);
+
+  Side b(log->Copy(), a.sim.Now());
+  REQUIRE(b.hub.Recover().ok());
+  // The group is blocked by its message in flight.
+  CHECK(!Call(b.hub, "ReceiveMessage", R"({"QueueUrl":")" + f + R"("})")
+             .as_object()
+             .contains("Messages"));
+  // d1 is still a duplicate (of "one"); a new send's sequence number comes after every earlier.
+  CHECK(send(b.hub, "one again", "d1").at("MessageId") == one.at("MessageId"));
+  Json three = send(b.hub, "three", "d3");
+  CHECK(std::string(three.at("SequenceNumber").as_string()) >
+        std::string(one.at("SequenceNumber").as_string()));
+  CHECK(Call(b.hub, "DeleteMessage",
+             R"({"QueueUrl":")" + f + R"(","ReceiptHandle":")" + Handle(held, 0) + R"("})") ==
+        JsonObject{});
+  Json next =
+      Call(b.hub, "ReceiveMessage", R"({"QueueUrl":")" + f + R"(","MaxNumberOfMessages":10})");
+  REQUIRE(next.at("Messages").as_array().size() == 2);
+  CHECK(next.at("Messages").at(0).at("Body") == "two");
+  CHECK(next.at("Messages").at(1).at("Body") == "three");
+  // Five minutes after the first send, d1 is new again.
+  b.sim.clock().Advance(absl::Minutes(5));
+  CHECK(send(b.hub, "one later", "d1").at("MessageId") != one.at("MessageId"));
+}
+
+TEST_CASE("A record that cannot be read fails the recovery with DataLoss", "[queue][recovery]") {
+  auto log = std::make_shared<RecordingStorage>();
+  const std::string bad = R"({"op":"Store","arn":"arn:aws:sqs:us-east-1:000000000000:q"})";
+  REQUIRE(log->Append("sqs", std::span<const std::string>(&bad, 1)).ok());
+  Side b(log);
+  absl::Status st = b.hub.Recover();
+  CHECK(st.code() == absl::StatusCode::kDataLoss);
+  CHECK(std::string(st.message()).find("cannot be read") != std::string::npos);
+}
+
+TEST_CASE("MemoryStorage keeps no records and a hub on it recovers nothing", "[queue][recovery]") {
+  testing::Simulation sim;
+  Hub hub(sim.environment());
+  CHECK_FALSE(hub.environment().storage->keeps_records());
+  Call(hub, "CreateQueue", R"({"QueueName":"q"})");
+  CHECK(hub.Recover().ok());
+  CHECK(Call(hub, "ListQueues", "{}").at("QueueUrls").as_array().size() == 1);
+}
+
+}  // namespace
+}  // namespace courier
