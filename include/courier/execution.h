@@ -24,6 +24,8 @@ namespace courier {
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
 // "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED".
 std::string_view ExecutionStatusName(ExecutionStatus status);
+// The inverse: the status of one of those names, else nullopt.
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);
 
 // DescribeExecution's answer.
 struct ExecutionDescription {

@@ -67,6 +67,8 @@ class StepFunctionsService {
   explicit StepFunctionsService(Hub& hub);
   // Before the hub goes: every running execution ends as aborted and does nothing more.
   void AbortExecutions();
+  // Rebuilds machines and executions from the hub's records (Hub::Recover).
+  absl::Status Recover();
 
   Hub& hub_;
   std::unique_ptr<states::Registry> tokens_;

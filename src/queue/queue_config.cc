@@ -18,7 +18,6 @@
 #include "courier/status.h"
 #include "queue/extended_payload.h"
 #include "queue/message_checks.h"
-#include "queue/sqs_records.h"
 
 namespace courier {
 absl::Status InvalidAttributeName(std::string_view message) {

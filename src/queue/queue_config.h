@@ -21,13 +21,11 @@
 #include "courier/message.h"
 #include "courier/queue.h"
 #include "courier/queue_attributes.h"
+#include "queue/sqs_records.h"
 
 namespace courier {
 
 class Hub;
-namespace detail {
-class SqsLog;
-}
 
 // A queue's attributes (the FIFO-only ones stay at their defaults on a standard queue);
 // immutable once published.

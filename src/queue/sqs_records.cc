@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "courier/detail/record_reader.h"
 #include "courier/json.h"
 #include "courier/status.h"
 #include "queue/sqs_operations.h"
@@ -90,85 +91,15 @@ JsonObject ToObject(const DedupAdmitted& r) {
 
 // ---- reading ----
 
-// Reads members of one record; the first problem is kept and reported once.
-class Reader {
- public:
-  explicit Reader(const JsonObject& o) : o_(o) {}
-  std::string String(std::string_view key) {
-    const Json* v = o_.if_contains(key);
-    if (v != nullptr && v->is_string()) return std::string(v->get_string());
-    Fail(key);
-    return {};
-  }
-  std::optional<std::string> OptionalString(std::string_view key) {
-    const Json* v = o_.if_contains(key);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_string()) return std::string(v->get_string());
-    Fail(key);
-    return std::nullopt;
-  }
-  bool Bool(std::string_view key, bool otherwise) {
-    const Json* v = o_.if_contains(key);
-    if (v == nullptr) return otherwise;
-    if (v->is_bool()) return v->get_bool();
-    Fail(key);
-    return otherwise;
-  }
-  int64_t Int(std::string_view key) {
-    const Json* v = o_.if_contains(key);
-    if (v != nullptr && v->is_int64()) return v->get_int64();
-    if (v != nullptr && v->is_uint64() && v->get_uint64() <= INT64_MAX) {
-      return static_cast<int64_t>(v->get_uint64());
-    }
-    Fail(key);
-    return 0;
-  }
-  uint64_t Uint(std::string_view key) {
-    const Json* v = o_.if_contains(key);
-    if (v != nullptr && v->is_uint64()) return v->get_uint64();
-    if (v != nullptr && v->is_int64() && v->get_int64() >= 0) {
-      return static_cast<uint64_t>(v->get_int64());
-    }
-    Fail(key);
-    return 0;
-  }
-  uint32_t Uint32(std::string_view key) {
-    const uint64_t v = Uint(key);
-    if (v > UINT32_MAX) Fail(key);
-    return static_cast<uint32_t>(v);
-  }
-  QueueAttributeMap Map(std::string_view key) {
-    QueueAttributeMap out;
-    const Json* v = o_.if_contains(key);
-    if (v == nullptr || !v->is_object()) {
-      Fail(key);
-      return out;
-    }
-    for (const auto& [k, value] : v->get_object()) {
-      if (!value.is_string()) {
-        Fail(key);
-        return out;
-      }
-      out[std::string(k)] = std::string(value.get_string());
-    }
-    return out;
-  }
-  MessageAttributes Attributes(std::string_view key) {
-    absl::StatusOr<MessageAttributes> a = MessageAttributesOf(o_, key);
-    if (a.ok()) return *std::move(a);
-    Fail(key);
-    return {};
-  }
-  MessagePlace Place() { return {Uint32("shard"), Uint32("slot"), Uint("stamp")}; }
-  const std::string& bad() const { return bad_; }
-
- private:
-  void Fail(std::string_view key) {
-    if (bad_.empty()) bad_ = std::string(key);
-  }
-  const JsonObject& o_;
-  std::string bad_;
-};
+MessageAttributes AttributesOf(const JsonObject& o, RecordReader& in, std::string_view key) {
+  absl::StatusOr<MessageAttributes> a = MessageAttributesOf(o, key);
+  if (a.ok()) return *std::move(a);
+  in.Fail(key);
+  return {};
+}
+MessagePlace PlaceOf(RecordReader& in) {
+  return {in.Uint32("shard"), in.Uint32("slot"), in.Uint("stamp")};
+}
 
 absl::Status Unreadable(std::string_view text, std::string_view why) {
   return absl::DataLossError(
@@ -185,14 +116,14 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
   absl::StatusOr<Json> parsed = ParseJson(text);
   if (!parsed.ok() || !parsed->is_object()) return Unreadable(text, "not a JSON object");
   const JsonObject& o = parsed->get_object();
-  Reader in(o);
+  RecordReader in(o);
   const std::string op = in.String("op");
   SqsRecord out;
   if (op == "CreateQueue") {
     QueueCreated r{.arn = in.String("arn"),
                    .name = in.String("name"),
                    .fifo = in.Bool("fifo", false),
-                   .attributes = in.Map("attributes"),
+                   .attributes = in.StringMap("attributes"),
                    .created_ns = in.Int("created")};
     if (r.fifo) {
       const Json* keys = o.if_contains("id_keys");
@@ -207,9 +138,9 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
     }
     out = std::move(r);
   } else if (op == "SetQueueAttributes") {
-    out = QueueChanged{in.String("arn"), in.Map("attributes"), in.Int("modified")};
+    out = QueueChanged{in.String("arn"), in.StringMap("attributes"), in.Int("modified")};
   } else if (op == "Tags") {
-    out = QueueTagged{in.String("arn"), in.Map("tags")};
+    out = QueueTagged{in.String("arn"), in.StringMap("tags")};
   } else if (op == "PurgeQueue") {
     out = QueuePurged{in.String("arn"), in.Int("at")};
   } else if (op == "DeleteQueue") {
@@ -217,11 +148,11 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
   } else if (op == "Store") {
     MessageStored r;
     r.arn = in.String("arn");
-    r.place = in.Place();
+    r.place = PlaceOf(in);
     r.message_id = in.String("id");
     r.body = in.String("body");
     r.md5 = in.Bool("md5", true);
-    if (o.contains("attributes")) r.attributes = in.Attributes("attributes");
+    if (o.contains("attributes")) r.attributes = AttributesOf(o, in, "attributes");
     r.trace_header = in.OptionalString("trace");
     r.group_id = in.OptionalString("group");
     r.dedup_id = in.OptionalString("dedup").value_or("");
@@ -236,14 +167,14 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
   } else if (op == "Receive") {
     MessageReceived r;
     r.arn = in.String("arn");
-    r.place = in.Place();
+    r.place = PlaceOf(in);
     r.receives = in.Uint32("receives");
     r.first_receive_ns = in.Int("first_receive");
     r.received_ns = in.Int("received");
     r.until_ns = in.Int("until");
     out = std::move(r);
   } else if (op == "Remove") {
-    out = MessageRemoved{in.String("arn"), in.Place()};
+    out = MessageRemoved{in.String("arn"), PlaceOf(in)};
   } else if (op == "Dedup") {
     out = DedupAdmitted{in.String("arn"), in.String("key"), in.Uint("value"), in.Int("at")};
   } else {
@@ -251,14 +182,6 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
   }
   if (!in.bad().empty()) return Unreadable(text, fmt::format("member '{}'", in.bad()));
   return out;
-}
-
-void SqsLog::Append(const SqsRecord& record) {
-  if (replaying_) return;
-  const std::string text = EncodeSqsRecord(record);
-  // A storage that fails to keep a record (a full disk) is the durable policy's to report: the
-  // memory policies never fail.
-  (void)storage_->Append(kSqsLog, std::span<const std::string>(&text, 1));
 }
 
 }  // namespace courier::detail

@@ -21,16 +21,15 @@
 #include <array>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "courier/detail/record_log.h"
 #include "courier/message.h"
 #include "courier/queue_attributes.h"
-#include "courier/storage.h"
 
 namespace courier {
 class Hub;
@@ -132,23 +131,9 @@ std::string EncodeSqsRecord(const SqsRecord& record);
 // DataLoss for text that is not a record this version wrote.
 absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text);
 
-// Appends a hub's SQS records to its Storage. Queues hold it only when the storage keeps
-// records (else nullptr: a recorded change costs them one test of a pointer). Thread-safe.
-class SqsLog {
- public:
-  explicit SqsLog(std::shared_ptr<Storage> storage) : storage_(std::move(storage)) {}
-  // Nothing is appended while the hub recovers from this log.
-  void set_replaying(bool on) { replaying_ = on; }
-  void Append(const SqsRecord& record);
-  // Held while a queue is created or deleted: its record and its (un)registration in the hub
-  // are one step to everyone else who creates or deletes queues.
-  std::mutex& catalog_mu() { return catalog_mu_; }
-
- private:
-  std::mutex catalog_mu_;
-  std::shared_ptr<Storage> storage_;
-  bool replaying_ = false;  // only changed before the hub is shared
-};
+// The hub's SQS log (kSqsLog). Queues hold it only when the storage keeps records (else
+// nullptr). Thread-safe.
+using SqsLog = TypedLog<SqsRecord, EncodeSqsRecord>;
 
 // The log of `hub`'s SQS service; nullptr when its storage keeps no records.
 std::shared_ptr<SqsLog> SqsLogOf(Hub& hub);

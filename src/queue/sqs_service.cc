@@ -107,8 +107,9 @@ SqsService& Sqs(Hub& hub) {
 }
 
 SqsService::SqsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {
-  const std::shared_ptr<Storage>& storage = hub.environment().storage;
-  if (storage->keeps_records()) state_->log = std::make_shared<detail::SqsLog>(storage);
+  if (auto log = detail::RecordLog::For(hub.environment().storage, std::string(detail::kSqsLog))) {
+    state_->log = std::make_shared<detail::SqsLog>(std::move(log));
+  }
 }
 
 namespace detail {
@@ -435,19 +436,12 @@ class SqsRecovery {
 absl::Status SqsOperations::Recover() {
   const std::shared_ptr<detail::SqsLog>& log = this->log();
   if (log == nullptr) return absl::OkStatus();
-  log->set_replaying(true);
   SqsRecovery rebuild(hub_, sqs_.state_->deleted);
-  absl::Status status;
-  absl::Status replayed =
-      hub_.environment().storage->Replay(detail::kSqsLog, [&](std::string_view text) {
-        if (!status.ok()) return;
-        absl::StatusOr<detail::SqsRecord> record = detail::DecodeSqsRecord(text);
-        status = record.ok() ? rebuild.Apply(*std::move(record)) : record.status();
-      });
-  if (status.ok()) status = replayed;
-  if (status.ok()) status = rebuild.Finish();
-  log->set_replaying(false);
-  return status;
+  COURIER_RETURN_IF_ERROR(log->log().Replay([&](std::string_view text) -> absl::Status {
+    COURIER_ASSIGN_OR_RETURN(detail::SqsRecord record, detail::DecodeSqsRecord(text));
+    return rebuild.Apply(std::move(record));
+  }));
+  return rebuild.Finish();
 }
 
 }  // namespace courier

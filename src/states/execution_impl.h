@@ -20,6 +20,7 @@
 #include "courier/execution.h"
 #include "courier/state_machine.h"
 #include "states/plan.h"
+#include "states/states_records.h"
 
 namespace courier::states {
 
@@ -113,10 +114,23 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   std::optional<absl::Time> stop_time() const;
   ExecutionStatus status() const override;
 
+  // Recovery (Hub::Recover): the execution as its records left it (states_records.h). Its start,
+  // its events in order, then either its end or Resume.
+  void RestoreStart(absl::Time start);
+  void RestoreEvent(ExecutionEvent event);
+  void RestoreEnd(ExecutionStatus status, absl::Time stop, std::optional<Json> output,
+                  std::optional<std::string> error, std::optional<std::string> cause);
+  // Goes on from the top-level state its events leave it in, with the variables earlier states
+  // assigned: that state runs again with its recorded input (a Wait keeps its deadline; a Task,
+  // Map or Parallel in progress starts over, so its work is done at least once), or, when the
+  // state had exited, the next one starts.
+  void Resume();
+
  private:
   friend class FrameEnv;
   void Post(absl::AnyInvocable<void()> fn);
   void Drain();
+  void ScheduleTimeout();  // the execution's time limit, from its start
 
   // Interpreter (strand only).
   void EnterState(Frame& f, int index, Json input);
@@ -160,6 +174,8 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   int64_t Record(Frame* f, std::string_view type, Json details = nullptr,
                  const std::string* name = nullptr, Data kind = Data::kNone,
                  const Json* data = nullptr, int64_t index = -1);
+  // Adds an event to the history; returns its id. Under info_mu_.
+  int64_t AppendEventLocked(RawEvent e);
   std::string StateName(const Frame& f) const;
 
   // Of its machine, copied: an execution handle may outlive the machine and the hub.
@@ -183,6 +199,19 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   Clock::TimerId execution_timer_ = 0;
   std::vector<std::function<void(const ExecutionDescription&)>> on_done_;
   uint64_t token_counter_ = 0;
+  // Where events are recorded (states_records.h); nullptr when nothing keeps them.
+  std::shared_ptr<StatesLog> log_;
+  // Recovery: the text of restored events (RawEvent points into it), and where Resume goes on.
+  std::deque<std::string> restored_text_;
+  struct TopState {
+    std::string name;
+    Json input, output;
+    absl::Time entered;
+    int64_t event = 0;  // its StateEntered (or StateExited, once exited)
+    bool exited = false;
+  };
+  std::optional<TopState> resume_at_;
+  JsonObject restored_vars_;
 
   // Strand.
   std::mutex mail_mu_;  // plain std::mutex: small, and free of absl's deadlock detection
@@ -208,9 +237,14 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
 // Every task token starts with this; anything else is InvalidToken.
 inline constexpr std::string_view kTokenPrefix = "AQCourierTaskToken.";
 
-// Per-hub state of the states component: task tokens.
+// Per-hub state of the states component: task tokens, and the record log.
 class Registry {
  public:
+  // The hub's record log (states_records.h); nullptr when its storage keeps none. Set once,
+  // before the hub is shared.
+  const std::shared_ptr<StatesLog>& log() const { return log_; }
+  void set_log(std::shared_ptr<StatesLog> log) { log_ = std::move(log); }
+
   struct Waiter {
     std::weak_ptr<ExecutionImpl> execution;
     std::weak_ptr<Frame> frame;
@@ -225,6 +259,7 @@ class Registry {
   bool TimedOut(std::string_view token);
 
  private:
+  std::shared_ptr<StatesLog> log_;
   detail::Mutex mu_;
   absl::flat_hash_map<std::string, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> timed_out_ ABSL_GUARDED_BY(mu_);

@@ -379,6 +379,15 @@ std::string_view ExecutionStatusName(ExecutionStatus status) {
   return "";
 }
 
+std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name) {
+  for (ExecutionStatus s :
+       {ExecutionStatus::kRunning, ExecutionStatus::kSucceeded, ExecutionStatus::kFailed,
+        ExecutionStatus::kTimedOut, ExecutionStatus::kAborted}) {
+    if (ExecutionStatusName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
 Json ExecutionDescription::ToJson() const {
   JsonObject o;
   o["executionArn"] = execution_arn;
@@ -512,6 +521,13 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     exec = std::make_shared<ExecutionImpl>(*this, plan_, request.name, arn, *std::move(input));
     if (options_.type == StateMachineType::kStandard) {
       executions_.emplace(request.name, exec);
+      if (const auto& log = states::TaskTokens(hub_).log()) {
+        log->Append(states::ExecutionStarted{.machine_arn = this->arn(),
+                                             .arn = arn,
+                                             .name = request.name,
+                                             .input = request.input.empty() ? "{}" : request.input,
+                                             .start_ns = absl::ToUnixNanos(exec->start_time())});
+      }
     } else {
       express_.push_back(exec);
     }
@@ -612,6 +628,9 @@ absl::Status StateMachine::Update(std::string_view definition) {
   }
   detail::MutexLock lock(&mu_);
   plan_ = std::move(plan);
+  if (const auto& log = states::TaskTokens(hub_).log()) {
+    log->Append(states::MachineUpdated{arn(), std::string(definition)});
+  }
   return absl::OkStatus();
 }
 

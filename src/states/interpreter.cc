@@ -239,7 +239,9 @@ ExecutionImpl::ExecutionImpl(StateMachine& machine, std::shared_ptr<const Plan> 
       arn_(std::move(arn)),
       input_(std::move(input)),
       start_(clock_->Now()),
-      keep_history_(type_ == StateMachineType::kStandard) {}
+      keep_history_(type_ == StateMachineType::kStandard) {
+  if (keep_history_) log_ = TaskTokens(hub_).log();
+}
 
 ExecutionImpl::~ExecutionImpl() {
   if (execution_timer_) clock_->Cancel(execution_timer_);
@@ -256,6 +258,20 @@ void ExecutionImpl::Start() {
     Record(nullptr, "ExecutionStarted", JsonObject{{"roleArn", role_arn_}}, nullptr, Data::kInput,
            &input_);
   }
+  ScheduleTimeout();
+  root_ = std::make_shared<Frame>();
+  root_->scope = plan_->root.get();
+  root_->last_event = 1;
+  Post([self = shared_from_this()] {
+    Frame& f = *self->root_;
+    f.pending = true;
+    f.pending_index = f.scope->start;
+    f.pending_input = self->input_;
+    self->Run(f);
+  });
+}
+
+void ExecutionImpl::ScheduleTimeout() {
   int64_t limit = type_ == StateMachineType::kStandard ? 365LL * 24 * 3600 : 300;
   if (plan_->timeout_seconds) limit = std::min(limit, *plan_->timeout_seconds);
   std::weak_ptr<ExecutionImpl> weak = weak_from_this();
@@ -270,14 +286,106 @@ void ExecutionImpl::Start() {
       });
     }
   });
+}
+
+// ---- Recovery --------------------------------------------------------------------------------
+
+void ExecutionImpl::RestoreStart(absl::Time start) { start_ = start; }
+
+void ExecutionImpl::RestoreEvent(ExecutionEvent event) {
+  RawEvent e;
+  e.type = restored_text_.emplace_back(std::move(event.type));
+  e.previous = event.previous;
+  e.timestamp = absl::FromUnixNanos(event.timestamp_ns);
+  if (event.state) e.name = &restored_text_.emplace_back(std::move(*event.state));
+  e.kind = event.kind == 1 ? Data::kInput : event.kind == 2 ? Data::kOutput : Data::kNone;
+  e.index = event.index;
+  e.data = std::move(event.data);
+  e.details = std::move(event.details);
+  const bool entered = e.type.ends_with("StateEntered"), exited = e.type.ends_with("StateExited");
+  int64_t id;
+  {
+    std::lock_guard lock(info_mu_);
+    id = AppendEventLocked(e);
+  }
+  if (!event.top || e.name == nullptr) return;
+  if (entered) {
+    resume_at_ = TopState{.name = *e.name,
+                          .input = ParseJson(e.data).value_or(Json()),
+                          .entered = e.timestamp,
+                          .event = id};
+  } else if (exited && resume_at_ && resume_at_->name == *e.name) {
+    resume_at_->exited = true;
+    resume_at_->output = ParseJson(e.data).value_or(Json());
+    resume_at_->event = id;
+    // Variables are kept as their JSON text (assignedVariables).
+    if (const JsonObject* d = e.details.if_object()) {
+      if (const Json* assigned = d->if_contains("assignedVariables");
+          assigned && assigned->is_object()) {
+        for (const auto& [k, v] : assigned->get_object()) {
+          if (v.is_string()) restored_vars_[k] = ParseJson(v.get_string()).value_or(Json());
+        }
+      }
+    }
+  }
+}
+
+void ExecutionImpl::RestoreEnd(ExecutionStatus status, absl::Time stop, std::optional<Json> output,
+                               std::optional<std::string> error, std::optional<std::string> cause) {
+  std::lock_guard lock(info_mu_);
+  status_ = status;
+  stop_ = stop;
+  output_ = std::move(output);
+  error_ = std::move(error);
+  cause_ = std::move(cause);
+}
+
+void ExecutionImpl::Resume() {
+  ScheduleTimeout();
   root_ = std::make_shared<Frame>();
   root_->scope = plan_->root.get();
-  root_->last_event = 1;
+  root_->vars = std::move(restored_vars_);
+  {
+    std::lock_guard lock(info_mu_);
+    root_->last_event = static_cast<int64_t>(history_size_);
+  }
   Post([self = shared_from_this()] {
     Frame& f = *self->root_;
-    f.pending = true;
-    f.pending_index = f.scope->start;
-    f.pending_input = self->input_;
+    const std::optional<TopState>& at = self->resume_at_;
+    auto found = at ? f.scope->index.find(at->name) : f.scope->index.end();
+    if (!at || found == f.scope->index.end()) {  // nothing entered yet
+      f.pending = true;
+      f.pending_index = f.scope->start;
+      f.pending_input = self->input_;
+      self->Run(f);
+      return;
+    }
+    const int index = found->second;
+    const State& s = f.scope->states[index];
+    f.last_event = at->event;
+    if (at->exited && s.type != StateType::kChoice) {
+      // Exited, the next state not entered yet: take the transition it took.
+      f.state = index;
+      if (s.end || s.next < 0) {
+        self->FinishFrame(f, at->output, std::nullopt);
+        return;
+      }
+      f.pending = true;
+      f.pending_index = s.next;
+      f.pending_input = at->output;
+      self->Run(f);
+      return;
+    }
+    // In progress (or a Choice to decide again): run it again, without a second StateEntered.
+    f.state = index;
+    f.input = at->input;
+    f.entered = at->entered;
+    f.retry_count = 0;
+    f.retry_counts.assign(s.retry.size(), 0);
+    auto keep = self->FrameRef(f);
+    f.in_run = true;
+    self->Execute(f);
+    f.in_run = false;
     self->Run(f);
   });
 }
@@ -433,14 +541,33 @@ int64_t ExecutionImpl::Record(Frame* f, std::string_view type, Json details,
   e.details = std::move(details);
   std::lock_guard lock(info_mu_);
   e.previous = f ? f->last_event : static_cast<int64_t>(history_size_);
+  if (log_ != nullptr) {
+    log_->Append(
+        ExecutionEvent{.arn = arn_,
+                       .type = std::string(e.type),
+                       .previous = e.previous,
+                       .timestamp_ns = absl::ToUnixNanos(e.timestamp),
+                       .state = e.name ? std::optional<std::string>(*e.name) : std::nullopt,
+                       .kind = e.kind == Data::kInput    ? 1
+                               : e.kind == Data::kOutput ? 2
+                                                         : 0,
+                       .data = e.data,
+                       .index = e.index,
+                       .details = e.details,
+                       .top = f == nullptr || f == root_.get()});
+  }
+  const int64_t id = AppendEventLocked(std::move(e));
+  if (f) f->last_event = id;
+  return id;
+}
+
+int64_t ExecutionImpl::AppendEventLocked(RawEvent e) {
   if (history_.empty() || history_.back().size() == history_.back().capacity()) {
     size_t capacity = history_.empty() ? 2 : std::min<size_t>(8, 2 * history_.back().capacity());
     history_.emplace_back().reserve(capacity);
   }
   history_.back().push_back(std::move(e));
-  int64_t id = static_cast<int64_t>(++history_size_);
-  if (f) f->last_event = id;
-  return id;
+  return static_cast<int64_t>(++history_size_);
 }
 
 void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> output,
@@ -478,6 +605,15 @@ void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> out
     if (status != ExecutionStatus::kTimedOut) {
       error_ = std::move(error);
       cause_ = std::move(cause);
+    }
+    if (log_ != nullptr) {
+      log_->Append(ExecutionEnded{
+          .arn = arn_,
+          .status = std::string(ExecutionStatusName(status)),
+          .stop_ns = absl::ToUnixNanos(*stop_),
+          .output = output_ ? std::optional<std::string>(JsonText(*output_)) : std::nullopt,
+          .error = error_,
+          .cause = cause_});
     }
   }
   done_signal_.Notify();
@@ -974,7 +1110,8 @@ void ExecutionImpl::Execute(Frame& f) {
       } else {
         STEP(effective, ApplyInputPath(s, f.input));
       }
-      absl::Time now = clock_->Now();
+      // From when the state was entered: a Wait resumed after a recovery keeps its deadline.
+      absl::Time now = f.entered;
       absl::Time until = now;
       if (s.wait_seconds.present()) {
         std::optional<int64_t> secs;
@@ -1031,7 +1168,7 @@ void ExecutionImpl::Execute(Frame& f) {
         }
         ExitState(fr, std::move(out), s.next);
       };
-      if (until <= now) return finish(f, std::move(effective));
+      if (until <= clock_->Now()) return finish(f, std::move(effective));
       f.hold = std::move(effective);
       ScheduleResume(f, until, [finish](Frame& fr) { finish(fr, std::move(fr.hold)); });
       return;

@@ -217,15 +217,6 @@ std::string_view TypeName(StateMachineType type) {
   return type == StateMachineType::kExpress ? "EXPRESS" : "STANDARD";
 }
 
-std::optional<ExecutionStatus> StatusOf(std::string_view name) {
-  for (ExecutionStatus s :
-       {ExecutionStatus::kRunning, ExecutionStatus::kSucceeded, ExecutionStatus::kFailed,
-        ExecutionStatus::kTimedOut, ExecutionStatus::kAborted}) {
-    if (ExecutionStatusName(s) == name) return s;
-  }
-  return std::nullopt;
-}
-
 // An entry of ListExecutions: what every description of an execution starts with.
 JsonObject ListEntry(const ExecutionDescription& d) {
   JsonObject o{{"executionArn", d.execution_arn},
@@ -538,7 +529,7 @@ absl::StatusOr<Json> ListExecutions(Hub& hub, const JsonObject& r, const Caller&
   Entries entries;
   // No execution is redriven in courier: PENDING_REDRIVE lists none.
   if (filter != "PENDING_REDRIVE") {
-    std::optional<ExecutionStatus> status = filter ? StatusOf(*filter) : std::nullopt;
+    std::optional<ExecutionStatus> status = filter ? ParseExecutionStatus(*filter) : std::nullopt;
     for (const ExecutionDescription& d : m->ListExecutions(status)) {
       entries.emplace_back(NewestFirst(d.start_date, d.execution_arn), ListEntry(d));
     }

@@ -2,6 +2,9 @@
 // task tokens.
 #include <fmt/format.h>
 
+#include <map>
+#include <variant>
+
 #include "courier/hub.h"
 #include "courier/service.h"
 #include "courier/state_machine.h"
@@ -25,7 +28,12 @@ class StepFunctionsOperations final : public Service {
                               const Caller& caller) override {
     return InvokeStepFunctions(hub_, operation, request, caller);
   }
-  void Shutdown() override { step_functions_.AbortExecutions(); }
+  void Shutdown() override {
+    // Ending the hub is not a change to record: a hub recovered from its records resumes them.
+    if (const auto& log = step_functions_.tokens_->log()) log->log().Close();
+    step_functions_.AbortExecutions();
+  }
+  absl::Status Recover() override { return step_functions_.Recover(); }
   StepFunctionsService& typed() { return step_functions_; }
 
  private:
@@ -48,7 +56,12 @@ StepFunctionsService& StepFunctions(Hub& hub) {
 Registry& states::TaskTokens(Hub& hub) { return *StepFunctions(hub).tokens_; }
 
 StepFunctionsService::StepFunctionsService(Hub& hub)
-    : hub_(hub), tokens_(std::make_unique<Registry>()) {}
+    : hub_(hub), tokens_(std::make_unique<Registry>()) {
+  if (auto log =
+          detail::RecordLog::For(hub.environment().storage, std::string(states::kStatesLog))) {
+    tokens_->set_log(std::make_shared<states::StatesLog>(std::move(log)));
+  }
+}
 StepFunctionsService::~StepFunctionsService() = default;
 
 void StepFunctionsService::AbortExecutions() {
@@ -72,9 +85,22 @@ absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateM
   std::string arn = hub_.Arn("states", fmt::format("stateMachine:{}", name));
   auto machine = std::shared_ptr<StateMachine>(
       new StateMachine(hub_, std::string(name), arn, options, std::move(plan)));
-  if (absl::Status st = hub_.AddResource(machine); !st.ok()) {
+  auto exists = [&] {
     return AwsErrorF("StateMachineAlreadyExists", "State Machine Already Exists: '{}'", arn);
+  };
+  const std::shared_ptr<states::StatesLog>& log = tokens_->log();
+  std::unique_lock<std::mutex> catalog;
+  if (log != nullptr) {  // recorded before anyone can start an execution of it
+    catalog = std::unique_lock(log->catalog_mu());
+    if (hub_.FindResource(arn) != nullptr) return exists();
+    log->Append(states::MachineCreated{.arn = arn,
+                                       .name = std::string(name),
+                                       .definition = std::string(definition),
+                                       .role_arn = options.role_arn,
+                                       .express = options.type == StateMachineType::kExpress,
+                                       .created_ns = absl::ToUnixNanos(machine->creation_date())});
   }
+  if (absl::Status st = hub_.AddResource(machine); !st.ok()) return exists();
   return machine;
 }
 
@@ -118,6 +144,15 @@ absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_a
   auto machine = FindStateMachine(name_or_arn);
   if (!machine) {
     return states::StateMachineDoesNotExist(name_or_arn);
+  }
+  const std::shared_ptr<states::StatesLog>& log = tokens_->log();
+  std::unique_lock<std::mutex> catalog;
+  if (log != nullptr) {
+    catalog = std::unique_lock(log->catalog_mu());
+    if (hub_.FindResource(machine->arn()) != machine) {
+      return states::StateMachineDoesNotExist(name_or_arn);  // deleted meanwhile
+    }
+    log->Append(states::MachineDeleted{machine->arn()});
   }
   hub_.RemoveResource(machine->arn());
   machine->MarkDeleted();
@@ -172,6 +207,88 @@ absl::Status StepFunctionsService::SendTaskHeartbeat(std::string_view task_token
   auto exec = w.execution.lock();
   if (!exec) return AwsError("TaskDoesNotExist", "Task Does Not Exist");
   exec->Heartbeat(w.frame, w.seq);
+  return absl::OkStatus();
+}
+
+// ---- Recovery (Hub::Recover) -------------------------------------------------------------------
+
+absl::Status StepFunctionsService::Recover() {
+  const std::shared_ptr<states::StatesLog>& log = tokens_->log();
+  if (log == nullptr) return absl::OkStatus();
+  std::map<std::string, std::shared_ptr<states::ExecutionImpl>, std::less<>> executions;
+  auto unreadable = [](std::string_view what, const std::string& arn, const absl::Status& st) {
+    return absl::DataLossError(fmt::format("A Step Functions record cannot {} {}: {}", what, arn,
+                                           std::string(st.message())));
+  };
+  auto execution = [&](const std::string& arn) -> states::ExecutionImpl* {
+    auto it = executions.find(arn);
+    return it == executions.end() ? nullptr : it->second.get();
+  };
+  auto apply = [&](states::StatesRecord& record) -> absl::Status {
+    if (auto* r = std::get_if<states::MachineCreated>(&record)) {
+      absl::StatusOr<std::shared_ptr<const states::Plan>> plan =
+          states::BuildPlan(r->definition, nullptr);
+      if (!plan.ok()) return unreadable("create", r->arn, plan.status());
+      StateMachineOptions options{
+          .type = r->express ? StateMachineType::kExpress : StateMachineType::kStandard,
+          .role_arn = r->role_arn};
+      auto machine = std::shared_ptr<StateMachine>(
+          new StateMachine(hub_, r->name, r->arn, std::move(options), *std::move(plan)));
+      machine->creation_date_ = absl::FromUnixNanos(r->created_ns);
+      if (absl::Status st = hub_.AddResource(machine); !st.ok()) {
+        return unreadable("create", r->arn, st);
+      }
+    } else if (auto* r = std::get_if<states::MachineUpdated>(&record)) {
+      auto machine = FindStateMachine(r->arn);
+      if (machine == nullptr) return absl::OkStatus();
+      absl::StatusOr<std::shared_ptr<const states::Plan>> plan =
+          states::BuildPlan(r->definition, nullptr);
+      if (!plan.ok()) return unreadable("update", r->arn, plan.status());
+      detail::MutexLock lock(&machine->mu_);
+      machine->plan_ = *std::move(plan);
+    } else if (auto* r = std::get_if<states::MachineDeleted>(&record)) {
+      auto machine = FindStateMachine(r->arn);
+      if (machine == nullptr) return absl::OkStatus();
+      hub_.RemoveResource(machine->arn());
+      machine->MarkDeleted();
+      std::erase_if(executions,
+                    [&](const auto& e) { return e.second->state_machine_arn() == machine->arn(); });
+    } else if (auto* r = std::get_if<states::ExecutionStarted>(&record)) {
+      auto machine = FindStateMachine(r->machine_arn);
+      if (machine == nullptr) return absl::OkStatus();
+      absl::StatusOr<Json> input = ParseJson(r->input);
+      if (!input.ok()) return unreadable("start", r->arn, input.status());
+      auto e = std::make_shared<states::ExecutionImpl>(*machine, machine->plan(), r->name, r->arn,
+                                                       *std::move(input));
+      e->RestoreStart(absl::FromUnixNanos(r->start_ns));
+      detail::MutexLock lock(&machine->mu_);
+      machine->executions_[r->name] = e;
+      executions[r->arn] = std::move(e);
+    } else if (auto* r = std::get_if<states::ExecutionEvent>(&record)) {
+      if (auto* e = execution(r->arn)) e->RestoreEvent(std::move(*r));
+    } else if (auto* r = std::get_if<states::ExecutionEnded>(&record)) {
+      states::ExecutionImpl* e = execution(r->arn);
+      if (e == nullptr) return absl::OkStatus();
+      std::optional<ExecutionStatus> status = ParseExecutionStatus(r->status);
+      if (!status) return unreadable("end", r->arn, absl::DataLossError(r->status));
+      std::optional<Json> output;
+      if (r->output) {
+        absl::StatusOr<Json> parsed = ParseJson(*r->output);
+        if (!parsed.ok()) return unreadable("end", r->arn, parsed.status());
+        output = *std::move(parsed);
+      }
+      e->RestoreEnd(*status, absl::FromUnixNanos(r->stop_ns), std::move(output),
+                    std::move(r->error), std::move(r->cause));
+    }
+    return absl::OkStatus();
+  };
+  COURIER_RETURN_IF_ERROR(log->log().Replay([&](std::string_view text) -> absl::Status {
+    COURIER_ASSIGN_OR_RETURN(states::StatesRecord record, states::DecodeStatesRecord(text));
+    return apply(record);
+  }));
+  for (auto& [arn, e] : executions) {
+    if (!e->done()) e->Resume();
+  }
   return absl::OkStatus();
 }
 
