@@ -52,11 +52,7 @@ done
 
 # Includes that break rule 1 today, each "file|include". Listed here so the check passes while
 # they are fixed; each is still printed on every run. Remove an entry when its include goes.
-known_violations=(
-  # `courier run --handlers` and tests/states share the handlers.json reader of src/states.
-  "src/cli/states_commands.cc|states/case_handlers.h"
-  "src/cli/states_commands.cc|states/json_util.h"
-)
+known_violations=()
 
 failures=0
 violation() {  # file:line, message

@@ -25,8 +25,11 @@ using JsonArray = boost::json::array;
 // Parses JSON text; a syntax error is InvalidArgument with the parser's reason and offset.
 absl::StatusOr<Json> ParseJson(std::string_view text);
 
-// Compact serialization.
+// Compact JSON text with numbers as AWS writes them: integers as integers, a whole double with
+// one decimal (5.0, not 5E0), other doubles in their shortest form, non-finite ones as null.
 std::string ToJsonText(const Json& value);
+void AppendJsonText(const Json& value, std::string& out);
+void AppendJsonNumber(const Json& number, std::string& out);
 
 }  // namespace courier
 

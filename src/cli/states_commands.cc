@@ -9,9 +9,8 @@
 #include "courier/asl_validation.h"
 #include "courier/state_machine.h"
 #include "courier/step_functions.h"
+#include "courier/testing/case_handlers.h"
 #include "courier/testing/simulation.h"
-#include "states/case_handlers.h"
-#include "states/json_util.h"
 
 namespace courier::cli {
 namespace {
@@ -87,7 +86,7 @@ RunResult RunOnce(Hub& hub, const std::string& definition, const Args& args,
     const Json* inner = handlers.get_object().if_contains("handlers");
     handlers = inner ? *inner : Json(JsonObject());
   }
-  auto stats = states::RegisterCaseHandlers(hub, handlers, definition);
+  auto stats = testing::RegisterCaseHandlers(hub, handlers, definition);
   if (!stats.ok()) throw std::runtime_error(std::string(stats.status().message()));
   std::string machine_name = "corpus", exec_name = "exec";
   if (args.Has("context")) {
@@ -164,7 +163,7 @@ int Run(const std::vector<std::string>& argv) {
   }
   Hub hub(env);
   RunResult r = RunOnce(hub, definition, args, sim.get());
-  std::printf("%s\n", states::JsonText(Summary(r)).c_str());
+  std::printf("%s\n", ToJsonText(Summary(r)).c_str());
   return r.description.status == ExecutionStatus::kSucceeded ? 0 : 1;
 }
 
@@ -183,9 +182,9 @@ int Validate(const std::vector<std::string>& argv) {
                                  {"message", d.message},
                                  {"location", d.location}});
     }
-    std::printf("%s\n", states::JsonText(JsonObject{{"result", result.result},
-                                                    {"diagnostics", std::move(diags)}})
-                            .c_str());
+    std::printf("%s\n",
+                ToJsonText(JsonObject{{"result", result.result}, {"diagnostics", std::move(diags)}})
+                    .c_str());
   } else if (result.ok()) {
     std::printf("OK\n");
   } else {

@@ -1,4 +1,4 @@
-#include "states/case_handlers.h"
+#include "courier/testing/case_handlers.h"
 
 #include <set>
 
@@ -6,7 +6,7 @@
 #include "courier/lambda.h"
 #include "courier/status.h"
 
-namespace courier::states {
+namespace courier::testing {
 namespace {
 
 void Behave(Hub& hub, const Json& spec, const Json& input, int n, FunctionCallback done) {
@@ -89,4 +89,4 @@ absl::StatusOr<std::shared_ptr<HandlerStats>> RegisterCaseHandlers(Hub& hub, con
   return stats;
 }
 
-}  // namespace courier::states
+}  // namespace courier::testing

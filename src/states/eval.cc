@@ -206,7 +206,7 @@ absl::StatusOr<Json> EvaluateTemplate(const Template& t, const Json& input, Env&
             "The JSONPath '{}' specified for the field '{}' could not be found in "
             "the input '{}'",
             t.path->text(), t.source,
-            t.path->root() == JsonPath::Root::kContext ? std::string("$$") : JsonText(input)));
+            t.path->root() == JsonPath::Root::kContext ? std::string("$$") : ToJsonText(input)));
       }
       return *std::move(v);
     }

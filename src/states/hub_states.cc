@@ -12,7 +12,6 @@
 namespace courier {
 
 using states::ExecutionImpl;
-using states::JsonText;
 using states::Registry;
 
 // ---------------------------------------------------------------------------------------------
@@ -78,7 +77,7 @@ const Json* Field(const Json& payload, std::string_view name) {
 }
 
 std::string TextOf(const Json& v) {
-  return v.is_string() ? std::string(v.get_string()) : JsonText(v);
+  return v.is_string() ? std::string(v.get_string()) : ToJsonText(v);
 }
 
 absl::Status MissingParameter(std::string_view service, std::string_view name) {
@@ -155,7 +154,7 @@ absl::StatusOr<Json> CallService(Hub& hub, std::string_view service, std::string
 Json WithTextMember(Json request, std::string_view member) {
   if (JsonObject* o = request.if_object()) {
     if (Json* v = o->if_contains(member); v && !v->is_string() && !v->is_null()) {
-      *v = JsonText(*v);
+      *v = ToJsonText(*v);
     }
   }
   return request;
@@ -213,7 +212,7 @@ absl::StatusOr<Json> EventsPutEvents(Hub& hub, const Json& p) {
       event["detail"] = JsonObject();
     }
     auto sent = SendToSink(hub, arn, "EventBridge", "ResourceNotFoundException",
-                           SendMessageRequest{.body = JsonText(Json(event))});
+                           SendMessageRequest{.body = ToJsonText(Json(event))});
     if (!sent.ok()) return sent.status();
     results.push_back(JsonObject{{"EventId", id}});
   }
@@ -234,10 +233,10 @@ Json DescribeForTask(const ExecutionDescription& d, bool json_io) {
   o["Status"] = std::string(ExecutionStatusName(d.status));
   o["StartDate"] = states::FormatTimestamp(d.start_date);
   if (d.stop_date) o["StopDate"] = states::FormatTimestamp(*d.stop_date);
-  o["Input"] = json_io ? d.input : Json(JsonText(d.input));
+  o["Input"] = json_io ? d.input : Json(ToJsonText(d.input));
   o["InputDetails"] = JsonObject{{"Included", true}};
   if (d.output) {
-    o["Output"] = json_io ? *d.output : Json(JsonText(*d.output));
+    o["Output"] = json_io ? *d.output : Json(ToJsonText(*d.output));
     o["OutputDetails"] = JsonObject{{"Included", true}};
   }
   if (d.error) o["Error"] = *d.error;
@@ -257,7 +256,7 @@ void StartNestedExecution(Hub& hub, const Json& p, std::string_view pattern,
   }
   StartExecutionRequest request;
   if (const Json* in = Field(p, "Input"))
-    request.input = in->is_string() ? TextOf(*in) : JsonText(*in);
+    request.input = in->is_string() ? TextOf(*in) : ToJsonText(*in);
   if (const Json* n = Field(p, "Name"); n && n->is_string()) request.name = n->get_string();
   auto exec = machine->StartExecution(std::move(request));
   if (!exec.ok()) {
@@ -272,7 +271,7 @@ void StartNestedExecution(Hub& hub, const Json& p, std::string_view pattern,
           if (d.status == ExecutionStatus::kSucceeded) return done(out);
           std::string error =
               d.status == ExecutionStatus::kTimedOut ? "States.Timeout" : "States.TaskFailed";
-          done(FunctionError(error, JsonText(out)));
+          done(FunctionError(error, ToJsonText(out)));
         });
     return;
   }
@@ -396,8 +395,8 @@ Json ExecutionDescription::ToJson() const {
   o["status"] = std::string(ExecutionStatusName(status));
   o["startDate"] = states::FormatTimestamp(start_date);
   if (stop_date) o["stopDate"] = states::FormatTimestamp(*stop_date);
-  o["input"] = JsonText(input);
-  if (output) o["output"] = JsonText(*output);
+  o["input"] = ToJsonText(input);
+  if (output) o["output"] = ToJsonText(*output);
   if (error) o["error"] = *error;
   if (cause) o["cause"] = *cause;
   return o;
@@ -454,7 +453,7 @@ std::shared_ptr<const states::Plan> StateMachine::plan() const {
   return plan_;
 }
 
-std::string StateMachine::definition() const { return JsonText(plan()->definition); }
+std::string StateMachine::definition() const { return ToJsonText(plan()->definition); }
 
 namespace states {
 

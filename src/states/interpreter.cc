@@ -170,7 +170,7 @@ absl::StatusOr<Json> ApplyResultPath(const ResultPathSpec& rp, Json raw, Json re
   if (!rp.path->Write(raw, std::move(result))) {
     return StatesError("States.ResultPathMatchFailure",
                        fmt::format("Unable to apply ResultPath '{}' to input '{}'", rp.path->text(),
-                                   JsonText(raw)));
+                                   ToJsonText(raw)));
   }
   return raw;
 }
@@ -214,7 +214,7 @@ absl::StatusOr<std::optional<int64_t>> ReadNumber(const NumberSource& src, const
   auto i = AsInteger(*v);
   if (!v->is_number() || !i || *i < 0 || (!allow_zero && *i == 0)) {
     std::string msg = fmt::format("The {} value from {} must be a {} integer, got {}", what, origin,
-                                  allow_zero ? "non-negative" : "positive", JsonText(*v));
+                                  allow_zero ? "non-negative" : "positive", ToJsonText(*v));
     return src.expr ? StatesError("States.QueryEvaluationError", msg) : RuntimeError(msg);
   }
   return std::optional<int64_t>(*i);
@@ -611,7 +611,7 @@ void ExecutionImpl::EndExecution(ExecutionStatus status, std::optional<Json> out
           .arn = arn_,
           .status = std::string(ExecutionStatusName(status)),
           .stop_ns = absl::ToUnixNanos(*stop_),
-          .output = output_ ? std::optional<std::string>(JsonText(*output_)) : std::nullopt,
+          .output = output_ ? std::optional<std::string>(ToJsonText(*output_)) : std::nullopt,
           .error = error_,
           .cause = cause_});
     }
@@ -765,7 +765,7 @@ absl::Status ExecutionImpl::ApplyAssign(Frame& f, const std::optional<Template>&
     return StatesError("States.DataLimitExceeded", "The assigned variables exceed 256 KiB");
   }
   for (auto& [k, v] : values) {
-    if (keep_history_) f.assigned[k] = JsonText(v);  // StateExited's assignedVariables
+    if (keep_history_) f.assigned[k] = ToJsonText(v);  // StateExited's assignedVariables
     f.vars[k] = std::move(v);
   }
   return absl::OkStatus();
@@ -1093,12 +1093,12 @@ void ExecutionImpl::Execute(Frame& f) {
       if (s.error_expr) {
         Json v;
         STEP(v, EvaluateTemplate(*s.error_expr, f.input, env));
-        failure.error = v.is_string() ? std::string(v.get_string()) : JsonText(v);
+        failure.error = v.is_string() ? std::string(v.get_string()) : ToJsonText(v);
       }
       if (s.cause_expr) {
         Json v;
         STEP(v, EvaluateTemplate(*s.cause_expr, f.input, env));
-        failure.cause = v.is_string() ? std::string(v.get_string()) : JsonText(v);
+        failure.cause = v.is_string() ? std::string(v.get_string()) : ToJsonText(v);
       }
       return FinishFrame(f, absl::UnknownError("failed"), std::move(failure));
     }
@@ -1141,7 +1141,7 @@ void ExecutionImpl::Execute(Frame& f) {
               "An error occurred while executing the state '{}'. The TimestampPath parameter "
               "does not reference a valid ISO-8601 extended offset date-time format string: "
               "{} == {}",
-              s.name, origin, v->is_string() ? std::string(v->get_string()) : JsonText(*v));
+              s.name, origin, v->is_string() ? std::string(v->get_string()) : ToJsonText(*v));
           return fail(s.jsonata ? StatesError("States.QueryEvaluationError", msg)
                                 : RuntimeError(msg));
         }
@@ -1234,7 +1234,7 @@ void ExecutionImpl::StartTask(Frame& f, Json payload) {
   if (keep_history_) {
     if (lambda) {
       JsonObject d{{"resource", s.resource},
-                   {"input", JsonText(payload)},
+                   {"input", ToJsonText(payload)},
                    {"inputDetails", JsonObject{{"truncated", false}}}};
       if (*timeout) d["timeoutInSeconds"] = **timeout;
       Record(&f, "LambdaFunctionScheduled", std::move(d));
@@ -1248,7 +1248,7 @@ void ExecutionImpl::StartTask(Frame& f, Json payload) {
           {"resourceType", std::string(rest.substr(0, colon))},
           {"resource", std::string(colon == std::string_view::npos ? "" : rest.substr(colon + 1))},
           {"region", hub_.environment().region},
-          {"parameters", JsonText(payload)}};
+          {"parameters", ToJsonText(payload)}};
       if (*timeout) d["timeoutInSeconds"] = **timeout;
       if (*heartbeat) d["heartbeatInSeconds"] = **heartbeat;
       Record(&f, "TaskScheduled", d);

@@ -348,7 +348,7 @@ absl::StatusOr<int64_t> IntArg(const Json& v, std::string_view fn, int index) {
   auto i = AsInteger(v);
   if (!v.is_number() || !i) {
     return Failure(
-        fmt::format("{}: argument {} must be an integer, got {}", fn, index + 1, JsonText(v)));
+        fmt::format("{}: argument {} must be an integer, got {}", fn, index + 1, ToJsonText(v)));
   }
   return *i;
 }
@@ -411,7 +411,7 @@ absl::StatusOr<Json> Evaluate(const Intrinsic& call, const Json& input, Env& env
       return *std::move(parsed);
     }
     case kJsonToString:
-      return Json(JsonText(a[0]));
+      return Json(ToJsonText(a[0]));
     case kArray: {
       JsonArray out;
       for (auto& v : a) out.push_back(std::move(v));
@@ -493,7 +493,7 @@ absl::StatusOr<Json> Evaluate(const Intrinsic& call, const Json& input, Env& env
     }
     case kHash: {
       COURIER_RETURN_IF_ERROR(need(1, boost::json::kind::string, "a string"));
-      std::string data = a[0].is_string() ? std::string(a[0].get_string()) : JsonText(a[0]);
+      std::string data = a[0].is_string() ? std::string(a[0].get_string()) : ToJsonText(a[0]);
       if (data.size() > 10000) {
         return Failure("States.Hash: the input is longer than 10000 characters");
       }

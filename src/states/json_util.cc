@@ -69,116 +69,6 @@ bool JsonEquals(const Json& a, const Json& b) {
 }
 
 namespace {
-
-void AppendString(std::string_view s, std::string& out) {
-  out.push_back('"');
-  size_t run = 0;  // start of the pending run of characters that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        out += fmt::format("\\u{:04x}", static_cast<unsigned char>(c));
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
-
-}  // namespace
-
-void AppendNumber(const Json& v, std::string& out) {
-  if (v.is_int64()) {
-    fmt::format_int text(v.get_int64());
-    out.append(text.data(), text.size());
-  } else if (v.is_uint64()) {
-    fmt::format_int text(v.get_uint64());
-    out.append(text.data(), text.size());
-  } else {
-    double d = v.get_double();
-    if (!std::isfinite(d)) {
-      out += "null";
-    } else if (std::trunc(d) == d && std::fabs(d) < 1e15) {
-      fmt::format_to(std::back_inserter(out), "{:.1f}", d);
-    } else {
-      fmt::format_to(std::back_inserter(out), "{}", d);
-    }
-  }
-}
-
-void AppendJsonText(const Json& v, std::string& out) {
-  switch (v.kind()) {
-    case boost::json::kind::null:
-      out += "null";
-      break;
-    case boost::json::kind::bool_:
-      out += v.get_bool() ? "true" : "false";
-      break;
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64:
-    case boost::json::kind::double_:
-      AppendNumber(v, out);
-      break;
-    case boost::json::kind::string:
-      AppendString(v.get_string(), out);
-      break;
-    case boost::json::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& e : v.get_array()) {
-        if (!first) out.push_back(',');
-        first = false;
-        AppendJsonText(e, out);
-      }
-      out.push_back(']');
-      break;
-    }
-    case boost::json::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [k, e] : v.get_object()) {
-        if (!first) out.push_back(',');
-        first = false;
-        AppendString(k, out);
-        out.push_back(':');
-        AppendJsonText(e, out);
-      }
-      out.push_back('}');
-      break;
-    }
-  }
-}
-
-std::string JsonText(const Json& value) {
-  std::string out;
-  AppendJsonText(value, out);
-  return out;
-}
-
-namespace {
 // Adds an upper estimate of the text size of `v` to `size`; false once over `limit`.
 bool AddSize(const Json& v, size_t limit, size_t& size) {
   switch (v.kind()) {
@@ -211,7 +101,7 @@ bool JsonLargerThan(const Json& value, size_t limit) {
   size_t estimate = 0;
   if (AddSize(value, limit, estimate)) return false;
   // The estimate is generous (escapes aside): confirm with the exact text.
-  return JsonText(value).size() > limit;
+  return ToJsonText(value).size() > limit;
 }
 
 std::optional<absl::Time> ParseTimestamp(std::string_view s) {

@@ -1,4 +1,5 @@
-// JSON helpers of the states component: AWS-style equality, text, sizes and timestamps.
+// JSON helpers of the states component: AWS-style equality, sizes and timestamps (the text is
+// courier::ToJsonText).
 #ifndef COURIER_SRC_STATES_JSON_UTIL_H_
 #define COURIER_SRC_STATES_JSON_UTIL_H_
 
@@ -14,11 +15,6 @@ namespace courier::states {
 
 // Deep equality where numbers compare by value (1 == 1.0), object key order is irrelevant.
 bool JsonEquals(const Json& a, const Json& b);
-
-// Compact JSON text with numbers as people write them (1.5, not 1.5E0).
-std::string JsonText(const Json& value);
-void AppendJsonText(const Json& value, std::string& out);
-void AppendNumber(const Json& number, std::string& out);
 
 // True when the compact text of `value` is longer than `limit` bytes; stops early.
 bool JsonLargerThan(const Json& value, size_t limit);

@@ -559,7 +559,7 @@ Json Number(double d) {
 
 std::string StringOf(const Json& j) {
   if (j.is_string()) return std::string(j.get_string());
-  return JsonText(j);
+  return ToJsonText(j);
 }
 
 absl::StatusOr<Val> Evaluator::Step(const Expr& step, const Val& input, Frame& frame) {

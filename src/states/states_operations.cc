@@ -232,10 +232,10 @@ JsonObject ListEntry(const ExecutionDescription& d) {
 JsonObject ToJson(const ExecutionDescription& d, bool data) {
   JsonObject o = ListEntry(d);
   if (data) {
-    o["input"] = states::JsonText(d.input);
+    o["input"] = ToJsonText(d.input);
     o["inputDetails"] = JsonObject{{"included", true}};
     if (d.output) {
-      o["output"] = states::JsonText(*d.output);
+      o["output"] = ToJsonText(*d.output);
       o["outputDetails"] = JsonObject{{"included", true}};
     }
   }
@@ -365,7 +365,7 @@ absl::StatusOr<Json> CreateStateMachine(Hub& hub, const JsonObject& r, const Cal
     machine = StepFunctions(hub).FindStateMachine(name);
     auto parsed = ParseJson(definition);
     if (machine == nullptr || machine->type() != options.type || !parsed.ok() ||
-        states::JsonText(*parsed) != machine->definition()) {
+        ToJsonText(*parsed) != machine->definition()) {
       return created.status();
     }
   }

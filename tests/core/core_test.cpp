@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <limits>
 #include <regex>
 #include <set>
 #include <utility>
@@ -53,6 +54,24 @@ TEST_CASE("Each AWS error name has one status code", "[status]") {
     CHECK(AwsError(name, "m").code() == code);
     CHECK(AwsErrorF(name, "{}", 1).code() == code);
   }
+}
+
+TEST_CASE("JSON text writes numbers as AWS's services do", "[json]") {
+  auto text = [](Json v) { return ToJsonText(v); };
+  CHECK(text(3) == "3");
+  CHECK(text(-7) == "-7");
+  CHECK(text(5.0) == "5.0");
+  CHECK(text(0.5) == "0.5");
+  CHECK(text(0.001) == "0.001");
+  CHECK(text(9999999.5) == "9999999.5");
+  CHECK(text(1767225600.0) == "1.7672256E9");  // a Step Functions creationDate
+  CHECK(text(12345678.9) == "1.23456789E7");
+  CHECK(text(1e-4) == "1.0E-4");
+  CHECK(text(-2.5e-7) == "-2.5E-7");
+  CHECK(text(1e21) == "1.0E21");
+  CHECK(text(Json(std::numeric_limits<double>::infinity())) == "null");
+  CHECK(text(JsonObject{{"a", JsonArray{1, "x\n\"", nullptr, true}}}) ==
+        R"({"a":[1,"x\n\"",null,true]})");
 }
 
 TEST_CASE("MD5 of message attributes matches the AWS vectors", "[digest]") {

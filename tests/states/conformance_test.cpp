@@ -8,8 +8,8 @@
 
 #include "courier/state_machine.h"
 #include "courier/step_functions.h"
+#include "courier/testing/case_handlers.h"
 #include "courier/testing/simulation.h"
-#include "states/case_handlers.h"
 #include "states/json_util.h"
 
 namespace fs = std::filesystem;
@@ -54,7 +54,7 @@ struct Outcome {
   std::map<std::string, int> retries;
 };
 
-Outcome Run(const fs::path& dir, std::shared_ptr<courier::states::HandlerStats>* stats_out) {
+Outcome Run(const fs::path& dir, std::shared_ptr<courier::testing::HandlerStats>* stats_out) {
   Json c = *ReadJson(dir / "case.json");
   std::string definition = ReadText(dir / "definition.json");
   std::string input = ReadText(dir / "input.json");
@@ -67,7 +67,7 @@ Outcome Run(const fs::path& dir, std::shared_ptr<courier::states::HandlerStats>*
   courier::Environment env = sim.environment();
   env.account = "123456789012";
   courier::Hub hub(env);
-  auto stats = courier::states::RegisterCaseHandlers(hub, c.at("handlers"), definition);
+  auto stats = courier::testing::RegisterCaseHandlers(hub, c.at("handlers"), definition);
   REQUIRE(stats.ok());
   *stats_out = *stats;
   auto machine = StepFunctions(hub).CreateStateMachine(machine_name, definition);
@@ -127,11 +127,11 @@ TEST_CASE("ASL conformance corpus", "[conformance]") {
       Json expected = *ReadJson(dir / "expected.json");
       std::optional<Json> aws = ReadJson(dir / "aws.json");
       const Json& target = aws ? *aws : expected;
-      std::shared_ptr<courier::states::HandlerStats> stats;
+      std::shared_ptr<courier::testing::HandlerStats> stats;
       Outcome o = Run(dir, &stats);
       INFO("case " << dir.filename().string() << ": status " << o.status << " error "
                    << o.error.value_or("-") << " cause " << o.cause.value_or("-") << " output "
-                   << (o.output ? courier::states::JsonText(*o.output) : "-"));
+                   << (o.output ? courier::ToJsonText(*o.output) : "-"));
       CHECK(o.status == std::string(target.at("status").as_string()));
       if (const Json* out = target.as_object().if_contains("output")) {
         REQUIRE(o.output.has_value());

@@ -37,7 +37,7 @@ std::string Eval(std::string_view expr, std::string_view input) {
   TestEnv env(Json{{"input", J(input)}});
   auto v = states::EvaluateJsonata(**parsed, env);
   if (!v.ok()) return "ERROR: " + std::string(v.status().message());
-  return *v ? states::JsonText(**v) : "undefined";
+  return *v ? ToJsonText(**v) : "undefined";
 }
 }  // namespace
 

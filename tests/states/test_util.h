@@ -52,7 +52,7 @@ struct Fixture {
   int counter_ = 0;
 };
 
-inline std::string Text(const std::optional<Json>& v) { return v ? JsonText(*v) : "<none>"; }
+inline std::string Text(const std::optional<Json>& v) { return v ? ToJsonText(*v) : "<none>"; }
 
 }  // namespace courier::states::test
 

@@ -1,7 +1,13 @@
-// The conformance cases' handler language ({"Fn": {"type": "echo" | "const" | "wrap" | "merge" |
-// "fail" | "sleep" | "sequence", ...}}), shared by the conformance test and `courier run`.
-#ifndef COURIER_SRC_STATES_CASE_HANDLERS_H_
-#define COURIER_SRC_STATES_CASE_HANDLERS_H_
+// testing::RegisterCaseHandlers: the Lambda functions a Step Functions conformance case names,
+// made from its handler language ({"Fn": {"type": "echo" | "const" | "wrap" | "merge" | "fail" |
+// "sleep" | "sequence", ...}}). The conformance test and `courier run` share it.
+//
+// Example:
+//   auto stats = courier::testing::RegisterCaseHandlers(hub, handlers, definition).value();
+//   ... run the case ...
+//   stats->Count("Charge");  // how often the function ran
+#ifndef COURIER_TESTING_CASE_HANDLERS_H_
+#define COURIER_TESTING_CASE_HANDLERS_H_
 
 #include <absl/status/status.h>
 
@@ -14,7 +20,7 @@
 #include "courier/hub.h"
 #include "courier/json.h"
 
-namespace courier::states {
+namespace courier::testing {
 
 struct HandlerStats {
   detail::Mutex mu;
@@ -31,6 +37,6 @@ struct HandlerStats {
 absl::StatusOr<std::shared_ptr<HandlerStats>> RegisterCaseHandlers(Hub& hub, const Json& handlers,
                                                                    std::string_view definition);
 
-}  // namespace courier::states
+}  // namespace courier::testing
 
-#endif  // COURIER_SRC_STATES_CASE_HANDLERS_H_
+#endif  // COURIER_TESTING_CASE_HANDLERS_H_
