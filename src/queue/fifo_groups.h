@@ -238,7 +238,8 @@ class FifoGroups {
     }
     node->group = g;
     g->queued.push_back(node);
-    if (listener_ != nullptr) listener_->Stored(shard, *node);
+    if (listener_ != nullptr) [[unlikely]]
+      listener_->Stored(shard, *node);
     MakeReadyIfEligible(s, g);
     PublishLocked(s);
     return true;
@@ -304,7 +305,8 @@ class FifoGroups {
           if (verdict == FifoVerdict::kSkipGroup) break;
           g->queued.pop_front();
           if (verdict == FifoVerdict::kRemove) {
-            if (listener_ != nullptr) listener_->Removed(shard, *node);
+            if (listener_ != nullptr) [[unlikely]]
+              listener_->Removed(shard, *node);
             FreeLocked(s, node);
             continue;
           }
@@ -317,7 +319,8 @@ class FifoGroups {
           AddInFlight(g, node->seq);
           AddInFlightLocked(s, 1);
           HeapPush(s, node);
-          if (listener_ != nullptr) listener_->Received(shard, *node);
+          if (listener_ != nullptr) [[unlikely]]
+            listener_->Received(shard, *node);
           ++taken;
           visitor.Taken(*node,
                         FifoReceipt{shard, node->slot, node->seq, node->receives, deadline_s});
@@ -406,7 +409,8 @@ class FifoGroups {
     node->deadline = now + timeout;
     node->deadline_ns = absl::ToUnixNanos(node->deadline);
     HeapFix(s, node);
-    if (listener_ != nullptr) listener_->Received(r.shard, *node);
+    if (listener_ != nullptr) [[unlikely]]
+      listener_->Received(r.shard, *node);
     SweepLocked(s, now);
     PublishLocked(s);
     return FifoOutcome::kOk;
@@ -470,7 +474,8 @@ class FifoGroups {
         node->deadline_ns = absl::ToUnixNanos(node->deadline);
         HeapFix(s, node);
       }
-      if (listener_ != nullptr) listener_->Received(r.shard, *node);
+      if (listener_ != nullptr) [[unlikely]]
+        listener_->Received(r.shard, *node);
       PublishLocked(s);
     }
     return all;
@@ -501,7 +506,8 @@ class FifoGroups {
         if (node.used && pred(static_cast<const Node&>(node))) doomed.push_back(&node);
       }
       for (Node* node : doomed) {
-        if (listener_ != nullptr) listener_->Removed(shard, *node);
+        if (listener_ != nullptr) [[unlikely]]
+          listener_->Removed(shard, *node);
         Group* g = node->group;
         if (node->in_flight) {
           RemoveInFlightLocked(s, node);
@@ -554,7 +560,8 @@ class FifoGroups {
       Group* g = node->group;
       if (node->in_flight || !g->in_flight.empty() || g->queued.front() != node) continue;
       g->queued.pop_front();
-      if (listener_ != nullptr) listener_->Removed(best_shard, *node);
+      if (listener_ != nullptr) [[unlikely]]
+        listener_->Removed(best_shard, *node);
       fn(std::move(*node));
       FreeLocked(s, node);
       if (g->queued.empty()) DropGroupLocked(s, g);
@@ -861,7 +868,8 @@ class FifoGroups {
     Node* node = FindLocked(s, r);
     if (node == nullptr) return FifoOutcome::kGone;
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
-    if (listener_ != nullptr) listener_->Removed(r.shard, *node);
+    if (listener_ != nullptr) [[unlikely]]
+      listener_->Removed(r.shard, *node);
     RemoveInFlightLocked(s, node);
     return FifoOutcome::kOk;
   }

@@ -76,6 +76,38 @@ using detail::Slot;
 using detail::SlotExtra;
 using detail::SlotState;
 
+// The records of one message's changes (sqs_records.h), appended under its shard's lock when the
+// queue has a log. Out of line and cold, so that the hot paths keep only the test of the log.
+[[gnu::noinline, gnu::cold]] void RecordStored(detail::SqsLog& log, const std::string& arn,
+                                               uint32_t shard, uint32_t i, const Slot& slot,
+                                               int64_t visible_at) {
+  detail::MessageStored r{.arn = arn, .place = {shard, i, slot.gen}};
+  r.message_id = detail::FormatUuid(slot.id).str();
+  r.body = slot.body();
+  r.md5 = slot.has_md5();
+  if (const SlotExtra* extra = slot.extra.get()) {
+    r.attributes = extra->attributes;
+    r.trace_header = extra->trace_header;
+    r.group_id = extra->group_id;
+    r.dead_letter_source_arn = extra->dead_letter_source_arn;
+  }
+  r.sent_ns = r.enqueued_ns = slot.enqueued;
+  r.visible_at_ns = visible_at;
+  r.receives = slot.receives;
+  r.first_receive_ns = slot.first_receive;
+  log.Append(r);
+}
+[[gnu::noinline, gnu::cold]] void RecordReceived(detail::SqsLog& log, const std::string& arn,
+                                                 uint32_t shard, uint32_t i, const Slot& slot,
+                                                 int64_t until) {
+  log.Append(detail::MessageReceived{
+      arn, {shard, i, slot.gen}, slot.receives, slot.first_receive, slot.received_at, until});
+}
+[[gnu::noinline, gnu::cold]] void RecordRemoved(detail::SqsLog& log, const std::string& arn,
+                                                uint32_t shard, uint32_t i, uint32_t gen) {
+  log.Append(detail::MessageRemoved{arn, {shard, i, gen}});
+}
+
 }  // namespace
 
 // Messages are spread over shards (a thread sends to and receives first from its own); each
@@ -113,16 +145,6 @@ struct Queue::Impl {
   // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
   std::shared_ptr<detail::SqsLog> log;
   std::string arn;
-
-  // The records of one message's changes, appended under its shard's lock.
-  void RecordStored(uint32_t shard, uint32_t i, const Slot& slot, int64_t visible_at) const;
-  void RecordReceived(uint32_t shard, uint32_t i, const Slot& slot, int64_t until) const {
-    log->Append(detail::MessageReceived{
-        arn, {shard, i, slot.gen}, slot.receives, slot.first_receive, slot.received_at, until});
-  }
-  void RecordRemoved(uint32_t shard, uint32_t i, const Slot& slot) const {
-    log->Append(detail::MessageRemoved{arn, {shard, i, slot.gen}});
-  }
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
   void Publish(QueueConfig attributes) {
@@ -181,25 +203,6 @@ struct Queue::Impl {
     return next;
   }
 };
-
-void Queue::Impl::RecordStored(uint32_t shard, uint32_t i, const Slot& slot,
-                               int64_t visible_at) const {
-  detail::MessageStored r{.arn = arn, .place = {shard, i, slot.gen}};
-  r.message_id = detail::FormatUuid(slot.id).str();
-  r.body = slot.body();
-  r.md5 = slot.has_md5();
-  if (const SlotExtra* extra = slot.extra.get()) {
-    r.attributes = extra->attributes;
-    r.trace_header = extra->trace_header;
-    r.group_id = extra->group_id;
-    r.dead_letter_source_arn = extra->dead_letter_source_arn;
-  }
-  r.sent_ns = r.enqueued_ns = slot.enqueued;
-  r.visible_at_ns = visible_at;
-  r.receives = slot.receives;
-  r.first_receive_ns = slot.first_receive;
-  log->Append(r);
-}
 
 // ---- creation and attributes ----------------------------------------------------------------
 
@@ -412,7 +415,8 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     s.SetBody(slot, request.body, md5 ? &digest : nullptr);
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
-    if (impl_->log != nullptr) impl_->RecordStored(impl_->IndexOf(s), i, slot, visible_at);
+    if (impl_->log != nullptr) [[unlikely]]
+      RecordStored(*impl_->log, impl_->arn, impl_->IndexOf(s), i, slot, visible_at);
   }
   // A long poll's re-check locks every shard (try_receive without hints).
   impl_->signal->NotifyAfterLockedChange();
@@ -438,7 +442,8 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     s.SetBody(slot, letter.request.body, nullptr);
     slot.extra = std::move(extra);
     s.Place(i, now, now);
-    if (impl_->log != nullptr) impl_->RecordStored(Impl::HomeShard(), i, slot, now);
+    if (impl_->log != nullptr) [[unlikely]]
+      RecordStored(*impl_->log, impl_->arn, Impl::HomeShard(), i, slot, now);
   }
   impl_->signal->NotifyAfterLockedChange();
 }
@@ -484,7 +489,8 @@ std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
     std::lock_guard lock(s.mu);
     std::optional<uint32_t> i = s.PopReady();
     if (!i) continue;  // taken meanwhile
-    if (impl_->log != nullptr) impl_->RecordRemoved(best, *i, s.at(*i));
+    if (impl_->log != nullptr) [[unlikely]]
+      RecordRemoved(*impl_->log, impl_->arn, best, *i, s.at(*i).gen);
     DeadLetter out = TakeLetter(s.at(*i));
     s.Free(*i);
     return out;
@@ -651,6 +657,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   // counter alone could be read stale just as the poll goes to sleep). They also read the
   // precise time, not the coarse one, since the timers that wake them are set for precise times.
   auto try_receive = [&](bool use_hints) {
+    detail::SqsLog* const log = impl_->log.get();  // loaded once, not per message
     const int64_t now = use_hints ? hub_.clock().CoarseNowUnixNanos() : hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
     const int64_t until = now + visibility_ns;
@@ -679,7 +686,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         Slot& slot = s.at(*i);
         if (dlq != nullptr && slot.receives >= static_cast<uint32_t>(config->max_receive_count)) {
           // The receive that would exceed maxReceiveCount moves the message instead.
-          if (impl_->log != nullptr) impl_->RecordRemoved(shard, *i, slot);
+          if (log != nullptr) [[unlikely]]
+            RecordRemoved(*log, impl_->arn, shard, *i, slot.gen);
           dead.push_back(TakeLetter(slot));
           dead.back().source_arn = arn();
           s.Free(*i);
@@ -690,7 +698,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         slot.received_at = now;
         // With visibility 0 the message is visible again once this receive is done.
         s.MakeInFlight(*i, until > now ? until : INT64_MAX);
-        if (impl_->log != nullptr) impl_->RecordReceived(shard, *i, slot, until);
+        if (log != nullptr) [[unlikely]]
+          RecordReceived(*log, impl_->arn, shard, *i, slot, until);
         Message& m = n < out.size() ? out[n] : out.emplace_back();
         ++n;
         EncodeHandle(impl_->token, {shard, *i, slot.gen, slot.receives}, m.receipt_handle);
@@ -707,7 +716,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
           if (impl_->Random() < impl_->duplicate_threshold &&
               DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) {
             s.MakeVisible(h.slot);
-            if (impl_->log != nullptr) impl_->RecordReceived(shard, h.slot, s.at(h.slot), now);
+            if (log != nullptr) [[unlikely]]
+              RecordReceived(*log, impl_->arn, shard, h.slot, s.at(h.slot), now);
           }
         }
       }
@@ -779,8 +789,10 @@ namespace {
 // false for a message gone already or received again since (a stale handle: success, nothing
 // deleted). nullopt when the slot never existed (ReceiptHandleIsInvalid).
 // `log`, when there is one, records the delete.
-std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h, detail::SqsLog* log,
-                                 const std::string& arn) {
+[[gnu::always_inline]] inline std::optional<bool> DeleteLocked(MessageShard& s,
+                                                               const HandleParts& h,
+                                                               detail::SqsLog* log,
+                                                               const std::string& arn) {
   if (!s.contains(h.slot)) return std::nullopt;
   Slot& slot = s.at(h.slot);
   // No need to apply due timers first: whether the message is visible or in flight, a handle
@@ -788,7 +800,8 @@ std::optional<bool> DeleteLocked(MessageShard& s, const HandleParts& h, detail::
   if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
     return false;
   }
-  if (log != nullptr) log->Append(detail::MessageRemoved{arn, {h.shard, h.slot, slot.gen}});
+  if (log != nullptr) [[unlikely]]
+    RecordRemoved(*log, arn, h.shard, h.slot, slot.gen);
   s.Free(h.slot);
   return true;
 }
@@ -842,7 +855,8 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         "the message is beyond the limit [43200 seconds]",
         absl::ToInt64Seconds(timeout)));
   }
-  if (impl_->log != nullptr) impl_->RecordReceived(h.shard, h.slot, slot, until);
+  if (impl_->log != nullptr) [[unlikely]]
+    RecordReceived(*impl_->log, impl_->arn, h.shard, h.slot, slot, until);
   if (until > now) {
     s.MakeInFlight(h.slot, until);
     return absl::OkStatus();
@@ -897,13 +911,14 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     }
   }
   std::array<std::optional<bool>, 10> deleted;
+  detail::SqsLog* const log = impl_->log.get();
   for (uint32_t k = 0; k < kShards; ++k) {
     if ((shards & (1u << k)) == 0) continue;
     Impl::Shard& s = impl_->shards[k];
     std::lock_guard lock(s.mu);
     for (size_t i = 0; i < n; ++i) {
       if ((valid & (1u << i)) != 0 && parsed[i].shard == k)
-        deleted[i] = DeleteLocked(s, parsed[i], impl_->log.get(), impl_->arn);
+        deleted[i] = DeleteLocked(s, parsed[i], log, impl_->arn);
     }
   }
   BatchResult result;
