@@ -35,7 +35,12 @@
 
 namespace courier {
 
+class Hub;
 class Service;
+namespace detail {
+absl::Status AddResource(Hub& hub, std::shared_ptr<Resource> resource);
+std::shared_ptr<Resource> RemoveResource(Hub& hub, std::string_view arn);
+}  // namespace detail
 
 class Hub {
  public:
@@ -54,12 +59,9 @@ class Hub {
   std::string Arn(std::string_view service, std::string_view resource) const;
 
   // ---- Resources by ARN (any kind), kept by the services. Thread-safe. ----
+  // (Services add and remove them: courier/detail/hub_registry.h.)
   std::shared_ptr<Resource> FindResource(std::string_view arn) const;
   std::shared_ptr<MessageSink> FindSink(std::string_view arn) const;
-  // Adds a resource under its ARN; AlreadyExists if the ARN is taken.
-  absl::Status AddResource(std::shared_ptr<Resource> resource);
-  // Removes and returns the resource, or nullptr.
-  std::shared_ptr<Resource> RemoveResource(std::string_view arn);
   // Every resource whose ARN starts with `arn_prefix`, in ARN order.
   std::vector<std::shared_ptr<Resource>> ListResources(std::string_view arn_prefix) const;
 
@@ -75,6 +77,11 @@ class Hub {
   absl::Status Recover();
 
  private:
+  friend absl::Status detail::AddResource(Hub& hub, std::shared_ptr<Resource> resource);
+  friend std::shared_ptr<Resource> detail::RemoveResource(Hub& hub, std::string_view arn);
+  absl::Status AddResource(std::shared_ptr<Resource> resource);
+  std::shared_ptr<Resource> RemoveResource(std::string_view arn);
+
   Environment environment_;
   mutable detail::Mutex mu_;
   std::map<std::string, std::shared_ptr<Resource>, std::less<>> resources_ ABSL_GUARDED_BY(mu_);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "courier/detail/hub_registry.h"
 #include "courier/service.h"
 #include "courier/status.h"
 
@@ -107,5 +108,14 @@ std::vector<std::shared_ptr<Resource>> Hub::ListResources(std::string_view arn_p
   }
   return out;
 }
+
+namespace detail {
+absl::Status AddResource(Hub& hub, std::shared_ptr<Resource> resource) {
+  return hub.AddResource(std::move(resource));
+}
+std::shared_ptr<Resource> RemoveResource(Hub& hub, std::string_view arn) {
+  return hub.RemoveResource(arn);
+}
+}  // namespace detail
 
 }  // namespace courier

@@ -1,6 +1,7 @@
 // The Lambda service: registered functions by ARN in the hub, and its operation table (Invoke).
 #include <fmt/format.h>
 
+#include "courier/detail/hub_registry.h"
 #include "courier/hub.h"
 #include "courier/lambda.h"
 #include "courier/service.h"
@@ -79,7 +80,7 @@ std::string LambdaService::ArnOf(std::string_view name) const {
 
 absl::StatusOr<std::shared_ptr<Function>> LambdaService::Add(std::string_view name,
                                                              std::shared_ptr<Function> fn) {
-  if (absl::Status st = hub_.AddResource(fn); !st.ok()) {
+  if (absl::Status st = detail::AddResource(hub_, fn); !st.ok()) {
     return AwsErrorF("ResourceConflictException", "Function already exist: {}", name);
   }
   return fn;

@@ -11,6 +11,8 @@
 #include <set>
 #include <span>
 #include <utility>
+
+#include "courier/detail/hub_registry.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -414,7 +416,7 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Restore(Hub& hub,
   COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub, r.arn, r.attributes, /*fifo=*/true, config));
   std::shared_ptr<FifoQueue> queue = Make(hub, r.name, std::move(config), Options{});
   queue->impl_->id_keys = r.id_keys;
-  COURIER_RETURN_IF_ERROR(hub.AddResource(queue));
+  COURIER_RETURN_IF_ERROR(detail::AddResource(hub, queue));
   return queue;
 }
 

@@ -11,6 +11,7 @@
 
 #include "courier/detail/digest.h"
 #include "courier/detail/hex.h"
+#include "courier/detail/hub_registry.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/status.h"
@@ -275,7 +276,7 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Restore(Hub& hub, const detail::Qu
   config.created = config.last_modified = FromNanos(r.created_ns);
   COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub, r.arn, r.attributes, /*fifo=*/false, config));
   std::shared_ptr<Queue> queue = Make(hub, r.name, std::move(config), Options{});
-  COURIER_RETURN_IF_ERROR(hub.AddResource(queue));
+  COURIER_RETURN_IF_ERROR(detail::AddResource(hub, queue));
   return queue;
 }
 

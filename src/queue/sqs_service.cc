@@ -6,6 +6,7 @@
 #include <mutex>
 #include <variant>
 
+#include "courier/detail/hub_registry.h"
 #include "courier/fifo_queue.h"
 #include "courier/hub.h"
 #include "courier/json.h"
@@ -120,13 +121,13 @@ std::shared_ptr<SqsLog> SqsLogOf(Hub& hub) {
 
 absl::Status AddQueue(Hub& hub, std::shared_ptr<SqsQueue> queue, const QueueCreated& record) {
   const std::shared_ptr<SqsLog> log = SqsLogOf(hub);
-  if (log == nullptr) return hub.AddResource(std::move(queue));
+  if (log == nullptr) return detail::AddResource(hub, std::move(queue));
   std::lock_guard lock(log->catalog_mu());
   if (hub.FindResource(record.arn) != nullptr) {
     return absl::AlreadyExistsError(fmt::format("{} exists", record.arn));
   }
   log->Append(record);
-  return hub.AddResource(std::move(queue));
+  return detail::AddResource(hub, std::move(queue));
 }
 
 }  // namespace detail
@@ -253,7 +254,7 @@ absl::Status SqsService::DeleteQueue(std::string_view id) {
     if (hub_.FindResource(r->arn()) != r) return QueueDoesNotExist();  // deleted meanwhile
     state_->log->Append(detail::QueueDeleted{r->arn(), absl::ToUnixNanos(hub_.clock().Now())});
   }
-  hub_.RemoveResource(r->arn());
+  detail::RemoveResource(hub_, r->arn());
   r->MarkDeleted();
   DeletedQueues& deleted = state_->deleted;
   std::lock_guard lock(deleted.mu);
@@ -379,7 +380,7 @@ class SqsRecovery {
     if (it == queues_.end()) return absl::OkStatus();
     std::shared_ptr<SqsQueue> queue = it->second.queue;
     queues_.erase(it);
-    hub_.RemoveResource(queue->arn());
+    detail::RemoveResource(hub_, queue->arn());
     queue->MarkDeleted();
     std::lock_guard lock(deleted_.mu);
     deleted_.deleted[queue->name()] = absl::FromUnixNanos(r.at_ns);

@@ -5,6 +5,7 @@
 #include <map>
 #include <variant>
 
+#include "courier/detail/hub_registry.h"
 #include "courier/hub.h"
 #include "courier/service.h"
 #include "courier/state_machine.h"
@@ -100,7 +101,7 @@ absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateM
                                        .express = options.type == StateMachineType::kExpress,
                                        .created_ns = absl::ToUnixNanos(machine->creation_date())});
   }
-  if (absl::Status st = hub_.AddResource(machine); !st.ok()) return exists();
+  if (absl::Status st = detail::AddResource(hub_, machine); !st.ok()) return exists();
   return machine;
 }
 
@@ -154,7 +155,7 @@ absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_a
     }
     log->Append(states::MachineDeleted{machine->arn()});
   }
-  hub_.RemoveResource(machine->arn());
+  detail::RemoveResource(hub_, machine->arn());
   machine->MarkDeleted();
   for (const auto& d : machine->ListExecutions(ExecutionStatus::kRunning)) {
     (void)machine->StopExecution(d.execution_arn, "States.Aborted",
@@ -235,7 +236,7 @@ absl::Status StepFunctionsService::Recover() {
       auto machine = std::shared_ptr<StateMachine>(
           new StateMachine(hub_, r->name, r->arn, std::move(options), *std::move(plan)));
       machine->creation_date_ = absl::FromUnixNanos(r->created_ns);
-      if (absl::Status st = hub_.AddResource(machine); !st.ok()) {
+      if (absl::Status st = detail::AddResource(hub_, machine); !st.ok()) {
         return unreadable("create", r->arn, st);
       }
     } else if (auto* r = std::get_if<states::MachineUpdated>(&record)) {
@@ -249,7 +250,7 @@ absl::Status StepFunctionsService::Recover() {
     } else if (auto* r = std::get_if<states::MachineDeleted>(&record)) {
       auto machine = FindStateMachine(r->arn);
       if (machine == nullptr) return absl::OkStatus();
-      hub_.RemoveResource(machine->arn());
+      detail::RemoveResource(hub_, machine->arn());
       machine->MarkDeleted();
       std::erase_if(executions,
                     [&](const auto& e) { return e.second->state_machine_arn() == machine->arn(); });

@@ -8,6 +8,7 @@
 
 #include "courier/detail/digest.h"
 #include "courier/detail/hex.h"
+#include "courier/detail/hub_registry.h"
 #include "courier/detail/uuid.h"
 #include "courier/executor.h"
 #include "courier/hub.h"
@@ -206,12 +207,12 @@ TEST_CASE("Hub names resources by ARN", "[hub]") {
   Hub hub(Environment::Deterministic());
   REQUIRE(hub.Arn("sqs", "orders") == "arn:aws:sqs:us-east-1:000000000000:orders");
   auto sink = std::make_shared<FakeSink>("orders", hub.Arn("sqs", "orders"));
-  REQUIRE(hub.AddResource(sink).ok());
-  REQUIRE(hub.AddResource(sink).code() == absl::StatusCode::kAlreadyExists);
+  REQUIRE(detail::AddResource(hub, sink).ok());
+  REQUIRE(detail::AddResource(hub, sink).code() == absl::StatusCode::kAlreadyExists);
   REQUIRE(hub.FindSink(sink->arn()) == sink);
   REQUIRE(hub.ListResources("arn:aws:sqs:").size() == 1);
   REQUIRE(hub.ListResources("arn:aws:sns:").empty());
-  REQUIRE(hub.RemoveResource(sink->arn()) == sink);
+  REQUIRE(detail::RemoveResource(hub, sink->arn()) == sink);
   REQUIRE(hub.FindResource(sink->arn()) == nullptr);
 }
 

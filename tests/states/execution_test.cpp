@@ -1,6 +1,7 @@
 // Executions: Start/Describe/Stop/List, history, limits, callbacks, nested .sync, integrations.
 #include <catch2/catch.hpp>
 
+#include "courier/detail/hub_registry.h"
 #include "courier/function.h"
 #include "courier/lambda.h"
 #include "courier/resource.h"
@@ -220,7 +221,7 @@ class FakeSink : public MessageSink {
 TEST_CASE("sqs:sendMessage resolves the QueueUrl through the hub", "[states][integrations]") {
   Fixture fx;
   auto sink = std::make_shared<FakeSink>("orders", fx.hub.Arn("sqs", "orders"));
-  REQUIRE(fx.hub.AddResource(sink).ok());
+  REQUIRE(detail::AddResource(fx.hub, sink).ok());
   std::string def = R"j({"StartAt":"S","States":{"S":{"Type":"Task",
       "Resource":"arn:aws:states:::sqs:sendMessage",
       "Parameters":{"QueueUrl":")j" +

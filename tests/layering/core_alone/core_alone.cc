@@ -6,6 +6,7 @@
 #include <string>
 
 #include "courier/clock.h"
+#include "courier/detail/hub_registry.h"
 #include "courier/environment.h"
 #include "courier/hub.h"
 #include "courier/json.h"
@@ -41,11 +42,11 @@ int main() {
   Expect(hub.FindResource(hub.Arn("sqs", "orders")) == nullptr, "an unknown ARN is not found");
   auto thing = std::make_shared<Thing>("t", hub.Arn("things", "t"));
   Expect(thing->arn() == "arn:aws:things:us-east-1:000000000000:t", "the ARN of a resource");
-  Expect(hub.AddResource(thing).ok(), "AddResource");
-  Expect(!hub.AddResource(thing).ok(), "AddResource of a taken ARN fails");
+  Expect(courier::detail::AddResource(hub, thing).ok(), "AddResource");
+  Expect(!courier::detail::AddResource(hub, thing).ok(), "AddResource of a taken ARN fails");
   Expect(hub.FindResource(thing->arn()) == thing, "FindResource finds the added resource");
   Expect(hub.FindSink(thing->arn()) == nullptr, "a resource that is no MessageSink");
-  Expect(hub.RemoveResource(thing->arn()) == thing, "RemoveResource");
+  Expect(courier::detail::RemoveResource(hub, thing->arn()) == thing, "RemoveResource");
   Expect(hub.FindResource(thing->arn()) == nullptr, "a removed resource is not found");
 
   // No service is linked: none is found, and Invoke answers InvalidAction.
