@@ -9,7 +9,22 @@
 // R matches a response when every member of R matches the response's member of that name; null
 // in R means the member must be absent, "*" any value present; arrays match element by element
 // and must have the same length; numbers match by value (1 and 1.0 alike); other values must be
-// equal. Each script runs on a fresh hub with a manual clock (testing::Simulation).
+// equal. Each script (a whole file: its cases share one hub and one clock) runs on a fresh hub
+// with a manual clock (testing::Simulation).
+// A line's own saves are made before its expectation is checked, so "${name}" in "expect" may
+// name a value of the same response (the MessageId of one batch entry in another's place).
+// Matchers: an object in R with a key that starts with "$" is a matcher, exactly one key of:
+//   {"$ne": V}           present and not matching V (V is any expectation, matchers included);
+//   {"$gt": N}, {"$gte": N}, {"$lt": N}   a number, or a string that holds one, compared with N
+//                        (also a number or such a string); strings of decimal digits compare
+//                        exactly, however long (20-digit SequenceNumbers);
+//   {"$contains": S}, {"$prefix": S}, {"$suffix": S}   a string with S inside / at its start /
+//                        at its end;
+//   {"$regex": S}        a string that S (ECMAScript) matches whole;
+//   {"$unordered": [E...]}   an array of as many elements, each matching a different E, in any
+//                        order.
+// Any other "$" key, or a matcher object with more than one key, fails the line: a misspelt
+// matcher never matches silently.
 #ifndef COURIER_TESTS_INVOKE_SCRIPT_H_
 #define COURIER_TESTS_INVOKE_SCRIPT_H_
 
@@ -19,6 +34,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -30,11 +47,125 @@
 
 namespace courier::testing_support {
 
+inline std::string Mismatch(const Json& expected, const Json* actual, const std::string& path);
+
+// A number, or a string that holds one: its text when it is a string of decimal digits (compared
+// exactly), else its value.
+struct Ordinal {
+  std::string digits;  // without leading zeros; empty when `value` holds it
+  double value = 0;
+};
+inline std::optional<Ordinal> OrdinalOf(const Json& v) {
+  if (v.is_number()) return Ordinal{"", v.to_number<double>()};
+  if (!v.is_string() || v.get_string().empty()) return std::nullopt;
+  const std::string s(v.get_string());
+  if (s.find_first_not_of("0123456789") == std::string::npos) {
+    const size_t first = s.find_first_not_of('0');
+    return Ordinal{first == std::string::npos ? "0" : s.substr(first), 0};
+  }
+  size_t used = 0;
+  double d = 0;
+  try {
+    d = std::stod(s, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (used != s.size()) return std::nullopt;
+  return Ordinal{"", d};
+}
+// <0, 0, >0 as a is below, equal to, above b.
+inline int Compare(const Ordinal& a, const Ordinal& b) {
+  if (!a.digits.empty() && !b.digits.empty()) {
+    if (a.digits.size() != b.digits.size()) return a.digits.size() < b.digits.size() ? -1 : 1;
+    return a.digits.compare(b.digits);
+  }
+  const double x = a.digits.empty() ? a.value : std::stod(a.digits);
+  const double y = b.digits.empty() ? b.value : std::stod(b.digits);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// Whether `expected` is a matcher object (a key starting with "$").
+inline bool IsMatcher(const Json& expected) {
+  if (!expected.is_object()) return false;
+  for (const auto& [key, value] : expected.get_object()) {
+    if (!key.empty() && key.front() == '$') return true;
+  }
+  return false;
+}
+
+// "" when `actual` (present) satisfies the matcher `expected`, else why not.
+inline std::string MatcherMismatch(const Json& expected, const Json& actual,
+                                   const std::string& path) {
+  const JsonObject& m = expected.get_object();
+  if (m.size() != 1) return path + ": a matcher has exactly one key: " + ToJsonText(expected);
+  const std::string op(m.begin()->key());
+  const Json& arg = m.begin()->value();
+  const std::string got = ToJsonText(actual);
+  if (op == "$ne") {
+    if (Mismatch(arg, &actual, path).empty())
+      return path + ": " + got + " matches " + ToJsonText(arg);
+    return "";
+  }
+  if (op == "$gt" || op == "$gte" || op == "$lt") {
+    const std::optional<Ordinal> a = OrdinalOf(actual), b = OrdinalOf(arg);
+    if (!b) return path + ": " + op + " needs a number, not " + ToJsonText(arg);
+    if (!a) return path + ": " + got + " is not a number";
+    const int c = Compare(*a, *b);
+    const bool ok = op == "$gt" ? c > 0 : op == "$gte" ? c >= 0 : c < 0;
+    return ok ? "" : path + ": " + got + " is not " + op + " " + ToJsonText(arg);
+  }
+  if (op == "$contains" || op == "$prefix" || op == "$suffix" || op == "$regex") {
+    if (!arg.is_string()) return path + ": " + op + " needs a string, not " + ToJsonText(arg);
+    if (!actual.is_string()) return path + ": " + got + " is not a string";
+    const std::string_view s = actual.get_string(), t = arg.get_string();
+    const bool ok = op == "$contains" ? s.find(t) != std::string_view::npos
+                    : op == "$prefix" ? s.starts_with(t)
+                    : op == "$suffix"
+                        ? s.ends_with(t)
+                        : std::regex_match(std::string(s), std::regex(std::string(t)));
+    return ok ? "" : path + ": " + got + " is not " + op + " " + ToJsonText(arg);
+  }
+  if (op == "$unordered") {
+    if (!arg.is_array()) return path + ": $unordered needs an array, not " + ToJsonText(arg);
+    const JsonArray& want = arg.get_array();
+    if (!actual.is_array() || actual.get_array().size() != want.size()) {
+      return path + ": " + got + " is not an array of " + std::to_string(want.size());
+    }
+    const JsonArray& have = actual.get_array();
+    // A perfect matching of expected to actual elements (augmenting paths; arrays are short).
+    std::vector<std::vector<bool>> fits(want.size(), std::vector<bool>(have.size()));
+    for (size_t i = 0; i < want.size(); ++i) {
+      for (size_t j = 0; j < have.size(); ++j) fits[i][j] = Mismatch(want[i], &have[j], "").empty();
+    }
+    std::vector<int> owner(have.size(), -1);
+    for (size_t i = 0; i < want.size(); ++i) {
+      std::vector<bool> seen(have.size());
+      auto assign = [&](auto& self, size_t e) -> bool {
+        for (size_t j = 0; j < have.size(); ++j) {
+          if (!fits[e][j] || seen[j]) continue;
+          seen[j] = true;
+          if (owner[j] < 0 || self(self, static_cast<size_t>(owner[j]))) {
+            owner[j] = static_cast<int>(e);
+            return true;
+          }
+        }
+        return false;
+      };
+      if (!assign(assign, i)) {
+        return path + ": no element of " + got + " left for " + ToJsonText(want[i]);
+      }
+    }
+    return "";
+  }
+  return path + ": unknown matcher " + op;
+}
+
 // "" when `actual` matches `expected`, else where and how it does not.
 inline std::string Mismatch(const Json& expected, const Json* actual, const std::string& path) {
   if (expected.is_null()) return actual == nullptr ? "" : path + ": should be absent";
   if (actual == nullptr) return path + ": missing";
   if (expected.is_string() && expected.get_string() == "*") return "";
+  if (IsMatcher(expected)) return MatcherMismatch(expected, *actual, path);
   if (expected.is_object()) {
     if (!actual->is_object()) return path + ": not an object";
     for (const auto& [key, value] : expected.get_object()) {
@@ -135,17 +266,17 @@ inline int RunScript(const std::filesystem::path& file) {
             : Json(JsonObject{{"error", JsonObject{{"code", ErrorName(result.status())},
                                                    {"message", ErrorMessage(result.status())}}}});
     INFO("answer: " << ToJsonText(actual));
-    if (const Json* expect = o.if_contains("expect")) {
-      CHECK(Mismatch(Substitute(*expect, saved), &actual, "") == "");
-    } else {
-      CHECK(result.ok());  // a line without expectations must at least succeed
-    }
     if (const Json* save = o.if_contains("save"); save && result.ok()) {
       for (const auto& [name, path] : save->get_object()) {
         const Json* v = At(*result, std::string(path.get_string()));
         REQUIRE(v != nullptr);
         saved[std::string(name)] = v->is_string() ? std::string(v->get_string()) : ToJsonText(*v);
       }
+    }
+    if (const Json* expect = o.if_contains("expect")) {
+      CHECK(Mismatch(Substitute(*expect, saved), &actual, "") == "");
+    } else {
+      CHECK(result.ok());  // a line without expectations must at least succeed
     }
   }
   return run;

@@ -1,9 +1,16 @@
 // The standard queue against AWS's documented and recorded SQS behaviour, where the other queue
-// tests do not reach. Recorded AWS responses are cited as [V]. Most of these cases (error names
-// and messages, attribute string forms, selection rules, tag limits, move-task errors) are data,
-// run through the operation table: tests/conformance/sqs/recorded_standard.jsonl. The ones here
-// need the typed API (queue options, a handle built from another, the task list of a deleted
-// queue), a payload too large for a script line, or a loop of a thousand calls.
+// tests do not reach. Recorded AWS responses are cited as [V]. The cases that are requests and
+// responses (error names and messages, attribute string forms, selection rules, tag limits,
+// move-task errors) are data, run through the operation table:
+// tests/conformance/sqs/recorded_standard.jsonl. The ones here need what a script cannot say:
+//   - a batch of exactly 1 MiB and one byte more (two 512 KiB bodies: too large for a line);
+//   - ListQueues' 1,000-URL cap (a loop of 1,001 CreateQueue calls);
+//   - CancelMessageMoveTask with a handle built from another task's handle (a script can only
+//     repeat a saved value, not cut and join one);
+//   - a move task whose source is deleted (its task list, read through the deleted queue's
+//     handle, which no operation can reach any more);
+//   - queue Options: invalid characters replaced, shuffled receives, duplicate deliveries (not
+//     SQS attributes, so not reachable through the operation table; the last also a loop).
 #include <fmt/format.h>
 
 #include <algorithm>
