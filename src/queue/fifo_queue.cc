@@ -11,14 +11,13 @@
 #include <set>
 #include <span>
 #include <utility>
-
-#include "courier/detail/hub_registry.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "courier/detail/digest.h"
 #include "courier/detail/hex.h"
+#include "courier/detail/hub_registry.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/json.h"
