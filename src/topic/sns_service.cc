@@ -108,6 +108,24 @@ std::string Token() {
   return t;
 }
 
+// Whether every attribute a repeated Subscribe gives is as the subscription has it (an attribute
+// left out of the call is no difference; a default given explicitly is none either).
+bool SameAttributes(const Subscription& s, const SnsAttributeMap& given) {
+  static const SnsAttributeMap kDefaults = {{"RawMessageDelivery", "false"},
+                                            {"FilterPolicyScope", "MessageAttributes"}};
+  for (const auto& [k, v] : given) {
+    auto it = s.attributes.find(k);
+    std::string_view have;
+    if (it != s.attributes.end()) {
+      have = it->second;
+    } else if (auto d = kDefaults.find(k); d != kDefaults.end()) {
+      have = d->second;
+    }
+    if (have != v) return false;
+  }
+  return true;
+}
+
 SubscriptionSummary Summary(const Subscription& s) {
   return {.subscription_arn = s.confirmed ? s.arn : "PendingConfirmation",
           .owner = s.owner,
@@ -290,7 +308,7 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
   std::lock_guard lock(st.mu);
   for (const auto& existing : st.subscriptions) {
     if (existing->protocol == protocol && existing->endpoint == endpoint) {
-      if (existing->attributes != s->attributes) {
+      if (!SameAttributes(*existing, attributes)) {
         return InvalidParameter(
             "Attributes Reason: Subscription already exists with different attributes");
       }

@@ -138,7 +138,8 @@ TEST_CASE("Subscribe: protocols, endpoints, idempotency, FIFO rules, attributes"
   auto q = f.MakeQueue("q");
   const std::string arn = f.Subscribe(q);
   CHECK(arn.starts_with(f.topic->arn() + ":"));
-  CHECK(f.Subscribe(q) == arn);  // idempotent
+  CHECK(f.Subscribe(q) == arn);                                     // idempotent
+  CHECK(f.Subscribe(q, {{"RawMessageDelivery", "false"}}) == arn);  // the default, given
   CHECK(ErrorMessage(
             f.sns.Subscribe(f.topic->arn(), "sqs", q->arn(), {{"RawMessageDelivery", "true"}})
                 .status()) ==
@@ -189,6 +190,12 @@ TEST_CASE("Subscribe: protocols, endpoints, idempotency, FIFO rules, attributes"
   CHECK(f.sns.SetSubscriptionAttributes(arn, "FilterPolicyScope", "MessageBody").ok());
   CHECK(f.sns.SetSubscriptionAttributes(arn, "FilterPolicy", R"({"a":{"b":["c"]}})").ok());
   CHECK(f.sns.SetSubscriptionAttributes(arn, "RawMessageDelivery", "true").ok());
+  // Subscribe again: what it leaves out is no difference; what it gives must be as set.
+  CHECK(f.Subscribe(q) == arn);
+  CHECK(f.Subscribe(q, {{"RawMessageDelivery", "true"}}) == arn);
+  CHECK(
+      ErrorName(f.sns.Subscribe(f.topic->arn(), "sqs", q->arn(), {{"RawMessageDelivery", "false"}})
+                    .status()) == "InvalidParameter");
   auto a = f.sns.GetSubscriptionAttributes(arn).value();
   CHECK(a["SubscriptionArn"] == arn);
   CHECK(a["TopicArn"] == f.topic->arn());
