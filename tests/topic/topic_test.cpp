@@ -467,6 +467,36 @@ TEST_CASE("Fan-out and filter policies: attribute and body scope in one pass", "
   CHECK(bodies(news) == std::vector<std::string>{"4"});
 }
 
+TEST_CASE("1,000 subscriptions with distinct policies: the 100 that match get a copy", "[topic]") {
+  Fixture f;
+  std::vector<std::shared_ptr<Queue>> queues;
+  for (int i = 0; i < 1000; ++i) {
+    queues.push_back(f.MakeQueue("q" + std::to_string(i)));
+    f.Subscribe(queues.back(),
+                {{"RawMessageDelivery", "true"},
+                 {"FilterPolicy", R"({"kind":["v)" + std::to_string(i % 10) + R"(","only-)" +
+                                      std::to_string(i) + R"("]})"}});
+  }
+  REQUIRE(
+      f.topic->Publish({.message = "m", .attributes = {{"kind", MessageAttribute::String("v3")}}})
+          .ok());
+  REQUIRE(f.topic
+              ->Publish(
+                  {.message = "only", .attributes = {{"kind", MessageAttribute::String("only-7")}}})
+              .ok());
+  for (int i = 0; i < 1000; ++i) {
+    auto got = Fixture::Receive(queues[i]);
+    std::vector<std::string> bodies;
+    for (auto& m : got) bodies.push_back(m.body);
+    std::vector<std::string> want;
+    if (i % 10 == 3) want.push_back("m");
+    if (i == 7) want.push_back("only");
+    INFO(i);
+    CHECK(bodies == want);
+  }
+  CHECK(f.topic->Metrics()["NumberOfNotificationsDelivered"] == 101);
+}
+
 TEST_CASE("PublishBatch: ids, limits, per-entry failures", "[topic]") {
   Fixture f;
   auto q = f.MakeQueue("q");
