@@ -175,6 +175,7 @@ bool ValidFifoId(std::string_view id) {
 // The published message, by protocol: MessageStructure=json gives each protocol its own text.
 class Messages {
  public:
+  // `r` must outlive the result (its message is not copied).
   static absl::StatusOr<Messages> Of(const PublishRequest& r) {
     Messages m;
     m.default_ = r.message;
@@ -194,17 +195,17 @@ class Messages {
     if (it == m.by_protocol_.end()) {
       return InvalidParameter("Message Structure - No default entry in JSON message body");
     }
-    m.default_ = it->second;
+    m.default_ = it->second;  // the map's nodes do not move when `m` does
     return m;
   }
-  const std::string& For(std::string_view protocol) const {
+  std::string_view For(std::string_view protocol) const {
     if (by_protocol_.empty()) return default_;
     auto it = by_protocol_.find(protocol);
-    return it != by_protocol_.end() ? it->second : default_;
+    return it != by_protocol_.end() ? std::string_view(it->second) : default_;
   }
 
  private:
-  std::string default_;
+  std::string_view default_;
   std::map<std::string, std::string, std::less<>> by_protocol_;
 };
 
@@ -261,7 +262,7 @@ struct Publication {
                        Region());
   }
 
-  const Envelope& EnvelopeFor(const std::string& message) {
+  const Envelope& EnvelopeFor(std::string_view message) {
     auto it = envelopes.find(message);
     if (it != envelopes.end()) return it->second;
     Envelope e;
@@ -298,7 +299,7 @@ struct Publication {
 
   // The event a Function receives: {"Records":[{"EventSource":"aws:sns", ..., "Sns":{...}}]}.
   std::string LambdaEvent(const Subscription& sub) const {
-    const std::string& message = messages.For("lambda");
+    const std::string_view message = messages.For("lambda");
     JsonObject sns;
     sns["Type"] = "Notification";
     sns["MessageId"] = message_id.view();
@@ -334,7 +335,7 @@ struct Publication {
     if (request.subject) d.subject = *request.subject;
     d.time = time;
     const std::string& protocol = sub->protocol;
-    const std::string& message = messages.For(protocol);
+    const std::string_view message = messages.For(protocol);
     if (protocol == "lambda") {
       d.request.body = LambdaEvent(*sub);
     } else if (protocol == "sms" || protocol == "email" || protocol == "application") {
@@ -567,7 +568,7 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
     }
     if (!snap->body_subs.empty()) {
       // Body scope needs a JSON object body; a malformed one matches nothing.
-      const std::string& body = messages.For("default");
+      const std::string_view body = messages.For("default");
       auto parsed = ParseJson(body);
       if (parsed.ok() && parsed->is_object()) {
         snap->body_rules.ForEachMatch(body, [&](size_t r) { deliver(snap->body_subs[r]); });
