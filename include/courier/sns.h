@@ -104,6 +104,13 @@ class SnsService {
   // ARN. NotFound for a subscription that does not exist. Thread-safe.
   absl::StatusOr<std::vector<OutboxMessage>> Outbox(
       std::string_view subscription_or_endpoint) const;
+  // Makes deliveries to an endpoint outside AWS (a URL, address, phone number or platform
+  // endpoint ARN) fail with `status` until it is set to OK: a server error (Unavailable,
+  // Internal...) is retried as the protocol's delivery policy says, a client error
+  // (InvalidArgument, NotFound, PermissionDenied) is not. For tests of retries and DLQs.
+  // Thread-safe.
+  void SetEndpointFailure(std::string_view endpoint, absl::Status status);
+
   // A subscription's counters (see SnsMetrics). Thread-safe.
   absl::StatusOr<SnsMetrics> SubscriptionMetrics(std::string_view subscription_arn) const;
 

@@ -104,7 +104,7 @@ struct OutboxMessage {
   // envelope (http, https, email-json; the raw text with RawMessageDelivery).
   std::string body;
   std::string token;  // SubscriptionConfirmation only
-  absl::Time time;
+  absl::Time time;    // when the endpoint received it (a retried delivery: the try that worked)
 };
 
 // Counters by their CloudWatch names: NumberOfMessagesPublished (topics only),

@@ -65,7 +65,8 @@ void GiveUp(Delivery& d) {
 
 void Failed(Delivery d, const absl::Status& status) {
   if (IsClientError(status)) return GiveUp(d);
-  std::optional<absl::Duration> delay = d.sub->retry.DelayBefore(d.tries + 1);
+  const RetryPolicy& retry = d.retry != nullptr ? *d.retry : d.sub->retry;
+  std::optional<absl::Duration> delay = retry.DelayBefore(d.tries + 1);
   if (!delay) return GiveUp(d);
   if (*delay <= absl::ZeroDuration()) return Try(std::move(d));
   Clock& clock = d.context.hub->clock();
@@ -78,14 +79,18 @@ void Try(Delivery d) {
   if (d.client_error) return GiveUp(d);
   const Subscription& sub = *d.sub;
   if (LeavesAws(sub.protocol)) {
-    // A recording endpoint: the message is "sent" when it is in the outbox.
+    // A recording endpoint: the message is "sent" when it is in the outbox, unless a test
+    // made the endpoint fail.
+    if (absl::Status down = d.context.endpoints->For(sub.endpoint); !down.ok()) {
+      return Failed(std::move(d), down);
+    }
     sub.state->outbox.Add({.protocol = sub.protocol,
                            .endpoint = sub.endpoint,
                            .type = "Notification",
                            .message_id = d.message_id,
                            .subject = d.subject,
                            .body = d.request.body,
-                           .time = d.time});
+                           .time = d.context.hub->clock().Now()});
     return Succeeded(d);
   }
   std::shared_ptr<MessageSink> sink = d.context.hub->FindSink(sub.endpoint);

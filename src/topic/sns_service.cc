@@ -25,6 +25,8 @@ struct SnsService::State {
   std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
   std::shared_ptr<std::atomic<size_t>> max_message_bytes =
       std::make_shared<std::atomic<size_t>>(262144);
+  std::shared_ptr<topic_internal::EndpointFailures> endpoints =
+      std::make_shared<topic_internal::EndpointFailures>();
   // Publishes straight to a phone number or a platform endpoint, by that number or ARN.
   mutable std::mutex outbox_mu;
   std::map<std::string, std::vector<OutboxMessage>, std::less<>> direct;
@@ -224,6 +226,7 @@ absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view 
   Topic::State& st = *topic->state_;
   st.alive = state_->alive;
   st.max_message_bytes = state_->max_message_bytes;
+  st.endpoints = state_->endpoints;
   for (const auto& [k, v] : attributes) {
     if (k != "FifoTopic") st.attributes[k] = v;
   }
@@ -292,9 +295,13 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
   s->endpoint = std::string(endpoint);
   s->owner = hub_.environment().account;
   s->fifo_topic = fifo;
-  s->retry = protocol == "http" || protocol == "https"
-                 ? topic_internal::RetryPolicy::ForHttp()
-                 : topic_internal::RetryPolicy::ForSqsAndLambda();
+  if (protocol == "http" || protocol == "https") {
+    s->retry = topic_internal::RetryPolicy::ForHttp();
+  } else if (protocol == "sqs" || protocol == "lambda" || protocol == "firehose") {
+    s->retry = topic_internal::RetryPolicy::ForSqsAndLambda();
+  } else {
+    s->retry = topic_internal::RetryPolicy::ForCustomerEndpoints();
+  }
   // The scope first: the policy compiles for it.
   if (auto scope = attributes.find("FilterPolicyScope"); scope != attributes.end()) {
     COURIER_RETURN_IF_ERROR(
@@ -518,6 +525,17 @@ absl::StatusOr<PublishResult> SnsService::Publish(const SnsPublishRequest& reque
                                       .token = {},
                                       .time = hub_.clock().Now()});
   return result;
+}
+
+void SnsService::SetEndpointFailure(std::string_view endpoint, absl::Status status) {
+  topic_internal::EndpointFailures& f = *state_->endpoints;
+  std::lock_guard lock(f.mu);
+  if (status.ok()) {
+    f.failing.erase(std::string(endpoint));
+  } else {
+    f.failing[std::string(endpoint)] = std::move(status);
+  }
+  f.any.store(!f.failing.empty(), std::memory_order_release);
 }
 
 // ---- Tags ---------------------------------------------------------------------------------------

@@ -35,39 +35,9 @@ std::optional<int> IntMember(const JsonObject& o, std::string_view key) {
 // An HTTP(S) subscription's healthyRetryPolicy (SNS's delivery policy JSON).
 absl::Status ApplyHttpDeliveryPolicy(Subscription& s, const JsonObject& policy,
                                      bool subscribe_call) {
-  RetryPolicy r = RetryPolicy::ForHttp();
-  const Json* healthy = policy.if_contains("healthyRetryPolicy");
-  if (healthy == nullptr) {
-    s.retry = r;
-    return absl::OkStatus();
-  }
-  if (!healthy->is_object()) {
-    return Invalid(subscribe_call, "DeliveryPolicy", "healthyRetryPolicy must be an object");
-  }
-  const JsonObject& h = healthy->get_object();
-  const int retries = IntMember(h, "numRetries").value_or(3);
-  const int no_delay = IntMember(h, "numNoDelayRetries").value_or(0);
-  const int min_tries = IntMember(h, "numMinDelayRetries").value_or(0);
-  const int max_tries = IntMember(h, "numMaxDelayRetries").value_or(0);
-  const int min_delay = IntMember(h, "minDelayTarget").value_or(20);
-  const int max_delay = IntMember(h, "maxDelayTarget").value_or(20);
-  if (retries < 0 || retries > 100 || no_delay < 0 || min_tries < 0 || max_tries < 0 ||
-      no_delay + min_tries + max_tries > retries) {
-    return Invalid(subscribe_call, "DeliveryPolicy", "numRetries is out of range");
-  }
-  if (min_delay < 1 || max_delay > 3600 || min_delay > max_delay) {
-    return Invalid(subscribe_call, "DeliveryPolicy", "delay targets are out of range");
-  }
-  r.no_delay_tries = 1 + no_delay;
-  r.min_delay_tries = min_tries;
-  r.min_delay = absl::Seconds(min_delay);
-  r.backoff_tries = retries - no_delay - min_tries - max_tries;
-  r.max_delay = absl::Seconds(max_delay);
-  r.max_delay_tries = max_tries;
-  if (const Json* f = h.if_contains("backoffFunction"); f && f->is_string()) {
-    r.backoff_function = std::string(f->get_string());
-  }
-  s.retry = r;
+  absl::StatusOr<RetryPolicy> r = ParseHttpRetryPolicy(policy.if_contains("healthyRetryPolicy"));
+  if (!r.ok()) return Invalid(subscribe_call, "DeliveryPolicy", std::string(r.status().message()));
+  s.retry = *r;
   return absl::OkStatus();
 }
 
@@ -91,6 +61,57 @@ FilterPolicyScope ScopeOf(const Subscription& s) {
 }
 
 }  // namespace
+
+absl::StatusOr<RetryPolicy> ParseHttpRetryPolicy(const Json* healthy) {
+  RetryPolicy r = RetryPolicy::ForHttp();
+  if (healthy == nullptr || healthy->is_null()) return r;
+  if (!healthy->is_object())
+    return absl::InvalidArgumentError("healthyRetryPolicy must be an object");
+  const JsonObject& h = healthy->get_object();
+  const int retries = IntMember(h, "numRetries").value_or(3);
+  const int no_delay = IntMember(h, "numNoDelayRetries").value_or(0);
+  const int min_tries = IntMember(h, "numMinDelayRetries").value_or(0);
+  const int max_tries = IntMember(h, "numMaxDelayRetries").value_or(0);
+  const int min_delay = IntMember(h, "minDelayTarget").value_or(20);
+  const int max_delay = IntMember(h, "maxDelayTarget").value_or(20);
+  if (retries < 0 || retries > 100 || no_delay < 0 || min_tries < 0 || max_tries < 0 ||
+      no_delay + min_tries + max_tries > retries) {
+    return absl::InvalidArgumentError("numRetries is out of range");
+  }
+  if (min_delay < 1 || max_delay > 3600 || min_delay > max_delay) {
+    return absl::InvalidArgumentError("delay targets are out of range");
+  }
+  r.no_delay_tries = 1 + no_delay;  // the first try, then the retries without delay
+  r.min_delay_tries = min_tries;
+  r.min_delay = absl::Seconds(min_delay);
+  r.backoff_tries = retries - no_delay - min_tries - max_tries;
+  r.max_delay = absl::Seconds(max_delay);
+  r.max_delay_tries = max_tries;
+  if (const Json* f = h.if_contains("backoffFunction"); f && f->is_string()) {
+    const std::string_view name = f->get_string();
+    if (name != "linear" && name != "arithmetic" && name != "geometric" && name != "exponential") {
+      return absl::InvalidArgumentError("backoffFunction is not valid");
+    }
+    r.backoff_function = std::string(name);
+  }
+  absl::Duration total;
+  for (int n = 2; n <= r.total_tries(); ++n) total += *r.DelayBefore(n);
+  if (total > absl::Seconds(3600)) {
+    return absl::InvalidArgumentError("the total retry time is more than 3600 seconds");
+  }
+  return r;
+}
+
+std::optional<RetryPolicy> TopicHttpRetryPolicy(std::string_view delivery_policy) {
+  std::optional<JsonObject> policy = ObjectOf(delivery_policy);
+  const Json* http = policy ? policy->if_contains("http") : nullptr;
+  if (http == nullptr || !http->is_object()) return std::nullopt;
+  const Json* healthy = http->get_object().if_contains("defaultHealthyRetryPolicy");
+  if (healthy == nullptr) return std::nullopt;
+  absl::StatusOr<RetryPolicy> r = ParseHttpRetryPolicy(healthy);
+  if (!r.ok()) return std::nullopt;
+  return *r;
+}
 
 std::string DefaultDeliveryPolicy() {
   return R"({"http":{"defaultHealthyRetryPolicy":{"minDelayTarget":20,"maxDelayTarget":20,)"

@@ -37,8 +37,16 @@ absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_v
     return v.ok() && v->is_object();
   };
   if (name == "DisplayName" || name == "KmsMasterKeyId") return absl::OkStatus();
-  if (name == "Policy" || name == "DeliveryPolicy") {
-    return json_object() ? absl::OkStatus() : invalid("");
+  if (name == "Policy") return json_object() ? absl::OkStatus() : invalid("");
+  if (name == "DeliveryPolicy") {
+    auto v = ParseJson(value);
+    if (!v.ok() || !v->is_object()) return invalid("");
+    const Json* http = v->get_object().if_contains("http");
+    if (http != nullptr && http->is_object()) {
+      auto r = ParseHttpRetryPolicy(http->get_object().if_contains("defaultHealthyRetryPolicy"));
+      if (!r.ok()) return invalid(fmt::format(": {}", std::string(r.status().message())));
+    }
+    return absl::OkStatus();
   }
   if (name == "SignatureVersion") {
     return value == "1" || value == "2" ? absl::OkStatus() : invalid("");
@@ -234,6 +242,8 @@ struct Publication {
   std::string dedup_id;
   absl::Time time;
   std::string timestamp;
+  // The topic's default retry policy for HTTP(S), if its DeliveryPolicy has one.
+  const topic_internal::RetryPolicy* http_retry = nullptr;
   // Envelopes by the text of their Message.
   std::map<std::string_view, Envelope, std::less<>> envelopes;
 
@@ -331,9 +341,12 @@ struct Publication {
   Delivery For(const std::shared_ptr<const Subscription>& sub,
                const topic_internal::DeliveryContext& context) {
     Delivery d{.sub = sub, .context = context};
+    if (http_retry && (sub->protocol == "http" || sub->protocol == "https") &&
+        !sub->attributes.contains("DeliveryPolicy")) {
+      d.retry = http_retry;
+    }
     d.message_id = message_id;
     if (request.subject) d.subject = *request.subject;
-    d.time = time;
     const std::string& protocol = sub->protocol;
     const std::string_view message = messages.For(protocol);
     if (protocol == "lambda") {
@@ -415,6 +428,9 @@ void Topic::State::RebuildSnapshot() {
   next->content_based_dedup = get("ContentBasedDeduplication") == "true";
   next->dedup_per_group = get("FifoThroughputScope") == "MessageGroup";
   if (std::string v = get("SignatureVersion"); !v.empty()) next->signature_version = v;
+  if (std::string v = get("DeliveryPolicy"); !v.empty()) {
+    next->http_retry = topic_internal::TopicHttpRetryPolicy(v);
+  }
   snapshot.store(std::move(next));
 }
 
@@ -546,10 +562,11 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
                 .dedup_id = std::move(dedup_id),
                 .time = hub_.clock().Now(),
                 .timestamp = {},
+                .http_retry = snap->http_retry ? &*snap->http_retry : nullptr,
                 .envelopes = {}};
   p.timestamp = Timestamp(p.time);
   const topic_internal::DeliveryContext context{
-      .hub = &hub_, .alive = st.alive, .topic_counters = st.counters};
+      .hub = &hub_, .alive = st.alive, .topic_counters = st.counters, .endpoints = st.endpoints};
 
   // ---- Fan-out: the unfiltered subscriptions, then one pass per scope's automaton.
   auto fan_out = [&] {

@@ -57,6 +57,16 @@ struct RetryPolicy {
   // SQS and Lambda: 3 at once, 2 at 1 s, 10 backing off from 1 to 20 s, 100,000 at 20 s
   // (100,015 tries over 23 days).
   static RetryPolicy ForSqsAndLambda() { return {}; }
+  // SMTP, SMS and mobile push: none at once, 2 at 10 s, 10 backing off from 10 to 600 s, 38 at
+  // 600 s (50 tries over more than 6 hours).
+  static RetryPolicy ForCustomerEndpoints() {
+    return {.no_delay_tries = 0,
+            .min_delay_tries = 2,
+            .min_delay = absl::Seconds(10),
+            .backoff_tries = 10,
+            .max_delay = absl::Seconds(600),
+            .max_delay_tries = 38};
+  }
   // HTTP(S) by default: 3 retries 20 s apart.
   static RetryPolicy ForHttp();
 };
@@ -76,11 +86,25 @@ struct OutboxState {
 
 struct Subscription;
 
+// Endpoints outside AWS that a test has made fail (SnsService::SetEndpointFailure).
+struct EndpointFailures {
+  std::atomic<bool> any{false};
+  std::mutex mu;
+  std::map<std::string, absl::Status, std::less<>> failing;
+  absl::Status For(std::string_view endpoint) {
+    if (!any.load(std::memory_order_acquire)) return absl::OkStatus();
+    std::lock_guard lock(mu);
+    auto it = failing.find(endpoint);
+    return it == failing.end() ? absl::OkStatus() : it->second;
+  }
+};
+
 // The hub, and whether the SNS service is still there (its timers may outlive it).
 struct DeliveryContext {
   Hub* hub = nullptr;
   std::shared_ptr<std::atomic<bool>> alive;
   std::shared_ptr<Counters> topic_counters;
+  std::shared_ptr<EndpointFailures> endpoints;
 };
 
 // One message on its way to one subscription.
@@ -91,8 +115,9 @@ struct Delivery {
   std::string group;           // FIFO topics: the group to keep in order
   MessageId message_id;        // for outboxes
   std::string subject;
-  absl::Time time;  // when it was published
   int tries = 0;
+  // The subscription's retry policy, or the topic's default for HTTP(S).
+  const RetryPolicy* retry = nullptr;
   // A client-side failure found before the first try (more than 10 raw attributes): not
   // retried; the message goes to the DLQ at once.
   std::optional<absl::Status> client_error;
@@ -144,6 +169,9 @@ struct Snapshot {
   bool content_based_dedup = false;
   bool dedup_per_group = false;  // FifoThroughputScope=MessageGroup
   std::string signature_version = "1";
+  // The topic DeliveryPolicy's http.defaultHealthyRetryPolicy: for HTTP(S) subscriptions
+  // without a DeliveryPolicy of their own.
+  std::optional<RetryPolicy> http_retry;
 };
 
 // Sends `d` through the subscription (a queue or Function found by ARN, or the outbox), with
@@ -163,6 +191,7 @@ absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_v
 struct Topic::State {
   std::shared_ptr<topic_internal::Counters> counters = std::make_shared<topic_internal::Counters>();
   std::shared_ptr<std::atomic<bool>> alive;
+  std::shared_ptr<topic_internal::EndpointFailures> endpoints;
 
   // Control plane (attributes, tags, the subscription list); Publish never takes it.
   mutable std::mutex mu;

@@ -325,6 +325,101 @@ TEST_CASE("Functions receive SNS's event record", "[topic][lambda]") {
   CHECK(f.sns.SubscriptionMetrics(bad).value()["NumberOfNotificationsFailed"] == 0);  // not yet
 }
 
+// When the outbox of `sub` received its notifications.
+std::vector<absl::Time> OutboxTimes(SnsService& sns, const std::string& sub) {
+  std::vector<absl::Time> times;
+  for (const OutboxMessage& m : sns.Outbox(sub).value()) {
+    if (m.type == "Notification") times.push_back(m.time);
+  }
+  return times;
+}
+
+TEST_CASE("Endpoints outside AWS that fail: HTTP(S) and SMS delivery policies, DLQ",
+          "[topic][retry]") {
+  Fixture f;
+  auto topic = f.sns.CreateTopic("t").value();
+  auto dlq = Sqs(f.hub).CreateQueue("dlq").value();
+  const std::string url = "https://example.com/hook";
+  const std::string http =
+      f.sns.Subscribe(topic->arn(), "https", url, {{"RedrivePolicy", Policy(dlq->arn())}}).value();
+  const std::string token = f.sns.Outbox(http).value().at(0).token;
+  REQUIRE(f.sns.ConfirmSubscription(topic->arn(), token).ok());
+  const std::string sms = f.sns.Subscribe(topic->arn(), "sms", "+15555550100").value();
+
+  // HTTP(S) by default: the first try and 3 retries 20 s apart, then the DLQ.
+  f.sns.SetEndpointFailure(url, absl::UnavailableError("502 Bad Gateway"));
+  f.sns.SetEndpointFailure("+15555550100", absl::UnavailableError("carrier down"));
+  const absl::Time t0 = f.sim.Now();
+  REQUIRE(topic->Publish({.message = "m"}).ok());
+  f.sim.RunFor(absl::Seconds(61));
+  CHECK(OutboxTimes(f.sns, http).empty());
+  auto dead = Fixture::Receive(*dlq);
+  REQUIRE(dead.size() == 1);
+  REQUIRE(dlq->DeleteMessage(dead[0].receipt_handle).ok());
+  CHECK(f.sns.SubscriptionMetrics(http).value()["NumberOfNotificationsFailed"] == 1);
+
+  // SMS: 50 tries over more than 6 hours; the endpoint comes back before the end.
+  f.sim.RunFor(absl::Hours(5) - absl::Seconds(61));
+  CHECK(OutboxTimes(f.sns, sms).empty());
+  f.sns.SetEndpointFailure("+15555550100", absl::OkStatus());
+  f.sim.RunUntilIdle();
+  auto times = OutboxTimes(f.sns, sms);
+  REQUIRE(times.size() == 1);
+  CHECK(times[0] > t0 + absl::Hours(5));
+  CHECK(f.sns.SubscriptionMetrics(sms).value()["NumberOfNotificationsDelivered"] == 1);
+
+  // A client error is not retried.
+  f.sns.SetEndpointFailure(url, absl::InvalidArgumentError("410 Gone"));
+  REQUIRE(topic->Publish({.message = "m2"}).ok());
+  CHECK(Fixture::Receive(*dlq).size() == 1);  // at once
+
+  // The subscription's own policy: 5 retries 2 s apart.
+  f.sns.SetEndpointFailure(url, absl::UnavailableError("busy"));
+  REQUIRE(
+      f.sns
+          .SetSubscriptionAttributes(
+              http, "DeliveryPolicy",
+              R"({"healthyRetryPolicy":{"numRetries":5,"minDelayTarget":2,"maxDelayTarget":2}})")
+          .ok());
+  REQUIRE(topic->Publish({.message = "m3"}).ok());
+  f.sim.RunFor(absl::Seconds(9));
+  CHECK(Fixture::Receive(*dlq).empty());
+  f.sns.SetEndpointFailure(url, absl::OkStatus());
+  f.sim.RunFor(absl::Seconds(1));  // the 6th try, at +10 s
+  CHECK(OutboxTimes(f.sns, http).size() == 1);
+  CHECK(
+      ErrorName(f.sns.SetSubscriptionAttributes(
+          http, "DeliveryPolicy",
+          R"({"healthyRetryPolicy":{"numRetries":100,"minDelayTarget":60,"maxDelayTarget":60}})")) ==
+      "InvalidParameter");  // more than 3,600 s in all
+}
+
+TEST_CASE("A topic's DeliveryPolicy is the default of its HTTP(S) subscriptions",
+          "[topic][retry]") {
+  Fixture f;
+  auto topic = f.sns.CreateTopic("t").value();
+  REQUIRE(topic
+              ->SetAttribute("DeliveryPolicy",
+                             R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":2,)"
+                             R"("minDelayTarget":5,"maxDelayTarget":5}}})")
+              .ok());
+  CHECK(ErrorName(topic->SetAttribute(
+            "DeliveryPolicy", R"({"http":{"defaultHealthyRetryPolicy":{"numRetries":-1}}})")) ==
+        "InvalidParameter");
+  const std::string url = "http://example.com/";
+  const std::string sub = f.sns.Subscribe(topic->arn(), "http", url).value();
+  REQUIRE(f.sns.ConfirmSubscription(topic->arn(), f.sns.Outbox(sub).value().at(0).token).ok());
+  f.sns.SetEndpointFailure(url, absl::UnavailableError("down"));
+  REQUIRE(topic->Publish({.message = "m"}).ok());
+  f.sim.RunFor(absl::Seconds(9));
+  f.sns.SetEndpointFailure(url, absl::OkStatus());
+  f.sim.RunUntilIdle();  // the 3rd and last try at +10 s
+  auto times = OutboxTimes(f.sns, sub);
+  REQUIRE(times.size() == 1);
+  CHECK(times[0] == f.sim.Now());
+  CHECK(f.sns.SubscriptionMetrics(sub).value()["NumberOfNotificationsDelivered"] == 1);
+}
+
 TEST_CASE("A topic handle outlives its hub; pending retries end with it", "[topic][lifetime]") {
   testing::Simulation sim;
   std::shared_ptr<Topic> topic;
