@@ -102,15 +102,44 @@ std::pair<std::string, std::string> TypeAndValue(const MessageAttribute& a) {
 bool ValidAttributeName(std::string_view name) {
   if (name.empty() || name.size() > 256 || name.front() == '.' || name.back() == '.') return false;
   if (name.find("..") != std::string_view::npos) return false;
-  std::string lower(name);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower.starts_with("aws.") || lower.starts_with("amazon.")) return false;
+  auto starts = [&](std::string_view prefix) {
+    if (name.size() < prefix.size()) return false;
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(name[i])) != prefix[i]) return false;
+    }
+    return true;
+  };
+  if (starts("aws.") || starts("amazon.")) return false;
   for (char c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
       return false;
     }
   }
   return true;
+}
+
+// A decimal number as a Number attribute holds it: [+-]digits[.digits][e[+-]digits], with
+// digits on at least one side of the point.
+bool IsDecimalNumber(std::string_view s) {
+  size_t i = 0;
+  auto digits = [&] {
+    const size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - start;
+  };
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  size_t n = digits();
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    n += digits();
+  }
+  if (n == 0) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
 }
 
 absl::Status CheckAttributes(const MessageAttributes& attributes) {
@@ -132,8 +161,7 @@ absl::Status CheckAttributes(const MessageAttributes& attributes) {
                        name, base);
     }
     if (base == "Number") {
-      auto n = ParseJson(a.string_value);
-      if (!n.ok() || !n->is_number()) {
+      if (!IsDecimalNumber(a.string_value)) {
         return AwsErrorF("ParameterValueInvalid",
                          "Could not cast message attribute '{}' value to number.", name);
       }

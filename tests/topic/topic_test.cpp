@@ -277,6 +277,11 @@ TEST_CASE("Publish: the checks of spec §9, nothing delivered when one fails", "
         "ParameterValueInvalid");
   CHECK(attr("a", {.data_type = "String.Array", .string_value = R"(["x",1,true])"}).ok());
   CHECK(attr("a", MessageAttribute::Number("1.5e3")).ok());
+  CHECK(attr("a", MessageAttribute::Number("-.5")).ok());
+  CHECK(attr("a", MessageAttribute::Number("+7")).ok());
+  CHECK(ErrorName(attr("a", MessageAttribute::Number("1e"))) == "ParameterValueInvalid");
+  CHECK(ErrorName(attr("a", MessageAttribute::Number("."))) == "ParameterValueInvalid");
+  CHECK(ErrorName(attr("Amazon.x", MessageAttribute::String("v"))) == "ParameterValueInvalid");
   CHECK(attr("a", MessageAttribute::Binary("\x01\x02")).ok());
 
   CHECK(
@@ -284,12 +289,12 @@ TEST_CASE("Publish: the checks of spec §9, nothing delivered when one fails", "
       "Invalid parameter: MessageDeduplicationId Reason: The request includes "
       "MessageDeduplicationId parameter that is not valid for this topic type");
   // What succeeded reached the queue; what failed did not.
-  CHECK(f.topic->Metrics()["NumberOfMessagesPublished"] == 6);
+  CHECK(f.topic->Metrics()["NumberOfMessagesPublished"] == 8);
   int received = 0;
   for (auto got = Fixture::Receive(q); !got.empty(); got = Fixture::Receive(q)) {
     received += static_cast<int>(got.size());
   }
-  CHECK(received == 6);
+  CHECK(received == 8);
 }
 
 TEST_CASE("Delivery to SQS: the envelope exactly as SNS writes it", "[topic]") {
