@@ -6,9 +6,11 @@
 // (http, https, email, email-json, sms, application, firehose) land in an outbox per
 // subscription that a test can read. Every subscription's filter policy is matched in one pass of
 // the pattern engine, over an immutable snapshot of the subscriptions that Subscribe and
-// Unsubscribe replace atomically: Publish takes no lock against them. Failed deliveries are
-// retried on the hub's clock as the SNS delivery policy of the protocol says, then given to the
-// subscription's dead-letter queue; nothing is dropped silently (Metrics counts every outcome).
+// Unsubscribe build off to the side and publish with one pointer swap: Publish never waits for
+// them (it copies the pointer under a reader lock held for that copy only, as RuleSet does).
+// Failed deliveries are retried on the hub's clock as the SNS delivery policy of the protocol
+// says, then given to the subscription's dead-letter queue; nothing is dropped silently
+// (Metrics counts every outcome).
 //
 // Example:
 //   courier::testing::Simulation sim;

@@ -459,7 +459,12 @@ void Topic::State::RebuildSnapshot() {
   if (std::string v = get("DeliveryPolicy"); !v.empty()) {
     next->http_retry = topic_internal::TopicHttpRetryPolicy(v);
   }
-  snapshot.store(std::move(next));
+  std::shared_ptr<const Snapshot> old = std::move(next);
+  {
+    std::unique_lock lock(snapshot_mu);
+    snapshot.swap(old);
+  }
+  // The old snapshot is released here, outside the lock (or later, by its last publish).
 }
 
 // ---- Topic --------------------------------------------------------------------------------------
@@ -548,7 +553,7 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
   if (request.subject) COURIER_RETURN_IF_ERROR(CheckSubject(*request.subject));
   COURIER_ASSIGN_OR_RETURN(Messages messages, Messages::Of(request));
   COURIER_RETURN_IF_ERROR(CheckAttributes(request.attributes));
-  std::shared_ptr<const Snapshot> snap = st.snapshot.load();
+  std::shared_ptr<const Snapshot> snap = st.LoadSnapshot();
   std::string dedup_id;
   if (fifo()) {
     if (!request.message_group_id) {

@@ -1,4 +1,4 @@
-// The inside of a Topic: its subscriptions (immutable, in a snapshot swapped atomically), their
+// The inside of a Topic: its subscriptions (immutable, in a snapshot replaced whole), their
 // counters and outboxes (which outlive attribute changes), the FIFO deduplication window and
 // sequence, and the delivery of one message to one subscription with retries.
 #ifndef COURIER_TOPIC_TOPIC_STATE_H_
@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -199,7 +200,14 @@ struct Topic::State {
   SnsAttributeMap tags;
   int64_t subscriptions_deleted = 0;
   std::vector<std::shared_ptr<const topic_internal::Subscription>> subscriptions;  // under mu
-  std::atomic<std::shared_ptr<const topic_internal::Snapshot>> snapshot;
+  // What Publish reads: copied under a reader lock held for the copy of one pointer (a few
+  // nanoseconds), never while a change is built; replaced whole by RebuildSnapshot.
+  std::shared_ptr<const topic_internal::Snapshot> LoadSnapshot() const {
+    std::shared_lock lock(snapshot_mu);
+    return snapshot;
+  }
+  mutable std::shared_mutex snapshot_mu;
+  std::shared_ptr<const topic_internal::Snapshot> snapshot;  // guarded by snapshot_mu
   // Counters of unsubscribed subscriptions, still part of the topic's metrics.
   SnsMetrics retired;
 

@@ -328,7 +328,8 @@ TEST_CASE("Functions receive SNS's event record", "[topic][lambda]") {
 // When the outbox of `sub` received its notifications.
 std::vector<absl::Time> OutboxTimes(SnsService& sns, const std::string& sub) {
   std::vector<absl::Time> times;
-  for (const OutboxMessage& m : sns.Outbox(sub).value()) {
+  const std::vector<OutboxMessage> outbox = sns.Outbox(sub).value();
+  for (const OutboxMessage& m : outbox) {
     if (m.type == "Notification") times.push_back(m.time);
   }
   return times;
