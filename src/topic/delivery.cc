@@ -75,9 +75,15 @@ void Failed(Delivery d, const absl::Status& status) {
 
 void Try(Delivery d) {
   if (!d.context.alive->load(std::memory_order_acquire)) return;  // the hub is gone
+  const Subscription& sub = *d.sub;
+  if (sub.state->removed.load(std::memory_order_acquire)) {
+    // Unsubscribed (or its topic deleted) while this waited: no endpoint to try any more.
+    sub.state->counters.failed.fetch_add(1, std::memory_order_relaxed);
+    d.context.topic_counters->failed.fetch_add(1, std::memory_order_relaxed);
+    return Finished(d);
+  }
   ++d.tries;
   if (d.client_error) return GiveUp(d);
-  const Subscription& sub = *d.sub;
   if (LeavesAws(sub.protocol)) {
     // A recording endpoint: the message is "sent" when it is in the outbox, unless a test
     // made the endpoint fail.

@@ -246,6 +246,9 @@ absl::Status SnsService::DeleteTopic(std::string_view topic_arn) {
   hub_.RemoveResource(topic_arn);
   topic->MarkDeleted();
   std::lock_guard topic_lock(topic->state_->mu);
+  for (const auto& s : topic->state_->subscriptions) {
+    s->state->removed.store(true, std::memory_order_release);
+  }
   topic->state_->subscriptions.clear();
   topic->state_->RebuildSnapshot();
   return absl::OkStatus();
@@ -380,6 +383,7 @@ absl::Status SnsService::Unsubscribe(std::string_view subscription_arn) {
       st.counters->published.load(std::memory_order_relaxed) - (*it)->state->published_at_start;
   st.retired["NumberOfNotificationsFilteredOut"] +=
       std::max<int64_t>(0, seen - c.matched.load(std::memory_order_relaxed));
+  (*it)->state->removed.store(true, std::memory_order_release);
   st.subscriptions.erase(it);
   ++st.subscriptions_deleted;
   st.RebuildSnapshot();

@@ -130,6 +130,8 @@ struct Delivery {
 // What stays with a subscription across attribute changes.
 struct SubscriptionState {
   Counters counters;
+  // Set by Unsubscribe and DeleteTopic: deliveries still waiting for a retry stop there.
+  std::atomic<bool> removed{false};
   // Topic's `published` when the subscription was created: filtered out = seen - matched.
   int64_t published_at_start = 0;
   OutboxState outbox;

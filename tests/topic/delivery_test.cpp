@@ -127,6 +127,21 @@ TEST_CASE("A subscriber that recovers gets the message on a later try, once", "[
   CHECK(m["NumberOfNotificationsFailed"] == 0);
 }
 
+TEST_CASE("Unsubscribing stops the retries waiting for that subscription", "[topic][retry]") {
+  Fixture f;
+  auto topic = f.sns.CreateTopic("t").value();
+  auto sink = f.Flaky("down", 1'000'000);
+  const std::string sub = f.sns.Subscribe(topic->arn(), "sqs", sink->arn()).value();
+  REQUIRE(topic->Publish({.message = "m"}).ok());
+  f.sim.RunFor(absl::Seconds(30));
+  const size_t tries = sink->tries.size();
+  CHECK(tries > 5);
+  REQUIRE(f.sns.Unsubscribe(sub).ok());
+  f.sim.RunUntilIdle();
+  CHECK(sink->tries.size() == tries);
+  CHECK(topic->Metrics()["NumberOfNotificationsFailed"] == 1);
+}
+
 TEST_CASE("A deleted queue is a client error: no retries, DLQ or counted drop", "[topic][retry]") {
   Fixture f;
   auto topic = f.sns.CreateTopic("t").value();
