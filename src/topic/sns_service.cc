@@ -334,17 +334,37 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
     const std::string url =
         fmt::format("https://sns.{}.amazonaws.com/?Action=ConfirmSubscription&TopicArn={}&Token={}",
                     region, topic->arn(), s->token);
-    s->state->outbox.Add(
-        {.protocol = s->protocol,
-         .endpoint = s->endpoint,
-         .type = "SubscriptionConfirmation",
-         .message_id = MessageId(detail::NewUuid()),
-         .subject = {},
-         .body = fmt::format("You have chosen to subscribe to the topic {}.\nTo confirm the "
-                             "subscription, visit the SubscribeURL included in this message.\n{}",
-                             topic->arn(), url),
-         .token = s->token,
-         .time = hub_.clock().Now()});
+    const MessageId id(detail::NewUuid());
+    const absl::Time now = hub_.clock().Now();
+    const std::string text = fmt::format(
+        "You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the "
+        "SubscribeURL included in this message.",
+        topic->arn());
+    // email gets the text; http, https and email-json SNS's JSON, as SNS writes it.
+    std::string body = fmt::format("{}\n{}", text, url);
+    if (protocol != "email") {
+      using topic_internal::Quoted;
+      const std::string timestamp = topic_internal::Timestamp(now);
+      const std::string to_sign = fmt::format(
+          "Message\n{}\nMessageId\n{}\nSubscribeURL\n{}\nTimestamp\n{}\nToken\n{}\nTopicArn\n{}"
+          "\nType\nSubscriptionConfirmation\n",
+          text, id.view(), url, timestamp, s->token, topic->arn());
+      body = fmt::format(
+          "{{\n  \"Type\" : \"SubscriptionConfirmation\",\n  \"MessageId\" : \"{}\",\n"
+          "  \"Token\" : \"{}\",\n  \"TopicArn\" : {},\n  \"Message\" : {},\n"
+          "  \"SubscribeURL\" : {},\n  \"Timestamp\" : \"{}\",\n  \"SignatureVersion\" : \"1\",\n"
+          "  \"Signature\" : \"{}\",\n  \"SigningCertURL\" : \"{}\"\n}}",
+          id.view(), s->token, Quoted(topic->arn()), Quoted(text), Quoted(url), timestamp,
+          topic_internal::Signature(to_sign), topic_internal::SigningCertUrl(region));
+    }
+    s->state->outbox.Add({.protocol = s->protocol,
+                          .endpoint = s->endpoint,
+                          .type = "SubscriptionConfirmation",
+                          .message_id = id,
+                          .subject = {},
+                          .body = std::move(body),
+                          .token = s->token,
+                          .time = now});
   }
   st.subscriptions.push_back(s);
   st.RebuildSnapshot();

@@ -22,10 +22,30 @@
 namespace courier {
 
 using topic_internal::Delivery;
+using topic_internal::Quoted;
 using topic_internal::Snapshot;
 using topic_internal::Subscription;
+using topic_internal::Timestamp;
 
 namespace topic_internal {
+
+std::string Quoted(std::string_view s) { return boost::json::serialize(Json(s)); }
+
+std::string Timestamp(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+std::string Signature(std::string_view to_sign) {
+  const std::string digest = absl::HexStringToBytes(detail::Sha256Hex(to_sign));
+  std::string bytes;
+  while (bytes.size() < 256) bytes += digest;
+  return absl::Base64Escape(bytes.substr(0, 256));
+}
+
+std::string SigningCertUrl(std::string_view region) {
+  return fmt::format("https://sns.{}.amazonaws.com/SimpleNotificationService-{}.pem", region,
+                     detail::Md5Of(region).view());
+}
 
 absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_view value,
                                  bool creating) {
@@ -84,12 +104,6 @@ absl::Status TopicNotFound() { return AwsError("NotFound", "Topic does not exist
 
 absl::Status InvalidParameter(std::string_view message) {
   return AwsErrorF("InvalidParameter", "Invalid parameter: {}", message);
-}
-
-std::string Quoted(std::string_view s) { return boost::json::serialize(Json(s)); }
-
-std::string Timestamp(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
 }
 
 // SNS's "Type"/"Value" form of one attribute (Binary values base64-encoded).
@@ -282,18 +296,10 @@ struct Publication {
     if (request.subject) to_sign += fmt::format("Subject\n{}\n", *request.subject);
     to_sign +=
         fmt::format("Timestamp\n{}\nTopicArn\n{}\nType\nNotification\n", timestamp, topic_arn);
-    // Not an RSA signature (courier holds no key): 256 bytes derived from the SHA-256 of what SNS
-    // signs, so the field has the size and form of a real one.
-    const std::string digest = absl::HexStringToBytes(detail::Sha256Hex(to_sign));
-    std::string bytes;
-    while (bytes.size() < 256) bytes += digest;
-    return absl::Base64Escape(bytes.substr(0, 256));
+    return topic_internal::Signature(to_sign);
   }
 
-  std::string SigningCertUrl() const {
-    return fmt::format("https://sns.{}.amazonaws.com/SimpleNotificationService-{}.pem", Region(),
-                       detail::Md5Of(Region()).view());
-  }
+  std::string SigningCertUrl() const { return topic_internal::SigningCertUrl(Region()); }
 
   std::string UnsubscribeUrlPrefix() const {
     return fmt::format("https://sns.{}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=",

@@ -185,6 +185,17 @@ void StartDelivery(Delivery d);
 // breaks its rules, access is denied.
 bool IsClientError(const absl::Status& status);
 
+// The Signature field of what SNS signs (`to_sign`, in SNS's canonical form): 256 bytes in
+// base64, the size and form of SNS's RSA signature, derived from the SHA-256 of `to_sign`
+// (courier holds no key).
+std::string Signature(std::string_view to_sign);
+// https://sns.<region>.amazonaws.com/SimpleNotificationService-<32 hex>.pem
+std::string SigningCertUrl(std::string_view region);
+// A JSON string literal, as SNS escapes one.
+std::string Quoted(std::string_view s);
+// AWS's timestamp form: 2026-01-01T00:00:00.000Z.
+std::string Timestamp(absl::Time t);
+
 // A topic attribute's check (SetTopicAttributes, or CreateTopic when `creating`).
 absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_view value,
                                  bool creating);

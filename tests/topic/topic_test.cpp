@@ -564,6 +564,14 @@ TEST_CASE("Outboxes: sms, email with confirmation, http; direct publish to a pho
   CHECK(mails[1].subject == "Your code");
   CHECK(mails[1].body == "code 1234");
   CHECK(f.sns.Outbox(http).value().size() == 1);  // still only the confirmation request
+  // HTTP(S) endpoints get the confirmation request as SNS's JSON.
+  auto request = ParseJson(f.sns.Outbox(http).value().at(0).body).value().as_object();
+  CHECK(request.at("Type").as_string() == "SubscriptionConfirmation");
+  CHECK(request.at("TopicArn").as_string() == f.topic->arn());
+  CHECK(request.at("Token").as_string() == f.sns.Outbox(http).value().at(0).token);
+  CHECK(request.at("SubscribeURL").as_string().find("Action=ConfirmSubscription") !=
+        std::string::npos);
+  CHECK(request.at("Signature").as_string().size() == 344);
 
   // Publish straight to a phone number or a platform endpoint.
   auto direct = f.sns.Publish({.phone_number = "+15555550199", .request = {.message = "hi"}});
