@@ -283,7 +283,12 @@ struct Publication {
   std::string sequence_number;
   std::string dedup_id;
   absl::Time time;
-  std::string timestamp;
+  mutable std::string timestamp_;  // Timestamp(time), made when a copy first needs it
+
+  const std::string& timestamp() const {
+    if (timestamp_.empty()) timestamp_ = Timestamp(time);
+    return timestamp_;
+  }
   // The topic's default retry policy for HTTP(S), if its DeliveryPolicy has one.
   const topic_internal::RetryPolicy* http_retry = nullptr;
   // Envelopes by the text of their Message.
@@ -295,7 +300,7 @@ struct Publication {
     std::string to_sign = fmt::format("Message\n{}\nMessageId\n{}\n", message, message_id.view());
     if (request.subject) to_sign += fmt::format("Subject\n{}\n", *request.subject);
     to_sign +=
-        fmt::format("Timestamp\n{}\nTopicArn\n{}\nType\nNotification\n", timestamp, topic_arn);
+        fmt::format("Timestamp\n{}\nTopicArn\n{}\nType\nNotification\n", timestamp(), topic_arn);
     return topic_internal::Signature(to_sign);
   }
 
@@ -317,7 +322,7 @@ struct Publication {
     h += fmt::format("  \"TopicArn\" : {},\n", Quoted(topic_arn));
     if (request.subject) h += fmt::format("  \"Subject\" : {},\n", Quoted(*request.subject));
     h += fmt::format("  \"Message\" : {},\n", Quoted(message));
-    h += fmt::format("  \"Timestamp\" : \"{}\",\n", timestamp);
+    h += fmt::format("  \"Timestamp\" : \"{}\",\n", timestamp());
     if (!fifo) {
       h += fmt::format("  \"SignatureVersion\" : \"{}\",\n", signature_version);
       h += fmt::format("  \"Signature\" : \"{}\",\n", Signature(message));
@@ -351,7 +356,7 @@ struct Publication {
     sns["TopicArn"] = topic_arn;
     sns["Subject"] = request.subject ? Json(*request.subject) : Json(nullptr);
     sns["Message"] = message;
-    sns["Timestamp"] = timestamp;
+    sns["Timestamp"] = timestamp();
     if (!fifo) {
       sns["SignatureVersion"] = signature_version;
       sns["Signature"] = Signature(message);
@@ -596,14 +601,13 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
                 .signature_version = snap->signature_version,
                 .request = request,
                 .messages = messages,
-                .message_id = MessageId(detail::NewUuid()),
+                .message_id = detail::FormatUuid(detail::NewRandomUuid()),
                 .sequence_number = {},
                 .dedup_id = std::move(dedup_id),
                 .time = hub_.clock().Now(),
-                .timestamp = {},
+                .timestamp_ = {},
                 .http_retry = snap->http_retry ? &*snap->http_retry : nullptr,
                 .envelopes = {}};
-  p.timestamp = Timestamp(p.time);
   const topic_internal::DeliveryContext context{
       .hub = &hub_, .alive = st.alive, .topic_counters = st.counters, .endpoints = st.endpoints};
 
