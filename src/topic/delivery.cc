@@ -36,18 +36,18 @@ void Finished(Delivery& d) {
 
 void Succeeded(Delivery& d) {
   d.sub->state->counters.delivered.fetch_add(1, std::memory_order_relaxed);
-  d.context.topic_counters->delivered.fetch_add(1, std::memory_order_relaxed);
+  d.context->topic_counters->delivered.fetch_add(1, std::memory_order_relaxed);
   Finished(d);
 }
 
 // No more tries: the dead-letter queue gets the message, if there is one.
 void GiveUp(Delivery& d) {
   Counters& sub = d.sub->state->counters;
-  Counters& topic = *d.context.topic_counters;
+  Counters& topic = *d.context->topic_counters;
   sub.failed.fetch_add(1, std::memory_order_relaxed);
   topic.failed.fetch_add(1, std::memory_order_relaxed);
   if (!d.sub->dead_letter_arn.empty()) {
-    std::shared_ptr<MessageSink> dlq = d.context.hub->FindSink(d.sub->dead_letter_arn);
+    std::shared_ptr<MessageSink> dlq = d.context->hub->FindSink(d.sub->dead_letter_arn);
     bool moved = false;
     if (dlq != nullptr) {
       SendMessageRequest request = d.dead_letter_request ? *d.dead_letter_request : d.request;
@@ -69,17 +69,17 @@ void Failed(Delivery d, const absl::Status& status) {
   std::optional<absl::Duration> delay = retry.DelayBefore(d.tries + 1);
   if (!delay) return GiveUp(d);
   if (*delay <= absl::ZeroDuration()) return Try(std::move(d));
-  Clock& clock = d.context.hub->clock();
+  Clock& clock = d.context->hub->clock();
   clock.ScheduleAfter(*delay, [d = std::move(d)]() mutable { Try(std::move(d)); });
 }
 
 void Try(Delivery d) {
-  if (!d.context.alive->load(std::memory_order_acquire)) return;  // the hub is gone
+  if (!d.context->alive->load(std::memory_order_acquire)) return;  // the hub is gone
   const Subscription& sub = *d.sub;
   if (sub.state->removed.load(std::memory_order_acquire)) {
     // Unsubscribed (or its topic deleted) while this waited: no endpoint to try any more.
     sub.state->counters.failed.fetch_add(1, std::memory_order_relaxed);
-    d.context.topic_counters->failed.fetch_add(1, std::memory_order_relaxed);
+    d.context->topic_counters->failed.fetch_add(1, std::memory_order_relaxed);
     return Finished(d);
   }
   ++d.tries;
@@ -87,7 +87,7 @@ void Try(Delivery d) {
   if (LeavesAws(sub.protocol)) {
     // A recording endpoint: the message is "sent" when it is in the outbox, unless a test
     // made the endpoint fail.
-    if (absl::Status down = d.context.endpoints->For(sub.endpoint); !down.ok()) {
+    if (absl::Status down = d.context->endpoints->For(sub.endpoint); !down.ok()) {
       return Failed(std::move(d), down);
     }
     sub.state->outbox.Add({.protocol = sub.protocol,
@@ -96,10 +96,10 @@ void Try(Delivery d) {
                            .message_id = d.message_id,
                            .subject = d.subject,
                            .body = d.request.body,
-                           .time = d.context.hub->clock().Now()});
+                           .time = d.context->hub->clock().Now()});
     return Succeeded(d);
   }
-  std::shared_ptr<MessageSink> sink = d.context.hub->FindSink(sub.endpoint);
+  std::shared_ptr<MessageSink> sink = d.context->hub->FindSink(sub.endpoint);
   if (sink == nullptr) {
     // A queue deleted since it subscribed: a client error.
     return Failed(std::move(d), AwsError("NotFound", "The endpoint does not exist."));

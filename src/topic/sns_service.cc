@@ -227,6 +227,11 @@ absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view 
   st.alive = state_->alive;
   st.max_message_bytes = state_->max_message_bytes;
   st.endpoints = state_->endpoints;
+  st.context = std::make_shared<const topic_internal::DeliveryContext>(
+      topic_internal::DeliveryContext{.hub = &hub_,
+                                      .alive = st.alive,
+                                      .topic_counters = st.counters,
+                                      .endpoints = st.endpoints});
   for (const auto& [k, v] : attributes) {
     if (k != "FifoTopic") st.attributes[k] = v;
   }

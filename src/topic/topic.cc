@@ -378,7 +378,7 @@ struct Publication {
 
   // The copy `sub` receives.
   Delivery For(const std::shared_ptr<const Subscription>& sub,
-               const topic_internal::DeliveryContext& context) {
+               const std::shared_ptr<const topic_internal::DeliveryContext>& context) {
     Delivery d{.sub = sub, .context = context};
     if (http_retry && (sub->protocol == "http" || sub->protocol == "https") &&
         !sub->attributes.contains("DeliveryPolicy")) {
@@ -608,8 +608,7 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
                 .timestamp_ = {},
                 .http_retry = snap->http_retry ? &*snap->http_retry : nullptr,
                 .envelopes = {}};
-  const topic_internal::DeliveryContext context{
-      .hub = &hub_, .alive = st.alive, .topic_counters = st.counters, .endpoints = st.endpoints};
+  const std::shared_ptr<const topic_internal::DeliveryContext>& context = st.context;
 
   // ---- Fan-out: the unfiltered subscriptions, then one pass per scope's automaton.
   auto fan_out = [&] {

@@ -111,10 +111,10 @@ struct DeliveryContext {
 // One message on its way to one subscription.
 struct Delivery {
   std::shared_ptr<const Subscription> sub;
-  DeliveryContext context;
-  SendMessageRequest request;  // what the sink receives
-  std::string group;           // FIFO topics: the group to keep in order
-  MessageId message_id;        // for outboxes
+  std::shared_ptr<const DeliveryContext> context;  // the topic's, shared by its deliveries
+  SendMessageRequest request;                      // what the sink receives
+  std::string group;                               // FIFO topics: the group to keep in order
+  MessageId message_id;                            // for outboxes
   std::string subject;
   int tries = 0;
   // The subscription's retry policy, or the topic's default for HTTP(S).
@@ -206,6 +206,8 @@ struct Topic::State {
   std::shared_ptr<topic_internal::Counters> counters = std::make_shared<topic_internal::Counters>();
   std::shared_ptr<std::atomic<bool>> alive;
   std::shared_ptr<topic_internal::EndpointFailures> endpoints;
+  // The hub, `alive`, `counters` and `endpoints` together, for the deliveries to share.
+  std::shared_ptr<const topic_internal::DeliveryContext> context;
 
   // Control plane (attributes, tags, the subscription list); Publish never takes it.
   mutable std::mutex mu;
