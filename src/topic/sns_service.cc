@@ -137,6 +137,10 @@ SubscriptionSummary Summary(const Subscription& s) {
 }
 
 absl::Status CheckTags(const SnsAttributeMap& tags) {
+  if (tags.size() > 50) {
+    return AwsError("TagLimitExceeded",
+                    "Could not complete request: tag quota of per resource exceeded");
+  }
   for (const auto& [k, v] : tags) {
     if (k.empty() || k.size() > 128 || v.size() > 256) {
       return AwsError("InvalidParameter", "Invalid parameter: Tags Reason: tag key or value");

@@ -600,6 +600,10 @@ TEST_CASE("Tags: TagResource, UntagResource, ListTagsForResource", "[topic]") {
   SnsAttributeMap many;
   for (int i = 0; i < 50; ++i) many["k" + std::to_string(i)] = "v";
   CHECK(ErrorName(f.sns.TagResource(f.topic->arn(), many)) == "TagLimitExceeded");
+  CHECK(f.sns.ListTagsForResource(f.topic->arn()).value().size() == 1);  // unchanged
+  many["k50"] = "v";
+  CHECK(ErrorName(f.sns.CreateTopic("many", {}, many).status()) == "TagLimitExceeded");
+  CHECK(ErrorName(f.sns.GetTopic("many").status()) == "NotFound");
 }
 
 }  // namespace
