@@ -2,6 +2,7 @@
 // subscription's delivery policy says, the dead-letter queue when it gives up, the counters,
 // and the per-group order of FIFO topics (topic_state.h).
 #include <cmath>
+#include <deque>
 #include <utility>
 
 #include "courier/hub.h"
@@ -14,6 +15,26 @@ namespace {
 bool LeavesAws(std::string_view protocol) { return protocol != "sqs" && protocol != "lambda"; }
 
 void Try(Delivery d);
+
+// Tries `d` after the delivery that held its group back. When that one completed inside a try
+// on this thread (a synchronous sink), `d` waits in a per-thread list that the outermost call
+// works through, so a long backlog is drained in a loop, not a recursion as deep as the backlog.
+void TryNext(Delivery d) {
+  thread_local std::deque<Delivery>* draining = nullptr;
+  if (draining != nullptr) {
+    draining->push_back(std::move(d));
+    return;
+  }
+  std::deque<Delivery> queue;
+  draining = &queue;
+  Try(std::move(d));
+  while (!queue.empty()) {
+    Delivery next = std::move(queue.front());
+    queue.pop_front();
+    Try(std::move(next));
+  }
+  draining = nullptr;
+}
 
 // The next delivery of the group, if one waits behind `d`.
 void Finished(Delivery& d) {
@@ -31,7 +52,7 @@ void Finished(Delivery& d) {
       it->second.pop_front();
     }
   }
-  if (next) Try(*std::move(next));
+  if (next) TryNext(*std::move(next));
 }
 
 void Succeeded(Delivery& d) {
