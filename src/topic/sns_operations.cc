@@ -44,6 +44,13 @@ absl::StatusOr<std::string> RequiredString(const JsonObject& o, std::string_view
   return *std::move(v);
 }
 
+// A TopicArn member: an SNS ARN (the typed API also takes names; AWS's requests do not).
+absl::StatusOr<std::string> TopicArnOf(const JsonObject& o) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(o, "TopicArn"));
+  if (!arn.starts_with("arn:aws:sns:")) return Invalid("TopicArn");
+  return arn;
+}
+
 absl::StatusOr<bool> OptionalBool(const JsonObject& o, std::string_view name) {
   const Json* v = Member(o, name);
   if (v == nullptr) return false;
@@ -184,19 +191,19 @@ absl::StatusOr<Json> CreateTopic(Hub& hub, const JsonObject& r, const Caller&) {
 }
 
 absl::StatusOr<Json> DeleteTopic(Hub& hub, const JsonObject& r, const Caller&) {
-  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "TopicArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string arn, TopicArnOf(r));
   return Empty(Sns(hub).DeleteTopic(arn));
 }
 
 absl::StatusOr<Json> GetTopicAttributes(Hub& hub, const JsonObject& r, const Caller&) {
-  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "TopicArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string arn, TopicArnOf(r));
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Sns(hub).GetTopic(arn));
   COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, topic->GetAttributes());
   return JsonObject{{"Attributes", ToJson(attributes)}};
 }
 
 absl::StatusOr<Json> SetTopicAttributes(Hub& hub, const JsonObject& r, const Caller&) {
-  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "TopicArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string arn, TopicArnOf(r));
   COURIER_ASSIGN_OR_RETURN(std::string name, RequiredString(r, "AttributeName"));
   COURIER_ASSIGN_OR_RETURN(auto value, OptionalString(r, "AttributeValue"));
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Sns(hub).GetTopic(arn));
@@ -212,7 +219,7 @@ absl::StatusOr<Json> ListTopics(Hub& hub, const JsonObject& r, const Caller&) {
 }
 
 absl::StatusOr<Json> Subscribe(Hub& hub, const JsonObject& r, const Caller&) {
-  COURIER_ASSIGN_OR_RETURN(std::string topic, RequiredString(r, "TopicArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string topic, TopicArnOf(r));
   COURIER_ASSIGN_OR_RETURN(std::string protocol, RequiredString(r, "Protocol"));
   COURIER_ASSIGN_OR_RETURN(auto endpoint, OptionalString(r, "Endpoint"));
   COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, StringMapOf(r, "Attributes"));
@@ -229,7 +236,7 @@ absl::StatusOr<Json> Subscribe(Hub& hub, const JsonObject& r, const Caller&) {
 }
 
 absl::StatusOr<Json> ConfirmSubscription(Hub& hub, const JsonObject& r, const Caller&) {
-  COURIER_ASSIGN_OR_RETURN(std::string topic, RequiredString(r, "TopicArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string topic, TopicArnOf(r));
   COURIER_ASSIGN_OR_RETURN(std::string token, RequiredString(r, "Token"));
   COURIER_ASSIGN_OR_RETURN(std::string arn, Sns(hub).ConfirmSubscription(topic, token));
   return JsonObject{{"SubscriptionArn", arn}};
@@ -257,7 +264,7 @@ absl::StatusOr<Json> ListSubscriptions(Hub& hub, const JsonObject& r, const Call
 }
 
 absl::StatusOr<Json> ListSubscriptionsByTopic(Hub& hub, const JsonObject& r, const Caller&) {
-  COURIER_ASSIGN_OR_RETURN(std::string topic, RequiredString(r, "TopicArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string topic, TopicArnOf(r));
   COURIER_ASSIGN_OR_RETURN(auto subs, Sns(hub).ListSubscriptionsByTopic(topic));
   return Page(ToJson(subs), r, "Subscriptions");
 }
@@ -278,6 +285,7 @@ absl::StatusOr<Json> SetSubscriptionAttributes(Hub& hub, const JsonObject& r, co
 absl::StatusOr<Json> Publish(Hub& hub, const JsonObject& r, const Caller&) {
   SnsPublishRequest p;
   COURIER_ASSIGN_OR_RETURN(auto topic, OptionalString(r, "TopicArn"));
+  if (topic && !topic->starts_with("arn:aws:sns:")) return Invalid("TopicArn");
   COURIER_ASSIGN_OR_RETURN(auto target, OptionalString(r, "TargetArn"));
   COURIER_ASSIGN_OR_RETURN(auto phone, OptionalString(r, "PhoneNumber"));
   p.topic_arn = topic.value_or("");
@@ -289,7 +297,7 @@ absl::StatusOr<Json> Publish(Hub& hub, const JsonObject& r, const Caller&) {
 }
 
 absl::StatusOr<Json> PublishBatch(Hub& hub, const JsonObject& r, const Caller&) {
-  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "TopicArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string arn, TopicArnOf(r));
   const Json* list = Member(r, "PublishBatchRequestEntries");
   if (list == nullptr || !list->is_array()) return Invalid("PublishBatchRequestEntries");
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Sns(hub).GetTopic(arn));
