@@ -460,7 +460,7 @@ TEST_CASE("A topic's DeliveryPolicy is the default of its HTTP(S) subscriptions"
   CHECK(f.sns.SubscriptionMetrics(sub).value()["NumberOfNotificationsDelivered"] == 1);
 }
 
-TEST_CASE("A topic handle outlives its hub; pending retries end with it", "[topic][lifetime]") {
+TEST_CASE("A topic handle outlives its hub, and pending retries end with it", "[topic][lifetime]") {
   testing::Simulation sim;
   std::shared_ptr<Topic> topic;
   {

@@ -535,7 +535,8 @@ TEST_CASE("PublishBatch: ids, limits, per-entry failures", "[topic]") {
   CHECK(got.size() == 2);
 }
 
-TEST_CASE("Outboxes: sms, email with confirmation, http; direct publish to a phone", "[topic]") {
+TEST_CASE("Outboxes: sms, email with confirmation, http, and direct publish to a phone",
+          "[topic]") {
   Fixture f;
   const std::string sms = f.sns.Subscribe(f.topic->arn(), "sms", "+15555550100").value();
   const std::string mail = f.sns.Subscribe(f.topic->arn(), "email", "a@example.com").value();
