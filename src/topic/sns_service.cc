@@ -390,6 +390,8 @@ absl::StatusOr<std::string> SnsService::ConfirmSubscription(std::string_view top
     if (!s->confirmed) {
       auto confirmed = std::make_shared<Subscription>(*s);
       confirmed->confirmed = true;
+      // Messages published while it was pending were not for it: not filtered out either.
+      confirmed->state->published_at_start = st.counters->published.load(std::memory_order_relaxed);
       s = std::move(confirmed);
       st.RebuildSnapshot();
     }

@@ -552,14 +552,17 @@ TEST_CASE("Outboxes: sms, email with confirmation, http, and direct publish to a
   CHECK(confirm[0].token.size() == 128);
   CHECK(ErrorName(f.sns.ConfirmSubscription(f.topic->arn(), "wrong").status()) ==
         "InvalidParameter");
+  REQUIRE(f.topic->Publish({.message = "before"}).ok());  // not for the pending ones
   CHECK(f.sns.ConfirmSubscription(f.topic->arn(), confirm[0].token).value() == mail);
+  CHECK(f.sns.SubscriptionMetrics(mail).value()["NumberOfNotificationsFilteredOut"] == 0);
 
   REQUIRE(f.topic->Publish({.message = "code 1234", .subject = "Your code"}).ok());
   auto texts = f.sns.Outbox(sms).value();
-  REQUIRE(texts.size() == 1);
-  CHECK(texts[0].protocol == "sms");
-  CHECK(texts[0].endpoint == "+15555550100");
-  CHECK(texts[0].body == "code 1234");
+  REQUIRE(texts.size() == 2);
+  CHECK(texts[0].body == "before");
+  CHECK(texts[1].protocol == "sms");
+  CHECK(texts[1].endpoint == "+15555550100");
+  CHECK(texts[1].body == "code 1234");
   auto mails = f.sns.Outbox(mail).value();
   REQUIRE(mails.size() == 2);
   CHECK(mails[1].subject == "Your code");
