@@ -44,6 +44,7 @@ void Setup(int plain, int filtered, bool some_match, bool raw = true) {
   world = World{};
   world.hub = std::make_unique<courier::Hub>(courier::Environment::Deterministic());
   courier::SnsService& sns = courier::Sns(*world.hub);
+  sns.SetQuotas({.filter_policies_per_topic = 1000});  // AWS's 200, raised as AWS would on request
   world.topic = sns.CreateTopic("bench").value();
   for (int i = 0; i < plain + filtered; ++i) {
     auto q = courier::Sqs(*world.hub).CreateQueue("q" + std::to_string(i)).value();

@@ -51,6 +51,15 @@ struct SnsPublishRequest {
   PublishRequest request;
 };
 
+// SNS's quotas (spec §9), enforced by CreateTopic, Subscribe and SetSubscriptionAttributes.
+// AWS raises some on request; so can a program (a benchmark of 1,000 filtered subscribers).
+struct SnsQuotas {
+  size_t standard_topics = 100'000;  // per hub (an account and region): TopicLimitExceeded
+  size_t fifo_topics = 1'000;
+  size_t subscriptions_per_fifo_topic = 100;  // SubscriptionLimitExceeded
+  size_t filter_policies_per_topic = 200;     // FilterPolicyLimitExceeded
+};
+
 class SnsService {
  public:
   ~SnsService();
@@ -123,6 +132,9 @@ class SnsService {
   // larger one (SNS's newer 1 MiB, spec §9 [?]) applies to later publishes. Thread-safe.
   void SetMaxMessageBytes(size_t bytes);
   size_t max_message_bytes() const;
+  // Later calls are checked against `quotas`. Thread-safe.
+  void SetQuotas(const SnsQuotas& quotas);
+  SnsQuotas quotas() const;
 
   struct State;  // defined and used inside the SNS module only
 

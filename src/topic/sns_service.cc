@@ -27,6 +27,7 @@ struct SnsService::State {
       std::make_shared<std::atomic<size_t>>(262144);
   std::shared_ptr<topic_internal::EndpointFailures> endpoints =
       std::make_shared<topic_internal::EndpointFailures>();
+  SnsQuotas quotas;  // under mu
   // Publishes straight to a phone number or a platform endpoint, by that number or ARN.
   mutable std::mutex outbox_mu;
   std::map<std::string, std::vector<OutboxMessage>, std::less<>> direct;
@@ -188,6 +189,31 @@ size_t SnsService::max_message_bytes() const {
   return state_->max_message_bytes->load(std::memory_order_relaxed);
 }
 
+void SnsService::SetQuotas(const SnsQuotas& quotas) {
+  std::lock_guard lock(state_->mu);
+  state_->quotas = quotas;
+}
+
+SnsQuotas SnsService::quotas() const {
+  std::lock_guard lock(state_->mu);
+  return state_->quotas;
+}
+
+namespace {
+
+size_t FilterPolicies(const std::vector<std::shared_ptr<const Subscription>>& subs) {
+  size_t n = 0;
+  for (const auto& s : subs) n += s->filter_policy.has_value();
+  return n;
+}
+
+absl::Status FilterPolicyLimit(size_t limit) {
+  return AwsErrorF("FilterPolicyLimitExceeded",
+                   "Filter policy limit exceeded: a topic has at most {} filter policies", limit);
+}
+
+}  // namespace
+
 // ---- Topics -------------------------------------------------------------------------------------
 
 absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view name,
@@ -225,6 +251,13 @@ absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view 
       return InvalidParameter("Tags Reason: Topic already exists with different tags");
     }
     return existing;
+  }
+  size_t same_kind = 0;
+  for (const std::string& other : ListTopics()) same_kind += other.ends_with(".fifo") == fifo;
+  const size_t topic_limit = fifo ? state_->quotas.fifo_topics : state_->quotas.standard_topics;
+  if (same_kind >= topic_limit) {
+    return AwsErrorF("TopicLimitExceeded", "Topic limit exceeded: at most {} {} topics",
+                     topic_limit, fifo ? "FIFO" : "standard");
   }
   std::shared_ptr<Topic> topic(new Topic(hub_, std::string(name), arn, fifo));
   Topic::State& st = *topic->state_;
@@ -323,6 +356,7 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
     if (k == "FilterPolicyScope") continue;
     COURIER_RETURN_IF_ERROR(topic_internal::ApplySubscriptionAttribute(*s, k, v, true));
   }
+  const SnsQuotas limits = quotas();  // before the topic's lock: the service's comes first
   Topic::State& st = *topic->state_;
   std::lock_guard lock(st.mu);
   for (const auto& existing : st.subscriptions) {
@@ -333,6 +367,14 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
       }
       return existing->arn;
     }
+  }
+  if (fifo && st.subscriptions.size() >= limits.subscriptions_per_fifo_topic) {
+    return AwsErrorF("SubscriptionLimitExceeded",
+                     "Subscription limit exceeded: a FIFO topic has at most {} subscriptions",
+                     limits.subscriptions_per_fifo_topic);
+  }
+  if (s->filter_policy && FilterPolicies(st.subscriptions) >= limits.filter_policies_per_topic) {
+    return FilterPolicyLimit(limits.filter_policies_per_topic);
   }
   s->arn = fmt::format("{}:{}", topic->arn(), detail::NewUuid());
   s->confirmed = !NeedsConfirmation(protocol);
@@ -469,11 +511,15 @@ absl::StatusOr<SnsAttributeMap> SnsService::GetSubscriptionAttributes(
 
 absl::Status SnsService::SetSubscriptionAttributes(std::string_view subscription_arn,
                                                    std::string_view name, std::string_view value) {
+  const size_t limit = quotas().filter_policies_per_topic;  // before the topic's lock
   return WithSubscription(
       *this, subscription_arn, [&](Topic::State& st, std::shared_ptr<const Subscription>& s) {
         auto next = std::make_shared<Subscription>(*s);
         COURIER_RETURN_IF_ERROR(
             topic_internal::ApplySubscriptionAttribute(*next, name, value, false));
+        if (next->filter_policy && !s->filter_policy && FilterPolicies(st.subscriptions) >= limit) {
+          return FilterPolicyLimit(limit);
+        }
         s = std::move(next);
         st.RebuildSnapshot();
         return absl::OkStatus();

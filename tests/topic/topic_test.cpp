@@ -474,6 +474,7 @@ TEST_CASE("Fan-out and filter policies: attribute and body scope in one pass", "
 
 TEST_CASE("1,000 subscriptions with distinct policies: the 100 that match get a copy", "[topic]") {
   Fixture f;
+  f.sns.SetQuotas({.filter_policies_per_topic = 1000});  // AWS's 200, raised
   std::vector<std::shared_ptr<Queue>> queues;
   for (int i = 0; i < 1000; ++i) {
     queues.push_back(f.MakeQueue("q" + std::to_string(i)));
@@ -591,6 +592,46 @@ TEST_CASE("Outboxes: sms, email with confirmation, http, and direct publish to a
   REQUIRE(f.sns.Publish({.target_arn = endpoint, .request = {.message = "push"}}).ok());
   CHECK(f.sns.Outbox(endpoint).value().at(0).body == "push");
   CHECK(ErrorName(f.sns.Outbox("+1999").status()) == "NotFound");
+}
+
+TEST_CASE("Quotas: topics, FIFO subscriptions, filter policies per topic", "[topic]") {
+  Fixture f;
+  f.sns.SetQuotas({.standard_topics = 3,
+                   .fifo_topics = 1,
+                   .subscriptions_per_fifo_topic = 2,
+                   .filter_policies_per_topic = 2});
+  CHECK(f.sns.CreateTopic("b").ok());
+  CHECK(f.sns.CreateTopic("c").ok());
+  CHECK(ErrorName(f.sns.CreateTopic("d").status()) == "TopicLimitExceeded");
+  CHECK(f.sns.CreateTopic("c").ok());  // an existing one is no new topic
+  auto fifo = f.sns.CreateTopic("f.fifo", {{"FifoTopic", "true"}}).value();
+  CHECK(ErrorName(f.sns.CreateTopic("g.fifo", {{"FifoTopic", "true"}}).status()) ==
+        "TopicLimitExceeded");
+  for (int i = 0; i < 2; ++i) {
+    CHECK(
+        f.sns
+            .Subscribe(fifo->arn(), "sqs",
+                       Sqs(f.hub).CreateFifoQueue("q" + std::to_string(i) + ".fifo").value()->arn())
+            .ok());
+  }
+  auto third =
+      f.sns.Subscribe(fifo->arn(), "sqs", Sqs(f.hub).CreateFifoQueue("x.fifo").value()->arn());
+  CHECK(ErrorName(third.status()) == "SubscriptionLimitExceeded");
+
+  const std::string policy = R"({"a":["b"]})";
+  CHECK(f.sns.Subscribe(f.topic->arn(), "sqs", f.MakeQueue("p1")->arn(), {{"FilterPolicy", policy}})
+            .ok());
+  CHECK(f.sns.Subscribe(f.topic->arn(), "sqs", f.MakeQueue("p2")->arn(), {{"FilterPolicy", policy}})
+            .ok());
+  CHECK(ErrorName(f.sns
+                      .Subscribe(f.topic->arn(), "sqs", f.MakeQueue("p3")->arn(),
+                                 {{"FilterPolicy", policy}})
+                      .status()) == "FilterPolicyLimitExceeded");
+  const std::string plain =
+      f.sns.Subscribe(f.topic->arn(), "sqs", f.MakeQueue("p4")->arn()).value();
+  CHECK(ErrorName(f.sns.SetSubscriptionAttributes(plain, "FilterPolicy", policy)) ==
+        "FilterPolicyLimitExceeded");
+  CHECK(f.sns.GetSubscriptionAttributes(plain).value().count("FilterPolicy") == 0);  // unchanged
 }
 
 TEST_CASE("Tags: TagResource, UntagResource, ListTagsForResource", "[topic]") {
