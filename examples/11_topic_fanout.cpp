@@ -20,7 +20,7 @@ int main() {
   auto audit = courier::Sqs(hub).CreateQueue("audit").value();        // everything
   auto shipping = courier::Sqs(hub).CreateQueue("shipping").value();  // paid orders only
   auto big = courier::Sqs(hub).CreateQueue("big").value();            // amount > 100, in the body
-  sns.Subscribe(orders->arn(), "sqs", audit->arn()).value();
+  orders->Subscribe(*audit).value();  // the same as sns.Subscribe(orders->arn(), "sqs", ...)
   sns.Subscribe(orders->arn(), "sqs", shipping->arn(),
                 {{"FilterPolicy", R"({"status":["paid"]})"}, {"RawMessageDelivery", "true"}})
       .value();

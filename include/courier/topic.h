@@ -132,6 +132,13 @@ class Topic final : public MessageSink {
   // BatchRequestTooLong fail the whole call). Thread-safe.
   absl::StatusOr<PublishBatchResult> PublishBatch(std::vector<PublishBatchEntry> entries);
 
+  // Subscribes a queue or a Function of this hub: SnsService::Subscribe with the protocol its
+  // ARN names (sqs, lambda; InvalidParameter for another kind of sink). Returns the
+  // subscription's ARN. Thread-safe.
+  //   topic->Subscribe(*orders, {{"FilterPolicy", R"({"kind":["new"]})"}});
+  absl::StatusOr<std::string> Subscribe(const MessageSink& endpoint,
+                                        const SnsAttributeMap& attributes = {});
+
   // GetTopicAttributes: every attribute AWS returns, with the subscription counters.
   absl::StatusOr<SnsAttributeMap> GetAttributes() const;
   // SetTopicAttributes for one attribute; InvalidParameter for a name that cannot be set or a

@@ -15,6 +15,7 @@
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/json.h"
+#include "courier/sns.h"
 #include "courier/status.h"
 #include "topic/subscription.h"
 #include "topic/topic_state.h"
@@ -703,6 +704,19 @@ absl::StatusOr<PublishBatchResult> Topic::PublishBatch(std::vector<PublishBatchE
     }
   }
   return out;
+}
+
+absl::StatusOr<std::string> Topic::Subscribe(const MessageSink& endpoint,
+                                             const SnsAttributeMap& attributes) {
+  const std::string& target = endpoint.arn();
+  std::string_view protocol;
+  if (target.starts_with("arn:aws:sqs:")) protocol = "sqs";
+  if (target.starts_with("arn:aws:lambda:")) protocol = "lambda";
+  if (protocol.empty()) {
+    return InvalidParameter(
+        fmt::format("Endpoint Reason: {} is not a queue or a function", target));
+  }
+  return Sns(hub_).Subscribe(arn(), protocol, target, attributes);
 }
 
 absl::StatusOr<SendMessageResult> Topic::SendMessage(SendMessageRequest request) {

@@ -327,7 +327,9 @@ TEST_CASE("Functions receive SNS's event record", "[topic][lambda]") {
                                     return Json(nullptr);
                                   })
                 .value();
-  const std::string sub = f.sns.Subscribe(topic->arn(), "lambda", fn->arn()).value();
+  const std::string sub = topic->Subscribe(*fn).value();  // protocol lambda, from the ARN
+  CHECK(f.sns.GetSubscriptionAttributes(sub).value()["Protocol"] == "lambda");
+  CHECK(ErrorName(topic->Subscribe(*topic).status()) == "InvalidParameter");
   auto sent = topic->Publish(
       {.message = "hello", .attributes = {{"kind", MessageAttribute::String("new")}}});
   REQUIRE(sent.ok());
