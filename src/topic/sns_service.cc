@@ -95,8 +95,23 @@ absl::Status CheckEndpoint(std::string_view protocol, std::string_view endpoint)
   return absl::OkStatus();
 }
 
-// Protocols whose endpoint must confirm before it receives notifications.
-bool NeedsConfirmation(std::string_view protocol) {
+// The account of an ARN (arn:aws:<service>:<region>:<account>:...), or "".
+std::string_view AccountOf(std::string_view arn) {
+  size_t at = 0;
+  for (int colon = 0; colon < 4; ++colon) {
+    at = arn.find(':', at);
+    if (at == std::string_view::npos) return {};
+    ++at;
+  }
+  const size_t end = arn.find(':', at);
+  return end == std::string_view::npos ? std::string_view() : arn.substr(at, end - at);
+}
+
+// Whether the endpoint must confirm before it receives notifications: http, https, email and
+// email-json always; a queue or function only when another account owns it.
+bool NeedsConfirmation(std::string_view protocol, std::string_view endpoint,
+                       std::string_view account) {
+  if (protocol == "sqs" || protocol == "lambda") return AccountOf(endpoint) != account;
   return protocol == "http" || protocol == "https" || protocol == "email" ||
          protocol == "email-json";
 }
@@ -377,7 +392,7 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
     return FilterPolicyLimit(limits.filter_policies_per_topic);
   }
   s->arn = fmt::format("{}:{}", topic->arn(), detail::NewUuid());
-  s->confirmed = !NeedsConfirmation(protocol);
+  s->confirmed = !NeedsConfirmation(protocol, endpoint, hub_.environment().account);
   s->state->published_at_start = st.counters->published.load(std::memory_order_relaxed);
   if (!s->confirmed) {
     s->token = Token();

@@ -578,6 +578,15 @@ TEST_CASE("Outboxes: sms, email with confirmation, http, and direct publish to a
         std::string::npos);
   CHECK(request.at("Signature").as_string().size() == 344);
 
+  // A queue of another account confirms too (its owner receives the token); one of this
+  // account is confirmed at once.
+  const std::string foreign =
+      f.sns.Subscribe(f.topic->arn(), "sqs", "arn:aws:sqs:us-east-1:123456789012:theirs").value();
+  CHECK(f.sns.GetSubscriptionAttributes(foreign).value()["PendingConfirmation"] == "true");
+  CHECK(f.sns.ConfirmSubscription(f.topic->arn(), f.sns.Outbox(foreign).value().at(0).token)
+            .value() == foreign);
+  CHECK(f.sns.GetSubscriptionAttributes(foreign).value()["PendingConfirmation"] == "false");
+
   // Publish straight to a phone number or a platform endpoint.
   auto direct = f.sns.Publish({.phone_number = "+15555550199", .request = {.message = "hi"}});
   REQUIRE(direct.ok());
