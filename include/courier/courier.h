@@ -27,6 +27,7 @@
 #include "courier/queue_requests.h"
 #include "courier/resource.h"
 #include "courier/service.h"
+#include "courier/sns.h"
 #include "courier/sqs.h"
 #include "courier/sqs_queue.h"
 #include "courier/state_machine.h"
@@ -34,5 +35,6 @@
 #include "courier/step_functions.h"
 #include "courier/storage.h"
 #include "courier/testing/simulation.h"
+#include "courier/topic.h"
 
 #endif  // COURIER_COURIER_H_

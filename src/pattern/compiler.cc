@@ -363,6 +363,12 @@ class Compiler {
     return true;
   }
 
+  // SNS matches numbers from -1e9 to 1e9 (spec §10); EventBridge has no such bound.
+  bool SnsRange(const Node& n, double value, Failure* failure) {
+    if (!sns() || (value >= -1e9 && value <= 1e9)) return true;
+    return Fail(n, "Numeric value must be between -1.0E9 and 1.0E9 inclusive", failure);
+  }
+
   bool Comparable(const Node& n, double* value, Failure* failure) {
     NumberValue v = ParseNumber(n.text, n.significant_digits);
     if (!v.comparable) {
@@ -503,7 +509,7 @@ class Compiler {
       return Fail(it.size() < 2 ? v : it[1], "Value of " + op_name + " must be numeric", failure);
     }
     double a = 0;
-    if (!Comparable(it[1], &a, failure)) return false;
+    if (!Comparable(it[1], &a, failure) || !SnsRange(it[1], a, failure)) return false;
     if (op == "=") {
       r->has_low = r->has_high = true;
       r->low = r->high = a;
@@ -531,7 +537,7 @@ class Compiler {
       return Fail(it.size() < 4 ? v : it[3], "Value of " + op2 + " must be numeric", failure);
     }
     double b = 0;
-    if (!Comparable(it[3], &b, failure)) return false;
+    if (!Comparable(it[3], &b, failure) || !SnsRange(it[3], b, failure)) return false;
     if (it.size() > 4) return Fail(it[4], "Too many terms in numeric range expression", failure);
     if (!(a < b)) return Fail(it[3], "Bottom must be less than top", failure);
     r->has_high = true;

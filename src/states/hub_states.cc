@@ -85,29 +85,6 @@ absl::Status MissingParameter(std::string_view service, std::string_view name) {
                        fmt::format("The parameter '{}' is required", name));
 }
 
-absl::StatusOr<MessageAttributes> Attributes(const Json* attrs, std::string_view service) {
-  MessageAttributes out;
-  if (!attrs) return out;
-  if (!attrs->is_object()) {
-    return FunctionError(fmt::format("{}.InvalidParameterValueException", service),
-                         "MessageAttributes must be an object");
-  }
-  for (const auto& [k, v] : attrs->get_object()) {
-    const Json* type = Field(v, "DataType");
-    if (!type || !type->is_string()) {
-      return FunctionError(
-          fmt::format("{}.InvalidParameterValueException", service),
-          fmt::format("The message attribute '{}' has no DataType", std::string(k)));
-    }
-    MessageAttribute a;
-    a.data_type = type->get_string();
-    if (const Json* s = Field(v, "StringValue")) a.string_value = TextOf(*s);
-    if (const Json* b = Field(v, "BinaryValue")) a.binary_value = TextOf(*b);
-    out[std::string(k)] = std::move(a);
-  }
-  return out;
-}
-
 absl::StatusOr<Json> SendToSink(Hub& hub, std::string_view arn, std::string_view service,
                                 std::string_view not_found, SendMessageRequest request) {
   std::shared_ptr<MessageSink> sink = hub.FindSink(arn);
@@ -146,6 +123,8 @@ absl::StatusOr<Json> CallService(Hub& hub, std::string_view service, std::string
   std::string name(ErrorName(result.status()));
   if (name == "QueueDoesNotExist") name = "QueueDoesNotExistException";
   if (name == "MissingParameter") name = "ValidationException";
+  // SNS's SDK exceptions are its error codes with "Exception" (NotFound -> NotFoundException).
+  if (prefix == "SNS" && !name.empty() && !name.ends_with("Exception")) name += "Exception";
   if (name.empty()) name = "ServiceException";
   return FunctionError(fmt::format("{}.{}", prefix, name), ErrorMessage(result.status()));
 }
@@ -158,28 +137,6 @@ Json WithTextMember(Json request, std::string_view member) {
     }
   }
   return request;
-}
-
-absl::StatusOr<Json> SnsPublish(Hub& hub, const Json& p) {
-  const Json* topic = Field(p, "TopicArn");
-  if (!topic) topic = Field(p, "TargetArn");
-  const Json* message = Field(p, "Message");
-  if (!topic || !topic->is_string()) return MissingParameter("SNS", "TopicArn");
-  if (!message) return MissingParameter("SNS", "Message");
-  SendMessageRequest request;
-  request.body = TextOf(*message);
-  COURIER_ASSIGN_OR_RETURN(request.attributes, Attributes(Field(p, "MessageAttributes"), "SNS"));
-  if (const Json* g = Field(p, "MessageGroupId"); g && g->is_string()) {
-    request.message_group_id = std::string(g->get_string());
-  }
-  if (const Json* g = Field(p, "MessageDeduplicationId"); g && g->is_string()) {
-    request.message_deduplication_id = std::string(g->get_string());
-  }
-  COURIER_ASSIGN_OR_RETURN(Json out, SendToSink(hub, topic->get_string(), "SNS",
-                                                "NotFoundException", std::move(request)));
-  JsonObject result{{"MessageId", out.at("MessageId")}};
-  if (auto* seq = out.get_object().if_contains("SequenceNumber")) result["SequenceNumber"] = *seq;
-  return Json(std::move(result));
 }
 
 absl::StatusOr<Json> EventsPutEvents(Hub& hub, const Json& p) {
@@ -334,13 +291,12 @@ void InvokeResource(Hub& hub, const TaskCall& call,
     return finish(CallService(hub, "sqs", "SendMessage", "SQS",
                               WithTextMember(call.payload, "MessageBody"), call));
   }
-  // SNS and EventBridge answer through their operation tables once they are linked; until then
-  // the hand-built requests below reach their sinks.
   if (api == "sns:publish") {
-    if (hub.FindService("sns") == nullptr) return finish(SnsPublish(hub, call.payload));
     return finish(
         CallService(hub, "sns", "Publish", "SNS", WithTextMember(call.payload, "Message"), call));
   }
+  // EventBridge answers through its operation table once it is linked; until then the
+  // hand-built request below reaches its sink.
   if (api == "events:putEvents") {
     if (hub.FindService("events") == nullptr) return finish(EventsPutEvents(hub, call.payload));
     Json request = call.payload;

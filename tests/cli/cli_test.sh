@@ -59,6 +59,12 @@ expect "invoke: a states line" \
   '{"response":{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:m","creationDate":1.7672256E9}}' 0 \
   bash -c 'printf "%s\n" "$1" | "$0" invoke' "$courier" \
   '{"service":"states","operation":"CreateStateMachine","request":{"name":"m","roleArn":"arn:aws:iam::000000000000:role/r","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"}}'
+expect "invoke: sns lines" \
+  '{"response":{"TopicArn":"arn:aws:sns:us-east-1:000000000000:t"}}
+{"error":{"code":"InvalidParameter","message":"Invalid parameter: Empty message"}}' 0 \
+  bash -c 'printf "%s\n" "$1" "$2" | "$0" invoke' "$courier" \
+  '{"service":"sns","operation":"CreateTopic","request":{"Name":"t"}}' \
+  '{"service":"sns","operation":"Publish","request":{"TopicArn":"arn:aws:sns:us-east-1:000000000000:t","Message":""}}'
 rm -f /tmp/courier_cli_stderr.$$ /tmp/courier_cli_bad.$$.json
-echo "$((13 - failures)) passed, $failures failed"
+echo "$((14 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -259,6 +259,13 @@ TEST_CASE("SNS limits and messages", "[sns][validation]") {
              Catch::Contains("FilterPolicy: Empty arrays are not allowed"));
   CHECK_THAT(SnsInvalid(R"({"a":[{"numeric":[">",5,"<",5]}]})"),
              Catch::Contains("Bottom must be less than top"));
+  // SNS matches numbers from -1e9 to 1e9 (spec §10); EventBridge has no such bound.
+  CHECK_THAT(SnsInvalid(R"({"a":[{"numeric":[">",1000000001]}]})"),
+             Catch::Contains("Numeric value must be between -1.0E9 and 1.0E9 inclusive"));
+  CHECK_THAT(SnsInvalid(R"({"a":[{"numeric":[">=",0,"<",1.5e9]}]})"),
+             Catch::Contains("Numeric value must be between -1.0E9 and 1.0E9 inclusive"));
+  CHECK(FilterPolicy::Compile(R"({"a":[{"numeric":[">=",-1e9,"<=",1e9]}]})").ok());
+  CHECK(EventPattern::Compile(R"({"a":[{"numeric":[">",1e12]}]})").ok());
   CHECK_THAT(SnsInvalid(R"({"a":[{"cidr":"10.0.0.0"}]})"),
              Catch::Contains("Malformed CIDR, one '/' required"));
   auto sub = FilterPolicy::Compile(R"({"a":"x"})", FilterPolicyScope::kMessageAttributes,

@@ -1,0 +1,679 @@
+// The SNS service (sns.h): topics as hub resources, their subscriptions, tags, publishing to
+// phone numbers and platform endpoints, and the registration of the "sns" operation table.
+#include <absl/strings/escaping.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "courier/detail/hub_registry.h"
+#include "courier/detail/uuid.h"
+#include "courier/hub.h"
+#include "courier/service.h"
+#include "courier/sns.h"
+#include "courier/status.h"
+#include "topic/sns_operations.h"
+#include "topic/subscription.h"
+#include "topic/topic_state.h"
+
+namespace courier {
+
+using topic_internal::Subscription;
+
+struct SnsService::State {
+  // Serializes CreateTopic and DeleteTopic (the hub's registry is the source of truth).
+  std::mutex mu;
+  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
+  std::shared_ptr<std::atomic<size_t>> max_message_bytes =
+      std::make_shared<std::atomic<size_t>>(262144);
+  std::shared_ptr<topic_internal::EndpointFailures> endpoints =
+      std::make_shared<topic_internal::EndpointFailures>();
+  SnsQuotas quotas;  // under mu
+  // Publishes straight to a phone number or a platform endpoint, by that number or ARN.
+  mutable std::mutex outbox_mu;
+  std::map<std::string, std::vector<OutboxMessage>, std::less<>> direct;
+};
+
+namespace {
+
+constexpr std::string_view kProtocols[] = {"http", "https",       "email",  "email-json", "sms",
+                                           "sqs",  "application", "lambda", "firehose"};
+
+absl::Status InvalidParameter(std::string_view message) {
+  return AwsErrorF("InvalidParameter", "Invalid parameter: {}", message);
+}
+
+absl::Status SubscriptionNotFound() { return AwsError("NotFound", "Subscription does not exist"); }
+
+bool ValidTopicName(std::string_view name, bool fifo) {
+  if (fifo) {
+    if (!name.ends_with(".fifo")) return false;
+    name.remove_suffix(5);
+  }
+  if (name.empty() || name.size() > (fifo ? 251u : 256u)) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
+}
+
+// The topic ARN of a subscription ARN (<topic arn>:<id>).
+std::string_view TopicOf(std::string_view subscription_arn) {
+  const size_t colon = subscription_arn.rfind(':');
+  return colon == std::string_view::npos ? std::string_view() : subscription_arn.substr(0, colon);
+}
+
+absl::Status CheckEndpoint(std::string_view protocol, std::string_view endpoint) {
+  auto bad = [&](std::string_view what) {
+    return InvalidParameter(fmt::format("{} Reason: {}", "Endpoint", what));
+  };
+  if (protocol == "sqs") {
+    if (!endpoint.starts_with("arn:aws:sqs:")) return bad("SQS endpoint ARN");
+  } else if (protocol == "lambda") {
+    if (!endpoint.starts_with("arn:aws:lambda:")) return bad("Lambda endpoint ARN");
+  } else if (protocol == "http") {
+    if (!endpoint.starts_with("http://")) return bad("Endpoint must match the specified protocol");
+  } else if (protocol == "https") {
+    if (!endpoint.starts_with("https://")) {
+      return bad("Endpoint must match the specified protocol");
+    }
+  } else if (protocol == "email" || protocol == "email-json") {
+    const size_t at = endpoint.find('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 == endpoint.size()) {
+      return bad("Email address");
+    }
+  } else if (protocol == "sms") {
+    std::string_view digits = endpoint;
+    if (digits.starts_with('+')) digits.remove_prefix(1);
+    if (digits.empty() || digits.size() > 15 ||
+        !std::all_of(digits.begin(), digits.end(), [](char c) { return std::isdigit(c); })) {
+      return bad("SMS endpoint phone number");
+    }
+  } else if (protocol == "application") {
+    if (!endpoint.starts_with("arn:aws:sns:")) return bad("Application endpoint ARN");
+  } else if (protocol == "firehose") {
+    if (!endpoint.starts_with("arn:aws:firehose:")) return bad("Firehose endpoint ARN");
+  }
+  return absl::OkStatus();
+}
+
+// The account of an ARN (arn:aws:<service>:<region>:<account>:...), or "".
+std::string_view AccountOf(std::string_view arn) {
+  size_t at = 0;
+  for (int colon = 0; colon < 4; ++colon) {
+    at = arn.find(':', at);
+    if (at == std::string_view::npos) return {};
+    ++at;
+  }
+  const size_t end = arn.find(':', at);
+  return end == std::string_view::npos ? std::string_view() : arn.substr(at, end - at);
+}
+
+// Whether the endpoint must confirm before it receives notifications: http, https, email and
+// email-json always; a queue or function only when another account owns it.
+bool NeedsConfirmation(std::string_view protocol, std::string_view endpoint,
+                       std::string_view account) {
+  if (protocol == "sqs" || protocol == "lambda") return AccountOf(endpoint) != account;
+  return protocol == "http" || protocol == "https" || protocol == "email" ||
+         protocol == "email-json";
+}
+
+std::string Token() {
+  // 128 hex digits, as long as SNS's tokens.
+  std::string t;
+  for (int i = 0; i < 4; ++i) {
+    detail::Uuid u = detail::NewRandomUuid();
+    t += fmt::format("{:016x}{:016x}", u.hi, u.lo);
+  }
+  return t;
+}
+
+// Whether every attribute a repeated Subscribe gives is as the subscription has it (an attribute
+// left out of the call is no difference; a default given explicitly is none either).
+bool SameAttributes(const Subscription& s, const SnsAttributeMap& given) {
+  static const SnsAttributeMap kDefaults = {{"RawMessageDelivery", "false"},
+                                            {"FilterPolicyScope", "MessageAttributes"}};
+  for (const auto& [k, v] : given) {
+    auto it = s.attributes.find(k);
+    std::string_view have;
+    if (it != s.attributes.end()) {
+      have = it->second;
+    } else if (auto d = kDefaults.find(k); d != kDefaults.end()) {
+      have = d->second;
+    }
+    if (have != v) return false;
+  }
+  return true;
+}
+
+SubscriptionSummary Summary(const Subscription& s) {
+  return {.subscription_arn = s.confirmed ? s.arn : "PendingConfirmation",
+          .owner = s.owner,
+          .protocol = s.protocol,
+          .endpoint = s.endpoint,
+          .topic_arn = s.topic_arn};
+}
+
+absl::Status CheckTags(const SnsAttributeMap& tags) {
+  if (tags.size() > 50) {
+    return AwsError("TagLimitExceeded",
+                    "Could not complete request: tag quota of per resource exceeded");
+  }
+  for (const auto& [k, v] : tags) {
+    if (k.empty() || k.size() > 128 || v.size() > 256) {
+      return AwsError("InvalidParameter", "Invalid parameter: Tags Reason: tag key or value");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// ---- Registration -------------------------------------------------------------------------------
+
+class SnsOperations final : public Service {
+ public:
+  explicit SnsOperations(Hub& hub) : hub_(hub), sns_(hub) {}
+  std::string_view name() const override { return "sns"; }
+  absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
+                              const Caller& caller) override {
+    return InvokeSns(hub_, operation, request, caller);
+  }
+  void Shutdown() override { sns_.state_->alive->store(false, std::memory_order_release); }
+  SnsService& typed() { return sns_; }
+
+ private:
+  Hub& hub_;
+  SnsService sns_;
+};
+
+namespace {
+const ServiceRegistrar kRegistrar("sns", [](Hub& hub) -> std::unique_ptr<Service> {
+  return std::make_unique<SnsOperations>(hub);
+});
+}  // namespace
+COURIER_SERVICE_ANCHOR(sns);
+
+SnsService& Sns(Hub& hub) { return static_cast<SnsOperations*>(hub.FindService("sns"))->typed(); }
+
+SnsService::SnsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {}
+SnsService::~SnsService() = default;
+
+void SnsService::SetMaxMessageBytes(size_t bytes) {
+  state_->max_message_bytes->store(bytes, std::memory_order_relaxed);
+}
+size_t SnsService::max_message_bytes() const {
+  return state_->max_message_bytes->load(std::memory_order_relaxed);
+}
+
+void SnsService::SetQuotas(const SnsQuotas& quotas) {
+  std::lock_guard lock(state_->mu);
+  state_->quotas = quotas;
+}
+
+SnsQuotas SnsService::quotas() const {
+  std::lock_guard lock(state_->mu);
+  return state_->quotas;
+}
+
+namespace {
+
+size_t FilterPolicies(const std::vector<std::shared_ptr<const Subscription>>& subs) {
+  size_t n = 0;
+  for (const auto& s : subs) n += s->filter_policy.has_value();
+  return n;
+}
+
+absl::Status FilterPolicyLimit(size_t limit) {
+  return AwsErrorF("FilterPolicyLimitExceeded",
+                   "Filter policy limit exceeded: a topic has at most {} filter policies", limit);
+}
+
+}  // namespace
+
+// ---- Topics -------------------------------------------------------------------------------------
+
+absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view name,
+                                                               const SnsAttributeMap& attributes,
+                                                               const SnsAttributeMap& tags) {
+  auto fifo_attr = attributes.find("FifoTopic");
+  const bool fifo = fifo_attr != attributes.end() && fifo_attr->second == "true";
+  if (!ValidTopicName(name, fifo)) {
+    if (fifo) {
+      return InvalidParameter(
+          "Fifo Topic names must end with .fifo and must be made up of only uppercase and "
+          "lowercase ASCII letters, numbers, underscores, and hyphens, and must be between 1 and "
+          "256 characters long.");
+    }
+    return InvalidParameter("Topic Name");
+  }
+  for (const auto& [k, v] : attributes) {
+    COURIER_RETURN_IF_ERROR(topic_internal::CheckTopicAttribute(fifo, k, v, true));
+  }
+  COURIER_RETURN_IF_ERROR(CheckTags(tags));
+  std::lock_guard lock(state_->mu);
+  const std::string arn = hub_.Arn("sns", name);
+  if (auto existing = std::dynamic_pointer_cast<Topic>(hub_.FindResource(arn))) {
+    // Idempotent when every given attribute and tag is as the topic has it.
+    std::lock_guard topic_lock(existing->state_->mu);
+    for (const auto& [k, v] : attributes) {
+      if (k == "FifoTopic") continue;
+      auto it = existing->state_->attributes.find(k);
+      if (it == existing->state_->attributes.end() || it->second != v) {
+        return InvalidParameter(
+            "Attributes Reason: Topic already exists with different attributes");
+      }
+    }
+    if (!tags.empty() && tags != existing->state_->tags) {
+      return InvalidParameter("Tags Reason: Topic already exists with different tags");
+    }
+    return existing;
+  }
+  size_t same_kind = 0;
+  for (const std::string& other : ListTopics()) same_kind += other.ends_with(".fifo") == fifo;
+  const size_t topic_limit = fifo ? state_->quotas.fifo_topics : state_->quotas.standard_topics;
+  if (same_kind >= topic_limit) {
+    return AwsErrorF("TopicLimitExceeded", "Topic limit exceeded: at most {} {} topics",
+                     topic_limit, fifo ? "FIFO" : "standard");
+  }
+  std::shared_ptr<Topic> topic(new Topic(hub_, std::string(name), arn, fifo));
+  Topic::State& st = *topic->state_;
+  st.alive = state_->alive;
+  st.max_message_bytes = state_->max_message_bytes;
+  st.endpoints = state_->endpoints;
+  st.context = std::make_shared<const topic_internal::DeliveryContext>(
+      topic_internal::DeliveryContext{.hub = &hub_,
+                                      .alive = st.alive,
+                                      .topic_counters = st.counters,
+                                      .endpoints = st.endpoints});
+  for (const auto& [k, v] : attributes) {
+    if (k != "FifoTopic") st.attributes[k] = v;
+  }
+  st.tags = tags;
+  {
+    std::lock_guard topic_lock(st.mu);
+    st.RebuildSnapshot();
+  }
+  COURIER_RETURN_IF_ERROR(detail::AddResource(hub_, topic));
+  return topic;
+}
+
+absl::Status SnsService::DeleteTopic(std::string_view topic_arn) {
+  std::lock_guard lock(state_->mu);
+  auto topic = std::dynamic_pointer_cast<Topic>(hub_.FindResource(topic_arn));
+  if (topic == nullptr) return absl::OkStatus();  // as AWS: deleting a missing topic succeeds
+  detail::RemoveResource(hub_, topic_arn);
+  topic->MarkDeleted();
+  std::lock_guard topic_lock(topic->state_->mu);
+  for (const auto& s : topic->state_->subscriptions) {
+    s->state->removed.store(true, std::memory_order_release);
+  }
+  topic->state_->subscriptions.clear();
+  topic->state_->RebuildSnapshot();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<Topic>> SnsService::GetTopic(std::string_view name_or_arn) const {
+  const std::string arn =
+      name_or_arn.starts_with("arn:") ? std::string(name_or_arn) : hub_.Arn("sns", name_or_arn);
+  auto topic = std::dynamic_pointer_cast<Topic>(hub_.FindResource(arn));
+  if (topic == nullptr) return AwsError("NotFound", "Topic does not exist");
+  return topic;
+}
+
+std::vector<std::string> SnsService::ListTopics() const {
+  std::vector<std::string> arns;
+  for (const auto& r : hub_.ListResources(hub_.Arn("sns", ""))) {
+    if (dynamic_cast<const Topic*>(r.get()) != nullptr) arns.push_back(r->arn());
+  }
+  return arns;
+}
+
+// ---- Subscriptions ------------------------------------------------------------------------------
+
+absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
+                                                  std::string_view protocol,
+                                                  std::string_view endpoint,
+                                                  const SnsAttributeMap& attributes) {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
+  if (std::find(std::begin(kProtocols), std::end(kProtocols), protocol) == std::end(kProtocols)) {
+    return InvalidParameter(
+        fmt::format("Amazon SNS does not support this protocol string: {}", protocol));
+  }
+  if (endpoint.empty()) return InvalidParameter("Endpoint");
+  COURIER_RETURN_IF_ERROR(CheckEndpoint(protocol, endpoint));
+  const bool fifo = topic->fifo();
+  if (fifo && protocol != "sqs") {
+    return InvalidParameter(fmt::format("Invalid protocol type: {}", protocol));
+  }
+  if (!fifo && protocol == "sqs" && endpoint.ends_with(".fifo")) {
+    return InvalidParameter(
+        "Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard "
+        "SNS topics");
+  }
+  auto s = std::make_shared<Subscription>();
+  s->topic_arn = topic->arn();
+  s->protocol = std::string(protocol);
+  s->endpoint = std::string(endpoint);
+  s->owner = hub_.environment().account;
+  s->fifo_topic = fifo;
+  if (protocol == "http" || protocol == "https") {
+    s->retry = topic_internal::RetryPolicy::ForHttp();
+  } else if (protocol == "sqs" || protocol == "lambda" || protocol == "firehose") {
+    s->retry = topic_internal::RetryPolicy::ForSqsAndLambda();
+  } else {
+    s->retry = topic_internal::RetryPolicy::ForCustomerEndpoints();
+  }
+  // The scope first: the policy compiles for it.
+  if (auto scope = attributes.find("FilterPolicyScope"); scope != attributes.end()) {
+    COURIER_RETURN_IF_ERROR(
+        topic_internal::ApplySubscriptionAttribute(*s, scope->first, scope->second, true));
+  }
+  for (const auto& [k, v] : attributes) {
+    if (k == "FilterPolicyScope") continue;
+    COURIER_RETURN_IF_ERROR(topic_internal::ApplySubscriptionAttribute(*s, k, v, true));
+  }
+  const SnsQuotas limits = quotas();  // before the topic's lock: the service's comes first
+  Topic::State& st = *topic->state_;
+  std::lock_guard lock(st.mu);
+  for (const auto& existing : st.subscriptions) {
+    if (existing->protocol == protocol && existing->endpoint == endpoint) {
+      if (!SameAttributes(*existing, attributes)) {
+        return InvalidParameter(
+            "Attributes Reason: Subscription already exists with different attributes");
+      }
+      return existing->arn;
+    }
+  }
+  if (fifo && st.subscriptions.size() >= limits.subscriptions_per_fifo_topic) {
+    return AwsErrorF("SubscriptionLimitExceeded",
+                     "Subscription limit exceeded: a FIFO topic has at most {} subscriptions",
+                     limits.subscriptions_per_fifo_topic);
+  }
+  if (s->filter_policy && FilterPolicies(st.subscriptions) >= limits.filter_policies_per_topic) {
+    return FilterPolicyLimit(limits.filter_policies_per_topic);
+  }
+  s->arn = fmt::format("{}:{}", topic->arn(), detail::NewUuid());
+  s->confirmed = !NeedsConfirmation(protocol, endpoint, hub_.environment().account);
+  s->state->published_at_start = st.counters->published.load(std::memory_order_relaxed);
+  if (!s->confirmed) {
+    s->token = Token();
+    const std::string region = hub_.environment().region;
+    const std::string url =
+        fmt::format("https://sns.{}.amazonaws.com/?Action=ConfirmSubscription&TopicArn={}&Token={}",
+                    region, topic->arn(), s->token);
+    const MessageId id(detail::NewUuid());
+    const absl::Time now = hub_.clock().Now();
+    const std::string text = fmt::format(
+        "You have chosen to subscribe to the topic {}.\nTo confirm the subscription, visit the "
+        "SubscribeURL included in this message.",
+        topic->arn());
+    // email gets the text; http, https and email-json SNS's JSON, as SNS writes it.
+    std::string body = fmt::format("{}\n{}", text, url);
+    if (protocol != "email") {
+      using topic_internal::Quoted;
+      const std::string timestamp = topic_internal::Timestamp(now);
+      const std::string to_sign = fmt::format(
+          "Message\n{}\nMessageId\n{}\nSubscribeURL\n{}\nTimestamp\n{}\nToken\n{}\nTopicArn\n{}"
+          "\nType\nSubscriptionConfirmation\n",
+          text, id.view(), url, timestamp, s->token, topic->arn());
+      body = fmt::format(
+          "{{\n  \"Type\" : \"SubscriptionConfirmation\",\n  \"MessageId\" : \"{}\",\n"
+          "  \"Token\" : \"{}\",\n  \"TopicArn\" : {},\n  \"Message\" : {},\n"
+          "  \"SubscribeURL\" : {},\n  \"Timestamp\" : \"{}\",\n  \"SignatureVersion\" : \"1\",\n"
+          "  \"Signature\" : \"{}\",\n  \"SigningCertURL\" : \"{}\"\n}}",
+          id.view(), s->token, Quoted(topic->arn()), Quoted(text), Quoted(url), timestamp,
+          topic_internal::Signature(to_sign), topic_internal::SigningCertUrl(region));
+    }
+    s->state->outbox.Add({.protocol = s->protocol,
+                          .endpoint = s->endpoint,
+                          .type = "SubscriptionConfirmation",
+                          .message_id = id,
+                          .subject = {},
+                          .body = std::move(body),
+                          .token = s->token,
+                          .time = now});
+  }
+  st.subscriptions.push_back(s);
+  st.RebuildSnapshot();
+  return s->arn;
+}
+
+absl::StatusOr<std::string> SnsService::ConfirmSubscription(std::string_view topic_arn,
+                                                            std::string_view token) {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
+  Topic::State& st = *topic->state_;
+  std::lock_guard lock(st.mu);
+  for (auto& s : st.subscriptions) {
+    if (s->token != token || token.empty()) continue;
+    if (!s->confirmed) {
+      auto confirmed = std::make_shared<Subscription>(*s);
+      confirmed->confirmed = true;
+      // Messages published while it was pending were not for it: not filtered out either.
+      confirmed->state->published_at_start = st.counters->published.load(std::memory_order_relaxed);
+      s = std::move(confirmed);
+      st.RebuildSnapshot();
+    }
+    return s->arn;
+  }
+  return InvalidParameter("Token");
+}
+
+absl::Status SnsService::Unsubscribe(std::string_view subscription_arn) {
+  auto topic = GetTopic(TopicOf(subscription_arn));
+  if (!topic.ok()) return SubscriptionNotFound();
+  Topic::State& st = topic_internal::Access::Of(**topic);
+  std::lock_guard lock(st.mu);
+  auto it = std::find_if(st.subscriptions.begin(), st.subscriptions.end(),
+                         [&](const auto& s) { return s->arn == subscription_arn; });
+  if (it == st.subscriptions.end()) return SubscriptionNotFound();
+  // Its filtered-out count stays in the topic's metrics.
+  const auto& c = (*it)->state->counters;
+  const int64_t seen =
+      st.counters->published.load(std::memory_order_relaxed) - (*it)->state->published_at_start;
+  st.retired["NumberOfNotificationsFilteredOut"] +=
+      std::max<int64_t>(0, seen - c.matched.load(std::memory_order_relaxed));
+  (*it)->state->removed.store(true, std::memory_order_release);
+  st.subscriptions.erase(it);
+  ++st.subscriptions_deleted;
+  st.RebuildSnapshot();
+  return absl::OkStatus();
+}
+
+std::vector<SubscriptionSummary> SnsService::ListSubscriptions() const {
+  std::vector<SubscriptionSummary> out;
+  for (const std::string& arn : ListTopics()) {
+    auto subs = ListSubscriptionsByTopic(arn);
+    if (subs.ok()) out.insert(out.end(), subs->begin(), subs->end());
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<SubscriptionSummary>> SnsService::ListSubscriptionsByTopic(
+    std::string_view topic_arn) const {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
+  std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
+  std::vector<SubscriptionSummary> out;
+  for (const auto& s : topic->state_->subscriptions) out.push_back(Summary(*s));
+  return out;
+}
+
+namespace {
+
+// The subscription `arn` of its topic, under the topic's lock.
+template <typename Fn>
+auto WithSubscription(const SnsService& sns, std::string_view arn, Fn&& fn)
+    -> decltype(fn(std::declval<Topic::State&>(),
+                   std::declval<std::shared_ptr<const Subscription>&>())) {
+  auto topic = sns.GetTopic(TopicOf(arn));
+  if (!topic.ok()) return SubscriptionNotFound();
+  Topic::State& st = topic_internal::Access::Of(**topic);
+  std::lock_guard lock(st.mu);
+  for (auto& s : st.subscriptions) {
+    if (s->arn == arn) return fn(st, s);
+  }
+  return SubscriptionNotFound();
+}
+
+}  // namespace
+
+absl::StatusOr<SnsAttributeMap> SnsService::GetSubscriptionAttributes(
+    std::string_view subscription_arn) const {
+  return WithSubscription(
+      *this, subscription_arn,
+      [](Topic::State&, std::shared_ptr<const Subscription>& s) -> absl::StatusOr<SnsAttributeMap> {
+        return topic_internal::DescribeSubscription(*s);
+      });
+}
+
+absl::Status SnsService::SetSubscriptionAttributes(std::string_view subscription_arn,
+                                                   std::string_view name, std::string_view value) {
+  const size_t limit = quotas().filter_policies_per_topic;  // before the topic's lock
+  return WithSubscription(
+      *this, subscription_arn, [&](Topic::State& st, std::shared_ptr<const Subscription>& s) {
+        auto next = std::make_shared<Subscription>(*s);
+        COURIER_RETURN_IF_ERROR(
+            topic_internal::ApplySubscriptionAttribute(*next, name, value, false));
+        if (next->filter_policy && !s->filter_policy && FilterPolicies(st.subscriptions) >= limit) {
+          return FilterPolicyLimit(limit);
+        }
+        s = std::move(next);
+        st.RebuildSnapshot();
+        return absl::OkStatus();
+      });
+}
+
+absl::StatusOr<std::vector<OutboxMessage>> SnsService::Outbox(
+    std::string_view subscription_or_endpoint) const {
+  {
+    std::lock_guard lock(state_->outbox_mu);
+    auto it = state_->direct.find(subscription_or_endpoint);
+    if (it != state_->direct.end()) return it->second;
+  }
+  return WithSubscription(
+      *this, subscription_or_endpoint,
+      [](Topic::State&, std::shared_ptr<const Subscription>& s)
+          -> absl::StatusOr<std::vector<OutboxMessage>> { return s->state->outbox.Read(); });
+}
+
+absl::StatusOr<SnsMetrics> SnsService::SubscriptionMetrics(
+    std::string_view subscription_arn) const {
+  return WithSubscription(
+      *this, subscription_arn,
+      [](Topic::State& st, std::shared_ptr<const Subscription>& s) -> absl::StatusOr<SnsMetrics> {
+        const auto& c = s->state->counters;
+        const int64_t seen =
+            st.counters->published.load(std::memory_order_relaxed) - s->state->published_at_start;
+        const int64_t matched = c.matched.load(std::memory_order_relaxed);
+        return SnsMetrics{
+            {"NumberOfNotificationsDelivered", c.delivered.load(std::memory_order_relaxed)},
+            {"NumberOfNotificationsFailed", c.failed.load(std::memory_order_relaxed)},
+            {"NumberOfNotificationsFilteredOut", std::max<int64_t>(0, seen - matched)},
+            {"NumberOfNotificationsRedrivenToDlq", c.redriven.load(std::memory_order_relaxed)},
+            {"NumberOfNotificationsFailedToRedriveToDlq",
+             c.failed_to_redrive.load(std::memory_order_relaxed)}};
+      });
+}
+
+// ---- Publish ------------------------------------------------------------------------------------
+
+absl::StatusOr<PublishResult> SnsService::Publish(const SnsPublishRequest& request) {
+  const int targets =
+      !request.topic_arn.empty() + !request.target_arn.empty() + !request.phone_number.empty();
+  if (targets == 0) {
+    return InvalidParameter("Request is missing parameter: TopicArn or TargetArn or PhoneNumber");
+  }
+  if (targets > 1) {
+    return InvalidParameter("Only one of TopicArn, TargetArn or PhoneNumber may be given");
+  }
+  std::string_view arn = !request.topic_arn.empty() ? request.topic_arn : request.target_arn;
+  if (!arn.empty() && arn.find(":endpoint/") == std::string_view::npos) {
+    COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(arn));
+    return topic->Publish(request.request);
+  }
+  // A phone number or a platform endpoint: the message is "sent" into the endpoint's outbox.
+  const PublishRequest& r = request.request;
+  if (r.message.empty()) return InvalidParameter("Empty message");
+  if (r.message.size() > max_message_bytes()) return InvalidParameter("Message too long");
+  std::string protocol = "application", endpoint(arn);
+  if (arn.empty()) {
+    protocol = "sms";
+    endpoint = request.phone_number;
+    COURIER_RETURN_IF_ERROR(CheckEndpoint("sms", endpoint));
+  }
+  std::string body = r.message;
+  if (r.message_structure) {
+    auto parsed = ParseJson(r.message);
+    const Json* v =
+        parsed.ok() && parsed->is_object() ? parsed->get_object().if_contains("default") : nullptr;
+    if (v == nullptr || !v->is_string()) {
+      return InvalidParameter("Message Structure - No default entry in JSON message body");
+    }
+    const Json* own = parsed->get_object().if_contains(protocol);
+    body = std::string((own && own->is_string() ? own : v)->get_string());
+  }
+  PublishResult result{.message_id = MessageId(detail::NewUuid()), .sequence_number = {}};
+  std::lock_guard lock(state_->outbox_mu);
+  state_->direct[endpoint].push_back({.protocol = protocol,
+                                      .endpoint = endpoint,
+                                      .type = "Notification",
+                                      .message_id = result.message_id,
+                                      .subject = r.subject.value_or(""),
+                                      .body = std::move(body),
+                                      .token = {},
+                                      .time = hub_.clock().Now()});
+  return result;
+}
+
+void SnsService::SetEndpointFailure(std::string_view endpoint, absl::Status status) {
+  topic_internal::EndpointFailures& f = *state_->endpoints;
+  std::lock_guard lock(f.mu);
+  if (status.ok()) {
+    f.failing.erase(std::string(endpoint));
+  } else {
+    f.failing[std::string(endpoint)] = std::move(status);
+  }
+  f.any.store(!f.failing.empty(), std::memory_order_release);
+}
+
+// ---- Tags ---------------------------------------------------------------------------------------
+
+namespace {
+
+absl::StatusOr<std::shared_ptr<Topic>> Tagged(const SnsService& sns, std::string_view arn) {
+  auto topic = sns.GetTopic(arn);
+  if (!topic.ok() || !arn.starts_with("arn:")) {
+    return AwsError("ResourceNotFound", "Resource does not exist");
+  }
+  return topic;
+}
+
+}  // namespace
+
+absl::Status SnsService::TagResource(std::string_view arn, const SnsAttributeMap& tags) {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Tagged(*this, arn));
+  COURIER_RETURN_IF_ERROR(CheckTags(tags));
+  std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
+  SnsAttributeMap next = topic_internal::Access::Of(*topic).tags;
+  for (const auto& [k, v] : tags) next[k] = v;
+  if (next.size() > 50) {
+    return AwsError("TagLimitExceeded",
+                    "Could not complete request: tag quota of per resource exceeded");
+  }
+  topic_internal::Access::Of(*topic).tags = std::move(next);
+  return absl::OkStatus();
+}
+
+absl::Status SnsService::UntagResource(std::string_view arn, const std::vector<std::string>& keys) {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Tagged(*this, arn));
+  std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
+  for (const std::string& k : keys) topic_internal::Access::Of(*topic).tags.erase(k);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SnsAttributeMap> SnsService::ListTagsForResource(std::string_view arn) const {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Tagged(*this, arn));
+  std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
+  return topic_internal::Access::Of(*topic).tags;
+}
+
+}  // namespace courier
