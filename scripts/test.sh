@@ -22,7 +22,9 @@ sanitized=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-
 run_build() {  # name, cmake args...
   local name=$1; shift
   echo "--- courier: $name build"
-  cmake -S . -B "build/$name" -DCOURIER_WERROR=ON "${launcher[@]}" "$@" >/dev/null
+  # Tests on explicitly: scripts/demo.sh configures build/release without them.
+  cmake -S . -B "build/$name" -DCOURIER_WERROR=ON -DCOURIER_BUILD_TESTS=ON "${launcher[@]}" "$@" \
+    >/dev/null
   cmake --build "build/$name" -j"$jobs"
   (cd "build/$name" && ctest --output-on-failure -j"$jobs" --timeout 900)
 }
