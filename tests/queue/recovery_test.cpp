@@ -21,22 +21,12 @@
 #include "courier/status.h"
 #include "courier/storage.h"
 #include "courier/testing/simulation.h"
+#include "recording_hub.h"
 
 namespace courier {
 namespace {
 
-// One hub on its own manual clock, recording into `log`.
-struct Side {
-  explicit Side(std::shared_ptr<Storage> log, absl::Time start = ManualClock::DefaultStart())
-      : sim(start), hub(EnvironmentOf(sim, std::move(log))) {}
-  static Environment EnvironmentOf(testing::Simulation& sim, std::shared_ptr<Storage> log) {
-    Environment e = sim.environment();
-    e.storage = std::move(log);
-    return e;
-  }
-  testing::Simulation sim;
-  Hub hub;
-};
+using Side = testing_support::RecordingSide;
 
 Json Call(Hub& hub, std::string_view operation, std::string_view request) {
   absl::StatusOr<Json> r = Invoke(hub, "sqs", operation, ParseJson(request).value());
@@ -52,17 +42,22 @@ std::string Handle(const Json& received, size_t i) {
   return std::string(received.at("Messages").at(i).at("ReceiptHandle").as_string());
 }
 
+// Up to ten messages, kept in flight for an hour, with every attribute; none when empty.
+JsonArray ReceiveAll(Hub& hub, const std::string& url) {
+  Json r = Call(hub, "ReceiveMessage",
+                R"({"QueueUrl":")" + url +
+                    R"(","MaxNumberOfMessages":10,"VisibilityTimeout":3600,)"
+                    R"("MessageSystemAttributeNames":["All"],"MessageAttributeNames":["All"]})");
+  if (!r.is_object() || !r.as_object().contains("Messages")) return {};
+  return r.at("Messages").as_array();
+}
+
 // Every message of a queue, received until none is left (visible for an hour), as text; a
 // standard queue's in MessageId order (its order is best effort), a FIFO queue's as received.
 std::string Drain(Hub& hub, const std::string& url, bool fifo) {
   std::vector<std::string> out;
   for (;;) {
-    Json r = Call(hub, "ReceiveMessage",
-                  R"({"QueueUrl":")" + url +
-                      R"(","MaxNumberOfMessages":10,"VisibilityTimeout":3600,)"
-                      R"("MessageSystemAttributeNames":["All"],"MessageAttributeNames":["All"]})");
-    if (!r.is_object() || !r.as_object().contains("Messages")) break;
-    const JsonArray& messages = r.at("Messages").as_array();
+    const JsonArray messages = ReceiveAll(hub, url);
     if (messages.empty()) break;
     for (const Json& m : messages) out.push_back(ToJsonText(m));
   }
@@ -200,12 +195,7 @@ TEST_CASE("A hub recovered from its records has the same queues, messages and ha
 std::string DrainByGroup(Hub& hub, const std::string& url) {
   std::vector<std::string> keyed;
   for (;;) {
-    Json r = Call(hub, "ReceiveMessage",
-                  R"({"QueueUrl":")" + url +
-                      R"(","MaxNumberOfMessages":10,"VisibilityTimeout":3600,)"
-                      R"("MessageSystemAttributeNames":["All"],"MessageAttributeNames":["All"]})");
-    if (!r.is_object() || !r.as_object().contains("Messages")) break;
-    const JsonArray& messages = r.at("Messages").as_array();
+    const JsonArray messages = ReceiveAll(hub, url);
     if (messages.empty()) break;
     for (const Json& m : messages) {
       const Json& a = m.at("Attributes");

@@ -10,21 +10,12 @@
 #include "courier/service.h"
 #include "courier/storage.h"
 #include "courier/testing/simulation.h"
+#include "recording_hub.h"
 
 namespace courier {
 namespace {
 
-struct Side {
-  explicit Side(std::shared_ptr<Storage> log, absl::Time start = ManualClock::DefaultStart())
-      : sim(start), hub(EnvironmentOf(sim, std::move(log))) {}
-  static Environment EnvironmentOf(testing::Simulation& sim, std::shared_ptr<Storage> log) {
-    Environment e = sim.environment();
-    e.storage = std::move(log);
-    return e;
-  }
-  testing::Simulation sim;
-  Hub hub;
-};
+using Side = testing_support::RecordingSide;
 
 Json Call(Hub& hub, std::string_view operation, const std::string& request) {
   absl::StatusOr<Json> r = Invoke(hub, "states", operation, ParseJson(request).value());
