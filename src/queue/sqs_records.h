@@ -10,7 +10,8 @@
 // timers that ran out meanwhile (visibility, delay, retention) are applied by the queue itself
 // on its next operation, as at any other time.
 //
-// Records are JSON objects ({"op": "Store", ...}): readable by people and free to gain members. A recording hub pays for them only when its Storage keeps records.
+// Records are JSON objects ({"op": "Store", ...}): readable by people and free to gain members. A
+// recording hub pays for them only when its Storage keeps records.
 #ifndef COURIER_SRC_QUEUE_SQS_RECORDS_H_
 #define COURIER_SRC_QUEUE_SQS_RECORDS_H_
 
