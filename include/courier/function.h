@@ -69,6 +69,7 @@ class Function final : public MessageSink {
   // not completed answers Unavailable, as Invoke does); Deliver completes when the handler does.
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
   void Deliver(SendMessageRequest request, DeliveryCallback done) override;
+  bool completes_at_once() const override { return false; }
 
  private:
   FunctionHandler handler_;

@@ -52,6 +52,10 @@ class MessageSink : public Resource {
   virtual void Deliver(SendMessageRequest request, DeliveryCallback done) {
     std::move(done)(SendMessage(std::move(request)));
   }
+  // Whether Deliver completes before it returns, on the caller's thread, as the default does: a
+  // sender may then call SendMessage instead and save making a completion. A sink that
+  // overrides Deliver to complete later says false.
+  virtual bool completes_at_once() const { return true; }
 };
 
 }  // namespace courier

@@ -16,6 +16,14 @@ bool LeavesAws(std::string_view protocol) { return protocol != "sqs" && protocol
 
 void Try(Delivery d);
 
+// The subscription's queue or Function: the one it found when it subscribed while that stays,
+// else whatever the hub now has under its endpoint's ARN.
+std::shared_ptr<MessageSink> SinkOf(const Subscription& sub, const DeliveryContext& context) {
+  std::shared_ptr<MessageSink> sink = sub.sink.lock();
+  if (sink != nullptr && !sink->deleted()) return sink;
+  return context.hub->FindSink(sub.endpoint);
+}
+
 // Tries `d` after the delivery that held its group back. When that one completed inside a try
 // on this thread (a synchronous sink), `d` waits in a per-thread list that the outermost call
 // works through, so a long backlog is drained in a loop, not a recursion as deep as the backlog.
@@ -55,9 +63,13 @@ void Finished(Delivery& d) {
   if (next) TryNext(*std::move(next));
 }
 
+void CountDelivered(const Subscription& sub, const DeliveryContext& context) {
+  sub.state->counters.delivered.fetch_add(1, std::memory_order_relaxed);
+  context.topic_counters->delivered.fetch_add(1, std::memory_order_relaxed);
+}
+
 void Succeeded(Delivery& d) {
-  d.sub->state->counters.delivered.fetch_add(1, std::memory_order_relaxed);
-  d.context->topic_counters->delivered.fetch_add(1, std::memory_order_relaxed);
+  CountDelivered(*d.sub, *d.context);
   Finished(d);
 }
 
@@ -120,7 +132,7 @@ void Try(Delivery d) {
                            .time = d.context->hub->clock().Now()});
     return Succeeded(d);
   }
-  std::shared_ptr<MessageSink> sink = d.context->hub->FindSink(sub.endpoint);
+  std::shared_ptr<MessageSink> sink = SinkOf(sub, *d.context);
   if (sink == nullptr) {
     // A queue deleted since it subscribed: a client error.
     return Failed(std::move(d), AwsError("NotFound", "The endpoint does not exist."));
@@ -177,6 +189,25 @@ bool IsClientError(const absl::Status& status) {
     default:
       return false;
   }
+}
+
+bool TryAtOnce(const Subscription& sub, const DeliveryContext& context, SendMessageRequest request,
+               absl::Status& failure) {
+  if (sub.state->removed.load(std::memory_order_acquire)) return false;
+  std::shared_ptr<MessageSink> sink = SinkOf(sub, context);
+  if (sink == nullptr || !sink->completes_at_once()) return false;
+  absl::StatusOr<SendMessageResult> sent = sink->SendMessage(std::move(request));
+  if (!sent.ok()) {
+    failure = sent.status();
+    return false;
+  }
+  CountDelivered(sub, context);
+  return true;
+}
+
+void AfterFailedTry(Delivery d, const absl::Status& failure) {
+  d.tries = 1;
+  Failed(std::move(d), failure);
 }
 
 void StartDelivery(Delivery d) {

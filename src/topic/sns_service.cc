@@ -356,6 +356,7 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
   s->endpoint = std::string(endpoint);
   s->owner = hub_.environment().account;
   s->fifo_topic = fifo;
+  if (protocol == "sqs" || protocol == "lambda") s->sink = hub_.FindSink(endpoint);
   if (protocol == "http" || protocol == "https") {
     s->retry = topic_internal::RetryPolicy::ForHttp();
   } else if (protocol == "sqs" || protocol == "lambda" || protocol == "firehose") {

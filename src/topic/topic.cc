@@ -389,31 +389,49 @@ struct Publication {
     if (request.subject) d.subject = *request.subject;
     const std::string& protocol = sub->protocol;
     const std::string_view message = messages.For(protocol);
-    if (protocol == "lambda") {
-      d.request.body = LambdaEvent(*sub);
-    } else if (protocol == "sms" || protocol == "email" || protocol == "application") {
-      d.request.body = message;
-    } else if (sub->raw) {
-      d.request.body = message;
-      if (protocol == "sqs") {
-        d.request.attributes = request.attributes;
-        if (d.request.attributes.size() > 10) {
-          d.client_error = InvalidParameterValue(
-              "A raw message delivered to SQS can carry at most 10 message attributes.");
-          d.dead_letter_request.emplace();
-          d.dead_letter_request->body = EnvelopeFor(message).For(sub->arn);
-        }
+    if (protocol == "sqs") {
+      d.request = SqsRequest(*sub);
+      if (TooManyRawAttributes(*sub)) {
+        d.client_error = InvalidParameterValue(
+            "A raw message delivered to SQS can carry at most 10 message attributes.");
+        d.dead_letter_request.emplace();
+        d.dead_letter_request->body = EnvelopeFor(message).For(sub->arn);
       }
+    } else if (protocol == "lambda") {
+      d.request.body = LambdaEvent(*sub);
+    } else if (protocol == "sms" || protocol == "email" || protocol == "application" || sub->raw) {
+      d.request.body = message;
     } else {
       d.request.body = EnvelopeFor(message).For(sub->arn);
     }
-    if (protocol == "sqs") {
-      const bool fifo_queue = sub->endpoint.ends_with(".fifo");
-      if (fifo_queue || !fifo) d.request.message_group_id = request.message_group_id;
-      if (fifo_queue) d.request.message_deduplication_id = dedup_id;
-    }
     if (fifo && request.message_group_id) d.group = *request.message_group_id;
     return d;
+  }
+
+  // What the queue of an SQS subscription receives: the message as is with its attributes (raw
+  // delivery) or in SNS's envelope, and the FIFO ids where the queue takes them.
+  SendMessageRequest SqsRequest(const Subscription& sub) {
+    SendMessageRequest r;
+    const std::string_view message = messages.For("sqs");
+    if (sub.raw) {
+      r.body = message;
+      r.attributes = request.attributes;
+    } else {
+      r.body = EnvelopeFor(message).For(sub.arn);
+    }
+    const bool fifo_queue = sub.endpoint.ends_with(".fifo");
+    if (fifo_queue || !fifo) r.message_group_id = request.message_group_id;
+    if (fifo_queue) r.message_deduplication_id = dedup_id;
+    return r;
+  }
+  // A raw message for SQS carries its attributes as SQS's, which are at most 10.
+  bool TooManyRawAttributes(const Subscription& sub) const {
+    return sub.raw && request.attributes.size() > 10;
+  }
+  // Whether the copy for `sub` can go straight to its queue (TryAtOnce), before a Delivery is
+  // made: a FIFO topic's copies keep their group's order through StartDelivery.
+  bool TriesAtOnce(const Subscription& sub) const {
+    return sub.protocol == "sqs" && !fifo && !TooManyRawAttributes(sub);
   }
 };
 
@@ -616,9 +634,15 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
     st.counters->published.fetch_add(1, std::memory_order_relaxed);
     auto deliver = [&](const Subscription* s) {
       s->state->counters.matched.fetch_add(1, std::memory_order_relaxed);
+      absl::Status failure;
+      if (p.TriesAtOnce(*s) && topic_internal::TryAtOnce(*s, *context, p.SqsRequest(*s), failure)) {
+        return;
+      }
       // The snapshot owns the subscription; the delivery keeps it alive for its retries.
       std::shared_ptr<const Subscription> owned(snap, s);
-      topic_internal::StartDelivery(p.For(owned, context));
+      Delivery d = p.For(owned, context);
+      if (!failure.ok()) return topic_internal::AfterFailedTry(std::move(d), failure);
+      topic_internal::StartDelivery(std::move(d));
     };
     for (const Subscription* s : snap->unfiltered) deliver(s);
     if (!snap->attribute_subs.empty()) {

@@ -19,6 +19,7 @@
 
 #include "courier/message.h"
 #include "courier/pattern.h"
+#include "courier/resource.h"
 #include "courier/topic.h"
 
 namespace courier {
@@ -158,6 +159,9 @@ struct Subscription {
   bool raw = false;
   std::string dead_letter_arn;
   RetryPolicy retry;
+  // The endpoint's sink when it subscribed, so that a delivery need not look it up in the hub's
+  // registry (under its mutex); a queue created or re-created later is looked up there.
+  std::weak_ptr<MessageSink> sink;
   std::shared_ptr<SubscriptionState> state = std::make_shared<SubscriptionState>();
 };
 
@@ -176,6 +180,15 @@ struct Snapshot {
   // without a DeliveryPolicy of their own.
   std::optional<RetryPolicy> http_retry;
 };
+
+// The first try of a message to an SQS subscription, made at once on this thread when the
+// queue takes messages synchronously, before any Delivery is made. True when it was delivered;
+// false when StartDelivery must take the message: the queue is not at hand (`failure` stays
+// OK), or it refused the message (`failure` says why, and the try counts: see AfterFailedTry).
+bool TryAtOnce(const Subscription& sub, const DeliveryContext& context, SendMessageRequest request,
+               absl::Status& failure);
+// Goes on with `d` after a failed first try (TryAtOnce): its retries or dead-letter queue.
+void AfterFailedTry(Delivery d, const absl::Status& failure);
 
 // Sends `d` through the subscription (a queue or Function found by ARN, or the outbox), with
 // the subscription's retries and dead-letter queue; keeps FIFO groups in order.

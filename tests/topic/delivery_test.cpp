@@ -173,6 +173,31 @@ TEST_CASE("A deleted queue is a client error: no retries, DLQ or counted drop", 
   CHECK(t["NumberOfNotificationsFailedToRedriveToDlq"] == 1);
 }
 
+TEST_CASE("A subscription follows its queue's ARN: created after it, or deleted and created again",
+          "[topic]") {
+  Fixture f;
+  auto topic = f.sns.CreateTopic("t").value();
+  const std::string later_arn = f.hub.Arn("sqs", "later");
+  REQUIRE(f.sns.Subscribe(topic->arn(), "sqs", later_arn, {{"RawMessageDelivery", "true"}}).ok());
+  auto old = Sqs(f.hub).CreateQueue("again").value();
+  REQUIRE(f.sns.Subscribe(topic->arn(), "sqs", old->arn(), {{"RawMessageDelivery", "true"}}).ok());
+  auto later = Sqs(f.hub).CreateQueue("later").value();
+  REQUIRE(topic->Publish({.message = "one"}).ok());
+  CHECK(Fixture::Receive(*later).size() == 1);
+  CHECK(Fixture::Receive(*old).size() == 1);
+
+  REQUIRE(Sqs(f.hub).DeleteQueue(old->url()).ok());
+  f.sim.RunFor(absl::Seconds(61));  // SQS lets a deleted queue's name be used again after 60 s
+  auto again = Sqs(f.hub).CreateQueue("again").value();
+  REQUIRE(again->arn() == old->arn());
+  REQUIRE(topic->Publish({.message = "two"}).ok());
+  std::vector<Message> got = Fixture::Receive(*again);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].body == "two");
+  CHECK(topic->Metrics()["NumberOfNotificationsDelivered"] == 4);
+  CHECK(topic->Metrics()["NumberOfNotificationsFailed"] == 0);
+}
+
 TEST_CASE("FIFO topics: ids required, dedup window, scopes, sequence numbers", "[topic][fifo]") {
   Fixture f;
   auto topic = f.sns.CreateTopic("t.fifo", {{"FifoTopic", "true"}}).value();
