@@ -48,9 +48,9 @@
 #include "courier/sqs_queue.h"
 
 namespace courier {
-namespace detail {
+namespace queue_internal {
 struct QueueCreated;
-}  // namespace detail
+}  // namespace queue_internal
 
 class Hub;
 
@@ -148,12 +148,12 @@ class FifoQueue final : public SqsQueue, public std::enable_shared_from_this<Fif
   static std::shared_ptr<FifoQueue> Make(Hub& hub, std::string_view name, Config config,
                                          Options options);
   // Recovery: the queue a record created (sqs_records.h); then SqsQueue's Restore calls.
-  static absl::StatusOr<std::shared_ptr<FifoQueue>> Restore(Hub& hub,
-                                                            const detail::QueueCreated& record);
+  static absl::StatusOr<std::shared_ptr<FifoQueue>> Restore(
+      Hub& hub, const queue_internal::QueueCreated& record);
   absl::Status RestoreConfig(const AttributeMap& attributes, absl::Time modified) override;
   void RestoreTags(AttributeMap tags) override;
   void RestorePurge(absl::Time at) override;
-  absl::Status RestoreMessages(detail::RecoveredQueue queue) override;
+  absl::Status RestoreMessages(queue_internal::RecoveredQueue queue) override;
   static AttributeMap ToMap(const Config& config);
 
   // Consumes `request` (the body and attributes move into the queue). `now_ns`: Unix ns.

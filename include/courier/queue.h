@@ -50,9 +50,9 @@ namespace courier {
 
 class Hub;
 struct QueueConfig;
-namespace detail {
+namespace queue_internal {
 struct QueueCreated;
-}  // namespace detail
+}  // namespace queue_internal
 
 class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> {
  public:
@@ -174,11 +174,11 @@ class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> 
                                      Options options);
   // Recovery: the queue a record created (sqs_records.h); then SqsQueue's Restore calls.
   static absl::StatusOr<std::shared_ptr<Queue>> Restore(Hub& hub,
-                                                        const detail::QueueCreated& record);
+                                                        const queue_internal::QueueCreated& record);
   absl::Status RestoreConfig(const AttributeMap& attributes, absl::Time modified) override;
   void RestoreTags(AttributeMap tags) override;
   void RestorePurge(absl::Time at) override;
-  absl::Status RestoreMessages(detail::RecoveredQueue queue) override;
+  absl::Status RestoreMessages(queue_internal::RecoveredQueue queue) override;
 
   // Thread-safe; locks the calling thread's shard briefly.
   void AcceptDeadLetter(DeadLetter letter);

@@ -27,9 +27,9 @@
 
 namespace courier {
 class SqsRecovery;
-namespace detail {
+namespace queue_internal {
 struct RecoveredQueue;
-}  // namespace detail
+}  // namespace queue_internal
 
 class SqsQueue : public MessageSink {
  public:
@@ -80,7 +80,7 @@ class SqsQueue : public MessageSink {
   virtual absl::Status RestoreConfig(const AttributeMap& attributes, absl::Time modified) = 0;
   virtual void RestoreTags(AttributeMap tags) = 0;
   virtual void RestorePurge(absl::Time at) = 0;
-  virtual absl::Status RestoreMessages(detail::RecoveredQueue queue) = 0;
+  virtual absl::Status RestoreMessages(queue_internal::RecoveredQueue queue) = 0;
 
   std::string url_;
   bool fifo_;

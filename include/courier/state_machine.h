@@ -57,11 +57,11 @@ struct StartExecutionRequest {
   std::string input = "{}";
 };
 
-namespace states {
+namespace states_internal {
 struct Plan;
 class Registry;
 class ExecutionImpl;
-}  // namespace states
+}  // namespace states_internal
 
 // As a MessageSink (an EventBridge target), a state machine starts an execution with the
 // message's body as its input; the delivery succeeds, with the execution's name as MessageId,
@@ -106,11 +106,11 @@ class StateMachine final : public MessageSink {
   std::string ToMermaid(const Execution* execution = nullptr) const;
 
  private:
-  friend class StepFunctionsService;   // creates machines; aborts them when the hub goes
-  friend class states::ExecutionImpl;  // reads the hub
+  friend class StepFunctionsService;            // creates machines; aborts them when the hub goes
+  friend class states_internal::ExecutionImpl;  // reads the hub
   StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
-               std::shared_ptr<const states::Plan> plan);
-  std::shared_ptr<const states::Plan> plan() const;  // the current one
+               std::shared_ptr<const states_internal::Plan> plan);
+  std::shared_ptr<const states_internal::Plan> plan() const;  // the current one
   Hub& hub() const { return hub_; }
   // Ends every running execution as aborted with `cause`, then detaches all of them: no timer or
   // callback of theirs does anything afterwards.
@@ -120,12 +120,12 @@ class StateMachine final : public MessageSink {
   StateMachineOptions options_;
   absl::Time creation_date_;
   mutable detail::Mutex mu_;
-  std::shared_ptr<const states::Plan> plan_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const states_internal::Plan> plan_ ABSL_GUARDED_BY(mu_);
   // Standard executions by name (Express executions are not kept: AWS cannot describe them).
-  std::unordered_map<std::string, std::shared_ptr<states::ExecutionImpl>> executions_
+  std::unordered_map<std::string, std::shared_ptr<states_internal::ExecutionImpl>> executions_
       ABSL_GUARDED_BY(mu_);
   // Express executions that may still run, for AbortExecutions.
-  std::vector<std::weak_ptr<states::ExecutionImpl>> express_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::weak_ptr<states_internal::ExecutionImpl>> express_ ABSL_GUARDED_BY(mu_);
   uint64_t starts_ ABSL_GUARDED_BY(mu_) = 0;  // every 1024 starts, expired executions go
 };
 

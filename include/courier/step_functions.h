@@ -23,10 +23,10 @@ class StateMachine;
 struct StateMachineOptions;
 class Execution;
 class StepFunctionsOperations;
-namespace states {
+namespace states_internal {
 class Registry;
 Registry& TaskTokens(Hub& hub);
-}  // namespace states
+}  // namespace states_internal
 
 class StepFunctionsService {
  public:
@@ -62,7 +62,7 @@ class StepFunctionsService {
 
  private:
   friend class StepFunctionsOperations;  // creates the hub's instance
-  friend states::Registry& states::TaskTokens(Hub& hub);
+  friend states_internal::Registry& states_internal::TaskTokens(Hub& hub);
 
   explicit StepFunctionsService(Hub& hub);
   // Before the hub goes: every running execution ends as aborted and does nothing more.
@@ -71,7 +71,7 @@ class StepFunctionsService {
   absl::Status Recover();
 
   Hub& hub_;
-  std::unique_ptr<states::Registry> tokens_;
+  std::unique_ptr<states_internal::Registry> tokens_;
 };
 
 // The hub's Step Functions control plane.

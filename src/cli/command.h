@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace courier::cli {
+namespace courier::cli_internal {
 
 // A subcommand gets its arguments after the subcommand's name and returns the exit code.
 using CommandFn = int (*)(const std::vector<std::string>& args);
@@ -28,9 +28,9 @@ struct CommandRegistrar {
 // Reads FILE for "@FILE", or returns the text itself.
 std::string TextOrFile(const std::string& arg);
 
-}  // namespace courier::cli
+}  // namespace courier::cli_internal
 
 #define COURIER_CLI_COMMAND(name, summary, fn) \
-  static ::courier::cli::CommandRegistrar fn##_registrar(name, summary, fn)
+  static ::courier::cli_internal::CommandRegistrar fn##_registrar(name, summary, fn)
 
 #endif  // COURIER_CLI_COMMAND_H_

@@ -15,7 +15,7 @@
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 
-namespace courier::cli {
+namespace courier::cli_internal {
 namespace {
 
 constexpr const char* kUsage =
@@ -160,4 +160,4 @@ int RunInvoke(const std::vector<std::string>& args) {
 
 COURIER_CLI_COMMAND("invoke", "JSON lines of AWS operations (sqs, ...) against one hub", RunInvoke);
 
-}  // namespace courier::cli
+}  // namespace courier::cli_internal

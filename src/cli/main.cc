@@ -6,7 +6,7 @@
 
 #include "cli/command.h"
 
-namespace courier::cli {
+namespace courier::cli_internal {
 
 std::map<std::string, Command, std::less<>>& Commands() {
   static auto* commands = new std::map<std::string, Command, std::less<>>();
@@ -22,10 +22,10 @@ std::string TextOrFile(const std::string& arg) {
   return out.str();
 }
 
-}  // namespace courier::cli
+}  // namespace courier::cli_internal
 
 int main(int argc, char** argv) {
-  using courier::cli::Commands;
+  using courier::cli_internal::Commands;
   if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "help") {
     std::printf("usage: courier COMMAND [ARGS...]\n\ncommands:\n");
     for (const auto& [name, command] : Commands()) {

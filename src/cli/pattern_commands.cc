@@ -11,7 +11,7 @@
 #include "courier/pattern.h"
 #include "courier/status.h"
 
-namespace courier::cli {
+namespace courier::cli_internal {
 namespace {
 
 int Usage(const char* text) {
@@ -205,4 +205,4 @@ COURIER_CLI_COMMAND("test-event-pattern",
 COURIER_CLI_COMMAND("match", "count matches of a rules file over a JSON-lines event file",
                     MatchCommand);
 
-}  // namespace courier::cli
+}  // namespace courier::cli_internal

@@ -12,7 +12,7 @@
 #include "courier/testing/case_handlers.h"
 #include "courier/testing/simulation.h"
 
-namespace courier::cli {
+namespace courier::cli_internal {
 namespace {
 
 // A path to read, or (when no such file exists) the text itself; "@FILE" also reads FILE.
@@ -269,4 +269,4 @@ COURIER_CLI_COMMAND("validate", "validate an ASL definition (ValidateStateMachin
                     Validate);
 COURIER_CLI_COMMAND("render", "draw an ASL definition as DOT, Mermaid, SVG or PNG", Render);
 
-}  // namespace courier::cli
+}  // namespace courier::cli_internal

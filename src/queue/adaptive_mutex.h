@@ -18,7 +18,7 @@
 #include <immintrin.h>
 #endif
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 class AdaptiveMutex {
  public:
@@ -58,6 +58,6 @@ class AdaptiveMutex {
   std::atomic<int> state_{0};
 };
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_ADAPTIVE_MUTEX_H_

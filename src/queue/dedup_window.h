@@ -21,7 +21,7 @@
 // Nothing throws: when memory cannot be had, an admission fails (nullopt) and changes nothing.
 //
 // Example:
-//   detail::DedupWindow<std::string> window;
+//   queue_internal::DedupWindow<std::string> window;
 //   window.Admit("id-1", now, [] { return std::string("m1"); });  // {"m1", true}
 //   window.Admit("id-1", now, [] { return std::string("m2"); });  // {"m1", false}
 #ifndef COURIER_SRC_QUEUE_DEDUP_WINDOW_H_
@@ -48,7 +48,7 @@
 
 #include "queue/adaptive_mutex.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 template <typename V>
 class DedupWindow {
@@ -464,6 +464,6 @@ class DedupWindow {
   std::array<Shard, kShards> shards_;
 };
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_DEDUP_WINDOW_H_

@@ -7,7 +7,7 @@
 #include "courier/json.h"
 #include "courier/status.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 namespace {
 
 constexpr std::string_view kBucketMark = "-..s3BucketName..-";
@@ -78,7 +78,7 @@ absl::Status OffloadPayload(const LargePayloadOptions& options, SendMessageReque
   if (options.store == nullptr) {
     return AwsError("InternalError", "Large payloads are enabled without a blob store.");
   }
-  PayloadPointer pointer{options.bucket, NewUuid()};
+  PayloadPointer pointer{options.bucket, detail::NewUuid()};
   COURIER_RETURN_IF_ERROR(options.store->Put(pointer.bucket, pointer.key, request.body));
   // The extended client records the body's UTF-8 length.
   request.attributes.emplace(std::string(kExtendedPayloadSize),
@@ -100,8 +100,8 @@ absl::Status RestorePayload(const LargePayloadOptions& options, Message& message
   message.body = std::move(body);
   message.message_attributes.erase(std::string(kExtendedPayloadSize));
   message.message_attributes.erase(std::string(kLegacyPayloadSize));
-  message.md5_of_body = Md5Of(message.body);
-  message.md5_of_message_attributes = Md5OfMessageAttributes(message.message_attributes);
+  message.md5_of_body = detail::Md5Of(message.body);
+  message.md5_of_message_attributes = detail::Md5OfMessageAttributes(message.message_attributes);
   message.receipt_handle =
       ReceiptHandle(JoinReceiptHandle(*pointer, message.receipt_handle.value()));
   return absl::OkStatus();
@@ -134,4 +134,4 @@ absl::Status DeleteBlob(const LargePayloadOptions& options, const PayloadPointer
   return options.store->Delete(pointer.bucket, pointer.key);
 }
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal

@@ -13,7 +13,7 @@
 #include "courier/blob_store.h"
 #include "courier/message.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 inline constexpr std::string_view kPointerClass =
     "software.amazon.payloadoffloading.PayloadS3Pointer";
@@ -58,6 +58,6 @@ std::string JoinReceiptHandle(const PayloadPointer& pointer, std::string_view ha
 // Deletes the blob a pointer names (after its message was deleted); a missing blob is fine.
 absl::Status DeleteBlob(const LargePayloadOptions& options, const PayloadPointer& pointer);
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_EXTENDED_PAYLOAD_H_

@@ -15,7 +15,7 @@
 // visits its shard (lazily, like a timing wheel's entries).
 //
 // Example:
-//   detail::FifoGroups<std::string> groups;
+//   queue_internal::FifoGroups<std::string> groups;
 //   groups.Push("g1", "a", now);
 //   groups.Push("g1", "b", now);
 //   // A receive takes "a" and "b" (as many of one group as it can); g1 is then blocked.
@@ -43,7 +43,7 @@
 
 #include "queue/adaptive_mutex.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 // What a receipt handle carries to find one receive of one message again.
 struct FifoReceipt {
@@ -1012,6 +1012,6 @@ class FifoGroups {
   Listener* listener_ = nullptr;
 };
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_FIFO_GROUPS_H_

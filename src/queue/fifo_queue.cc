@@ -157,7 +157,8 @@ inline __attribute__((always_inline)) void PutMd5Hex(const detail::Md5Digest& di
 }
 
 // Writes the handle of receipt `r` into `handle`, in place.
-void EncodeHandle(const TokenText& token, const detail::FifoReceipt& r, ReceiptHandle& handle) {
+void EncodeHandle(const TokenText& token, const queue_internal::FifoReceipt& r,
+                  ReceiptHandle& handle) {
   char* out = handle.Overwrite(kHandleSize);
   std::memcpy(out, token.data(), token.size());
   PutHex64Fast(out + 16, uint64_t{r.slot} << 32 | r.deadline_s);
@@ -220,11 +221,11 @@ struct FifoQueue::Config : QueueConfig {
 };
 
 struct FifoQueue::Impl {
-  using Groups = detail::FifoGroups<Record>;
+  using Groups = queue_internal::FifoGroups<Record>;
   Groups groups;
   // What a duplicate send returns: the original's sequence number, from which its MessageId
   // follows (see kForeignId). Kept for every send of the last five minutes: compact.
-  detail::DedupWindow<uint64_t> dedup{kDedupWindow};
+  queue_internal::DedupWindow<uint64_t> dedup{kDedupWindow};
   IdKeys id_keys = NewIdKeys();  // set once, before the queue is shared
   // The current configuration. Every version published stays alive with the queue (attribute
   // changes are rare), so readers take a plain pointer without reference counting.
@@ -240,7 +241,7 @@ struct FifoQueue::Impl {
   // ReceiveRequestAttemptId: the receives to replay, and which message belongs to which.
   struct Attempt {
     absl::Time started;
-    std::vector<detail::FifoReceipt> receipts;
+    std::vector<queue_internal::FifoReceipt> receipts;
     std::vector<Message> messages;
     bool spent = false;  // a message was deleted or had its visibility changed
   };
@@ -254,28 +255,28 @@ struct FifoQueue::Impl {
   MoveTasks moves;  // this queue's, as a dead-letter queue
 
   // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
-  std::shared_ptr<detail::SqsLog> log;
+  std::shared_ptr<queue_internal::SqsLog> log;
   std::string arn;
   // Records the group core's changes; its listener when there is a log.
   struct Recorder final : Groups::Listener {
     const Impl* impl = nullptr;
     void Stored(uint32_t shard, const Groups::Node& n) override;
     void Received(uint32_t shard, const Groups::Node& n) override {
-      impl->log->Append(detail::MessageReceived{impl->arn,
-                                                {shard, n.slot, n.seq},
-                                                n.receives,
-                                                NanosOf(n.first_received),
-                                                NanosOf(n.received),
-                                                n.deadline_ns});
+      impl->log->Append(queue_internal::MessageReceived{impl->arn,
+                                                        {shard, n.slot, n.seq},
+                                                        n.receives,
+                                                        NanosOf(n.first_received),
+                                                        NanosOf(n.received),
+                                                        n.deadline_ns});
     }
     void Removed(uint32_t shard, const Groups::Node& n) override {
-      impl->log->Append(detail::MessageRemoved{impl->arn, {shard, n.slot, n.seq}});
+      impl->log->Append(queue_internal::MessageRemoved{impl->arn, {shard, n.slot, n.seq}});
     }
   } recorder;
   // Out of line and cold: a send keeps only the test of `log`.
   [[gnu::noinline, gnu::cold]] void RecordAdmitted(std::string_view key, uint64_t value,
                                                    absl::Time at) const {
-    log->Append(detail::DedupAdmitted{arn, std::string(key), value, NanosOf(at)});
+    log->Append(queue_internal::DedupAdmitted{arn, std::string(key), value, NanosOf(at)});
   }
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
@@ -317,7 +318,7 @@ struct FifoQueue::Impl {
 
 void FifoQueue::Impl::Recorder::Stored(uint32_t shard, const Groups::Node& n) {
   const Record& v = n.value;
-  detail::MessageStored r{.arn = impl->arn, .place = {shard, n.slot, n.seq}};
+  queue_internal::MessageStored r{.arn = impl->arn, .place = {shard, n.slot, n.seq}};
   r.message_id = std::string(v.message_id.view());
   r.body = v.body;
   r.md5 = !v.md5_of_body.empty();
@@ -340,7 +341,7 @@ FifoQueue::FifoQueue(Hub& hub, std::string name, std::string arn, std::string ur
       impl_(std::make_unique<Impl>()) {
   impl_->groups.set_in_flight_limit(kInFlightLimit);
   if (options.large_payloads) {
-    impl_->large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
+    impl_->large_payloads = queue_internal::WithDefaultStore(std::move(*options.large_payloads));
   }
 }
 
@@ -349,7 +350,7 @@ FifoQueue::~FifoQueue() = default;
 absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::string_view name,
                                                              const AttributeMap& attributes,
                                                              Options options) {
-  COURIER_RETURN_IF_ERROR(message_checks::CheckFifoQueueName(name));
+  COURIER_RETURN_IF_ERROR(queue_internal::CheckFifoQueueName(name));
   const std::string arn = hub.Arn("sqs", name);
   Config config;
   config.created = config.last_modified = hub.clock().Now();
@@ -375,13 +376,13 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Create(Hub& hub, std::stri
   }
   const int64_t created = NanosOf(config.created);
   std::shared_ptr<FifoQueue> queue = Make(hub, name, std::move(config), std::move(options));
-  absl::Status added = detail::AddQueue(hub, queue,
-                                        {.arn = arn,
-                                         .name = std::string(name),
-                                         .fifo = true,
-                                         .attributes = queue->ConfiguredAttributes(),
-                                         .created_ns = created,
-                                         .id_keys = queue->impl_->id_keys});
+  absl::Status added = queue_internal::AddQueue(hub, queue,
+                                                {.arn = arn,
+                                                 .name = std::string(name),
+                                                 .fifo = true,
+                                                 .attributes = queue->ConfiguredAttributes(),
+                                                 .created_ns = created,
+                                                 .id_keys = queue->impl_->id_keys});
   if (!added.ok()) {
     if (auto raced = std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(arn))) return raced;
     return added;
@@ -396,7 +397,7 @@ std::shared_ptr<FifoQueue> FifoQueue::Make(Hub& hub, std::string_view name, Conf
       new FifoQueue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name), std::move(options)));
   Impl& impl = *queue->impl_;
   impl.token = ReceiptTokenOf(arn, config.created);
-  impl.log = detail::SqsLogOf(hub);
+  impl.log = queue_internal::SqsLogOf(hub);
   impl.arn = arn;
   impl.tags.RecordTo(impl.log, arn);
   if (impl.log != nullptr) {
@@ -408,8 +409,8 @@ std::shared_ptr<FifoQueue> FifoQueue::Make(Hub& hub, std::string_view name, Conf
   return queue;
 }
 
-absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Restore(Hub& hub,
-                                                              const detail::QueueCreated& r) {
+absl::StatusOr<std::shared_ptr<FifoQueue>> FifoQueue::Restore(
+    Hub& hub, const queue_internal::QueueCreated& r) {
   Config config;
   config.created = config.last_modified = TimeOf(r.created_ns);
   COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub, r.arn, r.attributes, /*fifo=*/true, config));
@@ -433,13 +434,13 @@ void FifoQueue::RestoreTags(AttributeMap tags) { impl_->tags.Restore(std::move(t
 
 void FifoQueue::RestorePurge(absl::Time at) { (void)impl_->purges.Begin(name(), at); }
 
-absl::Status FifoQueue::RestoreMessages(detail::RecoveredQueue queue) {
-  std::vector<detail::RecoveredSlot>& slots = queue.slots;
+absl::Status FifoQueue::RestoreMessages(queue_internal::RecoveredQueue queue) {
+  std::vector<queue_internal::RecoveredSlot>& slots = queue.slots;
   std::sort(slots.begin(), slots.end(),
             [](const auto& a, const auto& b) { return a.place.stamp < b.place.stamp; });
-  for (detail::RecoveredSlot& slot : slots) {
+  for (queue_internal::RecoveredSlot& slot : slots) {
     if (!slot.stored) continue;
-    detail::MessageStored& m = *slot.stored;
+    queue_internal::MessageStored& m = *slot.stored;
     Impl::Groups::RestoredNode node{
         .shard = slot.place.shard, .slot = slot.place.slot, .seq = slot.place.stamp};
     Record& v = node.value;
@@ -470,7 +471,7 @@ absl::Status FifoQueue::RestoreMessages(detail::RecoveredQueue queue) {
     }
   }
   impl_->groups.FinishRestore(queue.next_seq);
-  for (const detail::DedupAdmitted& a : queue.admissions) {
+  for (const queue_internal::DedupAdmitted& a : queue.admissions) {
     (void)impl_->dedup.Admit(a.key, TimeOf(a.at_ns), [&] { return a.value; });
   }
   return absl::OkStatus();
@@ -511,7 +512,7 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
   const int64_t modified = NanosOf(next.last_modified);
   impl_->Publish(std::move(next));
   if (impl_->log != nullptr) {
-    impl_->log->Append(detail::QueueChanged{arn(), ConfiguredAttributes(), modified});
+    impl_->log->Append(queue_internal::QueueChanged{arn(), ConfiguredAttributes(), modified});
   }
   impl_->signal->Notify();  // a shorter delay may release messages to a long poll
   return absl::OkStatus();
@@ -563,12 +564,12 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
       request.message_group_id->size() <= kMaxDedupKey / 2) {
     start_lookup(*request.message_deduplication_id);
   }
-  if (!message_checks::ValidFifoId(*request.message_group_id)) {
-    return message_checks::CheckFifoId("MessageGroupId", *request.message_group_id);
+  if (!queue_internal::ValidFifoId(*request.message_group_id)) {
+    return queue_internal::CheckFifoId("MessageGroupId", *request.message_group_id);
   }
   if (request.message_deduplication_id.has_value() &&
-      !message_checks::ValidFifoId(*request.message_deduplication_id)) {
-    return message_checks::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
+      !queue_internal::ValidFifoId(*request.message_deduplication_id)) {
+    return queue_internal::CheckFifoId("MessageDeduplicationId", *request.message_deduplication_id);
   }
   if (request.delay.has_value() && *request.delay != absl::ZeroDuration()) {
     return InvalidParameterValue(fmt::format(
@@ -576,7 +577,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
         "that is not valid for this queue type.",
         absl::ToInt64Seconds(*request.delay)));
   }
-  COURIER_RETURN_IF_ERROR(message_checks::CheckBody(request.body));
+  COURIER_RETURN_IF_ERROR(queue_internal::CheckBody(request.body));
   if (request.aws_trace_header.has_value() && request.aws_trace_header->empty()) {
     return InvalidParameterValue(
         "Message (system) attribute 'AWSTraceHeader' must contain a non-empty value of type "
@@ -593,16 +594,17 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
         "The queue should either have ContentBasedDeduplication enabled or "
         "MessageDeduplicationId provided explicitly");
   }
-  std::optional<detail::PayloadPointer> offloaded;
+  std::optional<queue_internal::PayloadPointer> offloaded;
   if (impl_->large_payloads) {
-    COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
-    offloaded = detail::ParsePointerBody(request.body);
-    if (offloaded && !request.attributes.contains(detail::kExtendedPayloadSize)) offloaded.reset();
+    COURIER_RETURN_IF_ERROR(queue_internal::OffloadPayload(*impl_->large_payloads, request));
+    offloaded = queue_internal::ParsePointerBody(request.body);
+    if (offloaded && !request.attributes.contains(queue_internal::kExtendedPayloadSize))
+      offloaded.reset();
   }
-  absl::Status valid = message_checks::CheckAttributes(request.attributes);
-  if (valid.ok()) valid = message_checks::CheckSize(request, config->maximum_message_size);
+  absl::Status valid = queue_internal::CheckAttributes(request.attributes);
+  if (valid.ok()) valid = queue_internal::CheckSize(request, config->maximum_message_size);
   if (!valid.ok()) {
-    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+    if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
     return valid;
   }
 
@@ -651,7 +653,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     return fresh;
   });
   if (!admitted.has_value()) {
-    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+    if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
     return AwsError("InternalError", "Out of memory for the deduplication window.");
   }
   const auto [original, fresh] = *admitted;
@@ -661,7 +663,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     if ((original & kForeignId) == 0) {
       detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
     }
-    if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+    if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
   } else {
     // A long poll's re-check locks every group shard (TryReceive without hints).
     impl_->signal->NotifyAfterLockedChange();
@@ -709,7 +711,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     uint32_t receives;
     absl::Time first_received;
   };
-  using Node = detail::FifoGroups<Record>::Node;
+  using Node = queue_internal::FifoGroups<Record>::Node;
   struct Visitor {
     const FifoQueue& queue;
     const ReceiveRequest& request;
@@ -718,28 +720,28 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     absl::Time expired_by;  // now - retention: a message enqueued at or before it has expired
     std::vector<Message>* out;
     size_t n;  // messages filled in *out so far
-    std::array<detail::FifoReceipt, 10>* receipts;
+    std::array<queue_internal::FifoReceipt, 10>* receipts;
     std::vector<DeadLetter>* dead;
     bool has_dlq;
     // Messages after it are past the first 120,000 (as far as known): passed over.
     uint64_t scan_cutoff;
     bool passed_over = false;
 
-    detail::FifoVerdict Check(Node& n) {
-      if (n.value.enqueued <= expired_by) return detail::FifoVerdict::kRemove;
+    queue_internal::FifoVerdict Check(Node& n) {
+      if (n.value.enqueued <= expired_by) return queue_internal::FifoVerdict::kRemove;
       if (n.seq > scan_cutoff) {
         passed_over = true;
-        return detail::FifoVerdict::kSkipGroup;
+        return queue_internal::FifoVerdict::kSkipGroup;
       }
       if (has_dlq && n.receives >= static_cast<uint32_t>(config.max_receive_count)) {
         dead->push_back({std::move(n.value), n.group->id, n.receives, n.first_received});
-        return detail::FifoVerdict::kRemove;
+        return queue_internal::FifoVerdict::kRemove;
       }
-      return detail::FifoVerdict::kTake;
+      return queue_internal::FifoVerdict::kTake;
     }
     // Inline: passed to a call, the receipt goes through the stack and is reloaded whole from
     // narrower stores, a store-forwarding stall per message.
-    [[gnu::always_inline]] void Taken(const Node& n, detail::FifoReceipt r) {
+    [[gnu::always_inline]] void Taken(const Node& n, queue_internal::FifoReceipt r) {
       (*receipts)[this->n] = r;
       const Record& rec = n.value;
       // A message left in `out` by an earlier receive lends its storage.
@@ -764,7 +766,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
       }
       // An offloaded message keeps its marker for RestorePayload, which removes it.
       if (queue.impl_->large_payloads) {
-        if (auto it = rec.attributes.find(detail::kExtendedPayloadSize);
+        if (auto it = rec.attributes.find(queue_internal::kExtendedPayloadSize);
             it != rec.attributes.end()) {
           m.message_attributes.insert(*it);
         }
@@ -796,7 +798,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
       }
     }
   };
-  std::array<detail::FifoReceipt, 10> receipts;
+  std::array<queue_internal::FifoReceipt, 10> receipts;
   std::vector<DeadLetter> dead;
   const std::shared_ptr<FifoQueue> dlq = DeadLetterTarget<FifoQueue>(config, hub_);
   const absl::Duration visibility = request.visibility_timeout.value_or(config.visibility);
@@ -831,7 +833,7 @@ size_t FifoQueue::TryReceive(const ReceiveRequest& request, const Config& config
     (void)dlq->AcceptDeadLetter(std::move(d.record), d.group_id, d.receives, d.first_received);
   }
   if (impl_->large_payloads) {
-    for (Message& m : out) (void)detail::RestorePayload(*impl_->large_payloads, m);
+    for (Message& m : out) (void)queue_internal::RestorePayload(*impl_->large_payloads, m);
   }
   if (request.receive_request_attempt_id.has_value() && n > 0) {
     std::lock_guard lock(impl_->attempts_mu);
@@ -906,7 +908,7 @@ static absl::Status CheckReceive(const FifoQueue::ReceiveRequest& request) {
         absl::ToInt64Seconds(*request.visibility_timeout)));
   }
   if (request.receive_request_attempt_id.has_value()) {
-    COURIER_RETURN_IF_ERROR(message_checks::CheckFifoId("ReceiveRequestAttemptId",
+    COURIER_RETURN_IF_ERROR(queue_internal::CheckFifoId("ReceiveRequestAttemptId",
                                                         *request.receive_request_attempt_id));
   }
   return absl::OkStatus();
@@ -964,7 +966,8 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
 
 // ---- Delete and visibility ----
 
-static bool ParsePlainHandle(const TokenText& token, std::string_view h, detail::FifoReceipt* r) {
+static bool ParsePlainHandle(const TokenText& token, std::string_view h,
+                             queue_internal::FifoReceipt* r) {
   if (h.size() != kHandleSize) return false;
   uint64_t text[2], want[2];  // the token, two words at a time (no call to memcmp)
   std::memcpy(text, h.data(), 16);
@@ -983,12 +986,13 @@ static bool ParsePlainHandle(const TokenText& token, std::string_view h, detail:
 
 // Parses one of this queue's handles (plain or in the extended client's form, whose blob
 // pointer goes to `pointer`); false if it is not one.
-static bool ParseHandle(const TokenText& token, const ReceiptHandle& handle, detail::FifoReceipt* r,
-                        std::optional<detail::PayloadPointer>* pointer) {
+static bool ParseHandle(const TokenText& token, const ReceiptHandle& handle,
+                        queue_internal::FifoReceipt* r,
+                        std::optional<queue_internal::PayloadPointer>* pointer) {
   const std::string_view h = handle.value();
   if (!h.starts_with("-..")) return ParsePlainHandle(token, h, r);
   std::string inner;  // the extended client's form
-  *pointer = detail::SplitReceiptHandle(h, &inner);
+  *pointer = queue_internal::SplitReceiptHandle(h, &inner);
   return ParsePlainHandle(token, inner, r);
 }
 
@@ -1002,10 +1006,10 @@ absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {
 
 void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out) {
   constexpr size_t kMax = 10;
-  std::array<std::optional<detail::PayloadPointer>, kMax> pointers;
-  std::array<detail::FifoReceipt, kMax> receipts;
+  std::array<std::optional<queue_internal::PayloadPointer>, kMax> pointers;
+  std::array<queue_internal::FifoReceipt, kMax> receipts;
   std::array<size_t, kMax> index;  // entry of each receipt
-  std::array<detail::FifoOutcome, kMax> outcomes;
+  std::array<queue_internal::FifoOutcome, kMax> outcomes;
   for (size_t begin = 0; begin < n; begin += kMax) {
     const size_t end = std::min(n, begin + kMax);
     size_t m = 0;
@@ -1024,15 +1028,15 @@ void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, abs
     for (size_t k = 0; k < m; ++k) {
       const size_t i = index[k];
       switch (outcomes[k]) {
-        case detail::FifoOutcome::kOk:
+        case queue_internal::FifoOutcome::kOk:
           deleted = true;
           impl_->SpendAttemptOf(receipts[k].seq);
           if (pointers[k] && impl_->large_payloads) {
-            (void)detail::DeleteBlob(*impl_->large_payloads, *pointers[k]);
+            (void)queue_internal::DeleteBlob(*impl_->large_payloads, *pointers[k]);
           }
           out[i] = absl::OkStatus();
           break;
-        case detail::FifoOutcome::kGone:
+        case queue_internal::FifoOutcome::kGone:
           // Deleted already, and the handle's visibility has not ended: a repeated delete,
           // which succeeds. Past it the handle has expired, whatever became of the message.
           if (absl::ToUnixSeconds(now) < receipts[k].deadline_s) {
@@ -1061,24 +1065,24 @@ absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
         absl::ToInt64Seconds(timeout)));
   }
   struct {
-    detail::FifoReceipt receipt;
-    std::optional<detail::PayloadPointer> pointer;
+    queue_internal::FifoReceipt receipt;
+    std::optional<queue_internal::PayloadPointer> pointer;
   } p;
   if (!ParseHandle(impl_->token, handle, &p.receipt, &p.pointer)) {
     return ReceiptHandleIsInvalid(handle.value());
   }
   const absl::Time now = hub_.clock().Now();
   switch (impl_->groups.ChangeVisibility(p.receipt, now, timeout, kVisibilityCap)) {
-    case detail::FifoOutcome::kOk:
+    case queue_internal::FifoOutcome::kOk:
       impl_->SpendAttemptOf(p.receipt.seq);
       if (timeout == absl::ZeroDuration()) impl_->signal->Notify();
       return absl::OkStatus();
-    case detail::FifoOutcome::kLimitExceeded:
+    case queue_internal::FifoOutcome::kLimitExceeded:
       return InvalidParameterValue(fmt::format(
           "Value {} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout "
           "for the message is beyond the limit [43200 seconds]",
           absl::ToInt64Seconds(timeout)));
-    case detail::FifoOutcome::kGone:
+    case queue_internal::FifoOutcome::kGone:
       return InvalidParameterValue(fmt::format(
           "Value {} for parameter ReceiptHandle is invalid. Reason: Message does not exist or "
           "is not available for visibility timeout change.",
@@ -1135,7 +1139,7 @@ absl::Status FifoQueue::PurgeQueue() {
   const absl::Time now = hub_.clock().Now();
   COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), now));
   impl_->groups.Clear([&] {
-    if (impl_->log != nullptr) impl_->log->Append(detail::QueuePurged{arn(), NanosOf(now)});
+    if (impl_->log != nullptr) impl_->log->Append(queue_internal::QueuePurged{arn(), NanosOf(now)});
   });
   // SQS forgets the deduplication ids too: the same id is accepted again after a purge.
   impl_->dedup.Clear();

@@ -12,7 +12,7 @@
 
 #include "courier/status.h"
 
-namespace courier::message_checks {
+namespace courier::queue_internal {
 
 // ASCII only, whatever the C locale says: AWS names are [A-Za-z0-9_-].
 namespace {
@@ -272,4 +272,4 @@ bool ValidBatchEntryId(std::string_view id) {
   return ok;
 }
 
-}  // namespace courier::message_checks
+}  // namespace courier::queue_internal

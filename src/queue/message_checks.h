@@ -12,7 +12,7 @@
 
 #include "courier/message.h"
 
-namespace courier::message_checks {
+namespace courier::queue_internal {
 
 // [A-Za-z0-9_-], ASCII whatever the C locale: the characters of queue names and ids.
 constexpr bool NameChar(char c) {
@@ -63,6 +63,6 @@ inline bool ValidFifoId(std::string_view value) {
 // Batch entry ids: 1-80 characters from [A-Za-z0-9_-].
 bool ValidBatchEntryId(std::string_view id);
 
-}  // namespace courier::message_checks
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_MESSAGE_CHECKS_H_

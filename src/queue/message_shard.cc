@@ -5,13 +5,13 @@
 #include <cstring>
 #include <functional>
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 static_assert(sizeof(Slot) == 72, "a slot's size is what the memory target rests on");
 
-Md5Digest Slot::Md5() const {
+detail::Md5Digest Slot::Md5() const {
   if (!has_md5()) return detail::Md5(body());
-  Md5Digest out;
+  detail::Md5Digest out;
   std::memcpy(out.data(), data.get(), 16);
   return out;
 }
@@ -104,4 +104,4 @@ void MessageShard::FinishRestore() {
   }
 }
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal

@@ -32,7 +32,7 @@
 #include "queue/ring.h"
 #include "queue/time_index.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 enum class SlotState : uint32_t { kFree, kVisible, kInFlight, kDelayed };
 
@@ -58,7 +58,7 @@ struct Slot {
   // one word that is only ever loaded and stored whole: storing a byte of it (as bit-fields do)
   // and then loading the word stalls, the load waiting for the store to reach the cache.
   uint32_t packed = 0;
-  Uuid id;
+  detail::Uuid id;
   int64_t enqueued = 0;  // ns; also SentTimestamp (in a dead-letter queue: the original send)
   int64_t received_at = 0;
   int64_t first_receive = 0;
@@ -76,7 +76,7 @@ struct Slot {
   }
   std::string_view body() const { return {data.get() + (has_md5() ? 16 : 0), body_size()}; }
   size_t data_size() const { return (has_md5() ? 16 : 0) + body_size(); }
-  Md5Digest Md5() const;  // the stored digest, or computed now
+  detail::Md5Digest Md5() const;  // the stored digest, or computed now
 };
 
 class MessageShard {
@@ -94,7 +94,7 @@ class MessageShard {
   // A free slot for a new message; fill it (SetBody and the rest), then Place it.
   uint32_t Allocate();
   // Stores the body, and its digest when given, in a buffer of the shard's pool.
-  void SetBody(Slot& slot, std::string_view body, const Md5Digest* md5);
+  void SetBody(Slot& slot, std::string_view body, const detail::Md5Digest* md5);
   // Makes a filled slot visible, or delayed until `visible_at`, and schedules its expiry.
   void Place(uint32_t i, int64_t now, int64_t visible_at);
   void Free(uint32_t i);
@@ -233,7 +233,7 @@ inline void MessageShard::GiveBuffer(std::unique_ptr<char[]> buffer, size_t n) {
   }
 }
 
-inline void MessageShard::SetBody(Slot& slot, std::string_view text, const Md5Digest* md5) {
+inline void MessageShard::SetBody(Slot& slot, std::string_view text, const detail::Md5Digest* md5) {
   assert(text.size() <= Slot::kMaxBodySize);
   const size_t prefix = md5 != nullptr ? 16 : 0;
   slot.data = TakeBuffer(prefix + text.size());
@@ -363,6 +363,6 @@ inline void MessageShard::CompactIfMostlyStale() {
   if (++changes_since_compaction_check_ >= 256) CompactStaleIndexes();  // checking is not free
 }
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_MESSAGE_SHARD_H_

@@ -72,17 +72,17 @@ int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }
 absl::Time FromNanos(int64_t n) { return absl::FromUnixNanos(n); }
 std::string Millis(int64_t nanos) { return std::to_string(nanos / 1000000); }
 
-using detail::MessageShard;
-using detail::Slot;
-using detail::SlotExtra;
-using detail::SlotState;
+using queue_internal::MessageShard;
+using queue_internal::Slot;
+using queue_internal::SlotExtra;
+using queue_internal::SlotState;
 
 // The records of one message's changes (sqs_records.h), appended under its shard's lock when the
 // queue has a log. Out of line and cold, so that the hot paths keep only the test of the log.
-[[gnu::noinline, gnu::cold]] void RecordStored(detail::SqsLog& log, const std::string& arn,
+[[gnu::noinline, gnu::cold]] void RecordStored(queue_internal::SqsLog& log, const std::string& arn,
                                                uint32_t shard, uint32_t i, const Slot& slot,
                                                int64_t visible_at) {
-  detail::MessageStored r{.arn = arn, .place = {shard, i, slot.gen}};
+  queue_internal::MessageStored r{.arn = arn, .place = {shard, i, slot.gen}};
   r.message_id = detail::FormatUuid(slot.id).str();
   r.body = slot.body();
   r.md5 = slot.has_md5();
@@ -98,15 +98,15 @@ using detail::SlotState;
   r.first_receive_ns = slot.first_receive;
   log.Append(r);
 }
-[[gnu::noinline, gnu::cold]] void RecordReceived(detail::SqsLog& log, const std::string& arn,
-                                                 uint32_t shard, uint32_t i, const Slot& slot,
-                                                 int64_t until) {
-  log.Append(detail::MessageReceived{
+[[gnu::noinline, gnu::cold]] void RecordReceived(queue_internal::SqsLog& log,
+                                                 const std::string& arn, uint32_t shard, uint32_t i,
+                                                 const Slot& slot, int64_t until) {
+  log.Append(queue_internal::MessageReceived{
       arn, {shard, i, slot.gen}, slot.receives, slot.first_receive, slot.received_at, until});
 }
-[[gnu::noinline, gnu::cold]] void RecordRemoved(detail::SqsLog& log, const std::string& arn,
+[[gnu::noinline, gnu::cold]] void RecordRemoved(queue_internal::SqsLog& log, const std::string& arn,
                                                 uint32_t shard, uint32_t i, uint32_t gen) {
-  log.Append(detail::MessageRemoved{arn, {shard, i, gen}});
+  log.Append(queue_internal::MessageRemoved{arn, {shard, i, gen}});
 }
 
 }  // namespace
@@ -144,7 +144,7 @@ struct Queue::Impl {
   QueueTags tags;
   uint32_t IndexOf(const Shard& s) const { return static_cast<uint32_t>(&s - shards.data()); }
   // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
-  std::shared_ptr<detail::SqsLog> log;
+  std::shared_ptr<queue_internal::SqsLog> log;
   std::string arn;
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
@@ -235,11 +235,11 @@ absl::StatusOr<std::shared_ptr<Queue>> Queue::Create(Hub& hub, std::string_view 
   }
   const int64_t created = Nanos(config.created);
   std::shared_ptr<Queue> queue = Make(hub, name, std::move(config), std::move(options));
-  absl::Status added = detail::AddQueue(hub, queue,
-                                        {.arn = arn,
-                                         .name = std::string(name),
-                                         .attributes = queue->ConfiguredAttributes(),
-                                         .created_ns = created});
+  absl::Status added = queue_internal::AddQueue(hub, queue,
+                                                {.arn = arn,
+                                                 .name = std::string(name),
+                                                 .attributes = queue->ConfiguredAttributes(),
+                                                 .created_ns = created});
   if (!added.ok()) {
     if (auto raced = std::dynamic_pointer_cast<Queue>(hub.FindResource(arn))) return raced;
     return added;
@@ -254,7 +254,7 @@ std::shared_ptr<Queue> Queue::Make(Hub& hub, std::string_view name, QueueConfig 
       std::shared_ptr<Queue>(new Queue(hub, std::string(name), arn, Sqs(hub).QueueUrl(name)));
   Impl& impl = *queue->impl_;
   if (options.large_payloads) {
-    impl.large_payloads = detail::WithDefaultStore(std::move(*options.large_payloads));
+    impl.large_payloads = queue_internal::WithDefaultStore(std::move(*options.large_payloads));
   }
   impl.token = ReceiptTokenOf(arn, config.created);
   impl.replace_invalid_characters = options.replace_invalid_characters;
@@ -263,7 +263,7 @@ std::shared_ptr<Queue> Queue::Make(Hub& hub, std::string_view name, QueueConfig 
   impl.duplicate_threshold =
       p >= 1 ? UINT64_MAX : static_cast<uint64_t>(p * 18446744073709551616.0);
   impl.random_state = options.seed != 0 ? options.seed : detail::RandomBits();
-  impl.log = detail::SqsLogOf(hub);
+  impl.log = queue_internal::SqsLogOf(hub);
   impl.arn = arn;
   impl.tags.RecordTo(impl.log, arn);
   std::lock_guard lock(impl.config_mu);
@@ -271,7 +271,8 @@ std::shared_ptr<Queue> Queue::Make(Hub& hub, std::string_view name, QueueConfig 
   return queue;
 }
 
-absl::StatusOr<std::shared_ptr<Queue>> Queue::Restore(Hub& hub, const detail::QueueCreated& r) {
+absl::StatusOr<std::shared_ptr<Queue>> Queue::Restore(Hub& hub,
+                                                      const queue_internal::QueueCreated& r) {
   QueueConfig config;
   config.created = config.last_modified = FromNanos(r.created_ns);
   COURIER_RETURN_IF_ERROR(RestoreQueueAttributes(hub, r.arn, r.attributes, /*fifo=*/false, config));
@@ -324,7 +325,7 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
   const int64_t modified = Nanos(next.last_modified);
   impl_->Publish(std::move(next));
   if (impl_->log != nullptr) {
-    impl_->log->Append(detail::QueueChanged{arn(), ConfiguredAttributes(), modified});
+    impl_->log->Append(queue_internal::QueueChanged{arn(), ConfiguredAttributes(), modified});
   }
   return absl::OkStatus();
 }
@@ -370,10 +371,10 @@ std::unique_ptr<SlotExtra> TakeExtra(SendMessageRequest& request) {
 absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool md5) {
   if (deleted()) return QueueDoesNotExist();
   auto config = impl_->Load();
-  std::optional<detail::PayloadPointer> offloaded;
+  std::optional<queue_internal::PayloadPointer> offloaded;
   if (impl_->large_payloads) {
-    COURIER_RETURN_IF_ERROR(detail::OffloadPayload(*impl_->large_payloads, request));
-    offloaded = detail::ParsePointerBody(request.body);
+    COURIER_RETURN_IF_ERROR(queue_internal::OffloadPayload(*impl_->large_payloads, request));
+    offloaded = queue_internal::ParsePointerBody(request.body);
   }
   if (absl::Status valid = CheckSendRequest(request, *config); !valid.ok()) {
     if (impl_->replace_invalid_characters && ErrorName(valid) == "InvalidMessageContents") {
@@ -381,7 +382,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
       valid = CheckSendRequest(request, *config);  // attributes may still fail
     }
     if (!valid.ok()) {
-      if (offloaded) (void)detail::DeleteBlob(*impl_->large_payloads, *offloaded);
+      if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
       return valid;
     }
   }
@@ -514,18 +515,18 @@ void Queue::RestoreTags(AttributeMap tags) { impl_->tags.Restore(std::move(tags)
 
 void Queue::RestorePurge(absl::Time at) { (void)impl_->purges.Begin(name(), at); }
 
-absl::Status Queue::RestoreMessages(detail::RecoveredQueue queue) {
-  std::vector<detail::RecoveredSlot>& slots = queue.slots;
+absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
+  std::vector<queue_internal::RecoveredSlot>& slots = queue.slots;
   const int64_t now = hub_.clock().NowUnixNanos();
   // Visible messages go back in the order they became visible.
-  auto since = [](const detail::RecoveredSlot& r) {
+  auto since = [](const queue_internal::RecoveredSlot& r) {
     if (r.received) return std::max(r.received->received_ns, r.received->until_ns);
     return r.stored ? r.stored->visible_at_ns : 0;
   };
   std::stable_sort(slots.begin(), slots.end(),
                    [&](const auto& a, const auto& b) { return since(a) < since(b); });
-  for (detail::RecoveredSlot& r : slots) {
-    const detail::MessagePlace& p = r.place;
+  for (queue_internal::RecoveredSlot& r : slots) {
+    const queue_internal::MessagePlace& p = r.place;
     if (p.shard >= kShards || p.slot >= (1u << kSlotBits) || p.stamp > UINT32_MAX) {
       return absl::DataLossError(fmt::format("An SQS record names no slot of queue {}: {}/{}/{}",
                                              arn(), p.shard, p.slot, p.stamp));
@@ -534,7 +535,7 @@ absl::Status Queue::RestoreMessages(detail::RecoveredQueue queue) {
     std::lock_guard lock(s.mu);
     s.RestoreSlot(p.slot, static_cast<uint32_t>(p.stamp), r.stored.has_value());
     if (!r.stored) continue;
-    detail::MessageStored& m = *r.stored;
+    queue_internal::MessageStored& m = *r.stored;
     Slot& slot = s.at(p.slot);
     slot.id = detail::ParseUuid(m.message_id).value_or(detail::Uuid{});
     slot.enqueued = m.enqueued_ns;
@@ -628,7 +629,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       }
     }
     if (extra != nullptr && impl_->large_payloads) {  // RestorePayload reads the marker
-      if (auto it = extra->attributes.find(detail::kExtendedPayloadSize);
+      if (auto it = extra->attributes.find(queue_internal::kExtendedPayloadSize);
           it != extra->attributes.end()) {
         m.message_attributes.insert(*it);
       }
@@ -658,7 +659,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   // counter alone could be read stale just as the poll goes to sleep). They also read the
   // precise time, not the coarse one, since the timers that wake them are set for precise times.
   auto try_receive = [&](bool use_hints) {
-    detail::SqsLog* const log = impl_->log.get();  // loaded once, not per message
+    queue_internal::SqsLog* const log = impl_->log.get();  // loaded once, not per message
     const int64_t now = use_hints ? hub_.clock().CoarseNowUnixNanos() : hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
     const int64_t until = now + visibility_ns;
@@ -728,7 +729,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       for (size_t k = n; k > 1; --k) std::swap(out[k - 1], out[impl_->Random() % k]);
     }
     if (impl_->large_payloads) {
-      for (size_t k = 0; k < n; ++k) (void)detail::RestorePayload(*impl_->large_payloads, out[k]);
+      for (size_t k = 0; k < n; ++k)
+        (void)queue_internal::RestorePayload(*impl_->large_payloads, out[k]);
     }
     return n > 0;
   };
@@ -770,7 +772,7 @@ bool ParseHandle(std::string_view handle, const TokenText& token, HandleParts& h
   bool ok;
   if (handle.starts_with("-..")) {
     std::string inner;
-    (void)detail::SplitReceiptHandle(handle, &inner);
+    (void)queue_internal::SplitReceiptHandle(handle, &inner);
     ok = DecodeHandle(token, inner, h);
   } else {
     ok = DecodeHandle(token, handle, h);
@@ -778,10 +780,10 @@ bool ParseHandle(std::string_view handle, const TokenText& token, HandleParts& h
   return ok && h.shard < kShards && h.receive != 0;
 }
 // The blob an extended client's handle points at, if it is one.
-std::optional<detail::PayloadPointer> BlobOf(std::string_view handle) {
+std::optional<queue_internal::PayloadPointer> BlobOf(std::string_view handle) {
   if (!handle.starts_with("-..")) return std::nullopt;
   std::string inner;
-  return detail::SplitReceiptHandle(handle, &inner);
+  return queue_internal::SplitReceiptHandle(handle, &inner);
 }
 }  // namespace
 
@@ -792,7 +794,7 @@ namespace {
 // `log`, when there is one, records the delete.
 [[gnu::always_inline]] inline std::optional<bool> DeleteLocked(MessageShard& s,
                                                                const HandleParts& h,
-                                                               detail::SqsLog* log,
+                                                               queue_internal::SqsLog* log,
                                                                const std::string& arn) {
   if (!s.contains(h.slot)) return std::nullopt;
   Slot& slot = s.at(h.slot);
@@ -820,7 +822,8 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   }
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
-    if (auto blob = BlobOf(handle.value())) (void)detail::DeleteBlob(*impl_->large_payloads, *blob);
+    if (auto blob = BlobOf(handle.value()))
+      (void)queue_internal::DeleteBlob(*impl_->large_payloads, *blob);
   }
   return absl::OkStatus();
 }
@@ -912,7 +915,7 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     }
   }
   std::array<std::optional<bool>, 10> deleted;
-  detail::SqsLog* const log = impl_->log.get();
+  queue_internal::SqsLog* const log = impl_->log.get();
   for (uint32_t k = 0; k < kShards; ++k) {
     if ((shards & (1u << k)) == 0) continue;
     Impl::Shard& s = impl_->shards[k];
@@ -931,7 +934,8 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
       continue;
     }
     if (*deleted[i] && impl_->large_payloads) {
-      if (auto blob = BlobOf(handle)) (void)detail::DeleteBlob(*impl_->large_payloads, *blob);
+      if (auto blob = BlobOf(handle))
+        (void)queue_internal::DeleteBlob(*impl_->large_payloads, *blob);
     }
     result.successful.push_back(entries[i].id);
   }
@@ -964,7 +968,7 @@ absl::Status Queue::PurgeQueue() {
   }
   // Recorded under every shard's lock, so that each message's records fall on one side of it.
   for (auto& s : impl_->shards) s.mu.lock();
-  impl_->log->Append(detail::QueuePurged{arn(), Nanos(now)});
+  impl_->log->Append(queue_internal::QueuePurged{arn(), Nanos(now)});
   for (auto& s : impl_->shards) {
     s.Clear();
     s.mu.unlock();

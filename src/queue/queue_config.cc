@@ -81,7 +81,7 @@ QueueAttributeMap QueueAttributes::ToMap() const {
 
 absl::Status CheckStandardQueueName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 80;
-  for (char c : name) ok &= message_checks::NameChar(c);
+  for (char c : name) ok &= queue_internal::NameChar(c);
   if (!ok) {
     return InvalidParameterValue(
         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
@@ -498,7 +498,7 @@ void QueueTags::Untag(const std::vector<std::string>& keys) {
   RecordLocked();
 }
 
-void QueueTags::RecordTo(std::shared_ptr<detail::SqsLog> log, std::string arn) {
+void QueueTags::RecordTo(std::shared_ptr<queue_internal::SqsLog> log, std::string arn) {
   log_ = std::move(log);
   arn_ = std::move(arn);
 }
@@ -509,7 +509,7 @@ void QueueTags::Restore(QueueAttributeMap tags) {
 }
 
 void QueueTags::RecordLocked() const {
-  if (log_ != nullptr) log_->Append(detail::QueueTagged{arn_, tags_});
+  if (log_ != nullptr) log_->Append(queue_internal::QueueTagged{arn_, tags_});
 }
 
 QueueAttributeMap QueueTags::List() const {
@@ -529,9 +529,9 @@ bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::st
 }
 
 absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config) {
-  COURIER_RETURN_IF_ERROR(message_checks::CheckBody(request.body));
+  COURIER_RETURN_IF_ERROR(queue_internal::CheckBody(request.body));
   if (!request.attributes.empty()) {
-    COURIER_RETURN_IF_ERROR(message_checks::CheckAttributes(request.attributes));
+    COURIER_RETURN_IF_ERROR(queue_internal::CheckAttributes(request.attributes));
   }
   if (request.aws_trace_header && request.aws_trace_header->empty()) {
     return InvalidParameterValue(
@@ -539,7 +539,7 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
         "'String'.");
   }
   if (!request.attributes.empty() || request.body.size() > config.maximum_message_size) {
-    COURIER_RETURN_IF_ERROR(message_checks::CheckSize(request, config.maximum_message_size));
+    COURIER_RETURN_IF_ERROR(queue_internal::CheckSize(request, config.maximum_message_size));
   }
   if (request.delay) {
     const absl::Duration d = *request.delay;
@@ -552,7 +552,7 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
   }
   if (request.message_group_id) {
     COURIER_RETURN_IF_ERROR(
-        message_checks::CheckFifoId("MessageGroupId", *request.message_group_id));
+        queue_internal::CheckFifoId("MessageGroupId", *request.message_group_id));
   }
   if (request.message_deduplication_id) {
     return InvalidParameterValue(
@@ -615,7 +615,7 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
   for (size_t i = ids.size(); i < keys.size(); ++i) keys[i] = ~uint64_t{0} - i;  // padding
   bool valid = true;
   for (size_t i = 0; i < ids.size(); ++i) {
-    valid &= message_checks::ValidBatchEntryId(ids[i]);
+    valid &= queue_internal::ValidBatchEntryId(ids[i]);
     keys[i] = IdKey(ids[i]);
   }
   if (!valid) {
@@ -644,7 +644,7 @@ absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, b
   size_t total = 0;
   for (const Queue::SendBatchEntry& e : entries) {
     ids.push_back(e.id);
-    total += detail::MessageSize(e.request);
+    total += queue_internal::MessageSize(e.request);
   }
   COURIER_RETURN_IF_ERROR(CheckBatchIds(ids, "SendMessageBatchRequestEntry"));
   if (total > 1048576 && !offloading) {

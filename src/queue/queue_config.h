@@ -120,7 +120,7 @@ class QueueTags {
   void Untag(const std::vector<std::string>& keys);
   QueueAttributeMap List() const;
   // Every change is then recorded to `log` (nullptr: none), as the queue `arn`'s whole tag set.
-  void RecordTo(std::shared_ptr<detail::SqsLog> log, std::string arn);
+  void RecordTo(std::shared_ptr<queue_internal::SqsLog> log, std::string arn);
   // Recovery: the tags a record gave.
   void Restore(QueueAttributeMap tags);
 
@@ -128,7 +128,7 @@ class QueueTags {
   void RecordLocked() const;
   mutable std::mutex mu_;
   QueueAttributeMap tags_;
-  std::shared_ptr<detail::SqsLog> log_;
+  std::shared_ptr<queue_internal::SqsLog> log_;
   std::string arn_;
 };
 

@@ -12,7 +12,7 @@
 #include <memory>
 #include <type_traits>
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 template <typename T>
 class Ring {
@@ -73,6 +73,6 @@ class Ring {
   uint64_t head_ = 0, tail_ = 0;  // positions ever pushed and popped; slot = position & mask_
 };
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_RING_H_

@@ -9,7 +9,7 @@
 #include "courier/status.h"
 #include "queue/sqs_operations.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 namespace {
 
 // ---- writing ----
@@ -91,13 +91,14 @@ JsonObject ToObject(const DedupAdmitted& r) {
 
 // ---- reading ----
 
-MessageAttributes AttributesOf(const JsonObject& o, RecordReader& in, std::string_view key) {
+MessageAttributes AttributesOf(const JsonObject& o, detail::RecordReader& in,
+                               std::string_view key) {
   absl::StatusOr<MessageAttributes> a = MessageAttributesOf(o, key);
   if (a.ok()) return *std::move(a);
   in.Fail(key);
   return {};
 }
-MessagePlace PlaceOf(RecordReader& in) {
+MessagePlace PlaceOf(detail::RecordReader& in) {
   return {in.Uint32("shard"), in.Uint32("slot"), in.Uint("stamp")};
 }
 
@@ -116,7 +117,7 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
   absl::StatusOr<Json> parsed = ParseJson(text);
   if (!parsed.ok() || !parsed->is_object()) return Unreadable(text, "not a JSON object");
   const JsonObject& o = parsed->get_object();
-  RecordReader in(o);
+  detail::RecordReader in(o);
   const std::string op = in.String("op");
   SqsRecord out;
   if (op == "CreateQueue") {
@@ -184,4 +185,4 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
   return out;
 }
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal

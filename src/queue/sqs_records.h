@@ -36,7 +36,7 @@ class Hub;
 class SqsQueue;
 }  // namespace courier
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 inline constexpr std::string_view kSqsLog = "sqs";
 
@@ -133,7 +133,7 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text);
 
 // The hub's SQS log (kSqsLog). Queues hold it only when the storage keeps records (else
 // nullptr). Thread-safe.
-using SqsLog = TypedLog<SqsRecord, EncodeSqsRecord>;
+using SqsLog = detail::TypedLog<SqsRecord, EncodeSqsRecord>;
 
 // The log of `hub`'s SQS service; nullptr when its storage keeps no records.
 std::shared_ptr<SqsLog> SqsLogOf(Hub& hub);
@@ -141,6 +141,6 @@ std::shared_ptr<SqsLog> SqsLogOf(Hub& hub);
 // first, so that no record of its messages can precede it in the log.
 absl::Status AddQueue(Hub& hub, std::shared_ptr<SqsQueue> queue, const QueueCreated& record);
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_SQS_RECORDS_H_

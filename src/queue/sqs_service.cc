@@ -47,7 +47,7 @@ struct DeletedQueues {
 
 struct SqsService::State {
   DeletedQueues deleted;
-  std::shared_ptr<detail::SqsLog> log;  // nullptr when the storage keeps no records
+  std::shared_ptr<queue_internal::SqsLog> log;  // nullptr when the storage keeps no records
 };
 
 namespace {
@@ -87,7 +87,7 @@ class SqsOperations final : public Service {
     return InvokeSqs(hub_, operation, request, caller);
   }
   SqsService& typed() { return sqs_; }
-  const std::shared_ptr<detail::SqsLog>& log() const { return sqs_.state_->log; }
+  const std::shared_ptr<queue_internal::SqsLog>& log() const { return sqs_.state_->log; }
   absl::Status Recover() override;
 
  private:
@@ -108,12 +108,13 @@ SqsService& Sqs(Hub& hub) {
 }
 
 SqsService::SqsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {
-  if (auto log = detail::RecordLog::For(hub.environment().storage, std::string(detail::kSqsLog))) {
-    state_->log = std::make_shared<detail::SqsLog>(std::move(log));
+  if (auto log =
+          detail::RecordLog::For(hub.environment().storage, std::string(queue_internal::kSqsLog))) {
+    state_->log = std::make_shared<queue_internal::SqsLog>(std::move(log));
   }
 }
 
-namespace detail {
+namespace queue_internal {
 
 std::shared_ptr<SqsLog> SqsLogOf(Hub& hub) {
   return static_cast<SqsOperations*>(hub.FindService("sqs"))->log();
@@ -130,7 +131,7 @@ absl::Status AddQueue(Hub& hub, std::shared_ptr<SqsQueue> queue, const QueueCrea
   return detail::AddResource(hub, std::move(queue));
 }
 
-}  // namespace detail
+}  // namespace queue_internal
 SqsService::~SqsService() = default;
 
 std::string SqsService::QueueUrl(std::string_view name) const {
@@ -252,7 +253,8 @@ absl::Status SqsService::DeleteQueue(std::string_view id) {
   if (state_->log != nullptr) {
     catalog = std::unique_lock(state_->log->catalog_mu());
     if (hub_.FindResource(r->arn()) != r) return QueueDoesNotExist();  // deleted meanwhile
-    state_->log->Append(detail::QueueDeleted{r->arn(), absl::ToUnixNanos(hub_.clock().Now())});
+    state_->log->Append(
+        queue_internal::QueueDeleted{r->arn(), absl::ToUnixNanos(hub_.clock().Now())});
   }
   detail::RemoveResource(hub_, r->arn());
   r->MarkDeleted();
@@ -302,14 +304,14 @@ class SqsRecovery {
  public:
   explicit SqsRecovery(Hub& hub, DeletedQueues& deleted) : hub_(hub), deleted_(deleted) {}
 
-  absl::Status Apply(detail::SqsRecord record) {
+  absl::Status Apply(queue_internal::SqsRecord record) {
     return std::visit([this](auto& r) { return On(r); }, record);
   }
 
   // Hands each live queue its messages.
   absl::Status Finish() {
     for (auto& [arn, q] : queues_) {
-      detail::RecoveredQueue out;
+      queue_internal::RecoveredQueue out;
       out.slots.reserve(q.slots.size());
       for (auto& [key, slot] : q.slots) out.slots.push_back(std::move(slot));
       out.admissions = std::move(q.admissions);
@@ -322,11 +324,13 @@ class SqsRecovery {
  private:
   struct Live {
     std::shared_ptr<SqsQueue> queue;
-    absl::flat_hash_map<uint64_t, detail::RecoveredSlot> slots;  // by shard << 32 | slot
-    std::vector<detail::DedupAdmitted> admissions;
+    absl::flat_hash_map<uint64_t, queue_internal::RecoveredSlot> slots;  // by shard << 32 | slot
+    std::vector<queue_internal::DedupAdmitted> admissions;
     uint64_t max_seq = 0;
   };
-  static uint64_t Key(const detail::MessagePlace& p) { return uint64_t{p.shard} << 32 | p.slot; }
+  static uint64_t Key(const queue_internal::MessagePlace& p) {
+    return uint64_t{p.shard} << 32 | p.slot;
+  }
 
   // The queue a record names; nullptr (the record is skipped) for one deleted before it was
   // written (a send racing with DeleteQueue).
@@ -335,7 +339,7 @@ class SqsRecovery {
     return it == queues_.end() ? nullptr : &it->second;
   }
 
-  absl::Status On(detail::QueueCreated& r) {
+  absl::Status On(queue_internal::QueueCreated& r) {
     if (queues_.contains(r.arn)) {
       return absl::DataLossError(fmt::format("An SQS record creates {} twice", r.arn));
     }
@@ -352,7 +356,7 @@ class SqsRecovery {
     queues_[r.arn].queue = *std::move(q);
     return absl::OkStatus();
   }
-  absl::Status On(detail::QueueChanged& r) {
+  absl::Status On(queue_internal::QueueChanged& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     absl::Status st = q->queue->RestoreConfig(r.attributes, absl::FromUnixNanos(r.modified_ns));
@@ -362,11 +366,11 @@ class SqsRecovery {
     }
     return absl::OkStatus();
   }
-  absl::Status On(detail::QueueTagged& r) {
+  absl::Status On(queue_internal::QueueTagged& r) {
     if (Live* q = Find(r.arn)) q->queue->RestoreTags(std::move(r.tags));
     return absl::OkStatus();
   }
-  absl::Status On(detail::QueuePurged& r) {
+  absl::Status On(queue_internal::QueuePurged& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     q->queue->RestorePurge(absl::FromUnixNanos(r.at_ns));
@@ -375,7 +379,7 @@ class SqsRecovery {
     q->admissions.clear();  // a purge forgets deduplication ids too
     return absl::OkStatus();
   }
-  absl::Status On(detail::QueueDeleted& r) {
+  absl::Status On(queue_internal::QueueDeleted& r) {
     auto it = queues_.find(r.arn);
     if (it == queues_.end()) return absl::OkStatus();
     std::shared_ptr<SqsQueue> queue = it->second.queue;
@@ -386,17 +390,17 @@ class SqsRecovery {
     deleted_.deleted[queue->name()] = absl::FromUnixNanos(r.at_ns);
     return absl::OkStatus();
   }
-  absl::Status On(detail::MessageStored& r) {
+  absl::Status On(queue_internal::MessageStored& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     if (q->queue->is_fifo()) q->max_seq = std::max(q->max_seq, r.place.stamp);
-    detail::RecoveredSlot& slot = q->slots[Key(r.place)];
+    queue_internal::RecoveredSlot& slot = q->slots[Key(r.place)];
     slot.place = r.place;
     slot.received.reset();
     slot.stored = std::move(r);
     return absl::OkStatus();
   }
-  absl::Status On(detail::MessageReceived& r) {
+  absl::Status On(queue_internal::MessageReceived& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     auto it = q->slots.find(Key(r.place));
@@ -405,7 +409,7 @@ class SqsRecovery {
     }
     return absl::OkStatus();
   }
-  absl::Status On(detail::MessageRemoved& r) {
+  absl::Status On(queue_internal::MessageRemoved& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     auto it = q->slots.find(Key(r.place));
@@ -416,13 +420,13 @@ class SqsRecovery {
     if (q->queue->is_fifo()) q->slots.erase(it);
     return absl::OkStatus();
   }
-  absl::Status On(detail::DedupAdmitted& r) {
+  absl::Status On(queue_internal::DedupAdmitted& r) {
     if (Live* q = Find(r.arn)) q->admissions.push_back(std::move(r));
     return absl::OkStatus();
   }
   // A standard queue's slot outlives its message with its generation moved on, so that no
   // handle of the message matches whatever comes there next.
-  static void Forget(Live& q, detail::RecoveredSlot& slot) {
+  static void Forget(Live& q, queue_internal::RecoveredSlot& slot) {
     if (!slot.stored) return;
     slot.stored.reset();
     slot.received.reset();
@@ -435,11 +439,12 @@ class SqsRecovery {
 };
 
 absl::Status SqsOperations::Recover() {
-  const std::shared_ptr<detail::SqsLog>& log = this->log();
+  const std::shared_ptr<queue_internal::SqsLog>& log = this->log();
   if (log == nullptr) return absl::OkStatus();
   SqsRecovery rebuild(hub_, sqs_.state_->deleted);
   COURIER_RETURN_IF_ERROR(log->log().Replay([&](std::string_view text) -> absl::Status {
-    COURIER_ASSIGN_OR_RETURN(detail::SqsRecord record, detail::DecodeSqsRecord(text));
+    COURIER_ASSIGN_OR_RETURN(queue_internal::SqsRecord record,
+                             queue_internal::DecodeSqsRecord(text));
     return rebuild.Apply(std::move(record));
   }));
   return rebuild.Finish();

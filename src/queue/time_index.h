@@ -11,7 +11,7 @@
 
 #include "queue/ring.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 
 template <typename Entry>
 class TimeIndex {
@@ -64,6 +64,6 @@ class TimeIndex {
   std::vector<Entry> late_;  // min-heap
 };
 
-}  // namespace courier::detail
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_TIME_INDEX_H_

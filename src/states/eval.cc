@@ -4,7 +4,7 @@
 #include "states/json_util.h"
 #include "states/jsonata.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 const Json* PathRoot(const JsonPath& path, const Json& input, Env& env) {
   switch (path.root()) {
@@ -222,4 +222,4 @@ absl::StatusOr<Json> EvaluateTemplate(const Template& t, const Json& input, Env&
   return Json();
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal

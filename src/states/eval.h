@@ -16,7 +16,7 @@
 #include "courier/status.h"
 #include "states/jsonpath.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 // Failures of a running state are statuses named after the States error.
 inline absl::Status StatesError(std::string_view name, std::string_view cause) {
@@ -72,6 +72,6 @@ Template CompileJsonataTemplate(const Json& value, const std::string& location,
 // Evaluates a template against `input`.
 absl::StatusOr<Json> EvaluateTemplate(const Template& t, const Json& input, Env& env);
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_EVAL_H_

@@ -22,7 +22,7 @@
 #include "states/plan.h"
 #include "states/states_records.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 // A failure travelling through the state machine.
 struct Failure {
@@ -288,6 +288,6 @@ bool IsLambdaArn(std::string_view resource);
 // success then comes through SendTaskSuccess).
 void InvokeResource(Hub& hub, const TaskCall& call, std::function<void(absl::StatusOr<Json>)> done);
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_EXECUTION_IMPL_H_

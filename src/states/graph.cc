@@ -8,9 +8,9 @@
 namespace courier {
 namespace {
 
-using states::Scope;
-using states::State;
-using states::StateType;
+using states_internal::Scope;
+using states_internal::State;
+using states_internal::StateType;
 
 enum class Mark { kNone, kRunning, kSucceeded, kFailed, kCaught, kRetried };
 
@@ -132,7 +132,7 @@ class Graph {
   void Walk(const Scope& scope, const std::string& prefix, const std::string& end_id) {
     auto id = [&](int i) { return prefix + "s" + std::to_string(i); };
     for (const State& s : scope.states) {
-      Node n{id(s.index), s.name, std::string(states::StateTypeName(s.type)), prefix, {}};
+      Node n{id(s.index), s.name, std::string(states_internal::StateTypeName(s.type)), prefix, {}};
       auto it = marks_.find(s.name);
       n.mark = it == marks_.end() ? Mark::kNone : it->second;
       nodes_.push_back(n);

@@ -11,13 +11,13 @@
 
 namespace courier {
 
-using states::ExecutionImpl;
-using states::Registry;
+using states_internal::ExecutionImpl;
+using states_internal::Registry;
 
 // ---------------------------------------------------------------------------------------------
 // Task tokens.
 
-namespace states {
+namespace states_internal {
 
 std::string Registry::NewToken(Waiter waiter) {
   std::string token = std::string(kTokenPrefix) + detail::NewUuid();
@@ -188,8 +188,8 @@ Json DescribeForTask(const ExecutionDescription& d, bool json_io) {
   o["StateMachineArn"] = d.state_machine_arn;
   o["Name"] = d.name;
   o["Status"] = std::string(ExecutionStatusName(d.status));
-  o["StartDate"] = states::FormatTimestamp(d.start_date);
-  if (d.stop_date) o["StopDate"] = states::FormatTimestamp(*d.stop_date);
+  o["StartDate"] = states_internal::FormatTimestamp(d.start_date);
+  if (d.stop_date) o["StopDate"] = states_internal::FormatTimestamp(*d.stop_date);
   o["Input"] = json_io ? d.input : Json(ToJsonText(d.input));
   o["InputDetails"] = JsonObject{{"Included", true}};
   if (d.output) {
@@ -234,8 +234,8 @@ void StartNestedExecution(Hub& hub, const Json& p, std::string_view pattern,
   }
   done(Json(JsonObject{
       {"ExecutionArn", (*exec)->arn()},
-      {"StartDate",
-       states::FormatTimestamp(std::static_pointer_cast<ExecutionImpl>(*exec)->start_time())}}));
+      {"StartDate", states_internal::FormatTimestamp(
+                        std::static_pointer_cast<ExecutionImpl>(*exec)->start_time())}}));
 }
 
 }  // namespace
@@ -313,7 +313,7 @@ void InvokeResource(Hub& hub, const TaskCall& call,
   done(FunctionError("States.Runtime", fmt::format("Unsupported resource: {}", std::string(r))));
 }
 
-}  // namespace states
+}  // namespace states_internal
 
 // ---------------------------------------------------------------------------------------------
 // Public value types.
@@ -349,8 +349,8 @@ Json ExecutionDescription::ToJson() const {
   o["stateMachineArn"] = state_machine_arn;
   o["name"] = name;
   o["status"] = std::string(ExecutionStatusName(status));
-  o["startDate"] = states::FormatTimestamp(start_date);
-  if (stop_date) o["stopDate"] = states::FormatTimestamp(*stop_date);
+  o["startDate"] = states_internal::FormatTimestamp(start_date);
+  if (stop_date) o["stopDate"] = states_internal::FormatTimestamp(*stop_date);
   o["input"] = ToJsonText(input);
   if (output) o["output"] = ToJsonText(*output);
   if (error) o["error"] = *error;
@@ -370,7 +370,7 @@ Json HistoryEvent::ToJson() const {
   JsonObject o;
   o["id"] = id;
   o["previousEventId"] = previous_event_id;
-  o["timestamp"] = states::FormatTimestamp(timestamp);
+  o["timestamp"] = states_internal::FormatTimestamp(timestamp);
   o["type"] = type;
   if (details.is_object() && !details.get_object().empty()) o[DetailsKey()] = details;
   return o;
@@ -380,7 +380,7 @@ Json HistoryEvent::ToJson() const {
 // StateMachine.
 
 StateMachine::StateMachine(Hub& hub, std::string name, std::string arn, StateMachineOptions options,
-                           std::shared_ptr<const states::Plan> plan)
+                           std::shared_ptr<const states_internal::Plan> plan)
     : MessageSink(std::move(name), std::move(arn)),
       hub_(hub),
       options_(std::move(options)),
@@ -392,7 +392,7 @@ StateMachine::~StateMachine() {
 }
 
 void StateMachine::AbortExecutions(std::string_view cause) {
-  std::vector<std::shared_ptr<states::ExecutionImpl>> executions;
+  std::vector<std::shared_ptr<states_internal::ExecutionImpl>> executions;
   {
     detail::MutexLock lock(&mu_);
     for (auto& [name, e] : executions_) executions.push_back(e);
@@ -404,14 +404,14 @@ void StateMachine::AbortExecutions(std::string_view cause) {
   for (auto& e : executions) e->Detach();
 }
 
-std::shared_ptr<const states::Plan> StateMachine::plan() const {
+std::shared_ptr<const states_internal::Plan> StateMachine::plan() const {
   detail::MutexLock lock(&mu_);
   return plan_;
 }
 
 std::string StateMachine::definition() const { return ToJsonText(plan()->definition); }
 
-namespace states {
+namespace states_internal {
 
 absl::Status StateMachineDoesNotExist(std::string_view name_or_arn) {
   return AwsErrorF("StateMachineDoesNotExist", "State Machine Does Not Exist: '{}'", name_or_arn);
@@ -433,7 +433,7 @@ bool ValidName(std::string_view name) {
   return true;
 }
 
-bool UsesCallbackPatterns(const states::Scope& scope) {
+bool UsesCallbackPatterns(const states_internal::Scope& scope) {
   for (const auto& s : scope.states) {
     if (s.resource.ends_with(".waitForTaskToken") ||
         s.resource.find(".sync") != std::string::npos) {
@@ -447,13 +447,13 @@ bool UsesCallbackPatterns(const states::Scope& scope) {
   return false;
 }
 
-}  // namespace states
+}  // namespace states_internal
 
 absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     StartExecutionRequest request) {
-  if (deleted()) return states::StateMachineDoesNotExist(arn());
+  if (deleted()) return states_internal::StateMachineDoesNotExist(arn());
   if (request.name.empty()) request.name = detail::NewUuid();
-  if (!states::ValidName(request.name)) {
+  if (!states_internal::ValidName(request.name)) {
     return AwsErrorF("InvalidName", "Invalid Name: '{}'", request.name);
   }
   if (request.input.size() > 262144) {
@@ -476,12 +476,13 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     exec = std::make_shared<ExecutionImpl>(*this, plan_, request.name, arn, *std::move(input));
     if (options_.type == StateMachineType::kStandard) {
       executions_.emplace(request.name, exec);
-      if (const auto& log = states::TaskTokens(hub_).log()) {
-        log->Append(states::ExecutionStarted{.machine_arn = this->arn(),
-                                             .arn = arn,
-                                             .name = request.name,
-                                             .input = request.input.empty() ? "{}" : request.input,
-                                             .start_ns = absl::ToUnixNanos(exec->start_time())});
+      if (const auto& log = states_internal::TaskTokens(hub_).log()) {
+        log->Append(
+            states_internal::ExecutionStarted{.machine_arn = this->arn(),
+                                              .arn = arn,
+                                              .name = request.name,
+                                              .input = request.input.empty() ? "{}" : request.input,
+                                              .start_ns = absl::ToUnixNanos(exec->start_time())});
       }
     } else {
       express_.push_back(exec);
@@ -536,14 +537,14 @@ std::shared_ptr<Execution> StateMachine::FindExecution(std::string_view arn_or_n
 absl::StatusOr<ExecutionDescription> StateMachine::DescribeExecution(
     std::string_view arn_or_name) const {
   auto e = FindExecution(arn_or_name);
-  if (!e) return states::ExecutionDoesNotExist(arn_or_name);
+  if (!e) return states_internal::ExecutionDoesNotExist(arn_or_name);
   return e->Describe();
 }
 
 absl::StatusOr<std::vector<HistoryEvent>> StateMachine::GetExecutionHistory(
     std::string_view arn_or_name) const {
   auto e = FindExecution(arn_or_name);
-  if (!e) return states::ExecutionDoesNotExist(arn_or_name);
+  if (!e) return states_internal::ExecutionDoesNotExist(arn_or_name);
   if (options_.type == StateMachineType::kExpress) {
     return AwsError("InvalidArn", "GetExecutionHistory is not supported for EXPRESS executions");
   }
@@ -553,7 +554,7 @@ absl::StatusOr<std::vector<HistoryEvent>> StateMachine::GetExecutionHistory(
 absl::Status StateMachine::StopExecution(std::string_view arn_or_name, std::string_view error,
                                          std::string_view cause) {
   auto e = FindExecution(arn_or_name);
-  if (!e) return states::ExecutionDoesNotExist(arn_or_name);
+  if (!e) return states_internal::ExecutionDoesNotExist(arn_or_name);
   return e->Stop(error, cause);
 }
 
@@ -575,16 +576,16 @@ std::vector<ExecutionDescription> StateMachine::ListExecutions(
 }
 
 absl::Status StateMachine::Update(std::string_view definition) {
-  if (deleted()) return states::StateMachineDoesNotExist(arn());
-  COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
+  if (deleted()) return states_internal::StateMachineDoesNotExist(arn());
+  COURIER_ASSIGN_OR_RETURN(auto plan, states_internal::BuildPlan(definition, nullptr));
   if (options_.type == StateMachineType::kExpress && UsesCallbackPatterns(*plan->root)) {
     return AwsError("InvalidDefinition",
                     "Express state machines do not support .sync or .waitForTaskToken");
   }
   detail::MutexLock lock(&mu_);
   plan_ = std::move(plan);
-  if (const auto& log = states::TaskTokens(hub_).log()) {
-    log->Append(states::MachineUpdated{arn(), std::string(definition)});
+  if (const auto& log = states_internal::TaskTokens(hub_).log()) {
+    log->Append(states_internal::MachineUpdated{arn(), std::string(definition)});
   }
   return absl::OkStatus();
 }

@@ -9,7 +9,7 @@
 #include "states/json_util.h"
 #include "states/jsonata.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 constexpr size_t kPayloadLimit = 262144;
 
@@ -1641,4 +1641,4 @@ void ExecutionImpl::FanOutDone(Frame& f) {
   ExitState(f, *std::move(out), s.next);
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal

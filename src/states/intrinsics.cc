@@ -9,7 +9,7 @@
 #include "courier/detail/uuid.h"
 #include "states/json_util.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 namespace {
 
 enum Fn {
@@ -580,4 +580,4 @@ absl::StatusOr<Json> EvaluateIntrinsic(const Intrinsic& call, const Json& input,
   return Evaluate(call, input, env);
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal

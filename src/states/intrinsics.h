@@ -11,7 +11,7 @@
 
 #include "states/eval.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 struct Intrinsic {
   struct Arg {
@@ -36,6 +36,6 @@ absl::StatusOr<std::shared_ptr<const Intrinsic>> ParseIntrinsic(std::string_view
 // Evaluates; failures are States.IntrinsicFailure (States.Runtime for missing paths).
 absl::StatusOr<Json> EvaluateIntrinsic(const Intrinsic& call, const Json& input, Env& env);
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_INTRINSICS_H_

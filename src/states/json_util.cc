@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-namespace courier::states {
+namespace courier::states_internal {
 
 double AsDouble(const Json& v) {
   switch (v.kind()) {
@@ -178,4 +178,4 @@ std::string_view JsonTypeName(const Json& v) {
   }
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal

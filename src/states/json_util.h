@@ -11,7 +11,7 @@
 
 #include "courier/json.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 // Deep equality where numbers compare by value (1 == 1.0), object key order is irrelevant.
 bool JsonEquals(const Json& a, const Json& b);
@@ -32,6 +32,6 @@ std::string FormatTimestamp(absl::Time t);
 // The type name AWS uses in messages ("string", "number", ...).
 std::string_view JsonTypeName(const Json& v);
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_JSON_UTIL_H_

@@ -12,7 +12,7 @@
 #include "courier/detail/uuid.h"
 #include "states/json_util.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 struct JsonataExpr {
   enum Kind {
@@ -1245,4 +1245,4 @@ absl::StatusOr<std::optional<Json>> EvaluateJsonata(const JsonataExpr& expr, Env
   return v.json;
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal

@@ -10,7 +10,7 @@
 
 #include "states/eval.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 // Parses an expression (the text inside "{% ... %}"); InvalidArgument with the reason.
 absl::StatusOr<std::shared_ptr<const JsonataExpr>> ParseJsonata(std::string_view text);
@@ -22,6 +22,6 @@ absl::StatusOr<std::optional<Json>> EvaluateJsonata(const JsonataExpr& expr, Env
 // True when `text` is a whole "{% ... %}" expression; sets `inner` to the expression.
 bool IsJsonataExpression(std::string_view text, std::string_view* inner);
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_JSONATA_H_

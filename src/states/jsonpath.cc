@@ -7,7 +7,7 @@
 #include "courier/status.h"
 #include "states/json_util.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 // A filter expression `?(...)`: comparisons of relative paths and literals, && || ! ( ).
 struct FilterExpr {
@@ -534,4 +534,4 @@ bool JsonPath::Write(Json& doc, Json value) const {
   return false;
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal

@@ -13,7 +13,7 @@
 
 #include "courier/json.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 struct FilterExpr;
 
@@ -62,6 +62,6 @@ class JsonPath {
   std::vector<Segment> segments_;
 };
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_JSONPATH_H_

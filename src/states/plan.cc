@@ -8,7 +8,7 @@
 #include "states/json_util.h"
 #include "states/jsonata.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 std::string_view StateTypeName(StateType t) {
   switch (t) {
@@ -990,13 +990,13 @@ absl::StatusOr<std::shared_ptr<const Plan>> BuildPlan(
   return std::shared_ptr<const Plan>(std::move(plan));
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 namespace courier {
 
 ValidationResult ValidateStateMachineDefinition(std::string_view definition) {
   ValidationResult result;
-  (void)states::BuildPlan(definition, &result.diagnostics);
+  (void)states_internal::BuildPlan(definition, &result.diagnostics);
   result.result = result.diagnostics.empty() ? "OK" : "FAIL";
   return result;
 }

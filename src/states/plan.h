@@ -17,7 +17,7 @@
 #include "states/eval.h"
 #include "states/jsonpath.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 
 enum class StateType { kPass, kTask, kChoice, kWait, kSucceed, kFail, kParallel, kMap };
 std::string_view StateTypeName(StateType t);
@@ -179,6 +179,6 @@ struct Plan {
 absl::StatusOr<std::shared_ptr<const Plan>> BuildPlan(
     std::string_view definition, std::vector<ValidationDiagnostic>* diagnostics);
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_PLAN_H_

@@ -170,8 +170,8 @@ absl::Status CheckRoleArn(std::string_view arn) {
   return absl::OkStatus();
 }
 
-using states::ExecutionDoesNotExist;
-using states::StateMachineDoesNotExist;
+using states_internal::ExecutionDoesNotExist;
+using states_internal::StateMachineDoesNotExist;
 
 // A state machine ARN, plain or qualified (<machine>:<version or alias>); where AWS refuses
 // qualified ones (`unqualified`), one is a ValidationException.
@@ -476,7 +476,7 @@ absl::StatusOr<Json> StartExecution(Hub& hub, const JsonObject& r, const Caller&
     auto parsed = ParseJson(input.empty() ? "{}" : input);
     if (same == nullptr || !parsed.ok()) return started.status();
     const ExecutionDescription d = same->Describe();
-    if (d.status != ExecutionStatus::kRunning || !states::JsonEquals(d.input, *parsed)) {
+    if (d.status != ExecutionStatus::kRunning || !states_internal::JsonEquals(d.input, *parsed)) {
       return started.status();
     }
     return JsonObject{{"executionArn", d.execution_arn}, {"startDate", EpochSeconds(d.start_date)}};

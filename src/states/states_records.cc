@@ -6,7 +6,7 @@
 
 #include "courier/detail/record_reader.h"
 
-namespace courier::states {
+namespace courier::states_internal {
 namespace {
 
 void PutIf(JsonObject& o, std::string_view key, const std::optional<std::string>& v) {
@@ -106,4 +106,4 @@ absl::StatusOr<StatesRecord> DecodeStatesRecord(std::string_view text) {
   return out;
 }
 
-}  // namespace courier::states
+}  // namespace courier::states_internal

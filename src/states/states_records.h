@@ -24,7 +24,7 @@ namespace courier {
 class Hub;
 }
 
-namespace courier::states {
+namespace courier::states_internal {
 
 inline constexpr std::string_view kStatesLog = "states";
 
@@ -71,6 +71,6 @@ absl::StatusOr<StatesRecord> DecodeStatesRecord(std::string_view text);
 // The hub's Step Functions log (kStatesLog), held only when the storage keeps records.
 using StatesLog = detail::TypedLog<StatesRecord, EncodeStatesRecord>;
 
-}  // namespace courier::states
+}  // namespace courier::states_internal
 
 #endif  // COURIER_SRC_STATES_STATES_RECORDS_H_

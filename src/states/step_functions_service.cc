@@ -17,7 +17,7 @@
 
 namespace courier {
 
-using states::Registry;
+using states_internal::Registry;
 
 // The hub's "states" service: owns the typed control plane; its AWS operation table is
 // states_operations.cc.
@@ -54,13 +54,13 @@ StepFunctionsService& StepFunctions(Hub& hub) {
   return static_cast<StepFunctionsOperations*>(hub.FindService("states"))->typed();
 }
 
-Registry& states::TaskTokens(Hub& hub) { return *StepFunctions(hub).tokens_; }
+Registry& states_internal::TaskTokens(Hub& hub) { return *StepFunctions(hub).tokens_; }
 
 StepFunctionsService::StepFunctionsService(Hub& hub)
     : hub_(hub), tokens_(std::make_unique<Registry>()) {
-  if (auto log =
-          detail::RecordLog::For(hub.environment().storage, std::string(states::kStatesLog))) {
-    tokens_->set_log(std::make_shared<states::StatesLog>(std::move(log)));
+  if (auto log = detail::RecordLog::For(hub.environment().storage,
+                                        std::string(states_internal::kStatesLog))) {
+    tokens_->set_log(std::make_shared<states_internal::StatesLog>(std::move(log)));
   }
 }
 StepFunctionsService::~StepFunctionsService() = default;
@@ -75,11 +75,12 @@ void StepFunctionsService::AbortExecutions() {
 
 absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateMachine(
     std::string_view name, std::string_view definition, const StateMachineOptions& options) {
-  if (!states::ValidName(name)) {
+  if (!states_internal::ValidName(name)) {
     return AwsErrorF("InvalidName", "Invalid Name: '{}'", name);
   }
-  COURIER_ASSIGN_OR_RETURN(auto plan, states::BuildPlan(definition, nullptr));
-  if (options.type == StateMachineType::kExpress && states::UsesCallbackPatterns(*plan->root)) {
+  COURIER_ASSIGN_OR_RETURN(auto plan, states_internal::BuildPlan(definition, nullptr));
+  if (options.type == StateMachineType::kExpress &&
+      states_internal::UsesCallbackPatterns(*plan->root)) {
     return AwsError("InvalidDefinition",
                     "Express state machines do not support .sync or .waitForTaskToken");
   }
@@ -89,17 +90,18 @@ absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateM
   auto exists = [&] {
     return AwsErrorF("StateMachineAlreadyExists", "State Machine Already Exists: '{}'", arn);
   };
-  const std::shared_ptr<states::StatesLog>& log = tokens_->log();
+  const std::shared_ptr<states_internal::StatesLog>& log = tokens_->log();
   std::unique_lock<std::mutex> catalog;
   if (log != nullptr) {  // recorded before anyone can start an execution of it
     catalog = std::unique_lock(log->catalog_mu());
     if (hub_.FindResource(arn) != nullptr) return exists();
-    log->Append(states::MachineCreated{.arn = arn,
-                                       .name = std::string(name),
-                                       .definition = std::string(definition),
-                                       .role_arn = options.role_arn,
-                                       .express = options.type == StateMachineType::kExpress,
-                                       .created_ns = absl::ToUnixNanos(machine->creation_date())});
+    log->Append(
+        states_internal::MachineCreated{.arn = arn,
+                                        .name = std::string(name),
+                                        .definition = std::string(definition),
+                                        .role_arn = options.role_arn,
+                                        .express = options.type == StateMachineType::kExpress,
+                                        .created_ns = absl::ToUnixNanos(machine->creation_date())});
   }
   if (absl::Status st = detail::AddResource(hub_, machine); !st.ok()) return exists();
   return machine;
@@ -144,16 +146,16 @@ std::shared_ptr<Execution> StepFunctionsService::FindExecution(
 absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_arn) {
   auto machine = FindStateMachine(name_or_arn);
   if (!machine) {
-    return states::StateMachineDoesNotExist(name_or_arn);
+    return states_internal::StateMachineDoesNotExist(name_or_arn);
   }
-  const std::shared_ptr<states::StatesLog>& log = tokens_->log();
+  const std::shared_ptr<states_internal::StatesLog>& log = tokens_->log();
   std::unique_lock<std::mutex> catalog;
   if (log != nullptr) {
     catalog = std::unique_lock(log->catalog_mu());
     if (hub_.FindResource(machine->arn()) != machine) {
-      return states::StateMachineDoesNotExist(name_or_arn);  // deleted meanwhile
+      return states_internal::StateMachineDoesNotExist(name_or_arn);  // deleted meanwhile
     }
-    log->Append(states::MachineDeleted{machine->arn()});
+    log->Append(states_internal::MachineDeleted{machine->arn()});
   }
   detail::RemoveResource(hub_, machine->arn());
   machine->MarkDeleted();
@@ -166,10 +168,10 @@ absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_a
 
 namespace {
 absl::StatusOr<Registry::Waiter> FindWaiter(Hub& hub, std::string_view token, bool take) {
-  if (!token.starts_with(states::kTokenPrefix)) {
+  if (!token.starts_with(states_internal::kTokenPrefix)) {
     return AwsError("InvalidToken", "Invalid Token");
   }
-  auto& registry = states::TaskTokens(hub);
+  auto& registry = states_internal::TaskTokens(hub);
   auto w = take ? registry.Take(token) : registry.Find(token);
   if (!w) {
     if (registry.TimedOut(token)) {
@@ -214,21 +216,21 @@ absl::Status StepFunctionsService::SendTaskHeartbeat(std::string_view task_token
 // ---- Recovery (Hub::Recover) -------------------------------------------------------------------
 
 absl::Status StepFunctionsService::Recover() {
-  const std::shared_ptr<states::StatesLog>& log = tokens_->log();
+  const std::shared_ptr<states_internal::StatesLog>& log = tokens_->log();
   if (log == nullptr) return absl::OkStatus();
-  std::map<std::string, std::shared_ptr<states::ExecutionImpl>, std::less<>> executions;
+  std::map<std::string, std::shared_ptr<states_internal::ExecutionImpl>, std::less<>> executions;
   auto unreadable = [](std::string_view what, const std::string& arn, const absl::Status& st) {
     return absl::DataLossError(fmt::format("A Step Functions record cannot {} {}: {}", what, arn,
                                            std::string(st.message())));
   };
-  auto execution = [&](const std::string& arn) -> states::ExecutionImpl* {
+  auto execution = [&](const std::string& arn) -> states_internal::ExecutionImpl* {
     auto it = executions.find(arn);
     return it == executions.end() ? nullptr : it->second.get();
   };
-  auto apply = [&](states::StatesRecord& record) -> absl::Status {
-    if (auto* r = std::get_if<states::MachineCreated>(&record)) {
-      absl::StatusOr<std::shared_ptr<const states::Plan>> plan =
-          states::BuildPlan(r->definition, nullptr);
+  auto apply = [&](states_internal::StatesRecord& record) -> absl::Status {
+    if (auto* r = std::get_if<states_internal::MachineCreated>(&record)) {
+      absl::StatusOr<std::shared_ptr<const states_internal::Plan>> plan =
+          states_internal::BuildPlan(r->definition, nullptr);
       if (!plan.ok()) return unreadable("create", r->arn, plan.status());
       StateMachineOptions options{
           .type = r->express ? StateMachineType::kExpress : StateMachineType::kStandard,
@@ -239,36 +241,36 @@ absl::Status StepFunctionsService::Recover() {
       if (absl::Status st = detail::AddResource(hub_, machine); !st.ok()) {
         return unreadable("create", r->arn, st);
       }
-    } else if (auto* r = std::get_if<states::MachineUpdated>(&record)) {
+    } else if (auto* r = std::get_if<states_internal::MachineUpdated>(&record)) {
       auto machine = FindStateMachine(r->arn);
       if (machine == nullptr) return absl::OkStatus();
-      absl::StatusOr<std::shared_ptr<const states::Plan>> plan =
-          states::BuildPlan(r->definition, nullptr);
+      absl::StatusOr<std::shared_ptr<const states_internal::Plan>> plan =
+          states_internal::BuildPlan(r->definition, nullptr);
       if (!plan.ok()) return unreadable("update", r->arn, plan.status());
       detail::MutexLock lock(&machine->mu_);
       machine->plan_ = *std::move(plan);
-    } else if (auto* r = std::get_if<states::MachineDeleted>(&record)) {
+    } else if (auto* r = std::get_if<states_internal::MachineDeleted>(&record)) {
       auto machine = FindStateMachine(r->arn);
       if (machine == nullptr) return absl::OkStatus();
       detail::RemoveResource(hub_, machine->arn());
       machine->MarkDeleted();
       std::erase_if(executions,
                     [&](const auto& e) { return e.second->state_machine_arn() == machine->arn(); });
-    } else if (auto* r = std::get_if<states::ExecutionStarted>(&record)) {
+    } else if (auto* r = std::get_if<states_internal::ExecutionStarted>(&record)) {
       auto machine = FindStateMachine(r->machine_arn);
       if (machine == nullptr) return absl::OkStatus();
       absl::StatusOr<Json> input = ParseJson(r->input);
       if (!input.ok()) return unreadable("start", r->arn, input.status());
-      auto e = std::make_shared<states::ExecutionImpl>(*machine, machine->plan(), r->name, r->arn,
-                                                       *std::move(input));
+      auto e = std::make_shared<states_internal::ExecutionImpl>(*machine, machine->plan(), r->name,
+                                                                r->arn, *std::move(input));
       e->RestoreStart(absl::FromUnixNanos(r->start_ns));
       detail::MutexLock lock(&machine->mu_);
       machine->executions_[r->name] = e;
       executions[r->arn] = std::move(e);
-    } else if (auto* r = std::get_if<states::ExecutionEvent>(&record)) {
+    } else if (auto* r = std::get_if<states_internal::ExecutionEvent>(&record)) {
       if (auto* e = execution(r->arn)) e->RestoreEvent(std::move(*r));
-    } else if (auto* r = std::get_if<states::ExecutionEnded>(&record)) {
-      states::ExecutionImpl* e = execution(r->arn);
+    } else if (auto* r = std::get_if<states_internal::ExecutionEnded>(&record)) {
+      states_internal::ExecutionImpl* e = execution(r->arn);
       if (e == nullptr) return absl::OkStatus();
       std::optional<ExecutionStatus> status = ParseExecutionStatus(r->status);
       if (!status) return unreadable("end", r->arn, absl::DataLossError(r->status));
@@ -284,7 +286,8 @@ absl::Status StepFunctionsService::Recover() {
     return absl::OkStatus();
   };
   COURIER_RETURN_IF_ERROR(log->log().Replay([&](std::string_view text) -> absl::Status {
-    COURIER_ASSIGN_OR_RETURN(states::StatesRecord record, states::DecodeStatesRecord(text));
+    COURIER_ASSIGN_OR_RETURN(states_internal::StatesRecord record,
+                             states_internal::DecodeStatesRecord(text));
     return apply(record);
   }));
   for (auto& [arn, e] : executions) {

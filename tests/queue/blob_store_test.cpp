@@ -53,30 +53,31 @@ TEST_CASE("DirectoryBlobStore: the same contract on disk, and unsafe names are r
 }
 
 TEST_CASE("Extended client: pointer body, exactly as AWS's extended client writes it") {
-  const detail::PayloadPointer p{"B", "K"};
+  const queue_internal::PayloadPointer p{"B", "K"};
   CHECK(
-      detail::PointerBody(p) ==
+      queue_internal::PointerBody(p) ==
       R"(["software.amazon.payloadoffloading.PayloadS3Pointer",{"s3BucketName":"B","s3Key":"K"}])");
-  CHECK(detail::ParsePointerBody(detail::PointerBody(p)) == p);
+  CHECK(queue_internal::ParsePointerBody(queue_internal::PointerBody(p)) == p);
   CHECK(
-      detail::ParsePointerBody(
+      queue_internal::ParsePointerBody(
           R"(["com.amazon.sqs.javamessaging.MessageS3Pointer",{"s3BucketName":"B","s3Key":"K"}])") ==
       p);
-  CHECK_FALSE(detail::ParsePointerBody(R"(["other.Class",{"s3BucketName":"B","s3Key":"K"}])"));
-  CHECK_FALSE(detail::ParsePointerBody("[1,2]"));
-  CHECK_FALSE(detail::ParsePointerBody("plain body"));
+  CHECK_FALSE(
+      queue_internal::ParsePointerBody(R"(["other.Class",{"s3BucketName":"B","s3Key":"K"}])"));
+  CHECK_FALSE(queue_internal::ParsePointerBody("[1,2]"));
+  CHECK_FALSE(queue_internal::ParsePointerBody("plain body"));
 }
 
 TEST_CASE("Extended client: receipt handle form") {
-  const detail::PayloadPointer p{"B", "K"};
-  const std::string joined = detail::JoinReceiptHandle(p, "inner-handle");
+  const queue_internal::PayloadPointer p{"B", "K"};
+  const std::string joined = queue_internal::JoinReceiptHandle(p, "inner-handle");
   CHECK(joined == "-..s3BucketName..-B-..s3BucketName..--..s3Key..-K-..s3Key..-inner-handle");
   std::string inner;
-  CHECK(detail::SplitReceiptHandle(joined, &inner) == p);
+  CHECK(queue_internal::SplitReceiptHandle(joined, &inner) == p);
   CHECK(inner == "inner-handle");
-  CHECK_FALSE(detail::SplitReceiptHandle("plain", &inner));
+  CHECK_FALSE(queue_internal::SplitReceiptHandle("plain", &inner));
   CHECK(inner == "plain");
-  CHECK_FALSE(detail::SplitReceiptHandle("-..s3BucketName..-B", &inner));
+  CHECK_FALSE(queue_internal::SplitReceiptHandle("-..s3BucketName..-B", &inner));
 }
 
 TEST_CASE("Extended client: offload above the threshold only, and restore") {
@@ -85,10 +86,10 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
   SECTION("at the threshold stays inline") {
     SendMessageRequest r{.body = std::string(96, 'x'),
                          .attributes = {{"a", MessageAttribute::String("v")}}};  // 96+1+6+1
-    REQUIRE(detail::MessageSize(r) == 104);
+    REQUIRE(queue_internal::MessageSize(r) == 104);
     r.body.resize(92);
-    REQUIRE(detail::MessageSize(r) == 100);
-    REQUIRE(detail::OffloadPayload(options, r).ok());
+    REQUIRE(queue_internal::MessageSize(r) == 100);
+    REQUIRE(queue_internal::OffloadPayload(options, r).ok());
     CHECK(r.body == std::string(92, 'x'));
     CHECK(r.attributes.size() == 1);
     CHECK(store->Count() == 0);
@@ -96,8 +97,8 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
   SECTION("one byte more is offloaded; restore gives back body, attributes and MD5s") {
     const std::string body(93, 'y');
     SendMessageRequest r{.body = body, .attributes = {{"a", MessageAttribute::String("v")}}};
-    REQUIRE(detail::OffloadPayload(options, r).ok());
-    auto pointer = detail::ParsePointerBody(r.body);
+    REQUIRE(queue_internal::OffloadPayload(options, r).ok());
+    auto pointer = queue_internal::ParsePointerBody(r.body);
     REQUIRE(pointer.has_value());
     CHECK(pointer->bucket == "bucket");
     CHECK(r.attributes.at("ExtendedPayloadSize") == MessageAttribute::Number("93"));
@@ -107,7 +108,7 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
               .receipt_handle = ReceiptHandle("h"),
               .body = r.body,
               .message_attributes = r.attributes};
-    REQUIRE(detail::RestorePayload(options, m).ok());
+    REQUIRE(queue_internal::RestorePayload(options, m).ok());
     CHECK(m.body == body);
     CHECK(m.md5_of_body == detail::Md5Of(body));
     CHECK(m.message_attributes.size() == 1);
@@ -115,20 +116,20 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
     CHECK(m.md5_of_message_attributes ==
           detail::Md5OfMessageAttributes({{"a", MessageAttribute::String("v")}}));
     std::string inner;
-    CHECK(detail::SplitReceiptHandle(m.receipt_handle.value(), &inner) == pointer);
+    CHECK(queue_internal::SplitReceiptHandle(m.receipt_handle.value(), &inner) == pointer);
     CHECK(inner == "h");
-    REQUIRE(detail::DeleteBlob(options, *pointer).ok());
+    REQUIRE(queue_internal::DeleteBlob(options, *pointer).ok());
     CHECK(store->Count() == 0);
     // A pointer whose blob is gone cannot be restored.
-    Message again{.body = detail::PointerBody(*pointer),
+    Message again{.body = queue_internal::PointerBody(*pointer),
                   .message_attributes = {{"ExtendedPayloadSize", MessageAttribute::Number("93")}}};
-    CHECK(ErrorName(detail::RestorePayload(options, again)) == "NoSuchKey");
+    CHECK(ErrorName(queue_internal::RestorePayload(options, again)) == "NoSuchKey");
   }
   SECTION("always offloads even a tiny body") {
     options.always = true;
     SendMessageRequest r{.body = "tiny"};
-    REQUIRE(detail::OffloadPayload(options, r).ok());
-    CHECK(detail::ParsePointerBody(r.body).has_value());
+    REQUIRE(queue_internal::OffloadPayload(options, r).ok());
+    CHECK(queue_internal::ParsePointerBody(r.body).has_value());
     CHECK(store->Count() == 1);
   }
   SECTION("ten user attributes leave no room for ExtendedPayloadSize") {
@@ -137,7 +138,7 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
       r.attributes.emplace("a" + std::to_string(i), MessageAttribute::String("v"));
     }
     const SendMessageRequest before = r;
-    const absl::Status st = detail::OffloadPayload(options, r);
+    const absl::Status st = queue_internal::OffloadPayload(options, r);
     CHECK(ErrorName(st) == "InvalidParameterValue");
     CHECK(ErrorMessage(st) == "Number of message attributes [10] exceeds the allowed maximum [9].");
     CHECK(r.body == before.body);
@@ -146,12 +147,12 @@ TEST_CASE("Extended client: offload above the threshold only, and restore") {
   SECTION("the reserved attribute name is refused") {
     SendMessageRequest r{.body = "x",
                          .attributes = {{"ExtendedPayloadSize", MessageAttribute::Number("1")}}};
-    CHECK(ErrorName(detail::OffloadPayload(options, r)) == "InvalidParameterValue");
+    CHECK(ErrorName(queue_internal::OffloadPayload(options, r)) == "InvalidParameterValue");
   }
   SECTION("an ordinary message passes through restore untouched") {
     Message m{.receipt_handle = ReceiptHandle("h"), .body = "plain"};
     const Message before = m;
-    REQUIRE(detail::RestorePayload(options, m).ok());
+    REQUIRE(queue_internal::RestorePayload(options, m).ok());
     CHECK(m == before);
   }
 }
@@ -167,14 +168,14 @@ TEST_CASE("Extended client: a message written by the legacy Java client is resto
             .body = R"(["com.amazon.sqs.javamessaging.MessageS3Pointer",)"
                     R"({"s3BucketName":"b","s3Key":"legacy-key"}])",
             .message_attributes = {{"SQSLargePayloadSize", MessageAttribute::Number("500")}}};
-  REQUIRE(detail::RestorePayload(options, m).ok());
+  REQUIRE(queue_internal::RestorePayload(options, m).ok());
   CHECK(m.body == body);
   CHECK(m.md5_of_body == detail::Md5Of(body));
   CHECK(m.message_attributes.empty());
   CHECK(m.md5_of_message_attributes.empty());  // no attributes left: no digest, as SQS
   std::string inner;
-  CHECK(detail::SplitReceiptHandle(m.receipt_handle.value(), &inner) ==
-        detail::PayloadPointer{"b", "legacy-key"});
+  CHECK(queue_internal::SplitReceiptHandle(m.receipt_handle.value(), &inner) ==
+        queue_internal::PayloadPointer{"b", "legacy-key"});
   CHECK(inner == "h");
 }
 
@@ -187,11 +188,11 @@ TEST_CASE("Extended client: a 64 MiB body round-trips through a directory store"
   std::string body(64 << 20, 'a');
   body[12345] = 'b';
   SendMessageRequest r{.body = body};
-  REQUIRE(detail::OffloadPayload(options, r).ok());
+  REQUIRE(queue_internal::OffloadPayload(options, r).ok());
   CHECK(r.body.size() < 200);
   Message m{
       .receipt_handle = ReceiptHandle("h"), .body = r.body, .message_attributes = r.attributes};
-  REQUIRE(detail::RestorePayload(options, m).ok());
+  REQUIRE(queue_internal::RestorePayload(options, m).ok());
   CHECK(m.body == body);
   std::filesystem::remove_all(root);
 }

@@ -28,7 +28,7 @@ TEST_CASE("FifoGroups: concurrent producers and consumers keep per-group order",
   constexpr int kConsumers = 3;
   constexpr int kGroups = 200;
   constexpr int kPerGroup = 60;
-  detail::FifoGroups<Item> groups;
+  queue_internal::FifoGroups<Item> groups;
   // Each group belongs to one producer, so its send order is known: 0, 1, 2, ...
   std::vector<std::atomic<int>> expected(kGroups);
   std::atomic<int> processed{0};
@@ -50,14 +50,14 @@ TEST_CASE("FifoGroups: concurrent producers and consumers keep per-group order",
       std::mt19937 rng(c);
       struct Got {
         Item item;
-        detail::FifoReceipt receipt;
+        queue_internal::FifoReceipt receipt;
       };
       struct Collect {
         std::vector<Got>* out;
-        detail::FifoVerdict Check(const detail::FifoGroups<Item>::Node&) {
-          return detail::FifoVerdict::kTake;
+        queue_internal::FifoVerdict Check(const queue_internal::FifoGroups<Item>::Node&) {
+          return queue_internal::FifoVerdict::kTake;
         }
-        void Taken(const detail::FifoGroups<Item>::Node& n, detail::FifoReceipt r) {
+        void Taken(const queue_internal::FifoGroups<Item>::Node& n, queue_internal::FifoReceipt r) {
           out->push_back({n.value, r});
         }
       };
@@ -72,7 +72,7 @@ TEST_CASE("FifoGroups: concurrent producers and consumers keep per-group order",
           if (!give_up && rng() % 16 == 0) give_up = true;
           if (give_up) {
             if (groups.ChangeVisibility(got.receipt, kT0, absl::ZeroDuration(), absl::Hours(12)) !=
-                detail::FifoOutcome::kOk) {
+                queue_internal::FifoOutcome::kOk) {
               violations.fetch_add(1);
             }
             continue;
@@ -80,7 +80,7 @@ TEST_CASE("FifoGroups: concurrent producers and consumers keep per-group order",
           // Processing: the next message of its group, exactly.
           if (expected[got.item.group].load() != got.item.index) violations.fetch_add(1);
           expected[got.item.group].store(got.item.index + 1);
-          if (groups.Delete(got.receipt, kT0) != detail::FifoOutcome::kOk) {
+          if (groups.Delete(got.receipt, kT0) != queue_internal::FifoOutcome::kOk) {
             violations.fetch_add(1);
           }
           processed.fetch_add(1);

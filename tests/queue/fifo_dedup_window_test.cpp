@@ -6,7 +6,7 @@
 
 #include "queue/dedup_window.h"
 
-namespace courier::detail {
+namespace courier::queue_internal {
 namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
@@ -200,4 +200,4 @@ TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work
 }
 
 }  // namespace
-}  // namespace courier::detail
+}  // namespace courier::queue_internal

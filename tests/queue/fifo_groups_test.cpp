@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace courier::detail {
+namespace courier::queue_internal {
 namespace {
 
 using Groups = FifoGroups<std::string>;
@@ -360,4 +360,4 @@ TEST_CASE("FifoGroups: ScanCutoff is the scan-th oldest stored message, whatever
   }
 }
 }  // namespace
-}  // namespace courier::detail
+}  // namespace courier::queue_internal

@@ -81,7 +81,7 @@ TEST_CASE("FifoQueue large payloads: offload, restore, delete the blob") {
     // TakeOldestForMove hands out the queued (pointer) message as is.
     auto raw = plain->TakeOldestForMove();
     REQUIRE(raw.has_value());
-    auto pointer = detail::ParsePointerBody(raw->body);
+    auto pointer = queue_internal::ParsePointerBody(raw->body);
     REQUIRE(pointer.has_value());
     CHECK(pointer->bucket == "B");
     CHECK(raw->body.starts_with(

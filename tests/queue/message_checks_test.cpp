@@ -6,7 +6,7 @@
 
 #include "courier/status.h"
 
-namespace courier::message_checks {
+namespace courier::queue_internal {
 namespace {
 
 bool Reference(std::string_view id) {
@@ -38,4 +38,4 @@ TEST_CASE("ValidFifoId: every byte value at every position of ids of every lengt
 }
 
 }  // namespace
-}  // namespace courier::message_checks
+}  // namespace courier::queue_internal

@@ -4,7 +4,7 @@
 #include <deque>
 #include <random>
 
-namespace courier::detail {
+namespace courier::queue_internal {
 namespace {
 
 TEST_CASE("Ring keeps FIFO order across growth, wrap-around, erasure and shrinking", "[ring]") {
@@ -69,4 +69,4 @@ TEST_CASE("Ring gives its memory back when drained", "[ring]") {
 }
 
 }  // namespace
-}  // namespace courier::detail
+}  // namespace courier::queue_internal

@@ -142,7 +142,7 @@ TEST_CASE("ASL conformance corpus", "[conformance]") {
           NormalizeUuids(got);
           NormalizeUuids(want);
         }
-        CHECK(courier::states::JsonEquals(got, want));
+        CHECK(courier::states_internal::JsonEquals(got, want));
       }
       if (const Json* e = target.as_object().if_contains("error")) {
         if (e->is_null()) {
@@ -164,7 +164,7 @@ TEST_CASE("ASL conformance corpus", "[conformance]") {
       auto same = [&](const char* key) {
         const Json* a = expected.as_object().if_contains(key);
         const Json* b = target.as_object().if_contains(key);
-        return (!a && !b) || (a && b && courier::states::JsonEquals(*a, *b));
+        return (!a && !b) || (a && b && courier::states_internal::JsonEquals(*a, *b));
       };
       if (same("status") && same("output") && same("error")) {
         if (const Json* trace = expected.as_object().if_contains("trace")) {

@@ -10,10 +10,10 @@
 #include "test_util.h"
 
 using namespace courier;
-using courier::states::JsonEquals;
-using courier::states::test::Fixture;
-using courier::states::test::J;
-using courier::states::test::Text;
+using courier::states_internal::JsonEquals;
+using courier::states_internal::test::Fixture;
+using courier::states_internal::test::J;
+using courier::states_internal::test::Text;
 
 TEST_CASE("A Pass execution's history is Started, Entered, Exited, Succeeded with ids",
           "[states][history]") {

@@ -6,7 +6,7 @@
 #include "test_util.h"
 
 using namespace courier;
-using courier::states::test::Fixture;
+using courier::states_internal::test::Fixture;
 
 namespace {
 bool Contains(const std::string& s, std::string_view part) {

@@ -9,13 +9,13 @@
 #include "test_util.h"
 
 using namespace courier;
-using courier::states::JsonEquals;
-using courier::states::test::Fixture;
-using courier::states::test::J;
-using courier::states::test::Text;
+using courier::states_internal::JsonEquals;
+using courier::states_internal::test::Fixture;
+using courier::states_internal::test::J;
+using courier::states_internal::test::Text;
 
 namespace {
-class TestEnv : public states::Env {
+class TestEnv : public states_internal::Env {
  public:
   explicit TestEnv(Json states) : states_(std::move(states)) {}
   const Json& Context() override { return context_; }
@@ -32,10 +32,10 @@ class TestEnv : public states::Env {
 };
 
 std::string Eval(std::string_view expr, std::string_view input) {
-  auto parsed = states::ParseJsonata(expr);
+  auto parsed = states_internal::ParseJsonata(expr);
   if (!parsed.ok()) return "PARSE: " + std::string(parsed.status().message());
   TestEnv env(Json{{"input", J(input)}});
-  auto v = states::EvaluateJsonata(**parsed, env);
+  auto v = states_internal::EvaluateJsonata(**parsed, env);
   if (!v.ok()) return "ERROR: " + std::string(v.status().message());
   return *v ? ToJsonText(**v) : "undefined";
 }

@@ -9,7 +9,7 @@
 #include "courier/sqs.h"
 #include "test_util.h"
 
-namespace courier::states::test {
+namespace courier::states_internal::test {
 namespace {
 
 TEST_CASE("sns:publish publishes through the SNS operation table", "[states][sns]") {
@@ -62,4 +62,4 @@ TEST_CASE("sns:publish publishes through the SNS operation table", "[states][sns
 }
 
 }  // namespace
-}  // namespace courier::states::test
+}  // namespace courier::states_internal::test

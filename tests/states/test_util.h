@@ -10,7 +10,7 @@
 #include "courier/testing/simulation.h"
 #include "states/json_util.h"
 
-namespace courier::states::test {
+namespace courier::states_internal::test {
 
 inline Json J(std::string_view text) {
   auto v = ParseJson(text);
@@ -54,6 +54,6 @@ struct Fixture {
 
 inline std::string Text(const std::optional<Json>& v) { return v ? ToJsonText(*v) : "<none>"; }
 
-}  // namespace courier::states::test
+}  // namespace courier::states_internal::test
 
 #endif  // COURIER_TESTS_STATES_TEST_UTIL_H_

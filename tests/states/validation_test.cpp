@@ -94,7 +94,7 @@ TEST_CASE("Structural errors are reported with their location", "[states][valida
 
 TEST_CASE("CreateStateMachine rejects an invalid definition with InvalidDefinition",
           "[states][validation]") {
-  courier::states::test::Fixture fx;
+  courier::states_internal::test::Fixture fx;
   auto m = StepFunctions(fx.hub).CreateStateMachine(
       "bad", R"j({"StartAt":"A","States":{"A":{"Type":"Pass"}}})j");
   REQUIRE(!m.ok());
