@@ -357,10 +357,24 @@ class Compiler {
         case Node::kArray:
           return Fail(item, "Match value must be String, number, true, false, or null", failure);
       }
+      if (sns()) RoundToFiveDecimals(&m);
       out->push_back(std::move(m));
     }
     if (out->empty()) return Fail(array, "Empty arrays are not allowed", failure);
     return true;
+  }
+
+  // SNS compares numbers to five decimal places: the operands are rounded here, the event's
+  // numbers when they are matched. Any number a double holds then compares by value.
+  static void RoundToFiveDecimals(Matcher* m) {
+    m->five_decimals = true;
+    double v = 0;
+    if (m->kind == MatchKind::kExactNumber && ParseDouble(m->text, &v)) {
+      m->number = {.value = ToFiveDecimals(v), .comparable = true};
+    }
+    m->range.low = ToFiveDecimals(m->range.low);
+    m->range.high = ToFiveDecimals(m->range.high);
+    for (double& x : m->ab_numbers) x = ToFiveDecimals(x);
   }
 
   // SNS matches numbers from -1e9 to 1e9 (spec §10); EventBridge has no such bound.

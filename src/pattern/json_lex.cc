@@ -362,6 +362,11 @@ bool IsShortestText(std::string_view text, int significant_digits, double value)
   return t_exp == s_exp;
 }
 
+double ToFiveDecimals(double value) {
+  if (!(std::fabs(value) < 1e13)) return value;
+  return std::round(value * 1e5) / 1e5;
+}
+
 NumberValue ParseNumber(std::string_view text, int significant_digits) {
   NumberValue n;
   if (!ParseDouble(text, &n.value)) return NumberValue{};

@@ -43,6 +43,10 @@ struct NumberValue {
   bool comparable = false;
 };
 NumberValue ParseNumber(std::string_view text, int significant_digits);
+// SNS compares numbers to five decimal places: `value` rounded to the nearest 1e-5, so that
+// two numbers that differ only further right compare equal. Numbers too large for that to
+// mean anything (beyond 1e13) are left as they are.
+double ToFiveDecimals(double value);
 // The two halves of ParseNumber, for callers that can often skip the second.
 bool ParseDouble(std::string_view text, double* value);
 bool IsShortestText(std::string_view text, int significant_digits, double value);

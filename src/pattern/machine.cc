@@ -489,6 +489,7 @@ class Scanner {
       const IdList* found[64];  // non-empty segment-tree nodes on the path to the piece
       int found_count = 0;
       bool parsed = ParseDouble(text, &value);
+      if (parsed && leaf.five_decimals) value = ToFiveDecimals(value);
       if (parsed) {
         if (!leaf.number_exact.empty()) {
           auto it = leaf.number_exact.find(DoubleBits(value));
@@ -506,7 +507,7 @@ class Scanner {
       }
       bool needs_text = !leaf.number_text.empty();
       if (exact != nullptr || found_count > 0 || needs_text) {
-        if (parsed && IsShortestText(text, sig, value)) {
+        if (parsed && (leaf.five_decimals || IsShortestText(text, sig, value))) {
           if (exact != nullptr) Emit(*exact, ctx);
           for (int f = 0; f < found_count; ++f) Emit(*found[f], ctx);
         } else {
@@ -700,6 +701,7 @@ uint32_t Machine::Child(uint32_t node, std::string_view key) const {
 }
 
 void Machine::AddMatcher(Leaf& leaf, const Matcher& m, uint32_t slot) {
+  if (m.five_decimals) leaf.five_decimals = true;
   auto add_case = [&](std::string_view text, Anchor anchor, uint32_t id) {
     if (IsAscii(text)) {
       leaf.lower_needed = true;
@@ -904,6 +906,19 @@ void Machine::MakeCommonFieldsLazy() {
 
 bool IsEvaluable(const Matcher& m) { return m.kind != MatchKind::kAbsent; }
 
+namespace {
+// The value of a number in the event, as `m` compares it; false if `m` cannot compare it.
+bool ComparableNumber(const Matcher& m, ValueType type, std::string_view text, int sig,
+                      double* value) {
+  if (type != ValueType::kNumber || !ParseDouble(text, value)) return false;
+  if (m.five_decimals) {
+    *value = ToFiveDecimals(*value);
+    return true;
+  }
+  return IsShortestText(text, sig, *value);
+}
+}  // namespace
+
 bool IsExcluded(const Matcher& m, ValueType type, std::string_view text, int sig) {
   bool is_string = type == ValueType::kString;
   for (const std::string& x : m.ab_strings) {
@@ -927,8 +942,7 @@ bool IsExcluded(const Matcher& m, ValueType type, std::string_view text, int sig
     }
   }
   double v;
-  if (!m.ab_numbers.empty() && type == ValueType::kNumber && ParseDouble(text, &v) &&
-      IsShortestText(text, sig, v)) {
+  if (!m.ab_numbers.empty() && ComparableNumber(m, type, text, sig, &v)) {
     for (double x : m.ab_numbers) {
       if (v == x) return true;
     }
@@ -938,9 +952,7 @@ bool IsExcluded(const Matcher& m, ValueType type, std::string_view text, int sig
 
 bool EvaluateMatcher(const Matcher& m, ValueType type, std::string_view text, int sig) {
   bool is_string = type == ValueType::kString;
-  auto number = [&](double* v) {
-    return type == ValueType::kNumber && ParseDouble(text, v) && IsShortestText(text, sig, *v);
-  };
+  auto number = [&](double* v) { return ComparableNumber(m, type, text, sig, v); };
   double v = 0;
   switch (m.kind) {
     case MatchKind::kExactString:

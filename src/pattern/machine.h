@@ -138,7 +138,8 @@ struct Leaf {
   IdList true_ids, false_ids, null_ids, exists_ids;
   std::vector<uint32_t> anything_buts;  // indexes into Machine::abs_
   bool lower_needed = false, numbers_needed = false;
-  bool record = false;  // some lazy field reads this path's values at verification
+  bool five_decimals = false;  // SNS matchers: the event's numbers are rounded (ToFiveDecimals)
+  bool record = false;         // some lazy field reads this path's values at verification
 
   // Calls fn(IdList&) for every id list of the indexes.
   template <typename Fn>

@@ -65,6 +65,8 @@ struct Matcher {
   std::vector<std::string> ab_strings;
   std::vector<double> ab_numbers;
   bool ab_any_element = true;  // EventBridge semantics; SNS default is "no element excluded"
+  // SNS: numbers compare to five decimal places (ToFiveDecimals), the operands' already rounded.
+  bool five_decimals = false;
 };
 
 struct FieldConstraint {

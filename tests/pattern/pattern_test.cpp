@@ -198,6 +198,33 @@ std::string SnsInvalid(const std::string& policy,
   return std::string(courier::ErrorMessage(p.status()));
 }
 
+TEST_CASE("SNS compares numbers to five decimal places; EventBridge to the double", "[sns]") {
+  auto price = [](const std::string& policy, const std::string& value) {
+    auto p = FilterPolicy::Compile(policy);
+    REQUIRE(p.ok());
+    return p->MatchesAttributes({{"price", MessageAttribute::Number(value)}});
+  };
+  CHECK(price(R"({"price":[{"numeric":["=",1.000001]}]})", "1.000002"));
+  CHECK(price(R"({"price":[{"numeric":["=",1.000001]}]})", "1"));
+  CHECK_FALSE(price(R"({"price":[{"numeric":["=",1.000001]}]})", "1.00001"));
+  CHECK_FALSE(price(R"({"price":[{"numeric":[">",0.000001]}]})", "0.000004"));
+  CHECK(price(R"({"price":[{"numeric":[">",0.000001]}]})", "0.00001"));
+  CHECK_FALSE(price(R"({"price":[{"numeric":[">",0,"<",5]}]})", "4.999999"));
+  CHECK(price(R"({"price":[301.5]})", "301.500001"));
+  CHECK(price(R"({"price":[301.5]})", "3.015e2"));
+  CHECK_FALSE(price(R"({"price":[{"anything-but":[100]}]})", "100.000001"));
+  CHECK(price(R"({"price":[{"anything-but":[100]}]})", "100.00001"));
+  // Body scope, and a policy whose numbers are evaluated one by one beside an indexed one.
+  auto body = FilterPolicy::Compile(R"({"p":[{"numeric":["<",5]}],"q":[{"exists":true}]})",
+                                    FilterPolicyScope::kMessageBody);
+  REQUIRE(body.ok());
+  CHECK_FALSE(body->MatchesBody(R"({"p":4.999999,"q":1})"));
+  CHECK(body->MatchesBody(R"({"p":4.99999,"q":1})"));
+  // EventBridge has no such rounding.
+  CHECK_FALSE(Match(R"({"p":[{"numeric":["=",1.000001]}]})", R"({"p":1.000002})"));
+  CHECK(Match(R"({"p":[{"numeric":["=",1.000001]}]})", R"({"p":1.000001})"));
+}
+
 TEST_CASE("attribute scope matches String, Number and String.Array, ignores Binary", "[sns]") {
   auto p = FilterPolicy::Compile(
       R"({"store":["example_corp"],"price":[{"numeric":[">=",100]}],"tags":["red"]})");
