@@ -51,9 +51,9 @@ struct FifoReceipt {
   uint32_t slot = 0;  // where the message lives in its shard (checked against seq)
   uint64_t seq = 0;
   uint32_t receive = 0;  // the message's receive count at that receive: its generation
-  // The receive's visibility deadline as issued, in Unix seconds rounded up: once the message is
-  // gone, a handle past it has expired (it is not a repeated delete).
-  uint32_t deadline_s = 0;
+  // The receive's visibility deadline as issued, in Unix milliseconds rounded up: once the
+  // message is gone, a handle past it has expired (it is not a repeated delete).
+  int64_t deadline_ms = 0;
   friend bool operator==(const FifoReceipt&, const FifoReceipt&) = default;
 };
 
@@ -262,7 +262,7 @@ class FifoGroups {
     const absl::Time available_by = now - delay;  // enqueued + delay <= now
     const absl::Time deadline = now + visibility;
     const int64_t deadline_ns = absl::ToUnixNanos(deadline);
-    const auto deadline_s = static_cast<uint32_t>((deadline_ns + 999'999'999) / 1'000'000'000);
+    const int64_t deadline_ms = (deadline_ns + 999'999) / 1'000'000;
     const uint32_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
     // SQS FIFO's in-flight limit: past it a receive finds nothing (and no error). Approximate
     // under concurrency by at most the receivers' batch sizes.
@@ -323,7 +323,7 @@ class FifoGroups {
             listener_->Received(shard, *node);
           ++taken;
           visitor.Taken(*node,
-                        FifoReceipt{shard, node->slot, node->seq, node->receives, deadline_s});
+                        FifoReceipt{shard, node->slot, node->seq, node->receives, deadline_ms});
         }
         if (g->queued.empty()) {
           if (g->in_flight.empty()) RetireLocked(s);

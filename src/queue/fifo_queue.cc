@@ -156,13 +156,20 @@ inline __attribute__((always_inline)) void PutMd5Hex(const detail::Md5Digest& di
 #endif
 }
 
+// A handle's sequence number field carries the milliseconds of its deadline in its top bits
+// (sequence numbers stay far below 2^54); its seconds go beside the slot.
+constexpr int kSeqBits = 54;
+constexpr uint64_t kSeqMask = (uint64_t{1} << kSeqBits) - 1;
+
 // Writes the handle of receipt `r` into `handle`, in place.
 void EncodeHandle(const TokenText& token, const queue_internal::FifoReceipt& r,
                   ReceiptHandle& handle) {
   char* out = handle.Overwrite(kHandleSize);
   std::memcpy(out, token.data(), token.size());
-  PutHex64Fast(out + 16, uint64_t{r.slot} << 32 | r.deadline_s);
-  PutHex64Fast(out + 32, r.seq);
+  const auto deadline_s = static_cast<uint32_t>(r.deadline_ms / 1000);
+  const auto deadline_ms = static_cast<uint64_t>(r.deadline_ms % 1000);
+  PutHex64Fast(out + 16, uint64_t{r.slot} << 32 | deadline_s);
+  PutHex64Fast(out + 32, (r.seq & kSeqMask) | deadline_ms << kSeqBits);
   detail::PutHex32(out + 48, r.shard << 28 | (r.receive & ((1u << 28) - 1)));
 }
 
@@ -973,12 +980,15 @@ static bool ParsePlainHandle(const TokenText& token, std::string_view h,
   std::memcpy(text, h.data(), 16);
   std::memcpy(want, token.data(), 16);
   if (((text[0] ^ want[0]) | (text[1] ^ want[1])) != 0) return false;
-  uint64_t slot_deadline = 0;
+  uint64_t slot_deadline = 0, seq_deadline = 0;
   uint32_t shard_receive = 0;
-  const bool ok = GetHex64(h.data() + 16, &slot_deadline) & GetHex64(h.data() + 32, &r->seq) &
+  const bool ok = GetHex64(h.data() + 16, &slot_deadline) & GetHex64(h.data() + 32, &seq_deadline) &
                   GetHex32(h.data() + 48, &shard_receive);
+  const uint64_t deadline_ms = seq_deadline >> kSeqBits;
+  r->seq = seq_deadline & kSeqMask;
   r->slot = static_cast<uint32_t>(slot_deadline >> 32);
-  r->deadline_s = static_cast<uint32_t>(slot_deadline);
+  r->deadline_ms =
+      int64_t{static_cast<uint32_t>(slot_deadline)} * 1000 + static_cast<int64_t>(deadline_ms);
   r->shard = shard_receive >> 28;
   r->receive = shard_receive & ((1u << 28) - 1);
   return ok;
@@ -1039,7 +1049,7 @@ void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, abs
         case queue_internal::FifoOutcome::kGone:
           // Deleted already, and the handle's visibility has not ended: a repeated delete,
           // which succeeds. Past it the handle has expired, whatever became of the message.
-          if (absl::ToUnixSeconds(now) < receipts[k].deadline_s) {
+          if (absl::ToUnixMillis(now) < receipts[k].deadline_ms) {
             out[i] = absl::OkStatus();
             break;
           }

@@ -306,6 +306,21 @@ TEST_CASE_METHOD(Fixture, "FifoQueue: a lapsed message is first in its group aga
   CHECK(again[1].attributes.at("ApproximateReceiveCount") == "1");
 }
 
+TEST_CASE_METHOD(Fixture,
+                 "FifoQueue: a repeated delete succeeds until the handle's deadline, to the ms") {
+  auto q = Make();
+  REQUIRE(q->SendMessage(Msg("m", "g", "0")).ok());
+  sim.RunFor(absl::Milliseconds(400));  // the deadline falls inside a second
+  auto got = Receive(*q, 1, absl::Seconds(10));
+  REQUIRE(got.size() == 1);
+  REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
+  sim.RunFor(absl::Seconds(10) - absl::Milliseconds(1));
+  CHECK(q->DeleteMessage(got[0].receipt_handle).ok());  // repeated, inside the visibility
+  sim.RunFor(absl::Milliseconds(1));
+  const absl::Status st = q->DeleteMessage(got[0].receipt_handle);
+  CHECK(std::string(ErrorMessage(st)).ends_with("Reason: The receipt handle has expired."));
+}
+
 TEST_CASE_METHOD(Fixture, "FifoQueue: an expired handle cannot delete; an extended one can") {
   auto q = Make();
   REQUIRE(q->SendMessage(Msg("m", "g", "0")).ok());
