@@ -49,8 +49,8 @@
 namespace courier {
 
 class Hub;
-struct QueueConfig;
 namespace queue_internal {
+struct QueueConfig;
 struct QueueCreated;
 }  // namespace queue_internal
 
@@ -170,8 +170,8 @@ class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> 
   struct Impl;
   friend class SqsRecovery;  // rebuilds queues from their records (Hub::Recover)
 
-  static std::shared_ptr<Queue> Make(Hub& hub, std::string_view name, QueueConfig config,
-                                     Options options);
+  static std::shared_ptr<Queue> Make(Hub& hub, std::string_view name,
+                                     queue_internal::QueueConfig config, Options options);
   // Recovery: the queue a record created (sqs_records.h); then SqsQueue's Restore calls.
   static absl::StatusOr<std::shared_ptr<Queue>> Restore(Hub& hub,
                                                         const queue_internal::QueueCreated& record);

@@ -33,6 +33,31 @@
 #include "queue/sqs_records.h"
 
 namespace courier {
+
+using queue_internal::ApplyQueueAttributes;
+using queue_internal::CheckAttributeNamesForGet;
+using queue_internal::CheckHandleBatch;
+using queue_internal::CheckMoveTaskDestination;
+using queue_internal::CheckMoveTaskSource;
+using queue_internal::CheckSendBatch;
+using queue_internal::DeadLetterTarget;
+using queue_internal::LongPoll;
+using queue_internal::MessageAttributeSelected;
+using queue_internal::MoveTasks;
+using queue_internal::ParseTaskHandle;
+using queue_internal::PurgeLimit;
+using queue_internal::QueueConfig;
+using queue_internal::QueueDoesNotExist;
+using queue_internal::QueueTags;
+using queue_internal::ReceiptHandleIsInvalid;
+using queue_internal::ReceiptToken;
+using queue_internal::ReceiptTokenOf;
+using queue_internal::RestoreQueueAttributes;
+using queue_internal::SelectAttributes;
+using queue_internal::SendBatchEntryError;
+using queue_internal::TaskHandle;
+using queue_internal::ToAttributeMap;
+
 namespace {
 
 constexpr absl::Duration kDedupWindow = absl::Minutes(5);

@@ -1,6 +1,6 @@
 #include "queue/long_poll.h"
 
-namespace courier {
+namespace courier::queue_internal {
 
 bool LongPoll(Clock& clock, absl::Time deadline, const std::shared_ptr<WakeSignal>& signal,
               absl::FunctionRef<bool()> try_receive,
@@ -26,4 +26,4 @@ bool LongPoll(Clock& clock, absl::Time deadline, const std::shared_ptr<WakeSigna
   return received;
 }
 
-}  // namespace courier
+}  // namespace courier::queue_internal

@@ -14,7 +14,7 @@
 
 #include "courier/clock.h"
 
-namespace courier {
+namespace courier::queue_internal {
 
 // Calls `try_receive` whenever something may have changed, until it returns true (then true) or
 // the clock reaches `deadline` (then false). `next_event(now)`: the earliest moment after `now`
@@ -23,6 +23,6 @@ bool LongPoll(Clock& clock, absl::Time deadline, const std::shared_ptr<WakeSigna
               absl::FunctionRef<bool()> try_receive,
               absl::FunctionRef<std::optional<absl::Time>(absl::Time now)> next_event);
 
-}  // namespace courier
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_QUEUE_LONG_POLL_H_

@@ -7,7 +7,7 @@
 #include "courier/status.h"
 #include "queue/queue_config.h"
 
-namespace courier {
+namespace courier::queue_internal {
 namespace {
 
 constexpr int kDefaultMovesPerSecond = 500;
@@ -153,4 +153,4 @@ absl::StatusOr<std::vector<MoveTask>> MoveTasks::List(int max_results) const {
   return out;
 }
 
-}  // namespace courier
+}  // namespace courier::queue_internal

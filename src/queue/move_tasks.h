@@ -19,7 +19,7 @@
 
 #include "courier/queue_requests.h"
 
-namespace courier {
+namespace courier::queue_internal {
 
 // A task handle: "<source queue ARN>#<task number>".
 std::string TaskHandle(std::string_view source_arn, uint64_t id);
@@ -60,6 +60,6 @@ class MoveTasks {
   uint64_t next_id_ = 1;
 };
 
-}  // namespace courier
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_QUEUE_MOVE_TASKS_H_

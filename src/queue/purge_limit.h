@@ -10,7 +10,7 @@
 
 #include "courier/status.h"
 
-namespace courier {
+namespace courier::queue_internal {
 
 class PurgeLimit {
  public:
@@ -32,6 +32,6 @@ class PurgeLimit {
   absl::Time last_ = absl::InfinitePast();
 };
 
-}  // namespace courier
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_QUEUE_PURGE_LIMIT_H_

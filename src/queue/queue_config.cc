@@ -20,6 +20,8 @@
 #include "queue/message_checks.h"
 
 namespace courier {
+namespace queue_internal {
+
 absl::Status InvalidAttributeName(std::string_view message) {
   return AwsError("InvalidAttributeName", message);
 }
@@ -55,11 +57,12 @@ const std::set<std::string, std::less<>> kFifoOnly = {"FifoQueue", "ContentBased
                                                       "DeduplicationScope", "FifoThroughputLimit"};
 
 }  // namespace
+}  // namespace queue_internal
 
 QueueAttributeMap QueueAttributes::ToMap() const {
   QueueAttributeMap m = other;
   auto secs = [&](const char* name, const std::optional<absl::Duration>& d) {
-    if (d) m[name] = Seconds(*d);
+    if (d) m[name] = queue_internal::Seconds(*d);
   };
   auto flag = [&](const char* name, const std::optional<bool>& b) {
     if (b) m[name] = *b ? "true" : "false";
@@ -79,9 +82,11 @@ QueueAttributeMap QueueAttributes::ToMap() const {
   return m;
 }
 
+namespace queue_internal {
+
 absl::Status CheckStandardQueueName(std::string_view name) {
   bool ok = !name.empty() && name.size() <= 80;
-  for (char c : name) ok &= queue_internal::NameChar(c);
+  for (char c : name) ok &= NameChar(c);
   if (!ok) {
     return InvalidParameterValue(
         "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length");
@@ -498,7 +503,7 @@ void QueueTags::Untag(const std::vector<std::string>& keys) {
   RecordLocked();
 }
 
-void QueueTags::RecordTo(std::shared_ptr<queue_internal::SqsLog> log, std::string arn) {
+void QueueTags::RecordTo(std::shared_ptr<SqsLog> log, std::string arn) {
   log_ = std::move(log);
   arn_ = std::move(arn);
 }
@@ -509,7 +514,7 @@ void QueueTags::Restore(QueueAttributeMap tags) {
 }
 
 void QueueTags::RecordLocked() const {
-  if (log_ != nullptr) log_->Append(queue_internal::QueueTagged{arn_, tags_});
+  if (log_ != nullptr) log_->Append(QueueTagged{arn_, tags_});
 }
 
 QueueAttributeMap QueueTags::List() const {
@@ -529,9 +534,9 @@ bool MessageAttributeSelected(const std::vector<std::string>& selectors, std::st
 }
 
 absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConfig& config) {
-  COURIER_RETURN_IF_ERROR(queue_internal::CheckBody(request.body));
+  COURIER_RETURN_IF_ERROR(CheckBody(request.body));
   if (!request.attributes.empty()) {
-    COURIER_RETURN_IF_ERROR(queue_internal::CheckAttributes(request.attributes));
+    COURIER_RETURN_IF_ERROR(CheckAttributes(request.attributes));
   }
   if (request.aws_trace_header && request.aws_trace_header->empty()) {
     return InvalidParameterValue(
@@ -539,7 +544,7 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
         "'String'.");
   }
   if (!request.attributes.empty() || request.body.size() > config.maximum_message_size) {
-    COURIER_RETURN_IF_ERROR(queue_internal::CheckSize(request, config.maximum_message_size));
+    COURIER_RETURN_IF_ERROR(CheckSize(request, config.maximum_message_size));
   }
   if (request.delay) {
     const absl::Duration d = *request.delay;
@@ -551,8 +556,7 @@ absl::Status CheckSendRequest(const SendMessageRequest& request, const QueueConf
     }
   }
   if (request.message_group_id) {
-    COURIER_RETURN_IF_ERROR(
-        queue_internal::CheckFifoId("MessageGroupId", *request.message_group_id));
+    COURIER_RETURN_IF_ERROR(CheckFifoId("MessageGroupId", *request.message_group_id));
   }
   if (request.message_deduplication_id) {
     return InvalidParameterValue(
@@ -615,7 +619,7 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
   for (size_t i = ids.size(); i < keys.size(); ++i) keys[i] = ~uint64_t{0} - i;  // padding
   bool valid = true;
   for (size_t i = 0; i < ids.size(); ++i) {
-    valid &= queue_internal::ValidBatchEntryId(ids[i]);
+    valid &= ValidBatchEntryId(ids[i]);
     keys[i] = IdKey(ids[i]);
   }
   if (!valid) {
@@ -644,7 +648,7 @@ absl::Status CheckSendBatch(const std::vector<Queue::SendBatchEntry>& entries, b
   size_t total = 0;
   for (const Queue::SendBatchEntry& e : entries) {
     ids.push_back(e.id);
-    total += queue_internal::MessageSize(e.request);
+    total += MessageSize(e.request);
   }
   COURIER_RETURN_IF_ERROR(CheckBatchIds(ids, "SendMessageBatchRequestEntry"));
   if (total > 1048576 && !offloading) {
@@ -726,4 +730,5 @@ ReceiptToken ReceiptTokenOf(std::string_view queue_arn, absl::Time created) {
   return token;
 }
 
+}  // namespace queue_internal
 }  // namespace courier

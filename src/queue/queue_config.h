@@ -23,9 +23,7 @@
 #include "courier/queue_attributes.h"
 #include "queue/sqs_records.h"
 
-namespace courier {
-
-class Hub;
+namespace courier::queue_internal {
 
 // A queue's attributes (the FIFO-only ones stay at their defaults on a standard queue);
 // immutable once published.
@@ -120,7 +118,7 @@ class QueueTags {
   void Untag(const std::vector<std::string>& keys);
   QueueAttributeMap List() const;
   // Every change is then recorded to `log` (nullptr: none), as the queue `arn`'s whole tag set.
-  void RecordTo(std::shared_ptr<queue_internal::SqsLog> log, std::string arn);
+  void RecordTo(std::shared_ptr<SqsLog> log, std::string arn);
   // Recovery: the tags a record gave.
   void Restore(QueueAttributeMap tags);
 
@@ -128,7 +126,7 @@ class QueueTags {
   void RecordLocked() const;
   mutable std::mutex mu_;
   QueueAttributeMap tags_;
-  std::shared_ptr<queue_internal::SqsLog> log_;
+  std::shared_ptr<SqsLog> log_;
   std::string arn_;
 };
 
@@ -161,6 +159,6 @@ absl::Status CheckBatchIds(std::span<const std::string_view> ids, std::string_vi
 absl::Status CheckHandleBatch(const std::vector<Queue::HandleBatchEntry>& entries,
                               std::string_view what);
 
-}  // namespace courier
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_SRC_QUEUE_QUEUE_CONFIG_H_

@@ -22,7 +22,7 @@
 #include "courier/status.h"
 #include "queue/queue_config.h"
 
-namespace courier {
+namespace courier::queue_internal {
 namespace {
 
 using StringMap = QueueAttributeMap;
@@ -715,4 +715,4 @@ absl::StatusOr<Json> InvokeSqs(Hub& hub, std::string_view operation, const Json&
   return it->second(hub, request.get_object(), caller);
 }
 
-}  // namespace courier
+}  // namespace courier::queue_internal

@@ -9,7 +9,8 @@
 // courier::queue (src/queue/CMakeLists.txt).
 //
 // Example:
-//   auto url = courier::InvokeSqs(hub, "CreateQueue", Json{{"QueueName", "q"}}, {});
+//   auto url =
+//       courier::queue_internal::InvokeSqs(hub, "CreateQueue", Json{{"QueueName", "q"}}, {});
 //   // url->at("QueueUrl") == "https://sqs.us-east-1.amazonaws.com/000000000000/q"
 #ifndef COURIER_QUEUE_SQS_OPERATIONS_H_
 #define COURIER_QUEUE_SQS_OPERATIONS_H_
@@ -23,8 +24,10 @@
 #include "courier/service.h"
 
 namespace courier {
-
 class Hub;
+}  // namespace courier
+
+namespace courier::queue_internal {
 
 // One SQS operation by its AWS name ("SendMessage"). Unknown operations fail with
 // InvalidAction; a request of the wrong shape with MissingParameter or InvalidParameterValue;
@@ -38,6 +41,6 @@ absl::StatusOr<Json> InvokeSqs(Hub& hub, std::string_view operation, const Json&
 Json MessageAttributesJson(const MessageAttributes& attributes);
 absl::StatusOr<MessageAttributes> MessageAttributesOf(const JsonObject& o, std::string_view name);
 
-}  // namespace courier
+}  // namespace courier::queue_internal
 
 #endif  // COURIER_QUEUE_SQS_OPERATIONS_H_

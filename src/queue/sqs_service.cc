@@ -19,6 +19,12 @@
 #include "queue/sqs_records.h"
 
 namespace courier {
+
+using queue_internal::InvokeSqs;
+using queue_internal::ParseInt;
+using queue_internal::QueueArnOf;
+using queue_internal::QueueDoesNotExist;
+
 namespace {
 
 constexpr absl::Duration kDeletedRecently = absl::Seconds(60);
@@ -175,6 +181,7 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::CreateFifoQueueFromMap(
   return FifoQueue::Create(hub_, name, attributes);
 }
 
+namespace queue_internal {
 std::string QueueArnOf(const Hub& hub, std::string_view id) {
   if (id.starts_with("arn:")) return std::string(id);
   if (id.starts_with("http://") || id.starts_with("https://")) {
@@ -203,6 +210,7 @@ std::string QueueArnOf(const Hub& hub, std::string_view id) {
   }
   return hub.Arn("sqs", id);
 }
+}  // namespace queue_internal
 
 absl::StatusOr<std::shared_ptr<Queue>> SqsService::GetQueue(std::string_view id) const {
   auto q = std::dynamic_pointer_cast<Queue>(hub_.FindResource(QueueArnOf(hub_, id)));

@@ -27,7 +27,7 @@
 #include "states/execution_impl.h"
 #include "states/json_util.h"
 
-namespace courier {
+namespace courier::states_internal {
 namespace {
 
 // ---- Request members ----------------------------------------------------------------------------
@@ -169,9 +169,6 @@ absl::Status CheckRoleArn(std::string_view arn) {
   }
   return absl::OkStatus();
 }
-
-using states_internal::ExecutionDoesNotExist;
-using states_internal::StateMachineDoesNotExist;
 
 // A state machine ARN, plain or qualified (<machine>:<version or alias>); where AWS refuses
 // qualified ones (`unqualified`), one is a ValidationException.
@@ -476,7 +473,7 @@ absl::StatusOr<Json> StartExecution(Hub& hub, const JsonObject& r, const Caller&
     auto parsed = ParseJson(input.empty() ? "{}" : input);
     if (same == nullptr || !parsed.ok()) return started.status();
     const ExecutionDescription d = same->Describe();
-    if (d.status != ExecutionStatus::kRunning || !states_internal::JsonEquals(d.input, *parsed)) {
+    if (d.status != ExecutionStatus::kRunning || !JsonEquals(d.input, *parsed)) {
       return started.status();
     }
     return JsonObject{{"executionArn", d.execution_arn}, {"startDate", EpochSeconds(d.start_date)}};
@@ -640,4 +637,4 @@ std::vector<std::string_view> StepFunctionsOperationNames() {
   return names;
 }
 
-}  // namespace courier
+}  // namespace courier::states_internal

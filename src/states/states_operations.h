@@ -24,8 +24,8 @@
 // versionDescription, traceHeader; UpdateStateMachine's roleArn.
 //
 // Example:
-//   auto r = courier::InvokeStepFunctions(hub, "CreateStateMachine", courier::Json{
-//       {"name", "m"}, {"definition",
+//   auto r = courier::states_internal::InvokeStepFunctions(hub, "CreateStateMachine",
+//       courier::Json{{"name", "m"}, {"definition",
 //       R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})"},
 //       {"roleArn", "arn:aws:iam::000000000000:role/r"}}, {});
 //   // r->at("stateMachineArn") == "arn:aws:states:us-east-1:000000000000:stateMachine:m"
@@ -41,8 +41,10 @@
 #include "courier/service.h"
 
 namespace courier {
-
 class Hub;
+}  // namespace courier
+
+namespace courier::states_internal {
 
 // One Step Functions operation by its AWS name ("StartExecution"). Unknown operations fail with
 // UnknownOperationException. Thread-safe (as the typed calls are); StartSyncExecution blocks until
@@ -53,6 +55,6 @@ absl::StatusOr<Json> InvokeStepFunctions(Hub& hub, std::string_view operation, c
 // The operations InvokeStepFunctions answers, in name order.
 std::vector<std::string_view> StepFunctionsOperationNames();
 
-}  // namespace courier
+}  // namespace courier::states_internal
 
 #endif  // COURIER_STATES_STATES_OPERATIONS_H_

@@ -27,7 +27,7 @@ class StepFunctionsOperations final : public Service {
   std::string_view name() const override { return "states"; }
   absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
                               const Caller& caller) override {
-    return InvokeStepFunctions(hub_, operation, request, caller);
+    return states_internal::InvokeStepFunctions(hub_, operation, request, caller);
   }
   void Shutdown() override {
     // Ending the hub is not a change to record: a hub recovered from its records resumes them.

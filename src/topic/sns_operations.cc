@@ -16,7 +16,7 @@
 #include "courier/status.h"
 #include "courier/topic.h"
 
-namespace courier {
+namespace courier::topic_internal {
 namespace {
 
 // ---- Request members ----------------------------------------------------------------------------
@@ -389,4 +389,4 @@ absl::StatusOr<Json> InvokeSns(Hub& hub, std::string_view operation, const Json&
   return it->second(hub, request.get_object(), caller);
 }
 
-}  // namespace courier
+}  // namespace courier::topic_internal

@@ -8,7 +8,7 @@
 // forwards here.
 //
 // Example:
-//   auto r = courier::InvokeSns(hub, "CreateTopic", Json{{"Name", "events"}}, {});
+//   auto r = courier::topic_internal::InvokeSns(hub, "CreateTopic", Json{{"Name", "events"}}, {});
 //   // r->at("TopicArn") == "arn:aws:sns:us-east-1:000000000000:events"
 #ifndef COURIER_TOPIC_SNS_OPERATIONS_H_
 #define COURIER_TOPIC_SNS_OPERATIONS_H_
@@ -21,8 +21,10 @@
 #include "courier/service.h"
 
 namespace courier {
-
 class Hub;
+}  // namespace courier
+
+namespace courier::topic_internal {
 
 // One SNS operation by its AWS name ("Publish"). Unknown operations fail with InvalidAction; a
 // request of the wrong shape with InvalidParameter; everything else as the typed call fails.
@@ -30,6 +32,6 @@ class Hub;
 absl::StatusOr<Json> InvokeSns(Hub& hub, std::string_view operation, const Json& request,
                                const Caller& caller);
 
-}  // namespace courier
+}  // namespace courier::topic_internal
 
 #endif  // COURIER_TOPIC_SNS_OPERATIONS_H_

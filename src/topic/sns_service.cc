@@ -176,7 +176,7 @@ class SnsOperations final : public Service {
   std::string_view name() const override { return "sns"; }
   absl::StatusOr<Json> Invoke(std::string_view operation, const Json& request,
                               const Caller& caller) override {
-    return InvokeSns(hub_, operation, request, caller);
+    return topic_internal::InvokeSns(hub_, operation, request, caller);
   }
   void Shutdown() override { sns_.state_->alive->store(false, std::memory_order_release); }
   SnsService& typed() { return sns_; }

@@ -14,6 +14,7 @@ namespace courier {
 namespace {
 
 namespace fs = std::filesystem;
+using states_internal::StepFunctionsOperationNames;
 using testing_support::RunScript;
 using testing_support::Scripts;
 using testing_support::ScriptsUse;
