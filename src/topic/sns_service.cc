@@ -373,9 +373,12 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
     if (k == "FilterPolicyScope") continue;
     COURIER_RETURN_IF_ERROR(topic_internal::ApplySubscriptionAttribute(*s, k, v, true));
   }
+  if (s->replay) {
+    COURIER_RETURN_IF_ERROR(topic_internal::Access::CheckReplay(*topic, *s->replay));
+  }
   const SnsQuotas limits = quotas();  // before the topic's lock: the service's comes first
   Topic::State& st = *topic->state_;
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   for (const auto& existing : st.subscriptions) {
     if (existing->protocol == protocol && existing->endpoint == endpoint) {
       if (!SameAttributes(*existing, attributes)) {
@@ -436,6 +439,8 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
   }
   st.subscriptions.push_back(s);
   st.RebuildSnapshot();
+  lock.unlock();  // a replay takes the topic's FIFO lock, never under this one
+  topic_internal::Access::Replay(*topic, s);
   return s->arn;
 }
 
@@ -529,7 +534,17 @@ absl::StatusOr<SnsAttributeMap> SnsService::GetSubscriptionAttributes(
 absl::Status SnsService::SetSubscriptionAttributes(std::string_view subscription_arn,
                                                    std::string_view name, std::string_view value) {
   const size_t limit = quotas().filter_policies_per_topic;  // before the topic's lock
-  return WithSubscription(
+  std::shared_ptr<Topic> topic;
+  if (name == "ReplayPolicy") {  // checked against the archive before the topic's lock
+    absl::StatusOr<topic_internal::ReplayWindow> window = topic_internal::ParseReplayPolicy(value);
+    auto found = GetTopic(TopicOf(subscription_arn));
+    if (window.ok() && found.ok()) {
+      COURIER_RETURN_IF_ERROR(topic_internal::Access::CheckReplay(**found, *window));
+      topic = *std::move(found);
+    }
+  }
+  std::shared_ptr<const Subscription> changed;
+  COURIER_RETURN_IF_ERROR(WithSubscription(
       *this, subscription_arn, [&](Topic::State& st, std::shared_ptr<const Subscription>& s) {
         auto next = std::make_shared<Subscription>(*s);
         COURIER_RETURN_IF_ERROR(
@@ -538,9 +553,12 @@ absl::Status SnsService::SetSubscriptionAttributes(std::string_view subscription
           return FilterPolicyLimit(limit);
         }
         s = std::move(next);
+        changed = s;
         st.RebuildSnapshot();
         return absl::OkStatus();
-      });
+      }));
+  if (topic != nullptr) topic_internal::Access::Replay(*topic, changed);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<OutboxMessage>> SnsService::Outbox(

@@ -120,6 +120,34 @@ std::string DefaultDeliveryPolicy() {
          R"("defaultRequestPolicy":{"headerContentType":"text/plain; charset=UTF-8"}}})";
 }
 
+absl::StatusOr<ReplayWindow> ParseReplayPolicy(std::string_view policy) {
+  std::optional<JsonObject> p = ObjectOf(policy);
+  if (!p) return absl::InvalidArgumentError("ReplayPolicy must be a JSON object");
+  const Json* type = p->if_contains("PointType");
+  if (type == nullptr || !type->is_string() || type->get_string() != "Timestamp") {
+    return absl::InvalidArgumentError("PointType must be Timestamp");
+  }
+  auto time = [&](std::string_view key, absl::Time* out) {
+    const Json* v = p->if_contains(key);
+    std::string error;
+    return v != nullptr && v->is_string() &&
+           absl::ParseTime(absl::RFC3339_full, std::string(v->get_string()), out, &error);
+  };
+  ReplayWindow w;
+  if (!time("StartingPoint", &w.start)) {
+    return absl::InvalidArgumentError("StartingPoint must be an ISO-8601 timestamp");
+  }
+  if (p->contains("EndingPoint")) {
+    if (!time("EndingPoint", &w.end)) {
+      return absl::InvalidArgumentError("EndingPoint must be an ISO-8601 timestamp");
+    }
+    if (w.end < w.start) {
+      return absl::InvalidArgumentError("EndingPoint must not be before StartingPoint");
+    }
+  }
+  return w;
+}
+
 absl::Status ApplySubscriptionAttribute(Subscription& s, std::string_view name,
                                         std::string_view value, bool subscribe_call) {
   const std::string key(name);
@@ -182,6 +210,13 @@ absl::Status ApplySubscriptionAttribute(Subscription& s, std::string_view name,
     if (s.protocol == "http" || s.protocol == "https") {
       COURIER_RETURN_IF_ERROR(ApplyHttpDeliveryPolicy(s, *policy, subscribe_call));
     }
+  } else if (name == "ReplayPolicy") {
+    if (!s.fifo_topic) {
+      return Invalid(subscribe_call, name, "ReplayPolicy can only be set for FIFO topics");
+    }
+    absl::StatusOr<ReplayWindow> window = ParseReplayPolicy(value);
+    if (!window.ok()) return Invalid(subscribe_call, name, std::string(window.status().message()));
+    s.replay = *window;
   } else if (name == "SubscriptionRoleArn") {
     if (!value.starts_with("arn:aws:iam::")) {
       return Invalid(subscribe_call, name, "SubscriptionRoleArn is an invalid arn");
@@ -208,6 +243,7 @@ SnsAttributeMap DescribeSubscription(const Subscription& s) {
   if (m.contains("FilterPolicy") && !m.contains("FilterPolicyScope")) {
     m["FilterPolicyScope"] = "MessageAttributes";
   }
+  if (s.replay) m["ReplayStatus"] = "Completed";  // a replay runs when its policy is set
   auto policy = s.attributes.find("DeliveryPolicy");
   m["EffectiveDeliveryPolicy"] =
       policy != s.attributes.end() ? policy->second : DefaultDeliveryPolicy();

@@ -20,6 +20,9 @@ namespace courier::topic_internal {
 absl::Status ApplySubscriptionAttribute(Subscription& s, std::string_view name,
                                         std::string_view value, bool subscribe_call);
 
+// A ReplayPolicy: {"PointType":"Timestamp","StartingPoint":"<ISO-8601>"[,"EndingPoint":...]}.
+absl::StatusOr<ReplayWindow> ParseReplayPolicy(std::string_view policy);
+
 // GetSubscriptionAttributes' answer.
 SnsAttributeMap DescribeSubscription(const Subscription& s);
 

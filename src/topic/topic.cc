@@ -4,6 +4,7 @@
 #include "courier/topic.h"
 
 #include <absl/strings/escaping.h>
+#include <absl/strings/numbers.h>
 #include <absl/time/clock.h>
 #include <fmt/format.h>
 
@@ -48,6 +49,26 @@ std::string SigningCertUrl(std::string_view region) {
                      detail::Md5Of(region).view());
 }
 
+namespace {
+// An ArchivePolicy's MessageRetentionPeriod, 1-365 days ("30" or 30); zero for {} (off).
+absl::StatusOr<absl::Duration> ArchiveRetention(std::string_view policy) {
+  auto v = ParseJson(policy);
+  if (!v.ok() || !v->is_object()) return absl::InvalidArgumentError("ArchivePolicy must be JSON");
+  const Json* days = v->get_object().if_contains("MessageRetentionPeriod");
+  if (days == nullptr) return absl::ZeroDuration();  // {}: archiving off
+  int64_t n = 0;
+  if (days->is_string()) {
+    if (!absl::SimpleAtoi(std::string(days->get_string()), &n)) n = 0;
+  } else if (days->is_int64()) {
+    n = days->get_int64();
+  }
+  if (n < 1 || n > 365) {
+    return absl::InvalidArgumentError("MessageRetentionPeriod must be from 1 to 365 days");
+  }
+  return absl::Hours(24 * n);
+}
+}  // namespace
+
 absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_view value,
                                  bool creating) {
   auto invalid = [&](std::string_view reason) {
@@ -90,7 +111,10 @@ absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_v
     if (name == "FifoThroughputScope") {
       return value == "Topic" || value == "MessageGroup" ? absl::OkStatus() : invalid("");
     }
-    return json_object() ? absl::OkStatus() : invalid("");
+    absl::StatusOr<absl::Duration> retention = ArchiveRetention(value);
+    return retention.ok()
+               ? absl::OkStatus()
+               : invalid(fmt::format(" Reason: {}", std::string(retention.status().message())));
   }
   return AwsError("InvalidParameter", creating ? "Invalid parameter: Attributes Reason: Unknown "
                                                  "attribute"
@@ -285,6 +309,7 @@ struct Publication {
   std::string dedup_id;
   absl::Time time;
   mutable std::string timestamp_;  // Timestamp(time), made when a copy first needs it
+  bool replayed = false;           // a copy from the archive (ReplayPolicy)
 
   const std::string& timestamp() const {
     if (timestamp_.empty()) timestamp_ = Timestamp(time);
@@ -324,6 +349,7 @@ struct Publication {
     if (request.subject) h += fmt::format("  \"Subject\" : {},\n", Quoted(*request.subject));
     h += fmt::format("  \"Message\" : {},\n", Quoted(message));
     h += fmt::format("  \"Timestamp\" : \"{}\",\n", timestamp());
+    if (replayed) h += "  \"Replayed\" : true,\n";
     if (!fifo) {
       h += fmt::format("  \"SignatureVersion\" : \"{}\",\n", signature_version);
       h += fmt::format("  \"Signature\" : \"{}\",\n", Signature(message));
@@ -489,6 +515,14 @@ void Topic::State::RebuildSnapshot() {
   if (std::string v = get("DeliveryPolicy"); !v.empty()) {
     next->http_retry = topic_internal::TopicHttpRetryPolicy(v);
   }
+  if (std::string v = get("ArchivePolicy"); !v.empty()) {
+    next->archive_retention = topic_internal::ArchiveRetention(v).value_or(absl::ZeroDuration());
+  }
+  if (next->archive_retention <= absl::ZeroDuration()) {
+    archive_since = absl::InfiniteFuture();
+  } else if (archive_since == absl::InfiniteFuture()) {
+    archive_since = context->hub->clock().Now();
+  }
   std::shared_ptr<const Snapshot> old = std::move(next);
   {
     std::unique_lock lock(snapshot_mu);
@@ -507,6 +541,12 @@ Topic::Topic(Hub& hub, std::string name, std::string arn, bool fifo)
 Topic::~Topic() = default;
 
 bool Topic::fifo() const { return state_->fifo; }
+
+absl::Time Topic::State::BeginningArchiveTime() const {
+  const absl::Duration retention = snapshot->archive_retention;
+  if (archive_since == absl::InfiniteFuture()) return archive_since;
+  return std::max(archive_since, context->hub->clock().Now() - retention);
+}
 
 absl::StatusOr<SnsAttributeMap> Topic::GetAttributes() const {
   if (deleted()) return TopicNotFound();
@@ -528,6 +568,12 @@ absl::StatusOr<SnsAttributeMap> Topic::GetAttributes() const {
   auto delivery = m.find("DeliveryPolicy");
   m["EffectiveDeliveryPolicy"] =
       delivery != m.end() ? delivery->second : topic_internal::DefaultDeliveryPolicy();
+  if (fifo()) {
+    std::lock_guard lock(state_->mu);
+    if (const absl::Time t = state_->BeginningArchiveTime(); t != absl::InfiniteFuture()) {
+      m["BeginningArchiveTime"] = topic_internal::Timestamp(t);
+    }
+  }
   if (fifo()) {
     m["FifoTopic"] = "true";
     if (!m.contains("ContentBasedDeduplication")) m["ContentBasedDeduplication"] = "false";
@@ -681,6 +727,18 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
   st.dedup.emplace(key, State::Sent{.result = result, .expires = expires});
   st.dedup_expiry.emplace_back(expires, std::move(key));
   fan_out();
+  if (snap->archive_retention > absl::ZeroDuration()) {
+    while (!st.archive.empty() && st.archive.front().time + snap->archive_retention <= now) {
+      st.archive.pop_front();
+    }
+    st.archive.push_back({.time = now,
+                          .request = std::move(request),
+                          .message_id = p.message_id,
+                          .sequence_number = p.sequence_number,
+                          .dedup_id = p.dedup_id});
+  } else {
+    st.archive.clear();
+  }
   return result;
 }
 
@@ -755,5 +813,58 @@ absl::StatusOr<SendMessageResult> Topic::SendMessage(SendMessageRequest request)
   out.sequence_number.assign(r.sequence_number);
   return out;
 }
+
+// ---- Replay -------------------------------------------------------------------------------------
+
+namespace topic_internal {
+
+absl::Status Access::CheckReplay(const Topic& topic, const ReplayWindow& window) {
+  Topic::State& st = *topic.state_;
+  std::lock_guard lock(st.mu);
+  const absl::Time beginning = st.BeginningArchiveTime();
+  if (beginning == absl::InfiniteFuture()) {
+    return InvalidParameter("ReplayPolicy: the topic has no ArchivePolicy");
+  }
+  if (window.start < beginning) {
+    return InvalidParameter(
+        fmt::format("ReplayPolicy: StartingPoint is before the topic's BeginningArchiveTime {}",
+                    Timestamp(beginning)));
+  }
+  return absl::OkStatus();
+}
+
+void Access::Replay(Topic& topic, const std::shared_ptr<const Subscription>& sub) {
+  if (!sub->replay || !sub->confirmed) return;
+  Topic::State& st = *topic.state_;
+  std::shared_ptr<const Snapshot> snap = st.LoadSnapshot();
+  // Under the FIFO lock: the replayed copies start before any later publish's.
+  std::lock_guard lock(st.fifo_mu);
+  for (const Archived& a : st.archive) {
+    if (a.time < sub->replay->start || a.time > sub->replay->end) continue;
+    absl::StatusOr<Messages> messages = Messages::Of(a.request);
+    if (!messages.ok()) continue;  // it was checked when it was published
+    if (sub->filter_policy &&
+        !sub->filter_policy->Matches(messages->For("default"), a.request.attributes)) {
+      continue;
+    }
+    Publication p{.hub = topic.hub_,
+                  .topic_arn = topic.arn(),
+                  .fifo = true,
+                  .signature_version = snap->signature_version,
+                  .request = a.request,
+                  .messages = *messages,
+                  .message_id = a.message_id,
+                  .sequence_number = a.sequence_number,
+                  .dedup_id = a.dedup_id,
+                  .time = a.time,
+                  .timestamp_ = {},
+                  .replayed = true,
+                  .http_retry = nullptr,
+                  .envelopes = {}};
+    StartDelivery(p.For(sub, st.context));
+  }
+}
+
+}  // namespace topic_internal
 
 }  // namespace courier

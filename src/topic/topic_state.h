@@ -143,6 +143,23 @@ struct SubscriptionState {
   std::map<std::string, std::deque<Delivery>, std::less<>> in_progress;
 };
 
+// The published messages a replay chooses from (when they were published: StartingPoint <= t
+// <= EndingPoint).
+struct ReplayWindow {
+  absl::Time start;
+  absl::Time end = absl::InfiniteFuture();
+};
+
+// A FIFO topic's archived message (ArchivePolicy): what a replay delivers again, with the
+// MessageId, SequenceNumber and Timestamp of the original.
+struct Archived {
+  absl::Time time;
+  PublishRequest request;
+  MessageId message_id;
+  std::string sequence_number;
+  std::string dedup_id;
+};
+
 // One subscription's configuration: immutable; a change makes a new one sharing `state`.
 struct Subscription {
   std::string arn;
@@ -162,6 +179,7 @@ struct Subscription {
   // The endpoint's sink when it subscribed, so that a delivery need not look it up in the hub's
   // registry (under its mutex); a queue created or re-created later is looked up there.
   std::weak_ptr<MessageSink> sink;
+  std::optional<ReplayWindow> replay;  // its ReplayPolicy (FIFO topics)
   std::shared_ptr<SubscriptionState> state = std::make_shared<SubscriptionState>();
 };
 
@@ -179,6 +197,9 @@ struct Snapshot {
   // The topic DeliveryPolicy's http.defaultHealthyRetryPolicy: for HTTP(S) subscriptions
   // without a DeliveryPolicy of their own.
   std::optional<RetryPolicy> http_retry;
+  // FIFO topics: how long the archive keeps a message (ArchivePolicy's MessageRetentionPeriod);
+  // zero: no archive.
+  absl::Duration archive_retention = absl::ZeroDuration();
 };
 
 // The first try of a message to an SQS subscription, made at once on this thread when the
@@ -248,6 +269,11 @@ struct Topic::State {
   std::map<std::string, Sent, std::less<>> dedup;  // key: [group + '\0' +] dedup id
   std::deque<std::pair<absl::Time, std::string>> dedup_expiry;
   uint64_t sequence = 0;
+  std::deque<topic_internal::Archived> archive;  // oldest first
+  // When the archive began (ArchivePolicy set); InfiniteFuture without one. Under mu.
+  absl::Time archive_since = absl::InfiniteFuture();
+  // BeginningArchiveTime: the earliest time a replay can start from. Under mu.
+  absl::Time BeginningArchiveTime() const;
 
   bool fifo = false;
   // Publish's size limit, shared with (and set through) the SNS service.
@@ -260,6 +286,11 @@ namespace topic_internal {
 // The SNS module's way inside a Topic.
 struct Access {
   static Topic::State& Of(const Topic& topic) { return *topic.state_; }
+  // Whether `window` can be replayed from the topic's archive (InvalidParameter if not).
+  static absl::Status CheckReplay(const Topic& topic, const ReplayWindow& window);
+  // Delivers again to `sub` the archived messages of its ReplayPolicy that its filter policy
+  // accepts, in their order, marked as replayed.
+  static void Replay(Topic& topic, const std::shared_ptr<const Subscription>& sub);
 };
 }  // namespace topic_internal
 

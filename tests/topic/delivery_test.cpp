@@ -198,6 +198,100 @@ TEST_CASE("A subscription follows its queue's ARN: created after it, or deleted 
   CHECK(topic->Metrics()["NumberOfNotificationsFailed"] == 0);
 }
 
+std::string Iso(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+}
+
+std::string Replay(absl::Time from, std::optional<absl::Time> to = std::nullopt) {
+  std::string p = R"({"PointType":"Timestamp","StartingPoint":")" + Iso(from) + R"(")";
+  if (to) p += R"(,"EndingPoint":")" + Iso(*to) + R"(")";
+  return p + "}";
+}
+
+TEST_CASE("FIFO topic archive: ArchivePolicy keeps messages, a ReplayPolicy delivers them again",
+          "[topic][fifo]") {
+  Fixture f;
+  const absl::Time created = f.sim.environment().clock->Now();
+  auto topic = f.sns
+                   .CreateTopic("t.fifo", {{"FifoTopic", "true"},
+                                           {"ContentBasedDeduplication", "true"},
+                                           {"ArchivePolicy", R"({"MessageRetentionPeriod":"1"})"}})
+                   .value();
+  CHECK(topic->GetAttributes().value()["BeginningArchiveTime"] == Iso(created));
+  std::vector<PublishResult> sent;
+  std::vector<absl::Time> times;
+  for (std::string kind : {"a", "b", "a"}) {
+    f.sim.RunFor(absl::Seconds(10));
+    times.push_back(f.sim.environment().clock->Now());
+    sent.push_back(topic
+                       ->Publish({.message = "m" + std::to_string(sent.size()),
+                                  .attributes = {{"kind", MessageAttribute::String(kind)}},
+                                  .message_group_id = "g"})
+                       .value());
+  }
+
+  // A new subscriber replays the window [m1, before m2]: m1 only, as it was first sent.
+  auto q = Sqs(f.hub).CreateFifoQueue("q.fifo").value();
+  const std::string sub =
+      f.sns
+          .Subscribe(topic->arn(), "sqs", q->arn(),
+                     {{"ReplayPolicy", Replay(times[1], times[2] - absl::Seconds(1))}})
+          .value();
+  std::vector<Message> got = Fixture::Receive(*q);
+  REQUIRE(got.size() == 1);
+  auto envelope = ParseJson(got[0].body).value().get_object();
+  CHECK(envelope["Message"] == "m1");
+  CHECK(envelope["MessageId"].get_string() == sent[1].message_id.view());
+  CHECK(envelope["SequenceNumber"].get_string() == sent[1].sequence_number);
+  CHECK(envelope["Timestamp"].get_string() == Iso(times[1]));
+  CHECK(envelope["Replayed"] == true);
+  CHECK(f.sns.GetSubscriptionAttributes(sub).value()["ReplayStatus"] == "Completed");
+
+  // A replay of everything, through the filter policy: the two "a" messages, in order.
+  REQUIRE(q->DeleteMessage(got[0].receipt_handle).ok());
+  f.sim.RunFor(absl::Minutes(6));  // past the queue's deduplication window
+  REQUIRE(f.sns.SetSubscriptionAttributes(sub, "FilterPolicy", R"({"kind":["a"]})").ok());
+  REQUIRE(f.sns.SetSubscriptionAttributes(sub, "ReplayPolicy", Replay(created)).ok());
+  got = Fixture::Receive(*q);
+  REQUIRE(got.size() == 2);
+  CHECK(ParseJson(got[0].body).value().get_object()["Message"] == "m0");
+  CHECK(ParseJson(got[1].body).value().get_object()["Message"] == "m2");
+  // Live messages carry no Replayed field.
+  for (auto& m : got) REQUIRE(q->DeleteMessage(m.receipt_handle).ok());
+  REQUIRE(topic
+              ->Publish({.message = "live",
+                         .attributes = {{"kind", MessageAttribute::String("a")}},
+                         .message_group_id = "g"})
+              .ok());
+  got = Fixture::Receive(*q);
+  REQUIRE(got.size() == 1);
+  CHECK_FALSE(ParseJson(got[0].body).value().get_object().contains("Replayed"));
+
+  // The archive keeps a message for its retention period only.
+  f.sim.RunFor(absl::Hours(24));
+  CHECK(topic->GetAttributes().value()["BeginningArchiveTime"] ==
+        Iso(f.sim.environment().clock->Now() - absl::Hours(24)));
+  auto late = f.sns.SetSubscriptionAttributes(sub, "ReplayPolicy", Replay(created));
+  CHECK(ErrorName(late) == "InvalidParameter");
+
+  // Bad policies.
+  CHECK(ErrorName(topic->SetAttribute("ArchivePolicy", R"({"MessageRetentionPeriod":"366"})")) ==
+        "InvalidParameter");
+  CHECK(ErrorName(topic->SetAttribute("ArchivePolicy", R"({"MessageRetentionPeriod":0})")) ==
+        "InvalidParameter");
+  CHECK(ErrorName(f.sns.SetSubscriptionAttributes(sub, "ReplayPolicy", R"({"PointType":"x"})")) ==
+        "InvalidParameter");
+  auto plain = f.sns.CreateTopic("plain.fifo", {{"FifoTopic", "true"}}).value();
+  CHECK_FALSE(plain->GetAttributes().value().contains("BeginningArchiveTime"));
+  auto q2 = Sqs(f.hub).CreateFifoQueue("q2.fifo").value();
+  CHECK(
+      ErrorName(f.sns.Subscribe(plain->arn(), "sqs", q2->arn(), {{"ReplayPolicy", Replay(created)}})
+                    .status()) == "InvalidParameter");
+  // Archiving off ({}): nothing more is kept.
+  REQUIRE(topic->SetAttribute("ArchivePolicy", "{}").ok());
+  CHECK_FALSE(topic->GetAttributes().value().contains("BeginningArchiveTime"));
+}
+
 TEST_CASE("FIFO topics: ids required, dedup window, scopes, sequence numbers", "[topic][fifo]") {
   Fixture f;
   auto topic = f.sns.CreateTopic("t.fifo", {{"FifoTopic", "true"}}).value();
