@@ -63,6 +63,12 @@ void Setup(int plain, int filtered, bool some_match, bool raw = true) {
     world.queues.push_back(q);
     if (matches) world.matching.push_back(q);
   }
+  // A queue's first message allocates its storage (about 0.6 ms): pay it here, untimed.
+  for (auto& q : world.queues) {
+    q->SendMessage({.body = kBody}).value();
+    auto got = q->ReceiveMessage({.max_number_of_messages = 1}).value();
+    for (auto& m : got) q->DeleteMessage(m.receipt_handle).IgnoreError();
+  }
 }
 
 const courier::MessageAttributes kAttributes = {{"kind", courier::MessageAttribute::String("v0")}};
@@ -88,9 +94,10 @@ void Drain(benchmark::State& state) {
   state.ResumeTiming();
 }
 
-// Drain after about 64 Ki copies per thread.
+// Drain after about 4 Ki copies per thread: the queues stay small, so the figures are the
+// publish and the sends, not the first touch of new queue memory.
 int64_t DrainEvery() {
-  return std::max<int64_t>(1, 65536 / std::max<int64_t>(1, world.matching.size()));
+  return std::max<int64_t>(1, 4096 / std::max<int64_t>(1, world.matching.size()));
 }
 
 void RunPublish(benchmark::State& state) {
