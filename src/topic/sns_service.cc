@@ -538,7 +538,7 @@ absl::Status SnsService::SetSubscriptionAttributes(std::string_view subscription
   if (name == "ReplayPolicy") {  // checked against the archive before the topic's lock
     absl::StatusOr<topic_internal::ReplayWindow> window = topic_internal::ParseReplayPolicy(value);
     auto found = GetTopic(TopicOf(subscription_arn));
-    if (window.ok() && found.ok()) {
+    if (window.ok() && found.ok() && (*found)->fifo()) {
       COURIER_RETURN_IF_ERROR(topic_internal::Access::CheckReplay(**found, *window));
       topic = *std::move(found);
     }

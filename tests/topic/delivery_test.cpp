@@ -287,6 +287,12 @@ TEST_CASE("FIFO topic archive: ArchivePolicy keeps messages, a ReplayPolicy deli
   CHECK(
       ErrorName(f.sns.Subscribe(plain->arn(), "sqs", q2->arn(), {{"ReplayPolicy", Replay(created)}})
                     .status()) == "InvalidParameter");
+  auto standard = f.sns.CreateTopic("standard").value();
+  auto q3 = Sqs(f.hub).CreateQueue("q3").value();
+  const std::string standard_sub = f.sns.Subscribe(standard->arn(), "sqs", q3->arn()).value();
+  CHECK(ErrorMessage(
+            f.sns.SetSubscriptionAttributes(standard_sub, "ReplayPolicy", Replay(created))) ==
+        "Invalid parameter: ReplayPolicy: ReplayPolicy can only be set for FIFO topics");
   // Archiving off ({}): nothing more is kept.
   REQUIRE(topic->SetAttribute("ArchivePolicy", "{}").ok());
   CHECK_FALSE(topic->GetAttributes().value().contains("BeginningArchiveTime"));
