@@ -100,7 +100,8 @@ class SnsService {
   absl::StatusOr<SnsAttributeMap> GetSubscriptionAttributes(
       std::string_view subscription_arn) const;
   // One of RawMessageDelivery, FilterPolicy, FilterPolicyScope, RedrivePolicy, DeliveryPolicy,
-  // SubscriptionRoleArn; the policy errors read "Invalid parameter: FilterPolicy: ...".
+  // SubscriptionRoleArn, ReplayPolicy (FIFO topics: the archive's window is delivered again
+  // before this returns); the policy errors read "Invalid parameter: FilterPolicy: ...".
   absl::Status SetSubscriptionAttributes(std::string_view subscription_arn, std::string_view name,
                                          std::string_view value);
 
@@ -127,6 +128,33 @@ class SnsService {
   absl::Status TagResource(std::string_view arn, const SnsAttributeMap& tags);
   absl::Status UntagResource(std::string_view arn, const std::vector<std::string>& keys);
   absl::StatusOr<SnsAttributeMap> ListTagsForResource(std::string_view arn) const;
+
+  // Adds statement `label` to the topic's Policy: `accounts` (12-digit ids) may call `actions`
+  // (SNS action names: Publish, Subscribe, ...). InvalidParameter if the label is taken or a
+  // list is empty. Policies are stored, not evaluated yet. Thread-safe.
+  absl::Status AddPermission(std::string_view topic_arn, std::string_view label,
+                             const std::vector<std::string>& accounts,
+                             const std::vector<std::string>& actions);
+  // Removes statement `label` from the topic's Policy; InvalidParameter if it has none.
+  absl::Status RemovePermission(std::string_view topic_arn, std::string_view label);
+  // A topic's data protection policy (JSON), stored as given and not applied; an empty text
+  // when it has none. NotFound for a topic that does not exist. Thread-safe.
+  absl::Status PutDataProtectionPolicy(std::string_view topic_arn, std::string_view policy);
+  absl::StatusOr<std::string> GetDataProtectionPolicy(std::string_view topic_arn) const;
+
+  // The account's SMS settings: DefaultSMSType (Promotional, Transactional), MonthlySpendLimit,
+  // DefaultSenderID, DeliveryStatusIAMRole, DeliveryStatusSuccessSamplingRate (0-100),
+  // UsageReportS3Bucket. Stored; InvalidParameter for another name or a bad value.
+  absl::Status SetSmsAttributes(const SnsAttributeMap& attributes);
+  // The named settings that are set (all of them when `names` is empty).
+  SnsAttributeMap GetSmsAttributes(const std::vector<std::string>& names) const;
+  // Phone numbers that answered STOP: a publish to one is accepted and not sent (it does not
+  // reach the number's outbox) until OptInPhoneNumber. OptOutPhoneNumber is the recipient's
+  // side, for tests. InvalidParameter for a number that is not E.164. Thread-safe.
+  absl::Status OptOutPhoneNumber(std::string_view phone_number);
+  absl::Status OptInPhoneNumber(std::string_view phone_number);
+  absl::StatusOr<bool> IsPhoneNumberOptedOut(std::string_view phone_number) const;
+  std::vector<std::string> ListPhoneNumbersOptedOut() const;  // in order
 
   // Publish's size limit (message and attributes): 262,144 bytes, as SNS documents it. A
   // larger one (SNS's newer 1 MiB, spec §9 [?]) applies to later publishes. Thread-safe.

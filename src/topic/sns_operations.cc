@@ -149,17 +149,18 @@ Json ToJson(const PublishResult& r) {
   return o;
 }
 
-// One page of `items`, 100 at most, after NextToken (the offset, base64'd); `key` is the
-// list's member name.
-absl::StatusOr<Json> Page(JsonArray items, const JsonObject& request, std::string_view key) {
+// One page of `items`, 100 at most, after the token (the offset, base64'd); `key` is the
+// list's member name, `token_name` the token's (ListPhoneNumbersOptedOut spells it nextToken).
+absl::StatusOr<Json> Page(JsonArray items, const JsonObject& request, std::string_view key,
+                          std::string_view token_name = "NextToken") {
   constexpr size_t kPage = 100;
-  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> token, OptionalString(request, "NextToken"));
+  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> token, OptionalString(request, token_name));
   size_t begin = 0;
   if (token) {
     std::string text;
     if (!absl::Base64Unescape(*token, &text) || text.empty() ||
         text.find_first_not_of("0123456789") != std::string::npos || text.size() > 9) {
-      return Invalid("NextToken");
+      return Invalid(token_name);
     }
     begin = std::stoul(text);
   }
@@ -168,7 +169,7 @@ absl::StatusOr<Json> Page(JsonArray items, const JsonObject& request, std::strin
   for (size_t i = begin; i < items.size() && i < begin + kPage; ++i) page.push_back(items[i]);
   out[key] = std::move(page);
   if (begin + kPage < items.size())
-    out["NextToken"] = absl::Base64Escape(std::to_string(begin + kPage));
+    out[token_name] = absl::Base64Escape(std::to_string(begin + kPage));
   return out;
 }
 
@@ -348,21 +349,99 @@ absl::StatusOr<Json> ListTagsForResource(Hub& hub, const JsonObject& r, const Ca
   return JsonObject{{"Tags", TagsToJson(tags)}};
 }
 
-// The topic and subscription operations of AWS's SNS API. (Platform applications, SMS
-// settings, data protection policies and permissions are not here yet.)
+// Strings of the list `name` (required).
+absl::StatusOr<std::vector<std::string>> StringsOf(const JsonObject& o, std::string_view name) {
+  const Json* v = Member(o, name);
+  if (v == nullptr || !v->is_array()) return Invalid(name);
+  std::vector<std::string> out;
+  for (const Json& s : v->get_array()) {
+    if (!s.is_string()) return Invalid(name);
+    out.emplace_back(s.get_string());
+  }
+  return out;
+}
+
+absl::StatusOr<Json> AddPermission(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, TopicArnOf(r));
+  COURIER_ASSIGN_OR_RETURN(std::string label, RequiredString(r, "Label"));
+  COURIER_ASSIGN_OR_RETURN(std::vector<std::string> accounts, StringsOf(r, "AWSAccountId"));
+  COURIER_ASSIGN_OR_RETURN(std::vector<std::string> actions, StringsOf(r, "ActionName"));
+  return Empty(Sns(hub).AddPermission(arn, label, accounts, actions));
+}
+
+absl::StatusOr<Json> RemovePermission(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, TopicArnOf(r));
+  COURIER_ASSIGN_OR_RETURN(std::string label, RequiredString(r, "Label"));
+  return Empty(Sns(hub).RemovePermission(arn, label));
+}
+
+absl::StatusOr<Json> PutDataProtectionPolicy(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "ResourceArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string policy, RequiredString(r, "DataProtectionPolicy"));
+  return Empty(Sns(hub).PutDataProtectionPolicy(arn, policy));
+}
+
+absl::StatusOr<Json> GetDataProtectionPolicy(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "ResourceArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string policy, Sns(hub).GetDataProtectionPolicy(arn));
+  JsonObject out;
+  if (!policy.empty()) out["DataProtectionPolicy"] = policy;
+  return out;
+}
+
+absl::StatusOr<Json> SetSMSAttributes(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, StringMapOf(r, "attributes"));
+  return Empty(Sns(hub).SetSmsAttributes(attributes));
+}
+
+absl::StatusOr<Json> GetSMSAttributes(Hub& hub, const JsonObject& r, const Caller&) {
+  std::vector<std::string> names;
+  if (Member(r, "attributes") != nullptr) {
+    COURIER_ASSIGN_OR_RETURN(names, StringsOf(r, "attributes"));
+  }
+  return JsonObject{{"attributes", ToJson(Sns(hub).GetSmsAttributes(names))}};
+}
+
+absl::StatusOr<Json> CheckIfPhoneNumberIsOptedOut(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string phone, RequiredString(r, "phoneNumber"));
+  COURIER_ASSIGN_OR_RETURN(bool out, Sns(hub).IsPhoneNumberOptedOut(phone));
+  return JsonObject{{"isOptedOut", out}};
+}
+
+absl::StatusOr<Json> ListPhoneNumbersOptedOut(Hub& hub, const JsonObject& r, const Caller&) {
+  JsonArray numbers;
+  for (const std::string& n : Sns(hub).ListPhoneNumbersOptedOut()) numbers.push_back(Json(n));
+  return Page(std::move(numbers), r, "phoneNumbers", "nextToken");
+}
+
+absl::StatusOr<Json> OptInPhoneNumber(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string phone, RequiredString(r, "phoneNumber"));
+  return Empty(Sns(hub).OptInPhoneNumber(phone));
+}
+
+// The operations of AWS's SNS API but the platform-application and SMS-sandbox ones.
 const std::map<std::string_view, Handler>& Operations() {
   static const auto* table = new std::map<std::string_view, Handler>{
+      {"AddPermission", AddPermission},
+      {"CheckIfPhoneNumberIsOptedOut", CheckIfPhoneNumberIsOptedOut},
       {"ConfirmSubscription", ConfirmSubscription},
       {"CreateTopic", CreateTopic},
       {"DeleteTopic", DeleteTopic},
+      {"GetDataProtectionPolicy", GetDataProtectionPolicy},
+      {"GetSMSAttributes", GetSMSAttributes},
       {"GetSubscriptionAttributes", GetSubscriptionAttributes},
       {"GetTopicAttributes", GetTopicAttributes},
       {"ListSubscriptions", ListSubscriptions},
       {"ListSubscriptionsByTopic", ListSubscriptionsByTopic},
       {"ListTagsForResource", ListTagsForResource},
+      {"ListPhoneNumbersOptedOut", ListPhoneNumbersOptedOut},
       {"ListTopics", ListTopics},
+      {"OptInPhoneNumber", OptInPhoneNumber},
       {"Publish", Publish},
       {"PublishBatch", PublishBatch},
+      {"PutDataProtectionPolicy", PutDataProtectionPolicy},
+      {"RemovePermission", RemovePermission},
+      {"SetSMSAttributes", SetSMSAttributes},
       {"SetSubscriptionAttributes", SetSubscriptionAttributes},
       {"SetTopicAttributes", SetTopicAttributes},
       {"Subscribe", Subscribe},

@@ -1,10 +1,12 @@
 // The SNS service (sns.h): topics as hub resources, their subscriptions, tags, publishing to
 // phone numbers and platform endpoints, and the registration of the "sns" operation table.
 #include <absl/strings/escaping.h>
+#include <absl/strings/numbers.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 #include "courier/detail/hub_registry.h"
 #include "courier/detail/uuid.h"
@@ -32,6 +34,7 @@ struct SnsService::State {
   // Publishes straight to a phone number or a platform endpoint, by that number or ARN.
   mutable std::mutex outbox_mu;
   std::map<std::string, std::vector<OutboxMessage>, std::less<>> direct;
+  SnsAttributeMap sms_attributes;  // the account's SMS settings, under outbox_mu
 };
 
 namespace {
@@ -197,6 +200,161 @@ SnsService& Sns(Hub& hub) { return static_cast<SnsOperations*>(hub.FindService("
 
 SnsService::SnsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {}
 SnsService::~SnsService() = default;
+
+// ---- Permissions, data protection, SMS ----------------------------------------------------------
+
+absl::Status SnsService::AddPermission(std::string_view topic_arn, std::string_view label,
+                                       const std::vector<std::string>& accounts,
+                                       const std::vector<std::string>& actions) {
+  if (label.empty() || label.size() > 100 || !std::all_of(label.begin(), label.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    return InvalidParameter("Label");
+  }
+  if (accounts.empty()) return InvalidParameter("AWSAccountId");
+  if (actions.empty()) return InvalidParameter("ActionName");
+  JsonArray principals, allowed;
+  for (const std::string& a : accounts) {
+    if (a.size() != 12 ||
+        !std::all_of(a.begin(), a.end(), [](char c) { return std::isdigit(c); })) {
+      return InvalidParameter("AWSAccountId");
+    }
+    principals.push_back(Json(fmt::format("arn:aws:iam::{}:root", a)));
+  }
+  for (const std::string& a : actions) {
+    if (a.empty() || !std::all_of(a.begin(), a.end(), [](char c) { return std::isalpha(c); })) {
+      return InvalidParameter("ActionName");
+    }
+    allowed.push_back(Json("SNS:" + a));
+  }
+  std::lock_guard lock(state_->mu);  // one policy change at a time
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, topic->GetAttributes());
+  auto policy = ParseJson(attributes["Policy"]);
+  if (!policy.ok() || !policy->is_object()) return InvalidParameter("Policy");
+  Json& statements = policy->get_object()["Statement"];
+  if (!statements.is_array()) statements = JsonArray();
+  for (const Json& st : statements.get_array()) {
+    const Json* sid = st.is_object() ? st.get_object().if_contains("Sid") : nullptr;
+    if (sid != nullptr && sid->is_string() && sid->get_string() == label) {
+      return InvalidParameter("Statement already exists");
+    }
+  }
+  JsonObject statement{
+      {"Sid", std::string(label)},
+      {"Effect", "Allow"},
+      {"Principal",
+       JsonObject{{"AWS", principals.size() == 1 ? principals[0] : Json(std::move(principals))}}},
+      {"Action", allowed.size() == 1 ? allowed[0] : Json(std::move(allowed))},
+      {"Resource", topic->arn()}};
+  statements.get_array().push_back(std::move(statement));
+  return topic->SetAttribute("Policy", ToJsonText(*policy));
+}
+
+absl::Status SnsService::RemovePermission(std::string_view topic_arn, std::string_view label) {
+  std::lock_guard lock(state_->mu);
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, topic->GetAttributes());
+  auto policy = ParseJson(attributes["Policy"]);
+  Json* statements =
+      policy.ok() && policy->is_object() ? policy->get_object().if_contains("Statement") : nullptr;
+  if (statements == nullptr || !statements->is_array()) return InvalidParameter("Label");
+  JsonArray& list = statements->get_array();
+  const size_t before = list.size();
+  list.erase(std::remove_if(
+                 list.begin(), list.end(),
+                 [&](const Json& st) {
+                   const Json* sid = st.is_object() ? st.get_object().if_contains("Sid") : nullptr;
+                   return sid != nullptr && sid->is_string() && sid->get_string() == label;
+                 }),
+             list.end());
+  if (list.size() == before) {
+    return InvalidParameter(fmt::format("Label: no statement has the label {}", label));
+  }
+  return topic->SetAttribute("Policy", ToJsonText(*policy));
+}
+
+absl::Status SnsService::PutDataProtectionPolicy(std::string_view topic_arn,
+                                                 std::string_view policy) {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
+  auto parsed = ParseJson(policy);
+  if (!parsed.ok() || !parsed->is_object()) return InvalidParameter("DataProtectionPolicy");
+  std::lock_guard lock(topic->state_->mu);
+  topic->state_->data_protection_policy = std::string(policy);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> SnsService::GetDataProtectionPolicy(std::string_view topic_arn) const {
+  COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
+  std::lock_guard lock(topic->state_->mu);
+  return topic->state_->data_protection_policy;
+}
+
+absl::Status SnsService::SetSmsAttributes(const SnsAttributeMap& attributes) {
+  for (const auto& [name, value] : attributes) {
+    bool ok = true;
+    int64_t n = 0;
+    if (name == "DefaultSMSType") {
+      ok = value == "Promotional" || value == "Transactional";
+    } else if (name == "MonthlySpendLimit") {
+      ok = absl::SimpleAtoi(value, &n) && n >= 0;
+    } else if (name == "DeliveryStatusSuccessSamplingRate") {
+      ok = absl::SimpleAtoi(value, &n) && n >= 0 && n <= 100;
+    } else if (name == "DeliveryStatusIAMRole") {
+      ok = value.empty() || value.starts_with("arn:aws:iam::");
+    } else if (name == "DefaultSenderID") {
+      ok = value.size() <= 11;
+    } else if (name != "UsageReportS3Bucket") {
+      return InvalidParameter(fmt::format("attributes: unknown attribute {}", name));
+    }
+    if (!ok) return InvalidParameter(fmt::format("{}", name));
+  }
+  std::lock_guard lock(state_->outbox_mu);
+  for (const auto& [name, value] : attributes) state_->sms_attributes[name] = value;
+  return absl::OkStatus();
+}
+
+SnsAttributeMap SnsService::GetSmsAttributes(const std::vector<std::string>& names) const {
+  std::lock_guard lock(state_->outbox_mu);
+  if (names.empty()) return state_->sms_attributes;
+  SnsAttributeMap out;
+  for (const std::string& n : names) {
+    auto it = state_->sms_attributes.find(n);
+    if (it != state_->sms_attributes.end()) out.insert(*it);
+  }
+  return out;
+}
+
+absl::Status SnsService::OptOutPhoneNumber(std::string_view phone_number) {
+  COURIER_RETURN_IF_ERROR(CheckEndpoint("sms", phone_number));
+  topic_internal::EndpointFailures& e = *state_->endpoints;
+  std::lock_guard lock(e.mu);
+  e.opted_out.emplace(phone_number);
+  e.any.store(true, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status SnsService::OptInPhoneNumber(std::string_view phone_number) {
+  COURIER_RETURN_IF_ERROR(CheckEndpoint("sms", phone_number));
+  topic_internal::EndpointFailures& e = *state_->endpoints;
+  std::lock_guard lock(e.mu);
+  if (auto it = e.opted_out.find(phone_number); it != e.opted_out.end()) e.opted_out.erase(it);
+  e.any.store(!e.failing.empty() || !e.opted_out.empty(), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SnsService::IsPhoneNumberOptedOut(std::string_view phone_number) const {
+  COURIER_RETURN_IF_ERROR(CheckEndpoint("sms", phone_number));
+  topic_internal::EndpointFailures& e = *state_->endpoints;
+  std::lock_guard lock(e.mu);
+  return e.opted_out.contains(phone_number);
+}
+
+std::vector<std::string> SnsService::ListPhoneNumbersOptedOut() const {
+  topic_internal::EndpointFailures& e = *state_->endpoints;
+  std::lock_guard lock(e.mu);
+  return {e.opted_out.begin(), e.opted_out.end()};
+}
 
 void SnsService::SetMaxMessageBytes(size_t bytes) {
   state_->max_message_bytes->store(bytes, std::memory_order_relaxed);
@@ -619,6 +777,7 @@ absl::StatusOr<PublishResult> SnsService::Publish(const SnsPublishRequest& reque
     endpoint = request.phone_number;
     COURIER_RETURN_IF_ERROR(CheckEndpoint("sms", endpoint));
   }
+  const bool opted_out = protocol == "sms" && IsPhoneNumberOptedOut(endpoint).value_or(false);
   std::string body = r.message;
   if (r.message_structure) {
     auto parsed = ParseJson(r.message);
@@ -631,6 +790,7 @@ absl::StatusOr<PublishResult> SnsService::Publish(const SnsPublishRequest& reque
     body = std::string((own && own->is_string() ? own : v)->get_string());
   }
   PublishResult result{.message_id = MessageId(detail::NewUuid()), .sequence_number = {}};
+  if (opted_out) return result;  // accepted, not sent: the number answered STOP
   std::lock_guard lock(state_->outbox_mu);
   state_->direct[endpoint].push_back({.protocol = protocol,
                                       .endpoint = endpoint,
@@ -651,7 +811,7 @@ void SnsService::SetEndpointFailure(std::string_view endpoint, absl::Status stat
   } else {
     f.failing[std::string(endpoint)] = std::move(status);
   }
-  f.any.store(!f.failing.empty(), std::memory_order_release);
+  f.any.store(!f.failing.empty() || !f.opted_out.empty(), std::memory_order_release);
 }
 
 // ---- Tags ---------------------------------------------------------------------------------------

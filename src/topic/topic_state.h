@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -88,14 +89,20 @@ struct OutboxState {
 
 struct Subscription;
 
-// Endpoints outside AWS that a test has made fail (SnsService::SetEndpointFailure).
+// Endpoints outside AWS that refuse deliveries: made to fail by a test
+// (SnsService::SetEndpointFailure), or phone numbers that answered STOP (a client error: not
+// retried).
 struct EndpointFailures {
-  std::atomic<bool> any{false};
+  std::atomic<bool> any{false};  // some endpoint fails or some number opted out
   std::mutex mu;
   std::map<std::string, absl::Status, std::less<>> failing;
+  std::set<std::string, std::less<>> opted_out;
   absl::Status For(std::string_view endpoint) {
     if (!any.load(std::memory_order_acquire)) return absl::OkStatus();
     std::lock_guard lock(mu);
+    if (opted_out.contains(endpoint)) {
+      return absl::PermissionDeniedError("OptedOut: the phone number has opted out");
+    }
     auto it = failing.find(endpoint);
     return it == failing.end() ? absl::OkStatus() : it->second;
   }
@@ -247,6 +254,7 @@ struct Topic::State {
   mutable std::mutex mu;
   SnsAttributeMap attributes;  // settable ones, as set
   SnsAttributeMap tags;
+  std::string data_protection_policy;  // as put, not applied
   int64_t subscriptions_deleted = 0;
   std::vector<std::shared_ptr<const topic_internal::Subscription>> subscriptions;  // under mu
   // What Publish reads: copied under a reader lock held for the copy of one pointer (a few

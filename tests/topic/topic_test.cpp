@@ -603,6 +603,29 @@ TEST_CASE("Outboxes: sms, email with confirmation, http, and direct publish to a
   CHECK(ErrorName(f.sns.Outbox("+1999").status()) == "NotFound");
 }
 
+TEST_CASE("A phone number that answered STOP gets nothing until it opts in again", "[topic]") {
+  Fixture f;
+  const std::string phone = "+15555550123";
+  const std::string sub = f.sns.Subscribe(f.topic->arn(), "sms", phone).value();
+  REQUIRE(f.sns.OptOutPhoneNumber(phone).ok());
+  CHECK(f.sns.IsPhoneNumberOptedOut(phone).value());
+  CHECK(f.sns.ListPhoneNumbersOptedOut() == std::vector<std::string>{phone});
+  // Accepted, not sent: neither through the subscription nor straight to the number.
+  REQUIRE(f.topic->Publish({.message = "offer"}).ok());
+  REQUIRE(f.sns.Publish({.phone_number = phone, .request = {.message = "direct"}}).ok());
+  CHECK(f.sns.Outbox(sub).value().empty());
+  CHECK(f.sns.Outbox(phone).status().code() == absl::StatusCode::kNotFound);
+  CHECK(f.sns.SubscriptionMetrics(sub).value()["NumberOfNotificationsFailed"] == 1);
+  CHECK(f.sim.RunUntilIdle() == 0);  // a client error: not retried
+
+  REQUIRE(f.sns.OptInPhoneNumber(phone).ok());
+  CHECK_FALSE(f.sns.IsPhoneNumberOptedOut(phone).value());
+  REQUIRE(f.topic->Publish({.message = "welcome back"}).ok());
+  REQUIRE(f.sns.Outbox(sub).value().size() == 1);
+  CHECK(f.sns.Outbox(sub).value()[0].body == "welcome back");
+  CHECK(ErrorName(f.sns.OptOutPhoneNumber("call me")) == "InvalidParameter");
+}
+
 TEST_CASE("Quotas: topics, FIFO subscriptions, filter policies per topic", "[topic]") {
   Fixture f;
   f.sns.SetQuotas({.standard_topics = 3,
