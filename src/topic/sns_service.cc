@@ -216,13 +216,14 @@ absl::Status SnsService::AddPermission(std::string_view topic_arn, std::string_v
   JsonArray principals, allowed;
   for (const std::string& a : accounts) {
     if (a.size() != 12 ||
-        !std::all_of(a.begin(), a.end(), [](char c) { return std::isdigit(c); })) {
+        !std::all_of(a.begin(), a.end(), [](unsigned char c) { return std::isdigit(c); })) {
       return InvalidParameter("AWSAccountId");
     }
     principals.push_back(Json(fmt::format("arn:aws:iam::{}:root", a)));
   }
   for (const std::string& a : actions) {
-    if (a.empty() || !std::all_of(a.begin(), a.end(), [](char c) { return std::isalpha(c); })) {
+    if (a.empty() ||
+        !std::all_of(a.begin(), a.end(), [](unsigned char c) { return std::isalpha(c); })) {
       return InvalidParameter("ActionName");
     }
     allowed.push_back(Json("SNS:" + a));
