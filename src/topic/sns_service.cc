@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <set>
 
 #include "courier/detail/hub_registry.h"
 #include "courier/detail/uuid.h"
