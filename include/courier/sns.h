@@ -51,6 +51,18 @@ struct SnsPublishRequest {
   PublishRequest request;
 };
 
+// A platform application or endpoint as the List operations give it.
+struct PlatformResource {
+  std::string arn;
+  SnsAttributeMap attributes;
+};
+
+// A phone number of the account's SMS sandbox: Pending until verified with its one-time code.
+struct SandboxPhoneNumber {
+  std::string phone_number;
+  std::string status;  // Pending, Verified
+};
+
 // SNS's quotas (spec §9), enforced by CreateTopic, Subscribe and SetSubscriptionAttributes.
 // AWS raises some on request; so can a program (a benchmark of 1,000 filtered subscribers).
 struct SnsQuotas {
@@ -155,6 +167,42 @@ class SnsService {
   absl::Status OptInPhoneNumber(std::string_view phone_number);
   absl::StatusOr<bool> IsPhoneNumberOptedOut(std::string_view phone_number) const;
   std::vector<std::string> ListPhoneNumbersOptedOut() const;  // in order
+
+  // Mobile push. A platform application (ADM, APNS, APNS_SANDBOX, APNS_VOIP,
+  // APNS_VOIP_SANDBOX, BAIDU, GCM, MACOS, MACOS_SANDBOX, MPNS, WNS) needs a PlatformCredential;
+  // its ARN is arn:aws:sns:<region>:<account>:app/<platform>/<name>. Credentials are stored,
+  // never answered back. Endpoints (one per device token, arn:...:endpoint/<platform>/<name>/
+  // <id>) receive Publish with TargetArn in their outbox; a disabled one refuses it with
+  // EndpointDisabled. NotFound for an application or endpoint that does not exist; deleting
+  // one that does not exist succeeds, as in AWS. Thread-safe.
+  absl::StatusOr<std::string> CreatePlatformApplication(std::string_view name,
+                                                        std::string_view platform,
+                                                        const SnsAttributeMap& attributes);
+  absl::StatusOr<SnsAttributeMap> GetPlatformApplicationAttributes(std::string_view arn) const;
+  absl::Status SetPlatformApplicationAttributes(std::string_view arn,
+                                                const SnsAttributeMap& attributes);
+  std::vector<PlatformResource> ListPlatformApplications() const;  // in ARN order
+  absl::Status DeletePlatformApplication(std::string_view arn);    // and its endpoints
+  // Idempotent for a token with the same data and attributes; InvalidParameter otherwise.
+  absl::StatusOr<std::string> CreatePlatformEndpoint(std::string_view application_arn,
+                                                     std::string_view token,
+                                                     std::string_view custom_user_data,
+                                                     const SnsAttributeMap& attributes);
+  absl::StatusOr<SnsAttributeMap> GetEndpointAttributes(std::string_view arn) const;
+  absl::Status SetEndpointAttributes(std::string_view arn, const SnsAttributeMap& attributes);
+  absl::StatusOr<std::vector<PlatformResource>> ListEndpointsByPlatformApplication(
+      std::string_view application_arn) const;
+  absl::Status DeleteEndpoint(std::string_view arn);
+
+  // The SMS sandbox. courier's accounts are not in it (GetSMSSandboxAccountStatus answers
+  // false), but its phone numbers work as AWS's do: adding one sends a 6-digit code to the
+  // number's outbox, and verifying with that code makes it Verified. Thread-safe.
+  absl::Status CreateSmsSandboxPhoneNumber(std::string_view phone_number,
+                                           std::string_view language_code);
+  absl::Status VerifySmsSandboxPhoneNumber(std::string_view phone_number,
+                                           std::string_view one_time_password);
+  absl::Status DeleteSmsSandboxPhoneNumber(std::string_view phone_number);
+  std::vector<SandboxPhoneNumber> ListSmsSandboxPhoneNumbers() const;  // in order
 
   // Publish's size limit (message and attributes): 262,144 bytes, as SNS documents it. A
   // larger one (SNS's newer 1 MiB, spec §9 [?]) applies to later publishes. Thread-safe.

@@ -419,10 +419,138 @@ absl::StatusOr<Json> OptInPhoneNumber(Hub& hub, const JsonObject& r, const Calle
   return Empty(Sns(hub).OptInPhoneNumber(phone));
 }
 
-// The operations of AWS's SNS API but the platform-application and SMS-sandbox ones.
+// ---- Mobile push and the SMS sandbox
+
+JsonArray Resources(const std::vector<PlatformResource>& list, std::string_view arn_key) {
+  JsonArray out;
+  for (const PlatformResource& r : list) {
+    out.push_back(JsonObject{{arn_key, r.arn}, {"Attributes", ToJson(r.attributes)}});
+  }
+  return out;
+}
+
+absl::StatusOr<Json> CreatePlatformApplication(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string name, RequiredString(r, "Name"));
+  COURIER_ASSIGN_OR_RETURN(std::string platform, RequiredString(r, "Platform"));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, StringMapOf(r, "Attributes"));
+  COURIER_ASSIGN_OR_RETURN(std::string arn,
+                           Sns(hub).CreatePlatformApplication(name, platform, attributes));
+  return JsonObject{{"PlatformApplicationArn", arn}};
+}
+
+absl::StatusOr<Json> GetPlatformApplicationAttributes(Hub& hub, const JsonObject& r,
+                                                      const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "PlatformApplicationArn"));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap a, Sns(hub).GetPlatformApplicationAttributes(arn));
+  return JsonObject{{"Attributes", ToJson(a)}};
+}
+
+absl::StatusOr<Json> SetPlatformApplicationAttributes(Hub& hub, const JsonObject& r,
+                                                      const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "PlatformApplicationArn"));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, StringMapOf(r, "Attributes"));
+  return Empty(Sns(hub).SetPlatformApplicationAttributes(arn, attributes));
+}
+
+absl::StatusOr<Json> ListPlatformApplications(Hub& hub, const JsonObject& r, const Caller&) {
+  return Page(Resources(Sns(hub).ListPlatformApplications(), "PlatformApplicationArn"), r,
+              "PlatformApplications");
+}
+
+absl::StatusOr<Json> DeletePlatformApplication(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "PlatformApplicationArn"));
+  return Empty(Sns(hub).DeletePlatformApplication(arn));
+}
+
+absl::StatusOr<Json> CreatePlatformEndpoint(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string app, RequiredString(r, "PlatformApplicationArn"));
+  COURIER_ASSIGN_OR_RETURN(std::string token, RequiredString(r, "Token"));
+  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> data, OptionalString(r, "CustomUserData"));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, StringMapOf(r, "Attributes"));
+  COURIER_ASSIGN_OR_RETURN(
+      std::string arn, Sns(hub).CreatePlatformEndpoint(app, token, data.value_or(""), attributes));
+  return JsonObject{{"EndpointArn", arn}};
+}
+
+absl::StatusOr<Json> GetEndpointAttributes(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "EndpointArn"));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap a, Sns(hub).GetEndpointAttributes(arn));
+  return JsonObject{{"Attributes", ToJson(a)}};
+}
+
+absl::StatusOr<Json> SetEndpointAttributes(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "EndpointArn"));
+  COURIER_ASSIGN_OR_RETURN(SnsAttributeMap attributes, StringMapOf(r, "Attributes"));
+  return Empty(Sns(hub).SetEndpointAttributes(arn, attributes));
+}
+
+absl::StatusOr<Json> ListEndpointsByPlatformApplication(Hub& hub, const JsonObject& r,
+                                                        const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string app, RequiredString(r, "PlatformApplicationArn"));
+  COURIER_ASSIGN_OR_RETURN(std::vector<PlatformResource> list,
+                           Sns(hub).ListEndpointsByPlatformApplication(app));
+  return Page(Resources(list, "EndpointArn"), r, "Endpoints");
+}
+
+absl::StatusOr<Json> DeleteEndpoint(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string arn, RequiredString(r, "EndpointArn"));
+  return Empty(Sns(hub).DeleteEndpoint(arn));
+}
+
+absl::StatusOr<Json> GetSMSSandboxAccountStatus(Hub&, const JsonObject&, const Caller&) {
+  return JsonObject{{"IsInSandbox", false}};
+}
+
+absl::StatusOr<Json> CreateSMSSandboxPhoneNumber(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string phone, RequiredString(r, "PhoneNumber"));
+  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> language, OptionalString(r, "LanguageCode"));
+  return Empty(Sns(hub).CreateSmsSandboxPhoneNumber(phone, language.value_or("")));
+}
+
+absl::StatusOr<Json> VerifySMSSandboxPhoneNumber(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string phone, RequiredString(r, "PhoneNumber"));
+  COURIER_ASSIGN_OR_RETURN(std::string code, RequiredString(r, "OneTimePassword"));
+  return Empty(Sns(hub).VerifySmsSandboxPhoneNumber(phone, code));
+}
+
+absl::StatusOr<Json> DeleteSMSSandboxPhoneNumber(Hub& hub, const JsonObject& r, const Caller&) {
+  COURIER_ASSIGN_OR_RETURN(std::string phone, RequiredString(r, "PhoneNumber"));
+  return Empty(Sns(hub).DeleteSmsSandboxPhoneNumber(phone));
+}
+
+absl::StatusOr<Json> ListSMSSandboxPhoneNumbers(Hub& hub, const JsonObject& r, const Caller&) {
+  JsonArray numbers;
+  for (const SandboxPhoneNumber& n : Sns(hub).ListSmsSandboxPhoneNumbers()) {
+    numbers.push_back(JsonObject{{"PhoneNumber", n.phone_number}, {"Status", n.status}});
+  }
+  return Page(std::move(numbers), r, "PhoneNumbers");
+}
+
+// courier has no origination numbers of its own (no toll-free or 10DLC numbers to send from).
+absl::StatusOr<Json> ListOriginationNumbers(Hub&, const JsonObject&, const Caller&) {
+  return JsonObject{{"PhoneNumbers", JsonArray()}};
+}
+
+// Every operation of AWS's SNS API.
 const std::map<std::string_view, Handler>& Operations() {
   static const auto* table = new std::map<std::string_view, Handler>{
       {"AddPermission", AddPermission},
+      {"CreatePlatformApplication", CreatePlatformApplication},
+      {"CreatePlatformEndpoint", CreatePlatformEndpoint},
+      {"CreateSMSSandboxPhoneNumber", CreateSMSSandboxPhoneNumber},
+      {"DeleteEndpoint", DeleteEndpoint},
+      {"DeletePlatformApplication", DeletePlatformApplication},
+      {"DeleteSMSSandboxPhoneNumber", DeleteSMSSandboxPhoneNumber},
+      {"GetEndpointAttributes", GetEndpointAttributes},
+      {"GetPlatformApplicationAttributes", GetPlatformApplicationAttributes},
+      {"GetSMSSandboxAccountStatus", GetSMSSandboxAccountStatus},
+      {"ListEndpointsByPlatformApplication", ListEndpointsByPlatformApplication},
+      {"ListOriginationNumbers", ListOriginationNumbers},
+      {"ListPlatformApplications", ListPlatformApplications},
+      {"ListSMSSandboxPhoneNumbers", ListSMSSandboxPhoneNumbers},
+      {"SetEndpointAttributes", SetEndpointAttributes},
+      {"SetPlatformApplicationAttributes", SetPlatformApplicationAttributes},
+      {"VerifySMSSandboxPhoneNumber", VerifySMSSandboxPhoneNumber},
       {"CheckIfPhoneNumberIsOptedOut", CheckIfPhoneNumberIsOptedOut},
       {"ConfirmSubscription", ConfirmSubscription},
       {"CreateTopic", CreateTopic},

@@ -14,27 +14,13 @@
 #include "courier/sns.h"
 #include "courier/status.h"
 #include "topic/sns_operations.h"
+#include "topic/sns_state.h"
 #include "topic/subscription.h"
 #include "topic/topic_state.h"
 
 namespace courier {
 
 using topic_internal::Subscription;
-
-struct SnsService::State {
-  // Serializes CreateTopic and DeleteTopic (the hub's registry is the source of truth).
-  std::mutex mu;
-  std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
-  std::shared_ptr<std::atomic<size_t>> max_message_bytes =
-      std::make_shared<std::atomic<size_t>>(262144);
-  std::shared_ptr<topic_internal::EndpointFailures> endpoints =
-      std::make_shared<topic_internal::EndpointFailures>();
-  SnsQuotas quotas;  // under mu
-  // Publishes straight to a phone number or a platform endpoint, by that number or ARN.
-  mutable std::mutex outbox_mu;
-  std::map<std::string, std::vector<OutboxMessage>, std::less<>> direct;
-  SnsAttributeMap sms_attributes;  // the account's SMS settings, under outbox_mu
-};
 
 namespace {
 
@@ -772,6 +758,14 @@ absl::StatusOr<PublishResult> SnsService::Publish(const SnsPublishRequest& reque
   if (r.message.empty()) return InvalidParameter("Empty message");
   if (r.message.size() > max_message_bytes()) return InvalidParameter("Message too long");
   std::string protocol = "application", endpoint(arn);
+  {
+    std::lock_guard lock(state_->outbox_mu);
+    auto registered = state_->endpoint_registry.find(arn);
+    if (!arn.empty() && registered != state_->endpoint_registry.end() &&
+        registered->second.attributes["Enabled"] == "false") {
+      return AwsError("EndpointDisabled", "Endpoint is disabled");
+    }
+  }
   if (arn.empty()) {
     protocol = "sms";
     endpoint = request.phone_number;

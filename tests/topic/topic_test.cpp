@@ -626,6 +626,21 @@ TEST_CASE("A phone number that answered STOP gets nothing until it opts in again
   CHECK(ErrorName(f.sns.OptOutPhoneNumber("call me")) == "InvalidParameter");
 }
 
+TEST_CASE("SMS sandbox: the code sent to a number verifies it", "[topic]") {
+  Fixture f;
+  const std::string phone = "+15555550142";
+  REQUIRE(f.sns.CreateSmsSandboxPhoneNumber(phone, "en-US").ok());
+  auto sent = f.sns.Outbox(phone).value();
+  REQUIRE(sent.size() == 1);
+  const std::string code = sent[0].body.substr(sent[0].body.size() - 6);
+  REQUIRE(code.find_first_not_of("0123456789") == std::string::npos);
+  CHECK(ErrorName(f.sns.VerifySmsSandboxPhoneNumber(phone, "000000x")) == "VerificationException");
+  REQUIRE(f.sns.VerifySmsSandboxPhoneNumber(phone, code).ok());
+  auto numbers = f.sns.ListSmsSandboxPhoneNumbers();
+  REQUIRE(numbers.size() == 1);
+  CHECK(numbers[0].status == "Verified");
+}
+
 TEST_CASE("Quotas: topics, FIFO subscriptions, filter policies per topic", "[topic]") {
   Fixture f;
   f.sns.SetQuotas({.standard_topics = 3,
