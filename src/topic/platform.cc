@@ -14,6 +14,8 @@
 #include "topic/sns_state.h"
 
 namespace courier {
+
+using topic_internal::InvalidParameter;
 namespace {
 
 constexpr std::array<std::string_view, 11> kPlatforms = {
@@ -26,9 +28,6 @@ constexpr std::array<std::string_view, 11> kApplicationAttributes = {
     "SuccessFeedbackRoleArn", "FailureFeedbackRoleArn", "SuccessFeedbackSampleRate",
     "ApplePlatformTeamID",    "ApplePlatformBundleID"};
 
-absl::Status InvalidParameter(std::string_view message) {
-  return AwsErrorF("InvalidParameter", "Invalid parameter: {}", message);
-}
 absl::Status ApplicationNotFound() {
   return AwsError("NotFound", "PlatformApplication does not exist");
 }

@@ -20,16 +20,13 @@
 
 namespace courier {
 
+using topic_internal::InvalidParameter;
 using topic_internal::Subscription;
 
 namespace {
 
 constexpr std::string_view kProtocols[] = {"http", "https",       "email",  "email-json", "sms",
                                            "sqs",  "application", "lambda", "firehose"};
-
-absl::Status InvalidParameter(std::string_view message) {
-  return AwsErrorF("InvalidParameter", "Invalid parameter: {}", message);
-}
 
 absl::Status SubscriptionNotFound() { return AwsError("NotFound", "Subscription does not exist"); }
 

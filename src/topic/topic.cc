@@ -24,12 +24,17 @@
 namespace courier {
 
 using topic_internal::Delivery;
+using topic_internal::InvalidParameter;
 using topic_internal::Quoted;
 using topic_internal::Snapshot;
 using topic_internal::Subscription;
 using topic_internal::Timestamp;
 
 namespace topic_internal {
+
+absl::Status InvalidParameter(std::string_view message) {
+  return AwsErrorF("InvalidParameter", "Invalid parameter: {}", message);
+}
 
 std::string Quoted(std::string_view s) { return boost::json::serialize(Json(s)); }
 
@@ -126,10 +131,6 @@ absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_v
 namespace {
 
 absl::Status TopicNotFound() { return AwsError("NotFound", "Topic does not exist"); }
-
-absl::Status InvalidParameter(std::string_view message) {
-  return AwsErrorF("InvalidParameter", "Invalid parameter: {}", message);
-}
 
 // SNS's "Type"/"Value" form of one attribute (Binary values base64-encoded).
 std::pair<std::string, std::string> TypeAndValue(const MessageAttribute& a) {

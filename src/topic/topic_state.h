@@ -222,6 +222,9 @@ void AfterFailedTry(Delivery d, const absl::Status& failure);
 // the subscription's retries and dead-letter queue; keeps FIFO groups in order.
 void StartDelivery(Delivery d);
 
+// SNS's InvalidParameter error: "Invalid parameter: <message>".
+absl::Status InvalidParameter(std::string_view message);
+
 // Whether a sink's failure is the client's (not retried): the queue is gone, the message
 // breaks its rules, access is denied.
 bool IsClientError(const absl::Status& status);
