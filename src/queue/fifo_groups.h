@@ -224,13 +224,7 @@ class FifoGroups {
     node->enqueued = enqueued;
     node->receives = receives;
     node->first_received = first_received;
-    auto [it, inserted] =
-        s.groups.try_emplace(absl::string_view(group.data(), group.size()), nullptr);
-    if (inserted) {
-      it->second = std::make_unique<Group>();
-      it->second->id = std::string(group);
-    }
-    Group* g = it->second.get();
+    Group* g = GroupLocked(s, group);
     if (!confirm(node->value, node->seq)) {
       FreeLocked(s, node);
       if (g->queued.empty() && g->in_flight.empty()) RetireLocked(s);
@@ -637,13 +631,7 @@ class FifoGroups {
     node->deadline = m.deadline;
     node->deadline_ns = absl::ToUnixNanos(m.deadline);
     node->receives = m.receives;
-    auto [it, inserted] =
-        s.groups.try_emplace(absl::string_view(group.data(), group.size()), nullptr);
-    if (inserted) {
-      it->second = std::make_unique<Group>();
-      it->second->id = std::string(group);
-    }
-    Group* g = it->second.get();
+    Group* g = GroupLocked(s, group);
     node->group = g;
     if (m.in_flight) {
       node->in_flight = true;
@@ -892,6 +880,16 @@ class FifoGroups {
   // A group just became empty. Empty groups stay in the map for reuse (a busy group empties and
   // refills constantly; freeing it each time costs several allocations); every kIdleSweep
   // retirements the shard frees the groups that are still empty.
+  // The group `id` of shard `s`, made when it has none yet; under the shard's lock.
+  static Group* GroupLocked(Shard& s, std::string_view id) {
+    auto [it, inserted] = s.groups.try_emplace(absl::string_view(id.data(), id.size()), nullptr);
+    if (inserted) {
+      it->second = std::make_unique<Group>();
+      it->second->id = std::string(id);
+    }
+    return it->second.get();
+  }
+
   static void RetireLocked(Shard& s) {
     if (++s.retired < kIdleSweep) return;
     s.retired = 0;

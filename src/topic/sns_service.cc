@@ -758,8 +758,9 @@ absl::StatusOr<PublishResult> SnsService::Publish(const SnsPublishRequest& reque
   {
     std::lock_guard lock(state_->outbox_mu);
     auto registered = state_->endpoint_registry.find(arn);
-    if (!arn.empty() && registered != state_->endpoint_registry.end() &&
-        registered->second.attributes["Enabled"] == "false") {
+    if (registered != state_->endpoint_registry.end() &&
+        registered->second.attributes.contains("Enabled") &&
+        registered->second.attributes.at("Enabled") == "false") {
       return AwsError("EndpointDisabled", "Endpoint is disabled");
     }
   }
