@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "courier/asl_validation.h"
+#include "courier/detail/json_request.h"
 #include "courier/execution.h"
 #include "courier/hub.h"
 #include "courier/state_machine.h"
@@ -32,71 +33,14 @@ namespace {
 
 // ---- Request members ----------------------------------------------------------------------------
 
-// AWS's model checks ("1 validation error detected: Value ... at 'member' failed to satisfy
-// constraint: ...").
-absl::Status Invalid(std::string_view value, std::string_view name, std::string_view constraint) {
-  return AwsErrorF("ValidationException",
-                   "1 validation error detected: Value {} at '{}' failed to satisfy constraint: {}",
-                   value, name, constraint);
-}
-
-absl::Status MissingMember(std::string_view name) {
-  return Invalid("null", name, "Member must not be null");
-}
-
-absl::Status WrongType(std::string_view name, std::string_view type) {
-  return AwsErrorF("SerializationException", "The value of member '{}' must be {}", name, type);
-}
-
-const Json* Member(const JsonObject& o, std::string_view name) {
-  const Json* v = o.if_contains(name);
-  return v == nullptr || v->is_null() ? nullptr : v;
-}
-
-// A string member of 1 to `max` characters (nullopt when absent).
-absl::StatusOr<std::optional<std::string>> OptionalString(const JsonObject& o,
-                                                          std::string_view name, size_t max,
-                                                          size_t min = 1) {
-  const Json* v = Member(o, name);
-  if (v == nullptr) return std::nullopt;
-  if (!v->is_string()) return WrongType(name, "a string");
-  std::string s(v->get_string());
-  if (s.size() < min) {
-    return Invalid(fmt::format("'{}'", s), name,
-                   fmt::format("Member must have length greater than or equal to {}", min));
-  }
-  if (s.size() > max) {
-    return Invalid(fmt::format("'{}'", s.substr(0, 64)), name,
-                   fmt::format("Member must have length less than or equal to {}", max));
-  }
-  return s;
-}
-
-absl::StatusOr<std::string> RequiredString(const JsonObject& o, std::string_view name, size_t max) {
-  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> v, OptionalString(o, name, max));
-  if (!v) return MissingMember(name);
-  return *std::move(v);
-}
-
-absl::StatusOr<std::optional<bool>> OptionalBool(const JsonObject& o, std::string_view name) {
-  const Json* v = Member(o, name);
-  if (v == nullptr) return std::nullopt;
-  if (!v->is_bool()) return WrongType(name, "a boolean");
-  return v->get_bool();
-}
-
-// One of `values` (an enum of AWS's model), or nullopt when absent.
-absl::StatusOr<std::optional<std::string>> OptionalEnum(
-    const JsonObject& o, std::string_view name, const std::vector<std::string_view>& values) {
-  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> v,
-                           OptionalString(o, name, std::numeric_limits<size_t>::max(), 0));
-  if (v && std::find(values.begin(), values.end(), *v) == values.end()) {
-    return Invalid(
-        fmt::format("'{}'", *v), name,
-        fmt::format("Member must satisfy enum value set: [{}]", fmt::join(values, ", ")));
-  }
-  return v;
-}
+using detail::EpochSeconds;
+using detail::Member;
+using detail::MissingMember;
+using detail::OptionalBool;
+using detail::OptionalEnum;
+using detail::OptionalString;
+using detail::RequiredString;
+using detail::WrongType;
 
 // maxResults: 0 (or absent) is the default page size, at most `max`.
 absl::StatusOr<size_t> MaxResults(const JsonObject& o, int64_t max, int64_t fallback) {
@@ -104,12 +48,13 @@ absl::StatusOr<size_t> MaxResults(const JsonObject& o, int64_t max, int64_t fall
   if (v == nullptr) return static_cast<size_t>(fallback);
   if (!v->is_int64() && !v->is_uint64()) return WrongType("maxResults", "an integer");
   if (v->is_uint64() || v->get_int64() > max) {
-    return Invalid(ToJsonText(*v), "maxResults",
-                   fmt::format("Member must have value less than or equal to {}", max));
+    return detail::InvalidMember(
+        ToJsonText(*v), "maxResults",
+        fmt::format("Member must have value less than or equal to {}", max));
   }
   if (v->get_int64() < 0) {
-    return Invalid(ToJsonText(*v), "maxResults",
-                   "Member must have value greater than or equal to 0");
+    return detail::InvalidMember(ToJsonText(*v), "maxResults",
+                                 "Member must have value greater than or equal to 0");
   }
   return static_cast<size_t>(v->get_int64() == 0 ? fallback : v->get_int64());
 }
@@ -204,11 +149,6 @@ absl::StatusOr<std::shared_ptr<Execution>> FindExecution(Hub& hub, const JsonObj
 }
 
 // ---- Response values ----------------------------------------------------------------------------
-
-// AWS's JSON protocol writes timestamps as epoch seconds, milliseconds as the fraction.
-Json EpochSeconds(absl::Time t) {
-  return Json(static_cast<double>(absl::ToUnixMillis(t)) / 1000.0);
-}
 
 std::string_view TypeName(StateMachineType type) {
   return type == StateMachineType::kExpress ? "EXPRESS" : "STANDARD";

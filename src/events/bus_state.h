@@ -1,0 +1,185 @@
+// The inside of an event bus: its rules and targets as PutEvents reads them (an immutable
+// snapshot swapped whole), the deliveries to targets with their retries, and the archives a bus
+// feeds.
+#ifndef COURIER_EVENTS_BUS_STATE_H_
+#define COURIER_EVENTS_BUS_STATE_H_
+
+#include <absl/time/time.h>
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "courier/clock.h"
+#include "courier/event_bus.h"
+#include "courier/json.h"
+#include "courier/pattern.h"
+#include "events/target_input.h"
+
+namespace courier {
+class Hub;
+}  // namespace courier
+
+namespace courier::events_internal {
+
+// A target's counters, by CloudWatch's names (EventsMetrics).
+struct TargetCounters {
+  std::atomic<int64_t> invocations{0};
+  std::atomic<int64_t> failed{0};
+  std::atomic<int64_t> retries{0};
+  std::atomic<int64_t> sent_to_dlq{0};
+  std::atomic<int64_t> failed_to_dlq{0};
+  void AddTo(EventsMetrics& m) const;
+};
+
+struct CompiledTarget {
+  Target spec;
+  TargetInput input;
+  TargetRetryPolicy retry;
+  // The target's sink when the target was put, so that a delivery need not look it up in the
+  // hub's registry (under its mutex); a sink created or re-created later is looked up there.
+  std::weak_ptr<MessageSink> sink;
+  std::shared_ptr<TargetCounters> counters = std::make_shared<TargetCounters>();
+};
+
+struct RuleCounters {
+  std::atomic<int64_t> matched{0};
+};
+
+// A rule as the snapshot holds it: replaced whole by PutRule, PutTargets, Enable/DisableRule.
+struct Rule {
+  std::string name;
+  std::string arn;
+  RuleSpec spec;  // tags live in the bus's tag map
+  std::optional<EventPattern> pattern;
+  bool enabled = true;
+  absl::Time created;
+  std::vector<std::shared_ptr<const CompiledTarget>> targets;  // PutTargets order
+  std::shared_ptr<RuleCounters> counters = std::make_shared<RuleCounters>();
+};
+
+// An archive's events, oldest first (by the time the bus received them).
+struct ArchiveStore {
+  struct Entry {
+    absl::Time received;
+    absl::Time event_time;  // the event's "time"
+    std::string event;      // its text
+  };
+  std::mutex mu;
+  std::deque<Entry> events;
+  int64_t size_bytes = 0;
+  absl::Duration retention = absl::ZeroDuration();  // zero: forever
+  // Drops what retention has expired by `now`; call under mu.
+  void Expire(absl::Time now);
+};
+
+// An archive as a bus feeds it.
+struct ArchiveFeed {
+  std::string name;
+  std::optional<EventPattern> pattern;
+  std::shared_ptr<ArchiveStore> store;
+};
+
+// The pattern automaton of a bus: built when patterns change, not when targets do.
+struct Matcher {
+  RuleSet::Snapshot rules;
+  // Per rule index of `rules`: the rule's name, or an archive's (kArchivePrefix + name).
+  std::vector<std::string> names;
+};
+
+// What PutEvents reads, replaced whole.
+struct BusSnapshot {
+  std::shared_ptr<const Matcher> matcher;
+  // Per rule index of the matcher: its rule, or nullptr for an archive's entry.
+  std::vector<std::shared_ptr<const Rule>> rule_of;
+  std::vector<const ArchiveFeed*> archive_of;  // per rule index, or nullptr
+  std::vector<std::shared_ptr<const ArchiveFeed>> archives;
+  std::vector<const ArchiveFeed*> unfiltered_archives;  // archives without a pattern
+};
+
+// Names of archives' entries in a matcher: rule names never hold ':'.
+inline constexpr std::string_view kArchivePrefix = "archive:";
+
+// One event on its way to one target.
+struct Delivery {
+  Hub* hub = nullptr;
+  std::shared_ptr<const std::atomic<bool>> alive;  // false once the hub shuts down
+  std::shared_ptr<const Rule> rule;
+  std::shared_ptr<const CompiledTarget> target;
+  std::string event;  // the event's text, as the dead-letter queue receives it
+  std::string body;   // what the target receives
+  absl::Time ingested;
+  int attempts = 0;  // tries made
+};
+
+// Sends `d` to its target; retries a failure that can be retried on the hub's clock, within
+// the target's RetryPolicy, then gives the event to the dead-letter queue. Counts every outcome.
+void Deliver(Delivery d);
+
+// The sink of a bus ARN in any hub of the process (another account or region); nullptr if none.
+std::shared_ptr<MessageSink> FindBusAnywhere(Hub& hub, std::string_view arn);
+
+// Whether the policy of `bus` (an EventBus) lets `account` call events:PutEvents on it.
+bool AllowsPutEventsFrom(const MessageSink& bus, std::string_view account);
+
+// An EventBridge timestamp: 2026-01-01T00:00:00Z.
+std::string EventTime(absl::Time t);
+// EventBridge's resource names: 1-64 of [.\-_A-Za-z0-9] (rules, targets' ids, archives...).
+bool IsResourceName(std::string_view name, size_t max = 64);
+
+}  // namespace courier::events_internal
+
+namespace courier {
+
+struct EventBus::State {
+  std::shared_ptr<std::atomic<bool>> alive;
+  std::string description;
+  std::string policy;
+  absl::Time created;
+  absl::Time modified;
+  EventsTagMap tags;
+
+  // Control plane; PutEvents never takes it.
+  mutable std::mutex mu;
+  std::map<std::string, std::shared_ptr<const events_internal::Rule>, std::less<>> rules;
+  std::map<std::string, EventsTagMap, std::less<>> rule_tags;  // by rule ARN
+  std::vector<std::shared_ptr<const events_internal::ArchiveFeed>> archives;
+  std::shared_ptr<const events_internal::Matcher> matcher;  // the current one
+  // Rebuilds the matcher (patterns or enabled states changed) and the snapshot; under mu.
+  void RebuildMatcher();
+  // Rebuilds only the snapshot's rule pointers (targets changed); under mu.
+  void RebuildSnapshot();
+  // The quotas the service enforces, shared with it.
+  std::shared_ptr<const std::atomic<size_t>> rules_per_bus, targets_per_rule;
+
+  std::shared_ptr<const events_internal::BusSnapshot> LoadSnapshot() const {
+    std::shared_lock lock(snapshot_mu);
+    return snapshot;
+  }
+  mutable std::shared_mutex snapshot_mu;
+  std::shared_ptr<const events_internal::BusSnapshot> snapshot;  // guarded by snapshot_mu
+};
+
+namespace events_internal {
+// The EventBridge module's way inside an EventBus.
+struct BusAccess {
+  static EventBus::State& Of(const EventBus& bus) { return *bus.state_; }
+  static std::shared_ptr<EventBus> Make(Hub& hub, std::string name, std::string arn);
+  // Routes events already in the envelope: to every enabled matching rule (or, for a replay,
+  // to the `only` rules' ARNs among them), and to the archives unless `replay`. Returns
+  // nothing: each target's delivery counts its own outcome.
+  static void Route(EventBus& bus, const std::vector<std::string>& events,
+                    const std::vector<absl::Time>& event_times, bool replay,
+                    const std::vector<std::string>* only);
+};
+}  // namespace events_internal
+
+}  // namespace courier
+
+#endif  // COURIER_EVENTS_BUS_STATE_H_
