@@ -375,6 +375,11 @@ absl::StatusOr<std::shared_ptr<EventBus>> EventsService::CreateEventBus(
     return AwsError("ValidationException",
                     "Event bus name must not start with 'aws.': only partner event buses may.");
   }
+  if (name.find('/') != std::string_view::npos) {
+    return AwsError("ValidationException",
+                    "Custom event bus names can't contain the / character: only partner event "
+                    "bus names can.");
+  }
   if (description.size() > 512) {
     return AwsError("ValidationException",
                     "1 validation error detected: Value at 'description' failed to satisfy "
