@@ -85,31 +85,6 @@ absl::Status MissingParameter(std::string_view service, std::string_view name) {
                        fmt::format("The parameter '{}' is required", name));
 }
 
-absl::StatusOr<Json> SendToSink(Hub& hub, std::string_view arn, std::string_view service,
-                                std::string_view not_found, SendMessageRequest request) {
-  std::shared_ptr<MessageSink> sink = hub.FindSink(arn);
-  if (!sink) {
-    return FunctionError(fmt::format("{}.{}", service, not_found),
-                         fmt::format("The resource {} does not exist on this hub", arn));
-  }
-  auto sent = sink->SendMessage(std::move(request));
-  if (!sent.ok()) {
-    std::string_view name = ErrorName(sent.status());
-    return FunctionError(fmt::format("{}.{}", service, name.empty() ? "ServiceException" : name),
-                         ErrorMessage(sent.status()));
-  }
-  JsonObject out;
-  out["MessageId"] = sent->message_id.view();
-  if (!sent->md5_of_message_body.empty()) {
-    out["MD5OfMessageBody"] = sent->md5_of_message_body.view();
-  }
-  if (!sent->md5_of_message_attributes.empty()) {
-    out["MD5OfMessageAttributes"] = sent->md5_of_message_attributes.view();
-  }
-  if (!sent->sequence_number.empty()) out["SequenceNumber"] = sent->sequence_number.view();
-  return Json(std::move(out));
-}
-
 // A task's call to a service's operation table (courier::Invoke), on behalf of its state
 // machine. A failure becomes "<prefix>.<AWS error name>", as Step Functions names the errors of
 // its SDK integrations, with the SDK exception names it uses for the ones that have them.
@@ -139,41 +114,15 @@ Json WithTextMember(Json request, std::string_view member) {
   return request;
 }
 
-absl::StatusOr<Json> EventsPutEvents(Hub& hub, const Json& p) {
-  const Json* entries = Field(p, "Entries");
-  if (!entries || !entries->is_array()) return MissingParameter("EventBridge", "Entries");
-  JsonArray results;
-  int64_t failed = 0;
-  for (const Json& e : entries->get_array()) {
-    std::string bus = "default";
-    if (const Json* b = Field(e, "EventBusName"); b && b->is_string()) bus = b->get_string();
-    std::string arn = bus.starts_with("arn:") ? bus : hub.Arn("events", "event-bus/" + bus);
-    std::string id = detail::NewUuid();
-    JsonObject event;
-    event["version"] = "0";
-    event["id"] = id;
-    if (const Json* v = Field(e, "DetailType")) event["detail-type"] = *v;
-    if (const Json* v = Field(e, "Source")) event["source"] = *v;
-    event["account"] = hub.environment().account;
-    event["time"] = absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", hub.clock().Now(), absl::UTCTimeZone());
-    event["region"] = hub.environment().region;
-    event["resources"] = Field(e, "Resources") ? *Field(e, "Resources") : Json(JsonArray());
-    if (const Json* d = Field(e, "Detail")) {
-      if (d->is_string()) {
-        auto parsed = ParseJson(d->get_string());
-        event["detail"] = parsed.ok() ? *parsed : Json(JsonObject());
-      } else {
-        event["detail"] = *d;
-      }
-    } else {
-      event["detail"] = JsonObject();
-    }
-    auto sent = SendToSink(hub, arn, "EventBridge", "ResourceNotFoundException",
-                           SendMessageRequest{.body = ToJsonText(Json(event))});
-    if (!sent.ok()) return sent.status();
-    results.push_back(JsonObject{{"EventId", id}});
+// Step Functions fails the task when any entry failed, with the response as its cause.
+absl::StatusOr<Json> PutEventsResult(absl::StatusOr<Json> r) {
+  if (!r.ok()) return r;
+  const Json* failed = Field(*r, "FailedEntryCount");
+  if (failed != nullptr && ((failed->is_int64() && failed->as_int64() > 0) ||
+                            (failed->is_uint64() && failed->as_uint64() > 0))) {
+    return FunctionError("EventBridge.FailedEntry", ToJsonText(*r));
   }
-  return Json(JsonObject{{"Entries", std::move(results)}, {"FailedEntryCount", failed}});
+  return r;
 }
 
 absl::StatusOr<Json> LambdaInvokeResult(absl::StatusOr<Json> r) {
@@ -295,17 +244,15 @@ void InvokeResource(Hub& hub, const TaskCall& call,
     return finish(
         CallService(hub, "sns", "Publish", "SNS", WithTextMember(call.payload, "Message"), call));
   }
-  // EventBridge answers through its operation table once it is linked; until then the
-  // hand-built request below reaches its sink.
   if (api == "events:putEvents") {
-    if (hub.FindService("events") == nullptr) return finish(EventsPutEvents(hub, call.payload));
     Json request = call.payload;
     if (JsonObject* o = request.if_object()) {
       if (Json* entries = o->if_contains("Entries"); entries && entries->is_array()) {
         for (Json& e : entries->get_array()) e = WithTextMember(e, "Detail");
       }
     }
-    return finish(CallService(hub, "events", "PutEvents", "EventBridge", request, call));
+    return finish(
+        PutEventsResult(CallService(hub, "events", "PutEvents", "EventBridge", request, call)));
   }
   if (api == "states:startExecution") {
     return StartNestedExecution(hub, call.payload, pattern, finish);

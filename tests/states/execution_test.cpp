@@ -2,8 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include "courier/detail/hub_registry.h"
+#include "courier/event_bus.h"
+#include "courier/events.h"
 #include "courier/function.h"
 #include "courier/lambda.h"
+#include "courier/queue.h"
 #include "courier/resource.h"
 #include "courier/sqs.h"
 #include "courier/step_functions.h"
@@ -244,10 +247,39 @@ TEST_CASE("sqs:sendMessage resolves the QueueUrl through the hub", "[states][int
       "Resource":"arn:aws:states:::sns:publish",
       "Parameters":{"TopicArn":"arn:aws:sns:us-east-1:000000000000:t","Message":"x"},"End":true}}})j");
   CHECK(topic.error == "SNS.NotFoundException");
+  // An entry EventBridge refuses (a bus that does not exist) fails the task.
   auto bus = fx.Run(R"j({"StartAt":"S","States":{"S":{"Type":"Task",
       "Resource":"arn:aws:states:::events:putEvents",
-      "Parameters":{"Entries":[{"Detail":{"a":1},"DetailType":"t","Source":"s"}]},"End":true}}})j");
-  CHECK(bus.error == "EventBridge.ResourceNotFoundException");
+      "Parameters":{"Entries":[{"Detail":{"a":1},"DetailType":"t","Source":"s",
+        "EventBusName":"nope"}]},"End":true}}})j");
+  CHECK(bus.error == "EventBridge.FailedEntry");
+  CHECK_THAT(bus.cause.value_or(""), Catch::Contains("\"FailedEntryCount\":1"));
+}
+
+TEST_CASE("events:putEvents puts the entries on the real bus", "[states][hub]") {
+  Fixture fx;
+  auto queue = Sqs(fx.hub).CreateQueue("seen").value();
+  auto bus = Events(fx.hub).GetEventBus("default").value();
+  REQUIRE(bus->PutRule("r", {.event_pattern = R"({"source":["orders"]})"}).ok());
+  REQUIRE(bus->PutTargets("r", {{.id = "q", .arn = queue->arn()}})->failed_entry_count == 0);
+  auto d = fx.Run(R"j({"StartAt":"S","States":{"S":{"Type":"Task",
+      "Resource":"arn:aws:states:::events:putEvents",
+      "Parameters":{"Entries":[{"Detail":{"id.$":"$.id"},"DetailType":"Placed",
+        "Source":"orders","Resources":["arn:aws:s3:::b"]}]},"End":true}}})j",
+                  R"({"id":7})");
+  INFO(d.cause.value_or(""));
+  REQUIRE(d.status == ExecutionStatus::kSucceeded);
+  CHECK(d.output->at("FailedEntryCount") == 0);
+  const std::string id(d.output->at("Entries").at(0).at("EventId").as_string());
+  auto got =
+      queue->ReceiveMessage({.max_number_of_messages = 10, .wait_time = absl::ZeroDuration()})
+          .value();
+  REQUIRE(got.size() == 1);
+  Json event = J(got[0].body);
+  CHECK(event.at("id") == id.c_str());
+  CHECK(event.at("detail-type") == "Placed");
+  CHECK(JsonEquals(event.at("detail"), J(R"({"id":7})")));
+  CHECK(JsonEquals(event.at("resources"), J(R"(["arn:aws:s3:::b"])")));
 }
 
 TEST_CASE("Hub registry: functions, state machines, update and delete", "[states][hub]") {
