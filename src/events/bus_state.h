@@ -12,11 +12,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "courier/clock.h"
+#include "courier/detail/snapshot_cell.h"
 #include "courier/event_bus.h"
 #include "courier/json.h"
 #include "courier/pattern.h"
@@ -158,12 +158,11 @@ struct EventBus::State {
   // The quotas the service enforces, shared with it.
   std::shared_ptr<const std::atomic<size_t>> rules_per_bus, targets_per_rule;
 
+  // What PutEvents reads, without a lock.
   std::shared_ptr<const events_internal::BusSnapshot> LoadSnapshot() const {
-    std::shared_lock lock(snapshot_mu);
-    return snapshot;
+    return snapshot.Load();
   }
-  mutable std::shared_mutex snapshot_mu;
-  std::shared_ptr<const events_internal::BusSnapshot> snapshot;  // guarded by snapshot_mu
+  detail::SnapshotCell<events_internal::BusSnapshot> snapshot;
 };
 
 namespace events_internal {

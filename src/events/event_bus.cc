@@ -381,12 +381,7 @@ void EventBus::State::RebuildSnapshot() {
       }
     }
   }
-  std::shared_ptr<const BusSnapshot> old = std::move(next);
-  {
-    std::unique_lock lock(snapshot_mu);
-    snapshot.swap(old);
-  }
-  // The old snapshot is released here, outside the lock (or later, by its last PutEvents).
+  snapshot.Store(std::move(next));
 }
 
 // ---- EventBus -----------------------------------------------------------------------------------

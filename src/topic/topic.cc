@@ -524,12 +524,7 @@ void Topic::State::RebuildSnapshot() {
   } else if (archive_since == absl::InfiniteFuture()) {
     archive_since = context->hub->clock().Now();
   }
-  std::shared_ptr<const Snapshot> old = std::move(next);
-  {
-    std::unique_lock lock(snapshot_mu);
-    snapshot.swap(old);
-  }
-  // The old snapshot is released here, outside the lock (or later, by its last publish).
+  snapshot.Store(std::move(next));
 }
 
 // ---- Topic --------------------------------------------------------------------------------------
@@ -544,7 +539,7 @@ Topic::~Topic() = default;
 bool Topic::fifo() const { return state_->fifo; }
 
 absl::Time Topic::State::BeginningArchiveTime() const {
-  const absl::Duration retention = snapshot->archive_retention;
+  const absl::Duration retention = LoadSnapshot()->archive_retention;
   if (archive_since == absl::InfiniteFuture()) return archive_since;
   return std::max(archive_since, context->hub->clock().Now() - retention);
 }

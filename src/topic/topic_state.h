@@ -14,10 +14,10 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "courier/detail/snapshot_cell.h"
 #include "courier/message.h"
 #include "courier/pattern.h"
 #include "courier/resource.h"
@@ -260,14 +260,9 @@ struct Topic::State {
   std::string data_protection_policy;  // as put, not applied
   int64_t subscriptions_deleted = 0;
   std::vector<std::shared_ptr<const topic_internal::Subscription>> subscriptions;  // under mu
-  // What Publish reads: copied under a reader lock held for the copy of one pointer (a few
-  // nanoseconds), never while a change is built; replaced whole by RebuildSnapshot.
-  std::shared_ptr<const topic_internal::Snapshot> LoadSnapshot() const {
-    std::shared_lock lock(snapshot_mu);
-    return snapshot;
-  }
-  mutable std::shared_mutex snapshot_mu;
-  std::shared_ptr<const topic_internal::Snapshot> snapshot;  // guarded by snapshot_mu
+  // What Publish reads, without a lock; replaced whole by RebuildSnapshot.
+  std::shared_ptr<const topic_internal::Snapshot> LoadSnapshot() const { return snapshot.Load(); }
+  detail::SnapshotCell<topic_internal::Snapshot> snapshot;
   // Counters of unsubscribed subscriptions, still part of the topic's metrics.
   SnsMetrics retired;
 
