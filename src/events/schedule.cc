@@ -334,6 +334,22 @@ std::optional<std::string_view> Body(std::string_view text, std::string_view nam
   return text.substr(name.size() + 1, text.size() - name.size() - 2);
 }
 
+// True for the shape of an IANA zone name ("America/New_York", "Etc/GMT+5"). Abseil would also
+// load "localtime" and file paths, which depend on the machine, so those are refused first.
+bool IsZoneName(std::string_view name) {
+  if (name.empty() || name == "localtime" || name.front() == '/' ||
+      name.find("..") != std::string_view::npos) {
+    return false;
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '_' && c != '-' &&
+        c != '+') {
+      return false;
+    }
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 
@@ -503,7 +519,7 @@ absl::StatusOr<ScheduleExpression> ScheduleExpression::Parse(std::string_view ex
                                                              absl::Time anchor) {
   auto compiled = std::make_shared<Compiled>();
   compiled->text = std::string(expression);
-  if (!absl::LoadTimeZone(std::string(time_zone), &compiled->zone)) {
+  if (!IsZoneName(time_zone) || !absl::LoadTimeZone(std::string(time_zone), &compiled->zone)) {
     return AwsErrorF("ValidationException", "Invalid timezone {}.", time_zone);
   }
   if (std::optional<std::string_view> body = Body(expression, "rate")) {
