@@ -147,7 +147,9 @@ TEST_CASE("cron: a year range ends, an impossible date never fires", "[schedule]
   CHECK(years.NextAfter(Utc(2027, 1, 1)) == Utc(2028, 1, 1));
   CHECK(years.NextAfter(Utc(2028, 1, 1)) == std::nullopt);
 
+  // Both walk every day of the allowed months up to 2199 and still end at once.
   CHECK(Compile("cron(0 0 30 2 ? *)").NextAfter(Utc(2027, 1, 1)) == std::nullopt);
+  CHECK(Compile("cron(* * 31 2,4,6,9,11 ? *)").NextAfter(Utc(1970, 1, 1)) == std::nullopt);
   CHECK(Compile("cron(0 0 ? 2 2#5 2199)").NextAfter(Utc(2027, 1, 1)) == std::nullopt);
   CHECK(Compile("cron(59 23 31 12 ? *)").NextAfter(Utc(2199, 12, 31, 23, 59)) == std::nullopt);
 }
