@@ -20,6 +20,7 @@
 #include "courier/event_bus.h"
 #include "courier/json.h"
 #include "courier/pattern.h"
+#include "courier/schedule.h"
 #include "events/target_input.h"
 
 namespace courier {
@@ -52,12 +53,19 @@ struct RuleCounters {
   std::atomic<int64_t> matched{0};
 };
 
+// One run of a scheduled rule: made when the rule gets a schedule or is enabled again, so that
+// a timer armed for an earlier run finds it replaced and stops.
+struct ScheduleRun {
+  ScheduleExpression expression;
+};
+
 // A rule as the snapshot holds it: replaced whole by PutRule, PutTargets, Enable/DisableRule.
 struct Rule {
   std::string name;
   std::string arn;
   RuleSpec spec;  // tags live in the bus's tag map
   std::optional<EventPattern> pattern;
+  std::shared_ptr<const ScheduleRun> schedule;  // null: no schedule, or the rule is disabled
   bool enabled = true;
   absl::Time created;
   std::vector<std::shared_ptr<const CompiledTarget>> targets;  // PutTargets order
@@ -118,6 +126,17 @@ struct Delivery {
   int attempts = 0;  // tries made
 };
 
+// Sends `event` (its text; `document` is it parsed, filled on first need) to each target of
+// `rule`, each in its target's input form, and counts the match.
+void DeliverToTargets(Hub& hub, const std::shared_ptr<const std::atomic<bool>>& alive,
+                      const std::shared_ptr<const Rule>& rule, const std::string& event,
+                      std::optional<Json>& document, absl::Time now);
+
+// Arms the timer of a scheduled rule's `run` for its first firing after `after`. At each
+// firing the rule's targets get EventBridge's "Scheduled Event"; then the next one is armed.
+void ArmSchedule(EventBus& bus, std::string rule_name, std::shared_ptr<const ScheduleRun> run,
+                 absl::Time after);
+
 // Sends `d` to its target; retries a failure that can be retried on the hub's clock, within
 // the target's RetryPolicy, then gives the event to the dead-letter queue. Counts every outcome.
 void Deliver(Delivery d);
@@ -139,6 +158,7 @@ namespace courier {
 
 struct EventBus::State {
   std::shared_ptr<std::atomic<bool>> alive;
+  std::weak_ptr<EventBus> self;  // for timers, which must not keep a deleted bus
   std::string description;
   std::string policy;
   absl::Time created;
@@ -169,6 +189,7 @@ namespace events_internal {
 // The EventBridge module's way inside an EventBus.
 struct BusAccess {
   static EventBus::State& Of(const EventBus& bus) { return *bus.state_; }
+  static Hub& HubOf(const EventBus& bus) { return bus.hub_; }
   static std::shared_ptr<EventBus> Make(Hub& hub, std::string name, std::string arn);
   // Routes events already in the envelope: to every enabled matching rule (or, for a replay,
   // to the `only` rules' ARNs among them), and to the archives unless `replay`. Returns

@@ -270,7 +270,9 @@ bool IsResourceName(std::string_view name, size_t max) {
 }
 
 std::shared_ptr<EventBus> BusAccess::Make(Hub& hub, std::string name, std::string arn) {
-  return std::shared_ptr<EventBus>(new EventBus(hub, std::move(name), std::move(arn)));
+  auto bus = std::shared_ptr<EventBus>(new EventBus(hub, std::move(name), std::move(arn)));
+  bus->state_->self = bus;
+  return bus;
 }
 
 void BusAccess::Route(EventBus& bus, const std::vector<std::string>& events,
@@ -303,28 +305,32 @@ void BusAccess::Route(EventBus& bus, const std::vector<std::string>& events,
         std::find(only->begin(), only->end(), rule->arn) == only->end()) {
       return;
     }
-    rule->counters->matched.fetch_add(1, std::memory_order_relaxed);
-    for (const std::shared_ptr<const CompiledTarget>& target : rule->targets) {
-      Delivery d{.hub = &bus.hub_,
-                 .alive = st.alive,
-                 .rule = rule,
-                 .target = target,
-                 .event = events[e],
-                 .body = {},
-                 .ingested = now};
-      if (target->input.needs_document()) {
-        if (!documents[e]) documents[e] = ParseJson(events[e]).value_or(Json());
-        d.body = target->input.Render(
-            *documents[e], events[e],
-            {.rule_arn = rule->arn, .rule_name = rule->name, .ingestion_time = now});
-      } else {
-        d.body = target->input.Render(
-            Json(), events[e],
-            {.rule_arn = rule->arn, .rule_name = rule->name, .ingestion_time = now});
-      }
-      events_internal::Deliver(std::move(d));
-    }
+    DeliverToTargets(bus.hub_, st.alive, rule, events[e], documents[e], now);
   });
+}
+
+void DeliverToTargets(Hub& hub, const std::shared_ptr<const std::atomic<bool>>& alive,
+                      const std::shared_ptr<const Rule>& rule, const std::string& event,
+                      std::optional<Json>& document, absl::Time now) {
+  rule->counters->matched.fetch_add(1, std::memory_order_relaxed);
+  const TargetInput::Context context{
+      .rule_arn = rule->arn, .rule_name = rule->name, .ingestion_time = now};
+  for (const std::shared_ptr<const CompiledTarget>& target : rule->targets) {
+    Delivery d{.hub = &hub,
+               .alive = alive,
+               .rule = rule,
+               .target = target,
+               .event = event,
+               .body = {},
+               .ingested = now};
+    if (target->input.needs_document()) {
+      if (!document) document = ParseJson(event).value_or(Json());
+      d.body = target->input.Render(*document, event, context);
+    } else {
+      d.body = target->input.Render(Json(), event, context);
+    }
+    Deliver(std::move(d));
+  }
 }
 
 }  // namespace events_internal
@@ -333,6 +339,7 @@ using events_internal::BusSnapshot;
 using events_internal::CompiledTarget;
 using events_internal::Matcher;
 using events_internal::Rule;
+using events_internal::ScheduleRun;
 
 // ---- Snapshot -----------------------------------------------------------------------------------
 
@@ -503,6 +510,21 @@ absl::Status EventBus::PutRules(const std::vector<std::pair<std::string, RuleSpe
       next->pattern = *std::move(pattern);
     }
     auto it = st.rules.find(rule_name);
+    std::optional<ScheduleExpression> schedule;
+    if (spec.schedule_expression) {
+      absl::StatusOr<ScheduleExpression> parsed =
+          ScheduleExpression::Parse(*spec.schedule_expression, "UTC", hub_.clock().Now());
+      if (parsed.ok() && parsed->is_at()) {
+        parsed = AwsError("ValidationException",
+                          "Parameter ScheduleExpression is not valid. Reason: rules take rate() "
+                          "and cron(); at() is for EventBridge Scheduler.");
+      }
+      if (!parsed.ok()) {
+        status = parsed.status();
+        break;
+      }
+      schedule = *std::move(parsed);
+    }
     if (it == st.rules.end() &&
         st.rules.size() >= st.rules_per_bus->load(std::memory_order_relaxed)) {
       status = AwsError("LimitExceededException",
@@ -516,6 +538,17 @@ absl::Status EventBus::PutRules(const std::vector<std::pair<std::string, RuleSpe
     next->spec = spec;
     next->spec.tags.clear();
     next->enabled = spec.state != "DISABLED";
+    if (schedule && next->enabled) {
+      // The same schedule, still enabled, keeps its run (a rate keeps counting from its start).
+      const Rule* before = it != st.rules.end() ? it->second.get() : nullptr;
+      if (before != nullptr && before->schedule != nullptr &&
+          before->spec.schedule_expression == spec.schedule_expression) {
+        next->schedule = before->schedule;
+      } else {
+        next->schedule = std::make_shared<const ScheduleRun>(ScheduleRun{*std::move(schedule)});
+        events_internal::ArmSchedule(*this, rule_name, next->schedule, hub_.clock().Now());
+      }
+    }
     if (it != st.rules.end()) {
       next->created = it->second->created;
       next->targets = it->second->targets;
@@ -549,13 +582,22 @@ std::vector<RuleDescription> EventBus::ListRules(std::string_view prefix) const 
 }
 
 namespace {
-absl::Status SetEnabled(EventBus& bus, EventBus::State& st, std::string_view rule, bool enabled) {
+absl::Status SetEnabled(EventBus& bus, Hub& hub, EventBus::State& st, std::string_view rule,
+                        bool enabled) {
   std::lock_guard lock(st.mu);
   auto it = st.rules.find(rule);
   if (it == st.rules.end()) return events_internal::RuleNotFound(rule, bus.name());
   auto next = std::make_shared<Rule>(*it->second);
   next->enabled = enabled;
   next->spec.state = enabled ? "ENABLED" : "DISABLED";
+  if (!enabled) {
+    next->schedule = nullptr;  // its timer finds the run replaced and stops
+  } else if (next->schedule == nullptr && next->spec.schedule_expression) {
+    const absl::Time now = hub.clock().Now();
+    next->schedule = std::make_shared<const ScheduleRun>(ScheduleRun{
+        ScheduleExpression::Parse(*next->spec.schedule_expression, "UTC", now).value()});
+    events_internal::ArmSchedule(bus, next->name, next->schedule, now);
+  }
   it->second = std::move(next);
   st.RebuildMatcher();
   return absl::OkStatus();
@@ -563,10 +605,10 @@ absl::Status SetEnabled(EventBus& bus, EventBus::State& st, std::string_view rul
 }  // namespace
 
 absl::Status EventBus::EnableRule(std::string_view rule) {
-  return SetEnabled(*this, *state_, rule, true);
+  return SetEnabled(*this, hub_, *state_, rule, true);
 }
 absl::Status EventBus::DisableRule(std::string_view rule) {
-  return SetEnabled(*this, *state_, rule, false);
+  return SetEnabled(*this, hub_, *state_, rule, false);
 }
 
 absl::Status EventBus::DeleteRule(std::string_view rule, bool force) {
