@@ -17,7 +17,6 @@
 #include "courier/status.h"
 
 namespace courier::events_internal {
-namespace {
 
 using detail::EpochSeconds;
 using detail::Member;
@@ -29,21 +28,6 @@ using detail::RequiredString;
 using detail::StringList;
 using detail::WrongType;
 
-using Operation = absl::StatusOr<Json> (*)(Hub&, const JsonObject&, const Caller&);
-
-// ---- Request members ------------------------------------------------------------------------
-
-absl::StatusOr<std::string> BusName(const JsonObject& r, std::string_view member = "EventBusName") {
-  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> name, OptionalString(r, member, 1600));
-  return name.value_or("default");
-}
-
-absl::StatusOr<std::shared_ptr<EventBus>> BusOf(Hub& hub, const JsonObject& r) {
-  COURIER_ASSIGN_OR_RETURN(std::string name, BusName(r));
-  return Events(hub).GetEventBus(name);
-}
-
-// [{"Key": k, "Value": v}, ...]
 absl::StatusOr<EventsTagMap> TagsOf(const JsonObject& r, std::string_view name) {
   EventsTagMap out;
   const Json* v = Member(r, name);
@@ -66,14 +50,8 @@ Json TagsJson(const EventsTagMap& tags) {
   return out;
 }
 
-// A page of `items`: Limit (1-100) of them from NextToken's offset.
-struct Page {
-  size_t begin = 0, end = 0;
-  std::optional<std::string> next_token;
-};
-
-absl::StatusOr<Page> PageOf(const JsonObject& r, size_t count) {
-  COURIER_ASSIGN_OR_RETURN(std::optional<int64_t> limit, OptionalInt(r, "Limit", 1, 100));
+absl::StatusOr<Page> PageOf(const JsonObject& r, size_t count, std::string_view limit_member) {
+  COURIER_ASSIGN_OR_RETURN(std::optional<int64_t> limit, OptionalInt(r, limit_member, 1, 100));
   COURIER_ASSIGN_OR_RETURN(std::optional<std::string> token, OptionalString(r, "NextToken", 2048));
   Page page;
   if (token) {
@@ -88,15 +66,20 @@ absl::StatusOr<Page> PageOf(const JsonObject& r, size_t count) {
   return page;
 }
 
-template <typename T, typename F>
-absl::StatusOr<Json> PagedList(const JsonObject& r, std::string_view member,
-                               const std::vector<T>& items, F to_json) {
-  COURIER_ASSIGN_OR_RETURN(Page page, PageOf(r, items.size()));
-  JsonArray list;
-  for (size_t i = page.begin; i < page.end; ++i) list.push_back(to_json(items[i]));
-  JsonObject out{{member, std::move(list)}};
-  if (page.next_token) out["NextToken"] = *page.next_token;
-  return out;
+namespace {
+
+using Operation = absl::StatusOr<Json> (*)(Hub&, const JsonObject&, const Caller&);
+
+// ---- Request members ------------------------------------------------------------------------
+
+absl::StatusOr<std::string> BusName(const JsonObject& r, std::string_view member = "EventBusName") {
+  COURIER_ASSIGN_OR_RETURN(std::optional<std::string> name, OptionalString(r, member, 1600));
+  return name.value_or("default");
+}
+
+absl::StatusOr<std::shared_ptr<EventBus>> BusOf(Hub& hub, const JsonObject& r) {
+  COURIER_ASSIGN_OR_RETURN(std::string name, BusName(r));
+  return Events(hub).GetEventBus(name);
 }
 
 // ---- PutEvents ------------------------------------------------------------------------------
