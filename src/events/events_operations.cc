@@ -50,6 +50,21 @@ Json TagsJson(const EventsTagMap& tags) {
   return out;
 }
 
+absl::StatusOr<Json> Dispatch(const OperationTable& table, Hub& hub, std::string_view operation,
+                              const Json& request, const Caller& caller) {
+  auto it = table.find(operation);
+  if (it == table.end()) {
+    return AwsErrorF("UnknownOperationException", "Unknown operation {}", operation);
+  }
+  static const JsonObject kNoMembers;
+  if (request.is_null()) return it->second(hub, kNoMembers, caller);
+  if (!request.is_object()) {
+    return AwsError("SerializationException",
+                    "The request must be a JSON object of the operation's members.");
+  }
+  return it->second(hub, request.get_object(), caller);
+}
+
 absl::StatusOr<Page> PageOf(const JsonObject& r, size_t count, std::string_view limit_member) {
   COURIER_ASSIGN_OR_RETURN(std::optional<int64_t> limit, OptionalInt(r, limit_member, 1, 100));
   COURIER_ASSIGN_OR_RETURN(std::optional<std::string> token, OptionalString(r, "NextToken", 2048));
@@ -67,8 +82,6 @@ absl::StatusOr<Page> PageOf(const JsonObject& r, size_t count, std::string_view 
 }
 
 namespace {
-
-using Operation = absl::StatusOr<Json> (*)(Hub&, const JsonObject&, const Caller&);
 
 // ---- Request members ------------------------------------------------------------------------
 
@@ -547,8 +560,8 @@ absl::StatusOr<Json> CancelReplayOp(Hub& hub, const JsonObject& r, const Caller&
   return JsonObject{{"ReplayArn", d.arn}, {"State", d.state}};
 }
 
-const std::map<std::string, Operation, std::less<>>& Operations() {
-  static const auto* table = new std::map<std::string, Operation, std::less<>>{
+const OperationTable& Operations() {
+  static const auto* table = new OperationTable{
       {"PutEvents", PutEventsOp},
       {"PutRule", PutRuleOp},
       {"DescribeRule", DescribeRuleOp},
@@ -588,17 +601,7 @@ const std::map<std::string, Operation, std::less<>>& Operations() {
 
 absl::StatusOr<Json> InvokeEvents(Hub& hub, std::string_view operation, const Json& request,
                                   const Caller& caller) {
-  auto it = Operations().find(operation);
-  if (it == Operations().end()) {
-    return AwsErrorF("UnknownOperationException", "Unknown operation {}", operation);
-  }
-  static const JsonObject kNoMembers;
-  if (request.is_null()) return it->second(hub, kNoMembers, caller);
-  if (!request.is_object()) {
-    return AwsError("SerializationException",
-                    "The request must be a JSON object of the operation's members.");
-  }
-  return it->second(hub, request.get_object(), caller);
+  return Dispatch(Operations(), hub, operation, request, caller);
 }
 
 }  // namespace courier::events_internal

@@ -5,6 +5,7 @@
 
 #include <absl/status/statusor.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,7 +25,14 @@ namespace courier::events_internal {
 absl::StatusOr<Json> InvokeEvents(Hub& hub, std::string_view operation, const Json& request,
                                   const Caller& caller);
 
-// Request members both tables read (events and scheduler).
+// What both tables (events, scheduler) share: the dispatch and the members they both read.
+
+using Operation = absl::StatusOr<Json> (*)(Hub&, const JsonObject&, const Caller&);
+using OperationTable = std::map<std::string, Operation, std::less<>>;
+// UnknownOperationException for an operation not in `table`, SerializationException for a
+// request that is not an object (null is taken as {}).
+absl::StatusOr<Json> Dispatch(const OperationTable& table, Hub& hub, std::string_view operation,
+                              const Json& request, const Caller& caller);
 
 // Tags as [{"Key": k, "Value": v}, ...].
 absl::StatusOr<EventsTagMap> TagsOf(const JsonObject& r, std::string_view name);

@@ -27,8 +27,6 @@ using detail::RequiredString;
 using detail::StringList;
 using detail::WrongType;
 
-using Operation = absl::StatusOr<Json> (*)(Hub&, const JsonObject&, const Caller&);
-
 absl::StatusOr<const JsonObject*> RequiredObject(const JsonObject& r, std::string_view name) {
   const Json* v = Member(r, name);
   if (v == nullptr) return detail::MissingMember(name);
@@ -248,8 +246,8 @@ absl::StatusOr<Json> ListTagsForResourceOp(Hub& hub, const JsonObject& r, const 
   return JsonObject{{"Tags", TagsJson(tags)}};
 }
 
-const std::map<std::string, Operation, std::less<>>& Operations() {
-  static const auto* table = new std::map<std::string, Operation, std::less<>>{
+const OperationTable& Operations() {
+  static const auto* table = new OperationTable{
       {"CreateSchedule", CreateScheduleOp},
       {"UpdateSchedule", UpdateScheduleOp},
       {"GetSchedule", GetScheduleOp},
@@ -270,17 +268,7 @@ const std::map<std::string, Operation, std::less<>>& Operations() {
 
 absl::StatusOr<Json> InvokeScheduler(Hub& hub, std::string_view operation, const Json& request,
                                      const Caller& caller) {
-  auto it = Operations().find(operation);
-  if (it == Operations().end()) {
-    return AwsErrorF("UnknownOperationException", "Unknown operation {}", operation);
-  }
-  static const JsonObject kNoMembers;
-  if (request.is_null()) return it->second(hub, kNoMembers, caller);
-  if (!request.is_object()) {
-    return AwsError("SerializationException",
-                    "The request must be a JSON object of the operation's members.");
-  }
-  return it->second(hub, request.get_object(), caller);
+  return Dispatch(Operations(), hub, operation, request, caller);
 }
 
 }  // namespace courier::events_internal

@@ -24,6 +24,7 @@ using testing_support::Scripts;
 using testing_support::ScriptsUse;
 
 const fs::path kScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" / "events";
+const fs::path kSchedulerScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" / "scheduler";
 
 TEST_CASE("The EventBridge operation table answers as AWS does (tests/conformance/events)",
           "[events][invoke]") {
@@ -54,6 +55,25 @@ TEST_CASE("The scripts use every operation of the EventBridge table", "[events][
   for (const std::string& op : operations) {
     INFO(op);
     CHECK(ScriptsUse(kScripts, op));
+  }
+}
+
+TEST_CASE("The Scheduler operation table answers as AWS does (tests/conformance/scheduler)",
+          "[events][scheduler][invoke]") {
+  const std::vector<fs::path> scripts = Scripts(kSchedulerScripts);
+  REQUIRE(!scripts.empty());
+  for (const fs::path& script : scripts) {
+    DYNAMIC_SECTION(script.filename().string()) { RunScript(script); }
+  }
+}
+
+TEST_CASE("The scripts use every operation of the Scheduler table", "[events][scheduler][invoke]") {
+  for (const char* op :
+       {"CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule", "ListSchedules",
+        "CreateScheduleGroup", "GetScheduleGroup", "DeleteScheduleGroup", "ListScheduleGroups",
+        "TagResource", "UntagResource", "ListTagsForResource"}) {
+    INFO(op);
+    CHECK(ScriptsUse(kSchedulerScripts, op));
   }
 }
 
