@@ -79,6 +79,10 @@ class FifoQueue final : public SqsQueue, public std::enable_shared_from_this<Fif
   // accepted and not delivered; the result is the original's. Lock-free but for one group shard
   // and one dedup shard.
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
+  // A delivery from a topic or bus: SendMessageNoMd5.
+  absl::StatusOr<SendMessageResult> DeliverNow(SendMessageRequest request) override {
+    return SendMessageNoMd5(std::move(request));
+  }
   // As SendMessage, without computing MD5OfMessageBody (left empty; a receive computes it then
   // unless asked not to), as Queue::SendMessageNoMd5. Thread-safe, as SendMessage.
   absl::StatusOr<SendMessageResult> SendMessageNoMd5(SendMessageRequest request);

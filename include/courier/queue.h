@@ -88,6 +88,10 @@ class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> 
   // SendMessage (spec §2). Validates body, size, attributes, delay and group id; returns the
   // MessageId and MD5s. Thread-safe; locks the calling thread's shard briefly.
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
+  // A delivery from a topic or bus: SendMessageNoMd5.
+  absl::StatusOr<SendMessageResult> DeliverNow(SendMessageRequest request) override {
+    return SendMessageNoMd5(std::move(request));
+  }
   // As SendMessage, without computing MD5OfMessageBody (left empty): the fast path for callers
   // that do not check it. ReceiveMessage still returns the body's MD5 (computed then).
   // Thread-safe, as SendMessage.

@@ -56,6 +56,12 @@ class MessageSink : public Resource {
   // sender may then call SendMessage instead and save making a completion. A sink that
   // overrides Deliver to complete later says false.
   virtual bool completes_at_once() const { return true; }
+  // Deliver for a sink that completes at once, its answer returned: what topics and buses call.
+  // A delivery reads only the outcome and the message id, so a queue may skip hashing the body
+  // here (its receivers still get MD5OfBody). The default is SendMessage.
+  virtual absl::StatusOr<SendMessageResult> DeliverNow(SendMessageRequest request) {
+    return SendMessage(std::move(request));
+  }
 };
 
 }  // namespace courier

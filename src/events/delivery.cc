@@ -134,7 +134,7 @@ void Try(Delivery d) {
   SendMessageRequest request{.body = d.body};
   request.message_group_id = target.spec.message_group_id;
   if (sink->completes_at_once()) {
-    absl::StatusOr<SendMessageResult> r = sink->SendMessage(std::move(request));
+    absl::StatusOr<SendMessageResult> r = sink->DeliverNow(std::move(request));
     return Done(std::move(d), r);
   }
   sink->Deliver(

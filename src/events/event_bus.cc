@@ -66,21 +66,24 @@ struct DetailHandler {
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-// `json` (valid JSON) without the whitespace outside its strings.
+// `json` (valid JSON) without the whitespace outside its strings, copied in runs.
 void AppendCompact(std::string_view json, std::string& out) {
-  bool in_string = false;
-  for (size_t i = 0; i < json.size(); ++i) {
-    char c = json[i];
-    if (in_string) {
-      out.push_back(c);
-      if (c == '\\') {
-        out.push_back(json[++i]);
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (!IsJsonSpace(c)) {
-      out.push_back(c);
-      in_string = c == '"';
+  const size_t n = json.size();
+  out.reserve(out.size() + n);
+  size_t i = 0;
+  while (i < n) {
+    size_t j = i;
+    while (j < n && json[j] != '"' && !IsJsonSpace(json[j])) ++j;
+    out.append(json.data() + i, j - i);
+    if (j == n) break;
+    if (json[j] == '"') {  // the whole string, escapes included
+      size_t k = j + 1;
+      while (k < n && json[k] != '"') k += json[k] == '\\' ? 2 : 1;
+      k = std::min(n, k + 1);
+      out.append(json.data() + j, k - j);
+      i = k;
+    } else {
+      i = j + 1;
     }
   }
 }
@@ -133,7 +136,7 @@ std::optional<PutEventsResultEntry> CheckEntry(const PutEventsEntry& e) {
 }
 
 // The event as EventBridge delivers it: compact JSON, its members in EventBridge's order.
-std::string Envelope(const PutEventsEntry& e, std::string_view id, absl::Time time,
+std::string Envelope(const PutEventsEntry& e, std::string_view id, std::string_view time,
                      std::string_view account, std::string_view region) {
   std::string out;
   out.reserve(160 + e.source.size() + e.detail_type.size() + e.detail.size());
@@ -146,7 +149,7 @@ std::string Envelope(const PutEventsEntry& e, std::string_view id, absl::Time ti
   out += R"(,"account":")";
   out += account;
   out += R"(","time":")";
-  out += EventTime(time);
+  out += time;
   out += R"(","region":")";
   out += region;
   out += R"(","resources":[)";
@@ -418,6 +421,7 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
                     "Total size of the entries in the request is over the limit.");
   }
   const absl::Time now = hub_.clock().Now();
+  const std::string now_text = events_internal::EventTime(now);
   const std::string& account = hub_.environment().account;
   const std::string& region = hub_.environment().region;
   PutEventsResult result;
@@ -434,7 +438,9 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
     char id[36];
     detail::WriteUuid(detail::NewRandomUuid(), id);
     const absl::Time time = e.time.value_or(now);
-    events.push_back(events_internal::Envelope(e, std::string_view(id, 36), time, account, region));
+    events.push_back(events_internal::Envelope(e, std::string_view(id, 36),
+                                               e.time ? events_internal::EventTime(time) : now_text,
+                                               account, region));
     times.push_back(time);
     result.entries.push_back({.event_id = std::string(id, 36)});
   }

@@ -196,7 +196,7 @@ bool TryAtOnce(const Subscription& sub, const DeliveryContext& context, SendMess
   if (sub.state->removed.load(std::memory_order_acquire)) return false;
   std::shared_ptr<MessageSink> sink = SinkOf(sub, context);
   if (sink == nullptr || !sink->completes_at_once()) return false;
-  absl::StatusOr<SendMessageResult> sent = sink->SendMessage(std::move(request));
+  absl::StatusOr<SendMessageResult> sent = sink->DeliverNow(std::move(request));
   if (!sent.ok()) {
     failure = sent.status();
     return false;
