@@ -3,6 +3,7 @@
 // finds its run replaced stops. An invocation goes through the EventBridge delivery
 // (delivery.cc): the same retries, dead-letter queue and counters as a rule's target.
 #include <absl/strings/ascii.h>
+#include <absl/strings/str_replace.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -238,7 +239,13 @@ void SchedulerService::State::Fire(const std::pair<std::string, std::string>& ke
     auto it = schedules.find(key);
     if (it == schedules.end() || it->second.run != run) return;  // changed or deleted since
     const ScheduleTarget& t = it->second.description.spec.target;
-    const std::string input = t.input.value_or("{}");
+    // Scheduler's context attributes, filled in the Input.
+    const std::string input = absl::StrReplaceAll(
+        t.input.value_or("{}"),
+        {{"<aws.scheduler.schedule-arn>", it->second.description.arn},
+         {"<aws.scheduler.scheduled-time>", events_internal::EventTime(scheduled)},
+         {"<aws.scheduler.execution-id>", detail::NewUuid()},
+         {"<aws.scheduler.attempt-number>", "1"}});
     if (t.arn.starts_with("arn:aws:events:")) {
       // To a bus: an event from the schedule, its Input as the detail.
       std::string text;

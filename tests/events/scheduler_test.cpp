@@ -94,6 +94,23 @@ TEST_CASE("A one-time schedule fires once at its local time, then completes",
   CHECK(ErrorName(f.scheduler.GetSchedule("once-deleted").status()) == "ResourceNotFoundException");
 }
 
+TEST_CASE("The Input's context attributes are filled at each firing", "[events][scheduler]") {
+  Fixture f;
+  ScheduleSpec spec = f.Spec("rate(1 hour)");
+  spec.target.input =
+      R"({"arn":"<aws.scheduler.schedule-arn>",)"
+      R"("at":"<aws.scheduler.scheduled-time>",)"
+      R"("try":<aws.scheduler.attempt-number>,"id":"<aws.scheduler.execution-id>"})";
+  const std::string arn = f.scheduler.CreateSchedule("ctx", spec).value();
+  f.Run(absl::Minutes(61));
+  REQUIRE(f.bodies.size() == 1);
+  Json body = ParseJson(f.bodies[0]).value();
+  CHECK(body.at("arn") == arn.c_str());
+  CHECK(body.at("at") == "2026-03-01T01:00:00Z");
+  CHECK(body.at("try") == 1);
+  CHECK(body.at("id").as_string().size() == 36);
+}
+
 TEST_CASE("A cron schedule follows its time zone across daylight saving", "[events][scheduler]") {
   Fixture f;
   // London goes to BST on 2026-03-29 and back on 2026-10-25.
