@@ -101,8 +101,19 @@ struct Matcher {
   std::vector<std::string> names;
 };
 
+// What the schema registry attaches to a bus (schema_registry.cc): a check of each entry before
+// it is put (validation against a registered schema) and a look at each event put (discovery).
+class BusHooks {
+ public:
+  virtual ~BusHooks() = default;
+  // The entry's error, or nullopt to let it through.
+  virtual std::optional<PutEventsResultEntry> Check(const PutEventsEntry& entry) const = 0;
+  virtual void Observe(std::string_view event) = 0;
+};
+
 // What PutEvents reads, replaced whole.
 struct BusSnapshot {
+  std::shared_ptr<BusHooks> hooks;  // null: none (the usual case)
   std::shared_ptr<const Matcher> matcher;
   // Per rule index of the matcher: its rule, or nullptr for an archive's entry.
   std::vector<std::shared_ptr<const Rule>> rule_of;
@@ -171,6 +182,7 @@ struct EventBus::State {
   std::map<std::string, EventsTagMap, std::less<>> rule_tags;  // by rule ARN
   std::vector<std::shared_ptr<const events_internal::ArchiveFeed>> archives;
   std::shared_ptr<const events_internal::Matcher> matcher;  // the current one
+  std::shared_ptr<events_internal::BusHooks> hooks;
   // Rebuilds the matcher (patterns or enabled states changed) and the snapshot; under mu.
   void RebuildMatcher();
   // Rebuilds only the snapshot's rule pointers (targets changed); under mu.
@@ -190,6 +202,8 @@ namespace events_internal {
 struct BusAccess {
   static EventBus::State& Of(const EventBus& bus) { return *bus.state_; }
   static Hub& HubOf(const EventBus& bus) { return bus.hub_; }
+  // Attaches `hooks` (null: detaches them).
+  static void SetHooks(EventBus& bus, std::shared_ptr<BusHooks> hooks);
   static std::shared_ptr<EventBus> Make(Hub& hub, std::string name, std::string arn);
   // Routes events already in the envelope: to every enabled matching rule (or, for a replay,
   // to the `only` rules' ARNs among them), and to the archives unless `replay`. Returns

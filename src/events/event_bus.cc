@@ -290,6 +290,9 @@ void BusAccess::Route(EventBus& bus, const std::vector<std::string>& events,
     feed.store->events.push_back({now, event_times[e], events[e]});
     feed.store->size_bytes += static_cast<int64_t>(events[e].size());
   };
+  if (!replay && snap->hooks != nullptr) {
+    for (const std::string& e : events) snap->hooks->Observe(e);
+  }
   if (!replay) {
     for (const ArchiveFeed* feed : snap->unfiltered_archives) {
       for (size_t e = 0; e < events.size(); ++e) archive(*feed, e);
@@ -310,6 +313,13 @@ void BusAccess::Route(EventBus& bus, const std::vector<std::string>& events,
     }
     DeliverToTargets(bus.hub_, st.alive, rule, events[e], documents[e], now);
   });
+}
+
+void BusAccess::SetHooks(EventBus& bus, std::shared_ptr<BusHooks> hooks) {
+  EventBus::State& st = *bus.state_;
+  std::lock_guard lock(st.mu);
+  st.hooks = std::move(hooks);
+  st.RebuildSnapshot();
 }
 
 void DeliverToTargets(Hub& hub, const std::shared_ptr<const std::atomic<bool>>& alive,
@@ -371,6 +381,7 @@ void EventBus::State::RebuildMatcher() {
 
 void EventBus::State::RebuildSnapshot() {
   auto next = std::make_shared<BusSnapshot>();
+  next->hooks = hooks;
   next->archives = archives;
   for (const auto& feed : archives) {
     if (!feed->pattern) next->unfiltered_archives.push_back(feed.get());
@@ -429,8 +440,11 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
   std::vector<std::string> events;
   std::vector<absl::Time> times;
   events.reserve(entries.size());
+  const std::shared_ptr<events_internal::BusHooks> hooks = state_->LoadSnapshot()->hooks;
   for (const PutEventsEntry& e : entries) {
-    if (auto error = events_internal::CheckEntry(e)) {
+    std::optional<PutEventsResultEntry> error = events_internal::CheckEntry(e);
+    if (!error && hooks != nullptr) error = hooks->Check(e);
+    if (error) {
       result.entries.push_back(*std::move(error));
       ++result.failed_entry_count;
       continue;

@@ -25,6 +25,7 @@ using testing_support::ScriptsUse;
 
 const fs::path kScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" / "events";
 const fs::path kSchedulerScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" / "scheduler";
+const fs::path kSchemaScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" / "schemas";
 
 TEST_CASE("The EventBridge operation table answers as AWS does (tests/conformance/events)",
           "[events][invoke]") {
@@ -74,6 +75,27 @@ TEST_CASE("The scripts use every operation of the Scheduler table", "[events][sc
         "TagResource", "UntagResource", "ListTagsForResource"}) {
     INFO(op);
     CHECK(ScriptsUse(kSchedulerScripts, op));
+  }
+}
+
+TEST_CASE("The schema registry's table answers as AWS does (tests/conformance/schemas)",
+          "[events][schemas][invoke]") {
+  const std::vector<fs::path> scripts = Scripts(kSchemaScripts);
+  REQUIRE(!scripts.empty());
+  for (const fs::path& script : scripts) {
+    DYNAMIC_SECTION(script.filename().string()) { RunScript(script); }
+  }
+}
+
+TEST_CASE("The scripts use every operation of the schema registry's table",
+          "[events][schemas][invoke]") {
+  for (const char* op :
+       {"CreateDiscoverer", "DescribeDiscoverer", "ListDiscoverers", "StartDiscoverer",
+        "StopDiscoverer", "DeleteDiscoverer", "CreateRegistry", "DeleteRegistry", "ListRegistries",
+        "CreateSchema", "UpdateSchema", "DescribeSchema", "ListSchemas", "ListSchemaVersions",
+        "ExportSchema", "DeleteSchema"}) {
+    INFO(op);
+    CHECK(ScriptsUse(kSchemaScripts, op));
   }
 }
 
