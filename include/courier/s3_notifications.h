@@ -19,15 +19,19 @@
 #include <string_view>
 
 #include "courier/blob_store.h"
-#include "courier/event_bus.h"
 #include "courier/json.h"
+#include "courier/resource.h"
 
 namespace courier {
 
+class Hub;
+
 class NotifyingBlobStore final : public BlobStore {
  public:
-  // `inner` keeps the bytes; `bus` receives the notifications (in its own account and region).
-  NotifyingBlobStore(std::shared_ptr<BlobStore> inner, std::shared_ptr<EventBus> bus);
+  // `inner` keeps the bytes; `bus` (an EventBus, or any sink of events in their envelope)
+  // receives the notifications, in `hub`'s account and region, timed by its clock. The store
+  // must not outlive the hub.
+  NotifyingBlobStore(std::shared_ptr<BlobStore> inner, Hub& hub, std::shared_ptr<MessageSink> bus);
 
   absl::Status Put(std::string_view bucket, std::string_view key, std::string_view data) override;
   absl::StatusOr<std::string> Get(std::string_view bucket, std::string_view key) override;
@@ -39,7 +43,8 @@ class NotifyingBlobStore final : public BlobStore {
   std::string NextSequencer();
 
   std::shared_ptr<BlobStore> inner_;
-  std::shared_ptr<EventBus> bus_;
+  Hub& hub_;
+  std::shared_ptr<MessageSink> bus_;
   std::atomic<uint64_t> sequence_{0};
 };
 

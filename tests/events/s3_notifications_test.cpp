@@ -1,6 +1,6 @@
-// S3-shaped notifications from a blob store to a bus: Object Created and Object Deleted as S3
-// sends them to EventBridge, routed by rules like any event; also from the extended client's
-// payload bucket.
+// S3-shaped notifications from a blob store (the queue component's NotifyingBlobStore) to a bus:
+// Object Created and Object Deleted as S3 sends them to EventBridge, routed by rules like any
+// event; also from the extended client's payload bucket.
 #include "courier/s3_notifications.h"
 
 #include <catch2/catch.hpp>
@@ -23,7 +23,7 @@ struct Fixture {
   Hub hub{sim.environment()};
   std::shared_ptr<EventBus> bus = Events(hub).GetEventBus("default").value();
   std::shared_ptr<NotifyingBlobStore> blobs =
-      std::make_shared<NotifyingBlobStore>(std::make_shared<MemoryBlobStore>(), bus);
+      std::make_shared<NotifyingBlobStore>(std::make_shared<MemoryBlobStore>(), hub, bus);
   std::shared_ptr<Queue> created = Sqs(hub).CreateQueue("created").value();
   std::shared_ptr<Queue> deleted = Sqs(hub).CreateQueue("deleted").value();
 
