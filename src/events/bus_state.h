@@ -158,6 +158,10 @@ std::shared_ptr<MessageSink> FindBusAnywhere(Hub& hub, std::string_view arn);
 // Whether the policy of `bus` (an EventBus) lets `account` call events:PutEvents on it.
 bool AllowsPutEventsFrom(const MessageSink& bus, std::string_view account);
 
+// FNV-1a of `text` and `n`: the same on every run and machine (absl::Hash is seeded per
+// process), for jitter and offsets a test's clock must see again.
+uint64_t StableHash(std::string_view text, int64_t n);
+
 // An EventBridge timestamp: 2026-01-01T00:00:00Z.
 std::string EventTime(absl::Time t);
 // EventBridge's resource names: 1-64 of [.\-_A-Za-z0-9] (rules, targets' ids, archives...).

@@ -1,7 +1,6 @@
 // Delivery of one event to one target (bus_state.h): the try, the retries on the hub's clock
 // within the target's RetryPolicy, the dead-letter queue with the attributes EventBridge adds,
 // and the counters.
-#include <absl/hash/hash.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -46,7 +45,7 @@ Failure Classify(const absl::Status& status) {
 // times on every run.
 absl::Duration Backoff(const Delivery& d, int n) {
   const double base = std::min(300.0, static_cast<double>(int64_t{1} << std::min(n - 1, 9)));
-  const uint64_t h = absl::HashOf(d.event, d.target->spec.id, n);
+  const uint64_t h = StableHash(d.target->spec.id + d.event, n);
   const double jitter = static_cast<double>(h % 1000) / 1000.0;  // [0, 1)
   return absl::Milliseconds(std::llround(base * (1.0 - 0.5 * jitter) * 1000));
 }

@@ -272,6 +272,14 @@ bool IsResourceName(std::string_view name, size_t max) {
   });
 }
 
+uint64_t StableHash(std::string_view text, int64_t n) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](unsigned char c) { h = (h ^ c) * 1099511628211ull; };
+  for (char c : text) mix(static_cast<unsigned char>(c));
+  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(static_cast<uint64_t>(n) >> (8 * i)));
+  return h;
+}
+
 std::shared_ptr<EventBus> BusAccess::Make(Hub& hub, std::string name, std::string arn) {
   auto bus = std::shared_ptr<EventBus>(new EventBus(hub, std::move(name), std::move(arn)));
   bus->state_->self = bus;

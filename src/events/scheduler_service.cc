@@ -65,15 +65,6 @@ absl::Status ScheduleNotFound(std::string_view name) {
   return AwsErrorF("ResourceNotFoundException", "Schedule {} does not exist.", name);
 }
 
-// FNV-1a: a stable offset inside a flexible window, the same on every run of a test.
-uint64_t StableHash(std::string_view a, int64_t b) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](unsigned char c) { h = (h ^ c) * 1099511628211ull; };
-  for (char c : a) mix(static_cast<unsigned char>(c));
-  for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(b >> (8 * i)));
-  return h;
-}
-
 }  // namespace
 
 struct SchedulerService::State : std::enable_shared_from_this<SchedulerService::State> {
@@ -207,7 +198,7 @@ std::optional<absl::Time> SchedulerService::State::NextScheduled(const Schedule&
 absl::Time SchedulerService::State::Flexed(const Schedule& s, absl::Time scheduled) const {
   const int minutes = s.description.spec.flexible_window_minutes;
   if (minutes == 0) return scheduled;
-  const uint64_t h = StableHash(s.description.arn, absl::ToUnixSeconds(scheduled));
+  const uint64_t h = events_internal::StableHash(s.description.arn, absl::ToUnixSeconds(scheduled));
   return scheduled + absl::Seconds(static_cast<int64_t>(h % (uint64_t(minutes) * 60)));
 }
 
