@@ -65,6 +65,18 @@ expect "invoke: sns lines" \
   bash -c 'printf "%s\n" "$1" "$2" | "$0" invoke' "$courier" \
   '{"service":"sns","operation":"CreateTopic","request":{"Name":"t"}}' \
   '{"service":"sns","operation":"Publish","request":{"TopicArn":"arn:aws:sns:us-east-1:000000000000:t","Message":""}}'
+expect "invoke: events and scheduler lines, a schedule fired by a clock step" \
+  '{"response":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/ticks"}}
+{"response":{"ScheduleArn":"arn:aws:scheduler:us-east-1:000000000000:schedule/default/tick"}}
+{"response":{"now":"2026-01-01T00:01:00.000Z"}}
+{"response":{"Messages":[{"Body":"{\"job\":1}"}]}}
+{"response":{"RuleArn":"arn:aws:events:us-east-1:000000000000:rule/r"}}' 0 \
+  bash -c 'printf "%s\n" "$@" | "$0" invoke | sed -E "s/\"(MessageId|ReceiptHandle|MD5OfBody)\":\"[^\"]*\",?//g"' "$courier" \
+  '{"service":"sqs","operation":"CreateQueue","request":{"QueueName":"ticks"}}' \
+  '{"service":"scheduler","operation":"CreateSchedule","request":{"Name":"tick","ScheduleExpression":"rate(1 minute)","FlexibleTimeWindow":{"Mode":"OFF"},"Target":{"Arn":"arn:aws:sqs:us-east-1:000000000000:ticks","RoleArn":"arn:aws:iam::000000000000:role/r","Input":"{\"job\":1}"}}}' \
+  '{"clock":{"advance_seconds":60}}' \
+  '{"service":"sqs","operation":"ReceiveMessage","request":{"QueueUrl":"ticks"}}' \
+  '{"service":"events","operation":"PutRule","request":{"Name":"r","ScheduleExpression":"rate(5 minutes)"}}'
 rm -f /tmp/courier_cli_stderr.$$ /tmp/courier_cli_bad.$$.json
-echo "$((14 - failures)) passed, $failures failed"
+echo "$((15 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]
