@@ -302,6 +302,24 @@ inline bool ScriptsUse(const std::filesystem::path& dir, const std::string& oper
   return false;
 }
 
+// Runs every script of `dir` (there must be one), each in its own section.
+inline void RunScripts(const std::filesystem::path& dir) {
+  const std::vector<std::filesystem::path> scripts = Scripts(dir);
+  REQUIRE(!scripts.empty());
+  for (const std::filesystem::path& script : scripts) {
+    DYNAMIC_SECTION(script.filename().string()) { RunScript(script); }
+  }
+}
+
+// Checks that the scripts of `dir` call each of `operations` (a table's whole list).
+inline void CheckScriptsUse(const std::filesystem::path& dir,
+                            const std::vector<std::string>& operations) {
+  for (const std::string& op : operations) {
+    INFO(op);
+    CHECK(ScriptsUse(dir, op));
+  }
+}
+
 }  // namespace courier::testing_support
 
 #endif  // COURIER_TESTS_INVOKE_SCRIPT_H_

@@ -212,7 +212,8 @@ struct BusAccess {
   // Routes events already in the envelope: to every enabled matching rule (or, for a replay,
   // to the `only` rules' ARNs among them), and to the archives unless `replay`. Returns
   // nothing: each target's delivery counts its own outcome.
-  static void Route(EventBus& bus, const std::vector<std::string>& events,
+  // `snap` is the bus's snapshot, loaded once by the caller.
+  static void Route(EventBus& bus, const BusSnapshot& snap, const std::vector<std::string>& events,
                     const std::vector<absl::Time>& event_times, bool replay,
                     const std::vector<std::string>* only);
 };

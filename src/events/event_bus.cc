@@ -286,11 +286,11 @@ std::shared_ptr<EventBus> BusAccess::Make(Hub& hub, std::string name, std::strin
   return bus;
 }
 
-void BusAccess::Route(EventBus& bus, const std::vector<std::string>& events,
+void BusAccess::Route(EventBus& bus, const BusSnapshot& snap,
+                      const std::vector<std::string>& events,
                       const std::vector<absl::Time>& event_times, bool replay,
                       const std::vector<std::string>* only) {
   EventBus::State& st = *bus.state_;
-  std::shared_ptr<const BusSnapshot> snap = st.LoadSnapshot();
   const absl::Time now = bus.hub_.clock().Now();
   auto archive = [&](const ArchiveFeed& feed, size_t e) {
     std::lock_guard lock(feed.store->mu);
@@ -298,23 +298,23 @@ void BusAccess::Route(EventBus& bus, const std::vector<std::string>& events,
     feed.store->events.push_back({now, event_times[e], events[e]});
     feed.store->size_bytes += static_cast<int64_t>(events[e].size());
   };
-  if (!replay && snap->hooks != nullptr) {
-    for (const std::string& e : events) snap->hooks->Observe(e);
+  if (!replay && snap.hooks != nullptr) {
+    for (const std::string& e : events) snap.hooks->Observe(e);
   }
   if (!replay) {
-    for (const ArchiveFeed* feed : snap->unfiltered_archives) {
+    for (const ArchiveFeed* feed : snap.unfiltered_archives) {
       for (size_t e = 0; e < events.size(); ++e) archive(*feed, e);
     }
   }
-  if (snap->matcher == nullptr) return;
+  if (snap.matcher == nullptr) return;
   std::vector<std::string_view> views(events.begin(), events.end());
   std::vector<std::optional<Json>> documents(events.size());
-  snap->matcher->rules.ForEachMatchInBatch(views, [&](size_t e, size_t index) {
-    if (const ArchiveFeed* feed = snap->archive_of[index]; feed != nullptr) {
+  snap.matcher->rules.ForEachMatchInBatch(views, [&](size_t e, size_t index) {
+    if (const ArchiveFeed* feed = snap.archive_of[index]; feed != nullptr) {
       if (!replay) archive(*feed, e);
       return;
     }
-    const std::shared_ptr<const Rule>& rule = snap->rule_of[index];
+    const std::shared_ptr<const Rule>& rule = snap.rule_of[index];
     if (only != nullptr && !only->empty() &&
         std::find(only->begin(), only->end(), rule->arn) == only->end()) {
       return;
@@ -448,7 +448,8 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
   std::vector<std::string> events;
   std::vector<absl::Time> times;
   events.reserve(entries.size());
-  const std::shared_ptr<events_internal::BusHooks> hooks = state_->LoadSnapshot()->hooks;
+  const std::shared_ptr<const BusSnapshot> snap = state_->LoadSnapshot();
+  const events_internal::BusHooks* hooks = snap->hooks.get();
   for (const PutEventsEntry& e : entries) {
     std::optional<PutEventsResultEntry> error = events_internal::CheckEntry(e);
     if (!error && hooks != nullptr) error = hooks->Check(e);
@@ -466,7 +467,9 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
     times.push_back(time);
     result.entries.push_back({.event_id = std::string(id, 36)});
   }
-  if (!events.empty()) events_internal::BusAccess::Route(*this, events, times, false, nullptr);
+  if (!events.empty()) {
+    events_internal::BusAccess::Route(*this, *snap, events, times, false, nullptr);
+  }
   return result;
 }
 
@@ -487,7 +490,8 @@ absl::StatusOr<SendMessageResult> EventBus::SendMessage(SendMessageRequest reque
     std::string err;
     absl::ParseTime(absl::RFC3339_full, std::string(*t), &time, &err);
   }
-  events_internal::BusAccess::Route(*this, {request.body}, {time}, false, nullptr);
+  events_internal::BusAccess::Route(*this, *state_->LoadSnapshot(), {request.body}, {time}, false,
+                                    nullptr);
   SendMessageResult result;
   result.message_id = MessageId(std::string_view(*text("id")));
   return result;

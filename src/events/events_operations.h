@@ -1,5 +1,6 @@
-// The "events" operation table: EventBridge's operations with AWS's JSON request and response
-// shapes over EventsService and EventBus (events.h, event_bus.h).
+// The module's operation tables, with AWS's JSON request and response shapes: "events"
+// (EventsService and EventBus: events.h, event_bus.h), "scheduler" (scheduler.h) and "schemas"
+// (schemas.h).
 #ifndef COURIER_EVENTS_EVENTS_OPERATIONS_H_
 #define COURIER_EVENTS_EVENTS_OPERATIONS_H_
 
@@ -24,6 +25,10 @@ namespace courier::events_internal {
 
 absl::StatusOr<Json> InvokeEvents(Hub& hub, std::string_view operation, const Json& request,
                                   const Caller& caller);
+absl::StatusOr<Json> InvokeScheduler(Hub& hub, std::string_view operation, const Json& request,
+                                     const Caller& caller);
+absl::StatusOr<Json> InvokeSchemas(Hub& hub, std::string_view operation, const Json& request,
+                                   const Caller& caller);
 
 // What both tables (events, scheduler) share: the dispatch and the members they both read.
 

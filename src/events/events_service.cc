@@ -320,7 +320,8 @@ void EventsService::State::StepReplay(const std::shared_ptr<ReplayRecord>& repla
     }
   }
   if (!events.empty()) {
-    BusAccess::Route(*bus, events, times, true, &replay->description.filter_arns);
+    BusAccess::Route(*bus, *BusAccess::Of(*bus).LoadSnapshot(), events, times, true,
+                     &replay->description.filter_arns);
   }
   std::lock_guard lock(mu);
   ReplayDescription& d = replay->description;

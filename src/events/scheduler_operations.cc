@@ -1,7 +1,6 @@
-// The EventBridge Scheduler operation table (scheduler_operations.h): request members in, the
+// The EventBridge Scheduler operation table (events_operations.h): request members in, the
 // typed API, AWS's response shapes out. Timestamps are epoch seconds, as the JSON protocol has
 // them.
-#include "events/scheduler_operations.h"
 
 #include <map>
 #include <optional>

@@ -16,7 +16,7 @@
 #include "courier/service.h"
 #include "courier/status.h"
 #include "events/bus_state.h"
-#include "events/scheduler_operations.h"
+#include "events/events_operations.h"
 
 namespace courier {
 

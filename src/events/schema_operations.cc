@@ -1,6 +1,5 @@
-// The schema registry's operation table (schema_operations.h). Timestamps are epoch seconds,
+// The schema registry's operation table (events_operations.h). Timestamps are epoch seconds,
 // as in the other tables.
-#include "events/schema_operations.h"
 
 #include <string>
 #include <vector>

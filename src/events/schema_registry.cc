@@ -18,7 +18,7 @@
 #include "courier/service.h"
 #include "courier/status.h"
 #include "events/bus_state.h"
-#include "events/schema_operations.h"
+#include "events/events_operations.h"
 
 namespace courier {
 namespace {

@@ -19,9 +19,8 @@ namespace courier {
 namespace {
 
 namespace fs = std::filesystem;
-using testing_support::RunScript;
-using testing_support::Scripts;
-using testing_support::ScriptsUse;
+using testing_support::CheckScriptsUse;
+using testing_support::RunScripts;
 
 const fs::path kScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" / "events";
 const fs::path kSchedulerScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" / "scheduler";
@@ -29,11 +28,7 @@ const fs::path kSchemaScripts = fs::path(COURIER_TEST_DATA_DIR) / "conformance" 
 
 TEST_CASE("The EventBridge operation table answers as AWS does (tests/conformance/events)",
           "[events][invoke]") {
-  const std::vector<fs::path> scripts = Scripts(kScripts);
-  REQUIRE(!scripts.empty());
-  for (const fs::path& script : scripts) {
-    DYNAMIC_SECTION(script.filename().string()) { RunScript(script); }
-  }
+  RunScripts(kScripts);
 }
 
 TEST_CASE("The scripts use every operation of the EventBridge table", "[events][invoke]") {
@@ -53,50 +48,34 @@ TEST_CASE("The scripts use every operation of the EventBridge table", "[events][
                                                "DeleteArchive",    "StartReplay",
                                                "DescribeReplay",   "ListReplays",
                                                "CancelReplay"};
-  for (const std::string& op : operations) {
-    INFO(op);
-    CHECK(ScriptsUse(kScripts, op));
-  }
+  CheckScriptsUse(kScripts, operations);
 }
 
 TEST_CASE("The Scheduler operation table answers as AWS does (tests/conformance/scheduler)",
           "[events][scheduler][invoke]") {
-  const std::vector<fs::path> scripts = Scripts(kSchedulerScripts);
-  REQUIRE(!scripts.empty());
-  for (const fs::path& script : scripts) {
-    DYNAMIC_SECTION(script.filename().string()) { RunScript(script); }
-  }
+  RunScripts(kSchedulerScripts);
 }
 
 TEST_CASE("The scripts use every operation of the Scheduler table", "[events][scheduler][invoke]") {
-  for (const char* op :
-       {"CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule", "ListSchedules",
-        "CreateScheduleGroup", "GetScheduleGroup", "DeleteScheduleGroup", "ListScheduleGroups",
-        "TagResource", "UntagResource", "ListTagsForResource"}) {
-    INFO(op);
-    CHECK(ScriptsUse(kSchedulerScripts, op));
-  }
+  CheckScriptsUse(
+      kSchedulerScripts,
+      {"CreateSchedule", "UpdateSchedule", "GetSchedule", "DeleteSchedule", "ListSchedules",
+       "CreateScheduleGroup", "GetScheduleGroup", "DeleteScheduleGroup", "ListScheduleGroups",
+       "TagResource", "UntagResource", "ListTagsForResource"});
 }
 
 TEST_CASE("The schema registry's table answers as AWS does (tests/conformance/schemas)",
           "[events][schemas][invoke]") {
-  const std::vector<fs::path> scripts = Scripts(kSchemaScripts);
-  REQUIRE(!scripts.empty());
-  for (const fs::path& script : scripts) {
-    DYNAMIC_SECTION(script.filename().string()) { RunScript(script); }
-  }
+  RunScripts(kSchemaScripts);
 }
 
 TEST_CASE("The scripts use every operation of the schema registry's table",
           "[events][schemas][invoke]") {
-  for (const char* op :
-       {"CreateDiscoverer", "DescribeDiscoverer", "ListDiscoverers", "StartDiscoverer",
-        "StopDiscoverer", "DeleteDiscoverer", "CreateRegistry", "DeleteRegistry", "ListRegistries",
-        "CreateSchema", "UpdateSchema", "DescribeSchema", "ListSchemas", "ListSchemaVersions",
-        "ExportSchema", "DeleteSchema"}) {
-    INFO(op);
-    CHECK(ScriptsUse(kSchemaScripts, op));
-  }
+  CheckScriptsUse(kSchemaScripts,
+                  {"CreateDiscoverer", "DescribeDiscoverer", "ListDiscoverers", "StartDiscoverer",
+                   "StopDiscoverer", "DeleteDiscoverer", "CreateRegistry", "DeleteRegistry",
+                   "ListRegistries", "CreateSchema", "UpdateSchema", "DescribeSchema",
+                   "ListSchemas", "ListSchemaVersions", "ExportSchema", "DeleteSchema"});
 }
 
 TEST_CASE("ListEventBuses pages with Limit and NextToken", "[events][invoke]") {
