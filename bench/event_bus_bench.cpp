@@ -27,10 +27,16 @@ namespace {
 
 constexpr char kMatchAll[] = R"({"source":["citylots"],"detail-type":["Feature"]})";
 
+// Both sides cycle through the same 2,000 events (about 2.4 MB of envelopes): the same events,
+// and the same share of them in the caches. (PutEvents used to walk all 200,000 records, whose
+// copies came from memory, while the floor matched 2,000.)
+constexpr size_t kEvents = 2000;
+
 std::vector<courier::PutEventsEntry> Entries() {
+  const std::vector<std::string>& all = citylots::Events();
   std::vector<courier::PutEventsEntry> out;
-  for (const std::string& e : citylots::Events()) {
-    out.push_back({.source = "citylots", .detail_type = "Feature", .detail = e});
+  for (size_t i = 0; i < std::min(kEvents, all.size()); ++i) {
+    out.push_back({.source = "citylots", .detail_type = "Feature", .detail = all[i]});
   }
   return out;
 }
@@ -135,7 +141,7 @@ void BM_PatternFloor(benchmark::State& state) {
   // The envelopes as the bus makes them.
   Setup(2);
   std::vector<std::string> envelopes;
-  for (size_t b = 0; b < 2000; b += 10) {
+  for (size_t b = 0; b + 10 <= entries.size(); b += 10) {
     std::vector<courier::PutEventsEntry> batch(entries.begin() + b, entries.begin() + b + 10);
     world.bus->PutEvents(std::move(batch)).value();
     for (;;) {

@@ -7,6 +7,7 @@
 #ifndef COURIER_ENVIRONMENT_H_
 #define COURIER_ENVIRONMENT_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,10 +24,17 @@ struct Environment {
   std::string region = "us-east-1";
   std::string account = "000000000000";
 
-  // System clock, a thread pool of the machine's size, memory storage.
+  // System clock, a thread pool of the machine's size, the default storage.
   static Environment Default();
-  // A ManualClock (returned through `clock`), an inline executor, memory storage.
+  // A ManualClock (returned through `clock`), an inline executor, the default storage.
   static Environment Deterministic(std::shared_ptr<ManualClock> clock = nullptr);
+
+  // The storage of Default(), Deterministic(), testing::Simulation and a Hub given none: a new
+  // MemoryStorage, unless a test suite has set a factory to run all of its tests on another
+  // policy (tests/sqlite_suite.cpp). Applications choose theirs by setting `storage`. Set the
+  // factory before any thread uses it.
+  static std::shared_ptr<Storage> DefaultStorage();
+  static void SetDefaultStorageFactory(std::function<std::shared_ptr<Storage>()> factory);
 };
 
 }  // namespace courier

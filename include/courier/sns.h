@@ -215,8 +215,10 @@ class SnsService {
   struct State;  // defined and used inside the SNS module only
 
  private:
-  friend class SnsOperations;  // creates the hub's instance
+  friend class SnsOperations;  // creates the hub's instance, and recovers it
   explicit SnsService(Hub& hub);
+  // Replays the hub's SNS log (Hub::Recover): its topics and subscriptions come back.
+  absl::Status Recover();
 
   Hub& hub_;
   std::unique_ptr<State> state_;

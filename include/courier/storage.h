@@ -22,6 +22,7 @@
 #include <absl/functional/function_ref.h>
 #include <absl/status/status.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,11 +40,19 @@ class Storage {
   virtual bool durable() const = 0;
   // Whether Append keeps anything. When false, services skip building records altogether.
   virtual bool keeps_records() const = 0;
-  // Appends records to the named log, in order. A durable store returns after they are on disk.
-  // It takes a batch so that one call can carry all the records of one operation. Thread-safe.
-  // Records appended by one thread stay in that thread's order. Callers append while holding the
-  // lock that orders the change, so a log's order matches the order of the changes.
-  virtual absl::Status Append(std::string_view log, std::span<const std::string> records) = 0;
+  // Appends records to the named log, in order, and returns a ticket for Await without waiting
+  // for them to be kept: callers submit while holding the lock that orders the change (so a
+  // log's order matches the order of the changes) and wait after they let it go. Tickets grow
+  // with every Submit; 0 means "nothing to wait for". Thread-safe.
+  virtual uint64_t Submit(std::string_view log, std::span<const std::string> records) = 0;
+  // Returns once the records of every ticket up to `last` are kept (a durable store: on disk),
+  // with the error of a failed commit that held any ticket in [first, last].
+  virtual absl::Status Await(uint64_t first, uint64_t last) = 0;
+  // Submit, then Await.
+  absl::Status Append(std::string_view log, std::span<const std::string> records) {
+    const uint64_t ticket = Submit(log, records);
+    return Await(ticket, ticket);
+  }
   // Calls `visit` with every record of the log in append order.
   virtual absl::Status Replay(std::string_view log,
                               absl::FunctionRef<void(std::string_view)> visit) = 0;
@@ -54,9 +63,8 @@ class MemoryStorage final : public Storage {
  public:
   bool durable() const override { return false; }
   bool keeps_records() const override { return false; }
-  absl::Status Append(std::string_view, std::span<const std::string>) override {
-    return absl::OkStatus();
-  }
+  uint64_t Submit(std::string_view, std::span<const std::string>) override { return 0; }
+  absl::Status Await(uint64_t, uint64_t) override { return absl::OkStatus(); }
   absl::Status Replay(std::string_view, absl::FunctionRef<void(std::string_view)>) override {
     return absl::OkStatus();
   }
@@ -68,7 +76,9 @@ class RecordingStorage final : public Storage {
  public:
   bool durable() const override { return false; }
   bool keeps_records() const override { return true; }
-  absl::Status Append(std::string_view log, std::span<const std::string> records) override;
+  // Keeps the records at once, so there is never anything to await.
+  uint64_t Submit(std::string_view log, std::span<const std::string> records) override;
+  absl::Status Await(uint64_t, uint64_t) override { return absl::OkStatus(); }
   absl::Status Replay(std::string_view log,
                       absl::FunctionRef<void(std::string_view)> visit) override;
   // Another storage holding the same records. A second hub can then recover from it while the

@@ -1,5 +1,7 @@
 // `courier invoke`: services' operation tables (courier::Invoke) from JSON lines, one hub for
-// the whole run. Every service linked into the program answers; the command names none.
+// the whole run. Every service linked into the program answers; the command names none. With
+// --storage FILE the hub is durable (SqliteStorage): it recovers what FILE holds first, and a
+// manual clock starts where the last run on FILE left it.
 #include <absl/time/time.h>
 
 #include <cstdio>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "cli/command.h"
+#include "cli/durable_file.h"
 #include "courier/hub.h"
 #include "courier/service.h"
 #include "courier/status.h"
@@ -20,19 +23,23 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: courier invoke [FILE] [--clock manual|system] [--account ID] [--region REGION]\n"
+    "                      [--storage DB]\n"
     "  Reads JSON lines from FILE (or stdin) and writes one JSON line for each:\n"
     "    {\"service\":\"sqs\",\"operation\":\"SendMessage\",\"request\":{...}}\n"
     "      -> {\"response\":{...}} or "
     "{\"error\":{\"code\":\"QueueDoesNotExist\",\"message\":...}}\n"
     "    {\"clock\":{\"advance_seconds\":30}}  (manual clock only) -> "
     "{\"response\":{\"now\":...}}\n"
-    "  Blank lines are skipped; other members of a line are ignored.\n";
+    "  Blank lines are skipped; other members of a line are ignored.\n"
+    "  --storage DB: a durable hub on the SQLite file DB (created if missing), recovered from\n"
+    "  it first; the manual clock goes on from the time the last run on DB left it at.\n";
 
 struct Options {
   std::optional<std::string> file;
   bool manual_clock = true;
   std::string account = "000000000000";
   std::string region = "us-east-1";
+  std::optional<std::string> storage;
 };
 
 // Throws on a bad flag (main turns that into exit code 2).
@@ -52,6 +59,8 @@ Options ParseOptions(const std::vector<std::string>& args) {
       o.account = value();
     } else if (a == "--region") {
       o.region = value();
+    } else if (a == "--storage") {
+      o.storage = value();
     } else if (a == "--help") {
       std::fputs(kUsage, stdout);
       std::exit(0);
@@ -78,17 +87,33 @@ Json ErrorLine(const absl::Status& status) {
 // One run: the hub, and the simulation that drives its clock when the clock is manual.
 class Session {
  public:
-  explicit Session(const Options& o) {
+  // Opens and recovers the durable file, if any; its errors are the storage's and the
+  // recovery's (StorageLocked, StorageCorrupt, ...).
+  absl::Status Start(const Options& o) {
+    std::shared_ptr<SqliteStorage> storage;
+    std::optional<absl::Time> resume;
+    if (o.storage) {
+      COURIER_ASSIGN_OR_RETURN(storage, OpenDurableFile(*o.storage, /*must_exist=*/false));
+      COURIER_ASSIGN_OR_RETURN(resume, RecordedClock(*storage));
+    }
     Environment env;
     if (o.manual_clock) {
-      sim_ = std::make_unique<testing::Simulation>();
+      sim_ = std::make_unique<testing::Simulation>(resume.value_or(ManualClock::DefaultStart()));
       env = sim_->environment();
     } else {
       env = Environment::Default();
     }
     env.account = o.account;
     env.region = o.region;
+    if (storage) env.storage = storage;
+    storage_ = storage;
+    if (sim_) kept_ = sim_->Now();
     hub_ = std::make_unique<Hub>(std::move(env));
+    if (storage) {
+      COURIER_RETURN_IF_ERROR(hub_->Recover());
+      if (sim_) sim_->RunFor(absl::ZeroDuration());  // what recovery resumed, as after a line
+    }
+    return absl::OkStatus();
   }
 
   // The output line for one input line.
@@ -111,6 +136,7 @@ class Session {
                          request ? *request : Json(JsonObject()));
     // Work the call posted (timers due now, executor tasks) runs before the next line.
     if (sim_) sim_->RunFor(absl::ZeroDuration());
+    if (absl::Status kept = KeepClock(); !kept.ok()) return ErrorLine(kept);
     if (!result.ok()) return ErrorLine(result.status());
     return JsonObject{{"response", *std::move(result)}};
   }
@@ -125,12 +151,24 @@ class Session {
                        "A clock step is {\"clock\":{\"advance_seconds\":N}} with N >= 0.");
     }
     sim_->RunFor(absl::Seconds(seconds->to_number<double>()));
+    if (absl::Status kept = KeepClock(); !kept.ok()) return ErrorLine(kept);
     return JsonObject{
         {"response", JsonObject{{"now", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", sim_->Now(),
                                                          absl::UTCTimeZone())}}}};
   }
 
+  // Records the manual clock's time in the durable file when it moved (a clock step, or a long
+  // poll that the simulation ran on), so that the next run on the file starts there and not
+  // before the records made meanwhile.
+  absl::Status KeepClock() {
+    if (!storage_ || !sim_ || sim_->Now() == kept_) return absl::OkStatus();
+    kept_ = sim_->Now();
+    return RecordClock(*storage_, kept_);
+  }
+
   std::unique_ptr<testing::Simulation> sim_;
+  std::shared_ptr<SqliteStorage> storage_;  // null without --storage
+  absl::Time kept_;                         // the clock's time the file holds
   std::unique_ptr<Hub> hub_;
 };
 
@@ -146,7 +184,11 @@ int RunInvoke(const std::vector<std::string>& args) {
     if (!file) throw std::runtime_error("cannot read " + *options.file);
   }
   std::istream& in = file.is_open() ? file : std::cin;
-  Session session(options);
+  Session session;
+  if (absl::Status s = session.Start(options); !s.ok()) {
+    std::fprintf(stderr, "courier invoke: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
   for (std::string line; std::getline(in, line);) {
     if (Blank(line)) continue;
     const std::string out = ToJsonText(session.Line(line)) + "\n";

@@ -26,7 +26,7 @@ Hub::Hub() : Hub(Environment::Default()) {}
 Hub::Hub(Environment environment) : environment_(std::move(environment)) {
   if (!environment_.clock) environment_.clock = std::make_shared<SystemClock>();
   if (!environment_.executor) environment_.executor = std::make_shared<ThreadPoolExecutor>();
-  if (!environment_.storage) environment_.storage = std::make_shared<MemoryStorage>();
+  if (!environment_.storage) environment_.storage = Environment::DefaultStorage();
   for (const auto& [name, factory] : ServiceFactories()) services_[name] = factory(*this);
 }
 

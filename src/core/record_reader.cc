@@ -1,5 +1,7 @@
 #include "courier/detail/record_reader.h"
 
+#include <fmt/format.h>
+
 namespace courier::detail {
 
 std::string RecordReader::String(std::string_view key) {
@@ -71,6 +73,12 @@ std::map<std::string, std::string, std::less<>> RecordReader::StringMap(std::str
 Json RecordReader::Value(std::string_view key) const {
   const Json* v = o_.if_contains(key);
   return v == nullptr ? Json() : *v;
+}
+
+absl::Status UnreadableRecord(std::string_view reader, std::string_view text,
+                              std::string_view why) {
+  return absl::DataLossError(
+      fmt::format("{} record cannot be read ({}): {}", reader, why, text.substr(0, 200)));
 }
 
 }  // namespace courier::detail

@@ -6,7 +6,7 @@ Simulation::Simulation(absl::Time start)
     : clock_(std::make_shared<ManualClock>(start)),
       executor_(std::make_shared<ManualExecutor>()),
       environment_{
-          .clock = clock_, .executor = executor_, .storage = std::make_shared<MemoryStorage>()} {
+          .clock = clock_, .executor = executor_, .storage = Environment::DefaultStorage()} {
   // A blocking call inside the simulation runs the other ready work, then moves virtual time.
   clock_->SetAutoAdvance([executor = executor_.get()] { return executor->RunUntilIdle() > 0; });
 }

@@ -2,12 +2,12 @@
 
 namespace courier {
 
-absl::Status RecordingStorage::Append(std::string_view log, std::span<const std::string> records) {
+uint64_t RecordingStorage::Submit(std::string_view log, std::span<const std::string> records) {
   std::lock_guard lock(mu_);
   auto it = logs_.find(log);
   if (it == logs_.end()) it = logs_.emplace(std::string(log), std::vector<std::string>()).first;
   it->second.insert(it->second.end(), records.begin(), records.end());
-  return absl::OkStatus();
+  return 0;
 }
 
 absl::Status RecordingStorage::Replay(std::string_view log,

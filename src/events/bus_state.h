@@ -126,21 +126,45 @@ struct BusSnapshot {
 inline constexpr std::string_view kArchivePrefix = "archive:";
 
 // One event on its way to one target.
+// An event's text, made once and shared by every delivery of it and their retries.
+using EventText = std::shared_ptr<const std::string>;
+
 struct Delivery {
   Hub* hub = nullptr;
   std::shared_ptr<const std::atomic<bool>> alive;  // false once the hub shuts down
   std::shared_ptr<const Rule> rule;
   std::shared_ptr<const CompiledTarget> target;
-  std::string event;  // the event's text, as the dead-letter queue receives it
-  std::string body;   // what the target receives
+  EventText event;  // as the dead-letter queue receives it
+  EventText body;   // what the target receives (often `event` itself)
   absl::Time ingested;
   int attempts = 0;  // tries made
 };
 
+// A Delivery's parts, owned by someone else for as long as the view is used: a try made at
+// once reads them in place, and only a delivery that must wait (a retry, an asynchronous
+// target) copies them into a Delivery of its own.
+struct DeliveryView {
+  Hub* hub;
+  const std::shared_ptr<const std::atomic<bool>>& alive;
+  const std::shared_ptr<const Rule>& rule;
+  const std::shared_ptr<const CompiledTarget>& target;
+  const EventText& event;
+  const EventText& body;
+  absl::Time ingested;
+  int attempts;
+};
+inline DeliveryView View(const Delivery& d) {
+  return {d.hub, d.alive, d.rule, d.target, d.event, d.body, d.ingested, d.attempts};
+}
+// An owned copy of `d`, having made `attempts` tries.
+inline Delivery Own(const DeliveryView& d, int attempts) {
+  return {d.hub, d.alive, d.rule, d.target, d.event, d.body, d.ingested, attempts};
+}
+
 // Sends `event` (its text; `document` is it parsed, filled on first need) to each target of
 // `rule`, each in its target's input form, and counts the match.
 void DeliverToTargets(Hub& hub, const std::shared_ptr<const std::atomic<bool>>& alive,
-                      const std::shared_ptr<const Rule>& rule, const std::string& event,
+                      const std::shared_ptr<const Rule>& rule, const EventText& event,
                       std::optional<Json>& document, absl::Time now);
 
 // Arms the timer of a scheduled rule's `run` for its first firing after `after`. At each
@@ -150,7 +174,7 @@ void ArmSchedule(EventBus& bus, std::string rule_name, std::shared_ptr<const Sch
 
 // Sends `d` to its target; retries a failure that can be retried on the hub's clock, within
 // the target's RetryPolicy, then gives the event to the dead-letter queue. Counts every outcome.
-void Deliver(Delivery d);
+void Deliver(const DeliveryView& d);
 
 // The sink of a bus ARN in any hub of the process (another account or region); nullptr if none.
 std::shared_ptr<MessageSink> FindBusAnywhere(Hub& hub, std::string_view arn);
@@ -213,7 +237,7 @@ struct BusAccess {
   // to the `only` rules' ARNs among them), and to the archives unless `replay`. Returns
   // nothing: each target's delivery counts its own outcome.
   // `snap` is the bus's snapshot, loaded once by the caller.
-  static void Route(EventBus& bus, const BusSnapshot& snap, const std::vector<std::string>& events,
+  static void Route(EventBus& bus, const BusSnapshot& snap, const std::vector<EventText>& events,
                     const std::vector<absl::Time>& event_times, bool replay,
                     const std::vector<std::string>* only);
 };

@@ -12,7 +12,7 @@
 namespace courier::events_internal {
 namespace {
 
-void Try(Delivery d);
+void Try(const DeliveryView& d);
 
 // EventBridge's ERROR_CODE for a target's failure, and whether it is worth a retry: a missing
 // resource, a refused permission or a request the target rejects fails the same way again.
@@ -45,7 +45,7 @@ Failure Classify(const absl::Status& status) {
 // times on every run.
 absl::Duration Backoff(const Delivery& d, int n) {
   const double base = std::min(300.0, static_cast<double>(int64_t{1} << std::min(n - 1, 9)));
-  const uint64_t h = StableHash(d.target->spec.id + d.event, n);
+  const uint64_t h = StableHash(d.target->spec.id + *d.event, n);
   const double jitter = static_cast<double>(h % 1000) / 1000.0;  // [0, 1)
   return absl::Milliseconds(std::llround(base * (1.0 - 0.5 * jitter) * 1000));
 }
@@ -62,7 +62,7 @@ void GiveUp(Delivery& d, const absl::Status& status, std::string_view exhausted)
     if (std::string_view name = ErrorName(status); !name.empty()) {
       message.erase(0, std::min(message.size(), name.size() + 2));  // "<name>: "
     }
-    SendMessageRequest request{.body = d.event};
+    SendMessageRequest request{.body = *d.event};
     request.attributes = {
         {"ERROR_CODE", MessageAttribute::String(std::string(Classify(status).code))},
         {"ERROR_MESSAGE", MessageAttribute::String(message.empty() ? "unknown" : message)},
@@ -91,14 +91,15 @@ void Failed(Delivery d, const absl::Status& status) {
     return GiveUp(d, status, "MaximumEventAgeInSeconds");
   }
   d.target->counters->retries.fetch_add(1, std::memory_order_relaxed);
-  clock.ScheduleAfter(wait, [d = std::move(d)]() mutable { Try(std::move(d)); });
+  clock.ScheduleAfter(wait, [d = std::move(d)] { Try(View(d)); });
 }
 
-void Done(Delivery d, const absl::StatusOr<SendMessageResult>& r) {
+// The end of try number `attempts`.
+void Done(const DeliveryView& d, int attempts, const absl::StatusOr<SendMessageResult>& r) {
   if (r.ok()) {
     d.target->counters->invocations.fetch_add(1, std::memory_order_relaxed);
   } else {
-    Failed(std::move(d), r.status());
+    Failed(Own(d, attempts), r.status());
   }
 }
 
@@ -111,9 +112,9 @@ std::string_view AccountOf(std::string_view arn) {
   return rest.substr(0, rest.find(':'));
 }
 
-void Try(Delivery d) {
+void Try(const DeliveryView& d) {
   if (!d.alive->load(std::memory_order_acquire)) return;  // the hub is gone
-  ++d.attempts;
+  const int attempts = d.attempts + 1;
   const CompiledTarget& target = *d.target;
   std::shared_ptr<MessageSink> sink = target.sink.lock();
   const bool bus = target.spec.arn.starts_with("arn:aws:events:");
@@ -121,28 +122,29 @@ void Try(Delivery d) {
     sink = bus ? FindBusAnywhere(*d.hub, target.spec.arn) : d.hub->FindSink(target.spec.arn);
   }
   if (sink == nullptr) {
-    return Failed(std::move(d), AwsErrorF("ResourceNotFoundException",
-                                          "The target {} does not exist.", target.spec.arn));
+    return Failed(Own(d, attempts), AwsErrorF("ResourceNotFoundException",
+                                              "The target {} does not exist.", target.spec.arn));
   }
   if (bus && AccountOf(target.spec.arn) != d.hub->environment().account &&
       !AllowsPutEventsFrom(*sink, d.hub->environment().account)) {
-    return Failed(std::move(d), AwsErrorF("AccessDeniedException",
-                                          "The event bus {} does not allow events from account {}.",
-                                          target.spec.arn, d.hub->environment().account));
+    return Failed(Own(d, attempts),
+                  AwsErrorF("AccessDeniedException",
+                            "The event bus {} does not allow events from account {}.",
+                            target.spec.arn, d.hub->environment().account));
   }
-  SendMessageRequest request{.body = d.body};
+  SendMessageRequest request{.body = *d.body};
   request.message_group_id = target.spec.message_group_id;
   if (sink->completes_at_once()) {
-    absl::StatusOr<SendMessageResult> r = sink->DeliverNow(std::move(request));
-    return Done(std::move(d), r);
+    return Done(d, attempts, sink->DeliverNow(std::move(request)));
   }
-  sink->Deliver(
-      std::move(request),
-      [d = std::move(d)](absl::StatusOr<SendMessageResult> r) mutable { Done(std::move(d), r); });
+  sink->Deliver(std::move(request),
+                [owned = Own(d, attempts)](const absl::StatusOr<SendMessageResult>& r) {
+                  Done(View(owned), owned.attempts, r);
+                });
 }
 
 }  // namespace
 
-void Deliver(Delivery d) { Try(std::move(d)); }
+void Deliver(const DeliveryView& d) { Try(d); }
 
 }  // namespace courier::events_internal

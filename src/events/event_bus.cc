@@ -5,96 +5,18 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <boost/json/basic_parser_impl.hpp>
 #include <utility>
 
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "events/bus_state.h"
+#include "events/compact_detail.h"
 
 namespace courier {
 namespace events_internal {
 
 namespace {
-
-// ---- Detail: a JSON object whose integers fit in int64 -----------------------------------------
-
-// A validating parse that builds nothing; it notes whitespace outside strings, so that the
-// envelope can hold the detail in compact form without a second parse when it has none.
-struct DetailHandler {
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-  int depth = 0;
-  bool top_is_object = false;
-  bool integer_overflow = false;
-  bool on_document_begin(boost::system::error_code&) { return true; }
-  bool on_document_end(boost::system::error_code&) { return true; }
-  bool on_object_begin(boost::system::error_code&) {
-    if (depth++ == 0) top_is_object = true;
-    return true;
-  }
-  bool on_object_end(std::size_t, boost::system::error_code&) { return --depth, true; }
-  bool on_array_begin(boost::system::error_code&) { return ++depth, true; }
-  bool on_array_end(std::size_t, boost::system::error_code&) { return --depth, true; }
-  bool on_key_part(boost::json::string_view, std::size_t, boost::system::error_code&) {
-    return true;
-  }
-  bool on_key(boost::json::string_view, std::size_t, boost::system::error_code&) { return true; }
-  bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code&) {
-    return true;
-  }
-  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) { return true; }
-  bool on_number_part(boost::json::string_view, boost::system::error_code&) { return true; }
-  bool on_int64(std::int64_t, boost::json::string_view, boost::system::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, boost::json::string_view, boost::system::error_code&) {
-    integer_overflow = true;  // above INT64_MAX
-    return true;
-  }
-  bool on_double(double, boost::json::string_view text, boost::system::error_code&) {
-    // An integer too large for 64 bits arrives as a double; its text has no '.', 'e' or 'E'.
-    if (text.find_first_of(".eE") == boost::json::string_view::npos) integer_overflow = true;
-    return true;
-  }
-  bool on_bool(bool, boost::system::error_code&) { return true; }
-  bool on_null(boost::system::error_code&) { return true; }
-  bool on_comment_part(boost::json::string_view, boost::system::error_code&) { return true; }
-  bool on_comment(boost::json::string_view, boost::system::error_code&) { return true; }
-};
-
-bool IsJsonSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
-
-// `json` (valid JSON) without the whitespace outside its strings, copied in runs.
-void AppendCompact(std::string_view json, std::string& out) {
-  const size_t n = json.size();
-  out.reserve(out.size() + n);
-  size_t i = 0;
-  while (i < n) {
-    size_t j = i;
-    while (j < n && json[j] != '"' && !IsJsonSpace(json[j])) ++j;
-    out.append(json.data() + i, j - i);
-    if (j == n) break;
-    if (json[j] == '"') {  // the whole string, escapes included
-      size_t k = j + 1;
-      while (k < n && json[k] != '"') k += json[k] == '\\' ? 2 : 1;
-      k = std::min(n, k + 1);
-      out.append(json.data() + j, k - j);
-      i = k;
-    } else {
-      i = j + 1;
-    }
-  }
-}
-
-bool IsWellFormedDetail(std::string_view detail) {
-  boost::json::basic_parser<DetailHandler> parser(boost::json::parse_options{});
-  boost::system::error_code ec;
-  size_t n = parser.write_some(false, detail.data(), detail.size(), ec);
-  return !ec && n == detail.size() && parser.handler().top_is_object &&
-         !parser.handler().integer_overflow;
-}
 
 void AppendQuoted(std::string_view s, std::string& out) { AppendJsonText(Json(s), out); }
 
@@ -124,7 +46,10 @@ std::optional<PutEventsResultEntry> CheckEntry(const PutEventsEntry& e) {
   if (e.source.starts_with("aws.")) {
     return EntryError("NotAuthorizedForSourceException", "Not authorized for the source.");
   }
-  if (!IsWellFormedDetail(e.detail)) return EntryError("MalformedDetail", "Detail is malformed.");
+  return std::nullopt;
+}
+
+std::optional<PutEventsResultEntry> CheckResources(const PutEventsEntry& e) {
   for (const std::string& r : e.resources) {
     if (r.empty()) {
       return EntryError("InvalidArgument",
@@ -135,10 +60,10 @@ std::optional<PutEventsResultEntry> CheckEntry(const PutEventsEntry& e) {
   return std::nullopt;
 }
 
-// The event as EventBridge delivers it: compact JSON, its members in EventBridge's order.
-std::string Envelope(const PutEventsEntry& e, std::string_view id, std::string_view time,
-                     std::string_view account, std::string_view region) {
-  std::string out;
+// The event as EventBridge delivers it: compact JSON, its members in EventBridge's order; false
+// if the detail is malformed.
+bool AppendEnvelope(const PutEventsEntry& e, std::string_view id, std::string_view time,
+                    std::string_view account, std::string_view region, std::string& out) {
   out.reserve(160 + e.source.size() + e.detail_type.size() + e.detail.size());
   out += R"({"version":"0","id":")";
   out += id;
@@ -158,9 +83,9 @@ std::string Envelope(const PutEventsEntry& e, std::string_view id, std::string_v
     AppendQuoted(e.resources[i], out);
   }
   out += R"(],"detail":)";
-  AppendCompact(e.detail, out);
+  if (!AppendCompactDetail(e.detail, out)) return false;
   out.push_back('}');
-  return out;
+  return true;
 }
 
 absl::Status BusNotFound(std::string_view name) {
@@ -286,8 +211,7 @@ std::shared_ptr<EventBus> BusAccess::Make(Hub& hub, std::string name, std::strin
   return bus;
 }
 
-void BusAccess::Route(EventBus& bus, const BusSnapshot& snap,
-                      const std::vector<std::string>& events,
+void BusAccess::Route(EventBus& bus, const BusSnapshot& snap, const std::vector<EventText>& events,
                       const std::vector<absl::Time>& event_times, bool replay,
                       const std::vector<std::string>* only) {
   EventBus::State& st = *bus.state_;
@@ -295,11 +219,11 @@ void BusAccess::Route(EventBus& bus, const BusSnapshot& snap,
   auto archive = [&](const ArchiveFeed& feed, size_t e) {
     std::lock_guard lock(feed.store->mu);
     feed.store->Expire(now);
-    feed.store->events.push_back({now, event_times[e], events[e]});
-    feed.store->size_bytes += static_cast<int64_t>(events[e].size());
+    feed.store->events.push_back({now, event_times[e], *events[e]});
+    feed.store->size_bytes += static_cast<int64_t>(events[e]->size());
   };
   if (!replay && snap.hooks != nullptr) {
-    for (const std::string& e : events) snap.hooks->Observe(e);
+    for (const EventText& e : events) snap.hooks->Observe(*e);
   }
   if (!replay) {
     for (const ArchiveFeed* feed : snap.unfiltered_archives) {
@@ -307,7 +231,9 @@ void BusAccess::Route(EventBus& bus, const BusSnapshot& snap,
     }
   }
   if (snap.matcher == nullptr) return;
-  std::vector<std::string_view> views(events.begin(), events.end());
+  std::vector<std::string_view> views;
+  views.reserve(events.size());
+  for (const EventText& e : events) views.emplace_back(*e);
   std::vector<std::optional<Json>> documents(events.size());
   snap.matcher->rules.ForEachMatchInBatch(views, [&](size_t e, size_t index) {
     if (const ArchiveFeed* feed = snap.archive_of[index]; feed != nullptr) {
@@ -331,26 +257,28 @@ void BusAccess::SetHooks(EventBus& bus, std::shared_ptr<BusHooks> hooks) {
 }
 
 void DeliverToTargets(Hub& hub, const std::shared_ptr<const std::atomic<bool>>& alive,
-                      const std::shared_ptr<const Rule>& rule, const std::string& event,
+                      const std::shared_ptr<const Rule>& rule, const EventText& event,
                       std::optional<Json>& document, absl::Time now) {
   rule->counters->matched.fetch_add(1, std::memory_order_relaxed);
   const TargetInput::Context context{
       .rule_arn = rule->arn, .rule_name = rule->name, .ingestion_time = now};
   for (const std::shared_ptr<const CompiledTarget>& target : rule->targets) {
-    Delivery d{.hub = &hub,
-               .alive = alive,
-               .rule = rule,
-               .target = target,
-               .event = event,
-               .body = {},
-               .ingested = now};
+    EventText rendered;
     if (target->input.needs_document()) {
-      if (!document) document = ParseJson(event).value_or(Json());
-      d.body = target->input.Render(*document, event, context);
-    } else {
-      d.body = target->input.Render(Json(), event, context);
+      if (!document) document = ParseJson(*event).value_or(Json());
+      rendered =
+          std::make_shared<const std::string>(target->input.Render(*document, *event, context));
+    } else if (!target->input.is_whole_event()) {
+      rendered = std::make_shared<const std::string>(target->input.Render(Json(), *event, context));
     }
-    Deliver(std::move(d));
+    Deliver({.hub = &hub,
+             .alive = alive,
+             .rule = rule,
+             .target = target,
+             .event = event,
+             .body = rendered != nullptr ? rendered : event,
+             .ingested = now,
+             .attempts = 0});
   }
 }
 
@@ -445,25 +373,31 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
   const std::string& region = hub_.environment().region;
   PutEventsResult result;
   result.entries.reserve(entries.size());
-  std::vector<std::string> events;
+  std::vector<events_internal::EventText> events;
   std::vector<absl::Time> times;
   events.reserve(entries.size());
   const std::shared_ptr<const BusSnapshot> snap = state_->LoadSnapshot();
   const events_internal::BusHooks* hooks = snap->hooks.get();
   for (const PutEventsEntry& e : entries) {
+    char id[36];
+    detail::WriteUuid(detail::NewRandomUuid(), id);
+    const absl::Time time = e.time.value_or(now);
+    auto event = std::make_shared<std::string>();
     std::optional<PutEventsResultEntry> error = events_internal::CheckEntry(e);
+    if (!error &&
+        !events_internal::AppendEnvelope(e, std::string_view(id, 36),
+                                         e.time ? events_internal::EventTime(time) : now_text,
+                                         account, region, *event)) {
+      error = events_internal::EntryError("MalformedDetail", "Detail is malformed.");
+    }
+    if (!error) error = events_internal::CheckResources(e);
     if (!error && hooks != nullptr) error = hooks->Check(e);
     if (error) {
       result.entries.push_back(*std::move(error));
       ++result.failed_entry_count;
       continue;
     }
-    char id[36];
-    detail::WriteUuid(detail::NewRandomUuid(), id);
-    const absl::Time time = e.time.value_or(now);
-    events.push_back(events_internal::Envelope(e, std::string_view(id, 36),
-                                               e.time ? events_internal::EventTime(time) : now_text,
-                                               account, region));
+    events.push_back(std::move(event));
     times.push_back(time);
     result.entries.push_back({.event_id = std::string(id, 36)});
   }
@@ -490,8 +424,9 @@ absl::StatusOr<SendMessageResult> EventBus::SendMessage(SendMessageRequest reque
     std::string err;
     absl::ParseTime(absl::RFC3339_full, std::string(*t), &time, &err);
   }
-  events_internal::BusAccess::Route(*this, *state_->LoadSnapshot(), {request.body}, {time}, false,
-                                    nullptr);
+  events_internal::BusAccess::Route(*this, *state_->LoadSnapshot(),
+                                    {std::make_shared<const std::string>(request.body)}, {time},
+                                    false, nullptr);
   SendMessageResult result;
   result.message_id = MessageId(std::string_view(*text("id")));
   return result;

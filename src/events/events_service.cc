@@ -22,6 +22,7 @@ namespace courier {
 using events_internal::ArchiveFeed;
 using events_internal::ArchiveStore;
 using events_internal::BusAccess;
+using events_internal::EventText;
 
 // ---- The hubs of the process
 // ----------------------------------------------------------------------
@@ -289,7 +290,7 @@ std::string WithReplayName(std::string_view event, std::string_view replay) {
 void EventsService::State::StepReplay(const std::shared_ptr<ReplayRecord>& replay) {
   if (!alive->load(std::memory_order_acquire)) return;
   std::shared_ptr<EventBus> bus;
-  std::vector<std::string> events;
+  std::vector<EventText> events;
   std::vector<absl::Time> times;
   const absl::Time now = hub->clock().Now();
   {
@@ -313,7 +314,7 @@ void EventsService::State::StepReplay(const std::shared_ptr<ReplayRecord>& repla
       while (replay->next < replay->events.size() &&
              MinuteOf(replay->events[replay->next].event_time) == minute) {
         const ArchiveStore::Entry& e = replay->events[replay->next++];
-        events.push_back(WithReplayName(e.event, d.name));
+        events.push_back(std::make_shared<const std::string>(WithReplayName(e.event, d.name)));
         times.push_back(e.event_time);
         d.event_last_replayed_time = e.event_time;
       }

@@ -37,7 +37,9 @@ void Fire(const std::weak_ptr<EventBus>& weak, const std::string& rule_name,
   }
   Hub& hub = BusAccess::HubOf(*bus);
   std::optional<Json> document;
-  DeliverToTargets(hub, st.alive, rule, ScheduledEvent(hub, *rule, when), document, when);
+  DeliverToTargets(hub, st.alive, rule,
+                   std::make_shared<const std::string>(ScheduledEvent(hub, *rule, when)), document,
+                   when);
   ArmSchedule(*bus, rule_name, run, when);
 }
 

@@ -259,12 +259,13 @@ void SchedulerService::State::Fire(const std::pair<std::string, std::string>& ke
     Arm(key, run, scheduled);
   }
   const std::shared_ptr<const Rule>& rule = run->rule;
+  auto text = std::make_shared<const std::string>(std::move(body));
   events_internal::Deliver({.hub = hub,
                             .alive = alive,
                             .rule = rule,
                             .target = rule->targets.front(),
-                            .event = body,
-                            .body = body,
+                            .event = text,
+                            .body = text,
                             .ingested = hub->clock().Now(),
                             .attempts = 0});
 }

@@ -35,6 +35,8 @@ class TargetInput {
   };
   // Whether Render reads the parsed event (a path or a template); otherwise it may be Json().
   bool needs_document() const;
+  // Whether Render gives the event's text unchanged (no Input, InputPath or transformer).
+  bool is_whole_event() const { return compiled_ == nullptr; }
   std::string Render(const Json& event, std::string_view event_text, const Context& context) const;
 
  private:

@@ -54,8 +54,9 @@ bool IsShortestText(std::string_view text, int significant_digits, double value)
 // Appends s to out as a JSON string literal (with quotes).
 void AppendJsonString(std::string_view s, std::string* out);
 
-// Maximum nesting the scanners accept (deeper input is rejected, not recursed into).
-inline constexpr int kMaxJsonDepth = 256;
+// Maximum nesting the scanners accept (deeper input is rejected, not recursed into): above
+// EventBridge's 1,000 levels of detail under the envelope.
+inline constexpr int kMaxJsonDepth = 1024;
 
 }  // namespace courier::pattern_internal
 

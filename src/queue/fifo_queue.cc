@@ -547,17 +547,17 @@ absl::Status FifoQueue::SetQueueAttributes(const AttributeMap& attributes) {
     impl_->log->Append(queue_internal::QueueChanged{arn(), ConfiguredAttributes(), modified});
   }
   impl_->signal->Notify();  // a shorter delay may release messages to a long poll
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status FifoQueue::TagQueue(const AttributeMap& tags) {
   if (deleted()) return QueueDoesNotExist();
-  return impl_->tags.Tag(tags, name());
+  return detail::Durable(impl_->tags.Tag(tags, name()));
 }
 absl::Status FifoQueue::UntagQueue(const std::vector<std::string>& keys) {
   if (deleted()) return QueueDoesNotExist();
   impl_->tags.Untag(keys);
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 FifoQueue::AttributeMap FifoQueue::ListQueueTags() const { return impl_->tags.List(); }
 
@@ -565,11 +565,17 @@ FifoQueue::AttributeMap FifoQueue::ListQueueTags() const { return impl_->tags.Li
 
 absl::StatusOr<SendMessageResult> FifoQueue::SendMessage(SendMessageRequest request) {
   if (deleted()) return QueueDoesNotExist();  // before the hub's clock, which may be gone
-  return Send(std::move(request), hub_.clock().CoarseNowUnixNanos());
+  absl::StatusOr<SendMessageResult> result =
+      Send(std::move(request), hub_.clock().CoarseNowUnixNanos());
+  detail::Durable(result);
+  return result;
 }
 absl::StatusOr<SendMessageResult> FifoQueue::SendMessageNoMd5(SendMessageRequest request) {
   if (deleted()) return QueueDoesNotExist();  // before the hub's clock, which may be gone
-  return Send(std::move(request), hub_.clock().CoarseNowUnixNanos(), /*md5=*/false);
+  absl::StatusOr<SendMessageResult> result =
+      Send(std::move(request), hub_.clock().CoarseNowUnixNanos(), /*md5=*/false);
+  detail::Durable(result);
+  return result;
 }
 
 absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, int64_t now_ns,
@@ -720,7 +726,8 @@ absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
           "MessageDeduplicationId provided explicitly");
     }
   }
-  SendBatchResult out;
+  absl::StatusOr<SendBatchResult> result(absl::in_place);
+  SendBatchResult& out = *result;
   const int64_t now_ns = hub_.clock().CoarseNowUnixNanos();
   for (SendBatchEntry& e : entries) {
     absl::StatusOr<SendMessageResult> r = Send(std::move(e.request), now_ns);
@@ -730,7 +737,8 @@ absl::StatusOr<FifoQueue::SendBatchResult> FifoQueue::SendMessageBatch(
       out.failed.push_back(SendBatchEntryError(e.id, r.status()));
     }
   }
-  return out;
+  detail::Durable(result);  // one wait for the batch
+  return result;
 }
 
 // ---- Receive ----
@@ -946,6 +954,15 @@ static absl::Status CheckReceive(const FifoQueue::ReceiveRequest& request) {
   return absl::OkStatus();
 }
 
+namespace {
+// The end of a receive: its handles are given once their receives are kept.
+absl::Status Received(std::vector<Message>& out) {
+  absl::Status kept = detail::Durable(absl::OkStatus());
+  if (!kept.ok()) out.clear();
+  return kept;
+}
+}  // namespace
+
 absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vector<Message>& out) {
   if (deleted()) {
     out.clear();
@@ -970,7 +987,7 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
           impl_->groups.Renew(attempt.receipts, start,
                               request.visibility_timeout.value_or(config->visibility))) {
         out = attempt.messages;
-        return absl::OkStatus();
+        return Received(out);
       }
       for (const auto& r : attempt.receipts) impl_->attempt_of_seq.erase(r.seq);
       impl_->attempts.erase(it);
@@ -979,7 +996,7 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
 
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
   if (TryReceive(request, *config, start, out) > 0 || wait <= absl::ZeroDuration()) {
-    return absl::OkStatus();
+    return Received(out);
   }
 
   // Long poll: woken by sends, and when a delayed message becomes available or a receive lapses.
@@ -993,7 +1010,7 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
         if (next == absl::InfiniteFuture()) return std::nullopt;
         return next;
       });
-  return absl::OkStatus();
+  return Received(out);
 }
 
 // ---- Delete and visibility ----
@@ -1036,7 +1053,7 @@ absl::Status FifoQueue::DeleteMessage(const ReceiptHandle& handle) {
   absl::Status status;
   const ReceiptHandle* one = &handle;
   DeleteHandles(&one, 1, &status);
-  return status;
+  return detail::Durable(std::move(status));
 }
 
 void FifoQueue::DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out) {
@@ -1111,7 +1128,7 @@ absl::Status FifoQueue::ChangeMessageVisibility(const ReceiptHandle& handle,
     case queue_internal::FifoOutcome::kOk:
       impl_->SpendAttemptOf(p.receipt.seq);
       if (timeout == absl::ZeroDuration()) impl_->signal->Notify();
-      return absl::OkStatus();
+      return detail::Durable(absl::OkStatus());
     case queue_internal::FifoOutcome::kLimitExceeded:
       return InvalidParameterValue(fmt::format(
           "Value {} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout "
@@ -1139,7 +1156,8 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
   std::array<absl::Status, 10> statuses;
   for (size_t i = 0; i < entries.size(); ++i) handles[i] = &entries[i].receipt_handle;
   DeleteHandles(handles.data(), entries.size(), statuses.data());
-  BatchResult out;
+  absl::StatusOr<BatchResult> result(absl::in_place);
+  BatchResult& out = *result;
   out.successful.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
     const absl::Status& st = statuses[i];
@@ -1150,7 +1168,8 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::DeleteMessageBatch(
           {entries[i].id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
     }
   }
-  return out;
+  detail::Durable(result);
+  return result;
 }
 
 absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
@@ -1179,7 +1198,7 @@ absl::Status FifoQueue::PurgeQueue() {
   // SQS forgets the deduplication ids too: the same id is accepted again after a purge.
   impl_->dedup.Clear();
   impl_->ClearAttempts();
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 // ---- Message move tasks (move_tasks.h) ----

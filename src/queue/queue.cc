@@ -12,6 +12,7 @@
 #include "courier/detail/digest.h"
 #include "courier/detail/hex.h"
 #include "courier/detail/hub_registry.h"
+#include "courier/detail/record_log.h"
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/status.h"
@@ -357,27 +358,31 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
   if (impl_->log != nullptr) {
     impl_->log->Append(queue_internal::QueueChanged{arn(), ConfiguredAttributes(), modified});
   }
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status Queue::TagQueue(const AttributeMap& tags) {
   if (deleted()) return QueueDoesNotExist();
-  return impl_->tags.Tag(tags, name());
+  return detail::Durable(impl_->tags.Tag(tags, name()));
 }
 absl::Status Queue::UntagQueue(const std::vector<std::string>& keys) {
   if (deleted()) return QueueDoesNotExist();
   impl_->tags.Untag(keys);
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 Queue::AttributeMap Queue::ListQueueTags() const { return impl_->tags.List(); }
 
 // ---- send ------------------------------------------------------------------------------------
 
 absl::StatusOr<SendMessageResult> Queue::SendMessage(SendMessageRequest request) {
-  return Send(request, /*md5=*/true);
+  absl::StatusOr<SendMessageResult> result = Send(request, /*md5=*/true);
+  detail::Durable(result);
+  return result;
 }
 absl::StatusOr<SendMessageResult> Queue::SendMessageNoMd5(SendMessageRequest request) {
-  return Send(request, /*md5=*/false);
+  absl::StatusOr<SendMessageResult> result = Send(request, /*md5=*/false);
+  detail::Durable(result);
+  return result;
 }
 
 namespace {
@@ -774,11 +779,15 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     }
     return absl::OkStatus();
   }
-  if (out.capacity() < static_cast<size_t>(max)) out.reserve(max);
-  if (try_receive(/*use_hints=*/true) || wait <= absl::ZeroDuration()) {
+  // The handles are given once their receives are kept.
+  auto received = [&] {
     out.resize(n);
-    return absl::OkStatus();
-  }
+    absl::Status kept = detail::Durable(absl::OkStatus());
+    if (!kept.ok()) out.clear();
+    return kept;
+  };
+  if (out.capacity() < static_cast<size_t>(max)) out.reserve(max);
+  if (try_receive(/*use_hints=*/true) || wait <= absl::ZeroDuration()) return received();
 
   // Long poll: woken by sends, and at the next delay or visibility end.
   Clock& clock = hub_.clock();
@@ -789,8 +798,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         if (!next) return std::nullopt;
         return FromNanos(*next);
       });
-  out.resize(n);
-  return absl::OkStatus();
+  return received();
 }
 
 // ---- delete and visibility -------------------------------------------------------------------
@@ -855,7 +863,7 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
     if (auto blob = BlobOf(handle.value()))
       (void)queue_internal::DeleteBlob(*impl_->large_payloads, *blob);
   }
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::Duration timeout) {
@@ -893,12 +901,13 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
     RecordReceived(*impl_->log, impl_->arn, h.shard, h.slot, slot, until);
   if (until > now) {
     s.MakeInFlight(h.slot, until);
-    return absl::OkStatus();
+    lock.unlock();
+    return detail::Durable(absl::OkStatus());
   }
   if (slot.state() != SlotState::kVisible) s.MakeVisible(h.slot);
   lock.unlock();
   impl_->signal->NotifyAfterLockedChange();  // a long poll may take it now
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 // ---- batches ---------------------------------------------------------------------------------
@@ -907,16 +916,17 @@ absl::StatusOr<Queue::SendBatchResult> Queue::SendMessageBatch(
     std::vector<SendBatchEntry> entries) {
   if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckSendBatch(entries, impl_->large_payloads.has_value()));
-  SendBatchResult result;
+  absl::StatusOr<SendBatchResult> out(absl::in_place);
   for (auto& e : entries) {
-    absl::StatusOr<SendMessageResult> r = SendMessage(std::move(e.request));
+    absl::StatusOr<SendMessageResult> r = Send(e.request, /*md5=*/true);
     if (r.ok()) {
-      result.successful.emplace_back(e.id, *std::move(r));
+      out->successful.emplace_back(e.id, *std::move(r));
     } else {
-      result.failed.push_back(SendBatchEntryError(e.id, r.status()));
+      out->failed.push_back(SendBatchEntryError(e.id, r.status()));
     }
   }
-  return result;
+  detail::Durable(out);  // one wait for the batch
+  return out;
 }
 
 namespace {
@@ -955,7 +965,8 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
         deleted[i] = DeleteLocked(s, parsed[i], log, impl_->arn);
     }
   }
-  BatchResult result;
+  absl::StatusOr<BatchResult> out(absl::in_place);
+  BatchResult& result = *out;
   result.successful.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     const std::string_view handle = entries[i].receipt_handle.value();
@@ -969,7 +980,8 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     }
     result.successful.push_back(entries[i].id);
   }
-  return result;
+  detail::Durable(out);
+  return out;
 }
 
 absl::StatusOr<Queue::BatchResult> Queue::ChangeMessageVisibilityBatch(
@@ -1003,7 +1015,7 @@ absl::Status Queue::PurgeQueue() {
     s.Clear();
     s.mu.unlock();
   }
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 // ---- message move tasks (move_tasks.h) ----------------------------------------------------------

@@ -103,8 +103,7 @@ MessagePlace PlaceOf(detail::RecordReader& in) {
 }
 
 absl::Status Unreadable(std::string_view text, std::string_view why) {
-  return absl::DataLossError(
-      fmt::format("An SQS record cannot be read ({}): {}", why, text.substr(0, 200)));
+  return detail::UnreadableRecord("An SQS", text, why);
 }
 
 }  // namespace

@@ -170,7 +170,9 @@ absl::StatusOr<std::shared_ptr<Queue>> SqsService::CreateQueueFromMap(
   if (!hub_.FindResource(hub_.Arn("sqs", name))) {
     COURIER_RETURN_IF_ERROR(state_->deleted.Check(name, hub_.clock().Now()));
   }
-  return Queue::Create(hub_, name, attributes);
+  absl::StatusOr<std::shared_ptr<Queue>> queue = Queue::Create(hub_, name, attributes);
+  detail::Durable(queue);
+  return queue;
 }
 
 absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::CreateFifoQueueFromMap(
@@ -178,7 +180,9 @@ absl::StatusOr<std::shared_ptr<FifoQueue>> SqsService::CreateFifoQueueFromMap(
   if (!hub_.FindResource(hub_.Arn("sqs", name))) {
     COURIER_RETURN_IF_ERROR(state_->deleted.Check(name, hub_.clock().Now()));
   }
-  return FifoQueue::Create(hub_, name, attributes);
+  absl::StatusOr<std::shared_ptr<FifoQueue>> queue = FifoQueue::Create(hub_, name, attributes);
+  detail::Durable(queue);
+  return queue;
 }
 
 namespace queue_internal {
@@ -257,19 +261,21 @@ absl::StatusOr<std::vector<std::string>> SqsService::ListQueues(std::string_view
 
 absl::Status SqsService::DeleteQueue(std::string_view id) {
   COURIER_ASSIGN_OR_RETURN(auto r, GetAnyQueue(id));
-  std::unique_lock<std::mutex> catalog;
-  if (state_->log != nullptr) {
-    catalog = std::unique_lock(state_->log->catalog_mu());
-    if (hub_.FindResource(r->arn()) != r) return QueueDoesNotExist();  // deleted meanwhile
-    state_->log->Append(
-        queue_internal::QueueDeleted{r->arn(), absl::ToUnixNanos(hub_.clock().Now())});
+  {
+    std::unique_lock<std::mutex> catalog;
+    if (state_->log != nullptr) {
+      catalog = std::unique_lock(state_->log->catalog_mu());
+      if (hub_.FindResource(r->arn()) != r) return QueueDoesNotExist();  // deleted meanwhile
+      state_->log->Append(
+          queue_internal::QueueDeleted{r->arn(), absl::ToUnixNanos(hub_.clock().Now())});
+    }
+    detail::RemoveResource(hub_, r->arn());
+    r->MarkDeleted();
+    DeletedQueues& deleted = state_->deleted;
+    std::lock_guard lock(deleted.mu);
+    deleted.deleted[r->name()] = hub_.clock().Now();
   }
-  detail::RemoveResource(hub_, r->arn());
-  r->MarkDeleted();
-  DeletedQueues& deleted = state_->deleted;
-  std::lock_guard lock(deleted.mu);
-  deleted.deleted[r->name()] = hub_.clock().Now();
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<std::string> SqsService::StartMessageMoveTask(
@@ -320,8 +326,8 @@ class SqsRecovery {
   absl::Status Finish() {
     for (auto& [arn, q] : queues_) {
       queue_internal::RecoveredQueue out;
-      out.slots.reserve(q.slots.size());
-      for (auto& [key, slot] : q.slots) out.slots.push_back(std::move(slot));
+      out.slots.reserve(q.index.size());
+      for (auto& [key, at] : q.index) out.slots.push_back(std::move(q.slots[at]));
       out.admissions = std::move(q.admissions);
       out.next_seq = q.max_seq + 1;
       COURIER_RETURN_IF_ERROR(q.queue->RestoreMessages(std::move(out)));
@@ -332,7 +338,19 @@ class SqsRecovery {
  private:
   struct Live {
     std::shared_ptr<SqsQueue> queue;
-    absl::flat_hash_map<uint64_t, queue_internal::RecoveredSlot> slots;  // by shard << 32 | slot
+    // The slots in the order first seen, and where each is by shard << 32 | slot (the slots
+    // themselves are large: a growing map would move them at every rehash).
+    std::vector<queue_internal::RecoveredSlot> slots;
+    absl::flat_hash_map<uint64_t, uint32_t> index;
+    queue_internal::RecoveredSlot* Find(const queue_internal::MessagePlace& p) {
+      auto it = index.find(Key(p));
+      return it == index.end() ? nullptr : &slots[it->second];
+    }
+    queue_internal::RecoveredSlot& At(const queue_internal::MessagePlace& p) {
+      auto [it, fresh] = index.try_emplace(Key(p), static_cast<uint32_t>(slots.size()));
+      if (fresh) slots.emplace_back();
+      return slots[it->second];
+    }
     std::vector<queue_internal::DedupAdmitted> admissions;
     uint64_t max_seq = 0;
   };
@@ -382,8 +400,11 @@ class SqsRecovery {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     q->queue->RestorePurge(absl::FromUnixNanos(r.at_ns));
-    for (auto& [key, slot] : q->slots) Forget(*q, slot);
-    if (q->queue->is_fifo()) q->slots.clear();
+    for (auto& slot : q->slots) Forget(*q, slot);
+    if (q->queue->is_fifo()) {
+      q->slots.clear();
+      q->index.clear();
+    }
     q->admissions.clear();  // a purge forgets deduplication ids too
     return absl::OkStatus();
   }
@@ -402,7 +423,7 @@ class SqsRecovery {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     if (q->queue->is_fifo()) q->max_seq = std::max(q->max_seq, r.place.stamp);
-    queue_internal::RecoveredSlot& slot = q->slots[Key(r.place)];
+    queue_internal::RecoveredSlot& slot = q->At(r.place);
     slot.place = r.place;
     slot.received.reset();
     slot.stored = std::move(r);
@@ -411,21 +432,17 @@ class SqsRecovery {
   absl::Status On(queue_internal::MessageReceived& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
-    auto it = q->slots.find(Key(r.place));
-    if (it != q->slots.end() && it->second.stored && it->second.place == r.place) {
-      it->second.received = std::move(r);
-    }
+    queue_internal::RecoveredSlot* slot = q->Find(r.place);
+    if (slot != nullptr && slot->stored && slot->place == r.place) slot->received = std::move(r);
     return absl::OkStatus();
   }
   absl::Status On(queue_internal::MessageRemoved& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
-    auto it = q->slots.find(Key(r.place));
-    if (it == q->slots.end() || !it->second.stored || !(it->second.place == r.place)) {
-      return absl::OkStatus();
-    }
-    Forget(*q, it->second);
-    if (q->queue->is_fifo()) q->slots.erase(it);
+    queue_internal::RecoveredSlot* slot = q->Find(r.place);
+    if (slot == nullptr || !slot->stored || !(slot->place == r.place)) return absl::OkStatus();
+    Forget(*q, *slot);
+    if (q->queue->is_fifo()) q->index.erase(Key(r.place));  // its vector entry is left behind
     return absl::OkStatus();
   }
   absl::Status On(queue_internal::DedupAdmitted& r) {

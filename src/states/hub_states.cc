@@ -448,7 +448,9 @@ absl::StatusOr<std::shared_ptr<Execution>> StateMachine::StartExecution(
     }
   }
   exec->Start();
-  return std::shared_ptr<Execution>(exec);
+  absl::StatusOr<std::shared_ptr<Execution>> started(std::move(exec));
+  detail::Durable(started);
+  return started;
 }
 
 absl::StatusOr<SendMessageResult> StateMachine::SendMessage(SendMessageRequest request) {
@@ -529,12 +531,14 @@ absl::Status StateMachine::Update(std::string_view definition) {
     return AwsError("InvalidDefinition",
                     "Express state machines do not support .sync or .waitForTaskToken");
   }
-  detail::MutexLock lock(&mu_);
-  plan_ = std::move(plan);
-  if (const auto& log = states_internal::TaskTokens(hub_).log()) {
-    log->Append(states_internal::MachineUpdated{arn(), std::string(definition)});
+  {
+    detail::MutexLock lock(&mu_);
+    plan_ = std::move(plan);
+    if (const auto& log = states_internal::TaskTokens(hub_).log()) {
+      log->Append(states_internal::MachineUpdated{arn(), std::string(definition)});
+    }
   }
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 }  // namespace courier

@@ -49,8 +49,7 @@ JsonObject ToObject(const ExecutionEnded& r) {
 }
 
 absl::Status Unreadable(std::string_view text, std::string_view why) {
-  return absl::DataLossError(
-      fmt::format("A Step Functions record cannot be read ({}): {}", why, text.substr(0, 200)));
+  return detail::UnreadableRecord("A Step Functions", text, why);
 }
 
 }  // namespace

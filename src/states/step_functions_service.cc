@@ -104,6 +104,8 @@ absl::StatusOr<std::shared_ptr<StateMachine>> StepFunctionsService::CreateStateM
                                         .created_ns = absl::ToUnixNanos(machine->creation_date())});
   }
   if (absl::Status st = detail::AddResource(hub_, machine); !st.ok()) return exists();
+  if (catalog.owns_lock()) catalog.unlock();
+  COURIER_RETURN_IF_ERROR(detail::AwaitRecords());
   return machine;
 }
 
@@ -159,11 +161,12 @@ absl::Status StepFunctionsService::DeleteStateMachine(std::string_view name_or_a
   }
   detail::RemoveResource(hub_, machine->arn());
   machine->MarkDeleted();
+  if (catalog.owns_lock()) catalog.unlock();
   for (const auto& d : machine->ListExecutions(ExecutionStatus::kRunning)) {
     (void)machine->StopExecution(d.execution_arn, "States.Aborted",
                                  "The state machine was deleted");
   }
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 namespace {

@@ -163,7 +163,11 @@ class SnsOperations final : public Service {
                               const Caller& caller) override {
     return topic_internal::InvokeSns(hub_, operation, request, caller);
   }
-  void Shutdown() override { sns_.state_->alive->store(false, std::memory_order_release); }
+  void Shutdown() override {
+    sns_.state_->alive->store(false, std::memory_order_release);
+    if (sns_.state_->log != nullptr) sns_.state_->log->log().Close();
+  }
+  absl::Status Recover() override { return sns_.Recover(); }
   SnsService& typed() { return sns_; }
 
  private:
@@ -180,7 +184,12 @@ COURIER_SERVICE_ANCHOR(sns);
 
 SnsService& Sns(Hub& hub) { return static_cast<SnsOperations*>(hub.FindService("sns"))->typed(); }
 
-SnsService::SnsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {}
+SnsService::SnsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {
+  if (auto log =
+          detail::RecordLog::For(hub.environment().storage, std::string(topic_internal::kSnsLog))) {
+    state_->log = std::make_shared<topic_internal::SnsLog>(std::move(log));
+  }
+}
 SnsService::~SnsService() = default;
 
 // ---- Permissions, data protection, SMS ----------------------------------------------------------
@@ -391,7 +400,7 @@ absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view 
     COURIER_RETURN_IF_ERROR(topic_internal::CheckTopicAttribute(fifo, k, v, true));
   }
   COURIER_RETURN_IF_ERROR(CheckTags(tags));
-  std::lock_guard lock(state_->mu);
+  std::unique_lock lock(state_->mu);
   const std::string arn = hub_.Arn("sns", name);
   if (auto existing = std::dynamic_pointer_cast<Topic>(hub_.FindResource(arn))) {
     // Idempotent when every given attribute and tag is as the topic has it.
@@ -430,27 +439,38 @@ absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view 
     if (k != "FifoTopic") st.attributes[k] = v;
   }
   st.tags = tags;
+  st.log = state_->log;
   {
     std::lock_guard topic_lock(st.mu);
     st.RebuildSnapshot();
   }
   COURIER_RETURN_IF_ERROR(detail::AddResource(hub_, topic));
+  if (state_->log != nullptr) {
+    state_->log->Append(topic_internal::TopicCreated{std::string(name), attributes, tags});
+  }
+  lock.unlock();
+  COURIER_RETURN_IF_ERROR(detail::AwaitRecords());
   return topic;
 }
 
 absl::Status SnsService::DeleteTopic(std::string_view topic_arn) {
-  std::lock_guard lock(state_->mu);
-  auto topic = std::dynamic_pointer_cast<Topic>(hub_.FindResource(topic_arn));
-  if (topic == nullptr) return absl::OkStatus();  // as AWS: deleting a missing topic succeeds
-  detail::RemoveResource(hub_, topic_arn);
-  topic->MarkDeleted();
-  std::lock_guard topic_lock(topic->state_->mu);
-  for (const auto& s : topic->state_->subscriptions) {
-    s->state->removed.store(true, std::memory_order_release);
+  {
+    std::lock_guard lock(state_->mu);
+    auto topic = std::dynamic_pointer_cast<Topic>(hub_.FindResource(topic_arn));
+    if (topic == nullptr) return absl::OkStatus();  // as AWS: deleting a missing topic succeeds
+    detail::RemoveResource(hub_, topic_arn);
+    topic->MarkDeleted();
+    std::lock_guard topic_lock(topic->state_->mu);
+    for (const auto& s : topic->state_->subscriptions) {
+      s->state->removed.store(true, std::memory_order_release);
+    }
+    topic->state_->subscriptions.clear();
+    topic->state_->RebuildSnapshot();
+    if (state_->log != nullptr) {
+      state_->log->Append(topic_internal::TopicDeleted{std::string(topic_arn)});
+    }
   }
-  topic->state_->subscriptions.clear();
-  topic->state_->RebuildSnapshot();
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<std::shared_ptr<Topic>> SnsService::GetTopic(std::string_view name_or_arn) const {
@@ -580,8 +600,18 @@ absl::StatusOr<std::string> SnsService::Subscribe(std::string_view topic_arn,
   }
   st.subscriptions.push_back(s);
   st.RebuildSnapshot();
+  if (st.log != nullptr) {
+    st.log->Append(topic_internal::Subscribed{.arn = s->arn,
+                                              .topic_arn = topic->arn(),
+                                              .protocol = s->protocol,
+                                              .endpoint = s->endpoint,
+                                              .attributes = attributes,
+                                              .token = s->token,
+                                              .confirmed = s->confirmed});
+  }
   lock.unlock();  // a replay takes the topic's FIFO lock, never under this one
   topic_internal::Access::Replay(*topic, s);
+  COURIER_RETURN_IF_ERROR(detail::AwaitRecords());
   return s->arn;
 }
 
@@ -589,27 +619,35 @@ absl::StatusOr<std::string> SnsService::ConfirmSubscription(std::string_view top
                                                             std::string_view token) {
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, GetTopic(topic_arn));
   Topic::State& st = *topic->state_;
-  std::lock_guard lock(st.mu);
-  for (auto& s : st.subscriptions) {
-    if (s->token != token || token.empty()) continue;
-    if (!s->confirmed) {
-      auto confirmed = std::make_shared<Subscription>(*s);
-      confirmed->confirmed = true;
-      // Messages published while it was pending were not for it: not filtered out either.
-      confirmed->state->published_at_start = st.counters->published.load(std::memory_order_relaxed);
-      s = std::move(confirmed);
-      st.RebuildSnapshot();
+  std::string arn;
+  {
+    std::lock_guard lock(st.mu);
+    for (auto& s : st.subscriptions) {
+      if (s->token != token || token.empty()) continue;
+      if (!s->confirmed) {
+        auto confirmed = std::make_shared<Subscription>(*s);
+        confirmed->confirmed = true;
+        // Messages published while it was pending were not for it: not filtered out either.
+        confirmed->state->published_at_start =
+            st.counters->published.load(std::memory_order_relaxed);
+        s = std::move(confirmed);
+        st.RebuildSnapshot();
+        if (st.log != nullptr) st.log->Append(topic_internal::SubscriptionConfirmed{s->arn});
+      }
+      arn = s->arn;
+      break;
     }
-    return s->arn;
   }
-  return InvalidParameter("Token");
+  if (arn.empty()) return InvalidParameter("Token");
+  COURIER_RETURN_IF_ERROR(detail::AwaitRecords());
+  return arn;
 }
 
 absl::Status SnsService::Unsubscribe(std::string_view subscription_arn) {
   auto topic = GetTopic(TopicOf(subscription_arn));
   if (!topic.ok()) return SubscriptionNotFound();
   Topic::State& st = topic_internal::Access::Of(**topic);
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   auto it = std::find_if(st.subscriptions.begin(), st.subscriptions.end(),
                          [&](const auto& s) { return s->arn == subscription_arn; });
   if (it == st.subscriptions.end()) return SubscriptionNotFound();
@@ -623,7 +661,11 @@ absl::Status SnsService::Unsubscribe(std::string_view subscription_arn) {
   st.subscriptions.erase(it);
   ++st.subscriptions_deleted;
   st.RebuildSnapshot();
-  return absl::OkStatus();
+  if (st.log != nullptr) {
+    st.log->Append(topic_internal::Unsubscribed{std::string(subscription_arn)});
+  }
+  lock.unlock();
+  return detail::Durable(absl::OkStatus());
 }
 
 std::vector<SubscriptionSummary> SnsService::ListSubscriptions() const {
@@ -696,10 +738,14 @@ absl::Status SnsService::SetSubscriptionAttributes(std::string_view subscription
         s = std::move(next);
         changed = s;
         st.RebuildSnapshot();
+        if (st.log != nullptr) {
+          st.log->Append(topic_internal::SubscriptionAttributeSet{
+              std::string(subscription_arn), std::string(name), std::string(value)});
+        }
         return absl::OkStatus();
       }));
   if (topic != nullptr) topic_internal::Access::Replay(*topic, changed);
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<std::vector<OutboxMessage>> SnsService::Outbox(
@@ -818,33 +864,144 @@ absl::StatusOr<std::shared_ptr<Topic>> Tagged(const SnsService& sns, std::string
   return topic;
 }
 
+// Under the topic's lock: its tags as they are now.
+void RecordTags(Topic& topic) {
+  const Topic::State& st = topic_internal::Access::Of(topic);
+  if (st.log != nullptr) st.log->Append(topic_internal::TopicTagged{topic.arn(), st.tags});
+}
+
 }  // namespace
 
 absl::Status SnsService::TagResource(std::string_view arn, const SnsAttributeMap& tags) {
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Tagged(*this, arn));
   COURIER_RETURN_IF_ERROR(CheckTags(tags));
-  std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
-  SnsAttributeMap next = topic_internal::Access::Of(*topic).tags;
-  for (const auto& [k, v] : tags) next[k] = v;
-  if (next.size() > 50) {
-    return AwsError("TagLimitExceeded",
-                    "Could not complete request: tag quota of per resource exceeded");
+  {
+    std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
+    SnsAttributeMap next = topic_internal::Access::Of(*topic).tags;
+    for (const auto& [k, v] : tags) next[k] = v;
+    if (next.size() > 50) {
+      return AwsError("TagLimitExceeded",
+                      "Could not complete request: tag quota of per resource exceeded");
+    }
+    topic_internal::Access::Of(*topic).tags = std::move(next);
+    RecordTags(*topic);
   }
-  topic_internal::Access::Of(*topic).tags = std::move(next);
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status SnsService::UntagResource(std::string_view arn, const std::vector<std::string>& keys) {
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Tagged(*this, arn));
-  std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
-  for (const std::string& k : keys) topic_internal::Access::Of(*topic).tags.erase(k);
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
+    for (const std::string& k : keys) topic_internal::Access::Of(*topic).tags.erase(k);
+    RecordTags(*topic);
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<SnsAttributeMap> SnsService::ListTagsForResource(std::string_view arn) const {
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<Topic> topic, Tagged(*this, arn));
   std::lock_guard lock(topic_internal::Access::Of(*topic).mu);
   return topic_internal::Access::Of(*topic).tags;
+}
+
+}  // namespace courier
+
+// ---- Recovery (Hub::Recover) -------------------------------------------------------------------
+
+namespace courier {
+namespace {
+
+// A ReplayPolicy was carried out when it was set: replaying the record must not deliver the
+// archive again (nor find it: the archive is not recorded).
+SnsAttributeMap WithoutReplay(SnsAttributeMap attributes) {
+  attributes.erase("ReplayPolicy");
+  return attributes;
+}
+
+absl::Status Unapplied(std::string_view what, std::string_view arn, const absl::Status& why) {
+  return absl::DataLossError(
+      fmt::format("An SNS record cannot {} {}: {}", what, arn, std::string(why.message())));
+}
+
+}  // namespace
+
+absl::Status SnsService::Recover() {
+  if (state_->log == nullptr) return absl::OkStatus();
+  auto apply = [&](topic_internal::SnsRecord record) -> absl::Status {
+    using namespace topic_internal;  // NOLINT: the record types
+    if (auto* r = std::get_if<TopicCreated>(&record)) {
+      absl::StatusOr<std::shared_ptr<Topic>> topic = CreateTopic(r->name, r->attributes, r->tags);
+      return topic.ok() ? absl::OkStatus() : Unapplied("create", r->name, topic.status());
+    }
+    if (auto* r = std::get_if<TopicDeleted>(&record)) return DeleteTopic(r->arn);
+    if (auto* r = std::get_if<TopicAttributeSet>(&record)) {
+      absl::StatusOr<std::shared_ptr<Topic>> topic = GetTopic(r->arn);
+      if (!topic.ok()) return absl::OkStatus();  // deleted meanwhile
+      absl::Status st = (*topic)->SetAttribute(r->name, r->value);
+      return st.ok() ? st : Unapplied("set an attribute of", r->arn, st);
+    }
+    if (auto* r = std::get_if<TopicTagged>(&record)) {
+      absl::StatusOr<std::shared_ptr<Topic>> topic = GetTopic(r->arn);
+      if (!topic.ok()) return absl::OkStatus();
+      Topic::State& st = Access::Of(**topic);
+      std::lock_guard lock(st.mu);
+      st.tags = r->tags;
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<Subscribed>(&record)) {
+      absl::StatusOr<std::string> made =
+          Subscribe(r->topic_arn, r->protocol, r->endpoint, WithoutReplay(r->attributes));
+      if (!made.ok()) return Unapplied("subscribe to", r->topic_arn, made.status());
+      // The subscription as it was: its ARN and token, and confirmed or not.
+      Topic::State& st = Access::Of(**GetTopic(r->topic_arn));
+      std::lock_guard lock(st.mu);
+      for (auto& s : st.subscriptions) {
+        if (s->arn != *made) continue;
+        auto restored = std::make_shared<Subscription>(*s);
+        restored->arn = r->arn;
+        restored->token = r->token;
+        restored->confirmed = r->confirmed;
+        restored->state = std::make_shared<SubscriptionState>();  // no outbox from this replay
+        restored->state->published_at_start = s->state->published_at_start;
+        s = std::move(restored);
+        st.RebuildSnapshot();
+        break;
+      }
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<SubscriptionConfirmed>(&record)) {
+      absl::StatusOr<std::shared_ptr<Topic>> topic = GetTopic(TopicOf(r->arn));
+      if (!topic.ok()) return absl::OkStatus();
+      std::string token;
+      {
+        std::lock_guard lock(Access::Of(**topic).mu);
+        for (const auto& s : Access::Of(**topic).subscriptions) {
+          if (s->arn == r->arn) token = s->token;
+        }
+      }
+      if (token.empty()) return absl::OkStatus();  // unsubscribed meanwhile
+      absl::StatusOr<std::string> confirmed = ConfirmSubscription((*topic)->arn(), token);
+      return confirmed.ok() ? absl::OkStatus() : Unapplied("confirm", r->arn, confirmed.status());
+    }
+    if (auto* r = std::get_if<SubscriptionAttributeSet>(&record)) {
+      if (r->name == "ReplayPolicy") return absl::OkStatus();
+      absl::Status st = SetSubscriptionAttributes(r->arn, r->name, r->value);
+      return st.ok() || ErrorName(st) == "NotFound" ? absl::OkStatus()
+                                                    : Unapplied("set an attribute of", r->arn, st);
+    }
+    if (auto* r = std::get_if<Unsubscribed>(&record)) {
+      absl::Status st = Unsubscribe(r->arn);
+      return st.ok() || ErrorName(st) == "NotFound" ? absl::OkStatus()
+                                                    : Unapplied("unsubscribe", r->arn, st);
+    }
+    return absl::OkStatus();
+  };
+  return state_->log->log().Replay([&](std::string_view text) -> absl::Status {
+    COURIER_ASSIGN_OR_RETURN(topic_internal::SnsRecord record,
+                             topic_internal::DecodeSnsRecord(text));
+    return apply(std::move(record));
+  });
 }
 
 }  // namespace courier

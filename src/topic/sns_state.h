@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "courier/sns.h"
+#include "topic/sns_records.h"
 #include "topic/topic_state.h"
 
 namespace courier {
@@ -42,6 +43,8 @@ struct SnsService::State {
   std::shared_ptr<topic_internal::EndpointFailures> endpoints =
       std::make_shared<topic_internal::EndpointFailures>();
   SnsQuotas quotas;  // under mu
+  // Where topics and subscriptions are recorded; nullptr when the storage keeps nothing.
+  std::shared_ptr<topic_internal::SnsLog> log;
   // Publishes straight to a phone number or a platform endpoint, by that number or ARN.
   mutable std::mutex outbox_mu;
   std::map<std::string, std::vector<OutboxMessage>, std::less<>> direct;

@@ -583,10 +583,16 @@ absl::StatusOr<SnsAttributeMap> Topic::GetAttributes() const {
 absl::Status Topic::SetAttribute(std::string_view name, std::string_view value) {
   if (deleted()) return TopicNotFound();
   COURIER_RETURN_IF_ERROR(topic_internal::CheckTopicAttribute(fifo(), name, value, false));
-  std::lock_guard lock(state_->mu);
-  state_->attributes[std::string(name)] = std::string(value);
-  state_->RebuildSnapshot();
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(state_->mu);
+    state_->attributes[std::string(name)] = std::string(value);
+    state_->RebuildSnapshot();
+    if (state_->log != nullptr) {
+      state_->log->Append(
+          topic_internal::TopicAttributeSet{arn(), std::string(name), std::string(value)});
+    }
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 SnsMetrics Topic::Metrics() const {

@@ -22,6 +22,7 @@
 #include "courier/pattern.h"
 #include "courier/resource.h"
 #include "courier/topic.h"
+#include "topic/sns_records.h"
 
 namespace courier {
 
@@ -253,8 +254,10 @@ struct Topic::State {
   // The hub, `alive`, `counters` and `endpoints` together, for the deliveries to share.
   std::shared_ptr<const topic_internal::DeliveryContext> context;
 
-  // Control plane (attributes, tags, the subscription list); Publish never takes it.
+  // Control plane (attributes, tags, the subscription list); Publish never takes it. Its
+  // changes are recorded in `log` (nullptr when the storage keeps nothing) under it.
   mutable std::mutex mu;
+  std::shared_ptr<topic_internal::SnsLog> log;
   SnsAttributeMap attributes;  // settable ones, as set
   SnsAttributeMap tags;
   std::string data_protection_policy;  // as put, not applied

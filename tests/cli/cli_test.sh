@@ -77,6 +77,110 @@ expect "invoke: events and scheduler lines, a schedule fired by a clock step" \
   '{"clock":{"advance_seconds":60}}' \
   '{"service":"sqs","operation":"ReceiveMessage","request":{"QueueUrl":"ticks"}}' \
   '{"service":"events","operation":"PutRule","request":{"Name":"r","ScheduleExpression":"rate(5 minutes)"}}'
-rm -f /tmp/courier_cli_stderr.$$ /tmp/courier_cli_bad.$$.json
-echo "$((15 - failures)) passed, $failures failed"
+# courier invoke --storage: a second process on the same file goes on where the first stopped.
+db=/tmp/courier_cli_db.$$.db
+strip_ids='s/"(MessageId|ReceiptHandle|MD5OfBody|MD5OfMessageBody)":"[^"]*",?//g'
+expect "invoke --storage: the first run creates and sends" \
+  '{"response":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/jobs"}}
+{"response":{}}
+{"response":{"now":"2026-01-01T00:00:10.000Z"}}' 0 \
+  bash -c 'printf "%s\n" "${@:3}" | "$0" invoke --storage "$1" | sed -E "$2"' "$courier" "$db" \
+  "$strip_ids" \
+  '{"service":"sqs","operation":"CreateQueue","request":{"QueueName":"jobs"}}' \
+  '{"service":"sqs","operation":"SendMessage","request":{"QueueUrl":"jobs","MessageBody":"kept"}}' \
+  '{"clock":{"advance_seconds":10}}'
+expect "invoke --storage: a second run receives it, its clock where the first left it (a long poll of 5 s moves it on)" \
+  '{"response":{"now":"2026-01-01T00:00:10.000Z"}}
+{"response":{"Messages":[{"Body":"kept"}]}}
+{"response":{}}' 0 \
+  bash -c 'printf "%s\n" "${@:3}" | "$0" invoke --storage "$1" | sed -E "$2"' "$courier" "$db" \
+  "$strip_ids" \
+  '{"clock":{"advance_seconds":0}}' \
+  '{"service":"sqs","operation":"ReceiveMessage","request":{"QueueUrl":"jobs","VisibilityTimeout":60}}' \
+  '{"service":"sqs","operation":"ReceiveMessage","request":{"QueueUrl":"jobs","WaitTimeSeconds":5}}'
+# courier inspect: what the file holds, as of the latest time its records name (00:00:15, where
+# the long poll left the clock).
+printf '%s\n' \
+  '{"service":"sqs","operation":"CreateQueue","request":{"QueueName":"orders.fifo","Attributes":{"FifoQueue":"true","ContentBasedDeduplication":"true"}}}' \
+  '{"service":"sqs","operation":"SendMessage","request":{"QueueUrl":"orders.fifo","MessageBody":"a","MessageGroupId":"g"}}' \
+  '{"service":"sqs","operation":"SendMessage","request":{"QueueUrl":"orders.fifo","MessageBody":"b","MessageGroupId":"g"}}' \
+  '{"service":"sqs","operation":"SendMessage","request":{"QueueUrl":"jobs","MessageBody":"later","DelaySeconds":900}}' \
+  '{"service":"states","operation":"CreateStateMachine","request":{"name":"waits","roleArn":"arn:aws:iam::000000000000:role/r","definition":"{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":3600,\"End\":true}}}"}}' \
+  '{"service":"states","operation":"CreateStateMachine","request":{"name":"passes","roleArn":"arn:aws:iam::000000000000:role/r","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}"}}' \
+  '{"service":"states","operation":"StartExecution","request":{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:waits"}}' \
+  '{"service":"states","operation":"StartExecution","request":{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:passes"}}' \
+  '{"service":"states","operation":"StartExecution","request":{"stateMachineArn":"arn:aws:states:us-east-1:000000000000:stateMachine:passes"}}' |
+  "$courier" invoke --storage "$db" | grep -v '^{"response"'
+cp "$db" "$db.before"
+expect "inspect: queues with their counts, machines with their executions" \
+  "$db, as of 2026-01-01T00:00:15.000Z
+queues: 2
+  jobs (standard) arn:aws:sqs:us-east-1:000000000000:jobs
+    messages: 0 visible, 1 in flight, 1 delayed
+  orders.fifo (fifo) arn:aws:sqs:us-east-1:000000000000:orders.fifo
+    messages: 2 visible, 0 in flight, 0 delayed
+state machines: 2
+  passes (STANDARD) arn:aws:states:us-east-1:000000000000:stateMachine:passes
+    executions: 2 SUCCEEDED
+  waits (STANDARD) arn:aws:states:us-east-1:000000000000:stateMachine:waits
+    executions: 1 RUNNING" 0 \
+  "$courier" inspect "$db"
+expect "inspect --at: the in-flight message visible again; nothing runs" \
+  "$db, as of 2026-01-01T00:02:00.000Z
+queues: 2
+  jobs (standard) arn:aws:sqs:us-east-1:000000000000:jobs
+    messages: 1 visible, 0 in flight, 1 delayed
+  orders.fifo (fifo) arn:aws:sqs:us-east-1:000000000000:orders.fifo
+    messages: 2 visible, 0 in flight, 0 delayed
+state machines: 2
+  passes (STANDARD) arn:aws:states:us-east-1:000000000000:stateMachine:passes
+    executions: 2 SUCCEEDED
+  waits (STANDARD) arn:aws:states:us-east-1:000000000000:stateMachine:waits
+    executions: 1 RUNNING" 0 \
+  "$courier" inspect "$db" --at 2026-01-01T00:02:00Z
+expect "inspect --json" \
+  '{"file":"'"$db"'","as_of":"2026-01-01T00:00:15.000Z","queues":[{"name":"jobs","kind":"standard","arn":"arn:aws:sqs:us-east-1:000000000000:jobs","url":"https://sqs.us-east-1.amazonaws.com/000000000000/jobs","messages":{"visible":0,"in_flight":1,"delayed":1}},{"name":"orders.fifo","kind":"fifo","arn":"arn:aws:sqs:us-east-1:000000000000:orders.fifo","url":"https://sqs.us-east-1.amazonaws.com/000000000000/orders.fifo","messages":{"visible":2,"in_flight":0,"delayed":0}}],"state_machines":[{"name":"passes","type":"STANDARD","arn":"arn:aws:states:us-east-1:000000000000:stateMachine:passes","executions":{"SUCCEEDED":2}},{"name":"waits","type":"STANDARD","arn":"arn:aws:states:us-east-1:000000000000:stateMachine:waits","executions":{"RUNNING":1}}]}' 0 \
+  "$courier" inspect --json "$db"
+cmp -s "$db" "$db.before" || { echo "FAIL: inspect changed the file"; failures=$((failures + 1)); }
+inspect_refuses() {  # description, file, expected error name
+  expect "inspect: $1" "" 1 "$courier" inspect "$2"
+  grep -q "^courier inspect: $3: " /tmp/courier_cli_stderr.$$ ||
+    { echo "FAIL: inspect: $1: no $3 on stderr"; cat /tmp/courier_cli_stderr.$$; failures=$((failures + 1)); }
+}
+inspect_refuses "a missing file" /tmp/courier_cli_none.$$.db StorageUnavailable
+[ -e /tmp/courier_cli_none.$$.db ] && { echo "FAIL: inspect created a file"; failures=$((failures + 1)); }
+inspect_refuses "a damaged file" /tmp/courier_cli_bad.$$.json StorageCorrupt
+# The SQLite header's application id (offset 68) and user version (offset 60), big-endian.
+cp "$db.before" "$db.foreign"
+printf '\x00\x00\x00\x01' | dd of="$db.foreign" bs=1 seek=68 conv=notrunc status=none
+inspect_refuses "another program's SQLite file" "$db.foreign" StorageCorrupt
+cp "$db.before" "$db.newer"
+printf '\x00\x00\x00\x63' | dd of="$db.newer" bs=1 seek=60 conv=notrunc status=none
+inspect_refuses "a newer format" "$db.newer" StorageVersion
+# A file open in a running invoke is refused to a second one; the first goes on. The first run
+# reads from a pipe held open here, so it is surely open (it answered a line) when the second
+# starts.
+fifo=/tmp/courier_cli_fifo.$$
+mkfifo "$fifo.in" "$fifo.out"
+"$courier" invoke --storage "$db" <"$fifo.in" >"$fifo.out" &
+first=$!
+exec 3>"$fifo.in" 4<"$fifo.out"
+echo '{"service":"sqs","operation":"GetQueueUrl","request":{"QueueName":"jobs"}}' >&3
+read -r answer <&4
+[ "$answer" = '{"response":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/jobs"}}' ] ||
+  { echo "FAIL: the first run answered '$answer'"; failures=$((failures + 1)); }
+expect "invoke --storage: a second opener is refused" "" 1 \
+  "$courier" invoke --storage "$db" </dev/null
+grep -q '^courier invoke: StorageLocked: ' /tmp/courier_cli_stderr.$$ ||
+  { echo "FAIL: a second opener: no StorageLocked on stderr"; failures=$((failures + 1)); }
+inspect_refuses "a file in use" "$db" StorageLocked
+exec 3>&-
+wait "$first"
+exec 4>&-
+expect "invoke --storage: a foreign file is refused" "" 1 \
+  "$courier" invoke --storage /tmp/courier_cli_bad.$$.json </dev/null
+grep -q '^courier invoke: StorageCorrupt: ' /tmp/courier_cli_stderr.$$ ||
+  { echo "FAIL: a foreign file: no StorageCorrupt on stderr"; failures=$((failures + 1)); }
+rm -f /tmp/courier_cli_stderr.$$ /tmp/courier_cli_bad.$$.json "$db" "$db.before" "$db.foreign" "$db.newer" "$fifo.in" "$fifo.out"
+echo "$((37 - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

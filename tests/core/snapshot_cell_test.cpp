@@ -31,19 +31,23 @@ TEST_CASE("SnapshotCell: readers racing a writer see whole values, in order", "[
   constexpr int64_t kStores = 20000;
   std::atomic<bool> done{false};
   std::atomic<int64_t> torn{0}, backwards{0}, loads{0};
+  std::atomic<int> started{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 4; ++r) {
     readers.emplace_back([&] {
       int64_t last = 0;
-      while (!done.load(std::memory_order_acquire)) {
+      started.fetch_add(1);
+      do {
         std::shared_ptr<const Pair> p = cell.Load();
         if (p->a != p->b) torn.fetch_add(1);
         if (p->a < last) backwards.fetch_add(1);
         last = p->a;
         loads.fetch_add(1, std::memory_order_relaxed);
-      }
+      } while (!done.load(std::memory_order_acquire));
     });
   }
+  // The writer starts once every reader runs, so the race is real even on a loaded machine.
+  while (started.load() < 4) std::this_thread::yield();
   for (int64_t i = 1; i <= kStores; ++i) cell.Store(std::make_shared<const Pair>(Pair{i, i}));
   done.store(true, std::memory_order_release);
   for (std::thread& t : readers) t.join();

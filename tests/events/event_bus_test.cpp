@@ -3,6 +3,7 @@
 // CloudWatch counters, buses of other accounts, archives and replays.
 #include "courier/event_bus.h"
 
+#include <absl/strings/match.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -172,6 +173,29 @@ TEST_CASE("Entries fail alone, with EventBridge's codes", "[events]") {
   CHECK(r.entries[5].error_code == "NotAuthorizedForSourceException");
   CHECK(r.entries[6].error_code == "MalformedDetail");
   CHECK(Fixture::Drain(*q).size() == 1);  // only the good one went anywhere
+}
+
+// "PutEvents will only process nested JSON up to 1000 levels deep": a detail of 1000 levels is
+// accepted, delivered whole, and matched past its deep member; one of 1001 is malformed.
+TEST_CASE("A detail nested 1000 levels deep is accepted and matched; 1001 is not", "[events]") {
+  Fixture f;
+  auto q = f.NewQueue("deep");
+  f.Route("kind", R"({"detail":{"kind":["deep"]}})", q->arn());
+  auto nested = [](int levels) {  // the detail's own object is the first level
+    std::string deep;
+    for (int i = 2; i < levels; ++i) deep += i % 2 ? "[" : "{\"a\":";
+    deep += "1";
+    for (int i = levels - 1; i >= 2; --i) deep += i % 2 ? "]" : "}";
+    return R"({"deep":)" + (levels > 1 ? "[" + deep + "]" : deep) + R"(,"kind":"deep"})";
+  };
+  PutEventsResult r = f.Put({{.source = "s", .detail_type = "t", .detail = nested(1000)},
+                             {.source = "s", .detail_type = "t", .detail = nested(1001)}});
+  REQUIRE(r.entries.size() == 2);
+  CHECK(r.entries[0].error_code.empty());
+  CHECK(r.entries[1].error_code == "MalformedDetail");
+  std::vector<Message> got = Fixture::Drain(*q);
+  REQUIRE(got.size() == 1);
+  CHECK(absl::StrContains(got[0].body, nested(1000)));
 }
 
 TEST_CASE("A request of 0 or 11 entries, or of 256 KiB, is refused whole", "[events]") {

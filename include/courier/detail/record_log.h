@@ -8,6 +8,7 @@
 
 #include <absl/functional/function_ref.h>
 #include <absl/status/status.h>
+#include <absl/status/statusor.h>
 
 #include <atomic>
 #include <memory>
@@ -26,7 +27,8 @@ class RecordLog {
   // The log `name` of `storage`, or nullptr when it keeps no records.
   static std::shared_ptr<RecordLog> For(const std::shared_ptr<Storage>& storage, std::string name);
 
-  // Appends one record. Thread-safe; call under the lock that orders the change it records.
+  // Submits one record and leaves its ticket with the calling thread, for the AwaitRecords that
+  // ends the operation. Thread-safe; call under the lock that orders the change it records.
   // Nothing is appended while Replay runs (the records replayed are there already).
   void Append(std::string record);
   // Calls `apply` with each record in order, stopping at the first error, which it returns
@@ -42,6 +44,32 @@ class RecordLog {
   std::atomic<bool> replaying_{false};
   std::atomic<bool> closed_{false};
 };
+
+// Waits until the records the calling thread has appended since its last AwaitRecords are kept
+// (a durable storage: on disk), and returns the error of a commit that failed to keep them. An
+// operation calls it once at its end, after it has let go of its locks, so that the wait for the
+// disk holds no one else up and one commit carries the records of many callers.
+absl::Status AwaitRecords();
+// Whether the calling thread has appended records that no AwaitRecords has waited for: never
+// under MemoryStorage, which appends nothing. (constinit: read without a TLS init call.)
+extern constinit thread_local bool thread_has_unawaited_records;
+
+// An operation's result once its records are kept: `result`, or the storage's error if they
+// could not be (a failed call's change may be in memory and not on disk, as a call to AWS that
+// fails may or may not have taken effect). The StatusOr form works in place, so that the
+// operation's result is not moved on the fast path.
+inline absl::Status Durable(absl::Status result) {
+  if (!thread_has_unawaited_records) [[likely]]
+    return result;
+  absl::Status kept = AwaitRecords();
+  return result.ok() ? kept : result;
+}
+template <typename T>
+void Durable(absl::StatusOr<T>& result) {
+  if (!thread_has_unawaited_records) [[likely]]
+    return;
+  if (absl::Status kept = AwaitRecords(); !kept.ok() && result.ok()) result = std::move(kept);
+}
 
 // A RecordLog for one service's typed records (`Encode` makes a record's text).
 template <typename Record, std::string (*Encode)(const Record&)>

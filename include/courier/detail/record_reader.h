@@ -10,6 +10,8 @@
 #ifndef COURIER_DETAIL_RECORD_READER_H_
 #define COURIER_DETAIL_RECORD_READER_H_
 
+#include <absl/status/status.h>
+
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -44,6 +46,10 @@ class RecordReader {
   const JsonObject& o_;
   std::string bad_;
 };
+
+// DataLoss for a record that `reader` (a service's decoder, named as in "An SQS record") cannot
+// read, with `why` and the start of its text.
+absl::Status UnreadableRecord(std::string_view reader, std::string_view text, std::string_view why);
 
 }  // namespace courier::detail
 

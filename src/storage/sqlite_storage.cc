@@ -1,0 +1,370 @@
+#include "courier/sqlite_storage.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <semaphore>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "courier/status.h"
+
+namespace courier {
+namespace {
+
+// PRAGMA application_id of a courier file ("cour"), so a foreign SQLite file is told apart.
+constexpr int32_t kApplicationId = 0x636f7572;
+
+// The error a failed SQLite call becomes, by its result code.
+absl::Status SqliteError(sqlite3* db, int code, std::string_view path, std::string_view doing) {
+  const std::string detail = fmt::format("{} {}: {}", doing, path,
+                                         db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+  switch (code & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::FailedPreconditionError(
+          fmt::format("StorageLocked: {} (another process or storage has the file open)", detail));
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+      return absl::DataLossError(fmt::format("StorageCorrupt: {}", detail));
+    case SQLITE_FULL:
+      return absl::ResourceExhaustedError(fmt::format("StorageFull: {}", detail));
+    case SQLITE_READONLY:
+      return absl::FailedPreconditionError(fmt::format("StorageReadOnly: {}", detail));
+    default:
+      return absl::UnavailableError(fmt::format("StorageUnavailable: {}", detail));
+  }
+}
+
+// One caller's records, waiting for the writer, with the ticket Submit gave them.
+struct Batch {
+  std::string log;
+  std::vector<std::string> records;
+  uint64_t ticket = 0;
+};
+
+// A caller waiting for its ticket's commit, woken alone (when its ticket is committed, or to
+// lead the next commit) and after the leader has let go of the lock, so that it does not wake
+// only to wait for the lock. The semaphore is its thread's: it outlives every wait.
+struct Waiter {
+  uint64_t ticket;
+  std::binary_semaphore* wake;
+};
+thread_local std::binary_semaphore wake_semaphore{0};
+
+// A commit that failed: the tickets it held, and why.
+struct FailedCommit {
+  uint64_t first, last;
+  absl::Status status;
+};
+
+// How many failed commits are remembered for Await (a caller awaits within moments of its
+// Submit, long before this many commits could have failed since).
+constexpr size_t kFailuresKept = 256;
+
+}  // namespace
+
+struct SqliteStorage::Impl {
+  std::string path;
+  Options options;
+  sqlite3* db = nullptr;
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_stmt* select = nullptr;
+
+  // What waits to be committed, in ticket order. A commit is led by one thread at a time: a
+  // caller that waits for its ticket when no commit is under way commits everything pending
+  // itself (no hand-off to another thread and back), others wait for it; the writer thread
+  // commits records no caller waits for, and the relaxed mode's windows.
+  std::mutex mu;
+  std::condition_variable work;  // the writer's
+  std::vector<Batch> pending;
+  std::vector<Waiter> waiters;
+  bool committing = false;
+  uint64_t submitted = 0;             // the last ticket given
+  uint64_t committed = 0;             // every ticket up to this one has been through a commit
+  std::deque<FailedCommit> failures;  // the newest kFailuresKept
+  absl::Status last_commit;           // what a relaxed Await reports until a commit succeeds
+  bool stopping = false;
+  std::thread writer;
+
+  // Serializes statements on the connection between the writer and Replay.
+  std::mutex db_mu;
+
+  ~Impl() {
+    if (writer.joinable()) {
+      {
+        std::lock_guard lock(mu);
+        stopping = true;
+      }
+      work.notify_all();
+      writer.join();
+    }
+    sqlite3_finalize(insert);
+    sqlite3_finalize(select);
+    sqlite3_close_v2(db);
+  }
+
+  absl::Status Exec(const char* sql, std::string_view doing) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &message);
+    sqlite3_free(message);
+    return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(db, rc, path, doing);
+  }
+
+  // An integer PRAGMA's value.
+  absl::StatusOr<int64_t> Pragma(const char* name) {
+    sqlite3_stmt* stmt = nullptr;
+    const std::string sql = fmt::format("PRAGMA {}", name);
+    int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+    const int64_t value = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, path, "reading");
+    return value;
+  }
+
+  // Checks what the file is and sets it up: a new file gets the schema, an existing one must be
+  // a courier file of a format this build reads, and whole.
+  absl::Status Prepare() {
+    COURIER_RETURN_IF_ERROR(Exec("PRAGMA locking_mode=EXCLUSIVE", "opening"));
+    // The first write takes the exclusive lock (and a second opener fails here, not later).
+    COURIER_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE", "opening"));
+    COURIER_ASSIGN_OR_RETURN(int64_t application_id, Pragma("application_id"));
+    COURIER_ASSIGN_OR_RETURN(int64_t version, Pragma("user_version"));
+    COURIER_ASSIGN_OR_RETURN(int64_t objects, [&]() -> absl::StatusOr<int64_t> {
+      sqlite3_stmt* stmt = nullptr;
+      int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master", -1, &stmt, nullptr);
+      if (rc == SQLITE_OK) rc = sqlite3_step(stmt);
+      const int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+      sqlite3_finalize(stmt);
+      if (rc != SQLITE_ROW) return SqliteError(db, rc, path, "reading");
+      return n;
+    }());
+    if (application_id == 0 && objects == 0) {  // a new file
+      COURIER_RETURN_IF_ERROR(Exec(
+          "CREATE TABLE records(seq INTEGER PRIMARY KEY, log TEXT NOT NULL, body BLOB NOT NULL);"
+          "CREATE INDEX records_by_log ON records(log, seq);",
+          "creating"));
+      COURIER_RETURN_IF_ERROR(Exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={}",
+                                               kApplicationId, kFormatVersion)
+                                       .c_str(),
+                                   "creating"));
+    } else if (application_id != kApplicationId) {
+      Exec("ROLLBACK", "opening").IgnoreError();
+      return absl::DataLossError(
+          fmt::format("StorageCorrupt: {} is an SQLite file, but not one of courier's", path));
+    } else if (version > kFormatVersion) {
+      Exec("ROLLBACK", "opening").IgnoreError();
+      return absl::FailedPreconditionError(
+          fmt::format("StorageVersion: {} has format {}; this build reads up to format {}", path,
+                      version, kFormatVersion));
+    }
+    COURIER_RETURN_IF_ERROR(Exec("COMMIT", "opening"));
+    // A file cut short or damaged inside fails here rather than in the middle of a Replay.
+    sqlite3_stmt* check = nullptr;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &check, nullptr);
+    if (rc == SQLITE_OK) rc = sqlite3_step(check);
+    const std::string verdict =
+        rc == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(check, 0)) : "";
+    sqlite3_finalize(check);
+    if (rc != SQLITE_ROW) return SqliteError(db, rc, path, "checking");
+    if (verdict != "ok") {
+      return absl::DataLossError(fmt::format("StorageCorrupt: {} is damaged: {}", path, verdict));
+    }
+    rc = sqlite3_prepare_v2(db, "INSERT INTO records(log, body) VALUES(?1, ?2)", -1, &insert,
+                            nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_prepare_v2(db, "SELECT body FROM records WHERE log = ?1 ORDER BY seq", -1,
+                              &select, nullptr);
+    }
+    return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(db, rc, path, "preparing");
+  }
+
+  // One transaction for `batches`.
+  absl::Status Commit(const std::vector<Batch>& batches) {
+    std::lock_guard lock(db_mu);
+    COURIER_RETURN_IF_ERROR(Exec("BEGIN", "writing"));
+    for (const Batch& b : batches) {
+      for (const std::string& r : b.records) {
+        sqlite3_bind_text(insert, 1, b.log.data(), static_cast<int>(b.log.size()), SQLITE_STATIC);
+        sqlite3_bind_blob(insert, 2, r.data(), static_cast<int>(r.size()), SQLITE_STATIC);
+        const int rc = sqlite3_step(insert);
+        sqlite3_reset(insert);
+        if (rc != SQLITE_DONE) {
+          absl::Status error = SqliteError(db, rc, path, "writing");
+          Exec("ROLLBACK", "writing").IgnoreError();
+          return error;
+        }
+      }
+    }
+    absl::Status status = Exec("COMMIT", "committing");
+    if (!status.ok()) Exec("ROLLBACK", "writing").IgnoreError();
+    return status;
+  }
+
+  bool relaxed() const { return options.commit_interval > absl::ZeroDuration(); }
+
+  // Commits everything pending; called with `lock` held and not `committing`, returns with it
+  // let go.
+  void Lead(std::unique_lock<std::mutex>& lock) {
+    committing = true;
+    std::vector<Batch> batches;
+    batches.swap(pending);
+    const uint64_t first = batches.front().ticket, last = batches.back().ticket;
+    lock.unlock();
+    absl::Status status = Commit(batches);
+    lock.lock();
+    if (!status.ok()) {
+      failures.push_back({first, last, status});
+      if (failures.size() > kFailuresKept) failures.pop_front();
+    }
+    last_commit = std::move(status);
+    committed = last;
+    committing = false;
+    // Wake the waiters whose records are kept, and one whose records are pending to lead the
+    // next commit; if no one waits for those, the writer takes them in its time.
+    bool next_leader = pending.empty();
+    std::vector<std::binary_semaphore*> woken;
+    std::erase_if(waiters, [&](const Waiter& w) {
+      if (w.ticket > committed) {
+        if (next_leader) return false;
+        next_leader = true;
+      }
+      woken.push_back(w.wake);
+      return true;
+    });
+    if (stopping) work.notify_one();
+    lock.unlock();
+    for (std::binary_semaphore* w : woken) w->release();
+  }
+
+  // How long records no caller waits for may stay pending: the relaxed mode's window, or (when
+  // every caller waits for its own) a moment for the records of background work.
+  absl::Duration WriterPeriod() const {
+    return relaxed() ? options.commit_interval : absl::Milliseconds(5);
+  }
+
+  void WriterLoop() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      work.wait_for(lock, absl::ToChronoNanoseconds(WriterPeriod()), [&] { return stopping; });
+      if (!committing && !pending.empty()) {
+        Lead(lock);
+        lock.lock();
+      }
+    }
+    // The rest, once no one else is committing.
+    work.wait(lock, [&] { return !committing; });
+    if (!pending.empty()) Lead(lock);
+  }
+
+  uint64_t Submit(Batch batch) {
+    std::lock_guard lock(mu);
+    batch.ticket = ++submitted;
+    pending.push_back(std::move(batch));
+    return submitted;
+  }
+
+  // Waits for ticket `last` to be committed (a relaxed Await without `always` does not), then
+  // reports the failure of a commit that held any of [first, last].
+  absl::Status Await(uint64_t first, uint64_t last, bool always) {
+    if (last == 0) return absl::OkStatus();
+    std::unique_lock lock(mu);
+    if (relaxed() && !always) return last_commit;
+    while (committed < last) {
+      if (!committing) {
+        Lead(lock);
+      } else {
+        waiters.push_back({last, &wake_semaphore});
+        lock.unlock();
+        wake_semaphore.acquire();
+      }
+      lock.lock();
+    }
+    for (auto f = failures.rbegin(); f != failures.rend(); ++f) {
+      if (f->first <= last && first <= f->last) return f->status;
+    }
+    return absl::OkStatus();
+  }
+};
+
+absl::StatusOr<std::shared_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& path,
+                                                                   Options options) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->options = options;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(impl->db, rc, path, "opening");
+  sqlite3_extended_result_codes(impl->db, 1);
+  // WAL with a full sync at each commit: a commit that returned survives a crash or power loss.
+  if (absl::Status s = impl->Exec("PRAGMA journal_mode=WAL", "opening"); !s.ok()) return s;
+  if (absl::Status s = impl->Exec("PRAGMA synchronous=FULL", "opening"); !s.ok()) return s;
+  COURIER_RETURN_IF_ERROR(impl->Prepare());
+  if (options.max_file_bytes > 0) {
+    absl::StatusOr<int64_t> page = impl->Pragma("page_size");
+    if (!page.ok()) return page.status();
+    const int64_t pages =
+        std::max<int64_t>(1, options.max_file_bytes / std::max<int64_t>(1, *page));
+    COURIER_RETURN_IF_ERROR(
+        impl->Exec(fmt::format("PRAGMA max_page_count={}", pages).c_str(), "opening"));
+  }
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  return std::shared_ptr<SqliteStorage>(new SqliteStorage(std::move(impl)));
+}
+
+SqliteStorage::SqliteStorage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SqliteStorage::~SqliteStorage() = default;
+
+const std::string& SqliteStorage::path() const { return impl_->path; }
+
+uint64_t SqliteStorage::Submit(std::string_view log, std::span<const std::string> records) {
+  return impl_->Submit({.log = std::string(log),
+                        .records = std::vector<std::string>(records.begin(), records.end())});
+}
+
+absl::Status SqliteStorage::Await(uint64_t first, uint64_t last) {
+  return impl_->Await(first, last, /*always=*/false);
+}
+
+// An empty batch: its commit ends after every batch before it.
+absl::Status SqliteStorage::Flush() {
+  const uint64_t ticket = impl_->Submit({});
+  return impl_->Await(ticket, ticket, /*always=*/true);
+}
+
+absl::Status SqliteStorage::Replay(std::string_view log,
+                                   absl::FunctionRef<void(std::string_view)> visit) {
+  COURIER_RETURN_IF_ERROR(Flush());
+  Impl& s = *impl_;
+  // The records are read first, then visited without the lock: `visit` may append.
+  std::vector<std::string> records;
+  {
+    std::lock_guard lock(s.db_mu);
+    sqlite3_bind_text(s.select, 1, log.data(), static_cast<int>(log.size()), SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(s.select)) == SQLITE_ROW) {
+      const auto* data = static_cast<const char*>(sqlite3_column_blob(s.select, 0));
+      records.emplace_back(
+          data == nullptr
+              ? ""
+              : std::string(data, static_cast<size_t>(sqlite3_column_bytes(s.select, 0))));
+    }
+    sqlite3_reset(s.select);
+    if (rc != SQLITE_DONE) return SqliteError(s.db, rc, s.path, "reading");
+  }
+  for (const std::string& r : records) visit(r);
+  return absl::OkStatus();
+}
+
+}  // namespace courier
