@@ -168,6 +168,11 @@ class EventsService {
   void SetQuotas(const EventsQuotas& quotas);
   EventsQuotas quotas() const;
 
+  // Replays the hub's EventBridge log (Hub::Recover): its buses, rules, targets and archives
+  // with their events come back; scheduled rules fire from now on (missed firings are not made
+  // up). Replays are not recorded.
+  absl::Status Recover();
+
   struct State;  // defined and used inside the EventBridge module only
 
  private:

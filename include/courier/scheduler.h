@@ -108,6 +108,10 @@ class SchedulerService {
   absl::StatusOr<EventsMetrics> ScheduleMetrics(std::string_view name,
                                                 std::string_view group = "default") const;
 
+  // Replays the hub's Scheduler log (Hub::Recover): groups and schedules come back, each at
+  // its next firing from now on; a one-time schedule that had not fired fires at once.
+  absl::Status Recover();
+
   struct State;  // defined and used inside the EventBridge module only
 
  private:

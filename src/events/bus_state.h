@@ -21,6 +21,7 @@
 #include "courier/json.h"
 #include "courier/pattern.h"
 #include "courier/schedule.h"
+#include "events/events_records.h"
 #include "events/target_input.h"
 
 namespace courier {
@@ -83,6 +84,8 @@ struct ArchiveStore {
   std::deque<Entry> events;
   int64_t size_bytes = 0;
   absl::Duration retention = absl::ZeroDuration();  // zero: forever
+  std::string name;                                 // the archive's
+  std::shared_ptr<EventsLog> log;  // where each event kept is recorded; null: not recorded
   // Drops what retention has expired by `now`; call under mu.
   void Expire(absl::Time now);
 };
@@ -203,6 +206,7 @@ struct EventBus::State {
   absl::Time created;
   absl::Time modified;
   EventsTagMap tags;
+  std::shared_ptr<events_internal::EventsLog> log;  // the hub's; null when nothing is recorded
 
   // Control plane; PutEvents never takes it.
   mutable std::mutex mu;

@@ -221,6 +221,12 @@ void BusAccess::Route(EventBus& bus, const BusSnapshot& snap, const std::vector<
     feed.store->Expire(now);
     feed.store->events.push_back({now, event_times[e], *events[e]});
     feed.store->size_bytes += static_cast<int64_t>(events[e]->size());
+    if (feed.store->log != nullptr) {
+      feed.store->log->Append(EventArchived{.archive = feed.store->name,
+                                            .event = *events[e],
+                                            .received_ns = absl::ToUnixNanos(now),
+                                            .event_time_ns = absl::ToUnixNanos(event_times[e])});
+    }
   };
   if (!replay && snap.hooks != nullptr) {
     for (const EventText& e : events) snap.hooks->Observe(*e);
@@ -288,7 +294,11 @@ using events_internal::BusSnapshot;
 using events_internal::CompiledTarget;
 using events_internal::Matcher;
 using events_internal::Rule;
+using events_internal::RuleDeleted;
+using events_internal::RuleEnabled;
+using events_internal::RulePut;
 using events_internal::ScheduleRun;
+using events_internal::TargetsSet;
 
 // ---- Snapshot -----------------------------------------------------------------------------------
 
@@ -404,7 +414,9 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
   if (!events.empty()) {
     events_internal::BusAccess::Route(*this, *snap, events, times, false, nullptr);
   }
-  return result;
+  absl::StatusOr<PutEventsResult> out = std::move(result);
+  detail::Durable(out);  // the archives' records
+  return out;
 }
 
 absl::StatusOr<SendMessageResult> EventBus::SendMessage(SendMessageRequest request) {
@@ -427,8 +439,9 @@ absl::StatusOr<SendMessageResult> EventBus::SendMessage(SendMessageRequest reque
   events_internal::BusAccess::Route(*this, *state_->LoadSnapshot(),
                                     {std::make_shared<const std::string>(request.body)}, {time},
                                     false, nullptr);
-  SendMessageResult result;
-  result.message_id = MessageId(std::string_view(*text("id")));
+  absl::StatusOr<SendMessageResult> result = SendMessageResult{};
+  result->message_id = MessageId(std::string_view(*text("id")));
+  detail::Durable(result);
   return result;
 }
 
@@ -438,10 +451,22 @@ absl::StatusOr<std::string> EventBus::PutRule(std::string_view name, const RuleS
   return state_->rules.at(std::string(name))->arn;
 }
 
+namespace {
+void Record(const EventBus::State& st, events_internal::EventsRecord record) {
+  if (st.log != nullptr) st.log->Append(record);
+}
+// The rule's whole target list, as a TargetsSet record carries it.
+TargetsSet TargetsRecord(const EventBus& bus, const Rule& rule) {
+  TargetsSet r{.bus = bus.name(), .rule = rule.name, .targets = {}};
+  for (const auto& t : rule.targets) r.targets.push_back(t->spec);
+  return r;
+}
+}  // namespace
+
 absl::Status EventBus::PutRules(const std::vector<std::pair<std::string, RuleSpec>>& rules) {
   if (deleted()) return events_internal::BusNotFound(this->name());
   State& st = *state_;
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   absl::Status status;
   for (const auto& [rule_name, spec] : rules) {
     if (!events_internal::IsResourceName(rule_name)) {
@@ -516,6 +541,7 @@ absl::Status EventBus::PutRules(const std::vector<std::pair<std::string, RuleSpe
         events_internal::ArmSchedule(*this, rule_name, next->schedule, hub_.clock().Now());
       }
     }
+    RulePut record{.bus = this->name(), .name = rule_name, .spec = next->spec};
     if (it != st.rules.end()) {
       next->created = it->second->created;
       next->targets = it->second->targets;
@@ -524,11 +550,14 @@ absl::Status EventBus::PutRules(const std::vector<std::pair<std::string, RuleSpe
     } else {
       next->created = hub_.clock().Now();
       if (!spec.tags.empty()) st.rule_tags[next->arn] = spec.tags;
+      record.spec.tags = spec.tags;
       st.rules.emplace(rule_name, std::move(next));
     }
+    Record(st, std::move(record));
   }
   st.RebuildMatcher();
-  return status;
+  lock.unlock();
+  return detail::Durable(status);
 }
 
 absl::StatusOr<RuleDescription> EventBus::DescribeRule(std::string_view rule) const {
@@ -549,9 +578,8 @@ std::vector<RuleDescription> EventBus::ListRules(std::string_view prefix) const 
 }
 
 namespace {
-absl::Status SetEnabled(EventBus& bus, Hub& hub, EventBus::State& st, std::string_view rule,
-                        bool enabled) {
-  std::lock_guard lock(st.mu);
+absl::Status SetEnabledLocked(EventBus& bus, Hub& hub, EventBus::State& st, std::string_view rule,
+                              bool enabled) {
   auto it = st.rules.find(rule);
   if (it == st.rules.end()) return events_internal::RuleNotFound(rule, bus.name());
   auto next = std::make_shared<Rule>(*it->second);
@@ -569,6 +597,16 @@ absl::Status SetEnabled(EventBus& bus, Hub& hub, EventBus::State& st, std::strin
   st.RebuildMatcher();
   return absl::OkStatus();
 }
+
+absl::Status SetEnabled(EventBus& bus, Hub& hub, EventBus::State& st, std::string_view rule,
+                        bool enabled) {
+  {
+    std::lock_guard lock(st.mu);
+    COURIER_RETURN_IF_ERROR(SetEnabledLocked(bus, hub, st, rule, enabled));
+    Record(st, RuleEnabled{bus.name(), std::string(rule), enabled});
+  }
+  return detail::Durable(absl::OkStatus());
+}
 }  // namespace
 
 absl::Status EventBus::EnableRule(std::string_view rule) {
@@ -579,16 +617,19 @@ absl::Status EventBus::DisableRule(std::string_view rule) {
 }
 
 absl::Status EventBus::DeleteRule(std::string_view rule, bool force) {
-  std::lock_guard lock(state_->mu);
-  auto it = state_->rules.find(rule);
-  if (it == state_->rules.end()) return absl::OkStatus();
-  if (!it->second->targets.empty() && !force) {
-    return AwsError("ValidationException", "Rule can't be deleted since it has targets.");
+  {
+    std::lock_guard lock(state_->mu);
+    auto it = state_->rules.find(rule);
+    if (it == state_->rules.end()) return absl::OkStatus();
+    if (!it->second->targets.empty() && !force) {
+      return AwsError("ValidationException", "Rule can't be deleted since it has targets.");
+    }
+    state_->rule_tags.erase(it->second->arn);
+    state_->rules.erase(it);
+    state_->RebuildMatcher();
+    Record(*state_, RuleDeleted{name(), std::string(rule)});
   }
-  state_->rule_tags.erase(it->second->arn);
-  state_->rules.erase(it);
-  state_->RebuildMatcher();
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 std::vector<std::string> EventBus::ListRuleNamesByTarget(std::string_view target_arn) const {
@@ -632,7 +673,7 @@ absl::StatusOr<TargetsResult> EventBus::PutTargets(std::string_view rule,
     compiled.push_back(std::move(c));
   }
   State& st = *state_;
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   auto it = st.rules.find(rule);
   if (it == st.rules.end()) return events_internal::RuleNotFound(rule, name());
   auto next = std::make_shared<Rule>(*it->second);
@@ -650,19 +691,23 @@ absl::StatusOr<TargetsResult> EventBus::PutTargets(std::string_view rule,
     return AwsError("LimitExceededException",
                     "The requested resource exceeds the maximum number allowed.");
   }
+  Record(st, TargetsRecord(*this, *next));
   it->second = std::move(next);
   st.RebuildSnapshot();
-  return TargetsResult{};
+  lock.unlock();
+  absl::StatusOr<TargetsResult> result = TargetsResult{};
+  detail::Durable(result);
+  return result;
 }
 
 absl::StatusOr<TargetsResult> EventBus::RemoveTargets(std::string_view rule,
                                                       const std::vector<std::string>& ids) {
   State& st = *state_;
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   auto it = st.rules.find(rule);
   if (it == st.rules.end()) return events_internal::RuleNotFound(rule, name());
   auto next = std::make_shared<Rule>(*it->second);
-  TargetsResult result;
+  absl::StatusOr<TargetsResult> result = TargetsResult{};
   for (const std::string& id : ids) {
     auto same = std::find_if(next->targets.begin(), next->targets.end(),
                              [&](const auto& t) { return t->spec.id == id; });
@@ -672,8 +717,11 @@ absl::StatusOr<TargetsResult> EventBus::RemoveTargets(std::string_view rule,
     }
     next->targets.erase(same);
   }
+  Record(st, TargetsRecord(*this, *next));
   it->second = std::move(next);
   st.RebuildSnapshot();
+  lock.unlock();
+  detail::Durable(result);
   return result;
 }
 

@@ -19,10 +19,20 @@
 
 namespace courier {
 
+using events_internal::ArchiveCreated;
+using events_internal::ArchiveDeleted;
 using events_internal::ArchiveFeed;
 using events_internal::ArchiveStore;
+using events_internal::ArchiveUpdated;
 using events_internal::BusAccess;
+using events_internal::BusChanged;
+using events_internal::BusCreated;
+using events_internal::BusDeleted;
+using events_internal::EventsLog;
+using events_internal::EventsRecord;
 using events_internal::EventText;
+using events_internal::kEventsLog;
+using events_internal::TagsSet;
 
 // ---- The hubs of the process
 // ----------------------------------------------------------------------
@@ -164,6 +174,7 @@ struct EventsService::State {
   std::shared_ptr<std::atomic<size_t>> rules_per_bus = std::make_shared<std::atomic<size_t>>(300);
   std::shared_ptr<std::atomic<size_t>> targets_per_rule = std::make_shared<std::atomic<size_t>>(5);
 
+  std::shared_ptr<EventsLog> log;  // null when the storage keeps no records
   mutable std::mutex mu;
   EventsQuotas quotas;
   std::map<std::string, std::shared_ptr<EventBus>, std::less<>> buses;
@@ -211,6 +222,11 @@ struct EventsService::State {
   }
 
   void StepReplay(const std::shared_ptr<ReplayRecord>& replay);
+
+  // Appends `record` to the log, if there is one; under the lock that orders its change.
+  void Record(const EventsRecord& record) const {
+    if (log != nullptr) log->Append(record);
+  }
 };
 
 namespace {
@@ -246,6 +262,13 @@ bool IsBusName(std::string_view name) {
     return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '-' ||
            c == '_';
   });
+}
+
+// Records the bus's description and policy as they are now; under its mu.
+void RecordBusChanged(const EventBus& bus) {
+  const EventBus::State& st = BusAccess::Of(bus);
+  if (st.log == nullptr) return;
+  st.log->Append(BusChanged{bus.name(), st.description, st.policy, absl::ToUnixNanos(st.modified)});
 }
 
 EventBusDescription DescribeBus(const EventBus& bus) {
@@ -343,8 +366,12 @@ void EventsService::State::StepReplay(const std::shared_ptr<ReplayRecord>& repla
 
 EventsService::EventsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) {
   state_->hub = &hub;
+  if (auto log = detail::RecordLog::For(hub.environment().storage, std::string(kEventsLog))) {
+    state_->log = std::make_shared<EventsLog>(std::move(log));
+  }
   auto bus = BusAccess::Make(hub, "default", hub.Arn("events", "event-bus/default"));
   EventBus::State& st = BusAccess::Of(*bus);
+  st.log = state_->log;
   st.alive = state_->alive;
   st.rules_per_bus = state_->rules_per_bus;
   st.targets_per_rule = state_->targets_per_rule;
@@ -388,7 +415,7 @@ absl::StatusOr<std::shared_ptr<EventBus>> EventsService::CreateEventBus(
                     "constraint: Member must have length less than or equal to 512");
   }
   State& s = *state_;
-  std::lock_guard lock(s.mu);
+  std::unique_lock lock(s.mu);
   if (s.buses.contains(name)) {
     return AwsErrorF("ResourceAlreadyExistsException", "Event bus {} already exists.", name);
   }
@@ -401,13 +428,19 @@ absl::StatusOr<std::shared_ptr<EventBus>> EventsService::CreateEventBus(
   st.targets_per_rule = s.targets_per_rule;
   st.description = std::string(description);
   st.tags = tags;
+  st.log = s.log;
   COURIER_RETURN_IF_ERROR(detail::AddResource(hub_, bus));
   s.buses.emplace(std::string(name), bus);
+  s.Record(
+      BusCreated{std::string(name), std::string(description), tags, absl::ToUnixNanos(st.created)});
   // Archives of an earlier bus of this name feed the new one, as in EventBridge.
   for (auto& [archive_name, a] : s.archives) {
     if (a.description.event_source_arn == bus->arn()) s.Attach(a);
   }
-  return bus;
+  lock.unlock();
+  absl::StatusOr<std::shared_ptr<EventBus>> result = std::move(bus);
+  detail::Durable(result);
+  return result;
 }
 
 absl::Status EventsService::DeleteEventBus(std::string_view name) {
@@ -421,17 +454,20 @@ absl::Status EventsService::DeleteEventBus(std::string_view name) {
     if (it == state_->buses.end()) return absl::OkStatus();
     bus = std::move(it->second);
     state_->buses.erase(it);
+    state_->Record(BusDeleted{std::string(name)});
   }
   detail::RemoveResource(hub_, bus->arn());
   bus->MarkDeleted();
   // Its rules go with it.
   EventBus::State& st = BusAccess::Of(*bus);
-  std::lock_guard lock(st.mu);
-  st.rules.clear();
-  st.rule_tags.clear();
-  st.archives.clear();
-  st.RebuildMatcher();
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(st.mu);
+    st.rules.clear();
+    st.rule_tags.clear();
+    st.archives.clear();
+    st.RebuildMatcher();
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<std::shared_ptr<EventBus>> EventsService::GetEventBus(
@@ -469,10 +505,13 @@ std::vector<EventBusDescription> EventsService::ListEventBuses(std::string_view 
 absl::Status EventsService::UpdateEventBus(std::string_view name, std::string_view description) {
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<EventBus> bus, GetEventBus(name));
   EventBus::State& st = BusAccess::Of(*bus);
-  std::lock_guard lock(st.mu);
-  st.description = std::string(description);
-  st.modified = hub_.clock().Now();
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(st.mu);
+    st.description = std::string(description);
+    st.modified = hub_.clock().Now();
+    RecordBusChanged(*bus);
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<PutEventsResult> EventsService::PutEvents(std::vector<PutEventsEntry> entries) {
@@ -568,7 +607,7 @@ absl::Status EventsService::PutPermission(std::string_view bus_name, std::string
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<EventBus> bus,
                            GetEventBus(bus_name.empty() ? "default" : bus_name));
   EventBus::State& st = BusAccess::Of(*bus);
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   Json policy = st.policy.empty()
                     ? Json(JsonObject{{"Version", "2012-10-17"}, {"Statement", JsonArray{}}})
                     : ParseJson(st.policy).value();
@@ -585,7 +624,9 @@ absl::Status EventsService::PutPermission(std::string_view bus_name, std::string
   statements.push_back(std::move(statement));
   st.policy = ToJsonText(policy);
   st.modified = hub_.clock().Now();
-  return absl::OkStatus();
+  RecordBusChanged(*bus);
+  lock.unlock();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status EventsService::PutPolicy(std::string_view bus_name, std::string_view policy) {
@@ -597,10 +638,13 @@ absl::Status EventsService::PutPolicy(std::string_view bus_name, std::string_vie
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<EventBus> bus,
                            GetEventBus(bus_name.empty() ? "default" : bus_name));
   EventBus::State& st = BusAccess::Of(*bus);
-  std::lock_guard lock(st.mu);
-  st.policy = ToJsonText(*doc);
-  st.modified = hub_.clock().Now();
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(st.mu);
+    st.policy = ToJsonText(*doc);
+    st.modified = hub_.clock().Now();
+    RecordBusChanged(*bus);
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status EventsService::RemovePermission(std::string_view bus_name,
@@ -608,13 +652,16 @@ absl::Status EventsService::RemovePermission(std::string_view bus_name,
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<EventBus> bus,
                            GetEventBus(bus_name.empty() ? "default" : bus_name));
   EventBus::State& st = BusAccess::Of(*bus);
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   if (st.policy.empty()) {
     return AwsError("ResourceNotFoundException", "EventBus does not have a policy.");
   }
   if (remove_all) {
     st.policy.clear();
-    return absl::OkStatus();
+    st.modified = hub_.clock().Now();
+    RecordBusChanged(*bus);
+    lock.unlock();
+    return detail::Durable(absl::OkStatus());
   }
   Json policy = ParseJson(st.policy).value();
   JsonArray* statements = nullptr;
@@ -624,7 +671,9 @@ absl::Status EventsService::RemovePermission(std::string_view bus_name,
   }
   st.policy = statements->empty() ? std::string() : ToJsonText(policy);
   st.modified = hub_.clock().Now();
-  return absl::OkStatus();
+  RecordBusChanged(*bus);
+  lock.unlock();
+  return detail::Durable(absl::OkStatus());
 }
 
 namespace {
@@ -665,23 +714,31 @@ absl::StatusOr<TagTarget> FindTagTarget(const EventsService& service, Hub& hub,
 absl::Status EventsService::TagResource(std::string_view arn, const EventsTagMap& tags) {
   COURIER_ASSIGN_OR_RETURN(TagTarget t, FindTagTarget(*this, hub_, arn));
   EventBus::State& st = BusAccess::Of(*t.bus);
-  std::lock_guard lock(st.mu);
-  EventsTagMap& mine = t.rule.empty() ? st.tags : st.rule_tags[std::string(arn)];
-  for (const auto& [k, v] : tags) mine[k] = v;
-  if (mine.size() > 50) {
-    return AwsError("ValidationException", "A resource can have at most 50 tags.");
+  {
+    std::lock_guard lock(st.mu);
+    EventsTagMap& mine = t.rule.empty() ? st.tags : st.rule_tags[std::string(arn)];
+    EventsTagMap merged = mine;
+    for (const auto& [k, v] : tags) merged[k] = v;
+    if (merged.size() > 50) {  // and the tags stay as they were
+      return AwsError("ValidationException", "A resource can have at most 50 tags.");
+    }
+    mine = std::move(merged);
+    if (st.log != nullptr) st.log->Append(TagsSet{std::string(arn), mine});
   }
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status EventsService::UntagResource(std::string_view arn,
                                           const std::vector<std::string>& keys) {
   COURIER_ASSIGN_OR_RETURN(TagTarget t, FindTagTarget(*this, hub_, arn));
   EventBus::State& st = BusAccess::Of(*t.bus);
-  std::lock_guard lock(st.mu);
-  EventsTagMap& mine = t.rule.empty() ? st.tags : st.rule_tags[std::string(arn)];
-  for (const std::string& k : keys) mine.erase(k);
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(st.mu);
+    EventsTagMap& mine = t.rule.empty() ? st.tags : st.rule_tags[std::string(arn)];
+    for (const std::string& k : keys) mine.erase(k);
+    if (st.log != nullptr) st.log->Append(TagsSet{std::string(arn), mine});
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<EventsTagMap> EventsService::ListTagsForResource(std::string_view arn) const {
@@ -707,7 +764,7 @@ absl::StatusOr<std::string> EventsService::CreateArchive(std::string_view name,
     COURIER_RETURN_IF_ERROR(EventPattern::Compile(*spec.event_pattern).status());
   }
   State& s = *state_;
-  std::lock_guard lock(s.mu);
+  std::unique_lock lock(s.mu);
   if (s.BusLocked(spec.event_source_arn) == nullptr || !spec.event_source_arn.starts_with("arn:")) {
     return BusNotFound(spec.event_source_arn);
   }
@@ -727,9 +784,16 @@ absl::StatusOr<std::string> EventsService::CreateArchive(std::string_view name,
                    .creation_time = hub_.clock().Now()};
   a.store = std::make_shared<ArchiveStore>();
   a.store->retention = absl::Hours(24) * spec.retention_days;
+  a.store->name = std::string(name);
+  a.store->log = s.log;
   ArchiveRecord& added = s.archives.emplace(std::string(name), std::move(a)).first->second;
+  s.Record(
+      ArchiveCreated{std::string(name), spec, absl::ToUnixNanos(added.description.creation_time)});
   s.Attach(added);
-  return added.description.arn;
+  absl::StatusOr<std::string> arn = added.description.arn;
+  lock.unlock();
+  detail::Durable(arn);
+  return arn;
 }
 
 absl::StatusOr<ArchiveDescription> EventsService::DescribeArchive(std::string_view name) const {
@@ -761,7 +825,7 @@ absl::Status EventsService::UpdateArchive(std::string_view name, const ArchiveSp
     COURIER_RETURN_IF_ERROR(EventPattern::Compile(*spec.event_pattern).status());
   }
   State& s = *state_;
-  std::lock_guard lock(s.mu);
+  std::unique_lock lock(s.mu);
   auto it = s.archives.find(name);
   if (it == s.archives.end()) return ArchiveNotFound(name);
   ArchiveRecord& a = it->second;
@@ -775,17 +839,22 @@ absl::Status EventsService::UpdateArchive(std::string_view name, const ArchiveSp
     a.description.event_pattern = spec.event_pattern;
     s.Attach(a);
   }
-  return absl::OkStatus();
+  s.Record(ArchiveUpdated{std::string(name), spec});
+  lock.unlock();
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status EventsService::DeleteArchive(std::string_view name) {
   State& s = *state_;
-  std::lock_guard lock(s.mu);
-  auto it = s.archives.find(name);
-  if (it == s.archives.end()) return ArchiveNotFound(name);
-  s.Detach(it->second);
-  s.archives.erase(it);
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(s.mu);
+    auto it = s.archives.find(name);
+    if (it == s.archives.end()) return ArchiveNotFound(name);
+    s.Detach(it->second);
+    s.archives.erase(it);
+    s.Record(ArchiveDeleted{std::string(name)});
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 // ---- Replays --------------------------------------------------------------------------------
@@ -908,6 +977,119 @@ EventsQuotas EventsService::quotas() const {
   return state_->quotas;
 }
 
+// ---- Recovery (Hub::Recover) -------------------------------------------------------------------
+
+namespace {
+absl::Status Unapplied(std::string_view what, std::string_view name, const absl::Status& why) {
+  return absl::DataLossError(fmt::format("An EventBridge record cannot {} {}: {}", what, name,
+                                         std::string(why.message())));
+}
+}  // namespace
+
+absl::Status EventsService::Recover() {
+  State& s = *state_;
+  if (s.log == nullptr) return absl::OkStatus();
+  // A record names a bus that a later record deletes: nothing to apply to, as in the original.
+  auto bus_of = [&](std::string_view name) -> std::shared_ptr<EventBus> {
+    std::lock_guard lock(s.mu);
+    return s.BusLocked(name);
+  };
+  auto apply = [&](EventsRecord record) -> absl::Status {
+    using namespace events_internal;  // NOLINT: the record types
+    if (auto* r = std::get_if<BusCreated>(&record)) {
+      absl::StatusOr<std::shared_ptr<EventBus>> bus =
+          CreateEventBus(r->name, r->description, r->tags);
+      if (!bus.ok()) return Unapplied("create the bus", r->name, bus.status());
+      EventBus::State& st = BusAccess::Of(**bus);
+      std::lock_guard lock(st.mu);
+      st.created = st.modified = absl::FromUnixNanos(r->at_ns);
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<BusChanged>(&record)) {
+      if (std::shared_ptr<EventBus> bus = bus_of(r->name)) {
+        EventBus::State& st = BusAccess::Of(*bus);
+        std::lock_guard lock(st.mu);
+        st.description = r->description;
+        st.policy = r->policy;
+        st.modified = absl::FromUnixNanos(r->at_ns);
+      }
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<BusDeleted>(&record)) return DeleteEventBus(r->name);
+    if (auto* r = std::get_if<TagsSet>(&record)) {
+      absl::StatusOr<TagTarget> t = FindTagTarget(*this, hub_, r->arn);
+      if (!t.ok()) return absl::OkStatus();
+      EventBus::State& st = BusAccess::Of(*t->bus);
+      std::lock_guard lock(st.mu);
+      (t->rule.empty() ? st.tags : st.rule_tags[r->arn]) = r->tags;
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<RulePut>(&record)) {
+      std::shared_ptr<EventBus> bus = bus_of(r->bus);
+      if (bus == nullptr) return absl::OkStatus();
+      absl::StatusOr<std::string> arn = bus->PutRule(r->name, r->spec);
+      return arn.ok() ? absl::OkStatus() : Unapplied("put the rule", r->name, arn.status());
+    }
+    if (auto* r = std::get_if<RuleEnabled>(&record)) {
+      std::shared_ptr<EventBus> bus = bus_of(r->bus);
+      if (bus == nullptr) return absl::OkStatus();
+      absl::Status st = r->enabled ? bus->EnableRule(r->name) : bus->DisableRule(r->name);
+      return st.ok() ? st : Unapplied("enable or disable the rule", r->name, st);
+    }
+    if (auto* r = std::get_if<RuleDeleted>(&record)) {
+      std::shared_ptr<EventBus> bus = bus_of(r->bus);
+      return bus == nullptr ? absl::OkStatus() : bus->DeleteRule(r->name, /*force=*/true);
+    }
+    if (auto* r = std::get_if<TargetsSet>(&record)) {
+      std::shared_ptr<EventBus> bus = bus_of(r->bus);
+      if (bus == nullptr) return absl::OkStatus();
+      absl::StatusOr<std::vector<Target>> before = bus->ListTargetsByRule(r->rule);
+      if (!before.ok()) return Unapplied("set the targets of", r->rule, before.status());
+      std::vector<std::string> ids;
+      for (const Target& t : *before) ids.push_back(t.id);
+      if (!ids.empty()) COURIER_RETURN_IF_ERROR(bus->RemoveTargets(r->rule, ids).status());
+      if (r->targets.empty()) return absl::OkStatus();
+      absl::StatusOr<TargetsResult> put = bus->PutTargets(r->rule, r->targets);
+      return put.ok() ? absl::OkStatus() : Unapplied("set the targets of", r->rule, put.status());
+    }
+    if (auto* r = std::get_if<ArchiveCreated>(&record)) {
+      absl::StatusOr<std::string> arn = CreateArchive(r->name, r->spec);
+      if (!arn.ok()) return Unapplied("create the archive", r->name, arn.status());
+      std::lock_guard lock(s.mu);
+      s.archives.at(r->name).description.creation_time = absl::FromUnixNanos(r->at_ns);
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<ArchiveUpdated>(&record)) {
+      absl::Status st = UpdateArchive(r->name, r->spec);
+      return st.ok() ? st : Unapplied("update the archive", r->name, st);
+    }
+    if (auto* r = std::get_if<ArchiveDeleted>(&record)) {
+      absl::Status st = DeleteArchive(r->name);
+      return st.ok() ? st : Unapplied("delete the archive", r->name, st);
+    }
+    if (auto* r = std::get_if<EventArchived>(&record)) {
+      std::shared_ptr<ArchiveStore> store;
+      {
+        std::lock_guard lock(s.mu);
+        auto it = s.archives.find(r->archive);
+        // Gone: a PutEvents that loaded its bus before DeleteArchive kept the event after it.
+        if (it == s.archives.end()) return absl::OkStatus();
+        store = it->second.store;
+      }
+      std::lock_guard lock(store->mu);
+      store->size_bytes += static_cast<int64_t>(r->event.size());
+      store->events.push_back({absl::FromUnixNanos(r->received_ns),
+                               absl::FromUnixNanos(r->event_time_ns), std::move(r->event)});
+      return absl::OkStatus();
+    }
+    return absl::OkStatus();
+  };
+  return s.log->log().Replay([&](std::string_view text) -> absl::Status {
+    COURIER_ASSIGN_OR_RETURN(EventsRecord record, events_internal::DecodeEventsRecord(text));
+    return apply(std::move(record));
+  });
+}
+
 // ---- Registration ---------------------------------------------------------------------------
 
 class EventsOperations final : public Service {
@@ -919,6 +1101,7 @@ class EventsOperations final : public Service {
     return events_internal::InvokeEvents(hub_, operation, request, caller);
   }
   void Shutdown() override { events_.Shutdown(); }
+  absl::Status Recover() override { return events_.Recover(); }
   EventsService& typed() { return events_; }
 
  private:

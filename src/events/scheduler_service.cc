@@ -23,7 +23,14 @@ namespace courier {
 namespace {
 
 using events_internal::CompiledTarget;
+using events_internal::GroupDeleted;
+using events_internal::GroupPut;
 using events_internal::Rule;
+using events_internal::ScheduleCompleted;
+using events_internal::ScheduleDeleted;
+using events_internal::SchedulePut;
+using events_internal::SchedulerLog;
+using events_internal::SchedulerRecord;
 
 // One compiled version of a schedule; replaced whole by UpdateSchedule.
 struct Run {
@@ -70,6 +77,7 @@ absl::Status ScheduleNotFound(std::string_view name) {
 struct SchedulerService::State : std::enable_shared_from_this<SchedulerService::State> {
   Hub* hub = nullptr;
   std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
+  std::shared_ptr<SchedulerLog> log;  // null when the storage keeps no records
   mutable std::mutex mu;
   std::map<std::string, Group, std::less<>> groups;
   std::map<std::pair<std::string, std::string>, Schedule> schedules;  // by (group, name)
@@ -81,6 +89,7 @@ struct SchedulerService::State : std::enable_shared_from_this<SchedulerService::
   // The scheduled time of the first firing after `after`, within the dates; nullopt at the end.
   std::optional<absl::Time> NextScheduled(const Schedule& s, absl::Time after) const;
   absl::Time Flexed(const Schedule& s, absl::Time scheduled) const;
+  // Arms the timer of the first firing after `after`, or completes the schedule (recorded).
   void Arm(std::pair<std::string, std::string> key, std::shared_ptr<const Run> run,
            absl::Time after);
   void Fire(const std::pair<std::string, std::string>& key, const std::shared_ptr<const Run>& run,
@@ -88,10 +97,22 @@ struct SchedulerService::State : std::enable_shared_from_this<SchedulerService::
   std::string ScheduleArn(std::string_view group, std::string_view name) const {
     return hub->Arn("scheduler", fmt::format("schedule/{}/{}", group, name));
   }
+  // Appends `record` to the log, if there is one; under mu.
+  void Record(const SchedulerRecord& record) const {
+    if (log != nullptr) log->Append(record);
+  }
+  void RecordGroup(const Group& g) const {
+    Record(GroupPut{g.description.name, g.tags, absl::ToUnixNanos(g.description.creation_date),
+                    absl::ToUnixNanos(g.description.last_modification_date)});
+  }
 };
 
 SchedulerService::SchedulerService(Hub& hub) : hub_(hub), state_(std::make_shared<State>()) {
   state_->hub = &hub;
+  if (auto log = detail::RecordLog::For(hub.environment().storage,
+                                        std::string(events_internal::kSchedulerLog))) {
+    state_->log = std::make_shared<SchedulerLog>(std::move(log));
+  }
   const absl::Time now = hub.clock().Now();
   state_->groups["default"] =
       Group{.description = {.name = "default",
@@ -211,7 +232,12 @@ void SchedulerService::State::Arm(std::pair<std::string, std::string> key,
   if (!scheduled) {
     // Complete: the schedule stays (NONE) or goes (DELETE).
     it->second.run = nullptr;
-    if (it->second.description.spec.action_after_completion == "DELETE") schedules.erase(it);
+    if (it->second.description.spec.action_after_completion == "DELETE") {
+      Record(ScheduleDeleted{key.first, key.second});
+      schedules.erase(it);
+    } else {
+      Record(ScheduleCompleted{key.first, key.second});
+    }
     return;
   }
   const absl::Time when = Flexed(it->second, *scheduled);
@@ -256,7 +282,6 @@ void SchedulerService::State::Fire(const std::pair<std::string, std::string>& ke
     } else {
       body = input;
     }
-    Arm(key, run, scheduled);
   }
   const std::shared_ptr<const Rule>& rule = run->rule;
   auto text = std::make_shared<const std::string>(std::move(body));
@@ -268,6 +293,11 @@ void SchedulerService::State::Fire(const std::pair<std::string, std::string>& ke
                             .body = text,
                             .ingested = hub->clock().Now(),
                             .attempts = 0});
+  // Armed (or completed) after the delivery, so that a crash between the two fires this one
+  // again rather than never: at least once, as Scheduler invokes.
+  std::lock_guard lock(mu);
+  auto it = schedules.find(key);
+  if (it != schedules.end() && it->second.run == run) Arm(key, run, scheduled);
 }
 
 // ---- Schedules ------------------------------------------------------------------------------
@@ -275,7 +305,7 @@ void SchedulerService::State::Fire(const std::pair<std::string, std::string>& ke
 absl::StatusOr<std::string> SchedulerService::CreateSchedule(std::string_view name,
                                                              const ScheduleSpec& spec) {
   State& st = *state_;
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   if (!st.groups.contains(spec.group)) return GroupNotFound(spec.group);
   std::pair<std::string, std::string> key{spec.group, std::string(name)};
   if (st.schedules.contains(key)) {
@@ -290,16 +320,19 @@ absl::StatusOr<std::string> SchedulerService::CreateSchedule(std::string_view na
                         .creation_date = now,
                         .last_modification_date = now};
   fresh->run = run;
-  std::string arn = fresh->description.arn;
+  absl::StatusOr<std::string> arn = fresh->description.arn;
   st.schedules.emplace(key, std::move(*fresh));
+  st.Record(SchedulePut{std::string(name), spec, absl::ToUnixNanos(now), absl::ToUnixNanos(now)});
   if (run) st.Arm(key, run, now - absl::Nanoseconds(1));
+  lock.unlock();
+  detail::Durable(arn);
   return arn;
 }
 
 absl::StatusOr<std::string> SchedulerService::UpdateSchedule(std::string_view name,
                                                              const ScheduleSpec& spec) {
   State& st = *state_;
-  std::lock_guard lock(st.mu);
+  std::unique_lock lock(st.mu);
   std::pair<std::string, std::string> key{spec.group, std::string(name)};
   auto it = st.schedules.find(key);
   if (it == st.schedules.end()) return ScheduleNotFound(name);
@@ -311,8 +344,13 @@ absl::StatusOr<std::string> SchedulerService::UpdateSchedule(std::string_view na
   s.description.spec = spec;
   s.description.last_modification_date = now;
   s.run = run;  // a pending timer of the old run finds it replaced
+  absl::StatusOr<std::string> arn = s.description.arn;
+  st.Record(SchedulePut{std::string(name), spec, absl::ToUnixNanos(s.description.creation_date),
+                        absl::ToUnixNanos(now)});
   if (run) st.Arm(key, run, now - absl::Nanoseconds(1));
-  return s.description.arn;
+  lock.unlock();
+  detail::Durable(arn);
+  return arn;
 }
 
 absl::StatusOr<ScheduleDescription> SchedulerService::GetSchedule(std::string_view name,
@@ -324,11 +362,14 @@ absl::StatusOr<ScheduleDescription> SchedulerService::GetSchedule(std::string_vi
 }
 
 absl::Status SchedulerService::DeleteSchedule(std::string_view name, std::string_view group) {
-  std::lock_guard lock(state_->mu);
-  if (state_->schedules.erase({std::string(group), std::string(name)}) == 0) {
-    return ScheduleNotFound(name);
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->schedules.erase({std::string(group), std::string(name)}) == 0) {
+      return ScheduleNotFound(name);
+    }
+    state_->Record(ScheduleDeleted{std::string(group), std::string(name)});
   }
-  return absl::OkStatus();
+  return detail::Durable(absl::OkStatus());
 }
 
 std::vector<ScheduleDescription> SchedulerService::ListSchedules(std::string_view group,
@@ -371,7 +412,7 @@ absl::StatusOr<EventsMetrics> SchedulerService::ScheduleMetrics(std::string_view
 absl::StatusOr<std::string> SchedulerService::CreateScheduleGroup(std::string_view name,
                                                                   const SchedulerTagMap& tags) {
   if (!IsScheduleName(name)) return NameError(name, "name");
-  std::lock_guard lock(state_->mu);
+  std::unique_lock lock(state_->mu);
   if (state_->groups.contains(name)) {
     return AwsErrorF("ConflictException", "Schedule group {} already exists.", name);
   }
@@ -381,8 +422,11 @@ absl::StatusOr<std::string> SchedulerService::CreateScheduleGroup(std::string_vi
                           .creation_date = now,
                           .last_modification_date = now},
           .tags = tags};
-  std::string arn = g.description.arn;
+  absl::StatusOr<std::string> arn = g.description.arn;
+  state_->RecordGroup(g);
   state_->groups.emplace(std::string(name), std::move(g));
+  lock.unlock();
+  detail::Durable(arn);
   return arn;
 }
 
@@ -398,12 +442,15 @@ absl::Status SchedulerService::DeleteScheduleGroup(std::string_view name) {
   if (name == "default") {
     return AwsError("ValidationException", "The default schedule group cannot be deleted.");
   }
-  std::lock_guard lock(state_->mu);
-  auto it = state_->groups.find(name);
-  if (it == state_->groups.end()) return GroupNotFound(name);
-  state_->groups.erase(it);
-  std::erase_if(state_->schedules, [&](const auto& entry) { return entry.first.first == name; });
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(state_->mu);
+    auto it = state_->groups.find(name);
+    if (it == state_->groups.end()) return GroupNotFound(name);
+    state_->groups.erase(it);
+    std::erase_if(state_->schedules, [&](const auto& entry) { return entry.first.first == name; });
+    state_->Record(GroupDeleted{std::string(name)});
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 std::vector<ScheduleGroupDescription> SchedulerService::ListScheduleGroups(
@@ -428,20 +475,26 @@ absl::Status ArnNotFound(std::string_view arn) {
 }  // namespace
 
 absl::Status SchedulerService::TagResource(std::string_view arn, const SchedulerTagMap& tags) {
-  std::lock_guard lock(state_->mu);
-  auto it = FindGroupByArn(state_->groups, arn);
-  if (it == state_->groups.end()) return ArnNotFound(arn);
-  for (const auto& [k, v] : tags) it->second.tags[k] = v;
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(state_->mu);
+    auto it = FindGroupByArn(state_->groups, arn);
+    if (it == state_->groups.end()) return ArnNotFound(arn);
+    for (const auto& [k, v] : tags) it->second.tags[k] = v;
+    state_->RecordGroup(it->second);
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::Status SchedulerService::UntagResource(std::string_view arn,
                                              const std::vector<std::string>& keys) {
-  std::lock_guard lock(state_->mu);
-  auto it = FindGroupByArn(state_->groups, arn);
-  if (it == state_->groups.end()) return ArnNotFound(arn);
-  for (const std::string& k : keys) it->second.tags.erase(k);
-  return absl::OkStatus();
+  {
+    std::lock_guard lock(state_->mu);
+    auto it = FindGroupByArn(state_->groups, arn);
+    if (it == state_->groups.end()) return ArnNotFound(arn);
+    for (const std::string& k : keys) it->second.tags.erase(k);
+    state_->RecordGroup(it->second);
+  }
+  return detail::Durable(absl::OkStatus());
 }
 
 absl::StatusOr<SchedulerTagMap> SchedulerService::ListTagsForResource(std::string_view arn) const {
@@ -449,6 +502,74 @@ absl::StatusOr<SchedulerTagMap> SchedulerService::ListTagsForResource(std::strin
   auto it = FindGroupByArn(state_->groups, arn);
   if (it == state_->groups.end()) return ArnNotFound(arn);
   return it->second.tags;
+}
+
+// ---- Recovery (Hub::Recover) -------------------------------------------------------------------
+
+absl::Status SchedulerService::Recover() {
+  State& st = *state_;
+  if (st.log == nullptr) return absl::OkStatus();
+  // The last state of each group and schedule, then rebuilt in one go.
+  std::map<std::string, GroupPut, std::less<>> groups;
+  struct Recovered {
+    SchedulePut put;
+    bool completed = false;
+  };
+  std::map<std::pair<std::string, std::string>, Recovered> schedules;
+  COURIER_RETURN_IF_ERROR(st.log->log().Replay([&](std::string_view text) -> absl::Status {
+    COURIER_ASSIGN_OR_RETURN(SchedulerRecord record, events_internal::DecodeSchedulerRecord(text));
+    if (auto* r = std::get_if<SchedulePut>(&record)) {
+      std::pair<std::string, std::string> key{r->spec.group, r->name};
+      schedules[std::move(key)] = {std::move(*r), false};
+    } else if (auto* r = std::get_if<ScheduleCompleted>(&record)) {
+      if (auto it = schedules.find({r->group, r->name}); it != schedules.end()) {
+        it->second.completed = true;
+      }
+    } else if (auto* r = std::get_if<ScheduleDeleted>(&record)) {
+      schedules.erase({r->group, r->name});
+    } else if (auto* r = std::get_if<GroupPut>(&record)) {
+      groups[r->name] = std::move(*r);
+    } else if (auto* r = std::get_if<GroupDeleted>(&record)) {
+      groups.erase(r->name);
+      std::erase_if(schedules, [&](const auto& entry) { return entry.first.first == r->name; });
+    }
+    return absl::OkStatus();
+  }));
+  const absl::Time now = hub_.clock().Now();
+  std::lock_guard lock(st.mu);
+  for (auto& [name, g] : groups) {
+    Group& group = st.groups[name];
+    group.description = {.name = name,
+                         .arn = hub_.Arn("scheduler", fmt::format("schedule-group/{}", name)),
+                         .creation_date = absl::FromUnixNanos(g.created_ns),
+                         .last_modification_date = absl::FromUnixNanos(g.modified_ns)};
+    group.tags = std::move(g.tags);
+  }
+  for (auto& [key, r] : schedules) {
+    const SchedulePut& put = r.put;
+    const absl::Time modified = absl::FromUnixNanos(put.modified_ns);
+    auto holder = std::make_shared<Schedule>();
+    // Compiled as it was when it was put: a rate counts from then, its dates were valid then.
+    absl::StatusOr<std::shared_ptr<const Run>> run =
+        st.Compile(put.name, put.spec, modified, holder);
+    if (!run.ok()) {
+      return absl::DataLossError(fmt::format("A Scheduler record cannot put the schedule {}: {}",
+                                             put.name, std::string(run.status().message())));
+    }
+    holder->description = {.name = put.name,
+                           .arn = st.ScheduleArn(put.spec.group, put.name),
+                           .spec = put.spec,
+                           .creation_date = absl::FromUnixNanos(put.created_ns),
+                           .last_modification_date = modified};
+    holder->run = r.completed ? nullptr : *run;
+    st.schedules.insert_or_assign(key, std::move(*holder));
+    if (r.completed || *run == nullptr) continue;
+    // A one-time schedule that had not fired fires now; a recurring one at its next time from
+    // now: the firings it missed while the process was down are not made up.
+    const bool once = (*run)->expression.is_at();
+    st.Arm(key, *run, once ? modified - absl::Nanoseconds(1) : now - absl::Nanoseconds(1));
+  }
+  return absl::OkStatus();
 }
 
 // ---- Registration ---------------------------------------------------------------------------
@@ -462,6 +583,7 @@ class SchedulerOperations final : public Service {
     return events_internal::InvokeScheduler(hub_, operation, request, caller);
   }
   void Shutdown() override { scheduler_.Shutdown(); }
+  absl::Status Recover() override { return scheduler_.Recover(); }
   SchedulerService& typed() { return scheduler_; }
 
  private:

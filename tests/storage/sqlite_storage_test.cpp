@@ -16,8 +16,11 @@
 #include <thread>
 #include <vector>
 
+#include "courier/event_bus.h"
+#include "courier/events.h"
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/scheduler.h"
 #include "courier/sns.h"
 #include "courier/sqs.h"
 #include "courier/status.h"
@@ -364,6 +367,42 @@ TEST_CASE("Topics and their subscriptions survive reopening the file", "[storage
   REQUIRE(got.ok());
   REQUIRE(got->size() == 1);
   CHECK(got->front().body.find("kept") != std::string::npos);
+}
+
+TEST_CASE("Buses, rules, archives and schedules survive reopening the file", "[storage]") {
+  TempDir dir;
+  const std::string file = dir.File("hub.db");
+  const absl::Time start = ManualClock::DefaultStart();
+  {
+    testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
+    auto inbox = Sqs(side.hub).CreateQueue("inbox").value();
+    auto bus = Events(side.hub).CreateEventBus("shop").value();
+    REQUIRE(bus->PutRule("kept", {.event_pattern = R"({"detail":{"kind":["kept"]}})"}).ok());
+    REQUIRE(
+        bus->PutTargets("kept", {{.id = "q", .arn = inbox->arn(), .input_path = "$.detail"}}).ok());
+    REQUIRE(Events(side.hub).CreateArchive("all", {.event_source_arn = bus->arn()}).ok());
+    REQUIRE(bus->PutEvents({{.source = "shop", .detail_type = "x", .detail = R"({"n":1})"}})
+                .value()
+                .failed_entry_count == 0);
+    REQUIRE(Scheduler(side.hub)
+                .CreateSchedule("tick", {.expression = "rate(1 hour)",
+                                         .target = {.arn = inbox->arn(), .input = R"("tick")"}})
+                .ok());
+  }
+  testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
+  REQUIRE(side.hub.Recover().ok());
+  auto bus = Events(side.hub).GetEventBus("shop").value();
+  CHECK(Events(side.hub).DescribeArchive("all").value().event_count == 1);
+  CHECK(Scheduler(side.hub).GetSchedule("tick").ok());
+  REQUIRE(bus->PutEvents({{.source = "shop", .detail_type = "x", .detail = R"({"kind":"kept"})"},
+                          {.source = "shop", .detail_type = "x", .detail = R"({"kind":"no"})"}})
+              .ok());
+  auto got = Sqs(side.hub).GetQueue("inbox").value()->ReceiveMessage(
+      {.max_number_of_messages = 10, .wait_time = absl::ZeroDuration()});
+  REQUIRE(got.ok());
+  REQUIRE(got->size() == 1);
+  CHECK(got->front().body == R"({"kind":"kept"})");
+  CHECK(Events(side.hub).DescribeArchive("all").value().event_count == 3);
 }
 
 }  // namespace
