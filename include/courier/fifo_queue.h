@@ -168,7 +168,8 @@ class FifoQueue final : public SqsQueue, public std::enable_shared_from_this<Fif
   void DeleteHandles(const ReceiptHandle* const* handles, size_t n, absl::Status* out);
   absl::Status AcceptDeadLetter(Record record, std::string_view group, uint32_t receives,
                                 absl::Time first_received);
-  void RunMoveTask(uint64_t id);
+  void RunMoveTask(uint64_t id);       // one step, then the next a second later while it runs
+  void ScheduleMoveStep(uint64_t id);  // a second from now
   // One non-blocking receive into `out` (replacing its contents); returns how many.
   size_t TryReceive(const ReceiveRequest& request, const Config& config, absl::Time now,
                     std::vector<Message>& out, bool use_hints = true);

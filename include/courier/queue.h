@@ -193,6 +193,7 @@ class Queue final : public SqsQueue, public std::enable_shared_from_this<Queue> 
   absl::StatusOr<SendMessageResult> Send(SendMessageRequest& request, bool md5);
   // One step of move task `id`, then the next a second later on the clock while it runs.
   void RunMoveTask(uint64_t id);
+  void ScheduleMoveStep(uint64_t id);  // a second from now
 
   Hub& hub_;
   std::unique_ptr<Impl> impl_;

@@ -432,6 +432,7 @@ std::shared_ptr<FifoQueue> FifoQueue::Make(Hub& hub, std::string_view name, Conf
   impl.log = queue_internal::SqsLogOf(hub);
   impl.arn = arn;
   impl.tags.RecordTo(impl.log, arn);
+  impl.moves.RecordTo(impl.log, arn);
   if (impl.log != nullptr) {
     impl.recorder.impl = &impl;
     impl.groups.set_listener(&impl.recorder);
@@ -503,6 +504,8 @@ absl::Status FifoQueue::RestoreMessages(queue_internal::RecoveredQueue queue) {
     }
   }
   impl_->groups.FinishRestore(queue.next_seq);
+  // Tasks that were running go on a second from now, as their next step would have.
+  for (uint64_t id : impl_->moves.Restore(std::move(queue.move_tasks))) ScheduleMoveStep(id);
   for (const queue_internal::DedupAdmitted& a : queue.admissions) {
     (void)impl_->dedup.Admit(a.key, TimeOf(a.at_ns), [&] { return a.value; });
   }
@@ -1216,7 +1219,9 @@ absl::StatusOr<std::string> FifoQueue::StartMessageMoveTask(std::optional<std::s
                          static_cast<int64_t>(counts.visible + counts.in_flight + counts.delayed),
                          now));
   RunMoveTask(id);
-  return TaskHandle(arn(), id);
+  absl::StatusOr<std::string> handle = TaskHandle(arn(), id);
+  detail::Durable(handle);  // the task's record and the first step's moves
+  return handle;
 }
 
 void FifoQueue::RunMoveTask(uint64_t id) {
@@ -1249,7 +1254,10 @@ void FifoQueue::RunMoveTask(uint64_t id) {
     }
     return {MoveTasks::Moved::kMoved, {}};
   };
-  if (!impl_->moves.Step(id, deleted(), move_one)) return;
+  if (impl_->moves.Step(id, deleted(), move_one)) ScheduleMoveStep(id);
+}
+
+void FifoQueue::ScheduleMoveStep(uint64_t id) {
   std::weak_ptr<FifoQueue> self = weak_from_this();
   hub_.clock().ScheduleAfter(absl::Seconds(1), [self, id] {
     if (auto q = self.lock()) q->RunMoveTask(id);
@@ -1266,7 +1274,9 @@ absl::StatusOr<int64_t> FifoQueue::CancelMessageMoveTask(Hub& hub, std::string_v
   auto queue =
       parsed ? std::dynamic_pointer_cast<FifoQueue>(hub.FindResource(parsed->first)) : nullptr;
   if (queue == nullptr) return ResourceNotFound("Task does not exist.");
-  return queue->impl_->moves.Cancel(parsed->second);
+  absl::StatusOr<int64_t> moved = queue->impl_->moves.Cancel(parsed->second);
+  detail::Durable(moved);
+  return moved;
 }
 
 std::optional<SendMessageRequest> FifoQueue::TakeOldestForMove() {

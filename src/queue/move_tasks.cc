@@ -37,6 +37,39 @@ std::optional<std::pair<std::string_view, uint64_t>> ParseTaskHandle(std::string
   return std::pair(handle.substr(0, hash), static_cast<uint64_t>(*id));
 }
 
+std::optional<MoveTaskStatus> MoveTaskStatusOf(std::string_view name) {
+  for (MoveTaskStatus s :
+       {MoveTaskStatus::kRunning, MoveTaskStatus::kCompleted, MoveTaskStatus::kCancelling,
+        MoveTaskStatus::kCancelled, MoveTaskStatus::kFailed}) {
+    if (s == name) return s;
+  }
+  return std::nullopt;
+}
+
+void MoveTasks::RecordTo(std::shared_ptr<SqsLog> log, std::string arn) {
+  std::lock_guard lock(mu_);
+  log_ = std::move(log);
+  arn_ = std::move(arn);
+}
+
+void MoveTasks::Record(uint64_t id, const MoveTask& task) const {
+  if (log_ != nullptr) log_->Append(MoveTaskSaved{arn_, id, task});
+}
+
+std::vector<uint64_t> MoveTasks::Restore(std::vector<std::pair<uint64_t, MoveTask>> tasks) {
+  std::lock_guard lock(mu_);
+  tasks_ = std::move(tasks);
+  std::vector<uint64_t> active;
+  for (auto& [id, task] : tasks_) {
+    next_id_ = std::max(next_id_, id + 1);
+    if (Active(task.status)) {
+      task.task_handle = TaskHandle(task.source_arn, id);
+      active.push_back(id);
+    }
+  }
+  return active;
+}
+
 absl::StatusOr<uint64_t> MoveTasks::Start(std::string_view source_arn,
                                           std::optional<std::string> destination,
                                           std::optional<int> max_per_second, int64_t to_move,
@@ -57,6 +90,7 @@ absl::StatusOr<uint64_t> MoveTasks::Start(std::string_view source_arn,
   task.max_number_of_messages_per_second = max_per_second.value_or(0);
   task.approximate_number_of_messages_to_move = to_move;
   task.started_timestamp = now;
+  Record(id, task);
   tasks_.emplace_back(id, std::move(task));
   return id;
 }
@@ -74,10 +108,12 @@ bool MoveTasks::Step(uint64_t id, bool source_gone, MoveOne move_one) {
     if (task == nullptr || !Active(task->status)) return false;
     if (source_gone) {
       End(*task, MoveTaskStatus::kFailed, "AWS.SimpleQueueService.NonExistentQueue");
+      Record(id, *task);
       return false;
     }
     if (task->status == MoveTaskStatus::kCancelling) {  // cancelled since the last step
       End(*task, MoveTaskStatus::kCancelled);
+      Record(id, *task);
       return false;
     }
     snapshot = *task;
@@ -109,6 +145,7 @@ bool MoveTasks::Step(uint64_t id, bool source_gone, MoveOne move_one) {
   MoveTask* task = find();
   if (task == nullptr) return false;
   task->approximate_number_of_messages_moved += moved;
+  bool again = false;
   if (!failure.empty()) {
     End(*task, MoveTaskStatus::kFailed, std::move(failure));
   } else if (task->status == MoveTaskStatus::kCancelling) {  // cancelled during this step
@@ -117,9 +154,10 @@ bool MoveTasks::Step(uint64_t id, bool source_gone, MoveOne move_one) {
                          task->approximate_number_of_messages_to_move) {
     End(*task, MoveTaskStatus::kCompleted);
   } else {
-    return true;
+    again = true;
   }
-  return false;
+  if (moved > 0 || !again) Record(id, *task);
+  return again;
 }
 
 absl::StatusOr<int64_t> MoveTasks::Cancel(uint64_t id) {
@@ -133,6 +171,7 @@ absl::StatusOr<int64_t> MoveTasks::Cancel(uint64_t id) {
     }
     // As in SQS: CANCELLING until the task's next step, which stops it (CANCELLED).
     task.status = MoveTaskStatus::kCancelling;
+    Record(id, task);
     return task.approximate_number_of_messages_moved;
   }
   return ResourceNotFound("Task does not exist.");

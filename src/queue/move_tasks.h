@@ -10,6 +10,7 @@
 #include <absl/time/time.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "courier/queue_requests.h"
+#include "queue/sqs_records.h"
 
 namespace courier::queue_internal {
 
@@ -25,6 +27,8 @@ namespace courier::queue_internal {
 std::string TaskHandle(std::string_view source_arn, uint64_t id);
 // Its parts; nullopt for anything else.
 std::optional<std::pair<std::string_view, uint64_t>> ParseTaskHandle(std::string_view handle);
+// The status AWS names `name` (RUNNING, ...); nullopt for another name.
+std::optional<MoveTaskStatus> MoveTaskStatusOf(std::string_view name);
 
 class MoveTasks {
  public:
@@ -54,10 +58,20 @@ class MoveTasks {
   // The newest tasks first, 1-10 of them (InvalidParameterValue otherwise).
   absl::StatusOr<std::vector<MoveTask>> List(int max_results) const;
 
+  // Records each change of a task, whole, in `log` (MoveTaskSaved) from now on.
+  void RecordTo(std::shared_ptr<SqsLog> log, std::string arn);
+  // Recovery: the queue's tasks as their last records left them; returns the numbers of the
+  // active ones, whose steps the queue goes on running.
+  std::vector<uint64_t> Restore(std::vector<std::pair<uint64_t, MoveTask>> tasks);
+
  private:
+  void Record(uint64_t id, const MoveTask& task) const;  // under mu_
+
   mutable std::mutex mu_;
   std::vector<std::pair<uint64_t, MoveTask>> tasks_;  // oldest first
   uint64_t next_id_ = 1;
+  std::shared_ptr<SqsLog> log_;  // null: not recorded
+  std::string arn_;
 };
 
 }  // namespace courier::queue_internal

@@ -297,6 +297,7 @@ std::shared_ptr<Queue> Queue::Make(Hub& hub, std::string_view name, QueueConfig 
   impl.log = queue_internal::SqsLogOf(hub);
   impl.arn = arn;
   impl.tags.RecordTo(impl.log, arn);
+  impl.moves.RecordTo(impl.log, arn);
   std::lock_guard lock(impl.config_mu);
   impl.Publish(std::move(config));
   return queue;
@@ -604,6 +605,8 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
     std::lock_guard lock(s.mu);
     s.FinishRestore();
   }
+  // Tasks that were running go on a second from now, as their next step would have.
+  for (uint64_t id : impl_->moves.Restore(std::move(queue.move_tasks))) ScheduleMoveStep(id);
   return absl::OkStatus();
 }
 
@@ -1034,7 +1037,9 @@ absl::StatusOr<std::string> Queue::StartMessageMoveTask(std::optional<std::strin
       const uint64_t id, impl_->moves.Start(arn(), std::move(destination), max_per_second, to_move,
                                             hub_.clock().Now()));
   RunMoveTask(id);
-  return TaskHandle(arn(), id);
+  absl::StatusOr<std::string> handle = TaskHandle(arn(), id);
+  detail::Durable(handle);  // the task's record and the first step's moves
+  return handle;
 }
 
 void Queue::RunMoveTask(uint64_t id) {
@@ -1054,7 +1059,10 @@ void Queue::RunMoveTask(uint64_t id) {
     }
     return {MoveTasks::Moved::kMoved, {}};
   };
-  if (!impl_->moves.Step(id, deleted(), move_one)) return;
+  if (impl_->moves.Step(id, deleted(), move_one)) ScheduleMoveStep(id);
+}
+
+void Queue::ScheduleMoveStep(uint64_t id) {
   std::weak_ptr<Queue> self = weak_from_this();
   hub_.clock().ScheduleAfter(absl::Seconds(1), [self, id] {
     if (auto q = self.lock()) q->RunMoveTask(id);
@@ -1072,7 +1080,9 @@ absl::StatusOr<int64_t> Queue::CancelMessageMoveTask(Hub& hub, std::string_view 
   auto parsed = ParseTaskHandle(handle);
   auto queue = parsed ? std::dynamic_pointer_cast<Queue>(hub.FindResource(parsed->first)) : nullptr;
   if (queue == nullptr) return ResourceNotFound("Task does not exist.");
-  return queue->impl_->moves.Cancel(parsed->second);
+  absl::StatusOr<int64_t> moved = queue->impl_->moves.Cancel(parsed->second);
+  detail::Durable(moved);
+  return moved;
 }
 
 }  // namespace courier

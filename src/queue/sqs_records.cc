@@ -7,6 +7,7 @@
 #include "courier/detail/record_reader.h"
 #include "courier/json.h"
 #include "courier/status.h"
+#include "queue/move_tasks.h"
 #include "queue/sqs_operations.h"
 
 namespace courier::queue_internal {
@@ -84,6 +85,19 @@ JsonObject ToObject(const MessageRemoved& r) {
   JsonObject o{{"op", "Remove"}};
   PutPlace(o, r.arn, r.place);
   return o;
+}
+JsonObject ToObject(const MoveTaskSaved& r) {
+  const MoveTask& t = r.task;
+  return {{"op", "MoveTask"},
+          {"arn", r.arn},
+          {"id", r.id},
+          {"status", MoveTaskStatusName(t.status)},
+          {"destination", t.destination_arn},
+          {"rate", t.max_number_of_messages_per_second},
+          {"moved", t.approximate_number_of_messages_moved},
+          {"to_move", t.approximate_number_of_messages_to_move},
+          {"failure", t.failure_reason},
+          {"started", absl::ToUnixNanos(t.started_timestamp)}};
 }
 JsonObject ToObject(const DedupAdmitted& r) {
   return {{"op", "Dedup"}, {"arn", r.arn}, {"key", r.key}, {"value", r.value}, {"at", r.at_ns}};
@@ -177,6 +191,21 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
     out = MessageRemoved{in.String("arn"), PlaceOf(in)};
   } else if (op == "Dedup") {
     out = DedupAdmitted{in.String("arn"), in.String("key"), in.Uint("value"), in.Int("at")};
+  } else if (op == "MoveTask") {
+    MoveTaskSaved r{.arn = in.String("arn"), .id = in.Uint("id"), .task = {}};
+    MoveTask& t = r.task;
+    const std::string status = in.String("status");
+    std::optional<MoveTaskStatus> parsed = MoveTaskStatusOf(status);
+    if (!parsed) in.Fail("status");
+    t.status = parsed.value_or(MoveTaskStatus::kFailed);
+    t.source_arn = r.arn;
+    t.destination_arn = in.String("destination");
+    t.max_number_of_messages_per_second = static_cast<int>(in.Int("rate"));
+    t.approximate_number_of_messages_moved = in.Int("moved");
+    t.approximate_number_of_messages_to_move = in.Int("to_move");
+    t.failure_reason = in.String("failure");
+    t.started_timestamp = absl::FromUnixNanos(in.Int("started"));
+    out = std::move(r);
   } else {
     return Unreadable(text, fmt::format("unknown op '{}'", op));
   }

@@ -30,6 +30,7 @@
 #include "courier/detail/record_log.h"
 #include "courier/message.h"
 #include "courier/queue_attributes.h"
+#include "courier/queue_requests.h"
 
 namespace courier {
 class Hub;
@@ -110,6 +111,14 @@ struct DedupAdmitted {
   int64_t at_ns = 0;
 };
 
+// A message move task of a dead-letter queue, whole: at its start, after each step, when it is
+// cancelled and when it ends.
+struct MoveTaskSaved {
+  std::string arn;  // the source (dead-letter) queue's
+  uint64_t id = 0;  // its number among the queue's tasks
+  MoveTask task;
+};
+
 // A message slot as recovery leaves it: the last state its records gave.
 struct RecoveredSlot {
   MessagePlace place;                   // standard: the slot's generation now, also when it is free
@@ -122,10 +131,12 @@ struct RecoveredQueue {
   std::vector<RecoveredSlot> slots;
   std::vector<DedupAdmitted> admissions;  // in order
   uint64_t next_seq = 1;
+  std::vector<std::pair<uint64_t, MoveTask>> move_tasks;  // by number, oldest first
 };
 
-using SqsRecord = std::variant<QueueCreated, QueueChanged, QueueTagged, QueuePurged, QueueDeleted,
-                               MessageStored, MessageReceived, MessageRemoved, DedupAdmitted>;
+using SqsRecord =
+    std::variant<QueueCreated, QueueChanged, QueueTagged, QueuePurged, QueueDeleted, MessageStored,
+                 MessageReceived, MessageRemoved, DedupAdmitted, MoveTaskSaved>;
 
 std::string EncodeSqsRecord(const SqsRecord& record);
 // DataLoss for text that is not a record this version wrote.

@@ -330,6 +330,7 @@ class SqsRecovery {
       for (auto& [key, at] : q.index) out.slots.push_back(std::move(q.slots[at]));
       out.admissions = std::move(q.admissions);
       out.next_seq = q.max_seq + 1;
+      for (auto& [id, task] : q.move_tasks) out.move_tasks.emplace_back(id, std::move(task));
       COURIER_RETURN_IF_ERROR(q.queue->RestoreMessages(std::move(out)));
     }
     return absl::OkStatus();
@@ -353,6 +354,7 @@ class SqsRecovery {
     }
     std::vector<queue_internal::DedupAdmitted> admissions;
     uint64_t max_seq = 0;
+    std::map<uint64_t, MoveTask> move_tasks;  // each task's last record
   };
   static uint64_t Key(const queue_internal::MessagePlace& p) {
     return uint64_t{p.shard} << 32 | p.slot;
@@ -390,6 +392,10 @@ class SqsRecovery {
       return absl::DataLossError(
           fmt::format("An SQS record cannot configure {}: {}", r.arn, std::string(st.message())));
     }
+    return absl::OkStatus();
+  }
+  absl::Status On(queue_internal::MoveTaskSaved& r) {
+    if (Live* q = Find(r.arn)) q->move_tasks[r.id] = std::move(r.task);
     return absl::OkStatus();
   }
   absl::Status On(queue_internal::QueueTagged& r) {

@@ -350,6 +350,76 @@ TEST_CASE("A FIFO queue recovered goes on with its sequence, groups and window",
   CHECK(send(b.hub, "one later", "d1").at("MessageId") != one.at("MessageId"));
 }
 
+// Moves `n` messages of `source` to its dead-letter queue `dlq` (maxReceiveCount 1: received
+// once, then visible again, they go there at the next receive).
+void KillMessages(Hub& hub, std::string_view source, std::string_view dlq, int n, bool fifo) {
+  for (int i = 0; i < n; ++i) {
+    std::string send =
+        R"({"QueueUrl":")" + Url(source) + R"(","MessageBody":"m)" + std::to_string(i) + R"(")";
+    if (fifo) {
+      send += R"(,"MessageGroupId":"g","MessageDeduplicationId":"d)" + std::to_string(i) + R"(")";
+    }
+    REQUIRE(Call(hub, "SendMessage", send + "}").as_object().contains("MessageId"));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (;;) {
+      Json r = Call(hub, "ReceiveMessage",
+                    R"({"QueueUrl":")" + Url(source) +
+                        R"(","MaxNumberOfMessages":10,"VisibilityTimeout":0})");
+      if (!r.as_object().contains("Messages")) break;
+    }
+  }
+  Json counted = Call(
+      hub, "GetQueueAttributes",
+      R"({"QueueUrl":")" + Url(dlq) + R"(","AttributeNames":["ApproximateNumberOfMessages"]})");
+  REQUIRE(counted.at("Attributes").at("ApproximateNumberOfMessages") == Json(std::to_string(n)));
+}
+
+TEST_CASE("A message move task goes on after recovery from where its records left it",
+          "[queue][recovery]") {
+  const bool fifo = GENERATE(false, true);
+  const std::string suffix = fifo ? ".fifo" : "";
+  const std::string kind = fifo ? R"("FifoQueue":"true",)" : "";
+  auto log = std::make_shared<RecordingStorage>();
+  Side first(log);
+  Hub& hub = first.hub;
+  Json dlq = Call(hub, "CreateQueue",
+                  R"({"QueueName":"dlq)" + suffix + R"(","Attributes":{)" + kind +
+                      R"("VisibilityTimeout":"0"}})");
+  const std::string dlq_arn = "arn:aws:sqs:us-east-1:000000000000:dlq" + suffix;
+  Json made = Call(hub, "CreateQueue",
+                   R"({"QueueName":"work)" + suffix + R"(","Attributes":{)" + kind +
+                       R"("RedrivePolicy":"{\"deadLetterTargetArn\":\")" + dlq_arn +
+                       R"(\",\"maxReceiveCount\":1}"}})");
+  REQUIRE(made.as_object().contains("QueueUrl"));
+  KillMessages(hub, "work" + suffix, "dlq" + suffix, 5, fifo);
+  // A finished task, then one that moves two a second: two moved, three left.
+  Json started = Call(hub, "StartMessageMoveTask",
+                      R"({"SourceArn":")" + dlq_arn + R"(","MaxNumberOfMessagesPerSecond":2})");
+  REQUIRE(started.as_object().contains("TaskHandle"));
+  const std::string list = R"({"SourceArn":")" + dlq_arn + R"(","MaxResults":10})";
+  const std::string before = ToJsonText(Call(hub, "ListMessageMoveTasks", list));
+  CHECK(before.find(R"("ApproximateNumberOfMessagesMoved":2)") != std::string::npos);
+
+  Side second(log->Copy(), first.sim.Now());
+  REQUIRE(second.hub.Recover().ok());
+  // The same task, RUNNING under the same handle; its numbers where they were.
+  CHECK(ToJsonText(Call(second.hub, "ListMessageMoveTasks", list)) == before);
+  // A second task is refused while it runs, on both hubs.
+  CHECK(
+      ToJsonText(Call(second.hub, "StartMessageMoveTask", R"({"SourceArn":")" + dlq_arn + R"("})"))
+          .find("already a task running") != std::string::npos);
+  // Both go on alike, second by second, to COMPLETED with every message back once.
+  for (Side* side : {&first, &second}) side->sim.RunFor(absl::Seconds(3));
+  const std::string after = ToJsonText(Call(second.hub, "ListMessageMoveTasks", list));
+  CHECK(after == ToJsonText(Call(hub, "ListMessageMoveTasks", list)));
+  CHECK(after.find(R"("Status":"COMPLETED")") != std::string::npos);
+  CHECK(after.find(R"("ApproximateNumberOfMessagesMoved":5)") != std::string::npos);
+  const std::string drained = Drain(second.hub, Url("work" + suffix), fifo);
+  CHECK(std::count(drained.begin(), drained.end(), '\n') == 5);
+  CHECK(Drain(second.hub, Url("dlq" + suffix), fifo).empty());
+}
+
 TEST_CASE("A record that cannot be read fails the recovery with DataLoss", "[queue][recovery]") {
   auto log = std::make_shared<RecordingStorage>();
   const std::string bad = R"({"op":"Store","arn":"arn:aws:sqs:us-east-1:000000000000:q"})";
