@@ -1,6 +1,7 @@
 // `courier inspect FILE`: what a durable file holds, for a person who wants to look without
-// writing code: its queues with their message counts, its state machines with their executions
-// by status.
+// writing code: its queues with their message counts, topics with their subscriptions, event
+// buses with their rules, archives with their events, schedules, and state machines with their
+// executions by status.
 //
 // The file's records rebuild a hub in memory (Hub::Recover), and the hub is asked, so the counts
 // are the services' own. The file is never written: the records are copied out of it first, and
@@ -19,8 +20,12 @@
 
 #include "cli/command.h"
 #include "cli/durable_file.h"
+#include "courier/event_bus.h"
+#include "courier/events.h"
 #include "courier/hub.h"
 #include "courier/json.h"
+#include "courier/scheduler.h"
+#include "courier/sns.h"
 #include "courier/sqs.h"
 #include "courier/sqs_queue.h"
 #include "courier/state_machine.h"
@@ -33,8 +38,10 @@ namespace {
 constexpr const char* kUsage =
     "usage: courier inspect FILE [--json] [--at TIME]\n"
     "  Prints what the durable file FILE (courier invoke --storage, SqliteStorage) holds: queues\n"
-    "  with their kind, ARN and messages (visible, in flight, delayed), state machines with\n"
-    "  their executions by status. The counts are as of the latest time the records name, or\n"
+    "  with their kind, ARN and messages (visible, in flight, delayed), topics with their\n"
+    "  subscriptions, event buses with their rules, archives with their events, schedules, and\n"
+    "  state machines with their executions by status. The counts are as of the latest time\n"
+    "  the records name, or\n"
     "  TIME (RFC 3339, 2026-01-01T00:00:00Z). The file is not changed.\n";
 
 struct Options {
@@ -168,6 +175,45 @@ absl::StatusOr<Json> Inspect(const Options& o) {
                                 {"in_flight", Count(a, "ApproximateNumberOfMessagesNotVisible")},
                                 {"delayed", Count(a, "ApproximateNumberOfMessagesDelayed")}}}});
   }
+  JsonArray topics;
+  SnsService& sns = Sns(hub);
+  for (const std::string& arn : sns.ListTopics()) {
+    int64_t confirmed = 0, pending = 0;
+    COURIER_ASSIGN_OR_RETURN(std::vector<SubscriptionSummary> subscriptions,
+                             sns.ListSubscriptionsByTopic(arn));
+    for (const SubscriptionSummary& s : subscriptions) {
+      ++(s.subscription_arn == "PendingConfirmation" ? pending : confirmed);
+    }
+    topics.push_back(
+        JsonObject{{"arn", arn},
+                   {"subscriptions", JsonObject{{"confirmed", confirmed}, {"pending", pending}}}});
+  }
+  JsonArray buses;
+  EventsService& events = Events(hub);
+  for (const EventBusDescription& d : events.ListEventBuses()) {
+    COURIER_ASSIGN_OR_RETURN(std::shared_ptr<EventBus> bus, events.GetEventBus(d.name));
+    int64_t enabled = 0, disabled = 0;
+    for (const RuleDescription& r : bus->ListRules())
+      ++(r.state == "DISABLED" ? disabled : enabled);
+    buses.push_back(
+        JsonObject{{"name", d.name},
+                   {"arn", d.arn},
+                   {"rules", JsonObject{{"enabled", enabled}, {"disabled", disabled}}}});
+  }
+  JsonArray archives;
+  for (const ArchiveDescription& a : events.ListArchives()) {
+    archives.push_back(JsonObject{{"name", a.name},
+                                  {"source", a.event_source_arn},
+                                  {"events", a.event_count},
+                                  {"bytes", a.size_bytes}});
+  }
+  JsonArray schedules;
+  for (const ScheduleDescription& d : Scheduler(hub).ListSchedules()) {
+    schedules.push_back(JsonObject{{"group", d.spec.group},
+                                   {"name", d.name},
+                                   {"expression", d.spec.expression},
+                                   {"state", d.spec.state}});
+  }
   JsonArray machines;
   for (const std::shared_ptr<StateMachine>& m : StepFunctions(hub).ListStateMachines()) {
     std::map<std::string, int64_t> by_status;
@@ -185,6 +231,10 @@ absl::StatusOr<Json> Inspect(const Options& o) {
   return JsonObject{{"file", o.file},
                     {"as_of", TimeText(now)},
                     {"queues", std::move(queues)},
+                    {"topics", std::move(topics)},
+                    {"event_buses", std::move(buses)},
+                    {"archives", std::move(archives)},
+                    {"schedules", std::move(schedules)},
                     {"state_machines", std::move(machines)}};
 }
 
@@ -202,6 +252,37 @@ void PrintText(const Json& doc) {
                 static_cast<long long>(m.at("visible").to_number<int64_t>()),
                 static_cast<long long>(m.at("in_flight").to_number<int64_t>()),
                 static_cast<long long>(m.at("delayed").to_number<int64_t>()));
+  }
+  auto count = [](const Json& v, std::string_view key) {
+    return static_cast<long long>(v.at(key).to_number<int64_t>());
+  };
+  const JsonArray& topics = o.at("topics").get_array();
+  std::printf("topics: %zu\n", topics.size());
+  for (const Json& t : topics) {
+    const Json& s = t.at("subscriptions");
+    std::printf("  %s\n    subscriptions: %lld confirmed, %lld pending\n",
+                t.at("arn").get_string().c_str(), count(s, "confirmed"), count(s, "pending"));
+  }
+  const JsonArray& buses = o.at("event_buses").get_array();
+  std::printf("event buses: %zu\n", buses.size());
+  for (const Json& b : buses) {
+    const Json& r = b.at("rules");
+    std::printf("  %s %s\n    rules: %lld enabled, %lld disabled\n",
+                b.at("name").get_string().c_str(), b.at("arn").get_string().c_str(),
+                count(r, "enabled"), count(r, "disabled"));
+  }
+  const JsonArray& archives = o.at("archives").get_array();
+  std::printf("archives: %zu\n", archives.size());
+  for (const Json& a : archives) {
+    std::printf("  %s of %s\n    events: %lld (%lld bytes)\n", a.at("name").get_string().c_str(),
+                a.at("source").get_string().c_str(), count(a, "events"), count(a, "bytes"));
+  }
+  const JsonArray& schedules = o.at("schedules").get_array();
+  std::printf("schedules: %zu\n", schedules.size());
+  for (const Json& s : schedules) {
+    std::printf("  %s/%s %s %s\n", s.at("group").get_string().c_str(),
+                s.at("name").get_string().c_str(), s.at("expression").get_string().c_str(),
+                s.at("state").get_string().c_str());
   }
   const JsonArray& machines = o.at("state_machines").get_array();
   std::printf("state machines: %zu\n", machines.size());
@@ -233,7 +314,8 @@ int RunInspect(const std::vector<std::string>& args) {
 
 }  // namespace
 
-COURIER_CLI_COMMAND("inspect", "what a durable file holds: queues, messages, executions",
+COURIER_CLI_COMMAND("inspect",
+                    "what a durable file holds: queues, topics, buses, schedules, executions",
                     RunInspect);
 
 }  // namespace courier::cli_internal
