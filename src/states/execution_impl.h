@@ -50,6 +50,7 @@ struct Frame : std::enable_shared_from_this<Frame> {
   uint64_t seq = 0;  // bumped whenever a wait ends: stale callbacks compare and drop
   std::vector<Clock::TimerId> timers;
   std::string task_token;
+  std::string resumed_token;  // recovery: the token the Task it runs again had, to keep
   int64_t heartbeat_seconds = 0;
   Clock::TimerId heartbeat_timer = 0;
   std::function<void(Frame&)> on_heartbeat_timeout;
@@ -118,6 +119,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   // its events in order, then either its end or Resume.
   void RestoreStart(absl::Time start);
   void RestoreEvent(ExecutionEvent event);
+  void RestoreTaskToken(std::string token) { restored_token_ = std::move(token); }
   void RestoreEnd(ExecutionStatus status, absl::Time stop, std::optional<Json> output,
                   std::optional<std::string> error, std::optional<std::string> cause);
   // Goes on from the top-level state its events leave it in, with the variables earlier states
@@ -212,6 +214,7 @@ class ExecutionImpl final : public Execution, public std::enable_shared_from_thi
   };
   std::optional<TopState> resume_at_;
   JsonObject restored_vars_;
+  std::string restored_token_;  // the token of the top-level Task in progress, if any
 
   // Strand.
   std::mutex mail_mu_;  // plain std::mutex: small, and free of absl's deadlock detection
@@ -250,7 +253,8 @@ class Registry {
     std::weak_ptr<Frame> frame;
     uint64_t seq = 0;
   };
-  std::string NewToken(Waiter waiter);
+  // A new token for `waiter`; or `token` again (a recovered execution's), when one is given.
+  std::string NewToken(Waiter waiter, std::string token = {});
   std::optional<Waiter> Find(std::string_view token);
   std::optional<Waiter> Take(std::string_view token);
   void Drop(std::string_view token);

@@ -19,8 +19,8 @@ using states_internal::Registry;
 
 namespace states_internal {
 
-std::string Registry::NewToken(Waiter waiter) {
-  std::string token = std::string(kTokenPrefix) + detail::NewUuid();
+std::string Registry::NewToken(Waiter waiter, std::string token) {
+  if (token.empty()) token = std::string(kTokenPrefix) + detail::NewUuid();
   detail::MutexLock lock(&mu_);
   waiters_[token] = std::move(waiter);
   return token;

@@ -308,7 +308,13 @@ void ExecutionImpl::RestoreEvent(ExecutionEvent event) {
     std::lock_guard lock(info_mu_);
     id = AppendEventLocked(e);
   }
-  if (!event.top || e.name == nullptr) return;
+  if (!event.top) return;
+  // The top-level Task's token is good until the task ends or its state does.
+  if (entered || exited || e.type.ends_with("Succeeded") || e.type.ends_with("Failed") ||
+      e.type.ends_with("TimedOut")) {
+    restored_token_.clear();
+  }
+  if (e.name == nullptr) return;
   if (entered) {
     resume_at_ = TopState{.name = *e.name,
                           .input = ParseJson(e.data).value_or(Json()),
@@ -382,6 +388,7 @@ void ExecutionImpl::Resume() {
     f.entered = at->entered;
     f.retry_count = 0;
     f.retry_counts.assign(s.retry.size(), 0);
+    f.resumed_token = std::move(self->restored_token_);
     auto keep = self->FrameRef(f);
     f.in_run = true;
     self->Execute(f);
@@ -1176,8 +1183,14 @@ void ExecutionImpl::Execute(Frame& f) {
     case StateType::kTask: {
       FrameEnv env(*this, f);
       if (s.resource.ends_with(".waitForTaskToken")) {
+        std::string resumed = std::exchange(f.resumed_token, {});
+        const bool fresh = resumed.empty();
         f.task_token = TaskTokens(hub_).NewToken(
-            {.execution = weak_from_this(), .frame = FrameRef(f), .seq = f.seq});
+            {.execution = weak_from_this(), .frame = FrameRef(f), .seq = f.seq},
+            std::move(resumed));
+        if (fresh && log_ != nullptr && &f == root_.get()) {
+          log_->Append(TaskTokenIssued{arn_, f.task_token});
+        }
       }
       Json payload;
       if (s.jsonata) {

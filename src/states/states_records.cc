@@ -40,6 +40,9 @@ JsonObject ToObject(const ExecutionEvent& r) {
   if (!r.details.is_null()) o["details"] = r.details;
   return o;
 }
+JsonObject ToObject(const TaskTokenIssued& r) {
+  return {{"op", "TaskToken"}, {"arn", r.arn}, {"token", r.token}};
+}
 JsonObject ToObject(const ExecutionEnded& r) {
   JsonObject o{{"op", "EndExecution"}, {"arn", r.arn}, {"status", r.status}, {"stop", r.stop_ns}};
   PutIf(o, "output", r.output);
@@ -91,6 +94,8 @@ absl::StatusOr<StatesRecord> DecodeStatesRecord(std::string_view text) {
     if (o.contains("index")) e.index = in.Int("index");
     e.details = in.Value("details");
     out = std::move(e);
+  } else if (op == "TaskToken") {
+    out = TaskTokenIssued{in.String("arn"), in.String("token")};
   } else if (op == "EndExecution") {
     out = ExecutionEnded{in.String("arn"),
                          in.String("status"),

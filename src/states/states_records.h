@@ -54,6 +54,11 @@ struct ExecutionEvent {
   Json details;
   bool top = false;  // of the top-level state list (not inside a Map or Parallel)
 };
+// A task token given to the top-level Task in progress (.waitForTaskToken): a resumed execution
+// waits under the same token, so that one given out before a restart completes the task after it.
+struct TaskTokenIssued {
+  std::string arn, token;
+};
 struct ExecutionEnded {
   std::string arn, status;  // AWS's status name
   int64_t stop_ns = 0;
@@ -62,7 +67,7 @@ struct ExecutionEnded {
 };
 
 using StatesRecord = std::variant<MachineCreated, MachineUpdated, MachineDeleted, ExecutionStarted,
-                                  ExecutionEvent, ExecutionEnded>;
+                                  ExecutionEvent, TaskTokenIssued, ExecutionEnded>;
 
 std::string EncodeStatesRecord(const StatesRecord& record);
 // DataLoss for text that is not a record this version wrote.

@@ -272,6 +272,8 @@ absl::Status StepFunctionsService::Recover() {
       executions[r->arn] = std::move(e);
     } else if (auto* r = std::get_if<states_internal::ExecutionEvent>(&record)) {
       if (auto* e = execution(r->arn)) e->RestoreEvent(std::move(*r));
+    } else if (auto* r = std::get_if<states_internal::TaskTokenIssued>(&record)) {
+      if (auto* e = execution(r->arn)) e->RestoreTaskToken(std::move(r->token));
     } else if (auto* r = std::get_if<states_internal::ExecutionEnded>(&record)) {
       states_internal::ExecutionImpl* e = execution(r->arn);
       if (e == nullptr) return absl::OkStatus();

@@ -7,7 +7,9 @@
 
 #include "courier/hub.h"
 #include "courier/json.h"
+#include "courier/queue.h"
 #include "courier/service.h"
+#include "courier/sqs.h"
 #include "courier/storage.h"
 #include "courier/testing/simulation.h"
 #include "recording_hub.h"
@@ -132,6 +134,47 @@ TEST_CASE("A hub's end is not recorded: a hub recovered after it resumes the exe
           absl::ToDoubleSeconds(ManualClock::DefaultStart() + absl::Hours(1) - absl::UnixEpoch()));
   }
   CHECK(found);
+}
+
+// Sends a task token to a queue and waits for it.
+constexpr const char* kWaitsForToken = R"j({"StartAt":"Ask","States":{
+  "Ask":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+         "Parameters":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/asks",
+                       "MessageBody":{"token.$":"$$.Task.Token"}},"End":true}}})j";
+
+TEST_CASE("A task token given out before a restart completes its task after it",
+          "[states][recovery]") {
+  auto log = std::make_shared<RecordingStorage>();
+  Side a(log);
+  auto asks = Sqs(a.hub).CreateQueue("asks").value();
+  Call(a.hub, "CreateStateMachine", CreateRequest("asks", kWaitsForToken));
+  Call(a.hub, "StartExecution", R"({"stateMachineArn":")" + kMachine + R"(asks","name":"e"})");
+  a.sim.RunFor(absl::Seconds(1));
+  auto got = asks->ReceiveMessage({.wait_time = absl::ZeroDuration()}).value();
+  REQUIRE(got.size() == 1);
+  const std::string token(ParseJson(got[0].body).value().at("token").as_string());
+
+  Side b(log->Copy(), a.sim.Now() + absl::Minutes(5));
+  REQUIRE(b.hub.Recover().ok());
+  b.sim.RunFor(absl::Seconds(1));
+  const std::string arn = kExecution + "asks:e";
+  CHECK(Call(b.hub, "DescribeExecution", R"({"executionArn":")" + arn + R"("})").at("status") ==
+        "RUNNING");
+  Json sent = Call(b.hub, "SendTaskSuccess",
+                   ToJsonText(JsonObject{{"taskToken", token}, {"output", R"({"ok":true})"}}));
+  CHECK(sent == Json(JsonObject{}));
+  b.sim.RunFor(absl::Seconds(1));
+  Json done = Call(b.hub, "DescribeExecution", R"({"executionArn":")" + arn + R"("})");
+  CHECK(done.at("status") == "SUCCEEDED");
+  CHECK(done.at("output") == R"({"ok":true})");
+  // Every message the queue holds for the task carries the same token: whichever a worker
+  // takes, it completes the task (the resumed task sends its message again: at least once).
+  auto queue = Sqs(b.hub).GetQueue("asks").value();
+  const std::vector<Message> held =
+      queue->ReceiveMessage({.max_number_of_messages = 10, .wait_time = absl::ZeroDuration()})
+          .value();
+  CHECK(!held.empty());
+  for (const Message& m : held) CHECK(ParseJson(m.body).value().at("token") == Json(token));
 }
 
 TEST_CASE("A Step Functions record that cannot be read fails the recovery with DataLoss",
