@@ -124,6 +124,8 @@ class InMemoryKeyProvider final : public KeyProvider {
     KeyState state = KeyState::kEnabled;
     KeyUsage usage = KeyUsage::kEncryptDecrypt;
   };
+  // An AWS managed key (alias/aws/<service>), derived from the alias, region and account.
+  void AddManagedLocked(std::string_view alias);
   // The key a name names, usable or not; creates an AWS managed key on first use.
   absl::StatusOr<std::pair<std::string, Key*>> FindLocked(std::string_view key_id);
   static absl::Status Usable(const std::string& arn, const Key& key);

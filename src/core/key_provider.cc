@@ -110,7 +110,28 @@ std::optional<KeyError> KeyErrorOf(const absl::Status& status) {
 }
 
 InMemoryKeyProvider::InMemoryKeyProvider(std::string region, std::string account)
-    : region_(std::move(region)), account_(std::move(account)) {}
+    : region_(std::move(region)), account_(std::move(account)) {
+  // The services' own, there from the start so that they are also found by key ARN (in what
+  // was sealed under them before a restart).
+  std::lock_guard lock(mu_);
+  AddManagedLocked("alias/aws/sqs");
+  AddManagedLocked("alias/aws/sns");
+}
+
+void InMemoryKeyProvider::AddManagedLocked(std::string_view alias) {
+  // An AWS managed key exists in every account from its first use. Its material is derived
+  // from its name, region and account, so that it is the same in every process.
+  const std::string seed =
+      fmt::format("courier-aws-managed-key\n{}\n{}\n{}", region_, account_, alias);
+  const detail::Key256 id = detail::Sha256Key(seed + "\nid");
+  std::string managed = fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-8{:01x}{:02x}-{:02x}{:02x}{:02x}{:02x}"
+      "{:02x}{:02x}",
+      id[0], id[1], id[2], id[3], id[4], id[5], id[6] & 15, id[7], id[8] & 15, id[9], id[10],
+      id[11], id[12], id[13], id[14], id[15]);
+  keys_[managed].versions = {detail::Sha256Key(seed)};
+  aliases_.emplace(std::string(alias), std::move(managed));
+}
 
 std::string InMemoryKeyProvider::KeyArn(std::string_view key_id) const {
   return fmt::format("arn:aws:kms:{}:{}:key/{}", region_, account_, key_id);
@@ -188,19 +209,8 @@ absl::StatusOr<std::pair<std::string, InMemoryKeyProvider::Key*>> InMemoryKeyPro
   if (name.starts_with("alias/")) {
     auto alias = aliases_.find(name);
     if (alias == aliases_.end() && name.starts_with("alias/aws/") && IsAliasName(name)) {
-      // An AWS managed key exists in every account from its first use. Its material is derived
-      // from its name, region and account, so that it is the same in every process.
-      const std::string seed =
-          fmt::format("courier-aws-managed-key\n{}\n{}\n{}", region_, account_, name);
-      const detail::Key256 id = detail::Sha256Key(seed + "\nid");
-      std::string managed = fmt::format(
-          "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-4{:01x}{:02x}-8{:01x}{:02x}-{:02x}{:02x}{:02x}{:"
-          "02x}"
-          "{:02x}{:02x}",
-          id[0], id[1], id[2], id[3], id[4], id[5], id[6] & 15, id[7], id[8] & 15, id[9], id[10],
-          id[11], id[12], id[13], id[14], id[15]);
-      keys_[managed].versions = {detail::Sha256Key(seed)};
-      alias = aliases_.emplace(std::string(name), std::move(managed)).first;
+      AddManagedLocked(name);
+      alias = aliases_.find(name);
     }
     if (alias == aliases_.end()) {
       return KeyProviderError(
