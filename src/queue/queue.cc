@@ -18,8 +18,8 @@
 #include "courier/status.h"
 #include "queue/extended_payload.h"
 #include "queue/long_poll.h"
-#include "queue/message_sealing.h"
 #include "queue/message_checks.h"
+#include "queue/message_sealing.h"
 #include "queue/message_shard.h"
 #include "queue/move_tasks.h"
 #include "queue/purge_limit.h"
@@ -465,8 +465,8 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
     if (impl_->log != nullptr) [[unlikely]]
-      RecordStored(*impl_->log, impl_->arn, impl_->IndexOf(s), i, slot, visible_at,
-                   *impl_->sealer, now);
+      RecordStored(*impl_->log, impl_->arn, impl_->IndexOf(s), i, slot, visible_at, *impl_->sealer,
+                   now);
   }
   // A long poll's re-check locks every shard (try_receive without hints).
   impl_->signal->NotifyAfterLockedChange();
