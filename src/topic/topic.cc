@@ -161,8 +161,8 @@ absl::Status CheckTopicKey(Hub& hub, const std::string& key_id) {
     case KeyError::kAccessDenied:
       break;
   }
-  return AwsError(name, error ? std::string(ErrorMessage(key.status()))
-                              : std::string(key.status().message()));
+  return AwsError(
+      name, error ? std::string(ErrorMessage(key.status())) : std::string(key.status().message()));
 }
 
 // SNS's "Type"/"Value" form of one attribute (Binary values base64-encoded).
