@@ -1,4 +1,5 @@
-// Environment: the clock, executor and storage every component shares, plus region and account.
+// Environment: the clock, executor, storage and key provider every component shares, plus region
+// and account.
 //
 // Example:
 //   courier::Hub production;                                   // Environment::Default()
@@ -13,6 +14,7 @@
 
 #include "courier/clock.h"
 #include "courier/executor.h"
+#include "courier/key_provider.h"
 #include "courier/storage.h"
 
 namespace courier {
@@ -21,6 +23,9 @@ struct Environment {
   std::shared_ptr<Clock> clock;
   std::shared_ptr<Executor> executor;
   std::shared_ptr<Storage> storage;
+  // The master keys of encrypted queues and topics (courier/key_provider.h); nullptr: only the
+  // AWS managed keys (alias/aws/sqs, alias/aws/sns).
+  std::shared_ptr<KeyProvider> keys;
   std::string region = "us-east-1";
   std::string account = "000000000000";
 

@@ -27,6 +27,7 @@
 #include "queue/fifo_groups.h"
 #include "queue/long_poll.h"
 #include "queue/message_checks.h"
+#include "queue/message_sealing.h"
 #include "queue/move_tasks.h"
 #include "queue/purge_limit.h"
 #include "queue/queue_config.h"
@@ -289,6 +290,10 @@ struct FifoQueue::Impl {
   // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
   std::shared_ptr<queue_internal::SqsLog> log;
   std::string arn;
+  // The queue's encryption: its KMS check, and the sealing of the records of its messages
+  // (which read the time of the seal from `clock`).
+  std::unique_ptr<queue_internal::MessageSealer> sealer;
+  std::shared_ptr<Clock> clock;
   // Records the group core's changes; its listener when there is a log.
   struct Recorder final : Groups::Listener {
     const Impl* impl = nullptr;
@@ -315,6 +320,7 @@ struct FifoQueue::Impl {
   void Publish(Config next) {
     next.group_scope = next.deduplication_scope == "messageGroup";
     configs.push_back(std::make_unique<const Config>(std::move(next)));
+    sealer->Configure(*configs.back());
     config.store(configs.back().get(), std::memory_order_release);
   }
 
@@ -364,6 +370,7 @@ void FifoQueue::Impl::Recorder::Stored(uint32_t shard, const Groups::Node& n) {
   r.queued_ns = NanosOf(n.enqueued);
   r.receives = n.receives;
   r.first_receive_ns = NanosOf(n.first_received);
+  impl->sealer->Seal(r, impl->clock->NowUnixNanos());
   impl->log->Append(r);
 }
 
@@ -431,6 +438,9 @@ std::shared_ptr<FifoQueue> FifoQueue::Make(Hub& hub, std::string_view name, Conf
   impl.token = ReceiptTokenOf(arn, config.created);
   impl.log = queue_internal::SqsLogOf(hub);
   impl.arn = arn;
+  impl.sealer =
+      std::make_unique<queue_internal::MessageSealer>(KeyProviderOf(hub.environment()), arn);
+  impl.clock = hub.environment().clock;
   impl.tags.RecordTo(impl.log, arn);
   impl.moves.RecordTo(impl.log, arn);
   if (impl.log != nullptr) {
@@ -644,6 +654,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
   }
   absl::Status valid = queue_internal::CheckAttributes(request.attributes);
   if (valid.ok()) valid = queue_internal::CheckSize(request, config->maximum_message_size);
+  if (valid.ok()) valid = impl_->sealer->Prepare(now_ns);  // the queue's KMS key
   if (!valid.ok()) {
     if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
     return valid;

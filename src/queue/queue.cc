@@ -19,6 +19,7 @@
 #include "queue/extended_payload.h"
 #include "queue/long_poll.h"
 #include "queue/message_checks.h"
+#include "queue/message_sealing.h"
 #include "queue/message_shard.h"
 #include "queue/move_tasks.h"
 #include "queue/purge_limit.h"
@@ -112,7 +113,8 @@ using queue_internal::SlotState;
 // queue has a log. Out of line and cold, so that the hot paths keep only the test of the log.
 [[gnu::noinline, gnu::cold]] void RecordStored(queue_internal::SqsLog& log, const std::string& arn,
                                                uint32_t shard, uint32_t i, const Slot& slot,
-                                               int64_t visible_at) {
+                                               int64_t visible_at,
+                                               queue_internal::MessageSealer& sealer, int64_t now) {
   queue_internal::MessageStored r{.arn = arn, .place = {shard, i, slot.gen}};
   r.message_id = detail::FormatUuid(slot.id).str();
   r.body = slot.body();
@@ -127,6 +129,7 @@ using queue_internal::SlotState;
   r.visible_at_ns = visible_at;
   r.receives = slot.receives;
   r.first_receive_ns = slot.first_receive;
+  sealer.Seal(r, now);
   log.Append(r);
 }
 [[gnu::noinline, gnu::cold]] void RecordReceived(queue_internal::SqsLog& log,
@@ -177,6 +180,8 @@ struct Queue::Impl {
   // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
   std::shared_ptr<queue_internal::SqsLog> log;
   std::string arn;
+  // The queue's encryption: its KMS check, and the sealing of the records of its messages.
+  std::unique_ptr<queue_internal::MessageSealer> sealer;
 
   const Config* Load() const { return config.load(std::memory_order_acquire); }
   void Publish(QueueConfig attributes) {
@@ -185,6 +190,7 @@ struct Queue::Impl {
     next.retention_ns = absl::ToInt64Nanoseconds(next.retention);
     next.visibility_ns = absl::ToInt64Nanoseconds(next.visibility);
     configs.push_back(std::make_unique<const Config>(std::move(next)));
+    sealer->Configure(*configs.back());
     config.store(configs.back().get(), std::memory_order_release);
   }
 
@@ -296,6 +302,8 @@ std::shared_ptr<Queue> Queue::Make(Hub& hub, std::string_view name, QueueConfig 
   impl.random_state = options.seed != 0 ? options.seed : detail::RandomBits();
   impl.log = queue_internal::SqsLogOf(hub);
   impl.arn = arn;
+  impl.sealer =
+      std::make_unique<queue_internal::MessageSealer>(KeyProviderOf(hub.environment()), arn);
   impl.tags.RecordTo(impl.log, arn);
   impl.moves.RecordTo(impl.log, arn);
   std::lock_guard lock(impl.config_mu);
@@ -422,6 +430,11 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
       return valid;
     }
   }
+  const int64_t now = hub_.clock().CoarseNowUnixNanos();
+  if (absl::Status key = impl_->sealer->Prepare(now); !key.ok()) [[unlikely]] {
+    if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
+    return key;
+  }
   absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
   SendMessageResult& result = *out;
   const detail::Uuid id = detail::NewRandomUuid();
@@ -437,7 +450,6 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     digest = detail::Md5(request.body);
     detail::PutHex128(digest.data(), result.md5_of_message_body.resize(32));
   }
-  const int64_t now = hub_.clock().CoarseNowUnixNanos();
   const int64_t visible_at =
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   Impl::Shard& s = impl_->LockShardForSend();
@@ -454,7 +466,8 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     slot.extra = std::move(extra);
     s.Place(i, now, visible_at);
     if (impl_->log != nullptr) [[unlikely]]
-      RecordStored(*impl_->log, impl_->arn, impl_->IndexOf(s), i, slot, visible_at);
+      RecordStored(*impl_->log, impl_->arn, impl_->IndexOf(s), i, slot, visible_at, *impl_->sealer,
+                   now);
   }
   // A long poll's re-check locks every shard (try_receive without hints).
   impl_->signal->NotifyAfterLockedChange();
@@ -481,7 +494,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     slot.extra = std::move(extra);
     s.Place(i, now, now);
     if (impl_->log != nullptr) [[unlikely]]
-      RecordStored(*impl_->log, impl_->arn, Impl::HomeShard(), i, slot, now);
+      RecordStored(*impl_->log, impl_->arn, Impl::HomeShard(), i, slot, now, *impl_->sealer, now);
   }
   impl_->signal->NotifyAfterLockedChange();
 }

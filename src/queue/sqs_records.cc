@@ -1,5 +1,6 @@
 #include "queue/sqs_records.h"
 
+#include <absl/strings/escaping.h>
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -70,6 +71,7 @@ JsonObject ToObject(const MessageStored& r) {
   if (r.queued_ns != 0) o["queued"] = r.queued_ns;
   o["receives"] = r.receives;
   o["first_receive"] = r.first_receive_ns;
+  if (!r.sealed.empty()) o["sealed"] = absl::Base64Escape(r.sealed);
   return o;
 }
 JsonObject ToObject(const MessageReceived& r) {
@@ -177,6 +179,10 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
     if (o.contains("queued")) r.queued_ns = in.Int("queued");
     r.receives = in.Uint32("receives");
     r.first_receive_ns = in.Int("first_receive");
+    if (std::optional<std::string> sealed = in.OptionalString("sealed");
+        sealed && !absl::Base64Unescape(*sealed, &r.sealed)) {
+      return Unreadable(text, "member 'sealed'");
+    }
     out = std::move(r);
   } else if (op == "Receive") {
     MessageReceived r;

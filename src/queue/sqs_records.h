@@ -87,6 +87,9 @@ struct MessageStored {
   int64_t queued_ns = 0;      // FIFO: its group's time for it, from which the queue's delay counts
   uint32_t receives = 0;
   int64_t first_receive_ns = 0;
+  // An encrypted queue's body and attributes, sealed (message_sealing.h); `body` and
+  // `attributes` are then empty. Empty for a message kept in the clear.
+  std::string sealed;
 };
 
 // A message's receive state: received (with its new count and deadline), its visibility

@@ -14,6 +14,7 @@
 #include "courier/service.h"
 #include "courier/sqs.h"
 #include "courier/status.h"
+#include "queue/message_sealing.h"
 #include "queue/queue_config.h"
 #include "queue/sqs_operations.h"
 #include "queue/sqs_records.h"
@@ -322,8 +323,15 @@ class SqsRecovery {
     return std::visit([this](auto& r) { return On(r); }, record);
   }
 
-  // Hands each live queue its messages.
+  // Hands each live queue its messages. Encrypted ones are opened first, all of them, so that
+  // a key the provider lacks fails Recover before any queue has its messages.
   absl::Status Finish() {
+    queue_internal::MessageUnsealer unsealer(KeyProviderOf(hub_.environment()));
+    for (auto& [arn, q] : queues_) {
+      for (auto& [key, at] : q.index) {
+        if (auto& stored = q.slots[at].stored) COURIER_RETURN_IF_ERROR(unsealer.Open(*stored));
+      }
+    }
     for (auto& [arn, q] : queues_) {
       queue_internal::RecoveredQueue out;
       out.slots.reserve(q.index.size());

@@ -16,6 +16,7 @@
 #include "courier/detail/uuid.h"
 #include "courier/hub.h"
 #include "courier/json.h"
+#include "courier/key_provider.h"
 #include "courier/sns.h"
 #include "courier/status.h"
 #include "topic/subscription.h"
@@ -131,6 +132,38 @@ absl::Status CheckTopicAttribute(bool fifo, std::string_view name, std::string_v
 namespace {
 
 absl::Status TopicNotFound() { return AwsError("NotFound", "Topic does not exist"); }
+
+// Publish to a topic with KmsMasterKeyId: the key must be usable, or the call fails with SNS's
+// name for the provider's error. (Topics keep no message bodies in storage: nothing is sealed.)
+absl::Status CheckTopicKey(Hub& hub, const std::string& key_id) {
+  absl::StatusOr<std::string> key = KeyProviderOf(hub.environment())->ResolveKey(key_id);
+  if (key.ok()) return absl::OkStatus();
+  const std::optional<KeyError> error = KeyErrorOf(key.status());
+  std::string_view name = "KMSAccessDenied";
+  switch (error.value_or(KeyError::kAccessDenied)) {
+    case KeyError::kNotFound:
+      name = "KMSNotFound";
+      break;
+    case KeyError::kDisabled:
+      name = "KMSDisabled";
+      break;
+    case KeyError::kInvalidState:
+    case KeyError::kInvalidKeyUsage:
+    case KeyError::kInvalidCiphertext:
+      name = "KMSInvalidState";
+      break;
+    case KeyError::kOptInRequired:
+      name = "KMSOptInRequired";
+      break;
+    case KeyError::kThrottled:
+      name = "KMSThrottling";
+      break;
+    case KeyError::kAccessDenied:
+      break;
+  }
+  return AwsError(
+      name, error ? std::string(ErrorMessage(key.status())) : std::string(key.status().message()));
+}
 
 // SNS's "Type"/"Value" form of one attribute (Binary values base64-encoded).
 std::pair<std::string, std::string> TypeAndValue(const MessageAttribute& a) {
@@ -513,6 +546,7 @@ void Topic::State::RebuildSnapshot() {
   next->content_based_dedup = get("ContentBasedDeduplication") == "true";
   next->dedup_per_group = get("FifoThroughputScope") == "MessageGroup";
   if (std::string v = get("SignatureVersion"); !v.empty()) next->signature_version = v;
+  next->kms_master_key_id = get("KmsMasterKeyId");
   if (std::string v = get("DeliveryPolicy"); !v.empty()) {
     next->http_retry = topic_internal::TopicHttpRetryPolicy(v);
   }
@@ -660,6 +694,10 @@ absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
     return InvalidParameter(
         "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter "
         "that is not valid for this topic type");
+  }
+
+  if (!snap->kms_master_key_id.empty()) {
+    COURIER_RETURN_IF_ERROR(CheckTopicKey(hub_, snap->kms_master_key_id));
   }
 
   Publication p{.hub = hub_,

@@ -202,6 +202,7 @@ struct Snapshot {
   bool content_based_dedup = false;
   bool dedup_per_group = false;  // FifoThroughputScope=MessageGroup
   std::string signature_version = "1";
+  std::string kms_master_key_id;  // checked by every Publish when set
   // The topic DeliveryPolicy's http.defaultHealthyRetryPolicy: for HTTP(S) subscriptions
   // without a DeliveryPolicy of their own.
   std::optional<RetryPolicy> http_retry;
