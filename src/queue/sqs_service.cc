@@ -326,8 +326,9 @@ class SqsRecovery {
   absl::Status Finish() {
     for (auto& [arn, q] : queues_) {
       queue_internal::RecoveredQueue out;
-      out.slots.reserve(q.index.size());
-      for (auto& [key, at] : q.index) out.slots.push_back(std::move(q.slots[at]));
+      // In the order first seen, moved whole. A FIFO queue's include the emptied slots of
+      // removed messages (no longer in the index), which it skips as it skips any empty slot.
+      out.slots = std::move(q.slots);
       out.admissions = std::move(q.admissions);
       out.next_seq = q.max_seq + 1;
       COURIER_RETURN_IF_ERROR(q.queue->RestoreMessages(std::move(out)));
@@ -426,7 +427,7 @@ class SqsRecovery {
     queue_internal::RecoveredSlot& slot = q->At(r.place);
     slot.place = r.place;
     slot.received.reset();
-    slot.stored = std::move(r);
+    slot.stored = std::make_unique<queue_internal::MessageStored>(std::move(r));
     return absl::OkStatus();
   }
   absl::Status On(queue_internal::MessageReceived& r) {
