@@ -605,6 +605,7 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
       if (r.received->until_ns > r.received->received_ns)
         s.MakeInFlight(p.slot, r.received->until_ns);
     }
+    r.stored.reset();  // now, so that the next message's copy reuses its memory
   }
   for (Impl::Shard& s : impl_->shards) {
     std::lock_guard lock(s.mu);

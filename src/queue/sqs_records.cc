@@ -319,15 +319,26 @@ absl::Status ReadStoredFields(std::string_view bytes, detail::BinaryRecordReader
   return in.ok() ? absl::OkStatus() : Unreadable(bytes, "cut short");
 }
 
+// A fresh record of type R in `out`, keeping the memory of the ARN it held if it was one already
+// (message records of one queue name the same ARN).
+template <typename R>
+R& Fresh(SqsRecord& out) {
+  R* r = std::get_if<R>(&out);
+  if (r == nullptr) return out.emplace<R>();
+  std::string arn = std::move(r->arn);
+  *r = R();
+  r->arn = std::move(arn);
+  return *r;
+}
+
 // A record this build's binary format wrote.
-absl::StatusOr<SqsRecord> DecodeBinary(std::string_view bytes) {
+absl::Status DecodeBinary(std::string_view bytes, SqsRecord& out) {
   detail::BinaryRecordReader in(bytes);
   in.Byte();  // the format, checked by the caller
   const uint8_t kind = in.Byte();
-  SqsRecord out;
   switch (static_cast<Kind>(kind)) {
     case Kind::kStored: {
-      MessageStored& r = out.emplace<MessageStored>();
+      MessageStored& r = Fresh<MessageStored>(out);
       r.arn = in.String();
       r.place = PlaceOf(in);
       r.message_id = in.String();
@@ -337,11 +348,10 @@ absl::StatusOr<SqsRecord> DecodeBinary(std::string_view bytes) {
       r.receives = in.Varint32();
       r.first_receive_ns = in.SignedVarint();
       if (!in.ok()) return Unreadable(bytes, "cut short");
-      COURIER_RETURN_IF_ERROR(ReadStoredFields(bytes, in, r));
-      return out;
+      return ReadStoredFields(bytes, in, r);
     }
     case Kind::kReceived: {
-      MessageReceived& r = out.emplace<MessageReceived>();
+      MessageReceived& r = Fresh<MessageReceived>(out);
       r.arn = in.String();
       r.place = PlaceOf(in);
       r.receives = in.Varint32();
@@ -351,13 +361,13 @@ absl::StatusOr<SqsRecord> DecodeBinary(std::string_view bytes) {
       break;
     }
     case Kind::kRemoved: {
-      MessageRemoved& r = out.emplace<MessageRemoved>();
+      MessageRemoved& r = Fresh<MessageRemoved>(out);
       r.arn = in.String();
       r.place = PlaceOf(in);
       break;
     }
     case Kind::kDedup: {
-      DedupAdmitted& r = out.emplace<DedupAdmitted>();
+      DedupAdmitted& r = Fresh<DedupAdmitted>(out);
       r.arn = in.String();
       r.key = in.String();
       r.value = in.Varint();
@@ -370,7 +380,7 @@ absl::StatusOr<SqsRecord> DecodeBinary(std::string_view bytes) {
   if (!in.ok()) return Unreadable(bytes, "cut short");
   // These kinds have no optional field yet: anything after their fields is a newer build's.
   if (!in.at_end()) return UnknownField(bytes, detail::BinaryRecordReader(in).Varint());
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -383,11 +393,17 @@ std::string EncodeSqsRecordAsJson(const SqsRecord& record) {
   return std::visit([](const auto& r) { return ToJsonText(ToObject(r)); }, record);
 }
 
-absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
+absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view bytes) {
+  SqsRecord out;
+  COURIER_RETURN_IF_ERROR(DecodeSqsRecord(bytes, out));
+  return out;
+}
+
+absl::Status DecodeSqsRecord(std::string_view text, SqsRecord& out) {
   if (text.empty()) return Unreadable(text, "empty");
   if (text[0] != '{') {
     const auto format = static_cast<uint8_t>(text[0]);
-    if (format == kBinaryFormat) return DecodeBinary(text);
+    if (format == kBinaryFormat) return DecodeBinary(text, out);
     return Unreadable(text, fmt::format("format {}: written by a newer build? This one reads "
                                         "JSON records and binary format {}",
                                         format, kBinaryFormat));
@@ -397,7 +413,6 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
   const JsonObject& o = parsed->get_object();
   detail::RecordReader in(o);
   const std::string op = in.String("op");
-  SqsRecord out;
   if (op == "CreateQueue") {
     QueueCreated r{.arn = in.String("arn"),
                    .name = in.String("name"),
@@ -460,7 +475,7 @@ absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text) {
     return Unreadable(text, fmt::format("unknown op '{}'", op));
   }
   if (!in.bad().empty()) return Unreadable(text, fmt::format("member '{}'", in.bad()));
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace courier::queue_internal

@@ -117,7 +117,8 @@ struct DedupAdmitted {
   int64_t at_ns = 0;
 };
 
-// A message slot as recovery leaves it: the last state its records gave.
+// A message slot as recovery leaves it: the last state its records gave (without their ARN,
+// which is the queue's).
 struct RecoveredSlot {
   MessagePlace place;  // standard: the slot's generation now, also when it is free
   // The message there, if any: on the heap, so that the slots move cheaply while they gather.
@@ -142,6 +143,9 @@ std::string EncodeSqsRecordAsJson(const SqsRecord& record);
 // DataLoss for bytes that are not a record this version or the previous one wrote (a record of a
 // newer version among them).
 absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view bytes);
+// The same into `record`, reusing the memory of the ARN it holds when it is a message record
+// again (a recovery decodes every record into one). On an error, `record` holds what was read.
+absl::Status DecodeSqsRecord(std::string_view bytes, SqsRecord& record);
 
 // The hub's SQS log (kSqsLog). Queues hold it only when the storage keeps records (else
 // nullptr). Thread-safe.
