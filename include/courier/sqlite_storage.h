@@ -45,7 +45,8 @@ class SqliteStorage final : public Storage {
   };
 
   // The version of the file format this build writes; it reads this one and older ones, and
-  // marks an older file it opens as this version (docs/storage.md, "File format").
+  // marks an older file as this version when it first writes to it (docs/storage.md, "File
+  // format").
   static constexpr int kFormatVersion = 2;
 
   // Opens `path`, creating it if it does not exist. Errors, each naming the file:

@@ -109,7 +109,9 @@ MessagePlace PlaceOf(detail::RecordReader& in) {
 absl::Status Unreadable(std::string_view text, std::string_view why) {
   if (text.empty() || text[0] == '{') return detail::UnreadableRecord("An SQS", text, why);
   std::string hex;
-  for (char c : text.substr(0, 64)) fmt::format_to(std::back_inserter(hex), "{:02x}", c);
+  for (char c : text.substr(0, 64)) {
+    fmt::format_to(std::back_inserter(hex), "{:02x}", static_cast<uint8_t>(c));
+  }
   if (text.size() > 64) hex += "...";
   return detail::UnreadableRecord("An SQS", hex, why);
 }
@@ -122,7 +124,7 @@ absl::Status Unreadable(std::string_view text, std::string_view why) {
 // that many bytes, so that one more field is one more tag; a tag this build does not know is a
 // record of a newer build, and fails as such rather than be dropped.
 
-// Byte 0 of a binary record. JSON records (every record of format 0) start with '{'.
+// Byte 0 of a binary record. JSON records (all that a file of format 1 holds) start with '{'.
 constexpr uint8_t kBinaryFormat = 1;
 
 enum class Kind : uint8_t { kStored = 1, kReceived = 2, kRemoved = 3, kDedup = 4 };

@@ -101,6 +101,10 @@ struct SqliteStorage::Impl {
 
   // Serializes statements on the connection between the writer and Replay.
   std::mutex db_mu;
+  // The file has an older format: the first commit of records marks it as this one, since they
+  // may be records only this format's readers know (so that an older build refuses the file
+  // rather than stop in the middle of it). Opening and reading alone change nothing. Under db_mu.
+  bool upgrade = false;
 
   ~Impl() {
     if (writer.joinable()) {
@@ -172,10 +176,7 @@ struct SqliteStorage::Impl {
           fmt::format("StorageVersion: {} has format {}; this build reads up to format {}", path,
                       version, kFormatVersion));
     } else if (version < kFormatVersion) {
-      // From now on the file may hold records only this format's readers know (format 1's are
-      // all JSON; format 2 adds binary message records): a build of format 1 must refuse it.
-      COURIER_RETURN_IF_ERROR(
-          Exec(fmt::format("PRAGMA user_version={}", kFormatVersion).c_str(), "upgrading"));
+      upgrade = true;
     }
     COURIER_RETURN_IF_ERROR(Exec("COMMIT", "opening"));
     // A file cut short or damaged inside fails here rather than in the middle of a Replay.
@@ -208,6 +209,16 @@ struct SqliteStorage::Impl {
   absl::Status Commit(const std::vector<Batch>& batches) {
     std::lock_guard lock(db_mu);
     COURIER_RETURN_IF_ERROR(Exec("BEGIN", "writing"));
+    const bool marks = upgrade && std::any_of(batches.begin(), batches.end(),
+                                              [](const Batch& b) { return !b.records.empty(); });
+    if (marks) {
+      absl::Status marked =
+          Exec(fmt::format("PRAGMA user_version={}", kFormatVersion).c_str(), "writing");
+      if (!marked.ok()) {
+        Exec("ROLLBACK", "writing").IgnoreError();
+        return marked;
+      }
+    }
     for (const Batch& b : batches) {
       for (const std::string& r : b.records) {
         sqlite3_bind_text(insert, 1, b.log.data(), static_cast<int>(b.log.size()), SQLITE_STATIC);
@@ -223,6 +234,7 @@ struct SqliteStorage::Impl {
     }
     absl::Status status = Exec("COMMIT", "committing");
     if (!status.ok()) Exec("ROLLBACK", "writing").IgnoreError();
+    if (status.ok() && marks) upgrade = false;
     return status;
   }
 

@@ -219,7 +219,8 @@ int64_t FormatOf(const std::string& file) {
   return version;
 }
 
-TEST_CASE("A file of format 1, its records all JSON, recovers and becomes format 2", "[storage]") {
+TEST_CASE("A file of format 1, its records all JSON, recovers and becomes format 2 once written",
+          "[storage]") {
   TempDir dir;
   const std::string file = dir.File("old.db");
   // The file as the previous version left it: its schema, its marks, its records (as it wrote
@@ -266,6 +267,13 @@ TEST_CASE("A file of format 1, its records all JSON, recovers and becomes format
   }
   REQUIRE(FormatOf(file) == 1);
   const absl::Time start = absl::FromUnixSeconds(1796594271);
+  {
+    // Recovering alone writes nothing, and leaves the file for the previous version.
+    testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
+    REQUIRE(side.hub.Recover().ok());
+    CHECK(Sqs(side.hub).GetQueue("stored").ok());
+  }
+  CHECK(FormatOf(file) == 1);
   {
     testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
     REQUIRE(side.hub.Recover().ok());
