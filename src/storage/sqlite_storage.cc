@@ -400,7 +400,7 @@ absl::Status SqliteStorage::Replay(std::string_view log,
       while (chunk.size() < kReplayChunkBytes && (rc = sqlite3_step(s.select)) == SQLITE_ROW) {
         after = sqlite3_column_int64(s.select, 0);
         const auto* data = static_cast<const char*>(sqlite3_column_blob(s.select, 1));
-        chunk.append(data, data == nullptr ? 0 : sqlite3_column_bytes(s.select, 1));
+        if (data != nullptr) chunk.append(data, sqlite3_column_bytes(s.select, 1));  // or empty
         ends.push_back(chunk.size());
       }
       sqlite3_reset(s.select);

@@ -78,28 +78,28 @@ class BinaryRecordReader {
  public:
   explicit BinaryRecordReader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
   uint8_t Byte() {
-    if (p_ == end_) return Fail(), 0;
+    if (p_ == end_) return Failed<uint8_t>();
     return static_cast<uint8_t>(*p_++);
   }
   uint64_t Varint() {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) return Fail(), 0;
+      if (p_ == end_) return Failed<uint64_t>();
       const auto b = static_cast<uint8_t>(*p_++);
       v |= uint64_t{b & 0x7fu} << shift;
       if (b < 0x80) return v;
     }
-    return Fail(), 0;  // more than ten bytes
+    return Failed<uint64_t>();  // more than ten bytes
   }
   int64_t SignedVarint() { return UnZigZag(Varint()); }
   uint32_t Varint32() {
     const uint64_t v = Varint();
-    if (v > UINT32_MAX) return Fail(), 0;
+    if (v > UINT32_MAX) return Failed<uint32_t>();
     return static_cast<uint32_t>(v);
   }
   // `n` bytes as they are.
   std::string_view Raw(size_t n) {
-    if (static_cast<size_t>(end_ - p_) < n) return Fail(), std::string_view();
+    if (static_cast<size_t>(end_ - p_) < n) return Failed<std::string_view>();
     std::string_view s(p_, n);
     p_ += n;
     return s;
@@ -115,6 +115,12 @@ class BinaryRecordReader {
   }
 
  private:
+  template <typename T>
+  T Failed() {
+    Fail();
+    return T();
+  }
+
   const char* p_;
   const char* end_;
   bool ok_ = true;
