@@ -44,8 +44,10 @@ class SqliteStorage final : public Storage {
     int64_t max_file_bytes = 0;
   };
 
-  // The version of the file format this build writes; it reads this one and older ones.
-  static constexpr int kFormatVersion = 1;
+  // The version of the file format this build writes; it reads this one and older ones, and
+  // marks an older file as this version when it first writes to it (docs/storage.md, "File
+  // format").
+  static constexpr int kFormatVersion = 2;
 
   // Opens `path`, creating it if it does not exist. Errors, each naming the file:
   //   StorageLocked      (FailedPrecondition) another SqliteStorage holds it;

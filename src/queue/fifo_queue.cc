@@ -479,16 +479,21 @@ void FifoQueue::RestorePurge(absl::Time at) { (void)impl_->purges.Begin(name(), 
 
 absl::Status FifoQueue::RestoreMessages(queue_internal::RecoveredQueue queue) {
   std::vector<queue_internal::RecoveredSlot>& slots = queue.slots;
-  std::sort(slots.begin(), slots.end(),
-            [](const auto& a, const auto& b) { return a.place.stamp < b.place.stamp; });
-  for (queue_internal::RecoveredSlot& slot : slots) {
-    if (!slot.stored) continue;
+  // In sequence order; the slots are large: sort where they are, not the slots themselves.
+  std::vector<std::pair<uint64_t, uint32_t>> order;
+  order.reserve(slots.size());
+  for (uint32_t i = 0; i < slots.size(); ++i) {
+    if (slots[i].stored) order.emplace_back(slots[i].place.stamp, i);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [seq, at] : order) {
+    queue_internal::RecoveredSlot& slot = slots[at];
     queue_internal::MessageStored& m = *slot.stored;
     Impl::Groups::RestoredNode node{
         .shard = slot.place.shard, .slot = slot.place.slot, .seq = slot.place.stamp};
     Record& v = node.value;
     v.message_id.assign(std::string_view(m.message_id).substr(0, v.message_id.capacity()));
-    if (m.md5) v.md5_of_body = detail::Md5Of(m.body);
+    if (m.md5) v.md5_of_body = m.body_md5 ? detail::ToMd5Hex(*m.body_md5) : detail::Md5Of(m.body);
     if (!m.attributes.empty()) v.md5_of_attributes = detail::Md5OfMessageAttributes(m.attributes);
     v.body = std::move(m.body);
     v.attributes = std::move(m.attributes);

@@ -167,11 +167,11 @@ void MessageSealer::Seal(MessageStored& record, int64_t now_ns) {
   record.attributes.clear();
 }
 
-absl::Status MessageUnsealer::Open(MessageStored& record) {
+absl::Status MessageUnsealer::Open(MessageStored& record, std::string_view queue_arn) {
   if (record.sealed.empty()) return absl::OkStatus();
   auto unreadable = [&](std::string_view why) {
     return absl::DataLossError(fmt::format("An SQS record's sealed message {} of {} {}",
-                                           record.message_id, record.arn, why));
+                                           record.message_id, queue_arn, why));
   };
   std::string_view in = record.sealed;
   std::optional<size_t> format = Take(in, 1);
@@ -182,18 +182,18 @@ absl::Status MessageUnsealer::Open(MessageStored& record) {
   auto cached = data_keys_.find(std::pair(std::string(*key_arn), std::string(*wrapped)));
   if (cached == data_keys_.end()) {
     const bool owned = *key_arn == kSqsOwnedKeyArn;
-    absl::StatusOr<KeyMaterial> key = owned ? OwnedKeys().Decrypt(kOwnedAlias, *wrapped, record.arn)
-                                            : keys_->Decrypt(*key_arn, *wrapped, record.arn);
+    absl::StatusOr<KeyMaterial> key = owned ? OwnedKeys().Decrypt(kOwnedAlias, *wrapped, queue_arn)
+                                            : keys_->Decrypt(*key_arn, *wrapped, queue_arn);
     if (!key.ok()) {
       const absl::Status sqs = SqsKmsError(key.status());
-      return AwsErrorF(ErrorName(sqs), "Messages of {} cannot be decrypted: {}", record.arn,
+      return AwsErrorF(ErrorName(sqs), "Messages of {} cannot be decrypted: {}", queue_arn,
                        ErrorMessage(sqs));
     }
     cached =
         data_keys_.emplace(std::pair(std::string(*key_arn), std::string(*wrapped)), *key).first;
   }
   std::optional<std::string> plain =
-      detail::OpenAes256Gcm(cached->second, MessageAad(record.arn, record.message_id), in);
+      detail::OpenAes256Gcm(cached->second, MessageAad(queue_arn, record.message_id), in);
   if (!plain) return unreadable("does not open under its key (altered, or moved from elsewhere)");
   std::string_view text = *plain;
   std::optional<size_t> body_size = Take(text, 4);

@@ -100,7 +100,8 @@ class MessageUnsealer {
   // Puts the body and attributes of `record.sealed` back (nothing for a record in the clear).
   // A key the provider does not give: its Kms* error, naming the queue and the key; a payload
   // that does not open under its key: DataLoss.
-  absl::Status Open(MessageStored& record);
+  // `queue_arn`: the queue the record is of (a recovered record does not carry it).
+  absl::Status Open(MessageStored& record, std::string_view queue_arn);
 
  private:
   std::shared_ptr<KeyProvider> keys_;

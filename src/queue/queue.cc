@@ -119,6 +119,7 @@ using queue_internal::SlotState;
   r.message_id = detail::FormatUuid(slot.id).str();
   r.body = slot.body();
   r.md5 = slot.has_md5();
+  if (r.md5) r.body_md5 = slot.Md5();  // kept in the slot: a copy, not a computation
   if (const SlotExtra* extra = slot.extra.get()) {
     r.attributes = extra->attributes;
     r.trace_header = extra->trace_header;
@@ -572,9 +573,13 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
     if (r.received) return std::max(r.received->received_ns, r.received->until_ns);
     return r.stored ? r.stored->visible_at_ns : 0;
   };
-  std::stable_sort(slots.begin(), slots.end(),
-                   [&](const auto& a, const auto& b) { return since(a) < since(b); });
-  for (queue_internal::RecoveredSlot& r : slots) {
+  // The slots are large: sort where they are, not the slots themselves.
+  std::vector<std::pair<int64_t, uint32_t>> order;
+  order.reserve(slots.size());
+  for (uint32_t i = 0; i < slots.size(); ++i) order.emplace_back(since(slots[i]), i);
+  std::sort(order.begin(), order.end());  // ties in the order the slots came
+  for (const auto& [visible, at] : order) {
+    queue_internal::RecoveredSlot& r = slots[at];
     const queue_internal::MessagePlace& p = r.place;
     if (p.shard >= kShards || p.slot >= (1u << kSlotBits) || p.stamp > UINT32_MAX) {
       return absl::DataLossError(fmt::format("An SQS record names no slot of queue {}: {}/{}/{}",
@@ -582,7 +587,7 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
     }
     Impl::Shard& s = impl_->shards[p.shard];
     std::lock_guard lock(s.mu);
-    s.RestoreSlot(p.slot, static_cast<uint32_t>(p.stamp), r.stored.has_value());
+    s.RestoreSlot(p.slot, static_cast<uint32_t>(p.stamp), r.stored != nullptr);
     if (!r.stored) continue;
     queue_internal::MessageStored& m = *r.stored;
     Slot& slot = s.at(p.slot);
@@ -594,7 +599,8 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
     if (m.body.size() > Slot::kMaxBodySize) {
       return absl::DataLossError(fmt::format("An SQS record's body is too large: {}", arn()));
     }
-    const detail::Md5Digest digest = detail::Md5(m.body);
+    detail::Md5Digest digest{};
+    if (m.md5) digest = m.body_md5 ? *m.body_md5 : detail::Md5(m.body);
     s.SetBody(slot, m.body, m.md5 ? &digest : nullptr);
     SendMessageRequest extra_of{.attributes = std::move(m.attributes),
                                 .aws_trace_header = std::move(m.trace_header),
@@ -613,6 +619,7 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
       if (r.received->until_ns > r.received->received_ns)
         s.MakeInFlight(p.slot, r.received->until_ns);
     }
+    r.stored.reset();  // now, so that the next message's copy reuses its memory
   }
   for (Impl::Shard& s : impl_->shards) {
     std::lock_guard lock(s.mu);

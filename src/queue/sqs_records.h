@@ -10,8 +10,12 @@
 // timers that ran out meanwhile (visibility, delay, retention) are applied by the queue itself
 // on its next operation, as at any other time.
 //
-// Records are JSON objects ({"op": "Store", ...}): readable by people and free to gain members. A
-// recording hub pays for them only when its Storage keeps records.
+// A message's records (MessageStored, MessageReceived, MessageRemoved, DedupAdmitted), one or more
+// per message, are binary: a format byte, fixed fields, then tagged optional fields, so that a
+// million of them are read back in a moment. The queues' own records are JSON objects
+// ({"op": "CreateQueue", ...}), readable by people. Records of the previous version (all JSON)
+// still decode. docs/storage.md ("File format") describes both. A recording hub pays for records
+// only when its Storage keeps them.
 #ifndef COURIER_SRC_QUEUE_SQS_RECORDS_H_
 #define COURIER_SRC_QUEUE_SQS_RECORDS_H_
 
@@ -27,6 +31,7 @@
 #include <variant>
 #include <vector>
 
+#include "courier/detail/digest.h"
 #include "courier/detail/record_log.h"
 #include "courier/message.h"
 #include "courier/queue_attributes.h"
@@ -79,6 +84,8 @@ struct MessageStored {
   MessagePlace place;
   std::string message_id, body;
   bool md5 = true;  // the body's digest is kept (not sent with SendMessageNoMd5)
+  // That digest, when the writer has it at hand: recovery then need not compute it again.
+  std::optional<detail::Md5Digest> body_md5;
   MessageAttributes attributes;
   std::optional<std::string> trace_header, group_id;
   std::string dedup_id, dead_letter_source_arn;
@@ -122,10 +129,12 @@ struct MoveTaskSaved {
   MoveTask task;
 };
 
-// A message slot as recovery leaves it: the last state its records gave.
+// A message slot as recovery leaves it: the last state its records gave (without their ARN,
+// which is the queue's).
 struct RecoveredSlot {
-  MessagePlace place;                   // standard: the slot's generation now, also when it is free
-  std::optional<MessageStored> stored;  // the message there, if any
+  MessagePlace place;  // standard: the slot's generation now, also when it is free
+  // The message there, if any: on the heap, so that the slots move cheaply while they gather.
+  std::unique_ptr<MessageStored> stored;
   std::optional<MessageReceived> received;  // its latest receive, if any since stored
 };
 
@@ -142,8 +151,15 @@ using SqsRecord =
                  MessageReceived, MessageRemoved, DedupAdmitted, MoveTaskSaved>;
 
 std::string EncodeSqsRecord(const SqsRecord& record);
-// DataLoss for text that is not a record this version wrote.
-absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view text);
+// The record as the previous version wrote every record: a JSON object. What older files hold;
+// tests write them with it.
+std::string EncodeSqsRecordAsJson(const SqsRecord& record);
+// DataLoss for bytes that are not a record this version or the previous one wrote (a record of a
+// newer version among them).
+absl::StatusOr<SqsRecord> DecodeSqsRecord(std::string_view bytes);
+// The same into `record`, reusing the memory of the ARN it holds when it is a message record
+// again (a recovery decodes every record into one). On an error, `record` holds what was read.
+absl::Status DecodeSqsRecord(std::string_view bytes, SqsRecord& record);
 
 // The hub's SQS log (kSqsLog). Queues hold it only when the storage keeps records (else
 // nullptr). Thread-safe.

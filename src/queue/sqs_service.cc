@@ -3,6 +3,8 @@
 #include <absl/container/flat_hash_map.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <mutex>
 #include <variant>
 
@@ -313,13 +315,58 @@ absl::StatusOr<int64_t> SqsService::CancelMessageMoveTask(std::string_view task_
 
 // ---- Recovery (Hub::Recover) -------------------------------------------------------------------
 
+namespace {
+
+// Where each recovered slot is in its queue's list, by the shard and slot number its records
+// name. Queues hand out slot numbers densely from the bottom of each shard, so those are looked
+// up in one array per shard (a million messages' records, read in about the order the slots
+// were taken, stay in the cache); numbers far beyond what a shard has shown so far (a record
+// from a strange writer) go to a hash map, so that they cost no huge array.
+class SlotIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // The entry of `p`: kNone when it has none.
+  uint32_t& operator[](const queue_internal::MessagePlace& p) {
+    if (p.shard < kDirectShards) {
+      std::vector<uint32_t>& shard = direct_[p.shard];
+      if (p.slot < shard.size()) return shard[p.slot];
+      if (p.slot < 2 * shard.size() + kDirectSlack) {
+        shard.resize(std::max<size_t>(p.slot + 1, 2 * shard.size()), kNone);
+        return shard[p.slot];
+      }
+    }
+    return sparse_.try_emplace(uint64_t{p.shard} << 32 | p.slot, kNone).first->second;
+  }
+  uint32_t Find(const queue_internal::MessagePlace& p) const {
+    if (p.shard < kDirectShards && p.slot < direct_[p.shard].size()) {
+      return direct_[p.shard][p.slot];
+    }
+    auto it = sparse_.find(uint64_t{p.shard} << 32 | p.slot);
+    return it == sparse_.end() ? kNone : it->second;
+  }
+  void clear() {
+    for (auto& shard : direct_) shard.clear();
+    sparse_.clear();
+  }
+
+ private:
+  static constexpr uint32_t kDirectShards = 16;  // as many as a queue has
+  static constexpr size_t kDirectSlack = 4096;
+  std::array<std::vector<uint32_t>, kDirectShards> direct_;
+  absl::flat_hash_map<uint64_t, uint32_t> sparse_;
+};
+
+}  // namespace
+
 // What the records say of the hub's live queues, gathered before anything is installed: the
 // last record of each message wins (sqs_records.h).
 class SqsRecovery {
  public:
   explicit SqsRecovery(Hub& hub, DeletedQueues& deleted) : hub_(hub), deleted_(deleted) {}
 
-  absl::Status Apply(queue_internal::SqsRecord record) {
+  // Takes what it keeps from `record`, leaving it for the next record to be decoded into.
+  absl::Status Apply(queue_internal::SqsRecord& record) {
     return std::visit([this](auto& r) { return On(r); }, record);
   }
 
@@ -328,14 +375,15 @@ class SqsRecovery {
   absl::Status Finish() {
     queue_internal::MessageUnsealer unsealer(KeyProviderOf(hub_.environment()));
     for (auto& [arn, q] : queues_) {
-      for (auto& [key, at] : q.index) {
-        if (auto& stored = q.slots[at].stored) COURIER_RETURN_IF_ERROR(unsealer.Open(*stored));
+      for (queue_internal::RecoveredSlot& slot : q.slots) {
+        if (slot.stored) COURIER_RETURN_IF_ERROR(unsealer.Open(*slot.stored, arn));
       }
     }
     for (auto& [arn, q] : queues_) {
       queue_internal::RecoveredQueue out;
-      out.slots.reserve(q.index.size());
-      for (auto& [key, at] : q.index) out.slots.push_back(std::move(q.slots[at]));
+      // In the order first seen, moved whole. A FIFO queue's include the emptied slots of
+      // removed messages (no longer in the index), which it skips as it skips any empty slot.
+      out.slots = std::move(q.slots);
       out.admissions = std::move(q.admissions);
       out.next_seq = q.max_seq + 1;
       for (auto& [id, task] : q.move_tasks) out.move_tasks.emplace_back(id, std::move(task));
@@ -347,27 +395,26 @@ class SqsRecovery {
  private:
   struct Live {
     std::shared_ptr<SqsQueue> queue;
-    // The slots in the order first seen, and where each is by shard << 32 | slot (the slots
-    // themselves are large: a growing map would move them at every rehash).
+    // The slots in the order first seen, and where each is (the slots themselves are large:
+    // a growing map would move them at every rehash).
     std::vector<queue_internal::RecoveredSlot> slots;
-    absl::flat_hash_map<uint64_t, uint32_t> index;
+    SlotIndex index;
     queue_internal::RecoveredSlot* Find(const queue_internal::MessagePlace& p) {
-      auto it = index.find(Key(p));
-      return it == index.end() ? nullptr : &slots[it->second];
+      const uint32_t at = index.Find(p);
+      return at == SlotIndex::kNone ? nullptr : &slots[at];
     }
     queue_internal::RecoveredSlot& At(const queue_internal::MessagePlace& p) {
-      auto [it, fresh] = index.try_emplace(Key(p), static_cast<uint32_t>(slots.size()));
-      if (fresh) slots.emplace_back();
-      return slots[it->second];
+      uint32_t& at = index[p];
+      if (at == SlotIndex::kNone) {
+        at = static_cast<uint32_t>(slots.size());
+        slots.emplace_back();
+      }
+      return slots[at];
     }
     std::vector<queue_internal::DedupAdmitted> admissions;
     uint64_t max_seq = 0;
     std::map<uint64_t, MoveTask> move_tasks;  // each task's last record
   };
-  static uint64_t Key(const queue_internal::MessagePlace& p) {
-    return uint64_t{p.shard} << 32 | p.slot;
-  }
-
   // The queue a record names; nullptr (the record is skipped) for one deleted before it was
   // written (a send racing with DeleteQueue).
   Live* Find(const std::string& arn) {
@@ -440,14 +487,20 @@ class SqsRecovery {
     queue_internal::RecoveredSlot& slot = q->At(r.place);
     slot.place = r.place;
     slot.received.reset();
-    slot.stored = std::move(r);
+    std::string arn = std::move(r.arn);  // the queue's: the slot needs no copy
+    slot.stored = std::make_unique<queue_internal::MessageStored>(std::move(r));
+    r.arn = std::move(arn);
     return absl::OkStatus();
   }
   absl::Status On(queue_internal::MessageReceived& r) {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     queue_internal::RecoveredSlot* slot = q->Find(r.place);
-    if (slot != nullptr && slot->stored && slot->place == r.place) slot->received = std::move(r);
+    if (slot != nullptr && slot->stored && slot->place == r.place) {
+      std::string arn = std::move(r.arn);
+      slot->received = std::move(r);
+      r.arn = std::move(arn);
+    }
     return absl::OkStatus();
   }
   absl::Status On(queue_internal::MessageRemoved& r) {
@@ -456,7 +509,7 @@ class SqsRecovery {
     queue_internal::RecoveredSlot* slot = q->Find(r.place);
     if (slot == nullptr || !slot->stored || !(slot->place == r.place)) return absl::OkStatus();
     Forget(*q, *slot);
-    if (q->queue->is_fifo()) q->index.erase(Key(r.place));  // its vector entry is left behind
+    if (q->queue->is_fifo()) q->index[r.place] = SlotIndex::kNone;  // its entry is left behind
     return absl::OkStatus();
   }
   absl::Status On(queue_internal::DedupAdmitted& r) {
@@ -481,10 +534,10 @@ absl::Status SqsOperations::Recover() {
   const std::shared_ptr<queue_internal::SqsLog>& log = this->log();
   if (log == nullptr) return absl::OkStatus();
   SqsRecovery rebuild(hub_, sqs_.state_->deleted);
-  COURIER_RETURN_IF_ERROR(log->log().Replay([&](std::string_view text) -> absl::Status {
-    COURIER_ASSIGN_OR_RETURN(queue_internal::SqsRecord record,
-                             queue_internal::DecodeSqsRecord(text));
-    return rebuild.Apply(std::move(record));
+  queue_internal::SqsRecord record;  // every record in turn
+  COURIER_RETURN_IF_ERROR(log->log().Replay([&](std::string_view bytes) -> absl::Status {
+    COURIER_RETURN_IF_ERROR(queue_internal::DecodeSqsRecord(bytes, record));
+    return rebuild.Apply(record);
   }));
   return rebuild.Finish();
 }

@@ -69,6 +69,10 @@ struct FailedCommit {
 // Submit, long before this many commits could have failed since).
 constexpr size_t kFailuresKept = 256;
 
+// How many bytes of records Replay reads at a time: a buffer that stays in the cache's
+// neighbourhood, not a copy of the whole log.
+constexpr size_t kReplayChunkBytes = size_t{4} << 20;
+
 }  // namespace
 
 struct SqliteStorage::Impl {
@@ -76,7 +80,8 @@ struct SqliteStorage::Impl {
   Options options;
   sqlite3* db = nullptr;
   sqlite3_stmt* insert = nullptr;
-  sqlite3_stmt* select = nullptr;
+  sqlite3_stmt* select = nullptr;    // a log's records in a range of seq
+  sqlite3_stmt* last_seq = nullptr;  // the newest record's seq
 
   // What waits to be committed, in ticket order. A commit is led by one thread at a time: a
   // caller that waits for its ticket when no commit is under way commits everything pending
@@ -96,6 +101,10 @@ struct SqliteStorage::Impl {
 
   // Serializes statements on the connection between the writer and Replay.
   std::mutex db_mu;
+  // The file has an older format: the first commit of records marks it as this one, since they
+  // may be records only this format's readers know (so that an older build refuses the file
+  // rather than stop in the middle of it). Opening and reading alone change nothing. Under db_mu.
+  bool upgrade = false;
 
   ~Impl() {
     if (writer.joinable()) {
@@ -108,6 +117,7 @@ struct SqliteStorage::Impl {
     }
     sqlite3_finalize(insert);
     sqlite3_finalize(select);
+    sqlite3_finalize(last_seq);
     sqlite3_close_v2(db);
   }
 
@@ -165,6 +175,8 @@ struct SqliteStorage::Impl {
       return absl::FailedPreconditionError(
           fmt::format("StorageVersion: {} has format {}; this build reads up to format {}", path,
                       version, kFormatVersion));
+    } else if (version < kFormatVersion) {
+      upgrade = true;
     }
     COURIER_RETURN_IF_ERROR(Exec("COMMIT", "opening"));
     // A file cut short or damaged inside fails here rather than in the middle of a Replay.
@@ -181,8 +193,14 @@ struct SqliteStorage::Impl {
     rc = sqlite3_prepare_v2(db, "INSERT INTO records(log, body) VALUES(?1, ?2)", -1, &insert,
                             nullptr);
     if (rc == SQLITE_OK) {
-      rc = sqlite3_prepare_v2(db, "SELECT body FROM records WHERE log = ?1 ORDER BY seq", -1,
-                              &select, nullptr);
+      rc = sqlite3_prepare_v2(
+          db,
+          "SELECT seq, body FROM records WHERE log = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
+          -1, &select, nullptr);
+    }
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM records", -1, &last_seq,
+                              nullptr);
     }
     return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(db, rc, path, "preparing");
   }
@@ -191,6 +209,16 @@ struct SqliteStorage::Impl {
   absl::Status Commit(const std::vector<Batch>& batches) {
     std::lock_guard lock(db_mu);
     COURIER_RETURN_IF_ERROR(Exec("BEGIN", "writing"));
+    const bool marks = upgrade && std::any_of(batches.begin(), batches.end(),
+                                              [](const Batch& b) { return !b.records.empty(); });
+    if (marks) {
+      absl::Status marked =
+          Exec(fmt::format("PRAGMA user_version={}", kFormatVersion).c_str(), "writing");
+      if (!marked.ok()) {
+        Exec("ROLLBACK", "writing").IgnoreError();
+        return marked;
+      }
+    }
     for (const Batch& b : batches) {
       for (const std::string& r : b.records) {
         sqlite3_bind_text(insert, 1, b.log.data(), static_cast<int>(b.log.size()), SQLITE_STATIC);
@@ -206,6 +234,7 @@ struct SqliteStorage::Impl {
     }
     absl::Status status = Exec("COMMIT", "committing");
     if (!status.ok()) Exec("ROLLBACK", "writing").IgnoreError();
+    if (status.ok() && marks) upgrade = false;
     return status;
   }
 
@@ -347,23 +376,45 @@ absl::Status SqliteStorage::Replay(std::string_view log,
                                    absl::FunctionRef<void(std::string_view)> visit) {
   COURIER_RETURN_IF_ERROR(Flush());
   Impl& s = *impl_;
-  // The records are read first, then visited without the lock: `visit` may append.
-  std::vector<std::string> records;
+  // The records are read a chunk at a time into one buffer, then visited without the lock:
+  // `visit` may append. The replay ends at the last record there was when it began.
+  std::string chunk;
+  std::vector<size_t> ends;
+  int64_t after = 0, last = 0;
   {
     std::lock_guard lock(s.db_mu);
-    sqlite3_bind_text(s.select, 1, log.data(), static_cast<int>(log.size()), SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(s.select)) == SQLITE_ROW) {
-      const auto* data = static_cast<const char*>(sqlite3_column_blob(s.select, 0));
-      records.emplace_back(
-          data == nullptr
-              ? ""
-              : std::string(data, static_cast<size_t>(sqlite3_column_bytes(s.select, 0))));
-    }
-    sqlite3_reset(s.select);
-    if (rc != SQLITE_DONE) return SqliteError(s.db, rc, s.path, "reading");
+    const int rc = sqlite3_step(s.last_seq);
+    last = rc == SQLITE_ROW ? sqlite3_column_int64(s.last_seq, 0) : 0;
+    sqlite3_reset(s.last_seq);
+    if (rc != SQLITE_ROW) return SqliteError(s.db, rc, s.path, "reading");
   }
-  for (const std::string& r : records) visit(r);
+  while (after < last) {
+    chunk.clear();
+    ends.clear();
+    {
+      std::lock_guard lock(s.db_mu);
+      sqlite3_bind_text(s.select, 1, log.data(), static_cast<int>(log.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(s.select, 2, after);
+      sqlite3_bind_int64(s.select, 3, last);
+      int rc = SQLITE_DONE;
+      while (chunk.size() < kReplayChunkBytes && (rc = sqlite3_step(s.select)) == SQLITE_ROW) {
+        after = sqlite3_column_int64(s.select, 0);
+        const auto* data = static_cast<const char*>(sqlite3_column_blob(s.select, 1));
+        if (data != nullptr) chunk.append(data, sqlite3_column_bytes(s.select, 1));  // or empty
+        ends.push_back(chunk.size());
+      }
+      sqlite3_reset(s.select);
+      if (chunk.size() < kReplayChunkBytes && rc != SQLITE_DONE) {
+        return SqliteError(s.db, rc, s.path, "reading");
+      }
+      if (chunk.size() < kReplayChunkBytes) after = last;  // every record read
+    }
+    size_t begin = 0;
+    for (size_t end : ends) {
+      visit(std::string_view(chunk).substr(begin, end - begin));
+      begin = end;
+    }
+  }
   return absl::OkStatus();
 }
 

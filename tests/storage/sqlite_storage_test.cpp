@@ -209,6 +209,93 @@ TEST_CASE("A hub recovered from the file has its queues and messages, handles in
   CHECK(q->DeleteMessage(visible[0].receipt_handle).ok());
 }
 
+// The PRAGMA user_version of a closed file.
+int64_t FormatOf(const std::string& file) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const int64_t version = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return version;
+}
+
+TEST_CASE("A file of format 1, its records all JSON, recovers and becomes format 2 once written",
+          "[storage]") {
+  TempDir dir;
+  const std::string file = dir.File("old.db");
+  // The file as the previous version left it: its schema, its marks, its records (as it wrote
+  // them: two messages stored, the second received for an hour).
+  const std::string arn = "arn:aws:sqs:us-east-1:000000000000:stored";
+  const std::vector<std::string> records = {
+      R"({"op":"CreateQueue","arn":")" + arn +
+          R"(","name":"stored","fifo":false,"attributes":{"DelaySeconds":"0",)"
+          R"("MaximumMessageSize":"1048576","MessageRetentionPeriod":"345600",)"
+          R"("ReceiveMessageWaitTimeSeconds":"0","SqsManagedSseEnabled":"true",)"
+          R"("VisibilityTimeout":"30"},"created":1796594269347783925})",
+      R"({"op":"Store","arn":")" + arn +
+          R"(","shard":0,"slot":0,"stamp":0,"id":"0b03b4f1-c00f-41fc-8931-585157092a92",)"
+          R"("body":"first","md5":true,"sent":1796594269350003432,)"
+          R"("enqueued":1796594269350003432,"visible_at":1796594269350003432,"receives":0,)"
+          R"("first_receive":0})",
+      R"({"op":"Store","arn":")" + arn +
+          R"(","shard":0,"slot":1,"stamp":0,"id":"1b03b4f1-c00f-41fc-8931-585157092a92",)"
+          R"("body":"second","md5":true,"sent":1796594269350003433,)"
+          R"("enqueued":1796594269350003433,"visible_at":1796594269350003433,"receives":0,)"
+          R"("first_receive":0})",
+      R"({"op":"Receive","arn":")" + arn +
+          R"(","shard":0,"slot":1,"stamp":0,"receives":1,"first_receive":1796594270000000000,)"
+          R"("received":1796594270000000000,"until":1796597870000000000})",
+  };
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db,
+                         "CREATE TABLE records(seq INTEGER PRIMARY KEY, log TEXT NOT NULL, body "
+                         "BLOB NOT NULL); CREATE INDEX records_by_log ON records(log, seq); "
+                         "PRAGMA application_id=1668248946; PRAGMA user_version=1",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_stmt* insert = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO records(log, body) VALUES('sqs', ?1)", -1, &insert,
+                               nullptr) == SQLITE_OK);
+    for (const std::string& r : records) {
+      sqlite3_bind_blob(insert, 1, r.data(), static_cast<int>(r.size()), SQLITE_STATIC);
+      REQUIRE(sqlite3_step(insert) == SQLITE_DONE);
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    sqlite3_close(db);
+  }
+  REQUIRE(FormatOf(file) == 1);
+  const absl::Time start = absl::FromUnixSeconds(1796594271);
+  {
+    // Recovering alone writes nothing, and leaves the file for the previous version.
+    testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
+    REQUIRE(side.hub.Recover().ok());
+    CHECK(Sqs(side.hub).GetQueue("stored").ok());
+  }
+  CHECK(FormatOf(file) == 1);
+  {
+    testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
+    REQUIRE(side.hub.Recover().ok());
+    auto q = Sqs(side.hub).GetQueue("stored").value();
+    auto visible = q->ReceiveMessage({.max_number_of_messages = 10}).value();
+    REQUIRE(visible.size() == 1);  // the other is in flight
+    CHECK(visible[0].body == "first");
+    CHECK(std::string(visible[0].message_id.view()) == "0b03b4f1-c00f-41fc-8931-585157092a92");
+    CHECK(std::string(visible[0].md5_of_body.view()) == "8b04d5e3775d298e78455efc5ca404d5");
+    REQUIRE(q->SendMessage({.body = "third"}).ok());  // a binary record after the JSON ones
+  }
+  CHECK(FormatOf(file) == SqliteStorage::kFormatVersion);
+  testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
+  REQUIRE(side.hub.Recover().ok());
+  auto q = Sqs(side.hub).GetQueue("stored").value();
+  auto visible = q->ReceiveMessage({.max_number_of_messages = 10}).value();
+  CHECK(visible.size() == 1);  // "third"; "first" is in flight since the receive above
+}
+
 TEST_CASE("Queue operations from many threads wait for their records together", "[storage]") {
   // Each send and delete returns once its record is on disk; the threads' waits overlap, so
   // their records share commits. After a reopen exactly the acknowledged state is there.
