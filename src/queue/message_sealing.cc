@@ -50,8 +50,14 @@ std::optional<std::string_view> TakeString(std::string_view& in) {
 }
 
 // What a message's ciphertext is bound to: moved to another queue or message, it does not open.
+// What a sealed message is bound to, appended to `out`.
+void AppendMessageAad(std::string_view queue_arn, std::string_view message_id, std::string& out) {
+  out.append("courier-sqs-message\n").append(queue_arn).append("\n").append(message_id);
+}
 std::string MessageAad(std::string_view queue_arn, std::string_view message_id) {
-  return fmt::format("courier-sqs-message\n{}\n{}", queue_arn, message_id);
+  std::string aad;
+  AppendMessageAad(queue_arn, message_id, aad);
+  return aad;
 }
 
 std::string_view SqsNameOf(KeyError error) {
@@ -167,6 +173,28 @@ void MessageSealer::Seal(MessageStored& record, int64_t now_ns) {
   record.attributes.clear();
 }
 
+const KeyMaterial* MessageUnsealer::DataKey(std::string_view key_arn, std::string_view wrapped,
+                                            std::string_view queue_arn, absl::Status& error) {
+  if (last_ != nullptr && key_arn == last_arn_ && wrapped == last_wrapped_) return last_;
+  auto cached = data_keys_.find(std::pair(std::string(key_arn), std::string(wrapped)));
+  if (cached == data_keys_.end()) {
+    const bool owned = key_arn == kSqsOwnedKeyArn;
+    absl::StatusOr<KeyMaterial> key = owned ? OwnedKeys().Decrypt(kOwnedAlias, wrapped, queue_arn)
+                                            : keys_->Decrypt(key_arn, wrapped, queue_arn);
+    if (!key.ok()) {
+      const absl::Status sqs = SqsKmsError(key.status());
+      error = AwsErrorF(ErrorName(sqs), "Messages of {} cannot be decrypted: {}", queue_arn,
+                        ErrorMessage(sqs));
+      return nullptr;
+    }
+    cached = data_keys_.emplace(std::pair(std::string(key_arn), std::string(wrapped)), *key).first;
+  }
+  last_arn_ = key_arn;
+  last_wrapped_ = wrapped;
+  last_ = &cached->second;
+  return last_;
+}
+
 absl::Status MessageUnsealer::Open(MessageStored& record, std::string_view queue_arn) {
   if (record.sealed.empty()) return absl::OkStatus();
   auto unreadable = [&](std::string_view why) {
@@ -179,26 +207,19 @@ absl::Status MessageUnsealer::Open(MessageStored& record, std::string_view queue
   std::optional<std::string_view> key_arn = TakeString(in);
   std::optional<std::string_view> wrapped = key_arn ? TakeString(in) : std::nullopt;
   if (!wrapped) return unreadable("is cut short");
-  auto cached = data_keys_.find(std::pair(std::string(*key_arn), std::string(*wrapped)));
-  if (cached == data_keys_.end()) {
-    const bool owned = *key_arn == kSqsOwnedKeyArn;
-    absl::StatusOr<KeyMaterial> key = owned ? OwnedKeys().Decrypt(kOwnedAlias, *wrapped, queue_arn)
-                                            : keys_->Decrypt(*key_arn, *wrapped, queue_arn);
-    if (!key.ok()) {
-      const absl::Status sqs = SqsKmsError(key.status());
-      return AwsErrorF(ErrorName(sqs), "Messages of {} cannot be decrypted: {}", queue_arn,
-                       ErrorMessage(sqs));
-    }
-    cached =
-        data_keys_.emplace(std::pair(std::string(*key_arn), std::string(*wrapped)), *key).first;
+  absl::Status error;
+  const KeyMaterial* key = DataKey(*key_arn, *wrapped, queue_arn, error);
+  if (key == nullptr) return error;
+  aad_.clear();
+  AppendMessageAad(queue_arn, record.message_id, aad_);
+  std::string& plain = plain_;
+  if (!detail::OpenAes256Gcm(*key, aad_, in, plain)) {
+    return unreadable("does not open under its key (altered, or moved from elsewhere)");
   }
-  std::optional<std::string> plain =
-      detail::OpenAes256Gcm(cached->second, MessageAad(queue_arn, record.message_id), in);
-  if (!plain) return unreadable("does not open under its key (altered, or moved from elsewhere)");
-  std::string_view text = *plain;
+  std::string_view text = plain;
   std::optional<size_t> body_size = Take(text, 4);
   if (!body_size || text.size() < *body_size) return unreadable("holds a cut body");
-  record.body = std::string(text.substr(0, *body_size));
+  record.body.assign(text.data(), *body_size);
   text.remove_prefix(*body_size);
   if (!text.empty()) {
     absl::StatusOr<Json> doc = ParseJson(text);

@@ -104,8 +104,17 @@ class MessageUnsealer {
   absl::Status Open(MessageStored& record, std::string_view queue_arn);
 
  private:
+  // The data key of (key ARN, wrapped key): the last one used, else from the map, else asked
+  // of the provider; nullptr with the error in `error`.
+  const KeyMaterial* DataKey(std::string_view key_arn, std::string_view wrapped,
+                             std::string_view queue_arn, absl::Status& error);
+
   std::shared_ptr<KeyProvider> keys_;
   std::map<std::pair<std::string, std::string>, KeyMaterial> data_keys_;  // by ARN, wrapped
+  // The last data key used: a queue's messages share few data keys, mostly in a row.
+  std::string last_arn_, last_wrapped_;
+  const KeyMaterial* last_ = nullptr;  // points into data_keys_
+  std::string aad_, plain_;            // buffers reused from one message to the next
 };
 
 }  // namespace courier::queue_internal

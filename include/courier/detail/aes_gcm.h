@@ -26,6 +26,10 @@ void SealAes256Gcm(const Key256& key, std::string_view aad, std::string_view pla
 // else: another key, another aad, a byte changed, too short. Thread-safe.
 std::optional<std::string> OpenAes256Gcm(const Key256& key, std::string_view aad,
                                          std::string_view sealed);
+// The same into `out` (replacing what it held, its capacity reused); false, and `out` of no
+// meaning, for what does not open.
+bool OpenAes256Gcm(const Key256& key, std::string_view aad, std::string_view sealed,
+                   std::string& out);
 
 // Bytes from OpenSSL's random generator (aborts if it has none: no key may be guessable).
 void RandomBytes(std::span<uint8_t> out);
