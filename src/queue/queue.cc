@@ -156,6 +156,7 @@ struct Queue::Impl {
   // The attributes, with the durations the hot paths need already in nanoseconds.
   struct Config : QueueConfig {
     int64_t delay_ns = 0, retention_ns = 0, visibility_ns = 0;
+    bool kms = false;  // KmsMasterKeyId is set: a send checks the key (MessageSealer::Prepare)
   };
   std::atomic<const Config*> config{nullptr};
   std::mutex config_mu;
@@ -190,6 +191,7 @@ struct Queue::Impl {
     next.delay_ns = absl::ToInt64Nanoseconds(next.delay);
     next.retention_ns = absl::ToInt64Nanoseconds(next.retention);
     next.visibility_ns = absl::ToInt64Nanoseconds(next.visibility);
+    next.kms = next.other.contains("KmsMasterKeyId");
     configs.push_back(std::make_unique<const Config>(std::move(next)));
     sealer->Configure(*configs.back());
     config.store(configs.back().get(), std::memory_order_release);
@@ -432,9 +434,11 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     }
   }
   const int64_t now = hub_.clock().CoarseNowUnixNanos();
-  if (absl::Status key = impl_->sealer->Prepare(now); !key.ok()) [[unlikely]] {
-    if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
-    return key;
+  if (config->kms) [[unlikely]] {
+    if (absl::Status key = impl_->sealer->Prepare(now); !key.ok()) {
+      if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
+      return key;
+    }
   }
   absl::StatusOr<SendMessageResult> out(absl::in_place);  // filled in place: no copy at return
   SendMessageResult& result = *out;
