@@ -24,6 +24,7 @@
 #include "courier/events.h"
 #include "courier/hub.h"
 #include "courier/json.h"
+#include "courier/key_provider.h"
 #include "courier/scheduler.h"
 #include "courier/sns.h"
 #include "courier/sqs.h"
@@ -36,18 +37,20 @@ namespace courier::cli_internal {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: courier inspect FILE [--json] [--at TIME]\n"
+    "usage: courier inspect FILE [--json] [--at TIME] [--keys KEYFILE]\n"
     "  Prints what the durable file FILE (courier invoke --storage, SqliteStorage) holds: queues\n"
     "  with their kind, ARN and messages (visible, in flight, delayed), topics with their\n"
     "  subscriptions, event buses with their rules, archives with their events, schedules, and\n"
     "  state machines with their executions by status. The counts are as of the latest time\n"
     "  the records name, or\n"
-    "  TIME (RFC 3339, 2026-01-01T00:00:00Z). The file is not changed.\n";
+    "  TIME (RFC 3339, 2026-01-01T00:00:00Z). The file is not changed. KEYFILE: the KMS keys\n"
+    "  of queues with a KmsMasterKeyId (a key file, as courier invoke --keys takes).\n";
 
 struct Options {
   std::string file;
   bool json = false;
   std::optional<absl::Time> at;
+  std::optional<std::string> keys;  // a key file, for queues encrypted under KMS keys
 };
 
 Options ParseOptions(const std::vector<std::string>& args) {
@@ -65,6 +68,9 @@ Options ParseOptions(const std::vector<std::string>& args) {
         throw std::runtime_error("--at: " + error);
       }
       o.at = t;
+    } else if (a == "--keys") {
+      if (i + 1 == args.size()) throw std::runtime_error("--keys needs a value");
+      o.keys = args[++i];
     } else if (a == "--help") {
       std::fputs(kUsage, stdout);
       std::exit(0);
@@ -122,8 +128,10 @@ class CopyingStorage final : public Storage {
 };
 
 // A hub on a manual clock at `now` and an executor that is never run.
-Environment StillEnvironment(absl::Time now, std::shared_ptr<Storage> storage) {
+Environment StillEnvironment(absl::Time now, std::shared_ptr<Storage> storage,
+                             std::shared_ptr<KeyProvider> keys) {
   Environment env;
+  if (keys != nullptr) env.keys = std::move(keys);
   env.clock = std::make_shared<ManualClock>(now);
   env.executor = std::make_shared<ManualExecutor>();
   env.storage = std::move(storage);
@@ -143,10 +151,14 @@ int64_t Count(const QueueAttributeMap& attributes, std::string_view name) {
 absl::StatusOr<Json> Inspect(const Options& o) {
   COURIER_ASSIGN_OR_RETURN(std::shared_ptr<SqliteStorage> file,
                            OpenDurableFile(o.file, /*must_exist=*/true));
+  std::shared_ptr<KeyProvider> keys;
+  if (o.keys) {
+    COURIER_ASSIGN_OR_RETURN(keys, LoadKeyFile(*o.keys));
+  }
   // First pass: the records copied out and their latest time learnt, by recovering once.
   auto reader = std::make_shared<CopyingStorage>(file);
   {
-    Hub first(StillEnvironment(ManualClock::DefaultStart(), reader));
+    Hub first(StillEnvironment(ManualClock::DefaultStart(), reader, keys));
     COURIER_RETURN_IF_ERROR(first.Recover());
   }
   // `courier invoke`'s manual clock may have gone on past the last record.
@@ -155,7 +167,7 @@ absl::StatusOr<Json> Inspect(const Options& o) {
   if (clock && (!latest || *clock > *latest)) latest = clock;
   file.reset();  // the file is free again as soon as it has been read
   const absl::Time now = o.at.value_or(latest.value_or(ManualClock::DefaultStart()));
-  Hub hub(StillEnvironment(now, reader->copy()));
+  Hub hub(StillEnvironment(now, reader->copy(), keys));
   COURIER_RETURN_IF_ERROR(hub.Recover());
 
   JsonArray queues;

@@ -14,6 +14,7 @@
 #include "cli/command.h"
 #include "cli/durable_file.h"
 #include "courier/hub.h"
+#include "courier/key_provider.h"
 #include "courier/service.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
@@ -23,7 +24,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: courier invoke [FILE] [--clock manual|system] [--account ID] [--region REGION]\n"
-    "                      [--storage DB]\n"
+    "                      [--storage DB] [--keys KEYFILE]\n"
     "  Reads JSON lines from FILE (or stdin) and writes one JSON line for each:\n"
     "    {\"service\":\"sqs\",\"operation\":\"SendMessage\",\"request\":{...}}\n"
     "      -> {\"response\":{...}} or "
@@ -32,7 +33,10 @@ constexpr const char* kUsage =
     "{\"response\":{\"now\":...}}\n"
     "  Blank lines are skipped; other members of a line are ignored.\n"
     "  --storage DB: a durable hub on the SQLite file DB (created if missing), recovered from\n"
-    "  it first; the manual clock goes on from the time the last run on DB left it at.\n";
+    "  it first; the manual clock goes on from the time the last run on DB left it at.\n"
+    "  --keys KEYFILE: the KMS keys of queues with a KmsMasterKeyId, from a key file\n"
+    "  (courier/key_provider.h: lines 'key <uuid> <64 hex digits>', 'alias alias/<name> "
+    "<uuid>').\n";
 
 struct Options {
   std::optional<std::string> file;
@@ -40,6 +44,7 @@ struct Options {
   std::string account = "000000000000";
   std::string region = "us-east-1";
   std::optional<std::string> storage;
+  std::optional<std::string> keys;
 };
 
 // Throws on a bad flag (main turns that into exit code 2).
@@ -61,6 +66,8 @@ Options ParseOptions(const std::vector<std::string>& args) {
       o.region = value();
     } else if (a == "--storage") {
       o.storage = value();
+    } else if (a == "--keys") {
+      o.keys = value();
     } else if (a == "--help") {
       std::fputs(kUsage, stdout);
       std::exit(0);
@@ -105,6 +112,9 @@ class Session {
     }
     env.account = o.account;
     env.region = o.region;
+    if (o.keys) {
+      COURIER_ASSIGN_OR_RETURN(env.keys, LoadKeyFile(*o.keys));
+    }
     if (storage) env.storage = storage;
     storage_ = storage;
     if (sim_) kept_ = sim_->Now();

@@ -191,6 +191,28 @@ inspect_refuses "another program's SQLite file" "$db.foreign" StorageCorrupt
 cp "$db.before" "$db.newer"
 printf '\x00\x00\x00\x63' | dd of="$db.newer" bs=1 seek=60 conv=notrunc status=none
 inspect_refuses "a newer format" "$db.newer" StorageVersion
+# --keys: a queue encrypted under a KMS key of a key file; without the file neither command can
+# open its messages (KmsNotFound), with it both do, and the file holds no plaintext body.
+kdb=/tmp/courier_cli_kms.$$.db
+keys=/tmp/courier_cli_kms.$$.keys
+printf 'key 1234abcd-12ab-34cd-56ef-1234567890ab %s\n' "$(printf '1%.0s' $(seq 64))" >"$keys"
+expect "invoke --keys: a queue under a KMS key of the key file" \
+  '{"response":{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/secret"}}
+{"response":{}}' 0 \
+  bash -c 'printf "%s\n" "${@:4}" | "$0" invoke --storage "$1" --keys "$2" | sed -E "$3"' \
+  "$courier" "$kdb" "$keys" "$strip_ids" \
+  '{"service":"sqs","operation":"CreateQueue","request":{"QueueName":"secret","Attributes":{"KmsMasterKeyId":"1234abcd-12ab-34cd-56ef-1234567890ab"}}}' \
+  '{"service":"sqs","operation":"SendMessage","request":{"QueueUrl":"secret","MessageBody":"hidden-body-text"}}'
+grep -q -a hidden-body-text "$kdb" "$kdb-wal" 2>/dev/null &&
+  { echo "FAIL: --keys: the file holds the plaintext body"; failures=$((failures + 1)); }
+inspect_refuses "a KMS queue without --keys" "$kdb" KmsNotFound
+expect "inspect --keys" \
+  "$kdb, as of 2026-01-01T00:00:00.000Z
+queues: 1
+  secret (standard) arn:aws:sqs:us-east-1:000000000000:secret
+    messages: 1 visible, 0 in flight, 0 delayed" 0 \
+  bash -c '"$0" inspect "$1" --keys "$2" | head -4' "$courier" "$kdb" "$keys"
+rm -f "$kdb" "$kdb-wal" "$kdb-shm" "$keys"
 # A file open in a running invoke is refused to a second one; the first goes on. The first run
 # reads from a pipe held open here, so it is surely open (it answered a line) when the second
 # starts.
