@@ -10,12 +10,6 @@
 namespace courier::events_internal {
 namespace {
 
-Json MapJson(const EventsTagMap& map) {
-  JsonObject o;
-  for (const auto& [k, v] : map) o[k] = v;
-  return o;
-}
-
 void PutOptional(JsonObject& o, std::string_view key, const std::optional<std::string>& v) {
   if (v) o[key] = *v;
 }
@@ -121,7 +115,7 @@ JsonObject ToObject(const BusCreated& r) {
   return {{"op", "CreateEventBus"},
           {"name", r.name},
           {"description", r.description},
-          {"tags", MapJson(r.tags)},
+          {"tags", detail::StringMapJson(r.tags)},
           {"at", r.at_ns}};
 }
 JsonObject ToObject(const BusChanged& r) {
@@ -133,7 +127,7 @@ JsonObject ToObject(const BusChanged& r) {
 }
 JsonObject ToObject(const BusDeleted& r) { return {{"op", "DeleteEventBus"}, {"name", r.name}}; }
 JsonObject ToObject(const TagsSet& r) {
-  return {{"op", "Tags"}, {"arn", r.arn}, {"tags", MapJson(r.tags)}};
+  return {{"op", "Tags"}, {"arn", r.arn}, {"tags", detail::StringMapJson(r.tags)}};
 }
 JsonObject ToObject(const RulePut& r) {
   JsonObject o{{"op", "PutRule"},
@@ -142,7 +136,7 @@ JsonObject ToObject(const RulePut& r) {
                {"state", r.spec.state},
                {"description", r.spec.description},
                {"role", r.spec.role_arn},
-               {"tags", MapJson(r.spec.tags)}};
+               {"tags", detail::StringMapJson(r.spec.tags)}};
   PutOptional(o, "pattern", r.spec.event_pattern);
   PutOptional(o, "schedule", r.spec.schedule_expression);
   return o;
@@ -199,7 +193,7 @@ JsonObject ToObject(const ScheduleDeleted& r) {
 JsonObject ToObject(const GroupPut& r) {
   return {{"op", "PutGroup"},
           {"name", r.name},
-          {"tags", MapJson(r.tags)},
+          {"tags", detail::StringMapJson(r.tags)},
           {"created", r.created_ns},
           {"modified", r.modified_ns}};
 }

@@ -19,12 +19,6 @@ namespace {
 
 // ---- writing ----
 
-Json MapJson(const QueueAttributeMap& map) {
-  JsonObject o;
-  for (const auto& [k, v] : map) o[k] = v;
-  return o;
-}
-
 void PutPlace(JsonObject& o, std::string_view arn, const MessagePlace& p) {
   o["arn"] = arn;
   o["shard"] = p.shard;
@@ -37,7 +31,7 @@ JsonObject ToObject(const QueueCreated& r) {
                {"arn", r.arn},
                {"name", r.name},
                {"fifo", r.fifo},
-               {"attributes", MapJson(r.attributes)},
+               {"attributes", detail::StringMapJson(r.attributes)},
                {"created", r.created_ns}};
   if (r.fifo) o["id_keys"] = JsonArray{r.id_keys[0], r.id_keys[1], r.id_keys[2]};
   return o;
@@ -45,11 +39,11 @@ JsonObject ToObject(const QueueCreated& r) {
 JsonObject ToObject(const QueueChanged& r) {
   return {{"op", "SetQueueAttributes"},
           {"arn", r.arn},
-          {"attributes", MapJson(r.attributes)},
+          {"attributes", detail::StringMapJson(r.attributes)},
           {"modified", r.modified_ns}};
 }
 JsonObject ToObject(const QueueTagged& r) {
-  return {{"op", "Tags"}, {"arn", r.arn}, {"tags", MapJson(r.tags)}};
+  return {{"op", "Tags"}, {"arn", r.arn}, {"tags", detail::StringMapJson(r.tags)}};
 }
 JsonObject ToObject(const QueuePurged& r) {
   return {{"op", "PurgeQueue"}, {"arn", r.arn}, {"at", r.at_ns}};

@@ -10,29 +10,23 @@
 namespace courier::topic_internal {
 namespace {
 
-Json MapJson(const SnsAttributeMap& map) {
-  JsonObject o;
-  for (const auto& [k, v] : map) o[k] = v;
-  return o;
-}
-
 JsonObject ToObject(const TopicCreated& r) {
   return {{"op", "CreateTopic"},
           {"name", r.name},
-          {"attributes", MapJson(r.attributes)},
-          {"tags", MapJson(r.tags)}};
+          {"attributes", detail::StringMapJson(r.attributes)},
+          {"tags", detail::StringMapJson(r.tags)}};
 }
 JsonObject ToObject(const TopicAttributeSet& r) {
   return {{"op", "SetTopicAttributes"}, {"arn", r.arn}, {"name", r.name}, {"value", r.value}};
 }
 JsonObject ToObject(const TopicTagged& r) {
-  return {{"op", "Tags"}, {"arn", r.arn}, {"tags", MapJson(r.tags)}};
+  return {{"op", "Tags"}, {"arn", r.arn}, {"tags", detail::StringMapJson(r.tags)}};
 }
 JsonObject ToObject(const TopicDeleted& r) { return {{"op", "DeleteTopic"}, {"arn", r.arn}}; }
 JsonObject ToObject(const Subscribed& r) {
   return {{"op", "Subscribe"},      {"arn", r.arn},
           {"topic", r.topic_arn},   {"protocol", r.protocol},
-          {"endpoint", r.endpoint}, {"attributes", MapJson(r.attributes)},
+          {"endpoint", r.endpoint}, {"attributes", detail::StringMapJson(r.attributes)},
           {"token", r.token},       {"confirmed", r.confirmed}};
 }
 JsonObject ToObject(const SubscriptionConfirmed& r) {

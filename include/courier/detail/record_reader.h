@@ -47,6 +47,14 @@ class RecordReader {
   std::string bad_;
 };
 
+// A map of strings as a record's JSON member: what RecordReader::StringMap reads back.
+template <typename Map>
+Json StringMapJson(const Map& map) {
+  JsonObject o;
+  for (const auto& [k, v] : map) o[k] = v;
+  return o;
+}
+
 // DataLoss for a record that `reader` (a service's decoder, named as in "An SQS record") cannot
 // read, with `why` and the start of its text.
 absl::Status UnreadableRecord(std::string_view reader, std::string_view text, std::string_view why);
