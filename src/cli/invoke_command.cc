@@ -113,7 +113,7 @@ class Session {
     env.account = o.account;
     env.region = o.region;
     if (o.keys) {
-      COURIER_ASSIGN_OR_RETURN(env.keys, LoadKeyFile(*o.keys));
+      COURIER_ASSIGN_OR_RETURN(env.keys, LoadKeyFile(*o.keys, o.region, o.account));
     }
     if (storage) env.storage = storage;
     storage_ = storage;
