@@ -22,6 +22,7 @@
 #include "courier/pattern.h"
 #include "courier/schedule.h"
 #include "events/events_records.h"
+#include "events/retry_journal.h"
 #include "events/target_input.h"
 
 namespace courier {
@@ -48,6 +49,8 @@ struct CompiledTarget {
   // hub's registry (under its mutex); a sink created or re-created later is looked up there.
   std::weak_ptr<MessageSink> sink;
   std::shared_ptr<TargetCounters> counters = std::make_shared<TargetCounters>();
+  // Where its deliveries waiting for a retry are recorded; null: they are not.
+  std::shared_ptr<RetryJournal> journal;
 };
 
 struct RuleCounters {
@@ -140,7 +143,8 @@ struct Delivery {
   EventText event;  // as the dead-letter queue receives it
   EventText body;   // what the target receives (often `event` itself)
   absl::Time ingested;
-  int attempts = 0;  // tries made
+  int attempts = 0;       // tries made
+  uint64_t retry_id = 0;  // its RetryJournal id once a retry of it is recorded; 0: none
 };
 
 // A Delivery's parts, owned by someone else for as long as the view is used: a try made at
@@ -155,13 +159,14 @@ struct DeliveryView {
   const EventText& body;
   absl::Time ingested;
   int attempts;
+  uint64_t retry_id;
 };
 inline DeliveryView View(const Delivery& d) {
-  return {d.hub, d.alive, d.rule, d.target, d.event, d.body, d.ingested, d.attempts};
+  return {d.hub, d.alive, d.rule, d.target, d.event, d.body, d.ingested, d.attempts, d.retry_id};
 }
 // An owned copy of `d`, having made `attempts` tries.
 inline Delivery Own(const DeliveryView& d, int attempts) {
-  return {d.hub, d.alive, d.rule, d.target, d.event, d.body, d.ingested, attempts};
+  return {d.hub, d.alive, d.rule, d.target, d.event, d.body, d.ingested, attempts, d.retry_id};
 }
 
 // Sends `event` (its text; `document` is it parsed, filled on first need) to each target of
@@ -207,6 +212,7 @@ struct EventBus::State {
   absl::Time modified;
   EventsTagMap tags;
   std::shared_ptr<events_internal::EventsLog> log;  // the hub's; null when nothing is recorded
+  std::shared_ptr<events_internal::RetryJournal> journal;  // the hub's; null with `log`
 
   // Control plane; PutEvents never takes it.
   mutable std::mutex mu;

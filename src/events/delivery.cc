@@ -51,6 +51,7 @@ absl::Duration Backoff(const Delivery& d, int n) {
 }
 
 void GiveUp(Delivery& d, const absl::Status& status, std::string_view exhausted) {
+  if (d.retry_id != 0) d.target->journal->Ended(d.retry_id, d.rule->arn);
   TargetCounters& c = *d.target->counters;
   c.invocations.fetch_add(1, std::memory_order_relaxed);
   c.failed.fetch_add(1, std::memory_order_relaxed);
@@ -91,13 +92,16 @@ void Failed(Delivery d, const absl::Status& status) {
     return GiveUp(d, status, "MaximumEventAgeInSeconds");
   }
   d.target->counters->retries.fetch_add(1, std::memory_order_relaxed);
-  clock.ScheduleAfter(wait, [d = std::move(d)] { Try(View(d)); });
+  const absl::Time due = clock.Now() + wait;
+  if (d.target->journal != nullptr) d.target->journal->Waiting(d, due, status);
+  clock.ScheduleAt(due, [d = std::move(d)] { Try(View(d)); });
 }
 
 // The end of try number `attempts`.
 void Done(const DeliveryView& d, int attempts, const absl::StatusOr<SendMessageResult>& r) {
   if (r.ok()) {
     d.target->counters->invocations.fetch_add(1, std::memory_order_relaxed);
+    if (d.retry_id != 0) d.target->journal->Ended(d.retry_id, d.rule->arn);
   } else {
     Failed(Own(d, attempts), r.status());
   }
@@ -146,5 +150,17 @@ void Try(const DeliveryView& d) {
 }  // namespace
 
 void Deliver(const DeliveryView& d) { Try(d); }
+
+void ResumeRetry(Delivery d, absl::Time due, absl::Status last_failure) {
+  Clock& clock = d.hub->clock();
+  clock.ScheduleAt(due, [d = std::move(d), last_failure = std::move(last_failure)]() mutable {
+    if (!d.alive->load(std::memory_order_acquire)) return;
+    // The hub was down past the event's age: EventBridge would have tried no more.
+    if (d.hub->clock().Now() - d.ingested > d.target->retry.maximum_event_age) {
+      return GiveUp(d, last_failure, "MaximumEventAgeInSeconds");
+    }
+    Try(View(d));
+  });
+}
 
 }  // namespace courier::events_internal

@@ -284,7 +284,8 @@ void DeliverToTargets(Hub& hub, const std::shared_ptr<const std::atomic<bool>>& 
              .event = event,
              .body = rendered != nullptr ? rendered : event,
              .ingested = now,
-             .attempts = 0});
+             .attempts = 0,
+             .retry_id = 0});
   }
 }
 
@@ -663,13 +664,18 @@ absl::StatusOr<TargetsResult> EventBus::PutTargets(std::string_view rule,
     }
     COURIER_ASSIGN_OR_RETURN(events_internal::TargetInput input,
                              events_internal::TargetInput::Compile(spec));
-    auto c = std::make_shared<CompiledTarget>(CompiledTarget{
-        .spec = std::move(t), .input = std::move(input), .retry = {}, .sink = {}, .counters = {}});
+    auto c = std::make_shared<CompiledTarget>(CompiledTarget{.spec = std::move(t),
+                                                             .input = std::move(input),
+                                                             .retry = {},
+                                                             .sink = {},
+                                                             .counters = {},
+                                                             .journal = {}});
     c->retry = c->spec.retry_policy.value_or(TargetRetryPolicy{});
     c->sink = events_internal::ServiceOf(c->spec.arn) == "events"
                   ? events_internal::FindBusAnywhere(hub_, c->spec.arn)
                   : hub_.FindSink(c->spec.arn);
     c->counters = std::make_shared<events_internal::TargetCounters>();
+    c->journal = state_->journal;
     compiled.push_back(std::move(c));
   }
   State& st = *state_;

@@ -176,6 +176,19 @@ JsonObject ToObject(const EventArchived& r) {
           {"received", r.received_ns},
           {"time", r.event_time_ns}};
 }
+JsonObject ToObject(const RetryWaiting& r) {
+  JsonObject o{{"op", "RetryWaiting"},      {"id", static_cast<int64_t>(r.id)},
+               {"rule", r.rule_arn},        {"target", TargetJson(r.target)},
+               {"event", r.event},          {"ingested", r.ingested_ns},
+               {"due", r.due_ns},           {"attempts", r.attempts},
+               {"code", r.error_code},      {"error", r.error_name},
+               {"message", r.error_message}};
+  PutOptional(o, "body", r.body);
+  return o;
+}
+JsonObject ToObject(const RetryEnded& r) {
+  return {{"op", "RetryEnded"}, {"id", static_cast<int64_t>(r.id)}, {"rule", r.rule_arn}};
+}
 
 JsonObject ToObject(const SchedulePut& r) {
   return {{"op", "PutSchedule"},
@@ -281,6 +294,24 @@ absl::StatusOr<EventsRecord> DecodeEventsRecord(std::string_view text) {
         if (op == "Archived") {
           return EventArchived{in.String("archive"), in.String("event"), in.Int("received"),
                                in.Int("time")};
+        }
+        if (op == "RetryWaiting") {
+          RetryWaiting w{.id = static_cast<uint64_t>(in.Int("id")),
+                         .rule_arn = in.String("rule"),
+                         .event = in.String("event"),
+                         .body = in.OptionalString("body"),
+                         .ingested_ns = in.Int("ingested"),
+                         .due_ns = in.Int("due"),
+                         .attempts = static_cast<int>(in.Int("attempts")),
+                         .error_code = static_cast<int>(in.Int("code")),
+                         .error_name = in.String("error"),
+                         .error_message = in.String("message")};
+          ReadNested(in, "target", in.Value("target"),
+                     [&](detail::RecordReader& t) { w.target = TargetOf(t); });
+          return w;
+        }
+        if (op == "RetryEnded") {
+          return RetryEnded{static_cast<uint64_t>(in.Int("id")), in.String("rule")};
         }
         return std::nullopt;
       });

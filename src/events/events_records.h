@@ -7,14 +7,18 @@
 // whole (a bus's policy, a resource's tags, a rule's targets) carries the whole, so the last one
 // wins. Scheduler's records ("scheduler" log) carry a schedule's or group's whole state.
 //
-// Not recorded (a recovered hub starts them afresh): replays, counters, deliveries waiting for a
-// retry, the schema registry.
+// A delivery to a target that failed and waits for a retry is recorded (RetryWaiting, again at
+// each failed retry) until it ends (RetryEnded), so a recovered hub tries it again
+// (retry_journal.h).
+//
+// Not recorded (a recovered hub starts them afresh): replays, counters, the schema registry.
 #ifndef COURIER_SRC_EVENTS_EVENTS_RECORDS_H_
 #define COURIER_SRC_EVENTS_EVENTS_RECORDS_H_
 
 #include <absl/status/statusor.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -80,9 +84,27 @@ struct EventArchived {
   int64_t received_ns = 0, event_time_ns = 0;
 };
 
-using EventsRecord =
-    std::variant<BusCreated, BusChanged, BusDeleted, TagsSet, RulePut, RuleEnabled, RuleDeleted,
-                 TargetsSet, ArchiveCreated, ArchiveUpdated, ArchiveDeleted, EventArchived>;
+// A delivery waiting for its next try, keyed by (rule_arn, id): the last record of a key wins.
+struct RetryWaiting {
+  uint64_t id = 0;
+  std::string rule_arn;
+  Target target;  // the whole target, as the delivery held it
+  std::string event;
+  std::optional<std::string> body;  // what the target receives, when not `event`
+  int64_t ingested_ns = 0, due_ns = 0;
+  int attempts = 0;  // tries made
+  // The last try's failure, for the dead-letter queue's attributes.
+  int error_code = 0;
+  std::string error_name, error_message;
+};
+struct RetryEnded {  // delivered, given to the dead-letter queue, or dropped
+  uint64_t id = 0;
+  std::string rule_arn;
+};
+
+using EventsRecord = std::variant<BusCreated, BusChanged, BusDeleted, TagsSet, RulePut, RuleEnabled,
+                                  RuleDeleted, TargetsSet, ArchiveCreated, ArchiveUpdated,
+                                  ArchiveDeleted, EventArchived, RetryWaiting, RetryEnded>;
 
 std::string EncodeEventsRecord(const EventsRecord& record);
 // DataLoss for text that is not a record this version wrote.

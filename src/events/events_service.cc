@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string_view>
+#include <utility>
 
 #include "courier/detail/hub_registry.h"
 #include "courier/events.h"
@@ -32,6 +34,8 @@ using events_internal::EventsLog;
 using events_internal::EventsRecord;
 using events_internal::EventText;
 using events_internal::kEventsLog;
+using events_internal::RetryJournal;
+using events_internal::RetryWaiting;
 using events_internal::TagsSet;
 
 // ---- The hubs of the process
@@ -174,7 +178,8 @@ struct EventsService::State {
   std::shared_ptr<std::atomic<size_t>> rules_per_bus = std::make_shared<std::atomic<size_t>>(300);
   std::shared_ptr<std::atomic<size_t>> targets_per_rule = std::make_shared<std::atomic<size_t>>(5);
 
-  std::shared_ptr<EventsLog> log;  // null when the storage keeps no records
+  std::shared_ptr<EventsLog> log;         // null when the storage keeps no records
+  std::shared_ptr<RetryJournal> journal;  // null with `log`
   mutable std::mutex mu;
   EventsQuotas quotas;
   std::map<std::string, std::shared_ptr<EventBus>, std::less<>> buses;
@@ -368,10 +373,12 @@ EventsService::EventsService(Hub& hub) : hub_(hub), state_(std::make_unique<Stat
   state_->hub = &hub;
   if (auto log = detail::RecordLog::For(hub.environment().storage, std::string(kEventsLog))) {
     state_->log = std::make_shared<EventsLog>(std::move(log));
+    state_->journal = std::make_shared<RetryJournal>(state_->log);
   }
   auto bus = BusAccess::Make(hub, "default", hub.Arn("events", "event-bus/default"));
   EventBus::State& st = BusAccess::Of(*bus);
   st.log = state_->log;
+  st.journal = state_->journal;
   st.alive = state_->alive;
   st.rules_per_bus = state_->rules_per_bus;
   st.targets_per_rule = state_->targets_per_rule;
@@ -429,6 +436,7 @@ absl::StatusOr<std::shared_ptr<EventBus>> EventsService::CreateEventBus(
   st.description = std::string(description);
   st.tags = tags;
   st.log = s.log;
+  st.journal = s.journal;
   COURIER_RETURN_IF_ERROR(detail::AddResource(hub_, bus));
   s.buses.emplace(std::string(name), bus);
   s.Record(
@@ -986,6 +994,64 @@ absl::Status Unapplied(std::string_view what, std::string_view name, const absl:
 }
 }  // namespace
 
+namespace {
+// After the rules and targets are back: each delivery still waiting for a retry is armed again
+// on this hub's clock, at the time it was due.
+void ResumeRetries(Hub& hub, EventsService::State& s,
+                   std::map<std::pair<std::string, uint64_t>, RetryWaiting> waiting) {
+  using events_internal::CompiledTarget;
+  using events_internal::Rule;
+  if (waiting.empty()) return;
+  std::map<std::string, std::shared_ptr<const Rule>, std::less<>> rules;  // by ARN
+  {
+    std::lock_guard lock(s.mu);
+    for (const auto& [name, bus] : s.buses) {
+      EventBus::State& st = BusAccess::Of(*bus);
+      std::lock_guard bus_lock(st.mu);
+      for (const auto& [rule_name, rule] : st.rules) rules.emplace(rule->arn, rule);
+    }
+  }
+  for (auto& [key, w] : waiting) {
+    std::shared_ptr<const Rule> rule;
+    std::shared_ptr<const CompiledTarget> target;
+    if (auto it = rules.find(w.rule_arn); it != rules.end()) {
+      rule = it->second;
+      for (const auto& t : rule->targets) {
+        if (t->spec.id == w.target.id && t->spec.arn == w.target.arn) target = t;
+      }
+    } else {
+      auto gone = std::make_shared<Rule>();
+      gone->arn = w.rule_arn;
+      gone->name = w.rule_arn.substr(w.rule_arn.rfind('/') + 1);
+      rule = std::move(gone);
+    }
+    // A rule or target removed since: the retry still goes to the target the delivery had, as
+    // one waiting in memory when its target was removed does (a target gone: NO_RESOURCE and
+    // its dead-letter queue).
+    if (target == nullptr) {
+      auto held = std::make_shared<CompiledTarget>();
+      held->spec = w.target;
+      held->retry = held->spec.retry_policy.value_or(TargetRetryPolicy{});
+      held->journal = s.journal;
+      target = std::move(held);
+    }
+    auto event = std::make_shared<const std::string>(std::move(w.event));
+    events_internal::EventText body =
+        w.body ? std::make_shared<const std::string>(std::move(*w.body)) : event;
+    events_internal::ResumeRetry({.hub = &hub,
+                                  .alive = s.alive,
+                                  .rule = std::move(rule),
+                                  .target = std::move(target),
+                                  .event = event,
+                                  .body = std::move(body),
+                                  .ingested = absl::FromUnixNanos(w.ingested_ns),
+                                  .attempts = w.attempts,
+                                  .retry_id = w.id},
+                                 absl::FromUnixNanos(w.due_ns), events_internal::FailureStatus(w));
+  }
+}
+}  // namespace
+
 absl::Status EventsService::Recover() {
   State& s = *state_;
   if (s.log == nullptr) return absl::OkStatus();
@@ -1084,10 +1150,23 @@ absl::Status EventsService::Recover() {
     }
     return absl::OkStatus();
   };
-  return s.log->log().Replay([&](std::string_view text) -> absl::Status {
+  // The deliveries still waiting for a retry, by (rule ARN, id).
+  std::map<std::pair<std::string, uint64_t>, RetryWaiting> waiting;
+  COURIER_RETURN_IF_ERROR(s.log->log().Replay([&](std::string_view text) -> absl::Status {
     COURIER_ASSIGN_OR_RETURN(EventsRecord record, events_internal::DecodeEventsRecord(text));
+    if (auto* r = std::get_if<RetryWaiting>(&record)) {
+      s.journal->KeepAbove(r->id);
+      waiting[{r->rule_arn, r->id}] = std::move(*r);
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<events_internal::RetryEnded>(&record)) {
+      waiting.erase({r->rule_arn, r->id});
+      return absl::OkStatus();
+    }
     return apply(std::move(record));
-  });
+  }));
+  ResumeRetries(hub_, s, std::move(waiting));
+  return absl::OkStatus();
 }
 
 // ---- Registration ---------------------------------------------------------------------------

@@ -292,7 +292,8 @@ void SchedulerService::State::Fire(const std::pair<std::string, std::string>& ke
                             .event = text,
                             .body = text,
                             .ingested = hub->clock().Now(),
-                            .attempts = 0});
+                            .attempts = 0,
+                            .retry_id = 0});
   // Armed (or completed) after the delivery, so that a crash between the two fires this one
   // again rather than never: at least once, as Scheduler invokes.
   std::lock_guard lock(mu);

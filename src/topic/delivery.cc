@@ -68,13 +68,20 @@ void CountDelivered(const Subscription& sub, const DeliveryContext& context) {
   context.topic_counters->delivered.fetch_add(1, std::memory_order_relaxed);
 }
 
+// The end of a delivery whose retry was recorded.
+void Ended(const Delivery& d) {
+  if (d.retry_id != 0) d.context->journal->Ended(d.retry_id, d.sub->arn);
+}
+
 void Succeeded(Delivery& d) {
+  Ended(d);
   CountDelivered(*d.sub, *d.context);
   Finished(d);
 }
 
 // No more tries: the dead-letter queue gets the message, if there is one.
 void GiveUp(Delivery& d) {
+  Ended(d);
   Counters& sub = d.sub->state->counters;
   Counters& topic = *d.context->topic_counters;
   sub.failed.fetch_add(1, std::memory_order_relaxed);
@@ -103,7 +110,9 @@ void Failed(Delivery d, const absl::Status& status) {
   if (!delay) return GiveUp(d);
   if (*delay <= absl::ZeroDuration()) return Try(std::move(d));
   Clock& clock = d.context->hub->clock();
-  clock.ScheduleAfter(*delay, [d = std::move(d)]() mutable { Try(std::move(d)); });
+  const absl::Time due = clock.Now() + *delay;
+  if (d.context->journal != nullptr && d.group.empty()) d.context->journal->Waiting(d, due);
+  clock.ScheduleAt(due, [d = std::move(d)]() mutable { Try(std::move(d)); });
 }
 
 void Try(Delivery d) {
@@ -111,6 +120,7 @@ void Try(Delivery d) {
   const Subscription& sub = *d.sub;
   if (sub.state->removed.load(std::memory_order_acquire)) {
     // Unsubscribed (or its topic deleted) while this waited: no endpoint to try any more.
+    Ended(d);
     sub.state->counters.failed.fetch_add(1, std::memory_order_relaxed);
     d.context->topic_counters->failed.fetch_add(1, std::memory_order_relaxed);
     return Finished(d);
@@ -208,6 +218,11 @@ bool TryAtOnce(const Subscription& sub, const DeliveryContext& context, SendMess
 void AfterFailedTry(Delivery d, const absl::Status& failure) {
   d.tries = 1;
   Failed(std::move(d), failure);
+}
+
+void ResumeRetry(Delivery d, absl::Time due) {
+  Clock& clock = d.context->hub->clock();
+  clock.ScheduleAt(due, [d = std::move(d)]() mutable { Try(std::move(d)); });
 }
 
 void StartDelivery(Delivery d) {

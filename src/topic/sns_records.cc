@@ -1,5 +1,6 @@
 #include "topic/sns_records.h"
 
+#include <absl/strings/escaping.h>
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -37,6 +38,58 @@ JsonObject ToObject(const SubscriptionAttributeSet& r) {
       {"op", "SetSubscriptionAttributes"}, {"arn", r.arn}, {"name", r.name}, {"value", r.value}};
 }
 JsonObject ToObject(const Unsubscribed& r) { return {{"op", "Unsubscribe"}, {"arn", r.arn}}; }
+JsonObject ToObject(const DeliveryWaiting& r) {
+  // Message attributes as three maps by name: data types, string values, binary values (base64).
+  JsonObject types, strings, binaries;
+  for (const auto& [name, a] : r.request.attributes) {
+    types[name] = a.data_type;
+    if (!a.string_value.empty()) strings[name] = a.string_value;
+    if (!a.binary_value.empty()) binaries[name] = absl::Base64Escape(a.binary_value);
+  }
+  JsonObject o{{"op", "DeliveryWaiting"},
+               {"id", static_cast<int64_t>(r.id)},
+               {"subscription", r.subscription_arn},
+               {"body", r.request.body},
+               {"types", std::move(types)},
+               {"strings", std::move(strings)},
+               {"binaries", std::move(binaries)},
+               {"message_id", r.message_id},
+               {"subject", r.subject},
+               {"tries", r.tries},
+               {"due", r.due_ns}};
+  if (r.request.message_group_id) o["group"] = *r.request.message_group_id;
+  if (r.request.message_deduplication_id) o["dedup"] = *r.request.message_deduplication_id;
+  return o;
+}
+JsonObject ToObject(const DeliveryEnded& r) {
+  return {{"op", "DeliveryEnded"},
+          {"id", static_cast<int64_t>(r.id)},
+          {"subscription", r.subscription_arn}};
+}
+
+DeliveryWaiting WaitingOf(detail::RecordReader& in) {
+  DeliveryWaiting w{.id = static_cast<uint64_t>(in.Int("id")),
+                    .subscription_arn = in.String("subscription"),
+                    .request = {},
+                    .message_id = in.String("message_id"),
+                    .subject = in.String("subject"),
+                    .tries = static_cast<int>(in.Int("tries")),
+                    .due_ns = in.Int("due")};
+  w.request.body = in.String("body");
+  auto strings = in.StringMap("strings"), binaries = in.StringMap("binaries");
+  for (auto& [name, type] : in.StringMap("types")) {
+    MessageAttribute& a = w.request.attributes[name];
+    a.data_type = std::move(type);
+    if (auto it = strings.find(name); it != strings.end()) a.string_value = std::move(it->second);
+    if (auto it = binaries.find(name);
+        it != binaries.end() && !absl::Base64Unescape(it->second, &a.binary_value)) {
+      in.Fail("binaries");
+    }
+  }
+  w.request.message_group_id = in.OptionalString("group");
+  w.request.message_deduplication_id = in.OptionalString("dedup");
+  return w;
+}
 
 absl::Status Unreadable(std::string_view text, std::string_view why) {
   return detail::UnreadableRecord("An SNS", text, why);
@@ -76,6 +129,10 @@ absl::StatusOr<SnsRecord> DecodeSnsRecord(std::string_view text) {
     out = SubscriptionAttributeSet{in.String("arn"), in.String("name"), in.String("value")};
   } else if (op == "Unsubscribe") {
     out = Unsubscribed{in.String("arn")};
+  } else if (op == "DeliveryWaiting") {
+    out = WaitingOf(in);
+  } else if (op == "DeliveryEnded") {
+    out = DeliveryEnded{static_cast<uint64_t>(in.Int("id")), in.String("subscription")};
   } else {
     return Unreadable(text, fmt::format("unknown op '{}'", op));
   }

@@ -4,7 +4,12 @@
 // the operation's arguments plus what the operation chose by chance: a subscription's ARN and
 // confirmation token.
 //
-// Not recorded (a recovered hub starts them afresh): a FIFO topic's sequence numbers,
+// A delivery of a standard topic that failed and waits for a retry is recorded
+// (DeliveryWaiting, again at each failed retry) until it ends (DeliveryEnded), so that a
+// recovered hub tries it again at the time it was due.
+//
+// Not recorded (a recovered hub starts them afresh): a FIFO topic's deliveries waiting for a
+// retry (and those behind them in their group), a FIFO topic's sequence numbers,
 // deduplication window and message archive, counters, outboxes, platform applications and
 // endpoints, SMS settings and opt-outs, data protection policies.
 #ifndef COURIER_SRC_TOPIC_SNS_RECORDS_H_
@@ -12,12 +17,14 @@
 
 #include <absl/status/statusor.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "courier/detail/record_log.h"
+#include "courier/message.h"
 #include "courier/topic.h"
 
 namespace courier::topic_internal {
@@ -55,9 +62,23 @@ struct Unsubscribed {
   std::string arn;
 };
 
-using SnsRecord =
-    std::variant<TopicCreated, TopicAttributeSet, TopicTagged, TopicDeleted, Subscribed,
-                 SubscriptionConfirmed, SubscriptionAttributeSet, Unsubscribed>;
+// Keyed by (subscription_arn, id): the last record of a key wins.
+struct DeliveryWaiting {
+  uint64_t id = 0;
+  std::string subscription_arn;
+  SendMessageRequest request;  // what the endpoint receives: body, attributes, FIFO ids
+  std::string message_id, subject;
+  int tries = 0;
+  int64_t due_ns = 0;
+};
+struct DeliveryEnded {  // delivered, given to the dead-letter queue, or dropped
+  uint64_t id = 0;
+  std::string subscription_arn;
+};
+
+using SnsRecord = std::variant<TopicCreated, TopicAttributeSet, TopicTagged, TopicDeleted,
+                               Subscribed, SubscriptionConfirmed, SubscriptionAttributeSet,
+                               Unsubscribed, DeliveryWaiting, DeliveryEnded>;
 
 std::string EncodeSnsRecord(const SnsRecord& record);
 // DataLoss for text that is not a record this version wrote.

@@ -188,6 +188,7 @@ SnsService::SnsService(Hub& hub) : hub_(hub), state_(std::make_unique<State>()) 
   if (auto log =
           detail::RecordLog::For(hub.environment().storage, std::string(topic_internal::kSnsLog))) {
     state_->log = std::make_shared<topic_internal::SnsLog>(std::move(log));
+    state_->journal = std::make_shared<topic_internal::RetryJournal>(state_->log);
   }
 }
 SnsService::~SnsService() = default;
@@ -434,7 +435,8 @@ absl::StatusOr<std::shared_ptr<Topic>> SnsService::CreateTopic(std::string_view 
       topic_internal::DeliveryContext{.hub = &hub_,
                                       .alive = st.alive,
                                       .topic_counters = st.counters,
-                                      .endpoints = st.endpoints});
+                                      .endpoints = st.endpoints,
+                                      .journal = fifo ? nullptr : state_->journal});
   for (const auto& [k, v] : attributes) {
     if (k != "FifoTopic") st.attributes[k] = v;
   }
@@ -926,6 +928,58 @@ absl::Status Unapplied(std::string_view what, std::string_view arn, const absl::
 
 }  // namespace
 
+namespace {
+// A delivery recovered from its DeliveryWaiting record, armed again on this hub's clock.
+void ResumeRetry(const SnsService& sns, SnsService::State& state, Hub& hub,
+                 topic_internal::DeliveryWaiting&& w) {
+  using namespace topic_internal;  // NOLINT: the delivery's parts
+  Delivery d{.sub = nullptr,
+             .context = nullptr,
+             .request = std::move(w.request),
+             .group = {},
+             .message_id = MessageId(w.message_id),
+             .subject = std::move(w.subject),
+             .tries = w.tries,
+             .retry = nullptr,
+             .client_error = std::nullopt,
+             .dead_letter_request = std::nullopt,
+             .retry_id = w.id};
+  if (absl::StatusOr<std::shared_ptr<Topic>> topic = sns.GetTopic(TopicOf(w.subscription_arn));
+      topic.ok()) {
+    Topic::State& st = Access::Of(**topic);
+    d.context = st.context;
+    std::shared_ptr<const Snapshot> snap = st.LoadSnapshot();
+    for (const auto& s : snap->subscriptions) {
+      if (s->arn != w.subscription_arn) continue;
+      // As Publish makes it: the snapshot owns the subscription and the topic's HTTP policy.
+      d.sub = std::shared_ptr<const Subscription>(snap, s.get());
+      if (snap->http_retry && (s->protocol == "http" || s->protocol == "https") &&
+          !s->attributes.contains("DeliveryPolicy")) {
+        d.retry = &*snap->http_retry;
+      }
+    }
+  }
+  if (d.context == nullptr) {
+    d.context = std::make_shared<const DeliveryContext>(
+        DeliveryContext{.hub = &hub,
+                        .alive = state.alive,
+                        .topic_counters = std::make_shared<Counters>(),
+                        .endpoints = state.endpoints,
+                        .journal = state.journal});
+  }
+  if (d.sub == nullptr) {
+    // Unsubscribed (or its topic deleted) before the restart: the retry ends as one waiting in
+    // memory does then, counted as failed.
+    auto gone = std::make_shared<Subscription>();
+    gone->arn = w.subscription_arn;
+    gone->topic_arn = TopicOf(w.subscription_arn);
+    gone->state->removed.store(true, std::memory_order_relaxed);
+    d.sub = std::move(gone);
+  }
+  topic_internal::ResumeRetry(std::move(d), absl::FromUnixNanos(w.due_ns));
+}
+}  // namespace
+
 absl::Status SnsService::Recover() {
   if (state_->log == nullptr) return absl::OkStatus();
   auto apply = [&](topic_internal::SnsRecord record) -> absl::Status {
@@ -997,11 +1051,24 @@ absl::Status SnsService::Recover() {
     }
     return absl::OkStatus();
   };
-  return state_->log->log().Replay([&](std::string_view text) -> absl::Status {
+  // The deliveries still waiting for a retry, by (subscription ARN, id).
+  std::map<std::pair<std::string, uint64_t>, topic_internal::DeliveryWaiting> waiting;
+  COURIER_RETURN_IF_ERROR(state_->log->log().Replay([&](std::string_view text) -> absl::Status {
     COURIER_ASSIGN_OR_RETURN(topic_internal::SnsRecord record,
                              topic_internal::DecodeSnsRecord(text));
+    if (auto* r = std::get_if<topic_internal::DeliveryWaiting>(&record)) {
+      state_->journal->KeepAbove(r->id);
+      waiting[{r->subscription_arn, r->id}] = std::move(*r);
+      return absl::OkStatus();
+    }
+    if (auto* r = std::get_if<topic_internal::DeliveryEnded>(&record)) {
+      waiting.erase({r->subscription_arn, r->id});
+      return absl::OkStatus();
+    }
     return apply(std::move(record));
-  });
+  }));
+  for (auto& [key, w] : waiting) ResumeRetry(*this, *state_, hub_, std::move(w));
+  return absl::OkStatus();
 }
 
 }  // namespace courier

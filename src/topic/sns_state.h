@@ -45,6 +45,7 @@ struct SnsService::State {
   SnsQuotas quotas;  // under mu
   // Where topics and subscriptions are recorded; nullptr when the storage keeps nothing.
   std::shared_ptr<topic_internal::SnsLog> log;
+  std::shared_ptr<topic_internal::RetryJournal> journal;  // null with `log`
   // Publishes straight to a phone number or a platform endpoint, by that number or ARN.
   mutable std::mutex outbox_mu;
   std::map<std::string, std::vector<OutboxMessage>, std::less<>> direct;

@@ -22,6 +22,7 @@
 #include "courier/pattern.h"
 #include "courier/resource.h"
 #include "courier/topic.h"
+#include "topic/retry_journal.h"
 #include "topic/sns_records.h"
 
 namespace courier {
@@ -115,6 +116,8 @@ struct DeliveryContext {
   std::shared_ptr<std::atomic<bool>> alive;
   std::shared_ptr<Counters> topic_counters;
   std::shared_ptr<EndpointFailures> endpoints;
+  // Where deliveries waiting for a retry are recorded; null: they are not (no log, FIFO topic).
+  std::shared_ptr<RetryJournal> journal;
 };
 
 // One message on its way to one subscription.
@@ -134,6 +137,7 @@ struct Delivery {
   // What the dead-letter queue receives instead of `request` when the queue cannot take that
   // (the envelope, with all its attributes inside, for a raw message with more than 10).
   std::optional<SendMessageRequest> dead_letter_request;
+  uint64_t retry_id = 0;  // its RetryJournal id once a retry of it is recorded; 0: none
 };
 
 // What stays with a subscription across attribute changes.
