@@ -26,6 +26,7 @@
 #include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 #include "courier/topic.h"
+#include "flaky_sink.h"
 
 namespace courier {
 namespace {
@@ -33,29 +34,7 @@ namespace {
 // A pattern for rules whose matching a test does not look at (AWS refuses "{}").
 constexpr char kShop[] = R"({"source":["shop"]})";
 
-// A sink under an SQS ARN that fails its first `failures` tries with `error`, and records the
-// time of each try.
-class FlakySink final : public MessageSink {
- public:
-  FlakySink(Hub& hub, std::string name, int failures, absl::Status error)
-      : MessageSink(name, hub.Arn("sqs", name)),
-        hub_(hub),
-        failures_(failures),
-        error_(std::move(error)) {}
-  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override {
-    tries.push_back(hub_.clock().Now());
-    if (static_cast<int>(tries.size()) <= failures_) return error_;
-    received.push_back(std::move(request));
-    return SendMessageResult{};
-  }
-  std::vector<absl::Time> tries;
-  std::vector<SendMessageRequest> received;
-
- private:
-  Hub& hub_;
-  int failures_;
-  absl::Status error_;
-};
+using testing_support::FlakySink;
 
 struct Fixture {
   testing::Simulation sim;

@@ -17,31 +17,12 @@
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 #include "courier/topic.h"
+#include "flaky_sink.h"
 
 namespace courier {
 namespace {
 
-// A sink under an SQS ARN that fails its first `failures` tries (Unavailable: retried) and
-// records when each try came and what it carried.
-class FlakySink final : public MessageSink {
- public:
-  FlakySink(Hub& hub, std::string name, int64_t failures)
-      : MessageSink(name, hub.Arn("sqs", name)), hub_(hub), failures_(failures) {}
-  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override {
-    tries.push_back(hub_.clock().Now());
-    if (static_cast<int64_t>(tries.size()) <= failures_) {
-      return absl::UnavailableError("ServiceUnavailable: try later");
-    }
-    received.push_back(std::move(request));
-    return SendMessageResult{};
-  }
-  std::vector<absl::Time> tries;
-  std::vector<SendMessageRequest> received;
-
- private:
-  Hub& hub_;
-  int64_t failures_;
-};
+using testing_support::FlakySink;
 
 struct Fixture {
   testing::Simulation sim;

@@ -11,6 +11,7 @@
 #include "courier/sns.h"
 #include "courier/storage.h"
 #include "courier/topic.h"
+#include "flaky_sink.h"
 #include "recording_hub.h"
 
 namespace courier {
@@ -18,30 +19,10 @@ namespace {
 
 using Side = testing_support::RecordingSide;
 
-// A sink under an SQS ARN that fails its first `failures` tries (Unavailable: retried). Not
-// recorded: each side makes its own under the same ARN.
-class FlakySink final : public MessageSink {
- public:
-  FlakySink(Hub& hub, int failures)
-      : MessageSink("flaky", hub.Arn("sqs", "flaky")), hub_(hub), failures_(failures) {}
-  absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override {
-    tries.push_back(hub_.clock().Now());
-    if (static_cast<int>(tries.size()) <= failures_) {
-      return absl::UnavailableError("ServiceUnavailable: try later");
-    }
-    received.push_back(std::move(request));
-    return SendMessageResult{};
-  }
-  std::vector<absl::Time> tries;
-  std::vector<SendMessageRequest> received;
-
- private:
-  Hub& hub_;
-  int failures_;
-};
+using testing_support::FlakySink;
 
 std::shared_ptr<FlakySink> AddFlaky(Hub& hub, int failures) {
-  auto sink = std::make_shared<FlakySink>(hub, failures);
+  auto sink = std::make_shared<FlakySink>(hub, "flaky", failures);
   REQUIRE(detail::AddResource(hub, sink).ok());
   return sink;
 }
