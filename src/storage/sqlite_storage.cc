@@ -4,18 +4,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <semaphore>
 #include <thread>
-#ifdef __linux__
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 #include <utility>
 #include <vector>
 
@@ -55,41 +50,14 @@ struct Batch {
   uint64_t ticket = 0;
 };
 
-// A binary semaphore whose Acquire goes to sleep at once. The standard one (and atomic wait)
-// spins and yields the processor first, which with a hundred waiters on two processors is a
-// storm of context switches that delays the very commit they wait for.
-class Wakeup {
- public:
-  void Release() {
-    state_.store(1, std::memory_order_release);
-#ifdef __linux__
-    syscall(SYS_futex, &state_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
-#else
-    state_.notify_one();
-#endif
-  }
-  void Acquire() {
-    while (state_.exchange(0, std::memory_order_acquire) == 0) {
-#ifdef __linux__
-      syscall(SYS_futex, &state_, FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
-#else
-      state_.wait(0, std::memory_order_acquire);
-#endif
-    }
-  }
-
- private:
-  std::atomic<int> state_{0};  // 1: released, not yet acquired
-};
-
 // A caller waiting for its ticket's commit, woken alone (when its ticket is committed, or to
 // lead the next commit) and after the leader has let go of the lock, so that it does not wake
-// only to wait for the lock. The Wakeup is its thread's: it outlives every wait.
+// only to wait for the lock. The semaphore is its thread's: it outlives every wait.
 struct Waiter {
   uint64_t ticket;
-  Wakeup* wake;
+  std::binary_semaphore* wake;
 };
-thread_local Wakeup thread_wakeup;
+thread_local std::binary_semaphore wake_semaphore{0};
 
 // A commit that failed: the tickets it held, and why.
 struct FailedCommit {
@@ -292,7 +260,7 @@ struct SqliteStorage::Impl {
     // Wake the waiters whose records are kept, and one whose records are pending to lead the
     // next commit; if no one waits for those, the writer takes them in its time.
     bool next_leader = pending.empty();
-    std::vector<Wakeup*> woken;
+    std::vector<std::binary_semaphore*> woken;
     std::erase_if(waiters, [&](const Waiter& w) {
       if (w.ticket > committed) {
         if (next_leader) return false;
@@ -303,7 +271,7 @@ struct SqliteStorage::Impl {
     });
     if (stopping) work.notify_one();
     lock.unlock();
-    for (Wakeup* w : woken) w->Release();
+    for (std::binary_semaphore* w : woken) w->release();
   }
 
   // How long records no caller waits for may stay pending: the relaxed mode's window, or (when
@@ -343,9 +311,9 @@ struct SqliteStorage::Impl {
       if (!committing) {
         Lead(lock);
       } else {
-        waiters.push_back({last, &thread_wakeup});
+        waiters.push_back({last, &wake_semaphore});
         lock.unlock();
-        thread_wakeup.Acquire();
+        wake_semaphore.acquire();
       }
       lock.lock();
     }
