@@ -1181,6 +1181,7 @@ class EventsOperations final : public Service {
   }
   void Shutdown() override { events_.Shutdown(); }
   absl::Status Recover() override { return events_.Recover(); }
+  const std::shared_ptr<RetryJournal>& journal() const { return events_.state_->journal; }
   EventsService& typed() { return events_; }
 
  private:
@@ -1194,6 +1195,10 @@ const ServiceRegistrar kRegistrar("events", [](Hub& hub) -> std::unique_ptr<Serv
 });
 }  // namespace
 COURIER_SERVICE_ANCHOR(events);
+
+std::shared_ptr<RetryJournal> events_internal::RetryJournalOf(Hub& hub) {
+  return static_cast<EventsOperations*>(hub.FindService("events"))->journal();
+}
 
 EventsService& Events(Hub& hub) {
   return static_cast<EventsOperations*>(hub.FindService("events"))->typed();

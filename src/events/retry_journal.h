@@ -17,6 +17,10 @@
 
 #include "events/events_records.h"
 
+namespace courier {
+class Hub;
+}  // namespace courier
+
 namespace courier::events_internal {
 
 struct Delivery;
@@ -38,6 +42,10 @@ class RetryJournal {
   std::shared_ptr<EventsLog> log_;
   std::atomic<uint64_t> next_id_{1};
 };
+
+// The hub's journal (the EventBridge service's), for the deliveries of Scheduler's targets too;
+// nullptr when the storage keeps no records.
+std::shared_ptr<RetryJournal> RetryJournalOf(Hub& hub);
 
 // The status a recorded failure stood for.
 absl::Status FailureStatus(const RetryWaiting& w);

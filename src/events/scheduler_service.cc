@@ -194,6 +194,7 @@ absl::StatusOr<std::shared_ptr<const Run>> SchedulerService::State::Compile(
                         .dead_letter_arn = t.dead_letter_arn};
   target->retry = t.retry_policy.value_or(TargetRetryPolicy{});
   target->counters = schedule->counters;
+  target->journal = events_internal::RetryJournalOf(*hub);  // its retries survive a restart
   rule->targets.push_back(std::move(target));
   return std::make_shared<const Run>(Run{std::move(expression), std::move(rule)});
 }

@@ -1,7 +1,7 @@
 // A delivery to a target that failed and waits for a retry survives a restart: the hub rebuilt
 // from the first one's records (Hub::Recover) tries it at the time it was due, once, with the
 // attempts and ingestion time it had, so the target's RetryPolicy still holds; one that ended
-// before the copy is not made again.
+// before the copy is not made again. A Scheduler target's retry too.
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
@@ -12,6 +12,7 @@
 #include "courier/events.h"
 #include "courier/hub.h"
 #include "courier/queue.h"
+#include "courier/scheduler.h"
 #include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/storage.h"
@@ -204,6 +205,38 @@ TEST_CASE("A retry whose rule was deleted before the restart still ends at its t
   CHECK(dead[0].message_attributes.at("ERROR_CODE").string_value == "NO_RESOURCE");
   CHECK(dead[0].message_attributes.at("RULE_ARN").string_value ==
         "arn:aws:events:us-east-1:000000000000:rule/r");
+}
+
+TEST_CASE("A schedule's delivery waiting for a retry is made after the restart, once",
+          "[events][recovery]") {
+  auto log = std::make_shared<RecordingStorage>();
+  Side first(log);
+  auto flaky = AddFlaky(first.hub, 1000);
+  const absl::Time at = first.sim.Now() + absl::Minutes(1);
+  REQUIRE(Scheduler(first.hub)
+              .CreateSchedule(
+                  "once",
+                  {.expression =
+                       "at(" + absl::FormatTime("%Y-%m-%dT%H:%M:%S", at, absl::UTCTimeZone()) + ")",
+                   .target = {.arn = flaky->arn(), .input = R"("tick")"}})
+              .ok());
+  first.sim.RunFor(absl::Minutes(1));
+  REQUIRE(flaky->tries.size() == 1);  // fired, failed, its retry waiting
+  auto copy = log->Copy();
+  first.sim.RunFor(absl::Seconds(10));
+  REQUIRE(flaky->tries.size() >= 2);
+  const absl::Time due = flaky->tries[1];
+
+  Side second(copy, flaky->tries[0]);
+  REQUIRE(second.hub.Recover().ok());
+  auto back = AddFlaky(second.hub, 0);
+  second.sim.RunFor(due - second.sim.Now());
+  REQUIRE(back->received.size() == 1);
+  CHECK(back->tries[0] == due);
+  CHECK(back->received[0].body == R"("tick")");
+  // The schedule had completed: it does not fire again, and the retry is not made twice.
+  second.sim.RunFor(absl::Hours(2));
+  CHECK(back->received.size() == 1);
 }
 
 }  // namespace
