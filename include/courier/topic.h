@@ -158,6 +158,8 @@ class Topic final : public MessageSink {
   friend class SnsService;
   friend struct topic_internal::Access;
   Topic(Hub& hub, std::string name, std::string arn, bool fifo);
+  // Publish, without waiting for the records of its deliveries (Publish waits once for all).
+  absl::StatusOr<PublishResult> PublishAndFanOut(PublishRequest request);
 
   Hub& hub_;
   std::unique_ptr<State> state_;

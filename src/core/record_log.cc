@@ -33,6 +33,13 @@ thread_local ThreadTickets tickets;
 }  // namespace
 
 constinit thread_local bool thread_has_unawaited_records = false;
+constinit thread_local bool thread_defers_awaits = false;
+
+absl::Status DeferredAwaits::Await() {
+  thread_defers_awaits = outer_;
+  if (outer_ || !thread_has_unawaited_records) return absl::OkStatus();
+  return AwaitRecords();
+}
 
 namespace {
 

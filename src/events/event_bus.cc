@@ -412,11 +412,13 @@ absl::StatusOr<PutEventsResult> EventBus::PutEvents(std::vector<PutEventsEntry> 
     times.push_back(time);
     result.entries.push_back({.event_id = std::string(id, 36)});
   }
-  if (!events.empty()) {
-    events_internal::BusAccess::Route(*this, *snap, events, times, false, nullptr);
-  }
   absl::StatusOr<PutEventsResult> out = std::move(result);
-  detail::Durable(out);  // the archives' records
+  if (!events.empty()) {
+    // The archives' records and those of the deliveries to durable targets: one wait for all.
+    detail::DeferredAwaits deferred;
+    events_internal::BusAccess::Route(*this, *snap, events, times, false, nullptr);
+    if (absl::Status kept = deferred.Await(); !kept.ok()) out = std::move(kept);
+  }
   return out;
 }
 
@@ -437,12 +439,13 @@ absl::StatusOr<SendMessageResult> EventBus::SendMessage(SendMessageRequest reque
     std::string err;
     absl::ParseTime(absl::RFC3339_full, std::string(*t), &time, &err);
   }
+  detail::DeferredAwaits deferred;
   events_internal::BusAccess::Route(*this, *state_->LoadSnapshot(),
                                     {std::make_shared<const std::string>(request.body)}, {time},
                                     false, nullptr);
   absl::StatusOr<SendMessageResult> result = SendMessageResult{};
   result->message_id = MessageId(std::string_view(*text("id")));
-  detail::Durable(result);
+  if (absl::Status kept = deferred.Await(); !kept.ok()) result = std::move(kept);
   return result;
 }
 

@@ -528,7 +528,8 @@ absl::StatusOr<PutEventsResult> EventsService::PutEvents(std::vector<PutEventsEn
     COURIER_ASSIGN_OR_RETURN(std::shared_ptr<EventBus> bus, GetEventBus("default"));
     return bus->PutEvents(std::move(entries));
   }
-  // Entries go to their buses in order, each bus's share in one call.
+  // Entries go to their buses in order, each bus's share in one call; one wait for all.
+  detail::DeferredAwaits deferred;
   PutEventsResult result;
   result.entries.resize(entries.size());
   std::map<std::string, std::vector<size_t>> by_bus;
@@ -551,6 +552,7 @@ absl::StatusOr<PutEventsResult> EventsService::PutEvents(std::vector<PutEventsEn
     for (size_t k = 0; k < indices.size(); ++k) result.entries[indices[k]] = r.entries[k];
   }
   for (const auto& e : result.entries) result.failed_entry_count += !e.error_code.empty();
+  COURIER_RETURN_IF_ERROR(deferred.Await());
   return result;
 }
 

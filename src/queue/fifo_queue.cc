@@ -1196,6 +1196,7 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
   if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "ChangeMessageVisibilityBatchRequestEntry"));
   BatchResult out;
+  detail::DeferredAwaits deferred;  // one wait for every entry's record
   for (const auto& e : entries) {
     absl::Status st = ChangeMessageVisibility(e.receipt_handle, e.visibility_timeout);
     if (st.ok()) {
@@ -1204,6 +1205,7 @@ absl::StatusOr<FifoQueue::BatchResult> FifoQueue::ChangeMessageVisibilityBatch(
       out.failed.push_back({e.id, true, std::string(ErrorName(st)), std::string(ErrorMessage(st))});
     }
   }
+  COURIER_RETURN_IF_ERROR(deferred.Await());
   return out;
 }
 

@@ -1016,9 +1016,11 @@ absl::StatusOr<Queue::BatchResult> Queue::ChangeMessageVisibilityBatch(
   if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "ChangeMessageVisibilityBatchRequestEntry"));
   BatchResult result;
+  detail::DeferredAwaits deferred;  // one wait for every entry's record
   for (const auto& e : entries) {
     AddOutcome(result, e.id, ChangeMessageVisibility(e.receipt_handle, e.visibility_timeout));
   }
+  COURIER_RETURN_IF_ERROR(deferred.Await());
   return result;
 }
 

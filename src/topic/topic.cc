@@ -655,6 +655,14 @@ SnsMetrics Topic::Metrics() const {
 }
 
 absl::StatusOr<PublishResult> Topic::Publish(PublishRequest request) {
+  // A message delivered to several durable queues waits for one commit, not one per queue.
+  detail::DeferredAwaits deferred;
+  absl::StatusOr<PublishResult> result = PublishAndFanOut(std::move(request));
+  if (absl::Status kept = deferred.Await(); !kept.ok() && result.ok()) result = std::move(kept);
+  return result;
+}
+
+absl::StatusOr<PublishResult> Topic::PublishAndFanOut(PublishRequest request) {
   if (deleted()) return TopicNotFound();
   State& st = *state_;
   // ---- Checks, in SNS's order.
@@ -813,6 +821,7 @@ absl::StatusOr<PublishBatchResult> Topic::PublishBatch(std::vector<PublishBatchE
                     "The length of all the batch messages put together is more than the limit");
   }
   PublishBatchResult out;
+  detail::DeferredAwaits deferred;  // one wait for every entry's deliveries
   for (PublishBatchEntry& e : entries) {
     absl::StatusOr<PublishResult> r = Publish(std::move(e.request));
     if (r.ok()) {
@@ -825,6 +834,7 @@ absl::StatusOr<PublishBatchResult> Topic::PublishBatch(std::vector<PublishBatchE
                             .sender_fault = r.status().code() != absl::StatusCode::kInternal});
     }
   }
+  COURIER_RETURN_IF_ERROR(deferred.Await());
   return out;
 }
 

@@ -53,20 +53,40 @@ absl::Status AwaitRecords();
 // Whether the calling thread has appended records that no AwaitRecords has waited for: never
 // under MemoryStorage, which appends nothing. (constinit: read without a TLS init call.)
 extern constinit thread_local bool thread_has_unawaited_records;
+// Whether the calling thread is inside a DeferredAwaits: Durable leaves the waiting to it.
+extern constinit thread_local bool thread_defers_awaits;
+
+// Within its scope, the calls the thread makes do not wait for their records at their ends:
+// the scope waits once, for all of them (Await), so that an operation made of many calls (a
+// batch entry by entry, a publish delivered to every durable subscriber) waits for one commit.
+// Scopes nest: the outermost one waits.
+class DeferredAwaits {
+ public:
+  DeferredAwaits() : outer_(thread_defers_awaits) { thread_defers_awaits = true; }
+  ~DeferredAwaits() { thread_defers_awaits = outer_; }
+  DeferredAwaits(const DeferredAwaits&) = delete;
+  DeferredAwaits& operator=(const DeferredAwaits&) = delete;
+  // Waits for the records of the scope's calls (nothing if it is nested in another scope), and
+  // returns the error of a commit that failed to keep them. Ends the deferral.
+  absl::Status Await();
+
+ private:
+  bool outer_;
+};
 
 // An operation's result once its records are kept: `result`, or the storage's error if they
 // could not be (a failed call's change may be in memory and not on disk, as a call to AWS that
 // fails may or may not have taken effect). The StatusOr form works in place, so that the
 // operation's result is not moved on the fast path.
 inline absl::Status Durable(absl::Status result) {
-  if (!thread_has_unawaited_records) [[likely]]
+  if (!thread_has_unawaited_records || thread_defers_awaits) [[likely]]
     return result;
   absl::Status kept = AwaitRecords();
   return result.ok() ? kept : result;
 }
 template <typename T>
 void Durable(absl::StatusOr<T>& result) {
-  if (!thread_has_unawaited_records) [[likely]]
+  if (!thread_has_unawaited_records || thread_defers_awaits) [[likely]]
     return;
   if (absl::Status kept = AwaitRecords(); !kept.ok() && result.ok()) result = std::move(kept);
 }
