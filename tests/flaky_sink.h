@@ -7,11 +7,14 @@
 #include <absl/status/status.h>
 #include <absl/time/time.h>
 
+#include <catch2/catch.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "courier/detail/hub_registry.h"
 #include "courier/hub.h"
 #include "courier/resource.h"
 #include "courier/status.h"
@@ -40,6 +43,13 @@ class FlakySink final : public MessageSink {
   int64_t failures_;
   absl::Status error_;
 };
+
+// A FlakySink named `name`, added to the hub's registry so that its ARN finds it.
+inline std::shared_ptr<FlakySink> AddFlaky(Hub& hub, int64_t failures, std::string name = "flaky") {
+  auto sink = std::make_shared<FlakySink>(hub, std::move(name), failures);
+  REQUIRE(detail::AddResource(hub, sink).ok());
+  return sink;
+}
 
 }  // namespace courier::testing_support
 

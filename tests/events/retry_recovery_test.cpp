@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "courier/detail/hub_registry.h"
 #include "courier/event_bus.h"
 #include "courier/events.h"
 #include "courier/hub.h"
@@ -24,13 +23,7 @@ namespace {
 
 using Side = testing_support::RecordingSide;
 
-using testing_support::FlakySink;
-
-std::shared_ptr<FlakySink> AddFlaky(Hub& hub, int failures) {
-  auto sink = std::make_shared<FlakySink>(hub, "flaky", failures);
-  REQUIRE(detail::AddResource(hub, sink).ok());
-  return sink;
-}
+using testing_support::AddFlaky;
 
 std::vector<Message> Drain(SqsQueue& q) {
   std::vector<Message> out;

@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "courier/detail/hub_registry.h"
 #include "courier/hub.h"
 #include "courier/sns.h"
 #include "courier/storage.h"
@@ -19,13 +18,7 @@ namespace {
 
 using Side = testing_support::RecordingSide;
 
-using testing_support::FlakySink;
-
-std::shared_ptr<FlakySink> AddFlaky(Hub& hub, int failures) {
-  auto sink = std::make_shared<FlakySink>(hub, "flaky", failures);
-  REQUIRE(detail::AddResource(hub, sink).ok());
-  return sink;
-}
+using testing_support::AddFlaky;
 
 // A standard topic whose raw SQS subscription goes to the flaky sink, and one message on it.
 void PublishToFlaky(Hub& hub, const std::string& arn) {
