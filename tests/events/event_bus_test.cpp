@@ -26,6 +26,7 @@
 #include "courier/step_functions.h"
 #include "courier/testing/simulation.h"
 #include "courier/topic.h"
+#include "drain_queue.h"
 #include "flaky_sink.h"
 
 namespace courier {
@@ -34,6 +35,7 @@ namespace {
 // A pattern for rules whose matching a test does not look at (AWS refuses "{}").
 constexpr char kShop[] = R"({"source":["shop"]})";
 
+using testing_support::Drain;
 using testing_support::FlakySink;
 
 struct Fixture {
@@ -44,20 +46,6 @@ struct Fixture {
 
   std::shared_ptr<Queue> NewQueue(const std::string& name) {
     return Sqs(hub).CreateQueue(name).value();
-  }
-  static std::vector<Message> Drain(SqsQueue& q) {
-    std::vector<Message> out;
-    for (;;) {
-      std::vector<Message> got = q.ReceiveMessage({.max_number_of_messages = 10,
-                                                   .wait_time = absl::ZeroDuration(),
-                                                   .message_attribute_names = {"All"}})
-                                     .value();
-      if (got.empty()) return out;
-      for (Message& m : got) {
-        REQUIRE(q.DeleteMessage(m.receipt_handle).ok());
-        out.push_back(std::move(m));
-      }
-    }
   }
   void Route(const std::string& rule, const std::string& pattern, const std::string& arn,
              Target extra = {}) {
@@ -93,7 +81,7 @@ TEST_CASE("PutEvents fills EventBridge's envelope", "[events]") {
   REQUIRE(r.failed_entry_count == 0);
   REQUIRE(r.entries.size() == 1);
   REQUIRE(r.entries[0].event_id.size() == 36);
-  std::vector<Message> got = Fixture::Drain(*q);
+  std::vector<Message> got = Drain(*q);
   REQUIRE(got.size() == 1);
   Json event = Parsed(got[0].body);
   CHECK(event.at("version") == "0");
@@ -119,7 +107,7 @@ TEST_CASE("An entry's own Time is kept; the clock gives it otherwise", "[events]
   PutEventsEntry given = Order(1);
   given.time = absl::FromUnixSeconds(1700000000);
   f.Put({given, Order(2)});
-  std::vector<Message> got = Fixture::Drain(*q);
+  std::vector<Message> got = Drain(*q);
   REQUIRE(got.size() == 2);
   std::vector<std::string> times;
   for (const Message& m : got) times.emplace_back(Parsed(m.body).at("time").as_string());
@@ -151,7 +139,7 @@ TEST_CASE("Entries fail alone, with EventBridge's codes", "[events]") {
   CHECK(r.entries[4].error_code == "InvalidArgument");
   CHECK(r.entries[5].error_code == "NotAuthorizedForSourceException");
   CHECK(r.entries[6].error_code == "MalformedDetail");
-  CHECK(Fixture::Drain(*q).size() == 1);  // only the good one went anywhere
+  CHECK(Drain(*q).size() == 1);  // only the good one went anywhere
 }
 
 // "PutEvents will only process nested JSON up to 1000 levels deep": a detail of 1000 levels is
@@ -172,7 +160,7 @@ TEST_CASE("A detail nested 1000 levels deep is accepted and matched; 1001 is not
   REQUIRE(r.entries.size() == 2);
   CHECK(r.entries[0].error_code.empty());
   CHECK(r.entries[1].error_code == "MalformedDetail");
-  std::vector<Message> got = Fixture::Drain(*q);
+  std::vector<Message> got = Drain(*q);
   REQUIRE(got.size() == 1);
   CHECK(absl::StrContains(got[0].body, nested(1000)));
 }
@@ -200,9 +188,9 @@ TEST_CASE("Every matching rule gets the event, once per target", "[events]") {
   f.Route("any", R"({"source":["shop"]})", any->arn());
   f.Route("other", R"({"source":["bank"]})", other->arn());
   f.Put({Order(250), Order(5), Order(500, "bank")});
-  CHECK(Fixture::Drain(*big).size() == 2);
-  CHECK(Fixture::Drain(*any).size() == 2);
-  CHECK(Fixture::Drain(*other).size() == 1);
+  CHECK(Drain(*big).size() == 2);
+  CHECK(Drain(*any).size() == 2);
+  CHECK(Drain(*other).size() == 1);
   CHECK(f.bus->RuleMetrics("big")->at("MatchedEvents") == 2);
   CHECK(f.bus->RuleMetrics("big")->at("Invocations") == 2);
   CHECK(f.bus->RuleMetrics("other")->at("MatchedEvents") == 1);
@@ -215,10 +203,10 @@ TEST_CASE("Disabled rules match nothing; enabling them again does", "[events]") 
   REQUIRE(f.bus->DisableRule("r").ok());
   CHECK(f.bus->DescribeRule("r")->state == "DISABLED");
   f.Put({Order(1)});
-  CHECK(Fixture::Drain(*q).empty());
+  CHECK(Drain(*q).empty());
   REQUIRE(f.bus->EnableRule("r").ok());
   f.Put({Order(1)});
-  CHECK(Fixture::Drain(*q).size() == 1);
+  CHECK(Drain(*q).size() == 1);
   CHECK(ErrorName(f.bus->EnableRule("missing")) == "ResourceNotFoundException");
 }
 
@@ -304,7 +292,7 @@ TEST_CASE("Targets: at most five, validated, replaced by id", "[events]") {
   REQUIRE(listed.size() == 1);
   CHECK(listed[0].input == std::optional<std::string>(R"({"fixed":1})"));
   f.Put({Order(1)});
-  std::vector<Message> got = Fixture::Drain(*q);
+  std::vector<Message> got = Drain(*q);
   REQUIRE(got.size() == 1);
   CHECK(got[0].body == R"({"fixed":1})");
   REQUIRE(f.bus->RemoveTargets("r", {"t", "not-there"}).ok());
@@ -354,7 +342,7 @@ TEST_CASE("Topics, Functions and state machines are targets too", "[events]") {
               .ok());
   f.Put({Order(7)});
   f.sim.RunUntilIdle();
-  std::vector<Message> got = Fixture::Drain(*via_topic);
+  std::vector<Message> got = Drain(*via_topic);
   REQUIRE(got.size() == 1);
   CHECK(Parsed(got[0].body).at("detail").at("amount") == 7);
   REQUIRE(seen.size() == 1);
@@ -400,7 +388,7 @@ TEST_CASE("Retries end at MaximumRetryAttempts; the DLQ gets the event and why",
   PutEventsResult r = f.Put({Order(1)});
   f.sim.RunUntilIdle();
   CHECK(flaky->tries.size() == 3);  // the try and two retries
-  std::vector<Message> dead = Fixture::Drain(*dlq);
+  std::vector<Message> dead = Drain(*dlq);
   REQUIRE(dead.size() == 1);
   CHECK(Parsed(dead[0].body).at("id") == r.entries[0].event_id.c_str());
   const MessageAttributes& a = dead[0].message_attributes;
@@ -431,7 +419,7 @@ TEST_CASE("Retries end at MaximumEventAgeInSeconds", "[events]") {
   f.sim.RunUntilIdle();
   REQUIRE(flaky->tries.size() > 2);
   CHECK(flaky->tries.back() - start <= absl::Seconds(60));
-  std::vector<Message> dead = Fixture::Drain(*dlq);
+  std::vector<Message> dead = Drain(*dlq);
   REQUIRE(dead.size() == 1);
   CHECK(dead[0].message_attributes.at("EXHAUSTED_RETRY_CONDITION").string_value ==
         "MaximumEventAgeInSeconds");
@@ -443,7 +431,7 @@ TEST_CASE("A missing target is not retried: NO_RESOURCE to the DLQ at once", "[e
   f.Route("r", R"({"source":["shop"]})", "arn:aws:sqs:us-east-1:000000000000:gone",
           {.dead_letter_arn = dlq->arn()});
   f.Put({Order(1)});
-  std::vector<Message> dead = Fixture::Drain(*dlq);
+  std::vector<Message> dead = Drain(*dlq);
   REQUIRE(dead.size() == 1);
   CHECK(dead[0].message_attributes.at("ERROR_CODE").string_value == "NO_RESOURCE");
   CHECK(dead[0].message_attributes.count("EXHAUSTED_RETRY_CONDITION") == 0);
@@ -464,7 +452,7 @@ TEST_CASE("A queue made after the target was put is found", "[events]") {
   f.Route("r", R"({"source":["shop"]})", "arn:aws:sqs:us-east-1:000000000000:later");
   auto q = f.NewQueue("later");
   f.Put({Order(1)});
-  CHECK(Fixture::Drain(*q).size() == 1);
+  CHECK(Drain(*q).size() == 1);
 }
 
 TEST_CASE("Buses: create, describe, list, delete; default stays", "[events]") {
@@ -508,8 +496,8 @@ TEST_CASE("EventsService::PutEvents sends each entry to the bus it names", "[eve
   PutEventsResult r = f.events.PutEvents({Order(0), to_custom, to_missing}).value();
   CHECK(r.failed_entry_count == 1);
   CHECK(r.entries[2].error_code == "ResourceNotFoundException");
-  CHECK(Fixture::Drain(*qd).size() == 1);
-  CHECK(Fixture::Drain(*qc).size() == 1);
+  CHECK(Drain(*qd).size() == 1);
+  CHECK(Drain(*qc).size() == 1);
 }
 
 TEST_CASE("A bus of another account receives only what its policy allows", "[events]") {
@@ -528,14 +516,14 @@ TEST_CASE("A bus of another account receives only what its policy allows", "[eve
   REQUIRE(local->PutTargets("fwd", {{.id = "central", .arn = central->arn()}}).ok());
 
   REQUIRE(local->PutEvents({Order(1)}).ok());
-  CHECK(Fixture::Drain(*inbox).empty());
+  CHECK(Drain(*inbox).empty());
   CHECK(local->RuleMetrics("fwd")->at("FailedInvocations") == 1);
 
   REQUIRE(Events(hub_b).PutPermission("default", "from-a", "111111111111").ok());
   CHECK(Events(hub_b).DescribeEventBus("default")->policy.find("arn:aws:iam::111111111111:root") !=
         std::string::npos);
   REQUIRE(local->PutEvents({Order(2)}).ok());
-  std::vector<Message> got = Fixture::Drain(*inbox);
+  std::vector<Message> got = Drain(*inbox);
   REQUIRE(got.size() == 1);
   Json event = Parsed(got[0].body);
   CHECK(event.at("account") == "111111111111");  // the event as the sender's bus made it
@@ -545,7 +533,7 @@ TEST_CASE("A bus of another account receives only what its policy allows", "[eve
   CHECK(ErrorName(Events(hub_b).RemovePermission("default", "from-a")) ==
         "ResourceNotFoundException");
   REQUIRE(local->PutEvents({Order(3)}).ok());
-  CHECK(Fixture::Drain(*inbox).empty());
+  CHECK(Drain(*inbox).empty());
   CHECK(Events(hub_a).GetEventBus(central->arn()).value() == central);
 }
 
@@ -601,8 +589,8 @@ TEST_CASE("A replay sends the range again, marked, to the chosen rules", "[event
   f.Put({Order(3)});  // outside the range
   const absl::Time t1 = t0 + absl::Minutes(3);
   f.sim.RunFor(absl::Minutes(1));
-  Fixture::Drain(*q1);
-  Fixture::Drain(*q2);
+  Drain(*q1);
+  Drain(*q2);
 
   CHECK(ErrorName(f.events
                       .StartReplay({.name = "bad",
@@ -631,12 +619,12 @@ TEST_CASE("A replay sends the range again, marked, to the chosen rules", "[event
   CHECK(done.state == "COMPLETED");
   REQUIRE(done.replay_end_time.has_value());
   CHECK(done.event_last_replayed_time == t0 + absl::Minutes(2));
-  std::vector<Message> replayed = Fixture::Drain(*q1);
+  std::vector<Message> replayed = Drain(*q1);
   REQUIRE(replayed.size() == 2);
   for (const Message& m : replayed) CHECK(Parsed(m.body).at("replay-name") == "again");
   CHECK(Parsed(replayed[0].body).at("detail").at("amount") == 1);
   CHECK(Parsed(replayed[1].body).at("detail").at("amount") == 2);
-  CHECK(Fixture::Drain(*q2).empty());                      // not among FilterArns
+  CHECK(Drain(*q2).empty());                               // not among FilterArns
   CHECK(f.events.DescribeArchive("a")->event_count == 3);  // replays are not archived again
   CHECK(ErrorName(f.events.CancelReplay("again").status()) == "IllegalStatusException");
 }
@@ -650,7 +638,7 @@ TEST_CASE("A replay cancelled before it runs ends CANCELLED", "[events]") {
   const absl::Time t0 = f.sim.Now();
   f.Put({Order(1)});
   f.sim.RunFor(absl::Minutes(5));
-  Fixture::Drain(*q);
+  Drain(*q);
   REQUIRE(f.events
               .StartReplay({.name = "r1",
                             .event_source_arn = archive,
@@ -661,7 +649,7 @@ TEST_CASE("A replay cancelled before it runs ends CANCELLED", "[events]") {
   CHECK(f.events.CancelReplay("r1")->state == "CANCELLING");
   f.sim.RunUntilIdle();
   CHECK(f.events.DescribeReplay("r1")->state == "CANCELLED");
-  CHECK(Fixture::Drain(*q).empty());
+  CHECK(Drain(*q).empty());
   CHECK(f.events.ListReplays().size() == 1);
 }
 
@@ -700,7 +688,7 @@ TEST_CASE("A bus that targets a bus routes the event unchanged", "[events]") {
   REQUIRE(second->PutTargets("r", {{.id = "q", .arn = q->arn()}}).ok());
   f.Route("fwd", R"({"source":["shop"]})", second->arn());
   PutEventsResult r = f.Put({Order(9)});
-  std::vector<Message> got = Fixture::Drain(*q);
+  std::vector<Message> got = Drain(*q);
   REQUIRE(got.size() == 1);
   CHECK(Parsed(got[0].body).at("id") == r.entries[0].event_id.c_str());
 }

@@ -19,6 +19,7 @@
 #include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/storage.h"
+#include "drain_queue.h"
 #include "recording_hub.h"
 
 namespace courier {
@@ -30,16 +31,7 @@ constexpr char kShop[] = R"({"source":["shop"]})";
 
 std::vector<std::string> Bodies(Queue& queue) {
   std::vector<std::string> out;
-  while (true) {
-    std::vector<Message> got =
-        queue.ReceiveMessage({.max_number_of_messages = 10, .wait_time = absl::ZeroDuration()})
-            .value();
-    if (got.empty()) break;
-    for (const Message& m : got) {
-      out.push_back(m.body);
-      REQUIRE(queue.DeleteMessage(m.receipt_handle).ok());
-    }
-  }
+  for (const Message& m : testing_support::Drain(queue)) out.push_back(m.body);
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/storage.h"
+#include "drain_queue.h"
 #include "flaky_sink.h"
 #include "recording_hub.h"
 
@@ -25,20 +26,7 @@ using Side = testing_support::RecordingSide;
 
 using testing_support::AddFlaky;
 
-std::vector<Message> Drain(SqsQueue& q) {
-  std::vector<Message> out;
-  for (;;) {
-    std::vector<Message> got = q.ReceiveMessage({.max_number_of_messages = 10,
-                                                 .wait_time = absl::ZeroDuration(),
-                                                 .message_attribute_names = {"All"}})
-                                   .value();
-    if (got.empty()) return out;
-    for (Message& m : got) {
-      REQUIRE(q.DeleteMessage(m.receipt_handle).ok());
-      out.push_back(std::move(m));
-    }
-  }
-}
+using testing_support::Drain;
 
 // The rule "r" on the default bus sends shop events to the target "t".
 void Route(Hub& hub, const std::string& arn, Target extra = {}) {
