@@ -44,6 +44,11 @@ class WakeSignal {
   // change before the waiter's check, so the full fence Notify needs is not needed (it costs a
   // send about a tenth of its time). Thread-safe. Lock-free when no one waits.
   void NotifyAfterLockedChange();
+  // Notify, for a change published by a seq_cst atomic operation that every waiter's check
+  // reads with seq_cst loads: with the waiter's seq_cst registration those already order as the
+  // fence would (the store-buffering case), and on x86 a seq_cst load is a plain one.
+  // Thread-safe. Lock-free when no one waits.
+  void NotifyAfterSeqCstChange();
 
  private:
   friend class SystemClock;

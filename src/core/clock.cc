@@ -31,6 +31,11 @@ void WakeSignal::NotifyAfterLockedChange() {
   Wake();
 }
 
+void WakeSignal::NotifyAfterSeqCstChange() {
+  if (waiters_.load(std::memory_order_seq_cst) == 0) return;
+  Wake();
+}
+
 void WakeSignal::Wake() {
   detail::MutexLock lock(&mu_);
   ++epoch_;

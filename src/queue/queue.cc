@@ -20,8 +20,9 @@
 #include "queue/long_poll.h"
 #include "queue/message_checks.h"
 #include "queue/message_sealing.h"
-#include "queue/message_shard.h"
+#include "queue/message_store.h"
 #include "queue/move_tasks.h"
+#include "queue/progress_hook.h"
 #include "queue/purge_limit.h"
 #include "queue/queue_config.h"
 #include "queue/sqs_records.h"
@@ -61,15 +62,13 @@ namespace {
 
 constexpr absl::Duration kVisibilityCap = absl::Hours(12);
 constexpr int64_t kInFlightLimit = 120000;
-constexpr uint32_t kShards = 16;
 
-// A receipt handle: queue token, shard and slot, slot generation and receive number, as five
-// runs of eight lowercase hex digits (40 characters: it stays in ReceiptHandle's inline buffer).
+// A receipt handle: queue token, slot, slot generation and receive number, as five runs of
+// eight lowercase hex digits (40 characters: it stays in ReceiptHandle's inline buffer).
 struct HandleParts {
-  uint32_t shard, slot, gen, receive;
+  uint32_t slot, gen, receive;
 };
 constexpr size_t kHandleSize = 40;
-constexpr int kSlotBits = 28;  // the shard takes the top 4 bits of the slot word
 
 // The queue's token (ReceiptTokenOf): handles are encoded and checked against it.
 using TokenText = ReceiptToken;
@@ -77,7 +76,7 @@ using TokenText = ReceiptToken;
 void EncodeHandle(const TokenText& token, const HandleParts& h, ReceiptHandle& handle) {
   char* out = handle.Overwrite(kHandleSize);
   std::memcpy(out, token.data(), token.size());
-  detail::PutHex32(out + 16, h.shard << kSlotBits | h.slot);
+  detail::PutHex32(out + 16, h.slot);
   detail::PutHex32(out + 24, h.gen);
   detail::PutHex32(out + 32, h.receive);
 }
@@ -92,9 +91,7 @@ bool DecodeHandle(const TokenText& token, std::string_view s, HandleParts& out) 
   const std::optional<uint64_t> slot_gen = detail::GetHex64(s.data() + 16);
   const std::optional<uint64_t> gen_receive = detail::GetHex64(s.data() + 24);
   if (!slot_gen || !gen_receive) return false;
-  const auto slot = static_cast<uint32_t>(*slot_gen >> 32);
-  out.shard = slot >> kSlotBits;
-  out.slot = slot & ((1u << kSlotBits) - 1);
+  out.slot = static_cast<uint32_t>(*slot_gen >> 32);
   out.gen = static_cast<uint32_t>(*slot_gen);
   out.receive = static_cast<uint32_t>(*gen_receive);
   return true;
@@ -104,23 +101,35 @@ int64_t Nanos(absl::Time t) { return absl::ToUnixNanos(t); }
 absl::Time FromNanos(int64_t n) { return absl::FromUnixNanos(n); }
 std::string Millis(int64_t nanos) { return std::to_string(nanos / 1000000); }
 
-using queue_internal::MessageShard;
+using queue_internal::Epochs;
+using queue_internal::MessageStore;
+using queue_internal::ProgressPoint;
 using queue_internal::Slot;
 using queue_internal::SlotExtra;
 using queue_internal::SlotState;
+using queue_internal::SlotWord;
 
-// The records of one message's changes (sqs_records.h), appended under its shard's lock when the
-// queue has a log. Out of line and cold, so that the hot paths keep only the test of the log.
+// Where a slot's records say it is: its region (the shard of the former core) and index there.
+queue_internal::MessagePlace PlaceOf(uint32_t i, uint32_t gen) {
+  return {i >> MessageStore::kRegionBits, i & ((1u << MessageStore::kRegionBits) - 1), gen};
+}
+
+// The records of one message's changes (sqs_records.h), when the queue has a log. Each is
+// appended before the change it records can be seen by another thread (a send's before it is
+// published) or right after the CAS that made it (the others): a message's records are then in
+// the order of its changes, but for two receives that raced with a timeout, which recovery
+// orders by their receive counts. Out of line and cold, so that the hot paths keep only the
+// test of the log.
 [[gnu::noinline, gnu::cold]] void RecordStored(queue_internal::SqsLog& log, const std::string& arn,
-                                               uint32_t shard, uint32_t i, const Slot& slot,
+                                               uint32_t i, const Slot& slot, uint32_t receives,
                                                int64_t visible_at,
                                                queue_internal::MessageSealer& sealer, int64_t now) {
-  queue_internal::MessageStored r{.arn = arn, .place = {shard, i, slot.gen}};
+  queue_internal::MessageStored r{.arn = arn, .place = PlaceOf(i, slot.gen())};
   r.message_id = detail::FormatUuid(slot.id).str();
   r.body = slot.body();
   r.md5 = slot.has_md5();
   if (r.md5) r.body_md5 = slot.Md5();  // kept in the slot: a copy, not a computation
-  if (const SlotExtra* extra = slot.extra.get()) {
+  if (const SlotExtra* extra = slot.extra) {
     r.attributes = extra->attributes;
     r.trace_header = extra->trace_header;
     r.group_id = extra->group_id;
@@ -128,29 +137,29 @@ using queue_internal::SlotState;
   }
   r.sent_ns = r.enqueued_ns = slot.enqueued;
   r.visible_at_ns = visible_at;
-  r.receives = slot.receives;
-  r.first_receive_ns = slot.first_receive;
+  r.receives = receives;
+  r.first_receive_ns = receives > 0 ? slot.first_receive() : 0;
   sealer.Seal(r, now);
   log.Append(r);
 }
 [[gnu::noinline, gnu::cold]] void RecordReceived(queue_internal::SqsLog& log,
-                                                 const std::string& arn, uint32_t shard, uint32_t i,
-                                                 const Slot& slot, int64_t until) {
-  log.Append(queue_internal::MessageReceived{
-      arn, {shard, i, slot.gen}, slot.receives, slot.first_receive, slot.received_at, until});
+                                                 const std::string& arn, uint32_t i,
+                                                 const Slot& slot, uint32_t receives,
+                                                 int64_t until) {
+  log.Append(queue_internal::MessageReceived{arn, PlaceOf(i, slot.gen()), receives,
+                                             slot.first_receive(), slot.received_at(), until});
 }
 [[gnu::noinline, gnu::cold]] void RecordRemoved(queue_internal::SqsLog& log, const std::string& arn,
-                                                uint32_t shard, uint32_t i, uint32_t gen) {
-  log.Append(queue_internal::MessageRemoved{arn, {shard, i, gen}});
+                                                uint32_t i, uint32_t gen) {
+  log.Append(queue_internal::MessageRemoved{arn, PlaceOf(i, gen)});
 }
 
 }  // namespace
 
-// Messages are spread over shards (a thread sends to and receives first from its own); each
-// shard's lock is held for a few slot updates only.
+// The messages are a MessageStore (message_store.h): no lock on send, receive, delete or a
+// change of visibility.
 struct Queue::Impl {
-  struct alignas(64) Shard : MessageShard {};
-  std::array<Shard, kShards> shards;
+  std::shared_ptr<MessageStore> store = MessageStore::Create();
   // Configurations are immutable and kept until the queue dies, so a reader needs only an
   // atomic pointer load (attribute changes are rare and small).
   // The attributes, with the durations the hot paths need already in nanoseconds.
@@ -178,7 +187,6 @@ struct Queue::Impl {
   }
   PurgeLimit purges;
   QueueTags tags;
-  uint32_t IndexOf(const Shard& s) const { return static_cast<uint32_t>(&s - shards.data()); }
   // Where the queue's changes are recorded (sqs_records.h); nullptr when nothing keeps them.
   std::shared_ptr<queue_internal::SqsLog> log;
   std::string arn;
@@ -197,51 +205,10 @@ struct Queue::Impl {
     config.store(configs.back().get(), std::memory_order_release);
   }
 
-  // Threads take home shards in turn. (Hashing the thread id does not spread them: libstdc++
-  // hashes the pthread_t, an aligned address, so every thread landed in shard 0.)
-  static uint32_t HomeShard() {
-    static std::atomic<uint32_t> next{0};
-    thread_local const uint32_t home = next.fetch_add(1, std::memory_order_relaxed) % kShards;
-    return home;
-  }
-
-  // Messages in flight, all shards (approximately, within MessageShard::kInFlightSlack each).
-  std::atomic<int64_t> in_flight_total{0};
-  Impl() {
-    for (Shard& s : shards) s.ReportInFlightTo(&in_flight_total);
-  }
-  // Whether the in-flight limit is reached. Exact: the shards are summed only when the cheap
-  // total says the limit may be near.
-  bool InFlightAtLimit() const {
-    const int64_t slack = kShards * MessageShard::kInFlightSlack;
-    if (in_flight_total.load(std::memory_order_relaxed) + slack < kInFlightLimit) return false;
-    int64_t sum = 0;
-    for (const Shard& s : shards) sum += s.in_flight();
-    return sum >= kInFlightLimit;
-  }
-
-  // A shard for a new message, locked: the home shard if it is free, else the next free one (a
-  // standard queue's order is best effort, so a sender never waits for a receiver working in its
-  // home shard); the home shard, waiting, if all are busy.
-  Shard& LockShardForSend() {
-    const uint32_t home = HomeShard();
-    for (uint32_t k = 0; k < kShards; ++k) {
-      Shard& s = shards[(home + k) % kShards];
-      if (s.mu.try_lock()) return s;
-    }
-    shards[home].mu.lock();
-    return shards[home];
-  }
-
   // The earliest pending delay or visibility end (possibly stale: only used to wake a poll).
   std::optional<int64_t> NextEvent() {
-    std::optional<int64_t> next;
-    for (Shard& s : shards) {
-      std::lock_guard lock(s.mu);
-      std::optional<int64_t> t = s.NextTimer();
-      if (t && (!next || *t < *next)) next = t;
-    }
-    return next;
+    Epochs::Guard guard;
+    return store->NextTimer();
   }
 };
 
@@ -341,12 +308,13 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
   const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
   int64_t visible = 0, in_flight = 0, delayed = 0;
-  for (auto& s : impl_->shards) {
-    std::lock_guard lock(s.mu);
-    s.Advance(now, retention);
-    visible += s.visible();
-    delayed += s.delayed();
-    in_flight += s.in_flight();
+  {
+    Epochs::Guard guard;
+    MessageStore& store = *impl_->store;
+    store.Sweep(now, retention);
+    visible = store.visible();
+    delayed = store.delayed();
+    in_flight = store.in_flight();
   }
   AttributeMap all = ToAttributeMap(*config, /*fifo=*/false);
   all["ApproximateNumberOfMessages"] = std::to_string(visible);
@@ -457,25 +425,25 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
   }
   const int64_t visible_at =
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
-  Impl::Shard& s = impl_->LockShardForSend();
   {
-    std::lock_guard lock(s.mu, std::adopt_lock);
-    s.Advance(now, config->retention_ns);
-    const uint32_t i = s.Allocate();
-    Slot& slot = s.at(i);
-    slot.receives = 0;
+    Epochs::Guard guard;
+    MessageStore& store = *impl_->store;
+    store.Sweep(now, config->retention_ns);
+    const uint32_t i = store.Allocate();
+    queue_internal::AtProgressPoint(ProgressPoint::kSend);
+    Slot& slot = store.at(i);
     slot.id = id;
     slot.enqueued = now;
-    slot.first_receive = 0;
-    s.SetBody(slot, request.body, md5 ? &digest : nullptr);
-    slot.extra = std::move(extra);
-    s.Place(i, now, visible_at);
+    slot.received_ms.store(0, std::memory_order_relaxed);
+    slot.first_receive_ms.store(0, std::memory_order_relaxed);
+    MessageStore::SetBody(slot, request.body, md5 ? &digest : nullptr);
+    slot.extra = extra.release();
     if (impl_->log != nullptr) [[unlikely]]
-      RecordStored(*impl_->log, impl_->arn, impl_->IndexOf(s), i, slot, visible_at, *impl_->sealer,
-                   now);
+      RecordStored(*impl_->log, impl_->arn, i, slot, 0, visible_at, *impl_->sealer, now);
+    store.Publish(i, 0, now, visible_at, /*in_order=*/true);
   }
-  // A long poll's re-check locks every shard (try_receive without hints).
-  impl_->signal->NotifyAfterLockedChange();
+  // A long poll's check reads the ready order with seq_cst loads (MpmcRing).
+  impl_->signal->NotifyAfterSeqCstChange();
   return out;
 }
 
@@ -485,39 +453,42 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
   std::unique_ptr<SlotExtra> extra = TakeExtra(letter.request);
   if (extra == nullptr) extra = std::make_unique<SlotExtra>();
   extra->dead_letter_source_arn = std::move(letter.source_arn);
-  Impl::Shard& s = impl_->shards[Impl::HomeShard()];
   {
-    std::lock_guard lock(s.mu);
-    s.Advance(now, config->retention_ns);
-    const uint32_t i = s.Allocate();
-    Slot& slot = s.at(i);
-    slot.receives = letter.receive_count;
+    Epochs::Guard guard;
+    MessageStore& store = *impl_->store;
+    store.Sweep(now, config->retention_ns);
+    const uint32_t i = store.Allocate();
+    Slot& slot = store.at(i);
+    const uint32_t receives = static_cast<uint32_t>(letter.receive_count);
     slot.id = detail::ParseUuid(letter.message_id).value_or(detail::NewRandomUuid());
     slot.enqueued = Nanos(letter.enqueued);
-    slot.first_receive = letter.receive_count > 0 ? Nanos(letter.first_receive) : 0;
-    s.SetBody(slot, letter.request.body, nullptr);
-    slot.extra = std::move(extra);
-    s.Place(i, now, now);
+    slot.received_ms.store(0, std::memory_order_relaxed);
+    slot.first_receive_ms.store(0, std::memory_order_relaxed);
+    if (receives > 0) slot.SetReceived(Nanos(letter.first_receive), /*first=*/true);
+    MessageStore::SetBody(slot, letter.request.body, nullptr);
+    slot.extra = extra.release();
     if (impl_->log != nullptr) [[unlikely]]
-      RecordStored(*impl_->log, impl_->arn, Impl::HomeShard(), i, slot, now, *impl_->sealer, now);
+      RecordStored(*impl_->log, impl_->arn, i, slot, receives, now, *impl_->sealer, now);
+    store.Publish(i, receives, now, now, /*in_order=*/false);
   }
-  impl_->signal->NotifyAfterLockedChange();
+  impl_->signal->NotifyAfterSeqCstChange();
 }
 
 namespace {
-// Takes a slot's message out as a dead letter (the slot is then freed by the caller).
-Queue::DeadLetter TakeLetter(Slot& slot) {
+// A removed slot's message as a dead letter (its slot is not reused while the caller's guard
+// is held, so nothing else touches it).
+Queue::DeadLetter TakeLetter(Slot& slot, uint32_t receives) {
   Queue::DeadLetter d;
   d.message_id = detail::FormatUuid(slot.id).str();
   d.request.body = slot.body();
-  if (slot.extra) {
+  if (slot.extra != nullptr) {
     d.request.attributes = std::move(slot.extra->attributes);
     d.request.aws_trace_header = std::move(slot.extra->trace_header);
     d.request.message_group_id = std::move(slot.extra->group_id);
     d.source_arn = slot.extra->dead_letter_source_arn;
   }
-  d.receive_count = slot.receives;
-  d.first_receive = FromNanos(slot.first_receive);
+  d.receive_count = static_cast<int>(receives);
+  d.first_receive = FromNanos(slot.first_receive());
   d.enqueued = d.sent = FromNanos(slot.enqueued);
   return d;
 }
@@ -526,31 +497,19 @@ Queue::DeadLetter TakeLetter(Slot& slot) {
 std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
   auto config = impl_->Load();
   const int64_t now = hub_.clock().NowUnixNanos();
-  const int64_t retention = absl::ToInt64Nanoseconds(config->retention);
-  for (;;) {
-    // The shard whose oldest visible message is the oldest.
-    int best = -1;
-    int64_t best_time = 0;
-    for (uint32_t k = 0; k < kShards; ++k) {
-      Impl::Shard& s = impl_->shards[k];
-      std::lock_guard lock(s.mu);
-      s.Advance(now, retention);
-      std::optional<uint32_t> i = s.PeekReady();
-      if (!i) continue;
-      const int64_t t = s.at(*i).enqueued;
-      if (best < 0 || t < best_time) best = static_cast<int>(k), best_time = t;
-    }
-    if (best < 0) return std::nullopt;
-    Impl::Shard& s = impl_->shards[best];
-    std::lock_guard lock(s.mu);
-    std::optional<uint32_t> i = s.PopReady();
-    if (!i) continue;  // taken meanwhile
+  Epochs::Guard guard;
+  MessageStore& store = *impl_->store;
+  store.Sweep(now, config->retention_ns);
+  while (std::optional<std::pair<uint32_t, uint64_t>> v = store.PopVisible()) {
+    auto [i, word] = *v;
+    Slot& slot = store.at(i);
+    const uint32_t gen = slot.gen();
+    if (!store.Remove(i, word)) continue;  // changed meanwhile
     if (impl_->log != nullptr) [[unlikely]]
-      RecordRemoved(*impl_->log, impl_->arn, best, *i, s.at(*i).gen);
-    DeadLetter out = TakeLetter(s.at(*i));
-    s.Free(*i);
-    return out;
+      RecordRemoved(*impl_->log, impl_->arn, i, gen);
+    return TakeLetter(slot, SlotWord::receives(word));
   }
+  return std::nullopt;
 }
 
 // ---- recovery (Hub::Recover) -------------------------------------------------------------------
@@ -582,53 +541,56 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
   order.reserve(slots.size());
   for (uint32_t i = 0; i < slots.size(); ++i) order.emplace_back(since(slots[i]), i);
   std::sort(order.begin(), order.end());  // ties in the order the slots came
+  Epochs::Guard guard;
+  MessageStore& store = *impl_->store;
   for (const auto& [visible, at] : order) {
     queue_internal::RecoveredSlot& r = slots[at];
     const queue_internal::MessagePlace& p = r.place;
-    if (p.shard >= kShards || p.slot >= (1u << kSlotBits) || p.stamp > UINT32_MAX) {
+    if (p.shard >= 16 || p.slot >= (1u << MessageStore::kRegionBits) - 2 ||
+        p.stamp > UINT32_MAX) {
       return absl::DataLossError(fmt::format("An SQS record names no slot of queue {}: {}/{}/{}",
                                              arn(), p.shard, p.slot, p.stamp));
     }
-    Impl::Shard& s = impl_->shards[p.shard];
-    std::lock_guard lock(s.mu);
-    s.RestoreSlot(p.slot, static_cast<uint32_t>(p.stamp), r.stored != nullptr);
+    const uint32_t i = p.shard << MessageStore::kRegionBits | p.slot;
+    store.RestoreSlot(i, static_cast<uint32_t>(p.stamp), r.stored != nullptr);
     if (!r.stored) continue;
     queue_internal::MessageStored& m = *r.stored;
-    Slot& slot = s.at(p.slot);
+    Slot& slot = store.at(i);
     slot.id = detail::ParseUuid(m.message_id).value_or(detail::Uuid{});
     slot.enqueued = m.enqueued_ns;
-    slot.receives = m.receives;
-    slot.first_receive = m.first_receive_ns;
-    slot.received_at = 0;
     if (m.body.size() > Slot::kMaxBodySize) {
       return absl::DataLossError(fmt::format("An SQS record's body is too large: {}", arn()));
     }
     detail::Md5Digest digest{};
     if (m.md5) digest = m.body_md5 ? *m.body_md5 : detail::Md5(m.body);
-    s.SetBody(slot, m.body, m.md5 ? &digest : nullptr);
+    MessageStore::SetBody(slot, m.body, m.md5 ? &digest : nullptr);
     SendMessageRequest extra_of{.attributes = std::move(m.attributes),
                                 .aws_trace_header = std::move(m.trace_header),
                                 .message_group_id = std::move(m.group_id)};
-    slot.extra = TakeExtra(extra_of);
+    std::unique_ptr<SlotExtra> extra = TakeExtra(extra_of);
     if (!m.dead_letter_source_arn.empty()) {
-      if (slot.extra == nullptr) slot.extra = std::make_unique<SlotExtra>();
-      slot.extra->dead_letter_source_arn = std::move(m.dead_letter_source_arn);
+      if (extra == nullptr) extra = std::make_unique<SlotExtra>();
+      extra->dead_letter_source_arn = std::move(m.dead_letter_source_arn);
     }
-    s.Place(p.slot, now, m.visible_at_ns);
+    slot.extra = extra.release();
+    uint32_t receives = m.receives;
+    int64_t first_receive = m.first_receive_ns, received_at = 0;
     if (r.received) {
-      slot.receives = r.received->receives;
-      slot.first_receive = r.received->first_receive_ns;
-      slot.received_at = r.received->received_ns;
-      // Still in flight, or due back (the next Advance makes it visible).
-      if (r.received->until_ns > r.received->received_ns)
-        s.MakeInFlight(p.slot, r.received->until_ns);
+      receives = r.received->receives;
+      first_receive = r.received->first_receive_ns;
+      received_at = r.received->received_ns;
     }
+    slot.received_ms.store(0, std::memory_order_relaxed);
+    slot.first_receive_ms.store(0, std::memory_order_relaxed);
+    if (receives > 0) slot.SetReceived(first_receive, /*first=*/true);
+    if (received_at != 0) slot.SetReceived(received_at, /*first=*/false);
+    store.Publish(i, receives, now, m.visible_at_ns, /*in_order=*/false);
+    // Still in flight, or due back (the next sweep makes it visible).
+    if (r.received && r.received->until_ns > r.received->received_ns)
+      store.RestoreInFlight(i, receives, r.received->until_ns);
     r.stored.reset();  // now, so that the next message's copy reuses its memory
   }
-  for (Impl::Shard& s : impl_->shards) {
-    std::lock_guard lock(s.mu);
-    s.FinishRestore();
-  }
+  store.FinishRestore();
   // Tasks that were running go on a second from now, as their next step would have.
   for (uint64_t id : impl_->moves.Restore(std::move(queue.move_tasks))) ScheduleMoveStep(id);
   return absl::OkStatus();
@@ -669,7 +631,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
   // Fills `m` (perhaps a message of an earlier receive, whose storage is reused) from a slot
   // just received.
-  auto describe = [&](const Slot& slot, Message& m) {
+  auto describe = [&](const Slot& slot, uint32_t receives, Message& m) {
     detail::WriteUuid(slot.id, m.message_id.resize(36));
     m.body.assign(slot.body());
     m.md5_of_body.clear();
@@ -679,7 +641,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     if (request.md5_of_body || slot.has_md5()) {
       detail::PutHex128(slot.Md5().data(), m.md5_of_body.resize(32));
     }
-    const SlotExtra* extra = slot.extra.get();
+    const SlotExtra* extra = slot.extra;
     if (extra != nullptr && want_attributes && !extra->attributes.empty()) {
       for (const auto& [name, a] : extra->attributes) {
         if (MessageAttributeSelected(request.message_attribute_names, name)) {
@@ -700,8 +662,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       auto add = [&](const char* name, std::string value) {
         if (all_system || system_names.contains(name)) m.attributes.emplace(name, value);
       };
-      add("ApproximateReceiveCount", std::to_string(slot.receives));
-      add("ApproximateFirstReceiveTimestamp", Millis(slot.first_receive));
+      add("ApproximateReceiveCount", std::to_string(receives));
+      add("ApproximateFirstReceiveTimestamp", Millis(slot.first_receive()));
       add("SentTimestamp", Millis(slot.enqueued));
       add("SenderId", hub_.environment().account);
       if (system_names.contains("SqsManagedSseEnabled")) {  // by name only: All omits it [V]
@@ -716,74 +678,61 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   };
 
   size_t n = 0;  // messages filled in `out` so far
-  // `use_hints`: skip shards whose lock-free counters say they are empty. A long poll's re-checks
-  // do not: they lock every shard, which orders them with the sends that wake them (a relaxed
-  // counter alone could be read stale just as the poll goes to sleep). They also read the
-  // precise time, not the coarse one, since the timers that wake them are set for precise times.
-  auto try_receive = [&](bool use_hints) {
+  // The precise time, not the coarse one a send reads: the timers that wake a long poll are set
+  // for precise times.
+  auto try_receive = [&] {
     queue_internal::SqsLog* const log = impl_->log.get();  // loaded once, not per message
-    const int64_t now = use_hints ? hub_.clock().CoarseNowUnixNanos() : hub_.clock().NowUnixNanos();
+    const int64_t now = hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
     const int64_t until = now + visibility_ns;
     std::vector<DeadLetter> dead;
-    const uint32_t home = Impl::HomeShard();
-    // First pass: shards that are free now (a busy one is likely a sender's); second pass: the
-    // busy ones, waiting, if the first found nothing.
-    uint32_t busy = 0;
-    for (uint32_t k = 0; k < 2 * kShards && static_cast<int>(n) < max; ++k) {
-      const uint32_t shard = (home + k) % kShards;
-      const bool waiting = k >= kShards;
-      if (waiting && (n > 0 || (busy & (1u << shard)) == 0)) continue;
-      Impl::Shard& s = impl_->shards[shard];
-      if (use_hints && !s.MayHaveVisible(now)) continue;  // without taking its lock
-      if (!waiting && !s.mu.try_lock()) {
-        busy |= 1u << shard;
+    Epochs::Guard guard;
+    MessageStore& store = *impl_->store;
+    store.Sweep(now, retention);
+    const size_t first = n;
+    while (static_cast<int>(n) < max) {
+      std::optional<std::pair<uint32_t, uint64_t>> next = store.PopVisible();
+      if (!next) break;
+      auto [i, word] = *next;
+      queue_internal::AtProgressPoint(ProgressPoint::kReceive);
+      Slot& slot = store.at(i);
+      const uint32_t receives = SlotWord::receives(word);
+      const uint32_t gen = slot.gen();
+      if (slot.enqueued + retention <= now) {  // expired, its expiry not yet swept
+        (void)store.Remove(i, word);
         continue;
       }
-      if (waiting) s.mu.lock();
-      const size_t first = n;
-      std::lock_guard lock(s.mu, std::adopt_lock);
-      s.Advance(now, retention);
-      while (static_cast<int>(n) < max) {
-        std::optional<uint32_t> i = s.PopReady();
-        if (!i) break;
-        Slot& slot = s.at(*i);
-        if (dlq != nullptr && slot.receives >= static_cast<uint32_t>(config->max_receive_count)) {
-          // The receive that would exceed maxReceiveCount moves the message instead.
-          if (log != nullptr) [[unlikely]]
-            RecordRemoved(*log, impl_->arn, shard, *i, slot.gen);
-          dead.push_back(TakeLetter(slot));
-          dead.back().source_arn = arn();
-          s.Free(*i);
-          continue;
-        }
-        ++slot.receives;
-        if (slot.receives == 1) slot.first_receive = now;
-        slot.received_at = now;
-        // With visibility 0 the message is visible again once this receive is done.
-        s.MakeInFlight(*i, until > now ? until : INT64_MAX);
+      if (dlq != nullptr && receives >= static_cast<uint32_t>(config->max_receive_count)) {
+        // The receive that would exceed maxReceiveCount moves the message instead.
+        if (!store.Remove(i, word)) continue;
         if (log != nullptr) [[unlikely]]
-          RecordReceived(*log, impl_->arn, shard, *i, slot, until);
-        Message& m = n < out.size() ? out[n] : out.emplace_back();
-        ++n;
-        EncodeHandle(impl_->token, {shard, *i, slot.gen, slot.receives}, m.receipt_handle);
-        describe(slot, m);
+          RecordRemoved(*log, impl_->arn, i, gen);
+        dead.push_back(TakeLetter(slot, receives));
+        dead.back().source_arn = arn();
+        continue;
       }
-      if (until <= now) {
-        for (size_t k2 = first; k2 < n; ++k2) {
-          HandleParts h;
-          if (DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) s.MakeVisible(h.slot);
-        }
-      } else if (impl_->duplicate_threshold != 0) {  // Options::duplicate_probability
-        for (size_t k2 = first; k2 < n; ++k2) {
-          HandleParts h;
-          if (impl_->Random() < impl_->duplicate_threshold &&
-              DecodeHandle(impl_->token, out[k2].receipt_handle.value(), h)) {
-            s.MakeVisible(h.slot);
-            if (log != nullptr) [[unlikely]]
-              RecordReceived(*log, impl_->arn, shard, h.slot, s.at(h.slot), now);
-          }
-        }
+      // With visibility 0 the message is visible again once this receive is done.
+      if (!store.Receive(i, word, receives + 1, now, until)) continue;  // changed meanwhile
+      slot.SetReceived(now, receives == 0);
+      if (log != nullptr) [[unlikely]]
+        RecordReceived(*log, impl_->arn, i, slot, receives + 1, until);
+      Message& m = n < out.size() ? out[n] : out.emplace_back();
+      ++n;
+      EncodeHandle(impl_->token, {i, gen, receives + 1}, m.receipt_handle);
+      describe(slot, receives + 1, m);
+    }
+    // Messages received with visibility 0, or duplicated (Options::duplicate_probability), are
+    // put back by their handles, unless something changed them since.
+    const bool all_back = until <= now;
+    if (all_back || impl_->duplicate_threshold != 0) {
+      for (size_t k = first; k < n; ++k) {
+        HandleParts h;
+        if (!all_back && impl_->Random() >= impl_->duplicate_threshold) continue;
+        if (!DecodeHandle(impl_->token, out[k].receipt_handle.value(), h)) continue;
+        uint64_t word = store.at(h.slot).word.load(std::memory_order_acquire);
+        if (SlotWord::receives(word) != h.receive || store.at(h.slot).gen() != h.gen) continue;
+        if (store.Reschedule(h.slot, word, now, now) && !all_back && log != nullptr) [[unlikely]]
+          RecordReceived(*log, impl_->arn, h.slot, store.at(h.slot), h.receive, now);
       }
     }
     for (auto& d : dead) dlq->AcceptDeadLetter(std::move(d));
@@ -799,7 +748,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
   // Past the in-flight limit short polls fail and long polls return nothing.
-  if (impl_->InFlightAtLimit()) {
+  if (impl_->store->InFlightAtLeast(kInFlightLimit)) {
     out.clear();
     if (wait <= absl::ZeroDuration()) {
       return AwsError("OverLimit", "Too many messages in flight: the limit is 120000.");
@@ -814,12 +763,12 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     return kept;
   };
   if (out.capacity() < static_cast<size_t>(max)) out.reserve(max);
-  if (try_receive(/*use_hints=*/true) || wait <= absl::ZeroDuration()) return received();
+  if (try_receive() || wait <= absl::ZeroDuration()) return received();
 
   // Long poll: woken by sends, and at the next delay or visibility end.
   Clock& clock = hub_.clock();
   LongPoll(
-      clock, clock.Now() + wait, impl_->signal, [&] { return try_receive(/*use_hints=*/false); },
+      clock, clock.Now() + wait, impl_->signal, [&] { return try_receive(); },
       [&](absl::Time) -> std::optional<absl::Time> {
         std::optional<int64_t> next = impl_->NextEvent();
         if (!next) return std::nullopt;
@@ -842,7 +791,7 @@ bool ParseHandle(std::string_view handle, const TokenText& token, HandleParts& h
   } else {
     ok = DecodeHandle(token, handle, h);
   }
-  return ok && h.shard < kShards && h.receive != 0;
+  return ok && h.receive != 0;
 }
 // The blob an extended client's handle points at, if it is one.
 std::optional<queue_internal::PayloadPointer> BlobOf(std::string_view handle) {
@@ -853,25 +802,31 @@ std::optional<queue_internal::PayloadPointer> BlobOf(std::string_view handle) {
 }  // namespace
 
 namespace {
-// Deletes the message a parsed handle names, under its shard's lock. True when it deleted;
-// false for a message gone already or received again since (a stale handle: success, nothing
-// deleted). nullopt when the slot never existed (ReceiptHandleIsInvalid).
-// `log`, when there is one, records the delete.
-[[gnu::always_inline]] inline std::optional<bool> DeleteLocked(MessageShard& s,
-                                                               const HandleParts& h,
-                                                               queue_internal::SqsLog* log,
-                                                               const std::string& arn) {
-  if (!s.contains(h.slot)) return std::nullopt;
-  Slot& slot = s.at(h.slot);
-  // No need to apply due timers first: whether the message is visible or in flight, a handle
-  // of its latest receive deletes it.
-  if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
-    return false;
+// Whether `word` (and the slot's generation) still describe the receive a handle names.
+bool Matches(const Slot& slot, uint64_t word, const HandleParts& h) {
+  return SlotWord::state(word) != SlotState::kFree && SlotWord::receives(word) == h.receive &&
+         slot.gen() == h.gen;
+}
+
+// Deletes the message a parsed handle names. True when it deleted; false for a message gone
+// already or received again since (a stale handle: success, nothing deleted). nullopt when the
+// slot never existed (ReceiptHandleIsInvalid). `log`, when there is one, records the delete.
+// Whether the message is visible or in flight, a handle of its latest receive deletes it.
+std::optional<bool> DeleteMessageAt(MessageStore& store, const HandleParts& h,
+                                    queue_internal::SqsLog* log, const std::string& arn) {
+  Epochs::Guard guard;
+  if (!store.contains(h.slot)) return std::nullopt;
+  Slot& slot = store.at(h.slot);
+  uint64_t word = slot.word.load(std::memory_order_acquire);
+  while (Matches(slot, word, h)) {
+    if (store.Remove(h.slot, word)) {
+      queue_internal::AtProgressPoint(ProgressPoint::kDelete);
+      if (log != nullptr) [[unlikely]]
+        RecordRemoved(*log, arn, h.slot, h.gen);
+      return true;
+    }
   }
-  if (log != nullptr) [[unlikely]]
-    RecordRemoved(*log, arn, h.shard, h.slot, slot.gen);
-  s.Free(h.slot);
-  return true;
+  return false;
 }
 }  // namespace
 
@@ -879,12 +834,8 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   if (deleted()) return QueueDoesNotExist();
   HandleParts h;
   if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
-  Impl::Shard& s = impl_->shards[h.shard];
-  std::optional<bool> deleted;
-  {
-    std::lock_guard lock(s.mu);
-    deleted = DeleteLocked(s, h, impl_->log.get(), impl_->arn);
-  }
+  const std::optional<bool> deleted =
+      DeleteMessageAt(*impl_->store, h, impl_->log.get(), impl_->arn);
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
     if (auto blob = BlobOf(handle.value()))
@@ -904,36 +855,32 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         "43200.",
         absl::ToInt64Seconds(timeout)));
   }
-  auto config = impl_->Load();
   const int64_t now = hub_.clock().NowUnixNanos();
-  Impl::Shard& s = impl_->shards[h.shard];
-  std::unique_lock lock(s.mu);
-  if (!s.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
-  s.Advance(now, absl::ToInt64Nanoseconds(config->retention));
-  Slot& slot = s.at(h.slot);
-  if (slot.gen != h.gen || slot.state() == SlotState::kFree || slot.receives != h.receive) {
-    return InvalidParameterValue(fmt::format(
-        "Value {} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is "
-        "not available for visibility timeout change.",
-        handle.value()));
-  }
   const int64_t until = now + absl::ToInt64Nanoseconds(timeout);
-  if (until - slot.received_at > absl::ToInt64Nanoseconds(kVisibilityCap)) {
-    return InvalidParameterValue(fmt::format(
-        "Value {} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for "
-        "the message is beyond the limit [43200 seconds]",
-        absl::ToInt64Seconds(timeout)));
+  Epochs::Guard guard;
+  MessageStore& store = *impl_->store;
+  if (!store.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
+  Slot& slot = store.at(h.slot);
+  uint64_t word = slot.word.load(std::memory_order_acquire);
+  for (;;) {
+    if (!Matches(slot, word, h)) {
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is "
+          "not available for visibility timeout change.",
+          handle.value()));
+    }
+    if (until - slot.received_at() > absl::ToInt64Nanoseconds(kVisibilityCap)) {
+      return InvalidParameterValue(fmt::format(
+          "Value {} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout "
+          "for the message is beyond the limit [43200 seconds]",
+          absl::ToInt64Seconds(timeout)));
+    }
+    if (store.Reschedule(h.slot, word, now, until)) break;
   }
+  queue_internal::AtProgressPoint(ProgressPoint::kChangeVisibility);
   if (impl_->log != nullptr) [[unlikely]]
-    RecordReceived(*impl_->log, impl_->arn, h.shard, h.slot, slot, until);
-  if (until > now) {
-    s.MakeInFlight(h.slot, until);
-    lock.unlock();
-    return detail::Durable(absl::OkStatus());
-  }
-  if (slot.state() != SlotState::kVisible) s.MakeVisible(h.slot);
-  lock.unlock();
-  impl_->signal->NotifyAfterLockedChange();  // a long poll may take it now
+    RecordReceived(*impl_->log, impl_->arn, h.slot, slot, h.receive, until);
+  if (until <= now) impl_->signal->NotifyAfterSeqCstChange();  // a long poll may take it now
   return detail::Durable(absl::OkStatus());
 }
 
@@ -966,46 +913,28 @@ void AddOutcome(Queue::BatchResult& result, const std::string& id, const absl::S
 }
 }  // namespace
 
-// Parses every handle first, then locks each shard once for all of its entries.
 absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     const std::vector<HandleBatchEntry>& entries) {
   if (deleted()) return QueueDoesNotExist();
   COURIER_RETURN_IF_ERROR(CheckHandleBatch(entries, "DeleteMessageBatchRequestEntry"));
-  const size_t n = entries.size();  // at most 10
-  std::array<HandleParts, 10> parsed;
-  uint32_t valid = 0;   // bit i: entry i's handle parsed
-  uint32_t shards = 0;  // bit k: some entry is in shard k
-  for (size_t i = 0; i < n; ++i) {
-    if (ParseHandle(entries[i].receipt_handle.value(), impl_->token, parsed[i])) {
-      valid |= 1u << i;
-      shards |= 1u << parsed[i].shard;
-    }
-  }
-  std::array<std::optional<bool>, 10> deleted;
-  queue_internal::SqsLog* const log = impl_->log.get();
-  for (uint32_t k = 0; k < kShards; ++k) {
-    if ((shards & (1u << k)) == 0) continue;
-    Impl::Shard& s = impl_->shards[k];
-    std::lock_guard lock(s.mu);
-    for (size_t i = 0; i < n; ++i) {
-      if ((valid & (1u << i)) != 0 && parsed[i].shard == k)
-        deleted[i] = DeleteLocked(s, parsed[i], log, impl_->arn);
-    }
-  }
   absl::StatusOr<BatchResult> out(absl::in_place);
   BatchResult& result = *out;
-  result.successful.reserve(n);
-  for (size_t i = 0; i < n; ++i) {
-    const std::string_view handle = entries[i].receipt_handle.value();
-    if (!deleted[i]) {
-      AddOutcome(result, entries[i].id, ReceiptHandleIsInvalid(handle));
+  result.successful.reserve(entries.size());
+  queue_internal::SqsLog* const log = impl_->log.get();
+  for (const HandleBatchEntry& e : entries) {
+    const std::string_view handle = e.receipt_handle.value();
+    HandleParts h;
+    std::optional<bool> deleted;
+    if (ParseHandle(handle, impl_->token, h))
+      deleted = DeleteMessageAt(*impl_->store, h, log, impl_->arn);
+    if (!deleted) {
+      AddOutcome(result, e.id, ReceiptHandleIsInvalid(handle));
       continue;
     }
-    if (*deleted[i] && impl_->large_payloads) {
-      if (auto blob = BlobOf(handle))
-        (void)queue_internal::DeleteBlob(*impl_->large_payloads, *blob);
+    if (*deleted && impl_->large_payloads) {
+      if (auto blob = BlobOf(handle)) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *blob);
     }
-    result.successful.push_back(entries[i].id);
+    result.successful.push_back(e.id);
   }
   detail::Durable(out);
   return out;
@@ -1030,19 +959,16 @@ absl::Status Queue::PurgeQueue() {
   if (deleted()) return QueueDoesNotExist();
   const absl::Time now = hub_.clock().Now();
   COURIER_RETURN_IF_ERROR(impl_->purges.Begin(name(), now));
-  if (impl_->log == nullptr) {
-    for (auto& s : impl_->shards) {
-      std::lock_guard lock(s.mu);
-      s.Clear();
-    }
-    return absl::OkStatus();
-  }
-  // Recorded under every shard's lock, so that each message's records fall on one side of it.
-  for (auto& s : impl_->shards) s.mu.lock();
-  impl_->log->Append(queue_internal::QueuePurged{arn(), Nanos(now)});
-  for (auto& s : impl_->shards) {
-    s.Clear();
-    s.mu.unlock();
+  // Messages sent while the purge runs may go or stay, as in SQS. Each one it removes is
+  // recorded, after the purge itself, so that none sent before the purge's record comes back
+  // at recovery and none sent after it is lost.
+  queue_internal::SqsLog* const log = impl_->log.get();
+  if (log != nullptr) log->Append(queue_internal::QueuePurged{arn(), Nanos(now)});
+  {
+    Epochs::Guard guard;
+    impl_->store->Clear([&](uint32_t i, uint32_t gen) {
+      if (log != nullptr) RecordRemoved(*log, impl_->arn, i, gen);
+    });
   }
   return detail::Durable(absl::OkStatus());
 }

@@ -496,7 +496,10 @@ class SqsRecovery {
     Live* q = Find(r.arn);
     if (q == nullptr) return absl::OkStatus();
     queue_internal::RecoveredSlot* slot = q->Find(r.place);
-    if (slot != nullptr && slot->stored && slot->place == r.place) {
+    // Two receives that raced with a visibility timeout may be recorded out of order: the
+    // later receive (the higher count) wins.
+    if (slot != nullptr && slot->stored && slot->place == r.place &&
+        (!slot->received || slot->received->receives <= r.receives)) {
       std::string arn = std::move(r.arn);
       slot->received = std::move(r);
       r.arn = std::move(arn);

@@ -1,0 +1,191 @@
+#include "queue/epochs.h"
+
+#include <atomic>
+#include <utility>
+#include <vector>
+
+namespace courier::queue_internal {
+namespace {
+
+struct Retired {
+  void* object;
+  void (*deleter)(void*);
+};
+using Limbo = std::vector<Retired>;
+
+void Free(Limbo& limbo) {
+  Limbo due = std::move(limbo);  // a deleter may retire more
+  limbo.clear();
+  for (const Retired& r : due) r.deleter(r.object);
+}
+
+// One per thread that has used a guard; never freed, reused after its thread exits.
+struct alignas(64) Record {
+  std::atomic<uint64_t> pinned{0};  // the epoch its thread entered in; 0 outside any guard
+  std::atomic<bool> in_use{false};
+  Record* next = nullptr;  // every record, newest first
+  // The owning thread's alone:
+  uint32_t depth = 0;
+  uint32_t retired_since_advance = 0;
+  Limbo limbo[3];  // limbo[e % 3]: retired in epoch limbo_epoch[e % 3]
+  uint64_t limbo_epoch[3] = {0, 0, 0};
+};
+
+std::atomic<uint64_t> g_epoch{3};
+std::atomic<Record*> g_records{nullptr};
+
+// What exited threads had retired, freed by whoever advances the epoch later.
+struct Orphan {
+  uint64_t epoch;
+  Limbo limbo;
+  Orphan* next;
+};
+std::atomic<Orphan*> g_orphans{nullptr};
+
+void Adopt(Orphan* first, Orphan* last) {
+  Orphan* head = g_orphans.load(std::memory_order_relaxed);
+  do {
+    last->next = head;
+  } while (!g_orphans.compare_exchange_weak(head, first, std::memory_order_release,
+                                            std::memory_order_relaxed));
+}
+
+void Orphaned(uint64_t epoch, Limbo limbo) {
+  if (limbo.empty()) return;
+  auto* o = new Orphan{epoch, std::move(limbo), nullptr};
+  Adopt(o, o);
+}
+
+void FreeDueOrphans(uint64_t epoch) {
+  Orphan* list = g_orphans.exchange(nullptr, std::memory_order_acquire);
+  Orphan *kept = nullptr, *kept_last = nullptr;
+  while (list != nullptr) {
+    Orphan* o = list;
+    list = o->next;
+    if (o->epoch + 2 <= epoch) {
+      Free(o->limbo);
+      delete o;
+    } else {
+      o->next = kept;
+      kept = o;
+      if (kept_last == nullptr) kept_last = o;
+    }
+  }
+  if (kept != nullptr) Adopt(kept, kept_last);
+}
+
+Record* AcquireRecord() {
+  for (Record* r = g_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    bool free = false;
+    if (!r->in_use.load(std::memory_order_relaxed) &&
+        r->in_use.compare_exchange_strong(free, true, std::memory_order_acquire)) {
+      return r;
+    }
+  }
+  auto* r = new Record;
+  r->in_use.store(true, std::memory_order_relaxed);
+  Record* head = g_records.load(std::memory_order_relaxed);
+  do {
+    r->next = head;
+  } while (!g_records.compare_exchange_weak(head, r, std::memory_order_release,
+                                            std::memory_order_relaxed));
+  return r;
+}
+
+// A trivially destructible pointer, so that it stays usable while other thread-local objects
+// are destroyed (they may retire); the owner below gives the record back at thread exit.
+thread_local Record* t_record = nullptr;
+thread_local bool t_exited = false;
+
+struct RecordOwner {
+  ~RecordOwner() {
+    Record* r = t_record;
+    if (r == nullptr) return;
+    for (int k = 0; k < 3; ++k) Orphaned(r->limbo_epoch[k], std::move(r->limbo[k]));
+    r->limbo_epoch[0] = r->limbo_epoch[1] = r->limbo_epoch[2] = 0;
+    r->depth = 0;
+    r->retired_since_advance = 0;
+    t_record = nullptr;
+    t_exited = true;
+    r->in_use.store(false, std::memory_order_release);
+  }
+};
+thread_local RecordOwner t_owner;
+
+Record* Self() {
+  if (t_record == nullptr) [[unlikely]] {
+    (void)&t_owner;  // constructed on first use: it must outlive this thread's guards
+    t_record = AcquireRecord();
+  }
+  return t_record;
+}
+
+void FreeDue(Record& r, uint64_t epoch) {
+  for (int k = 0; k < 3; ++k) {
+    if (!r.limbo[k].empty() && r.limbo_epoch[k] + 2 <= epoch) Free(r.limbo[k]);
+  }
+}
+
+// Moves the epoch on if every pinned thread has seen it; returns the epoch now.
+uint64_t TryAdvance() {
+  uint64_t epoch = g_epoch.load(std::memory_order_seq_cst);
+  for (Record* r = g_records.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    const uint64_t pinned = r->pinned.load(std::memory_order_seq_cst);
+    if (pinned != 0 && pinned != epoch) return epoch;
+  }
+  if (g_epoch.compare_exchange_strong(epoch, epoch + 1, std::memory_order_seq_cst)) ++epoch;
+  return epoch;
+}
+
+}  // namespace
+
+void Epochs::Enter() {
+  Record* r = Self();
+  if (r->depth++ != 0) return;
+  uint64_t epoch = g_epoch.load(std::memory_order_relaxed);
+  for (;;) {
+    r->pinned.exchange(epoch, std::memory_order_seq_cst);
+    // Pinned to an epoch that is still current after the pin is visible: otherwise the epoch
+    // could have moved twice between the load and the pin.
+    const uint64_t now = g_epoch.load(std::memory_order_seq_cst);
+    if (now == epoch) return;
+    epoch = now;
+  }
+}
+
+void Epochs::Leave() {
+  Record* r = t_record;
+  if (--r->depth == 0) r->pinned.store(0, std::memory_order_release);
+}
+
+void Epochs::Retire(void* object, void (*deleter)(void*)) {
+  const uint64_t epoch = g_epoch.load(std::memory_order_seq_cst);
+  if (t_exited) [[unlikely]] {  // retired by a thread-local destructor after the record went
+    Orphaned(epoch, Limbo{{object, deleter}});
+    return;
+  }
+  Record& r = *Self();
+  const int k = static_cast<int>(epoch % 3);
+  if (r.limbo_epoch[k] != epoch) {  // it holds epoch - 3 or older: free it now
+    Limbo due = std::move(r.limbo[k]);
+    r.limbo[k].clear();
+    r.limbo_epoch[k] = epoch;  // first: the deleters may retire more
+    Free(due);
+  }
+  r.limbo[k].push_back({object, deleter});
+  if (++r.retired_since_advance >= 64) {
+    r.retired_since_advance = 0;
+    const uint64_t now = TryAdvance();
+    FreeDue(r, now);
+    FreeDueOrphans(now);
+  }
+}
+
+void Epochs::Collect() {
+  uint64_t epoch = 0;
+  for (int i = 0; i < 3; ++i) epoch = TryAdvance();
+  if (!t_exited) FreeDue(*Self(), epoch);
+  FreeDueOrphans(epoch);
+}
+
+}  // namespace courier::queue_internal

@@ -1,0 +1,465 @@
+#include "queue/message_store.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+
+namespace courier::queue_internal {
+
+static_assert(sizeof(Slot) == 72, "a slot's size is what the memory target rests on");
+
+// ---- Slot ------------------------------------------------------------------------------------
+
+detail::Md5Digest Slot::Md5() const {
+  if (!has_md5()) return detail::Md5(body());
+  detail::Md5Digest out;
+  std::memcpy(out.data(), data, 16);
+  return out;
+}
+
+int64_t Slot::received_at() const {
+  return enqueued + int64_t{received_ms.load(std::memory_order_relaxed)} * 1000000;
+}
+int64_t Slot::first_receive() const {
+  return enqueued + int64_t{first_receive_ms.load(std::memory_order_relaxed)} * 1000000;
+}
+void Slot::SetReceived(int64_t at, bool first) {
+  // Rounded up, so that the 12-hour cap on visibility never counts from before the receive.
+  const int64_t ms = std::clamp<int64_t>((at - enqueued + 999999) / 1000000, 0, UINT32_MAX);
+  received_ms.store(static_cast<uint32_t>(ms), std::memory_order_relaxed);
+  if (first) {
+    first_receive_ms.store(static_cast<uint32_t>(std::max<int64_t>((at - enqueued) / 1000000, 0)),
+                           std::memory_order_relaxed);
+  }
+}
+
+// ---- the late entries ------------------------------------------------------------------------
+
+struct MessageStore::Late {
+  struct Due {
+    int64_t at;
+    uint64_t entry;
+    bool operator>(const Due& o) const { return at > o.at; }
+  };
+  MpmcRing timers;    // (slot, version): the deadline is the slot's
+  MpmcRing expiries;  // (slot, generation): the enqueue time is the slot's
+  std::atomic<uint64_t> pending{0};  // pushed and not yet taken into the heaps
+  std::atomic<bool> busy{false};     // the role: who holds it keeps the heaps
+  // The heaps' earliest (or lower, while an entry is on its way in).
+  std::atomic<int64_t> next_timer{INT64_MAX}, next_enqueued{INT64_MAX};
+  // The role holder's:
+  std::vector<Due> timer_heap, expiry_heap;  // min-heaps
+
+  static void Lower(std::atomic<int64_t>& v, int64_t to) {
+    int64_t seen = v.load(std::memory_order_relaxed);
+    while (to < seen && !v.compare_exchange_weak(seen, to, std::memory_order_seq_cst)) {
+    }
+  }
+};
+
+// ---- the slab --------------------------------------------------------------------------------
+
+MessageStore::MessageStore() : late_(std::make_unique<Late>()) {}
+
+MessageStore::~MessageStore() {
+  for (Region& region : regions_) {
+    for (uint32_t k = 0; k < kSegments; ++k) {
+      Slot* segment = region.segments[k].load();
+      if (segment == nullptr) continue;
+      for (uint32_t j = 0; j < (kFirstSegment << k); ++j) {
+        delete[] segment[j].data;
+        delete segment[j].extra;
+      }
+      std::free(segment);
+    }
+  }
+  for (auto& c : timer_classes_) delete c.load();
+}
+
+Slot* MessageStore::SlotOf(uint32_t i) {
+  uint32_t segment, offset;
+  Locate(i & ((1u << kRegionBits) - 1), segment, offset);
+  std::atomic<Slot*>& cell = regions_[i >> kRegionBits].segments[segment];
+  Slot* first = cell.load(std::memory_order_acquire);
+  if (first == nullptr) {
+    auto* fresh = static_cast<Slot*>(std::calloc(kFirstSegment << segment, sizeof(Slot)));
+    if (fresh == nullptr) {
+      std::fputs("courier: out of memory for queue messages\n", stderr);
+      std::abort();
+    }
+    if (cell.compare_exchange_strong(first, fresh, std::memory_order_acq_rel)) {
+      first = fresh;
+    } else {
+      std::free(fresh);
+    }
+  }
+  return first + offset;
+}
+
+uint32_t MessageStore::Allocate() {
+  uint64_t head = free_.load(std::memory_order_acquire);
+  while (static_cast<uint32_t>(head) != 0) {
+    const uint32_t i = static_cast<uint32_t>(head) - 1;
+    const auto next = static_cast<uint32_t>(at(i).deadline.load(std::memory_order_relaxed));
+    const uint64_t popped = ((head >> 32) + 1) << 32 | next;
+    if (free_.compare_exchange_weak(head, popped, std::memory_order_acquire,
+                                    std::memory_order_acquire)) {
+      return i;
+    }
+  }
+  const uint32_t local = regions_[0].used.load(std::memory_order_relaxed);
+  // Bumped only once the slot's segment exists, so that contains() never finds it missing.
+  uint32_t i = local;
+  for (;;) {
+    if (i >= kRegionCapacity) {
+      std::fputs("courier: a queue holds the most messages it can\n", stderr);
+      std::abort();
+    }
+    SlotOf(i);
+    uint32_t expected = i;
+    if (regions_[0].used.compare_exchange_weak(expected, i + 1, std::memory_order_acq_rel))
+      return i;
+    i = expected;
+  }
+}
+
+void MessageStore::PushFree(uint32_t first, uint32_t last) {
+  uint64_t head = free_.load(std::memory_order_relaxed);
+  for (;;) {
+    at(last).deadline.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
+    const uint64_t pushed = ((head >> 32) + 1) << 32 | (first + 1u);
+    if (free_.compare_exchange_weak(head, pushed, std::memory_order_release,
+                                    std::memory_order_relaxed)) {
+      return;
+    }
+  }
+}
+
+// ---- removed slots, handed back in batches once no reader remains -----------------------------
+
+namespace {
+struct RemovedBatch {
+  std::shared_ptr<MessageStore> store;
+  uint32_t count = 0;
+  std::array<uint32_t, 64> slots;
+};
+struct PendingRemovals {
+  RemovedBatch* batch = nullptr;
+  void Flush(void (*reclaim)(void*)) {
+    if (batch == nullptr) return;
+    Epochs::Retire(batch, reclaim);
+    batch = nullptr;
+  }
+};
+thread_local PendingRemovals* t_pending = nullptr;
+struct PendingOwner {
+  PendingRemovals pending;
+  void (*reclaim)(void*) = nullptr;
+  ~PendingOwner() {
+    pending.Flush(reclaim);
+    t_pending = nullptr;
+  }
+};
+thread_local PendingOwner t_pending_owner;
+}  // namespace
+
+void MessageStore::Reclaim(void* p) {
+  auto* batch = static_cast<RemovedBatch*>(p);
+  MessageStore& store = *batch->store;
+  for (uint32_t k = 0; k < batch->count; ++k) {
+    Slot& s = store.at(batch->slots[k]);
+    delete[] s.data;
+    s.data = nullptr;
+    delete s.extra;
+    s.extra = nullptr;
+    s.meta.store(((s.meta.load(std::memory_order_relaxed) >> 32) + 1) << 32,
+                 std::memory_order_relaxed);  // the next tenant's generation
+    if (k + 1 < batch->count)
+      s.deadline.store(batch->slots[k + 1] + 1u, std::memory_order_relaxed);
+  }
+  if (batch->count > 0) store.PushFree(batch->slots[0], batch->slots[batch->count - 1]);
+  delete batch;
+}
+
+bool MessageStore::Remove(uint32_t i, uint64_t& seen) {
+  if (!Change(i, seen, SlotWord::Next(seen, SlotState::kFree, 0))) return false;
+  if (t_pending == nullptr) [[unlikely]] {
+    t_pending_owner.reclaim = &Reclaim;
+    t_pending = &t_pending_owner.pending;
+  }
+  PendingRemovals& pending = *t_pending;
+  if (pending.batch != nullptr && pending.batch->store.get() != this) pending.Flush(&Reclaim);
+  if (pending.batch == nullptr) pending.batch = new RemovedBatch{shared_from_this()};
+  RemovedBatch& batch = *pending.batch;
+  batch.slots[batch.count++] = i;
+  if (batch.count == batch.slots.size()) pending.Flush(&Reclaim);
+  return true;
+}
+
+void MessageStore::FlushRemoved() {
+  if (t_pending != nullptr) t_pending->Flush(&Reclaim);
+  Epochs::Collect();
+}
+
+// ---- publishing and timers ----------------------------------------------------------------------
+
+void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at,
+                           bool in_order) {
+  Slot& s = at(i);
+  const uint64_t seen = s.word.load(std::memory_order_relaxed);  // free, and ours alone
+  const SlotState state = visible_at > now ? SlotState::kDelayed : SlotState::kVisible;
+  const uint64_t next = SlotWord::Next(seen, state, receives);
+  s.deadline.store(visible_at, std::memory_order_relaxed);
+  s.word.store(next, std::memory_order_release);
+  Count(state, +1);
+  if (state == SlotState::kDelayed) {
+    if (in_order) {
+      AddTimer(i, next, now, visible_at);
+    } else {
+      AddLateTimer(i, next);
+    }
+  } else {
+    ready_.Push(Entry(i, SlotWord::version(next)));
+  }
+  if (in_order) {
+    expiries_.Push(Entry(i, s.gen()));
+  } else {
+    AddLateExpiry(i, s.gen());
+  }
+}
+
+bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until) {
+  if (until <= now) {
+    if (SlotWord::state(seen) == SlotState::kVisible) return true;
+    const uint64_t next = SlotWord::Next(seen, SlotState::kVisible, SlotWord::receives(seen));
+    if (!Change(i, seen, next)) return false;
+    ready_.Push(Entry(i, SlotWord::version(next)));
+    return true;
+  }
+  const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, SlotWord::receives(seen));
+  if (!Change(i, seen, next)) return false;
+  AddTimer(i, next, now, until);
+  return true;
+}
+
+void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at) {
+  this->at(i).deadline.store(at, std::memory_order_relaxed);
+  const int64_t duration = at - now;
+  for (auto& cell : timer_classes_) {
+    TimerClass* c = cell.load(std::memory_order_acquire);
+    if (c == nullptr) {
+      auto* fresh = new TimerClass(duration);
+      if (cell.compare_exchange_strong(c, fresh, std::memory_order_acq_rel)) {
+        c = fresh;
+      } else {
+        delete fresh;
+      }
+    }
+    if (c->duration == duration) {
+      c->ring.Push(Entry(i, SlotWord::version(word)));
+      return;
+    }
+  }
+  AddLateTimer(i, word);  // every class is taken by another duration
+}
+
+void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
+  late_->timers.Push(Entry(i, SlotWord::version(word)));
+  late_->pending.fetch_add(1, std::memory_order_seq_cst);
+  Late::Lower(late_->next_timer, at(i).deadline.load(std::memory_order_relaxed));
+}
+
+void MessageStore::AddLateExpiry(uint32_t i, uint32_t gen) {
+  late_->expiries.Push(Entry(i, gen));
+  late_->pending.fetch_add(1, std::memory_order_seq_cst);
+  Late::Lower(late_->next_enqueued, at(i).enqueued);
+}
+
+// ---- sweeping -----------------------------------------------------------------------------------
+
+void MessageStore::Sweep(int64_t now, int64_t retention) {
+  SweepTimers(now);
+  SweepRetention(now, retention);
+  if (late_->pending.load(std::memory_order_relaxed) != 0 ||
+      late_->next_timer.load(std::memory_order_relaxed) <= now ||
+      late_->next_enqueued.load(std::memory_order_relaxed) <= now - retention) [[unlikely]] {
+    SweepLate(now, retention);
+  }
+}
+
+void MessageStore::SweepTimers(int64_t now) {
+  for (auto& cell : timer_classes_) {
+    TimerClass* c = cell.load(std::memory_order_acquire);
+    if (c == nullptr) return;
+    for (;;) {
+      uint64_t word = 0;
+      bool live = false;
+      std::optional<uint64_t> e = c->ring.PopIf([&](uint64_t entry) {
+        const Slot& s = at(EntrySlot(entry));
+        word = s.word.load(std::memory_order_acquire);
+        const SlotState state = SlotWord::state(word);
+        live = SlotWord::version(word) == EntryStamp(entry) &&
+               (state == SlotState::kInFlight || state == SlotState::kDelayed);
+        return !live || s.deadline.load(std::memory_order_relaxed) <= now;
+      });
+      if (!e) break;
+      if (live) (void)Reschedule(EntrySlot(*e), word, now, now);
+    }
+  }
+}
+
+// Every message has one live entry in the ready order or a timer ring, and one in the
+// expiries: when the expiries hold more than twice as many entries, most of them are stale.
+bool MessageStore::ExpiriesMostlyStale() const {
+  const uint64_t expiries = expiries_.ApproximateSize();
+  if (expiries < 65536) return false;
+  uint64_t live_bound = ready_.ApproximateSize() + late_->timers.ApproximateSize() +
+                        late_->timer_heap.size();
+  for (const auto& cell : timer_classes_) {
+    const TimerClass* c = cell.load(std::memory_order_acquire);
+    if (c == nullptr) break;
+    live_bound += c->ring.ApproximateSize();
+  }
+  return expiries > 2 * live_bound;
+}
+
+void MessageStore::SweepRetention(int64_t now, int64_t retention) {
+  // A message not yet due at the front holds the entries behind it; when most of those are
+  // stale (their messages deleted), it goes to the back, so that memory follows the messages
+  // held rather than those sent in the retention period. At most a few per sweep.
+  for (int rotated = 0; rotated < 4;) {
+    enum { kStale, kDue, kRotate } what = kStale;
+    uint64_t word = 0;
+    std::optional<uint64_t> e = expiries_.PopIf([&](uint64_t entry) {
+      const Slot& s = at(EntrySlot(entry));
+      word = s.word.load(std::memory_order_acquire);
+      if (SlotWord::state(word) == SlotState::kFree || s.gen() != EntryStamp(entry)) {
+        what = kStale;
+        return true;
+      }
+      if (s.enqueued + retention <= now) {
+        what = kDue;
+        return true;
+      }
+      what = kRotate;
+      return ExpiriesMostlyStale();
+    });
+    if (!e) return;
+    if (what == kDue) {
+      while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(*e), word)) {
+      }
+    } else if (what == kRotate) {
+      expiries_.Push(*e);
+      ++rotated;
+    }
+  }
+}
+
+void MessageStore::SweepLate(int64_t now, int64_t retention) {
+  Late& late = *late_;
+  if (late.busy.exchange(true, std::memory_order_acquire)) return;  // another thread has it
+  auto greater = std::greater<Late::Due>();
+  do {
+    late.pending.store(0, std::memory_order_seq_cst);
+    while (std::optional<uint64_t> e = late.timers.Pop()) {
+      late.timer_heap.push_back(
+          {at(EntrySlot(*e)).deadline.load(std::memory_order_relaxed), *e});
+      std::push_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
+    }
+    while (std::optional<uint64_t> e = late.expiries.Pop()) {
+      late.expiry_heap.push_back({at(EntrySlot(*e)).enqueued, *e});
+      std::push_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
+    }
+    while (!late.timer_heap.empty() && late.timer_heap.front().at <= now) {
+      const uint64_t e = late.timer_heap.front().entry;
+      std::pop_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
+      late.timer_heap.pop_back();
+      uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
+      const SlotState state = SlotWord::state(word);
+      if (SlotWord::version(word) == EntryStamp(e) &&
+          (state == SlotState::kInFlight || state == SlotState::kDelayed)) {
+        (void)Reschedule(EntrySlot(e), word, now, now);
+      }
+    }
+    while (!late.expiry_heap.empty() && late.expiry_heap.front().at + retention <= now) {
+      const uint64_t e = late.expiry_heap.front().entry;
+      std::pop_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
+      late.expiry_heap.pop_back();
+      const Slot& s = at(EntrySlot(e));
+      uint64_t word = s.word.load(std::memory_order_acquire);
+      if (s.gen() != EntryStamp(e)) continue;
+      while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(e), word)) {
+      }
+    }
+    late.next_timer.store(late.timer_heap.empty() ? INT64_MAX : late.timer_heap.front().at,
+                          std::memory_order_seq_cst);
+    late.next_enqueued.store(
+        late.expiry_heap.empty() ? INT64_MAX : late.expiry_heap.front().at,
+        std::memory_order_seq_cst);
+  } while (late.pending.load(std::memory_order_seq_cst) != 0);  // pushed while we worked
+  late.busy.store(false, std::memory_order_release);
+}
+
+std::optional<int64_t> MessageStore::NextTimer() {
+  int64_t next = late_->next_timer.load(std::memory_order_relaxed);
+  for (auto& cell : timer_classes_) {
+    TimerClass* c = cell.load(std::memory_order_acquire);
+    if (c == nullptr) break;
+    int64_t front = INT64_MAX;
+    (void)c->ring.PopIf([&](uint64_t entry) {
+      front = at(EntrySlot(entry)).deadline.load(std::memory_order_relaxed);
+      return false;
+    });
+    next = std::min(next, front);
+  }
+  if (next == INT64_MAX) return std::nullopt;
+  return next;
+}
+
+// ---- counts ---------------------------------------------------------------------------------------
+
+int64_t MessageStore::Sum(std::atomic<int64_t> Stripe::*field) const {
+  int64_t sum = 0;
+  for (const Stripe& s : stripes_) sum += (s.*field).load(std::memory_order_relaxed);
+  return sum;
+}
+
+bool MessageStore::InFlightAtLeast(int64_t limit) const {
+  if (in_flight_estimate_.load(std::memory_order_relaxed) + 64 * kStripes < limit) return false;
+  return in_flight() >= limit;
+}
+
+// ---- recovery -------------------------------------------------------------------------------------
+
+void MessageStore::RestoreSlot(uint32_t i, uint32_t gen, bool occupied) {
+  (void)occupied;  // an occupied slot is then filled and published by the caller
+  Region& region = regions_[i >> kRegionBits];
+  const uint32_t local = i & ((1u << kRegionBits) - 1);
+  Slot& s = *SlotOf(i);
+  s.meta.store(uint64_t{gen} << 32, std::memory_order_relaxed);
+  if (region.used.load(std::memory_order_relaxed) <= local)
+    region.used.store(local + 1, std::memory_order_release);
+}
+
+void MessageStore::RestoreInFlight(uint32_t i, uint32_t receives, int64_t until) {
+  uint64_t seen = at(i).word.load(std::memory_order_relaxed);
+  const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives);
+  if (!Change(i, seen, next)) return;
+  at(i).deadline.store(until, std::memory_order_relaxed);
+  AddLateTimer(i, next);
+}
+
+void MessageStore::FinishRestore() {
+  for (uint32_t r = kRegions; r-- > 0;) {
+    const uint32_t used = regions_[r].used.load(std::memory_order_relaxed);
+    for (uint32_t local = used; local-- > 0;) {
+      const uint32_t i = r << kRegionBits | local;
+      if (Find(i) == nullptr) SlotOf(i);
+      if (SlotWord::state(at(i).word.load(std::memory_order_relaxed)) == SlotState::kFree)
+        PushFree(i, i);
+    }
+  }
+}
+
+}  // namespace courier::queue_internal

@@ -1,0 +1,336 @@
+// MessageStore: a standard queue's messages, with no lock on any hot path.
+//
+// Each message is a slot of a segmented slab. A slot's state, receive count and version share
+// one atomic word, and every change of state is one CAS on it, so two threads can never both
+// take, delete or move the same message; the version, bumped by each change, lets every index
+// entry and receipt handle check lazily that it still describes its slot. A freed slot is
+// reused, under a new generation, only once no thread can still be looking at its last message
+// (Epochs), which also keeps its body readable by a receiver that raced with a delete.
+//
+// Three indexes point at slots, all lock-free rings (MpmcRing) of (slot, version) entries that
+// are never searched: stale entries are skipped when reached.
+// - The ready order: visible messages, in the order they became visible.
+// - Timers: delays and visibility timeouts end in one ring per distinct duration, in which
+//   entries arrive in deadline order, so that the earliest is always first. Entries that come
+//   out of order (a queue with more than kTimerClasses durations in use, dead letters, recovered
+//   messages) go to a min-heap kept by whichever thread holds the "late" role: others never wait
+//   for it, they leave the late entries to it (docs/architecture.md, "The lock-free core").
+// - Retention: messages in enqueue order, expired by whichever operation next sweeps.
+//
+// Containers take `now` (ns) as an argument and know nothing of clocks. Callers hold an
+// Epochs::Guard around every call and every use of a slot.
+#ifndef COURIER_SRC_QUEUE_MESSAGE_STORE_H_
+#define COURIER_SRC_QUEUE_MESSAGE_STORE_H_
+
+#include <array>
+#include <atomic>
+#include <cassert>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "courier/detail/digest.h"
+#include "courier/detail/uuid.h"
+#include "courier/message.h"
+#include "queue/epochs.h"
+#include "queue/mpmc_ring.h"
+
+namespace courier::queue_internal {
+
+enum class SlotState : uint32_t { kFree = 0, kVisible = 1, kInFlight = 2, kDelayed = 3 };
+
+// A slot's atomic word: [version: 32][receive count: 29][state: 3].
+struct SlotWord {
+  static constexpr uint32_t kMaxReceives = (1u << 29) - 1;
+  static SlotState state(uint64_t w) { return static_cast<SlotState>(w & 7); }
+  static uint32_t receives(uint64_t w) { return static_cast<uint32_t>(w >> 3) & kMaxReceives; }
+  static uint32_t version(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
+  static uint64_t Next(uint64_t w, SlotState s, uint32_t receives) {
+    return uint64_t{version(w) + 1u} << 32 | uint64_t{receives} << 3 | static_cast<uint64_t>(s);
+  }
+};
+
+// The rarely used parts of a message, allocated only when present.
+struct SlotExtra {
+  MessageAttributes attributes;
+  Md5Hex md5_of_attributes;
+  std::optional<std::string> trace_header;
+  std::optional<std::string> group_id;
+  std::string dead_letter_source_arn;
+};
+
+// One message: 72 bytes plus its body, so that 10 million 100-byte messages fit in 2 GiB.
+// All-zero bytes are a free slot of generation 0 (segments come zeroed from calloc, so a large
+// one costs memory only for the pages its slots touch).
+struct Slot {
+  static constexpr uint32_t kMaxBodySize = (1u << 24) - 1;  // the SQS limit is 1 MiB
+  static constexpr uint64_t kHasMd5 = 1u << 24;
+
+  std::atomic<uint64_t> word;  // SlotWord
+  // [generation: 32][has digest: 1][body size: 24]; the generation moves on when it is reused.
+  std::atomic<uint64_t> meta;
+  // Set while the slot is private to its sender, read after a CAS on `word` has taken it:
+  detail::Uuid id;
+  int64_t enqueued;  // ns; also SentTimestamp (in a dead-letter queue: the original send)
+  // When a delay or a visibility timeout ends (ns); a free slot's link in the free stack.
+  std::atomic<int64_t> deadline;
+  // Milliseconds after `enqueued` (rounded up) of the latest and the first receive.
+  std::atomic<uint32_t> received_ms, first_receive_ms;
+  char* data;  // [MD5 digest, when it has one][body]: one allocation
+  SlotExtra* extra;
+
+  uint32_t gen() const { return static_cast<uint32_t>(meta.load(std::memory_order_relaxed) >> 32); }
+  uint32_t body_size() const {
+    return static_cast<uint32_t>(meta.load(std::memory_order_relaxed) & kMaxBodySize);
+  }
+  bool has_md5() const { return (meta.load(std::memory_order_relaxed) & kHasMd5) != 0; }
+  std::string_view body() const { return {data + (has_md5() ? 16 : 0), body_size()}; }
+  detail::Md5Digest Md5() const;  // the stored digest, or computed now
+  int64_t received_at() const;
+  int64_t first_receive() const;
+  void SetReceived(int64_t at, bool first);
+};
+
+class MessageStore : public std::enable_shared_from_this<MessageStore> {
+ public:
+  static std::shared_ptr<MessageStore> Create() {
+    return std::shared_ptr<MessageStore>(new MessageStore);
+  }
+  ~MessageStore();
+  MessageStore(const MessageStore&) = delete;
+  MessageStore& operator=(const MessageStore&) = delete;
+
+  // Slot indexes are [region: 4][index in region: 28]: new slots are in region 0; the others
+  // hold messages recovered from files of the former core's 16 shards, whose handles stay valid.
+  static constexpr int kRegionBits = 28;
+  bool contains(uint32_t i) const;
+  Slot& at(uint32_t i) const { return *Find(i); }
+
+  // ---- sending
+  // A free slot, private to the caller: fill it (SetBody and the rest), then Publish it.
+  uint32_t Allocate();
+  static void SetBody(Slot& slot, std::string_view body, const detail::Md5Digest* md5);
+  // Makes a filled slot visible, or delayed until `visible_at`; expires `enqueued + retention`.
+  // `in_order`: its enqueue time is about now (a send), not older (a dead letter).
+  void Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at, bool in_order);
+
+  // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails)
+  // To in flight until `until`, with `receives`. When until <= now no timer is set: the caller
+  // makes the message visible again with Reschedule once it has read it.
+  bool Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now, int64_t until);
+  // In flight or delayed again until `until`, keeping the receive count; visible when <= now.
+  bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until);
+  // Removes the message; its slot is reused once no thread can still be reading it.
+  bool Remove(uint32_t i, uint64_t& seen);
+
+  // The oldest visible message, out of the ready order: the caller must Receive or Remove it
+  // from the returned word (if that fails, another thread changed it first). nullopt: none.
+  std::optional<std::pair<uint32_t, uint64_t>> PopVisible();
+
+  // Applies what is due at `now`: ends of delays and visibility timeouts, then retention.
+  void Sweep(int64_t now, int64_t retention);
+
+  // The earliest pending delay or visibility end, if any (only used to wake a long poll).
+  std::optional<int64_t> NextTimer();
+
+  // Removes every message; `removed(i, gen)` for each (PurgeQueue).
+  template <typename F>
+  void Clear(F removed);
+
+  // Counts, exact when nothing runs at the same time.
+  int64_t visible() const { return Sum(&Stripe::visible); }
+  int64_t in_flight() const { return Sum(&Stripe::in_flight); }
+  int64_t delayed() const { return Sum(&Stripe::delayed); }
+  // Whether `limit` messages or more are in flight; exact for a single thread.
+  bool InFlightAtLeast(int64_t limit) const;
+
+  // ---- recovery (Hub::Recover), on a store no one uses yet
+  // Slot i gets generation `gen`; when `occupied` it is taken for a message (fill it and
+  // Publish it, as after Allocate). FinishRestore then makes every slot left free reusable.
+  void RestoreSlot(uint32_t i, uint32_t gen, bool occupied);
+  // A recovered message still in flight until `until` (after Publish).
+  void RestoreInFlight(uint32_t i, uint32_t receives, int64_t until);
+  void FinishRestore();
+
+  // Frees the slots this thread has removed and not yet handed back (tests of memory use).
+  static void FlushRemoved();
+
+ private:
+  MessageStore();
+
+  static constexpr uint32_t kRegions = 16;
+  static constexpr uint32_t kFirstSegment = 64;  // segment k holds 64 << k slots
+  static constexpr uint32_t kSegments = 23;
+  static constexpr uint32_t kRegionCapacity = (1u << kRegionBits) - 2;
+  static constexpr int kTimerClasses = 16;
+  static constexpr int kStripes = 16;
+
+  struct Region {
+    std::array<std::atomic<Slot*>, kSegments> segments{};
+    std::atomic<uint32_t> used{0};  // slots handed out (region 0) or recovered (others)
+  };
+  struct alignas(64) Stripe {
+    std::atomic<int64_t> visible{0}, in_flight{0}, delayed{0};
+  };
+  struct TimerClass {
+    explicit TimerClass(int64_t d) : duration(d) {}
+    const int64_t duration;
+    MpmcRing ring;  // (slot, version) in deadline order
+  };
+  struct Late;  // the late entries and their heaps
+
+  Slot* Find(uint32_t i) const;
+  Slot* SlotOf(uint32_t i);  // creating its segment
+  static void Locate(uint32_t local, uint32_t& segment, uint32_t& offset);
+
+  static uint64_t Entry(uint32_t i, uint32_t stamp) { return uint64_t{i + 1u} << 32 | stamp; }
+  static uint32_t EntrySlot(uint64_t e) { return static_cast<uint32_t>(e >> 32) - 1; }
+  static uint32_t EntryStamp(uint64_t e) { return static_cast<uint32_t>(e); }
+
+  Stripe& MyStripe();
+  void Count(SlotState s, int64_t d);
+  int64_t Sum(std::atomic<int64_t> Stripe::*field) const;
+  bool Change(uint32_t i, uint64_t& seen, uint64_t next);
+  void AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at);
+  void AddLateTimer(uint32_t i, uint64_t word);
+  void AddLateExpiry(uint32_t i, uint32_t gen);
+  bool ExpiriesMostlyStale() const;
+  void SweepTimers(int64_t now);
+  void SweepRetention(int64_t now, int64_t retention);
+  void SweepLate(int64_t now, int64_t retention);
+  void PushFree(uint32_t first, uint32_t last);  // a chain linked through `deadline`
+  static void Reclaim(void* batch);
+
+  std::array<Region, kRegions> regions_;
+  alignas(64) std::atomic<uint64_t> free_{0};  // [tag: 32][slot + 1: 32]: a Treiber stack
+  alignas(64) std::array<Stripe, kStripes> stripes_;
+  std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
+  MpmcRing ready_;
+  MpmcRing expiries_;  // (slot, generation), enqueue order
+  std::array<std::atomic<TimerClass*>, kTimerClasses> timer_classes_{};
+  std::unique_ptr<Late> late_;
+};
+
+// ---- inline: the hot paths ---------------------------------------------------------------------
+
+inline void MessageStore::Locate(uint32_t local, uint32_t& segment, uint32_t& offset) {
+  // Segment k starts at 64 * (2^k - 1).
+  const uint32_t q = local / kFirstSegment + 1;
+  segment = static_cast<uint32_t>(31 - __builtin_clz(q));
+  offset = local - kFirstSegment * ((1u << segment) - 1);
+}
+
+inline Slot* MessageStore::Find(uint32_t i) const {
+  uint32_t segment, offset;
+  Locate(i & ((1u << kRegionBits) - 1), segment, offset);
+  Slot* first = regions_[i >> kRegionBits].segments[segment].load(std::memory_order_acquire);
+  return first == nullptr ? nullptr : first + offset;
+}
+
+inline bool MessageStore::contains(uint32_t i) const {
+  const uint32_t local = i & ((1u << kRegionBits) - 1);
+  return local < kRegionCapacity &&
+         local < regions_[i >> kRegionBits].used.load(std::memory_order_acquire) &&
+         Find(i) != nullptr;
+}
+
+inline MessageStore::Stripe& MessageStore::MyStripe() {
+  static std::atomic<uint32_t> next{0};
+  thread_local const uint32_t mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
+  return stripes_[mine];
+}
+
+inline void MessageStore::Count(SlotState s, int64_t d) {
+  Stripe& stripe = MyStripe();
+  switch (s) {
+    case SlotState::kVisible:
+      stripe.visible.fetch_add(d, std::memory_order_relaxed);
+      break;
+    case SlotState::kDelayed:
+      stripe.delayed.fetch_add(d, std::memory_order_relaxed);
+      break;
+    case SlotState::kInFlight: {
+      // The estimate moves by 64 each time this stripe's count crosses a multiple of 64.
+      const int64_t before = stripe.in_flight.fetch_add(d, std::memory_order_relaxed);
+      if ((before >> 6) != ((before + d) >> 6)) [[unlikely]]
+        in_flight_estimate_.fetch_add(d > 0 ? 64 : -64, std::memory_order_relaxed);
+      break;
+    }
+    case SlotState::kFree:
+      break;
+  }
+}
+
+inline bool MessageStore::Change(uint32_t i, uint64_t& seen, uint64_t next) {
+  if (!at(i).word.compare_exchange_strong(seen, next, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+    return false;
+  }
+  Count(SlotWord::state(seen), -1);
+  Count(SlotWord::state(next), +1);
+  return true;
+}
+
+inline bool MessageStore::Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now,
+                                  int64_t until) {
+  const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives);
+  if (!Change(i, seen, next)) return false;
+  if (until > now) AddTimer(i, next, now, until);
+  return true;
+}
+
+inline std::optional<std::pair<uint32_t, uint64_t>> MessageStore::PopVisible() {
+  uint64_t word = 0;
+  std::optional<uint64_t> e = ready_.PopIf([&](uint64_t entry) {
+    word = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
+    return true;
+  });
+  while (e) {
+    if (SlotWord::version(word) == EntryStamp(*e) && SlotWord::state(word) == SlotState::kVisible)
+      return std::pair{EntrySlot(*e), word};
+    e = ready_.PopIf([&](uint64_t entry) {
+      word = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
+      return true;
+    });
+  }
+  return std::nullopt;
+}
+
+inline void MessageStore::SetBody(Slot& slot, std::string_view text,
+                                  const detail::Md5Digest* md5) {
+  assert(text.size() <= Slot::kMaxBodySize);
+  const size_t prefix = md5 != nullptr ? 16 : 0;
+  slot.data = new char[prefix + text.size()];
+  if (md5 != nullptr) std::memcpy(slot.data, md5->data(), 16);
+  std::memcpy(slot.data + prefix, text.data(), text.size());
+  const uint64_t gen = slot.meta.load(std::memory_order_relaxed) >> 32;
+  slot.meta.store(gen << 32 | (md5 != nullptr ? Slot::kHasMd5 : 0) | text.size(),
+                  std::memory_order_relaxed);
+}
+
+template <typename F>
+void MessageStore::Clear(F removed) {
+  for (uint32_t r = 0; r < kRegions; ++r) {
+    const uint32_t used = regions_[r].used.load(std::memory_order_acquire);
+    for (uint32_t local = 0; local < used; ++local) {
+      const uint32_t i = r << kRegionBits | local;
+      if (!contains(i)) continue;
+      uint64_t seen = at(i).word.load(std::memory_order_acquire);
+      while (SlotWord::state(seen) != SlotState::kFree) {
+        const uint32_t gen = at(i).gen();
+        if (Remove(i, seen)) {
+          removed(i, gen);
+          break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace courier::queue_internal
+
+#endif  // COURIER_SRC_QUEUE_MESSAGE_STORE_H_

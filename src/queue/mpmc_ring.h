@@ -1,0 +1,169 @@
+// MpmcRing: an unbounded lock-free FIFO of 64-bit entries, for any number of producers and
+// consumers. Callers hold an Epochs::Guard around every call.
+//
+// Entries live in a chain of one-shot segments (each cell written once, read once). A producer
+// reserves a cell with one fetch-add and writes it with one CAS; a consumer claims the oldest
+// with one CAS on its segment's read position. A consumer that finds a cell reserved but not yet
+// written skips it (after a short bounded spin), so a producer stopped between its two steps
+// holds no one up: it finds its cell skipped and pushes again. Consumed segments are retired
+// through Epochs; segments grow from 32 cells to 1,024, so an idle ring costs a few hundred bytes.
+//
+// 0 and ~0 are not entries (they mark empty and skipped cells).
+//
+// Every access is seq_cst (on x86 that costs nothing more: the read-modify-writes are locked
+// anyway and loads are plain), so that a push is ordered with a later seq_cst load of a long
+// poll's waiter count, and a poller's registration with its later look at the ring
+// (WakeSignal::NotifyAfterSeqCstChange).
+#ifndef COURIER_SRC_QUEUE_MPMC_RING_H_
+#define COURIER_SRC_QUEUE_MPMC_RING_H_
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <optional>
+
+#include "queue/epochs.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace courier::queue_internal {
+
+class MpmcRing {
+ public:
+  MpmcRing() : head_(Segment::Make(kFirstCells, 0)) { tail_.store(head_.load()); }
+  ~MpmcRing() {
+    for (Segment* s = head_.load(); s != nullptr;) {
+      Segment* next = s->next.load();
+      Segment::Destroy(s);
+      s = next;
+    }
+  }
+  MpmcRing(const MpmcRing&) = delete;
+  MpmcRing& operator=(const MpmcRing&) = delete;
+
+  void Push(uint64_t entry);
+
+  // Removes and returns the oldest entry if `take(entry)` says so; nullopt when the ring is empty
+  // or `take` declined. `take` may run more than once, on entries another consumer then wins.
+  template <typename Take>
+  std::optional<uint64_t> PopIf(Take take);
+  std::optional<uint64_t> Pop() {
+    return PopIf([](uint64_t) { return true; });
+  }
+
+  // Entries pushed and not yet popped (or skipped), approximately while others push and pop.
+  uint64_t ApproximateSize() const {
+    const Segment* t = tail_.load(std::memory_order_seq_cst);
+    const Segment* h = head_.load(std::memory_order_seq_cst);
+    const uint64_t end = t->base + std::min<uint64_t>(t->enq.load(std::memory_order_relaxed),
+                                                      t->capacity);
+    const uint64_t begin = h->base + std::min<uint64_t>(h->deq.load(std::memory_order_relaxed),
+                                                        h->capacity);
+    return end > begin ? end - begin : 0;
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = 0, kSkipped = ~uint64_t{0};
+  static constexpr uint32_t kFirstCells = 32, kMaxCells = 1024;
+
+  struct Segment {
+    const uint64_t capacity;
+    const uint64_t base;  // position of cell 0 in the whole ring
+    alignas(64) std::atomic<uint64_t> enq{0};
+    alignas(64) std::atomic<uint64_t> deq{0};
+    std::atomic<Segment*> next{nullptr};
+
+    Segment(uint64_t c, uint64_t b) : capacity(c), base(b) {}
+    std::atomic<uint64_t>* cells() { return reinterpret_cast<std::atomic<uint64_t>*>(this + 1); }
+    static Segment* Make(uint64_t cells, uint64_t base) {
+      void* p = ::operator new(sizeof(Segment) + cells * sizeof(std::atomic<uint64_t>),
+                               std::align_val_t{alignof(Segment)});
+      auto* s = new (p) Segment(cells, base);
+      for (uint64_t i = 0; i < cells; ++i) new (&s->cells()[i]) std::atomic<uint64_t>(kEmpty);
+      return s;
+    }
+    static void Destroy(void* p) {
+      static_cast<Segment*>(p)->~Segment();  // the cells are trivially destructible
+      ::operator delete(p, std::align_val_t{alignof(Segment)});
+    }
+  };
+
+  static void Pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#endif
+  }
+
+  alignas(64) std::atomic<Segment*> head_;
+  alignas(64) std::atomic<Segment*> tail_{nullptr};
+};
+
+inline void MpmcRing::Push(uint64_t entry) {
+  for (;;) {
+    Segment* s = tail_.load(std::memory_order_seq_cst);
+    const uint64_t i = s->enq.fetch_add(1, std::memory_order_seq_cst);
+    if (i < s->capacity) [[likely]] {
+      uint64_t expected = kEmpty;
+      if (s->cells()[i].compare_exchange_strong(expected, entry, std::memory_order_seq_cst)) {
+        return;
+      }
+      continue;  // a consumer skipped the cell: reserve another
+    }
+    Segment* next = s->next.load(std::memory_order_seq_cst);
+    if (next == nullptr) {
+      Segment* fresh = Segment::Make(std::min<uint64_t>(2 * s->capacity, kMaxCells),
+                                     s->base + s->capacity);
+      if (s->next.compare_exchange_strong(next, fresh, std::memory_order_seq_cst)) {
+        next = fresh;
+      } else {
+        Segment::Destroy(fresh);
+      }
+    }
+    tail_.compare_exchange_strong(s, next, std::memory_order_seq_cst);
+  }
+}
+
+template <typename Take>
+std::optional<uint64_t> MpmcRing::PopIf(Take take) {
+  int spins = 0;
+  for (;;) {
+    Segment* s = head_.load(std::memory_order_seq_cst);
+    uint64_t d = s->deq.load(std::memory_order_seq_cst);
+    if (d >= s->capacity) {
+      Segment* next = s->next.load(std::memory_order_seq_cst);
+      if (next == nullptr) return std::nullopt;
+      if (head_.compare_exchange_strong(s, next, std::memory_order_seq_cst)) {
+        Epochs::Retire(s, &Segment::Destroy);
+      }
+      continue;
+    }
+    uint64_t v = s->cells()[d].load(std::memory_order_seq_cst);
+    if (v == kEmpty) {
+      if (s->enq.load(std::memory_order_seq_cst) <= d) return std::nullopt;
+      if (++spins < 64) {  // reserved: its producer is most likely about to write it
+        Pause();
+        continue;
+      }
+      spins = 0;
+      if (!s->cells()[d].compare_exchange_strong(v, kSkipped, std::memory_order_seq_cst)) {
+        continue;  // written meanwhile: look again
+      }
+      s->deq.compare_exchange_strong(d, d + 1, std::memory_order_seq_cst);
+      continue;
+    }
+    if (v == kSkipped) {
+      s->deq.compare_exchange_strong(d, d + 1, std::memory_order_seq_cst);
+      continue;
+    }
+    if (!take(v)) return std::nullopt;
+    if (s->deq.compare_exchange_strong(d, d + 1, std::memory_order_seq_cst)) return v;
+  }
+}
+
+}  // namespace courier::queue_internal
+
+#endif  // COURIER_SRC_QUEUE_MPMC_RING_H_
