@@ -24,6 +24,7 @@ struct alignas(64) Record {
   std::atomic<uint64_t> pinned{0};  // the epoch its thread entered in; 0 outside any guard
   std::atomic<bool> in_use{false};
   Record* next = nullptr;  // every record, newest first
+  uint32_t number = 0;     // Epochs::ThreadNumber
   // The owning thread's alone:
   uint32_t depth = 0;
   uint32_t retired_since_advance = 0;
@@ -33,6 +34,7 @@ struct alignas(64) Record {
 
 std::atomic<uint64_t> g_epoch{3};
 std::atomic<Record*> g_records{nullptr};
+std::atomic<uint32_t> g_record_count{0};
 
 // What exited threads had retired, freed by whoever advances the epoch later.
 struct Orphan {
@@ -84,6 +86,7 @@ Record* AcquireRecord() {
   }
   auto* r = new Record;
   r->in_use.store(true, std::memory_order_relaxed);
+  r->number = g_record_count.fetch_add(1, std::memory_order_relaxed);
   Record* head = g_records.load(std::memory_order_relaxed);
   do {
     r->next = head;
@@ -91,6 +94,14 @@ Record* AcquireRecord() {
                                             std::memory_order_relaxed));
   return r;
 }
+
+}  // namespace
+
+struct EpochsThreadExit {
+  static void Forget() { Epochs::t_number = Epochs::kNoNumber; }
+};
+
+namespace {
 
 // A trivially destructible pointer, so that it stays usable while other thread-local objects
 // are destroyed (they may retire); the owner below gives the record back at thread exit.
@@ -107,6 +118,7 @@ struct RecordOwner {
     r->retired_since_advance = 0;
     t_record = nullptr;
     t_exited = true;
+    EpochsThreadExit::Forget();
     r->in_use.store(false, std::memory_order_release);
   }
 };
@@ -173,12 +185,19 @@ void Epochs::Retire(void* object, void (*deleter)(void*)) {
     Free(due);
   }
   r.limbo[k].push_back({object, deleter});
+  // Often enough that what waits stays small (a queue's removed slots come in batches).
   if (++r.retired_since_advance >= 64) {
     r.retired_since_advance = 0;
     const uint64_t now = TryAdvance();
     FreeDue(r, now);
     FreeDueOrphans(now);
   }
+}
+
+uint32_t Epochs::FirstThreadNumber() {
+  if (t_exited) return kNoNumber;  // a thread-local destructor's late call: no number of its own
+  t_number = Self()->number;
+  return t_number;
 }
 
 void Epochs::Collect() {

@@ -32,7 +32,19 @@ class Epochs {
   // Frees what can be freed now (tests and benchmarks measuring memory call it). Thread-safe.
   static void Collect();
 
+  // A small number of the calling thread's own: no two running threads have the same, and a
+  // number is reused only after its thread exits (its record then goes to a new thread, with
+  // happens-before). Counters indexed by it need no read-modify-write.
+  static uint32_t ThreadNumber() {
+    const uint32_t n = t_number;
+    return n != kNoNumber ? n : FirstThreadNumber();
+  }
+
  private:
+  friend struct EpochsThreadExit;  // epochs.cc: gives the record back
+  static constexpr uint32_t kNoNumber = UINT32_MAX;
+  static inline thread_local uint32_t t_number = kNoNumber;
+  static uint32_t FirstThreadNumber();
   static void Enter();
   static void Leave();
 };

@@ -34,6 +34,135 @@ void Slot::SetReceived(int64_t at, bool first) {
   }
 }
 
+// ---- bodies ------------------------------------------------------------------------------------
+
+namespace {
+// Body buffers of removed messages, by size class, for the next sends: a send and a delete then
+// cost no call into malloc, which matters most when one thread sends and another deletes (each
+// free would go back to the sender's arena, under its lock). Each thread keeps a few dozen per
+// class; beyond that, full magazines of kMagazine go to a process-wide depot (a lock-free stack
+// per class, bounded) that other threads refill from. Capacities are what malloc gives anyway
+// for the size (a 16-byte granule minus its 8-byte header), so pooling costs no memory.
+constexpr size_t kClasses = 64;  // capacities up to 1,016 bytes
+constexpr size_t kMagazine = 32;
+size_t ClassOf(size_t n) { return (n + 8 + 15) / 16; }
+size_t CapacityOf(size_t c) { return c * 16 - 8; }
+
+struct Magazine {
+  std::array<char*, kMagazine> buffers;
+  Magazine* next = nullptr;
+};
+class Depot {
+ public:
+  static constexpr int64_t kMaxMagazines = 512;  // per class: 16 Ki buffers
+  // Takes ownership of a full magazine; false when the class holds enough already.
+  bool Push(size_t c, Magazine* m) {
+    if (count_[c].fetch_add(1, std::memory_order_relaxed) >= kMaxMagazines) {
+      count_[c].fetch_sub(1, std::memory_order_relaxed);
+      return false;
+    }
+    Magazine* head = heads_[c].load(std::memory_order_relaxed);
+    do {
+      m->next = head;
+    } while (!heads_[c].compare_exchange_weak(head, m, std::memory_order_release,
+                                              std::memory_order_relaxed));
+    return true;
+  }
+  // A full magazine, or nullptr. The caller holds an Epochs::Guard: a magazine popped by
+  // another thread meanwhile is retired, not freed, so reading its `next` is safe, and it
+  // cannot come back to the head while we look (no ABA).
+  Magazine* Pop(size_t c) {
+    Magazine* head = heads_[c].load(std::memory_order_acquire);
+    while (head != nullptr &&
+           !heads_[c].compare_exchange_weak(head, head->next, std::memory_order_acquire,
+                                            std::memory_order_acquire)) {
+    }
+    if (head != nullptr) count_[c].fetch_sub(1, std::memory_order_relaxed);
+    return head;
+  }
+
+ private:
+  std::array<std::atomic<Magazine*>, kClasses> heads_{};
+  std::array<std::atomic<int64_t>, kClasses> count_{};
+};
+Depot g_depot;
+
+class BodyPool {
+ public:
+  ~BodyPool() {
+    for (auto& buffers : free_)
+      for (char* p : buffers) delete[] p;
+  }
+  char* Take(size_t n) {
+    const size_t c = ClassOf(n);
+    if (c >= kClasses) return new char[n];
+    std::vector<char*>& mine = free_[c];
+    if (mine.empty()) {
+      Epochs::Guard guard;
+      Magazine* m = g_depot.Pop(c);
+      if (m == nullptr) return new char[CapacityOf(c)];
+      mine.assign(m->buffers.begin(), m->buffers.end());
+      Epochs::Retire(m, [](void* p) { delete static_cast<Magazine*>(p); });
+    }
+    char* p = mine.back();
+    mine.pop_back();
+    return p;
+  }
+  void Give(char* p, size_t n) {
+    const size_t c = ClassOf(n);
+    if (c >= kClasses) {
+      delete[] p;
+      return;
+    }
+    std::vector<char*>& mine = free_[c];
+    mine.push_back(p);
+    if (mine.size() < 2 * kMagazine) return;
+    auto* m = new Magazine;
+    std::copy(mine.end() - kMagazine, mine.end(), m->buffers.begin());
+    mine.resize(mine.size() - kMagazine);
+    if (!g_depot.Push(c, m)) {
+      for (char* b : m->buffers) delete[] b;
+      delete m;
+    }
+  }
+
+ private:
+  std::array<std::vector<char*>, kClasses> free_;
+};
+
+// Trivially destructible, so that it can be asked after the pool is gone (a thread-local
+// destructor that frees bodies late then frees them plainly).
+thread_local BodyPool* t_pool = nullptr;
+thread_local bool t_pool_gone = false;
+struct BodyPoolOwner {
+  BodyPool pool;
+  ~BodyPoolOwner() {
+    t_pool = nullptr;
+    t_pool_gone = true;
+  }
+};
+BodyPool* Pool() {
+  if (t_pool == nullptr && !t_pool_gone) [[unlikely]] {
+    thread_local BodyPoolOwner owner;
+    t_pool = &owner.pool;
+  }
+  return t_pool;
+}
+size_t DataSize(const Slot& s) { return (s.has_md5() ? 16 : 0) + s.body_size(); }
+}  // namespace
+
+void MessageStore::SetBody(Slot& slot, std::string_view text, const detail::Md5Digest* md5) {
+  assert(text.size() <= Slot::kMaxBodySize);
+  const size_t prefix = md5 != nullptr ? 16 : 0;
+  BodyPool* pool = Pool();
+  slot.data = pool != nullptr ? pool->Take(prefix + text.size()) : new char[prefix + text.size()];
+  if (md5 != nullptr) std::memcpy(slot.data, md5->data(), 16);
+  std::memcpy(slot.data + prefix, text.data(), text.size());
+  const uint64_t gen = slot.meta.load(std::memory_order_relaxed) >> 32;
+  slot.meta.store(gen << 32 | (md5 != nullptr ? Slot::kHasMd5 : 0) | text.size(),
+                  std::memory_order_relaxed);
+}
+
 // ---- the late entries ------------------------------------------------------------------------
 
 struct MessageStore::Late {
@@ -142,7 +271,7 @@ namespace {
 struct RemovedBatch {
   std::shared_ptr<MessageStore> store;
   uint32_t count = 0;
-  std::array<uint32_t, 64> slots;
+  std::array<uint32_t, 32> slots;
 };
 struct PendingRemovals {
   RemovedBatch* batch = nullptr;
@@ -169,7 +298,11 @@ void MessageStore::Reclaim(void* p) {
   MessageStore& store = *batch->store;
   for (uint32_t k = 0; k < batch->count; ++k) {
     Slot& s = store.at(batch->slots[k]);
-    delete[] s.data;
+    if (BodyPool* pool = Pool()) {
+      pool->Give(s.data, DataSize(s));
+    } else {
+      delete[] s.data;
+    }
     s.data = nullptr;
     delete s.extra;
     s.extra = nullptr;
@@ -213,38 +346,49 @@ void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t v
   s.deadline.store(visible_at, std::memory_order_relaxed);
   s.word.store(next, std::memory_order_release);
   Count(state, +1);
-  if (state == SlotState::kDelayed) {
-    if (in_order) {
-      AddTimer(i, next, now, visible_at);
-    } else {
-      AddLateTimer(i, next);
-    }
-  } else {
-    ready_.Push(Entry(i, SlotWord::version(next)));
-  }
-  if (in_order) {
-    expiries_.Push(Entry(i, s.gen()));
-  } else {
+  if (!in_order) {
     AddLateExpiry(i, s.gen());
+    if (state == SlotState::kDelayed) {
+      AddLateTimer(i, next);
+      return;
+    }
+  } else if (state == SlotState::kDelayed) {
+    AddTimer(i, next, now, visible_at, INT64_MAX);  // its expiry is checked when it ends
+    return;
   }
+  ready_.Push(Entry(i, SlotWord::version(next)));
 }
 
-bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until) {
+void MessageStore::MakeVisible(uint32_t i, uint64_t next) {
+  ready_.Push(Entry(i, SlotWord::version(next)));
+  AddLateExpiry(i, at(i).gen());  // back in the ready order, out of enqueue order
+}
+
+bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until,
+                              int64_t retention) {
   if (until <= now) {
     if (SlotWord::state(seen) == SlotState::kVisible) return true;
     const uint64_t next = SlotWord::Next(seen, SlotState::kVisible, SlotWord::receives(seen));
     if (!Change(i, seen, next)) return false;
-    ready_.Push(Entry(i, SlotWord::version(next)));
+    MakeVisible(i, next);
     return true;
   }
   const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, SlotWord::receives(seen));
   if (!Change(i, seen, next)) return false;
-  AddTimer(i, next, now, until);
+  AddTimer(i, next, now, until, retention);
   return true;
 }
 
-void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at) {
-  this->at(i).deadline.store(at, std::memory_order_relaxed);
+// A timer ends no later than the message's expiry: a class's ring would then hold entries out
+// of deadline order, so a message that expires first goes to the late timers.
+void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at,
+                            int64_t retention) {
+  Slot& s = this->at(i);
+  s.deadline.store(at, std::memory_order_relaxed);
+  if (retention != INT64_MAX && s.enqueued + retention < at) [[unlikely]] {
+    AddLateTimer(i, word);
+    return;
+  }
   const int64_t duration = at - now;
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
@@ -279,8 +423,8 @@ void MessageStore::AddLateExpiry(uint32_t i, uint32_t gen) {
 // ---- sweeping -----------------------------------------------------------------------------------
 
 void MessageStore::Sweep(int64_t now, int64_t retention) {
-  SweepTimers(now);
-  SweepRetention(now, retention);
+  SweepTimers(now, retention);
+  SweepReady(now, retention);
   if (late_->pending.load(std::memory_order_relaxed) != 0 ||
       late_->next_timer.load(std::memory_order_relaxed) <= now ||
       late_->next_enqueued.load(std::memory_order_relaxed) <= now - retention) [[unlikely]] {
@@ -288,7 +432,21 @@ void MessageStore::Sweep(int64_t now, int64_t retention) {
   }
 }
 
-void MessageStore::SweepTimers(int64_t now) {
+void MessageStore::SweepSometimes(int64_t now, int64_t retention) {
+  thread_local uint32_t calls = 0;
+  if ((++calls & 15) == 0) Sweep(now, retention);
+}
+
+void MessageStore::Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention) {
+  if (at(i).enqueued + retention <= now) {
+    while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
+    }
+    return;
+  }
+  (void)Reschedule(i, word, now, now, retention);
+}
+
+void MessageStore::SweepTimers(int64_t now, int64_t retention) {
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) return;
@@ -304,54 +462,28 @@ void MessageStore::SweepTimers(int64_t now) {
         return !live || s.deadline.load(std::memory_order_relaxed) <= now;
       });
       if (!e) break;
-      if (live) (void)Reschedule(EntrySlot(*e), word, now, now);
+      if (live) Fire(EntrySlot(*e), word, now, retention);
     }
   }
 }
 
-// Every message has one live entry in the ready order or a timer ring, and one in the
-// expiries: when the expiries hold more than twice as many entries, most of them are stale.
-bool MessageStore::ExpiriesMostlyStale() const {
-  const uint64_t expiries = expiries_.ApproximateSize();
-  if (expiries < 65536) return false;
-  uint64_t live_bound = ready_.ApproximateSize() + late_->timers.ApproximateSize() +
-                        late_->timer_heap.size();
-  for (const auto& cell : timer_classes_) {
-    const TimerClass* c = cell.load(std::memory_order_acquire);
-    if (c == nullptr) break;
-    live_bound += c->ring.ApproximateSize();
-  }
-  return expiries > 2 * live_bound;
-}
-
-void MessageStore::SweepRetention(int64_t now, int64_t retention) {
-  // A message not yet due at the front holds the entries behind it; when most of those are
-  // stale (their messages deleted), it goes to the back, so that memory follows the messages
-  // held rather than those sent in the retention period. At most a few per sweep.
-  for (int rotated = 0; rotated < 4;) {
-    enum { kStale, kDue, kRotate } what = kStale;
+// The ready order's front, while it is stale or expired. Behind a message sent visible that
+// has not expired are only younger ones (or those with expiry entries of their own).
+void MessageStore::SweepReady(int64_t now, int64_t retention) {
+  for (;;) {
     uint64_t word = 0;
-    std::optional<uint64_t> e = expiries_.PopIf([&](uint64_t entry) {
+    bool live = false;
+    std::optional<uint64_t> e = ready_.PopIf([&](uint64_t entry) {
       const Slot& s = at(EntrySlot(entry));
       word = s.word.load(std::memory_order_acquire);
-      if (SlotWord::state(word) == SlotState::kFree || s.gen() != EntryStamp(entry)) {
-        what = kStale;
-        return true;
-      }
-      if (s.enqueued + retention <= now) {
-        what = kDue;
-        return true;
-      }
-      what = kRotate;
-      return ExpiriesMostlyStale();
+      live = SlotWord::version(word) == EntryStamp(entry) &&
+             SlotWord::state(word) == SlotState::kVisible;
+      return !live || s.enqueued + retention <= now;
     });
     if (!e) return;
-    if (what == kDue) {
+    if (live) {
       while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(*e), word)) {
       }
-    } else if (what == kRotate) {
-      expiries_.Push(*e);
-      ++rotated;
     }
   }
 }
@@ -360,35 +492,58 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
   Late& late = *late_;
   if (late.busy.exchange(true, std::memory_order_acquire)) return;  // another thread has it
   auto greater = std::greater<Late::Due>();
+  // An entry's slot is read only once its word says the entry is current (a stale entry's slot
+  // may be a new message's, being written). A late timer is due at its end or at its message's
+  // expiry, whichever comes first.
+  auto timer_current = [&](uint64_t e, uint64_t word) {
+    const SlotState state = SlotWord::state(word);
+    return SlotWord::version(word) == EntryStamp(e) &&
+           (state == SlotState::kInFlight || state == SlotState::kDelayed);
+  };
+  auto expiry_current = [&](uint64_t e) {
+    const Slot& s = at(EntrySlot(e));
+    return SlotWord::state(s.word.load(std::memory_order_acquire)) != SlotState::kFree &&
+           s.gen() == EntryStamp(e);
+  };
   do {
     late.pending.store(0, std::memory_order_seq_cst);
     while (std::optional<uint64_t> e = late.timers.Pop()) {
-      late.timer_heap.push_back(
-          {at(EntrySlot(*e)).deadline.load(std::memory_order_relaxed), *e});
+      if (!timer_current(*e, at(EntrySlot(*e)).word.load(std::memory_order_acquire))) continue;
+      const Slot& s = at(EntrySlot(*e));
+      const int64_t expiry =
+          s.enqueued > INT64_MAX - retention ? INT64_MAX : s.enqueued + retention;
+      late.timer_heap.push_back({std::min(s.deadline.load(std::memory_order_relaxed), expiry), *e});
       std::push_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
     }
     while (std::optional<uint64_t> e = late.expiries.Pop()) {
+      if (!expiry_current(*e)) continue;
       late.expiry_heap.push_back({at(EntrySlot(*e)).enqueued, *e});
       std::push_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
     }
+    std::vector<uint64_t> later;  // not due after all: the retention period grew
     while (!late.timer_heap.empty() && late.timer_heap.front().at <= now) {
       const uint64_t e = late.timer_heap.front().entry;
       std::pop_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
       late.timer_heap.pop_back();
-      uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
-      const SlotState state = SlotWord::state(word);
-      if (SlotWord::version(word) == EntryStamp(e) &&
-          (state == SlotState::kInFlight || state == SlotState::kDelayed)) {
-        (void)Reschedule(EntrySlot(e), word, now, now);
+      const Slot& s = at(EntrySlot(e));
+      const uint64_t word = s.word.load(std::memory_order_acquire);
+      if (!timer_current(e, word)) continue;
+      if (s.enqueued + retention > now && s.deadline.load(std::memory_order_relaxed) > now) {
+        later.push_back(e);
+        continue;
       }
+      Fire(EntrySlot(e), word, now, retention);
     }
-    while (!late.expiry_heap.empty() && late.expiry_heap.front().at + retention <= now) {
+    for (uint64_t e : later) {
+      late.timer_heap.push_back({at(EntrySlot(e)).deadline.load(std::memory_order_relaxed), e});
+      std::push_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
+    }
+    while (!late.expiry_heap.empty() && late.expiry_heap.front().at <= now - retention) {
       const uint64_t e = late.expiry_heap.front().entry;
       std::pop_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
       late.expiry_heap.pop_back();
-      const Slot& s = at(EntrySlot(e));
-      uint64_t word = s.word.load(std::memory_order_acquire);
-      if (s.gen() != EntryStamp(e)) continue;
+      uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
+      if (!expiry_current(e)) continue;
       while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(e), word)) {
       }
     }
@@ -399,6 +554,27 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
         std::memory_order_seq_cst);
   } while (late.pending.load(std::memory_order_seq_cst) != 0);  // pushed while we worked
   late.busy.store(false, std::memory_order_release);
+}
+
+void MessageStore::Shorten(int64_t now, int64_t retention) {
+  for (uint32_t r = 0; r < kRegions; ++r) {
+    const uint32_t used = regions_[r].used.load(std::memory_order_acquire);
+    for (uint32_t local = 0; local < used; ++local) {
+      const uint32_t i = r << kRegionBits | local;
+      if (!contains(i)) continue;
+      const Slot& s = at(i);
+      uint64_t word = s.word.load(std::memory_order_acquire);
+      const SlotState state = SlotWord::state(word);
+      if (state == SlotState::kFree) continue;
+      if (s.enqueued + retention <= now) {
+        while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
+        }
+      } else if ((state == SlotState::kInFlight || state == SlotState::kDelayed) &&
+                 s.deadline.load(std::memory_order_relaxed) > s.enqueued + retention) {
+        AddLateTimer(i, word);  // due at its expiry now; its first timer then finds it gone
+      }
+    }
+  }
 }
 
 std::optional<int64_t> MessageStore::NextTimer() {
@@ -426,7 +602,8 @@ int64_t MessageStore::Sum(std::atomic<int64_t> Stripe::*field) const {
 }
 
 bool MessageStore::InFlightAtLeast(int64_t limit) const {
-  if (in_flight_estimate_.load(std::memory_order_relaxed) + 64 * kStripes < limit) return false;
+  const int64_t slack = 64 * static_cast<int64_t>(stripes_.size());
+  if (in_flight_estimate_.load(std::memory_order_relaxed) + slack < limit) return false;
   return in_flight() >= limit;
 }
 

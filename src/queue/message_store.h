@@ -7,15 +7,20 @@
 // reused, under a new generation, only once no thread can still be looking at its last message
 // (Epochs), which also keeps its body readable by a receiver that raced with a delete.
 //
-// Three indexes point at slots, all lock-free rings (MpmcRing) of (slot, version) entries that
-// are never searched: stale entries are skipped when reached.
+// The indexes are lock-free rings (MpmcRing) of (slot, version) entries, never searched: stale
+// entries are skipped when reached.
 // - The ready order: visible messages, in the order they became visible.
 // - Timers: delays and visibility timeouts end in one ring per distinct duration, in which
-//   entries arrive in deadline order, so that the earliest is always first. Entries that come
-//   out of order (a queue with more than kTimerClasses durations in use, dead letters, recovered
-//   messages) go to a min-heap kept by whichever thread holds the "late" role: others never wait
-//   for it, they leave the late entries to it (docs/architecture.md, "The lock-free core").
-// - Retention: messages in enqueue order, expired by whichever operation next sweeps.
+//   entries arrive in deadline order, so that the earliest is always first.
+// - Retention needs no index of its own: a message sent visible is in the ready order, among
+//   others in enqueue order, until it is received; an in-flight or delayed one is checked when
+//   its timer ends (which is set no later than its expiry); only those that come back to the
+//   ready order out of enqueue order (after a receive or a delay, and dead letters) get an
+//   expiry entry.
+// Entries that come out of order (expiries, timers of a queue with more than kTimerClasses
+// durations in use, recovered messages) go to min-heaps kept by whichever thread holds the
+// "late" role: others never wait for it, they leave the late entries to it
+// (docs/architecture.md, "The lock-free core").
 //
 // Containers take `now` (ns) as an argument and know nothing of clocks. Callers hold an
 // Epochs::Guard around every call and every use of a slot.
@@ -121,9 +126,10 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails)
   // To in flight until `until`, with `receives`. When until <= now no timer is set: the caller
   // makes the message visible again with Reschedule once it has read it.
-  bool Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now, int64_t until);
-  // In flight or delayed again until `until`, keeping the receive count; visible when <= now.
-  bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until);
+  bool Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now, int64_t until,
+               int64_t retention);
+  // In flight again until `until`, keeping the receive count; visible when until <= now.
+  bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until, int64_t retention);
   // Removes the message; its slot is reused once no thread can still be reading it.
   bool Remove(uint32_t i, uint64_t& seen);
 
@@ -131,8 +137,14 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // from the returned word (if that fails, another thread changed it first). nullopt: none.
   std::optional<std::pair<uint32_t, uint64_t>> PopVisible();
 
-  // Applies what is due at `now`: ends of delays and visibility timeouts, then retention.
+  // Applies what is due at `now`: ends of delays and visibility timeouts, and retention.
   void Sweep(int64_t now, int64_t retention);
+  // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
+  void SweepSometimes(int64_t now, int64_t retention);
+
+  // After the retention period shrank: expires what is now too old, and sets an earlier timer
+  // for each message in flight or delayed past its new expiry. Visits every slot.
+  void Shorten(int64_t now, int64_t retention);
 
   // The earliest pending delay or visibility end, if any (only used to wake a long poll).
   std::optional<int64_t> NextTimer();
@@ -167,7 +179,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static constexpr uint32_t kSegments = 23;
   static constexpr uint32_t kRegionCapacity = (1u << kRegionBits) - 2;
   static constexpr int kTimerClasses = 16;
-  static constexpr int kStripes = 16;
+  // Counters: one stripe for each of the first 64 threads (Epochs::ThreadNumber), which only
+  // that thread writes, so with no read-modify-write; one shared by the others.
+  static constexpr uint32_t kOwnedStripes = 64;
 
   struct Region {
     std::array<std::atomic<Slot*>, kSegments> segments{};
@@ -191,26 +205,26 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static uint32_t EntrySlot(uint64_t e) { return static_cast<uint32_t>(e >> 32) - 1; }
   static uint32_t EntryStamp(uint64_t e) { return static_cast<uint32_t>(e); }
 
-  Stripe& MyStripe();
   void Count(SlotState s, int64_t d);
   int64_t Sum(std::atomic<int64_t> Stripe::*field) const;
   bool Change(uint32_t i, uint64_t& seen, uint64_t next);
-  void AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at);
+  void MakeVisible(uint32_t i, uint64_t next);  // after the CAS to `next`: index it
+  void AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, int64_t retention);
   void AddLateTimer(uint32_t i, uint64_t word);
   void AddLateExpiry(uint32_t i, uint32_t gen);
-  bool ExpiriesMostlyStale() const;
-  void SweepTimers(int64_t now);
-  void SweepRetention(int64_t now, int64_t retention);
+  void SweepTimers(int64_t now, int64_t retention);
+  void SweepReady(int64_t now, int64_t retention);
   void SweepLate(int64_t now, int64_t retention);
+  // What a timer that ended does: expires the message, or makes it visible.
+  void Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention);
   void PushFree(uint32_t first, uint32_t last);  // a chain linked through `deadline`
   static void Reclaim(void* batch);
 
   std::array<Region, kRegions> regions_;
   alignas(64) std::atomic<uint64_t> free_{0};  // [tag: 32][slot + 1: 32]: a Treiber stack
-  alignas(64) std::array<Stripe, kStripes> stripes_;
+  std::array<Stripe, kOwnedStripes + 1> stripes_;
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
   MpmcRing ready_;
-  MpmcRing expiries_;  // (slot, generation), enqueue order
   std::array<std::atomic<TimerClass*>, kTimerClasses> timer_classes_{};
   std::unique_ptr<Late> late_;
 };
@@ -238,31 +252,33 @@ inline bool MessageStore::contains(uint32_t i) const {
          Find(i) != nullptr;
 }
 
-inline MessageStore::Stripe& MessageStore::MyStripe() {
-  static std::atomic<uint32_t> next{0};
-  thread_local const uint32_t mine = next.fetch_add(1, std::memory_order_relaxed) % kStripes;
-  return stripes_[mine];
-}
-
 inline void MessageStore::Count(SlotState s, int64_t d) {
-  Stripe& stripe = MyStripe();
+  std::atomic<int64_t> Stripe::*field;
   switch (s) {
     case SlotState::kVisible:
-      stripe.visible.fetch_add(d, std::memory_order_relaxed);
+      field = &Stripe::visible;
       break;
     case SlotState::kDelayed:
-      stripe.delayed.fetch_add(d, std::memory_order_relaxed);
+      field = &Stripe::delayed;
       break;
-    case SlotState::kInFlight: {
-      // The estimate moves by 64 each time this stripe's count crosses a multiple of 64.
-      const int64_t before = stripe.in_flight.fetch_add(d, std::memory_order_relaxed);
-      if ((before >> 6) != ((before + d) >> 6)) [[unlikely]]
-        in_flight_estimate_.fetch_add(d > 0 ? 64 : -64, std::memory_order_relaxed);
+    case SlotState::kInFlight:
+      field = &Stripe::in_flight;
       break;
-    }
-    case SlotState::kFree:
-      break;
+    default:
+      return;
   }
+  const uint32_t thread = Epochs::ThreadNumber();
+  int64_t before;
+  if (thread < kOwnedStripes) [[likely]] {
+    std::atomic<int64_t>& n = stripes_[thread].*field;
+    before = n.load(std::memory_order_relaxed);
+    n.store(before + d, std::memory_order_relaxed);
+  } else {
+    before = (stripes_[kOwnedStripes].*field).fetch_add(d, std::memory_order_relaxed);
+  }
+  // The in-flight estimate moves by 64 each time a stripe's count crosses a multiple of 64.
+  if (s == SlotState::kInFlight && (before >> 6) != ((before + d) >> 6)) [[unlikely]]
+    in_flight_estimate_.fetch_add(d > 0 ? 64 : -64, std::memory_order_relaxed);
 }
 
 inline bool MessageStore::Change(uint32_t i, uint64_t& seen, uint64_t next) {
@@ -276,10 +292,10 @@ inline bool MessageStore::Change(uint32_t i, uint64_t& seen, uint64_t next) {
 }
 
 inline bool MessageStore::Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now,
-                                  int64_t until) {
+                                  int64_t until, int64_t retention) {
   const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives);
   if (!Change(i, seen, next)) return false;
-  if (until > now) AddTimer(i, next, now, until);
+  if (until > now) AddTimer(i, next, now, until, retention);
   return true;
 }
 
@@ -298,18 +314,6 @@ inline std::optional<std::pair<uint32_t, uint64_t>> MessageStore::PopVisible() {
     });
   }
   return std::nullopt;
-}
-
-inline void MessageStore::SetBody(Slot& slot, std::string_view text,
-                                  const detail::Md5Digest* md5) {
-  assert(text.size() <= Slot::kMaxBodySize);
-  const size_t prefix = md5 != nullptr ? 16 : 0;
-  slot.data = new char[prefix + text.size()];
-  if (md5 != nullptr) std::memcpy(slot.data, md5->data(), 16);
-  std::memcpy(slot.data + prefix, text.data(), text.size());
-  const uint64_t gen = slot.meta.load(std::memory_order_relaxed) >> 32;
-  slot.meta.store(gen << 32 | (md5 != nullptr ? Slot::kHasMd5 : 0) | text.size(),
-                  std::memory_order_relaxed);
 }
 
 template <typename F>

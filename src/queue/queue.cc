@@ -334,7 +334,12 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
       ApplyQueueAttributes(hub_, arn(), attributes, /*creating=*/false, /*fifo=*/false, next));
   next.last_modified = hub_.clock().Now();
   const int64_t modified = Nanos(next.last_modified);
+  const bool shorter = next.retention < impl_->Load()->retention;
   impl_->Publish(std::move(next));
+  if (shorter) {  // messages already older than the new period expire now
+    Epochs::Guard guard;
+    impl_->store->Shorten(hub_.clock().NowUnixNanos(), impl_->Load()->retention_ns);
+  }
   if (impl_->log != nullptr) {
     impl_->log->Append(queue_internal::QueueChanged{arn(), ConfiguredAttributes(), modified});
   }
@@ -428,7 +433,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
   {
     Epochs::Guard guard;
     MessageStore& store = *impl_->store;
-    store.Sweep(now, config->retention_ns);
+    store.SweepSometimes(now, config->retention_ns);
     const uint32_t i = store.Allocate();
     queue_internal::AtProgressPoint(ProgressPoint::kSend);
     Slot& slot = store.at(i);
@@ -712,7 +717,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         continue;
       }
       // With visibility 0 the message is visible again once this receive is done.
-      if (!store.Receive(i, word, receives + 1, now, until)) continue;  // changed meanwhile
+      if (!store.Receive(i, word, receives + 1, now, until, retention)) continue;  // changed
       slot.SetReceived(now, receives == 0);
       if (log != nullptr) [[unlikely]]
         RecordReceived(*log, impl_->arn, i, slot, receives + 1, until);
@@ -731,7 +736,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         if (!DecodeHandle(impl_->token, out[k].receipt_handle.value(), h)) continue;
         uint64_t word = store.at(h.slot).word.load(std::memory_order_acquire);
         if (SlotWord::receives(word) != h.receive || store.at(h.slot).gen() != h.gen) continue;
-        if (store.Reschedule(h.slot, word, now, now) && !all_back && log != nullptr) [[unlikely]]
+        const bool back = store.Reschedule(h.slot, word, now, now, retention);
+        if (back && !all_back && log != nullptr) [[unlikely]]
           RecordReceived(*log, impl_->arn, h.slot, store.at(h.slot), h.receive, now);
       }
     }
@@ -812,9 +818,9 @@ bool Matches(const Slot& slot, uint64_t word, const HandleParts& h) {
 // already or received again since (a stale handle: success, nothing deleted). nullopt when the
 // slot never existed (ReceiptHandleIsInvalid). `log`, when there is one, records the delete.
 // Whether the message is visible or in flight, a handle of its latest receive deletes it.
+// The caller holds an Epochs::Guard.
 std::optional<bool> DeleteMessageAt(MessageStore& store, const HandleParts& h,
                                     queue_internal::SqsLog* log, const std::string& arn) {
-  Epochs::Guard guard;
   if (!store.contains(h.slot)) return std::nullopt;
   Slot& slot = store.at(h.slot);
   uint64_t word = slot.word.load(std::memory_order_acquire);
@@ -834,8 +840,11 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   if (deleted()) return QueueDoesNotExist();
   HandleParts h;
   if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
-  const std::optional<bool> deleted =
-      DeleteMessageAt(*impl_->store, h, impl_->log.get(), impl_->arn);
+  std::optional<bool> deleted;
+  {
+    Epochs::Guard guard;
+    deleted = DeleteMessageAt(*impl_->store, h, impl_->log.get(), impl_->arn);
+  }
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
     if (auto blob = BlobOf(handle.value()))
@@ -855,6 +864,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
         "43200.",
         absl::ToInt64Seconds(timeout)));
   }
+  auto config = impl_->Load();
   const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t until = now + absl::ToInt64Nanoseconds(timeout);
   Epochs::Guard guard;
@@ -875,7 +885,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
           "for the message is beyond the limit [43200 seconds]",
           absl::ToInt64Seconds(timeout)));
     }
-    if (store.Reschedule(h.slot, word, now, until)) break;
+    if (store.Reschedule(h.slot, word, now, until, config->retention_ns)) break;
   }
   queue_internal::AtProgressPoint(ProgressPoint::kChangeVisibility);
   if (impl_->log != nullptr) [[unlikely]]
@@ -921,6 +931,7 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
   BatchResult& result = *out;
   result.successful.reserve(entries.size());
   queue_internal::SqsLog* const log = impl_->log.get();
+  Epochs::Guard guard;
   for (const HandleBatchEntry& e : entries) {
     const std::string_view handle = e.receipt_handle.value();
     HandleParts h;
