@@ -379,16 +379,14 @@ bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t u
   return true;
 }
 
-// A timer ends no later than the message's expiry: a class's ring would then hold entries out
-// of deadline order, so a message that expires first goes to the late timers.
+// A message that expires before its timer ends also gets an expiry entry: the timer checks
+// the expiry only when it ends.
 void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at,
                             int64_t retention) {
   Slot& s = this->at(i);
   s.deadline.store(at, std::memory_order_relaxed);
-  if (retention != INT64_MAX && s.enqueued + retention < at) [[unlikely]] {
-    AddLateTimer(i, word);
-    return;
-  }
+  if (retention != INT64_MAX && s.enqueued + retention < at) [[unlikely]]
+    AddLateExpiry(i, s.gen());
   const int64_t duration = at - now;
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
@@ -493,8 +491,7 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
   if (late.busy.exchange(true, std::memory_order_acquire)) return;  // another thread has it
   auto greater = std::greater<Late::Due>();
   // An entry's slot is read only once its word says the entry is current (a stale entry's slot
-  // may be a new message's, being written). A late timer is due at its end or at its message's
-  // expiry, whichever comes first.
+  // may be a new message's, being written).
   auto timer_current = [&](uint64_t e, uint64_t word) {
     const SlotState state = SlotWord::state(word);
     return SlotWord::version(word) == EntryStamp(e) &&
@@ -509,10 +506,7 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
     late.pending.store(0, std::memory_order_seq_cst);
     while (std::optional<uint64_t> e = late.timers.Pop()) {
       if (!timer_current(*e, at(EntrySlot(*e)).word.load(std::memory_order_acquire))) continue;
-      const Slot& s = at(EntrySlot(*e));
-      const int64_t expiry =
-          s.enqueued > INT64_MAX - retention ? INT64_MAX : s.enqueued + retention;
-      late.timer_heap.push_back({std::min(s.deadline.load(std::memory_order_relaxed), expiry), *e});
+      late.timer_heap.push_back({at(EntrySlot(*e)).deadline.load(std::memory_order_relaxed), *e});
       std::push_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
     }
     while (std::optional<uint64_t> e = late.expiries.Pop()) {
@@ -520,23 +514,12 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
       late.expiry_heap.push_back({at(EntrySlot(*e)).enqueued, *e});
       std::push_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
     }
-    std::vector<uint64_t> later;  // not due after all: the retention period grew
     while (!late.timer_heap.empty() && late.timer_heap.front().at <= now) {
       const uint64_t e = late.timer_heap.front().entry;
       std::pop_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
       late.timer_heap.pop_back();
-      const Slot& s = at(EntrySlot(e));
-      const uint64_t word = s.word.load(std::memory_order_acquire);
-      if (!timer_current(e, word)) continue;
-      if (s.enqueued + retention > now && s.deadline.load(std::memory_order_relaxed) > now) {
-        later.push_back(e);
-        continue;
-      }
-      Fire(EntrySlot(e), word, now, retention);
-    }
-    for (uint64_t e : later) {
-      late.timer_heap.push_back({at(EntrySlot(e)).deadline.load(std::memory_order_relaxed), e});
-      std::push_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
+      const uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
+      if (timer_current(e, word)) Fire(EntrySlot(e), word, now, retention);
     }
     while (!late.expiry_heap.empty() && late.expiry_heap.front().at <= now - retention) {
       const uint64_t e = late.expiry_heap.front().entry;
@@ -571,7 +554,7 @@ void MessageStore::Shorten(int64_t now, int64_t retention) {
         }
       } else if ((state == SlotState::kInFlight || state == SlotState::kDelayed) &&
                  s.deadline.load(std::memory_order_relaxed) > s.enqueued + retention) {
-        AddLateTimer(i, word);  // due at its expiry now; its first timer then finds it gone
+        AddLateExpiry(i, s.gen());  // it now expires before its timer ends
       }
     }
   }

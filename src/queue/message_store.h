@@ -142,8 +142,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
   void SweepSometimes(int64_t now, int64_t retention);
 
-  // After the retention period shrank: expires what is now too old, and sets an earlier timer
-  // for each message in flight or delayed past its new expiry. Visits every slot.
+  // After the retention period shrank: expires what is now too old, and gives an expiry entry
+  // to each message in flight or delayed past its new expiry. Visits every slot.
   void Shorten(int64_t now, int64_t retention);
 
   // The earliest pending delay or visibility end, if any (only used to wake a long poll).
