@@ -189,27 +189,25 @@ struct MessageStore::Late {
 
 // ---- the slab --------------------------------------------------------------------------------
 
-MessageStore::MessageStore() : late_(std::make_unique<Late>()) {}
+MessageStore::MessageStore(uint32_t lane) : lane_(lane), late_(std::make_unique<Late>()) {}
 
 MessageStore::~MessageStore() {
-  for (Region& region : regions_) {
-    for (uint32_t k = 0; k < kSegments; ++k) {
-      Slot* segment = region.segments[k].load();
-      if (segment == nullptr) continue;
-      for (uint32_t j = 0; j < (kFirstSegment << k); ++j) {
-        delete[] segment[j].data;
-        delete segment[j].extra;
-      }
-      std::free(segment);
+  for (uint32_t k = 0; k < kSegments; ++k) {
+    Slot* segment = segments_[k].load();
+    if (segment == nullptr) continue;
+    for (uint32_t j = 0; j < (kFirstSegment << k); ++j) {
+      delete[] segment[j].data;
+      delete segment[j].extra;
     }
+    std::free(segment);
   }
   for (auto& c : timer_classes_) delete c.load();
 }
 
 Slot* MessageStore::SlotOf(uint32_t i) {
   uint32_t segment, offset;
-  Locate(i & ((1u << kRegionBits) - 1), segment, offset);
-  std::atomic<Slot*>& cell = regions_[i >> kRegionBits].segments[segment];
+  Locate(i & kLocalMask, segment, offset);
+  std::atomic<Slot*>& cell = segments_[segment];
   Slot* first = cell.load(std::memory_order_acquire);
   if (first == nullptr) {
     auto* fresh = static_cast<Slot*>(std::calloc(kFirstSegment << segment, sizeof(Slot)));
@@ -237,19 +235,16 @@ uint32_t MessageStore::Allocate() {
       return i;
     }
   }
-  const uint32_t local = regions_[0].used.load(std::memory_order_relaxed);
   // Bumped only once the slot's segment exists, so that contains() never finds it missing.
-  uint32_t i = local;
+  uint32_t local = used_.load(std::memory_order_relaxed);
   for (;;) {
-    if (i >= kRegionCapacity) {
-      std::fputs("courier: a queue holds the most messages it can\n", stderr);
+    if (local >= kCapacity) {
+      std::fputs("courier: a queue's lane holds the most messages it can\n", stderr);
       std::abort();
     }
+    const uint32_t i = lane_ << kLaneBits | local;
     SlotOf(i);
-    uint32_t expected = i;
-    if (regions_[0].used.compare_exchange_weak(expected, i + 1, std::memory_order_acq_rel))
-      return i;
-    i = expected;
+    if (used_.compare_exchange_weak(local, local + 1, std::memory_order_acq_rel)) return i;
   }
 }
 
@@ -445,22 +440,24 @@ void MessageStore::Fire(uint32_t i, uint64_t word, int64_t now, int64_t retentio
 }
 
 void MessageStore::SweepTimers(int64_t now, int64_t retention) {
+  std::array<uint64_t, kMaxPop> entries, words;
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) return;
+    // Runs of entries that are stale or due, each run taken with one CAS.
     for (;;) {
-      uint64_t word = 0;
-      bool live = false;
-      std::optional<uint64_t> e = c->ring.PopIf([&](uint64_t entry) {
-        const Slot& s = at(EntrySlot(entry));
-        word = s.word.load(std::memory_order_acquire);
-        const SlotState state = SlotWord::state(word);
-        live = SlotWord::version(word) == EntryStamp(entry) &&
-               (state == SlotState::kInFlight || state == SlotState::kDelayed);
-        return !live || s.deadline.load(std::memory_order_relaxed) <= now;
-      });
-      if (!e) break;
-      if (live) Fire(EntrySlot(*e), word, now, retention);
+      const size_t n = c->ring.PopRun(
+          [&](uint64_t entry, size_t k) {
+            const Slot& s = at(EntrySlot(entry));
+            words[k] = s.word.load(std::memory_order_acquire);
+            return !TimerCurrent(entry, words[k]) ||
+                   s.deadline.load(std::memory_order_relaxed) <= now;
+          },
+          entries.data(), entries.size());
+      if (n == 0) break;
+      for (size_t k = 0; k < n; ++k) {
+        if (TimerCurrent(entries[k], words[k])) Fire(EntrySlot(entries[k]), words[k], now, retention);
+      }
     }
   }
 }
@@ -468,19 +465,24 @@ void MessageStore::SweepTimers(int64_t now, int64_t retention) {
 // The ready order's front, while it is stale or expired. Behind a message sent visible that
 // has not expired are only younger ones (or those with expiry entries of their own).
 void MessageStore::SweepReady(int64_t now, int64_t retention) {
+  std::array<uint64_t, kMaxPop> entries, words;
+  auto live = [&](uint64_t entry, uint64_t word) {
+    return SlotWord::version(word) == EntryStamp(entry) &&
+           SlotWord::state(word) == SlotState::kVisible;
+  };
   for (;;) {
-    uint64_t word = 0;
-    bool live = false;
-    std::optional<uint64_t> e = ready_.PopIf([&](uint64_t entry) {
-      const Slot& s = at(EntrySlot(entry));
-      word = s.word.load(std::memory_order_acquire);
-      live = SlotWord::version(word) == EntryStamp(entry) &&
-             SlotWord::state(word) == SlotState::kVisible;
-      return !live || s.enqueued + retention <= now;
-    });
-    if (!e) return;
-    if (live) {
-      while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(*e), word)) {
+    const size_t n = ready_.PopRun(
+        [&](uint64_t entry, size_t k) {
+          const Slot& s = at(EntrySlot(entry));
+          words[k] = s.word.load(std::memory_order_acquire);
+          return !live(entry, words[k]) || s.enqueued + retention <= now;
+        },
+        entries.data(), entries.size());
+    if (n == 0) return;
+    for (size_t k = 0; k < n; ++k) {
+      if (!live(entries[k], words[k])) continue;
+      uint64_t word = words[k];
+      while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(entries[k]), word)) {
       }
     }
   }
@@ -492,11 +494,6 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
   auto greater = std::greater<Late::Due>();
   // An entry's slot is read only once its word says the entry is current (a stale entry's slot
   // may be a new message's, being written).
-  auto timer_current = [&](uint64_t e, uint64_t word) {
-    const SlotState state = SlotWord::state(word);
-    return SlotWord::version(word) == EntryStamp(e) &&
-           (state == SlotState::kInFlight || state == SlotState::kDelayed);
-  };
   auto expiry_current = [&](uint64_t e) {
     const Slot& s = at(EntrySlot(e));
     return SlotWord::state(s.word.load(std::memory_order_acquire)) != SlotState::kFree &&
@@ -505,7 +502,7 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
   do {
     late.pending.store(0, std::memory_order_seq_cst);
     while (std::optional<uint64_t> e = late.timers.Pop()) {
-      if (!timer_current(*e, at(EntrySlot(*e)).word.load(std::memory_order_acquire))) continue;
+      if (!TimerCurrent(*e, at(EntrySlot(*e)).word.load(std::memory_order_acquire))) continue;
       late.timer_heap.push_back({at(EntrySlot(*e)).deadline.load(std::memory_order_relaxed), *e});
       std::push_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
     }
@@ -519,7 +516,7 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
       std::pop_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
       late.timer_heap.pop_back();
       const uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
-      if (timer_current(e, word)) Fire(EntrySlot(e), word, now, retention);
+      if (TimerCurrent(e, word)) Fire(EntrySlot(e), word, now, retention);
     }
     while (!late.expiry_heap.empty() && late.expiry_heap.front().at <= now - retention) {
       const uint64_t e = late.expiry_heap.front().entry;
@@ -540,22 +537,20 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
 }
 
 void MessageStore::Shorten(int64_t now, int64_t retention) {
-  for (uint32_t r = 0; r < kRegions; ++r) {
-    const uint32_t used = regions_[r].used.load(std::memory_order_acquire);
-    for (uint32_t local = 0; local < used; ++local) {
-      const uint32_t i = r << kRegionBits | local;
-      if (!contains(i)) continue;
-      const Slot& s = at(i);
-      uint64_t word = s.word.load(std::memory_order_acquire);
-      const SlotState state = SlotWord::state(word);
-      if (state == SlotState::kFree) continue;
-      if (s.enqueued + retention <= now) {
-        while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
-        }
-      } else if ((state == SlotState::kInFlight || state == SlotState::kDelayed) &&
-                 s.deadline.load(std::memory_order_relaxed) > s.enqueued + retention) {
-        AddLateExpiry(i, s.gen());  // it now expires before its timer ends
+  const uint32_t used = used_.load(std::memory_order_acquire);
+  for (uint32_t local = 0; local < used; ++local) {
+    const uint32_t i = lane_ << kLaneBits | local;
+    if (!contains(i)) continue;
+    const Slot& s = at(i);
+    uint64_t word = s.word.load(std::memory_order_acquire);
+    const SlotState state = SlotWord::state(word);
+    if (state == SlotState::kFree) continue;
+    if (s.enqueued + retention <= now) {
+      while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
       }
+    } else if ((state == SlotState::kInFlight || state == SlotState::kDelayed) &&
+               s.deadline.load(std::memory_order_relaxed) > s.enqueued + retention) {
+      AddLateExpiry(i, s.gen());  // it now expires before its timer ends
     }
   }
 }
@@ -584,22 +579,48 @@ int64_t MessageStore::Sum(std::atomic<int64_t> Stripe::*field) const {
   return sum;
 }
 
-bool MessageStore::InFlightAtLeast(int64_t limit) const {
-  const int64_t slack = 64 * static_cast<int64_t>(stripes_.size());
-  if (in_flight_estimate_.load(std::memory_order_relaxed) + slack < limit) return false;
-  return in_flight() >= limit;
+bool MessageStore::Idle() const {
+  // seq_cst loads (the ring's): a long poll's check that passes an idle lane by is still
+  // ordered with the send that a notify follows.
+  if (ready_.ApproximateSize() != 0 || late_->pending.load(std::memory_order_seq_cst) != 0 ||
+      late_->next_timer.load(std::memory_order_seq_cst) != INT64_MAX ||
+      late_->next_enqueued.load(std::memory_order_seq_cst) != INT64_MAX) {
+    return false;
+  }
+  for (const auto& cell : timer_classes_) {
+    const TimerClass* c = cell.load(std::memory_order_acquire);
+    if (c == nullptr) break;
+    if (c->ring.ApproximateSize() != 0) return false;
+  }
+  return true;
+}
+
+std::optional<int64_t> MessageStore::OldestVisible() {
+  std::optional<int64_t> front;
+  // Pops stale entries at the front; stops at the first live one, left in place.
+  while (ready_.PopIf([&](uint64_t entry) {
+    const Slot& s = at(EntrySlot(entry));
+    const uint64_t word = s.word.load(std::memory_order_acquire);
+    if (SlotWord::version(word) != EntryStamp(entry) ||
+        SlotWord::state(word) != SlotState::kVisible) {
+      return true;
+    }
+    front = s.enqueued;
+    return false;
+  })) {
+  }
+  return front;
 }
 
 // ---- recovery -------------------------------------------------------------------------------------
 
 void MessageStore::RestoreSlot(uint32_t i, uint32_t gen, bool occupied) {
   (void)occupied;  // an occupied slot is then filled and published by the caller
-  Region& region = regions_[i >> kRegionBits];
-  const uint32_t local = i & ((1u << kRegionBits) - 1);
+  const uint32_t local = i & kLocalMask;
   Slot& s = *SlotOf(i);
   s.meta.store(uint64_t{gen} << 32, std::memory_order_relaxed);
-  if (region.used.load(std::memory_order_relaxed) <= local)
-    region.used.store(local + 1, std::memory_order_release);
+  if (used_.load(std::memory_order_relaxed) <= local)
+    used_.store(local + 1, std::memory_order_release);
 }
 
 void MessageStore::RestoreInFlight(uint32_t i, uint32_t receives, int64_t until) {
@@ -611,14 +632,11 @@ void MessageStore::RestoreInFlight(uint32_t i, uint32_t receives, int64_t until)
 }
 
 void MessageStore::FinishRestore() {
-  for (uint32_t r = kRegions; r-- > 0;) {
-    const uint32_t used = regions_[r].used.load(std::memory_order_relaxed);
-    for (uint32_t local = used; local-- > 0;) {
-      const uint32_t i = r << kRegionBits | local;
-      if (Find(i) == nullptr) SlotOf(i);
-      if (SlotWord::state(at(i).word.load(std::memory_order_relaxed)) == SlotState::kFree)
-        PushFree(i, i);
-    }
+  for (uint32_t local = used_.load(std::memory_order_relaxed); local-- > 0;) {
+    const uint32_t i = lane_ << kLaneBits | local;
+    if (Find(i) == nullptr) SlotOf(i);
+    if (SlotWord::state(at(i).word.load(std::memory_order_relaxed)) == SlotState::kFree)
+      PushFree(i, i);
   }
 }
 

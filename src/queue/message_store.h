@@ -1,4 +1,7 @@
-// MessageStore: a standard queue's messages, with no lock on any hot path.
+// MessageStore: one lane of a standard queue's messages, with no lock on any hot path. A queue
+// has kLanes of them: a thread sends to its own lane and receives from its own first, so that
+// threads on different lanes share no cache line (the ready order is per lane: a standard
+// queue's order is best effort).
 //
 // Each message is a slot of a segmented slab. A slot's state, receive count and version share
 // one atomic word, and every change of state is one CAS on it, so two threads can never both
@@ -102,16 +105,22 @@ struct Slot {
 
 class MessageStore : public std::enable_shared_from_this<MessageStore> {
  public:
-  static std::shared_ptr<MessageStore> Create() {
-    return std::shared_ptr<MessageStore>(new MessageStore);
+  static constexpr uint32_t kLanes = 16;
+  // Counters: one stripe for each of the first 16 threads (Epochs::ThreadNumber), which only
+  // that thread writes, so with no read-modify-write; one shared by the others.
+  static constexpr uint32_t kOwnedStripes = 16;
+  // Lane `lane` of a queue (0 <= lane < kLanes).
+  static std::shared_ptr<MessageStore> Create(uint32_t lane = 0) {
+    return std::shared_ptr<MessageStore>(new MessageStore(lane));
   }
   ~MessageStore();
   MessageStore(const MessageStore&) = delete;
   MessageStore& operator=(const MessageStore&) = delete;
 
-  // Slot indexes are [region: 4][index in region: 28]: new slots are in region 0; the others
-  // hold messages recovered from files of the former core's 16 shards, whose handles stay valid.
-  static constexpr int kRegionBits = 28;
+  // Slot indexes are [lane: 4][index in lane: 28], as the former core's [shard][slot], so that
+  // its records and handles keep their meaning. A lane's slots all have its number.
+  static constexpr int kLaneBits = 28;
+  static uint32_t LaneOf(uint32_t i) { return i >> kLaneBits; }
   bool contains(uint32_t i) const;
   Slot& at(uint32_t i) const { return *Find(i); }
 
@@ -133,9 +142,16 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // Removes the message; its slot is reused once no thread can still be reading it.
   bool Remove(uint32_t i, uint64_t& seen);
 
-  // The oldest visible message, out of the ready order: the caller must Receive or Remove it
-  // from the returned word (if that fails, another thread changed it first). nullopt: none.
-  std::optional<std::pair<uint32_t, uint64_t>> PopVisible();
+  // Up to `max` (at most kMaxPop) of the oldest visible messages, out of the ready order, as
+  // (slot, word): the caller must Receive or Remove each from its word (if that fails, another
+  // thread changed it first). Returns how many; 0: none.
+  static constexpr size_t kMaxPop = 16;
+  size_t PopVisible(std::pair<uint32_t, uint64_t>* out, size_t max);
+  std::optional<std::pair<uint32_t, uint64_t>> PopVisible() {
+    std::pair<uint32_t, uint64_t> one;
+    if (PopVisible(&one, 1) == 0) return std::nullopt;
+    return one;
+  }
 
   // Applies what is due at `now`: ends of delays and visibility timeouts, and retention.
   void Sweep(int64_t now, int64_t retention);
@@ -157,8 +173,14 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   int64_t visible() const { return Sum(&Stripe::visible); }
   int64_t in_flight() const { return Sum(&Stripe::in_flight); }
   int64_t delayed() const { return Sum(&Stripe::delayed); }
-  // Whether `limit` messages or more are in flight; exact for a single thread.
-  bool InFlightAtLeast(int64_t limit) const;
+  // Messages in flight, within kInFlightSlack: read from one word.
+  static constexpr int64_t kInFlightSlack = 64 * (kOwnedStripes + 1);
+  int64_t InFlightEstimate() const { return in_flight_estimate_.load(std::memory_order_relaxed); }
+
+  // Whether the lane holds nothing at all (a receive passes it by without sweeping it).
+  bool Idle() const;
+  // The enqueue time of the oldest visible message, if any (a move task takes the oldest).
+  std::optional<int64_t> OldestVisible();
 
   // ---- recovery (Hub::Recover), on a store no one uses yet
   // Slot i gets generation `gen`; when `occupied` it is taken for a message (fill it and
@@ -172,21 +194,14 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static void FlushRemoved();
 
  private:
-  MessageStore();
+  explicit MessageStore(uint32_t lane);
 
-  static constexpr uint32_t kRegions = 16;
   static constexpr uint32_t kFirstSegment = 64;  // segment k holds 64 << k slots
   static constexpr uint32_t kSegments = 23;
-  static constexpr uint32_t kRegionCapacity = (1u << kRegionBits) - 2;
+  static constexpr uint32_t kCapacity = (1u << kLaneBits) - 2;
+  static constexpr uint32_t kLocalMask = (1u << kLaneBits) - 1;
   static constexpr int kTimerClasses = 16;
-  // Counters: one stripe for each of the first 64 threads (Epochs::ThreadNumber), which only
-  // that thread writes, so with no read-modify-write; one shared by the others.
-  static constexpr uint32_t kOwnedStripes = 64;
 
-  struct Region {
-    std::array<std::atomic<Slot*>, kSegments> segments{};
-    std::atomic<uint32_t> used{0};  // slots handed out (region 0) or recovered (others)
-  };
   struct alignas(64) Stripe {
     std::atomic<int64_t> visible{0}, in_flight{0}, delayed{0};
   };
@@ -204,6 +219,12 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static uint64_t Entry(uint32_t i, uint32_t stamp) { return uint64_t{i + 1u} << 32 | stamp; }
   static uint32_t EntrySlot(uint64_t e) { return static_cast<uint32_t>(e >> 32) - 1; }
   static uint32_t EntryStamp(uint64_t e) { return static_cast<uint32_t>(e); }
+  // Whether a timer entry still describes its slot, whose word is `word`.
+  static bool TimerCurrent(uint64_t e, uint64_t word) {
+    const SlotState state = SlotWord::state(word);
+    return SlotWord::version(word) == EntryStamp(e) &&
+           (state == SlotState::kInFlight || state == SlotState::kDelayed);
+  }
 
   void Count(SlotState s, int64_t d);
   int64_t Sum(std::atomic<int64_t> Stripe::*field) const;
@@ -220,7 +241,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void PushFree(uint32_t first, uint32_t last);  // a chain linked through `deadline`
   static void Reclaim(void* batch);
 
-  std::array<Region, kRegions> regions_;
+  const uint32_t lane_;
+  std::array<std::atomic<Slot*>, kSegments> segments_{};
+  std::atomic<uint32_t> used_{0};  // slots handed out or recovered
   alignas(64) std::atomic<uint64_t> free_{0};  // [tag: 32][slot + 1: 32]: a Treiber stack
   std::array<Stripe, kOwnedStripes + 1> stripes_;
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
@@ -238,18 +261,17 @@ inline void MessageStore::Locate(uint32_t local, uint32_t& segment, uint32_t& of
   offset = local - kFirstSegment * ((1u << segment) - 1);
 }
 
-inline Slot* MessageStore::Find(uint32_t i) const {
+[[gnu::always_inline]] inline Slot* MessageStore::Find(uint32_t i) const {
   uint32_t segment, offset;
-  Locate(i & ((1u << kRegionBits) - 1), segment, offset);
-  Slot* first = regions_[i >> kRegionBits].segments[segment].load(std::memory_order_acquire);
+  Locate(i & kLocalMask, segment, offset);
+  Slot* first = segments_[segment].load(std::memory_order_acquire);
   return first == nullptr ? nullptr : first + offset;
 }
 
 inline bool MessageStore::contains(uint32_t i) const {
-  const uint32_t local = i & ((1u << kRegionBits) - 1);
-  return local < kRegionCapacity &&
-         local < regions_[i >> kRegionBits].used.load(std::memory_order_acquire) &&
-         Find(i) != nullptr;
+  const uint32_t local = i & kLocalMask;
+  return LaneOf(i) == lane_ && local < kCapacity &&
+         local < used_.load(std::memory_order_acquire) && Find(i) != nullptr;
 }
 
 inline void MessageStore::Count(SlotState s, int64_t d) {
@@ -299,37 +321,40 @@ inline bool MessageStore::Receive(uint32_t i, uint64_t& seen, uint32_t receives,
   return true;
 }
 
-inline std::optional<std::pair<uint32_t, uint64_t>> MessageStore::PopVisible() {
-  uint64_t word = 0;
-  std::optional<uint64_t> e = ready_.PopIf([&](uint64_t entry) {
-    word = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
-    return true;
-  });
-  while (e) {
-    if (SlotWord::version(word) == EntryStamp(*e) && SlotWord::state(word) == SlotState::kVisible)
-      return std::pair{EntrySlot(*e), word};
-    e = ready_.PopIf([&](uint64_t entry) {
-      word = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
-      return true;
-    });
+inline size_t MessageStore::PopVisible(std::pair<uint32_t, uint64_t>* out, size_t max) {
+  std::array<uint64_t, kMaxPop> entries, words;
+  if (max > kMaxPop) max = kMaxPop;
+  for (;;) {
+    const size_t n = ready_.PopRun(
+        [&](uint64_t entry, size_t k) {
+          words[k] = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
+          return true;
+        },
+        entries.data(), max);
+    if (n == 0) return 0;
+    size_t live = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (SlotWord::version(words[k]) == EntryStamp(entries[k]) &&
+          SlotWord::state(words[k]) == SlotState::kVisible) {
+        out[live++] = {EntrySlot(entries[k]), words[k]};
+      }
+    }
+    if (live > 0) return live;  // else all were stale: look further
   }
-  return std::nullopt;
 }
 
 template <typename F>
 void MessageStore::Clear(F removed) {
-  for (uint32_t r = 0; r < kRegions; ++r) {
-    const uint32_t used = regions_[r].used.load(std::memory_order_acquire);
-    for (uint32_t local = 0; local < used; ++local) {
-      const uint32_t i = r << kRegionBits | local;
-      if (!contains(i)) continue;
-      uint64_t seen = at(i).word.load(std::memory_order_acquire);
-      while (SlotWord::state(seen) != SlotState::kFree) {
-        const uint32_t gen = at(i).gen();
-        if (Remove(i, seen)) {
-          removed(i, gen);
-          break;
-        }
+  const uint32_t used = used_.load(std::memory_order_acquire);
+  for (uint32_t local = 0; local < used; ++local) {
+    const uint32_t i = lane_ << kLaneBits | local;
+    if (!contains(i)) continue;
+    uint64_t seen = at(i).word.load(std::memory_order_acquire);
+    while (SlotWord::state(seen) != SlotState::kFree) {
+      const uint32_t gen = at(i).gen();
+      if (Remove(i, seen)) {
+        removed(i, gen);
+        break;
       }
     }
   }

@@ -54,14 +54,19 @@ class MpmcRing {
   std::optional<uint64_t> Pop() {
     return PopIf([](uint64_t) { return true; });
   }
+  // Removes the oldest entries for which `take(entry, n)` holds (n: how many it took so far),
+  // up to `max`, with one CAS for the whole run when they are written and in one segment;
+  // returns how many, written to `out`. 0: empty, or `take` declined the first.
+  template <typename Take>
+  size_t PopRun(Take take, uint64_t* out, size_t max);
 
   // Entries pushed and not yet popped (or skipped), approximately while others push and pop.
   uint64_t ApproximateSize() const {
     const Segment* t = tail_.load(std::memory_order_seq_cst);
     const Segment* h = head_.load(std::memory_order_seq_cst);
-    const uint64_t end = t->base + std::min<uint64_t>(t->enq.load(std::memory_order_relaxed),
+    const uint64_t end = t->base + std::min<uint64_t>(t->enq.load(std::memory_order_seq_cst),
                                                       t->capacity);
-    const uint64_t begin = h->base + std::min<uint64_t>(h->deq.load(std::memory_order_relaxed),
+    const uint64_t begin = h->base + std::min<uint64_t>(h->deq.load(std::memory_order_seq_cst),
                                                         h->capacity);
     return end > begin ? end - begin : 0;
   }
@@ -161,6 +166,29 @@ std::optional<uint64_t> MpmcRing::PopIf(Take take) {
     }
     if (!take(v)) return std::nullopt;
     if (s->deq.compare_exchange_strong(d, d + 1, std::memory_order_seq_cst)) return v;
+  }
+}
+
+template <typename Take>
+size_t MpmcRing::PopRun(Take take, uint64_t* out, size_t max) {
+  for (;;) {
+    Segment* s = head_.load(std::memory_order_seq_cst);
+    uint64_t d = s->deq.load(std::memory_order_seq_cst);
+    size_t n = 0;
+    uint64_t end = d;
+    while (end < s->capacity && n < max) {
+      const uint64_t v = s->cells()[end].load(std::memory_order_seq_cst);
+      if (v == kEmpty || (v != kSkipped && !take(v, n))) break;
+      if (v != kSkipped) out[n++] = v;
+      ++end;
+    }
+    if (end == d) {  // nothing written at the front, or the segment is used up: one at a time
+      std::optional<uint64_t> e = PopIf([&](uint64_t v) { return take(v, 0); });
+      if (!e) return 0;
+      out[0] = *e;
+      return 1;
+    }
+    if (s->deq.compare_exchange_strong(d, end, std::memory_order_seq_cst) && n > 0) return n;
   }
 }
 

@@ -109,9 +109,9 @@ using queue_internal::SlotExtra;
 using queue_internal::SlotState;
 using queue_internal::SlotWord;
 
-// Where a slot's records say it is: its region (the shard of the former core) and index there.
+// Where a slot's records say it is: its lane (the shard of the former core) and index there.
 queue_internal::MessagePlace PlaceOf(uint32_t i, uint32_t gen) {
-  return {i >> MessageStore::kRegionBits, i & ((1u << MessageStore::kRegionBits) - 1), gen};
+  return {MessageStore::LaneOf(i), i & ((1u << MessageStore::kLaneBits) - 1), gen};
 }
 
 // The records of one message's changes (sqs_records.h), when the queue has a log. Each is
@@ -156,10 +156,19 @@ queue_internal::MessagePlace PlaceOf(uint32_t i, uint32_t gen) {
 
 }  // namespace
 
-// The messages are a MessageStore (message_store.h): no lock on send, receive, delete or a
-// change of visibility.
+// The messages are in lanes of MessageStore (message_store.h): no lock on send, receive,
+// delete or a change of visibility. A thread sends to its own lane and receives from its own
+// first.
 struct Queue::Impl {
-  std::shared_ptr<MessageStore> store = MessageStore::Create();
+  static constexpr uint32_t kLanes = MessageStore::kLanes;
+  std::array<std::shared_ptr<MessageStore>, kLanes> lanes = [] {
+    std::array<std::shared_ptr<MessageStore>, kLanes> all;
+    for (uint32_t k = 0; k < kLanes; ++k) all[k] = MessageStore::Create(k);
+    return all;
+  }();
+  static uint32_t HomeLane() { return Epochs::ThreadNumber() % kLanes; }
+  MessageStore& Home() { return *lanes[HomeLane()]; }
+  MessageStore& LaneOf(uint32_t slot) { return *lanes[MessageStore::LaneOf(slot)]; }
   // Configurations are immutable and kept until the queue dies, so a reader needs only an
   // atomic pointer load (attribute changes are rare and small).
   // The attributes, with the durations the hot paths need already in nanoseconds.
@@ -208,7 +217,21 @@ struct Queue::Impl {
   // The earliest pending delay or visibility end (possibly stale: only used to wake a poll).
   std::optional<int64_t> NextEvent() {
     Epochs::Guard guard;
-    return store->NextTimer();
+    std::optional<int64_t> next;
+    for (auto& lane : lanes) {
+      std::optional<int64_t> t = lane->NextTimer();
+      if (t && (!next || *t < *next)) next = t;
+    }
+    return next;
+  }
+  // Whether the in-flight limit is reached: exact when the estimates say it may be.
+  bool InFlightAtLeast(int64_t limit) const {
+    int64_t estimate = 0;
+    for (const auto& lane : lanes) estimate += lane->InFlightEstimate();
+    if (estimate + kLanes * MessageStore::kInFlightSlack < limit) return false;
+    int64_t sum = 0;
+    for (const auto& lane : lanes) sum += lane->in_flight();
+    return sum >= limit;
   }
 };
 
@@ -310,11 +333,12 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
   int64_t visible = 0, in_flight = 0, delayed = 0;
   {
     Epochs::Guard guard;
-    MessageStore& store = *impl_->store;
-    store.Sweep(now, retention);
-    visible = store.visible();
-    delayed = store.delayed();
-    in_flight = store.in_flight();
+    for (auto& lane : impl_->lanes) {
+      lane->Sweep(now, retention);
+      visible += lane->visible();
+      delayed += lane->delayed();
+      in_flight += lane->in_flight();
+    }
   }
   AttributeMap all = ToAttributeMap(*config, /*fifo=*/false);
   all["ApproximateNumberOfMessages"] = std::to_string(visible);
@@ -338,7 +362,8 @@ absl::Status Queue::SetQueueAttributes(const AttributeMap& attributes) {
   impl_->Publish(std::move(next));
   if (shorter) {  // messages already older than the new period expire now
     Epochs::Guard guard;
-    impl_->store->Shorten(hub_.clock().NowUnixNanos(), impl_->Load()->retention_ns);
+    for (auto& lane : impl_->lanes)
+      lane->Shorten(hub_.clock().NowUnixNanos(), impl_->Load()->retention_ns);
   }
   if (impl_->log != nullptr) {
     impl_->log->Append(queue_internal::QueueChanged{arn(), ConfiguredAttributes(), modified});
@@ -432,7 +457,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   {
     Epochs::Guard guard;
-    MessageStore& store = *impl_->store;
+    MessageStore& store = impl_->Home();
     store.SweepSometimes(now, config->retention_ns);
     const uint32_t i = store.Allocate();
     queue_internal::AtProgressPoint(ProgressPoint::kSend);
@@ -460,7 +485,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
   extra->dead_letter_source_arn = std::move(letter.source_arn);
   {
     Epochs::Guard guard;
-    MessageStore& store = *impl_->store;
+    MessageStore& store = impl_->Home();
     store.Sweep(now, config->retention_ns);
     const uint32_t i = store.Allocate();
     Slot& slot = store.at(i);
@@ -503,18 +528,26 @@ std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
   auto config = impl_->Load();
   const int64_t now = hub_.clock().NowUnixNanos();
   Epochs::Guard guard;
-  MessageStore& store = *impl_->store;
-  store.Sweep(now, config->retention_ns);
-  while (std::optional<std::pair<uint32_t, uint64_t>> v = store.PopVisible()) {
+  for (auto& lane : impl_->lanes) lane->Sweep(now, config->retention_ns);
+  for (;;) {
+    // The lane whose oldest visible message is the oldest.
+    MessageStore* best = nullptr;
+    int64_t best_time = 0;
+    for (auto& lane : impl_->lanes) {
+      std::optional<int64_t> t = lane->OldestVisible();
+      if (t && (best == nullptr || *t < best_time)) best = lane.get(), best_time = *t;
+    }
+    if (best == nullptr) return std::nullopt;
+    std::optional<std::pair<uint32_t, uint64_t>> v = best->PopVisible();
+    if (!v) continue;  // taken meanwhile
     auto [i, word] = *v;
-    Slot& slot = store.at(i);
+    Slot& slot = best->at(i);
     const uint32_t gen = slot.gen();
-    if (!store.Remove(i, word)) continue;  // changed meanwhile
+    if (!best->Remove(i, word)) continue;  // changed meanwhile
     if (impl_->log != nullptr) [[unlikely]]
       RecordRemoved(*impl_->log, impl_->arn, i, gen);
     return TakeLetter(slot, SlotWord::receives(word));
   }
-  return std::nullopt;
 }
 
 // ---- recovery (Hub::Recover) -------------------------------------------------------------------
@@ -547,16 +580,16 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
   for (uint32_t i = 0; i < slots.size(); ++i) order.emplace_back(since(slots[i]), i);
   std::sort(order.begin(), order.end());  // ties in the order the slots came
   Epochs::Guard guard;
-  MessageStore& store = *impl_->store;
   for (const auto& [visible, at] : order) {
     queue_internal::RecoveredSlot& r = slots[at];
     const queue_internal::MessagePlace& p = r.place;
-    if (p.shard >= 16 || p.slot >= (1u << MessageStore::kRegionBits) - 2 ||
+    if (p.shard >= MessageStore::kLanes || p.slot >= (1u << MessageStore::kLaneBits) - 2 ||
         p.stamp > UINT32_MAX) {
       return absl::DataLossError(fmt::format("An SQS record names no slot of queue {}: {}/{}/{}",
                                              arn(), p.shard, p.slot, p.stamp));
     }
-    const uint32_t i = p.shard << MessageStore::kRegionBits | p.slot;
+    const uint32_t i = p.shard << MessageStore::kLaneBits | p.slot;
+    MessageStore& store = impl_->LaneOf(i);
     store.RestoreSlot(i, static_cast<uint32_t>(p.stamp), r.stored != nullptr);
     if (!r.stored) continue;
     queue_internal::MessageStored& m = *r.stored;
@@ -595,7 +628,7 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
       store.RestoreInFlight(i, receives, r.received->until_ns);
     r.stored.reset();  // now, so that the next message's copy reuses its memory
   }
-  store.FinishRestore();
+  for (auto& lane : impl_->lanes) lane->FinishRestore();
   // Tasks that were running go on a second from now, as their next step would have.
   for (uint64_t id : impl_->moves.Restore(std::move(queue.move_tasks))) ScheduleMoveStep(id);
   return absl::OkStatus();
@@ -692,14 +725,27 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     const int64_t until = now + visibility_ns;
     std::vector<DeadLetter> dead;
     Epochs::Guard guard;
-    MessageStore& store = *impl_->store;
-    store.Sweep(now, retention);
     const size_t first = n;
+    std::array<std::pair<uint32_t, uint64_t>, MessageStore::kMaxPop> popped;
+    size_t taken = 0, used = 0;  // popped[used, taken) are still to be received
+    // The lanes from the thread's own, skipping those that hold nothing.
+    const uint32_t home = Impl::HomeLane();
+    uint32_t lanes_left = Impl::kLanes;
+    MessageStore* lane = nullptr;
     while (static_cast<int>(n) < max) {
-      std::optional<std::pair<uint32_t, uint64_t>> next = store.PopVisible();
-      if (!next) break;
-      auto [i, word] = *next;
+      if (used == taken) {
+        taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
+        used = 0;
+        if (taken == 0) {
+          if (lanes_left == 0) break;
+          lane = impl_->lanes[(home + Impl::kLanes - lanes_left--) % Impl::kLanes].get();
+          if (!lane->Idle()) lane->Sweep(now, retention);
+          continue;
+        }
+      }
+      auto [i, word] = popped[used++];
       queue_internal::AtProgressPoint(ProgressPoint::kReceive);
+      MessageStore& store = *lane;
       Slot& slot = store.at(i);
       const uint32_t receives = SlotWord::receives(word);
       const uint32_t gen = slot.gen();
@@ -734,6 +780,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         HandleParts h;
         if (!all_back && impl_->Random() >= impl_->duplicate_threshold) continue;
         if (!DecodeHandle(impl_->token, out[k].receipt_handle.value(), h)) continue;
+        MessageStore& store = impl_->LaneOf(h.slot);
         uint64_t word = store.at(h.slot).word.load(std::memory_order_acquire);
         if (SlotWord::receives(word) != h.receive || store.at(h.slot).gen() != h.gen) continue;
         const bool back = store.Reschedule(h.slot, word, now, now, retention);
@@ -754,7 +801,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
   // Past the in-flight limit short polls fail and long polls return nothing.
-  if (impl_->store->InFlightAtLeast(kInFlightLimit)) {
+  if (impl_->InFlightAtLeast(kInFlightLimit)) {
     out.clear();
     if (wait <= absl::ZeroDuration()) {
       return AwsError("OverLimit", "Too many messages in flight: the limit is 120000.");
@@ -843,7 +890,7 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   std::optional<bool> deleted;
   {
     Epochs::Guard guard;
-    deleted = DeleteMessageAt(*impl_->store, h, impl_->log.get(), impl_->arn);
+    deleted = DeleteMessageAt(impl_->LaneOf(h.slot), h, impl_->log.get(), impl_->arn);
   }
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
@@ -868,7 +915,7 @@ absl::Status Queue::ChangeMessageVisibility(const ReceiptHandle& handle, absl::D
   const int64_t now = hub_.clock().NowUnixNanos();
   const int64_t until = now + absl::ToInt64Nanoseconds(timeout);
   Epochs::Guard guard;
-  MessageStore& store = *impl_->store;
+  MessageStore& store = impl_->LaneOf(h.slot);
   if (!store.contains(h.slot)) return ReceiptHandleIsInvalid(handle.value());
   Slot& slot = store.at(h.slot);
   uint64_t word = slot.word.load(std::memory_order_acquire);
@@ -937,7 +984,7 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
     HandleParts h;
     std::optional<bool> deleted;
     if (ParseHandle(handle, impl_->token, h))
-      deleted = DeleteMessageAt(*impl_->store, h, log, impl_->arn);
+      deleted = DeleteMessageAt(impl_->LaneOf(h.slot), h, log, impl_->arn);
     if (!deleted) {
       AddOutcome(result, e.id, ReceiptHandleIsInvalid(handle));
       continue;
@@ -977,9 +1024,11 @@ absl::Status Queue::PurgeQueue() {
   if (log != nullptr) log->Append(queue_internal::QueuePurged{arn(), Nanos(now)});
   {
     Epochs::Guard guard;
-    impl_->store->Clear([&](uint32_t i, uint32_t gen) {
-      if (log != nullptr) RecordRemoved(*log, impl_->arn, i, gen);
-    });
+    for (auto& lane : impl_->lanes) {
+      lane->Clear([&](uint32_t i, uint32_t gen) {
+        if (log != nullptr) RecordRemoved(*log, impl_->arn, i, gen);
+      });
+    }
   }
   return detail::Durable(absl::OkStatus());
 }
