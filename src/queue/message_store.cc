@@ -171,8 +171,8 @@ struct MessageStore::Late {
     uint64_t entry;
     bool operator>(const Due& o) const { return at > o.at; }
   };
-  MpmcRing timers;    // (slot, version): the deadline is the slot's
-  MpmcRing expiries;  // (slot, generation): the enqueue time is the slot's
+  MpmcRing timers;                   // (slot, version): the deadline is the slot's
+  MpmcRing expiries;                 // (slot, generation): the enqueue time is the slot's
   std::atomic<uint64_t> pending{0};  // pushed and not yet taken into the heaps
   std::atomic<bool> busy{false};     // the role: who holds it keeps the heaps
   // The heaps' earliest (or lower, while an entry is on its way in).
@@ -303,8 +303,7 @@ void MessageStore::Reclaim(void* p) {
     s.extra = nullptr;
     s.meta.store(((s.meta.load(std::memory_order_relaxed) >> 32) + 1) << 32,
                  std::memory_order_relaxed);  // the next tenant's generation
-    if (k + 1 < batch->count)
-      s.deadline.store(batch->slots[k + 1] + 1u, std::memory_order_relaxed);
+    if (k + 1 < batch->count) s.deadline.store(batch->slots[k + 1] + 1u, std::memory_order_relaxed);
   }
   if (batch->count > 0) store.PushFree(batch->slots[0], batch->slots[batch->count - 1]);
   delete batch;
@@ -351,11 +350,11 @@ void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t v
     AddTimer(i, next, now, visible_at, INT64_MAX);  // its expiry is checked when it ends
     return;
   }
-  ready_.Push(Entry(i, SlotWord::version(next)));
+  Push(ready_, Entry(i, SlotWord::version(next)));
 }
 
 void MessageStore::MakeVisible(uint32_t i, uint64_t next) {
-  ready_.Push(Entry(i, SlotWord::version(next)));
+  Push(ready_, Entry(i, SlotWord::version(next)));
   AddLateExpiry(i, at(i).gen());  // back in the ready order, out of enqueue order
 }
 
@@ -376,8 +375,7 @@ bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t u
 
 // A message that expires before its timer ends also gets an expiry entry: the timer checks
 // the expiry only when it ends.
-void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at,
-                            int64_t retention) {
+void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, int64_t retention) {
   Slot& s = this->at(i);
   s.deadline.store(at, std::memory_order_relaxed);
   if (retention != INT64_MAX && s.enqueued + retention < at) [[unlikely]]
@@ -394,7 +392,7 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at,
       }
     }
     if (c->duration == duration) {
-      c->ring.Push(Entry(i, SlotWord::version(word)));
+      Push(c->rings, Entry(i, SlotWord::version(word)));
       return;
     }
   }
@@ -427,7 +425,9 @@ void MessageStore::Sweep(int64_t now, int64_t retention) {
 
 void MessageStore::SweepSometimes(int64_t now, int64_t retention) {
   thread_local uint32_t calls = 0;
-  if ((++calls & 15) == 0) Sweep(now, retention);
+  if ((++calls & 15) != 0) return;
+  Epochs::Guard guard;
+  Sweep(now, retention);
 }
 
 void MessageStore::Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention) {
@@ -445,18 +445,21 @@ void MessageStore::SweepTimers(int64_t now, int64_t retention) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) return;
     // Runs of entries that are stale or due, each run taken with one CAS.
-    for (;;) {
-      const size_t n = c->ring.PopRun(
-          [&](uint64_t entry, size_t k) {
-            const Slot& s = at(EntrySlot(entry));
-            words[k] = s.word.load(std::memory_order_acquire);
-            return !TimerCurrent(entry, words[k]) ||
-                   s.deadline.load(std::memory_order_relaxed) <= now;
-          },
-          entries.data(), entries.size());
-      if (n == 0) break;
-      for (size_t k = 0; k < n; ++k) {
-        if (TimerCurrent(entries[k], words[k])) Fire(EntrySlot(entries[k]), words[k], now, retention);
+    for (MpmcRing* ring : c->rings.both()) {
+      for (;;) {
+        const size_t n = ring->PopRun(
+            [&](uint64_t entry, size_t k) {
+              const Slot& s = at(EntrySlot(entry));
+              words[k] = s.word.load(std::memory_order_acquire);
+              return !TimerCurrent(entry, words[k]) ||
+                     s.deadline.load(std::memory_order_relaxed) <= now;
+            },
+            entries.data(), entries.size());
+        if (n == 0) break;
+        for (size_t k = 0; k < n; ++k) {
+          if (TimerCurrent(entries[k], words[k]))
+            Fire(EntrySlot(entries[k]), words[k], now, retention);
+        }
       }
     }
   }
@@ -470,19 +473,21 @@ void MessageStore::SweepReady(int64_t now, int64_t retention) {
     return SlotWord::version(word) == EntryStamp(entry) &&
            SlotWord::state(word) == SlotState::kVisible;
   };
-  for (;;) {
-    const size_t n = ready_.PopRun(
-        [&](uint64_t entry, size_t k) {
-          const Slot& s = at(EntrySlot(entry));
-          words[k] = s.word.load(std::memory_order_acquire);
-          return !live(entry, words[k]) || s.enqueued + retention <= now;
-        },
-        entries.data(), entries.size());
-    if (n == 0) return;
-    for (size_t k = 0; k < n; ++k) {
-      if (!live(entries[k], words[k])) continue;
-      uint64_t word = words[k];
-      while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(entries[k]), word)) {
+  for (MpmcRing* ring : ready_.both()) {
+    for (;;) {
+      const size_t n = ring->PopRun(
+          [&](uint64_t entry, size_t k) {
+            const Slot& s = at(EntrySlot(entry));
+            words[k] = s.word.load(std::memory_order_acquire);
+            return !live(entry, words[k]) || s.enqueued + retention <= now;
+          },
+          entries.data(), entries.size());
+      if (n == 0) break;
+      for (size_t k = 0; k < n; ++k) {
+        if (!live(entries[k], words[k])) continue;
+        uint64_t word = words[k];
+        while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(entries[k]), word)) {
+        }
       }
     }
   }
@@ -529,9 +534,8 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
     }
     late.next_timer.store(late.timer_heap.empty() ? INT64_MAX : late.timer_heap.front().at,
                           std::memory_order_seq_cst);
-    late.next_enqueued.store(
-        late.expiry_heap.empty() ? INT64_MAX : late.expiry_heap.front().at,
-        std::memory_order_seq_cst);
+    late.next_enqueued.store(late.expiry_heap.empty() ? INT64_MAX : late.expiry_heap.front().at,
+                             std::memory_order_seq_cst);
   } while (late.pending.load(std::memory_order_seq_cst) != 0);  // pushed while we worked
   late.busy.store(false, std::memory_order_release);
 }
@@ -560,18 +564,21 @@ std::optional<int64_t> MessageStore::NextTimer() {
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) break;
-    int64_t front = INT64_MAX;
-    (void)c->ring.PopIf([&](uint64_t entry) {
-      front = at(EntrySlot(entry)).deadline.load(std::memory_order_relaxed);
-      return false;
-    });
-    next = std::min(next, front);
+    for (MpmcRing* ring : c->rings.both()) {
+      int64_t front = INT64_MAX;
+      (void)ring->PopIf([&](uint64_t entry) {
+        front = at(EntrySlot(entry)).deadline.load(std::memory_order_relaxed);
+        return false;
+      });
+      next = std::min(next, front);
+    }
   }
   if (next == INT64_MAX) return std::nullopt;
   return next;
 }
 
-// ---- counts ---------------------------------------------------------------------------------------
+// ---- counts
+// ---------------------------------------------------------------------------------------
 
 int64_t MessageStore::Sum(std::atomic<int64_t> Stripe::*field) const {
   int64_t sum = 0;
@@ -590,29 +597,34 @@ bool MessageStore::Idle() const {
   for (const auto& cell : timer_classes_) {
     const TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) break;
-    if (c->ring.ApproximateSize() != 0) return false;
+    if (c->rings.ApproximateSize() != 0) return false;
   }
   return true;
 }
 
 std::optional<int64_t> MessageStore::OldestVisible() {
-  std::optional<int64_t> front;
-  // Pops stale entries at the front; stops at the first live one, left in place.
-  while (ready_.PopIf([&](uint64_t entry) {
-    const Slot& s = at(EntrySlot(entry));
-    const uint64_t word = s.word.load(std::memory_order_acquire);
-    if (SlotWord::version(word) != EntryStamp(entry) ||
-        SlotWord::state(word) != SlotState::kVisible) {
-      return true;
+  std::optional<int64_t> oldest;
+  for (MpmcRing* ring : ready_.both()) {
+    // Pops stale entries at the front; stops at the first live one, left in place.
+    std::optional<int64_t> front;
+    while (ring->PopIf([&](uint64_t entry) {
+      const Slot& s = at(EntrySlot(entry));
+      const uint64_t word = s.word.load(std::memory_order_acquire);
+      if (SlotWord::version(word) != EntryStamp(entry) ||
+          SlotWord::state(word) != SlotState::kVisible) {
+        return true;
+      }
+      front = s.enqueued;
+      return false;
+    })) {
     }
-    front = s.enqueued;
-    return false;
-  })) {
+    if (front && (!oldest || *front < *oldest)) oldest = front;
   }
-  return front;
+  return oldest;
 }
 
-// ---- recovery -------------------------------------------------------------------------------------
+// ---- recovery
+// -------------------------------------------------------------------------------------
 
 void MessageStore::RestoreSlot(uint32_t i, uint32_t gen, bool occupied) {
   (void)occupied;  // an occupied slot is then filled and published by the caller

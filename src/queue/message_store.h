@@ -124,6 +124,10 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   bool contains(uint32_t i) const;
   Slot& at(uint32_t i) const { return *Find(i); }
 
+  // Whether the calling thread is the lane's own (Epochs::ThreadNumber() == lane): its sends
+  // push with no read-modify-write, and need no guard but around a sweep.
+  bool Owner() const { return Epochs::ThreadNumber() == lane_; }
+
   // ---- sending
   // A free slot, private to the caller: fill it (SetBody and the rest), then Publish it.
   uint32_t Allocate();
@@ -205,11 +209,25 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   struct alignas(64) Stripe {
     std::atomic<int64_t> visible{0}, in_flight{0}, delayed{0};
   };
+  // A ring that the lane's own thread (Epochs::ThreadNumber() == lane) pushes to with no
+  // read-modify-write, beside one for every other thread; consumers take from both.
+  struct Rings {
+    MpmcRing owned, shared;
+    std::array<MpmcRing*, 2> both() { return {&owned, &shared}; }
+    uint64_t ApproximateSize() const { return owned.ApproximateSize() + shared.ApproximateSize(); }
+  };
   struct TimerClass {
     explicit TimerClass(int64_t d) : duration(d) {}
     const int64_t duration;
-    MpmcRing ring;  // (slot, version) in deadline order
+    Rings rings;  // (slot, version), each ring in deadline order
   };
+  void Push(Rings& rings, uint64_t entry) {
+    if (Owner()) {
+      rings.owned.PushOwned(entry);
+    } else {
+      rings.shared.Push(entry);
+    }
+  }
   struct Late;  // the late entries and their heaps
 
   Slot* Find(uint32_t i) const;
@@ -243,11 +261,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
 
   const uint32_t lane_;
   std::array<std::atomic<Slot*>, kSegments> segments_{};
-  std::atomic<uint32_t> used_{0};  // slots handed out or recovered
+  std::atomic<uint32_t> used_{0};              // slots handed out or recovered
   alignas(64) std::atomic<uint64_t> free_{0};  // [tag: 32][slot + 1: 32]: a Treiber stack
   std::array<Stripe, kOwnedStripes + 1> stripes_;
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
-  MpmcRing ready_;
+  Rings ready_;
   std::array<std::atomic<TimerClass*>, kTimerClasses> timer_classes_{};
   std::unique_ptr<Late> late_;
 };
@@ -270,8 +288,8 @@ inline void MessageStore::Locate(uint32_t local, uint32_t& segment, uint32_t& of
 
 inline bool MessageStore::contains(uint32_t i) const {
   const uint32_t local = i & kLocalMask;
-  return LaneOf(i) == lane_ && local < kCapacity &&
-         local < used_.load(std::memory_order_acquire) && Find(i) != nullptr;
+  return LaneOf(i) == lane_ && local < kCapacity && local < used_.load(std::memory_order_acquire) &&
+         Find(i) != nullptr;
 }
 
 inline void MessageStore::Count(SlotState s, int64_t d) {
@@ -324,23 +342,26 @@ inline bool MessageStore::Receive(uint32_t i, uint64_t& seen, uint32_t receives,
 inline size_t MessageStore::PopVisible(std::pair<uint32_t, uint64_t>* out, size_t max) {
   std::array<uint64_t, kMaxPop> entries, words;
   if (max > kMaxPop) max = kMaxPop;
-  for (;;) {
-    const size_t n = ready_.PopRun(
-        [&](uint64_t entry, size_t k) {
-          words[k] = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
-          return true;
-        },
-        entries.data(), max);
-    if (n == 0) return 0;
-    size_t live = 0;
-    for (size_t k = 0; k < n; ++k) {
-      if (SlotWord::version(words[k]) == EntryStamp(entries[k]) &&
-          SlotWord::state(words[k]) == SlotState::kVisible) {
-        out[live++] = {EntrySlot(entries[k]), words[k]};
+  for (MpmcRing* ring : ready_.both()) {
+    for (;;) {
+      const size_t n = ring->PopRun(
+          [&](uint64_t entry, size_t k) {
+            words[k] = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
+            return true;
+          },
+          entries.data(), max);
+      if (n == 0) break;
+      size_t live = 0;
+      for (size_t k = 0; k < n; ++k) {
+        if (SlotWord::version(words[k]) == EntryStamp(entries[k]) &&
+            SlotWord::state(words[k]) == SlotState::kVisible) {
+          out[live++] = {EntrySlot(entries[k]), words[k]};
+        }
       }
+      if (live > 0) return live;  // else all were stale: look further
     }
-    if (live > 0) return live;  // else all were stale: look further
   }
+  return 0;
 }
 
 template <typename F>

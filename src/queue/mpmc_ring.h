@@ -46,6 +46,9 @@ class MpmcRing {
   MpmcRing& operator=(const MpmcRing&) = delete;
 
   void Push(uint64_t entry);
+  // Push, for a ring that one thread alone pushes to (and never with Push): the cell is written
+  // and then published with one store, no read-modify-write. No guard is needed around it.
+  void PushOwned(uint64_t entry);
 
   // Removes and returns the oldest entry if `take(entry)` says so; nullopt when the ring is empty
   // or `take` declined. `take` may run more than once, on entries another consumer then wins.
@@ -64,10 +67,10 @@ class MpmcRing {
   uint64_t ApproximateSize() const {
     const Segment* t = tail_.load(std::memory_order_seq_cst);
     const Segment* h = head_.load(std::memory_order_seq_cst);
-    const uint64_t end = t->base + std::min<uint64_t>(t->enq.load(std::memory_order_seq_cst),
-                                                      t->capacity);
-    const uint64_t begin = h->base + std::min<uint64_t>(h->deq.load(std::memory_order_seq_cst),
-                                                        h->capacity);
+    const uint64_t end =
+        t->base + std::min<uint64_t>(t->enq.load(std::memory_order_seq_cst), t->capacity);
+    const uint64_t begin =
+        h->base + std::min<uint64_t>(h->deq.load(std::memory_order_seq_cst), h->capacity);
     return end > begin ? end - begin : 0;
   }
 
@@ -85,15 +88,15 @@ class MpmcRing {
     Segment(uint64_t c, uint64_t b) : capacity(c), base(b) {}
     std::atomic<uint64_t>* cells() { return reinterpret_cast<std::atomic<uint64_t>*>(this + 1); }
     static Segment* Make(uint64_t cells, uint64_t base) {
-      void* p = ::operator new(sizeof(Segment) + cells * sizeof(std::atomic<uint64_t>),
-                               std::align_val_t{alignof(Segment)});
+      void* p = ::operator new (sizeof(Segment) + cells * sizeof(std::atomic<uint64_t>),
+                                std::align_val_t{alignof(Segment)});
       auto* s = new (p) Segment(cells, base);
       for (uint64_t i = 0; i < cells; ++i) new (&s->cells()[i]) std::atomic<uint64_t>(kEmpty);
       return s;
     }
     static void Destroy(void* p) {
       static_cast<Segment*>(p)->~Segment();  // the cells are trivially destructible
-      ::operator delete(p, std::align_val_t{alignof(Segment)});
+      ::operator delete (p, std::align_val_t{alignof(Segment)});
     }
   };
 
@@ -120,8 +123,8 @@ inline void MpmcRing::Push(uint64_t entry) {
     }
     Segment* next = s->next.load(std::memory_order_seq_cst);
     if (next == nullptr) {
-      Segment* fresh = Segment::Make(std::min<uint64_t>(2 * s->capacity, kMaxCells),
-                                     s->base + s->capacity);
+      Segment* fresh =
+          Segment::Make(std::min<uint64_t>(2 * s->capacity, kMaxCells), s->base + s->capacity);
       if (s->next.compare_exchange_strong(next, fresh, std::memory_order_seq_cst)) {
         next = fresh;
       } else {
@@ -130,6 +133,21 @@ inline void MpmcRing::Push(uint64_t entry) {
     }
     tail_.compare_exchange_strong(s, next, std::memory_order_seq_cst);
   }
+}
+
+inline void MpmcRing::PushOwned(uint64_t entry) {
+  Segment* s = tail_.load(std::memory_order_relaxed);  // only this thread moves it
+  uint64_t i = s->enq.load(std::memory_order_relaxed);
+  if (i >= s->capacity) {
+    Segment* fresh =
+        Segment::Make(std::min<uint64_t>(2 * s->capacity, kMaxCells), s->base + s->capacity);
+    s->next.store(fresh, std::memory_order_seq_cst);
+    tail_.store(fresh, std::memory_order_seq_cst);
+    s = fresh;
+    i = 0;
+  }
+  s->cells()[i].store(entry, std::memory_order_relaxed);
+  s->enq.store(i + 1, std::memory_order_seq_cst);  // publishes the cell (see PopIf)
 }
 
 template <typename Take>
@@ -148,6 +166,8 @@ std::optional<uint64_t> MpmcRing::PopIf(Take take) {
     }
     uint64_t v = s->cells()[d].load(std::memory_order_seq_cst);
     if (v == kEmpty) {
+      // Reserved by Push and not yet written (PushOwned publishes a cell only once written:
+      // the next look finds it).
       if (s->enq.load(std::memory_order_seq_cst) <= d) return std::nullopt;
       if (++spins < 64) {  // reserved: its producer is most likely about to write it
         Pause();

@@ -456,8 +456,10 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
   const int64_t visible_at =
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   {
-    Epochs::Guard guard;
     MessageStore& store = impl_->Home();
+    // The lane's own thread pushes into rings no other thread pushes to, so it needs no guard.
+    std::optional<Epochs::Guard> guard;
+    if (!store.Owner()) guard.emplace();
     store.SweepSometimes(now, config->retention_ns);
     const uint32_t i = store.Allocate();
     queue_internal::AtProgressPoint(ProgressPoint::kSend);
