@@ -169,7 +169,7 @@ std::optional<uint64_t> MpmcRing::PopIf(Take take) {
       // Reserved by Push and not yet written (PushOwned publishes a cell only once written:
       // the next look finds it).
       if (s->enq.load(std::memory_order_seq_cst) <= d) return std::nullopt;
-      if (++spins < 64) {  // reserved: its producer is most likely about to write it
+      if (++spins < 4) {  // reserved: its producer may be about to write it
         Pause();
         continue;
       }

@@ -730,9 +730,14 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     const size_t first = n;
     std::array<std::pair<uint32_t, uint64_t>, MessageStore::kMaxPop> popped;
     size_t taken = 0, used = 0;  // popped[used, taken) are still to be received
-    // The lanes from the thread's own, skipping those that hold nothing.
-    const uint32_t home = Impl::HomeLane();
+    // The lanes from the one that last gave this thread messages of this queue (at first its
+    // own), skipping those that hold nothing: a consumer stays with a producer's lane while it
+    // has messages.
+    thread_local const Impl* hint_queue = nullptr;  // compared, never followed
+    thread_local uint32_t hint_lane = 0;
+    const uint32_t home = hint_queue == impl_.get() ? hint_lane : Impl::HomeLane();
     uint32_t lanes_left = Impl::kLanes;
+    uint32_t lane_number = home;
     MessageStore* lane = nullptr;
     while (static_cast<int>(n) < max) {
       if (used == taken) {
@@ -740,10 +745,13 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         used = 0;
         if (taken == 0) {
           if (lanes_left == 0) break;
-          lane = impl_->lanes[(home + Impl::kLanes - lanes_left--) % Impl::kLanes].get();
+          lane_number = (home + Impl::kLanes - lanes_left--) % Impl::kLanes;
+          lane = impl_->lanes[lane_number].get();
           if (!lane->Idle()) lane->Sweep(now, retention);
           continue;
         }
+        hint_queue = impl_.get();
+        hint_lane = lane_number;
       }
       auto [i, word] = popped[used++];
       queue_internal::AtProgressPoint(ProgressPoint::kReceive);
