@@ -392,7 +392,8 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, 
       }
     }
     if (c->duration == duration) {
-      Push(c->rings, Entry(i, SlotWord::version(word)));
+      // Release is enough: a long poll learns of timers from NextTimer, not from a notify.
+      Push(c->rings, Entry(i, SlotWord::version(word)), std::memory_order_release);
       return;
     }
   }

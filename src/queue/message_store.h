@@ -221,9 +221,10 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
     const int64_t duration;
     Rings rings;  // (slot, version), each ring in deadline order
   };
-  void Push(Rings& rings, uint64_t entry) {
+  void Push(Rings& rings, uint64_t entry,
+            std::memory_order order = std::memory_order_seq_cst) {
     if (Owner()) {
-      rings.owned.PushOwned(entry);
+      rings.owned.PushOwned(entry, order);
     } else {
       rings.shared.Push(entry);
     }

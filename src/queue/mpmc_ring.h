@@ -48,7 +48,9 @@ class MpmcRing {
   void Push(uint64_t entry);
   // Push, for a ring that one thread alone pushes to (and never with Push): the cell is written
   // and then published with one store, no read-modify-write. No guard is needed around it.
-  void PushOwned(uint64_t entry);
+  // `order`: seq_cst where a long poll's wake-up rests on it (WakeSignal::NotifyAfterSeqCstChange),
+  // release elsewhere (on x86 a plain store).
+  void PushOwned(uint64_t entry, std::memory_order order = std::memory_order_seq_cst);
 
   // Removes and returns the oldest entry if `take(entry)` says so; nullopt when the ring is empty
   // or `take` declined. `take` may run more than once, on entries another consumer then wins.
@@ -135,7 +137,7 @@ inline void MpmcRing::Push(uint64_t entry) {
   }
 }
 
-inline void MpmcRing::PushOwned(uint64_t entry) {
+inline void MpmcRing::PushOwned(uint64_t entry, std::memory_order order) {
   Segment* s = tail_.load(std::memory_order_relaxed);  // only this thread moves it
   uint64_t i = s->enq.load(std::memory_order_relaxed);
   if (i >= s->capacity) {
@@ -147,7 +149,7 @@ inline void MpmcRing::PushOwned(uint64_t entry) {
     i = 0;
   }
   s->cells()[i].store(entry, std::memory_order_relaxed);
-  s->enq.store(i + 1, std::memory_order_seq_cst);  // publishes the cell (see PopIf)
+  s->enq.store(i + 1, order);  // publishes the cell (see PopIf)
 }
 
 template <typename Take>
