@@ -189,7 +189,9 @@ struct MessageStore::Late {
 
 // ---- the slab --------------------------------------------------------------------------------
 
-MessageStore::MessageStore(uint32_t lane) : lane_(lane), late_(std::make_unique<Late>()) {}
+MessageStore::MessageStore(uint32_t lane) : lane_(lane), late_(std::make_unique<Late>()) {
+  lanes_.fill(this);
+}
 
 MessageStore::~MessageStore() {
   for (uint32_t k = 0; k < kSegments; ++k) {
@@ -380,7 +382,12 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, 
   s.deadline.store(at, std::memory_order_relaxed);
   if (retention != INT64_MAX && s.enqueued + retention < at) [[unlikely]]
     AddLateExpiry(i, s.gen());
-  const int64_t duration = at - now;
+  TimerLane().PushTimer(Entry(i, SlotWord::version(word)), at - now, word, *this);
+}
+
+// In this lane's rings, for a message of `owner` (perhaps another lane).
+void MessageStore::PushTimer(uint64_t entry, int64_t duration, uint64_t word,
+                             MessageStore& owner) {
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) {
@@ -393,11 +400,11 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, 
     }
     if (c->duration == duration) {
       // Release is enough: a long poll learns of timers from NextTimer, not from a notify.
-      Push(c->rings, Entry(i, SlotWord::version(word)), std::memory_order_release);
+      Push(c->rings, entry, std::memory_order_release);
       return;
     }
   }
-  AddLateTimer(i, word);  // every class is taken by another duration
+  owner.AddLateTimer(EntrySlot(entry), word);  // every class is taken by another duration
 }
 
 void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
@@ -450,7 +457,7 @@ void MessageStore::SweepTimers(int64_t now, int64_t retention) {
       for (;;) {
         const size_t n = ring->PopRun(
             [&](uint64_t entry, size_t k) {
-              const Slot& s = at(EntrySlot(entry));
+              const Slot& s = LaneFor(EntrySlot(entry)).at(EntrySlot(entry));
               words[k] = s.word.load(std::memory_order_acquire);
               return !TimerCurrent(entry, words[k]) ||
                      s.deadline.load(std::memory_order_relaxed) <= now;
@@ -458,8 +465,8 @@ void MessageStore::SweepTimers(int64_t now, int64_t retention) {
             entries.data(), entries.size());
         if (n == 0) break;
         for (size_t k = 0; k < n; ++k) {
-          if (TimerCurrent(entries[k], words[k]))
-            Fire(EntrySlot(entries[k]), words[k], now, retention);
+          const uint32_t i = EntrySlot(entries[k]);
+          if (TimerCurrent(entries[k], words[k])) LaneFor(i).Fire(i, words[k], now, retention);
         }
       }
     }
@@ -568,7 +575,8 @@ std::optional<int64_t> MessageStore::NextTimer() {
     for (MpmcRing* ring : c->rings.both()) {
       int64_t front = INT64_MAX;
       (void)ring->PopIf([&](uint64_t entry) {
-        front = at(EntrySlot(entry)).deadline.load(std::memory_order_relaxed);
+        const uint32_t i = EntrySlot(entry);
+        front = LaneFor(i).at(i).deadline.load(std::memory_order_relaxed);
         return false;
       });
       next = std::min(next, front);

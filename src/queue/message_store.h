@@ -14,7 +14,9 @@
 // entries are skipped when reached.
 // - The ready order: visible messages, in the order they became visible.
 // - Timers: delays and visibility timeouts end in one ring per distinct duration, in which
-//   entries arrive in deadline order, so that the earliest is always first.
+//   entries arrive in deadline order, so that the earliest is always first. A timer goes to
+//   the rings of the lane of the thread that sets it (a receiver's own), which may be another
+//   lane than its message's: the lanes of a queue know one another (SetLanes).
 // - Retention needs no index of its own: a message sent visible is in the ready order, among
 //   others in enqueue order, until it is received; an in-flight or delayed one is checked when
 //   its timer ends (which is set no later than its expiry); only those that come back to the
@@ -113,6 +115,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static std::shared_ptr<MessageStore> Create(uint32_t lane = 0) {
     return std::shared_ptr<MessageStore>(new MessageStore(lane));
   }
+  // The queue's lanes, all of them, before any use (a lane alone is its only one).
+  void SetLanes(const std::array<MessageStore*, kLanes>& lanes) { lanes_ = lanes; }
   ~MessageStore();
   MessageStore(const MessageStore&) = delete;
   MessageStore& operator=(const MessageStore&) = delete;
@@ -261,7 +265,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static void Reclaim(void* batch);
 
   const uint32_t lane_;
-  std::array<std::atomic<Slot*>, kSegments> segments_{};
+  std::array<MessageStore*, kLanes> lanes_{};  // lanes_[lane_] == this
+  MessageStore& LaneFor(uint32_t i) { return *lanes_[LaneOf(i)]; }
+  // The lane whose rings a timer set by the calling thread goes to.
+  MessageStore& TimerLane() { return *lanes_[Epochs::ThreadNumber() % kLanes]; }
+  void PushTimer(uint64_t entry, int64_t duration, uint64_t word, MessageStore& lane);  std::array<std::atomic<Slot*>, kSegments> segments_{};
   std::atomic<uint32_t> used_{0};              // slots handed out or recovered
   alignas(64) std::atomic<uint64_t> free_{0};  // [tag: 32][slot + 1: 32]: a Treiber stack
   std::array<Stripe, kOwnedStripes + 1> stripes_;

@@ -163,7 +163,12 @@ struct Queue::Impl {
   static constexpr uint32_t kLanes = MessageStore::kLanes;
   std::array<std::shared_ptr<MessageStore>, kLanes> lanes = [] {
     std::array<std::shared_ptr<MessageStore>, kLanes> all;
-    for (uint32_t k = 0; k < kLanes; ++k) all[k] = MessageStore::Create(k);
+    std::array<MessageStore*, kLanes> raw;
+    for (uint32_t k = 0; k < kLanes; ++k) {
+      all[k] = MessageStore::Create(k);
+      raw[k] = all[k].get();
+    }
+    for (auto& lane : all) lane->SetLanes(raw);
     return all;
   }();
   static uint32_t HomeLane() { return Epochs::ThreadNumber() % kLanes; }
@@ -739,6 +744,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     uint32_t lanes_left = Impl::kLanes;
     uint32_t lane_number = home;
     MessageStore* lane = nullptr;
+    // The thread's own lane holds the timers it set (its receives' visibility timeouts).
+    if (MessageStore& own = impl_->Home(); !own.Idle()) own.Sweep(now, retention);
     while (static_cast<int>(n) < max) {
       if (used == taken) {
         taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
