@@ -89,6 +89,14 @@ void Lifecycle(benchmark::State& state, bool md5) {
 void BM_CourierLifecycle(benchmark::State& state) { Lifecycle(state, false); }
 void BM_CourierLifecycleMd5(benchmark::State& state) { Lifecycle(state, true); }
 
+// A receive that finds nothing: what a consumer polling an empty queue costs the others.
+void BM_CourierEmptyReceive(benchmark::State& state) {
+  if (state.thread_index() == 0) Setup();
+  Consumer consumer;
+  for (auto _ : state) benchmark::DoNotOptimize(ReceiveDelete(*shared.queue, consumer, 10, false));
+  state.SetItemsProcessed(state.iterations());
+}
+
 struct Item {
   std::string body;
 };
@@ -180,6 +188,7 @@ void BM_Memory10M(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_CourierLifecycle)->Threads(1)->Threads(2)->Threads(4)->Threads(16)->UseRealTime();
+BENCHMARK(BM_CourierEmptyReceive)->Threads(1)->UseRealTime();
 BENCHMARK(BM_CourierLifecycleMd5)->Threads(1)->Threads(2)->Threads(4)->UseRealTime();
 BENCHMARK(BM_MoodycamelEnqueueDequeue)
     ->Threads(1)
