@@ -352,11 +352,11 @@ void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t v
     AddTimer(i, next, now, visible_at, INT64_MAX);  // its expiry is checked when it ends
     return;
   }
-  Push(ready_, Entry(i, SlotWord::version(next)));
+  PushReady(Entry(i, SlotWord::version(next)));
 }
 
 void MessageStore::MakeVisible(uint32_t i, uint64_t next) {
-  Push(ready_, Entry(i, SlotWord::version(next)));
+  PushReady(Entry(i, SlotWord::version(next)));
   AddLateExpiry(i, at(i).gen());  // back in the ready order, out of enqueue order
 }
 
@@ -382,7 +382,9 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, 
   s.deadline.store(at, std::memory_order_relaxed);
   if (retention != INT64_MAX && s.enqueued + retention < at) [[unlikely]]
     AddLateExpiry(i, s.gen());
-  TimerLane().PushTimer(Entry(i, SlotWord::version(word)), at - now, word, *this);
+  MessageStore& lane = TimerLane();
+  lane.PushTimer(Entry(i, SlotWord::version(word)), at - now, word, *this);
+  Lower(lane.wake_at_, at);
 }
 
 // In this lane's rings, for a message of `owner` (perhaps another lane).
@@ -411,12 +413,14 @@ void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
   late_->timers.Push(Entry(i, SlotWord::version(word)));
   late_->pending.fetch_add(1, std::memory_order_seq_cst);
   Late::Lower(late_->next_timer, at(i).deadline.load(std::memory_order_relaxed));
+  Lower(wake_at_, 0);  // a sweep takes it into the heaps
 }
 
 void MessageStore::AddLateExpiry(uint32_t i, uint32_t gen) {
   late_->expiries.Push(Entry(i, gen));
   late_->pending.fetch_add(1, std::memory_order_seq_cst);
   Late::Lower(late_->next_enqueued, at(i).enqueued);
+  Lower(wake_at_, 0);
 }
 
 // ---- sweeping -----------------------------------------------------------------------------------
@@ -609,6 +613,21 @@ bool MessageStore::Idle() const {
     if (c->rings.ApproximateSize() != 0) return false;
   }
   return true;
+}
+
+// Raised first, then lowered to what the lane holds: a push that the look misses lowers it
+// after the raise (the store-buffering case, all seq_cst).
+void MessageStore::Settle(int64_t retention) {
+  wake_at_.store(INT64_MAX, std::memory_order_seq_cst);
+  if (ready_.ApproximateSize() != 0 || late_->pending.load(std::memory_order_seq_cst) != 0) {
+    Lower(wake_at_, 0);
+    return;
+  }
+  int64_t at = late_->next_timer.load(std::memory_order_seq_cst);
+  const int64_t enqueued = late_->next_enqueued.load(std::memory_order_seq_cst);
+  if (enqueued != INT64_MAX) at = std::min(at, enqueued + std::min(retention, INT64_MAX - enqueued));
+  if (std::optional<int64_t> t = NextTimer()) at = std::min(at, *t);
+  Lower(wake_at_, at);
 }
 
 std::optional<int64_t> MessageStore::OldestVisible() {

@@ -185,8 +185,13 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static constexpr int64_t kInFlightSlack = 64 * (kOwnedStripes + 1);
   int64_t InFlightEstimate() const { return in_flight_estimate_.load(std::memory_order_relaxed); }
 
-  // Whether the lane holds nothing at all (a receive passes it by without sweeping it).
+  // Whether the lane holds nothing at all.
   bool Idle() const;
+  // No earlier than this (ns) can anything in the lane become receivable: a receive passes a
+  // lane by with one load while now < WakeAt(). Pushes lower it; Settle, after a receive found
+  // nothing, raises it to what the lane holds. seq_cst, as the rings (a long poll's check).
+  int64_t WakeAt() const { return wake_at_.load(std::memory_order_seq_cst); }
+  void Settle(int64_t retention);
   // The enqueue time of the oldest visible message, if any (a move task takes the oldest).
   std::optional<int64_t> OldestVisible();
 
@@ -233,6 +238,15 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
       rings.shared.Push(entry);
     }
   }
+  void PushReady(uint64_t entry) {
+    Push(ready_, entry);
+    if (wake_at_.load(std::memory_order_relaxed) != 0) wake_at_.store(0, std::memory_order_seq_cst);
+  }
+  static void Lower(std::atomic<int64_t>& v, int64_t to) {
+    int64_t seen = v.load(std::memory_order_relaxed);
+    while (to < seen && !v.compare_exchange_weak(seen, to, std::memory_order_seq_cst)) {
+    }
+  }
   struct Late;  // the late entries and their heaps
 
   Slot* Find(uint32_t i) const;
@@ -275,6 +289,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   std::array<Stripe, kOwnedStripes + 1> stripes_;
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
   Rings ready_;
+  alignas(64) std::atomic<int64_t> wake_at_{INT64_MAX};
   std::array<std::atomic<TimerClass*>, kTimerClasses> timer_classes_{};
   std::unique_ptr<Late> late_;
 };

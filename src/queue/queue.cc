@@ -724,8 +724,10 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
 
   size_t n = 0;  // messages filled in `out` so far
   // The precise time, not the coarse one a send reads: the timers that wake a long poll are set
-  // for precise times.
-  auto try_receive = [&] {
+  // for precise times. `use_hints`: pass by lanes whose WakeAt is later than now. A long poll's
+  // re-checks do not: a lane being settled by another thread looks empty for a moment, and the
+  // send that filled it may have notified before the poll began to wait.
+  auto try_receive = [&](bool use_hints) {
     queue_internal::SqsLog* const log = impl_->log.get();  // loaded once, not per message
     const int64_t now = hub_.clock().NowUnixNanos();
     const int64_t retention = config->retention_ns;
@@ -745,16 +747,22 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     uint32_t lane_number = home;
     MessageStore* lane = nullptr;
     // The thread's own lane holds the timers it set (its receives' visibility timeouts).
-    if (MessageStore& own = impl_->Home(); !own.Idle()) own.Sweep(now, retention);
+    if (MessageStore& own = impl_->Home(); !use_hints || own.WakeAt() <= now)
+      own.Sweep(now, retention);
     while (static_cast<int>(n) < max) {
       if (used == taken) {
         taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
         used = 0;
         if (taken == 0) {
+          if (lane != nullptr) lane->Settle(retention);  // nothing here now: passed by until
           if (lanes_left == 0) break;
           lane_number = (home + Impl::kLanes - lanes_left--) % Impl::kLanes;
           lane = impl_->lanes[lane_number].get();
-          if (!lane->Idle()) lane->Sweep(now, retention);
+          if (use_hints && lane->WakeAt() > now) {
+            lane = nullptr;
+            continue;
+          }
+          lane->Sweep(now, retention);
           continue;
         }
         hint_queue = impl_.get();
@@ -833,12 +841,12 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     return kept;
   };
   if (out.capacity() < static_cast<size_t>(max)) out.reserve(max);
-  if (try_receive() || wait <= absl::ZeroDuration()) return received();
+  if (try_receive(/*use_hints=*/true) || wait <= absl::ZeroDuration()) return received();
 
   // Long poll: woken by sends, and at the next delay or visibility end.
   Clock& clock = hub_.clock();
   LongPoll(
-      clock, clock.Now() + wait, impl_->signal, [&] { return try_receive(); },
+      clock, clock.Now() + wait, impl_->signal, [&] { return try_receive(/*use_hints=*/false); },
       [&](absl::Time) -> std::optional<absl::Time> {
         std::optional<int64_t> next = impl_->NextEvent();
         if (!next) return std::nullopt;
