@@ -19,17 +19,17 @@ detail::Md5Digest Slot::Md5() const {
 }
 
 int64_t Slot::received_at() const {
-  return enqueued + int64_t{received_ms.load(std::memory_order_relaxed)} * 1000000;
+  return enqueued() + int64_t{received_ms.load(std::memory_order_relaxed)} * 1000000;
 }
 int64_t Slot::first_receive() const {
-  return enqueued + int64_t{first_receive_ms.load(std::memory_order_relaxed)} * 1000000;
+  return enqueued() + int64_t{first_receive_ms.load(std::memory_order_relaxed)} * 1000000;
 }
 void Slot::SetReceived(int64_t at, bool first) {
   // Rounded up, so that the 12-hour cap on visibility never counts from before the receive.
-  const int64_t ms = std::clamp<int64_t>((at - enqueued + 999999) / 1000000, 0, UINT32_MAX);
+  const int64_t ms = std::clamp<int64_t>((at - enqueued() + 999999) / 1000000, 0, UINT32_MAX);
   received_ms.store(static_cast<uint32_t>(ms), std::memory_order_relaxed);
   if (first) {
-    first_receive_ms.store(static_cast<uint32_t>(std::max<int64_t>((at - enqueued) / 1000000, 0)),
+    first_receive_ms.store(static_cast<uint32_t>(std::max<int64_t>((at - enqueued()) / 1000000, 0)),
                            std::memory_order_relaxed);
   }
 }
@@ -262,72 +262,73 @@ void MessageStore::PushFree(uint32_t first, uint32_t last) {
   }
 }
 
-// ---- removed slots, handed back in batches once no reader remains -----------------------------
+// ---- removed slots, handed back in batches -------------------------------------------------------
 
 namespace {
-struct RemovedBatch {
-  std::shared_ptr<MessageStore> store;
+// Slots a thread released, pushed to their lane's free stack 32 at a time (one CAS).
+struct ReleasedBatch {
+  std::shared_ptr<MessageStore> store;  // kept alive until the batch is handed back
   uint32_t count = 0;
   std::array<uint32_t, 32> slots;
 };
-struct PendingRemovals {
-  RemovedBatch* batch = nullptr;
-  void Flush(void (*reclaim)(void*)) {
-    if (batch == nullptr) return;
-    Epochs::Retire(batch, reclaim);
-    batch = nullptr;
-  }
+thread_local ReleasedBatch* t_released = nullptr;
+struct ReleasedOwner {
+  ~ReleasedOwner() { MessageStore::FlushRemoved(); }
 };
-thread_local PendingRemovals* t_pending = nullptr;
-struct PendingOwner {
-  PendingRemovals pending;
-  void (*reclaim)(void*) = nullptr;
-  ~PendingOwner() {
-    pending.Flush(reclaim);
-    t_pending = nullptr;
-  }
-};
-thread_local PendingOwner t_pending_owner;
 }  // namespace
 
-void MessageStore::Reclaim(void* p) {
-  auto* batch = static_cast<RemovedBatch*>(p);
+void MessageStore::HandBack(void* p) {
+  auto* batch = static_cast<ReleasedBatch*>(p);
   MessageStore& store = *batch->store;
-  for (uint32_t k = 0; k < batch->count; ++k) {
-    Slot& s = store.at(batch->slots[k]);
-    if (BodyPool* pool = Pool()) {
-      pool->Give(s.data, DataSize(s));
-    } else {
-      delete[] s.data;
-    }
-    s.data = nullptr;
-    delete s.extra;
-    s.extra = nullptr;
-    s.meta.store(((s.meta.load(std::memory_order_relaxed) >> 32) + 1) << 32,
-                 std::memory_order_relaxed);  // the next tenant's generation
-    if (k + 1 < batch->count) s.deadline.store(batch->slots[k + 1] + 1u, std::memory_order_relaxed);
-  }
+  for (uint32_t k = 0; k + 1 < batch->count; ++k)
+    store.at(batch->slots[k]).deadline.store(batch->slots[k + 1] + 1u, std::memory_order_relaxed);
   if (batch->count > 0) store.PushFree(batch->slots[0], batch->slots[batch->count - 1]);
   delete batch;
 }
 
-bool MessageStore::Remove(uint32_t i, uint64_t& seen) {
-  if (!Change(i, seen, SlotWord::Next(seen, SlotState::kFree, 0))) return false;
-  if (t_pending == nullptr) [[unlikely]] {
-    t_pending_owner.reclaim = &Reclaim;
-    t_pending = &t_pending_owner.pending;
+// Frees a removed slot's message now: no other thread reads a slot's plain fields without
+// being its reader (kReading) or its remover.
+void MessageStore::Release(uint32_t i) {
+  Slot& s = at(i);
+  if (BodyPool* pool = Pool()) {
+    pool->Give(s.data, DataSize(s));
+  } else {
+    delete[] s.data;
   }
-  PendingRemovals& pending = *t_pending;
-  if (pending.batch != nullptr && pending.batch->store.get() != this) pending.Flush(&Reclaim);
-  if (pending.batch == nullptr) pending.batch = new RemovedBatch{shared_from_this()};
-  RemovedBatch& batch = *pending.batch;
+  s.data = nullptr;
+  delete s.extra;
+  s.extra = nullptr;
+  s.meta.store(((s.meta.load(std::memory_order_relaxed) >> 32) + 1) << 32,
+               std::memory_order_relaxed);  // the next tenant's generation
+  if (t_released != nullptr && t_released->store.get() != this) FlushRemoved();
+  if (t_released == nullptr) [[unlikely]] {
+    thread_local ReleasedOwner owner;  // hands the last batch back at thread exit
+    t_released = new ReleasedBatch{shared_from_this()};
+  }
+  ReleasedBatch& batch = *t_released;
   batch.slots[batch.count++] = i;
-  if (batch.count == batch.slots.size()) pending.Flush(&Reclaim);
+  if (batch.count == batch.slots.size()) FlushRemoved();
+}
+
+bool MessageStore::Remove(uint32_t i, uint64_t& seen) {
+  const uint64_t next = SlotWord::Next(seen, SlotState::kFree, 0) | (seen & SlotWord::kReading);
+  if (!Change(i, seen, next)) return false;
+  if ((next & SlotWord::kReading) == 0) Release(i);  // else its reader releases it (Read)
   return true;
 }
 
+bool MessageStore::Take(uint32_t i, uint64_t& seen) {
+  return (seen & SlotWord::kReading) == 0 &&
+         Change(i, seen, SlotWord::Next(seen, SlotState::kFree, 0));
+}
+
+void MessageStore::Read(uint32_t i) {
+  const uint64_t old = at(i).word.fetch_and(~SlotWord::kReading, std::memory_order_acq_rel);
+  if (SlotWord::state(old) == SlotState::kFree) Release(i);  // removed while it was read
+}
+
 void MessageStore::FlushRemoved() {
-  if (t_pending != nullptr) t_pending->Flush(&Reclaim);
+  if (ReleasedBatch* batch = std::exchange(t_released, nullptr)) HandBack(batch);
   Epochs::Collect();
 }
 
@@ -380,7 +381,7 @@ bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t u
 void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, int64_t retention) {
   Slot& s = this->at(i);
   s.deadline.store(at, std::memory_order_relaxed);
-  if (retention != INT64_MAX && s.enqueued + retention < at) [[unlikely]]
+  if (retention != INT64_MAX && s.enqueued() + retention < at) [[unlikely]]
     AddLateExpiry(i, s.gen());
   MessageStore& lane = TimerLane();
   lane.PushTimer(Entry(i, SlotWord::version(word)), at - now, word, *this);
@@ -419,7 +420,7 @@ void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
 void MessageStore::AddLateExpiry(uint32_t i, uint32_t gen) {
   late_->expiries.Push(Entry(i, gen));
   late_->pending.fetch_add(1, std::memory_order_seq_cst);
-  Late::Lower(late_->next_enqueued, at(i).enqueued);
+  Late::Lower(late_->next_enqueued, at(i).enqueued());
   Lower(wake_at_, 0);
 }
 
@@ -443,7 +444,11 @@ void MessageStore::SweepSometimes(int64_t now, int64_t retention) {
 }
 
 void MessageStore::Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention) {
-  if (at(i).enqueued + retention <= now) {
+  if ((word & SlotWord::kReading) != 0) {  // its receiver still reads it: the next sweep
+    AddLateTimer(i, word);
+    return;
+  }
+  if (at(i).enqueued() + retention <= now) {
     while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
     }
     return;
@@ -491,7 +496,7 @@ void MessageStore::SweepReady(int64_t now, int64_t retention) {
           [&](uint64_t entry, size_t k) {
             const Slot& s = at(EntrySlot(entry));
             words[k] = s.word.load(std::memory_order_acquire);
-            return !live(entry, words[k]) || s.enqueued + retention <= now;
+            return !live(entry, words[k]) || s.enqueued() + retention <= now;
           },
           entries.data(), entries.size());
       if (n == 0) break;
@@ -525,15 +530,25 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
     }
     while (std::optional<uint64_t> e = late.expiries.Pop()) {
       if (!expiry_current(*e)) continue;
-      late.expiry_heap.push_back({at(EntrySlot(*e)).enqueued, *e});
+      late.expiry_heap.push_back({at(EntrySlot(*e)).enqueued(), *e});
       std::push_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
     }
+    std::vector<Late::Due> reading;  // due, but their receivers still read them: next sweep
     while (!late.timer_heap.empty() && late.timer_heap.front().at <= now) {
-      const uint64_t e = late.timer_heap.front().entry;
+      const Late::Due due = late.timer_heap.front();
       std::pop_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
       late.timer_heap.pop_back();
-      const uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
-      if (TimerCurrent(e, word)) Fire(EntrySlot(e), word, now, retention);
+      const uint64_t word = at(EntrySlot(due.entry)).word.load(std::memory_order_acquire);
+      if (!TimerCurrent(due.entry, word)) continue;
+      if ((word & SlotWord::kReading) != 0) {
+        reading.push_back(due);
+        continue;
+      }
+      Fire(EntrySlot(due.entry), word, now, retention);
+    }
+    for (const Late::Due& due : reading) {
+      late.timer_heap.push_back(due);
+      std::push_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
     }
     while (!late.expiry_heap.empty() && late.expiry_heap.front().at <= now - retention) {
       const uint64_t e = late.expiry_heap.front().entry;
@@ -561,11 +576,11 @@ void MessageStore::Shorten(int64_t now, int64_t retention) {
     uint64_t word = s.word.load(std::memory_order_acquire);
     const SlotState state = SlotWord::state(word);
     if (state == SlotState::kFree) continue;
-    if (s.enqueued + retention <= now) {
+    if (s.enqueued() + retention <= now) {
       while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
       }
     } else if ((state == SlotState::kInFlight || state == SlotState::kDelayed) &&
-               s.deadline.load(std::memory_order_relaxed) > s.enqueued + retention) {
+               s.deadline.load(std::memory_order_relaxed) > s.enqueued() + retention) {
       AddLateExpiry(i, s.gen());  // it now expires before its timer ends
     }
   }
@@ -642,7 +657,7 @@ std::optional<int64_t> MessageStore::OldestVisible() {
           SlotWord::state(word) != SlotState::kVisible) {
         return true;
       }
-      front = s.enqueued;
+      front = s.enqueued();
       return false;
     })) {
     }

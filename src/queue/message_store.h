@@ -53,14 +53,17 @@ namespace courier::queue_internal {
 
 enum class SlotState : uint32_t { kFree = 0, kVisible = 1, kInFlight = 2, kDelayed = 3 };
 
-// A slot's atomic word: [version: 32][receive count: 29][state: 3].
+// A slot's atomic word: [version: 32][receive count: 28][reading: 1][state: 3]. `reading`:
+// the receiver that took the message is still copying it; a removal meanwhile leaves the slot
+// to that receiver to free (MessageStore::Read), so a slot is reused with no grace period.
 struct SlotWord {
-  static constexpr uint32_t kMaxReceives = (1u << 29) - 1;
+  static constexpr uint32_t kMaxReceives = (1u << 28) - 1;
+  static constexpr uint64_t kReading = 8;
   static SlotState state(uint64_t w) { return static_cast<SlotState>(w & 7); }
-  static uint32_t receives(uint64_t w) { return static_cast<uint32_t>(w >> 3) & kMaxReceives; }
+  static uint32_t receives(uint64_t w) { return static_cast<uint32_t>(w >> 4) & kMaxReceives; }
   static uint32_t version(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
   static uint64_t Next(uint64_t w, SlotState s, uint32_t receives) {
-    return uint64_t{version(w) + 1u} << 32 | uint64_t{receives} << 3 | static_cast<uint64_t>(s);
+    return uint64_t{version(w) + 1u} << 32 | uint64_t{receives} << 4 | static_cast<uint64_t>(s);
   }
 };
 
@@ -83,9 +86,11 @@ struct Slot {
   std::atomic<uint64_t> word;  // SlotWord
   // [generation: 32][has digest: 1][body size: 24]; the generation moves on when it is reused.
   std::atomic<uint64_t> meta;
-  // Set while the slot is private to its sender, read after a CAS on `word` has taken it:
+  // Set while the slot is private to its sender, read by its receiver (kReading) or remover:
   detail::Uuid id;
-  int64_t enqueued;  // ns; also SentTimestamp (in a dead-letter queue: the original send)
+  // ns; also SentTimestamp (in a dead-letter queue: the original send). Atomic: sweeps read it
+  // of slots they do not hold.
+  std::atomic<int64_t> enqueued_ns;
   // When a delay or a visibility timeout ends (ns); a free slot's link in the free stack.
   std::atomic<int64_t> deadline;
   // Milliseconds after `enqueued` (rounded up) of the latest and the first receive.
@@ -94,6 +99,8 @@ struct Slot {
   SlotExtra* extra;
 
   uint32_t gen() const { return static_cast<uint32_t>(meta.load(std::memory_order_relaxed) >> 32); }
+  int64_t enqueued() const { return enqueued_ns.load(std::memory_order_relaxed); }
+  void set_enqueued(int64_t ns) { enqueued_ns.store(ns, std::memory_order_relaxed); }
   uint32_t body_size() const {
     return static_cast<uint32_t>(meta.load(std::memory_order_relaxed) & kMaxBodySize);
   }
@@ -141,14 +148,20 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at, bool in_order);
 
   // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails)
-  // To in flight until `until`, with `receives`. When until <= now no timer is set: the caller
-  // makes the message visible again with Reschedule once it has read it.
+  // To in flight until `until`, with `receives`, and being read: the caller copies what it
+  // needs and then calls Read. When until <= now no timer is set: the caller makes the message
+  // visible again with Reschedule once it has read it.
   bool Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now, int64_t until,
                int64_t retention);
   // In flight again until `until`, keeping the receive count; visible when until <= now.
   bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until, int64_t retention);
-  // Removes the message; its slot is reused once no thread can still be reading it.
+  // Removes the message; its slot is freed now, or by its reader when it is being read.
   bool Remove(uint32_t i, uint64_t& seen);
+  // The receive of `i` is done reading it (the word then loses kReading).
+  void Read(uint32_t i);
+  // Removes a visible message for the caller to read (a dead letter, a move): Release frees it.
+  bool Take(uint32_t i, uint64_t& seen);
+  void Release(uint32_t i);
 
   // Up to `max` (at most kMaxPop) of the oldest visible messages, out of the ready order, as
   // (slot, word): the caller must Receive or Remove each from its word (if that fails, another
@@ -276,7 +289,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // What a timer that ended does: expires the message, or makes it visible.
   void Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention);
   void PushFree(uint32_t first, uint32_t last);  // a chain linked through `deadline`
-  static void Reclaim(void* batch);
+  static void HandBack(void* batch);
 
   const uint32_t lane_;
   std::array<MessageStore*, kLanes> lanes_{};  // lanes_[lane_] == this
@@ -357,7 +370,7 @@ inline bool MessageStore::Change(uint32_t i, uint64_t& seen, uint64_t next) {
 
 inline bool MessageStore::Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now,
                                   int64_t until, int64_t retention) {
-  const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives);
+  const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives) | SlotWord::kReading;
   if (!Change(i, seen, next)) return false;
   if (until > now) AddTimer(i, next, now, until, retention);
   return true;

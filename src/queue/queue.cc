@@ -135,7 +135,7 @@ queue_internal::MessagePlace PlaceOf(uint32_t i, uint32_t gen) {
     r.group_id = extra->group_id;
     r.dead_letter_source_arn = extra->dead_letter_source_arn;
   }
-  r.sent_ns = r.enqueued_ns = slot.enqueued;
+  r.sent_ns = r.enqueued_ns = slot.enqueued();
   r.visible_at_ns = visible_at;
   r.receives = receives;
   r.first_receive_ns = receives > 0 ? slot.first_receive() : 0;
@@ -470,7 +470,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     queue_internal::AtProgressPoint(ProgressPoint::kSend);
     Slot& slot = store.at(i);
     slot.id = id;
-    slot.enqueued = now;
+    slot.set_enqueued(now);
     slot.received_ms.store(0, std::memory_order_relaxed);
     slot.first_receive_ms.store(0, std::memory_order_relaxed);
     MessageStore::SetBody(slot, request.body, md5 ? &digest : nullptr);
@@ -498,7 +498,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     Slot& slot = store.at(i);
     const uint32_t receives = static_cast<uint32_t>(letter.receive_count);
     slot.id = detail::ParseUuid(letter.message_id).value_or(detail::NewRandomUuid());
-    slot.enqueued = Nanos(letter.enqueued);
+    slot.set_enqueued(Nanos(letter.enqueued));
     slot.received_ms.store(0, std::memory_order_relaxed);
     slot.first_receive_ms.store(0, std::memory_order_relaxed);
     if (receives > 0) slot.SetReceived(Nanos(letter.first_receive), /*first=*/true);
@@ -512,8 +512,8 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
 }
 
 namespace {
-// A removed slot's message as a dead letter (its slot is not reused while the caller's guard
-// is held, so nothing else touches it).
+// A taken slot's message as a dead letter (MessageStore::Take: nothing else touches it until
+// the caller releases it).
 Queue::DeadLetter TakeLetter(Slot& slot, uint32_t receives) {
   Queue::DeadLetter d;
   d.message_id = detail::FormatUuid(slot.id).str();
@@ -526,7 +526,7 @@ Queue::DeadLetter TakeLetter(Slot& slot, uint32_t receives) {
   }
   d.receive_count = static_cast<int>(receives);
   d.first_receive = FromNanos(slot.first_receive());
-  d.enqueued = d.sent = FromNanos(slot.enqueued);
+  d.enqueued = d.sent = FromNanos(slot.enqueued());
   return d;
 }
 }  // namespace
@@ -550,10 +550,12 @@ std::optional<Queue::DeadLetter> Queue::TakeOldestForMove() {
     auto [i, word] = *v;
     Slot& slot = best->at(i);
     const uint32_t gen = slot.gen();
-    if (!best->Remove(i, word)) continue;  // changed meanwhile
+    if (!best->Take(i, word)) continue;  // changed meanwhile
     if (impl_->log != nullptr) [[unlikely]]
       RecordRemoved(*impl_->log, impl_->arn, i, gen);
-    return TakeLetter(slot, SlotWord::receives(word));
+    DeadLetter letter = TakeLetter(slot, SlotWord::receives(word));
+    best->Release(i);
+    return letter;
   }
 }
 
@@ -602,7 +604,7 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
     queue_internal::MessageStored& m = *r.stored;
     Slot& slot = store.at(i);
     slot.id = detail::ParseUuid(m.message_id).value_or(detail::Uuid{});
-    slot.enqueued = m.enqueued_ns;
+    slot.set_enqueued(m.enqueued_ns);
     if (m.body.size() > Slot::kMaxBodySize) {
       return absl::DataLossError(fmt::format("An SQS record's body is too large: {}", arn()));
     }
@@ -709,7 +711,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       };
       add("ApproximateReceiveCount", std::to_string(receives));
       add("ApproximateFirstReceiveTimestamp", Millis(slot.first_receive()));
-      add("SentTimestamp", Millis(slot.enqueued));
+      add("SentTimestamp", Millis(slot.enqueued()));
       add("SenderId", hub_.environment().account);
       if (system_names.contains("SqsManagedSseEnabled")) {  // by name only: All omits it [V]
         m.attributes.emplace("SqsManagedSseEnabled", config->sqs_managed_sse ? "true" : "false");
@@ -774,17 +776,18 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       Slot& slot = store.at(i);
       const uint32_t receives = SlotWord::receives(word);
       const uint32_t gen = slot.gen();
-      if (slot.enqueued + retention <= now) {  // expired, its expiry not yet swept
+      if (slot.enqueued() + retention <= now) {  // expired, its expiry not yet swept
         (void)store.Remove(i, word);
         continue;
       }
       if (dlq != nullptr && receives >= static_cast<uint32_t>(config->max_receive_count)) {
         // The receive that would exceed maxReceiveCount moves the message instead.
-        if (!store.Remove(i, word)) continue;
+        if (!store.Take(i, word)) continue;
         if (log != nullptr) [[unlikely]]
           RecordRemoved(*log, impl_->arn, i, gen);
         dead.push_back(TakeLetter(slot, receives));
         dead.back().source_arn = arn();
+        store.Release(i);
         continue;
       }
       // With visibility 0 the message is visible again once this receive is done.
@@ -796,6 +799,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       ++n;
       EncodeHandle(impl_->token, {i, gen, receives + 1}, m.receipt_handle);
       describe(slot, receives + 1, m);
+      store.Read(i);
     }
     // Messages received with visibility 0, or duplicated (Options::duplicate_probability), are
     // put back by their handles, unless something changed them since.

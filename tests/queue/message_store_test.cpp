@@ -20,7 +20,7 @@ uint32_t Send(MessageStore& store, uint64_t tag, int64_t now, int64_t visible_at
   const uint32_t i = store.Allocate();
   Slot& s = store.at(i);
   s.id = {tag, 0};
-  s.enqueued = now;
+  s.set_enqueued(now);
   s.received_ms.store(0);
   s.first_receive_ms.store(0);
   MessageStore::SetBody(s, "body", nullptr);
@@ -33,7 +33,10 @@ uint32_t Send(MessageStore& store, uint64_t tag, int64_t now, int64_t visible_at
 std::optional<uint32_t> Receive(MessageStore& store, int64_t now, int64_t until) {
   while (auto v = store.PopVisible()) {
     auto [i, word] = *v;
-    if (store.Receive(i, word, SlotWord::receives(word) + 1, now, until, kRetention)) return i;
+    if (store.Receive(i, word, SlotWord::receives(word) + 1, now, until, kRetention)) {
+      store.Read(i);
+      return i;
+    }
   }
   return std::nullopt;
 }
@@ -65,6 +68,7 @@ TEST_CASE("MessageStore: visibility timeouts, delays, retention and slot reuse",
   uint64_t stale = word - (uint64_t{1} << 32);
   CHECK(!store->Remove(a, stale));
   CHECK(store->visible() == 2);
+  const uint32_t gen = store->at(a).gen();
   REQUIRE(store->Remove(a, word));
   CHECK(store->visible() == 1);
 
@@ -74,15 +78,29 @@ TEST_CASE("MessageStore: visibility timeouts, delays, retention and slot reuse",
   store->Sweep(100 + kRetention, kRetention);
   CHECK(store->visible() == 0);
 
-  // Removed slots come back, under a new generation, once no thread can be reading them.
-  const uint32_t gen = store->at(a).gen();
-  guard.reset();  // nothing is reclaimed while this thread could still be reading it
-  MessageStore::FlushRemoved();
-  guard = std::make_unique<Epochs::Guard>();
+  // Removed slots come back, under a new generation.
+  MessageStore::FlushRemoved();  // hands this thread's released slots back
   bool reused = false;
   for (int k = 0; k < 4 && !reused; ++k) reused = Send(*store, 3, 200) == a;
   CHECK(reused);
   CHECK(store->at(a).gen() == gen + 1);
+}
+
+TEST_CASE("MessageStore: a message removed while its receiver reads it is freed by the reader",
+          "[store]") {
+  auto store = MessageStore::Create();
+  Epochs::Guard guard;
+  const uint32_t a = Send(*store, 1, 0);
+  uint64_t word = store->at(a).word.load();
+  REQUIRE(store->Receive(a, word, 1, 0, 100, kRetention));  // being read from now on
+  const uint32_t gen = store->at(a).gen();
+  word = store->at(a).word.load();
+  REQUIRE(store->Remove(a, word));  // a purge, say, while the receiver copies the body
+  CHECK(store->at(a).gen() == gen);  // not freed: the body is still there to copy
+  CHECK(store->at(a).body() == "body");
+  store->Read(a);  // the receiver is done: it frees the slot
+  CHECK(store->at(a).gen() == gen + 1);
+  CHECK(store->in_flight() == 0);
 }
 
 TEST_CASE("MessageStore: a message in flight past its expiry goes at its expiry", "[store]") {
@@ -104,7 +122,7 @@ TEST_CASE("MessageStore: messages out of enqueue order expire at their own times
   const uint32_t old = store->Allocate();
   Slot& s = store->at(old);
   s.id = {2, 0};
-  s.enqueued = 10;
+  s.set_enqueued(10);
   MessageStore::SetBody(s, "old", nullptr);
   store->Publish(old, 3, 1000, 1000, /*in_order=*/false);
   CHECK(store->visible() == 2);
@@ -152,8 +170,9 @@ TEST_CASE("MessageStore: concurrent sends, receives, timeouts and deletes", "[st
         auto [i, word] = *v;
         const int64_t until = t + 1 + static_cast<int64_t>(random() % 3);
         if (!store->Receive(i, word, SlotWord::receives(word) + 1, t, until, kForever)) continue;
-        word = store->at(i).word.load();
         const auto tag = static_cast<size_t>(store->at(i).id.hi);
+        store->Read(i);
+        word = store->at(i).word.load();
         if (random() % 2 == 0 && store->Remove(i, word)) ++removed[tag];
       }
       ++consumers_done;
