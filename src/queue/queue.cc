@@ -338,8 +338,9 @@ absl::StatusOr<Queue::AttributeMap> Queue::GetQueueAttributes(
   int64_t visible = 0, in_flight = 0, delayed = 0;
   {
     Epochs::Guard guard;
+    // Every lane swept before any is counted: a lane's timers may be another's messages'.
+    for (auto& lane : impl_->lanes) lane->Sweep(now, retention);
     for (auto& lane : impl_->lanes) {
-      lane->Sweep(now, retention);
       visible += lane->visible();
       delayed += lane->delayed();
       in_flight += lane->in_flight();
