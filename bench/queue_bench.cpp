@@ -22,10 +22,6 @@
 #include "courier/hub.h"
 #include "courier/queue.h"
 #include "courier/sqs.h"
-#if __has_include("queue/message_store.h")
-#include "queue/message_store.h"  // FlushRemoved: the drained slots' memory, given back now
-#define COURIER_HAS_STORE 1
-#endif
 
 namespace {
 
@@ -177,9 +173,6 @@ void BM_Memory10M(benchmark::State& state) {
     Consumer consumer;
     while (ReceiveDelete(*q, consumer, 10, false) > 0) {
     }
-#ifdef COURIER_HAS_STORE
-    courier::queue_internal::MessageStore::FlushRemoved();
-#endif
     malloc_trim(0);
     state.counters["drained_rss_mib"] = static_cast<double>(StatusKib("VmRSS:")) / 1024.0;
   }
