@@ -262,7 +262,8 @@ void MessageStore::PushFree(uint32_t first, uint32_t last) {
   }
 }
 
-// ---- removed slots, handed back in batches -------------------------------------------------------
+// ---- removed slots, handed back in batches
+// -------------------------------------------------------
 
 namespace {
 // Slots a thread released, pushed to their lane's free stack 32 at a time (one CAS).
@@ -389,8 +390,7 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, 
 }
 
 // In this lane's rings, for a message of `owner` (perhaps another lane).
-void MessageStore::PushTimer(uint64_t entry, int64_t duration, uint64_t word,
-                             MessageStore& owner) {
+void MessageStore::PushTimer(uint64_t entry, int64_t duration, uint64_t word, MessageStore& owner) {
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) {
@@ -640,7 +640,8 @@ void MessageStore::Settle(int64_t retention) {
   }
   int64_t at = late_->next_timer.load(std::memory_order_seq_cst);
   const int64_t enqueued = late_->next_enqueued.load(std::memory_order_seq_cst);
-  if (enqueued != INT64_MAX) at = std::min(at, enqueued + std::min(retention, INT64_MAX - enqueued));
+  if (enqueued != INT64_MAX)
+    at = std::min(at, enqueued + std::min(retention, INT64_MAX - enqueued));
   if (std::optional<int64_t> t = NextTimer()) at = std::min(at, *t);
   Lower(wake_at_, at);
 }

@@ -243,8 +243,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
     const int64_t duration;
     Rings rings;  // (slot, version), each ring in deadline order
   };
-  void Push(Rings& rings, uint64_t entry,
-            std::memory_order order = std::memory_order_seq_cst) {
+  void Push(Rings& rings, uint64_t entry, std::memory_order order = std::memory_order_seq_cst) {
     if (Owner()) {
       rings.owned.PushOwned(entry, order);
     } else {
@@ -296,7 +295,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   MessageStore& LaneFor(uint32_t i) { return *lanes_[LaneOf(i)]; }
   // The lane whose rings a timer set by the calling thread goes to.
   MessageStore& TimerLane() { return *lanes_[Epochs::ThreadNumber() % kLanes]; }
-  void PushTimer(uint64_t entry, int64_t duration, uint64_t word, MessageStore& lane);  std::array<std::atomic<Slot*>, kSegments> segments_{};
+  void PushTimer(uint64_t entry, int64_t duration, uint64_t word, MessageStore& lane);
+  std::array<std::atomic<Slot*>, kSegments> segments_{};
   std::atomic<uint32_t> used_{0};              // slots handed out or recovered
   alignas(64) std::atomic<uint64_t> free_{0};  // [tag: 32][slot + 1: 32]: a Treiber stack
   std::array<Stripe, kOwnedStripes + 1> stripes_;

@@ -1020,7 +1020,8 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
       continue;
     }
     if (*deleted && impl_->large_payloads) {
-      if (auto blob = BlobOf(handle)) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *blob);
+      if (auto blob = BlobOf(handle))
+        (void)queue_internal::DeleteBlob(*impl_->large_payloads, *blob);
     }
     result.successful.push_back(e.id);
   }

@@ -4,8 +4,8 @@
 #include "queue/message_store.h"
 
 #include <atomic>
-#include <memory>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <random>
 #include <thread>
 #include <vector>
@@ -95,7 +95,7 @@ TEST_CASE("MessageStore: a message removed while its receiver reads it is freed 
   REQUIRE(store->Receive(a, word, 1, 0, 100, kRetention));  // being read from now on
   const uint32_t gen = store->at(a).gen();
   word = store->at(a).word.load();
-  REQUIRE(store->Remove(a, word));  // a purge, say, while the receiver copies the body
+  REQUIRE(store->Remove(a, word));   // a purge, say, while the receiver copies the body
   CHECK(store->at(a).gen() == gen);  // not freed: the body is still there to copy
   CHECK(store->at(a).body() == "body");
   store->Read(a);  // the receiver is done: it frees the slot
