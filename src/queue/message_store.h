@@ -276,6 +276,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   }
 
   void Count(SlotState s, int64_t d);
+  void Count(uint32_t thread, SlotState s, int64_t d);
   int64_t Sum(std::atomic<int64_t> Stripe::*field) const;
   bool Change(uint32_t i, uint64_t& seen, uint64_t next);
   void MakeVisible(uint32_t i, uint64_t next);  // after the CAS to `next`: index it
@@ -329,7 +330,9 @@ inline bool MessageStore::contains(uint32_t i) const {
          Find(i) != nullptr;
 }
 
-inline void MessageStore::Count(SlotState s, int64_t d) {
+inline void MessageStore::Count(SlotState s, int64_t d) { Count(Epochs::ThreadNumber(), s, d); }
+
+inline void MessageStore::Count(uint32_t thread, SlotState s, int64_t d) {
   std::atomic<int64_t> Stripe::*field;
   switch (s) {
     case SlotState::kVisible:
@@ -344,7 +347,6 @@ inline void MessageStore::Count(SlotState s, int64_t d) {
     default:
       return;
   }
-  const uint32_t thread = Epochs::ThreadNumber();
   int64_t before;
   if (thread < kOwnedStripes) [[likely]] {
     std::atomic<int64_t>& n = stripes_[thread].*field;
@@ -363,8 +365,9 @@ inline bool MessageStore::Change(uint32_t i, uint64_t& seen, uint64_t next) {
                                           std::memory_order_acquire)) {
     return false;
   }
-  Count(SlotWord::state(seen), -1);
-  Count(SlotWord::state(next), +1);
+  const uint32_t thread = Epochs::ThreadNumber();
+  Count(thread, SlotWord::state(seen), -1);
+  Count(thread, SlotWord::state(next), +1);
   return true;
 }
 

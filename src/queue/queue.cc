@@ -750,8 +750,8 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     uint32_t lane_number = home;
     MessageStore* lane = nullptr;
     // The thread's own lane holds the timers it set (its receives' visibility timeouts).
-    if (MessageStore& own = impl_->Home(); !use_hints || own.WakeAt() <= now)
-      own.Sweep(now, retention);
+    const uint32_t own = Impl::HomeLane();
+    if (!use_hints || impl_->lanes[own]->WakeAt() <= now) impl_->lanes[own]->Sweep(now, retention);
     while (static_cast<int>(n) < max) {
       if (used == taken) {
         taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
@@ -765,7 +765,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
             lane = nullptr;
             continue;
           }
-          lane->Sweep(now, retention);
+          if (lane_number != own) lane->Sweep(now, retention);  // own: swept above
           continue;
         }
         hint_queue = impl_.get();
