@@ -614,22 +614,6 @@ int64_t MessageStore::Sum(std::atomic<int64_t> Stripe::*field) const {
   return sum;
 }
 
-bool MessageStore::Idle() const {
-  // seq_cst loads (the ring's): a long poll's check that passes an idle lane by is still
-  // ordered with the send that a notify follows.
-  if (ready_.ApproximateSize() != 0 || late_->pending.load(std::memory_order_seq_cst) != 0 ||
-      late_->next_timer.load(std::memory_order_seq_cst) != INT64_MAX ||
-      late_->next_enqueued.load(std::memory_order_seq_cst) != INT64_MAX) {
-    return false;
-  }
-  for (const auto& cell : timer_classes_) {
-    const TimerClass* c = cell.load(std::memory_order_acquire);
-    if (c == nullptr) break;
-    if (c->rings.ApproximateSize() != 0) return false;
-  }
-  return true;
-}
-
 // Raised first, then lowered to what the lane holds: a push that the look misses lowers it
 // after the raise (the store-buffering case, all seq_cst).
 void MessageStore::Settle(int64_t retention) {

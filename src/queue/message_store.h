@@ -6,9 +6,10 @@
 // Each message is a slot of a segmented slab. A slot's state, receive count and version share
 // one atomic word, and every change of state is one CAS on it, so two threads can never both
 // take, delete or move the same message; the version, bumped by each change, lets every index
-// entry and receipt handle check lazily that it still describes its slot. A freed slot is
-// reused, under a new generation, only once no thread can still be looking at its last message
-// (Epochs), which also keeps its body readable by a receiver that raced with a delete.
+// entry and receipt handle check lazily that it still describes its slot. A removed slot is
+// reused at once, under a new generation: only its receiver (while the word says it is being
+// read) or its remover read a slot's plain fields, and a removal during a read leaves the slot
+// to the reader to free. Epochs free only ring segments.
 //
 // The indexes are lock-free rings (MpmcRing) of (slot, version) entries, never searched: stale
 // entries are skipped when reached.
@@ -28,7 +29,8 @@
 // (docs/architecture.md, "The lock-free core").
 //
 // Containers take `now` (ns) as an argument and know nothing of clocks. Callers hold an
-// Epochs::Guard around every call and every use of a slot.
+// Epochs::Guard around every call, but a lane's own thread around Allocate and Publish
+// (Owner(): it pushes to rings no other thread pushes to).
 #ifndef COURIER_SRC_QUEUE_MESSAGE_STORE_H_
 #define COURIER_SRC_QUEUE_MESSAGE_STORE_H_
 
@@ -57,12 +59,13 @@ enum class SlotState : uint32_t { kFree = 0, kVisible = 1, kInFlight = 2, kDelay
 // the receiver that took the message is still copying it; a removal meanwhile leaves the slot
 // to that receiver to free (MessageStore::Read), so a slot is reused with no grace period.
 struct SlotWord {
-  static constexpr uint32_t kMaxReceives = (1u << 28) - 1;
+  static constexpr uint32_t kMaxReceives = (1u << 28) - 1;  // ApproximateReceiveCount stops there
   static constexpr uint64_t kReading = 8;
   static SlotState state(uint64_t w) { return static_cast<SlotState>(w & 7); }
   static uint32_t receives(uint64_t w) { return static_cast<uint32_t>(w >> 4) & kMaxReceives; }
   static uint32_t version(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
   static uint64_t Next(uint64_t w, SlotState s, uint32_t receives) {
+    if (receives > kMaxReceives) receives = kMaxReceives;
     return uint64_t{version(w) + 1u} << 32 | uint64_t{receives} << 4 | static_cast<uint64_t>(s);
   }
 };
@@ -198,8 +201,6 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static constexpr int64_t kInFlightSlack = 64 * (kOwnedStripes + 1);
   int64_t InFlightEstimate() const { return in_flight_estimate_.load(std::memory_order_relaxed); }
 
-  // Whether the lane holds nothing at all.
-  bool Idle() const;
   // No earlier than this (ns) can anything in the lane become receivable: a receive passes a
   // lane by with one load while now < WakeAt(). Pushes lower it; Settle, after a receive found
   // nothing, raises it to what the lane holds. seq_cst, as the rings (a long poll's check).
@@ -216,7 +217,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void RestoreInFlight(uint32_t i, uint32_t receives, int64_t until);
   void FinishRestore();
 
-  // Frees the slots this thread has removed and not yet handed back (tests of memory use).
+  // Hands back to their lane the slots this thread released and has not handed back yet (32
+  // at a time otherwise), and frees what epochs allow (tests of memory use).
   static void FlushRemoved();
 
  private:

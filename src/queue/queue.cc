@@ -895,7 +895,8 @@ bool Matches(const Slot& slot, uint64_t word, const HandleParts& h) {
 // already or received again since (a stale handle: success, nothing deleted). nullopt when the
 // slot never existed (ReceiptHandleIsInvalid). `log`, when there is one, records the delete.
 // Whether the message is visible or in flight, a handle of its latest receive deletes it.
-// The caller holds an Epochs::Guard.
+// No guard: a removal touches the slot's word, the slot itself and this thread's pools, and
+// pops from no ring.
 std::optional<bool> DeleteMessageAt(MessageStore& store, const HandleParts& h,
                                     queue_internal::SqsLog* log, const std::string& arn) {
   if (!store.contains(h.slot)) return std::nullopt;
@@ -917,11 +918,8 @@ absl::Status Queue::DeleteMessage(const ReceiptHandle& handle) {
   if (deleted()) return QueueDoesNotExist();
   HandleParts h;
   if (!ParseHandle(handle.value(), impl_->token, h)) return ReceiptHandleIsInvalid(handle.value());
-  std::optional<bool> deleted;
-  {
-    Epochs::Guard guard;
-    deleted = DeleteMessageAt(impl_->LaneOf(h.slot), h, impl_->log.get(), impl_->arn);
-  }
+  const std::optional<bool> deleted =
+      DeleteMessageAt(impl_->LaneOf(h.slot), h, impl_->log.get(), impl_->arn);
   if (!deleted) return ReceiptHandleIsInvalid(handle.value());
   if (*deleted && impl_->large_payloads) {
     if (auto blob = BlobOf(handle.value()))
@@ -1008,7 +1006,6 @@ absl::StatusOr<Queue::BatchResult> Queue::DeleteMessageBatch(
   BatchResult& result = *out;
   result.successful.reserve(entries.size());
   queue_internal::SqsLog* const log = impl_->log.get();
-  Epochs::Guard guard;
   for (const HandleBatchEntry& e : entries) {
     const std::string_view handle = e.receipt_handle.value();
     HandleParts h;
