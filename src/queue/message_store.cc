@@ -387,6 +387,7 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, 
   MessageStore& lane = TimerLane();
   lane.PushTimer(Entry(i, SlotWord::version(word)), at - now, word, *this);
   Lower(lane.wake_at_, at);
+  Lower(lane.timers_at_, at);
 }
 
 // In this lane's rings, for a message of `owner` (perhaps another lane).
@@ -434,6 +435,26 @@ void MessageStore::Sweep(int64_t now, int64_t retention) {
       late_->next_enqueued.load(std::memory_order_relaxed) <= now - retention) [[unlikely]] {
     SweepLate(now, retention);
   }
+}
+
+// Raised first, then lowered to the fronts it leaves, as Settle does.
+void MessageStore::FireDueTimers(int64_t now, int64_t retention) {
+  if (timers_at_.load(std::memory_order_seq_cst) > now) return;
+  timers_at_.store(INT64_MAX, std::memory_order_seq_cst);
+  SweepTimers(now, retention);
+  int64_t next = INT64_MAX;
+  for (auto& cell : timer_classes_) {
+    TimerClass* c = cell.load(std::memory_order_acquire);
+    if (c == nullptr) break;
+    for (MpmcRing* ring : c->rings.both()) {
+      (void)ring->PopIf([&](uint64_t entry) {
+        const uint32_t i = EntrySlot(entry);
+        next = std::min(next, LaneFor(i).at(i).deadline.load(std::memory_order_relaxed));
+        return false;
+      });
+    }
+  }
+  Lower(timers_at_, next);
 }
 
 void MessageStore::SweepSometimes(int64_t now, int64_t retention) {

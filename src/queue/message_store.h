@@ -181,6 +181,10 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Sweep(int64_t now, int64_t retention);
   // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
   void SweepSometimes(int64_t now, int64_t retention);
+  // Fires the lane's timers that are due, if any (one load when none is): a receive does it for
+  // every lane, since a lane's timers are those its threads set, for messages of any lane, and
+  // would otherwise wait for a receive to come by that lane.
+  void FireDueTimers(int64_t now, int64_t retention);
 
   // After the retention period shrank: expires what is now too old, and gives an expiry entry
   // to each message in flight or delayed past its new expiry. Visits every slot.
@@ -306,6 +310,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
   Rings ready_;
   alignas(64) std::atomic<int64_t> wake_at_{INT64_MAX};
+  // No timer in this lane's rings ends before it (lowered by a push, raised by FireDueTimers).
+  std::atomic<int64_t> timers_at_{INT64_MAX};
   std::array<std::atomic<TimerClass*>, kTimerClasses> timer_classes_{};
   std::unique_ptr<Late> late_;
 };

@@ -749,9 +749,9 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     uint32_t lanes_left = Impl::kLanes;
     uint32_t lane_number = home;
     MessageStore* lane = nullptr;
-    // The thread's own lane holds the timers it set (its receives' visibility timeouts).
-    const uint32_t own = Impl::HomeLane();
-    if (!use_hints || impl_->lanes[own]->WakeAt() <= now) impl_->lanes[own]->Sweep(now, retention);
+    // Timers are in the lanes of the threads that set them: each lane's that are due fire now,
+    // whichever lanes this receive then takes messages from.
+    for (auto& l : impl_->lanes) l->FireDueTimers(now, retention);
     while (static_cast<int>(n) < max) {
       if (used == taken) {
         taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
@@ -765,7 +765,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
             lane = nullptr;
             continue;
           }
-          if (lane_number != own) lane->Sweep(now, retention);  // own: swept above
+          lane->Sweep(now, retention);
           continue;
         }
         hint_queue = impl_.get();

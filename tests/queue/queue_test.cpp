@@ -428,6 +428,31 @@ TEST_CASE("Long polling: wakes at the delayed message's instant, and at the wait
   CHECK(f.sim.Now() == start + absl::Seconds(58));
 }
 
+TEST_CASE("Messages whose receiver's thread has gone come back when their timeout ends",
+          "[queue]") {
+  Fixture f;
+  // Sent and received on two other threads at once (each thread has its own lane, where the
+  // timers it sets are kept), then this thread's own messages, which it finds first.
+  std::atomic<bool> received{false};
+  std::thread sender([&] {
+    for (int i = 0; i < 10; ++i) REQUIRE(f.q->SendMessage({.body = "x"}).ok());
+    while (!received.load())
+      std::this_thread::yield();  // alive: the receiver has a lane of its own
+  });
+  while (f.Attr("ApproximateNumberOfMessages") != "10") std::this_thread::yield();
+  std::thread([&] { REQUIRE(f.Receive(10, absl::Seconds(1)).size() == 10); }).join();
+  received = true;
+  sender.join();
+  for (int i = 0; i < 100; ++i) REQUIRE(f.q->SendMessage({.body = "m"}).ok());
+  f.sim.clock().Advance(absl::Seconds(1));
+  int x = 0, m = 0;
+  for (int k = 0; k < 11; ++k) {
+    for (const Message& got : f.Receive(10, absl::Hours(1))) (got.body == "x" ? x : m)++;
+  }
+  CHECK(x == 10);
+  CHECK(m == 100);
+}
+
 TEST_CASE("Long polling returns as soon as another thread sends", "[queue]") {
   Hub hub;  // system clock
   auto q = Sqs(hub).CreateQueue("poll").value();
