@@ -73,8 +73,8 @@ struct QueueDeleted {
 
 // Where a message lives: what its receipt handles name.
 struct MessagePlace {
-  uint32_t shard = 0, slot = 0;
-  uint64_t stamp = 0;  // standard: the slot's generation; FIFO: the sequence number
+  uint32_t shard = 0, slot = 0;  // standard: the slot's lane (message_store.h) and index there
+  uint64_t stamp = 0;            // standard: the slot's generation; FIFO: the sequence number
   friend bool operator==(const MessagePlace&, const MessagePlace&) = default;
 };
 
