@@ -250,7 +250,11 @@ uint32_t MessageStore::Allocate() {
   }
 }
 
-void MessageStore::PushFree(uint32_t first, uint32_t last) {
+void MessageStore::PushFree(const uint32_t* slots, uint32_t count) {
+  if (count == 0) return;
+  for (uint32_t k = 0; k + 1 < count; ++k)
+    at(slots[k]).deadline.store(slots[k + 1] + 1u, std::memory_order_relaxed);
+  const uint32_t first = slots[0], last = slots[count - 1];
   uint64_t head = free_.load(std::memory_order_relaxed);
   for (;;) {
     at(last).deadline.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
@@ -262,8 +266,7 @@ void MessageStore::PushFree(uint32_t first, uint32_t last) {
   }
 }
 
-// ---- removed slots, handed back in batches
-// -------------------------------------------------------
+// ---- released slots, handed back in batches ---------------------------------------------------
 
 namespace {
 // Slots a thread released, pushed to their lane's free stack 32 at a time (one CAS).
@@ -273,19 +276,19 @@ struct ReleasedBatch {
   std::array<uint32_t, 32> slots;
 };
 thread_local ReleasedBatch* t_released = nullptr;
-struct ReleasedOwner {
-  ~ReleasedOwner() { MessageStore::FlushRemoved(); }
-};
-}  // namespace
-
-void MessageStore::HandBack(void* p) {
-  auto* batch = static_cast<ReleasedBatch*>(p);
+// Pushes a batch to its lane's free stack as one chain.
+void HandBack(ReleasedBatch* batch) {
   MessageStore& store = *batch->store;
-  for (uint32_t k = 0; k + 1 < batch->count; ++k)
-    store.at(batch->slots[k]).deadline.store(batch->slots[k + 1] + 1u, std::memory_order_relaxed);
-  if (batch->count > 0) store.PushFree(batch->slots[0], batch->slots[batch->count - 1]);
+  store.PushFree(batch->slots.data(), batch->count);
   delete batch;
 }
+void HandBackReleased() {
+  if (ReleasedBatch* batch = std::exchange(t_released, nullptr)) HandBack(batch);
+}
+struct ReleasedOwner {
+  ~ReleasedOwner() { HandBackReleased(); }
+};
+}  // namespace
 
 // Frees a removed slot's message now: no other thread reads a slot's plain fields without
 // being its reader (kReading) or its remover.
@@ -301,14 +304,14 @@ void MessageStore::Release(uint32_t i) {
   s.extra = nullptr;
   s.meta.store(((s.meta.load(std::memory_order_relaxed) >> 32) + 1) << 32,
                std::memory_order_relaxed);  // the next tenant's generation
-  if (t_released != nullptr && t_released->store.get() != this) FlushRemoved();
+  if (t_released != nullptr && t_released->store.get() != this) HandBackReleased();
   if (t_released == nullptr) [[unlikely]] {
     thread_local ReleasedOwner owner;  // hands the last batch back at thread exit
     t_released = new ReleasedBatch{shared_from_this()};
   }
   ReleasedBatch& batch = *t_released;
   batch.slots[batch.count++] = i;
-  if (batch.count == batch.slots.size()) FlushRemoved();
+  if (batch.count == batch.slots.size()) HandBackReleased();
 }
 
 bool MessageStore::Remove(uint32_t i, uint64_t& seen) {
@@ -329,7 +332,7 @@ void MessageStore::Read(uint32_t i) {
 }
 
 void MessageStore::FlushRemoved() {
-  if (ReleasedBatch* batch = std::exchange(t_released, nullptr)) HandBack(batch);
+  HandBackReleased();
   Epochs::Collect();
 }
 
@@ -697,7 +700,7 @@ void MessageStore::FinishRestore() {
     const uint32_t i = lane_ << kLaneBits | local;
     if (Find(i) == nullptr) SlotOf(i);
     if (SlotWord::state(at(i).word.load(std::memory_order_relaxed)) == SlotState::kFree)
-      PushFree(i, i);
+      PushFree(&i, 1);
   }
 }
 

@@ -221,6 +221,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void RestoreInFlight(uint32_t i, uint32_t receives, int64_t until);
   void FinishRestore();
 
+  // Makes released slots reusable: one chain, linked through `deadline`, one CAS. Release
+  // gathers a thread's in batches of 32 and hands them back with it.
+  void PushFree(const uint32_t* slots, uint32_t count);
   // Hands back to their lane the slots this thread released and has not handed back yet (32
   // at a time otherwise), and frees what epochs allow (tests of memory use).
   static void FlushRemoved();
@@ -294,8 +297,6 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void SweepLate(int64_t now, int64_t retention);
   // What a timer that ended does: expires the message, or makes it visible.
   void Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention);
-  void PushFree(uint32_t first, uint32_t last);  // a chain linked through `deadline`
-  static void HandBack(void* batch);
 
   const uint32_t lane_;
   std::array<MessageStore*, kLanes> lanes_{};  // lanes_[lane_] == this
