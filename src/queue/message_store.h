@@ -29,8 +29,9 @@
 // (docs/architecture.md, "The lock-free core").
 //
 // Containers take `now` (ns) as an argument and know nothing of clocks. Callers hold an
-// Epochs::Guard around every call, but a lane's own thread around Allocate and Publish
-// (Owner(): it pushes to rings no other thread pushes to).
+// Epochs::Guard around every call, but Allocate, Remove, Read and Release (which pop from no
+// ring), and Publish of a visible message by the lane's own thread (Owner(): it pushes to a
+// ring no other thread pushes to).
 #ifndef COURIER_SRC_QUEUE_MESSAGE_STORE_H_
 #define COURIER_SRC_QUEUE_MESSAGE_STORE_H_
 

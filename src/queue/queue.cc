@@ -463,9 +463,10 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
       now + (request.delay ? absl::ToInt64Nanoseconds(*request.delay) : config->delay_ns);
   {
     MessageStore& store = impl_->Home();
-    // The lane's own thread pushes into rings no other thread pushes to, so it needs no guard.
+    // The lane's own thread pushes a visible message into a ring no other thread pushes to,
+    // so it needs no guard; a delayed one may also need a shared ring (an expiry entry).
     std::optional<Epochs::Guard> guard;
-    if (!store.Owner()) guard.emplace();
+    if (!store.Owner() || visible_at > now) guard.emplace();
     store.SweepSometimes(now, config->retention_ns);
     const uint32_t i = store.Allocate();
     queue_internal::AtProgressPoint(ProgressPoint::kSend);
