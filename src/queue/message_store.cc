@@ -391,6 +391,7 @@ void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, 
   lane.PushTimer(Entry(i, SlotWord::version(word)), at - now, word, *this);
   Lower(lane.wake_at_, at);
   Lower(lane.timers_at_, at);
+  Lower(*lane.queue_timers_at_, at);
 }
 
 // In this lane's rings, for a message of `owner` (perhaps another lane).
@@ -441,7 +442,23 @@ void MessageStore::Sweep(int64_t now, int64_t retention) {
 }
 
 // Raised first, then lowered to the fronts it leaves, as Settle does.
+// Each word is raised first, then lowered to what it covers, as Settle does: a push that the
+// look misses lowers it after the raise.
 void MessageStore::FireDueTimers(int64_t now, int64_t retention) {
+  std::atomic<int64_t>& queue = *queue_timers_at_;
+  if (queue.load(std::memory_order_seq_cst) > now) return;
+  if (&queue == &timers_at_) {  // a lane alone
+    FireLaneTimers(now, retention);
+    return;
+  }
+  queue.store(INT64_MAX, std::memory_order_seq_cst);
+  for (MessageStore* lane : lanes_) {
+    lane->FireLaneTimers(now, retention);
+    Lower(queue, lane->timers_at_.load(std::memory_order_seq_cst));
+  }
+}
+
+void MessageStore::FireLaneTimers(int64_t now, int64_t retention) {
   if (timers_at_.load(std::memory_order_seq_cst) > now) return;
   timers_at_.store(INT64_MAX, std::memory_order_seq_cst);
   SweepTimers(now, retention);

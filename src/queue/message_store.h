@@ -127,7 +127,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
     return std::shared_ptr<MessageStore>(new MessageStore(lane));
   }
   // The queue's lanes, all of them, before any use (a lane alone is its only one).
-  void SetLanes(const std::array<MessageStore*, kLanes>& lanes) { lanes_ = lanes; }
+  // `timers_at`: the queue's word for the earliest end of any lane's timers (FireDueTimers).
+  void SetLanes(const std::array<MessageStore*, kLanes>& lanes, std::atomic<int64_t>* timers_at) {
+    lanes_ = lanes;
+    queue_timers_at_ = timers_at;
+  }
   ~MessageStore();
   MessageStore(const MessageStore&) = delete;
   MessageStore& operator=(const MessageStore&) = delete;
@@ -182,9 +186,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Sweep(int64_t now, int64_t retention);
   // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
   void SweepSometimes(int64_t now, int64_t retention);
-  // Fires the lane's timers that are due, if any (one load when none is): a receive does it for
-  // every lane, since a lane's timers are those its threads set, for messages of any lane, and
-  // would otherwise wait for a receive to come by that lane.
+  // Fires the timers of every lane of the queue that are due, if any (one load when none is): a
+  // receive does it, since a lane's timers are those its threads set, for messages of any lane,
+  // and would otherwise wait for a receive to come by that lane.
   void FireDueTimers(int64_t now, int64_t retention);
 
   // After the retention period shrank: expires what is now too old, and gives an expiry entry
@@ -312,8 +316,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
   Rings ready_;
   alignas(64) std::atomic<int64_t> wake_at_{INT64_MAX};
-  // No timer in this lane's rings ends before it (lowered by a push, raised by FireDueTimers).
+  // No timer in this lane's rings ends before it (lowered by a push, raised by FireDueTimers);
+  // the queue's word, shared by its lanes, is at most the least of theirs.
   std::atomic<int64_t> timers_at_{INT64_MAX};
+  std::atomic<int64_t>* queue_timers_at_ = &timers_at_;
+  void FireLaneTimers(int64_t now, int64_t retention);
   std::array<std::atomic<TimerClass*>, kTimerClasses> timer_classes_{};
   std::unique_ptr<Late> late_;
 };

@@ -163,14 +163,15 @@ struct Queue::Impl {
   static constexpr uint32_t kLanes = MessageStore::kLanes;
   std::array<std::shared_ptr<MessageStore>, kLanes> lanes = [] {
     std::array<std::shared_ptr<MessageStore>, kLanes> all;
-    std::array<MessageStore*, kLanes> raw;
-    for (uint32_t k = 0; k < kLanes; ++k) {
-      all[k] = MessageStore::Create(k);
-      raw[k] = all[k].get();
-    }
-    for (auto& lane : all) lane->SetLanes(raw);
+    for (uint32_t k = 0; k < kLanes; ++k) all[k] = MessageStore::Create(k);
     return all;
   }();
+  std::atomic<int64_t> timers_at{INT64_MAX};  // MessageStore::FireDueTimers
+  Impl() {
+    std::array<MessageStore*, kLanes> raw;
+    for (uint32_t k = 0; k < kLanes; ++k) raw[k] = lanes[k].get();
+    for (auto& lane : lanes) lane->SetLanes(raw, &timers_at);
+  }
   static uint32_t HomeLane() { return Epochs::ThreadNumber() % kLanes; }
   MessageStore& Home() { return *lanes[HomeLane()]; }
   MessageStore& LaneOf(uint32_t slot) { return *lanes[MessageStore::LaneOf(slot)]; }
@@ -752,7 +753,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     MessageStore* lane = nullptr;
     // Timers are in the lanes of the threads that set them: each lane's that are due fire now,
     // whichever lanes this receive then takes messages from.
-    for (auto& l : impl_->lanes) l->FireDueTimers(now, retention);
+    impl_->Home().FireDueTimers(now, retention);
     while (static_cast<int>(n) < max) {
       if (used == taken) {
         taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
