@@ -418,8 +418,11 @@ void MessageStore::PushTimer(uint64_t entry, int64_t duration, uint64_t word, Me
 void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
   late_->timers.Push(Entry(i, SlotWord::version(word)));
   late_->pending.fetch_add(1, std::memory_order_seq_cst);
-  Late::Lower(late_->next_timer, at(i).deadline.load(std::memory_order_relaxed));
-  Lower(wake_at_, 0);  // a sweep takes it into the heaps
+  const int64_t deadline = at(i).deadline.load(std::memory_order_relaxed);
+  Late::Lower(late_->next_timer, deadline);
+  Lower(wake_at_, 0);           // a sweep takes it into the heaps
+  Lower(timers_at_, deadline);  // and fires it when due (FireDueTimers)
+  Lower(*queue_timers_at_, deadline);
 }
 
 void MessageStore::AddLateExpiry(uint32_t i, uint32_t gen) {
@@ -441,7 +444,6 @@ void MessageStore::Sweep(int64_t now, int64_t retention) {
   }
 }
 
-// Raised first, then lowered to the fronts it leaves, as Settle does.
 // Each word is raised first, then lowered to what it covers, as Settle does: a push that the
 // look misses lowers it after the raise.
 void MessageStore::FireDueTimers(int64_t now, int64_t retention) {
@@ -462,7 +464,14 @@ void MessageStore::FireLaneTimers(int64_t now, int64_t retention) {
   if (timers_at_.load(std::memory_order_seq_cst) > now) return;
   timers_at_.store(INT64_MAX, std::memory_order_seq_cst);
   SweepTimers(now, retention);
-  int64_t next = INT64_MAX;
+  // The late timers too (its own messages'): pending ones are taken into the heap now.
+  if (late_->pending.load(std::memory_order_seq_cst) != 0 ||
+      late_->next_timer.load(std::memory_order_seq_cst) <= now) {
+    SweepLate(now, retention);
+  }
+  int64_t next = late_->pending.load(std::memory_order_seq_cst) != 0
+                     ? now  // left to the next receive: the role was taken
+                     : late_->next_timer.load(std::memory_order_seq_cst);
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) break;
