@@ -226,7 +226,36 @@ Slot* MessageStore::SlotOf(uint32_t i) {
   return first + offset;
 }
 
+// ---- released slots, handed back in batches ---------------------------------------------------
+
+namespace {
+// Slots a thread released, pushed to their lane's free stack 32 at a time (one CAS).
+struct ReleasedBatch {
+  std::shared_ptr<MessageStore> store;  // kept alive until the batch is handed back
+  uint32_t count = 0;
+  std::array<uint32_t, 32> slots;
+};
+thread_local ReleasedBatch* t_released = nullptr;
+// Pushes a batch to its lane's free stack as one chain.
+void HandBack(ReleasedBatch* batch) {
+  MessageStore& store = *batch->store;
+  store.PushFree(batch->slots.data(), batch->count);
+  delete batch;
+}
+void HandBackReleased() {
+  if (ReleasedBatch* batch = std::exchange(t_released, nullptr)) HandBack(batch);
+}
+struct ReleasedOwner {
+  ~ReleasedOwner() { HandBackReleased(); }
+};
+}  // namespace
+
 uint32_t MessageStore::Allocate() {
+  // First the slots this thread released in this lane and has not handed back: no CAS (one
+  // thread that sends and deletes reuses its own slots, warm in its cache).
+  if (ReleasedBatch* mine = t_released;
+      mine != nullptr && mine->count > 0 && mine->store.get() == this)
+    return mine->slots[--mine->count];
   uint64_t head = free_.load(std::memory_order_acquire);
   while (static_cast<uint32_t>(head) != 0) {
     const uint32_t i = static_cast<uint32_t>(head) - 1;
@@ -265,30 +294,6 @@ void MessageStore::PushFree(const uint32_t* slots, uint32_t count) {
     }
   }
 }
-
-// ---- released slots, handed back in batches ---------------------------------------------------
-
-namespace {
-// Slots a thread released, pushed to their lane's free stack 32 at a time (one CAS).
-struct ReleasedBatch {
-  std::shared_ptr<MessageStore> store;  // kept alive until the batch is handed back
-  uint32_t count = 0;
-  std::array<uint32_t, 32> slots;
-};
-thread_local ReleasedBatch* t_released = nullptr;
-// Pushes a batch to its lane's free stack as one chain.
-void HandBack(ReleasedBatch* batch) {
-  MessageStore& store = *batch->store;
-  store.PushFree(batch->slots.data(), batch->count);
-  delete batch;
-}
-void HandBackReleased() {
-  if (ReleasedBatch* batch = std::exchange(t_released, nullptr)) HandBack(batch);
-}
-struct ReleasedOwner {
-  ~ReleasedOwner() { HandBackReleased(); }
-};
-}  // namespace
 
 // Frees a removed slot's message now: no other thread reads a slot's plain fields without
 // being its reader (kReading) or its remover.
