@@ -179,12 +179,6 @@ struct MessageStore::Late {
   std::atomic<int64_t> next_timer{INT64_MAX}, next_enqueued{INT64_MAX};
   // The role holder's:
   std::vector<Due> timer_heap, expiry_heap;  // min-heaps
-
-  static void Lower(std::atomic<int64_t>& v, int64_t to) {
-    int64_t seen = v.load(std::memory_order_relaxed);
-    while (to < seen && !v.compare_exchange_weak(seen, to, std::memory_order_seq_cst)) {
-    }
-  }
 };
 
 // ---- the slab --------------------------------------------------------------------------------
@@ -326,6 +320,11 @@ bool MessageStore::Remove(uint32_t i, uint64_t& seen) {
   return true;
 }
 
+void MessageStore::Expire(uint32_t i, uint64_t seen) {
+  while (SlotWord::state(seen) != SlotState::kFree && !Remove(i, seen)) {
+  }
+}
+
 bool MessageStore::Take(uint32_t i, uint64_t& seen) {
   return (seen & SlotWord::kReading) == 0 &&
          Change(i, seen, SlotWord::Next(seen, SlotState::kFree, 0));
@@ -424,7 +423,7 @@ void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
   late_->timers.Push(Entry(i, SlotWord::version(word)));
   late_->pending.fetch_add(1, std::memory_order_seq_cst);
   const int64_t deadline = at(i).deadline.load(std::memory_order_relaxed);
-  Late::Lower(late_->next_timer, deadline);
+  Lower(late_->next_timer, deadline);
   Lower(wake_at_, 0);           // a sweep takes it into the heaps
   Lower(timers_at_, deadline);  // and fires it when due (FireDueTimers)
   Lower(*queue_timers_at_, deadline);
@@ -433,7 +432,7 @@ void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
 void MessageStore::AddLateExpiry(uint32_t i, uint32_t gen) {
   late_->expiries.Push(Entry(i, gen));
   late_->pending.fetch_add(1, std::memory_order_seq_cst);
-  Late::Lower(late_->next_enqueued, at(i).enqueued());
+  Lower(late_->next_enqueued, at(i).enqueued());
   Lower(wake_at_, 0);
 }
 
@@ -452,6 +451,7 @@ void MessageStore::Sweep(int64_t now, int64_t retention) {
 // Each word is raised first, then lowered to what it covers, as Settle does: a push that the
 // look misses lowers it after the raise.
 void MessageStore::FireDueTimers(int64_t now, int64_t retention) {
+  SweepTimers(now, retention);
   std::atomic<int64_t>& queue = *queue_timers_at_;
   if (queue.load(std::memory_order_seq_cst) > now) return;
   if (&queue == &timers_at_) {  // a lane alone
@@ -474,21 +474,11 @@ void MessageStore::FireLaneTimers(int64_t now, int64_t retention) {
       late_->next_timer.load(std::memory_order_seq_cst) <= now) {
     SweepLate(now, retention);
   }
-  int64_t next = late_->pending.load(std::memory_order_seq_cst) != 0
-                     ? now  // left to the next receive: the role was taken
-                     : late_->next_timer.load(std::memory_order_seq_cst);
-  for (auto& cell : timer_classes_) {
-    TimerClass* c = cell.load(std::memory_order_acquire);
-    if (c == nullptr) break;
-    for (MpmcRing* ring : c->rings.both()) {
-      (void)ring->PopIf([&](uint64_t entry) {
-        const uint32_t i = EntrySlot(entry);
-        next = std::min(next, LaneFor(i).at(i).deadline.load(std::memory_order_relaxed));
-        return false;
-      });
-    }
+  if (late_->pending.load(std::memory_order_seq_cst) != 0) {
+    Lower(timers_at_, now);  // left to the next receive: the role was taken
+  } else if (std::optional<int64_t> next = NextTimer()) {
+    Lower(timers_at_, *next);
   }
-  Lower(timers_at_, next);
 }
 
 void MessageStore::SweepSometimes(int64_t now, int64_t retention) {
@@ -504,8 +494,7 @@ void MessageStore::Fire(uint32_t i, uint64_t word, int64_t now, int64_t retentio
     return;
   }
   if (at(i).enqueued() + retention <= now) {
-    while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
-    }
+    Expire(i, word);
     return;
   }
   (void)Reschedule(i, word, now, now, retention);
@@ -557,9 +546,7 @@ void MessageStore::SweepReady(int64_t now, int64_t retention) {
       if (n == 0) break;
       for (size_t k = 0; k < n; ++k) {
         if (!live(entries[k], words[k])) continue;
-        uint64_t word = words[k];
-        while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(entries[k]), word)) {
-        }
+        Expire(EntrySlot(entries[k]), words[k]);
       }
     }
   }
@@ -609,10 +596,9 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
       const uint64_t e = late.expiry_heap.front().entry;
       std::pop_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
       late.expiry_heap.pop_back();
-      uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
+      const uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
       if (!expiry_current(e)) continue;
-      while (SlotWord::state(word) != SlotState::kFree && !Remove(EntrySlot(e), word)) {
-      }
+      Expire(EntrySlot(e), word);
     }
     late.next_timer.store(late.timer_heap.empty() ? INT64_MAX : late.timer_heap.front().at,
                           std::memory_order_seq_cst);
@@ -628,12 +614,11 @@ void MessageStore::Shorten(int64_t now, int64_t retention) {
     const uint32_t i = lane_ << kLaneBits | local;
     if (!contains(i)) continue;
     const Slot& s = at(i);
-    uint64_t word = s.word.load(std::memory_order_acquire);
+    const uint64_t word = s.word.load(std::memory_order_acquire);
     const SlotState state = SlotWord::state(word);
     if (state == SlotState::kFree) continue;
     if (s.enqueued() + retention <= now) {
-      while (SlotWord::state(word) != SlotState::kFree && !Remove(i, word)) {
-      }
+      Expire(i, word);
     } else if ((state == SlotState::kInFlight || state == SlotState::kDelayed) &&
                s.deadline.load(std::memory_order_relaxed) > s.enqueued() + retention) {
       AddLateExpiry(i, s.gen());  // it now expires before its timer ends
@@ -642,7 +627,7 @@ void MessageStore::Shorten(int64_t now, int64_t retention) {
 }
 
 std::optional<int64_t> MessageStore::NextTimer() {
-  int64_t next = late_->next_timer.load(std::memory_order_relaxed);
+  int64_t next = late_->next_timer.load(std::memory_order_seq_cst);
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) break;
@@ -660,8 +645,7 @@ std::optional<int64_t> MessageStore::NextTimer() {
   return next;
 }
 
-// ---- counts
-// ---------------------------------------------------------------------------------------
+// ---- counts -----------------------------------------------------------------------------------
 
 int64_t MessageStore::Sum(std::atomic<int64_t> Stripe::*field) const {
   int64_t sum = 0;
@@ -706,8 +690,7 @@ std::optional<int64_t> MessageStore::OldestVisible() {
   return oldest;
 }
 
-// ---- recovery
-// -------------------------------------------------------------------------------------
+// ---- recovery ---------------------------------------------------------------------------------
 
 void MessageStore::RestoreSlot(uint32_t i, uint32_t gen, bool occupied) {
   (void)occupied;  // an occupied slot is then filled and published by the caller

@@ -165,6 +165,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until, int64_t retention);
   // Removes the message; its slot is freed now, or by its reader when it is being read.
   bool Remove(uint32_t i, uint64_t& seen);
+  // Removes the message whatever changes it meanwhile (its retention ran out).
+  void Expire(uint32_t i, uint64_t seen);
   // The receive of `i` is done reading it (the word then loses kReading).
   void Read(uint32_t i);
   // Removes a visible message for the caller to read (a dead letter, a move): Release frees it.
@@ -186,9 +188,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Sweep(int64_t now, int64_t retention);
   // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
   void SweepSometimes(int64_t now, int64_t retention);
-  // Fires the timers of every lane of the queue that are due, if any (one load when none is): a
-  // receive does it, since a lane's timers are those its threads set, for messages of any lane,
-  // and would otherwise wait for a receive to come by that lane.
+  // Called on the calling thread's own lane at each receive: drops the stale entries at the
+  // front of this lane's timer rings (the timers of messages deleted since, which would
+  // otherwise wait there until their deadline) and fires the due timers of every lane of the
+  // queue (one load when none is due): a lane's timers are those its threads set, for
+  // messages of any lane, and would otherwise wait for a receive to come by that lane.
   void FireDueTimers(int64_t now, int64_t retention);
 
   // After the retention period shrank: expires what is now too old, and gives an expiry entry

@@ -751,8 +751,9 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     uint32_t lanes_left = Impl::kLanes;
     uint32_t lane_number = home;
     MessageStore* lane = nullptr;
-    // Timers are in the lanes of the threads that set them: each lane's that are due fire now,
-    // whichever lanes this receive then takes messages from.
+    // Timers are in the lanes of the threads that set them (this thread's own, for its
+    // receives): each lane's that are due fire now, whichever lanes this receive then takes
+    // messages from.
     impl_->Home().FireDueTimers(now, retention);
     while (static_cast<int>(n) < max) {
       if (used == taken) {
