@@ -4,12 +4,12 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <semaphore>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -50,15 +50,6 @@ struct Batch {
   uint64_t ticket = 0;
 };
 
-// A caller waiting for its ticket's commit, woken alone (when its ticket is committed, or to
-// lead the next commit) and after the leader has let go of the lock, so that it does not wake
-// only to wait for the lock. The semaphore is its thread's: it outlives every wait.
-struct Waiter {
-  uint64_t ticket;
-  std::binary_semaphore* wake;
-};
-thread_local std::binary_semaphore wake_semaphore{0};
-
 // A commit that failed: the tickets it held, and why.
 struct FailedCommit {
   uint64_t first, last;
@@ -90,11 +81,16 @@ struct SqliteStorage::Impl {
   std::mutex mu;
   std::condition_variable work;  // the writer's
   std::vector<Batch> pending;
-  std::vector<Waiter> waiters;
   bool committing = false;
-  uint64_t submitted = 0;             // the last ticket given
-  uint64_t committed = 0;             // every ticket up to this one has been through a commit
+  uint64_t submitted = 0;  // the last ticket given
+  // Every ticket up to this one has been through a commit. Written under `mu`; a woken waiter
+  // reads it without the lock, so that the callers of one commit do not queue for it.
+  std::atomic<uint64_t> committed = 0;
+  // Bumped at the end of every commit, after the lock is let go: the callers waiting for a
+  // commit sleep on it and one call wakes them all (one system call, not one per caller).
+  std::atomic<uint32_t> commits = 0;
   std::deque<FailedCommit> failures;  // the newest kFailuresKept
+  std::atomic<bool> any_failure = false;
   absl::Status last_commit;           // what a relaxed Await reports until a commit succeeds
   bool stopping = false;
   std::thread writer;
@@ -253,25 +249,17 @@ struct SqliteStorage::Impl {
     if (!status.ok()) {
       failures.push_back({first, last, status});
       if (failures.size() > kFailuresKept) failures.pop_front();
+      any_failure.store(true, std::memory_order_release);
     }
     last_commit = std::move(status);
-    committed = last;
+    committed.store(last, std::memory_order_release);
     committing = false;
-    // Wake the waiters whose records are kept, and one whose records are pending to lead the
-    // next commit; if no one waits for those, the writer takes them in its time.
-    bool next_leader = pending.empty();
-    std::vector<std::binary_semaphore*> woken;
-    std::erase_if(waiters, [&](const Waiter& w) {
-      if (w.ticket > committed) {
-        if (next_leader) return false;
-        next_leader = true;
-      }
-      woken.push_back(w.wake);
-      return true;
-    });
     if (stopping) work.notify_one();
     lock.unlock();
-    for (std::binary_semaphore* w : woken) w->release();
+    // The waiters whose records are kept return; those whose records came later take the lock,
+    // and the first of them leads the next commit (if none waits, the writer takes them).
+    commits.fetch_add(1, std::memory_order_release);
+    commits.notify_all();
   }
 
   // How long records no caller waits for may stay pending: the relaxed mode's window, or (when
@@ -307,13 +295,18 @@ struct SqliteStorage::Impl {
     if (last == 0) return absl::OkStatus();
     std::unique_lock lock(mu);
     if (relaxed() && !always) return last_commit;
-    while (committed < last) {
+    while (committed.load(std::memory_order_relaxed) < last) {
       if (!committing) {
         Lead(lock);
       } else {
-        waiters.push_back({last, &wake_semaphore});
+        // Read under the lock, so the bump of the commit under way comes after it.
+        const uint32_t seen = commits.load(std::memory_order_relaxed);
         lock.unlock();
-        wake_semaphore.acquire();
+        commits.wait(seen, std::memory_order_acquire);
+        if (committed.load(std::memory_order_acquire) >= last &&
+            !any_failure.load(std::memory_order_acquire)) {
+          return absl::OkStatus();
+        }
       }
       lock.lock();
     }
