@@ -229,5 +229,51 @@ TEST_CASE("Detail: agrees with Boost.JSON on random and mutated documents", "[ev
   CHECK(mutants == 2000);
 }
 
+// Longer documents (up to a few kilobytes, as events are), and each kind of token after keys of
+// every length from 50 to 140 bytes: no SIMD step of the reader misreads a token it straddles.
+TEST_CASE("Detail: long documents, mutated, and tokens at every offset", "[events][detail]") {
+  std::mt19937_64 rng(11);
+  const std::string kBytes = "{}[],:\" \\0123456789.eE+-tfnulrsa\x01\xc3\xa9\xff";
+  int accepted = 0;
+  for (int round = 0; round < 1500; ++round) {
+    std::string text = "{\"d\":[";
+    for (size_t i = 0, n = 4 + rng() % 40; i < n; ++i) {
+      text += (i ? "," : "") + RandomValue(rng, 1);
+    }
+    text += "]}";
+    if (round % 2 != 0) {
+      const size_t at = rng() % text.size();
+      const char b = kBytes[rng() % kBytes.size()];
+      if (rng() % 2 == 0) {
+        text[at] = b;
+      } else {
+        text.insert(text.begin() + static_cast<long>(at), b);
+      }
+    }
+    INFO(text);
+    bool ok = false;
+    std::string out = Compact(text, &ok);
+    const std::optional<bool> oracle = OracleAccepts(text);
+    if (!oracle) continue;
+    REQUIRE(ok == *oracle);
+    if (ok) {
+      ++accepted;
+      CHECK(boost::json::parse(out) == boost::json::parse(text));
+    }
+  }
+  CHECK(accepted > 700);
+  for (size_t pad = 50; pad < 140; ++pad) {
+    const std::string filler(pad, 'x');
+    for (const std::string& value :
+         {std::string(R"("\\")"), std::string(R"("a\"b")"), std::string(R"("\ud83d\ude00")"),
+          std::string("-12.5e+3"), std::string("\"\xc3\xa9\""), std::string("[ 1 ,\n2 ]")}) {
+      const std::string text = "{\"" + filler + "\":" + value + "}";
+      INFO(text);
+      CHECK(Accepts(text));
+      CHECK_FALSE(Accepts(text.substr(0, text.size() - 1)));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace courier::events_internal
