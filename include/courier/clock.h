@@ -132,7 +132,9 @@ class ManualClock final : public Clock {
   ManualClock(const ManualClock&) = delete;
   ManualClock& operator=(const ManualClock&) = delete;
 
+  // Read without a lock: a queue reads the time on every send and receive.
   absl::Time Now() const override;
+  int64_t NowUnixNanos() const override;
   TimerId ScheduleAt(absl::Time when, TimerFn fn) override;
   bool Cancel(TimerId id) override;
   bool WaitUntil(absl::Time deadline, WakeSignal& signal, absl::FunctionRef<bool()> ready) override;
@@ -153,9 +155,12 @@ class ManualClock final : public Clock {
 
  private:
   void WakeWaiters() ABSL_LOCKS_EXCLUDED(mu_);
+  void MoveTo(absl::Time t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);  // forward only
 
   mutable detail::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
+  // Nanoseconds since the Unix epoch; stored under mu_ (so that timers fire in order), loaded
+  // without it.
+  std::atomic<int64_t> now_;
   TimerId next_id_ ABSL_GUARDED_BY(mu_) = 1;
   // Keyed by (deadline, id): deadline order, then scheduling order.
   std::map<std::pair<absl::Time, TimerId>, TimerFn> timers_ ABSL_GUARDED_BY(mu_);

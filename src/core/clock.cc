@@ -147,7 +147,7 @@ bool SystemClock::WaitUntil(absl::Time deadline, WakeSignal& signal,
 
 absl::Time ManualClock::DefaultStart() { return absl::FromUnixSeconds(1767225600); }
 
-ManualClock::ManualClock(absl::Time start) : now_(start) {}
+ManualClock::ManualClock(absl::Time start) : now_(absl::ToUnixNanos(start)) {}
 
 namespace {
 int64_t ReadUnixNanos(clockid_t clock) {
@@ -161,10 +161,9 @@ absl::Time SystemClock::Now() const { return absl::FromUnixNanos(NowUnixNanos())
 int64_t SystemClock::NowUnixNanos() const { return ReadUnixNanos(CLOCK_REALTIME); }
 int64_t SystemClock::CoarseNowUnixNanos() const { return ReadUnixNanos(CLOCK_REALTIME_COARSE); }
 
-absl::Time ManualClock::Now() const {
-  detail::MutexLock lock(&mu_);
-  return now_;
-}
+absl::Time ManualClock::Now() const { return absl::FromUnixNanos(NowUnixNanos()); }
+
+int64_t ManualClock::NowUnixNanos() const { return now_.load(std::memory_order_acquire); }
 
 Clock::TimerId ManualClock::ScheduleAt(absl::Time when, TimerFn fn) {
   detail::MutexLock lock(&mu_);
@@ -206,11 +205,11 @@ int ManualClock::AdvanceTo(absl::Time t) {
     {
       detail::MutexLock lock(&mu_);
       if (timers_.empty() || timers_.begin()->first.first > t) {
-        if (t > now_) now_ = t;
+        MoveTo(t);
         break;
       }
       auto it = timers_.begin();
-      if (it->first.first > now_) now_ = it->first.first;
+      MoveTo(it->first.first);
       fn = std::move(it->second);
       deadlines_.erase(it->first.second);
       timers_.erase(it);
@@ -221,6 +220,11 @@ int ManualClock::AdvanceTo(absl::Time t) {
   }
   WakeWaiters();
   return fired;
+}
+
+void ManualClock::MoveTo(absl::Time t) {
+  const int64_t nanos = absl::ToUnixNanos(t);
+  if (nanos > now_.load(std::memory_order_relaxed)) now_.store(nanos, std::memory_order_release);
 }
 
 void ManualClock::WakeWaiters() {
