@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -135,6 +136,42 @@ void BM_RawSqlite(benchmark::State& state) {
   fs::remove_all(dir);
 }
 BENCHMARK(BM_RawSqlite)->ArgName("lifecycles_per_commit")->Arg(1)->Arg(10)->Arg(100)->UseRealTime();
+
+// The ceiling of any design in which each acknowledged call blocks its caller's thread until
+// another thread's commit: `threads` threads that only sleep on one word and are woken, all at
+// once, by a leader that bumps it as soon as all of them sleep (no commit, no work). A durable
+// lifecycle is three such waits, so this many wake-ups per second, divided by three, bounds
+// lifecycles per second with that many blocking callers on this machine.
+void BM_WakeCeiling(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  std::atomic<uint32_t> round{0};
+  std::atomic<int> asleep{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&] {
+      for (uint32_t seen = 0; !stop.load(std::memory_order_relaxed);) {
+        seen = round.load(std::memory_order_acquire);
+        asleep.fetch_add(1, std::memory_order_acq_rel);
+        round.wait(seen, std::memory_order_acquire);
+      }
+    });
+  }
+  for (auto _ : state) {
+    while (asleep.load(std::memory_order_acquire) < n) std::this_thread::yield();
+    asleep.store(0, std::memory_order_relaxed);
+    round.fetch_add(1, std::memory_order_acq_rel);
+    round.notify_all();
+  }
+  while (asleep.load(std::memory_order_acquire) < n) std::this_thread::yield();
+  stop = true;
+  round.fetch_add(1, std::memory_order_acq_rel);
+  round.notify_all();
+  for (std::thread& t : threads) t.join();
+  state.counters["wakeups_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_WakeCeiling)->ArgName("threads")->Arg(10)->Arg(100)->UseRealTime();
 
 // Reopening: a file holding `messages` stored messages (sent in batches of 10 by 10 threads),
 // then Open + Recover timed once. `sse`: the queue's SqsManagedSseEnabled (on by default, as in
