@@ -343,7 +343,7 @@ void MessageStore::FlushRemoved() {
 // ---- publishing and timers ----------------------------------------------------------------------
 
 void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at,
-                           bool in_order) {
+                           int64_t retention, bool in_order) {
   Slot& s = at(i);
   const uint64_t seen = s.word.load(std::memory_order_relaxed);  // free, and ours alone
   const SlotState state = visible_at > now ? SlotState::kDelayed : SlotState::kVisible;
@@ -358,7 +358,7 @@ void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t v
       return;
     }
   } else if (state == SlotState::kDelayed) {
-    AddTimer(i, next, now, visible_at, INT64_MAX);  // its expiry is checked when it ends
+    AddTimer(i, next, now, visible_at, retention);  // an expiry entry if retention ends first
     return;
   }
   PushReady(Entry(i, SlotWord::version(next)));

@@ -151,9 +151,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // A free slot, private to the caller: fill it (SetBody and the rest), then Publish it.
   uint32_t Allocate();
   static void SetBody(Slot& slot, std::string_view body, const detail::Md5Digest* md5);
-  // Makes a filled slot visible, or delayed until `visible_at`; expires `enqueued + retention`.
-  // `in_order`: its enqueue time is about now (a send), not older (a dead letter).
-  void Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at, bool in_order);
+  // Makes a filled slot visible, or delayed until `visible_at`; it expires at `enqueued +
+  // retention`, before its delay ends if that is sooner. `in_order`: its enqueue time is about
+  // now (a send), not older (a dead letter).
+  void Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at, int64_t retention,
+               bool in_order);
 
   // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails)
   // To in flight until `until`, with `receives`, and being read: the caller copies what it

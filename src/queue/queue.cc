@@ -480,7 +480,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     slot.extra = extra.release();
     if (impl_->log != nullptr) [[unlikely]]
       RecordStored(*impl_->log, impl_->arn, i, slot, 0, visible_at, *impl_->sealer, now);
-    store.Publish(i, 0, now, visible_at, /*in_order=*/true);
+    store.Publish(i, 0, now, visible_at, config->retention_ns, /*in_order=*/true);
   }
   // A long poll's check reads the ready order with seq_cst loads (MpmcRing).
   impl_->signal->NotifyAfterSeqCstChange();
@@ -509,7 +509,7 @@ void Queue::AcceptDeadLetter(DeadLetter letter) {
     slot.extra = extra.release();
     if (impl_->log != nullptr) [[unlikely]]
       RecordStored(*impl_->log, impl_->arn, i, slot, receives, now, *impl_->sealer, now);
-    store.Publish(i, receives, now, now, /*in_order=*/false);
+    store.Publish(i, receives, now, now, config->retention_ns, /*in_order=*/false);
   }
   impl_->signal->NotifyAfterSeqCstChange();
 }
@@ -581,6 +581,7 @@ void Queue::RestorePurge(absl::Time at) { (void)impl_->purges.Begin(name(), at);
 absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
   std::vector<queue_internal::RecoveredSlot>& slots = queue.slots;
   const int64_t now = hub_.clock().NowUnixNanos();
+  const int64_t retention = impl_->Load()->retention_ns;
   // Visible messages go back in the order they became visible.
   auto since = [](const queue_internal::RecoveredSlot& r) {
     if (r.received) return std::max(r.received->received_ns, r.received->until_ns);
@@ -634,7 +635,7 @@ absl::Status Queue::RestoreMessages(queue_internal::RecoveredQueue queue) {
     slot.first_receive_ms.store(0, std::memory_order_relaxed);
     if (receives > 0) slot.SetReceived(first_receive, /*first=*/true);
     if (received_at != 0) slot.SetReceived(received_at, /*first=*/false);
-    store.Publish(i, receives, now, m.visible_at_ns, /*in_order=*/false);
+    store.Publish(i, receives, now, m.visible_at_ns, retention, /*in_order=*/false);
     // Still in flight, or due back (the next sweep makes it visible).
     if (r.received && r.received->until_ns > r.received->received_ns)
       store.RestoreInFlight(i, receives, r.received->until_ns);

@@ -25,7 +25,7 @@ uint32_t Send(MessageStore& store, uint64_t tag, int64_t now, int64_t visible_at
   s.first_receive_ms.store(0);
   MessageStore::SetBody(s, "body", nullptr);
   s.extra = nullptr;
-  store.Publish(i, 0, now, visible_at, /*in_order=*/true);
+  store.Publish(i, 0, now, visible_at, kRetention, /*in_order=*/true);
   return i;
 }
 
@@ -124,7 +124,7 @@ TEST_CASE("MessageStore: messages out of enqueue order expire at their own times
   s.id = {2, 0};
   s.set_enqueued(10);
   MessageStore::SetBody(s, "old", nullptr);
-  store->Publish(old, 3, 1000, 1000, /*in_order=*/false);
+  store->Publish(old, 3, 1000, 1000, kRetention, /*in_order=*/false);
   CHECK(store->visible() == 2);
   store->Sweep(10 + kRetention, kRetention);
   CHECK(store->visible() == 1);

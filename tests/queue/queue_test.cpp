@@ -650,6 +650,25 @@ TEST_CASE("Retention: expiry at enqueue + period, whatever the state; lowering i
   CHECK(f.Attr("ApproximateNumberOfMessagesNotVisible") == "0");
 }
 
+// Retention counts from the send, a delay included: a message whose retention ends before its
+// delay is gone then, never delayed past its retention nor received.
+TEST_CASE("Retention: a delayed message expires when its retention ends, not its delay",
+          "[queue]") {
+  Fixture f;
+  REQUIRE(
+      f.q->SetQueueAttributes({{"MessageRetentionPeriod", "60"}, {"DelaySeconds", "900"}}).ok());
+  f.q->SendMessage({.body = "late"}).value();
+  f.q->SendMessage({.body = "later", .delay = absl::Seconds(120)}).value();
+  f.sim.clock().Advance(absl::Seconds(59));
+  CHECK(f.Attr("ApproximateNumberOfMessagesDelayed") == "2");
+  f.sim.clock().Advance(absl::Seconds(1));
+  CHECK(f.Attr("ApproximateNumberOfMessagesDelayed") == "0");
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "0");
+  f.sim.clock().Advance(absl::Seconds(900));
+  CHECK(f.Receive().empty());
+  CHECK(f.Attr("ApproximateNumberOfMessages") == "0");
+}
+
 TEST_CASE("Tags", "[queue]") {
   Fixture f;
   REQUIRE(f.q->TagQueue({{"team", "a"}, {"env", "test"}}).ok());
