@@ -91,7 +91,7 @@ struct SqliteStorage::Impl {
   std::atomic<uint32_t> commits = 0;
   std::deque<FailedCommit> failures;  // the newest kFailuresKept
   std::atomic<bool> any_failure = false;
-  absl::Status last_commit;           // what a relaxed Await reports until a commit succeeds
+  absl::Status last_commit;  // what a relaxed Await reports until a commit succeeds
   bool stopping = false;
   std::thread writer;
 
