@@ -2,6 +2,8 @@
 // bus with 10, 1,000 or 100,000 rules of which one matches every event and sends it to a queue,
 // on 1 and 2 threads; beside the floor, the pattern engine matching the same envelopes against
 // the same rules (RuleSet::ForEachMatchInBatch, as PutEvents calls it), in the same binary.
+// Also PutEvents on a bus without rules (its own work), and simdjson validating the same
+// details (where it is installed).
 //
 // A PutEvents here is the whole path: the checks and the 256 KiB count, the envelope (id, time,
 // the detail compacted), matching, the target's input and the queue's SendMessage. The queue is
@@ -22,6 +24,10 @@
 #include "courier/pattern.h"
 #include "courier/queue.h"
 #include "courier/sqs.h"
+
+#if COURIER_BENCH_SIMDJSON
+#include <simdjson.h>
+#endif
 
 namespace {
 
@@ -50,13 +56,15 @@ struct World {
 World world;
 
 void Setup(int64_t rules) {
-  if (world.rules == rules) return;
+  if (world.hub && world.rules == rules) return;
   world = World{};
   world.hub = std::make_unique<courier::Hub>(courier::Environment::Deterministic());
   courier::EventsService& events = courier::Events(*world.hub);
   events.SetQuotas({.rules_per_bus = static_cast<size_t>(rules) + 1});
   world.bus = events.GetEventBus("default").value();
   world.queue = courier::Sqs(*world.hub).CreateQueue("matched").value();
+  world.rules = rules;
+  if (rules == 0) return;  // PutEvents' own work alone: nothing to match or deliver
   std::vector<std::pair<std::string, courier::RuleSpec>> specs;
   std::vector<std::string> patterns =
       citylots::MixedPatterns(static_cast<size_t>(rules - 1), "detail");
@@ -66,7 +74,6 @@ void Setup(int64_t rules) {
   specs.push_back({"all", {.event_pattern = kMatchAll}});
   world.bus->PutRules(specs).IgnoreError();
   world.bus->PutTargets("all", {{.id = "q", .arn = world.queue->arn()}}).value();
-  world.rules = rules;
 }
 
 void Drain() {
@@ -90,8 +97,10 @@ void BM_PutEvents(benchmark::State& state) {
   }
   if (state.thread_index() == 0) Setup(state.range(0));
   size_t next = static_cast<size_t>(state.thread_index()) * 997 * 10 % entries.size();
-  const int64_t matched_before =
-      state.thread_index() == 0 ? world.bus->RuleMetrics("all")->at("MatchedEvents") : 0;
+  auto matched = [] {
+    return world.rules == 0 ? 0 : world.bus->RuleMetrics("all")->at("MatchedEvents");
+  };
+  const int64_t matched_before = state.thread_index() == 0 ? matched() : 0;
   int64_t puts = 0;
   std::vector<courier::PutEventsEntry> batch(10);
   for (auto _ : state) {
@@ -115,7 +124,7 @@ void BM_PutEvents(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations() * 10), benchmark::Counter::kIsRate);
   if (state.thread_index() == 0) {
     state.counters["matched_per_event"] =
-        static_cast<double>(world.bus->RuleMetrics("all")->at("MatchedEvents") - matched_before) /
+        static_cast<double>(matched() - matched_before) /
         static_cast<double>(std::max<int64_t>(1, state.iterations() * 10 * state.threads()));
   }
 }
@@ -172,8 +181,38 @@ void BM_PatternFloor(benchmark::State& state) {
       static_cast<double>(std::max<int64_t>(1, state.iterations() * 10));
 }
 
+#if COURIER_BENCH_SIMDJSON
+// A baseline for PutEvents' check of each detail: simdjson's DOM parser (its fastest kernel for
+// this processor) validating the same details, in batches of 10.
+void BM_SimdjsonDetail(benchmark::State& state) {
+  static const std::vector<courier::PutEventsEntry> entries = Entries();
+  std::vector<simdjson::padded_string> details;
+  for (const auto& e : entries) details.emplace_back(e.detail);
+  if (details.empty()) {
+    state.SkipWithError("no events");
+    return;
+  }
+  simdjson::dom::parser parser;
+  size_t next = 0;
+  int64_t valid = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < 10; ++i) {
+      valid += parser.parse(details[next]).error() == simdjson::SUCCESS;
+      next = next + 1 == details.size() ? 0 : next + 1;
+    }
+  }
+  if (valid != state.iterations() * 10) state.SkipWithError("a detail did not parse");
+  state.SetLabel(simdjson::get_active_implementation()->name());
+  state.counters["events_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * 10), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SimdjsonDetail);
+#endif
+
 BENCHMARK(BM_PatternFloor)->Arg(10)->Arg(1000)->Arg(100000)->ArgName("rules");
+// rules:0 is PutEvents' own work: its checks, each detail's check and compaction, the envelope.
 BENCHMARK(BM_PutEvents)
+    ->Arg(0)
     ->Arg(10)
     ->Arg(1000)
     ->Arg(100000)

@@ -3,11 +3,12 @@
 # Run as root (or with sudo available); does nothing when everything is present.
 set -euo pipefail
 
+# libconcurrentqueue-dev, libsimdjson-dev: baselines in the benchmarks only.
 # git: the format check lists the tracked files with it. tzdata: Abseil reads IANA time zones
 # (schedule expressions) from /usr/share/zoneinfo at run time.
 packages=(g++ cmake make pkg-config git libabsl-dev libfmt-dev catch2 libbenchmark-dev libssl-dev
           libboost-json1.81-dev libboost1.81-dev libsqlite3-dev zlib1g-dev
-          libconcurrentqueue-dev clang-format python3 ccache tzdata)
+          libconcurrentqueue-dev libsimdjson-dev clang-format python3 ccache tzdata)
 
 missing=()
 for p in "${packages[@]}"; do
