@@ -1,5 +1,6 @@
 // FIFO queue lifecycle throughput: SendMessage x10 -> ReceiveMessage(10) -> DeleteMessageBatch,
-// with 1, 100 and 10,000 message groups, on 1 thread and on 2 producers + 2 consumers, beside
+// with 1, 100 and 10,000 message groups, on 1 thread, on 2 producers + 2 consumers and (100
+// groups) on 8 + 8, beside
 // the standard queue (courier::Queue, no groups) and the baselines (moodycamel::ConcurrentQueue
 // enqueue+dequeue, a mutex+deque) in the same run. Items are messages (one lifecycle each).
 // As in queue_bench, a lifecycle is one where the caller does not ask for the body's MD5
@@ -107,21 +108,22 @@ void BM_FifoLifecycleMd5(benchmark::State& state) { FifoLifecycle(state, /*md5=*
 BENCHMARK(BM_FifoLifecycle)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
 BENCHMARK(BM_FifoLifecycleMd5)->Arg(1)->Arg(100)->Arg(10000)->ArgName("groups");
 
-// 2 producers + 2 consumers: each iteration moves kBatch messages through the queue, producers
-// and consumers on their own threads; the time is the wall time until all are deleted.
+// N producers + N consumers (2 + 2, or 8 + 8 on FIFO groups and moodycamel): each iteration
+// moves kBatch messages through the queue, producers and consumers on their own threads; the
+// time is the wall time until all are deleted.
 constexpr int kBatch = 20000;
 
 template <typename Produce, typename Consume>
-double RunTwoByTwo(Produce produce, Consume consume) {
+double RunPairs(int pairs, Produce produce, Consume consume) {
   std::atomic<int> consumed{0};
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
-  for (int p = 0; p < 2; ++p) {
+  for (int p = 0; p < pairs; ++p) {
     threads.emplace_back([&] {
-      for (int i = 0; i < kBatch / 2; i += 10) produce();
+      for (int i = 0; i < kBatch / pairs; i += 10) produce();
     });
   }
-  for (int c = 0; c < 2; ++c) {
+  for (int c = 0; c < pairs; ++c) {
     threads.emplace_back([&] {
       while (consumed.load(std::memory_order_relaxed) < kBatch) {
         const size_t n = consume();
@@ -137,19 +139,26 @@ double RunTwoByTwo(Produce produce, Consume consume) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-void BM_FifoLifecycle2P2C(benchmark::State& state) {
+void FifoLifecyclePairs(benchmark::State& state, int pairs) {
   Setup(static_cast<int>(state.range(0)));
   for (auto _ : state) {
-    state.SetIterationTime(
-        RunTwoByTwo([] { Send(10, /*md5=*/false); }, [] { return ReceiveAndDelete(false); }));
+    state.SetIterationTime(RunPairs(
+        pairs, [] { Send(10, /*md5=*/false); }, [] { return ReceiveAndDelete(false); }));
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
   Teardown();
 }
+void BM_FifoLifecycle2P2C(benchmark::State& state) { FifoLifecyclePairs(state, 2); }
+void BM_FifoLifecycle8P8C(benchmark::State& state) { FifoLifecyclePairs(state, 8); }
 BENCHMARK(BM_FifoLifecycle2P2C)
     ->Arg(1)
     ->Arg(100)
     ->Arg(10000)
+    ->ArgName("groups")
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_FifoLifecycle8P8C)
+    ->Arg(100)
     ->ArgName("groups")
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
@@ -198,8 +207,8 @@ BENCHMARK(BM_StandardLifecycle);
 void BM_StandardLifecycle2P2C(benchmark::State& state) {
   StandardSetup();
   for (auto _ : state) {
-    state.SetIterationTime(
-        RunTwoByTwo([] { StandardSend(10); }, [] { return StandardReceiveAndDelete(); }));
+    state.SetIterationTime(RunPairs(
+        2, [] { StandardSend(10); }, [] { return StandardReceiveAndDelete(); }));
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
   StandardTeardown();
@@ -220,10 +229,11 @@ void BM_MoodycamelEnqueueDequeue(benchmark::State& state) {
 }
 BENCHMARK(BM_MoodycamelEnqueueDequeue);
 
-void BM_MoodycamelEnqueueDequeue2P2C(benchmark::State& state) {
+void MoodycamelPairs(benchmark::State& state, int pairs) {
   moodycamel::ConcurrentQueue<std::string> queue;
   for (auto _ : state) {
-    state.SetIterationTime(RunTwoByTwo(
+    state.SetIterationTime(RunPairs(
+        pairs,
         [&] {
           for (int i = 0; i < 10; ++i) queue.enqueue(kBody);
         },
@@ -236,7 +246,10 @@ void BM_MoodycamelEnqueueDequeue2P2C(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
+void BM_MoodycamelEnqueueDequeue2P2C(benchmark::State& state) { MoodycamelPairs(state, 2); }
+void BM_MoodycamelEnqueueDequeue8P8C(benchmark::State& state) { MoodycamelPairs(state, 8); }
 BENCHMARK(BM_MoodycamelEnqueueDequeue2P2C)->UseManualTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MoodycamelEnqueueDequeue8P8C)->UseManualTime()->Unit(benchmark::kMillisecond);
 
 struct MutexDeque {
   std::mutex mu;
@@ -269,7 +282,8 @@ BENCHMARK(BM_MutexDeque);
 void BM_MutexDeque2P2C(benchmark::State& state) {
   MutexDeque queue;
   for (auto _ : state) {
-    state.SetIterationTime(RunTwoByTwo(
+    state.SetIterationTime(RunPairs(
+        2,
         [&] {
           for (int i = 0; i < 10; ++i) queue.Push(kBody);
         },
