@@ -1,10 +1,10 @@
 // FIFO queue lifecycle throughput: SendMessage x10 -> ReceiveMessage(10) -> DeleteMessageBatch,
 // with 1, 100 and 10,000 message groups, on 1 thread, on 2 producers + 2 consumers and (100
-// groups) on 8 + 8, beside
-// the standard queue (courier::Queue, no groups) and the baselines (moodycamel::ConcurrentQueue
-// enqueue+dequeue, a mutex+deque) in the same run. Items are messages (one lifecycle each).
-// As in queue_bench, a lifecycle is one where the caller does not ask for the body's MD5
-// (SendMessageNoMd5, md5_of_body = false); the *Md5 cases compute MD5OfMessageBody on every send.
+// groups) on 8 + 8, beside the standard queue (courier::Queue, no groups) and the baselines
+// (moodycamel::ConcurrentQueue enqueue+dequeue, a mutex+deque) in the same run. Items are messages
+// (one lifecycle each). As in queue_bench, a lifecycle is one where the caller does not ask for the
+// body's MD5 (SendMessageNoMd5, md5_of_body = false); the *Md5 cases compute MD5OfMessageBody on
+// every send.
 //
 //   bench/fifo_queue_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
