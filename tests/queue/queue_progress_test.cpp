@@ -41,114 +41,21 @@
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
 #include "queue/progress_hook.h"
+#include "queue/progress_parking.h"
 
 namespace courier {
 namespace {
 
 using queue_internal::ProgressPoint;
+using testing::DoneLatch;
+using testing::NameOf;
+using testing::ParkingHook;
 
 constexpr auto kWatchdog = std::chrono::seconds(60);
 constexpr int kShards = 16;             // prefill threads: one per shard of the old core
 constexpr int kPrefillPerThread = 128;  // sent by each prefill thread; it receives half of them
 constexpr int kWorkers = 3;
 constexpr int kIterations = 1000;  // per worker: a send, a receive and what follows them
-
-const char* NameOf(ProgressPoint point) {
-  switch (point) {
-    case ProgressPoint::kSend:
-      return "SendMessage";
-    case ProgressPoint::kReceive:
-      return "ReceiveMessage";
-    case ProgressPoint::kDelete:
-      return "DeleteMessage";
-    case ProgressPoint::kChangeVisibility:
-      return "ChangeMessageVisibility";
-  }
-  return "?";
-}
-
-// Where the hook parks a thread. The hook is a plain function pointer, so its state is global.
-struct Parking {
-  std::atomic<int> armed{-1};  // the ProgressPoint to park at, or -1
-  std::mutex mu;
-  std::condition_variable cv;
-  bool parked = false;    // guarded by mu
-  bool released = false;  // guarded by mu
-};
-Parking& parking() {
-  static Parking p;
-  return p;
-}
-
-// The first thread to reach the armed point parks until released; every other passes (one
-// relaxed load: the hook adds no synchronization between the threads it lets through).
-void ParkHook(ProgressPoint point) {
-  Parking& p = parking();
-  int expected = static_cast<int>(point);
-  if (p.armed.load(std::memory_order_relaxed) != expected ||
-      !p.armed.compare_exchange_strong(expected, -1)) {
-    return;
-  }
-  std::unique_lock lock(p.mu);
-  p.parked = true;
-  p.cv.notify_all();
-  p.cv.wait(lock, [&] { return p.released; });
-}
-
-// Installs the hook for one test and always removes it, releasing a parked thread first.
-class ParkingHook {
- public:
-  ParkingHook() {
-    Parking& p = parking();
-    p.armed = -1;
-    {
-      std::lock_guard lock(p.mu);
-      p.parked = p.released = false;
-    }
-    queue_internal::progress_hook.store(&ParkHook);
-  }
-  ~ParkingHook() {
-    Release();
-    queue_internal::progress_hook.store(nullptr);
-  }
-  ParkingHook(const ParkingHook&) = delete;
-  ParkingHook& operator=(const ParkingHook&) = delete;
-
-  void Arm(ProgressPoint point) { parking().armed = static_cast<int>(point); }
-  // Whether a thread parked before the deadline (disarmed if not).
-  bool WaitParked(std::chrono::steady_clock::time_point deadline) {
-    Parking& p = parking();
-    std::unique_lock lock(p.mu);
-    if (p.cv.wait_until(lock, deadline, [&] { return p.parked; })) return true;
-    p.armed = -1;
-    return false;
-  }
-  void Release() {
-    Parking& p = parking();
-    std::lock_guard lock(p.mu);
-    p.released = true;
-    p.cv.notify_all();
-  }
-};
-
-// Counts threads down; waited for with a real-time deadline.
-class DoneLatch {
- public:
-  explicit DoneLatch(int n) : left_(n) {}
-  void CountDown() {
-    std::lock_guard lock(mu_);
-    if (--left_ == 0) cv_.notify_all();
-  }
-  bool WaitUntil(std::chrono::steady_clock::time_point deadline) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_until(lock, deadline, [&] { return left_ == 0; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int left_;
-};
 
 // The operation a worker is in, for the failure message, and the count of each kind.
 enum class Step { kIdle, kSend, kReceive, kDelete, kDeleteBatch, kChangeVisibility, kAttributes };
