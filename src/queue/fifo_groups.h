@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "queue/adaptive_mutex.h"
+#include "queue/progress_hook.h"
 
 namespace courier::queue_internal {
 
@@ -216,6 +217,7 @@ class FifoGroups {
     Node* node = AllocateLocked(s);
     // Taken under the shard lock, so sequence order is the group's order.
     node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+    AtProgressPoint(ProgressPoint::kSend);
     if constexpr (std::is_invocable_v<Fill&, T&, uint64_t>) {
       fill(node->value, node->seq);
     } else {
@@ -315,7 +317,7 @@ class FifoGroups {
           HeapPush(s, node);
           if (listener_ != nullptr) [[unlikely]]
             listener_->Received(shard, *node);
-          ++taken;
+          if (++taken == 1) AtProgressPoint(ProgressPoint::kReceive);
           visitor.Taken(*node,
                         FifoReceipt{shard, node->slot, node->seq, node->receives, deadline_ms});
         }
@@ -400,6 +402,7 @@ class FifoGroups {
     if (node == nullptr) return FifoOutcome::kGone;
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
     if (now + timeout > node->received + cap) return FifoOutcome::kLimitExceeded;
+    AtProgressPoint(ProgressPoint::kChangeVisibility);
     node->deadline = now + timeout;
     node->deadline_ns = absl::ToUnixNanos(node->deadline);
     HeapFix(s, node);
@@ -856,6 +859,7 @@ class FifoGroups {
     Node* node = FindLocked(s, r);
     if (node == nullptr) return FifoOutcome::kGone;
     if (!Current(*node, r, now)) return FifoOutcome::kExpired;
+    AtProgressPoint(ProgressPoint::kDelete);
     if (listener_ != nullptr) [[unlikely]]
       listener_->Removed(r.shard, *node);
     RemoveInFlightLocked(s, node);
