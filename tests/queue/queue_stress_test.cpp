@@ -38,9 +38,14 @@
 #include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/stress_threads.h"
 
 namespace courier {
 namespace {
+
+using testing::Handoff;
+using testing::ReceiveId;
+using testing::Ticks;
 
 constexpr int kProducers = 8, kConsumers = 8, kRacers = 2;
 constexpr int kPerProducer = 2000;  // times COURIER_STRESS_SCALE
@@ -54,14 +59,6 @@ int Scale() {
   return n >= 1 ? n : 1;
 }
 
-// A receive of one message, named by its thread and its place in that thread's receives.
-struct ReceiveId {
-  int thread = 0;
-  size_t index = 0;
-  bool operator<(const ReceiveId& o) const {
-    return thread != o.thread ? thread < o.thread : index < o.index;
-  }
-};
 struct Received {
   std::string body;
   uint32_t receive = 0;                       // ApproximateReceiveCount: 1 for the first receive
@@ -82,63 +79,6 @@ struct Log {
   std::vector<std::string> errors;
   void Error(const std::string& what, const absl::Status& st) {
     errors.push_back(what + ": " + st.ToString());
-  }
-};
-
-// Handles the consumers pass to the racers.
-struct Handoff {
-  struct Item {
-    ReceiptHandle handle;
-    ReceiveId of;
-  };
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Item> items;  // guarded by mu
-  bool closed = false;     // guarded by mu: no consumer is left
-  void Push(Item item) {
-    {
-      std::lock_guard lock(mu);
-      items.push_back(std::move(item));
-    }
-    cv.notify_one();
-  }
-  // False once closed and empty.
-  bool Pop(Item& out) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return !items.empty() || closed; });
-    if (items.empty()) return false;
-    out = std::move(items.front());
-    items.pop_front();
-    return true;
-  }
-  void Close() {
-    {
-      std::lock_guard lock(mu);
-      closed = true;
-    }
-    cv.notify_all();
-  }
-};
-
-// Asks the clock thread for 1 s steps.
-struct Ticks {
-  std::mutex mu;
-  std::condition_variable cv;
-  int64_t asked = 0;  // guarded by mu
-  bool stop = false;  // guarded by mu
-  void Ask() {
-    {
-      std::lock_guard lock(mu);
-      ++asked;
-    }
-    cv.notify_one();
-  }
-  void Stop() {
-    {
-      std::lock_guard lock(mu);
-      stop = true;
-    }
-    cv.notify_all();
   }
 };
 
