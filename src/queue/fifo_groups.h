@@ -1,18 +1,27 @@
-// FifoGroups: the clock-free core of a FIFO queue. Not API.
+// FifoGroups: the clock-free, lock-free core of a FIFO queue. Not API.
 //
-// Messages live in per-group sub-queues. A group is eligible while its first queued message
-// comes before all of its messages in flight (none in flight, or the first put back when its
-// visibility lapsed); eligible groups wait in a ready ring that receivers serve.
-// Groups are sharded by the hash of their id, each shard with its own lock, so operations on
-// different groups rarely meet; a receive visits shards in the order of their oldest ready
-// message and skips shards with nothing ready by reading an atomic count. No operation takes a
-// queue-wide lock.
+// Each message group is a singly-linked list of its messages in sequence order (appended with
+// one CAS on the last one's link) and one atomic pointer to an immutable snapshot of its
+// delivery state: the messages taken by receives (in flight until a deadline, lapsed after it,
+// or put back) and the anchor, the last message taken or passed over. Every change of a group's
+// delivery state (a receive taking a batch, a delete, a visibility change, a removal) builds a
+// new snapshot and installs it with one CAS, so a group gives one batch at a time, in order,
+// whatever the threads do; old snapshots, and messages once unreachable, are freed through
+// Epochs. Groups that may have something to receive wait in an MpmcRing that receivers serve,
+// each entry checked against its group's snapshot when popped (lazily, as the standard core's
+// ring entries). A lapse needs no action: a message past its deadline is receivable again; a
+// timer (kept by whichever receiver holds the timer role, never waited for) puts its group back
+// in the ring then.
 //
 // Time comes in as `now`: a message not yet received is available once `enqueued + delay <= now`
-// (the delay is the queue's current DelaySeconds, so changing it applies to queued messages);
-// an in-flight
-// message whose deadline has come is put back first in its group by whichever operation next
-// visits its shard (lazily, like a timing wheel's entries).
+// (the delay is the queue's current DelaySeconds, so changing it applies to queued messages).
+//
+// Not lock-free, and why (docs/architecture.md, "The lock-free core"): a send links its message
+// before its deduplication is decided (its sequence number must follow its group's order, and
+// the window records that number), so a sender stopped between the two holds back the later
+// messages of its own group (no other group, and no operation waits for it); lapses and
+// deliveries after a delay wait for the timer role's holder if it is stopped; ScanCutoff keeps a
+// mutex for backlogs past 120,000 messages.
 //
 // Example:
 //   queue_internal::FifoGroups<std::string> groups;
@@ -22,8 +31,7 @@
 #ifndef COURIER_SRC_QUEUE_FIFO_GROUPS_H_
 #define COURIER_SRC_QUEUE_FIFO_GROUPS_H_
 
-#include <absl/container/flat_hash_map.h>
-#include <absl/container/inlined_vector.h>
+#include <absl/hash/hash.h>
 #include <absl/strings/string_view.h>
 #include <absl/time/time.h>
 
@@ -31,17 +39,22 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
-#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
-#include "queue/adaptive_mutex.h"
+#include "queue/epochs.h"
+#include "queue/mpmc_ring.h"
 #include "queue/progress_hook.h"
 
 namespace courier::queue_internal {
@@ -75,63 +88,30 @@ enum class FifoVerdict {
 template <typename T>
 class FifoGroups {
  public:
+  // Slots are numbered per shard, the shard of their group's id (receipt handles and records
+  // name [shard][slot], as the former sharded core did).
   static constexpr uint32_t kShards = 16;
-  static constexpr size_t kIdleSweep = 4096;
 
   struct Group;
+  struct Slot;
+  // A message as visitors, listeners and predicates see it: its value, where it lives, and the
+  // state of its latest receive.
   struct Node {
-    T value;
+    T& value;
     uint64_t seq = 0;
     absl::Time enqueued;
     absl::Time first_received = absl::InfinitePast();
     absl::Time received = absl::InfinitePast();  // the latest receive
     absl::Time deadline = absl::InfinitePast();  // in flight until then
-    int64_t deadline_ns = 0;                     // the same in Unix ns, for PublishLocked
+    int64_t deadline_ns = 0;
     uint32_t receives = 0;
-    uint32_t slot = 0;  // index in its shard's slab
-    bool used = false;  // holds a message (a free slot waits for reuse)
-    bool in_flight = false;
-    Group* group = nullptr;  // valid while the node is used
-    size_t heap_index = 0;   // position in its shard's deadline heap while in flight
-  };
-  struct Group {
-    std::string id;
-    std::deque<Node*> queued;  // in sequence order
-    // The sequence numbers of its messages in flight, ascending. SQS returns a group's messages
-    // only up to the first one in flight: a message put back (its visibility lapsed) comes
-    // again while later ones are still in flight, and nothing after those does. A receive takes
-    // at most ten, so this stays short.
-    absl::InlinedVector<uint64_t, 4> in_flight;
-    bool ready = false;  // in its shard's ready ring (then Eligible)
+    uint32_t slot = 0;
+    Group* group = nullptr;
   };
   // Whether a message is still held back by the queue's delay (enqueued + delay > now, with
-  // `available_by` = now - delay). The delay postpones a message's first delivery only: one put
-  // back after a receive is not delayed again when the queue's DelaySeconds is raised.
-  static bool Delayed(const Node& n, absl::Time available_by) {
-    return n.receives == 0 && n.enqueued > available_by;
-  }
-  // Messages before this sequence number may be received.
-  static uint64_t Limit(const Group* g) {
-    return g->in_flight.empty() ? ~uint64_t{0} : g->in_flight.front();
-  }
-  static bool Eligible(const Group* g) {
-    return !g->queued.empty() && g->queued.front()->seq < Limit(g);
-  }
-  // Receives take a group's messages in order and deletes mostly follow: the ends first.
-  static void AddInFlight(Group* g, uint64_t seq) {
-    if (g->in_flight.empty() || g->in_flight.back() < seq) {
-      g->in_flight.push_back(seq);
-    } else {
-      g->in_flight.insert(std::upper_bound(g->in_flight.begin(), g->in_flight.end(), seq), seq);
-    }
-  }
-  static void RemoveInFlight(Group* g, uint64_t seq) {
-    if (g->in_flight.size() == 1 && g->in_flight.front() == seq) {
-      g->in_flight.clear();
-      return;
-    }
-    auto it = std::lower_bound(g->in_flight.begin(), g->in_flight.end(), seq);
-    if (it != g->in_flight.end() && *it == seq) g->in_flight.erase(it);
+  // `available_by` = now - delay). The delay postpones a message's first delivery only.
+  static bool Delayed(uint32_t receives, absl::Time enqueued, absl::Time available_by) {
+    return receives == 0 && enqueued > available_by;
   }
 
   struct Counts {
@@ -140,14 +120,9 @@ class FifoGroups {
     size_t delayed = 0;
   };
 
-  FifoGroups() = default;
-  FifoGroups(const FifoGroups&) = delete;
-  FifoGroups& operator=(const FifoGroups&) = delete;
-  ~FifoGroups() { ClearLocked(); }
-
-  // Hears of every change to a stored message, under its shard's lock, so that the changes to
-  // one message reach it in the order they happen (the FIFO queue records them:
-  // sqs_records.h). Lapses are not told: they follow from the deadline.
+  // Hears of every change to a stored message, right after the atomic step that makes it (the
+  // FIFO queue records them: sqs_records.h); a message's Stored comes before it can be seen.
+  // Lapses are not told: they follow from the deadline.
   class Listener {
    public:
     virtual void Stored(uint32_t shard, const Node& node) = 0;
@@ -159,7 +134,12 @@ class FifoGroups {
     ~Listener() = default;
   };
   // Set before the groups are used; nullptr (the default) for none.
-  void set_listener(Listener* listener) { listener_ = listener; }
+  void set_listener(Listener* listener) { core_->listener = listener; }
+
+  FifoGroups() : core_(new Core) {}
+  FifoGroups(const FifoGroups&) = delete;
+  FifoGroups& operator=(const FifoGroups&) = delete;
+  ~FifoGroups() { core_->Unref(); }
 
   // A group's shard, the same in every process and build (receipt handles name shards, and a
   // recovered queue must find its groups where the handles say).
@@ -180,8 +160,7 @@ class FifoGroups {
   }
 
   // Appends a message to `group`; returns its sequence number, which is greater than that of
-  // every message pushed before it to any group. `enqueued` must not precede the group's last
-  // push. Thread-safe; locks one shard.
+  // every message pushed before it to any group. Thread-safe.
   // `receives` and `first_received` carry a message's history (a dead-letter queue's messages).
   uint64_t Push(std::string_view group, T value, absl::Time enqueued, uint32_t receives = 0,
                 absl::Time first_received = absl::InfinitePast()) {
@@ -189,7 +168,7 @@ class FifoGroups {
         group, enqueued, [&](T& v) { v = std::move(value); }, receives, first_received);
   }
   // Push, the value written in place by fill(T&) or fill(T&, uint64_t seq) (given a default or
-  // Released T, and the message's sequence number) under the shard's lock: keep it short.
+  // Released T, and the message's sequence number) before anyone can see it.
   template <typename Fill>
   uint64_t PushWith(std::string_view group, absl::Time enqueued, Fill&& fill, uint32_t receives = 0,
                     absl::Time first_received = absl::InfinitePast()) {
@@ -203,403 +182,419 @@ class FifoGroups {
         receives, first_received);
     return seq;
   }
-  // PushWith, kept only if confirm(T&, uint64_t seq) returns true. confirm runs under the
-  // shard's lock once the message is filled in, before anyone can see it; on false the push is
-  // taken back (its sequence number stays unused). A FIFO send decides on deduplication there:
-  // the window's lookup, a cache miss, then comes after this push's work, which overlaps the
-  // miss. Returns whether the message was kept.
+  // PushWith, kept only if confirm(T&, uint64_t seq) returns true. confirm runs once the
+  // message is filled in and linked in its group, before anyone can see it (receivers stop at
+  // it meanwhile); on false the push is taken back (its sequence number stays unused). A FIFO
+  // send decides on deduplication there. Returns whether the message was kept. Thread-safe.
   template <typename Fill, typename Confirm>
   bool PushIf(std::string_view group, absl::Time enqueued, Fill&& fill, Confirm&& confirm,
               uint32_t receives = 0, absl::Time first_received = absl::InfinitePast()) {
+    Core& c = *core_;
+    Epochs::Guard guard;
     const uint32_t shard = ShardOf(group);
-    Shard& s = shards_[shard];
-    std::lock_guard lock(s.mu);
-    Node* node = AllocateLocked(s);
-    // Taken under the shard lock, so sequence order is the group's order.
-    node->seq = next_seq_.fetch_add(1, std::memory_order_relaxed);
+    Group* g = c.FindOrAddGroup(shard, group);
+    Slot* s = c.Allocate(shard);
+    s->group.store(g, std::memory_order_relaxed);
+    s->enqueued = enqueued;
+    s->receives0 = receives;
+    s->first_received0 = first_received;
+    s->purge = c.purges.load(std::memory_order_seq_cst);
+    s->state.store(kPending, std::memory_order_relaxed);
+    const uint64_t seq = c.Link(g, s);
     AtProgressPoint(ProgressPoint::kSend);
     if constexpr (std::is_invocable_v<Fill&, T&, uint64_t>) {
-      fill(node->value, node->seq);
+      fill(s->value, seq);
     } else {
-      fill(node->value);
+      fill(s->value);
     }
-    node->enqueued = enqueued;
-    node->receives = receives;
-    node->first_received = first_received;
-    Group* g = GroupLocked(s, group);
-    if (!confirm(node->value, node->seq)) {
-      FreeLocked(s, node);
-      if (g->queued.empty() && g->in_flight.empty()) RetireLocked(s);
+    bool kept = confirm(s->value, seq);
+    if (kept && c.listener != nullptr) [[unlikely]] {
+      c.listener->Stored(shard, View(*s, nullptr));
+      // A purge since the message was linked may have missed it, and its record may come after
+      // the purge's: it goes with the purge.
+      if (c.purges.load(std::memory_order_seq_cst) != s->purge) {
+        c.listener->Removed(shard, View(*s, nullptr));
+        kept = false;
+      }
+    }
+    uint32_t pending = kPending;
+    if (!kept || !s->state.compare_exchange_strong(pending, kQueued, std::memory_order_seq_cst)) {
+      if (kept && c.listener != nullptr) [[unlikely]]
+        c.listener->Removed(shard, View(*s, nullptr));  // purged before it was published
+      s->state.store(kRemoved, std::memory_order_seq_cst);
+      c.Gone(s);
+      c.MakeEligible(g);  // receivers stopped at it: what follows it may be receivable
       return false;
     }
-    node->group = g;
-    g->queued.push_back(node);
-    if (listener_ != nullptr) [[unlikely]]
-      listener_->Stored(shard, *node);
-    MakeReadyIfEligible(s, g);
-    PublishLocked(s);
+    c.live[shard].fetch_add(1, std::memory_order_relaxed);
+    c.MakeEligible(g);
     return true;
   }
 
   // Receives up to `max` messages: as many of one group as it can, then other groups. Each
-  // available message (enqueued + delay <= now) is shown to `visitor.Check(Node&)`; a taken one
-  // goes in flight until now + visibility and is passed to `visitor.Taken(const Node&,
-  // FifoReceipt)` with its receive count and timestamps already updated. Both run under the
-  // shard's lock: keep them short and do not call back into this object. Returns the number
-  // taken. Thread-safe; locks the shards it visits one at a time. Without `use_hints` it visits
-  // (and locks) every shard, not only those whose lock-free counters show something: a long
-  // poll's re-check does so, which orders it with the pushes that wake it.
+  // available message (enqueued + delay <= now) is shown to `visitor.Check(Node&)` once this
+  // receive holds it; a taken one goes in flight until now + visibility and is passed to
+  // `visitor.Taken(const Node&, FifoReceipt)` with its receive count and timestamps updated.
+  // Returns the number taken. Thread-safe. `use_hints` is kept for the caller's sake (a long
+  // poll's re-check): every receive reads the ring with seq_cst loads.
   template <typename Visitor>
   int Receive(absl::Time now, absl::Duration delay, int max, absl::Duration visibility,
               Visitor&& visitor, bool use_hints = true) {
+    (void)use_hints;
+    Core& c = *core_;
+    Epochs::Guard guard;
+    Batch b;
+    b.now = now;
+    b.now_ns = absl::ToUnixNanos(now);
+    b.available_by = now - delay;  // enqueued + delay <= now
+    b.deadline = now + visibility;
+    b.deadline_ns = absl::ToUnixNanos(b.deadline);
+    b.deadline_ms = (b.deadline_ns + 999'999) / 1'000'000;
+    c.FireTimers(b.now_ns);
+    // SQS FIFO's in-flight limit: past it a receive takes no new message (lapsed ones it may).
+    const bool limited = c.in_flight_limit != INT64_MAX;
+    b.room = limited ? c.in_flight_limit - in_flight() : INT64_MAX;
     int taken = 0;
-    const int64_t now_ns = absl::ToUnixNanos(now);
-    // Time arithmetic once per receive, not per message (absl's is out of line).
-    const absl::Time available_by = now - delay;  // enqueued + delay <= now
-    const absl::Time deadline = now + visibility;
-    const int64_t deadline_ns = absl::ToUnixNanos(deadline);
-    const int64_t deadline_ms = (deadline_ns + 999'999) / 1'000'000;
-    const uint32_t start = cursor_.fetch_add(1, std::memory_order_relaxed);
-    // SQS FIFO's in-flight limit: past it a receive finds nothing (and no error). Approximate
-    // under concurrency by at most the receivers' batch sizes.
-    const bool limited = in_flight_limit_ != INT64_MAX;
-    int64_t room = limited ? in_flight_limit_ - in_flight() : INT64_MAX;
-    // SQS serves the group of the oldest message first: visit the shards in the order of their
-    // first ready group's head, those with a lapse due first (a lapsed message may be older
-    // still), skipping idle ones without their locks. Ties keep the rotating start.
-    std::array<std::pair<uint64_t, uint32_t>, kShards> order;
-    size_t candidates = 0;
-    for (uint32_t i = 0; i < kShards; ++i) {
-      const uint32_t shard = (start + i) % kShards;
-      const Shard& s = shards_[shard];
-      const bool due = s.next_deadline.load(std::memory_order_acquire) <= now_ns;
-      if (use_hints && s.ready_count.load(std::memory_order_acquire) == 0 && !due) continue;
-      const uint64_t head = due ? 0 : s.head_seq.load(std::memory_order_relaxed);
-      size_t k = candidates++;
-      for (; k > 0 && order[k - 1].first > head; --k) order[k] = order[k - 1];
-      order[k] = {head, shard};
-    }
-    for (size_t c = 0; c < candidates && taken < max; ++c) {
-      const uint32_t shard = order[c].second;
-      Shard& s = shards_[shard];
-      std::lock_guard lock(s.mu);
-      const int64_t lapsed = SweepLocked(s, now);
-      if (limited) room += lapsed;  // lapses free room
-      // Visit each group ready now at most once: a delayed or skipped group goes to the back.
-      for (size_t n = s.ready.size(); n > 0 && taken < max; --n) {
-        Group* g = s.ready.front();
-        s.ready.pop_front();
-        g->ready = false;
-        const uint64_t limit = Limit(g);
-        while (taken < max && !g->queued.empty()) {
-          Node* node = g->queued.front();
-          if (node->seq >= limit) break;  // after a message still in flight
-          // A delayed head leaves its group waiting, not blocked.
-          if (Delayed(*node, available_by)) break;
-          if (taken >= room) break;  // the in-flight limit
-          const FifoVerdict verdict = visitor.Check(*node);
-          if (verdict == FifoVerdict::kSkipGroup) break;
-          g->queued.pop_front();
-          if (verdict == FifoVerdict::kRemove) {
-            if (listener_ != nullptr) [[unlikely]]
-              listener_->Removed(shard, *node);
-            FreeLocked(s, node);
-            continue;
-          }
-          ++node->receives;
-          if (node->first_received == absl::InfinitePast()) node->first_received = now;
-          node->received = now;
-          node->deadline = deadline;
-          node->deadline_ns = deadline_ns;
-          node->in_flight = true;
-          AddInFlight(g, node->seq);
-          AddInFlightLocked(s, 1);
-          HeapPush(s, node);
-          if (listener_ != nullptr) [[unlikely]]
-            listener_->Received(shard, *node);
-          if (++taken == 1) AtProgressPoint(ProgressPoint::kReceive);
-          visitor.Taken(*node,
-                        FifoReceipt{shard, node->slot, node->seq, node->receives, deadline_ms});
+    // Each group in the ring at most once per receive: those to serve again go back after.
+    // SQS serves the group of the oldest message first: among up to kWindow groups popped at a
+    // time, the oldest first (with no more groups than that ready, the order depends on what the
+    // queue holds, not on how it came to hold it).
+    constexpr size_t kWindow = 16;
+    std::array<std::pair<uint64_t, Group*>, kWindow> window;
+    std::array<Group*, 64> again;
+    size_t n_again = 0;
+    auto serve_later = [&](Group* g) {
+      if (n_again < again.size()) {
+        again[n_again++] = g;
+      } else {
+        c.MakeEligible(g);
+      }
+    };
+    for (uint64_t budget = c.ready.ApproximateSize() + 1; taken < max && budget > 0;) {
+      size_t n = 0;
+      for (; n < kWindow && budget > 0; --budget) {
+        std::optional<uint64_t> e = c.ready.Pop();
+        if (!e) {
+          budget = 0;
+          break;
         }
-        if (g->queued.empty()) {
-          if (g->in_flight.empty()) RetireLocked(s);
+        Group* g = reinterpret_cast<Group*>(*e);
+        g->in_ring.store(false, std::memory_order_seq_cst);
+        window[n++] = {OldestOf(*g, b.now_ns), g};
+      }
+      if (n == 0) break;
+      std::sort(window.begin(), window.begin() + n);
+      for (size_t i = 0; i < n; ++i) {
+        Group* g = window[i].second;
+        if (taken >= max) {
+          serve_later(g);
           continue;
         }
-        if (!Eligible(g)) continue;  // blocked until its earlier in-flight messages resolve
-        g->ready = true;
-        s.ready.push_back(g);
+        if (c.Take(*g, b, max - taken, visitor, taken)) serve_later(g);
       }
-      PublishLocked(s);
     }
+    for (size_t i = 0; i < n_again; ++i) c.MakeEligible(again[i]);
     return taken;
   }
 
   // The earliest instant after `now` at which a receive could find something new: a delayed
   // group head becoming available or an in-flight message lapsing. InfiniteFuture if none.
-  // Thread-safe; locks each shard in turn.
+  // Thread-safe; visits every group when the queue has a delay.
   absl::Time NextChange(absl::Time now, absl::Duration delay) {
-    absl::Time next = absl::InfiniteFuture();
-    for (Shard& s : shards_) {
-      std::lock_guard lock(s.mu);
-      if (!s.deadlines.empty()) next = std::min(next, s.deadlines.front()->deadline);
-      for (Group* g : s.ready) {
-        const Node& head = *g->queued.front();
-        if (Delayed(head, now - delay)) next = std::min(next, head.enqueued + delay);
-      }
+    Core& c = *core_;
+    Epochs::Guard guard;
+    int64_t next = c.timers_at.load(std::memory_order_seq_cst);
+    if (delay > absl::ZeroDuration()) {
+      const absl::Time available_by = now - delay;
+      c.ForEachGroup([&](Group& g) {
+        const State* st = g.state.load(std::memory_order_seq_cst);
+        if (st->count > 0 && st->entries[0].deadline_ns > INT64_MIN) return;
+        const Slot* head = st->count > 0 ? st->entries[0].slot : FirstQueued(st->last);
+        if (head == nullptr) return;
+        const uint32_t receives = st->count > 0 ? st->entries[0].receives : head->receives0;
+        if (Delayed(receives, head->enqueued, available_by)) {
+          next = std::min(next, absl::ToUnixNanos(head->enqueued + delay));
+        }
+      });
     }
-    return next;
+    return next == INT64_MAX ? absl::InfiniteFuture() : absl::FromUnixNanos(next);
   }
 
   // At most `limit` messages in flight (SQS FIFO: 120,000). Call before use.
-  void set_in_flight_limit(int64_t limit) { in_flight_limit_ = limit; }
-  // Messages in flight now (lapsed ones count until a later operation puts them back).
+  void set_in_flight_limit(int64_t limit) { core_->in_flight_limit = limit; }
+  // Messages in flight now (lapsed ones count until a later operation takes them again).
   int64_t in_flight() const {
     int64_t n = 0;
-    for (const Shard& s : shards_) n += s.in_flight.load(std::memory_order_relaxed);
+    for (const auto& f : core_->in_flight) n += f.load(std::memory_order_relaxed);
     return n;
   }
 
-  // Deletes the message of an unexpired receive. Thread-safe; locks one shard.
+  // Deletes the message of an unexpired receive. Thread-safe.
   FifoOutcome Delete(const FifoReceipt& r, absl::Time now) {
-    if (r.shard >= kShards) return FifoOutcome::kGone;
-    Shard& s = shards_[r.shard];
-    std::lock_guard lock(s.mu);
-    const FifoOutcome outcome = DeleteLocked(s, r, now);
-    PublishLocked(s);
-    return outcome;
+    Epochs::Guard guard;
+    return core_->Delete(r, absl::ToUnixNanos(now));
   }
-
-  // Delete of n receipts, locking each shard they name once: out[i] is the outcome of
-  // receipts[i], as n Deletes in order would give. Thread-safe.
+  // Delete of n receipts: out[i] is the outcome of receipts[i]. Thread-safe.
   void DeleteBatch(const FifoReceipt* receipts, size_t n, absl::Time now, FifoOutcome* out) {
-    static_assert(kShards <= 32, "shards are tracked in a 32-bit mask");
-    uint32_t done = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const uint32_t shard = receipts[i].shard;
-      if (shard >= kShards) {
-        out[i] = FifoOutcome::kGone;
-        continue;
-      }
-      if (done & (1u << shard)) continue;
-      done |= 1u << shard;
-      Shard& s = shards_[shard];
-      std::lock_guard lock(s.mu);
-      for (size_t j = i; j < n; ++j) {
-        if (receipts[j].shard == shard) out[j] = DeleteLocked(s, receipts[j], now);
-      }
-      PublishLocked(s);
-    }
+    Epochs::Guard guard;
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    for (size_t i = 0; i < n; ++i) out[i] = core_->Delete(receipts[i], now_ns);
   }
 
   // Sets an unexpired receive's deadline to now + timeout, unless that passes received + cap.
   // A zero timeout makes the message first in its group again at once. Thread-safe.
   FifoOutcome ChangeVisibility(const FifoReceipt& r, absl::Time now, absl::Duration timeout,
                                absl::Duration cap) {
-    if (r.shard >= kShards) return FifoOutcome::kGone;
-    Shard& s = shards_[r.shard];
-    std::lock_guard lock(s.mu);
-    Node* node = FindLocked(s, r);
-    if (node == nullptr) return FifoOutcome::kGone;
-    if (!Current(*node, r, now)) return FifoOutcome::kExpired;
-    if (now + timeout > node->received + cap) return FifoOutcome::kLimitExceeded;
-    AtProgressPoint(ProgressPoint::kChangeVisibility);
-    node->deadline = now + timeout;
-    node->deadline_ns = absl::ToUnixNanos(node->deadline);
-    HeapFix(s, node);
-    if (listener_ != nullptr) [[unlikely]]
-      listener_->Received(r.shard, *node);
-    SweepLocked(s, now);
-    PublishLocked(s);
-    return FifoOutcome::kOk;
+    Core& c = *core_;
+    Epochs::Guard guard;
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    const int64_t until = absl::ToUnixNanos(now + timeout);
+    const int64_t cap_ns = absl::ToInt64Nanoseconds(cap);
+    Group* g = nullptr;
+    Slot* s = nullptr;
+    for (;;) {
+      const State* st = nullptr;
+      const Entry* e = nullptr;
+      const FifoOutcome found = c.FindReceive(r, now_ns, &g, &s, &st, &e);
+      if (found != FifoOutcome::kOk) return found;
+      if (until > e->received_ns + cap_ns) return FifoOutcome::kLimitExceeded;
+      State* next = c.Copy(st);
+      Entry& changed = next->entries[e - st->entries];
+      changed.deadline_ns = until;
+      if (!c.Install(*g, st, next)) continue;
+      AtProgressPoint(ProgressPoint::kChangeVisibility);
+      if (c.listener != nullptr) [[unlikely]]
+        c.listener->Received(r.shard, View(*s, &changed));
+      if (until <= now_ns) {
+        c.MakeEligible(g);
+      } else {
+        c.AddTimer(g, until);
+      }
+      return FifoOutcome::kOk;
+    }
   }
 
   // For a retried receive (ReceiveRequestAttemptId): if every receipt still names its message's
-  // latest receive (not received again since; in flight, or put back first in its group and not
-  // taken by anyone), puts them all in flight again until now + visibility and returns true.
-  // Thread-safe; locks the shards one at a time (a concurrent receive may win a put-back
-  // message, and then this returns false having renewed the others: a retry is best effort).
+  // latest receive (not received again since; in flight, or lapsed and not taken by anyone, with
+  // only its own receive's messages before it in its group), puts them all in flight again until
+  // now + visibility and returns true. A concurrent receive may win a lapsed message, and then
+  // this returns false having renewed the others: a retry is best effort. Thread-safe.
   bool Renew(std::vector<FifoReceipt> receipts, absl::Time now, absl::Duration visibility) {
-    std::sort(receipts.begin(), receipts.end(),
-              [](const FifoReceipt& a, const FifoReceipt& b) { return a.seq < b.seq; });
-    for (const FifoReceipt& r : receipts) {
-      if (r.shard >= kShards) return false;
-      Shard& s = shards_[r.shard];
-      std::lock_guard lock(s.mu);
-      SweepLocked(s, now);
-      PublishLocked(s);
-      Node* node = FindLocked(s, r);
-      if (node == nullptr || node->receives != r.receive) return false;
-      if (!node->in_flight) {
-        // Put back: only its own receive's messages may precede it in its group.
-        for (Node* before : node->group->queued) {
-          if (before == node) break;
-          if (std::none_of(receipts.begin(), receipts.end(),
-                           [&](const FifoReceipt& o) { return o.seq == before->seq; })) {
-            return false;
+    Core& c = *core_;
+    Epochs::Guard guard;
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    const int64_t until = absl::ToUnixNanos(now + visibility);
+    auto mine = [&](uint64_t seq) {
+      return std::any_of(receipts.begin(), receipts.end(),
+                         [&](const FifoReceipt& o) { return o.seq == seq; });
+    };
+    // Whether the receipt's entry in `st` is renewable (its latest receive, in flight, or
+    // lapsed with only this receive's messages or messages in flight before it); its index.
+    auto renewable = [&](const State* st, const FifoReceipt& r, uint32_t* at) {
+      for (uint32_t i = 0; i < st->count; ++i) {
+        const Entry& e = st->entries[i];
+        if (e.seq != r.seq) {
+          if (e.deadline_ns <= now_ns && !mine(e.seq)) {  // receivable before it, by anyone
+            for (uint32_t j = i + 1; j < st->count; ++j) {
+              if (st->entries[j].seq == r.seq && st->entries[j].deadline_ns <= now_ns) {
+                return false;
+              }
+            }
           }
-        }
-      }
-    }
-    bool all = true;
-    for (const FifoReceipt& r : receipts) {
-      Shard& s = shards_[r.shard];
-      std::lock_guard lock(s.mu);
-      Node* node = FindLocked(s, r);
-      if (node == nullptr || node->receives != r.receive) {
-        all = false;
-        continue;
-      }
-      Group* g = node->group;
-      if (!node->in_flight) {
-        if (g->queued.empty() || g->queued.front() != node) {
-          all = false;
           continue;
         }
-        g->queued.pop_front();
-        node->in_flight = true;
-        AddInFlightLocked(s, 1);
-        AddInFlight(g, node->seq);
-        if (g->ready && !Eligible(g)) {
-          g->ready = false;
-          s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
-        }
-        node->deadline = now + visibility;
-        node->deadline_ns = absl::ToUnixNanos(node->deadline);
-        HeapPush(s, node);
-      } else {
-        node->deadline = now + visibility;
-        node->deadline_ns = absl::ToUnixNanos(node->deadline);
-        HeapFix(s, node);
+        *at = i;
+        return e.receives == r.receive && e.deadline_ns != INT64_MIN;
       }
-      if (listener_ != nullptr) [[unlikely]]
-        listener_->Received(r.shard, *node);
-      PublishLocked(s);
+      return false;
+    };
+    std::vector<Group*> groups;
+    for (const FifoReceipt& r : receipts) {
+      Slot* s = c.Find(r);
+      if (s == nullptr) return false;
+      Group* g = s->group.load(std::memory_order_acquire);
+      uint32_t at = 0;
+      if (g == nullptr || !renewable(g->state.load(std::memory_order_seq_cst), r, &at)) {
+        return false;
+      }
+      groups.push_back(g);
+    }
+    bool all = true;
+    for (size_t k = 0; k < receipts.size(); ++k) {
+      const FifoReceipt& r = receipts[k];
+      Group* g = groups[k];
+      for (;;) {
+        const State* st = g->state.load(std::memory_order_seq_cst);
+        uint32_t at = 0;
+        if (!renewable(st, r, &at)) {
+          all = false;
+          break;
+        }
+        State* next = c.Copy(st);
+        next->entries[at].deadline_ns = until;
+        if (!c.Install(*g, st, next)) continue;
+        if (c.listener != nullptr) [[unlikely]]
+          c.listener->Received(r.shard, View(*next->entries[at].slot, &next->entries[at]));
+        c.AddTimer(g, until);
+        break;
+      }
     }
     return all;
   }
 
-  // Calls fn(const Node&) for the message a receipt names if that receive is current.
-  template <typename Fn>
-  bool Inspect(const FifoReceipt& r, absl::Time now, Fn&& fn) {
-    if (r.shard >= kShards) return false;
-    Shard& s = shards_[r.shard];
-    std::lock_guard lock(s.mu);
-    Node* node = FindLocked(s, r);
-    if (node == nullptr || !Current(*node, r, now)) return false;
-    fn(static_cast<const Node&>(*node));
-    return true;
-  }
-
   // Removes every message (queued or in flight) for which pred(const Node&) is true, e.g. those
-  // past retention. Returns how many. Thread-safe; locks each shard in turn.
+  // past retention. Returns how many. Thread-safe; visits every group.
   template <typename Pred>
   size_t RemoveIf(Pred&& pred) {
+    Core& c = *core_;
+    Epochs::Guard guard;
     size_t removed = 0;
-    for (uint32_t shard = 0; shard < kShards; ++shard) {
-      Shard& s = shards_[shard];
-      std::lock_guard lock(s.mu);
-      std::vector<Node*> doomed;
-      for (Node& node : s.slab) {
-        if (node.used && pred(static_cast<const Node&>(node))) doomed.push_back(&node);
-      }
-      for (Node* node : doomed) {
-        if (listener_ != nullptr) [[unlikely]]
-          listener_->Removed(shard, *node);
-        Group* g = node->group;
-        if (node->in_flight) {
-          RemoveInFlightLocked(s, node);
-        } else {
-          g->queued.erase(std::find(g->queued.begin(), g->queued.end(), node));
-          FreeLocked(s, node);
-          if (g->queued.empty() && g->in_flight.empty()) {
-            DropGroupLocked(s, g);
-          } else if (g->ready && !Eligible(g)) {  // its new head is after one in flight
-            s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
-            g->ready = false;
-          }
-        }
-        ++removed;
-      }
-      PublishLocked(s);
-    }
+    c.ForEachGroup([&](Group& g) { removed += c.RemoveFrom(g, pred); });
     return removed;
   }
 
-  // Removes and returns (through fn(Node&&)) the oldest queued, available message that is not
-  // in flight and whose group has nothing in flight, if any. fn runs under the shard's lock
-  // (node.group is valid there); keep it short. For message move tasks (slow path: scans every
-  // ready group). Thread-safe.
+  // Removes and returns (through fn(Node&&)) the oldest queued, available message whose group
+  // has nothing in flight, if any. For message move tasks (slow path: visits every group).
+  // Thread-safe.
   template <typename Fn>
   bool TakeOldest(absl::Time now, absl::Duration delay, Fn&& fn) {
+    Core& c = *core_;
+    Epochs::Guard guard;
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    const absl::Time available_by = now - delay;
     for (;;) {
-      uint32_t best_shard = kShards;
+      Group* best = nullptr;
       uint64_t best_seq = ~uint64_t{0};
-      uint32_t best_slot = 0;
-      for (uint32_t i = 0; i < kShards; ++i) {
-        Shard& s = shards_[i];
-        std::lock_guard lock(s.mu);
-        SweepLocked(s, now);
-        PublishLocked(s);
-        for (Group* g : s.ready) {
-          Node* head = g->queued.front();
-          if (g->in_flight.empty() && !Delayed(*head, now - delay) && head->seq < best_seq) {
-            best_seq = head->seq;
-            best_slot = head->slot;
-            best_shard = i;
-          }
+      c.ForEachGroup([&](Group& g) {
+        const Slot* head = Head(g.state.load(std::memory_order_seq_cst), now_ns, available_by);
+        if (head != nullptr && head->seq.load(std::memory_order_relaxed) < best_seq) {
+          best_seq = head->seq.load(std::memory_order_relaxed);
+          best = &g;
+        }
+      });
+      if (best == nullptr) return false;
+      const State* st = best->state.load(std::memory_order_seq_cst);
+      Slot* head = Head(st, now_ns, available_by);
+      if (head == nullptr || head->seq.load(std::memory_order_relaxed) != best_seq) continue;
+      if (st->count > 0) {  // a message put back: out of the snapshot
+        if (!c.Install(*best, st, c.Without(st, 0))) continue;
+      } else {
+        uint32_t queued = kQueued;
+        if (!head->state.compare_exchange_strong(queued, kRemoved, std::memory_order_seq_cst)) {
+          continue;
         }
       }
-      if (best_shard == kShards) return false;
-      Shard& s = shards_[best_shard];
-      std::lock_guard lock(s.mu);
-      Node* node = FindLocked(s, FifoReceipt{best_shard, best_slot, best_seq, 0});
-      if (node == nullptr) continue;  // raced with a receive: look again
-      Group* g = node->group;
-      if (node->in_flight || !g->in_flight.empty() || g->queued.front() != node) continue;
-      g->queued.pop_front();
-      if (listener_ != nullptr) [[unlikely]]
-        listener_->Removed(best_shard, *node);
-      fn(std::move(*node));
-      FreeLocked(s, node);
-      if (g->queued.empty()) DropGroupLocked(s, g);
-      PublishLocked(s);
+      const uint32_t shard = ShardOf(best->id);
+      if (c.listener != nullptr) [[unlikely]]
+        c.listener->Removed(shard, View(*head, nullptr));
+      fn(View(*head, nullptr));
+      c.live[shard].fetch_sub(1, std::memory_order_relaxed);
+      c.removals.fetch_add(1, std::memory_order_relaxed);
+      c.Gone(head);
       return true;
     }
   }
 
-  // Exact counts at `now`: visible (available, not in flight, whatever its group's state),
-  // in flight, delayed. Thread-safe; locks each shard in turn.
+  // Counts at `now`: visible (available, not in flight, whatever its group's state), in flight,
+  // delayed. Exact when nothing changes meanwhile. Thread-safe; visits every group.
   Counts Count(absl::Time now, absl::Duration delay) {
-    Counts c;
-    for (Shard& s : shards_) {
-      std::lock_guard lock(s.mu);
-      SweepLocked(s, now);
-      PublishLocked(s);
-      for (const Node& node : s.slab) {
-        if (!node.used) continue;
-        if (node.in_flight) {
-          ++c.in_flight;
-        } else if (Delayed(node, now - delay)) {
-          ++c.delayed;
+    Core& c = *core_;
+    Epochs::Guard guard;
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    const absl::Time available_by = now - delay;
+    Counts n;
+    auto count = [&](uint32_t receives, absl::Time enqueued) {
+      if (Delayed(receives, enqueued, available_by)) {
+        ++n.delayed;
+      } else {
+        ++n.visible;
+      }
+    };
+    c.ForEachGroup([&](Group& g) {
+      const State* st = g.state.load(std::memory_order_seq_cst);
+      for (uint32_t i = 0; i < st->count; ++i) {
+        const Entry& e = st->entries[i];
+        if (e.deadline_ns > now_ns) {
+          ++n.in_flight;
         } else {
-          ++c.visible;
+          count(e.receives, e.slot->enqueued);
         }
       }
-    }
-    return c;
+      for (Slot* s = st->last->next.load(std::memory_order_seq_cst); s != nullptr;
+           s = s->next.load(std::memory_order_seq_cst)) {
+        const uint32_t state = s->state.load(std::memory_order_seq_cst);
+        if (state == kQueued) count(s->receives0, s->enqueued);
+        if (state == kTaken) ++n.in_flight;  // taken by a snapshot newer than st
+      }
+    });
+    return n;
   }
 
-  // Removes every message, with every shard locked at once, and calls under_locks() there
-  // first (so that every push is on one side of it). Thread-safe.
+  // Removes every message, and calls under_purge() once no push can be recorded before it
+  // unless its message is removed here (so that every push is on one side of it). Thread-safe.
   template <typename Fn>
-  void Clear(Fn&& under_locks) {
-    for (Shard& s : shards_) s.mu.lock();
-    under_locks();
-    ClearLocked();
-    for (Shard& s : shards_) s.mu.unlock();
+  void Clear(Fn&& under_purge) {
+    Core& c = *core_;
+    Epochs::Guard guard;
+    const uint64_t purge = c.purges.fetch_add(1, std::memory_order_seq_cst) + 1;
+    under_purge();
+    c.ForEachGroup([&](Group& g) {
+      c.RemoveFrom(
+          g, [&](const Node&) { return true; }, purge);
+    });
   }
   void Clear() {
     Clear([] {});
+  }
+
+  size_t size() {
+    int64_t n = 0;
+    for (const auto& l : core_->live) n += l.load(std::memory_order_relaxed);
+    return n > 0 ? static_cast<size_t>(n) : 0;
+  }
+
+  // The sequence number of the `scan`-th oldest message stored (queued, delayed or in flight),
+  // or ~0 when no more are stored: SQS FIFO looks for available groups only among the first
+  // 120,000 messages, so a receive passes over messages after it. With at most `scan` messages
+  // stored this reads one counter per shard; past it, the answer is kept until a message is
+  // removed and then computed again over every group, under a mutex (only with such a
+  // backlog). Thread-safe.
+  uint64_t ScanCutoff(size_t scan) {
+    if (size() <= scan) return ~uint64_t{0};
+    Core& c = *core_;
+    std::lock_guard lock(c.cutoff_mu);
+    const uint64_t removals = c.removals.load(std::memory_order_relaxed);
+    if (c.cutoff != ~uint64_t{0} && removals == c.cutoff_removals) return c.cutoff;
+    Epochs::Guard guard;
+    std::vector<uint64_t> seqs;
+    c.ForEachGroup([&](Group& g) {
+      const State* st = g.state.load(std::memory_order_seq_cst);
+      for (uint32_t i = 0; i < st->count; ++i) seqs.push_back(st->entries[i].seq);
+      for (Slot* s = st->last->next.load(std::memory_order_seq_cst); s != nullptr;
+           s = s->next.load(std::memory_order_seq_cst)) {
+        const uint32_t state = s->state.load(std::memory_order_seq_cst);
+        if (state == kQueued || state == kTaken) {
+          seqs.push_back(s->seq.load(std::memory_order_relaxed));
+        }
+      }
+    });
+    if (seqs.size() <= scan) {
+      c.cutoff = ~uint64_t{0};
+    } else {
+      std::nth_element(seqs.begin(), seqs.begin() + static_cast<std::ptrdiff_t>(scan - 1),
+                       seqs.end());
+      c.cutoff = seqs[scan - 1];
+    }
+    c.cutoff_removals = removals;
+    c.cutoff_view.store(c.cutoff, std::memory_order_relaxed);
+    return c.cutoff;
+  }
+  // A lower bound of ScanCutoff(scan), without its cost: the last cutoff computed (the cutoff
+  // never moves back while more than `scan` are stored), 0 if none yet. Thread-safe.
+  uint64_t ScanCutoffBound(size_t scan) {
+    if (size() <= scan) return ~uint64_t{0};
+    const uint64_t last = core_->cutoff_view.load(std::memory_order_relaxed);
+    return last == ~uint64_t{0} ? 0 : last;
   }
 
   // Recovery, on groups no one uses yet: a message recorded earlier, back at the shard and slot
@@ -615,403 +610,862 @@ class FifoGroups {
     bool in_flight = false;
   };
   bool Restore(std::string_view group, RestoredNode&& m) {
+    Core& c = *core_;
     if (m.shard >= kShards || m.shard != ShardOf(group) || m.slot >= (1u << 28)) return false;
-    Shard& s = shards_[m.shard];
-    std::lock_guard lock(s.mu);
-    while (s.slab.size() <= m.slot) {
-      const auto index = static_cast<uint32_t>(s.slab.size());
-      s.slab.emplace_back().slot = index;
-    }
-    Node* node = &s.slab[m.slot];
-    if (node->used) return false;
-    node->used = true;
-    s.live_view.store(++s.live, std::memory_order_relaxed);
-    node->seq = m.seq;
-    node->value = std::move(m.value);
-    node->enqueued = m.enqueued;
-    node->first_received = m.first_received;
-    node->received = m.received;
-    node->deadline = m.deadline;
-    node->deadline_ns = absl::ToUnixNanos(m.deadline);
-    node->receives = m.receives;
-    Group* g = GroupLocked(s, group);
-    node->group = g;
-    if (m.in_flight) {
-      node->in_flight = true;
-      AddInFlight(g, node->seq);
-      AddInFlightLocked(s, 1);
-      HeapPush(s, node);  // a deadline already past lapses at the next sweep
-    } else {
-      g->queued.push_back(node);
-    }
+    Epochs::Guard guard;
+    Slot* s = c.At(m.shard, m.slot, /*grow=*/true);
+    if (s->state.load(std::memory_order_relaxed) != kFree) return false;
+    Group* g = c.FindOrAddGroup(m.shard, group);
+    s->group.store(g, std::memory_order_relaxed);
+    s->value = std::move(m.value);
+    s->enqueued = m.enqueued;
+    s->receives0 = m.receives;
+    s->first_received0 = m.first_received;
+    s->state.store(kQueued, std::memory_order_relaxed);
+    s->seq.store(m.seq, std::memory_order_relaxed);
+    Slot* tail = g->tail.load(std::memory_order_relaxed);
+    tail->next.store(s, std::memory_order_relaxed);
+    g->tail.store(s, std::memory_order_relaxed);
+    c.live[m.shard].fetch_add(1, std::memory_order_relaxed);
+    c.restored.push_back({s, absl::ToUnixNanos(m.first_received), absl::ToUnixNanos(m.received),
+                          m.in_flight ? absl::ToUnixNanos(m.deadline) : INT64_MIN, m.receives});
     return true;
   }
-  // The free slots and ready groups of what Restore put back (groups ready by their oldest
-  // message); sequence numbers go on from `next_seq`.
+  // The free slots, delivery states and ready groups of what Restore put back; sequence
+  // numbers go on from `next_seq`.
   void FinishRestore(uint64_t next_seq) {
-    for (Shard& s : shards_) {
-      std::lock_guard lock(s.mu);
-      s.free_slots.clear();
-      for (size_t i = s.slab.size(); i-- > 0;) {
-        if (!s.slab[i].used) s.free_slots.push_back(static_cast<uint32_t>(i));
-      }
-      std::vector<Group*> ready;
-      for (auto& [id, g] : s.groups) {
-        if (Eligible(g.get())) ready.push_back(g.get());
-      }
-      std::sort(ready.begin(), ready.end(), [](const Group* a, const Group* b) {
-        return a->queued.front()->seq < b->queued.front()->seq;
-      });
-      for (Group* g : ready) MakeReadyIfEligible(s, g);
-      PublishLocked(s);
-    }
-    if (next_seq_.load(std::memory_order_relaxed) < next_seq) {
-      next_seq_.store(next_seq, std::memory_order_relaxed);
-    }
+    Core& c = *core_;
+    Epochs::Guard guard;
+    c.FinishRestore(next_seq);
   }
 
  private:
-  // Clear's work, under every shard's lock (or in the destructor).
-  void ClearLocked() {
-    for (Shard& s : shards_) {
-      for (Node& node : s.slab) {
-        if (node.used && node.in_flight) AddInFlightLocked(s, -1);
-      }
-      s.slab.clear();
-      s.free_slots.clear();
-      s.live = 0;
-      s.live_view.store(0, std::memory_order_relaxed);
-      s.removals_view.store(s.removals_view.load(std::memory_order_relaxed) + 1,
-                            std::memory_order_relaxed);
-      s.groups.clear();
-      s.ready.clear();
-      s.deadlines.clear();
-      PublishLocked(s);
-    }
-  }
+  // Slot states (for a message not yet taken by a receive, or passed over).
+  static constexpr uint32_t kFree = 0, kPending = 1, kQueued = 2, kTaken = 3, kRemoved = 4,
+                            kDoomed = 5;  // pending when a purge came: not to be published
+  // Life bits: the message is gone (deleted or removed), and its group's anchor has moved past
+  // it. Both set: no snapshot or link will reach it again; the slot is freed through Epochs.
+  static constexpr uint32_t kGoneBit = 1, kPassedBit = 2;
 
  public:
-  size_t size() {
-    size_t n = 0;
-    for (Shard& s : shards_) {
-      std::lock_guard lock(s.mu);
-      n += s.live;
+  struct Slot {
+    T value{};
+    std::atomic<uint64_t> seq{0};
+    absl::Time enqueued;
+    absl::Time first_received0 = absl::InfinitePast();  // the history it was pushed with
+    uint32_t receives0 = 0;
+    uint32_t index = 0;  // its number in its shard
+    uint32_t shard = 0;
+    uint64_t purge = 0;  // the purge count when it was linked
+    std::atomic<Group*> group{nullptr};
+    std::atomic<Slot*> next{nullptr};  // the next message of its group
+    std::atomic<uint32_t> state{kFree};
+    std::atomic<uint32_t> life{0};
+    std::atomic<uint32_t> free_next{0};  // in its shard's free stack: the next index + 1
+    void* core = nullptr;
+  };
+
+ private:
+  // One message taken by a receive (at or before its group's anchor): in flight until
+  // `deadline_ns`, lapsed after it; INT64_MIN when put back without a receive (recovered).
+  struct Entry {
+    Slot* slot;
+    uint64_t seq;
+    uint32_t receives;
+    int64_t first_received_ns, received_ns, deadline_ns;
+  };
+  // A group's delivery state, immutable once installed: its entries in sequence order, and the
+  // anchor, whose `next` is its first message never taken.
+  struct State {
+    Slot* last;
+    uint32_t count;
+    Entry entries[];
+  };
+
+ public:
+  struct Group {
+    std::string id;
+    uint32_t shard = 0;
+    Group* chain = nullptr;  // the next group in its bucket
+    std::atomic<const State*> state{nullptr};
+    std::atomic<Slot*> tail{nullptr};  // the last message linked (a hint: its `next` may be set)
+    std::atomic<bool> in_ring{false};
+    std::atomic<int64_t> timer_at{INT64_MAX};  // its earliest timer not yet fired
+    Slot anchor;                               // the first anchor, before any message
+  };
+
+ private:
+  struct Batch {
+    absl::Time now, available_by, deadline;
+    int64_t now_ns = 0, deadline_ns = 0, deadline_ms = 0;
+    int64_t room = INT64_MAX;
+  };
+  struct Restored {
+    Slot* slot;
+    int64_t first_received_ns, received_ns, deadline_ns;
+    uint32_t receives;
+  };
+  struct Timer {
+    Group* group;
+    int64_t at;
+    Timer* next;
+  };
+
+  static Node View(Slot& s, const Entry* e) {
+    Node n{s.value};
+    n.seq = s.seq.load(std::memory_order_relaxed);
+    n.enqueued = s.enqueued;
+    n.slot = s.index;
+    n.group = s.group.load(std::memory_order_relaxed);
+    if (e == nullptr) {
+      n.receives = s.receives0;
+      n.first_received = s.first_received0;
+    } else {
+      n.receives = e->receives;
+      n.first_received = TimeOf(e->first_received_ns);
+      n.received = TimeOf(e->received_ns);
+      n.deadline = TimeOf(e->deadline_ns);
+      n.deadline_ns = e->deadline_ns;
     }
     return n;
   }
+  static absl::Time TimeOf(int64_t ns) {
+    return ns == INT64_MIN ? absl::InfinitePast() : absl::FromUnixNanos(ns);
+  }
 
-  // The sequence number of the `scan`-th oldest message stored (queued, delayed or in flight),
-  // or ~0 when no more are stored: SQS FIFO looks for available groups only among the first
-  // 120,000 messages, so a receive passes over messages after it. With at most `scan` messages
-  // stored this reads one counter per shard. Past it, the answer is kept until a message is
-  // removed (a send only adds after it) and then moved on by counting, per group, what is left
-  // at or before it: a queue-wide lock, taken only with such a backlog. Thread-safe.
-  uint64_t ScanCutoff(size_t scan) {
-    size_t stored = 0;
-    uint64_t removals = 0;
-    for (const Shard& s : shards_) {
-      stored += s.live_view.load(std::memory_order_relaxed);
-      removals += s.removals_view.load(std::memory_order_relaxed);
+  // The sequence number of the first message a receive could take from `g` now (~0: none).
+  static uint64_t OldestOf(const Group& g, int64_t now_ns) {
+    const State* st = g.state.load(std::memory_order_seq_cst);
+    if (st->count > 0) {
+      return st->entries[0].deadline_ns <= now_ns ? st->entries[0].seq : ~uint64_t{0};
     }
-    if (stored <= scan) return ~uint64_t{0};
-    return ScanCutoffSlow(scan, removals);
+    const Slot* s = FirstQueued(st->last);
+    return s != nullptr ? s->seq.load(std::memory_order_relaxed) : ~uint64_t{0};
   }
-  // A lower bound of ScanCutoff(scan), without its cost: the last cutoff computed (the cutoff
-  // never moves back while more than `scan` are stored), 0 if none yet. Thread-safe.
-  uint64_t ScanCutoffBound(size_t scan) {
-    size_t stored = 0;
-    for (const Shard& s : shards_) stored += s.live_view.load(std::memory_order_relaxed);
-    if (stored <= scan) return ~uint64_t{0};
-    const uint64_t last = cutoff_view_.load(std::memory_order_relaxed);
-    return last == ~uint64_t{0} ? 0 : last;
+  // The first message after `last` not yet removed, if it is queued (a pending one stops it).
+  static Slot* FirstQueued(const Slot* last) {
+    for (Slot* s = last->next.load(std::memory_order_seq_cst); s != nullptr;
+         s = s->next.load(std::memory_order_seq_cst)) {
+      const uint32_t state = s->state.load(std::memory_order_seq_cst);
+      if (state == kRemoved) continue;
+      return state == kQueued ? s : nullptr;
+    }
+    return nullptr;
+  }
+  // A group's first receivable message when nothing of it is in flight, if available.
+  static Slot* Head(const State* st, int64_t now_ns, absl::Time available_by) {
+    for (uint32_t i = 0; i < st->count; ++i) {
+      if (st->entries[i].deadline_ns > now_ns) return nullptr;
+    }
+    if (st->count > 0) return st->entries[0].slot;
+    Slot* s = FirstQueued(st->last);
+    if (s == nullptr || Delayed(s->receives0, s->enqueued, available_by)) return nullptr;
+    return s;
   }
 
- private:
-  uint64_t ScanCutoffSlow(size_t scan, uint64_t removals) {
-    std::lock_guard lock(cutoff_mu_);
-    if (cutoff_ != ~uint64_t{0} && removals == cutoff_removals_) return cutoff_;
-    // Messages at or before the cutoff only ever leave (later sends come after it): count those
-    // left, then take the next oldest until there are `scan` again.
-    const uint64_t old = cutoff_ == ~uint64_t{0} ? 0 : cutoff_;
-    size_t before = 0;
-    std::vector<uint64_t> after;  // the oldest `scan - before` after it, from each shard
-    for (int pass = 0; pass < 2; ++pass) {
-      const size_t want = scan - std::min(before, scan);
-      for (Shard& s : shards_) {
-        std::lock_guard shard_lock(s.mu);
-        const size_t first = after.size();
-        for (const auto& [id, g] : s.groups) {
-          if (pass == 0) {
-            before += CountAtOrBefore(g->queued, old) + CountAtOrBefore(g->in_flight, old);
+  struct Core {
+    static constexpr uint32_t kSegments = 22;   // 64 << k slots each: 2^28 in all
+    static constexpr uint32_t kBuckets = 1024;  // per shard
+    struct alignas(64) Shard {
+      std::atomic<Slot*> segments[kSegments] = {};
+      std::atomic<uint64_t> free_head{0};  // [tag: 32][index + 1: 32]
+      std::atomic<uint32_t> next_index{0};
+      std::atomic<std::atomic<Group*>*> buckets{nullptr};
+    };
+    std::array<Shard, kShards> shards;
+    std::array<std::atomic<int64_t>, kShards> in_flight{};  // entries taken by a receive
+    std::array<std::atomic<int64_t>, kShards> live{};       // messages stored
+    std::atomic<uint64_t> removals{0};
+    std::atomic<uint64_t> next_seq{1};
+    std::atomic<uint64_t> purges{0};
+    MpmcRing ready;  // groups that may have something to receive (Group*)
+    // Timers: pushed to a stack; the role's holder moves them to its heap and fires them.
+    std::atomic<Timer*> timer_inbox{nullptr};
+    std::atomic<int64_t> timers_at{INT64_MAX};  // the earliest timer, pushed or in the heap
+    std::atomic<bool> timer_role{false};
+    std::vector<Timer*> timer_heap;  // the role's
+    std::atomic<int64_t> refs{1};    // the owner's, and one per slot waiting in Epochs
+    int64_t in_flight_limit = INT64_MAX;
+    Listener* listener = nullptr;
+    std::mutex cutoff_mu;
+    uint64_t cutoff = ~uint64_t{0}, cutoff_removals = 0;
+    std::atomic<uint64_t> cutoff_view{~uint64_t{0}};
+    std::vector<Restored> restored;  // recovery's, until FinishRestore
+
+    ~Core() {
+      for (Shard& sh : shards) {
+        if (auto* b = sh.buckets.load(std::memory_order_relaxed)) {
+          for (uint32_t i = 0; i < kBuckets; ++i) {
+            for (Group* g = b[i].load(std::memory_order_relaxed); g != nullptr;) {
+              Group* next = g->chain;
+              ::free(const_cast<State*>(g->state.load(std::memory_order_relaxed)));
+              delete g;
+              g = next;
+            }
+          }
+          delete[] b;
+        }
+        for (uint32_t k = 0; k < kSegments; ++k) delete[] sh.segments[k].load();
+      }
+      for (Timer* t = timer_inbox.load(); t != nullptr;) {
+        Timer* next = t->next;
+        delete t;
+        t = next;
+      }
+      for (Timer* t : timer_heap) delete t;
+    }
+    void Unref() {
+      if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+    }
+
+    // ---- slots
+    static uint32_t SegmentOf(uint32_t i, uint32_t* offset) {
+      const uint32_t k = 31 - static_cast<uint32_t>(__builtin_clz(i / 64 + 1));
+      *offset = i - 64 * ((1u << k) - 1);
+      return k;
+    }
+    Slot* At(uint32_t shard, uint32_t i, bool grow) {
+      uint32_t offset = 0;
+      const uint32_t k = SegmentOf(i, &offset);
+      if (k >= kSegments) return nullptr;
+      Shard& sh = shards[shard];
+      Slot* seg = sh.segments[k].load(std::memory_order_acquire);
+      if (seg == nullptr) {
+        if (!grow) return nullptr;
+        auto* fresh = new Slot[size_t{64} << k];
+        const uint32_t base = 64 * ((1u << k) - 1);
+        for (uint32_t j = 0; j < (64u << k); ++j) {
+          fresh[j].index = base + j;
+          fresh[j].shard = shard;
+          fresh[j].core = this;
+        }
+        if (sh.segments[k].compare_exchange_strong(seg, fresh, std::memory_order_acq_rel)) {
+          seg = fresh;
+        } else {
+          delete[] fresh;
+        }
+      }
+      return &seg[offset];
+    }
+    Slot* Allocate(uint32_t shard) {
+      Shard& sh = shards[shard];
+      uint64_t head = sh.free_head.load(std::memory_order_acquire);
+      while (static_cast<uint32_t>(head) != 0) {
+        Slot* s = At(shard, static_cast<uint32_t>(head) - 1, false);
+        const uint64_t next =
+            ((head >> 32) + 1) << 32 | s->free_next.load(std::memory_order_relaxed);
+        if (sh.free_head.compare_exchange_weak(head, next, std::memory_order_acq_rel)) {
+          s->life.store(0, std::memory_order_relaxed);
+          s->next.store(nullptr, std::memory_order_relaxed);
+          return s;
+        }
+      }
+      return At(shard, sh.next_index.fetch_add(1, std::memory_order_relaxed), true);
+    }
+    // Epochs' deleter of a slot: gives it back to its shard.
+    static void Free(void* p) {
+      auto* s = static_cast<Slot*>(p);
+      auto* c = static_cast<Core*>(s->core);
+      if constexpr (requires(T & v) { v.Release(); }) {
+        s->value.Release();
+      } else {
+        s->value = T{};
+      }
+      s->group.store(nullptr, std::memory_order_relaxed);
+      s->seq.store(0, std::memory_order_relaxed);
+      s->state.store(kFree, std::memory_order_relaxed);
+      Shard& sh = c->shards[s->shard];
+      uint64_t head = sh.free_head.load(std::memory_order_relaxed);
+      for (;;) {
+        s->free_next.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
+        const uint64_t next = ((head >> 32) + 1) << 32 | (s->index + 1);
+        if (sh.free_head.compare_exchange_weak(head, next, std::memory_order_acq_rel)) break;
+      }
+      c->Unref();
+    }
+    void Retire(Slot* s) {
+      refs.fetch_add(1, std::memory_order_relaxed);
+      Epochs::Retire(s, &Free);
+    }
+    void Gone(Slot* s) {
+      if (s->life.fetch_or(kGoneBit, std::memory_order_acq_rel) & kPassedBit) Retire(s);
+    }
+    void Passed(Slot* s) {
+      if (s->life.fetch_or(kPassedBit, std::memory_order_acq_rel) & kGoneBit) Retire(s);
+    }
+    // The slot a receipt names while it holds that message, or null.
+    Slot* Find(const FifoReceipt& r) {
+      if (r.shard >= kShards) return nullptr;
+      Slot* s = At(r.shard, r.slot, false);
+      if (s == nullptr || s->seq.load(std::memory_order_acquire) != r.seq) return nullptr;
+      return s;
+    }
+
+    // ---- groups
+    Group* FindOrAddGroup(uint32_t shard, std::string_view id) {
+      Shard& sh = shards[shard];
+      std::atomic<Group*>* b = sh.buckets.load(std::memory_order_acquire);
+      if (b == nullptr) {
+        auto* fresh = new std::atomic<Group*>[kBuckets];
+        for (uint32_t i = 0; i < kBuckets; ++i) fresh[i].store(nullptr, std::memory_order_relaxed);
+        if (sh.buckets.compare_exchange_strong(b, fresh, std::memory_order_acq_rel)) {
+          b = fresh;
+        } else {
+          delete[] fresh;
+        }
+      }
+      std::atomic<Group*>& bucket =
+          b[absl::Hash<absl::string_view>{}(absl::string_view(id.data(), id.size())) % kBuckets];
+      Group* head = bucket.load(std::memory_order_acquire);
+      for (Group* g = head; g != nullptr; g = g->chain) {
+        if (g->id == id) return g;
+      }
+      auto* fresh = new Group;
+      fresh->id = std::string(id);
+      fresh->shard = shard;
+      fresh->anchor.life.store(kPassedBit, std::memory_order_relaxed);  // never gone
+      fresh->tail.store(&fresh->anchor, std::memory_order_relaxed);
+      auto* st = static_cast<State*>(::malloc(sizeof(State)));
+      st->last = &fresh->anchor;
+      st->count = 0;
+      fresh->state.store(st, std::memory_order_relaxed);
+      for (;;) {
+        fresh->chain = head;
+        Group* seen = head;
+        if (bucket.compare_exchange_strong(head, fresh, std::memory_order_acq_rel)) return fresh;
+        for (Group* g = head; g != seen; g = g->chain) {  // added meanwhile
+          if (g->id == id) {
+            ::free(st);
+            delete fresh;
+            return g;
+          }
+        }
+      }
+    }
+    template <typename Fn>
+    void ForEachGroup(Fn&& fn) {
+      for (Shard& sh : shards) {
+        std::atomic<Group*>* b = sh.buckets.load(std::memory_order_acquire);
+        if (b == nullptr) continue;
+        for (uint32_t i = 0; i < kBuckets; ++i) {
+          for (Group* g = b[i].load(std::memory_order_acquire); g != nullptr; g = g->chain) fn(*g);
+        }
+      }
+    }
+    void MakeEligible(Group* g) {
+      if (g->in_ring.load(std::memory_order_seq_cst)) return;
+      if (g->in_ring.exchange(true, std::memory_order_seq_cst)) return;
+      ready.Push(reinterpret_cast<uint64_t>(g));
+    }
+
+    // Links `s` last in `g` (Michael and Scott's queue: a lagging tail is helped on), with a
+    // sequence number greater than every one before it in the group. Returns it.
+    uint64_t Link(Group* g, Slot* s) {
+      uint64_t seq = next_seq.fetch_add(1, std::memory_order_seq_cst);
+      s->seq.store(seq, std::memory_order_release);
+      for (;;) {
+        Slot* t = g->tail.load(std::memory_order_seq_cst);
+        Slot* next = t->next.load(std::memory_order_seq_cst);
+        if (next != nullptr) {
+          g->tail.compare_exchange_strong(t, next, std::memory_order_seq_cst);
+          continue;
+        }
+        if (t->seq.load(std::memory_order_relaxed) > seq) {  // a later number got in first
+          seq = next_seq.fetch_add(1, std::memory_order_seq_cst);
+          s->seq.store(seq, std::memory_order_release);
+          continue;
+        }
+        if (t->next.compare_exchange_strong(next, s, std::memory_order_seq_cst)) {
+          g->tail.compare_exchange_strong(t, s, std::memory_order_seq_cst);
+          return seq;
+        }
+      }
+    }
+
+    // ---- snapshots
+    static size_t SizeFor(uint32_t count) { return sizeof(State) + count * sizeof(Entry); }
+    State* Make(const Slot* last, uint32_t count) {
+      auto* st = static_cast<State*>(::malloc(SizeFor(count)));
+      if (st == nullptr) throw std::bad_alloc();
+      st->last = const_cast<Slot*>(last);
+      st->count = count;
+      return st;
+    }
+    State* Copy(const State* st) {
+      State* next = Make(st->last, st->count);
+      std::memcpy(next->entries, st->entries, st->count * sizeof(Entry));
+      return next;
+    }
+    State* Without(const State* st, uint32_t at) {
+      State* next = Make(st->last, st->count - 1);
+      std::memcpy(next->entries, st->entries, at * sizeof(Entry));
+      std::memcpy(next->entries + at, st->entries + at + 1, (st->count - at - 1) * sizeof(Entry));
+      return next;
+    }
+    static int64_t Taken(const State* st) {
+      int64_t n = 0;
+      for (uint32_t i = 0; i < st->count; ++i) n += st->entries[i].deadline_ns != INT64_MIN;
+      return n;
+    }
+    static void FreeState(void* p) { ::free(p); }
+    // Installs `next` in place of `st`; false (and `next` freed) if another change came first.
+    bool Install(Group& g, const State* st, State* next) {
+      if (!g.state.compare_exchange_strong(st, next, std::memory_order_seq_cst)) {
+        ::free(next);
+        return false;
+      }
+      if (const int64_t d = Taken(next) - Taken(st); d != 0) {
+        in_flight[g.shard].fetch_add(d, std::memory_order_relaxed);
+      }
+      Epochs::Retire(const_cast<State*>(st), &FreeState);
+      return true;
+    }
+    // Marks the anchor's moves from `from` to `to` (exclusive) passed.
+    void PassFrom(Slot* from, const Slot* to) {
+      while (from != to) {
+        Slot* next = from->next.load(std::memory_order_seq_cst);
+        Passed(from);
+        from = next;
+      }
+    }
+
+    // The entry of a receipt's receive, if current at now_ns (kOk), else why not.
+    FifoOutcome FindReceive(const FifoReceipt& r, int64_t now_ns, Group** g, Slot** s,
+                            const State** st, const Entry** e) {
+      *s = Find(r);
+      if (*s == nullptr) return FifoOutcome::kGone;
+      *g = (*s)->group.load(std::memory_order_acquire);
+      if (*g == nullptr) return FifoOutcome::kGone;
+      *st = (*g)->state.load(std::memory_order_seq_cst);
+      for (uint32_t i = 0; i < (*st)->count; ++i) {
+        const Entry& x = (*st)->entries[i];
+        if (x.slot != *s || x.seq != r.seq) continue;
+        *e = &x;
+        return x.receives == r.receive && x.deadline_ns > now_ns ? FifoOutcome::kOk
+                                                                 : FifoOutcome::kExpired;
+      }
+      // Not taken: queued still (its receive is over), or gone.
+      const uint32_t state = (*s)->state.load(std::memory_order_seq_cst);
+      const bool stored = (*s)->seq.load(std::memory_order_acquire) == r.seq &&
+                          (state == kQueued || state == kTaken) &&
+                          ((*s)->life.load(std::memory_order_seq_cst) & kGoneBit) == 0;
+      return stored ? FifoOutcome::kExpired : FifoOutcome::kGone;
+    }
+
+    FifoOutcome Delete(const FifoReceipt& r, int64_t now_ns) {
+      for (;;) {
+        Group* g = nullptr;
+        Slot* s = nullptr;
+        const State* st = nullptr;
+        const Entry* e = nullptr;
+        const FifoOutcome found = FindReceive(r, now_ns, &g, &s, &st, &e);
+        if (found != FifoOutcome::kOk) return found;
+        const bool first = e == st->entries;  // its group may have something to give now
+        if (!Install(*g, st, Without(st, static_cast<uint32_t>(e - st->entries)))) continue;
+        AtProgressPoint(ProgressPoint::kDelete);
+        if (listener != nullptr) [[unlikely]]
+          listener->Removed(r.shard, View(*s, nullptr));
+        live[r.shard].fetch_sub(1, std::memory_order_relaxed);
+        removals.fetch_add(1, std::memory_order_relaxed);
+        Gone(s);
+        if (first) MakeEligible(g);
+        return FifoOutcome::kOk;
+      }
+    }
+
+    // Takes up to `want` messages of `g` for a receive; adds them to `taken`. Returns whether
+    // the group should be served again later (it holds something this receive left).
+    template <typename Visitor>
+    bool Take(Group& g, Batch& b, int want, Visitor& visitor, int& taken) {
+      constexpr uint32_t kMax = 16;
+      for (;;) {
+        const State* st = g.state.load(std::memory_order_seq_cst);
+        // The candidates: put-back and lapsed entries up to the first in flight, then the
+        // queued messages after the anchor.
+        uint32_t n_entries = 0;
+        bool again = false;
+        while (n_entries < st->count && static_cast<int>(n_entries) < want &&
+               st->entries[n_entries].deadline_ns <= b.now_ns) {
+          const Entry& e = st->entries[n_entries];
+          if (Delayed(e.receives, e.slot->enqueued, b.available_by)) {
+            again = true;
+            break;
+          }
+          ++n_entries;
+        }
+        if (n_entries == 0 && st->count > 0 && st->entries[0].deadline_ns > b.now_ns) {
+          AddTimer(&g, st->entries[0].deadline_ns);  // blocked until it resolves or lapses
+          return false;
+        }
+        const bool blocked = n_entries < st->count;
+        std::array<Slot*, kMax> fresh;
+        uint32_t n_fresh = 0;
+        Slot* last = st->last;
+        if (!blocked) {
+          for (Slot* s = last->next.load(std::memory_order_seq_cst);
+               s != nullptr && static_cast<int>(n_entries + n_fresh) < want && n_fresh < kMax;
+               s = s->next.load(std::memory_order_seq_cst)) {
+            const uint32_t state = s->state.load(std::memory_order_seq_cst);
+            if (state == kRemoved) {  // passed over
+              last = s;
+              continue;
+            }
+            // Pending (or doomed by a purge): its sender decides, and until then it holds the
+            // group's tail, which must not be passed.
+            if (state != kQueued) break;
+            if (Delayed(s->receives0, s->enqueued, b.available_by) ||
+                static_cast<int64_t>(n_fresh) >= b.room) {
+              again = true;
+              break;
+            }
+            fresh[n_fresh++] = s;
+            last = s;
+          }
+        }
+        if (n_entries == 0 && n_fresh == 0) {
+          if (last != st->last) {  // only removed ones: move the anchor past them
+            State* next = Copy(st);
+            next->last = last;
+            if (Install(g, st, next)) PassFrom(st->last, last);
             continue;
           }
-          TakeAfter(g->queued, old, want, after);
-          TakeAfter(g->in_flight, old, want, after);
+          return again;
         }
-        if (pass == 1 && after.size() - first > want) {  // keep this shard's oldest `want`
-          std::nth_element(after.begin() + first, after.begin() + first + want, after.end());
-          after.resize(first + want);
+        // The new snapshot: the candidates in flight, the rest as they were.
+        State* next = Make(last, st->count + n_fresh);
+        for (uint32_t i = 0; i < st->count; ++i) {
+          Entry e = st->entries[i];
+          if (i < n_entries) {
+            e.receives = e.receives + 1;
+            if (e.first_received_ns == INT64_MIN) e.first_received_ns = b.now_ns;
+            e.received_ns = b.now_ns;
+            e.deadline_ns = b.deadline_ns;
+          }
+          next->entries[i] = e;
         }
+        for (uint32_t i = 0; i < n_fresh; ++i) {
+          Slot* s = fresh[i];
+          next->entries[st->count + i] = Entry{s,
+                                               s->seq.load(std::memory_order_relaxed),
+                                               s->receives0 + 1,
+                                               s->first_received0 == absl::InfinitePast()
+                                                   ? b.now_ns
+                                                   : absl::ToUnixNanos(s->first_received0),
+                                               b.now_ns,
+                                               b.deadline_ns};
+        }
+        // The fresh ones follow the old entries in sequence order only if no entry is left
+        // between: with a blocked entry there are no fresh ones.
+        if (!Install(g, st, next)) continue;
+        AtProgressPoint(ProgressPoint::kReceive);
+        const State* mine = next;
+        // A message removed between the look and the install is given up (not delivered).
+        uint32_t lost = 0;
+        for (uint32_t i = 0; i < n_fresh; ++i) {
+          uint32_t queued = kQueued;
+          if (!fresh[i]->state.compare_exchange_strong(queued, kTaken, std::memory_order_seq_cst)) {
+            ++lost;
+          }
+        }
+        if (lost > 0) mine = DropRemoved(g);
+        PassFrom(st->last, last);
+        if (b.deadline_ns > b.now_ns) {
+          AddTimer(&g, b.deadline_ns);
+        } else {
+          again = true;  // a zero visibility timeout: receivable again at once
+        }
+        // Show each to the visitor, in order; it may remove one or leave the rest.
+        const auto taken_before = taken;
+        bool skip = false;
+        int removed = 0;
+        for (uint32_t i = 0; i < n_entries + n_fresh; ++i) {
+          Slot* s = i < n_entries ? st->entries[i].slot : fresh[i - n_entries];
+          const Entry* e = EntryOf(mine, s);
+          if (e == nullptr) continue;  // removed meanwhile
+          if (skip) {
+            PutBack(g, s, st, i < n_entries ? &st->entries[i] : nullptr);
+            continue;
+          }
+          // Checked as it was before this receive, taken as it is after.
+          Node before = View(*s, i < n_entries ? &st->entries[i] : nullptr);
+          const FifoVerdict verdict = visitor.Check(before);
+          Node view = View(*s, e);
+          if (verdict == FifoVerdict::kSkipGroup) {
+            skip = true;
+            again = true;
+            PutBack(g, s, st, i < n_entries ? &st->entries[i] : nullptr);
+            continue;
+          }
+          if (verdict == FifoVerdict::kRemove) {
+            if (RemoveEntry(g, s)) {
+              ++removed;
+              if (listener != nullptr) [[unlikely]]
+                listener->Removed(g.shard, View(*s, nullptr));
+            }
+            continue;
+          }
+          if (listener != nullptr) [[unlikely]]
+            listener->Received(g.shard, view);
+          ++taken;
+          visitor.Taken(view,
+                        FifoReceipt{g.shard, s->index, view.seq, view.receives, b.deadline_ms});
+        }
+        b.room -= taken - taken_before;
+        // After a removal (kRemove) the next messages are looked at, as the removed one's.
+        if (removed > 0 && !skip && taken - taken_before < want) {
+          want -= taken - taken_before;
+          continue;
+        }
+        return again;
       }
     }
-    const size_t want = scan - std::min(before, scan);
-    if (want == 0) {  // the removals were all after it
-      cutoff_ = old;
-    } else if (after.size() < want) {  // no more than `scan` stored after all
-      cutoff_ = ~uint64_t{0};
-    } else {
-      std::nth_element(after.begin(), after.begin() + (want - 1), after.end());
-      cutoff_ = after[want - 1];
+    static const Entry* EntryOf(const State* st, const Slot* s) {
+      for (uint32_t i = 0; i < st->count; ++i) {
+        if (st->entries[i].slot == s) return &st->entries[i];
+      }
+      return nullptr;
     }
-    cutoff_removals_ = removals;
-    cutoff_view_.store(cutoff_, std::memory_order_relaxed);
-    return cutoff_;
-  }
+    // Drops the entries of messages removed after a receive took them; returns the state.
+    const State* DropRemoved(Group& g) {
+      for (;;) {
+        const State* st = g.state.load(std::memory_order_seq_cst);
+        State* next = Make(st->last, st->count);
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < st->count; ++i) {
+          const uint32_t state = st->entries[i].slot->state.load(std::memory_order_seq_cst);
+          if (state != kRemoved) next->entries[n++] = st->entries[i];
+        }
+        next->count = n;
+        if (n == st->count) {
+          ::free(next);
+          return st;
+        }
+        if (Install(g, st, next)) return next;
+      }
+    }
+    // A receive's Check left `s`: back as it was before this receive took it (`before`: its
+    // entry then, or null if it was not taken yet: it is an entry never received now).
+    void PutBack(Group& g, Slot* s, const State*, const Entry* before) {
+      for (;;) {
+        const State* st = g.state.load(std::memory_order_seq_cst);
+        const Entry* e = EntryOf(st, s);
+        if (e == nullptr) return;
+        State* next = Copy(st);
+        Entry& x = next->entries[e - st->entries];
+        if (before != nullptr) {
+          x = *before;
+        } else {
+          x.receives = s->receives0;
+          x.first_received_ns = s->first_received0 == absl::InfinitePast()
+                                    ? INT64_MIN
+                                    : absl::ToUnixNanos(s->first_received0);
+          x.received_ns = INT64_MIN;
+          x.deadline_ns = INT64_MIN;
+        }
+        if (Install(g, st, next)) return;
+      }
+    }
+    // Removes the entry of `s`; false if it had none.
+    bool RemoveEntry(Group& g, Slot* s) {
+      for (;;) {
+        const State* st = g.state.load(std::memory_order_seq_cst);
+        const Entry* e = EntryOf(st, s);
+        if (e == nullptr) return false;
+        if (!Install(g, st, Without(st, static_cast<uint32_t>(e - st->entries)))) continue;
+        live[g.shard].fetch_sub(1, std::memory_order_relaxed);
+        removals.fetch_add(1, std::memory_order_relaxed);
+        Gone(s);
+        return true;
+      }
+    }
 
-  struct alignas(64) Shard {
-    AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
-    absl::flat_hash_map<std::string, std::unique_ptr<Group>> groups;
-    // Every node, at a stable address; a receipt names its slot. Free slots are reused.
-    std::deque<Node> slab;
-    std::vector<uint32_t> free_slots;
-    size_t live = 0;  // used slots
-    std::deque<Group*> ready;
-    // In-flight messages, a binary min-heap on deadline (each node knows its index), so that a
-    // delete or visibility change updates it in O(log n) and it never holds stale entries.
-    std::vector<Node*> deadlines;
-    // Read without the lock so that a receive can skip an idle shard.
-    size_t retired = 0;  // groups emptied since the last sweep of idle groups
-    std::atomic<size_t> ready_count{0};
-    std::atomic<int64_t> next_deadline{INT64_MAX};
-    std::atomic<uint64_t> head_seq{~uint64_t{0}};  // of the first ready group's first message
-    std::atomic<int64_t> in_flight{0};  // written under mu (AddInFlightLocked), read anywhere
-    // Mirrors of live and of the number of removals ever, written under mu, for ScanCutoff.
-    std::atomic<size_t> live_view{0};
-    std::atomic<uint64_t> removals_view{0};
+    // Removes from `g` what pred(Node) selects; with `purge`, also dooms the pending messages
+    // linked before it. Returns how many.
+    template <typename Pred>
+    size_t RemoveFrom(Group& g, Pred&& pred, uint64_t purge = 0) {
+      size_t removed = 0;
+      for (;;) {
+        const State* st = g.state.load(std::memory_order_seq_cst);
+        State* next = Make(st->last, st->count);
+        uint32_t n = 0;
+        std::vector<Slot*> out;
+        for (uint32_t i = 0; i < st->count; ++i) {
+          const Entry& e = st->entries[i];
+          if (pred(static_cast<const Node&>(View(*e.slot, &e)))) {
+            out.push_back(e.slot);
+          } else {
+            next->entries[n++] = e;
+          }
+        }
+        next->count = n;
+        if (out.empty()) {
+          ::free(next);
+        } else if (!Install(g, st, next)) {
+          continue;
+        } else {
+          for (Slot* s : out) Removed(g, s);
+          removed += out.size();
+        }
+        bool retry = false;
+        for (Slot* s = st->last->next.load(std::memory_order_seq_cst); s != nullptr;
+             s = s->next.load(std::memory_order_seq_cst)) {
+          uint32_t state = s->state.load(std::memory_order_seq_cst);
+          if (state == kPending && purge != 0 && s->purge < purge) {
+            if (s->state.compare_exchange_strong(state, kDoomed, std::memory_order_seq_cst)) {
+              continue;
+            }
+          }
+          if (state == kTaken) {  // taken since st: an entry now
+            retry = true;
+            break;
+          }
+          if (state != kQueued || !pred(static_cast<const Node&>(View(*s, nullptr)))) continue;
+          if (!s->state.compare_exchange_strong(state, kRemoved, std::memory_order_seq_cst)) {
+            retry = true;
+            break;
+          }
+          Removed(g, s);
+          ++removed;
+        }
+        if (!retry) return removed;
+      }
+    }
+    void Removed(Group& g, Slot* s) {
+      if (listener != nullptr) [[unlikely]]
+        listener->Removed(g.shard, View(*s, nullptr));
+      live[g.shard].fetch_sub(1, std::memory_order_relaxed);
+      removals.fetch_add(1, std::memory_order_relaxed);
+      Gone(s);
+    }
+
+    // ---- timers
+    static void Lower(std::atomic<int64_t>& at, int64_t t) {
+      int64_t seen = at.load(std::memory_order_seq_cst);
+      while (t < seen && !at.compare_exchange_weak(seen, t, std::memory_order_seq_cst)) {
+      }
+    }
+    // A timer for `g` at `at`, unless it has an earlier one (one per group at a time: a group
+    // found still blocked when it fires sets the next).
+    void AddTimer(Group* g, int64_t at) {
+      int64_t seen = g->timer_at.load(std::memory_order_seq_cst);
+      do {
+        if (seen <= at) return;
+      } while (!g->timer_at.compare_exchange_weak(seen, at, std::memory_order_seq_cst));
+      auto* t = new Timer{g, at, timer_inbox.load(std::memory_order_relaxed)};
+      while (!timer_inbox.compare_exchange_weak(t->next, t, std::memory_order_seq_cst)) {
+      }
+      Lower(timers_at, at);
+    }
+    // Puts the groups of the timers due at now_ns in the ring, unless another thread holds the
+    // timer role (then it does). Timers are pushed before they lower `timers_at`.
+    void FireTimers(int64_t now_ns) {
+      static constexpr auto kLater = [](const Timer* a, const Timer* b) { return a->at > b->at; };
+      while (timers_at.load(std::memory_order_seq_cst) <= now_ns) {
+        if (timer_role.exchange(true, std::memory_order_acquire)) return;
+        for (Timer* t = timer_inbox.exchange(nullptr, std::memory_order_seq_cst); t != nullptr;) {
+          Timer* next = t->next;
+          timer_heap.push_back(t);
+          std::push_heap(timer_heap.begin(), timer_heap.end(), kLater);
+          t = next;
+        }
+        while (!timer_heap.empty() && timer_heap.front()->at <= now_ns) {
+          std::pop_heap(timer_heap.begin(), timer_heap.end(), kLater);
+          Timer* t = timer_heap.back();
+          timer_heap.pop_back();
+          int64_t at = t->at;
+          t->group->timer_at.compare_exchange_strong(at, INT64_MAX, std::memory_order_seq_cst);
+          MakeEligible(t->group);
+          delete t;
+        }
+        timers_at.store(timer_heap.empty() ? INT64_MAX : timer_heap.front()->at,
+                        std::memory_order_seq_cst);
+        // A timer pushed meanwhile may have lowered it before that store: lower it again.
+        for (Timer* t = timer_inbox.load(std::memory_order_seq_cst); t != nullptr; t = t->next) {
+          Lower(timers_at, t->at);
+        }
+        timer_role.store(false, std::memory_order_seq_cst);
+      }
+    }
+
+    void FinishRestore(uint64_t next) {
+      // The free slots: every one below each shard's highest that holds nothing.
+      for (uint32_t shard = 0; shard < kShards; ++shard) {
+        Shard& sh = shards[shard];
+        uint32_t end = 0;
+        for (const Restored& r : restored) {
+          if (r.slot->shard == shard) end = std::max(end, r.slot->index + 1);
+        }
+        if (sh.next_index.load(std::memory_order_relaxed) < end) {
+          sh.next_index.store(end, std::memory_order_relaxed);
+        }
+        for (uint32_t i = sh.next_index.load(std::memory_order_relaxed); i-- > 0;) {
+          Slot* s = At(shard, i, true);
+          if (s->state.load(std::memory_order_relaxed) != kFree) continue;
+          s->life.store(0, std::memory_order_relaxed);
+          const uint64_t head = sh.free_head.load(std::memory_order_relaxed);
+          s->free_next.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
+          sh.free_head.store(((head >> 32) + 1) << 32 | (i + 1), std::memory_order_relaxed);
+        }
+      }
+      // Each group's entries: every message up to its last in flight (those before it put
+      // back, with their history).
+      std::vector<const Restored*> order;
+      for (const Restored& r : restored) order.push_back(&r);
+      std::vector<std::pair<uint64_t, Group*>> ready_order;
+      auto group_of = [](const Restored* r) {
+        return r->slot->group.load(std::memory_order_relaxed);
+      };
+      std::sort(order.begin(), order.end(), [&](const Restored* a, const Restored* b) {
+        if (group_of(a) != group_of(b)) return std::less<Group*>{}(group_of(a), group_of(b));
+        return a->slot->seq.load(std::memory_order_relaxed) <
+               b->slot->seq.load(std::memory_order_relaxed);
+      });
+      ForEachGroup([&](Group& g) {
+        std::vector<Entry> entries;
+        Slot* last = &g.anchor;
+        std::vector<Entry> pending;
+        auto begin = std::lower_bound(
+            order.begin(), order.end(), &g,
+            [&](const Restored* r, Group* x) { return std::less<Group*>{}(group_of(r), x); });
+        for (auto it = begin; it != order.end() && group_of(*it) == &g; ++it) {
+          const Restored* r = *it;
+          pending.push_back(Entry{r->slot, r->slot->seq.load(std::memory_order_relaxed),
+                                  r->receives, r->first_received_ns, r->received_ns,
+                                  r->deadline_ns});
+          if (r->deadline_ns != INT64_MIN) {
+            entries.insert(entries.end(), pending.begin(), pending.end());
+            pending.clear();
+            last = r->slot;
+          }
+        }
+        if (entries.empty()) {
+          if (Slot* head = FirstQueued(last)) ready_order.emplace_back(head->seq.load(), &g);
+          return;
+        }
+        const State* st = g.state.load(std::memory_order_relaxed);
+        State* next = Make(last, static_cast<uint32_t>(entries.size()));
+        std::memcpy(next->entries, entries.data(), entries.size() * sizeof(Entry));
+        for (Entry& e : std::span(next->entries, next->count)) {
+          e.slot->state.store(kTaken, std::memory_order_relaxed);
+          if (e.deadline_ns != INT64_MIN) AddTimer(&g, e.deadline_ns);
+        }
+        g.state.store(next, std::memory_order_relaxed);
+        in_flight[g.shard].fetch_add(Taken(next), std::memory_order_relaxed);
+        ::free(const_cast<State*>(st));
+        PassFrom(&g.anchor, last);
+        ready_order.emplace_back(next->entries[0].seq, &g);
+      });
+      // In the order of their oldest messages, as the groups' first sends would have put them.
+      std::sort(ready_order.begin(), ready_order.end());
+      for (const auto& [seq, g] : ready_order) MakeEligible(g);
+      restored.clear();
+      if (next_seq.load(std::memory_order_relaxed) < next) {
+        next_seq.store(next, std::memory_order_relaxed);
+      }
+    }
   };
 
-  static bool Current(const Node& node, const FifoReceipt& r, absl::Time now) {
-    return node.in_flight && node.receives == r.receive && node.deadline > now;
-  }
-
-  // The message a receipt names (by slot, checked against its sequence number), or null.
-  static Node* FindLocked(Shard& s, const FifoReceipt& r) {
-    if (r.slot >= s.slab.size()) return nullptr;
-    Node& node = s.slab[r.slot];
-    return node.used && node.seq == r.seq ? &node : nullptr;
-  }
-
-  // How many of a group's ascending sequence numbers (Node* or uint64_t) are at most `seq`; the
-  // oldest up to `n` of those after it, appended to `out`.
-  static uint64_t SeqOf(const Node* n) { return n->seq; }
-  static uint64_t SeqOf(uint64_t seq) { return seq; }
-  template <typename Seqs>
-  static size_t CountAtOrBefore(const Seqs& seqs, uint64_t seq) {
-    return static_cast<size_t>(
-        std::partition_point(seqs.begin(), seqs.end(),
-                             [&](const auto& x) { return SeqOf(x) <= seq; }) -
-        seqs.begin());
-  }
-  template <typename Seqs>
-  static void TakeAfter(const Seqs& seqs, uint64_t seq, size_t n, std::vector<uint64_t>& out) {
-    auto it = seqs.begin() + static_cast<std::ptrdiff_t>(CountAtOrBefore(seqs, seq));
-    for (; it != seqs.end() && n > 0; ++it, --n) out.push_back(SeqOf(*it));
-  }
-
-  static Node* AllocateLocked(Shard& s) {
-    Node* node;
-    if (!s.free_slots.empty()) {
-      node = &s.slab[s.free_slots.back()];
-      s.free_slots.pop_back();
-    } else {
-      node = &s.slab.emplace_back();
-      node->slot = static_cast<uint32_t>(s.slab.size() - 1);
-    }
-    node->used = true;
-    s.live_view.store(++s.live, std::memory_order_relaxed);
-    return node;
-  }
-
-  // Releases a node's slot (and its value's memory) for reuse. A T with Release() resets itself
-  // (cheaper than assigning a new T).
-  static void FreeLocked(Shard& s, Node* node) {
-    if constexpr (requires(T & v) { v.Release(); }) {
-      node->value.Release();
-    } else {
-      node->value = T{};
-    }
-    node->seq = 0;
-    // Each from the constant, not chained: a chain copies a just-stored absl::Time out whole,
-    // which stalls on store forwarding.
-    node->first_received = absl::InfinitePast();
-    node->received = absl::InfinitePast();
-    node->deadline = absl::InfinitePast();
-    node->receives = 0;
-    node->used = node->in_flight = false;
-    node->group = nullptr;
-    s.free_slots.push_back(node->slot);
-    s.live_view.store(--s.live, std::memory_order_relaxed);
-    s.removals_view.store(s.removals_view.load(std::memory_order_relaxed) + 1,
-                          std::memory_order_relaxed);
-  }
-
-  FifoOutcome DeleteLocked(Shard& s, const FifoReceipt& r, absl::Time now) {
-    Node* node = FindLocked(s, r);
-    if (node == nullptr) return FifoOutcome::kGone;
-    if (!Current(*node, r, now)) return FifoOutcome::kExpired;
-    AtProgressPoint(ProgressPoint::kDelete);
-    if (listener_ != nullptr) [[unlikely]]
-      listener_->Removed(r.shard, *node);
-    RemoveInFlightLocked(s, node);
-    return FifoOutcome::kOk;
-  }
-
-  static void MakeReadyIfEligible(Shard& s, Group* g) {
-    if (!g->ready && Eligible(g)) {
-      g->ready = true;
-      s.ready.push_back(g);
-    }
-  }
-
-  static void DropGroupLocked(Shard& s, Group* g) {
-    if (g->ready) {
-      s.ready.erase(std::find(s.ready.begin(), s.ready.end(), g));
-      g->ready = false;
-    }
-    RetireLocked(s);
-  }
-
-  // A group just became empty. Empty groups stay in the map for reuse (a busy group empties and
-  // refills constantly; freeing it each time costs several allocations); every kIdleSweep
-  // retirements the shard frees the groups that are still empty.
-  // The group `id` of shard `s`, made when it has none yet; under the shard's lock.
-  static Group* GroupLocked(Shard& s, std::string_view id) {
-    auto [it, inserted] = s.groups.try_emplace(absl::string_view(id.data(), id.size()), nullptr);
-    if (inserted) {
-      it->second = std::make_unique<Group>();
-      it->second->id = std::string(id);
-    }
-    return it->second.get();
-  }
-
-  static void RetireLocked(Shard& s) {
-    if (++s.retired < kIdleSweep) return;
-    s.retired = 0;
-    absl::erase_if(s.groups, [](const auto& entry) {
-      const Group& g = *entry.second;
-      return g.queued.empty() && g.in_flight.empty() && !g.ready;
-    });
-  }
-
-  void RemoveInFlightLocked(Shard& s, Node* node) {
-    Group* g = node->group;
-    HeapRemove(s, node);
-    RemoveInFlight(g, node->seq);  // before FreeLocked clears it
-    FreeLocked(s, node);
-    AddInFlightLocked(s, -1);
-    if (g->queued.empty() && g->in_flight.empty()) {
-      RetireLocked(s);
-    } else {
-      MakeReadyIfEligible(s, g);
-    }
-  }
-
-  // Puts every in-flight message whose deadline has come back at its place in its group.
-  // Returns how many lapsed.
-  int64_t SweepLocked(Shard& s, absl::Time now) {
-    int64_t lapsed = 0;
-    while (!s.deadlines.empty() && s.deadlines.front()->deadline <= now) {
-      Node* node = s.deadlines.front();
-      HeapRemove(s, node);
-      node->in_flight = false;
-      Group* g = node->group;
-      // Lapsed messages are older than every queued one of their group except other lapsed
-      // ones: insert in sequence order (almost always at the front).
-      auto pos = std::find_if(g->queued.begin(), g->queued.end(),
-                              [&](const Node* n) { return n->seq > node->seq; });
-      g->queued.insert(pos, node);
-      AddInFlightLocked(s, -1);
-      ++lapsed;
-      RemoveInFlight(g, node->seq);
-      MakeReadyIfEligible(s, g);
-    }
-    return lapsed;
-  }
-
-  // In-flight counts are kept per shard, written under its lock (a plain store, not a locked
-  // read-modify-write: a queue-wide atomic counter cost two of those per message) and summed
-  // by readers.
-  static void AddInFlightLocked(Shard& s, int64_t d) {
-    s.in_flight.store(s.in_flight.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
-  }
-
-  static void PublishLocked(Shard& s) {
-    s.ready_count.store(s.ready.size(), std::memory_order_release);
-    s.next_deadline.store(s.deadlines.empty() ? INT64_MAX : s.deadlines.front()->deadline_ns,
-                          std::memory_order_release);
-    s.head_seq.store(s.ready.empty() || s.ready.front()->queued.empty()
-                         ? ~uint64_t{0}
-                         : s.ready.front()->queued.front()->seq,
-                     std::memory_order_relaxed);
-  }
-
-  // ---- The deadline heap ----
-  static void HeapSet(Shard& s, size_t i, Node* node) {
-    s.deadlines[i] = node;
-    node->heap_index = i;
-  }
-  static void SiftUp(Shard& s, size_t i) {
-    Node* node = s.deadlines[i];
-    while (i > 0) {
-      const size_t parent = (i - 1) / 2;
-      if (s.deadlines[parent]->deadline <= node->deadline) break;
-      HeapSet(s, i, s.deadlines[parent]);
-      i = parent;
-    }
-    HeapSet(s, i, node);
-  }
-  static void SiftDown(Shard& s, size_t i) {
-    Node* node = s.deadlines[i];
-    const size_t n = s.deadlines.size();
-    for (;;) {
-      size_t child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && s.deadlines[child + 1]->deadline < s.deadlines[child]->deadline) {
-        ++child;
-      }
-      if (node->deadline <= s.deadlines[child]->deadline) break;
-      HeapSet(s, i, s.deadlines[child]);
-      i = child;
-    }
-    HeapSet(s, i, node);
-  }
-  static void HeapPush(Shard& s, Node* node) {
-    s.deadlines.push_back(node);
-    SiftUp(s, s.deadlines.size() - 1);
-  }
-  static void HeapFix(Shard& s, Node* node) {
-    SiftUp(s, node->heap_index);
-    SiftDown(s, node->heap_index);
-  }
-  static void HeapRemove(Shard& s, Node* node) {
-    const size_t i = node->heap_index;
-    Node* last = s.deadlines.back();
-    s.deadlines.pop_back();
-    if (last == node) return;
-    HeapSet(s, i, last);
-    HeapFix(s, last);
-  }
-
-  std::array<Shard, kShards> shards_;
-  std::atomic<uint64_t> next_seq_{1};
-  // ScanCutoff's last answer (~0: none) and the removals it has seen.
-  std::mutex cutoff_mu_;
-  uint64_t cutoff_ = ~uint64_t{0};
-  uint64_t cutoff_removals_ = 0;
-  std::atomic<uint64_t> cutoff_view_{~uint64_t{0}};  // cutoff_, for ScanCutoffBound
-  std::atomic<uint32_t> cursor_{0};
-  int64_t in_flight_limit_ = INT64_MAX;
-  Listener* listener_ = nullptr;
+  Core* core_;
 };
 
 }  // namespace courier::queue_internal

@@ -675,7 +675,7 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     result.md5_of_message_system_attributes = detail::Md5OfMessageAttributes(
         {{"AWSTraceHeader", MessageAttribute::String(*request.aws_trace_header)}});
   }
-  // Written straight into the queue's slot, under the group shard's lock.
+  // Written straight into the queue's slot, before anyone can see it.
   auto fill = [&](Record& r, uint64_t seq) {
     detail::WriteUuid(MessageIdOf(impl_->id_keys, seq), result.message_id.resize(36));
     r.md5_of_body = result.md5_of_message_body;
@@ -692,9 +692,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     // buffer, and a load spanning several stores waits for them (a store-forwarding stall).
     r.message_id = result.message_id;
   };
-  // Deduplication is decided under the group shard's lock once the message is in place, before
-  // anyone can see it (PushIf): the window's lookup, a cache miss, comes after the push's work,
-  // which overlaps it. A duplicate is taken back.
+  // Deduplication is decided once the message is in place in its group, before anyone can see
+  // it (PushIf): the window's lookup, a cache miss, comes after the push's work, which overlaps
+  // it. A duplicate is taken back.
   std::optional<std::pair<uint64_t, bool>> admitted;
   impl_->groups.PushIf(*request.message_group_id, now, fill, [&](Record& r, uint64_t seq) {
     admitted = impl_->dedup.AdmitAt(key, key_hash, now_ns, [seq] { return seq; });
@@ -722,8 +722,9 @@ absl::StatusOr<SendMessageResult> FifoQueue::Send(SendMessageRequest&& request, 
     }
     if (offloaded) (void)queue_internal::DeleteBlob(*impl_->large_payloads, *offloaded);
   } else {
-    // A long poll's re-check locks every group shard (TryReceive without hints).
-    impl_->signal->NotifyAfterLockedChange();
+    // Published by seq_cst steps (the message's state, the ring of groups), which a long
+    // poll's re-check reads with seq_cst loads.
+    impl_->signal->NotifyAfterSeqCstChange();
   }
   return out;
 }
@@ -919,8 +920,7 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
   record.enqueued = now;
   char key_buf[kMaxDedupKey];
   const std::string_view key = DedupKey(config->group_scope, group, record.dedup_id, key_buf);
-  // Not delayed again: a dead letter is available at once. Deduplication under the group
-  // shard's lock, in the same lock order as a send.
+  // Not delayed again: a dead letter is available at once. Deduplication as a send's.
   const uint64_t hash = impl_->dedup.Hash(key);
   impl_->groups.PushIf(
       group, now - config->delay, [&](Record& r) { r = std::move(record); },
@@ -934,7 +934,7 @@ absl::Status FifoQueue::AcceptDeadLetter(Record record, std::string_view group, 
         return !admitted.has_value() || admitted->second;
       },
       receives, first_received);
-  impl_->signal->NotifyAfterLockedChange();
+  impl_->signal->NotifyAfterSeqCstChange();
   return absl::OkStatus();
 }
 
