@@ -19,9 +19,9 @@
 //   auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();   // exactly one "a"
 //   q->DeleteMessage(got[0].receipt_handle);
 //
-// Thread-safety: every method is thread-safe. Send, receive, delete and visibility changes take
-// no queue-wide lock: they lock one shard of message groups (and, for sends, one shard of the
-// deduplication window); a receive visits shards one at a time. Attribute changes publish a new
+// Thread-safety: every method is thread-safe. Send, receive, delete and visibility changes are
+// lock-free (docs/architecture.md, "The lock-free core"), but a send's admission to the
+// deduplication window, which locks one of its shards. Attribute changes publish a new
 // immutable configuration atomically.
 #ifndef COURIER_FIFO_QUEUE_H_
 #define COURIER_FIFO_QUEUE_H_
@@ -76,8 +76,7 @@ class FifoQueue final : public SqsQueue, public std::enable_shared_from_this<Fif
 
   // SendMessage (spec §2, §5). MessageGroupId is required; the deduplication id is the explicit
   // one, else the body's SHA-256 with ContentBasedDeduplication. A duplicate inside the window is
-  // accepted and not delivered; the result is the original's. Lock-free but for one group shard
-  // and one dedup shard.
+  // accepted and not delivered; the result is the original's. Lock-free but for one dedup shard.
   absl::StatusOr<SendMessageResult> SendMessage(SendMessageRequest request) override;
   // A delivery from a topic or bus: SendMessageNoMd5.
   absl::StatusOr<SendMessageResult> DeliverNow(SendMessageRequest request) override {
