@@ -13,12 +13,6 @@ struct Retired {
 };
 using Limbo = std::vector<Retired>;
 
-void Free(Limbo& limbo) {
-  Limbo due = std::move(limbo);  // a deleter may retire more
-  limbo.clear();
-  for (const Retired& r : due) r.deleter(r.object);
-}
-
 // One per thread that has used a guard; never freed, reused after its thread exits.
 struct alignas(64) Record {
   std::atomic<uint64_t> pinned{0};  // the epoch its thread entered in; 0 outside any guard
@@ -28,9 +22,31 @@ struct alignas(64) Record {
   // The owning thread's alone:
   uint32_t depth = 0;
   uint32_t retired_since_advance = 0;
-  Limbo limbo[3];  // limbo[e % 3]: retired in epoch limbo_epoch[e % 3]
-  uint64_t limbo_epoch[3] = {0, 0, 0};
+  // limbo[e % kLimbos]: retired in epoch limbo_epoch[e % kLimbos]. Three would do (what was
+  // retired in e is due at e + 2); four make the index a mask.
+  static constexpr int kLimbos = 4;
+  Limbo limbo[kLimbos];
+  uint64_t limbo_epoch[kLimbos] = {};
+  Limbo freeing;  // what Free runs, its buffer kept from one call to the next
+  bool in_free = false;
 };
+
+// Runs the deleters of `limbo` and empties it. A deleter may retire more (into any limbo, this
+// one included), so they run from another vector; `r`'s spare one keeps its capacity, so that a
+// thread retiring at a steady rate does not allocate.
+void Free(Record* r, Limbo& limbo) {
+  if (r == nullptr || r->in_free) {  // an orphan's, or a deleter's nested call
+    Limbo due = std::move(limbo);
+    limbo.clear();
+    for (const Retired& x : due) x.deleter(x.object);
+    return;
+  }
+  r->in_free = true;
+  std::swap(limbo, r->freeing);
+  for (const Retired& x : r->freeing) x.deleter(x.object);
+  r->freeing.clear();
+  r->in_free = false;
+}
 
 std::atomic<uint64_t> g_epoch{3};
 std::atomic<Record*> g_records{nullptr};
@@ -65,7 +81,7 @@ void FreeDueOrphans(uint64_t epoch) {
     Orphan* o = list;
     list = o->next;
     if (o->epoch + 2 <= epoch) {
-      Free(o->limbo);
+      Free(nullptr, o->limbo);
       delete o;
     } else {
       o->next = kept;
@@ -112,8 +128,12 @@ struct RecordOwner {
   ~RecordOwner() {
     Record* r = t_record;
     if (r == nullptr) return;
-    for (int k = 0; k < 3; ++k) Orphaned(r->limbo_epoch[k], std::move(r->limbo[k]));
-    r->limbo_epoch[0] = r->limbo_epoch[1] = r->limbo_epoch[2] = 0;
+    for (int k = 0; k < Record::kLimbos; ++k) {
+      // A copy: the record keeps its vectors' capacity for the next thread that takes it.
+      Orphaned(r->limbo_epoch[k], Limbo(r->limbo[k].begin(), r->limbo[k].end()));
+      r->limbo[k].clear();
+      r->limbo_epoch[k] = 0;
+    }
     r->depth = 0;
     r->retired_since_advance = 0;
     t_record = nullptr;
@@ -124,17 +144,20 @@ struct RecordOwner {
 };
 thread_local RecordOwner t_owner;
 
-Record* Self() {
-  if (t_record == nullptr) [[unlikely]] {
-    (void)&t_owner;  // constructed on first use: it must outlive this thread's guards
-    t_record = AcquireRecord();
-  }
+[[gnu::noinline]] Record* FirstSelf() {
+  (void)&t_owner;  // constructed on first use: it must outlive this thread's guards
+  t_record = AcquireRecord();
   return t_record;
 }
 
+inline Record* Self() {
+  Record* r = t_record;
+  return r != nullptr ? r : FirstSelf();
+}
+
 void FreeDue(Record& r, uint64_t epoch) {
-  for (int k = 0; k < 3; ++k) {
-    if (!r.limbo[k].empty() && r.limbo_epoch[k] + 2 <= epoch) Free(r.limbo[k]);
+  for (int k = 0; k < Record::kLimbos; ++k) {
+    if (!r.limbo[k].empty() && r.limbo_epoch[k] + 2 <= epoch) Free(&r, r.limbo[k]);
   }
 }
 
@@ -177,12 +200,10 @@ void Epochs::Retire(void* object, void (*deleter)(void*)) {
     return;
   }
   Record& r = *Self();
-  const int k = static_cast<int>(epoch % 3);
-  if (r.limbo_epoch[k] != epoch) {  // it holds epoch - 3 or older: free it now
-    Limbo due = std::move(r.limbo[k]);
-    r.limbo[k].clear();
-    r.limbo_epoch[k] = epoch;  // first: the deleters may retire more
-    Free(due);
+  const int k = static_cast<int>(epoch % Record::kLimbos);
+  if (r.limbo_epoch[k] != epoch) {  // it holds epoch - 4 or older: free it now
+    r.limbo_epoch[k] = epoch;       // first: the deleters may retire more, into it
+    Free(&r, r.limbo[k]);
   }
   r.limbo[k].push_back({object, deleter});
   // Often enough that what waits stays small (a queue's removed slots come in batches).

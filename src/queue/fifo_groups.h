@@ -53,6 +53,7 @@
 #include <utility>
 #include <vector>
 
+#include "queue/block_cache.h"
 #include "queue/epochs.h"
 #include "queue/mpmc_ring.h"
 #include "queue/progress_hook.h"
@@ -226,8 +227,13 @@ class FifoGroups {
       c.MakeEligible(g);  // receivers stopped at it: what follows it may be receivable
       return false;
     }
-    c.live[shard].fetch_add(1, std::memory_order_relaxed);
-    c.MakeEligible(g);
+    c.shards[shard].pushes.fetch_add(1, std::memory_order_relaxed);
+    // A group with a message in flight is put in the ring when that one is deleted, changed or
+    // lapses (its timer), not by every send behind it.
+    const State* st = g->state.load(std::memory_order_seq_cst);
+    if (st->count == 0 || st->entries[0].deadline_ns <= absl::ToUnixNanos(enqueued)) {
+      c.MakeEligible(g);
+    }
     return true;
   }
 
@@ -256,9 +262,10 @@ class FifoGroups {
     b.room = limited ? c.in_flight_limit - in_flight() : INT64_MAX;
     int taken = 0;
     // Each group in the ring at most once per receive: those to serve again go back after.
-    // SQS serves the group of the oldest message first: among up to kWindow groups popped at a
-    // time, the oldest first (with no more groups than that ready, the order depends on what the
-    // queue holds, not on how it came to hold it).
+    // SQS serves the group of the oldest message first: among the groups popped at a time, as
+    // many as the receive still wants (up to kWindow), the oldest first. Popping more would
+    // order more of them, but the rest went back to the ring's end, behind younger groups, and
+    // cost every receive their reads.
     constexpr size_t kWindow = 16;
     std::array<std::pair<uint64_t, Group*>, kWindow> window;
     std::array<Group*, 64> again;
@@ -271,19 +278,22 @@ class FifoGroups {
       }
     };
     for (uint64_t budget = c.ready.ApproximateSize() + 1; taken < max && budget > 0;) {
-      size_t n = 0;
-      for (; n < kWindow && budget > 0; --budget) {
-        std::optional<uint64_t> e = c.ready.Pop();
-        if (!e) {
-          budget = 0;
-          break;
-        }
-        Group* g = reinterpret_cast<Group*>(*e);
-        g->in_ring.store(false, std::memory_order_seq_cst);
-        window[n++] = {OldestOf(*g, b.now_ns), g};
-      }
+      // One CAS for the run of groups at the ring's front.
+      std::array<uint64_t, kWindow> popped;
+      const size_t want =
+          std::min<uint64_t>(std::min<size_t>(kWindow, static_cast<size_t>(max - taken)), budget);
+      const size_t n = c.ready.PopRun([](uint64_t, size_t) { return true; }, popped.data(), want);
       if (n == 0) break;
-      std::sort(window.begin(), window.begin() + n);
+      budget -= n;
+      for (size_t i = 0; i < n; ++i) {
+        Group* g = reinterpret_cast<Group*>(popped[i]);
+        g->in_ring.store(false, std::memory_order_seq_cst);
+        window[i] = {OldestOf(*g, b.now_ns), g};
+      }
+      // The ring holds groups mostly in the order they became eligible: often sorted already.
+      if (!std::is_sorted(window.begin(), window.begin() + n)) {
+        std::sort(window.begin(), window.begin() + n);
+      }
       for (size_t i = 0; i < n; ++i) {
         Group* g = window[i].second;
         if (taken >= max) {
@@ -325,7 +335,7 @@ class FifoGroups {
   // Messages in flight now (lapsed ones count until a later operation takes them again).
   int64_t in_flight() const {
     int64_t n = 0;
-    for (const auto& f : core_->in_flight) n += f.load(std::memory_order_relaxed);
+    for (const auto& sh : core_->shards) n += sh.in_flight.load(std::memory_order_relaxed);
     return n;
   }
 
@@ -488,8 +498,7 @@ class FifoGroups {
       if (c.listener != nullptr) [[unlikely]]
         c.listener->Removed(shard, View(*head, nullptr));
       fn(View(*head, nullptr));
-      c.live[shard].fetch_sub(1, std::memory_order_relaxed);
-      c.removals.fetch_add(1, std::memory_order_relaxed);
+      c.shards[shard].removals.fetch_add(1, std::memory_order_relaxed);
       c.Gone(head);
       return true;
     }
@@ -549,7 +558,10 @@ class FifoGroups {
 
   size_t size() {
     int64_t n = 0;
-    for (const auto& l : core_->live) n += l.load(std::memory_order_relaxed);
+    for (const auto& sh : core_->shards) {
+      n -= static_cast<int64_t>(sh.removals.load(std::memory_order_relaxed));  // before pushes
+      n += static_cast<int64_t>(sh.pushes.load(std::memory_order_relaxed));
+    }
     return n > 0 ? static_cast<size_t>(n) : 0;
   }
 
@@ -563,7 +575,8 @@ class FifoGroups {
     if (size() <= scan) return ~uint64_t{0};
     Core& c = *core_;
     std::lock_guard lock(c.cutoff_mu);
-    const uint64_t removals = c.removals.load(std::memory_order_relaxed);
+    uint64_t removals = 0;
+    for (const auto& sh : c.shards) removals += sh.removals.load(std::memory_order_relaxed);
     if (c.cutoff != ~uint64_t{0} && removals == c.cutoff_removals) return c.cutoff;
     Epochs::Guard guard;
     std::vector<uint64_t> seqs;
@@ -626,7 +639,7 @@ class FifoGroups {
     Slot* tail = g->tail.load(std::memory_order_relaxed);
     tail->next.store(s, std::memory_order_relaxed);
     g->tail.store(s, std::memory_order_relaxed);
-    c.live[m.shard].fetch_add(1, std::memory_order_relaxed);
+    c.shards[m.shard].pushes.fetch_add(1, std::memory_order_relaxed);
     c.restored.push_back({s, absl::ToUnixNanos(m.first_received), absl::ToUnixNanos(m.received),
                           m.in_flight ? absl::ToUnixNanos(m.deadline) : INT64_MIN, m.receives});
     return true;
@@ -663,6 +676,9 @@ class FifoGroups {
     std::atomic<uint32_t> life{0};
     std::atomic<uint32_t> free_next{0};  // in its shard's free stack: the next index + 1
     void* core = nullptr;
+    // Its group's delivery state while it is the anchor and nothing is taken (Core::Empty): the
+    // state most operations install, kept here so that installing it allocates nothing.
+    alignas(void*) unsigned char empty_state[16];
   };
 
  private:
@@ -679,8 +695,13 @@ class FifoGroups {
   struct State {
     Slot* last;
     uint32_t count;
+    uint32_t capacity;  // entries room (kCachedEntries: a BlockCache block; 0: a slot's own)
     Entry entries[];
   };
+  static_assert(sizeof(State) == sizeof(Slot::empty_state));
+  // Snapshots of up to this many entries (a receive's batch) come from a per-thread cache.
+  static constexpr uint32_t kCachedEntries = 10;
+  using StateCache = BlockCache<sizeof(State) + kCachedEntries * sizeof(Entry)>;
 
  public:
   struct Group {
@@ -729,6 +750,16 @@ class FifoGroups {
     }
     return n;
   }
+  // `before` as this receive's entry `e` shows it (View(s, &e) without its time conversions).
+  static Node Received(const Node& before, const Entry& e, const Batch& b) {
+    Node n = before;
+    n.receives = e.receives;
+    if (n.first_received == absl::InfinitePast()) n.first_received = b.now;
+    n.received = b.now;
+    n.deadline = b.deadline;
+    n.deadline_ns = e.deadline_ns;
+    return n;
+  }
   static absl::Time TimeOf(int64_t ns) {
     return ns == INT64_MIN ? absl::InfinitePast() : absl::FromUnixNanos(ns);
   }
@@ -771,11 +802,16 @@ class FifoGroups {
       std::atomic<uint64_t> free_head{0};  // [tag: 32][index + 1: 32]
       std::atomic<uint32_t> next_index{0};
       std::atomic<std::atomic<Group*>*> buckets{nullptr};
+      // Counters, here rather than in one array, so that threads on other shards do not share
+      // their cache line.
+      std::atomic<int64_t> in_flight{0};  // entries taken by a receive
+      // Messages stored, and removed, ever: one counter for each step (what is stored is their
+      // difference).
+      std::atomic<uint64_t> pushes{0};
+      std::atomic<uint64_t> removals{0};
+      std::atomic<int64_t> retired{0};  // slots waiting in Epochs
     };
     std::array<Shard, kShards> shards;
-    std::array<std::atomic<int64_t>, kShards> in_flight{};  // entries taken by a receive
-    std::array<std::atomic<int64_t>, kShards> live{};       // messages stored
-    std::atomic<uint64_t> removals{0};
     std::atomic<uint64_t> next_seq{1};
     std::atomic<uint64_t> purges{0};
     MpmcRing ready;  // groups that may have something to receive (Group*)
@@ -784,7 +820,7 @@ class FifoGroups {
     std::atomic<int64_t> timers_at{INT64_MAX};  // the earliest timer, pushed or in the heap
     std::atomic<bool> timer_role{false};
     std::vector<Timer*> timer_heap;  // the role's
-    std::atomic<int64_t> refs{1};    // the owner's, and one per slot waiting in Epochs
+    std::atomic<int64_t> refs{1};    // the owner's, and one per shard with slots in Epochs
     int64_t in_flight_limit = INT64_MAX;
     Listener* listener = nullptr;
     std::mutex cutoff_mu;
@@ -798,7 +834,7 @@ class FifoGroups {
           for (uint32_t i = 0; i < kBuckets; ++i) {
             for (Group* g = b[i].load(std::memory_order_relaxed); g != nullptr;) {
               Group* next = g->chain;
-              ::free(const_cast<State*>(g->state.load(std::memory_order_relaxed)));
+              Release(g->state.load(std::memory_order_relaxed));
               delete g;
               g = next;
             }
@@ -838,6 +874,7 @@ class FifoGroups {
           fresh[j].index = base + j;
           fresh[j].shard = shard;
           fresh[j].core = this;
+          InitEmpty(&fresh[j]);
         }
         if (sh.segments[k].compare_exchange_strong(seg, fresh, std::memory_order_acq_rel)) {
           seg = fresh;
@@ -881,10 +918,15 @@ class FifoGroups {
         const uint64_t next = ((head >> 32) + 1) << 32 | (s->index + 1);
         if (sh.free_head.compare_exchange_weak(head, next, std::memory_order_acq_rel)) break;
       }
-      c->Unref();
+      if (sh.retired.fetch_sub(1, std::memory_order_acq_rel) == 1) c->Unref();
     }
+    // A shard holds one reference while any of its slots waits in Epochs (counted on its own
+    // line, not on the core's: one shared counter per message slowed 2 + 2 threads by 6 %).
+    // Only retires within an operation take it, and operations end before the owner lets go.
     void Retire(Slot* s) {
-      refs.fetch_add(1, std::memory_order_relaxed);
+      if (shards[s->shard].retired.fetch_add(1, std::memory_order_acq_rel) == 0) {
+        refs.fetch_add(1, std::memory_order_relaxed);
+      }
       Epochs::Retire(s, &Free);
     }
     void Gone(Slot* s) {
@@ -925,9 +967,8 @@ class FifoGroups {
       fresh->shard = shard;
       fresh->anchor.life.store(kPassedBit, std::memory_order_relaxed);  // never gone
       fresh->tail.store(&fresh->anchor, std::memory_order_relaxed);
-      auto* st = static_cast<State*>(::malloc(sizeof(State)));
-      st->last = &fresh->anchor;
-      st->count = 0;
+      InitEmpty(&fresh->anchor);
+      const State* st = Empty(&fresh->anchor);
       fresh->state.store(st, std::memory_order_relaxed);
       for (;;) {
         fresh->chain = head;
@@ -935,7 +976,6 @@ class FifoGroups {
         if (bucket.compare_exchange_strong(head, fresh, std::memory_order_acq_rel)) return fresh;
         for (Group* g = head; g != seen; g = g->chain) {  // added meanwhile
           if (g->id == id) {
-            ::free(st);
             delete fresh;
             return g;
           }
@@ -984,19 +1024,52 @@ class FifoGroups {
 
     // ---- snapshots
     static size_t SizeFor(uint32_t count) { return sizeof(State) + count * sizeof(Entry); }
-    State* Make(const Slot* last, uint32_t count) {
-      auto* st = static_cast<State*>(::malloc(SizeFor(count)));
-      if (st == nullptr) throw std::bad_alloc();
+    static State* Make(const Slot* last, uint32_t count) {
+      State* st;
+      if (count <= kCachedEntries) {
+        st = static_cast<State*>(StateCache::Take());
+        st->capacity = kCachedEntries;
+      } else {
+        st = static_cast<State*>(::malloc(SizeFor(count)));
+        if (st == nullptr) throw std::bad_alloc();
+        st->capacity = count;
+      }
       st->last = const_cast<Slot*>(last);
       st->count = count;
       return st;
+    }
+    static void InitEmpty(Slot* s) {
+      auto* st = reinterpret_cast<State*>(s->empty_state);
+      st->last = s;
+      st->count = 0;
+      st->capacity = 0;
+    }
+    // The state with no entries and `last` as its anchor.
+    static const State* Empty(const Slot* last) {
+      return reinterpret_cast<const State*>(last->empty_state);
+    }
+    static void Release(const State* st) {
+      if (st->capacity == 0) return;  // a slot's own
+      if (st->capacity == kCachedEntries) {
+        StateCache::Give(const_cast<State*>(st));
+      } else {
+        ::free(const_cast<State*>(st));
+      }
     }
     State* Copy(const State* st) {
       State* next = Make(st->last, st->count);
       std::memcpy(next->entries, st->entries, st->count * sizeof(Entry));
       return next;
     }
-    State* Without(const State* st, uint32_t at) {
+    // `st` with its anchor moved to `last`.
+    const State* Moved(const State* st, const Slot* last) {
+      if (st->count == 0) return Empty(last);
+      State* next = Make(last, st->count);
+      std::memcpy(next->entries, st->entries, st->count * sizeof(Entry));
+      return next;
+    }
+    const State* Without(const State* st, uint32_t at) {
+      if (st->count == 1) return Empty(st->last);
       State* next = Make(st->last, st->count - 1);
       std::memcpy(next->entries, st->entries, at * sizeof(Entry));
       std::memcpy(next->entries + at, st->entries + at + 1, (st->count - at - 1) * sizeof(Entry));
@@ -1007,17 +1080,17 @@ class FifoGroups {
       for (uint32_t i = 0; i < st->count; ++i) n += st->entries[i].deadline_ns != INT64_MIN;
       return n;
     }
-    static void FreeState(void* p) { ::free(p); }
+    static void FreeState(void* p) { Release(static_cast<State*>(p)); }
     // Installs `next` in place of `st`; false (and `next` freed) if another change came first.
-    bool Install(Group& g, const State* st, State* next) {
+    bool Install(Group& g, const State* st, const State* next) {
       if (!g.state.compare_exchange_strong(st, next, std::memory_order_seq_cst)) {
-        ::free(next);
+        Release(next);
         return false;
       }
       if (const int64_t d = Taken(next) - Taken(st); d != 0) {
-        in_flight[g.shard].fetch_add(d, std::memory_order_relaxed);
+        shards[g.shard].in_flight.fetch_add(d, std::memory_order_relaxed);
       }
-      Epochs::Retire(const_cast<State*>(st), &FreeState);
+      if (st->capacity != 0) Epochs::Retire(const_cast<State*>(st), &FreeState);
       return true;
     }
     // Marks the anchor's moves from `from` to `to` (exclusive) passed.
@@ -1060,17 +1133,26 @@ class FifoGroups {
         const Entry* e = nullptr;
         const FifoOutcome found = FindReceive(r, now_ns, &g, &s, &st, &e);
         if (found != FifoOutcome::kOk) return found;
-        const bool first = e == st->entries;  // its group may have something to give now
-        if (!Install(*g, st, Without(st, static_cast<uint32_t>(e - st->entries)))) continue;
+        const bool first = e == st->entries;
+        const State* next = Without(st, static_cast<uint32_t>(e - st->entries));
+        if (!Install(*g, st, next)) continue;
         AtProgressPoint(ProgressPoint::kDelete);
         if (listener != nullptr) [[unlikely]]
           listener->Removed(r.shard, View(*s, nullptr));
-        live[r.shard].fetch_sub(1, std::memory_order_relaxed);
-        removals.fetch_add(1, std::memory_order_relaxed);
+        shards[r.shard].removals.fetch_add(1, std::memory_order_relaxed);
         Gone(s);
-        if (first) MakeEligible(g);
+        // Its group may have something to give now. A send that links a message after the
+        // look below sees the new state, and puts the group in the ring itself.
+        if (first && Receivable(next, now_ns)) MakeEligible(g);
         return FifoOutcome::kOk;
       }
+    }
+
+    // Whether `st` starts with a message a receive could take (a put-back or lapsed entry, or
+    // one after the anchor); a message in flight first has its timer.
+    static bool Receivable(const State* st, int64_t now_ns) {
+      if (st->count > 0) return st->entries[0].deadline_ns <= now_ns;
+      return st->last->next.load(std::memory_order_seq_cst) != nullptr;
     }
 
     // Takes up to `want` messages of `g` for a receive; adds them to `taken`. Returns whether
@@ -1124,9 +1206,7 @@ class FifoGroups {
         }
         if (n_entries == 0 && n_fresh == 0) {
           if (last != st->last) {  // only removed ones: move the anchor past them
-            State* next = Copy(st);
-            next->last = last;
-            if (Install(g, st, next)) PassFrom(st->last, last);
+            if (Install(g, st, Moved(st, last))) PassFrom(st->last, last);
             continue;
           }
           return again;
@@ -1189,7 +1269,7 @@ class FifoGroups {
           // Checked as it was before this receive, taken as it is after.
           Node before = View(*s, i < n_entries ? &st->entries[i] : nullptr);
           const FifoVerdict verdict = visitor.Check(before);
-          Node view = View(*s, e);
+          Node view = Received(before, *e, b);
           if (verdict == FifoVerdict::kSkipGroup) {
             skip = true;
             again = true;
@@ -1237,10 +1317,12 @@ class FifoGroups {
         }
         next->count = n;
         if (n == st->count) {
-          ::free(next);
+          Release(next);
           return st;
         }
-        if (Install(g, st, next)) return next;
+        const State* installed = n > 0 ? next : Empty(st->last);
+        if (n == 0) Release(next);
+        if (Install(g, st, installed)) return installed;
       }
     }
     // A receive's Check left `s`: back as it was before this receive took it (`before`: its
@@ -1272,8 +1354,7 @@ class FifoGroups {
         const Entry* e = EntryOf(st, s);
         if (e == nullptr) return false;
         if (!Install(g, st, Without(st, static_cast<uint32_t>(e - st->entries)))) continue;
-        live[g.shard].fetch_sub(1, std::memory_order_relaxed);
-        removals.fetch_add(1, std::memory_order_relaxed);
+        shards[g.shard].removals.fetch_add(1, std::memory_order_relaxed);
         Gone(s);
         return true;
       }
@@ -1299,7 +1380,7 @@ class FifoGroups {
         }
         next->count = n;
         if (out.empty()) {
-          ::free(next);
+          Release(next);
         } else if (!Install(g, st, next)) {
           continue;
         } else {
@@ -1333,8 +1414,7 @@ class FifoGroups {
     void Removed(Group& g, Slot* s) {
       if (listener != nullptr) [[unlikely]]
         listener->Removed(g.shard, View(*s, nullptr));
-      live[g.shard].fetch_sub(1, std::memory_order_relaxed);
-      removals.fetch_add(1, std::memory_order_relaxed);
+      shards[g.shard].removals.fetch_add(1, std::memory_order_relaxed);
       Gone(s);
     }
 
@@ -1450,8 +1530,8 @@ class FifoGroups {
           if (e.deadline_ns != INT64_MIN) AddTimer(&g, e.deadline_ns);
         }
         g.state.store(next, std::memory_order_relaxed);
-        in_flight[g.shard].fetch_add(Taken(next), std::memory_order_relaxed);
-        ::free(const_cast<State*>(st));
+        shards[g.shard].in_flight.fetch_add(Taken(next), std::memory_order_relaxed);
+        Release(st);
         PassFrom(&g.anchor, last);
         ready_order.emplace_back(next->entries[0].seq, &g);
       });
