@@ -33,15 +33,18 @@
 #include "courier/hub.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/message_accounting.h"
 #include "queue/progress_parking.h"
 
 namespace courier {
 namespace {
 
 using queue_internal::ProgressPoint;
+using testing::Counts;
 using testing::DoneLatch;
 using testing::NameOf;
 using testing::ParkingHook;
+using testing::Repeated;
 
 constexpr auto kWatchdog = std::chrono::seconds(60);
 constexpr int kPrefillGroups = 1024;  // two messages each, spread over every shard
@@ -247,22 +250,6 @@ void ParkedOperation(FifoQueue& q, ProgressPoint point, Record& r) {
   }
 }
 
-template <typename T, typename Key>
-std::map<std::string, int> Counts(const std::vector<T>& all, Key key) {
-  std::map<std::string, int> counts;
-  for (const T& x : all) ++counts[key(x)];
-  return counts;
-}
-std::string Repeated(const std::map<std::string, int>& counts) {
-  std::string out;
-  int shown = 0;
-  for (const auto& [s, n] : counts) {
-    if (n > 1 && shown++ < 10) out += " " + s + " (" + std::to_string(n) + "x)";
-  }
-  return out;
-}
-const std::string& Self(const std::string& s) { return s; }
-
 void CheckProgress(ProgressPoint point) {
   using std::chrono::steady_clock;
   const std::string op = NameOf(point);
@@ -367,7 +354,9 @@ void CheckProgress(ProgressPoint point) {
   std::map<std::string, const Sent*> by_body;
   for (const Sent& s : sent) by_body[s.body] = &s;
   REQUIRE(by_body.size() == sent.size());
-  const auto received_counts = Counts(received, [](const Got& g) { return g.body; });
+  std::vector<std::string> received_bodies;
+  for (const Got& g : received) received_bodies.push_back(g.body);
+  const auto received_counts = Counts(received_bodies);
   {
     INFO("received more than once:" << Repeated(received_counts));
     CHECK(received_counts.size() == received.size());
@@ -458,39 +447,7 @@ void CheckProgress(ProgressPoint point) {
       REQUIRE(q->DeleteMessage(m.receipt_handle).ok());
     }
   }
-  const auto deleted_counts = Counts(deleted, Self);
-  const auto drained_counts = Counts(drained, Self);
-  {
-    INFO("deleted more than once:" << Repeated(deleted_counts));
-    CHECK(deleted_counts.size() == deleted.size());
-  }
-  {
-    INFO("drained more than once:" << Repeated(drained_counts));
-    CHECK(drained_counts.size() == drained.size());
-  }
-  std::vector<std::string> lost, twice;
-  for (const auto& [body, s] : by_body) {
-    const bool del = deleted_counts.contains(body), left = drained_counts.contains(body);
-    if (!del && !left) lost.push_back(body);
-    if (del && left) twice.push_back(body);
-  }
-  for (const auto& [body, n] : drained_counts) {
-    if (!by_body.contains(body)) FAIL_CHECK("drained but never sent: " << body);
-  }
-  {
-    INFO("lost: " << lost.size() << (lost.empty() ? "" : ", first " + lost.front()));
-    CHECK(lost.empty());
-  }
-  {
-    INFO("deleted and still in the queue: " << twice.size()
-                                            << (twice.empty() ? "" : ", first " + twice.front()));
-    CHECK(twice.empty());
-  }
-  CHECK(deleted.size() + drained.size() == sent.size());
-  auto counts = q->GetQueueAttributes().value();
-  CHECK(counts["ApproximateNumberOfMessages"] == "0");
-  CHECK(counts["ApproximateNumberOfMessagesNotVisible"] == "0");
-  CHECK(counts["ApproximateNumberOfMessagesDelayed"] == "0");
+  testing::CheckAccounted(*q, by_body, sent.size(), deleted, drained);
 }
 
 // The former sharded, locked core failed all four, each after the 60 s watchdog, with every

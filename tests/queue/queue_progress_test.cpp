@@ -40,6 +40,7 @@
 #include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/message_accounting.h"
 #include "queue/progress_hook.h"
 #include "queue/progress_parking.h"
 
@@ -47,9 +48,11 @@ namespace courier {
 namespace {
 
 using queue_internal::ProgressPoint;
+using testing::Counts;
 using testing::DoneLatch;
 using testing::NameOf;
 using testing::ParkingHook;
+using testing::Repeated;
 
 constexpr auto kWatchdog = std::chrono::seconds(60);
 constexpr int kShards = 16;             // prefill threads: one per shard of the old core
@@ -240,22 +243,6 @@ void ParkedOperation(Queue& q, ProgressPoint point, Record& r) {
   }
 }
 
-// Counts of each string.
-std::map<std::string, int> Counts(const std::vector<std::string>& all) {
-  std::map<std::string, int> counts;
-  for (const std::string& s : all) ++counts[s];
-  return counts;
-}
-// The strings of `counts` that occur more than once, for a failure message.
-std::string Repeated(const std::map<std::string, int>& counts) {
-  std::string out;
-  int shown = 0;
-  for (const auto& [s, n] : counts) {
-    if (n > 1 && shown++ < 10) out += " " + s + " (" + std::to_string(n) + "x)";
-  }
-  return out;
-}
-
 void CheckProgress(ProgressPoint point) {
   using std::chrono::steady_clock;
   const std::string op = NameOf(point);
@@ -411,39 +398,7 @@ void CheckProgress(ProgressPoint point) {
     }
   }
   // Each message sent was deleted exactly once, or still in the queue and drained once.
-  const std::map<std::string, int> deleted_counts = Counts(deleted);
-  const std::map<std::string, int> drained_counts = Counts(drained);
-  {
-    INFO("deleted more than once:" << Repeated(deleted_counts));
-    CHECK(deleted_counts.size() == deleted.size());
-  }
-  {
-    INFO("drained more than once:" << Repeated(drained_counts));
-    CHECK(drained_counts.size() == drained.size());
-  }
-  std::vector<std::string> lost, twice;
-  for (const auto& [body, n] : sent_counts) {
-    const bool del = deleted_counts.contains(body), left = drained_counts.contains(body);
-    if (!del && !left) lost.push_back(body);
-    if (del && left) twice.push_back(body);
-  }
-  for (const auto& [body, n] : drained_counts) {
-    if (!sent_counts.contains(body)) FAIL_CHECK("drained but never sent: " << body);
-  }
-  {
-    INFO("lost: " << lost.size() << (lost.empty() ? "" : ", first " + lost.front()));
-    CHECK(lost.empty());
-  }
-  {
-    INFO("deleted and still in the queue: " << twice.size()
-                                            << (twice.empty() ? "" : ", first " + twice.front()));
-    CHECK(twice.empty());
-  }
-  CHECK(deleted.size() + drained.size() == sent.size());
-  auto counts = q->GetQueueAttributes().value();
-  CHECK(counts["ApproximateNumberOfMessages"] == "0");
-  CHECK(counts["ApproximateNumberOfMessagesNotVisible"] == "0");
-  CHECK(counts["ApproximateNumberOfMessagesDelayed"] == "0");
+  testing::CheckAccounted(*q, sent_counts, sent.size(), deleted, drained);
 }
 
 TEST_CASE("Standard queue progress: others complete while a thread is parked in SendMessage",
