@@ -47,7 +47,7 @@ class SqliteStorage final : public Storage {
   // The version of the file format this build writes; it reads this one and older ones, and
   // marks an older file as this version when it first writes to it (docs/storage.md, "File
   // format").
-  static constexpr int kFormatVersion = 2;
+  static constexpr int kFormatVersion = 3;
 
   // Opens `path`, creating it if it does not exist. Errors, each naming the file:
   //   StorageLocked      (FailedPrecondition) another SqliteStorage holds it;

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -64,6 +65,44 @@ constexpr size_t kFailuresKept = 256;
 // neighbourhood, not a copy of the whole log.
 constexpr size_t kReplayChunkBytes = size_t{4} << 20;
 
+// A commit's records of one log are one row (one B-tree insert, not one per record): a row of
+// `count` records holds, when count > 1, each record's length (LEB128) and bytes; a row of one
+// holds that record's bytes alone (docs/storage.md, "File format").
+void AppendFramed(std::string& row, std::string_view record) {
+  for (uint64_t n = record.size();; n >>= 7) {
+    if (n < 0x80) {
+      row.push_back(static_cast<char>(n));
+      break;
+    }
+    row.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  }
+  row.append(record);
+}
+
+// The `count` records of a row, or false when it does not hold exactly that many.
+bool SplitRow(std::string_view row, int64_t count, std::vector<std::string_view>& records) {
+  records.clear();
+  if (count == 1) {
+    records.push_back(row);
+    return true;
+  }
+  if (count < 1) return false;
+  size_t at = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    uint64_t size = 0;
+    for (int shift = 0;; shift += 7) {
+      if (at == row.size() || shift > 56) return false;
+      const auto byte = static_cast<uint8_t>(row[at++]);
+      size |= uint64_t{byte & 0x7fu} << shift;
+      if (byte < 0x80) break;
+    }
+    if (size > row.size() - at) return false;
+    records.push_back(row.substr(at, size));
+    at += size;
+  }
+  return at == row.size();
+}
+
 }  // namespace
 
 struct SqliteStorage::Impl {
@@ -71,24 +110,30 @@ struct SqliteStorage::Impl {
   Options options;
   sqlite3* db = nullptr;
   sqlite3_stmt* insert = nullptr;
-  sqlite3_stmt* select = nullptr;    // a log's records in a range of seq
+  sqlite3_stmt* select = nullptr;    // a log's rows in a range of seq
   sqlite3_stmt* last_seq = nullptr;  // the newest record's seq
 
   // What waits to be committed, in ticket order. A commit is led by one thread at a time: a
   // caller that waits for its ticket when no commit is under way commits everything pending
-  // itself (no hand-off to another thread and back), others wait for it; the writer thread
-  // commits records no caller waits for, and the relaxed mode's windows.
+  // itself (no hand-off to another thread and back); a commit that ends with more pending hands
+  // the next one to the writer thread, which goes on while callers keep it busy, so that their
+  // threads only submit and sleep. The writer also commits records no caller waits for, and the
+  // relaxed mode's windows.
   std::mutex mu;
   std::condition_variable work;  // the writer's
   std::vector<Batch> pending;
   bool committing = false;
-  uint64_t submitted = 0;  // the last ticket given
+  bool handed_over = false;    // a commit ended with more pending: the writer leads the next
+  uint64_t submitted = 0;      // the last ticket given
+  uint64_t leading_last = 0;   // the last ticket of the commit under way
+  uint64_t commit_number = 0;  // of the commit under way, or of the last one
   // Every ticket up to this one has been through a commit. Written under `mu`; a woken waiter
   // reads it without the lock, so that the callers of one commit do not queue for it.
   std::atomic<uint64_t> committed = 0;
-  // Bumped at the end of every commit, after the lock is let go: the callers waiting for a
-  // commit sleep on it and one call wakes them all (one system call, not one per caller).
-  std::atomic<uint32_t> commits = 0;
+  // The callers of a commit sleep on the word of its number's parity, bumped at its end after
+  // the lock is let go: one call wakes them all (one system call, not one per caller), and
+  // not the callers of the next commit, whose records came during this one.
+  std::array<std::atomic<uint32_t>, 2> ends{};
   std::deque<FailedCommit> failures;  // the newest kFailuresKept
   std::atomic<bool> any_failure = false;
   absl::Status last_commit;  // what a relaxed Await reports until a commit succeeds
@@ -101,6 +146,12 @@ struct SqliteStorage::Impl {
   // may be records only this format's readers know (so that an older build refuses the file
   // rather than stop in the middle of it). Opening and reading alone change nothing. Under db_mu.
   bool upgrade = false;
+  // The records table has its `count` column (format 3 on): an older file gets it, every row
+  // counting one, in the commit that marks it.
+  bool counted = true;
+  // A commit's logs and the row being built, under db_mu.
+  std::vector<std::string_view> logs;
+  std::string row;
 
   ~Impl() {
     if (writer.joinable()) {
@@ -155,7 +206,8 @@ struct SqliteStorage::Impl {
     }());
     if (application_id == 0 && objects == 0) {  // a new file
       COURIER_RETURN_IF_ERROR(Exec(
-          "CREATE TABLE records(seq INTEGER PRIMARY KEY, log TEXT NOT NULL, body BLOB NOT NULL);"
+          "CREATE TABLE records(seq INTEGER PRIMARY KEY, log TEXT NOT NULL, body BLOB NOT NULL,"
+          " count INTEGER NOT NULL DEFAULT 1);"
           "CREATE INDEX records_by_log ON records(log, seq);",
           "creating"));
       COURIER_RETURN_IF_ERROR(Exec(fmt::format("PRAGMA application_id={}; PRAGMA user_version={}",
@@ -173,6 +225,7 @@ struct SqliteStorage::Impl {
                       version, kFormatVersion));
     } else if (version < kFormatVersion) {
       upgrade = true;
+      counted = version >= 3;
     }
     COURIER_RETURN_IF_ERROR(Exec("COMMIT", "opening"));
     // A file cut short or damaged inside fails here rather than in the middle of a Replay.
@@ -186,19 +239,56 @@ struct SqliteStorage::Impl {
     if (verdict != "ok") {
       return absl::DataLossError(fmt::format("StorageCorrupt: {} is damaged: {}", path, verdict));
     }
-    rc = sqlite3_prepare_v2(db, "INSERT INTO records(log, body) VALUES(?1, ?2)", -1, &insert,
-                            nullptr);
+    rc =
+        sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM records", -1, &last_seq, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, path, "preparing");
+    return PrepareRows();
+  }
+
+  // The statements that write and read rows, for the table as it is (`counted` or not).
+  absl::Status PrepareRows() {
+    sqlite3_finalize(insert);
+    sqlite3_finalize(select);
+    insert = select = nullptr;
+    int rc = sqlite3_prepare_v2(db,
+                                counted ? "INSERT INTO records(log, body, count) VALUES(?1, ?2, ?3)"
+                                        : "INSERT INTO records(log, body) VALUES(?1, ?2)",
+                                -1, &insert, nullptr);
     if (rc == SQLITE_OK) {
-      rc = sqlite3_prepare_v2(
-          db,
-          "SELECT seq, body FROM records WHERE log = ?1 AND seq > ?2 AND seq <= ?3 ORDER BY seq",
-          -1, &select, nullptr);
-    }
-    if (rc == SQLITE_OK) {
-      rc = sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM records", -1, &last_seq,
-                              nullptr);
+      rc = sqlite3_prepare_v2(db,
+                              counted ? "SELECT seq, body, count FROM records WHERE log = ?1 AND "
+                                        "seq > ?2 AND seq <= ?3 ORDER BY seq"
+                                      : "SELECT seq, body, 1 FROM records WHERE log = ?1 AND "
+                                        "seq > ?2 AND seq <= ?3 ORDER BY seq",
+                              -1, &select, nullptr);
     }
     return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(db, rc, path, "preparing");
+  }
+
+  // Inserts one row: the records of `log` in `batches`, in their order.
+  int InsertRow(const std::vector<Batch>& batches, std::string_view log) {
+    size_t count = 0;
+    std::string_view only;
+    row.clear();
+    for (const Batch& b : batches) {
+      if (b.log != log) continue;
+      for (const std::string& r : b.records) {
+        if (++count == 1) {
+          only = r;
+          continue;
+        }
+        if (count == 2) AppendFramed(row, only);
+        AppendFramed(row, r);
+      }
+    }
+    if (count == 0) return SQLITE_DONE;
+    const std::string_view body = count == 1 ? only : std::string_view(row);
+    sqlite3_bind_text(insert, 1, log.data(), static_cast<int>(log.size()), SQLITE_STATIC);
+    sqlite3_bind_blob(insert, 2, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert, 3, static_cast<int64_t>(count));
+    const int rc = sqlite3_step(insert);
+    sqlite3_reset(insert);
+    return rc;
   }
 
   // One transaction for `batches`.
@@ -207,30 +297,37 @@ struct SqliteStorage::Impl {
     COURIER_RETURN_IF_ERROR(Exec("BEGIN", "writing"));
     const bool marks = upgrade && std::any_of(batches.begin(), batches.end(),
                                               [](const Batch& b) { return !b.records.empty(); });
+    bool altered = false;  // the column this commit adds goes with its rollback
+    auto failed = [&](absl::Status error) {
+      Exec("ROLLBACK", "writing").IgnoreError();
+      if (altered) {
+        counted = false;
+        PrepareRows().IgnoreError();
+      }
+      return error;
+    };
     if (marks) {
-      absl::Status marked =
-          Exec(fmt::format("PRAGMA user_version={}", kFormatVersion).c_str(), "writing");
-      if (!marked.ok()) {
-        Exec("ROLLBACK", "writing").IgnoreError();
-        return marked;
+      std::string mark = fmt::format("PRAGMA user_version={};", kFormatVersion);
+      if (!counted) mark += "ALTER TABLE records ADD COLUMN count INTEGER NOT NULL DEFAULT 1;";
+      if (absl::Status marked = Exec(mark.c_str(), "writing"); !marked.ok()) return failed(marked);
+      if (!counted) {
+        altered = counted = true;
+        if (absl::Status prepared = PrepareRows(); !prepared.ok()) return failed(prepared);
       }
     }
+    // One row per log, in the order each log first comes (each log's records in their order).
+    logs.clear();
     for (const Batch& b : batches) {
-      for (const std::string& r : b.records) {
-        sqlite3_bind_text(insert, 1, b.log.data(), static_cast<int>(b.log.size()), SQLITE_STATIC);
-        sqlite3_bind_blob(insert, 2, r.data(), static_cast<int>(r.size()), SQLITE_STATIC);
-        const int rc = sqlite3_step(insert);
-        sqlite3_reset(insert);
-        if (rc != SQLITE_DONE) {
-          absl::Status error = SqliteError(db, rc, path, "writing");
-          Exec("ROLLBACK", "writing").IgnoreError();
-          return error;
-        }
+      if (std::find(logs.begin(), logs.end(), b.log) == logs.end()) logs.push_back(b.log);
+    }
+    for (std::string_view log : logs) {
+      if (const int rc = InsertRow(batches, log); rc != SQLITE_DONE) {
+        return failed(SqliteError(db, rc, path, "writing"));
       }
     }
     absl::Status status = Exec("COMMIT", "committing");
-    if (!status.ok()) Exec("ROLLBACK", "writing").IgnoreError();
-    if (status.ok() && marks) upgrade = false;
+    if (!status.ok()) return failed(status);
+    if (marks) upgrade = false;
     return status;
   }
 
@@ -240,9 +337,12 @@ struct SqliteStorage::Impl {
   // let go.
   void Lead(std::unique_lock<std::mutex>& lock) {
     committing = true;
+    handed_over = false;
+    const uint64_t number = ++commit_number;
     std::vector<Batch> batches;
     batches.swap(pending);
     const uint64_t first = batches.front().ticket, last = batches.back().ticket;
+    leading_last = last;
     lock.unlock();
     absl::Status status = Commit(batches);
     lock.lock();
@@ -254,12 +354,15 @@ struct SqliteStorage::Impl {
     last_commit = std::move(status);
     committed.store(last, std::memory_order_release);
     committing = false;
-    if (stopping) work.notify_one();
+    // The callers of what came meanwhile sleep until the commit after this one ends: the
+    // writer leads it (in the relaxed mode, at its next window).
+    const bool more = !pending.empty() && !relaxed();
+    if (more) handed_over = true;
+    if (stopping || more) work.notify_one();
     lock.unlock();
-    // The waiters whose records are kept return; those whose records came later take the lock,
-    // and the first of them leads the next commit (if none waits, the writer takes them).
-    commits.fetch_add(1, std::memory_order_release);
-    commits.notify_all();
+    std::atomic<uint32_t>& end = ends[number % 2];
+    end.fetch_add(1, std::memory_order_release);
+    end.notify_all();
   }
 
   // How long records no caller waits for may stay pending: the relaxed mode's window, or (when
@@ -271,7 +374,8 @@ struct SqliteStorage::Impl {
   void WriterLoop() {
     std::unique_lock lock(mu);
     while (!stopping) {
-      work.wait_for(lock, absl::ToChronoNanoseconds(WriterPeriod()), [&] { return stopping; });
+      work.wait_for(lock, absl::ToChronoNanoseconds(WriterPeriod()),
+                    [&] { return stopping || handed_over; });
       if (!committing && !pending.empty()) {
         Lead(lock);
         lock.lock();
@@ -296,13 +400,16 @@ struct SqliteStorage::Impl {
     std::unique_lock lock(mu);
     if (relaxed() && !always) return last_commit;
     while (committed.load(std::memory_order_relaxed) < last) {
-      if (!committing) {
+      if (!committing && !handed_over) {
         Lead(lock);
       } else {
-        // Read under the lock, so the bump of the commit under way comes after it.
-        const uint32_t seen = commits.load(std::memory_order_relaxed);
+        // The commit that holds `last`: the one under way, or else the next. Its word is read
+        // under the lock, so that the bump at its end comes after.
+        const uint64_t number = commit_number + (committing && last <= leading_last ? 0 : 1);
+        std::atomic<uint32_t>& end = ends[number % 2];
+        const uint32_t seen = end.load(std::memory_order_relaxed);
         lock.unlock();
-        commits.wait(seen, std::memory_order_acquire);
+        end.wait(seen, std::memory_order_acquire);
         if (committed.load(std::memory_order_acquire) >= last &&
             !any_failure.load(std::memory_order_acquire)) {
           return absl::OkStatus();
@@ -369,10 +476,12 @@ absl::Status SqliteStorage::Replay(std::string_view log,
                                    absl::FunctionRef<void(std::string_view)> visit) {
   COURIER_RETURN_IF_ERROR(Flush());
   Impl& s = *impl_;
-  // The records are read a chunk at a time into one buffer, then visited without the lock:
-  // `visit` may append. The replay ends at the last record there was when it began.
+  // The rows are read a chunk at a time into one buffer, split into their records (a chunk
+  // whose rows do not split is refused before any of it is visited), then visited without the
+  // lock: `visit` may append. The replay ends at the last row there was when it began.
   std::string chunk;
-  std::vector<size_t> ends;
+  std::vector<std::pair<size_t, int64_t>> rows;  // each row's end in `chunk`, and its count
+  std::vector<std::string_view> records, split;
   int64_t after = 0, last = 0;
   {
     std::lock_guard lock(s.db_mu);
@@ -383,7 +492,7 @@ absl::Status SqliteStorage::Replay(std::string_view log,
   }
   while (after < last) {
     chunk.clear();
-    ends.clear();
+    rows.clear();
     {
       std::lock_guard lock(s.db_mu);
       sqlite3_bind_text(s.select, 1, log.data(), static_cast<int>(log.size()), SQLITE_STATIC);
@@ -394,19 +503,27 @@ absl::Status SqliteStorage::Replay(std::string_view log,
         after = sqlite3_column_int64(s.select, 0);
         const auto* data = static_cast<const char*>(sqlite3_column_blob(s.select, 1));
         if (data != nullptr) chunk.append(data, sqlite3_column_bytes(s.select, 1));  // or empty
-        ends.push_back(chunk.size());
+        rows.emplace_back(chunk.size(), sqlite3_column_int64(s.select, 2));
       }
       sqlite3_reset(s.select);
       if (chunk.size() < kReplayChunkBytes && rc != SQLITE_DONE) {
         return SqliteError(s.db, rc, s.path, "reading");
       }
-      if (chunk.size() < kReplayChunkBytes) after = last;  // every record read
+      if (chunk.size() < kReplayChunkBytes) after = last;  // every row read
     }
+    records.clear();
     size_t begin = 0;
-    for (size_t end : ends) {
-      visit(std::string_view(chunk).substr(begin, end - begin));
+    for (const auto& [end, count] : rows) {
+      if (!SplitRow(std::string_view(chunk).substr(begin, end - begin), count, split)) {
+        return absl::DataLossError(fmt::format(
+            "StorageCorrupt: {} is damaged: a row of log {} does not hold the {} records it "
+            "counts",
+            s.path, log, count));
+      }
+      records.insert(records.end(), split.begin(), split.end());
       begin = end;
     }
+    for (std::string_view record : records) visit(record);
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -102,6 +103,85 @@ TEST_CASE("Appends from many threads are all kept, each thread's in its order", 
     ++n;
   }
   CHECK(n == kThreads * kEach);
+}
+
+// The rows of the records table, as (log, count, body), in order.
+struct Row {
+  std::string log;
+  int64_t count;
+  std::string body;
+  bool operator==(const Row&) const = default;
+};
+std::vector<Row> Rows(const std::string& file) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* select = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "SELECT log, count, body FROM records ORDER BY seq", -1, &select,
+                             nullptr) == SQLITE_OK);
+  std::vector<Row> rows;
+  while (sqlite3_step(select) == SQLITE_ROW) {
+    const auto* body = static_cast<const char*>(sqlite3_column_blob(select, 2));
+    rows.push_back({reinterpret_cast<const char*>(sqlite3_column_text(select, 0)),
+                    sqlite3_column_int64(select, 1),
+                    std::string(body != nullptr ? body : "", sqlite3_column_bytes(select, 2))});
+  }
+  sqlite3_finalize(select);
+  sqlite3_close(db);
+  return rows;
+}
+
+TEST_CASE("The records of one commit are one row per log, and read back in their order",
+          "[storage]") {
+  TempDir dir;
+  const std::string file = dir.File("hub.db");
+  const std::string binary("a\0b\xff", 4), big(300, 'z');
+  {
+    // Nothing is committed before Flush, so that all of it is one commit.
+    auto s = SqliteStorage::Open(file, {.commit_interval = absl::Hours(1)}).value();
+    CHECK(Put(*s, "sqs", {"one", ""}).ok());
+    CHECK(Put(*s, "states", {"x"}).ok());
+    CHECK(Put(*s, "sqs", {binary, big}).ok());
+    CHECK(Put(*s, "states", {"y"}).ok());
+    CHECK(Put(*s, "sqs", {"last"}).ok());
+    REQUIRE(s->Flush().ok());
+    CHECK(Put(*s, "sqs", {"alone"}).ok());
+  }
+  const std::vector<Row> rows = Rows(file);
+  REQUIRE(rows.size() == 3);
+  CHECK(rows[0].log == "sqs");
+  CHECK(rows[0].count == 5);
+  CHECK(rows[1].log == "states");
+  CHECK(rows[1].count == 2);
+  CHECK(rows[2] == Row{"sqs", 1, "alone"});  // a row of one record is that record's bytes
+  auto s = SqliteStorage::Open(file).value();
+  CHECK(Read(*s, "sqs") == std::vector<std::string>{"one", "", binary, big, "last", "alone"});
+  CHECK(Read(*s, "states") == std::vector<std::string>{"x", "y"});
+}
+
+TEST_CASE("A row of records cut short or miscounted is refused when read, never half read",
+          "[storage]") {
+  TempDir dir;
+  int files = 0;
+  for (const char* damage :
+       {"UPDATE records SET body = substr(body, 1, 150)", "UPDATE records SET count = 3",
+        "UPDATE records SET count = 0", "UPDATE records SET body = x'ffffffffffffffffffffff01'"}) {
+    INFO(damage);
+    const std::string file = dir.File(std::to_string(++files) + ".db");
+    {
+      auto s = SqliteStorage::Open(file, {.commit_interval = absl::Hours(1)}).value();
+      CHECK(Put(*s, "sqs", {std::string(200, 'a'), std::string(200, 'b')}).ok());
+    }
+    REQUIRE(Rows(file).size() == 1);
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, damage, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    auto s = SqliteStorage::Open(file).value();
+    std::vector<std::string> got;
+    const absl::Status read = s->Replay("sqs", [&](std::string_view r) { got.emplace_back(r); });
+    CHECK(ErrorName(read) == "StorageCorrupt");
+    CHECK(got.empty());
+  }
 }
 
 TEST_CASE("The relaxed mode returns before the commit, and Flush and closing commit", "[storage]") {
@@ -222,7 +302,7 @@ int64_t FormatOf(const std::string& file) {
   return version;
 }
 
-TEST_CASE("A file of format 1, its records all JSON, recovers and becomes format 2 once written",
+TEST_CASE("A file of format 1, its records all JSON, recovers and becomes current once written",
           "[storage]") {
   TempDir dir;
   const std::string file = dir.File("old.db");
@@ -289,6 +369,8 @@ TEST_CASE("A file of format 1, its records all JSON, recovers and becomes format
     REQUIRE(q->SendMessage({.body = "third"}).ok());  // a binary record after the JSON ones
   }
   CHECK(FormatOf(file) == SqliteStorage::kFormatVersion);
+  const std::vector<Row> rows = Rows(file);  // the older rows count one record each
+  CHECK(std::all_of(rows.begin(), rows.end(), [](const Row& r) { return r.count == 1; }));
   testing_support::RecordingSide side(SqliteStorage::Open(file).value(), start);
   REQUIRE(side.hub.Recover().ok());
   auto q = Sqs(side.hub).GetQueue("stored").value();
