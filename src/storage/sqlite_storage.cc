@@ -163,6 +163,7 @@ struct SqliteStorage::Impl {
   std::vector<Batch> pending;
   bool committing = false;
   bool handed_over = false;    // a commit ended with more pending: the writer leads the next
+  int flushes = 0;             // Flushes waiting in the relaxed mode
   uint64_t submitted = 0;      // the last ticket given
   uint64_t leading_last = 0;   // the last ticket of the commit under way
   uint64_t commit_number = 0;  // of the commit under way, or of the last one
@@ -394,8 +395,8 @@ struct SqliteStorage::Impl {
     committed.store(last, std::memory_order_release);
     committing = false;
     // The callers of what came meanwhile sleep until the commit after this one ends: the
-    // writer leads it (in the relaxed mode, at its next window).
-    const bool more = !pending.empty() && !relaxed();
+    // writer leads it (in the relaxed mode, at its next window, unless a Flush waits).
+    const bool more = !pending.empty() && (!relaxed() || flushes > 0);
     if (more) handed_over = true;
     if (stopping || more) work.notify_one();
     lock.unlock();
@@ -436,6 +437,8 @@ struct SqliteStorage::Impl {
     if (last == 0) return absl::OkStatus();
     std::unique_lock lock(mu);
     if (relaxed() && !always) return last_commit;
+    const bool flush = relaxed();  // in the relaxed mode, only a Flush waits
+    if (flush) ++flushes;
     while (committed.load(std::memory_order_relaxed) < last) {
       if (!committing && !handed_over) {
         Lead(lock);
@@ -447,13 +450,14 @@ struct SqliteStorage::Impl {
         const uint32_t seen = end.Seen();
         lock.unlock();
         end.Wait(seen);
-        if (committed.load(std::memory_order_acquire) >= last &&
+        if (!flush && committed.load(std::memory_order_acquire) >= last &&
             !any_failure.load(std::memory_order_acquire)) {
           return absl::OkStatus();
         }
       }
       lock.lock();
     }
+    if (flush) --flushes;
     for (auto f = failures.rbegin(); f != failures.rend(); ++f) {
       if (f->first <= last && first <= f->last) return f->status;
     }
