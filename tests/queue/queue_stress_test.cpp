@@ -38,6 +38,7 @@
 #include "courier/sqs.h"
 #include "courier/status.h"
 #include "courier/testing/simulation.h"
+#include "queue/receive_histories.h"
 #include "queue/stress_threads.h"
 
 namespace courier {
@@ -286,7 +287,7 @@ TEST_CASE(
   CHECK(after_drain["ApproximateNumberOfMessagesNotVisible"] == "0");
   CHECK(after_drain["ApproximateNumberOfMessagesDelayed"] == "0");
 
-  // Each body's receives by number, and the most lenient end of each receive's timeout.
+  // Each body's receives by number, checked with what the threads recorded of them.
   std::set<std::string> sent;
   for (int p = 0; p < kProducers; ++p) {
     for (int i = 0; i < per_producer; ++i) sent.insert(std::to_string(p) + ":" + std::to_string(i));
@@ -307,74 +308,7 @@ TEST_CASE(
   auto at = [&](ReceiveId id) -> const Received& {
     return consumer_log(id.thread).receives[id.index];
   };
-  std::map<ReceiveId, int64_t> visible_from;  // no earlier on the clock may the next receive be
-  for (const auto& [body, by_number] : receives) {
-    for (const auto& [n, id] : by_number) visible_from[id] = at(id).clock_before + at(id).timeout;
-  }
-  std::map<ReceiveId, bool> deleted;
-  for (const Log& log : logs) {
-    for (const Change& ch : log.changes) {
-      int64_t& from = visible_from.at(ch.of);
-      from = std::min(from, ch.clock_before + ch.timeout);
-    }
-    for (const ReceiveId& id : log.deleted) deleted[id] = true;
-  }
-
-  std::map<std::string, uint32_t> drained_at;
-  for (const auto& [body, n] : drained) {
-    if (!drained_at.emplace(body, n).second) violation(body + ": drained twice");
-  }
-  size_t gone = 0;  // bodies deleted or drained
-  for (const auto& [body, by_number] : receives) {
-    if (!sent.contains(body)) violation(body + ": received, never sent");
-    uint32_t expect = 1;
-    std::optional<ReceiveId> previous;
-    bool deleted_by_latest = false, deleted_by_any = false;
-    for (const auto& [n, id] : by_number) {
-      if (n != expect) {
-        violation(body + ": receive " + std::to_string(n) + " after receive " +
-                  std::to_string(expect - 1));
-      }
-      expect = n + 1;
-      if (previous && at(id).clock_after < visible_from.at(*previous)) {
-        violation(body + ": receive " + std::to_string(n) + " at " +
-                  std::to_string(at(id).clock_after) + " ns, before the timeout of receive " +
-                  std::to_string(at(*previous).receive) + " ended (" +
-                  std::to_string(visible_from.at(*previous)) + " ns)");
-      }
-      previous = id;
-      if (deleted.contains(id)) {
-        deleted_by_any = true;
-        deleted_by_latest = n == by_number.rbegin()->first;
-      }
-    }
-    auto left = drained_at.find(body);
-    if (left != drained_at.end()) {
-      if (left->second != expect) {
-        violation(body + ": drained as receive " + std::to_string(left->second) +
-                  " after receive " + std::to_string(expect - 1));
-      }
-      if (deleted_by_latest) violation(body + ": deleted with its latest handle, still there");
-      ++gone;
-    } else if (deleted_by_any) {
-      ++gone;
-    } else {
-      violation(body + ": lost (neither deleted nor left in the queue)");
-    }
-  }
-  for (const auto& [body, n] : drained_at) {
-    if (!receives.contains(body)) {
-      if (!sent.contains(body)) violation(body + ": drained, never sent");
-      if (n != 1)
-        violation(body + ": drained as receive " + std::to_string(n) + ", never received");
-      ++gone;
-    }
-  }
-  for (const std::string& body : sent) {
-    if (!receives.contains(body) && !drained_at.contains(body)) {
-      violation(body + ": never received");
-    }
-  }
+  const size_t gone = testing::CheckReceiveHistories(receives, at, logs, drained, sent, violation);
   std::string shown;
   for (const std::string& v : violations) shown += "\n  " + v;
   INFO("violations:" << shown);
