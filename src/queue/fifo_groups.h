@@ -1137,10 +1137,7 @@ class FifoGroups {
         const State* next = Without(st, static_cast<uint32_t>(e - st->entries));
         if (!Install(*g, st, next)) continue;
         AtProgressPoint(ProgressPoint::kDelete);
-        if (listener != nullptr) [[unlikely]]
-          listener->Removed(r.shard, View(*s, nullptr));
-        shards[r.shard].removals.fetch_add(1, std::memory_order_relaxed);
-        Gone(s);
+        Removed(s);
         // Its group may have something to give now. A send that links a message after the
         // look below sees the new state, and puts the group in the ring itself.
         if (first && Receivable(next, now_ns)) MakeEligible(g);
@@ -1384,7 +1381,7 @@ class FifoGroups {
         } else if (!Install(g, st, next)) {
           continue;
         } else {
-          for (Slot* s : out) Removed(g, s);
+          for (Slot* s : out) Removed(s);
           removed += out.size();
         }
         bool retry = false;
@@ -1405,16 +1402,17 @@ class FifoGroups {
             retry = true;
             break;
           }
-          Removed(g, s);
+          Removed(s);
           ++removed;
         }
         if (!retry) return removed;
       }
     }
-    void Removed(Group& g, Slot* s) {
+    // A message removed from its group: recorded, counted in its slot's shard, its slot freed.
+    void Removed(Slot* s) {
       if (listener != nullptr) [[unlikely]]
-        listener->Removed(g.shard, View(*s, nullptr));
-      shards[g.shard].removals.fetch_add(1, std::memory_order_relaxed);
+        listener->Removed(s->shard, View(*s, nullptr));
+      shards[s->shard].removals.fetch_add(1, std::memory_order_relaxed);
       Gone(s);
     }
 
