@@ -9,7 +9,8 @@
 // entry and receipt handle check lazily that it still describes its slot. A removed slot is
 // reused at once, under a new generation: only its receiver (while the word says it is being
 // read) or its remover read a slot's plain fields, and a removal during a read leaves the slot
-// to the reader to free. Epochs free only ring segments.
+// to the reader to free. Epochs free only ring segments. A drained lane gives its pages back
+// (GiveBackIfDrained).
 //
 // The indexes are lock-free rings (MpmcRing) of (slot, version) entries, never searched: stale
 // entries are skipped when reached.
@@ -233,11 +234,28 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void FinishRestore();
 
   // Makes released slots reusable: one chain, linked through `deadline`, one CAS. Release
-  // gathers a thread's in batches of 32 and hands them back with it.
+  // gathers a thread's in batches of 32 and hands them back with HandBackBatch, which also
+  // counts the threads holding a batch of the lane (StartBatch), so that a drained lane whose
+  // last batch comes back is looked at again (GiveBackIfDrained).
   void PushFree(const uint32_t* slots, uint32_t count);
+  void StartBatch() { batch_holders_.fetch_add(1, std::memory_order_relaxed); }
+  void HandBackBatch(const uint32_t* slots, uint32_t count);
   // Hands back to their lane the slots this thread released and has not handed back yet (32
   // at a time otherwise), and frees what epochs allow (tests of memory use).
   static void FlushRemoved();
+
+  // ---- giving memory back
+  // Called after a receive found nothing in the lane. When the lane has handed out at least
+  // kGiveBackAtLeast slots and every one of them is back in its free stack (a drained queue),
+  // gives the slab's pages back to the system and starts again from slot 0, under generations
+  // and versions above any the lane has had, so that no stale handle or index entry matches a
+  // new message. Never waits: a lane in use, or another thread doing it, leaves it for later
+  // (until another thread hands its batch of released slots back; a second on `now`'s clock
+  // after a lane was found in use otherwise).
+  static constexpr uint32_t kGiveBackAtLeast = 1u << 16;
+  bool GiveBackIfDrained(int64_t now, uint32_t at_least = kGiveBackAtLeast);
+  // Slots handed out since the lane began or last gave its memory back.
+  uint32_t slots_used() const { return used_.load(std::memory_order_relaxed); }
 
  private:
   explicit MessageStore(uint32_t lane);
@@ -316,8 +334,18 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   MessageStore& TimerLane() { return *lanes_[Epochs::ThreadNumber() % kLanes]; }
   void PushTimer(uint64_t entry, int64_t duration, uint64_t word, MessageStore& lane);
   std::array<std::atomic<Slot*>, kSegments> segments_{};
-  std::atomic<uint32_t> used_{0};              // slots handed out or recovered
-  alignas(64) std::atomic<uint64_t> free_{0};  // [tag: 32][slot + 1: 32]: a Treiber stack
+  std::atomic<uint32_t> used_{0};  // slots handed out or recovered
+  // Giving memory back (GiveBackIfDrained): the most slots the lane had before it last did
+  // (their handles stay valid, naming a message gone), and what a slot handed out again starts
+  // from.
+  std::atomic<uint32_t> high_water_{0};
+  std::atomic<uint32_t> floor_version_{0}, floor_gen_{0};
+  std::atomic<bool> giving_back_{false};
+  std::atomic<uint32_t> batch_holders_{0};  // threads with a released batch of the lane
+  std::atomic<int64_t> give_back_after_{0};
+  void PushChain(uint32_t first, uint32_t last);  // slots linked first .. last, one CAS
+  void DiscardPages(uint32_t slots);              // of slots [0, slots)
+  alignas(64) std::atomic<uint64_t> free_{0};     // [tag: 32][slot + 1: 32]: a Treiber stack
   std::array<Stripe, kOwnedStripes + 1> stripes_;
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
   Rings ready_;
@@ -349,7 +377,9 @@ inline void MessageStore::Locate(uint32_t local, uint32_t& segment, uint32_t& of
 
 inline bool MessageStore::contains(uint32_t i) const {
   const uint32_t local = i & kLocalMask;
-  return LaneOf(i) == lane_ && local < kCapacity && local < used_.load(std::memory_order_acquire) &&
+  return LaneOf(i) == lane_ && local < kCapacity &&
+         (local < used_.load(std::memory_order_acquire) ||
+          local < high_water_.load(std::memory_order_acquire)) &&
          Find(i) != nullptr;
 }
 

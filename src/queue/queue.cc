@@ -761,7 +761,10 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
         used = 0;
         if (taken == 0) {
-          if (lane != nullptr) lane->Settle(retention);  // nothing here now: passed by until
+          if (lane != nullptr) {
+            lane->Settle(retention);  // nothing here now: passed by until
+            lane->GiveBackIfDrained(now);
+          }
           if (lanes_left == 0) break;
           lane_number = (home + Impl::kLanes - lanes_left--) % Impl::kLanes;
           lane = impl_->lanes[lane_number].get();

@@ -3,6 +3,9 @@
 // only the core's own synchronization).
 #include "queue/message_store.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
@@ -130,6 +133,177 @@ TEST_CASE("MessageStore: messages out of enqueue order expire at their own times
   CHECK(store->visible() == 1);
   store->Sweep(1000 + kRetention, kRetention);
   CHECK(store->visible() == 0);
+}
+
+// Whether the page holding `p` is in memory (mincore).
+bool Resident(const void* p) {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  unsigned char in = 0;
+  REQUIRE(mincore(reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) & ~(page - 1)), page,
+                  &in) == 0);
+  return (in & 1) != 0;
+}
+
+TEST_CASE("MessageStore: a drained lane gives its pages back and starts again above them",
+          "[store]") {
+  constexpr uint32_t kAtLeast = 1024;
+  constexpr int kMessages = 100'000;  // slots up to segment 10 (65,536 slots, its own mapping)
+  auto store = MessageStore::Create();
+  Epochs::Guard guard;
+  std::vector<std::pair<uint32_t, uint32_t>> old;  // (slot, generation) of each message
+  for (int k = 0; k < kMessages; ++k) {
+    const uint32_t i = Send(*store, static_cast<uint64_t>(k), 0);
+    old.emplace_back(i, store->at(i).gen());
+  }
+  const uint32_t high = old.back().first;
+  const uint32_t last_version = SlotWord::version(store->at(high).word.load());
+  // All but one received and deleted: one message in flight keeps the lane.
+  for (int k = 0; k + 1 < kMessages; ++k) {
+    const std::optional<uint32_t> i = Receive(*store, 0, 100);
+    REQUIRE(i);
+    uint64_t word = store->at(*i).word.load();
+    REQUIRE(store->Remove(*i, word));
+  }
+  const std::optional<uint32_t> kept = Receive(*store, 0, 100);
+  REQUIRE(kept);
+  CHECK(!store->GiveBackIfDrained(0, kAtLeast));
+  CHECK(store->slots_used() == kMessages);
+  CHECK(Resident(&store->at(high - 1000)));
+
+  uint64_t word = store->at(*kept).word.load();
+  REQUIRE(store->Remove(*kept, word));
+  REQUIRE(store->GiveBackIfDrained(0, kAtLeast));
+  CHECK(store->slots_used() == 0);
+  CHECK(!Resident(&store->at(high - 1000)));
+  CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
+
+  // Handles of the messages gone still name slots of the lane (a stale handle deletes nothing,
+  // it is not an invalid one), and match nothing.
+  CHECK(store->contains(high));
+  CHECK(SlotWord::state(store->at(high).word.load()) == SlotState::kFree);
+
+  // New messages start from slot 0, above every generation and version the lane had.
+  const uint32_t first = Send(*store, 1, 0);
+  CHECK((first & ((1u << MessageStore::kLaneBits) - 1)) == 0);
+  for (const auto& [i, gen] : old) {
+    if (i == first) CHECK(store->at(first).gen() > gen);
+  }
+  CHECK(SlotWord::version(store->at(first).word.load()) > last_version);
+  REQUIRE(Receive(*store, 0, 100) == first);
+  CHECK(store->at(first).body() == "body");
+  CHECK(store->slots_used() == 1);
+}
+
+TEST_CASE("MessageStore: a slot in another thread's released batch keeps the lane's pages",
+          "[store]") {
+  auto store = MessageStore::Create();
+  Epochs::Guard guard;
+  for (int k = 0; k < 2000; ++k) Send(*store, static_cast<uint64_t>(k), 0);
+  std::atomic<int> step{0};
+  // Another thread receives and deletes one message: its slot waits in that thread's batch
+  // until the thread exits.
+  std::thread other([&] {
+    {
+      Epochs::Guard inner;
+      const std::optional<uint32_t> i = Receive(*store, 0, 100);
+      uint64_t word = i ? store->at(*i).word.load() : 0;
+      if (i && store->Remove(*i, word)) step = 1;
+    }
+    while (step.load() != 2) std::this_thread::yield();
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  while (auto i = Receive(*store, 0, 100)) {
+    uint64_t word = store->at(*i).word.load();
+    REQUIRE(store->Remove(*i, word));
+  }
+  CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
+  CHECK(!store->GiveBackIfDrained(0, 1024));  // one slot is the other thread's
+  CHECK(store->slots_used() == 2000);
+  step = 2;
+  other.join();  // its batch goes back to the lane, and receives are sent by the lane again
+  CHECK(store->WakeAt() == 0);
+
+  // A sender filling a slot holds it too: the walk finds it missing, and the lane is looked at
+  // again a second later.
+  const uint32_t filling = store->Allocate();
+  CHECK(!store->GiveBackIfDrained(0, 1024));
+  CHECK(store->slots_used() == 2000);
+  Slot& s = store->at(filling);
+  s.id = {9, 0};
+  MessageStore::SetBody(s, "late", nullptr);
+  s.extra = nullptr;
+  store->Publish(filling, 0, 0, 0, kRetention, /*in_order=*/true);
+  const std::optional<uint32_t> got = Receive(*store, 0, 100);
+  REQUIRE(got == filling);
+  uint64_t word = store->at(filling).word.load();
+  REQUIRE(store->Remove(filling, word));
+  CHECK(!store->GiveBackIfDrained(999'999'999, 1024));
+  CHECK(store->GiveBackIfDrained(1'000'000'000, 1024));
+  CHECK(store->slots_used() == 0);
+}
+
+// Producers in bursts, consumers that delete all they receive, and a thread that keeps trying
+// to give the lane's memory back: every message is received and deleted exactly once, and the
+// lane is given back whenever it is found drained.
+TEST_CASE("MessageStore: giving memory back races sends, receives and deletes", "[store][stress]") {
+  constexpr int kProducers = 4, kConsumers = 4, kPerProducer = 3000;
+  constexpr int kTotal = kProducers * kPerProducer;
+  auto store = MessageStore::Create();
+  std::atomic<int> producers_done{0}, consumers_done{0}, gave_back{0};
+  std::vector<std::atomic<int>> removed(kTotal);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&, p] {
+      for (int k = 0; k < kPerProducer; ++k) {
+        Epochs::Guard guard;
+        Send(*store, static_cast<uint64_t>(p * kPerProducer + k), 0);
+        if (k % 200 == 199) {  // a pause, so that the lane drains now and then
+          for (int n = 0; n < 2000 && store->visible() > 0; ++n) std::this_thread::yield();
+        }
+      }
+      ++producers_done;
+    });
+  }
+  for (int c = 0; c < kConsumers; ++c) {
+    threads.emplace_back([&] {
+      int idle = 0;
+      while (idle < 200) {
+        Epochs::Guard guard;
+        const std::optional<uint32_t> i = Receive(*store, 0, 100);
+        if (!i) {
+          if (producers_done.load() == kProducers) ++idle;
+          MessageStore::FlushRemoved();  // an idle consumer's batch goes back
+          std::this_thread::yield();
+          continue;
+        }
+        idle = 0;
+        const auto tag = static_cast<size_t>(store->at(*i).id.hi);
+        uint64_t word = store->at(*i).word.load();
+        if (store->Remove(*i, word)) ++removed[tag];
+      }
+      ++consumers_done;
+    });
+  }
+  threads.emplace_back([&] {
+    for (int64_t attempt = 1; consumers_done.load() < kConsumers; ++attempt) {
+      Epochs::Guard guard;
+      if (store->GiveBackIfDrained(attempt * 1'000'000'000, 64)) ++gave_back;
+      std::this_thread::yield();
+    }
+  });
+  for (auto& t : threads) t.join();
+  int missing = 0, twice = 0;
+  for (auto& n : removed) {
+    missing += n.load() == 0;
+    twice += n.load() > 1;
+  }
+  CHECK(missing == 0);
+  CHECK(twice == 0);
+  CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
+  // Drained now, with every batch handed back (the threads have exited): it gives back.
+  MessageStore::FlushRemoved();
+  CHECK((store->slots_used() < 64 || store->GiveBackIfDrained(INT64_MAX / 2, 64)));
+  UNSCOPED_INFO("given back during the run: " << gave_back.load());
 }
 
 // 8 producers, 8 consumers that receive with short timeouts and delete half of what they get,

@@ -309,6 +309,48 @@ TEST_CASE("A recovered queue remembers a recent purge and deletion", "[queue][re
   CHECK(ToJsonText(again).find("QueueDeletedRecently") != std::string::npos);
 }
 
+TEST_CASE("A queue that gave its memory back recovers its messages and handles",
+          "[queue][recovery]") {
+  auto log = std::make_shared<RecordingStorage>();
+  Side a(log);
+  Call(a.hub, "CreateQueue", R"({"QueueName":"q"})");
+  auto q = Sqs(a.hub).GetQueue("q").value();
+  for (int i = 0; i < 70'000; ++i) REQUIRE(q->SendMessageNoMd5({.body = "old"}).ok());
+  std::string old_handle;
+  for (;;) {
+    auto got = q->ReceiveMessage({.max_number_of_messages = 10}).value();
+    if (got.empty()) break;  // drained: the memory goes back
+    for (const Message& m : got) REQUIRE(q->DeleteMessage(m.receipt_handle).ok());
+    if (old_handle.empty()) old_handle = got[0].receipt_handle.value();
+  }
+  for (int i = 0; i < 3; ++i) {
+    Call(a.hub, "SendMessage", R"({"QueueUrl":")" + Url("q") + R"(","MessageBody":"new"})");
+  }
+  Json received = Call(a.hub, "ReceiveMessage",
+                       R"({"QueueUrl":")" + Url("q") + R"(","VisibilityTimeout":600})");
+  REQUIRE(received.at("Messages").as_array().size() == 1);
+
+  Side b(log->Copy(), a.sim.Now());
+  REQUIRE(b.hub.Recover().ok());
+  for (Hub* hub : {&a.hub, &b.hub}) {
+    // The old handle is stale in both (deletes nothing), the new one is live in both.
+    CHECK(Call(*hub, "DeleteMessage",
+               R"({"QueueUrl":")" + Url("q") + R"(","ReceiptHandle":")" + old_handle + R"("})")
+              .as_object()
+              .empty());
+  }
+  CHECK(Describe(a.hub) == Describe(b.hub));
+  CHECK(Drain(a.hub, Url("q"), false) == Drain(b.hub, Url("q"), false));
+  for (Hub* hub : {&a.hub, &b.hub}) {
+    CHECK(Call(*hub, "DeleteMessage",
+               R"({"QueueUrl":")" + Url("q") + R"(","ReceiptHandle":")" + Handle(received, 0) +
+                   R"("})")
+              .as_object()
+              .empty());
+  }
+  CHECK(Describe(a.hub) == Describe(b.hub));
+}
+
 TEST_CASE("A FIFO queue recovered goes on with its sequence, groups and window",
           "[queue][recovery]") {
   auto log = std::make_shared<RecordingStorage>();
