@@ -341,11 +341,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   std::atomic<uint32_t> high_water_{0};
   std::atomic<uint32_t> floor_version_{0}, floor_gen_{0};
   std::atomic<bool> giving_back_{false};
-  std::atomic<uint32_t> batch_holders_{0};  // threads with a released batch of the lane
   std::atomic<int64_t> give_back_after_{0};
   void PushChain(uint32_t first, uint32_t last);  // slots linked first .. last, one CAS
   void DiscardPages(uint32_t slots);              // of slots [0, slots)
   alignas(64) std::atomic<uint64_t> free_{0};     // [tag: 32][slot + 1: 32]: a Treiber stack
+  std::atomic<uint32_t> batch_holders_{0};        // threads with a released batch of the lane
   std::array<Stripe, kOwnedStripes + 1> stripes_;
   std::atomic<int64_t> in_flight_estimate_{0};  // within 64 per stripe of the truth
   Rings ready_;
