@@ -292,8 +292,9 @@ void MessageStore::PushFree(const uint32_t* slots, uint32_t count) {
 
 void MessageStore::HandBackBatch(const uint32_t* slots, uint32_t count) {
   PushFree(slots, count);
-  // The last batch of a lane that a receive found empty: the next receive comes by again.
-  if (batch_holders_.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+  // No other thread's batch is left in a lane that a receive found empty (at most one, which
+  // may be the next receiver's own): the next receive comes by again (GiveBackIfDrained).
+  if (batch_holders_.fetch_sub(1, std::memory_order_acq_rel) <= 2 &&
       used_.load(std::memory_order_relaxed) >= kGiveBackAtLeast &&
       wake_at_.load(std::memory_order_relaxed) != 0) {
     Lower(wake_at_, 0);
@@ -362,85 +363,6 @@ void MessageStore::Read(uint32_t i) {
 void MessageStore::FlushRemoved() {
   HandBackReleased();
   Epochs::Collect();
-}
-
-// ---- giving memory back ---------------------------------------------------------------------
-
-// The free stack is taken whole, with one CAS: from then on its slots are this thread's
-// alone (a sender finds the stack empty and takes a new slot; a stale handle or index entry
-// only reads a slot's word, and a free word matches none). If the chain holds every slot the
-// lane has handed out, no one else holds any (not a sender filling one, not a receiver
-// reading one, not a thread's released batch), so their pages can go. used_ drops to 0 with a
-// CAS, after the pages are gone: a sender that took a new slot meanwhile makes it fail, and the
-// slots go back to the stack, rebuilt.
-bool MessageStore::GiveBackIfDrained(int64_t now, uint32_t at_least) {
-  if (used_.load(std::memory_order_relaxed) < at_least ||
-      now < give_back_after_.load(std::memory_order_relaxed) ||
-      visible() + in_flight() + delayed() != 0) {
-    return false;
-  }
-  if (t_released != nullptr && t_released->store.get() == this) HandBackReleased();
-  // Another thread's batch holds slots: it will (HandBackBatch), so no walk now.
-  if (batch_holders_.load(std::memory_order_acquire) != 0 || giving_back_.exchange(true))
-    return false;
-  uint64_t taken = free_.load(std::memory_order_relaxed);
-  while (!free_.compare_exchange_weak(taken, ((taken >> 32) + 1) << 32, std::memory_order_acquire,
-                                      std::memory_order_relaxed)) {
-  }
-  const uint32_t used = used_.load(std::memory_order_acquire);
-  uint32_t count = 0, last = 0, max_version = 0, max_gen = 0;
-  for (uint32_t link = static_cast<uint32_t>(taken); link != 0; ++count) {
-    last = link - 1;
-    const Slot& s = at(last);
-    max_version = std::max(max_version, SlotWord::version(s.word.load(std::memory_order_relaxed)));
-    max_gen = std::max(max_gen, s.gen());
-    link = static_cast<uint32_t>(s.deadline.load(std::memory_order_relaxed));
-  }
-  const bool drained = count == used && used > 0;
-  if (drained) {
-    DiscardPages(used);
-    floor_version_.store(std::max(floor_version_.load(std::memory_order_relaxed), max_version + 1),
-                         std::memory_order_relaxed);
-    floor_gen_.store(std::max(floor_gen_.load(std::memory_order_relaxed), max_gen + 1),
-                     std::memory_order_relaxed);
-    if (high_water_.load(std::memory_order_relaxed) < used)
-      high_water_.store(used, std::memory_order_release);
-    uint32_t expected = used;
-    if (!used_.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
-      // A sender took a new slot after the look: the lane is in use again. Its old slots are
-      // zeros now: each becomes a free slot of the new floors again, in one chain.
-      const uint64_t word = uint64_t{floor_version_.load(std::memory_order_relaxed)} << 32;
-      const uint64_t meta = uint64_t{floor_gen_.load(std::memory_order_relaxed)} << 32;
-      for (uint32_t local = 0; local < used; ++local) {
-        Slot& s = at(lane_ << kLaneBits | local);
-        s.word.store(word, std::memory_order_relaxed);
-        s.meta.store(meta, std::memory_order_relaxed);
-        s.deadline.store(local + 1 < used ? (lane_ << kLaneBits | (local + 1)) + 1 : 0,
-                         std::memory_order_relaxed);
-      }
-      PushChain(lane_ << kLaneBits, lane_ << kLaneBits | (used - 1));
-    }
-  } else if (count > 0) {
-    PushChain(static_cast<uint32_t>(taken) - 1, last);  // in use: all back as it was
-  }
-  if (!drained) give_back_after_.store(now + 1'000'000'000, std::memory_order_relaxed);
-  giving_back_.store(false, std::memory_order_release);
-  return drained;
-}
-
-// Whole pages only: a segment's first and last pages may hold the allocator's own bytes.
-void MessageStore::DiscardPages(uint32_t slots) {
-  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  for (uint32_t k = 0; k < kSegments; ++k) {
-    const uint32_t begin = kFirstSegment * ((1u << k) - 1);
-    if (begin >= slots) break;
-    Slot* first = segments_[k].load(std::memory_order_acquire);
-    if (first == nullptr) continue;
-    const uint32_t end = std::min(slots, begin + (kFirstSegment << k));
-    const auto from = (reinterpret_cast<uintptr_t>(first) + page - 1) & ~(page - 1);
-    const auto to = reinterpret_cast<uintptr_t>(first + (end - begin)) & ~(page - 1);
-    if (from < to) madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-  }
 }
 
 // ---- publishing and timers ----------------------------------------------------------------------
@@ -818,6 +740,92 @@ void MessageStore::FinishRestore() {
     if (Find(i) == nullptr) SlotOf(i);
     if (SlotWord::state(at(i).word.load(std::memory_order_relaxed)) == SlotState::kFree)
       PushFree(&i, 1);
+  }
+}
+
+// ---- giving memory back ---------------------------------------------------------------------
+
+// The free stack is taken whole, with one CAS: from then on its slots are this thread's
+// alone (a sender finds the stack empty and takes a new slot; a stale handle or index entry
+// only reads a slot's word, and a free word matches none). If the chain holds every slot the
+// lane has handed out, no one else holds any (not a sender filling one, not a receiver
+// reading one, not a thread's released batch), so their pages can go. used_ drops to 0 with a
+// CAS, after the pages are gone: a sender that took a new slot meanwhile makes it fail, and the
+// slots go back to the stack, rebuilt.
+// The looks go from the cheapest to the dearest (the counters are on lines that other threads
+// write). A walk that finds the lane in use (a sender was filling a slot) costs as much as one
+// that gives back, so each one of them doubles the wait before the next, up to 5 minutes.
+bool MessageStore::GiveBack(int64_t now) {
+  const bool mine = t_released != nullptr && t_released->store.get() == this;
+  if (now < give_back_after_.load(std::memory_order_relaxed)) return false;
+  if (batch_holders_.load(std::memory_order_acquire) > (mine ? 1u : 0u)) {
+    // Another thread's batch holds slots. This one goes back now, so that the last thread to
+    // find the lane empty finds no batch but its own (HandBackBatch brings it by again).
+    if (mine) HandBackReleased();
+    return false;
+  }
+  if (visible() + in_flight() + delayed() != 0) return false;
+  if (mine) HandBackReleased();
+  if (giving_back_.exchange(true)) return false;
+  uint64_t taken = free_.load(std::memory_order_relaxed);
+  while (!free_.compare_exchange_weak(taken, ((taken >> 32) + 1) << 32, std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+  }
+  const uint32_t used = used_.load(std::memory_order_acquire);
+  uint32_t count = 0, last = 0, max_version = 0, max_gen = 0;
+  for (uint32_t link = static_cast<uint32_t>(taken); link != 0; ++count) {
+    last = link - 1;
+    const Slot& s = at(last);
+    max_version = std::max(max_version, SlotWord::version(s.word.load(std::memory_order_relaxed)));
+    max_gen = std::max(max_gen, s.gen());
+    link = static_cast<uint32_t>(s.deadline.load(std::memory_order_relaxed));
+  }
+  const bool drained = count == used && used > 0;
+  if (drained) {
+    DiscardPages(used);
+    floor_version_.store(std::max(floor_version_.load(std::memory_order_relaxed), max_version + 1),
+                         std::memory_order_relaxed);
+    floor_gen_.store(std::max(floor_gen_.load(std::memory_order_relaxed), max_gen + 1),
+                     std::memory_order_relaxed);
+    if (high_water_.load(std::memory_order_relaxed) < used)
+      high_water_.store(used, std::memory_order_release);
+    uint32_t expected = used;
+    if (!used_.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
+      // A sender took a new slot after the look: the lane is in use again. Its old slots are
+      // zeros now: each becomes a free slot of the new floors again, in one chain.
+      const uint64_t word = uint64_t{floor_version_.load(std::memory_order_relaxed)} << 32;
+      const uint64_t meta = uint64_t{floor_gen_.load(std::memory_order_relaxed)} << 32;
+      for (uint32_t local = 0; local < used; ++local) {
+        Slot& s = at(lane_ << kLaneBits | local);
+        s.word.store(word, std::memory_order_relaxed);
+        s.meta.store(meta, std::memory_order_relaxed);
+        s.deadline.store(local + 1 < used ? (lane_ << kLaneBits | (local + 1)) + 1 : 0,
+                         std::memory_order_relaxed);
+      }
+      PushChain(lane_ << kLaneBits, lane_ << kLaneBits | (used - 1));
+    }
+  } else if (count > 0) {
+    PushChain(static_cast<uint32_t>(taken) - 1, last);  // in use: all back as it was
+  }
+  const int64_t wait = drained ? 0 : give_back_wait_;  // under giving_back_, as the next line
+  give_back_wait_ = drained ? kFirstGiveBackWait : std::min(2 * wait, kLongestGiveBackWait);
+  give_back_after_.store(now + wait, std::memory_order_relaxed);
+  giving_back_.store(false, std::memory_order_release);
+  return drained;
+}
+
+// Whole pages only: a segment's first and last pages may hold the allocator's own bytes.
+void MessageStore::DiscardPages(uint32_t slots) {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  for (uint32_t k = 0; k < kSegments; ++k) {
+    const uint32_t begin = kFirstSegment * ((1u << k) - 1);
+    if (begin >= slots) break;
+    Slot* first = segments_[k].load(std::memory_order_acquire);
+    if (first == nullptr) continue;
+    const uint32_t end = std::min(slots, begin + (kFirstSegment << k));
+    const auto from = (reinterpret_cast<uintptr_t>(first) + page - 1) & ~(page - 1);
+    const auto to = reinterpret_cast<uintptr_t>(first + (end - begin)) & ~(page - 1);
+    if (from < to) madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
   }
 }
 

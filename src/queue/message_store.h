@@ -236,7 +236,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // Makes released slots reusable: one chain, linked through `deadline`, one CAS. Release
   // gathers a thread's in batches of 32 and hands them back with HandBackBatch, which also
   // counts the threads holding a batch of the lane (StartBatch), so that a drained lane whose
-  // last batch comes back is looked at again (GiveBackIfDrained).
+  // other threads' batches have come back is looked at again (GiveBackIfDrained).
   void PushFree(const uint32_t* slots, uint32_t count);
   void StartBatch() { batch_holders_.fetch_add(1, std::memory_order_relaxed); }
   void HandBackBatch(const uint32_t* slots, uint32_t count);
@@ -250,10 +250,12 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // gives the slab's pages back to the system and starts again from slot 0, under generations
   // and versions above any the lane has had, so that no stale handle or index entry matches a
   // new message. Never waits: a lane in use, or another thread doing it, leaves it for later
-  // (until another thread hands its batch of released slots back; a second on `now`'s clock
-  // after a lane was found in use otherwise).
+  // (until other threads hand their batches of released slots back; after a walk found the
+  // lane in use, until a second on `now`'s clock has passed, then 2, 4... up to 5 minutes).
   static constexpr uint32_t kGiveBackAtLeast = 1u << 16;
-  bool GiveBackIfDrained(int64_t now, uint32_t at_least = kGiveBackAtLeast);
+  bool GiveBackIfDrained(int64_t now, uint32_t at_least = kGiveBackAtLeast) {
+    return used_.load(std::memory_order_relaxed) >= at_least && GiveBack(now);
+  }
   // Slots handed out since the lane began or last gave its memory back.
   uint32_t slots_used() const { return used_.load(std::memory_order_relaxed); }
 
@@ -342,6 +344,10 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   std::atomic<uint32_t> floor_version_{0}, floor_gen_{0};
   std::atomic<bool> giving_back_{false};
   std::atomic<int64_t> give_back_after_{0};
+  static constexpr int64_t kFirstGiveBackWait = 1'000'000'000,
+                           kLongestGiveBackWait = 300 * 1'000'000'000LL;
+  int64_t give_back_wait_ = kFirstGiveBackWait;   // ns: doubled by each walk finding it in use
+  bool GiveBack(int64_t now);                     // GiveBackIfDrained past its first look
   void PushChain(uint32_t first, uint32_t last);  // slots linked first .. last, one CAS
   void DiscardPages(uint32_t slots);              // of slots [0, slots)
   alignas(64) std::atomic<uint64_t> free_{0};     // [tag: 32][slot + 1: 32]: a Treiber stack

@@ -175,6 +175,13 @@ struct Queue::Impl {
   static uint32_t HomeLane() { return Epochs::ThreadNumber() % kLanes; }
   MessageStore& Home() { return *lanes[HomeLane()]; }
   MessageStore& LaneOf(uint32_t slot) { return *lanes[MessageStore::LaneOf(slot)]; }
+  // After a receive that got nothing: the lanes it found empty (a mask) may give their memory
+  // back. Out of line, as only such a receive comes here.
+  [[gnu::noinline, gnu::cold]] void GiveBackEmptyLanes(uint32_t mask, int64_t now) {
+    for (uint32_t k = 0; k < kLanes; ++k) {
+      if ((mask >> k & 1) != 0) lanes[k]->GiveBackIfDrained(now);
+    }
+  }
   // Configurations are immutable and kept until the queue dies, so a reader needs only an
   // atomic pointer load (attribute changes are rare and small).
   // The attributes, with the durations the hot paths need already in nanoseconds.
@@ -729,6 +736,9 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
   };
 
   size_t n = 0;  // messages filled in `out` so far
+  // The lanes a try found empty: a receive that got nothing lets them give their memory back
+  // (GiveBackIfDrained), once its guard is let go.
+  uint32_t found_empty = 0;
   // The precise time, not the coarse one a send reads: the timers that wake a long poll are set
   // for precise times. `use_hints`: pass by lanes whose WakeAt is later than now. A long poll's
   // re-checks do not: a lane being settled by another thread looks empty for a moment, and the
@@ -763,7 +773,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         if (taken == 0) {
           if (lane != nullptr) {
             lane->Settle(retention);  // nothing here now: passed by until
-            lane->GiveBackIfDrained(now);
+            found_empty |= 1u << lane_number;
           }
           if (lanes_left == 0) break;
           lane_number = (home + Impl::kLanes - lanes_left--) % Impl::kLanes;
@@ -853,7 +863,9 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     return kept;
   };
   if (out.capacity() < static_cast<size_t>(max)) out.reserve(max);
-  if (try_receive(/*use_hints=*/true) || wait <= absl::ZeroDuration()) return received();
+  if (try_receive(/*use_hints=*/true)) return received();
+  if (found_empty != 0) impl_->GiveBackEmptyLanes(found_empty, hub_.clock().NowUnixNanos());
+  if (wait <= absl::ZeroDuration()) return received();
 
   // Long poll: woken by sends, and at the next delay or visibility end.
   Clock& clock = hub_.clock();

@@ -196,9 +196,10 @@ TEST_CASE("MessageStore: a drained lane gives its pages back and starts again ab
 
 TEST_CASE("MessageStore: a slot in another thread's released batch keeps the lane's pages",
           "[store]") {
+  constexpr int kMessages = MessageStore::kGiveBackAtLeast + 1000;
   auto store = MessageStore::Create();
   Epochs::Guard guard;
-  for (int k = 0; k < 2000; ++k) Send(*store, static_cast<uint64_t>(k), 0);
+  for (int k = 0; k < kMessages; ++k) Send(*store, static_cast<uint64_t>(k), 0);
   std::atomic<int> step{0};
   // Another thread receives and deletes one message: its slot waits in that thread's batch
   // until the thread exits.
@@ -217,17 +218,19 @@ TEST_CASE("MessageStore: a slot in another thread's released batch keeps the lan
     REQUIRE(store->Remove(*i, word));
   }
   CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
-  CHECK(!store->GiveBackIfDrained(0, 1024));  // one slot is the other thread's
-  CHECK(store->slots_used() == 2000);
+  store->Settle(kRetention);  // as a receive finding the lane empty does: passed by from now on
+  CHECK(store->WakeAt() > 0);
+  CHECK(!store->GiveBackIfDrained(0));  // one slot is the other thread's
+  CHECK(store->slots_used() == kMessages);
   step = 2;
-  other.join();  // its batch goes back to the lane, and receives are sent by the lane again
+  other.join();  // its batch goes back to the lane, and receives come by the lane again
   CHECK(store->WakeAt() == 0);
 
   // A sender filling a slot holds it too: the walk finds it missing, and the lane is looked at
   // again a second later.
   const uint32_t filling = store->Allocate();
-  CHECK(!store->GiveBackIfDrained(0, 1024));
-  CHECK(store->slots_used() == 2000);
+  CHECK(!store->GiveBackIfDrained(0));
+  CHECK(store->slots_used() == kMessages);
   Slot& s = store->at(filling);
   s.id = {9, 0};
   MessageStore::SetBody(s, "late", nullptr);
@@ -237,9 +240,52 @@ TEST_CASE("MessageStore: a slot in another thread's released batch keeps the lan
   REQUIRE(got == filling);
   uint64_t word = store->at(filling).word.load();
   REQUIRE(store->Remove(filling, word));
-  CHECK(!store->GiveBackIfDrained(999'999'999, 1024));
-  CHECK(store->GiveBackIfDrained(1'000'000'000, 1024));
+  CHECK(!store->GiveBackIfDrained(999'999'999));
+  CHECK(store->GiveBackIfDrained(1'000'000'000));
   CHECK(store->slots_used() == 0);
+}
+
+// Two consumers drain a lane, each left holding a batch of released slots: the first to find
+// the lane empty gives its batch back, which brings receives by again, and the second, holding
+// the only batch left, gives the lane back.
+TEST_CASE("MessageStore: two consumers' batches come back and the lane is given back", "[store]") {
+  // 1,000 a turn: the one ending the drain has removed 33,537 messages and the other 33,000,
+  // so that each holds a part of a batch of 32 at the end.
+  constexpr int kMessages = MessageStore::kGiveBackAtLeast + 1001;
+  auto store = MessageStore::Create();
+  {
+    Epochs::Guard guard;
+    for (int k = 0; k < kMessages; ++k) Send(*store, static_cast<uint64_t>(k), 0);
+  }
+  // They take turns, so that the order is the same on every run.
+  std::atomic<int> turn{0};
+  auto consumer = [&](int me) {
+    for (;;) {
+      while (turn.load() % 2 != me) std::this_thread::yield();
+      if (store->slots_used() == 0 || turn.load() > 400) {
+        ++turn;
+        return;
+      }
+      Epochs::Guard guard;
+      for (int k = 0; k < 1000; ++k) {  // a share of the messages, while there are any
+        const std::optional<uint32_t> i = Receive(*store, 0, 100);
+        if (!i) {  // as a receive that finds the lane empty does
+          store->Settle(kRetention);
+          store->GiveBackIfDrained(0);
+          break;
+        }
+        uint64_t word = store->at(*i).word.load();
+        REQUIRE(store->Remove(*i, word));
+      }
+      ++turn;
+    }
+  };
+  std::thread a(consumer, 0), b(consumer, 1);
+  a.join();
+  b.join();
+  CHECK(store->slots_used() == 0);
+  CHECK(turn.load() < 400);
+  CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
 }
 
 // Producers in bursts, consumers that delete all they receive, and a thread that keeps trying
