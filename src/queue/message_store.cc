@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <functional>
 
+#include "queue/progress_hook.h"
+
 namespace courier::queue_internal {
 
 static_assert(sizeof(Slot) == 72, "a slot's size is what the memory target rests on");
@@ -752,9 +754,10 @@ void MessageStore::FinishRestore() {
 // reading one, not a thread's released batch), so their pages can go. used_ drops to 0 with a
 // CAS, after the pages are gone: a sender that took a new slot meanwhile makes it fail, and the
 // slots go back to the stack, rebuilt.
-// The looks go from the cheapest to the dearest (the counters are on lines that other threads
-// write). A walk that finds the lane in use (a sender was filling a slot) costs as much as one
-// that gives back, so each one of them doubles the wait before the next, up to 5 minutes.
+//
+// The looks before go from the cheapest to the dearest (the counters are on lines that other
+// threads write). A walk that finds the lane in use (a sender was filling a slot) costs as much
+// as one that gives back, so each one of them doubles the wait before the next, up to 5 minutes.
 bool MessageStore::GiveBack(int64_t now) {
   const bool mine = t_released != nullptr && t_released->store.get() == this;
   if (now < give_back_after_.load(std::memory_order_relaxed)) return false;
@@ -780,7 +783,7 @@ bool MessageStore::GiveBack(int64_t now) {
     max_gen = std::max(max_gen, s.gen());
     link = static_cast<uint32_t>(s.deadline.load(std::memory_order_relaxed));
   }
-  const bool drained = count == used && used > 0;
+  bool drained = count == used && used > 0;  // and given back, once the last CAS holds
   if (drained) {
     DiscardPages(used);
     floor_version_.store(std::max(floor_version_.load(std::memory_order_relaxed), max_version + 1),
@@ -789,20 +792,11 @@ bool MessageStore::GiveBack(int64_t now) {
                      std::memory_order_relaxed);
     if (high_water_.load(std::memory_order_relaxed) < used)
       high_water_.store(used, std::memory_order_release);
+    AtProgressPoint(ProgressPoint::kGiveBack);
     uint32_t expected = used;
     if (!used_.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
-      // A sender took a new slot after the look: the lane is in use again. Its old slots are
-      // zeros now: each becomes a free slot of the new floors again, in one chain.
-      const uint64_t word = uint64_t{floor_version_.load(std::memory_order_relaxed)} << 32;
-      const uint64_t meta = uint64_t{floor_gen_.load(std::memory_order_relaxed)} << 32;
-      for (uint32_t local = 0; local < used; ++local) {
-        Slot& s = at(lane_ << kLaneBits | local);
-        s.word.store(word, std::memory_order_relaxed);
-        s.meta.store(meta, std::memory_order_relaxed);
-        s.deadline.store(local + 1 < used ? (lane_ << kLaneBits | (local + 1)) + 1 : 0,
-                         std::memory_order_relaxed);
-      }
-      PushChain(lane_ << kLaneBits, lane_ << kLaneBits | (used - 1));
+      Rebuild(used);
+      drained = false;
     }
   } else if (count > 0) {
     PushChain(static_cast<uint32_t>(taken) - 1, last);  // in use: all back as it was
@@ -812,6 +806,21 @@ bool MessageStore::GiveBack(int64_t now) {
   give_back_after_.store(now + wait, std::memory_order_relaxed);
   giving_back_.store(false, std::memory_order_release);
   return drained;
+}
+
+// A sender took a new slot after the pages went: the lane is in use again. Its old slots read
+// as zeros: each becomes a free slot of the new floors again, in one chain.
+void MessageStore::Rebuild(uint32_t slots) {
+  const uint64_t word = uint64_t{floor_version_.load(std::memory_order_relaxed)} << 32;
+  const uint64_t meta = uint64_t{floor_gen_.load(std::memory_order_relaxed)} << 32;
+  const uint32_t first = lane_ << kLaneBits;
+  for (uint32_t i = first; i < first + slots; ++i) {
+    at(i).word.store(word, std::memory_order_relaxed);
+    at(i).meta.store(meta, std::memory_order_relaxed);
+    // Linked as PushFree links: the next slot's index + 1, and 0 after the last.
+    at(i).deadline.store(i + 1 < first + slots ? i + 2 : 0, std::memory_order_relaxed);
+  }
+  PushChain(first, first + slots - 1);
 }
 
 // Whole pages only: a segment's first and last pages may hold the allocator's own bytes.

@@ -350,6 +350,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   bool GiveBack(int64_t now);                     // GiveBackIfDrained past its first look
   void PushChain(uint32_t first, uint32_t last);  // slots linked first .. last, one CAS
   void DiscardPages(uint32_t slots);              // of slots [0, slots)
+  void Rebuild(uint32_t slots);                   // slots [0, slots) as free, after a discard
   alignas(64) std::atomic<uint64_t> free_{0};     // [tag: 32][slot + 1: 32]: a Treiber stack
   std::atomic<uint32_t> batch_holders_{0};        // threads with a released batch of the lane
   std::array<Stripe, kOwnedStripes + 1> stripes_;

@@ -9,7 +9,9 @@
 
 namespace courier::queue_internal {
 
-enum class ProgressPoint { kSend, kReceive, kDelete, kChangeVisibility };
+// kGiveBack: a lane giving its memory back (MessageStore::GiveBackIfDrained), between taking
+// its free stack and letting its slots go.
+enum class ProgressPoint { kSend, kReceive, kDelete, kChangeVisibility, kGiveBack };
 
 using ProgressHook = void (*)(ProgressPoint);
 inline std::atomic<ProgressHook> progress_hook{nullptr};

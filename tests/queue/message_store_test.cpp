@@ -10,8 +10,11 @@
 #include <catch2/catch.hpp>
 #include <memory>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
+
+#include "queue/progress_hook.h"
 
 namespace courier::queue_internal {
 namespace {
@@ -243,6 +246,107 @@ TEST_CASE("MessageStore: a slot in another thread's released batch keeps the lan
   CHECK(!store->GiveBackIfDrained(999'999'999));
   CHECK(store->GiveBackIfDrained(1'000'000'000));
   CHECK(store->slots_used() == 0);
+}
+
+// A sender that takes a new slot while a lane gives its memory back (here from the hook
+// between the discard and the last CAS, as a thread scheduled there would) makes the lane keep
+// its slots: they become free slots again, above every generation and version they had.
+TEST_CASE("MessageStore: a send during the give-back keeps the lane's slots, rebuilt", "[store]") {
+  constexpr int kMessages = MessageStore::kGiveBackAtLeast + 10;
+  auto store = MessageStore::Create();
+  Epochs::Guard guard;
+  std::vector<std::pair<uint32_t, uint32_t>> old;  // (slot, generation)
+  for (int k = 0; k < kMessages; ++k) {
+    const uint32_t i = Send(*store, static_cast<uint64_t>(k), 0);
+    old.emplace_back(i, store->at(i).gen());
+  }
+  uint32_t max_version = 0;
+  while (auto i = Receive(*store, 0, 100)) {
+    uint64_t word = store->at(*i).word.load();
+    REQUIRE(store->Remove(*i, word));
+    max_version = std::max(max_version, SlotWord::version(store->at(*i).word.load()));
+  }
+  static MessageStore* target = nullptr;
+  static std::optional<uint32_t> sent;
+  target = store.get();
+  progress_hook = [](ProgressPoint point) {
+    if (point == ProgressPoint::kGiveBack && !sent) sent = Send(*target, 999'999, 0);
+  };
+  const bool gave_back = store->GiveBackIfDrained(0);
+  progress_hook = nullptr;
+  CHECK(!gave_back);
+  REQUIRE(sent);
+  CHECK(*sent == static_cast<uint32_t>(kMessages));  // a new slot: the stack was taken
+  CHECK(store->slots_used() == kMessages + 1);
+  CHECK(store->visible() == 1);
+
+  // Every old slot is free again and comes back to senders, above its old generation and
+  // every version the lane had; the message sent meanwhile is there.
+  std::set<uint32_t> reused;
+  for (int k = 0; k < kMessages; ++k) {
+    const uint32_t i = Send(*store, static_cast<uint64_t>(k), 0);
+    CHECK(i < static_cast<uint32_t>(kMessages));
+    reused.insert(i);
+    CHECK(store->at(i).gen() > old[i].second);
+    CHECK(SlotWord::version(store->at(i).word.load()) > max_version);
+  }
+  CHECK(reused.size() == kMessages);
+  CHECK(store->slots_used() == kMessages + 1);
+  int found = 0;
+  while (auto i = Receive(*store, 0, 100)) {
+    found += store->at(*i).id.hi == 999'999;
+    CHECK(store->at(*i).body() == "body");
+    uint64_t word = store->at(*i).word.load();
+    REQUIRE(store->Remove(*i, word));
+  }
+  CHECK(found == 1);
+}
+
+// A thread stopped in the middle of a give-back (the free stack taken, the pages gone) holds
+// up no one: other threads send, receive and delete thousands of messages meanwhile, in new
+// slots; then it goes on, finds the lane in use, and its slots become free ones again.
+TEST_CASE("MessageStore: others complete while a thread is parked in a give-back", "[store]") {
+  constexpr int kMessages = MessageStore::kGiveBackAtLeast + 10, kOthers = 4000;
+  auto store = MessageStore::Create();
+  static std::atomic<int> state{0};  // 1: parked, 2: released
+  progress_hook = [](ProgressPoint point) {
+    if (point != ProgressPoint::kGiveBack) return;
+    state = 1;
+    while (state.load() != 2) std::this_thread::yield();
+  };
+  std::atomic<bool> gave_back{true};
+  std::thread parked([&] {
+    {
+      Epochs::Guard guard;
+      for (int k = 0; k < kMessages; ++k) Send(*store, static_cast<uint64_t>(k), 0);
+      while (auto i = Receive(*store, 0, 100)) {
+        uint64_t word = store->at(*i).word.load();
+        REQUIRE(store->Remove(*i, word));
+      }
+    }
+    gave_back = store->GiveBackIfDrained(0);
+  });
+  while (state.load() != 1) std::this_thread::yield();
+  int done = 0;
+  std::thread other([&] {
+    Epochs::Guard guard;
+    for (int k = 0; k < kOthers; ++k) {
+      Send(*store, 1'000'000 + static_cast<uint64_t>(k), 0);
+      const std::optional<uint32_t> i = Receive(*store, 0, 100);
+      if (!i) continue;
+      uint64_t word = store->at(*i).word.load();
+      if (store->Remove(*i, word)) ++done;
+    }
+  });
+  other.join();  // while the give-back stays parked
+  CHECK(done == kOthers);
+  CHECK(state.load() == 1);
+  state = 2;
+  parked.join();
+  progress_hook = nullptr;
+  CHECK(!gave_back);
+  CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
+  CHECK(store->slots_used() > static_cast<uint32_t>(kMessages));  // the others' new slots
 }
 
 // Two consumers drain a lane, each left holding a batch of released slots: the first to find

@@ -25,6 +25,8 @@ inline const char* NameOf(ProgressPoint point) {
       return "DeleteMessage";
     case ProgressPoint::kChangeVisibility:
       return "ChangeMessageVisibility";
+    case ProgressPoint::kGiveBack:
+      return "giving memory back";
   }
   return "?";
 }
