@@ -47,6 +47,17 @@ std::optional<uint32_t> Receive(MessageStore& store, int64_t now, int64_t until)
   return std::nullopt;
 }
 
+// The stress tests count how many times each message was removed: once each.
+void CheckEachRemovedOnce(const std::vector<std::atomic<int>>& removed) {
+  int missing = 0, twice = 0;
+  for (const auto& n : removed) {
+    missing += n.load() == 0;
+    twice += n.load() > 1;
+  }
+  CHECK(missing == 0);
+  CHECK(twice == 0);
+}
+
 TEST_CASE("MessageStore: visibility timeouts, delays, retention and slot reuse", "[store]") {
   auto store = MessageStore::Create();
   auto guard = std::make_unique<Epochs::Guard>();
@@ -442,13 +453,7 @@ TEST_CASE("MessageStore: giving memory back races sends, receives and deletes", 
     }
   });
   for (auto& t : threads) t.join();
-  int missing = 0, twice = 0;
-  for (auto& n : removed) {
-    missing += n.load() == 0;
-    twice += n.load() > 1;
-  }
-  CHECK(missing == 0);
-  CHECK(twice == 0);
+  CheckEachRemovedOnce(removed);
   CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
   // Drained now, with every batch handed back (the threads have exited): it gives back.
   MessageStore::FlushRemoved();
@@ -517,13 +522,7 @@ TEST_CASE("MessageStore: concurrent sends, receives, timeouts and deletes", "[st
     const auto tag = static_cast<size_t>(store->at(i).id.hi);
     if (store->Remove(i, word)) ++removed[tag];
   }
-  int missing = 0, twice = 0;
-  for (auto& n : removed) {
-    missing += n.load() == 0;
-    twice += n.load() > 1;
-  }
-  CHECK(missing == 0);
-  CHECK(twice == 0);
+  CheckEachRemovedOnce(removed);
   CHECK(store->visible() == 0);
   CHECK(store->in_flight() == 0);
   CHECK(store->delayed() == 0);
