@@ -245,13 +245,14 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   static void FlushRemoved();
 
   // ---- giving memory back
-  // Called after a receive found nothing in the lane. When the lane has handed out at least
-  // kGiveBackAtLeast slots and every one of them is back in its free stack (a drained queue),
-  // gives the slab's pages back to the system and starts again from slot 0, under generations
-  // and versions above any the lane has had, so that no stale handle or index entry matches a
-  // new message. Never waits: a lane in use, or another thread doing it, leaves it for later
-  // (until other threads hand their batches of released slots back; after a walk found the
-  // lane in use, until a second on `now`'s clock has passed, then 2, 4... up to 5 minutes).
+  // Called by a receive that got nothing, for each lane it found empty. When the lane has
+  // handed out at least kGiveBackAtLeast slots and every one of them is back in its free stack
+  // (a drained queue), gives the slab's pages back to the system and starts again from slot 0,
+  // under generations and versions above any the lane has had, so that no stale handle or
+  // index entry matches a new message. Never waits: a lane in use, or another thread doing it,
+  // leaves it for later (until other threads hand their batches of released slots back; after a
+  // walk found the lane in use, until a second on `now`'s clock has passed, then 2, 4... up to 5
+  // minutes).
   static constexpr uint32_t kGiveBackAtLeast = 1u << 16;
   bool GiveBackIfDrained(int64_t now, uint32_t at_least = kGiveBackAtLeast) {
     return used_.load(std::memory_order_relaxed) >= at_least && GiveBack(now);
