@@ -48,11 +48,14 @@ absl::Status SqliteError(sqlite3* db, int code, std::string_view path, std::stri
   }
 }
 
-// One caller's records, waiting for the writer, with the ticket Submit gave them.
-struct Batch {
+// The records of one log waiting for the next commit, already as the row they will be: each
+// record's length (LEB128) and bytes (a row of one record drops its length at the commit).
+// Submit appends to it under the lock, so that a caller's records cost no allocation of their
+// own and the writer frees nothing another thread allocated.
+struct PendingRow {
   std::string log;
-  std::vector<std::string> records;
-  uint64_t ticket = 0;
+  std::string row;
+  int64_t count = 0;
 };
 
 // A commit that failed: the tickets it held, and why.
@@ -81,6 +84,16 @@ void AppendFramed(std::string& row, std::string_view record) {
     row.push_back(static_cast<char>((n & 0x7f) | 0x80));
   }
   row.append(record);
+}
+
+// What a pending row stores: its bytes, or for one record that record alone (its length off).
+std::string_view StoredRow(const PendingRow& p) {
+  std::string_view row = p.row;
+  if (p.count == 1) {
+    while (static_cast<uint8_t>(row.front()) >= 0x80) row.remove_prefix(1);
+    row.remove_prefix(1);
+  }
+  return row;
 }
 
 // The `count` records of a row, or false when it does not hold exactly that many.
@@ -160,7 +173,10 @@ struct SqliteStorage::Impl {
   // relaxed mode's windows.
   std::mutex mu;
   std::condition_variable work;  // the writer's
-  std::vector<Batch> pending;
+  // What waits, a row per log; `spare`: the rows of the last commit, emptied, whose buffers
+  // the next one reuses.
+  std::vector<PendingRow> pending, spare;
+  uint64_t pending_first = 0;  // the first ticket waiting, 0 for none
   bool committing = false;
   bool handed_over = false;    // a commit ended with more pending: the writer leads the next
   int flushes = 0;             // Flushes waiting in the relaxed mode
@@ -189,9 +205,6 @@ struct SqliteStorage::Impl {
   // The records table has its `count` column (format 3 on): an older file gets it, every row
   // counting one, in the commit that marks it.
   bool counted = true;
-  // A commit's logs and the row being built, under db_mu.
-  std::vector<std::string_view> logs;
-  std::string row;
 
   ~Impl() {
     if (writer.joinable()) {
@@ -305,38 +318,23 @@ struct SqliteStorage::Impl {
     return rc == SQLITE_OK ? absl::OkStatus() : SqliteError(db, rc, path, "preparing");
   }
 
-  // Inserts one row: the records of `log` in `batches`, in their order.
-  int InsertRow(const std::vector<Batch>& batches, std::string_view log) {
-    size_t count = 0;
-    std::string_view only;
-    row.clear();
-    for (const Batch& b : batches) {
-      if (b.log != log) continue;
-      for (const std::string& r : b.records) {
-        if (++count == 1) {
-          only = r;
-          continue;
-        }
-        if (count == 2) AppendFramed(row, only);
-        AppendFramed(row, r);
-      }
-    }
-    if (count == 0) return SQLITE_DONE;
-    const std::string_view body = count == 1 ? only : std::string_view(row);
-    sqlite3_bind_text(insert, 1, log.data(), static_cast<int>(log.size()), SQLITE_STATIC);
+  // Inserts one pending row.
+  int InsertRow(const PendingRow& p) {
+    const std::string_view body = StoredRow(p);
+    sqlite3_bind_text(insert, 1, p.log.data(), static_cast<int>(p.log.size()), SQLITE_STATIC);
     sqlite3_bind_blob(insert, 2, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(insert, 3, static_cast<int64_t>(count));
+    sqlite3_bind_int64(insert, 3, p.count);
     const int rc = sqlite3_step(insert);
     sqlite3_reset(insert);
     return rc;
   }
 
-  // One transaction for `batches`.
-  absl::Status Commit(const std::vector<Batch>& batches) {
+  // One transaction for `rows`.
+  absl::Status Commit(const std::vector<PendingRow>& rows) {
     std::lock_guard lock(db_mu);
     COURIER_RETURN_IF_ERROR(Exec("BEGIN", "writing"));
-    const bool marks = upgrade && std::any_of(batches.begin(), batches.end(),
-                                              [](const Batch& b) { return !b.records.empty(); });
+    const bool marks = upgrade && std::any_of(rows.begin(), rows.end(),
+                                              [](const PendingRow& p) { return p.count > 0; });
     bool altered = false;  // the column this commit adds goes with its rollback
     auto failed = [&](absl::Status error) {
       Exec("ROLLBACK", "writing").IgnoreError();
@@ -355,13 +353,10 @@ struct SqliteStorage::Impl {
         if (absl::Status prepared = PrepareRows(); !prepared.ok()) return failed(prepared);
       }
     }
-    // One row per log, in the order each log first comes (each log's records in their order).
-    logs.clear();
-    for (const Batch& b : batches) {
-      if (std::find(logs.begin(), logs.end(), b.log) == logs.end()) logs.push_back(b.log);
-    }
-    for (std::string_view log : logs) {
-      if (const int rc = InsertRow(batches, log); rc != SQLITE_DONE) {
+    // One row per log, each log's records in their order.
+    for (const PendingRow& p : rows) {
+      if (p.count == 0) continue;
+      if (const int rc = InsertRow(p); rc != SQLITE_DONE) {
         return failed(SqliteError(db, rc, path, "writing"));
       }
     }
@@ -379,13 +374,20 @@ struct SqliteStorage::Impl {
     committing = true;
     handed_over = false;
     const uint64_t number = ++commit_number;
-    std::vector<Batch> batches;
-    batches.swap(pending);
-    const uint64_t first = batches.front().ticket, last = batches.back().ticket;
+    std::vector<PendingRow> rows;
+    rows.swap(pending);
+    pending.swap(spare);
+    const uint64_t first = pending_first, last = submitted;
+    pending_first = 0;
     leading_last = last;
     lock.unlock();
-    absl::Status status = Commit(batches);
+    absl::Status status = Commit(rows);
+    for (PendingRow& p : rows) {  // emptied, buffers kept, for the commit after the next
+      p.row.clear();
+      p.count = 0;
+    }
     lock.lock();
+    if (spare.empty()) spare.swap(rows);
     if (!status.ok()) {
       failures.push_back({first, last, status});
       if (failures.size() > kFailuresKept) failures.pop_front();
@@ -396,7 +398,7 @@ struct SqliteStorage::Impl {
     committing = false;
     // The callers of what came meanwhile sleep until the commit after this one ends: the
     // writer leads it (in the relaxed mode, at its next window, unless a Flush waits).
-    const bool more = !pending.empty() && (!relaxed() || flushes > 0);
+    const bool more = pending_first != 0 && (!relaxed() || flushes > 0);
     if (more) handed_over = true;
     if (stopping || more) work.notify_one();
     lock.unlock();
@@ -414,21 +416,31 @@ struct SqliteStorage::Impl {
     while (!stopping) {
       work.wait_for(lock, absl::ToChronoNanoseconds(WriterPeriod()),
                     [&] { return stopping || handed_over; });
-      if (!committing && !pending.empty()) {
+      if (!committing && pending_first != 0) {
         Lead(lock);
         lock.lock();
       }
     }
     // The rest, once no one else is committing.
     work.wait(lock, [&] { return !committing; });
-    if (!pending.empty()) Lead(lock);
+    if (pending_first != 0) Lead(lock);
   }
 
-  uint64_t Submit(Batch batch) {
+  // A ticket for `records` of `log` (none: a Flush's).
+  uint64_t Submit(std::string_view log, std::span<const std::string> records) {
     std::lock_guard lock(mu);
-    batch.ticket = ++submitted;
-    pending.push_back(std::move(batch));
-    return submitted;
+    if (!records.empty()) {
+      auto p = std::find_if(pending.begin(), pending.end(),
+                            [&](const PendingRow& r) { return r.log == log; });
+      if (p == pending.end()) {
+        pending.push_back({.log = std::string(log)});
+        p = pending.end() - 1;
+      }
+      for (const std::string& r : records) AppendFramed(p->row, r);
+      p->count += static_cast<int64_t>(records.size());
+    }
+    if (pending_first == 0) pending_first = submitted + 1;
+    return ++submitted;
   }
 
   // Waits for ticket `last` to be committed (a relaxed Await without `always` does not), then
@@ -499,8 +511,7 @@ SqliteStorage::~SqliteStorage() = default;
 const std::string& SqliteStorage::path() const { return impl_->path; }
 
 uint64_t SqliteStorage::Submit(std::string_view log, std::span<const std::string> records) {
-  return impl_->Submit({.log = std::string(log),
-                        .records = std::vector<std::string>(records.begin(), records.end())});
+  return impl_->Submit(log, records);
 }
 
 absl::Status SqliteStorage::Await(uint64_t first, uint64_t last) {
@@ -509,7 +520,7 @@ absl::Status SqliteStorage::Await(uint64_t first, uint64_t last) {
 
 // An empty batch: its commit ends after every batch before it.
 absl::Status SqliteStorage::Flush() {
-  const uint64_t ticket = impl_->Submit({});
+  const uint64_t ticket = impl_->Submit({}, {});
   return impl_->Await(ticket, ticket, /*always=*/true);
 }
 
