@@ -68,6 +68,10 @@ struct FailedCommit {
 // Submit, long before this many commits could have failed since).
 constexpr size_t kFailuresKept = 256;
 
+// A pending row's buffer is kept from one commit to the next up to this size (a burst's larger
+// one goes), so that the commits of steady work allocate nothing.
+constexpr size_t kRowBufferKept = size_t{1} << 20;
+
 // How many bytes of records Replay reads at a time: a buffer that stays in the cache's
 // neighbourhood, not a copy of the whole log.
 constexpr size_t kReplayChunkBytes = size_t{4} << 20;
@@ -382,7 +386,8 @@ struct SqliteStorage::Impl {
     leading_last = last;
     lock.unlock();
     absl::Status status = Commit(rows);
-    for (PendingRow& p : rows) {  // emptied, buffers kept, for the commit after the next
+    for (PendingRow& p : rows) {  // emptied for the commit after the next, buffers kept
+      if (p.row.capacity() > kRowBufferKept) std::string().swap(p.row);  // a burst's: let go
       p.row.clear();
       p.count = 0;
     }
@@ -518,7 +523,7 @@ absl::Status SqliteStorage::Await(uint64_t first, uint64_t last) {
   return impl_->Await(first, last, /*always=*/false);
 }
 
-// An empty batch: its commit ends after every batch before it.
+// A ticket with no records: its commit ends after every record submitted before it.
 absl::Status SqliteStorage::Flush() {
   const uint64_t ticket = impl_->Submit({}, {});
   return impl_->Await(ticket, ticket, /*always=*/true);
