@@ -146,16 +146,23 @@ TEST_CASE("The records of one commit are one row per log, and read back in their
     CHECK(Put(*s, "sqs", {"last"}).ok());
     REQUIRE(s->Flush().ok());
     CHECK(Put(*s, "sqs", {"alone"}).ok());
+    REQUIRE(s->Flush().ok());
+    CHECK(Put(*s, "sqs", {big}).ok());  // alone too, its length two bytes long
+    REQUIRE(s->Flush().ok());
+    CHECK(Put(*s, "sqs", {""}).ok());
   }
   const std::vector<Row> rows = Rows(file);
-  REQUIRE(rows.size() == 3);
+  REQUIRE(rows.size() == 5);
   CHECK(rows[0].log == "sqs");
   CHECK(rows[0].count == 5);
   CHECK(rows[1].log == "states");
   CHECK(rows[1].count == 2);
   CHECK(rows[2] == Row{"sqs", 1, "alone"});  // a row of one record is that record's bytes
+  CHECK(rows[3] == Row{"sqs", 1, big});
+  CHECK(rows[4] == Row{"sqs", 1, ""});
   auto s = SqliteStorage::Open(file).value();
-  CHECK(Read(*s, "sqs") == std::vector<std::string>{"one", "", binary, big, "last", "alone"});
+  CHECK(Read(*s, "sqs") ==
+        std::vector<std::string>{"one", "", binary, big, "last", "alone", big, ""});
   CHECK(Read(*s, "states") == std::vector<std::string>{"x", "y"});
 }
 
