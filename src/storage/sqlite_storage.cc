@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "courier/detail/binary_record.h"
 #include "courier/status.h"
 
 namespace courier {
@@ -77,27 +78,12 @@ constexpr size_t kRowBufferKept = size_t{1} << 20;
 constexpr size_t kReplayChunkBytes = size_t{4} << 20;
 
 // A commit's records of one log are one row (one B-tree insert, not one per record): a row of
-// `count` records holds, when count > 1, each record's length (LEB128) and bytes; a row of one
-// holds that record's bytes alone (docs/storage.md, "File format").
-void AppendFramed(std::string& row, std::string_view record) {
-  for (uint64_t n = record.size();; n >>= 7) {
-    if (n < 0x80) {
-      row.push_back(static_cast<char>(n));
-      break;
-    }
-    row.push_back(static_cast<char>((n & 0x7f) | 0x80));
-  }
-  row.append(record);
-}
-
-// What a pending row stores: its bytes, or for one record that record alone (its length off).
+// `count` records holds, when count > 1, each record as a length-prefixed string (LEB128, as
+// in binary records); a row of one holds that record's bytes alone (docs/storage.md, "File
+// format"). A pending row holds its records framed, and a row of one drops the length here.
 std::string_view StoredRow(const PendingRow& p) {
-  std::string_view row = p.row;
-  if (p.count == 1) {
-    while (static_cast<uint8_t>(row.front()) >= 0x80) row.remove_prefix(1);
-    row.remove_prefix(1);
-  }
-  return row;
+  if (p.count != 1) return p.row;
+  return detail::BinaryRecordReader(p.row).String();
 }
 
 // The `count` records of a row, or false when it does not hold exactly that many.
@@ -108,20 +94,9 @@ bool SplitRow(std::string_view row, int64_t count, std::vector<std::string_view>
     return true;
   }
   if (count < 1) return false;
-  size_t at = 0;
-  for (int64_t i = 0; i < count; ++i) {
-    uint64_t size = 0;
-    for (int shift = 0;; shift += 7) {
-      if (at == row.size() || shift > 56) return false;
-      const auto byte = static_cast<uint8_t>(row[at++]);
-      size |= uint64_t{byte & 0x7fu} << shift;
-      if (byte < 0x80) break;
-    }
-    if (size > row.size() - at) return false;
-    records.push_back(row.substr(at, size));
-    at += size;
-  }
-  return at == row.size();
+  detail::BinaryRecordReader in(row);
+  for (int64_t i = 0; i < count && in.ok(); ++i) records.push_back(in.String());
+  return in.ok() && in.at_end();
 }
 
 // The word the callers of a commit wait on, bumped at its end. A commit ends within one or two
@@ -441,7 +416,8 @@ struct SqliteStorage::Impl {
         pending.push_back({.log = std::string(log)});
         p = pending.end() - 1;
       }
-      for (const std::string& r : records) AppendFramed(p->row, r);
+      detail::BinaryRecordWriter out(p->row);
+      for (const std::string& r : records) out.String(r);
       p->count += static_cast<int64_t>(records.size());
     }
     if (pending_first == 0) pending_first = submitted + 1;

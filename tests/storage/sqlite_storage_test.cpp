@@ -106,6 +106,18 @@ TEST_CASE("Appends from many threads are all kept, each thread's in its order", 
   CHECK(n == kThreads * kEach);
 }
 
+// Runs `sql` on a closed file, `row` for each row it returns.
+template <typename Row>
+void Query(const std::string& file, const char* sql, Row row) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK);
+  while (sqlite3_step(stmt) == SQLITE_ROW) row(stmt);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
 // The rows of the records table, as (log, count, body), in order.
 struct Row {
   std::string log;
@@ -114,20 +126,13 @@ struct Row {
   bool operator==(const Row&) const = default;
 };
 std::vector<Row> Rows(const std::string& file) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* select = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT log, count, body FROM records ORDER BY seq", -1, &select,
-                             nullptr) == SQLITE_OK);
   std::vector<Row> rows;
-  while (sqlite3_step(select) == SQLITE_ROW) {
+  Query(file, "SELECT log, count, body FROM records ORDER BY seq", [&](sqlite3_stmt* select) {
     const auto* body = static_cast<const char*>(sqlite3_column_blob(select, 2));
     rows.push_back({reinterpret_cast<const char*>(sqlite3_column_text(select, 0)),
                     sqlite3_column_int64(select, 1),
                     std::string(body != nullptr ? body : "", sqlite3_column_bytes(select, 2))});
-  }
-  sqlite3_finalize(select);
-  sqlite3_close(db);
+  });
   return rows;
 }
 
@@ -330,16 +335,11 @@ TEST_CASE("A hub recovered from the file has its queues and messages, handles in
   CHECK(q->DeleteMessage(visible[0].receipt_handle).ok());
 }
 
-// The PRAGMA user_version of a closed file.
+// The PRAGMA user_version of a closed file (-1 if it gives none).
 int64_t FormatOf(const std::string& file) {
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
-  const int64_t version = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  int64_t version = -1;
+  Query(file, "PRAGMA user_version",
+        [&](sqlite3_stmt* stmt) { version = sqlite3_column_int64(stmt, 0); });
   return version;
 }
 
