@@ -4,11 +4,15 @@
 // (moodycamel::ConcurrentQueue enqueue+dequeue, a mutex+deque) in the same run. Items are messages
 // (one lifecycle each). As in queue_bench, a lifecycle is one where the caller does not ask for the
 // body's MD5 (SendMessageNoMd5, md5_of_body = false); the *Md5 cases compute MD5OfMessageBody on
-// every send.
+// every send. BM_FifoMemory1M queues 1 million messages in 100 groups and reports the peak RSS,
+// the RSS once they are all received and deleted (when a receive finds the queue drained, the
+// slab's pages go back), and once the deduplication window has let go of their ids (run it
+// alone, with --benchmark_filter=Memory, for figures that hold nothing else).
 //
 //   bench/fifo_queue_bench --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 #include <concurrentqueue/concurrentqueue.h>
+#include <malloc.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +27,7 @@
 #include "courier/hub.h"
 #include "courier/queue.h"
 #include "courier/sqs.h"
+#include "rss.h"
 
 namespace {
 
@@ -162,6 +167,40 @@ BENCHMARK(BM_FifoLifecycle8P8C)
     ->ArgName("groups")
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
+
+void BM_FifoMemory1M(benchmark::State& state) {
+  for (auto _ : state) {
+    ResetPeakRss();
+    state.counters["start_rss_mib"] = StatusMib("VmRSS:");
+    auto clock = std::make_shared<courier::ManualClock>();
+    courier::Hub hub(courier::Environment::Deterministic(clock));
+    auto q = courier::FifoQueue::Create(hub, "memory.fifo").value();
+    for (int i = 0; i < 1'000'000; ++i) {
+      courier::SendMessageRequest request{.body = kBody,
+                                          .message_group_id = "group-" + std::to_string(i % 100),
+                                          .message_deduplication_id = std::to_string(i)};
+      if (!q->SendMessageNoMd5(std::move(request)).ok()) std::abort();
+    }
+    state.counters["peak_rss_mib"] = StatusMib("VmHWM:");
+    Consumer consumer;
+    while (ReceiveAndDelete(*q, consumer, false) > 0) {
+    }
+    ReceiveAndDelete(*q, consumer, false);  // as a consumer polling an empty queue would
+    malloc_trim(0);
+    state.counters["drained_rss_mib"] = StatusMib("VmRSS:");
+    // Past the 5-minute deduplication window, a send lets go of the ids it held.
+    clock->Advance(absl::Minutes(6));
+    if (!q->SendMessageNoMd5(
+              {.body = kBody, .message_group_id = "g", .message_deduplication_id = "x"})
+             .ok()) {
+      std::abort();
+    }
+    ReceiveAndDelete(*q, consumer, false);
+    malloc_trim(0);
+    state.counters["after_window_rss_mib"] = StatusMib("VmRSS:");
+  }
+}
+BENCHMARK(BM_FifoMemory1M)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // ---- The standard queue (courier::Queue), the same lifecycle without groups ----
 

@@ -16,7 +16,6 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +25,7 @@
 #include "courier/hub.h"
 #include "courier/queue.h"
 #include "courier/sqs.h"
+#include "rss.h"
 
 namespace {
 
@@ -148,30 +148,16 @@ void BM_MutexDeque(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 10 / (alone ? 1 : 2));
 }
 
-// A field of /proc/self/status in KiB ("VmHWM:" the peak RSS, "VmRSS:" the current one).
-long StatusKib(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
-  }
-  return -1;
-}
-
-// Starts a new peak at the current RSS (Linux: writing 5 to clear_refs resets VmHWM), so that
-// what earlier benchmarks of the run touched does not count.
-void ResetPeakRss() { std::ofstream("/proc/self/clear_refs") << "5"; }
-
 void BM_Memory10M(benchmark::State& state) {
   for (auto _ : state) {
     ResetPeakRss();
-    state.counters["start_rss_mib"] = static_cast<double>(StatusKib("VmRSS:")) / 1024.0;
+    state.counters["start_rss_mib"] = StatusMib("VmRSS:");
     courier::Hub hub(courier::Environment::Default());
     auto q = Sqs(hub).CreateQueue("memory").value();
     for (int i = 0; i < 10'000'000; ++i) {
       benchmark::DoNotOptimize(q->SendMessageNoMd5({.body = kBody}));
     }
-    state.counters["peak_rss_mib"] = static_cast<double>(StatusKib("VmHWM:")) / 1024.0;
+    state.counters["peak_rss_mib"] = StatusMib("VmHWM:");
     state.counters["queued"] = std::stod(q->GetQueueAttributes({"ApproximateNumberOfMessages"})
                                              .value()["ApproximateNumberOfMessages"]);
     // Drained by `consumers` threads, then this one receives once more, as a consumer polling
@@ -200,7 +186,7 @@ void BM_Memory10M(benchmark::State& state) {
     receive(consumer);
     state.counters["slowest_receive_ms"] = static_cast<double>(slowest_ns.load()) / 1e6;
     malloc_trim(0);
-    state.counters["drained_rss_mib"] = static_cast<double>(StatusKib("VmRSS:")) / 1024.0;
+    state.counters["drained_rss_mib"] = StatusMib("VmRSS:");
   }
 }
 

@@ -56,6 +56,7 @@
 #include "queue/block_cache.h"
 #include "queue/epochs.h"
 #include "queue/mpmc_ring.h"
+#include "queue/pages.h"
 #include "queue/progress_hook.h"
 
 namespace courier::queue_internal {
@@ -627,6 +628,7 @@ class FifoGroups {
     if (m.shard >= kShards || m.shard != ShardOf(group) || m.slot >= (1u << 28)) return false;
     Epochs::Guard guard;
     Slot* s = c.At(m.shard, m.slot, /*grow=*/true);
+    c.BuildUpTo(m.shard, m.slot + 1);
     if (s->state.load(std::memory_order_relaxed) != kFree) return false;
     Group* g = c.FindOrAddGroup(m.shard, group);
     s->group.store(g, std::memory_order_relaxed);
@@ -652,6 +654,56 @@ class FifoGroups {
     c.FinishRestore(next_seq);
   }
 
+  // When nothing is stored (a drained queue), gives the pages of each shard that has handed out
+  // at least `at_least` slots back to the system, and starts the shard again from slot 0.
+  // First each drained group's anchor (its last message, deleted) moves off the slab onto a
+  // relay of its own (Core::Relay). Sequence numbers only grow, so no receipt issued before
+  // names a message after. Call it with no Epochs::Guard held. Never waits: a shard in use (a
+  // sender filling a slot, a slot still waiting in Epochs), or another thread doing it, leaves
+  // it for later: after a look that finds nothing to give back, a second on `now_ns`'s clock;
+  // after a walk that finds a shard in use, 1 s, then 2, 4... up to 5 minutes. Returns whether
+  // every such shard was given back. Thread-safe.
+  static constexpr uint32_t kGiveBackAtLeast = 8192;  // slots of a shard: 3.5 MB of FifoQueue's
+  bool GiveBackIfDrained(int64_t now_ns, uint32_t at_least = kGiveBackAtLeast) {
+    Core& c = *core_;
+    if (now_ns < c.give_back_after.load(std::memory_order_relaxed)) return false;
+    if (c.giving_back.exchange(true, std::memory_order_acquire)) return false;
+    std::array<bool, kShards> due{};
+    bool any = false;
+    if (size() == 0) {
+      for (uint32_t k = 0; k < kShards; ++k) {
+        due[k] = c.shards[k].next_index.load(std::memory_order_relaxed) >= at_least;
+        any = any || due[k];
+      }
+    }
+    bool all = any;
+    if (any) {
+      {
+        Epochs::Guard guard;
+        c.ForEachGroup([&](Group& g) {
+          if (due[g.shard]) c.Relay(g);
+        });
+      }
+      Epochs::Collect();  // the anchors just passed go back to their free stacks
+      for (uint32_t k = 0; k < kShards; ++k) {
+        if (due[k] && !c.GiveBack(k)) all = false;
+      }
+    }
+    int64_t wait = Core::kFirstGiveBackWait;  // a look with nothing to give back
+    if (any) {
+      wait = all ? 0 : c.give_back_wait;
+      c.give_back_wait = all ? Core::kFirstGiveBackWait
+                             : std::min(2 * c.give_back_wait, Core::kLongestGiveBackWait);
+    }
+    c.give_back_after.store(now_ns + wait, std::memory_order_relaxed);
+    c.giving_back.store(false, std::memory_order_release);
+    return all;
+  }
+  // Where a slot lives (tests check its pages); null past the slab's end.
+  const void* SlotAddress(uint32_t shard, uint32_t slot) const {
+    return shard < kShards ? core_->At(shard, slot, false) : nullptr;
+  }
+
  private:
   // Slot states (for a message not yet taken by a receive, or passed over).
   static constexpr uint32_t kFree = 0, kPending = 1, kQueued = 2, kTaken = 3, kRemoved = 4,
@@ -659,6 +711,8 @@ class FifoGroups {
   // Life bits: the message is gone (deleted or removed), and its group's anchor has moved past
   // it. Both set: no snapshot or link will reach it again; the slot is freed through Epochs.
   static constexpr uint32_t kGoneBit = 1, kPassedBit = 2;
+  // Slot::index of a relay (Core::Relay): a slot of its own on the heap, not the slab's.
+  static constexpr uint32_t kRelay = ~0u;
 
  public:
   struct Slot {
@@ -827,6 +881,12 @@ class FifoGroups {
     uint64_t cutoff = ~uint64_t{0}, cutoff_removals = 0;
     std::atomic<uint64_t> cutoff_view{~uint64_t{0}};
     std::vector<Restored> restored;  // recovery's, until FinishRestore
+    // Giving memory back (GiveBackIfDrained): one thread at a time, not before give_back_after.
+    static constexpr int64_t kFirstGiveBackWait = 1'000'000'000,
+                             kLongestGiveBackWait = 300 * 1'000'000'000LL;
+    std::atomic<bool> giving_back{false};
+    std::atomic<int64_t> give_back_after{0};
+    int64_t give_back_wait = kFirstGiveBackWait;  // under giving_back
 
     ~Core() {
       for (Shard& sh : shards) {
@@ -834,14 +894,25 @@ class FifoGroups {
           for (uint32_t i = 0; i < kBuckets; ++i) {
             for (Group* g = b[i].load(std::memory_order_relaxed); g != nullptr;) {
               Group* next = g->chain;
-              Release(g->state.load(std::memory_order_relaxed));
+              const State* st = g->state.load(std::memory_order_relaxed);
+              Slot* s = st->last;
+              Release(st);
+              while (s != nullptr) {  // the relays not passed yet (passed ones went to Free)
+                Slot* after = s->next.load(std::memory_order_relaxed);
+                if (s->index == kRelay) delete s;
+                s = after;
+              }
               delete g;
               g = next;
             }
           }
           delete[] b;
         }
-        for (uint32_t k = 0; k < kSegments; ++k) delete[] sh.segments[k].load();
+        const uint32_t shard = static_cast<uint32_t>(&sh - shards.data());
+        for (uint32_t i = 0; i < sh.next_index.load(std::memory_order_relaxed); ++i) {
+          At(shard, i, false)->value.~T();
+        }
+        for (uint32_t k = 0; k < kSegments; ++k) std::free(sh.segments[k].load());
       }
       for (Timer* t = timer_inbox.load(); t != nullptr;) {
         Timer* next = t->next;
@@ -868,18 +939,14 @@ class FifoGroups {
       Slot* seg = sh.segments[k].load(std::memory_order_acquire);
       if (seg == nullptr) {
         if (!grow) return nullptr;
-        auto* fresh = new Slot[size_t{64} << k];
-        const uint32_t base = 64 * ((1u << k) - 1);
-        for (uint32_t j = 0; j < (64u << k); ++j) {
-          fresh[j].index = base + j;
-          fresh[j].shard = shard;
-          fresh[j].core = this;
-          InitEmpty(&fresh[j]);
-        }
+        // Zeros, built slot by slot as they are handed out (Build): a segment's pages are
+        // touched only as far as it is used.
+        auto* fresh = static_cast<Slot*>(std::calloc(size_t{64} << k, sizeof(Slot)));
+        if (fresh == nullptr) throw std::bad_alloc();
         if (sh.segments[k].compare_exchange_strong(seg, fresh, std::memory_order_acq_rel)) {
           seg = fresh;
         } else {
-          delete[] fresh;
+          std::free(fresh);
         }
       }
       return &seg[offset];
@@ -897,12 +964,43 @@ class FifoGroups {
           return s;
         }
       }
-      return At(shard, sh.next_index.fetch_add(1, std::memory_order_relaxed), true);
+      // The slots from next_index on are not built yet: the first to take one builds it.
+      const uint32_t i = sh.next_index.fetch_add(1, std::memory_order_relaxed);
+      Slot* s = At(shard, i, true);
+      if (s != nullptr) Build(s, shard, i);
+      return s;
+    }
+    // Slots [0, next_index) of a shard are built; the others are zeros (never used, or given
+    // back) or, on a page a give-back kept, what was left of a destroyed slot. Only the atomics
+    // of an unbuilt slot are ever read (a stale receipt's look at its seq, which is 0 or a gone
+    // message's). Building sets everything as a new slot's.
+    void Build(Slot* s, uint32_t shard, uint32_t i) {
+      new (&s->value) T();
+      s->seq.store(0, std::memory_order_relaxed);
+      s->group.store(nullptr, std::memory_order_relaxed);
+      s->next.store(nullptr, std::memory_order_relaxed);
+      s->state.store(kFree, std::memory_order_relaxed);
+      s->life.store(0, std::memory_order_relaxed);
+      s->free_next.store(0, std::memory_order_relaxed);
+      s->enqueued = absl::Time();
+      s->first_received0 = absl::InfinitePast();
+      s->receives0 = 0;
+      s->purge = 0;
+      s->index = i;
+      s->shard = shard;
+      s->core = this;
+      InitEmpty(s);
     }
     // Epochs' deleter of a slot: gives it back to its shard.
     static void Free(void* p) {
       auto* s = static_cast<Slot*>(p);
       auto* c = static_cast<Core*>(s->core);
+      if (s->index == kRelay) {
+        std::atomic<int64_t>& retired = c->shards[s->shard].retired;
+        delete s;
+        if (retired.fetch_sub(1, std::memory_order_acq_rel) == 1) c->Unref();
+        return;
+      }
       if constexpr (requires(T & v) { v.Release(); }) {
         s->value.Release();
       } else {
@@ -935,6 +1033,96 @@ class FifoGroups {
     void Passed(Slot* s) {
       if (s->life.fetch_or(kPassedBit, std::memory_order_acq_rel) & kGoneBit) Retire(s);
     }
+    // Recovery: builds the slots up to `end` (exclusive), free, as handed out in order.
+    void BuildUpTo(uint32_t shard, uint32_t end) {
+      Shard& sh = shards[shard];
+      for (uint32_t i = sh.next_index.load(std::memory_order_relaxed); i < end; ++i) {
+        Build(At(shard, i, true), shard, i);
+      }
+      if (sh.next_index.load(std::memory_order_relaxed) < end) {
+        sh.next_index.store(end, std::memory_order_relaxed);
+      }
+    }
+    // Pushes the slots linked first .. last (by free_next) on the shard's free stack, one CAS.
+    void PushChain(uint32_t shard, uint32_t first, uint32_t last) {
+      Shard& sh = shards[shard];
+      Slot* tail = At(shard, last, false);
+      uint64_t head = sh.free_head.load(std::memory_order_relaxed);
+      for (;;) {
+        tail->free_next.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
+        const uint64_t next = ((head >> 32) + 1) << 32 | (first + 1);
+        if (sh.free_head.compare_exchange_weak(head, next, std::memory_order_acq_rel)) return;
+      }
+    }
+
+    // ---- giving memory back (GiveBackIfDrained)
+    // A drained group keeps its last message's slot as its anchor, and so would keep the slab:
+    // the anchor moves onto a relay, a removed message of its own on the heap linked after it,
+    // so that the old anchor is passed (and freed) as any other. Only when nothing follows the
+    // anchor; a send that links a message first puts the relay behind it, where receives pass
+    // over it as over any removed message.
+    void Relay(Group& g) {
+      const State* st = g.state.load(std::memory_order_seq_cst);
+      Slot* x = st->last;
+      if (st->count != 0 || x == &g.anchor || x->index == kRelay) return;
+      if (x->next.load(std::memory_order_seq_cst) != nullptr) return;
+      auto* r = new Slot;
+      r->index = kRelay;
+      r->shard = g.shard;
+      r->core = this;
+      InitEmpty(r);
+      r->group.store(&g, std::memory_order_relaxed);
+      r->state.store(kRemoved, std::memory_order_relaxed);
+      r->life.store(kGoneBit, std::memory_order_relaxed);  // freed once passed
+      (void)Link(&g, r);
+      if (x->next.load(std::memory_order_seq_cst) == r && Install(g, st, Empty(r))) {
+        PassFrom(x, r);
+      }
+    }
+    // The shard's free stack is taken whole, with one CAS: from then on its slots are this
+    // thread's (a sender finds the stack empty and takes a new slot; a stale receipt reads only
+    // a slot's seq, and a free slot's matches none). If the chain holds every slot the shard
+    // has handed out, no one else holds any, so their values are destroyed and their pages go.
+    // next_index drops to 0 with a CAS, after the pages are gone: a sender that took a new slot
+    // meanwhile makes it fail, and the old slots are built again and go back to the stack.
+    bool GiveBack(uint32_t shard) {
+      Shard& sh = shards[shard];
+      if (sh.retired.load(std::memory_order_acquire) != 0) return false;
+      uint64_t taken = sh.free_head.load(std::memory_order_relaxed);
+      while (!sh.free_head.compare_exchange_weak(
+          taken, ((taken >> 32) + 1) << 32, std::memory_order_acquire, std::memory_order_relaxed)) {
+      }
+      const uint32_t used = sh.next_index.load(std::memory_order_acquire);
+      uint32_t count = 0, last = 0;
+      for (uint32_t link = static_cast<uint32_t>(taken); link != 0; ++count) {
+        last = link - 1;
+        link = At(shard, last, false)->free_next.load(std::memory_order_relaxed);
+      }
+      if (count != used || used == 0) {
+        if (count > 0) PushChain(shard, static_cast<uint32_t>(taken) - 1, last);
+        return false;
+      }
+      for (uint32_t i = 0; i < used; ++i) At(shard, i, false)->value.~T();
+      for (uint32_t k = 0; k < kSegments; ++k) {
+        const uint32_t begin = 64 * ((1u << k) - 1);
+        if (begin >= used) break;
+        Slot* first = sh.segments[k].load(std::memory_order_acquire);
+        DiscardPages(first, first + (std::min(used, begin + (64u << k)) - begin));
+      }
+      AtProgressPoint(ProgressPoint::kGiveBack);
+      uint32_t expected = used;
+      if (sh.next_index.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
+        return true;
+      }
+      for (uint32_t i = 0; i < used; ++i) {  // in use again: all back, built, in one chain
+        Slot* s = At(shard, i, false);
+        Build(s, shard, i);
+        s->free_next.store(i + 1 < used ? i + 2 : 0, std::memory_order_relaxed);
+      }
+      PushChain(shard, 0, used - 1);
+      return false;
+    }
+
     // The slot a receipt names while it holds that message, or null.
     Slot* Find(const FifoReceipt& r) {
       if (r.shard >= kShards) return nullptr;

@@ -1014,9 +1014,10 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
   }
 
   const absl::Duration wait = request.wait_time.value_or(config->receive_wait);
-  if (TryReceive(request, *config, start, out) > 0 || wait <= absl::ZeroDuration()) {
-    return Received(out);
-  }
+  if (TryReceive(request, *config, start, out) > 0) return Received(out);
+  // Nothing to receive: perhaps a drained queue, whose slab's pages can go back.
+  impl_->groups.GiveBackIfDrained(absl::ToUnixNanos(start));
+  if (wait <= absl::ZeroDuration()) return Received(out);
 
   // Long poll: woken by sends, and when a delayed message becomes available or a receive lapses.
   LongPoll(

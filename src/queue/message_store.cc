@@ -1,13 +1,11 @@
 #include "queue/message_store.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 
+#include "queue/pages.h"
 #include "queue/progress_hook.h"
 
 namespace courier::queue_internal {
@@ -823,18 +821,14 @@ void MessageStore::Rebuild(uint32_t slots) {
   PushChain(first, first + slots - 1);
 }
 
-// Whole pages only: a segment's first and last pages may hold the allocator's own bytes.
 void MessageStore::DiscardPages(uint32_t slots) {
-  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   for (uint32_t k = 0; k < kSegments; ++k) {
     const uint32_t begin = kFirstSegment * ((1u << k) - 1);
     if (begin >= slots) break;
     Slot* first = segments_[k].load(std::memory_order_acquire);
     if (first == nullptr) continue;
     const uint32_t end = std::min(slots, begin + (kFirstSegment << k));
-    const auto from = (reinterpret_cast<uintptr_t>(first) + page - 1) & ~(page - 1);
-    const auto to = reinterpret_cast<uintptr_t>(first + (end - begin)) & ~(page - 1);
-    if (from < to) madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    queue_internal::DiscardPages(first, first + (end - begin));
   }
 }
 

@@ -3,9 +3,6 @@
 // only the core's own synchronization).
 #include "queue/message_store.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <memory>
@@ -15,6 +12,7 @@
 #include <vector>
 
 #include "queue/progress_hook.h"
+#include "queue/resident_pages.h"
 
 namespace courier::queue_internal {
 namespace {
@@ -149,14 +147,7 @@ TEST_CASE("MessageStore: messages out of enqueue order expire at their own times
   CHECK(store->visible() == 0);
 }
 
-// Whether the page holding `p` is in memory (mincore).
-bool Resident(const void* p) {
-  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  unsigned char in = 0;
-  REQUIRE(mincore(reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(p) & ~(page - 1)), page,
-                  &in) == 0);
-  return (in & 1) != 0;
-}
+using testing::Resident;
 
 TEST_CASE("MessageStore: a drained lane gives its pages back and starts again above them",
           "[store]") {
