@@ -965,7 +965,8 @@ class FifoGroups {
         }
       }
       // The slots from next_index on are not built yet: the first to take one builds it.
-      const uint32_t i = sh.next_index.fetch_add(1, std::memory_order_relaxed);
+      // Acquire: after a give-back, its CAS of next_index to 0 follows its slots' destruction.
+      const uint32_t i = sh.next_index.fetch_add(1, std::memory_order_acquire);
       Slot* s = At(shard, i, true);
       if (s != nullptr) Build(s, shard, i);
       return s;

@@ -230,7 +230,7 @@ TEST_CASE("FifoGroups: giving memory back races pushes, receives and deletes", "
   constexpr int kTotal = kProducers * kPerProducer;
   Groups g;
   std::vector<std::atomic<int>> received(kTotal);
-  std::atomic<int> producers_done{0}, gave_back{0}, out_of_order{0};
+  std::atomic<int> producers_done{0}, gave_back{0}, out_of_order{0}, failed_deletes{0};
   std::atomic<int64_t> clock{kT0Ns};
   // Per group, the last id received: a group's next batch comes only after its last one is
   // deleted, whichever consumer takes it.
@@ -263,7 +263,7 @@ TEST_CASE("FifoGroups: giving memory back races pushes, receives and deletes", "
           std::atomic<int>& l = last[id / kPerProducer * kPerGroup + id % kPerProducer % kPerGroup];
           if (l.load(std::memory_order_relaxed) >= id) ++out_of_order;
           l.store(id, std::memory_order_relaxed);
-          REQUIRE(g.Delete(x.receipt, kT0) == FifoOutcome::kOk);
+          if (g.Delete(x.receipt, kT0) != FifoOutcome::kOk) ++failed_deletes;  // no Catch here
         }
         if (batch.empty()) {
           gave_back += g.GiveBackIfDrained(clock.fetch_add(10'000'000'000), 1);
@@ -275,6 +275,7 @@ TEST_CASE("FifoGroups: giving memory back races pushes, receives and deletes", "
   for (auto& t : threads) t.join();
   for (int id = 0; id < kTotal; ++id) CHECK(received[id].load() == 1);
   CHECK(out_of_order.load() == 0);
+  CHECK(failed_deletes.load() == 0);
   CHECK(g.size() == 0);
   // Drained at the end, by threads gone: given back now, if the last consumer did not.
   gave_back += g.GiveBackIfDrained(clock.load() + 1'000'000'000'000, 1);
