@@ -663,7 +663,7 @@ class FifoGroups {
   // it for later: after a look that finds nothing to give back, a second on `now_ns`'s clock;
   // after a walk that finds a shard in use, 1 s, then 2, 4... up to 5 minutes. Returns whether
   // every such shard was given back. Thread-safe.
-  static constexpr uint32_t kGiveBackAtLeast = 8192;  // slots of a shard: 3.5 MB of FifoQueue's
+  static constexpr uint32_t kGiveBackAtLeast = 8192;  // slots of a shard: 2.4 MB of FifoQueue's
   bool GiveBackIfDrained(int64_t now_ns, uint32_t at_least = kGiveBackAtLeast) {
     Core& c = *core_;
     if (now_ns < c.give_back_after.load(std::memory_order_relaxed)) return false;
