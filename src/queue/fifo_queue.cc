@@ -1036,6 +1036,9 @@ absl::Status FifoQueue::ReceiveMessage(const ReceiveRequest& request, std::vecto
   // Nothing to receive: perhaps a drained queue, whose slab's pages can go back.
   impl_->groups.GiveBackIfDrained(absl::ToUnixNanos(start));
   if (wait <= absl::ZeroDuration()) return Received(out);
+  // A consumer about to wait lets go of the slots it retired, which would otherwise stay in
+  // its own epoch lists until its next delete, and keep their shards from being given back.
+  queue_internal::Epochs::Collect();
 
   // Long poll: woken by sends, and when a delayed message becomes available or a receive lapses.
   LongPoll(

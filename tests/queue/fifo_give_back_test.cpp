@@ -182,6 +182,30 @@ TEST_CASE("FifoGroups: a push during the give-back keeps the shard's slots, buil
   CHECK(g.GiveBackIfDrained(kT0Ns + 1'000'000'000, 64));  // a second after the walk in use
 }
 
+// The slots a thread deletes wait in its own epoch lists until it retires more: a consumer
+// that drained a queue and went idle keeps its shards from being given back, until it collects
+// them (as FifoQueue's receives do before a long poll's wait).
+TEST_CASE("FifoGroups: an idle consumer's retired slots keep the slab until it collects them") {
+  Groups g;
+  PushAll(g, "a", 20'000);
+  std::atomic<int> step{0};  // 1: drained; 2: collect; 3: collected; 4: exit
+  std::thread consumer([&] {
+    REQUIRE(Drain(g).size() == 20'000);
+    step = 1;
+    while (step.load() != 2) std::this_thread::yield();
+    Epochs::Collect();
+    step = 3;
+    while (step.load() != 4) std::this_thread::yield();
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  CHECK(!g.GiveBackIfDrained(kT0Ns, 64));
+  step = 2;
+  while (step.load() != 3) std::this_thread::yield();
+  CHECK(g.GiveBackIfDrained(kT0Ns + 1'000'000'000, 64));
+  step = 4;
+  consumer.join();
+}
+
 // A thread stopped in the middle of a give-back holds up no one: others push, receive and
 // delete thousands of messages meanwhile; then it goes on and finds its shard in use.
 TEST_CASE("FifoGroups: others complete while a thread is parked in a give-back") {
