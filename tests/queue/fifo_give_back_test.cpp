@@ -11,6 +11,7 @@
 
 #include "queue/fifo_groups.h"
 #include "queue/progress_hook.h"
+#include "queue/progress_parking.h"
 #include "queue/resident_pages.h"
 
 namespace courier::queue_internal {
@@ -213,17 +214,11 @@ TEST_CASE("FifoGroups: others complete while a thread is parked in a give-back")
   Groups g;
   PushAll(g, "a", kMessages);
   REQUIRE(Drain(g).size() == kMessages);
-  static std::atomic<int> state{0};  // 1: parked, 2: released
-  state = 0;
-  progress_hook = [](ProgressPoint point) {
-    if (point != ProgressPoint::kGiveBack) return;
-    int idle = 0;
-    if (!state.compare_exchange_strong(idle, 1)) return;  // only the first
-    while (state.load() != 2) std::this_thread::yield();
-  };
+  testing::ParkingHook hook;  // parks the first thread at the point armed
+  hook.Arm(ProgressPoint::kGiveBack);
   std::atomic<bool> gave_back{true};
   std::thread parked([&] { gave_back = g.GiveBackIfDrained(kT0Ns, 64); });
-  while (state.load() != 1) std::this_thread::yield();
+  REQUIRE(hook.WaitParked(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   int done = 0;
   std::thread other([&] {
     for (int k = 0; k < kOthers; ++k) {
@@ -235,10 +230,8 @@ TEST_CASE("FifoGroups: others complete while a thread is parked in a give-back")
   });
   other.join();  // while the give-back stays parked
   CHECK(done == kOthers);
-  CHECK(state.load() == 1);
-  state = 2;
+  hook.Release();
   parked.join();
-  progress_hook = nullptr;
   CHECK(!gave_back);
   CHECK(g.size() == 0);
   PushAll(g, "b", 1000);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "queue/progress_hook.h"
+#include "queue/progress_parking.h"
 #include "queue/resident_pages.h"
 
 namespace courier::queue_internal {
@@ -310,12 +311,8 @@ TEST_CASE("MessageStore: a send during the give-back keeps the lane's slots, reb
 TEST_CASE("MessageStore: others complete while a thread is parked in a give-back", "[store]") {
   constexpr int kMessages = MessageStore::kGiveBackAtLeast + 10, kOthers = 4000;
   auto store = MessageStore::Create();
-  static std::atomic<int> state{0};  // 1: parked, 2: released
-  progress_hook = [](ProgressPoint point) {
-    if (point != ProgressPoint::kGiveBack) return;
-    state = 1;
-    while (state.load() != 2) std::this_thread::yield();
-  };
+  testing::ParkingHook hook;
+  hook.Arm(ProgressPoint::kGiveBack);
   std::atomic<bool> gave_back{true};
   std::thread parked([&] {
     {
@@ -328,7 +325,7 @@ TEST_CASE("MessageStore: others complete while a thread is parked in a give-back
     }
     gave_back = store->GiveBackIfDrained(0);
   });
-  while (state.load() != 1) std::this_thread::yield();
+  REQUIRE(hook.WaitParked(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
   int done = 0;
   std::thread other([&] {
     Epochs::Guard guard;
@@ -342,10 +339,8 @@ TEST_CASE("MessageStore: others complete while a thread is parked in a give-back
   });
   other.join();  // while the give-back stays parked
   CHECK(done == kOthers);
-  CHECK(state.load() == 1);
-  state = 2;
+  hook.Release();
   parked.join();
-  progress_hook = nullptr;
   CHECK(!gave_back);
   CHECK(store->visible() + store->in_flight() + store->delayed() == 0);
   CHECK(store->slots_used() > static_cast<uint32_t>(kMessages));  // the others' new slots
