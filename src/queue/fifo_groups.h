@@ -654,27 +654,28 @@ class FifoGroups {
     c.FinishRestore(next_seq);
   }
 
-  // When nothing is stored (a drained queue), gives the pages of each shard that has handed out
+  // Gives the pages of each shard that stores nothing (its groups drained) and has handed out
   // at least `at_least` slots back to the system, and starts the shard again from slot 0.
-  // First each drained group's anchor (its last message, deleted) moves off the slab onto a
+  // First each of its groups' anchors (their last messages, deleted) moves off the slab onto a
   // relay of its own (Core::Relay). Sequence numbers only grow, so no receipt issued before
   // names a message after. Call it with no Epochs::Guard held. Never waits: a shard in use (a
   // sender filling a slot, a slot still waiting in Epochs), or another thread doing it, leaves
   // it for later: after a look that finds nothing to give back, a second on `now_ns`'s clock;
   // after a walk that finds a shard in use, 1 s, then 2, 4... up to 5 minutes. Returns whether
-  // every such shard was given back. Thread-safe.
+  // there was such a shard and every one was given back. Thread-safe.
   static constexpr uint32_t kGiveBackAtLeast = 8192;  // slots of a shard: 2.4 MB of FifoQueue's
   bool GiveBackIfDrained(int64_t now_ns, uint32_t at_least = kGiveBackAtLeast) {
     Core& c = *core_;
     if (now_ns < c.give_back_after.load(std::memory_order_relaxed)) return false;
     if (c.giving_back.exchange(true, std::memory_order_acquire)) return false;
-    std::array<bool, kShards> due{};
+    std::array<bool, kShards> due{};  // shards that store nothing and have enough slots
     bool any = false;
-    if (size() == 0) {
-      for (uint32_t k = 0; k < kShards; ++k) {
-        due[k] = c.shards[k].next_index.load(std::memory_order_relaxed) >= at_least;
-        any = any || due[k];
-      }
+    for (uint32_t k = 0; k < kShards; ++k) {
+      const auto& sh = c.shards[k];
+      const uint64_t removals = sh.removals.load(std::memory_order_relaxed);  // before pushes
+      due[k] = sh.pushes.load(std::memory_order_relaxed) == removals &&
+               sh.next_index.load(std::memory_order_relaxed) >= at_least;
+      any = any || due[k];
     }
     bool all = any;
     if (any) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <iterator>
 #include <map>
 #include <string>
 #include <thread>
@@ -117,24 +118,32 @@ TEST_CASE("FifoGroups: a drained core gives its slab's pages back and goes on in
   CheckGroupOrder(Drain(g), "c");
 }
 
-TEST_CASE("FifoGroups: a message stored keeps the slab; a look with nothing to give waits 1 s") {
+// A message in flight blocks its group, whose other messages stay queued: their shard keeps
+// its slab, and the others give theirs back. Once that group drains too, its shard follows.
+TEST_CASE("FifoGroups: a shard that stores a message keeps its slab; the others give theirs") {
   Groups g;
   PushAll(g, "a", 40'000);
-  std::vector<Got> batch;
-  g.Receive(kT0, absl::ZeroDuration(), 1, absl::Seconds(30), TakeAll{&batch});
-  REQUIRE(batch.size() == 1);  // in flight; the others queued
-  std::vector<Got> rest = Drain(g);
-  CHECK(rest.size() < 40'000u - 1);  // its group is blocked behind it
-  const void* middle = MiddleSlot(g, rest);
-  CHECK(!g.GiveBackIfDrained(kT0Ns, 64));
-  CHECK(Resident(middle));
-  REQUIRE(g.Delete(batch[0].receipt, kT0) == FifoOutcome::kOk);
-  rest = Drain(g);
-  CHECK(!rest.empty());
+  std::vector<Got> held;
+  g.Receive(kT0, absl::ZeroDuration(), 1, absl::Seconds(30), TakeAll{&held});
+  REQUIRE(held.size() == 1);  // in flight: the rest of its group waits
+  const std::vector<Got> rest = Drain(g);
+  CHECK(rest.size() < 40'000u - 1);
+  const uint32_t kept = held[0].receipt.shard;
+  std::vector<Got> others;
+  std::copy_if(rest.begin(), rest.end(), std::back_inserter(others),
+               [&](const Got& x) { return x.receipt.shard != kept; });
+  const void* other = MiddleSlot(g, others);
+  REQUIRE(Resident(other));
+  CHECK(g.GiveBackIfDrained(kT0Ns, 64));
+  CHECK(!Resident(other));
+  CHECK(!g.GiveBackIfDrained(kT0Ns, 64));  // the kept shard still stores its group's messages
+
+  REQUIRE(g.Delete(held[0].receipt, kT0) == FifoOutcome::kOk);
+  const std::vector<Got> last = Drain(g);
+  CHECK(last.size() == 40'000u - 1 - rest.size());
   CHECK(g.size() == 0);
-  CHECK(!g.GiveBackIfDrained(kT0Ns + 999'999'999, 64));  // within the second
-  CHECK(g.GiveBackIfDrained(kT0Ns + 1'000'000'000, 64));
-  CHECK(!Resident(middle));
+  CHECK(!g.GiveBackIfDrained(kT0Ns + 999'999'999, 64));   // within a second of a look for none
+  CHECK(g.GiveBackIfDrained(kT0Ns + 1'000'000'000, 64));  // the kept shard: it had its slots
 }
 
 // A sender that takes a new slot while a shard gives its memory back (here from the hook
