@@ -1,6 +1,7 @@
 // A drained FIFO core gives its slab's pages back (FifoGroups::GiveBackIfDrained): the pages
 // go, old receipts stay gone, and the groups go on in order in new slots; a message stored, or
-// a sender in the middle of a push, keeps the slab; and it races every other operation.
+// a sender in the middle of a push, keeps its shard's slab; an idle consumer's retired slots
+// keep it until collected; and it races every other operation.
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
