@@ -55,6 +55,7 @@
 
 #include "queue/block_cache.h"
 #include "queue/epochs.h"
+#include "queue/give_back_pacing.h"
 #include "queue/mpmc_ring.h"
 #include "queue/pages.h"
 #include "queue/progress_hook.h"
@@ -666,8 +667,7 @@ class FifoGroups {
   static constexpr uint32_t kGiveBackAtLeast = 8192;  // slots of a shard: 2.4 MB of FifoQueue's
   bool GiveBackIfDrained(int64_t now_ns, uint32_t at_least = kGiveBackAtLeast) {
     Core& c = *core_;
-    if (now_ns < c.give_back_after.load(std::memory_order_relaxed)) return false;
-    if (c.giving_back.exchange(true, std::memory_order_acquire)) return false;
+    if (!c.give_back_pacing.Begin(now_ns)) return false;
     std::array<bool, kShards> due{};  // shards that store nothing and have enough slots
     bool any = false;
     for (uint32_t k = 0; k < kShards; ++k) {
@@ -690,14 +690,10 @@ class FifoGroups {
         if (due[k] && !c.GiveBack(k)) all = false;
       }
     }
-    int64_t wait = Core::kFirstGiveBackWait;  // a look with nothing to give back
-    if (any) {
-      wait = all ? 0 : c.give_back_wait;
-      c.give_back_wait = all ? Core::kFirstGiveBackWait
-                             : std::min(2 * c.give_back_wait, Core::kLongestGiveBackWait);
-    }
-    c.give_back_after.store(now_ns + wait, std::memory_order_relaxed);
-    c.giving_back.store(false, std::memory_order_release);
+    using Outcome = GiveBackPacing::Outcome;
+    c.give_back_pacing.End(now_ns, !any  ? Outcome::kNothingToGive
+                                   : all ? Outcome::kGaveBack
+                                         : Outcome::kInUse);
     return all;
   }
   // Where a slot lives (tests check its pages); null past the slab's end.
@@ -881,13 +877,8 @@ class FifoGroups {
     std::mutex cutoff_mu;
     uint64_t cutoff = ~uint64_t{0}, cutoff_removals = 0;
     std::atomic<uint64_t> cutoff_view{~uint64_t{0}};
-    std::vector<Restored> restored;  // recovery's, until FinishRestore
-    // Giving memory back (GiveBackIfDrained): one thread at a time, not before give_back_after.
-    static constexpr int64_t kFirstGiveBackWait = 1'000'000'000,
-                             kLongestGiveBackWait = 300 * 1'000'000'000LL;
-    std::atomic<bool> giving_back{false};
-    std::atomic<int64_t> give_back_after{0};
-    int64_t give_back_wait = kFirstGiveBackWait;  // under giving_back
+    std::vector<Restored> restored;   // recovery's, until FinishRestore
+    GiveBackPacing give_back_pacing;  // GiveBackIfDrained's
 
     ~Core() {
       for (Shard& sh : shards) {
@@ -1109,12 +1100,7 @@ class FifoGroups {
         return false;
       }
       for (uint32_t i = 0; i < used; ++i) At(shard, i, false)->value.~T();
-      for (uint32_t k = 0; k < kSegments; ++k) {
-        const uint32_t begin = 64 * ((1u << k) - 1);
-        if (begin >= used) break;
-        Slot* first = sh.segments[k].load(std::memory_order_acquire);
-        DiscardPages(first, first + (std::min(used, begin + (64u << k)) - begin));
-      }
+      DiscardSlabPages(sh.segments, 64, used);
       AtProgressPoint(ProgressPoint::kGiveBack);
       uint32_t expected = used;
       if (sh.next_index.compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {

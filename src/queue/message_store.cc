@@ -754,11 +754,10 @@ void MessageStore::FinishRestore() {
 // slots go back to the stack, rebuilt.
 //
 // The looks before go from the cheapest to the dearest (the counters are on lines that other
-// threads write). A walk that finds the lane in use (a sender was filling a slot) costs as much
-// as one that gives back, so each one of them doubles the wait before the next, up to 5 minutes.
+// threads write); the walks are paced (GiveBackPacing).
 bool MessageStore::GiveBack(int64_t now) {
   const bool mine = t_released != nullptr && t_released->store.get() == this;
-  if (now < give_back_after_.load(std::memory_order_relaxed)) return false;
+  if (!give_back_pacing_.Due(now)) return false;
   if (batch_holders_.load(std::memory_order_acquire) > (mine ? 1u : 0u)) {
     // Another thread's batch holds slots. This one goes back now, so that the last thread to
     // find the lane empty finds no batch but its own (HandBackBatch brings it by again).
@@ -767,7 +766,7 @@ bool MessageStore::GiveBack(int64_t now) {
   }
   if (visible() + in_flight() + delayed() != 0) return false;
   if (mine) HandBackReleased();
-  if (giving_back_.exchange(true)) return false;
+  if (!give_back_pacing_.Begin(now)) return false;
   uint64_t taken = free_.load(std::memory_order_relaxed);
   while (!free_.compare_exchange_weak(taken, ((taken >> 32) + 1) << 32, std::memory_order_acquire,
                                       std::memory_order_relaxed)) {
@@ -783,7 +782,7 @@ bool MessageStore::GiveBack(int64_t now) {
   }
   bool drained = count == used && used > 0;  // and given back, once the last CAS holds
   if (drained) {
-    DiscardPages(used);
+    DiscardSlabPages(segments_, kFirstSegment, used);
     floor_version_.store(std::max(floor_version_.load(std::memory_order_relaxed), max_version + 1),
                          std::memory_order_relaxed);
     floor_gen_.store(std::max(floor_gen_.load(std::memory_order_relaxed), max_gen + 1),
@@ -799,10 +798,8 @@ bool MessageStore::GiveBack(int64_t now) {
   } else if (count > 0) {
     PushChain(static_cast<uint32_t>(taken) - 1, last);  // in use: all back as it was
   }
-  const int64_t wait = drained ? 0 : give_back_wait_;  // under giving_back_, as the next line
-  give_back_wait_ = drained ? kFirstGiveBackWait : std::min(2 * wait, kLongestGiveBackWait);
-  give_back_after_.store(now + wait, std::memory_order_relaxed);
-  giving_back_.store(false, std::memory_order_release);
+  give_back_pacing_.End(
+      now, drained ? GiveBackPacing::Outcome::kGaveBack : GiveBackPacing::Outcome::kInUse);
   return drained;
 }
 
@@ -819,17 +816,6 @@ void MessageStore::Rebuild(uint32_t slots) {
     at(i).deadline.store(i + 1 < first + slots ? i + 2 : 0, std::memory_order_relaxed);
   }
   PushChain(first, first + slots - 1);
-}
-
-void MessageStore::DiscardPages(uint32_t slots) {
-  for (uint32_t k = 0; k < kSegments; ++k) {
-    const uint32_t begin = kFirstSegment * ((1u << k) - 1);
-    if (begin >= slots) break;
-    Slot* first = segments_[k].load(std::memory_order_acquire);
-    if (first == nullptr) continue;
-    const uint32_t end = std::min(slots, begin + (kFirstSegment << k));
-    queue_internal::DiscardPages(first, first + (end - begin));
-  }
 }
 
 }  // namespace courier::queue_internal

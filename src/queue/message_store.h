@@ -51,6 +51,7 @@
 #include "courier/detail/uuid.h"
 #include "courier/message.h"
 #include "queue/epochs.h"
+#include "queue/give_back_pacing.h"
 #include "queue/mpmc_ring.h"
 
 namespace courier::queue_internal {
@@ -343,14 +344,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // from.
   std::atomic<uint32_t> high_water_{0};
   std::atomic<uint32_t> floor_version_{0}, floor_gen_{0};
-  std::atomic<bool> giving_back_{false};
-  std::atomic<int64_t> give_back_after_{0};
-  static constexpr int64_t kFirstGiveBackWait = 1'000'000'000,
-                           kLongestGiveBackWait = 300 * 1'000'000'000LL;
-  int64_t give_back_wait_ = kFirstGiveBackWait;   // ns: doubled by each walk finding it in use
+  GiveBackPacing give_back_pacing_;
   bool GiveBack(int64_t now);                     // GiveBackIfDrained past its first look
   void PushChain(uint32_t first, uint32_t last);  // slots linked first .. last, one CAS
-  void DiscardPages(uint32_t slots);              // of slots [0, slots)
   void Rebuild(uint32_t slots);                   // slots [0, slots) as free, after a discard
   alignas(64) std::atomic<uint64_t> free_{0};     // [tag: 32][slot + 1: 32]: a Treiber stack
   std::atomic<uint32_t> batch_holders_{0};        // threads with a released batch of the lane
