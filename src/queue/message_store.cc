@@ -339,6 +339,8 @@ void MessageStore::Release(uint32_t i) {
 }
 
 bool MessageStore::Remove(uint32_t i, uint64_t& seen) {
+  // A free word is a message gone: removing it again would release its slot twice.
+  if (SlotWord::state(seen) == SlotState::kFree) return false;
   const uint64_t next = SlotWord::Next(seen, SlotState::kFree, 0) | (seen & SlotWord::kReading);
   if (!Change(i, seen, next)) return false;
   if ((next & SlotWord::kReading) == 0) Release(i);  // else its reader releases it (Read)

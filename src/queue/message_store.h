@@ -167,7 +167,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
                int64_t retention);
   // In flight again until `until`, keeping the receive count; visible when until <= now.
   bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until, int64_t retention);
-  // Removes the message; its slot is freed now, or by its reader when it is being read.
+  // Removes the message; its slot is freed now, or by its reader when it is being read. False
+  // when the word changed since `seen`, or `seen` is a free word (a message gone).
   bool Remove(uint32_t i, uint64_t& seen);
   // Removes the message whatever changes it meanwhile (its retention ran out).
   void Expire(uint32_t i, uint64_t seen);
