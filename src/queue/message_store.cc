@@ -315,8 +315,7 @@ void MessageStore::PushChain(uint32_t first, uint32_t last) {
 
 // Frees a removed slot's message now: no other thread reads a slot's plain fields without
 // being its reader (kReading) or its remover.
-void MessageStore::Release(uint32_t i) {
-  Slot& s = at(i);
+void MessageStore::Release(uint32_t i, Slot& s) {
   if (BodyPool* pool = Pool()) {
     pool->Give(s.data, DataSize(s));
   } else {
@@ -338,12 +337,12 @@ void MessageStore::Release(uint32_t i) {
   if (batch.count == batch.slots.size()) HandBackReleased();
 }
 
-bool MessageStore::Remove(uint32_t i, uint64_t& seen) {
+bool MessageStore::Remove(uint32_t i, Slot& slot, uint64_t& seen) {
   // A free word is a message gone: removing it again would release its slot twice.
   if (SlotWord::state(seen) == SlotState::kFree) return false;
   const uint64_t next = SlotWord::Next(seen, SlotState::kFree, 0) | (seen & SlotWord::kReading);
-  if (!Change(i, seen, next)) return false;
-  if ((next & SlotWord::kReading) == 0) Release(i);  // else its reader releases it (Read)
+  if (!Change(slot, seen, next)) return false;
+  if ((next & SlotWord::kReading) == 0) Release(i, slot);  // else its reader releases it (Read)
   return true;
 }
 
@@ -357,9 +356,9 @@ bool MessageStore::Take(uint32_t i, uint64_t& seen) {
          Change(i, seen, SlotWord::Next(seen, SlotState::kFree, 0));
 }
 
-void MessageStore::Read(uint32_t i) {
-  const uint64_t old = at(i).word.fetch_and(~SlotWord::kReading, std::memory_order_acq_rel);
-  if (SlotWord::state(old) == SlotState::kFree) Release(i);  // removed while it was read
+void MessageStore::Read(uint32_t i, Slot& slot) {
+  const uint64_t old = slot.word.fetch_and(~SlotWord::kReading, std::memory_order_acq_rel);
+  if (SlotWord::state(old) == SlotState::kFree) Release(i, slot);  // removed while it was read
 }
 
 void MessageStore::FlushRemoved() {
@@ -369,9 +368,8 @@ void MessageStore::FlushRemoved() {
 
 // ---- publishing and timers ----------------------------------------------------------------------
 
-void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at,
+void MessageStore::Publish(uint32_t i, Slot& s, uint32_t receives, int64_t now, int64_t visible_at,
                            int64_t retention, bool in_order) {
-  Slot& s = at(i);
   const uint64_t seen = s.word.load(std::memory_order_relaxed);  // free, and ours alone
   const SlotState state = visible_at > now ? SlotState::kDelayed : SlotState::kVisible;
   const uint64_t next = SlotWord::Next(seen, state, receives);
@@ -381,7 +379,7 @@ void MessageStore::Publish(uint32_t i, uint32_t receives, int64_t now, int64_t v
   if (!in_order) {
     AddLateExpiry(i, s.gen());
     if (state == SlotState::kDelayed) {
-      AddLateTimer(i, next);
+      AddLateTimer(Entry(i, SlotWord::version(next)));
       return;
     }
   } else if (state == SlotState::kDelayed) {
@@ -413,20 +411,28 @@ bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t u
 
 // A message that expires before its timer ends also gets an expiry entry: the timer checks
 // the expiry only when it ends.
-void MessageStore::AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, int64_t retention) {
-  Slot& s = this->at(i);
-  s.deadline.store(at, std::memory_order_relaxed);
-  if (retention != INT64_MAX && s.enqueued() + retention < at) [[unlikely]]
-    AddLateExpiry(i, s.gen());
+void MessageStore::AddTimers(std::span<const Claimed> claimed, int64_t now, int64_t at,
+                             int64_t retention) {
+  assert(claimed.size() <= kMaxPop);
+  std::array<uint64_t, kMaxPop> entries;
+  for (size_t k = 0; k < claimed.size(); ++k) {
+    const auto [i, slot, word] = claimed[k];
+    Slot& s = *slot;
+    s.deadline.store(at, std::memory_order_relaxed);
+    if (retention != INT64_MAX && s.enqueued() + retention < at) [[unlikely]]
+      AddLateExpiry(i, s.gen());
+    entries[k] = Entry(i, SlotWord::version(word));
+  }
   MessageStore& lane = TimerLane();
-  lane.PushTimer(Entry(i, SlotWord::version(word)), at - now, word, *this);
+  lane.PushTimers({entries.data(), claimed.size()}, at - now, *this);
   Lower(lane.wake_at_, at);
   Lower(lane.timers_at_, at);
   Lower(*lane.queue_timers_at_, at);
 }
 
-// In this lane's rings, for a message of `owner` (perhaps another lane).
-void MessageStore::PushTimer(uint64_t entry, int64_t duration, uint64_t word, MessageStore& owner) {
+// In this lane's rings, for messages of `owner` (perhaps another lane).
+void MessageStore::PushTimers(std::span<const uint64_t> entries, int64_t duration,
+                              MessageStore& owner) {
   for (auto& cell : timer_classes_) {
     TimerClass* c = cell.load(std::memory_order_acquire);
     if (c == nullptr) {
@@ -439,17 +445,17 @@ void MessageStore::PushTimer(uint64_t entry, int64_t duration, uint64_t word, Me
     }
     if (c->duration == duration) {
       // Release is enough: a long poll learns of timers from NextTimer, not from a notify.
-      Push(c->rings, entry, std::memory_order_release);
+      for (uint64_t e : entries) Push(c->rings, e, std::memory_order_release);
       return;
     }
   }
-  owner.AddLateTimer(EntrySlot(entry), word);  // every class is taken by another duration
+  for (uint64_t e : entries) owner.AddLateTimer(e);  // every class is taken by another duration
 }
 
-void MessageStore::AddLateTimer(uint32_t i, uint64_t word) {
-  late_->timers.Push(Entry(i, SlotWord::version(word)));
+void MessageStore::AddLateTimer(uint64_t entry) {
+  late_->timers.Push(entry);
   late_->pending.fetch_add(1, std::memory_order_seq_cst);
-  const int64_t deadline = at(i).deadline.load(std::memory_order_relaxed);
+  const int64_t deadline = at(EntrySlot(entry)).deadline.load(std::memory_order_relaxed);
   Lower(late_->next_timer, deadline);
   Lower(wake_at_, 0);           // a sweep takes it into the heaps
   Lower(timers_at_, deadline);  // and fires it when due (FireDueTimers)
@@ -465,8 +471,8 @@ void MessageStore::AddLateExpiry(uint32_t i, uint32_t gen) {
 
 // ---- sweeping -----------------------------------------------------------------------------------
 
-void MessageStore::Sweep(int64_t now, int64_t retention) {
-  SweepTimers(now, retention);
+void MessageStore::Sweep(int64_t now, int64_t retention, bool timers) {
+  if (timers) SweepTimers(now, retention);
   SweepReady(now, retention);
   if (late_->pending.load(std::memory_order_relaxed) != 0 ||
       late_->next_timer.load(std::memory_order_relaxed) <= now ||
@@ -517,7 +523,7 @@ void MessageStore::SweepSometimes(int64_t now, int64_t retention) {
 
 void MessageStore::Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention) {
   if ((word & SlotWord::kReading) != 0) {  // its receiver still reads it: the next sweep
-    AddLateTimer(i, word);
+    AddLateTimer(Entry(i, SlotWord::version(word)));
     return;
   }
   if (at(i).enqueued() + retention <= now) {
@@ -733,7 +739,7 @@ void MessageStore::RestoreInFlight(uint32_t i, uint32_t receives, int64_t until)
   const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives);
   if (!Change(i, seen, next)) return;
   at(i).deadline.store(until, std::memory_order_relaxed);
-  AddLateTimer(i, next);
+  AddLateTimer(Entry(i, SlotWord::version(next)));
 }
 
 void MessageStore::FinishRestore() {

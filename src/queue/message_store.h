@@ -43,6 +43,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -142,7 +143,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // its records and handles keep their meaning. A lane's slots all have its number.
   static constexpr int kLaneBits = 28;
   static uint32_t LaneOf(uint32_t i) { return i >> kLaneBits; }
-  bool contains(uint32_t i) const;
+  bool contains(uint32_t i) const { return Lookup(i) != nullptr; }
+  // The slot, when contains(i); else null.
+  Slot* Lookup(uint32_t i) const;
   Slot& at(uint32_t i) const { return *Find(i); }
 
   // Whether the calling thread is the lane's own (Epochs::ThreadNumber() == lane): its sends
@@ -157,7 +160,11 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // retention`, before its delay ends if that is sooner. `in_order`: its enqueue time is about
   // now (a send), not older (a dead letter).
   void Publish(uint32_t i, uint32_t receives, int64_t now, int64_t visible_at, int64_t retention,
-               bool in_order);
+               bool in_order) {
+    Publish(i, at(i), receives, now, visible_at, retention, in_order);
+  }
+  void Publish(uint32_t i, Slot& slot, uint32_t receives, int64_t now, int64_t visible_at,
+               int64_t retention, bool in_order);
 
   // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails)
   // To in flight until `until`, with `receives`, and being read: the caller copies what it
@@ -165,18 +172,31 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // visible again with Reschedule once it has read it.
   bool Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now, int64_t until,
                int64_t retention);
+  // Receive, in two steps for a run of messages of this lane with one visibility end: Claim
+  // each (`seen` becomes its new word), then AddTimers for those claimed (when until > now),
+  // before they are read. The slot goes along with its index, so that it is found once.
+  struct Claimed {
+    uint32_t i;
+    Slot* slot;
+    uint64_t word;
+  };
+  bool Claim(Slot& slot, uint64_t& seen, uint32_t receives);
+  void AddTimers(std::span<const Claimed> claimed, int64_t now, int64_t until, int64_t retention);
   // In flight again until `until`, keeping the receive count; visible when until <= now.
   bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until, int64_t retention);
   // Removes the message; its slot is freed now, or by its reader when it is being read. False
   // when the word changed since `seen`, or `seen` is a free word (a message gone).
-  bool Remove(uint32_t i, uint64_t& seen);
+  bool Remove(uint32_t i, uint64_t& seen) { return Remove(i, at(i), seen); }
+  bool Remove(uint32_t i, Slot& slot, uint64_t& seen);
   // Removes the message whatever changes it meanwhile (its retention ran out).
   void Expire(uint32_t i, uint64_t seen);
   // The receive of `i` is done reading it (the word then loses kReading).
-  void Read(uint32_t i);
+  void Read(uint32_t i) { Read(i, at(i)); }
+  void Read(uint32_t i, Slot& slot);
   // Removes a visible message for the caller to read (a dead letter, a move): Release frees it.
   bool Take(uint32_t i, uint64_t& seen);
-  void Release(uint32_t i);
+  void Release(uint32_t i) { Release(i, at(i)); }
+  void Release(uint32_t i, Slot& slot);
 
   // Up to `max` (at most kMaxPop) of the oldest visible messages, out of the ready order, as
   // (slot, word): the caller must Receive or Remove each from its word (if that fails, another
@@ -190,7 +210,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   }
 
   // Applies what is due at `now`: ends of delays and visibility timeouts, and retention.
-  void Sweep(int64_t now, int64_t retention);
+  // `timers`: false when the caller has just swept this lane's timers (FireDueTimers).
+  void Sweep(int64_t now, int64_t retention, bool timers = true);
   // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
   void SweepSometimes(int64_t now, int64_t retention);
   // Called on the calling thread's own lane at each receive: drops the stale entries at the
@@ -321,10 +342,14 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Count(SlotState s, int64_t d);
   void Count(uint32_t thread, SlotState s, int64_t d);
   int64_t Sum(std::atomic<int64_t> Stripe::*field) const;
-  bool Change(uint32_t i, uint64_t& seen, uint64_t next);
+  bool Change(uint32_t i, uint64_t& seen, uint64_t next) { return Change(at(i), seen, next); }
+  bool Change(Slot& slot, uint64_t& seen, uint64_t next);
   void MakeVisible(uint32_t i, uint64_t next);  // after the CAS to `next`: index it
-  void AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, int64_t retention);
-  void AddLateTimer(uint32_t i, uint64_t word);
+  void AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, int64_t retention) {
+    const Claimed one{i, &this->at(i), word};
+    AddTimers({&one, 1}, now, at, retention);
+  }
+  void AddLateTimer(uint64_t entry);
   void AddLateExpiry(uint32_t i, uint32_t gen);
   void SweepTimers(int64_t now, int64_t retention);
   void SweepReady(int64_t now, int64_t retention);
@@ -337,7 +362,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   MessageStore& LaneFor(uint32_t i) { return *lanes_[LaneOf(i)]; }
   // The lane whose rings a timer set by the calling thread goes to.
   MessageStore& TimerLane() { return *lanes_[Epochs::ThreadNumber() % kLanes]; }
-  void PushTimer(uint64_t entry, int64_t duration, uint64_t word, MessageStore& lane);
+  void PushTimers(std::span<const uint64_t> entries, int64_t duration, MessageStore& owner);
   std::array<std::atomic<Slot*>, kSegments> segments_{};
   std::atomic<uint32_t> used_{0};  // slots handed out or recovered
   // Giving memory back (GiveBackIfDrained): the most slots the lane had before it last did
@@ -380,12 +405,14 @@ inline void MessageStore::Locate(uint32_t local, uint32_t& segment, uint32_t& of
   return first == nullptr ? nullptr : first + offset;
 }
 
-inline bool MessageStore::contains(uint32_t i) const {
+inline Slot* MessageStore::Lookup(uint32_t i) const {
   const uint32_t local = i & kLocalMask;
-  return LaneOf(i) == lane_ && local < kCapacity &&
-         (local < used_.load(std::memory_order_acquire) ||
-          local < high_water_.load(std::memory_order_acquire)) &&
-         Find(i) != nullptr;
+  if (LaneOf(i) != lane_ || local >= kCapacity ||
+      (local >= used_.load(std::memory_order_acquire) &&
+       local >= high_water_.load(std::memory_order_acquire))) {
+    return nullptr;
+  }
+  return Find(i);
 }
 
 inline void MessageStore::Count(SlotState s, int64_t d) { Count(Epochs::ThreadNumber(), s, d); }
@@ -418,9 +445,9 @@ inline void MessageStore::Count(uint32_t thread, SlotState s, int64_t d) {
     in_flight_estimate_.fetch_add(d > 0 ? 64 : -64, std::memory_order_relaxed);
 }
 
-inline bool MessageStore::Change(uint32_t i, uint64_t& seen, uint64_t next) {
-  if (!at(i).word.compare_exchange_strong(seen, next, std::memory_order_acq_rel,
-                                          std::memory_order_acquire)) {
+inline bool MessageStore::Change(Slot& slot, uint64_t& seen, uint64_t next) {
+  if (!slot.word.compare_exchange_strong(seen, next, std::memory_order_acq_rel,
+                                         std::memory_order_acquire)) {
     return false;
   }
   const uint32_t thread = Epochs::ThreadNumber();
@@ -429,11 +456,17 @@ inline bool MessageStore::Change(uint32_t i, uint64_t& seen, uint64_t next) {
   return true;
 }
 
+inline bool MessageStore::Claim(Slot& slot, uint64_t& seen, uint32_t receives) {
+  const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives) | SlotWord::kReading;
+  if (!Change(slot, seen, next)) return false;
+  seen = next;
+  return true;
+}
+
 inline bool MessageStore::Receive(uint32_t i, uint64_t& seen, uint32_t receives, int64_t now,
                                   int64_t until, int64_t retention) {
-  const uint64_t next = SlotWord::Next(seen, SlotState::kInFlight, receives) | SlotWord::kReading;
-  if (!Change(i, seen, next)) return false;
-  if (until > now) AddTimer(i, next, now, until, retention);
+  if (!Claim(at(i), seen, receives)) return false;
+  if (until > now) AddTimer(i, seen, now, until, retention);
   return true;
 }
 

@@ -487,7 +487,7 @@ absl::StatusOr<SendMessageResult> Queue::Send(SendMessageRequest& request, bool 
     slot.extra = extra.release();
     if (impl_->log != nullptr) [[unlikely]]
       RecordStored(*impl_->log, impl_->arn, i, slot, 0, visible_at, *impl_->sealer, now);
-    store.Publish(i, 0, now, visible_at, config->retention_ns, /*in_order=*/true);
+    store.Publish(i, slot, 0, now, visible_at, config->retention_ns, /*in_order=*/true);
   }
   // A long poll's check reads the ready order with seq_cst loads (MpmcRing).
   impl_->signal->NotifyAfterSeqCstChange();
@@ -782,42 +782,58 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
             lane = nullptr;
             continue;
           }
-          lane->Sweep(now, retention);
+          // The home lane's timers were swept just now (FireDueTimers).
+          lane->Sweep(now, retention, /*timers=*/lane != &impl_->Home());
           continue;
         }
         hint_queue = impl_.get();
         hint_lane = lane_number;
       }
-      auto [i, word] = popped[used++];
-      queue_internal::AtProgressPoint(ProgressPoint::kReceive);
+      // The run's messages are claimed, then given their timers with one call, then copied,
+      // then let go (Read).
+      std::array<MessageStore::Claimed, MessageStore::kMaxPop> claimed;
+      std::array<uint32_t, MessageStore::kMaxPop> gens;
+      size_t claims = 0;
       MessageStore& store = *lane;
-      Slot& slot = store.at(i);
-      const uint32_t receives = SlotWord::receives(word);
-      const uint32_t gen = slot.gen();
-      if (slot.enqueued() + retention <= now) {  // expired, its expiry not yet swept
-        (void)store.Remove(i, word);
-        continue;
+      for (; used < taken; ++used) {
+        auto [i, word] = popped[used];
+        queue_internal::AtProgressPoint(ProgressPoint::kReceive);
+        Slot& slot = store.at(i);
+        const uint32_t receives = SlotWord::receives(word);
+        const uint32_t gen = slot.gen();
+        if (slot.enqueued() + retention <= now) {  // expired, its expiry not yet swept
+          (void)store.Remove(i, slot, word);
+          continue;
+        }
+        if (dlq != nullptr && receives >= static_cast<uint32_t>(config->max_receive_count)) {
+          // The receive that would exceed maxReceiveCount moves the message instead.
+          if (!store.Take(i, word)) continue;
+          if (log != nullptr) [[unlikely]]
+            RecordRemoved(*log, impl_->arn, i, gen);
+          dead.push_back(TakeLetter(slot, receives));
+          dead.back().source_arn = arn();
+          store.Release(i);
+          continue;
+        }
+        if (!store.Claim(slot, word, receives + 1)) continue;  // changed meanwhile
+        claimed[claims] = {i, &slot, word};
+        gens[claims++] = gen;
       }
-      if (dlq != nullptr && receives >= static_cast<uint32_t>(config->max_receive_count)) {
-        // The receive that would exceed maxReceiveCount moves the message instead.
-        if (!store.Take(i, word)) continue;
+      // With visibility 0 the messages are visible again once this receive is done.
+      if (until > now) store.AddTimers({claimed.data(), claims}, now, until, retention);
+      for (size_t k = 0; k < claims; ++k) {
+        const auto [i, slot_of, word] = claimed[k];
+        const uint32_t receives = SlotWord::receives(word);
+        Slot& slot = *slot_of;
+        slot.SetReceived(now, receives == 1);
         if (log != nullptr) [[unlikely]]
-          RecordRemoved(*log, impl_->arn, i, gen);
-        dead.push_back(TakeLetter(slot, receives));
-        dead.back().source_arn = arn();
-        store.Release(i);
-        continue;
+          RecordReceived(*log, impl_->arn, i, slot, receives, until);
+        Message& m = n < out.size() ? out[n] : out.emplace_back();
+        ++n;
+        EncodeHandle(impl_->token, {i, gens[k], receives}, m.receipt_handle);
+        describe(slot, receives, m);
       }
-      // With visibility 0 the message is visible again once this receive is done.
-      if (!store.Receive(i, word, receives + 1, now, until, retention)) continue;  // changed
-      slot.SetReceived(now, receives == 0);
-      if (log != nullptr) [[unlikely]]
-        RecordReceived(*log, impl_->arn, i, slot, receives + 1, until);
-      Message& m = n < out.size() ? out[n] : out.emplace_back();
-      ++n;
-      EncodeHandle(impl_->token, {i, gen, receives + 1}, m.receipt_handle);
-      describe(slot, receives + 1, m);
-      store.Read(i);
+      for (size_t k = 0; k < claims; ++k) store.Read(claimed[k].i, *claimed[k].slot);
     }
     // Messages received with visibility 0, or duplicated (Options::duplicate_probability), are
     // put back by their handles, unless something changed them since.
@@ -918,11 +934,12 @@ bool Matches(const Slot& slot, uint64_t word, const HandleParts& h) {
 // pops from no ring.
 std::optional<bool> DeleteMessageAt(MessageStore& store, const HandleParts& h,
                                     queue_internal::SqsLog* log, const std::string& arn) {
-  if (!store.contains(h.slot)) return std::nullopt;
-  Slot& slot = store.at(h.slot);
+  Slot* const found = store.Lookup(h.slot);
+  if (found == nullptr) return std::nullopt;
+  Slot& slot = *found;
   uint64_t word = slot.word.load(std::memory_order_acquire);
   while (Matches(slot, word, h)) {
-    if (store.Remove(h.slot, word)) {
+    if (store.Remove(h.slot, slot, word)) {
       queue_internal::AtProgressPoint(ProgressPoint::kDelete);
       if (log != nullptr) [[unlikely]]
         RecordRemoved(*log, arn, h.slot, h.gen);
