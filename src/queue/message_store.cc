@@ -411,7 +411,7 @@ bool MessageStore::Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t u
 
 // A message that expires before its timer ends also gets an expiry entry: the timer checks
 // the expiry only when it ends.
-void MessageStore::AddTimers(std::span<const Claimed> claimed, int64_t now, int64_t at,
+void MessageStore::AddTimers(std::span<const SlotRef> claimed, int64_t now, int64_t at,
                              int64_t retention) {
   assert(claimed.size() <= kMaxPop);
   std::array<uint64_t, kMaxPop> entries;
@@ -514,9 +514,7 @@ void MessageStore::FireLaneTimers(int64_t now, int64_t retention) {
   }
 }
 
-void MessageStore::SweepSometimes(int64_t now, int64_t retention) {
-  thread_local uint32_t calls = 0;
-  if ((++calls & 15) != 0) return;
+void MessageStore::SweepNow(int64_t now, int64_t retention) {
   Epochs::Guard guard;
   Sweep(now, retention);
 }

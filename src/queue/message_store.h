@@ -166,6 +166,13 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Publish(uint32_t i, Slot& slot, uint32_t receives, int64_t now, int64_t visible_at,
                int64_t retention, bool in_order);
 
+  // A slot with its index, found once, and the word last seen in it.
+  struct SlotRef {
+    uint32_t i;
+    Slot* slot;
+    uint64_t word;
+  };
+
   // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails)
   // To in flight until `until`, with `receives`, and being read: the caller copies what it
   // needs and then calls Read. When until <= now no timer is set: the caller makes the message
@@ -174,14 +181,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
                int64_t retention);
   // Receive, in two steps for a run of messages of this lane with one visibility end: Claim
   // each (`seen` becomes its new word), then AddTimers for those claimed (when until > now),
-  // before they are read. The slot goes along with its index, so that it is found once.
-  struct Claimed {
-    uint32_t i;
-    Slot* slot;
-    uint64_t word;
-  };
+  // before they are read.
   bool Claim(Slot& slot, uint64_t& seen, uint32_t receives);
-  void AddTimers(std::span<const Claimed> claimed, int64_t now, int64_t until, int64_t retention);
+  void AddTimers(std::span<const SlotRef> claimed, int64_t now, int64_t until, int64_t retention);
   // In flight again until `until`, keeping the receive count; visible when until <= now.
   bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until, int64_t retention);
   // Removes the message; its slot is freed now, or by its reader when it is being read. False
@@ -198,22 +200,25 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Release(uint32_t i) { Release(i, at(i)); }
   void Release(uint32_t i, Slot& slot);
 
-  // Up to `max` (at most kMaxPop) of the oldest visible messages, out of the ready order, as
-  // (slot, word): the caller must Receive or Remove each from its word (if that fails, another
+  // Up to `max` (at most kMaxPop) of the oldest visible messages, out of the ready order: the
+  // caller must Receive or Remove each from its word (if that fails, another
   // thread changed it first). Returns how many; 0: none.
   static constexpr size_t kMaxPop = 16;
-  size_t PopVisible(std::pair<uint32_t, uint64_t>* out, size_t max);
-  std::optional<std::pair<uint32_t, uint64_t>> PopVisible() {
-    std::pair<uint32_t, uint64_t> one;
+  size_t PopVisible(SlotRef* out, size_t max);
+  std::optional<std::pair<uint32_t, uint64_t>> PopVisible() {  // (slot, word)
+    SlotRef one;
     if (PopVisible(&one, 1) == 0) return std::nullopt;
-    return one;
+    return std::pair{one.i, one.word};
   }
 
   // Applies what is due at `now`: ends of delays and visibility timeouts, and retention.
   // `timers`: false when the caller has just swept this lane's timers (FireDueTimers).
   void Sweep(int64_t now, int64_t retention, bool timers = true);
   // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
-  void SweepSometimes(int64_t now, int64_t retention);
+  void SweepSometimes(int64_t now, int64_t retention) {
+    if ((++t_sends & 15) == 0) [[unlikely]]
+      SweepNow(now, retention);
+  }
   // Called on the calling thread's own lane at each receive: drops the stale entries at the
   // front of this lane's timer rings (the timers of messages deleted since, which would
   // otherwise wait there until their deadline) and fires the due timers of every lane of the
@@ -346,13 +351,15 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   bool Change(Slot& slot, uint64_t& seen, uint64_t next);
   void MakeVisible(uint32_t i, uint64_t next);  // after the CAS to `next`: index it
   void AddTimer(uint32_t i, uint64_t word, int64_t now, int64_t at, int64_t retention) {
-    const Claimed one{i, &this->at(i), word};
+    const SlotRef one{i, &this->at(i), word};
     AddTimers({&one, 1}, now, at, retention);
   }
   void AddLateTimer(uint64_t entry);
   void AddLateExpiry(uint32_t i, uint32_t gen);
   void SweepTimers(int64_t now, int64_t retention);
   void SweepReady(int64_t now, int64_t retention);
+  static inline thread_local uint32_t t_sends = 0;  // SweepSometimes
+  void SweepNow(int64_t now, int64_t retention);    // Sweep under a guard
   void SweepLate(int64_t now, int64_t retention);
   // What a timer that ended does: expires the message, or makes it visible.
   void Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention);
@@ -470,14 +477,16 @@ inline bool MessageStore::Receive(uint32_t i, uint64_t& seen, uint32_t receives,
   return true;
 }
 
-inline size_t MessageStore::PopVisible(std::pair<uint32_t, uint64_t>* out, size_t max) {
+inline size_t MessageStore::PopVisible(SlotRef* out, size_t max) {
   std::array<uint64_t, kMaxPop> entries, words;
+  std::array<Slot*, kMaxPop> slots;
   if (max > kMaxPop) max = kMaxPop;
   for (MpmcRing* ring : ready_.both()) {
     for (;;) {
       const size_t n = ring->PopRun(
           [&](uint64_t entry, size_t k) {
-            words[k] = at(EntrySlot(entry)).word.load(std::memory_order_acquire);
+            slots[k] = &at(EntrySlot(entry));
+            words[k] = slots[k]->word.load(std::memory_order_acquire);
             return true;
           },
           entries.data(), max);
@@ -486,7 +495,7 @@ inline size_t MessageStore::PopVisible(std::pair<uint32_t, uint64_t>* out, size_
       for (size_t k = 0; k < n; ++k) {
         if (SlotWord::version(words[k]) == EntryStamp(entries[k]) &&
             SlotWord::state(words[k]) == SlotState::kVisible) {
-          out[live++] = {EntrySlot(entries[k]), words[k]};
+          out[live++] = {EntrySlot(entries[k]), slots[k], words[k]};
         }
       }
       if (live > 0) return live;  // else all were stale: look further

@@ -198,13 +198,22 @@ size_t MpmcRing::PopRun(Take take, uint64_t* out, size_t max) {
     uint64_t d = s->deq.load(std::memory_order_seq_cst);
     size_t n = 0;
     uint64_t end = d;
+    bool declined = false;
     while (end < s->capacity && n < max) {
       const uint64_t v = s->cells()[end].load(std::memory_order_seq_cst);
-      if (v == kEmpty || (v != kSkipped && !take(v, n))) break;
-      if (v != kSkipped) out[n++] = v;
+      if (v == kEmpty) break;
+      if (v != kSkipped) {
+        if (!take(v, n)) {
+          declined = true;
+          break;
+        }
+        out[n++] = v;
+      }
       ++end;
     }
-    if (end == d) {  // nothing written at the front, or the segment is used up: one at a time
+    if (end == d) {
+      if (declined) return 0;  // `take` declined the front entry: PopIf would only ask again
+      // Nothing written at the front, or the segment is used up: one at a time.
       std::optional<uint64_t> e = PopIf([&](uint64_t v) { return take(v, 0); });
       if (!e) return 0;
       out[0] = *e;

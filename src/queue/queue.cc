@@ -751,7 +751,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     std::vector<DeadLetter> dead;
     Epochs::Guard guard;
     const size_t first = n;
-    std::array<std::pair<uint32_t, uint64_t>, MessageStore::kMaxPop> popped;
+    std::array<MessageStore::SlotRef, MessageStore::kMaxPop> popped;
     size_t taken = 0, used = 0;  // popped[used, taken) are still to be received
     // The lanes from the one that last gave this thread messages of this queue (at first its
     // own), skipping those that hold nothing: a consumer stays with a producer's lane while it
@@ -791,14 +791,14 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
       }
       // The run's messages are claimed, then given their timers with one call, then copied,
       // then let go (Read).
-      std::array<MessageStore::Claimed, MessageStore::kMaxPop> claimed;
+      std::array<MessageStore::SlotRef, MessageStore::kMaxPop> claimed;
       std::array<uint32_t, MessageStore::kMaxPop> gens;
       size_t claims = 0;
       MessageStore& store = *lane;
       for (; used < taken; ++used) {
-        auto [i, word] = popped[used];
+        auto [i, found, word] = popped[used];
         queue_internal::AtProgressPoint(ProgressPoint::kReceive);
-        Slot& slot = store.at(i);
+        Slot& slot = *found;
         const uint32_t receives = SlotWord::receives(word);
         const uint32_t gen = slot.gen();
         if (slot.enqueued() + retention <= now) {  // expired, its expiry not yet swept
