@@ -751,52 +751,19 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
     std::vector<DeadLetter> dead;
     Epochs::Guard guard;
     const size_t first = n;
-    std::array<MessageStore::SlotRef, MessageStore::kMaxPop> popped;
-    size_t taken = 0, used = 0;  // popped[used, taken) are still to be received
-    // The lanes from the one that last gave this thread messages of this queue (at first its
-    // own), skipping those that hold nothing: a consumer stays with a producer's lane while it
-    // has messages.
-    thread_local const Impl* hint_queue = nullptr;  // compared, never followed
-    thread_local uint32_t hint_lane = 0;
-    const uint32_t home = hint_queue == impl_.get() ? hint_lane : Impl::HomeLane();
-    uint32_t lanes_left = Impl::kLanes;
-    uint32_t lane_number = home;
-    MessageStore* lane = nullptr;
-    // Timers are in the lanes of the threads that set them (this thread's own, for its
-    // receives): each lane's that are due fire now, whichever lanes this receive then takes
-    // messages from.
-    impl_->Home().FireDueTimers(now, retention);
-    while (static_cast<int>(n) < max) {
-      if (used == taken) {
-        taken = lane != nullptr ? lane->PopVisible(popped.data(), static_cast<size_t>(max) - n) : 0;
-        used = 0;
-        if (taken == 0) {
-          if (lane != nullptr) {
-            lane->Settle(retention);  // nothing here now: passed by until
-            found_empty |= 1u << lane_number;
-          }
-          if (lanes_left == 0) break;
-          lane_number = (home + Impl::kLanes - lanes_left--) % Impl::kLanes;
-          lane = impl_->lanes[lane_number].get();
-          if (use_hints && lane->WakeAt() > now) {
-            lane = nullptr;
-            continue;
-          }
-          // The home lane's timers were swept just now (FireDueTimers).
-          lane->Sweep(now, retention, /*timers=*/lane != &impl_->Home());
-          continue;
-        }
-        hint_queue = impl_.get();
-        hint_lane = lane_number;
-      }
+    // Takes one run of the lane's oldest visible messages and receives them: false when it had
+    // none. Out of line, so that the walk over empty lanes keeps its registers.
+    auto receive_run = [&](MessageStore & store) __attribute__((noinline)) {
+      std::array<MessageStore::SlotRef, MessageStore::kMaxPop> popped;
+      const size_t taken = store.PopVisible(popped.data(), static_cast<size_t>(max) - n);
+      if (taken == 0) return false;
       // The run's messages are claimed, then given their timers with one call, then copied,
       // then let go (Read).
       std::array<MessageStore::SlotRef, MessageStore::kMaxPop> claimed;
       std::array<uint32_t, MessageStore::kMaxPop> gens;
       size_t claims = 0;
-      MessageStore& store = *lane;
-      for (; used < taken; ++used) {
-        auto [i, found, word] = popped[used];
+      for (size_t k = 0; k < taken; ++k) {
+        auto [i, found, word] = popped[k];
         queue_internal::AtProgressPoint(ProgressPoint::kReceive);
         Slot& slot = *found;
         const uint32_t receives = SlotWord::receives(word);
@@ -834,6 +801,40 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         describe(slot, receives, m);
       }
       for (size_t k = 0; k < claims; ++k) store.Read(claimed[k].i, *claimed[k].slot);
+      return true;
+    };
+    // The lanes from the one that last gave this thread messages of this queue (at first its
+    // own), skipping those that hold nothing: a consumer stays with a producer's lane while it
+    // has messages.
+    thread_local const Impl* hint_queue = nullptr;  // compared, never followed
+    thread_local uint32_t hint_lane = 0;
+    const uint32_t home = hint_queue == impl_.get() ? hint_lane : Impl::HomeLane();
+    uint32_t lanes_left = Impl::kLanes;
+    uint32_t lane_number = home;
+    MessageStore* lane = nullptr;
+    // Timers are in the lanes of the threads that set them (this thread's own, for its
+    // receives): each lane's that are due fire now, whichever lanes this receive then takes
+    // messages from.
+    impl_->Home().FireDueTimers(now, retention);
+    while (static_cast<int>(n) < max) {
+      if (lane != nullptr) {
+        if (receive_run(*lane)) {
+          hint_queue = impl_.get();
+          hint_lane = lane_number;
+          continue;
+        }
+        lane->Settle(retention);  // nothing here now: passed by until
+        found_empty |= 1u << lane_number;
+      }
+      if (lanes_left == 0) break;
+      lane_number = (home + Impl::kLanes - lanes_left--) % Impl::kLanes;
+      lane = impl_->lanes[lane_number].get();
+      if (use_hints && lane->WakeAt() > now) {
+        lane = nullptr;
+        continue;
+      }
+      // The home lane's timers were swept just now (FireDueTimers).
+      lane->Sweep(now, retention, /*timers=*/lane != &impl_->Home());
     }
     // Messages received with visibility 0, or duplicated (Options::duplicate_probability), are
     // put back by their handles, unless something changed them since.
