@@ -201,8 +201,8 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void Release(uint32_t i, Slot& slot);
 
   // Up to `max` (at most kMaxPop) of the oldest visible messages, out of the ready order: the
-  // caller must Receive or Remove each from its word (if that fails, another
-  // thread changed it first). Returns how many; 0: none.
+  // caller must Claim (or Receive) or Remove each from its word (if that fails, another thread
+  // changed it first). Returns how many; 0: none.
   static constexpr size_t kMaxPop = 16;
   size_t PopVisible(SlotRef* out, size_t max);
   std::optional<std::pair<uint32_t, uint64_t>> PopVisible() {  // (slot, word)
