@@ -3,27 +3,47 @@
 //
 // A key admitted at t is a duplicate for any admission at t' with t' < t + window, and new again
 // from t + window on (4:59.999 is a duplicate, 5:00.000 is not). The entry outlives the message:
-// receiving or deleting the first copy does not forget it. Sharded by hash with a lock per shard;
-// expired entries are dropped by the next admission to their shard, oldest first.
+// receiving or deleting the first copy does not forget it.
 //
-// The window holds every key of the last five minutes, far more than fits in a cache, and a
-// growing window takes fresh pages that the kernel must zero, so every byte per key counts. Each
-// shard's index is an open-addressing table of 8-byte entries: 32 bits of the key's hash (which
-// also give its home slot) beside the number of its admission. A probe compares those bits and
-// reads a key only when they match (then it compares the whole key: two keys with the same hash
-// stay distinct), growing never reads keys, and a caller can Prefetch a key's slot early (e.g.
-// before hashing the message body) so that the miss overlaps other work. Admissions (time, value,
-// key) are records of their own length, packed in a ring of blocks per shard whose memory is
-// reused as the window moves (no allocation per send, not even for a long key; no new pages once
-// the window is full): 32 bytes for an 8-byte value and a key of up to 8 characters, 64 for a
-// UUID.
+// Lock-free: no admission waits for another thread. Keys are sharded by hash; a shard keeps
+// generations of insert-only tables, newest first. An admission looks its key up in each, newest
+// first, and links a fresh one into the newest with one CAS on the first empty slot of the key's
+// probe (or, once the key's entry there has left the window, on that entry). When the newest is
+// 70 % full or half a window old, a table twice the size of what it holds takes its place, and
+// the admission that put it there folds the old one into it: it seals each slot of the old table,
+// copies the admissions still inside the window, and lets the table go. So a shard has one table
+// almost always (two during a fold), and a fold drops what left the window, as a growing hash
+// table rehashes.
 //
-// Nothing throws: when memory cannot be had, an admission fails (nullopt) and changes nothing.
+// What keeps one key from being fresh twice when admissions race with a change of generation: an
+// admission that looks in an older table seals the slot where its key is or would go there
+// (unless no admission can link into that table any more: an epoch's grace after it was
+// replaced, Epochs::Passed), and a fold seals every slot. An admission still linking into an
+// older table then fails its CAS and starts again from the newest, where it meets the other's
+// entry. A reader takes the generations and their tables before it reads any table, so that a
+// key a fold moved is in a table it reads (the fold lets its table go only after the copies),
+// or the slot where it would be is sealed and sends the reader to a newer generation.
+//
+// The window holds every key of the last five minutes, far more than fits in a cache, so every
+// byte per key counts. A table's slots are 8-byte words: 32 bits of the key's hash (which also
+// give its home slot) beside where its admission is. A probe compares those bits and reads a key
+// only when they match (then it compares the whole key: two keys with the same hash stay
+// distinct), and a caller can Prefetch a key's home slot early (e.g. before hashing the message
+// body) so that the miss overlaps other work. Admissions (time, value, key) are records of their
+// own length, immutable once linked, packed in blocks in which a table claims room with one
+// fetch_add: 24 bytes for an 8-byte value and a key of up to 2 characters, 64 for a UUID. Values
+// are trivially copyable: a reader copies one out of a record no one changes.
+//
+// Not lock-free, as they are not on a send's path: unlinking generations that were folded or have
+// left the window (a role taken with an exchange, never waited for by an admission), and Clear,
+// which waits for that role.
+//
+// Nothing throws: when memory cannot be had, an admission fails (nullopt) and admits nothing.
 //
 // Example:
-//   queue_internal::DedupWindow<std::string> window;
-//   window.Admit("id-1", now, [] { return std::string("m1"); });  // {"m1", true}
-//   window.Admit("id-1", now, [] { return std::string("m2"); });  // {"m1", false}
+//   queue_internal::DedupWindow<uint64_t> window;
+//   window.Admit("id-1", now, [] { return uint64_t{1}; });  // {1, true}
+//   window.Admit("id-1", now, [] { return uint64_t{2}; });  // {1, false}
 #ifndef COURIER_SRC_QUEUE_DEDUP_WINDOW_H_
 #define COURIER_SRC_QUEUE_DEDUP_WINDOW_H_
 
@@ -31,27 +51,34 @@
 #include <absl/strings/string_view.h>
 #include <absl/time/time.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <utility>
 
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
 
-#include "queue/adaptive_mutex.h"
+#include "queue/epochs.h"
+#include "queue/progress_hook.h"
 
 namespace courier::queue_internal {
 
 template <typename V>
 class DedupWindow {
+  static_assert(std::is_trivially_copyable_v<V> && std::is_trivially_destructible_v<V>,
+                "a value is copied out of a record that a concurrent reader may be reading");
+
  public:
   static constexpr size_t kShards = 4;
   // {value, true} for a fresh admission, {the first admission's value, false} for a duplicate.
@@ -59,6 +86,9 @@ class DedupWindow {
 
   explicit DedupWindow(absl::Duration window = absl::Minutes(5))
       : window_ns_(absl::ToInt64Nanoseconds(window)) {}
+  ~DedupWindow() {
+    for (Shard& s : shards_) FreeChain(s.newest.load(std::memory_order_relaxed));
+  }
   DedupWindow(const DedupWindow&) = delete;
   DedupWindow& operator=(const DedupWindow&) = delete;
 
@@ -67,20 +97,19 @@ class DedupWindow {
     return absl::Hash<absl::string_view>{}(absl::string_view(key.data(), key.size()));
   }
 
-  // Starts loading the index slot of a key with this hash into the cache. A hint only: it takes
-  // no lock and has no effect on the window's contents. Thread-safe.
+  // Starts loading a key's home slot in the newest table, and where its admission would go,
+  // into the cache. A hint only: it reads no table, just words that may be stale, and changes
+  // nothing. Thread-safe.
   void Prefetch(uint64_t hash) const {
     const Shard& s = shards_[ShardOf(hash)];
-    const Entry* table = s.table_view.load(std::memory_order_relaxed);
-    const size_t mask = s.mask_view.load(std::memory_order_relaxed);
     // A stale pointer is harmless: a prefetch never faults.
-    if (table != nullptr) {
-      const Entry* home = table + (Tag(hash) & mask);
+    if (const std::atomic<uint64_t>* slots = s.slots_view.load(std::memory_order_relaxed)) {
+      const std::atomic<uint64_t>* home =
+          slots + (Tag(hash) & s.mask_view.load(std::memory_order_relaxed));
       __builtin_prefetch(home, 1);
       // A probe runs on past its home (about six slots at 70%): the next line too.
       __builtin_prefetch(reinterpret_cast<const char*>(home) + 64, 1);
     }
-    // And where the admission would go: fresh memory, read for ownership on first store.
     if (const char* next = s.next_view.load(std::memory_order_relaxed); next != nullptr) {
       __builtin_prefetch(next, 1);
       __builtin_prefetch(next + 63, 1);
@@ -88,9 +117,9 @@ class DedupWindow {
   }
 
   // If `key` was admitted within the window before `now`, returns {its value, false}. Otherwise
-  // calls make() and remembers its result: {value, true}. make() runs under the shard's lock, so
-  // a concurrent duplicate waits for it and then sees its value. nullopt, without calling
-  // make(), if the memory to remember the key cannot be had. `hash` must be Hash(key) (a test
+  // remembers make()'s result: {value, true}. make() may also run for an admission that then
+  // meets a concurrent duplicate (whose value it returns), so it must have no other effect.
+  // nullopt if the memory to remember the key cannot be had. `hash` must be Hash(key) (a test
   // may pass any value: keys are always compared in full). Thread-safe.
   template <typename Make>
   std::optional<Result> Admit(std::string_view key, uint64_t hash, absl::Time now, Make&& make) {
@@ -103,366 +132,530 @@ class DedupWindow {
   // Admit with `now` in Unix nanoseconds.
   template <typename Make>
   std::optional<Result> AdmitAt(std::string_view key, uint64_t hash, int64_t now_ns, Make&& make) {
-    Shard& s = shards_[ShardOf(hash)];
-    const uint32_t tag = Tag(hash);
-    std::lock_guard lock(s.mu);
-    ExpireLocked(s, now_ns);
-    size_t slot = 0;  // the key's slot, or the empty one where its probe ended
-    Entry* e = FindLocked(s, tag, key, &slot);
-    if (e != nullptr && now_ns < AdmissionOf(s, *e).admitted + window_ns_) {
-      return Result{AdmissionOf(s, *e).value, false};
-    }
-    // Everything that can fail comes before make(): a failed admission changes nothing (but
-    // the padding that moves it to a new block).
-    const uint64_t words = Words(key.size());
-    bool ok = s.tail - s.head + 2 * kBlockWords < kMaxLive;  // index numbers are 32 bits
-    if (ok && e == nullptr && (s.count + 1) * 10 > s.table.size() * 7) {
-      ok = GrowTable(s);
-      if (ok) slot = EmptySlotLocked(s, tag);
-    }
-    if (ok) {
-      const uint64_t offset = s.tail % kBlockWords;
-      if (offset != 0 && offset + words > kBlockWords) {         // no room left in this block
-        std::memcpy(s.At(s.tail), &kPadding, sizeof(kPadding));  // there is a word at least
-        s.tail += kBlockWords - offset;
-      }
-      if (s.tail % kBlockWords == 0) ok = AddBlockLocked(s);
-    }
-    if (!ok) return std::nullopt;
-    V value = make();
-    const uint64_t number = s.tail;
-    s.tail += words;
-    // Constructed in place: the memory is raw (fresh, or its admission expired), never read
-    // first, which a send would wait for as a cache miss.
-    char* at = s.At(number);
-    new (at) Admission(now_ns, value, tag, static_cast<uint16_t>(key.size()));
-    std::memcpy(at + sizeof(Admission), key.data(), key.size());
-    s.next_view.store(s.tail % kBlockWords != 0 ? s.At(s.tail) : nullptr,
-                      std::memory_order_relaxed);
-    if (e != nullptr) {
-      e->number = static_cast<uint32_t>(number);  // the old admission's key may go before this
-    } else {
-      s.table[slot] = Entry{tag, static_cast<uint32_t>(number)};
-      ++s.count;
-    }
-    return Result{std::move(value), true};
+    if (key.size() > kMaxKey) return std::nullopt;
+    Epochs::Guard guard;
+    return Link(shards_[ShardOf(hash)], key, Tag(hash), now_ns, now_ns, make, nullptr);
   }
 
   // The value of a key inside the window at `now`, if any. Thread-safe.
-  std::optional<V> Find(std::string_view key, absl::Time now) {
-    const uint64_t hash = Hash(key);
-    Shard& s = shards_[ShardOf(hash)];
-    std::lock_guard lock(s.mu);
-    size_t slot;
-    const Entry* e = FindLocked(s, Tag(hash), key, &slot);
-    if (e == nullptr || absl::ToUnixNanos(now) >= AdmissionOf(s, *e).admitted + window_ns_) {
-      return std::nullopt;
+  std::optional<V> Find(std::string_view key, absl::Time now) { return Find(key, Hash(key), now); }
+  std::optional<V> Find(std::string_view key, uint64_t hash, absl::Time now) {
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    const uint32_t tag = Tag(hash);
+    Epochs::Guard guard;
+    for (Chain c; Snapshot(shards_[ShardOf(hash)], c);) {
+      bool again = false;
+      for (size_t k = 0; k < c.n && !again; ++k) {
+        if (c.at[k].table == nullptr) continue;
+        const Probe p = c.at[k].table->Walk(tag, key);
+        if (p.found && Live(*c.at[k].table, p.word, now_ns)) {
+          return c.at[k].table->AdmissionOf(p.word).value;
+        }
+        again = k == 0 && Sealed(p.word);  // the newest was replaced: its successor may hold it
+      }
+      if (!again) break;
     }
-    return AdmissionOf(s, *e).value;
+    return std::nullopt;
   }
 
-  // Entries not yet dropped (some may be past the window). Thread-safe.
+  // Entries in the tables not yet let go (some may be past the window); exact when no admission
+  // runs at the same time. Thread-safe.
   size_t size() {
     size_t n = 0;
+    Epochs::Guard guard;
     for (Shard& s : shards_) {
-      std::lock_guard lock(s.mu);
-      n += s.count;
+      Chain c;
+      if (!Snapshot(s, c)) continue;
+      for (size_t k = 0; k < c.n; ++k) {
+        if (c.at[k].table != nullptr)
+          n += Entries(c.at[k].table->claimed.load(std::memory_order_relaxed));
+      }
     }
     return n;
   }
 
-  // Forgets every key. Thread-safe.
+  // Forgets every key: an admission that runs at the same time counts as one before it. Waits
+  // for a thread that is unlinking generations. Thread-safe.
   void Clear() {
+    Epochs::Guard guard;
     for (Shard& s : shards_) {
-      std::lock_guard lock(s.mu);
+      while (s.tidying.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
+      Generation* g = s.newest.exchange(nullptr, std::memory_order_seq_cst);
+      s.slots_view.store(nullptr, std::memory_order_relaxed);
       s.next_view.store(nullptr, std::memory_order_relaxed);
-      s.Reset();
-      s.table.clear();
-      s.count = 0;
-      PublishLocked(s);
+      s.tidying.store(false, std::memory_order_release);
+      for (; g != nullptr; g = g->older.load(std::memory_order_acquire)) {
+        Epochs::Retire(g, &Generation::Free);
+      }
     }
   }
 
  private:
-  // 32 bits of the hash, never 0 (0 marks an empty index slot); the low bits give the home slot.
+  // 32 bits of the hash, never 0 (a slot whose tag is 0 holds no entry); the low bits give the
+  // home slot.
   static uint32_t Tag(uint64_t hash) {
     const uint32_t low = static_cast<uint32_t>(hash);
     return low != 0 ? low : 1;
   }
 
-  // An admission: a header, then the key's characters, padded to whole words. One per send of
-  // the window (millions), so kept small. A word kPadding where an admission would start marks
-  // the rest of its block as unused (the next admission did not fit there).
+  // An admission: a header, then the key's characters, padded to whole words.
   struct Admission {
-    Admission(int64_t at, const V& v, uint32_t t, uint16_t n)
-        : admitted(at), value(v), tag(t), size(n) {}
     int64_t admitted;  // Unix ns
     V value;
-    uint32_t tag;   // the key's tag: expiry finds its index slot without hashing it again
     uint16_t size;  // the key's length
     std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size}; }
   };
   static_assert(alignof(Admission) <= 8);
-  static constexpr int64_t kPadding = INT64_MIN;
-  static bool IsPadding(const char* at) {
-    int64_t word;
-    std::memcpy(&word, at, sizeof(word));
-    return word == kPadding;
-  }
   // The words (8 bytes) an admission with a key of n characters takes.
   static constexpr uint64_t Words(size_t n) { return (sizeof(Admission) + n + 7) / 8; }
+  static constexpr uint64_t kMaxKey = 512;  // longer than any key a queue makes (257)
 
-  // Blocks of admissions: raw memory (2 MiB: one huge page) in which admissions are constructed
-  // as they arrive and destroyed as they expire, so a small window touches only the pages it
-  // uses. Once a shard has kHugeAfter blocks in use its new blocks ask for transparent huge
-  // pages: one page fault per 2 MiB instead of one per 4 KiB.
+  // A slot's word: [tag: 32][sealed: 1][admission's word + 1: 31]; 0 is empty. Sealed: no
+  // admission may link here any more (an empty slot sealed has tag 0 and the bit alone).
+  static constexpr uint64_t kSealed = uint64_t{1} << 31;
+  static constexpr uint64_t kMaxWords = kSealed - 1;  // of a table's admissions
+  static uint32_t TagOf(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
+  static bool Sealed(uint64_t w) { return (w & kSealed) != 0; }
+  static uint64_t SlotWord(uint32_t tag, uint64_t word) { return uint64_t{tag} << 32 | (word + 1); }
+
+  // `claimed`: [entries: 32][words: 32], both taken by one fetch_add.
+  static constexpr uint64_t kOneEntry = uint64_t{1} << 32;
+  static uint64_t Entries(uint64_t claimed) { return claimed >> 32; }
+  static uint64_t WordsOf(uint64_t claimed) { return claimed & 0xffffffffu; }
+
+  // Where a walk along a key's probe stopped: at its entry (found), or at the first slot with
+  // none (empty, or sealed empty). `word`: what the slot held.
+  struct Probe {
+    size_t i;
+    uint64_t word;
+    bool found;
+  };
+
   static constexpr size_t kHugePage = size_t{2} << 20;
-  static constexpr size_t kBlockBytes = kHugePage;
-  static constexpr int kBlockWordBits = 18;
-  static constexpr uint64_t kBlockWords = uint64_t{1} << kBlockWordBits;
-  static_assert(kBlockWords * 8 == kBlockBytes);
-  static_assert(Words(257) < kBlockWords);  // the longest key (a group-scoped one) fits
-  static constexpr size_t kSpareBlocks = 2;
-  static constexpr size_t kHugeAfter = 1;
-  // Live words per shard: the index names admissions by the low 32 bits of their positions.
-  static constexpr uint64_t kMaxLive = uint64_t{1} << 32;
+  static constexpr size_t kFirstSlots = 64;
+  static constexpr size_t kMostSlots = size_t{1} << 27;  // 1 GiB of slots in one table
 
-  static char* NewBlock(bool huge) {
-    void* p = std::aligned_alloc(kHugePage, kBlockBytes);
+  // Zeroed memory; in whole transparent huge pages once it is past 256 KiB, since probes are
+  // random accesses over megabytes and a TLB miss (a nested page walk in a VM) stalls even the
+  // send's early prefetch.
+  static void* AllocZeroed(size_t bytes) {
+    if (bytes < kHugePage / 8) return std::calloc(1, bytes);
+    const size_t whole = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    void* p = std::aligned_alloc(kHugePage, whole);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (huge && p != nullptr) (void)madvise(p, kBlockBytes, MADV_HUGEPAGE);
-#else
-    (void)huge;
+    if (p != nullptr) (void)madvise(p, whole, MADV_HUGEPAGE);
 #endif
-    return static_cast<char*>(p);
+    if (p != nullptr) std::memset(p, 0, bytes);
+    return p;
   }
-  // An index slot: empty when tag is 0, else the key's tag and the low 32 bits of its
-  // admission's position in words (live positions span less than 2^32, so those bits name one).
-  struct Entry {
-    uint32_t tag = 0;
-    uint32_t number = 0;
-  };
-  // The index's slots, zeroed. Probes are random accesses over megabytes: once the table is
-  // past 256 KiB its memory is asked for in whole transparent huge pages, or nearly every probe
-  // would miss the TLB as well as the cache, and a page walk (a nested one in a VM) stalls even
-  // the send's early prefetch. Empty (size 0) if its memory could not be had.
-  class EntryArray {
-   public:
-    EntryArray() = default;
-    explicit EntryArray(size_t n) {
-      const size_t bytes = n * sizeof(Entry);
-      if (bytes >= kHugePage / 8) {  // a huge page for it, even if it fills an eighth
-        const size_t whole = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-        data_ = static_cast<Entry*>(std::aligned_alloc(kHugePage, whole));
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (data_ != nullptr) (void)madvise(data_, whole, MADV_HUGEPAGE);
-#endif
-        if (data_ != nullptr) std::memset(static_cast<void*>(data_), 0, bytes);
-      } else {
-        data_ = static_cast<Entry*>(std::calloc(n, sizeof(Entry)));
-      }
-      if (data_ != nullptr) size_ = n;
-    }
-    EntryArray(EntryArray&& other) noexcept { *this = std::move(other); }
-    EntryArray& operator=(EntryArray&& other) noexcept {
-      if (this != &other) {
-        std::free(data_);
-        data_ = std::exchange(other.data_, nullptr);
-        size_ = std::exchange(other.size_, 0);
-      }
-      return *this;
-    }
-    ~EntryArray() { std::free(data_); }
-    bool empty() const { return size_ == 0; }
-    size_t size() const { return size_; }
-    Entry* data() { return data_; }
-    Entry& operator[](size_t i) { return data_[i]; }
-    void clear() { *this = EntryArray(); }
 
-   private:
-    Entry* data_ = nullptr;
-    size_t size_ = 0;
+  // A table and the admissions its entries name. After it is made only its slots, blocks and
+  // `claimed` change, each by atomic steps.
+  struct Table {
+    std::atomic<uint64_t>* slots = nullptr;
+    size_t mask = 0;
+    uint64_t max_entries = 0;   // 70 % of the slots: time for a successor
+    uint64_t most_entries = 0;  // 90 %: while that successor is under way
+    // Admissions in blocks of 1 << block_bits words, made by the first admission to need one.
+    int block_bits = 0;
+    size_t block_count = 0;
+    std::atomic<char*>* blocks = nullptr;
+    alignas(64) std::atomic<uint64_t> claimed{0};
+
+    static Table* Make(size_t slot_count) {
+      auto* t = new (std::nothrow) Table;
+      if (t == nullptr) return nullptr;
+      t->mask = slot_count - 1;
+      t->max_entries = slot_count * 7 / 10;
+      t->most_entries = slot_count * 9 / 10;
+      // Blocks of about a table's worth of 64-byte admissions, from 4 KiB to a huge page.
+      const uint64_t bytes =
+          std::clamp<uint64_t>(std::bit_ceil(t->max_entries * 64), 4096, kHugePage);
+      t->block_bits = std::countr_zero(bytes / 8);
+      const uint64_t words = std::min<uint64_t>(t->max_entries * Words(kMaxKey), kMaxWords);
+      t->block_count = static_cast<size_t>((words >> t->block_bits) + 1);
+      t->slots = static_cast<std::atomic<uint64_t>*>(AllocZeroed(slot_count * sizeof(uint64_t)));
+      t->blocks = static_cast<std::atomic<char*>*>(std::calloc(t->block_count, sizeof(char*)));
+      if (t->slots == nullptr || t->blocks == nullptr) {
+        Free(t);
+        return nullptr;
+      }
+      return t;
+    }
+    static void Free(void* p) {
+      auto* t = static_cast<Table*>(p);
+      if (t == nullptr) return;
+      for (size_t b = 0; t->blocks != nullptr && b < t->block_count; ++b) {
+        std::free(t->blocks[b].load(std::memory_order_relaxed));
+      }
+      std::free(t->blocks);
+      std::free(t->slots);
+      delete t;
+    }
+
+    size_t size() const { return mask + 1; }
+    char* At(uint64_t word) const {
+      return blocks[word >> block_bits].load(std::memory_order_acquire) +
+             (word & ((uint64_t{1} << block_bits) - 1)) * 8;
+    }
+    const Admission& AdmissionOf(uint64_t slot_word) const {
+      return *reinterpret_cast<const Admission*>(At((slot_word & kMaxWords) - 1));
+    }
+    // Along the probe of a key with this tag, from its home or from slot `i`. Ends: at most
+    // 90 % of the slots hold entries.
+    [[gnu::always_inline]] Probe Walk(uint32_t tag, std::string_view key) const {
+      return Walk(tag, key, tag & mask);
+    }
+    [[gnu::always_inline]] Probe Walk(uint32_t tag, std::string_view key, size_t i) const {
+      for (;; i = (i + 1) & mask) {
+        const uint64_t w = slots[i].load(std::memory_order_acquire);
+        if (TagOf(w) == 0) return {i, w, false};
+        if (TagOf(w) == tag && AdmissionOf(w).key() == key) return {i, w, true};
+      }
+    }
+    // Claims room for an admission of `words` and, when `entry`, an entry below `limit`; null if
+    // the table is full (when `entry`: its entries) or memory ran out (*out_of_memory).
+    [[gnu::always_inline]] char* Claim(uint64_t words, bool entry, uint64_t limit, uint64_t* at,
+                                       bool* out_of_memory) {
+      if (entry && Entries(claimed.load(std::memory_order_relaxed)) >= limit) return nullptr;
+      uint64_t c = claimed.fetch_add((entry ? kOneEntry : 0) + words, std::memory_order_relaxed);
+      if (entry && Entries(c) >= limit) return nullptr;
+      for (;;) {
+        *at = WordsOf(c);
+        const uint64_t block = *at >> block_bits;
+        if (*at + words > kMaxWords || block >= block_count) return nullptr;
+        if ((*at + words - 1) >> block_bits == block) break;
+        c = claimed.fetch_add(words, std::memory_order_relaxed);  // it crossed a block's end
+      }
+      const uint64_t block = *at >> block_bits;
+      char* b = blocks[block].load(std::memory_order_acquire);
+      if (b == nullptr) [[unlikely]] {
+        b = MakeBlock(block);
+        if (b == nullptr) {
+          *out_of_memory = true;
+          return nullptr;
+        }
+      }
+      return b + (*at & ((uint64_t{1} << block_bits) - 1)) * 8;
+    }
+    // The block, made now unless another admission made it first; null if memory ran out.
+    [[gnu::noinline]] char* MakeBlock(uint64_t block) {
+      const size_t bytes = size_t{8} << block_bits;
+      char* made = static_cast<char*>(bytes >= kHugePage ? std::aligned_alloc(kHugePage, bytes)
+                                                         : std::malloc(bytes));
+      if (made == nullptr) return nullptr;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+      if (bytes >= kHugePage) (void)madvise(made, bytes, MADV_HUGEPAGE);
+#endif
+      char* b = nullptr;
+      if (blocks[block].compare_exchange_strong(b, made, std::memory_order_acq_rel)) return made;
+      std::free(made);  // another admission made it first
+      return b;
+    }
   };
+
+  // A table's place in the shard's list of generations, newest first. It outlives its table
+  // once that is folded into a newer one, until it is unlinked.
+  struct Generation {
+    std::atomic<Table*> table{nullptr};
+    int64_t begun_ns = 0;
+    // The latest admission time linked into the table, at least begun_ns: final once closed.
+    std::atomic<int64_t> latest_ns{0};
+    // Epochs::Now() right after a newer generation took its place (0 before): it is closed
+    // once Epochs::Passed that, and no admission links into it any more.
+    std::atomic<uint64_t> replaced_epoch{0};
+    std::atomic<bool> closed{false};  // seen to be, once
+    // Taken by the admission that begins the next generation. The others go on linking here
+    // meanwhile, up to 90 % full, and only then begin one too (none waits for another).
+    std::atomic<bool> replacing{false};
+    std::atomic<Generation*> older{nullptr};
+
+    static void Free(void* p) {
+      auto* g = static_cast<Generation*>(p);
+      Table::Free(g->table.load(std::memory_order_relaxed));
+      delete g;
+    }
+  };
+  static void FreeChain(Generation* g) {
+    while (g != nullptr) {
+      Generation* older = g->older.load(std::memory_order_relaxed);
+      Generation::Free(g);
+      g = older;
+    }
+  }
 
   struct alignas(64) Shard {
-    AdaptiveMutex mu;  // held for a few dozen instructions; visible to ThreadSanitizer
-    // Admissions in time order, at positions counted in words: those in head..tail-1 are live
-    // (constructed). Position p is word p % kBlockWords of block p / kBlockWords, found in a
-    // ring of blocks (a power of two long, or empty). Blocks never move (growing moves only the
-    // ring's pointers), and emptied ones are kept for reuse, so a steady window allocates
-    // nothing and touches no new pages.
-    char** ring = nullptr;  // malloc'd
-    size_t ring_size = 0;
-    std::array<char*, kSpareBlocks> spare{};
-    size_t spares = 0;
-    uint64_t head = 0, tail = 0;
-
-    Shard() = default;
-    ~Shard() { Reset(); }
-    void Reset() {
-      while (head != tail) {
-        if (IsPadding(At(head))) {
-          head = (head / kBlockWords + 1) * kBlockWords;
-          continue;
-        }
-        Admission& a = *reinterpret_cast<Admission*>(At(head));
-        head += Words(a.size);
-        a.~Admission();
-      }
-      for (size_t i = 0; i < ring_size; ++i) std::free(ring[i]);  // null once retired
-      for (size_t i = 0; i < spares; ++i) std::free(spare[i]);
-      std::free(ring);
-      ring = nullptr;
-      ring_size = spares = 0;
-      head = tail = 0;
-    }
-
-    char* At(uint64_t p) {
-      return ring[(p >> kBlockWordBits) & (ring_size - 1)] + (p & (kBlockWords - 1)) * 8;
-    }
-    // Linear probing from tag & mask, at most 70% full; size a power of two (or empty).
-    EntryArray table;
-    size_t count = 0;
-    // The table's address and mask, for Prefetch without the lock.
-    std::atomic<const Entry*> table_view{nullptr};
+    std::atomic<Generation*> newest{nullptr};
+    // Unlinking generations: one thread at a time, whoever takes it (Tidy).
+    std::atomic<bool> tidying{false};
+    // For Prefetch: the newest table's slots and where its next admission may go (maybe stale).
+    std::atomic<const std::atomic<uint64_t>*> slots_view{nullptr};
     std::atomic<size_t> mask_view{0};
-    // Where the next admission goes, when its block is there, for Prefetch.
     std::atomic<const char*> next_view{nullptr};
   };
 
-  // The top bits choose the shard; the low bits (the tag's) the slot in its table.
+  // The generations of a shard as one call sees them, each with the table it had: every link
+  // and table pointer is read before any table is (see the top of the file).
+  static constexpr size_t kMostGenerations = 64;
+  struct Seen {
+    Generation* gen;
+    Table* table;
+  };
+  struct Chain {
+    std::array<Seen, kMostGenerations> at;
+    size_t n = 0;
+  };
+  // False if there are more than kMostGenerations (BeginGeneration keeps it from happening).
+  static bool Snapshot(const Shard& s, Chain& c) {
+    c.n = 0;
+    for (Generation* g = s.newest.load(std::memory_order_seq_cst); g != nullptr;) {
+      if (c.n == kMostGenerations) return false;
+      Generation* older = g->older.load(std::memory_order_acquire);
+      c.at[c.n++] = {g, g->table.load(std::memory_order_acquire)};
+      g = older;
+    }
+    return true;
+  }
+
+  // The top bits choose the shard; the low bits (the tag's) the slot in its tables.
   static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> 60) % kShards; }
 
-  // The admission an entry names: the live one whose position has those low 32 bits.
-  static Admission& AdmissionOf(Shard& s, const Entry& e) {
-    return *reinterpret_cast<Admission*>(
-        s.At(s.head + static_cast<uint32_t>(e.number - static_cast<uint32_t>(s.head))));
+  bool Live(const Table& t, uint64_t slot_word, int64_t now_ns) const {
+    return now_ns < t.AdmissionOf(slot_word).admitted + window_ns_;
   }
 
-  // The entry of `key`, or null with *slot the empty slot where its probe ended (valid while
-  // the table does not grow).
-  static Entry* FindLocked(Shard& s, uint32_t tag, std::string_view key, size_t* slot) {
-    if (s.table.empty()) return nullptr;
-    const size_t mask = s.table.size() - 1;
-    for (size_t i = tag & mask;; i = (i + 1) & mask) {
-      Entry& e = s.table[i];
-      if (e.tag == 0) {
-        *slot = i;
-        return nullptr;
-      }
-      if (e.tag == tag && AdmissionOf(s, e).key() == key) return &e;
-    }
-  }
-
-  static size_t EmptySlotLocked(Shard& s, uint32_t tag) {
-    const size_t mask = s.table.size() - 1;
-    size_t i = tag & mask;
-    while (s.table[i].tag != 0) i = (i + 1) & mask;
-    return i;
-  }
-
-  // Gives position tail (the start of a block) a block; false if memory ran out.
-  static bool AddBlockLocked(Shard& s) {
-    // Blocks in use: first..next-1 (none when the window is empty: tail is at a block's start,
-    // so head == tail means first == next).
-    const uint64_t first = s.head / kBlockWords, next = s.tail / kBlockWords;
-    const uint64_t used = next - first;
-    if (used >= s.ring_size) {  // the ring of blocks is full: double it
-      const size_t size = s.ring_size == 0 ? 4 : s.ring_size * 2;
-      auto** bigger = static_cast<char**>(std::calloc(size, sizeof(char*)));
-      if (bigger == nullptr) return false;
-      for (uint64_t b = first; b < next; ++b) {
-        bigger[b & (size - 1)] = s.ring[b & (s.ring_size - 1)];
-      }
-      std::free(s.ring);
-      s.ring = bigger;
-      s.ring_size = size;
-    }
-    char* block = s.spares > 0 ? s.spare[--s.spares] : NewBlock(used >= kHugeAfter);
-    if (block == nullptr) return false;
-    s.ring[next & (s.ring_size - 1)] = block;
+  // Whether no admission can link into `g` any more (after one that is still under way has).
+  // `advance`: move the epoch on if that is what it waits for (a drop; an admission's look
+  // leaves that to the threads that retire).
+  static bool Closed(Generation& g, bool advance) {
+    if (g.closed.load(std::memory_order_acquire)) return true;
+    const uint64_t replaced = g.replaced_epoch.load(std::memory_order_acquire);
+    if (replaced == 0 || !Epochs::Passed(replaced, advance)) return false;
+    g.closed.store(true, std::memory_order_release);
     return true;
   }
 
-  // Doubles the index (or makes its first); false, changing nothing, if memory ran out.
-  static bool GrowTable(Shard& s) {
-    EntryArray bigger(s.table.empty() ? 64 : s.table.size() * 2);
-    if (bigger.empty()) return false;
-    const size_t mask = bigger.size() - 1;
-    for (size_t k = 0; k < s.table.size(); ++k) {
-      const Entry& e = s.table[k];
-      if (e.tag == 0) continue;
-      size_t i = e.tag & mask;
-      while (bigger[i].tag != 0) i = (i + 1) & mask;
-      bigger[i] = e;
-    }
-    s.table = std::move(bigger);
-    PublishLocked(s);
-    return true;
+  // Whether the oldest generation can go: folded, or closed with every key out of the window.
+  bool Droppable(const Seen& g, int64_t now_ns) const {
+    if (g.table == nullptr) return true;
+    return now_ns >= g.gen->latest_ns.load(std::memory_order_relaxed) + window_ns_ &&
+           Closed(*g.gen, /*advance=*/true) &&
+           now_ns >= g.gen->latest_ns.load(std::memory_order_acquire) + window_ns_;
   }
 
-  static void PublishLocked(Shard& s) {
-    s.table_view.store(s.table.empty() ? nullptr : s.table.data(), std::memory_order_relaxed);
-    s.mask_view.store(s.table.empty() ? 0 : s.table.size() - 1, std::memory_order_relaxed);
-  }
-
-  // Removes the index entry naming the admission at position `number`, if it still does (a
-  // later admission of the same key replaces it). Backward-shift deletion keeps every probe
-  // sequence unbroken.
-  static void EraseLocked(Shard& s, uint64_t number, uint32_t tag) {
-    if (s.table.empty()) return;
-    const size_t mask = s.table.size() - 1;
-    const uint32_t low = static_cast<uint32_t>(number);
-    size_t i = tag & mask;
-    for (;; i = (i + 1) & mask) {
-      const Entry& e = s.table[i];
-      if (e.tag == 0) return;
-      if (e.number == low && e.tag == tag) break;
-    }
-    for (size_t j = (i + 1) & mask;; j = (j + 1) & mask) {
-      const Entry& e = s.table[j];
-      if (e.tag == 0) break;
-      const size_t home = e.tag & mask;
-      // e may move back to i unless its home lies cyclically in (i, j].
-      const bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-      if (stays) continue;
-      s.table[i] = e;
-      i = j;
-    }
-    s.table[i] = Entry{};
-    --s.count;
-  }
-
-  void ExpireLocked(Shard& s, int64_t now_ns) {
-    while (s.head != s.tail) {
-      char* at = s.At(s.head);
-      uint64_t next;
-      if (IsPadding(at)) {
-        next = (s.head / kBlockWords + 1) * kBlockWords;
+  // Unlinks the folded generations, and the oldest when it can go, unless another thread is
+  // doing it. Unlinking a generation leaves it to the readers who found it until they are done.
+  void Tidy(Shard& s, const Chain& c, int64_t now_ns) {
+    bool needed = c.n > 1 && Droppable(c.at[c.n - 1], now_ns);
+    for (size_t k = 1; k + 1 < c.n && !needed; ++k) needed = c.at[k].table == nullptr;
+    if (!needed || s.tidying.exchange(true, std::memory_order_acquire)) return;
+    Generation* pred = s.newest.load(std::memory_order_acquire);
+    for (Generation* g = pred != nullptr ? pred->older.load(std::memory_order_acquire) : nullptr;
+         g != nullptr;) {
+      Generation* older = g->older.load(std::memory_order_acquire);
+      const Seen seen{g, g->table.load(std::memory_order_acquire)};
+      if (seen.table == nullptr || (older == nullptr && Droppable(seen, now_ns))) {
+        pred->older.store(older, std::memory_order_release);
+        Epochs::Retire(g, &Generation::Free);
       } else {
-        Admission& a = *reinterpret_cast<Admission*>(at);
-        if (a.admitted + window_ns_ > now_ns) break;
-        EraseLocked(s, s.head, a.tag);
-        next = s.head + Words(a.size);
-        a.~Admission();
+        pred = g;
       }
-      const uint64_t block_of_head = s.head / kBlockWords;
-      s.head = next;
-      if (next / kBlockWords != block_of_head) {  // its block is empty: keep a few for reuse
-        char*& block = s.ring[block_of_head & (s.ring_size - 1)];
-        if (s.spares < kSpareBlocks) {
-          s.spare[s.spares++] = block;
-        } else {
-          std::free(block);
-        }
-        block = nullptr;
-      }
+      g = older;
     }
+    s.tidying.store(false, std::memory_order_release);
   }
+
+  static bool TakeReplacing(Generation& g) {
+    return !g.replacing.load(std::memory_order_relaxed) &&
+           !g.replacing.exchange(true, std::memory_order_acq_rel);
+  }
+
+  // Puts a new generation in front of `newest` (when it is still the newest): false when its
+  // memory cannot be had. Its table is twice the size of what `newest` holds, and the thread
+  // that puts it there folds `newest` into it (but in a fold's own admissions).
+  bool BeginGeneration(Shard& s, const Chain& c, int64_t now_ns);
+  void Fold(Shard& s, Generation& from, Table& table, int64_t now_ns);
+
+  // The admission of `key` at `now` (or, for a fold, the one made at `admitted` that it moves,
+  // in every generation but `skip`).
+  template <typename Make>
+  std::optional<Result> Link(Shard& s, std::string_view key, uint32_t tag, int64_t now_ns,
+                             int64_t admitted_ns, Make&& make, const Generation* skip);
+
+  static inline thread_local bool t_folding = false;
 
   const int64_t window_ns_;
   std::array<Shard, kShards> shards_;
 };
+
+template <typename V>
+bool DedupWindow<V>::BeginGeneration(Shard& s, const Chain& c, int64_t now_ns) {
+  if (c.n + 2 > kMostGenerations) return false;  // generations no fold could keep up with
+  Generation* newest = c.n > 0 ? c.at[0].gen : nullptr;
+  Table* old = c.n > 0 ? c.at[0].table : nullptr;
+  if (s.newest.load(std::memory_order_acquire) != newest) return true;  // another one did
+  size_t slot_count = kFirstSlots;
+  if (old != nullptr) {
+    const uint64_t held = Entries(old->claimed.load(std::memory_order_relaxed));
+    while (slot_count < kMostSlots && slot_count * 7 / 10 < 2 * held) slot_count *= 2;
+  }
+  auto* g = new (std::nothrow) Generation;
+  Table* table = g != nullptr ? Table::Make(slot_count) : nullptr;
+  if (table == nullptr) {
+    delete g;
+    return false;
+  }
+  g->table.store(table, std::memory_order_relaxed);
+  g->begun_ns = now_ns;
+  g->latest_ns.store(now_ns, std::memory_order_relaxed);
+  g->older.store(newest, std::memory_order_relaxed);
+  Generation* seen = newest;
+  if (!s.newest.compare_exchange_strong(seen, g, std::memory_order_seq_cst)) {
+    Generation::Free(g);  // another admission began one first (or a Clear ran)
+    return true;
+  }
+  s.slots_view.store(table->slots, std::memory_order_relaxed);
+  s.mask_view.store(table->mask, std::memory_order_relaxed);
+  if (newest == nullptr) return true;
+  newest->replaced_epoch.store(Epochs::Now(), std::memory_order_release);
+  if (!t_folding && old != nullptr) {
+    t_folding = true;
+    Fold(s, *newest, *table, now_ns);
+    t_folding = false;
+  }
+  return true;
+}
+
+template <typename V>
+void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& table, int64_t now_ns) {
+  Table& old = *from.table.load(std::memory_order_acquire);
+  for (size_t i = 0; i < old.size(); ++i) {
+    const uint64_t w = old.slots[i].fetch_or(kSealed, std::memory_order_acq_rel);
+    if (TagOf(w) == 0 || !Live(old, w, now_ns)) continue;
+    const Admission& a = old.AdmissionOf(w);
+    const std::string_view key = a.key();
+    const uint32_t tag = TagOf(w);
+    // Into the table that replaced it, unless the key is there already or the slot where it
+    // would be is sealed: then wherever an admission would put it now.
+    Probe at = table.Walk(tag, key);
+    bool linked = at.found;
+    if (!linked && !Sealed(at.word)) {
+      uint64_t word = 0;
+      bool out_of_memory = false;
+      char* room = table.Claim(Words(key.size()), true, table.most_entries, &word, &out_of_memory);
+      if (out_of_memory) return;  // the old table stays, and with it the key
+      if (room != nullptr) {
+        auto* copy = new (room) Admission{a.admitted, a.value, a.size};
+        std::memcpy(copy + 1, key.data(), key.size());
+        const uint64_t entry = SlotWord(tag, word);
+        while (!linked && !Sealed(at.word)) {
+          if (table.slots[at.i].compare_exchange_strong(at.word, entry,
+                                                        std::memory_order_acq_rel)) {
+            linked = true;
+          } else if (!Sealed(at.word)) {
+            at = table.Walk(tag, key, at.i);
+            linked = at.found;
+          }
+        }
+      }
+    }
+    const V value = a.value;
+    if (!linked && !Link(
+                       s, key, tag, now_ns, a.admitted, [&] { return value; }, &from)) {
+      return;  // no memory: the old table stays, and with it the key
+    }
+  }
+  Table* gone = from.table.exchange(nullptr, std::memory_order_acq_rel);
+  Epochs::Retire(gone, &Table::Free);
+}
+
+template <typename V>
+template <typename Make>
+std::optional<typename DedupWindow<V>::Result> DedupWindow<V>::Link(Shard& s, std::string_view key,
+                                                                    uint32_t tag, int64_t now_ns,
+                                                                    int64_t admitted_ns,
+                                                                    Make&& make,
+                                                                    const Generation* skip) {
+  const uint64_t words = Words(key.size());
+  Chain c;
+  for (;;) {  // once per generation that was the newest when looked at
+    if (!Snapshot(s, c)) return std::nullopt;
+    if (c.n == 0 || c.at[0].table == nullptr) {  // (a newest has its table: but be sure)
+      if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
+      continue;
+    }
+    Table& newest = *c.at[0].table;
+    Probe at = newest.Walk(tag, key);
+    if (at.found && Live(newest, at.word, now_ns)) {
+      return Result{newest.AdmissionOf(at.word).value, false};
+    }
+    if (Sealed(at.word)) continue;  // sealed by an admission that saw a newer generation
+
+    // The older generations: a duplicate there, or else (unless no admission can link there
+    // any more) seal where the key is or would go.
+    for (size_t k = 1; k < c.n; ++k) {
+      Table* t = c.at[k].table;
+      if (t == nullptr || c.at[k].gen == skip) continue;
+      const bool closed = Closed(*c.at[k].gen, /*advance=*/false);
+      for (Probe p = t->Walk(tag, key);;) {
+        if (p.found && Live(*t, p.word, now_ns)) return Result{t->AdmissionOf(p.word).value, false};
+        if (closed || Sealed(p.word) ||
+            t->slots[p.i].compare_exchange_strong(p.word, p.word | kSealed,
+                                                  std::memory_order_acq_rel)) {
+          break;
+        }
+        p = t->Walk(tag, key, p.i);  // the slot changed: look again from it
+      }
+    }
+    Tidy(s, c, now_ns);
+
+    // Linking into the newest: it may need a successor first. An entry of the key that left
+    // the window is replaced in place; else the key takes a slot.
+    Generation& gen = *c.at[0].gen;
+    if (skip == nullptr && now_ns - gen.begun_ns >= window_ns_ / 2 &&
+        Entries(newest.claimed.load(std::memory_order_relaxed)) > 0 && TakeReplacing(gen)) {
+      if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
+      continue;
+    }
+    uint64_t word = 0;
+    bool out_of_memory = false;
+    char* room = newest.Claim(words, !at.found, newest.max_entries, &word, &out_of_memory);
+    if (room == nullptr && !out_of_memory) {  // full: begin the next, or let another do it
+      if (TakeReplacing(gen)) {
+        if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
+        continue;
+      }
+      room = newest.Claim(words, !at.found, newest.most_entries, &word, &out_of_memory);
+      if (room == nullptr && !out_of_memory) {
+        if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
+        continue;
+      }
+    }
+    if (out_of_memory) return std::nullopt;
+    s.next_view.store(room + words * 8, std::memory_order_relaxed);
+    const V value = make();
+    auto* admission = new (room) Admission{admitted_ns, value, static_cast<uint16_t>(key.size())};
+    std::memcpy(admission + 1, key.data(), key.size());
+    const uint64_t entry = SlotWord(tag, word);
+    AtProgressPoint(ProgressPoint::kDeduplicate);
+    for (;;) {
+      if (newest.slots[at.i].compare_exchange_strong(at.word, entry, std::memory_order_acq_rel)) {
+        std::atomic<int64_t>& latest = c.at[0].gen->latest_ns;
+        for (int64_t seen = latest.load(std::memory_order_relaxed);
+             seen < admitted_ns &&
+             !latest.compare_exchange_weak(seen, admitted_ns, std::memory_order_relaxed);) {
+        }
+        return Result{value, true};
+      }
+      if (Sealed(at.word)) break;  // a newer generation: start again there
+      at = newest.Walk(tag, key, at.i);
+      if (at.found && Live(newest, at.word, now_ns)) {
+        return Result{newest.AdmissionOf(at.word).value, false};  // a concurrent duplicate
+      }
+      if (Sealed(at.word)) break;
+    }
+  }
+}
 
 }  // namespace courier::queue_internal
 

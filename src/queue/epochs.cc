@@ -215,6 +215,15 @@ void Epochs::Retire(void* object, void (*deleter)(void*)) {
   }
 }
 
+uint64_t Epochs::Now() { return g_epoch.load(std::memory_order_seq_cst); }
+
+// What was retired in epoch e is freed at e + 2 (above): every guard entered at e or before has
+// been left by then.
+bool Epochs::Passed(uint64_t epoch, bool advance) {
+  return g_epoch.load(std::memory_order_seq_cst) >= epoch + 2 ||
+         (advance && TryAdvance() >= epoch + 2);
+}
+
 uint32_t Epochs::FirstThreadNumber() {
   if (t_exited) return kNoNumber;  // a thread-local destructor's late call: no number of its own
   t_number = Self()->number;

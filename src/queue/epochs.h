@@ -29,6 +29,13 @@ class Epochs {
   // Runs `deleter(object)` once no guard entered before this call is still held. Thread-safe.
   static void Retire(void* object, void (*deleter)(void*));
 
+  // The epoch now, and whether every guard held at that moment has been left since (after
+  // trying to move the epoch on, when `advance`): for a structure that must know when no thread
+  // can still act on what it read before a change, e.g. that a table it replaced gets no more
+  // inserts.
+  static uint64_t Now();
+  static bool Passed(uint64_t epoch, bool advance = true);
+
   // Frees what can be freed now (tests and benchmarks measuring memory call it). Thread-safe.
   static void Collect();
 

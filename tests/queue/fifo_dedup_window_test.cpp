@@ -1,10 +1,14 @@
 // The deduplication window on its own, to the exact instant.
+#include <atomic>
+#include <barrier>
 #include <catch2/catch.hpp>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "queue/dedup_window.h"
+#include "queue/progress_parking.h"
 
 namespace courier::queue_internal {
 namespace {
@@ -12,15 +16,15 @@ namespace {
 const absl::Time kT0 = absl::FromUnixSeconds(1767225600);
 
 TEST_CASE("DedupWindow: a key is a duplicate until exactly 5 minutes after its admission") {
-  DedupWindow<std::string> w;
+  DedupWindow<int> w;
   int made = 0;
-  auto make = [&] { return "m" + std::to_string(++made); };
-  CHECK(w.Admit("k", kT0, make) == std::pair<std::string, bool>{"m1", true});
+  auto make = [&] { return ++made; };
+  CHECK(w.Admit("k", kT0, make) == std::pair<int, bool>{1, true});
   CHECK(w.Admit("k", kT0 + absl::Minutes(5) - absl::Milliseconds(1), make) ==
-        std::pair<std::string, bool>{"m1", false});
-  CHECK(w.Find("k", kT0 + absl::Minutes(5) - absl::Milliseconds(1)) == "m1");
+        std::pair<int, bool>{1, false});
+  CHECK(w.Find("k", kT0 + absl::Minutes(5) - absl::Milliseconds(1)) == 1);
   CHECK_FALSE(w.Find("k", kT0 + absl::Minutes(5)).has_value());
-  CHECK(w.Admit("k", kT0 + absl::Minutes(5), make) == std::pair<std::string, bool>{"m2", true});
+  CHECK(w.Admit("k", kT0 + absl::Minutes(5), make) == std::pair<int, bool>{2, true});
   // The window restarts from the new admission, not from the duplicate.
   CHECK(w.Admit("k", kT0 + absl::Minutes(10) - absl::Milliseconds(1), make)->second == false);
   CHECK(w.Admit("k", kT0 + absl::Minutes(10), make)->second == true);
@@ -49,8 +53,10 @@ TEST_CASE("DedupWindow: keys are independent and expired ones are dropped") {
 }
 
 TEST_CASE("DedupWindow: dropping expired keys keeps every live key findable") {
-  // Admissions one millisecond apart; later admissions drop the older half shard by shard,
-  // which shifts entries in the index: each live key must still be found, each dropped one not.
+  // Admissions one millisecond apart; an admission more than half a window after the table
+  // began folds it into a new one, keeping only the keys still inside the window: each live key
+  // must still be found, each dropped one not, and half a window on, only the later admissions
+  // are remembered.
   DedupWindow<int> w(absl::Seconds(60));
   constexpr int kKeys = 20000;
   for (int i = 0; i < kKeys; ++i) {
@@ -59,7 +65,6 @@ TEST_CASE("DedupWindow: dropping expired keys keeps every live key findable") {
   CHECK(w.size() == kKeys);
   // Keys 0 to kKeys / 2 - 1 are past the window at `later`, the others are not.
   const absl::Time later = kT0 + absl::Seconds(60) + absl::Milliseconds(kKeys / 2 - 1);
-  // Enough admissions that every shard sees some (a shard drops its entries when admitting).
   for (int i = 0; i < 1000; ++i) w.Admit("new-" + std::to_string(i), later, [] { return -1; });
   CHECK(w.size() == kKeys / 2 + 1000);
   int found = 0;
@@ -68,9 +73,15 @@ TEST_CASE("DedupWindow: dropping expired keys keeps every live key findable") {
   }
   CHECK(found == kKeys / 2);
   for (int i = 0; i < kKeys / 2; ++i) {
-    // A dropped key is new again.
+    // An expired key is new again.
     if (!w.Admit("key-" + std::to_string(i), later, [] { return -2; })->second) FAIL(i);
   }
+  // Half a window on, every first admission has left the window: only the later ones are kept.
+  const absl::Time last = later + absl::Seconds(30);
+  for (int i = 0; i < 1000; ++i) w.Admit("last-" + std::to_string(i), last, [] { return -3; });
+  CHECK(w.size() == 1000 + kKeys / 2 + 1000);
+  CHECK(w.Find("key-0", last) == -2);
+  CHECK_FALSE(w.Find("key-" + std::to_string(kKeys - 1), last).has_value());
 }
 
 TEST_CASE("DedupWindow: a custom window") {
@@ -94,6 +105,105 @@ TEST_CASE("DedupWindow: concurrent admissions of one key admit exactly one", "[s
   }
   for (auto& th : threads) th.join();
   CHECK(admitted.load() == 2000);
+}
+
+TEST_CASE("DedupWindow: racing admissions across new and dropped generations admit each key once",
+          "[stress]") {
+  // Four threads admit the same keys, round after round, a third of a window apart, so that
+  // generations begin (full, or half a window old) and are dropped while admissions race; half
+  // the keys share a few hashes, so that their probes are long and cross one another. In each
+  // round every key must be fresh for exactly one thread, and every other thread must get that
+  // one's value; a key of the round before is still a duplicate, one of three rounds before is
+  // new again (checked after the round, by one thread).
+  const absl::Duration window = absl::Seconds(3);
+  DedupWindow<uint64_t> w(window);
+  constexpr int kThreads = 4, kRounds = 60, kKeys = 300;
+  constexpr int kStrides[kThreads] = {7, 11, 13, 17};  // prime to kKeys: every key, in turn
+  auto key = [](int round, int i) { return std::to_string(round) + "/" + std::to_string(i); };
+  auto hash = [&](const std::string& k, int i) {
+    return i % 2 == 0 ? DedupWindow<uint64_t>::Hash(k) : uint64_t{0x3000000000000000} | (i % 5);
+  };
+  std::vector<std::atomic<int>> fresh(kRounds * kKeys);
+  std::vector<std::atomic<uint64_t>> values(kRounds * kKeys);
+  std::vector<std::atomic<uint64_t>> returned(kRounds * kKeys * kThreads);  // by (key, thread)
+  std::atomic<int> wrong_value{0}, wrong_later{0};
+  std::barrier round_done(kThreads, [&]() noexcept {});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; ++r) {
+        const absl::Time now = kT0 + window / 3 * r;
+        for (int n = 0; n < kKeys; ++n) {
+          const int i = (n * kStrides[t]) % kKeys;  // each thread in its own order
+          const std::string k = key(r, i);
+          const uint64_t mine = uint64_t(t) << 32 | uint64_t(r * kKeys + i);
+          auto got = w.Admit(k, hash(k, i), now, [&] { return mine; });
+          if (!got.has_value()) {
+            wrong_value.fetch_add(1);
+            continue;
+          }
+          const size_t at = static_cast<size_t>(r * kKeys + i);
+          returned[at * kThreads + t].store(got->first);
+          if (got->second) {
+            fresh[at].fetch_add(1);
+            values[at].store(mine);
+          }
+        }
+        round_done.arrive_and_wait();
+        if (t == 0) {
+          for (int i = 0; i < kKeys; ++i) {
+            const size_t at = static_cast<size_t>(r * kKeys + i);
+            auto find = [&](int round) {
+              const std::string k = key(round, i);
+              return w.Find(k, hash(k, i), now);
+            };
+            auto again = find(r);
+            if (!again.has_value() || *again != values[at].load()) wrong_value.fetch_add(1);
+            for (int u = 0; u < kThreads; ++u) {
+              if (returned[at * kThreads + u].load() != values[at].load()) wrong_value.fetch_add(1);
+            }
+            if (r >= 1 && !find(r - 1).has_value()) wrong_later.fetch_add(1);
+            if (r >= 3 && find(r - 3).has_value()) wrong_later.fetch_add(1);
+          }
+        }
+        round_done.arrive_and_wait();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int not_once = 0;
+  for (auto& f : fresh) not_once += f.load() != 1;
+  CHECK(not_once == 0);
+  CHECK(wrong_value.load() == 0);
+  CHECK(wrong_later.load() == 0);
+  // Only the last rounds are remembered.
+  CHECK(w.size() <= static_cast<size_t>(6 * kKeys));
+}
+
+TEST_CASE(
+    "DedupWindow: an admission stopped before linking into a generation a newer one "
+    "replaced meets the key there") {
+  // The race the seals are for: one admission of "k" has claimed its room in the first table
+  // and stops before linking it; meanwhile a second generation begins (half a window later),
+  // whose admission folds the first table into its own, sealing every slot, and another
+  // admission links "k" in the second. The stopped one must then fail to link, start again in
+  // the second generation, and return the other's value: "k" is fresh once.
+  const absl::Duration window = absl::Seconds(10);
+  DedupWindow<int> w(window);
+  testing::ParkingHook hook;
+  hook.Arm(ProgressPoint::kDeduplicate);
+  std::optional<std::pair<int, bool>> stopped;
+  std::thread first([&] { stopped = w.Admit("k", kT0, [] { return 1; }); });
+  REQUIRE(hook.WaitParked(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  const absl::Time later = kT0 + window / 2;
+  CHECK(w.Admit("other", later, [] { return 9; })->second);  // begins the second generation
+  CHECK(w.Admit("k", later, [] { return 2; }) == std::pair<int, bool>{2, true});
+  hook.Release();
+  first.join();
+  CHECK(stopped == std::pair<int, bool>{2, false});
+  CHECK(w.Find("k", later) == 2);
+  CHECK(w.Admit("k", kT0 + window, [] { return 3; }) == std::pair<int, bool>{2, false});
+  CHECK(w.Admit("k", later + window, [] { return 4; }) == std::pair<int, bool>{4, true});
 }
 
 TEST_CASE("DedupWindow: keys with the same hash stay distinct") {
@@ -163,8 +273,9 @@ TEST_CASE("DedupWindow: a moving window reuses its memory and expires each key e
       REQUIRE_FALSE(w.Find(key(i - 20000), t).has_value());
     }
   }
-  // Only about one window is remembered.
-  CHECK(w.size() < 20000 + 20000 / 101 + 2000);
+  // At most about one and a half windows are remembered: a table is folded (keeping what is
+  // inside the window) once it is half a window old.
+  CHECK(w.size() < 20000 * 3 / 2 + 20000 / 101 + 2000);
 }
 
 TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work throughout") {
@@ -192,7 +303,7 @@ TEST_CASE("DedupWindow: a window of many blocks expires in order; long keys work
   for (int i = kKeys / 2 + 1; i < kKeys; i += 997) {
     CHECK(w.Admit(key(i), later, [] { return -1; }) == std::pair<int, bool>{i, false});
   }
-  // Every shard was visited, so each dropped its expired half.
+  // The admissions that left the window were dropped.
   CHECK(w.size() < static_cast<size_t>(kKeys / 2 + 2000));
   w.Clear();
   CHECK(w.size() == 0);

@@ -1,6 +1,7 @@
 // Progress of the FIFO queue's core, as queue_progress_test.cpp checks the standard queue's: a
-// thread parked in the middle of SendMessage, ReceiveMessage, DeleteMessage or
-// ChangeMessageVisibility (at the hook of src/queue/progress_hook.h) must not stop three other
+// thread parked in the middle of SendMessage (in its group, or in the deduplication window),
+// ReceiveMessage, DeleteMessage or ChangeMessageVisibility (at the hook of
+// src/queue/progress_hook.h) must not stop three other
 // threads from completing thousands of operations of every kind, on messages of groups spread
 // over every shard of the former core, some shared by all the workers. A core where one
 // operation waits for another (a lock the parked thread holds) cannot pass: the watchdog (real
@@ -227,7 +228,9 @@ void Work(FifoQueue& q, int w, std::vector<Held> pool, Record& r, std::atomic<St
 // The parked thread's operation: one of `point`'s kind (a receive first where it needs a
 // message: the hook is armed for `point` only, so that passes).
 void ParkedOperation(FifoQueue& q, ProgressPoint point, Record& r) {
-  if (point == ProgressPoint::kSend) return Send(q, "parked-send", "parked", r);
+  if (point == ProgressPoint::kSend || point == ProgressPoint::kDeduplicate) {
+    return Send(q, "parked-send", "parked", r);
+  }
   int receives = 0;
   const std::vector<Message> got =
       Receive(q, point == ProgressPoint::kReceive ? 10 : 1, /*thread=*/-1, receives, r);
@@ -471,6 +474,14 @@ TEST_CASE(
     "FIFO queue progress: others complete while a thread is parked in ChangeMessageVisibility",
     "[fifo][progress]") {
   CheckProgress(ProgressPoint::kChangeVisibility);
+}
+
+// The send parked inside the deduplication window, with its record's room claimed and not yet
+// linked. The former window, a lock per shard around the whole admission, failed it when the
+// hook sat inside its lock: every worker's send of that shard waited for the parked one.
+TEST_CASE("FIFO queue progress: others complete while a thread is parked in a send's deduplication",
+          "[fifo][progress]") {
+  CheckProgress(ProgressPoint::kDeduplicate);
 }
 
 }  // namespace

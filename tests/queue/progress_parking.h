@@ -27,6 +27,8 @@ inline const char* NameOf(ProgressPoint point) {
       return "ChangeMessageVisibility";
     case ProgressPoint::kGiveBack:
       return "giving memory back";
+    case ProgressPoint::kDeduplicate:
+      return "a FIFO send's deduplication";
   }
   return "?";
 }
