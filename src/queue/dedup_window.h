@@ -97,8 +97,7 @@ class DedupWindow {
     return absl::Hash<absl::string_view>{}(absl::string_view(key.data(), key.size()));
   }
 
-  // Starts loading a key's home slot in the newest table, and where its admission would go,
-  // into the cache. A hint only: it reads no table, just words that may be stale, and changes
+  // Starts loading a key's home slot in the newest table into the cache. A hint only: it reads no table, just words that may be stale, and changes
   // nothing. Thread-safe.
   void Prefetch(uint64_t hash) const {
     const Shard& s = shards_[ShardOf(hash)];
@@ -109,10 +108,6 @@ class DedupWindow {
       __builtin_prefetch(home, 1);
       // A probe runs on past its home (about six slots at 70%): the next line too.
       __builtin_prefetch(reinterpret_cast<const char*>(home) + 64, 1);
-    }
-    if (const char* next = s.next_view.load(std::memory_order_relaxed); next != nullptr) {
-      __builtin_prefetch(next, 1);
-      __builtin_prefetch(next + 63, 1);
     }
   }
 
@@ -182,7 +177,6 @@ class DedupWindow {
       while (s.tidying.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
       Generation* g = s.newest.exchange(nullptr, std::memory_order_seq_cst);
       s.slots_view.store(nullptr, std::memory_order_relaxed);
-      s.next_view.store(nullptr, std::memory_order_relaxed);
       s.tidying.store(false, std::memory_order_release);
       for (; g != nullptr; g = g->older.load(std::memory_order_acquire)) {
         Epochs::Retire(g, &Generation::Free);
@@ -358,9 +352,8 @@ class DedupWindow {
   // once that is folded into a newer one, until it is unlinked.
   struct Generation {
     std::atomic<Table*> table{nullptr};
+    std::atomic<Generation*> older{nullptr};
     int64_t begun_ns = 0;
-    // The latest admission time linked into the table, at least begun_ns: final once closed.
-    std::atomic<int64_t> latest_ns{0};
     // Epochs::Now() right after a newer generation took its place (0 before): it is closed
     // once Epochs::Passed that, and no admission links into it any more.
     std::atomic<uint64_t> replaced_epoch{0};
@@ -368,7 +361,9 @@ class DedupWindow {
     // Taken by the admission that begins the next generation. The others go on linking here
     // meanwhile, up to 90 % full, and only then begin one too (none waits for another).
     std::atomic<bool> replacing{false};
-    std::atomic<Generation*> older{nullptr};
+    // The latest admission time linked into the table, at least begun_ns: final once closed.
+    // On a line of its own, away from what every admission reads.
+    alignas(64) std::atomic<int64_t> latest_ns{0};
 
     static void Free(void* p) {
       auto* g = static_cast<Generation*>(p);
@@ -388,10 +383,9 @@ class DedupWindow {
     std::atomic<Generation*> newest{nullptr};
     // Unlinking generations: one thread at a time, whoever takes it (Tidy).
     std::atomic<bool> tidying{false};
-    // For Prefetch: the newest table's slots and where its next admission may go (maybe stale).
+    // For Prefetch: the newest table's slots (maybe stale).
     std::atomic<const std::atomic<uint64_t>*> slots_view{nullptr};
     std::atomic<size_t> mask_view{0};
-    std::atomic<const char*> next_view{nullptr};
   };
 
   // The generations of a shard as one call sees them, each with the table it had: every link
@@ -494,10 +488,23 @@ bool DedupWindow<V>::BeginGeneration(Shard& s, const Chain& c, int64_t now_ns) {
   Generation* newest = c.n > 0 ? c.at[0].gen : nullptr;
   Table* old = c.n > 0 ? c.at[0].table : nullptr;
   if (s.newest.load(std::memory_order_acquire) != newest) return true;  // another one did
+  // Twice what the old table will still hold after the fold: when it is full, twice its size;
+  // after a quiet spell, the part of it admitted within the last window (as if spread evenly).
   size_t slot_count = kFirstSlots;
   if (old != nullptr) {
-    const uint64_t held = Entries(old->claimed.load(std::memory_order_relaxed));
-    while (slot_count < kMostSlots && slot_count * 7 / 10 < 2 * held) slot_count *= 2;
+    double held = static_cast<double>(
+        std::min(Entries(old->claimed.load(std::memory_order_relaxed)), old->max_entries));
+    const int64_t latest = newest->latest_ns.load(std::memory_order_relaxed);
+    if (now_ns >= latest + window_ns_) {
+      held = 0;
+    } else if (latest > newest->begun_ns) {
+      const double live = static_cast<double>(latest + window_ns_ - now_ns) /
+                          static_cast<double>(latest - newest->begun_ns);
+      held *= std::clamp(live, 0.0, 1.0);
+    }
+    while (slot_count < kMostSlots && static_cast<double>(slot_count) * 0.35 < held) {
+      slot_count *= 2;
+    }
   }
   auto* g = new (std::nothrow) Generation;
   Table* table = g != nullptr ? Table::Make(slot_count) : nullptr;
@@ -567,6 +574,7 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& table, int64_t now_
   }
   Table* gone = from.table.exchange(nullptr, std::memory_order_acq_rel);
   Epochs::Retire(gone, &Table::Free);
+  Epochs::Collect();  // the table of the fold before, so that a growing window holds no more
 }
 
 template <typename V>
@@ -632,7 +640,6 @@ std::optional<typename DedupWindow<V>::Result> DedupWindow<V>::Link(Shard& s, st
       }
     }
     if (out_of_memory) return std::nullopt;
-    s.next_view.store(room + words * 8, std::memory_order_relaxed);
     const V value = make();
     auto* admission = new (room) Admission{admitted_ns, value, static_cast<uint16_t>(key.size())};
     std::memcpy(admission + 1, key.data(), key.size());
