@@ -10,10 +10,10 @@
 // first, and links a fresh one into the newest with one CAS on the first empty slot of the key's
 // probe (or, once the key's entry there has left the window, on that entry). When the newest is
 // 70 % full or half a window old, a table twice the size of what it holds takes its place, and
-// the admission that put it there folds the old one into it: it seals each slot of the old table,
-// copies the admissions still inside the window, and lets the table go. So a shard has one table
-// almost always (two during a fold), and a fold drops what left the window, as a growing hash
-// table rehashes.
+// the admission that put it there folds the old one into it: it seals each slot of the old table
+// and moves the entries still inside the window (8-byte words; the records they name stay where
+// they are). So a shard has one table almost always (two during a fold), and a fold drops what
+// left the window, as a growing hash table rehashes.
 //
 // What keeps one key from being fresh twice when admissions race with a change of generation: an
 // admission that looks in an older table seals the slot where its key is or would go there
@@ -21,22 +21,25 @@
 // replaced, Epochs::Passed), and a fold seals every slot. An admission still linking into an
 // older table then fails its CAS and starts again from the newest, where it meets the other's
 // entry. A reader takes the generations and their tables before it reads any table, so that a
-// key a fold moved is in a table it reads (the fold lets its table go only after the copies),
-// or the slot where it would be is sealed and sends the reader to a newer generation.
+// key a fold moved is in a table it reads (the fold lets its table go only after the moves), or
+// the slot where it would be is sealed and sends the reader to a newer generation.
 //
 // The window holds every key of the last five minutes, far more than fits in a cache, so every
-// byte per key counts. A table's slots are 8-byte words: 32 bits of the key's hash (which also
-// give its home slot) beside where its admission is. A probe compares those bits and reads a key
-// only when they match (then it compares the whole key: two keys with the same hash stay
-// distinct), and a caller can Prefetch a key's home slot early (e.g. before hashing the message
-// body) so that the miss overlaps other work. Admissions (time, value, key) are records of their
-// own length, immutable once linked, packed in blocks in which a table claims room with one
-// fetch_add: 24 bytes for an 8-byte value and a key of up to 2 characters, 64 for a UUID. Values
-// are trivially copyable: a reader copies one out of a record no one changes.
+// byte per key counts. A table's slots are 8-byte words: 24 bits of the key's hash (which also
+// give its home slot), the time of its admission in 1/64ths of a window (7 bits, so that a fold
+// tells what left the window without reading the record), a seal bit, and where the record is. A
+// probe compares the hash bits and reads a key only when they match (then it compares the whole
+// key: two keys with the same hash stay distinct), and a caller can Prefetch a key's home slot
+// early (e.g. before hashing the message body) so that the miss overlaps other work. Records
+// (time, value, key) are of their own length, immutable once linked, in 2 MiB blocks of a ring
+// per shard, in ranges that tables reserve and claim room in with one fetch_add: 24 bytes for an
+// 8-byte value and a key of up to 2 characters, 64 for a UUID. A block goes back to the system an
+// epoch's grace after no table names a record in it. Values are trivially copyable: a reader
+// copies one out of a record no one changes.
 //
-// Not lock-free, as they are not on a send's path: unlinking generations that were folded or have
-// left the window (a role taken with an exchange, never waited for by an admission), and Clear,
-// which waits for that role.
+// Not lock-free, as they are not on a send's path: unlinking generations and letting blocks go
+// (a role taken with an exchange, never waited for by an admission), and Clear, which waits for
+// that role.
 //
 // Nothing throws: when memory cannot be had, an admission fails (nullopt) and admits nothing.
 //
@@ -85,9 +88,20 @@ class DedupWindow {
   using Result = std::pair<V, bool>;
 
   explicit DedupWindow(absl::Duration window = absl::Minutes(5))
-      : window_ns_(absl::ToInt64Nanoseconds(window)) {}
+      : window_ns_(absl::ToInt64Nanoseconds(window)),
+        unit_ns_(std::max<int64_t>(window_ns_ / 64, 1)) {}
   ~DedupWindow() {
-    for (Shard& s : shards_) FreeChain(s.newest.load(std::memory_order_relaxed));
+    for (Shard& s : shards_) {
+      for (Generation* g = s.newest.load(std::memory_order_relaxed); g != nullptr;) {
+        Generation* older = g->older.load(std::memory_order_relaxed);
+        Generation::Free(g);
+        g = older;
+      }
+      if (std::atomic<char*>* ring = s.ring.load(std::memory_order_relaxed)) {
+        for (size_t b = 0; b < kRingBlocks; ++b) std::free(ring[b].load(std::memory_order_relaxed));
+        std::free(ring);
+      }
+    }
   }
   DedupWindow(const DedupWindow&) = delete;
   DedupWindow& operator=(const DedupWindow&) = delete;
@@ -97,8 +111,8 @@ class DedupWindow {
     return absl::Hash<absl::string_view>{}(absl::string_view(key.data(), key.size()));
   }
 
-  // Starts loading a key's home slot in the newest table into the cache. A hint only: it reads no table, just words that may be stale, and changes
-  // nothing. Thread-safe.
+  // Starts loading a key's home slot in the newest table into the cache. A hint only: it reads
+  // no table, just words that may be stale, and changes nothing. Thread-safe.
   void Prefetch(uint64_t hash) const {
     const Shard& s = shards_[ShardOf(hash)];
     // A stale pointer is harmless: a prefetch never faults.
@@ -129,7 +143,7 @@ class DedupWindow {
   std::optional<Result> AdmitAt(std::string_view key, uint64_t hash, int64_t now_ns, Make&& make) {
     if (key.size() > kMaxKey) return std::nullopt;
     Epochs::Guard guard;
-    return Link(shards_[ShardOf(hash)], key, Tag(hash), now_ns, now_ns, make, nullptr);
+    return Link(shards_[ShardOf(hash)], key, Tag(hash), now_ns, &make, Moved{});
   }
 
   // The value of a key inside the window at `now`, if any. Thread-safe.
@@ -137,15 +151,14 @@ class DedupWindow {
   std::optional<V> Find(std::string_view key, uint64_t hash, absl::Time now) {
     const int64_t now_ns = absl::ToUnixNanos(now);
     const uint32_t tag = Tag(hash);
+    Shard& s = shards_[ShardOf(hash)];
     Epochs::Guard guard;
-    for (Chain c; Snapshot(shards_[ShardOf(hash)], c);) {
+    for (Chain c; Snapshot(s, c);) {
       bool again = false;
       for (size_t k = 0; k < c.n && !again; ++k) {
         if (c.at[k].table == nullptr) continue;
-        const Probe p = c.at[k].table->Walk(tag, key);
-        if (p.found && Live(*c.at[k].table, p.word, now_ns)) {
-          return c.at[k].table->AdmissionOf(p.word).value;
-        }
+        const Probe p = Walk(s, *c.at[k].table, tag, key);
+        if (p.found && Live(s, p.word, now_ns)) return RecordOf(s, p.word).value;
         again = k == 0 && Sealed(p.word);  // the newest was replaced: its successor may hold it
       }
       if (!again) break;
@@ -162,8 +175,9 @@ class DedupWindow {
       Chain c;
       if (!Snapshot(s, c)) continue;
       for (size_t k = 0; k < c.n; ++k) {
-        if (c.at[k].table != nullptr)
-          n += Entries(c.at[k].table->claimed.load(std::memory_order_relaxed));
+        if (const Table* t = c.at[k].table) {
+          n += Entries(t->claimed.load(std::memory_order_relaxed));
+        }
       }
     }
     return n;
@@ -175,47 +189,71 @@ class DedupWindow {
     Epochs::Guard guard;
     for (Shard& s : shards_) {
       while (s.tidying.exchange(true, std::memory_order_acquire)) std::this_thread::yield();
-      Generation* g = s.newest.exchange(nullptr, std::memory_order_seq_cst);
-      s.slots_view.store(nullptr, std::memory_order_relaxed);
+      // An empty table in place of the newest, alone in the list (a shard that had a table
+      // never has none again: the next table's range follows the last one's). If its memory
+      // cannot be had, the shard keeps its keys.
+      Generation* old = s.newest.load(std::memory_order_acquire);
+      Generation* fresh = nullptr;
+      while (old != nullptr) {
+        fresh = MakeGeneration(kFirstSlots, old->end, 0);
+        if (fresh == nullptr) break;
+        if (s.newest.compare_exchange_strong(old, fresh, std::memory_order_seq_cst)) break;
+        Generation::Free(fresh);  // a generation began meanwhile: follow it
+        fresh = nullptr;
+      }
+      if (fresh != nullptr) {
+        const Table* table = fresh->table.load(std::memory_order_relaxed);
+        s.slots_view.store(table->slots, std::memory_order_relaxed);
+        s.mask_view.store(table->mask, std::memory_order_relaxed);
+        // Every block wholly below the new range, once no reader of the old tables is left.
+        FreeDueBlocks(s);
+        if (s.pending_end.load(std::memory_order_relaxed) <=
+            s.freed.load(std::memory_order_relaxed)) {
+          s.pending_epoch.store(Epochs::Now(), std::memory_order_relaxed);
+          s.pending_end.store(table->base >> kBlockBits, std::memory_order_release);
+        }
+      }
       s.tidying.store(false, std::memory_order_release);
-      for (; g != nullptr; g = g->older.load(std::memory_order_acquire)) {
+      for (Generation* g = fresh != nullptr ? old : nullptr; g != nullptr;) {
+        Generation* older = g->older.load(std::memory_order_acquire);
         Epochs::Retire(g, &Generation::Free);
+        g = older;
       }
     }
   }
 
  private:
-  // 32 bits of the hash, never 0 (a slot whose tag is 0 holds no entry); the low bits give the
-  // home slot.
+  // 24 bits of the hash, never 0 (a slot whose tag is 0 holds no entry); they give the home slot.
   static uint32_t Tag(uint64_t hash) {
-    const uint32_t low = static_cast<uint32_t>(hash);
+    const uint32_t low = static_cast<uint32_t>(hash) & 0xffffffu;
     return low != 0 ? low : 1;
   }
 
-  // An admission: a header, then the key's characters, padded to whole words.
-  struct Admission {
+  // A record: a header, then the key's characters, padded to whole words.
+  struct Record {
     int64_t admitted;  // Unix ns
     V value;
     uint16_t size;  // the key's length
     std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), size}; }
   };
-  static_assert(alignof(Admission) <= 8);
-  // The words (8 bytes) an admission with a key of n characters takes.
-  static constexpr uint64_t Words(size_t n) { return (sizeof(Admission) + n + 7) / 8; }
+  static_assert(alignof(Record) <= 8);
+  // The words (8 bytes) a record with a key of n characters takes.
+  static constexpr uint64_t Words(size_t n) { return (sizeof(Record) + n + 7) / 8; }
   static constexpr uint64_t kMaxKey = 512;  // longer than any key a queue makes (257)
 
-  // A slot's word: [tag: 32][sealed: 1][admission's word + 1: 31]; 0 is empty. Sealed: no
-  // admission may link here any more (an empty slot sealed has tag 0 and the bit alone).
-  static constexpr uint64_t kSealed = uint64_t{1} << 31;
-  static constexpr uint64_t kMaxWords = kSealed - 1;  // of a table's admissions
-  static uint32_t TagOf(uint64_t w) { return static_cast<uint32_t>(w >> 32); }
+  // A slot's word: [tag: 24][unit: 7][sealed: 1][record: 32]; 0 is empty. `unit`: the
+  // admission's time in units of a 64th of the window, modulo 128. `record`: the low 32 bits
+  // of the record's position in the shard's ring. Sealed: no admission may link here any more
+  // (an empty slot sealed has tag 0 and the bit alone).
+  static constexpr uint64_t kSealed = uint64_t{1} << 32;
+  static uint32_t TagOf(uint64_t w) { return static_cast<uint32_t>(w >> 40); }
+  static uint32_t UnitOf(uint64_t w) { return static_cast<uint32_t>(w >> 33) & 127; }
+  static uint32_t PlaceOf(uint64_t w) { return static_cast<uint32_t>(w); }
   static bool Sealed(uint64_t w) { return (w & kSealed) != 0; }
-  static uint64_t SlotWord(uint32_t tag, uint64_t word) { return uint64_t{tag} << 32 | (word + 1); }
-
-  // `claimed`: [entries: 32][words: 32], both taken by one fetch_add.
-  static constexpr uint64_t kOneEntry = uint64_t{1} << 32;
-  static uint64_t Entries(uint64_t claimed) { return claimed >> 32; }
-  static uint64_t WordsOf(uint64_t claimed) { return claimed & 0xffffffffu; }
+  uint32_t Unit(int64_t ns) const { return static_cast<uint32_t>(ns / unit_ns_) & 127; }
+  uint64_t SlotWord(uint32_t tag, int64_t admitted_ns, uint64_t position) const {
+    return uint64_t{tag} << 40 | uint64_t{Unit(admitted_ns)} << 33 | (position & 0xffffffffu);
+  }
 
   // Where a walk along a key's probe stopped: at its entry (found), or at the first slot with
   // none (empty, or sealed empty). `word`: what the slot held.
@@ -227,7 +265,12 @@ class DedupWindow {
 
   static constexpr size_t kHugePage = size_t{2} << 20;
   static constexpr size_t kFirstSlots = 64;
-  static constexpr size_t kMostSlots = size_t{1} << 27;  // 1 GiB of slots in one table
+  static constexpr size_t kMostSlots = size_t{1} << 24;  // what 24 bits of hash address
+  // The ring of a shard's records: 2^14 blocks of 2^18 words (2 MiB), indexed by the low 32
+  // bits of a position, so positions in use span less than 2^32 words (32 GiB).
+  static constexpr int kBlockBits = 18;
+  static constexpr size_t kRingBlocks = size_t{1} << 14;
+  static constexpr uint64_t kRingWords = uint64_t{kRingBlocks} << kBlockBits;
 
   // Zeroed memory; in whole transparent huge pages once it is past 256 KiB, since probes are
   // random accesses over megabytes and a TLB miss (a nested page walk in a VM) stalls even the
@@ -243,17 +286,23 @@ class DedupWindow {
     return p;
   }
 
-  // A table and the admissions its entries name. After it is made only its slots, blocks and
-  // `claimed` change, each by atomic steps.
+  // `claimed`: [entries: 32][words of its range: 32], both taken by one fetch_add.
+  static constexpr uint64_t kOneEntry = uint64_t{1} << 32;
+  static uint64_t Entries(uint64_t claimed) { return claimed >> 32; }
+  static uint64_t WordsOf(uint64_t claimed) { return claimed & 0xffffffffu; }
+
+  // A table of slots, and the range of the ring its admissions' records go to. After it is made
+  // only its slots, `claimed` and the lower bounds change, each by atomic steps.
   struct Table {
     std::atomic<uint64_t>* slots = nullptr;
     size_t mask = 0;
-    uint64_t max_entries = 0;   // 70 % of the slots: time for a successor
-    uint64_t most_entries = 0;  // 90 %: while that successor is under way
-    // Admissions in blocks of 1 << block_bits words, made by the first admission to need one.
-    int block_bits = 0;
-    size_t block_count = 0;
-    std::atomic<char*>* blocks = nullptr;
+    uint64_t max_entries = 0;         // 70 % of the slots: time for a successor
+    uint64_t most_entries = 0;        // 90 %: while that successor is under way
+    uint64_t base = 0, reserved = 0;  // its range of positions
+    // No record an entry names is below min(lowest, folding): `lowest` only goes down (the
+    // records a fold moved, or another moves here); `folding` is the folded table's bound
+    // until the fold is done.
+    std::atomic<uint64_t> lowest{0}, folding{UINT64_MAX};
     alignas(64) std::atomic<uint64_t> claimed{0};
 
     static Table* Make(size_t slot_count) {
@@ -262,16 +311,11 @@ class DedupWindow {
       t->mask = slot_count - 1;
       t->max_entries = slot_count * 7 / 10;
       t->most_entries = slot_count * 9 / 10;
-      // Blocks of about a table's worth of 64-byte admissions, from 4 KiB to a huge page.
-      const uint64_t bytes =
-          std::clamp<uint64_t>(std::bit_ceil(t->max_entries * 64), 4096, kHugePage);
-      t->block_bits = std::countr_zero(bytes / 8);
-      const uint64_t words = std::min<uint64_t>(t->max_entries * Words(kMaxKey), kMaxWords);
-      t->block_count = static_cast<size_t>((words >> t->block_bits) + 1);
+      // Room for 64 bytes a record, less than 2^32 words.
+      t->reserved = std::min<uint64_t>(t->most_entries * 8 + 512, uint64_t{1} << 31);
       t->slots = static_cast<std::atomic<uint64_t>*>(AllocZeroed(slot_count * sizeof(uint64_t)));
-      t->blocks = static_cast<std::atomic<char*>*>(std::calloc(t->block_count, sizeof(char*)));
-      if (t->slots == nullptr || t->blocks == nullptr) {
-        Free(t);
+      if (t->slots == nullptr) {
+        delete t;
         return nullptr;
       }
       return t;
@@ -279,72 +323,19 @@ class DedupWindow {
     static void Free(void* p) {
       auto* t = static_cast<Table*>(p);
       if (t == nullptr) return;
-      for (size_t b = 0; t->blocks != nullptr && b < t->block_count; ++b) {
-        std::free(t->blocks[b].load(std::memory_order_relaxed));
-      }
-      std::free(t->blocks);
       std::free(t->slots);
       delete t;
     }
-
     size_t size() const { return mask + 1; }
-    char* At(uint64_t word) const {
-      return blocks[word >> block_bits].load(std::memory_order_acquire) +
-             (word & ((uint64_t{1} << block_bits) - 1)) * 8;
+    uint64_t Bound() const {  // folding first: a fold lowers `lowest`, then drops `folding`
+      const uint64_t f = folding.load(std::memory_order_acquire);
+      return std::min(f, lowest.load(std::memory_order_acquire));
     }
-    const Admission& AdmissionOf(uint64_t slot_word) const {
-      return *reinterpret_cast<const Admission*>(At((slot_word & kMaxWords) - 1));
-    }
-    // Along the probe of a key with this tag, from its home or from slot `i`. Ends: at most
-    // 90 % of the slots hold entries.
-    [[gnu::always_inline]] Probe Walk(uint32_t tag, std::string_view key) const {
-      return Walk(tag, key, tag & mask);
-    }
-    [[gnu::always_inline]] Probe Walk(uint32_t tag, std::string_view key, size_t i) const {
-      for (;; i = (i + 1) & mask) {
-        const uint64_t w = slots[i].load(std::memory_order_acquire);
-        if (TagOf(w) == 0) return {i, w, false};
-        if (TagOf(w) == tag && AdmissionOf(w).key() == key) return {i, w, true};
+    void Lower(uint64_t position) {
+      for (uint64_t seen = lowest.load(std::memory_order_relaxed);
+           position < seen &&
+           !lowest.compare_exchange_weak(seen, position, std::memory_order_acq_rel);) {
       }
-    }
-    // Claims room for an admission of `words` and, when `entry`, an entry below `limit`; null if
-    // the table is full (when `entry`: its entries) or memory ran out (*out_of_memory).
-    [[gnu::always_inline]] char* Claim(uint64_t words, bool entry, uint64_t limit, uint64_t* at,
-                                       bool* out_of_memory) {
-      if (entry && Entries(claimed.load(std::memory_order_relaxed)) >= limit) return nullptr;
-      uint64_t c = claimed.fetch_add((entry ? kOneEntry : 0) + words, std::memory_order_relaxed);
-      if (entry && Entries(c) >= limit) return nullptr;
-      for (;;) {
-        *at = WordsOf(c);
-        const uint64_t block = *at >> block_bits;
-        if (*at + words > kMaxWords || block >= block_count) return nullptr;
-        if ((*at + words - 1) >> block_bits == block) break;
-        c = claimed.fetch_add(words, std::memory_order_relaxed);  // it crossed a block's end
-      }
-      const uint64_t block = *at >> block_bits;
-      char* b = blocks[block].load(std::memory_order_acquire);
-      if (b == nullptr) [[unlikely]] {
-        b = MakeBlock(block);
-        if (b == nullptr) {
-          *out_of_memory = true;
-          return nullptr;
-        }
-      }
-      return b + (*at & ((uint64_t{1} << block_bits) - 1)) * 8;
-    }
-    // The block, made now unless another admission made it first; null if memory ran out.
-    [[gnu::noinline]] char* MakeBlock(uint64_t block) {
-      const size_t bytes = size_t{8} << block_bits;
-      char* made = static_cast<char*>(bytes >= kHugePage ? std::aligned_alloc(kHugePage, bytes)
-                                                         : std::malloc(bytes));
-      if (made == nullptr) return nullptr;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-      if (bytes >= kHugePage) (void)madvise(made, bytes, MADV_HUGEPAGE);
-#endif
-      char* b = nullptr;
-      if (blocks[block].compare_exchange_strong(b, made, std::memory_order_acq_rel)) return made;
-      std::free(made);  // another admission made it first
-      return b;
     }
   };
 
@@ -354,6 +345,7 @@ class DedupWindow {
     std::atomic<Table*> table{nullptr};
     std::atomic<Generation*> older{nullptr};
     int64_t begun_ns = 0;
+    uint64_t end = 0;  // of its table's range: where the next table's begins
     // Epochs::Now() right after a newer generation took its place (0 before): it is closed
     // once Epochs::Passed that, and no admission links into it any more.
     std::atomic<uint64_t> replaced_epoch{0};
@@ -371,21 +363,19 @@ class DedupWindow {
       delete g;
     }
   };
-  static void FreeChain(Generation* g) {
-    while (g != nullptr) {
-      Generation* older = g->older.load(std::memory_order_relaxed);
-      Generation::Free(g);
-      g = older;
-    }
-  }
 
   struct alignas(64) Shard {
     std::atomic<Generation*> newest{nullptr};
-    // Unlinking generations: one thread at a time, whoever takes it (Tidy).
+    std::atomic<std::atomic<char*>*> ring{nullptr};  // kRingBlocks blocks, made when first needed
+    // Unlinking generations and letting blocks go: one thread at a time, whoever takes it.
     std::atomic<bool> tidying{false};
     // For Prefetch: the newest table's slots (maybe stale).
     std::atomic<const std::atomic<uint64_t>*> slots_view{nullptr};
     std::atomic<size_t> mask_view{0};
+    // Blocks below `freed` are gone; those below `pending_end` go once Epochs::Passed
+    // `pending_epoch` (written by the role's holder).
+    std::atomic<uint64_t> freed{0}, pending_end{0};
+    std::atomic<uint64_t> pending_epoch{0};
   };
 
   // The generations of a shard as one call sees them, each with the table it had: every link
@@ -414,8 +404,81 @@ class DedupWindow {
   // The top bits choose the shard; the low bits (the tag's) the slot in its tables.
   static size_t ShardOf(uint64_t hash) { return static_cast<size_t>(hash >> 60) % kShards; }
 
-  bool Live(const Table& t, uint64_t slot_word, int64_t now_ns) const {
-    return now_ns < t.AdmissionOf(slot_word).admitted + window_ns_;
+  static char* At(const Shard& s, uint32_t place) {
+    return s.ring.load(std::memory_order_acquire)[place >> kBlockBits].load(
+               std::memory_order_acquire) +
+           (place & ((uint32_t{1} << kBlockBits) - 1)) * 8;
+  }
+  static const Record& RecordOf(const Shard& s, uint64_t slot_word) {
+    return *reinterpret_cast<const Record*>(At(s, PlaceOf(slot_word)));
+  }
+  bool Live(const Shard& s, uint64_t slot_word, int64_t now_ns) const {
+    return now_ns < RecordOf(s, slot_word).admitted + window_ns_;
+  }
+  // Whether an entry is past the window at `now` (whose unit is `now_unit`), from its unit alone
+  // but for those 64 or 65 units old, whose records are read: one less than 64 units old is
+  // inside the window, one more than 65 past it (one more than 128 old may look younger: it
+  // goes at a later fold).
+  bool Gone(const Shard& s, uint64_t w, int64_t now_ns, uint32_t now_unit) const {
+    const uint32_t age = (now_unit - UnitOf(w)) & 127;
+    return age >= 66 || (age >= 64 && !Live(s, w, now_ns));
+  }
+
+  // Along the probe of a key with this tag in `t`, from its home or from slot `i`. Ends: at
+  // most 90 % of the slots hold entries.
+  [[gnu::always_inline]] static Probe Walk(const Shard& s, const Table& t, uint32_t tag,
+                                           std::string_view key) {
+    return Walk(s, t, tag, key, tag & t.mask);
+  }
+  [[gnu::always_inline]] static Probe Walk(const Shard& s, const Table& t, uint32_t tag,
+                                           std::string_view key, size_t i) {
+    for (;; i = (i + 1) & t.mask) {
+      const uint64_t w = t.slots[i].load(std::memory_order_acquire);
+      if (TagOf(w) == 0) return {i, w, false};
+      if (TagOf(w) == tag && RecordOf(s, w).key() == key) return {i, w, true};
+    }
+  }
+
+  // Room for a record of `words` in the newest table's range, with an entry when `entry`
+  // (below `limit`): its position, or nullopt when the table is full; *out_of_memory when the
+  // block could not be made.
+  static std::optional<uint64_t> Claim(Shard& s, Table& t, uint64_t words, bool entry,
+                                       uint64_t limit, bool* out_of_memory) {
+    if (entry && Entries(t.claimed.load(std::memory_order_relaxed)) >= limit) return std::nullopt;
+    uint64_t c = t.claimed.fetch_add((entry ? kOneEntry : 0) + words, std::memory_order_relaxed);
+    if (entry && Entries(c) >= limit) return std::nullopt;
+    for (;;) {
+      if (WordsOf(c) + words > t.reserved) return std::nullopt;
+      const uint64_t at = t.base + WordsOf(c);
+      if ((at >> kBlockBits) == ((at + words - 1) >> kBlockBits)) {
+        std::atomic<char*>& block =
+            s.ring.load(std::memory_order_relaxed)[(at >> kBlockBits) % kRingBlocks];
+        if (block.load(std::memory_order_acquire) == nullptr && !MakeBlock(block, /*huge=*/false))
+            [[unlikely]] {
+          *out_of_memory = true;
+          return std::nullopt;
+        }
+        return at;
+      }
+      c = t.claimed.fetch_add(words, std::memory_order_relaxed);  // it crossed a block's end
+    }
+  }
+  // `huge`: in a transparent huge page, one page fault for 2 MiB instead of one per 4 KiB (not
+  // the shard's first block: a small window touches only the pages it uses).
+  [[gnu::noinline]] static bool MakeBlock(std::atomic<char*>& block, bool huge) {
+    constexpr size_t bytes = size_t{8} << kBlockBits;
+    char* made = static_cast<char*>(std::aligned_alloc(kHugePage, bytes));
+    if (made == nullptr) return false;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (huge) (void)madvise(made, bytes, MADV_HUGEPAGE);
+#else
+    (void)huge;
+#endif
+    char* seen = nullptr;
+    if (!block.compare_exchange_strong(seen, made, std::memory_order_acq_rel)) {
+      std::free(made);  // another admission made it first
+    }
+    return true;
   }
 
   // Whether no admission can link into `g` any more (after one that is still under way has).
@@ -437,13 +500,36 @@ class DedupWindow {
            now_ns >= g.gen->latest_ns.load(std::memory_order_acquire) + window_ns_;
   }
 
-  // Unlinks the folded generations, and the oldest when it can go, unless another thread is
-  // doing it. Unlinking a generation leaves it to the readers who found it until they are done.
+  // Frees the blocks whose grace has passed. The role's holder only.
+  static void FreeDueBlocks(Shard& s) {
+    const uint64_t end = s.pending_end.load(std::memory_order_relaxed);
+    uint64_t b = s.freed.load(std::memory_order_relaxed);
+    if (end <= b || !Epochs::Passed(s.pending_epoch.load(std::memory_order_relaxed),
+                                    /*advance=*/true)) {
+      return;
+    }
+    std::atomic<char*>* ring = s.ring.load(std::memory_order_relaxed);
+    for (; b < end; ++b)
+      std::free(ring[b % kRingBlocks].exchange(nullptr, std::memory_order_acq_rel));
+    s.freed.store(end, std::memory_order_release);
+  }
+
+  // Unlinks the folded generations and the oldest when it can go, and lets go of the blocks no
+  // table needs, unless another thread is doing it. What it unlinks or lets go stays readable
+  // for the readers who found it until their guards end.
   void Tidy(Shard& s, const Chain& c, int64_t now_ns) {
     bool needed = c.n > 1 && Droppable(c.at[c.n - 1], now_ns);
     for (size_t k = 1; k + 1 < c.n && !needed; ++k) needed = c.at[k].table == nullptr;
+    needed = needed || (s.pending_end.load(std::memory_order_acquire) >
+                            s.freed.load(std::memory_order_relaxed) &&
+                        Epochs::Passed(s.pending_epoch.load(std::memory_order_relaxed),
+                                       /*advance=*/false));
     if (!needed || s.tidying.exchange(true, std::memory_order_acquire)) return;
     Generation* pred = s.newest.load(std::memory_order_acquire);
+    uint64_t bound = UINT64_MAX;  // no table names a record below it
+    if (pred != nullptr && pred->table.load(std::memory_order_acquire) != nullptr) {
+      bound = pred->table.load(std::memory_order_acquire)->Bound();
+    }
     for (Generation* g = pred != nullptr ? pred->older.load(std::memory_order_acquire) : nullptr;
          g != nullptr;) {
       Generation* older = g->older.load(std::memory_order_acquire);
@@ -452,11 +538,37 @@ class DedupWindow {
         pred->older.store(older, std::memory_order_release);
         Epochs::Retire(g, &Generation::Free);
       } else {
+        bound = std::min(bound, seen.table->Bound());
         pred = g;
       }
       g = older;
     }
+    FreeDueBlocks(s);
+    const uint64_t unneeded = bound == UINT64_MAX ? 0 : bound >> kBlockBits;
+    if (s.pending_end.load(std::memory_order_relaxed) <= s.freed.load(std::memory_order_relaxed) &&
+        unneeded > s.freed.load(std::memory_order_relaxed)) {
+      s.pending_epoch.store(Epochs::Now(), std::memory_order_relaxed);
+      s.pending_end.store(unneeded, std::memory_order_release);
+    }
     s.tidying.store(false, std::memory_order_release);
+  }
+
+  // A generation with an empty table of `slot_count` slots whose range begins at `base`; null
+  // if its memory cannot be had.
+  static Generation* MakeGeneration(size_t slot_count, uint64_t base, int64_t now_ns) {
+    auto* g = new (std::nothrow) Generation;
+    Table* table = g != nullptr ? Table::Make(slot_count) : nullptr;
+    if (table == nullptr) {
+      delete g;
+      return nullptr;
+    }
+    table->base = base;
+    table->lowest.store(base, std::memory_order_relaxed);
+    g->table.store(table, std::memory_order_relaxed);
+    g->end = base + table->reserved;
+    g->begun_ns = now_ns;
+    g->latest_ns.store(now_ns, std::memory_order_relaxed);
+    return g;
   }
 
   static bool TakeReplacing(Generation& g) {
@@ -464,21 +576,31 @@ class DedupWindow {
            !g.replacing.exchange(true, std::memory_order_acq_rel);
   }
 
-  // Puts a new generation in front of `newest` (when it is still the newest): false when its
-  // memory cannot be had. Its table is twice the size of what `newest` holds, and the thread
-  // that puts it there folds `newest` into it (but in a fold's own admissions).
+  // Puts a new generation in front of the newest that `c` saw (when it is still the newest):
+  // false when its memory cannot be had. Its table is twice the size of what the old one will
+  // still hold, and the thread that puts it there folds the old one into it (but in a fold's
+  // own admissions, or when no table could be twice as big).
   bool BeginGeneration(Shard& s, const Chain& c, int64_t now_ns);
-  void Fold(Shard& s, Generation& from, Table& table, int64_t now_ns);
+  void Fold(Shard& s, Generation& from, Table& into, int64_t now_ns);
 
-  // The admission of `key` at `now` (or, for a fold, the one made at `admitted` that it moves,
-  // in every generation but `skip`).
+  // The make() of a move, which never runs.
+  struct NoMake {
+    V operator()() const { return V{}; }
+  };
+  // What a fold moves: a slot word and the position of its record (0 for an admission's own).
+  struct Moved {
+    uint64_t word = 0, position = 0;
+  };
+  // The admission of `key` at `now`, or the move of an entry a fold took from `skip` (in every
+  // generation but that one).
   template <typename Make>
   std::optional<Result> Link(Shard& s, std::string_view key, uint32_t tag, int64_t now_ns,
-                             int64_t admitted_ns, Make&& make, const Generation* skip);
+                             Make* make, Moved moved, const Generation* skip = nullptr);
 
   static inline thread_local bool t_folding = false;
 
   const int64_t window_ns_;
+  const int64_t unit_ns_;  // a 64th of the window
   std::array<Shard, kShards> shards_;
 };
 
@@ -488,11 +610,18 @@ bool DedupWindow<V>::BeginGeneration(Shard& s, const Chain& c, int64_t now_ns) {
   Generation* newest = c.n > 0 ? c.at[0].gen : nullptr;
   Table* old = c.n > 0 ? c.at[0].table : nullptr;
   if (s.newest.load(std::memory_order_acquire) != newest) return true;  // another one did
+  if (s.ring.load(std::memory_order_acquire) == nullptr) {
+    auto* ring = static_cast<std::atomic<char*>*>(std::calloc(kRingBlocks, sizeof(char*)));
+    if (ring == nullptr) return false;
+    std::atomic<char*>* seen = nullptr;
+    if (!s.ring.compare_exchange_strong(seen, ring, std::memory_order_acq_rel)) std::free(ring);
+  }
   // Twice what the old table will still hold after the fold: when it is full, twice its size;
   // after a quiet spell, the part of it admitted within the last window (as if spread evenly).
   size_t slot_count = kFirstSlots;
+  double held = 0;
   if (old != nullptr) {
-    double held = static_cast<double>(
+    held = static_cast<double>(
         std::min(Entries(old->claimed.load(std::memory_order_relaxed)), old->max_entries));
     const int64_t latest = newest->latest_ns.load(std::memory_order_relaxed);
     if (now_ns >= latest + window_ns_) {
@@ -506,15 +635,18 @@ bool DedupWindow<V>::BeginGeneration(Shard& s, const Chain& c, int64_t now_ns) {
       slot_count *= 2;
     }
   }
-  auto* g = new (std::nothrow) Generation;
-  Table* table = g != nullptr ? Table::Make(slot_count) : nullptr;
-  if (table == nullptr) {
-    delete g;
+  const bool fold = old != nullptr && !t_folding && static_cast<double>(slot_count) * 0.35 >= held;
+  // Its range of the ring follows the newest's (the CAS below makes it its own), while the
+  // positions in use span less than the ring.
+  const uint64_t base = newest != nullptr ? newest->end : 0;
+  Generation* g = MakeGeneration(slot_count, base, now_ns);
+  if (g == nullptr) return false;
+  Table* table = g->table.load(std::memory_order_relaxed);
+  if (g->end > (s.freed.load(std::memory_order_acquire) << kBlockBits) + kRingWords) {
+    Generation::Free(g);
     return false;
   }
-  g->table.store(table, std::memory_order_relaxed);
-  g->begun_ns = now_ns;
-  g->latest_ns.store(now_ns, std::memory_order_relaxed);
+  if (fold) table->folding.store(old->Bound(), std::memory_order_relaxed);
   g->older.store(newest, std::memory_order_relaxed);
   Generation* seen = newest;
   if (!s.newest.compare_exchange_strong(seen, g, std::memory_order_seq_cst)) {
@@ -525,7 +657,7 @@ bool DedupWindow<V>::BeginGeneration(Shard& s, const Chain& c, int64_t now_ns) {
   s.mask_view.store(table->mask, std::memory_order_relaxed);
   if (newest == nullptr) return true;
   newest->replaced_epoch.store(Epochs::Now(), std::memory_order_release);
-  if (!t_folding && old != nullptr) {
+  if (fold) {
     t_folding = true;
     Fold(s, *newest, *table, now_ns);
     t_folding = false;
@@ -534,44 +666,61 @@ bool DedupWindow<V>::BeginGeneration(Shard& s, const Chain& c, int64_t now_ns) {
 }
 
 template <typename V>
-void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& table, int64_t now_ns) {
+void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_ns) {
   Table& old = *from.table.load(std::memory_order_acquire);
+  const uint64_t floor = old.Bound();  // of every record `old` names: its positions follow
+  const uint32_t now_unit = Unit(now_ns);
+  uint64_t lowest = UINT64_MAX;
   for (size_t i = 0; i < old.size(); ++i) {
     const uint64_t w = old.slots[i].fetch_or(kSealed, std::memory_order_acq_rel);
-    if (TagOf(w) == 0 || !Live(old, w, now_ns)) continue;
-    const Admission& a = old.AdmissionOf(w);
-    const std::string_view key = a.key();
+    if (TagOf(w) == 0 || Gone(s, w, now_ns, now_unit)) continue;
+    const uint64_t entry = w & ~kSealed;
+    const Moved moved{entry,
+                      floor + static_cast<uint32_t>(PlaceOf(w) - static_cast<uint32_t>(floor))};
     const uint32_t tag = TagOf(w);
-    // Into the table that replaced it, unless the key is there already or the slot where it
-    // would be is sealed: then wherever an admission would put it now.
-    Probe at = table.Walk(tag, key);
-    bool linked = at.found;
-    if (!linked && !Sealed(at.word)) {
-      uint64_t word = 0;
-      bool out_of_memory = false;
-      char* room = table.Claim(Words(key.size()), true, table.most_entries, &word, &out_of_memory);
-      if (out_of_memory) return;  // the old table stays, and with it the key
-      if (room != nullptr) {
-        auto* copy = new (room) Admission{a.admitted, a.value, a.size};
-        std::memcpy(copy + 1, key.data(), key.size());
-        const uint64_t entry = SlotWord(tag, word);
-        while (!linked && !Sealed(at.word)) {
-          if (table.slots[at.i].compare_exchange_strong(at.word, entry,
-                                                        std::memory_order_acq_rel)) {
-            linked = true;
-          } else if (!Sealed(at.word)) {
-            at = table.Walk(tag, key, at.i);
-            linked = at.found;
-          }
-        }
+    // Into the table that replaced it (the record stays where it is), unless the key is there
+    // already or the slot where it would be is sealed: then wherever an admission would put it.
+    bool linked = false, there = false;
+    std::string_view key;
+    size_t j = tag & into.mask;
+    uint64_t seen = 0;
+    for (;; j = (j + 1) & into.mask) {  // a walk that reads the key only on a tag's match
+      seen = into.slots[j].load(std::memory_order_acquire);
+      if (TagOf(seen) == 0) break;
+      if (TagOf(seen) != tag) continue;
+      if (key.empty()) key = RecordOf(s, w).key();
+      if (RecordOf(s, seen).key() == key) {
+        there = true;
+        break;
       }
     }
-    const V value = a.value;
-    if (!linked && !Link(
-                       s, key, tag, now_ns, a.admitted, [&] { return value; }, &from)) {
+    if (!there && !Sealed(seen) &&
+        Entries(into.claimed.fetch_add(kOneEntry, std::memory_order_relaxed)) < into.most_entries) {
+      while (!there && !Sealed(seen)) {
+        if (into.slots[j].compare_exchange_strong(seen, entry, std::memory_order_acq_rel)) {
+          linked = true;
+          break;
+        }
+        if (Sealed(seen)) break;
+        if (key.empty()) key = RecordOf(s, w).key();
+        const Probe p = Walk(s, into, tag, key, j);
+        j = p.i;
+        seen = p.word;
+        there = p.found;
+      }
+    }
+    if (linked) {
+      lowest = std::min(lowest, moved.position);
+      continue;
+    }
+    if (there) continue;
+    if (key.empty()) key = RecordOf(s, w).key();
+    if (!Link<NoMake>(s, key, tag, now_ns, nullptr, moved, &from)) {
       return;  // no memory: the old table stays, and with it the key
     }
   }
+  into.Lower(lowest);
+  into.folding.store(UINT64_MAX, std::memory_order_release);
   Table* gone = from.table.exchange(nullptr, std::memory_order_acq_rel);
   Epochs::Retire(gone, &Table::Free);
   Epochs::Collect();  // the table of the fold before, so that a growing window holds no more
@@ -581,9 +730,9 @@ template <typename V>
 template <typename Make>
 std::optional<typename DedupWindow<V>::Result> DedupWindow<V>::Link(Shard& s, std::string_view key,
                                                                     uint32_t tag, int64_t now_ns,
-                                                                    int64_t admitted_ns,
-                                                                    Make&& make,
+                                                                    Make* make, Moved moved,
                                                                     const Generation* skip) {
+  const bool own = moved.word == 0;  // an admission's own record, not one a fold moves
   const uint64_t words = Words(key.size());
   Chain c;
   for (;;) {  // once per generation that was the newest when looked at
@@ -593,10 +742,8 @@ std::optional<typename DedupWindow<V>::Result> DedupWindow<V>::Link(Shard& s, st
       continue;
     }
     Table& newest = *c.at[0].table;
-    Probe at = newest.Walk(tag, key);
-    if (at.found && Live(newest, at.word, now_ns)) {
-      return Result{newest.AdmissionOf(at.word).value, false};
-    }
+    Probe at = Walk(s, newest, tag, key);
+    if (at.found && Live(s, at.word, now_ns)) return Result{RecordOf(s, at.word).value, false};
     if (Sealed(at.word)) continue;  // sealed by an admission that saw a newer generation
 
     // The older generations: a duplicate there, or else (unless no admission can link there
@@ -605,14 +752,14 @@ std::optional<typename DedupWindow<V>::Result> DedupWindow<V>::Link(Shard& s, st
       Table* t = c.at[k].table;
       if (t == nullptr || c.at[k].gen == skip) continue;
       const bool closed = Closed(*c.at[k].gen, /*advance=*/false);
-      for (Probe p = t->Walk(tag, key);;) {
-        if (p.found && Live(*t, p.word, now_ns)) return Result{t->AdmissionOf(p.word).value, false};
+      for (Probe p = Walk(s, *t, tag, key);;) {
+        if (p.found && Live(s, p.word, now_ns)) return Result{RecordOf(s, p.word).value, false};
         if (closed || Sealed(p.word) ||
             t->slots[p.i].compare_exchange_strong(p.word, p.word | kSealed,
                                                   std::memory_order_acq_rel)) {
           break;
         }
-        p = t->Walk(tag, key, p.i);  // the slot changed: look again from it
+        p = Walk(s, *t, tag, key, p.i);  // the slot changed: look again from it
       }
     }
     Tidy(s, c, now_ns);
@@ -620,44 +767,56 @@ std::optional<typename DedupWindow<V>::Result> DedupWindow<V>::Link(Shard& s, st
     // Linking into the newest: it may need a successor first. An entry of the key that left
     // the window is replaced in place; else the key takes a slot.
     Generation& gen = *c.at[0].gen;
-    if (skip == nullptr && now_ns - gen.begun_ns >= window_ns_ / 2 &&
+    if (own && now_ns - gen.begun_ns >= window_ns_ / 2 &&
         Entries(newest.claimed.load(std::memory_order_relaxed)) > 0 && TakeReplacing(gen)) {
       if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
       continue;
     }
-    uint64_t word = 0;
-    bool out_of_memory = false;
-    char* room = newest.Claim(words, !at.found, newest.max_entries, &word, &out_of_memory);
-    if (room == nullptr && !out_of_memory) {  // full: begin the next, or let another do it
-      if (TakeReplacing(gen)) {
+    uint64_t entry = moved.word;
+    if (own) {
+      bool out_of_memory = false;
+      std::optional<uint64_t> room =
+          Claim(s, newest, words, !at.found, newest.max_entries, &out_of_memory);
+      if (!room && !out_of_memory) {  // full: begin the next, or let another do it
+        if (TakeReplacing(gen)) {
+          if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
+          continue;
+        }
+        room = Claim(s, newest, words, !at.found, newest.most_entries, &out_of_memory);
+        if (!room && !out_of_memory) {
+          if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
+          continue;
+        }
+      }
+      if (out_of_memory) return std::nullopt;
+      const V value = (*make)();
+      auto* record = new (At(s, static_cast<uint32_t>(*room)))
+          Record{now_ns, value, static_cast<uint16_t>(key.size())};
+      std::memcpy(record + 1, key.data(), key.size());
+      entry = SlotWord(tag, now_ns, *room);
+    } else {
+      if (!at.found && Entries(newest.claimed.fetch_add(kOneEntry, std::memory_order_relaxed)) >=
+                           newest.most_entries) {
         if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
         continue;
       }
-      room = newest.Claim(words, !at.found, newest.most_entries, &word, &out_of_memory);
-      if (room == nullptr && !out_of_memory) {
-        if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
-        continue;
-      }
+      newest.Lower(moved.position);  // before it can be seen, so its block stays
     }
-    if (out_of_memory) return std::nullopt;
-    const V value = make();
-    auto* admission = new (room) Admission{admitted_ns, value, static_cast<uint16_t>(key.size())};
-    std::memcpy(admission + 1, key.data(), key.size());
-    const uint64_t entry = SlotWord(tag, word);
     AtProgressPoint(ProgressPoint::kDeduplicate);
     for (;;) {
       if (newest.slots[at.i].compare_exchange_strong(at.word, entry, std::memory_order_acq_rel)) {
-        std::atomic<int64_t>& latest = c.at[0].gen->latest_ns;
+        const int64_t admitted = own ? now_ns : RecordOf(s, entry).admitted;
+        std::atomic<int64_t>& latest = gen.latest_ns;
         for (int64_t seen = latest.load(std::memory_order_relaxed);
-             seen < admitted_ns &&
-             !latest.compare_exchange_weak(seen, admitted_ns, std::memory_order_relaxed);) {
+             seen < admitted &&
+             !latest.compare_exchange_weak(seen, admitted, std::memory_order_relaxed);) {
         }
-        return Result{value, true};
+        return Result{RecordOf(s, entry).value, true};
       }
       if (Sealed(at.word)) break;  // a newer generation: start again there
-      at = newest.Walk(tag, key, at.i);
-      if (at.found && Live(newest, at.word, now_ns)) {
-        return Result{newest.AdmissionOf(at.word).value, false};  // a concurrent duplicate
+      at = Walk(s, newest, tag, key, at.i);
+      if (at.found && Live(s, at.word, now_ns)) {
+        return Result{RecordOf(s, at.word).value, false};  // a concurrent duplicate
       }
       if (Sealed(at.word)) break;
     }
