@@ -183,6 +183,18 @@ class DedupWindow {
     return n;
   }
 
+  // Blocks of records held, in all shards (tests of memory use). Thread-safe.
+  size_t blocks() const {
+    size_t n = 0;
+    for (const Shard& s : shards_) {
+      if (const std::atomic<char*>* ring = s.ring.load(std::memory_order_acquire)) {
+        for (size_t b = 0; b < kRingBlocks; ++b)
+          n += ring[b].load(std::memory_order_relaxed) != nullptr;
+      }
+    }
+    return n;
+  }
+
   // Forgets every key: an admission that runs at the same time counts as one before it. Waits
   // for a thread that is unlinking generations. Thread-safe.
   void Clear() {
@@ -442,8 +454,9 @@ class DedupWindow {
   // Room for a record of `words` in the newest table's range, with an entry when `entry`
   // (below `limit`): its position, or nullopt when the table is full; *out_of_memory when the
   // block could not be made.
-  static std::optional<uint64_t> Claim(Shard& s, Table& t, uint64_t words, bool entry,
-                                       uint64_t limit, bool* out_of_memory) {
+  [[gnu::always_inline]] static std::optional<uint64_t> Claim(Shard& s, Table& t, uint64_t words,
+                                                              bool entry, uint64_t limit,
+                                                              bool* out_of_memory) {
     if (entry && Entries(t.claimed.load(std::memory_order_relaxed)) >= limit) return std::nullopt;
     uint64_t c = t.claimed.fetch_add((entry ? kOneEntry : 0) + words, std::memory_order_relaxed);
     if (entry && Entries(c) >= limit) return std::nullopt;
@@ -518,12 +531,21 @@ class DedupWindow {
   // table needs, unless another thread is doing it. What it unlinks or lets go stays readable
   // for the readers who found it until their guards end.
   void Tidy(Shard& s, const Chain& c, int64_t now_ns) {
+    if (c.n == 1 &&
+        s.pending_end.load(std::memory_order_relaxed) <= s.freed.load(std::memory_order_relaxed)) {
+      return;  // the usual case: one table, no blocks waiting
+    }
+    TidyMore(s, c, now_ns);
+  }
+  [[gnu::noinline]] void TidyMore(Shard& s, const Chain& c, int64_t now_ns) {
     bool needed = c.n > 1 && Droppable(c.at[c.n - 1], now_ns);
     for (size_t k = 1; k + 1 < c.n && !needed; ++k) needed = c.at[k].table == nullptr;
+    // Blocks waiting for their grace: moving the epoch on walks every thread's record, so a
+    // thread tries that one time in 64.
     needed = needed || (s.pending_end.load(std::memory_order_acquire) >
                             s.freed.load(std::memory_order_relaxed) &&
                         Epochs::Passed(s.pending_epoch.load(std::memory_order_relaxed),
-                                       /*advance=*/false));
+                                       /*advance=*/(++t_tidy_looks & 63) == 0));
     if (!needed || s.tidying.exchange(true, std::memory_order_acquire)) return;
     Generation* pred = s.newest.load(std::memory_order_acquire);
     uint64_t bound = UINT64_MAX;  // no table names a record below it
@@ -598,6 +620,7 @@ class DedupWindow {
                              Make* make, Moved moved, const Generation* skip = nullptr);
 
   static inline thread_local bool t_folding = false;
+  static inline thread_local uint32_t t_tidy_looks = 0;
 
   const int64_t window_ns_;
   const int64_t unit_ns_;  // a 64th of the window
@@ -671,6 +694,14 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
   const uint64_t floor = old.Bound();  // of every record `old` names: its positions follow
   const uint32_t now_unit = Unit(now_ns);
   uint64_t lowest = UINT64_MAX;
+  // Room for every entry it may move, taken at once (what it does not move goes back at the
+  // end), so that the admissions linking meanwhile still keep the table below 90 %.
+  const uint64_t room =
+      std::min(Entries(old.claimed.load(std::memory_order_acquire)), into.most_entries);
+  const uint64_t before = into.claimed.fetch_add(room * kOneEntry, std::memory_order_relaxed);
+  const bool counted = Entries(before) + room <= into.most_entries;  // else each move claims
+  if (!counted) into.claimed.fetch_sub(room * kOneEntry, std::memory_order_relaxed);
+  uint64_t unused = counted ? room : 0;
   for (size_t i = 0; i < old.size(); ++i) {
     const uint64_t w = old.slots[i].fetch_or(kSealed, std::memory_order_acq_rel);
     if (TagOf(w) == 0 || Gone(s, w, now_ns, now_unit)) continue;
@@ -694,8 +725,10 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
         break;
       }
     }
-    if (!there && !Sealed(seen) &&
-        Entries(into.claimed.fetch_add(kOneEntry, std::memory_order_relaxed)) < into.most_entries) {
+    const bool has_room = counted ? unused > 0
+                                  : Entries(into.claimed.fetch_add(
+                                        kOneEntry, std::memory_order_relaxed)) < into.most_entries;
+    if (!there && !Sealed(seen) && has_room) {
       while (!there && !Sealed(seen)) {
         if (into.slots[j].compare_exchange_strong(seen, entry, std::memory_order_acq_rel)) {
           linked = true;
@@ -711,6 +744,7 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
     }
     if (linked) {
       lowest = std::min(lowest, moved.position);
+      if (counted) --unused;
       continue;
     }
     if (there) continue;
@@ -719,6 +753,7 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
       return;  // no memory: the old table stays, and with it the key
     }
   }
+  into.claimed.fetch_sub(unused * kOneEntry, std::memory_order_relaxed);
   into.Lower(lowest);
   into.folding.store(UINT64_MAX, std::memory_order_release);
   Table* gone = from.table.exchange(nullptr, std::memory_order_acq_rel);
