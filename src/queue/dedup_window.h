@@ -204,6 +204,7 @@ class DedupWindow {
       // An empty table in place of the newest, alone in the list (a shard that had a table
       // never has none again: the next table's range follows the last one's). If its memory
       // cannot be had, the shard keeps its keys.
+      s.clears.fetch_add(1, std::memory_order_seq_cst);
       Generation* old = s.newest.load(std::memory_order_acquire);
       Generation* fresh = nullptr;
       while (old != nullptr) {
@@ -388,6 +389,8 @@ class DedupWindow {
     // `pending_epoch` (written by the role's holder).
     std::atomic<uint64_t> freed{0}, pending_end{0};
     std::atomic<uint64_t> pending_epoch{0};
+    // Bumped by each Clear before it replaces the tables: a fold under way stops moving.
+    std::atomic<uint64_t> clears{0};
   };
 
   // The generations of a shard as one call sees them, each with the table it had: every link
@@ -547,23 +550,28 @@ class DedupWindow {
                         Epochs::Passed(s.pending_epoch.load(std::memory_order_relaxed),
                                        /*advance=*/(++t_tidy_looks & 63) == 0));
     if (!needed || s.tidying.exchange(true, std::memory_order_acquire)) return;
-    Generation* pred = s.newest.load(std::memory_order_acquire);
+    // Every table pointer before any bound: a fold lowers its successor's bound before it lets
+    // its own table go, so a table seen without one is seen with the bound that replaced it.
+    // Only the role's holder changes the links below the newest.
+    Chain now;
     uint64_t bound = UINT64_MAX;  // no table names a record below it
-    if (pred != nullptr && pred->table.load(std::memory_order_acquire) != nullptr) {
-      bound = pred->table.load(std::memory_order_acquire)->Bound();
-    }
-    for (Generation* g = pred != nullptr ? pred->older.load(std::memory_order_acquire) : nullptr;
-         g != nullptr;) {
-      Generation* older = g->older.load(std::memory_order_acquire);
-      const Seen seen{g, g->table.load(std::memory_order_acquire)};
-      if (seen.table == nullptr || (older == nullptr && Droppable(seen, now_ns))) {
-        pred->older.store(older, std::memory_order_release);
-        Epochs::Retire(g, &Generation::Free);
-      } else {
-        bound = std::min(bound, seen.table->Bound());
-        pred = g;
+    if (Snapshot(s, now) && now.n > 0) {
+      for (size_t k = 0; k < now.n; ++k) {
+        if (now.at[k].table != nullptr) bound = std::min(bound, now.at[k].table->Bound());
       }
-      g = older;
+      Generation* pred = now.at[0].gen;
+      for (size_t k = 1; k < now.n; ++k) {
+        const Seen& seen = now.at[k];
+        if (seen.table == nullptr || (k + 1 == now.n && Droppable(seen, now_ns))) {
+          pred->older.store(seen.gen->older.load(std::memory_order_acquire),
+                            std::memory_order_release);
+          Epochs::Retire(seen.gen, &Generation::Free);
+        } else {
+          pred = seen.gen;
+        }
+      }
+    } else {
+      bound = 0;  // (more generations than a snapshot holds: let nothing go)
     }
     FreeDueBlocks(s);
     const uint64_t unneeded = bound == UINT64_MAX ? 0 : bound >> kBlockBits;
@@ -609,9 +617,10 @@ class DedupWindow {
   struct NoMake {
     V operator()() const { return V{}; }
   };
-  // What a fold moves: a slot word and the position of its record (0 for an admission's own).
+  // What a fold moves: a slot word, the position of its record, and the shard's count of
+  // Clears when the fold began (word 0: an admission's own record).
   struct Moved {
-    uint64_t word = 0, position = 0;
+    uint64_t word = 0, position = 0, clears = 0;
   };
   // The admission of `key` at `now`, or the move of an entry a fold took from `skip` (in every
   // generation but that one).
@@ -693,6 +702,7 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
   Table& old = *from.table.load(std::memory_order_acquire);
   const uint64_t floor = old.Bound();  // of every record `old` names: its positions follow
   const uint32_t now_unit = Unit(now_ns);
+  const uint64_t clears = s.clears.load(std::memory_order_seq_cst);
   uint64_t lowest = UINT64_MAX;
   // Room for every entry it may move, taken at once (what it does not move goes back at the
   // end), so that the admissions linking meanwhile still keep the table below 90 %.
@@ -706,8 +716,8 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
     const uint64_t w = old.slots[i].fetch_or(kSealed, std::memory_order_acq_rel);
     if (TagOf(w) == 0 || Gone(s, w, now_ns, now_unit)) continue;
     const uint64_t entry = w & ~kSealed;
-    const Moved moved{entry,
-                      floor + static_cast<uint32_t>(PlaceOf(w) - static_cast<uint32_t>(floor))};
+    const Moved moved{
+        entry, floor + static_cast<uint32_t>(PlaceOf(w) - static_cast<uint32_t>(floor)), clears};
     const uint32_t tag = TagOf(w);
     // Into the table that replaced it (the record stays where it is), unless the key is there
     // already or the slot where it would be is sealed: then wherever an admission would put it.
@@ -749,8 +759,9 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
     }
     if (there) continue;
     if (key.empty()) key = RecordOf(s, w).key();
-    if (!Link<NoMake>(s, key, tag, now_ns, nullptr, moved, &from)) {
-      return;  // no memory: the old table stays, and with it the key
+    if (!Link<NoMake>(s, key, tag, now_ns, nullptr, moved, &from) ||
+        s.clears.load(std::memory_order_relaxed) != clears) {
+      return;  // no memory, or a Clear: the old table stays (or goes with the Clear)
     }
   }
   into.claimed.fetch_sub(unused * kOneEntry, std::memory_order_relaxed);
@@ -835,6 +846,8 @@ std::optional<typename DedupWindow<V>::Result> DedupWindow<V>::Link(Shard& s, st
         if (!BeginGeneration(s, c, now_ns)) return std::nullopt;
         continue;
       }
+      // A Clear since the fold began forgot the key: the fold stops (its tables are gone).
+      if (s.clears.load(std::memory_order_seq_cst) != moved.clears) return Result{V{}, false};
       newest.Lower(moved.position);  // before it can be seen, so its block stays
     }
     AtProgressPoint(ProgressPoint::kDeduplicate);

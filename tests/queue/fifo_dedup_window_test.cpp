@@ -206,6 +206,48 @@ TEST_CASE(
   CHECK(w.Admit("k", later + window, [] { return 4; }) == std::pair<int, bool>{4, true});
 }
 
+TEST_CASE("DedupWindow: Clear while admissions and folds run forgets what it ran after",
+          "[stress]") {
+  // Three threads admit keys (tables fill and are folded as they go), a fourth clears the
+  // window again and again. Every admission returns a value made for its key; once they are
+  // done, a last Clear forgets everything, and the blocks of records go back.
+  DedupWindow<uint64_t> w(absl::Seconds(10));
+  constexpr int kThreads = 3, kKeys = 20000;
+  std::atomic<bool> done{false};
+  std::atomic<int> foreign{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kKeys; ++i) {
+        const int k = i % 5000;  // each key again and again, a window apart or not
+        const absl::Time now = kT0 + absl::Milliseconds(i);
+        auto got = w.Admit(std::to_string(k), now, [&] { return uint64_t(t) << 32 | uint64_t(k); });
+        if (!got.has_value() || (got->first & 0xffffffffu) != uint64_t(k)) foreign.fetch_add(1);
+      }
+    });
+  }
+  std::thread clearer([&] {
+    while (!done.load()) {
+      w.Clear();
+      std::this_thread::yield();
+    }
+  });
+  for (auto& th : threads) th.join();
+  done = true;
+  clearer.join();
+  CHECK(foreign.load() == 0);
+  w.Clear();
+  CHECK(w.size() == 0);
+  CHECK(w.Admit("0", kT0 + absl::Milliseconds(kKeys), [] { return uint64_t{7}; }) ==
+        std::pair<uint64_t, bool>{7, true});
+  // A send's tidying lets the old blocks go once their grace has passed.
+  for (int i = 0; i < 1000; ++i) {
+    (void)w.Admit("after-" + std::to_string(i), kT0 + absl::Milliseconds(kKeys),
+                  [] { return uint64_t{1}; });
+  }
+  CHECK(w.blocks() <= DedupWindow<uint64_t>::kShards);
+}
+
 TEST_CASE("DedupWindow: keys with the same hash stay distinct") {
   // The index keeps 32 bits of the hash; keys whose whole hash is the same must still be told
   // apart by their text, through admission, duplicates and expiry.
