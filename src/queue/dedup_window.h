@@ -469,8 +469,7 @@ class DedupWindow {
       if ((at >> kBlockBits) == ((at + words - 1) >> kBlockBits)) {
         std::atomic<char*>& block =
             s.ring.load(std::memory_order_relaxed)[(at >> kBlockBits) % kRingBlocks];
-        if (block.load(std::memory_order_acquire) == nullptr && !MakeBlock(block, /*huge=*/false))
-            [[unlikely]] {
+        if (block.load(std::memory_order_acquire) == nullptr && !MakeBlock(block)) [[unlikely]] {
           *out_of_memory = true;
           return std::nullopt;
         }
@@ -479,17 +478,12 @@ class DedupWindow {
       c = t.claimed.fetch_add(words, std::memory_order_relaxed);  // it crossed a block's end
     }
   }
-  // `huge`: in a transparent huge page, one page fault for 2 MiB instead of one per 4 KiB (not
-  // the shard's first block: a small window touches only the pages it uses).
-  [[gnu::noinline]] static bool MakeBlock(std::atomic<char*>& block, bool huge) {
+  // In ordinary pages, not a transparent huge one: a table's range ends with room it does not
+  // use, and a huge page there would cost 2 MiB for a few records (docs/benchmarks.md).
+  [[gnu::noinline]] static bool MakeBlock(std::atomic<char*>& block) {
     constexpr size_t bytes = size_t{8} << kBlockBits;
     char* made = static_cast<char*>(std::aligned_alloc(kHugePage, bytes));
     if (made == nullptr) return false;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (huge) (void)madvise(made, bytes, MADV_HUGEPAGE);
-#else
-    (void)huge;
-#endif
     char* seen = nullptr;
     if (!block.compare_exchange_strong(seen, made, std::memory_order_acq_rel)) {
       std::free(made);  // another admission made it first
@@ -700,7 +694,9 @@ bool DedupWindow<V>::BeginGeneration(Shard& s, const Chain& c, int64_t now_ns) {
 template <typename V>
 void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_ns) {
   Table& old = *from.table.load(std::memory_order_acquire);
-  const uint64_t floor = old.Bound();  // of every record `old` names: its positions follow
+  // No record a table names is in a block given back, and positions in use span less than the
+  // ring: a record's position is the one above `floor` with its low 32 bits.
+  const uint64_t floor = s.freed.load(std::memory_order_acquire) << kBlockBits;
   const uint32_t now_unit = Unit(now_ns);
   const uint64_t clears = s.clears.load(std::memory_order_seq_cst);
   uint64_t lowest = UINT64_MAX;
@@ -735,10 +731,10 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
         break;
       }
     }
-    const bool has_room = counted ? unused > 0
-                                  : Entries(into.claimed.fetch_add(
-                                        kOneEntry, std::memory_order_relaxed)) < into.most_entries;
-    if (!there && !Sealed(seen) && has_room) {
+    if (!there && !Sealed(seen) &&
+        (counted ? unused > 0
+                 : Entries(into.claimed.fetch_add(kOneEntry, std::memory_order_relaxed)) <
+                       into.most_entries)) {
       while (!there && !Sealed(seen)) {
         if (into.slots[j].compare_exchange_strong(seen, entry, std::memory_order_acq_rel)) {
           linked = true;
