@@ -9,6 +9,7 @@
 
 #include "queue/dedup_window.h"
 #include "queue/progress_parking.h"
+#include "queue/stress_threads.h"
 
 namespace courier::queue_internal {
 namespace {
@@ -109,7 +110,8 @@ TEST_CASE("DedupWindow: concurrent admissions of one key admit exactly one", "[s
 
 TEST_CASE("DedupWindow: racing admissions across new and dropped generations admit each key once",
           "[stress]") {
-  // Four threads admit the same keys, round after round, a third of a window apart, so that
+  // Four threads admit the same keys, round after round (60 times COURIER_STRESS_SCALE), a
+  // third of a window apart, so that
   // generations begin (full, or half a window old) and are dropped while admissions race; half
   // the keys share a few hashes, so that their probes are long and cross one another. In each
   // round every key must be fresh for exactly one thread, and every other thread must get that
@@ -117,21 +119,22 @@ TEST_CASE("DedupWindow: racing admissions across new and dropped generations adm
   // new again (checked after the round, by one thread).
   const absl::Duration window = absl::Seconds(3);
   DedupWindow<uint64_t> w(window);
-  constexpr int kThreads = 4, kRounds = 60, kKeys = 300;
+  constexpr int kThreads = 4, kKeys = 300;
+  const int rounds = 60 * testing::StressScale();
   constexpr int kStrides[kThreads] = {7, 11, 13, 17};  // prime to kKeys: every key, in turn
   auto key = [](int round, int i) { return std::to_string(round) + "/" + std::to_string(i); };
   auto hash = [&](const std::string& k, int i) {
     return i % 2 == 0 ? DedupWindow<uint64_t>::Hash(k) : uint64_t{0x3000000000000000} | (i % 5);
   };
-  std::vector<std::atomic<int>> fresh(kRounds * kKeys);
-  std::vector<std::atomic<uint64_t>> values(kRounds * kKeys);
-  std::vector<std::atomic<uint64_t>> returned(kRounds * kKeys * kThreads);  // by (key, thread)
+  std::vector<std::atomic<int>> fresh(rounds * kKeys);
+  std::vector<std::atomic<uint64_t>> values(rounds * kKeys);
+  std::vector<std::atomic<uint64_t>> returned(rounds * kKeys * kThreads);  // by (key, thread)
   std::atomic<int> wrong_value{0}, wrong_later{0};
   std::barrier round_done(kThreads, [&]() noexcept {});
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      for (int r = 0; r < kRounds; ++r) {
+      for (int r = 0; r < rounds; ++r) {
         const absl::Time now = kT0 + window / 3 * r;
         for (int n = 0; n < kKeys; ++n) {
           const int i = (n * kStrides[t]) % kKeys;  // each thread in its own order

@@ -48,12 +48,6 @@ constexpr int kPerProducer = 1000;  // times COURIER_STRESS_SCALE
 constexpr int kIdleReceives = 100;  // a consumer's empty receives in a row before it stops
 constexpr int kReceivesPerTick = 64;
 
-int Scale() {
-  const char* s = std::getenv("COURIER_STRESS_SCALE");
-  const int n = s != nullptr ? std::atoi(s) : 1;
-  return n >= 1 ? n : 1;
-}
-
 struct Received {
   std::string body, group, seq;  // seq: the 20-digit SequenceNumber (ordered as text)
   uint32_t receive = 0;          // ApproximateReceiveCount
@@ -88,7 +82,7 @@ TEST_CASE(
   auto clock = std::make_shared<ManualClock>();
   Hub hub(Environment::Deterministic(clock));
   auto q = FifoQueue::Create(hub, "stress.fifo").value();
-  const int per_producer = kPerProducer * Scale();
+  const int per_producer = kPerProducer * testing::StressScale();
   auto now = [&] { return absl::ToUnixNanos(clock->Now()); };
   std::atomic<uint64_t> tickets{0};
   auto ticket = [&] { return tickets.fetch_add(1, std::memory_order_relaxed); };

@@ -54,12 +54,6 @@ constexpr int kPerProducer = 2000;  // times COURIER_STRESS_SCALE
 constexpr int kIdleReceives = 20;
 constexpr int kReceivesPerTick = 64;  // each consumer asks for a clock step this often
 
-int Scale() {
-  const char* s = std::getenv("COURIER_STRESS_SCALE");
-  const int n = s != nullptr ? std::atoi(s) : 1;
-  return n >= 1 ? n : 1;
-}
-
 struct Received {
   std::string body;
   uint32_t receive = 0;                       // ApproximateReceiveCount: 1 for the first receive
@@ -94,7 +88,7 @@ TEST_CASE(
   auto clock = std::make_shared<ManualClock>();
   Hub hub(Environment::Deterministic(clock));
   auto q = Sqs(hub).CreateQueue("stress").value();
-  const int per_producer = kPerProducer * Scale();
+  const int per_producer = kPerProducer * testing::StressScale();
   auto now = [&] { return absl::ToUnixNanos(clock->Now()); };
 
   std::vector<Log> logs(kProducers + kConsumers + kRacers);

@@ -1,10 +1,11 @@
-// What the queue stress tests share: the hand-off of receipt handles from consumers to the
-// threads that race them, and the requests for manual-clock steps.
+// What the queue stress tests share: how long they run, the hand-off of receipt handles from
+// consumers to the threads that race them, and the requests for manual-clock steps.
 #ifndef COURIER_TESTS_QUEUE_STRESS_THREADS_H_
 #define COURIER_TESTS_QUEUE_STRESS_THREADS_H_
 
 #include <condition_variable>
 #include <cstdint>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <utility>
@@ -12,6 +13,14 @@
 #include "courier/message.h"
 
 namespace courier::testing {
+
+// COURIER_STRESS_SCALE (default 1): how many times the usual work a stress test does, for a
+// longer run on demand.
+inline int StressScale() {
+  const char* s = std::getenv("COURIER_STRESS_SCALE");
+  const int n = s != nullptr ? std::atoi(s) : 1;
+  return n >= 1 ? n : 1;
+}
 
 // A receive of one message, named by its thread and its place in that thread's receives.
 struct ReceiveId {
