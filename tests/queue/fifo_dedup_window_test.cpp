@@ -108,15 +108,14 @@ TEST_CASE("DedupWindow: concurrent admissions of one key admit exactly one", "[s
   CHECK(admitted.load() == 2000);
 }
 
-TEST_CASE("DedupWindow: racing admissions across new and dropped generations admit each key once",
+TEST_CASE("DedupWindow: racing admissions across tables begun and folded admit each key once",
           "[stress]") {
   // Four threads admit the same keys, round after round (60 times COURIER_STRESS_SCALE), a
-  // third of a window apart, so that
-  // generations begin (full, or half a window old) and are dropped while admissions race; half
-  // the keys share a few hashes, so that their probes are long and cross one another. In each
-  // round every key must be fresh for exactly one thread, and every other thread must get that
-  // one's value; a key of the round before is still a duplicate, one of three rounds before is
-  // new again (checked after the round, by one thread).
+  // third of a window apart, so that tables begin (full, or half a window old) and are folded
+  // while admissions race; half the keys share a few hashes, so that their probes are long and
+  // cross one another. In each round every key must be fresh for exactly one thread, and every
+  // other thread must get that one's value; a key of the round before is still a duplicate, one
+  // of three rounds before is new again (checked after the round, by one thread).
   const absl::Duration window = absl::Seconds(3);
   DedupWindow<uint64_t> w(window);
   constexpr int kThreads = 4, kKeys = 300;
@@ -252,7 +251,7 @@ TEST_CASE("DedupWindow: Clear while admissions and folds run forgets what it ran
 }
 
 TEST_CASE("DedupWindow: keys with the same hash stay distinct") {
-  // The index keeps 32 bits of the hash; keys whose whole hash is the same must still be told
+  // The tables keep 24 bits of the hash; keys whose whole hash is the same must still be told
   // apart by their text, through admission, duplicates and expiry.
   DedupWindow<int> w(absl::Seconds(10));
   constexpr uint64_t kSame = 0x5a5a5a5a12345678ULL;
@@ -269,7 +268,7 @@ TEST_CASE("DedupWindow: keys with the same hash stay distinct") {
     REQUIRE(w.Admit(key(i), kSame, kT0 + absl::Seconds(1), [] { return -1; }) ==
             std::pair<int, bool>{i, false});
   }
-  // Other keys whose hashes share only the 32 bits the index keeps (and the shard).
+  // Other keys whose hashes share only the low 32 bits (so the 24 the tables keep, and the shard).
   for (int i = 0; i < kKeys; ++i) {
     const uint64_t other = (uint64_t{0x5a5a5a5a} ^ static_cast<uint64_t>(i + 1)) << 32 | 0x12345678;
     REQUIRE(w.Admit(key(i) + "#2", other, kT0 + absl::Seconds(1), [&] { return 1000 + i; }) ==
