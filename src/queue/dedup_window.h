@@ -440,18 +440,25 @@ class DedupWindow {
   }
 
   // Along the probe of a key with this tag in `t`, from its home or from slot `i`. Ends: at
-  // most 90 % of the slots hold entries.
-  [[gnu::always_inline]] static Probe Walk(const Shard& s, const Table& t, uint32_t tag,
-                                           std::string_view key) {
-    return Walk(s, t, tag, key, tag & t.mask);
-  }
-  [[gnu::always_inline]] static Probe Walk(const Shard& s, const Table& t, uint32_t tag,
-                                           std::string_view key, size_t i) {
+  // most 90 % of the slots hold entries. `key()` gives the key, asked for only when a slot's tag
+  // matches (a fold's key is in a record it would rather not read).
+  template <typename Key>
+  [[gnu::always_inline]] static Probe WalkBy(const Shard& s, const Table& t, uint32_t tag,
+                                             Key&& key, size_t i) {
     for (;; i = (i + 1) & t.mask) {
       const uint64_t w = t.slots[i].load(std::memory_order_acquire);
       if (TagOf(w) == 0) return {i, w, false};
-      if (TagOf(w) == tag && RecordOf(s, w).key() == key) return {i, w, true};
+      if (TagOf(w) == tag && RecordOf(s, w).key() == key()) return {i, w, true};
     }
+  }
+  [[gnu::always_inline]] static Probe Walk(const Shard& s, const Table& t, uint32_t tag,
+                                           std::string_view key, size_t i) {
+    return WalkBy(
+        s, t, tag, [key] { return key; }, i);
+  }
+  [[gnu::always_inline]] static Probe Walk(const Shard& s, const Table& t, uint32_t tag,
+                                           std::string_view key) {
+    return Walk(s, t, tag, key, tag & t.mask);
   }
 
   // Room for a record of `words` in the newest table's range, with an entry when `entry`
@@ -481,8 +488,7 @@ class DedupWindow {
   // In ordinary pages, not a transparent huge one: a table's range ends with room it does not
   // use, and a huge page there would cost 2 MiB for a few records (docs/benchmarks.md).
   [[gnu::noinline]] static bool MakeBlock(std::atomic<char*>& block) {
-    constexpr size_t bytes = size_t{8} << kBlockBits;
-    char* made = static_cast<char*>(std::aligned_alloc(kHugePage, bytes));
+    char* made = static_cast<char*>(std::malloc(size_t{8} << kBlockBits));
     if (made == nullptr) return false;
     char* seen = nullptr;
     if (!block.compare_exchange_strong(seen, made, std::memory_order_acq_rel)) {
@@ -717,35 +723,23 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
     const uint32_t tag = TagOf(w);
     // Into the table that replaced it (the record stays where it is), unless the key is there
     // already or the slot where it would be is sealed: then wherever an admission would put it.
-    bool linked = false, there = false;
     std::string_view key;
-    size_t j = tag & into.mask;
-    uint64_t seen = 0;
-    for (;; j = (j + 1) & into.mask) {  // a walk that reads the key only on a tag's match
-      seen = into.slots[j].load(std::memory_order_acquire);
-      if (TagOf(seen) == 0) break;
-      if (TagOf(seen) != tag) continue;
+    auto key_of_w = [&] {
       if (key.empty()) key = RecordOf(s, w).key();
-      if (RecordOf(s, seen).key() == key) {
-        there = true;
-        break;
-      }
-    }
-    if (!there && !Sealed(seen) &&
+      return key;
+    };
+    Probe at = WalkBy(s, into, tag, key_of_w, tag & into.mask);
+    bool linked = false;
+    if (!at.found && !Sealed(at.word) &&
         (counted ? unused > 0
                  : Entries(into.claimed.fetch_add(kOneEntry, std::memory_order_relaxed)) <
                        into.most_entries)) {
-      while (!there && !Sealed(seen)) {
-        if (into.slots[j].compare_exchange_strong(seen, entry, std::memory_order_acq_rel)) {
+      while (!at.found && !Sealed(at.word)) {
+        if (into.slots[at.i].compare_exchange_strong(at.word, entry, std::memory_order_acq_rel)) {
           linked = true;
           break;
         }
-        if (Sealed(seen)) break;
-        if (key.empty()) key = RecordOf(s, w).key();
-        const Probe p = Walk(s, into, tag, key, j);
-        j = p.i;
-        seen = p.word;
-        there = p.found;
+        if (!Sealed(at.word)) at = WalkBy(s, into, tag, key_of_w, at.i);  // it changed: again
       }
     }
     if (linked) {
@@ -753,9 +747,8 @@ void DedupWindow<V>::Fold(Shard& s, Generation& from, Table& into, int64_t now_n
       if (counted) --unused;
       continue;
     }
-    if (there) continue;
-    if (key.empty()) key = RecordOf(s, w).key();
-    if (!Link<NoMake>(s, key, tag, now_ns, nullptr, moved, &from) ||
+    if (at.found) continue;
+    if (!Link<NoMake>(s, key_of_w(), tag, now_ns, nullptr, moved, &from) ||
         s.clears.load(std::memory_order_relaxed) != clears) {
       return;  // no memory, or a Clear: the old table stays (or goes with the Clear)
     }

@@ -34,7 +34,7 @@ class Epochs {
   // can still act on what it read before a change, e.g. that a table it replaced gets no more
   // inserts.
   static uint64_t Now();
-  static bool Passed(uint64_t epoch, bool advance = true);
+  static bool Passed(uint64_t epoch, bool advance);
 
   // Frees what can be freed now (tests and benchmarks measuring memory call it). Thread-safe.
   static void Collect();
