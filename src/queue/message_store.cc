@@ -340,25 +340,23 @@ void MessageStore::Release(uint32_t i, Slot& s) {
 bool MessageStore::Remove(uint32_t i, Slot& slot, uint64_t& seen) {
   // A free word is a message gone: removing it again would release its slot twice.
   if (SlotWord::state(seen) == SlotState::kFree) return false;
-  const uint64_t next = SlotWord::Next(seen, SlotState::kFree, 0) | (seen & SlotWord::kReading);
-  if (!Change(slot, seen, next)) return false;
-  if ((next & SlotWord::kReading) == 0) Release(i, slot);  // else its reader releases it (Read)
+  if (!Change(slot, seen, SlotWord::Next(seen, SlotState::kFree, 0))) return false;
+  Release(i, slot);
   return true;
 }
 
 void MessageStore::Expire(uint32_t i, uint64_t seen) {
-  while (SlotWord::state(seen) != SlotState::kFree && !Remove(i, seen)) {
+  while (SlotWord::state(seen) != SlotState::kFree) {
+    if ((seen & SlotWord::kReading) != 0) {  // its receiver is copying it: a later sweep
+      AddLateExpiry(i, at(i).gen());
+      return;
+    }
+    if (Remove(i, seen)) return;
   }
 }
 
 bool MessageStore::Take(uint32_t i, uint64_t& seen) {
-  return (seen & SlotWord::kReading) == 0 &&
-         Change(i, seen, SlotWord::Next(seen, SlotState::kFree, 0));
-}
-
-void MessageStore::Read(uint32_t i, Slot& slot) {
-  const uint64_t old = slot.word.fetch_and(~SlotWord::kReading, std::memory_order_acq_rel);
-  if (SlotWord::state(old) == SlotState::kFree) Release(i, slot);  // removed while it was read
+  return Change(i, seen, SlotWord::Next(seen, SlotState::kFree, 0));
 }
 
 void MessageStore::FlushRemoved() {
@@ -606,7 +604,9 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
       late.expiry_heap.push_back({at(EntrySlot(*e)).enqueued(), *e});
       std::push_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
     }
-    std::vector<Late::Due> reading;  // due, but their receivers still read them: next sweep
+    // Due, but their receivers still read them: the next sweep.
+    std::vector<Late::Due> reading;
+    std::vector<uint64_t> reading_expiries;
     while (!late.timer_heap.empty() && late.timer_heap.front().at <= now) {
       const Late::Due due = late.timer_heap.front();
       std::pop_heap(late.timer_heap.begin(), late.timer_heap.end(), greater);
@@ -629,7 +629,15 @@ void MessageStore::SweepLate(int64_t now, int64_t retention) {
       late.expiry_heap.pop_back();
       const uint64_t word = at(EntrySlot(e)).word.load(std::memory_order_acquire);
       if (!expiry_current(e)) continue;
+      if ((word & SlotWord::kReading) != 0) {
+        reading_expiries.push_back(e);
+        continue;
+      }
       Expire(EntrySlot(e), word);
+    }
+    for (uint64_t e : reading_expiries) {
+      late.expiry_heap.push_back({at(EntrySlot(e)).enqueued(), e});
+      std::push_heap(late.expiry_heap.begin(), late.expiry_heap.end(), greater);
     }
     late.next_timer.store(late.timer_heap.empty() ? INT64_MAX : late.timer_heap.front().at,
                           std::memory_order_seq_cst);

@@ -8,8 +8,9 @@
 // take, delete or move the same message; the version, bumped by each change, lets every index
 // entry and receipt handle check lazily that it still describes its slot. A removed slot is
 // reused at once, under a new generation: only its receiver (while the word says it is being
-// read) or its remover read a slot's plain fields, and a removal during a read leaves the slot
-// to the reader to free. Epochs free only ring segments. A drained lane gives its pages back
+// read) or its remover read a slot's plain fields, and no one but its receiver changes a word
+// being read (a removal or timer meanwhile is left for later), so that the receiver ends its
+// read with a plain store. Epochs free only ring segments. A drained lane gives its pages back
 // (GiveBackIfDrained).
 //
 // The indexes are lock-free rings (MpmcRing) of (slot, version) entries, never searched: stale
@@ -46,6 +47,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "courier/detail/digest.h"
@@ -60,8 +62,9 @@ namespace courier::queue_internal {
 enum class SlotState : uint32_t { kFree = 0, kVisible = 1, kInFlight = 2, kDelayed = 3 };
 
 // A slot's atomic word: [version: 32][receive count: 28][reading: 1][state: 3]. `reading`:
-// the receiver that took the message is still copying it; a removal meanwhile leaves the slot
-// to that receiver to free (MessageStore::Read), so a slot is reused with no grace period.
+// the receiver that took the message is still copying it; until it is done (MessageStore::Read)
+// no other thread changes the word, so the slot cannot be freed under it and is reused with no
+// grace period.
 struct SlotWord {
   static constexpr uint32_t kMaxReceives = (1u << 28) - 1;  // ApproximateReceiveCount stops there
   static constexpr uint64_t kReading = 8;
@@ -173,7 +176,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
     uint64_t word;
   };
 
-  // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails)
+  // ---- changes of state: one CAS each, from the word `seen` (reloaded when it fails); each
+  // fails, leaving `seen` as it is, on a word being read (kReading): no handle names that
+  // receive yet, and expiries and timers wait for its end.
   // To in flight until `until`, with `receives`, and being read: the caller copies what it
   // needs and then calls Read. When until <= now no timer is set: the caller makes the message
   // visible again with Reschedule once it has read it.
@@ -186,15 +191,20 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void AddTimers(std::span<const SlotRef> claimed, int64_t now, int64_t until, int64_t retention);
   // In flight again until `until`, keeping the receive count; visible when until <= now.
   bool Reschedule(uint32_t i, uint64_t& seen, int64_t now, int64_t until, int64_t retention);
-  // Removes the message; its slot is freed now, or by its reader when it is being read. False
-  // when the word changed since `seen`, or `seen` is a free word (a message gone).
+  // Removes the message and frees its slot. False when the word changed since `seen`, or `seen`
+  // is a free word (a message gone) or one being read.
   bool Remove(uint32_t i, uint64_t& seen) { return Remove(i, at(i), seen); }
   bool Remove(uint32_t i, Slot& slot, uint64_t& seen);
-  // Removes the message whatever changes it meanwhile (its retention ran out).
+  // Removes the message whatever changes it meanwhile (its retention ran out); one being read
+  // is left to a later sweep.
   void Expire(uint32_t i, uint64_t seen);
   // The receive of `i` is done reading it (the word then loses kReading).
-  void Read(uint32_t i) { Read(i, at(i)); }
-  void Read(uint32_t i, Slot& slot);
+  void Read(uint32_t i) { Read(at(i)); }
+  static void Read(Slot& slot) {
+    // No other thread changes a word being read: a plain store ends the read.
+    slot.word.store(slot.word.load(std::memory_order_relaxed) & ~SlotWord::kReading,
+                    std::memory_order_release);
+  }
   // Removes a visible message for the caller to read (a dead letter, a move): Release frees it.
   bool Take(uint32_t i, uint64_t& seen);
   void Release(uint32_t i) { Release(i, at(i)); }
@@ -233,7 +243,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // The earliest pending delay or visibility end, if any (only used to wake a long poll).
   std::optional<int64_t> NextTimer();
 
-  // Removes every message; `removed(i, gen)` for each (PurgeQueue).
+  // Removes every message; `removed(i, gen)` for each (PurgeQueue). A message being read is
+  // removed once its receiver is done copying it: a purge is the one call that waits for
+  // another thread (not for a lock: for a receive between two of its steps).
   template <typename F>
   void Clear(F removed);
 
@@ -453,6 +465,7 @@ inline void MessageStore::Count(uint32_t thread, SlotState s, int64_t d) {
 }
 
 inline bool MessageStore::Change(Slot& slot, uint64_t& seen, uint64_t next) {
+  if ((seen & SlotWord::kReading) != 0) return false;  // its reader's alone
   if (!slot.word.compare_exchange_strong(seen, next, std::memory_order_acq_rel,
                                          std::memory_order_acquire)) {
     return false;
@@ -512,6 +525,11 @@ void MessageStore::Clear(F removed) {
     if (!contains(i)) continue;
     uint64_t seen = at(i).word.load(std::memory_order_acquire);
     while (SlotWord::state(seen) != SlotState::kFree) {
+      if ((seen & SlotWord::kReading) != 0) {  // its receiver copies it: a moment
+        std::this_thread::yield();
+        seen = at(i).word.load(std::memory_order_acquire);
+        continue;
+      }
       const uint32_t gen = at(i).gen();
       if (Remove(i, seen)) {
         removed(i, gen);

@@ -800,7 +800,7 @@ absl::Status Queue::ReceiveMessage(const ReceiveRequest& request, std::vector<Me
         EncodeHandle(impl_->token, {i, gens[k], receives}, m.receipt_handle);
         describe(slot, receives, m);
       }
-      for (size_t k = 0; k < claims; ++k) store.Read(claimed[k].i, *claimed[k].slot);
+      for (size_t k = 0; k < claims; ++k) MessageStore::Read(*claimed[k].slot);
       return true;
     };
     // The lanes from the one that last gave this thread messages of this queue (at first its
@@ -921,10 +921,11 @@ std::optional<queue_internal::PayloadPointer> BlobOf(std::string_view handle) {
 }  // namespace
 
 namespace {
-// Whether `word` (and the slot's generation) still describe the receive a handle names.
+// Whether `word` (and the slot's generation) still describe the receive a handle names. Not
+// while that receive is still being read: its handles are not given out yet.
 bool Matches(const Slot& slot, uint64_t word, const HandleParts& h) {
-  return SlotWord::state(word) != SlotState::kFree && SlotWord::receives(word) == h.receive &&
-         slot.gen() == h.gen;
+  return SlotWord::state(word) != SlotState::kFree && (word & SlotWord::kReading) == 0 &&
+         SlotWord::receives(word) == h.receive && slot.gen() == h.gen;
 }
 
 // Deletes the message a parsed handle names. True when it deleted; false for a message gone

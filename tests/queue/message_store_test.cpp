@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -102,8 +103,7 @@ TEST_CASE("MessageStore: visibility timeouts, delays, retention and slot reuse",
   CHECK(store->at(a).gen() == gen + 1);
 }
 
-TEST_CASE("MessageStore: a message removed while its receiver reads it is freed by the reader",
-          "[store]") {
+TEST_CASE("MessageStore: a message is not removed while its receiver reads it", "[store]") {
   auto store = MessageStore::Create();
   Epochs::Guard guard;
   const uint32_t a = Send(*store, 1, 0);
@@ -111,11 +111,52 @@ TEST_CASE("MessageStore: a message removed while its receiver reads it is freed 
   REQUIRE(store->Receive(a, word, 1, 0, 100, kRetention));  // being read from now on
   const uint32_t gen = store->at(a).gen();
   word = store->at(a).word.load();
-  REQUIRE(store->Remove(a, word));   // a purge, say, while the receiver copies the body
-  CHECK(store->at(a).gen() == gen);  // not freed: the body is still there to copy
+  CHECK_FALSE(store->Remove(a, word));  // only its reader changes a word being read
+  CHECK(store->at(a).gen() == gen);
   CHECK(store->at(a).body() == "body");
-  store->Read(a);  // the receiver is done: it frees the slot
+  CHECK(store->in_flight() == 1);
+  store->Read(a);  // the receiver is done
+  word = store->at(a).word.load();
+  CHECK(SlotWord::state(word) == SlotState::kInFlight);
+  CHECK(SlotWord::receives(word) == 1);
+  REQUIRE(store->Remove(a, word));
   CHECK(store->at(a).gen() == gen + 1);
+  CHECK(store->in_flight() == 0);
+}
+
+TEST_CASE("MessageStore: a message that expires while it is read goes once it has been read",
+          "[store]") {
+  auto store = MessageStore::Create();
+  Epochs::Guard guard;
+  const uint32_t a = Send(*store, 1, 0);
+  uint64_t word = store->at(a).word.load();
+  REQUIRE(store->Receive(a, word, 1, 0, 10 * kRetention, kRetention));  // being read
+  store->Sweep(kRetention, kRetention);  // its expiry is due: left for a later sweep
+  CHECK(store->in_flight() == 1);
+  CHECK(store->at(a).body() == "body");
+  store->Read(a);
+  store->Sweep(kRetention + 1, kRetention);
+  CHECK(store->in_flight() == 0);
+  CHECK(SlotWord::state(store->at(a).word.load()) == SlotState::kFree);
+}
+
+TEST_CASE("MessageStore: a purge removes a message being read once its reader is done", "[store]") {
+  auto store = MessageStore::Create();
+  Epochs::Guard guard;
+  const uint32_t a = Send(*store, 1, 0);
+  Send(*store, 2, 0);
+  uint64_t word = store->at(a).word.load();
+  REQUIRE(store->Receive(a, word, 1, 0, 100, kRetention));  // being read
+  std::atomic<int> removed{0};
+  std::thread purge([&] {
+    Epochs::Guard purge_guard;
+    store->Clear([&](uint32_t, uint32_t) { removed.fetch_add(1); });
+  });
+  CHECK(store->at(a).body() == "body");  // still there for its reader, whatever the purge did
+  store->Read(a);
+  purge.join();
+  CHECK(removed.load() == 2);
+  CHECK(store->visible() == 0);
   CHECK(store->in_flight() == 0);
 }
 
@@ -509,6 +550,90 @@ TEST_CASE("MessageStore: concurrent sends, receives, timeouts and deletes", "[st
     if (store->Remove(i, word)) ++removed[tag];
   }
   CheckEachRemovedOnce(removed);
+  CHECK(store->visible() == 0);
+  CHECK(store->in_flight() == 0);
+  CHECK(store->delayed() == 0);
+}
+
+// Receivers read while expiries, deletes and purges race them: a receiver's copy is always of
+// the message it took (its body names its id), nothing is removed twice, and the counts come
+// back to zero.
+TEST_CASE("MessageStore: purges and expiries while messages are being read", "[store][stress]") {
+  constexpr int kProducers = 4, kConsumers = 4, kPerProducer = 3000;
+  constexpr int64_t kShortRetention = 40;
+  auto store = MessageStore::Create();
+  std::atomic<int64_t> now{1};
+  std::atomic<int> producers_done{0}, consumers_done{0}, purged{0}, wrong_copies{0};
+  std::vector<std::atomic<int>> deleted(kProducers * kPerProducer);
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&, p] {
+      for (int k = 0; k < kPerProducer; ++k) {
+        const auto tag = static_cast<uint64_t>(p * kPerProducer + k);
+        Epochs::Guard guard;
+        const uint32_t i = store->Allocate();
+        Slot& s = store->at(i);
+        s.id = {tag, 0};
+        s.set_enqueued(now.load());
+        s.received_ms.store(0);
+        s.first_receive_ms.store(0);
+        MessageStore::SetBody(s, std::to_string(tag), nullptr);
+        s.extra = nullptr;
+        store->Publish(i, 0, now.load(), 0, kShortRetention, /*in_order=*/true);
+      }
+      ++producers_done;
+    });
+  }
+  for (int c = 0; c < kConsumers; ++c) {
+    threads.emplace_back([&, c] {
+      std::mt19937 random(c);
+      int idle = 0;
+      while (idle < 200) {
+        Epochs::Guard guard;
+        const int64_t t = now.load();
+        store->Sweep(t, kShortRetention);
+        auto v = store->PopVisible();
+        if (!v) {
+          if (producers_done.load() == kProducers) ++idle;
+          std::this_thread::yield();
+          continue;
+        }
+        idle = 0;
+        auto [i, word] = *v;
+        const int64_t until = t + 1 + static_cast<int64_t>(random() % 3);
+        if (!store->Receive(i, word, SlotWord::receives(word) + 1, t, until, kShortRetention)) {
+          continue;
+        }
+        const uint64_t tag = store->at(i).id.hi;
+        std::this_thread::yield();  // a purge or an expiry may come now
+        if (store->at(i).body() != std::to_string(tag)) ++wrong_copies;
+        store->Read(i);
+        word = store->at(i).word.load();
+        if (random() % 2 == 0 && store->Remove(i, word)) ++deleted[tag];
+      }
+      ++consumers_done;
+    });
+  }
+  threads.emplace_back([&] {  // the time, and a purge now and then
+    for (int round = 0; consumers_done.load() < kConsumers; ++round) {
+      now.fetch_add(1);
+      if (round % 64 == 0) {
+        Epochs::Guard guard;
+        store->Clear([&](uint32_t, uint32_t) { ++purged; });
+      }
+      std::this_thread::yield();
+    }
+  });
+  for (auto& t : threads) t.join();
+  Epochs::Guard guard;
+  store->Clear([&](uint32_t, uint32_t) { ++purged; });
+  CHECK(wrong_copies.load() == 0);
+  int deletes = 0;
+  for (const auto& n : deleted) {
+    CHECK(n.load() <= 1);
+    deletes += n.load();
+  }
+  CHECK(deletes + purged.load() <= kProducers * kPerProducer);
   CHECK(store->visible() == 0);
   CHECK(store->in_flight() == 0);
   CHECK(store->delayed() == 0);
