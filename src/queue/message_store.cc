@@ -514,7 +514,7 @@ void MessageStore::FireLaneTimers(int64_t now, int64_t retention) {
 
 void MessageStore::SweepNow(int64_t now, int64_t retention) {
   Epochs::Guard guard;
-  Sweep(now, retention);
+  Sweep(now, retention, /*timers=*/false);
 }
 
 void MessageStore::Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention) {

@@ -224,7 +224,9 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   // Applies what is due at `now`: ends of delays and visibility timeouts, and retention.
   // `timers`: false when the caller has just swept this lane's timers (FireDueTimers).
   void Sweep(int64_t now, int64_t retention, bool timers = true);
-  // Sweep, for a send: now and then only (a send has nothing to gain from it but memory).
+  // Sweep, for a send: now and then only (a send has nothing to gain from it but memory), and
+  // not the timers: a lane's timers are those its own thread set as a receiver, whose receives
+  // sweep them (FireDueTimers), and those left when it stops receiving go when they end.
   void SweepSometimes(int64_t now, int64_t retention) {
     if ((++t_sends & 15) == 0) [[unlikely]]
       SweepNow(now, retention);
@@ -371,7 +373,7 @@ class MessageStore : public std::enable_shared_from_this<MessageStore> {
   void SweepTimers(int64_t now, int64_t retention);
   void SweepReady(int64_t now, int64_t retention);
   static inline thread_local uint32_t t_sends = 0;  // SweepSometimes
-  void SweepNow(int64_t now, int64_t retention);    // Sweep under a guard
+  void SweepNow(int64_t now, int64_t retention);    // Sweep but the timers, under a guard
   void SweepLate(int64_t now, int64_t retention);
   // What a timer that ended does: expires the message, or makes it visible.
   void Fire(uint32_t i, uint64_t word, int64_t now, int64_t retention);
