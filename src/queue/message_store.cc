@@ -443,7 +443,11 @@ void MessageStore::PushTimers(std::span<const uint64_t> entries, int64_t duratio
     }
     if (c->duration == duration) {
       // Release is enough: a long poll learns of timers from NextTimer, not from a notify.
-      for (uint64_t e : entries) Push(c->rings, e, std::memory_order_release);
+      if (Owner()) {
+        c->rings.owned.PushOwned(entries, std::memory_order_release);
+      } else {
+        for (uint64_t e : entries) c->rings.shared.Push(e);
+      }
       return;
     }
   }

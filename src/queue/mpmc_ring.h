@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <new>
 #include <optional>
+#include <span>
 
 #include "queue/epochs.h"
 
@@ -51,6 +52,8 @@ class MpmcRing {
   // `order`: seq_cst where a long poll's wake-up rests on it (WakeSignal::NotifyAfterSeqCstChange),
   // release elsewhere (on x86 a plain store).
   void PushOwned(uint64_t entry, std::memory_order order = std::memory_order_seq_cst);
+  // PushOwned of several entries, published with one store per segment they fill.
+  void PushOwned(std::span<const uint64_t> entries, std::memory_order order);
 
   // Removes and returns the oldest entry if `take(entry)` says so; nullopt when the ring is empty
   // or `take` declined. `take` may run more than once, on entries another consumer then wins.
@@ -138,18 +141,27 @@ inline void MpmcRing::Push(uint64_t entry) {
 }
 
 inline void MpmcRing::PushOwned(uint64_t entry, std::memory_order order) {
+  PushOwned({&entry, 1}, order);
+}
+
+inline void MpmcRing::PushOwned(std::span<const uint64_t> entries, std::memory_order order) {
   Segment* s = tail_.load(std::memory_order_relaxed);  // only this thread moves it
   uint64_t i = s->enq.load(std::memory_order_relaxed);
-  if (i >= s->capacity) {
-    Segment* fresh =
-        Segment::Make(std::min<uint64_t>(2 * s->capacity, kMaxCells), s->base + s->capacity);
-    s->next.store(fresh, std::memory_order_seq_cst);
-    tail_.store(fresh, std::memory_order_seq_cst);
-    s = fresh;
-    i = 0;
+  while (!entries.empty()) {
+    if (i >= s->capacity) {
+      Segment* fresh =
+          Segment::Make(std::min<uint64_t>(2 * s->capacity, kMaxCells), s->base + s->capacity);
+      s->next.store(fresh, std::memory_order_seq_cst);
+      tail_.store(fresh, std::memory_order_seq_cst);
+      s = fresh;
+      i = 0;
+    }
+    const size_t n = std::min<uint64_t>(entries.size(), s->capacity - i);
+    for (size_t k = 0; k < n; ++k) s->cells()[i + k].store(entries[k], std::memory_order_relaxed);
+    i += n;
+    s->enq.store(i, order);  // publishes the cells (see PopIf)
+    entries = entries.subspan(n);
   }
-  s->cells()[i].store(entry, std::memory_order_relaxed);
-  s->enq.store(i + 1, order);  // publishes the cell (see PopIf)
 }
 
 template <typename Take>
@@ -213,7 +225,10 @@ size_t MpmcRing::PopRun(Take take, uint64_t* out, size_t max) {
     }
     if (end == d) {
       if (declined) return 0;  // `take` declined the front entry: PopIf would only ask again
-      // Nothing written at the front, or the segment is used up: one at a time.
+      // Nothing reserved at the front: empty (as PopIf would find it).
+      if (d < s->capacity && s->enq.load(std::memory_order_seq_cst) <= d) return 0;
+      // A cell reserved but not yet written at the front, or the segment is used up: one at a
+      // time.
       std::optional<uint64_t> e = PopIf([&](uint64_t v) { return take(v, 0); });
       if (!e) return 0;
       out[0] = *e;

@@ -47,6 +47,33 @@ TEST_CASE("MpmcRing keeps FIFO order across segments; PopIf that declines remove
   CHECK(!ring.Pop());
 }
 
+TEST_CASE("MpmcRing: runs pushed by the owner cross segments in order; PopRun on empty is 0",
+          "[mpmc_ring]") {
+  Epochs::Guard guard;
+  MpmcRing ring;
+  std::deque<uint64_t> model;
+  std::mt19937_64 random(11);
+  uint64_t next = 1;
+  std::vector<uint64_t> run, out(16);
+  for (int step = 0; step < 20000; ++step) {
+    if (random() % 2 == 0) {
+      run.clear();
+      for (size_t k = random() % 40; k > 0; --k) run.push_back(next++);  // up to 39: 2 segments
+      ring.PushOwned(run, std::memory_order_release);
+      model.insert(model.end(), run.begin(), run.end());
+    } else {
+      const size_t n = ring.PopRun([](uint64_t, size_t) { return true; }, out.data(), out.size());
+      REQUIRE(n <= model.size());
+      CHECK((n > 0 || model.empty()));
+      for (size_t k = 0; k < n; ++k) {
+        REQUIRE(out[k] == model.front());
+        model.pop_front();
+      }
+    }
+    REQUIRE(ring.ApproximateSize() == model.size());
+  }
+}
+
 // More threads than cores: every entry comes out once, and each consumer sees each producer's
 // entries in the order they were pushed.
 TEST_CASE("MpmcRing: 8 producers and 8 consumers, each entry once and in order per producer",
