@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -22,16 +23,17 @@ namespace {
 constexpr int64_t kRetention = 1'000'000;
 
 // Sends one message whose id carries `tag`; visible at `visible_at`.
-uint32_t Send(MessageStore& store, uint64_t tag, int64_t now, int64_t visible_at = 0) {
+uint32_t Send(MessageStore& store, uint64_t tag, int64_t now, int64_t visible_at = 0,
+              std::string_view body = "body", int64_t retention = kRetention) {
   const uint32_t i = store.Allocate();
   Slot& s = store.at(i);
   s.id = {tag, 0};
   s.set_enqueued(now);
   s.received_ms.store(0);
   s.first_receive_ms.store(0);
-  MessageStore::SetBody(s, "body", nullptr);
+  MessageStore::SetBody(s, body, nullptr);
   s.extra = nullptr;
-  store.Publish(i, 0, now, visible_at, kRetention, /*in_order=*/true);
+  store.Publish(i, 0, now, visible_at, retention, /*in_order=*/true);
   return i;
 }
 
@@ -45,6 +47,31 @@ std::optional<uint32_t> Receive(MessageStore& store, int64_t now, int64_t until)
     }
   }
   return std::nullopt;
+}
+
+// A consumer of the stress tests: receives with timeouts of 1-3 time units until the producers
+// are done and it has found nothing 200 times since, and calls `received(i)` for each message
+// it took, while it is still being read; then it reads the next.
+template <typename F>
+void Consume(MessageStore& store, const std::atomic<int64_t>& now, int64_t retention,
+             const std::atomic<int>& producers_done, int producers, std::mt19937& random,
+             F received) {
+  int idle = 0;
+  while (idle < 200) {
+    Epochs::Guard guard;
+    const int64_t t = now.load();
+    store.Sweep(t, retention);
+    auto v = store.PopVisible();
+    if (!v) {
+      if (producers_done.load() == producers) ++idle;
+      std::this_thread::yield();
+      continue;
+    }
+    idle = 0;
+    auto [i, word] = *v;
+    const int64_t until = t + 1 + static_cast<int64_t>(random() % 3);
+    if (store.Receive(i, word, SlotWord::receives(word) + 1, t, until, retention)) received(i);
+  }
 }
 
 // The stress tests count how many times each message was removed: once each.
@@ -511,26 +538,12 @@ TEST_CASE("MessageStore: concurrent sends, receives, timeouts and deletes", "[st
   for (int c = 0; c < kConsumers; ++c) {
     threads.emplace_back([&, c] {
       std::mt19937 random(c);
-      int idle = 0;
-      while (idle < 200) {
-        Epochs::Guard guard;
-        const int64_t t = now.load();
-        store->Sweep(t, kForever);
-        auto v = store->PopVisible();
-        if (!v) {
-          if (producers_done.load() == kProducers) ++idle;
-          std::this_thread::yield();
-          continue;
-        }
-        idle = 0;
-        auto [i, word] = *v;
-        const int64_t until = t + 1 + static_cast<int64_t>(random() % 3);
-        if (!store->Receive(i, word, SlotWord::receives(word) + 1, t, until, kForever)) continue;
+      Consume(*store, now, kForever, producers_done, kProducers, random, [&](uint32_t i) {
         const auto tag = static_cast<size_t>(store->at(i).id.hi);
         store->Read(i);
-        word = store->at(i).word.load();
+        uint64_t word = store->at(i).word.load();
         if (random() % 2 == 0 && store->Remove(i, word)) ++removed[tag];
-      }
+      });
       ++consumers_done;
     });
   }
@@ -571,15 +584,7 @@ TEST_CASE("MessageStore: purges and expiries while messages are being read", "[s
       for (int k = 0; k < kPerProducer; ++k) {
         const auto tag = static_cast<uint64_t>(p * kPerProducer + k);
         Epochs::Guard guard;
-        const uint32_t i = store->Allocate();
-        Slot& s = store->at(i);
-        s.id = {tag, 0};
-        s.set_enqueued(now.load());
-        s.received_ms.store(0);
-        s.first_receive_ms.store(0);
-        MessageStore::SetBody(s, std::to_string(tag), nullptr);
-        s.extra = nullptr;
-        store->Publish(i, 0, now.load(), 0, kShortRetention, /*in_order=*/true);
+        Send(*store, tag, now.load(), 0, std::to_string(tag), kShortRetention);
       }
       ++producers_done;
     });
@@ -587,30 +592,14 @@ TEST_CASE("MessageStore: purges and expiries while messages are being read", "[s
   for (int c = 0; c < kConsumers; ++c) {
     threads.emplace_back([&, c] {
       std::mt19937 random(c);
-      int idle = 0;
-      while (idle < 200) {
-        Epochs::Guard guard;
-        const int64_t t = now.load();
-        store->Sweep(t, kShortRetention);
-        auto v = store->PopVisible();
-        if (!v) {
-          if (producers_done.load() == kProducers) ++idle;
-          std::this_thread::yield();
-          continue;
-        }
-        idle = 0;
-        auto [i, word] = *v;
-        const int64_t until = t + 1 + static_cast<int64_t>(random() % 3);
-        if (!store->Receive(i, word, SlotWord::receives(word) + 1, t, until, kShortRetention)) {
-          continue;
-        }
+      Consume(*store, now, kShortRetention, producers_done, kProducers, random, [&](uint32_t i) {
         const uint64_t tag = store->at(i).id.hi;
         std::this_thread::yield();  // a purge or an expiry may come now
         if (store->at(i).body() != std::to_string(tag)) ++wrong_copies;
         store->Read(i);
-        word = store->at(i).word.load();
+        uint64_t word = store->at(i).word.load();
         if (random() % 2 == 0 && store->Remove(i, word)) ++deleted[tag];
-      }
+      });
       ++consumers_done;
     });
   }
