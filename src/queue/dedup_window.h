@@ -207,15 +207,20 @@ class DedupWindow {
       s.clears.fetch_add(1, std::memory_order_seq_cst);
       Generation* old = s.newest.load(std::memory_order_acquire);
       Generation* fresh = nullptr;
+      // Taken before the CAS: once `fresh` is the newest, an admission may begin a successor and
+      // fold `fresh` into it, leaving its table pointer null (the table itself stays readable
+      // under this guard).
+      const Table* table = nullptr;
       while (old != nullptr) {
         fresh = MakeGeneration(kFirstSlots, old->end, 0);
         if (fresh == nullptr) break;
+        table = fresh->table.load(std::memory_order_relaxed);
         if (s.newest.compare_exchange_strong(old, fresh, std::memory_order_seq_cst)) break;
         Generation::Free(fresh);  // a generation began meanwhile: follow it
         fresh = nullptr;
       }
+      AtProgressPoint(ProgressPoint::kClearWindow);
       if (fresh != nullptr) {
-        const Table* table = fresh->table.load(std::memory_order_relaxed);
         s.slots_view.store(table->slots, std::memory_order_relaxed);
         s.mask_view.store(table->mask, std::memory_order_relaxed);
         // Every block wholly below the new range, once no reader of the old tables is left.

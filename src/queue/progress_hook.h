@@ -12,7 +12,17 @@ namespace courier::queue_internal {
 // kGiveBack: a lane giving its memory back (MessageStore::GiveBackIfDrained), between taking
 // its free stack and letting its slots go. kDeduplicate: a FIFO send's admission to the
 // deduplication window (DedupWindow::AdmitAt), between claiming its record's room and linking it.
-enum class ProgressPoint { kSend, kReceive, kDelete, kChangeVisibility, kGiveBack, kDeduplicate };
+// kClearWindow: a purge's DedupWindow::Clear, between installing a shard's empty table and
+// reading it (a race test's).
+enum class ProgressPoint {
+  kSend,
+  kReceive,
+  kDelete,
+  kChangeVisibility,
+  kGiveBack,
+  kDeduplicate,
+  kClearWindow
+};
 
 using ProgressHook = void (*)(ProgressPoint);
 inline std::atomic<ProgressHook> progress_hook{nullptr};

@@ -208,6 +208,28 @@ TEST_CASE(
   CHECK(w.Admit("k", later + window, [] { return 4; }) == std::pair<int, bool>{4, true});
 }
 
+TEST_CASE("DedupWindow: a Clear stopped after installing its empty table survives its fold") {
+  // Admissions fill the empty table a Clear has just installed, and one of them begins a
+  // successor and folds the Clear's table into it (its table pointer then null) before the
+  // Clear goes on to use it. The Clear must not read the table through that pointer.
+  DedupWindow<int> w(absl::Seconds(10));
+  for (int i = 0; i < 400; ++i) (void)w.Admit("before-" + std::to_string(i), kT0, [] { return 1; });
+  testing::ParkingHook hook;
+  hook.Arm(ProgressPoint::kClearWindow);
+  std::thread clear([&] { w.Clear(); });
+  REQUIRE(hook.WaitParked(std::chrono::steady_clock::now() + std::chrono::seconds(60)));
+  int fresh = 0;
+  for (int i = 0; i < 400; ++i) {
+    fresh += w.Admit("during-" + std::to_string(i), kT0, [] { return 2; })->second;
+  }
+  CHECK(fresh == 400);
+  hook.Release();
+  clear.join();
+  CHECK(w.Admit("after", kT0, [] { return 3; }) == std::pair<int, bool>{3, true});
+  CHECK(w.Admit("after", kT0, [] { return 4; }) == std::pair<int, bool>{3, false});
+  CHECK_FALSE(w.Find("before-0", kT0).has_value());  // forgotten, whichever shard it is in
+}
+
 TEST_CASE("DedupWindow: Clear while admissions and folds run forgets what it ran after",
           "[stress]") {
   // Three threads admit keys (tables fill and are folded as they go), a fourth clears the

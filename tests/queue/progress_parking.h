@@ -29,6 +29,8 @@ inline const char* NameOf(ProgressPoint point) {
       return "giving memory back";
     case ProgressPoint::kDeduplicate:
       return "a FIFO send's deduplication";
+    case ProgressPoint::kClearWindow:
+      return "a purge's clearing of the deduplication window";
   }
   return "?";
 }
